@@ -1,0 +1,164 @@
+package io.isthmus.esp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The anti-replay window of an inbound SA (RFC 4303 §3.4.3), as a ring of bitmap words that is
+ * never shifted (RFC 6479), made safe for several threads opening packets of one SA at once.
+ *
+ * <p>A packet is accepted when its sequence number is above {@code highest - size} and has not
+ * been accepted before. Each ring slot covers 32 consecutive sequence numbers (a "block") and is
+ * one long: the low 32 bits of the block number in its upper half, the block's bitmap in its
+ * lower half. Concurrency argument:
+ * <ul>
+ * <li>{@link #commit} marks a number with a compare-and-set on its slot, so of two threads
+ *     committing the same number exactly one wins; the other sees the bit and reports a replay.</li>
+ * <li>Advancing the window does not clear words ahead of time as RFC 6479 does, which would race
+ *     with threads setting bits in them. A slot whose tag names an older block simply counts as
+ *     empty, and the first commit into the new block replaces it with one CAS. A slot whose tag
+ *     names a newer block means the number is too old.</li>
+ * <li>The ring holds at least {@code size + 32} numbers, so a block is only ever replaced by one
+ *     at least {@code size} numbers ahead of every number it held: a number whose bit was lost
+ *     with its slot is outside the window, and the slot's tag says so even before
+ *     {@link #highest} catches up.</li>
+ * <li>{@link #highest} only grows (a CAS maximum). Readers may see a slightly stale value; that
+ *     only makes the too-old test more lenient for a moment, never lets a number in twice.</li>
+ * </ul>
+ * So {@link #check} before decryption is an optimistic filter (no writes), and {@link #commit}
+ * after the ICV verified is the decision; the data plane needs no per-SA ordering for
+ * correctness. Sequence number 0 is never sent (RFC 4303 §3.3.3), so it starts out as seen.
+ */
+public final class ReplayWindow {
+    public static final int DEFAULT_SIZE = 1024;
+    public static final int MIN_SIZE = 32;
+    public static final int MAX_SIZE = 65536;
+
+    /** Results of {@link #check} and {@link #commit}. */
+    public static final int ACCEPT = 0;
+    public static final int REPLAY = 1;
+    public static final int TOO_OLD = 2;
+
+    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle HIGHEST;
+
+    static {
+        try {
+            HIGHEST = MethodHandles.lookup().findVarHandle(ReplayWindow.class, "highest", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final int size;
+    private final long[] slots;
+    private final int mask;
+    @SuppressWarnings("unused") // accessed through HIGHEST
+    private volatile long highest;
+
+    public ReplayWindow(int size) {
+        if (size < MIN_SIZE || size > MAX_SIZE) {
+            throw new IllegalArgumentException("replay window must be " + MIN_SIZE + " to " + MAX_SIZE + " packets, not " + size);
+        }
+        this.size = size;
+        int ring = Integer.highestOneBit((size + 31) / 32 + 1) << 1;
+        slots = new long[ring];
+        mask = ring - 1;
+        slots[0] = 1;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** The highest sequence number committed so far (0 before the first packet). */
+    public long highest() {
+        return highest;
+    }
+
+    /** Whether {@code sequence} would be accepted now. Changes nothing. */
+    public int check(long sequence) {
+        long top = highest;
+        if (Long.compareUnsigned(sequence, top) > 0) {
+            return ACCEPT;
+        }
+        if (Long.compareUnsigned(top - sequence, size) >= 0) {
+            return TOO_OLD;
+        }
+        long slot = (long) SLOTS.getVolatile(slots, slotIndex(sequence));
+        return classify(slot, sequence);
+    }
+
+    /** Marks {@code sequence} as received; call only once its ICV has verified. */
+    public int commit(long sequence) {
+        long top = highest;
+        if (Long.compareUnsigned(sequence, top) <= 0 && Long.compareUnsigned(top - sequence, size) >= 0) {
+            return TOO_OLD;
+        }
+        int index = slotIndex(sequence);
+        int tag = (int) (sequence >>> 5);
+        long bit = 1L << (sequence & 31);
+        while (true) {
+            long slot = (long) SLOTS.getVolatile(slots, index);
+            int verdict = classify(slot, sequence);
+            if (verdict != ACCEPT) {
+                return verdict;
+            }
+            long updated = (int) (slot >>> 32) == tag ? slot | bit : ((long) tag << 32) | bit;
+            if (SLOTS.compareAndSet(slots, index, slot, updated)) {
+                break;
+            }
+        }
+        while (Long.compareUnsigned(sequence, top) > 0 && !HIGHEST.compareAndSet(this, top, sequence)) {
+            top = highest;
+        }
+        return ACCEPT;
+    }
+
+    /**
+     * The full 64-bit sequence number of a packet carrying {@code low} when ESN is in use
+     * (RFC 4303 Appendix A2.2): the value nearest to the window, so a number just below the
+     * window's bottom is taken as having wrapped into the next 2^32 subspace.
+     */
+    public long inferSequence(int low) {
+        long top = highest;
+        int topHigh = (int) (top >>> 32);
+        int topLow = (int) top;
+        int bottomLow = topLow - size + 1;
+        int high;
+        if (Integer.compareUnsigned(topLow, size - 1) >= 0) {
+            // Case A: the window lies within one subspace.
+            high = Integer.compareUnsigned(low, bottomLow) >= 0 ? topHigh : topHigh + 1;
+        } else {
+            // Case B: the window straddles the start of the subspace.
+            high = Integer.compareUnsigned(low, bottomLow) >= 0 ? topHigh - 1 : topHigh;
+        }
+        if (topHigh == 0 && high == -1) {
+            high = 0; // there is no subspace before the first
+        }
+        return ((long) high << 32) | (low & 0xFFFFFFFFL);
+    }
+
+    /** Forgets every packet received and moves the top to {@code newHighest}; for tests and benchmarks. */
+    void reset(long newHighest) {
+        for (int i = 0; i < slots.length; i++) {
+            SLOTS.setVolatile(slots, i, 0L);
+        }
+        SLOTS.setVolatile(slots, 0, 1L);
+        highest = newHighest;
+    }
+
+    private int slotIndex(long sequence) {
+        return (int) (sequence >>> 5) & mask;
+    }
+
+    private static int classify(long slot, long sequence) {
+        int slotTag = (int) (slot >>> 32);
+        int tag = (int) (sequence >>> 5);
+        if (slotTag == tag) {
+            return (slot & (1L << (sequence & 31))) != 0 ? REPLAY : ACCEPT;
+        }
+        // The slot holds an older block (free for this one) or a newer one (this number is too old).
+        return slotTag - tag > 0 ? TOO_OLD : ACCEPT;
+    }
+}

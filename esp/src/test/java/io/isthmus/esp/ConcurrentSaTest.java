@@ -1,0 +1,96 @@
+package io.isthmus.esp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Several threads on one SA, as the data plane's workers will be. */
+class ConcurrentSaTest {
+    private static final int THREADS = 4;
+    private static final int PER_THREAD = 5_000;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"aes128gcm16", "chacha20poly1305", "aes256-sha512"})
+    void threadsSharingAnSaGetDistinctSequenceNumbersAndEveryPacketArrivesOnce(String name) throws Exception {
+        CipherSuite suite = EspBenchmark.suite(name);
+        Sas.Pair sas = Sas.pair(Sas.parameters(suite, 3).replayWindow(8192).build());
+        List<byte[]> sealed = Collections.synchronizedList(new ArrayList<>());
+        run(t -> {
+            for (int i = 0; i < PER_THREAD; i++) {
+                sealed.add(sas.seal(Sas.ipv4(200 + t, i), EspPacket.NEXT_HEADER_IPV4));
+            }
+        });
+        assertEquals(THREADS * PER_THREAD, sealed.size());
+        assertEquals(THREADS * PER_THREAD, sas.out().sequence());
+        ConcurrentHashMap.KeySetView<Integer, Boolean> numbers = ConcurrentHashMap.newKeySet();
+        for (byte[] p : sealed) {
+            assertTrue(numbers.add(EspPacket.sequence(p, 0)), "sequence numbers are never handed out twice");
+        }
+
+        // Every thread opens every packet (copies), in a locally shuffled order: each packet must be
+        // delivered exactly once in total, the other attempts are replays.
+        AtomicInteger delivered = new AtomicInteger();
+        AtomicInteger replays = new AtomicInteger();
+        AtomicInteger other = new AtomicInteger();
+        run(t -> {
+            List<byte[]> mine = new ArrayList<>(sealed);
+            mine.sort((a, b) -> Integer.compareUnsigned(EspPacket.sequence(a, 0), EspPacket.sequence(b, 0)));
+            Random random = new Random(t);
+            for (int i = 0; i + 32 <= mine.size(); i += 32) {
+                Collections.shuffle(mine.subList(i, i + 32), random);
+            }
+            for (byte[] p : mine) {
+                byte[] copy = p.clone();
+                int r = sas.in().open(copy, 0, copy.length);
+                if (r > 0) {
+                    delivered.incrementAndGet();
+                } else if (r == DropReason.REPLAY.code()) {
+                    replays.incrementAndGet();
+                } else {
+                    other.incrementAndGet();
+                }
+            }
+        });
+        assertEquals(THREADS * PER_THREAD, delivered.get());
+        assertEquals((THREADS - 1) * THREADS * PER_THREAD, replays.get() + other.get());
+        assertEquals(THREADS * PER_THREAD, sas.in().packets());
+    }
+
+    interface Body {
+        void run(int thread) throws Exception;
+    }
+
+    private static void run(Body body) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(THREADS);
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < THREADS; t++) {
+            int id = t;
+            Thread thread = new Thread(() -> {
+                try {
+                    start.await();
+                    body.run(id);
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        if (!failures.isEmpty()) {
+            throw new AssertionError(failures.getFirst());
+        }
+    }
+}
