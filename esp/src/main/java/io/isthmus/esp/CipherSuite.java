@@ -72,6 +72,15 @@ public record CipherSuite(EncryptionAlgorithm encryption, int keyBits, Integrity
         return blockAlignment() - 1 + EspPacket.TRAILER_LENGTH + icvLength();
     }
 
+    /** How this suite's cryptography is carried out in this JVM, for the startup log. */
+    public String implementation() {
+        return switch (encryption) {
+            case AES_GCM_16 -> "AES-ECB counter keystream (javax.crypto, AES-NI) + " + Ghash.implementation();
+            case CHACHA20_POLY1305 -> "ChaCha20 and Poly1305 in Java (RFC 8439)";
+            case AES_CBC -> "chained AES-CBC (javax.crypto) + HMAC over " + integrity.digest() + " (MessageDigest)";
+        };
+    }
+
     PacketTransform newTransform(byte[] encryptionKey, byte[] integrityKey) {
         return switch (encryption) {
             case AES_GCM_16 -> new AesGcmTransform(encryptionKey, Ghash.preferred());

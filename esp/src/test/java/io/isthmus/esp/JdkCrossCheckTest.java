@@ -23,7 +23,7 @@ import net.jqwik.api.constraints.Size;
  * CBC and Mac. ESP framing (SPI, sequence number, IV, ICV) is built here from the RFCs, not taken
  * from the code under test.
  */
-class JdkCrossCheckProperties {
+class JdkCrossCheckTest {
 
     @Property(tries = 300)
     void aesGcmMatchesJavaxCrypto(@ForAll @Size(min = 20, max = 20) byte[] keyAndSalt, @ForAll int spi, @ForAll long seq,

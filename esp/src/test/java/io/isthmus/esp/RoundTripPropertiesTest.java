@@ -17,7 +17,7 @@ import net.jqwik.api.constraints.IntRange;
  * Round trips through every transform, with and without ESN, for inner packets of 0 to 9000
  * bytes; and the converse: any single flipped bit makes the packet undeliverable.
  */
-class RoundTripProperties {
+class RoundTripPropertiesTest {
 
     record Packet(CipherSuite suite, boolean esn, byte[] inner, boolean ipv6) {
         @Override

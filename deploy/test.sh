@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian/Ubuntu machine with JDK 25 and Maven:
+# installs what the tests need, then runs every module's tests (mvn verify).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. deploy/lib/jdk.sh
+isthmus_find_jdk
+
+# Tests that need Linux packages (strongSwan peers, iperf3, namespaces) install them here.
+packages=()
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+echo "Running the test suite with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) at $JAVA_HOME"
+exec mvn -B -ntp verify "$@"
