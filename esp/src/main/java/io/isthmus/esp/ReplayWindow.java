@@ -141,11 +141,9 @@ public final class ReplayWindow {
 
     /** Forgets every packet received and moves the top to {@code newHighest}; for tests and benchmarks. */
     void reset(long newHighest) {
-        for (int i = 0; i < slots.length; i++) {
-            SLOTS.setVolatile(slots, i, 0L);
-        }
-        SLOTS.setVolatile(slots, 0, 1L);
-        highest = newHighest;
+        java.util.Arrays.fill(slots, 0L);
+        slots[0] = 1;
+        highest = newHighest; // volatile: publishes the cleared slots too
     }
 
     private int slotIndex(long sequence) {

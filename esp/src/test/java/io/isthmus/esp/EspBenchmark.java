@@ -28,7 +28,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class EspBenchmark {
     static final int SPI = 0x0badcafe;
-    static final int POOL = 1024;
+    /** Sealed packets each thread cycles through: few enough to stay in cache, as a packet just received would be. */
+    static final int POOL = 64;
 
     @Param({"aes128gcm16", "aes256gcm16", "chacha20poly1305", "aes128-sha256", "aes256-sha512"})
     public String suite;
@@ -146,6 +147,6 @@ public class EspBenchmark {
         for (int i = 0; i < integrity.length; i++) {
             integrity[i] = (byte) (i * 13 + 5);
         }
-        return SaParameters.builder(SPI, suite).encryptionKey(key).integrityKey(integrity).replayWindow(4096).build();
+        return SaParameters.builder(SPI, suite).encryptionKey(key).integrityKey(integrity).build();
     }
 }
