@@ -27,7 +27,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class AesCbcHmacTransform implements PacketTransform {
     private static final int BLOCK = 16;
-    private static final int CHUNK = 4096;
+    private static final int CHUNK = Scratch.CHUNK;
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -37,7 +37,7 @@ final class AesCbcHmacTransform implements PacketTransform {
     private final Hmac hmac;
     private final int icvLength;
     private final byte[] ivSeed = new byte[BLOCK];
-    private final byte[] scratch = new byte[CHUNK];
+    private final byte[] scratch = Scratch.bytes();
     private final byte[] mac;
     private final byte[] sequenceHigh = new byte[4];
 
@@ -117,7 +117,6 @@ final class AesCbcHmacTransform implements PacketTransform {
     public void destroy() {
         hmac.destroy();
         Arrays.fill(ivSeed, (byte) 0);
-        Arrays.fill(scratch, (byte) 0);
         Arrays.fill(mac, (byte) 0);
         try {
             SecretKeySpec zero = new SecretKeySpec(new byte[16], "AES");
