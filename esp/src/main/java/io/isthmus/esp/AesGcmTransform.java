@@ -132,17 +132,7 @@ final class AesGcmTransform implements PacketTransform {
 
     /** GHASH over AAD and ciphertext into {@link #tag} (not yet masked). */
     private void computeTag(byte[] packet, int espOffset, int payloadOffset, int payloadLength, int sequenceHigh, boolean esn) {
-        Arrays.fill(blocks, (byte) 0);
-        System.arraycopy(packet, espOffset, blocks, 0, 4);
-        int aadLength;
-        if (esn) {
-            INT_BE.set(blocks, 4, sequenceHigh);
-            System.arraycopy(packet, espOffset + 4, blocks, 8, 4);
-            aadLength = 12;
-        } else {
-            System.arraycopy(packet, espOffset + 4, blocks, 4, 4);
-            aadLength = 8;
-        }
+        int aadLength = EspPacket.aadBlock(packet, espOffset, sequenceHigh, esn, blocks);
         ghash.update(blocks, 0, 1);
 
         int whole = payloadLength >>> 4;

@@ -13,7 +13,6 @@ import java.util.Arrays;
 final class ChaCha20Poly1305Transform implements PacketTransform {
     private static final int TAG_LENGTH = 16;
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private final ChaCha20 chacha;
@@ -69,17 +68,7 @@ final class ChaCha20Poly1305Transform implements PacketTransform {
     }
 
     private void authenticate(byte[] packet, int espOffset, int payloadOffset, int payloadLength, int sequenceHigh, boolean esn) {
-        Arrays.fill(aad, (byte) 0);
-        System.arraycopy(packet, espOffset, aad, 0, 4);
-        int aadLength;
-        if (esn) {
-            INT_BE.set(aad, 4, sequenceHigh);
-            System.arraycopy(packet, espOffset + 4, aad, 8, 4);
-            aadLength = 12;
-        } else {
-            System.arraycopy(packet, espOffset + 4, aad, 4, 4);
-            aadLength = 8;
-        }
+        int aadLength = EspPacket.aadBlock(packet, espOffset, sequenceHigh, esn, aad);
         poly.blocks(aad, 0, 1);
         poly.padded(packet, payloadOffset, payloadLength);
         poly.block(aadLength, payloadLength);

@@ -61,6 +61,22 @@ public final class EspPacket {
         return (int) INT_BE.get(packet, offset + SEQUENCE_OFFSET);
     }
 
+    /**
+     * Writes the AAD of the AEAD transforms, zero-padded to one 16-byte block: SPI || sequence
+     * number, or SPI || high || low with ESN (RFC 4106 §5, RFC 7634 §2.1). Returns its length.
+     */
+    static int aadBlock(byte[] packet, int offset, int sequenceHigh, boolean esn, byte[] block) {
+        java.util.Arrays.fill(block, 0, 16, (byte) 0);
+        INT_BE.set(block, 0, spi(packet, offset));
+        if (esn) {
+            INT_BE.set(block, 4, sequenceHigh);
+            INT_BE.set(block, 8, sequence(packet, offset));
+            return 12;
+        }
+        INT_BE.set(block, 4, sequence(packet, offset));
+        return 8;
+    }
+
     static void writeHeader(byte[] packet, int offset, int spi, int sequenceLow) {
         INT_BE.set(packet, offset + SPI_OFFSET, spi);
         INT_BE.set(packet, offset + SEQUENCE_OFFSET, sequenceLow);
