@@ -53,7 +53,8 @@ public final class OutboundSa extends SecurityAssociation {
     /**
      * Encapsulates the inner packet found at {@code espOffset + headerLength()} into an ESP packet
      * starting at {@code espOffset}: header and IV before it, padding, trailer and ICV after it
-     * (leave {@code suite().maxTrailerLength()} bytes of room).
+     * (leave {@code suite().maxTrailerLength()} bytes of room). Bytes before {@code espOffset} are
+     * not touched: that is the headroom for the outer IP and UDP headers.
      *
      * @param nextHeader {@link EspPacket#NEXT_HEADER_IPV4}, {@link EspPacket#NEXT_HEADER_IPV6} or
      *                   {@link EspPacket#NEXT_HEADER_NONE} for a dummy packet

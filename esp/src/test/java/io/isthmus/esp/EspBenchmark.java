@@ -19,9 +19,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * <p>{@code open} needs a fresh sequence number per packet, and a finite pool of sealed packets
  * would soon be all replays: each thread opens its own pool on its own inbound SA and rewinds
- * that SA's window when the pool wraps. {@code sealOpen} opens on one SA shared by all threads.
- * Every iteration ends by checking that no packet was refused, so a fast failure path cannot
- * pass for speed.
+ * that SA's window when the pool wraps. {@code sealOpen} opens on one SA shared by all threads,
+ * whose window (4096 packets) absorbs the reordering between them; a thread descheduled for
+ * longer than that finds its packet below the window, as a real receiver would, so up to one
+ * such drop in a thousand is tolerated and reported. Every iteration ends by checking that no
+ * packet failed otherwise, so a fast failure path cannot pass for speed.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -51,8 +53,14 @@ public class EspBenchmark {
     @TearDown(Level.Iteration)
     public void checkNothingRefused() {
         for (DropReason reason : DropReason.values()) {
-            if (inbound.drops(reason) != 0) {
-                throw new IllegalStateException(suite + " " + size + ": " + inbound.drops(reason) + " packets dropped as " + reason);
+            long drops = inbound.drops(reason);
+            boolean tolerated = reason == DropReason.OUTSIDE_WINDOW && drops * 1000 <= inbound.packets();
+            if (drops != 0 && !tolerated) {
+                throw new IllegalStateException(suite + " " + size + ": " + drops + " packets dropped as " + reason
+                        + " (" + inbound.packets() + " delivered)");
+            }
+            if (drops != 0) {
+                System.out.println("  (" + drops + " of " + inbound.packets() + " packets arrived below the replay window)");
             }
         }
     }
@@ -119,7 +127,7 @@ public class EspBenchmark {
     public int sealOpen(ThreadPackets t) {
         int n = outbound.seal(t.packet, 0, size, EspPacket.NEXT_HEADER_IPV4);
         int inner = inbound.open(t.packet, 0, n);
-        if (inner != size) {
+        if (inner != size && inner != DropReason.OUTSIDE_WINDOW.code()) { // late ones: see the class comment
             t.failures++;
         }
         return inner;
@@ -147,6 +155,6 @@ public class EspBenchmark {
         for (int i = 0; i < integrity.length; i++) {
             integrity[i] = (byte) (i * 13 + 5);
         }
-        return SaParameters.builder(SPI, suite).encryptionKey(key).integrityKey(integrity).build();
+        return SaParameters.builder(SPI, suite).encryptionKey(key).integrityKey(integrity).replayWindow(4096).build();
     }
 }

@@ -27,7 +27,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   mvn -pl esp -am -Pbench -DskipTests verify -Djmh.args="--quick --sizes 1400 --suites aes128gcm16"
  * </pre>
  * Options: --quick (1 warmup + 2 measured iterations of 1 s), --threads 1,2, --sizes 64,512,1400,9000,
- * --suites aes128gcm16,..., --json FILE.
+ * --suites aes128gcm16,..., --ops seal,open,sealOpen, --json FILE.
  */
 public final class EspBenchmarkReport {
 
@@ -42,6 +42,7 @@ public final class EspBenchmarkReport {
         List<Integer> threads = List.of(1, 2);
         String[] sizes = null;
         String[] suites = null;
+        String ops = null;
         Path json = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -49,9 +50,10 @@ public final class EspBenchmarkReport {
                 case "--threads" -> threads = java.util.Arrays.stream(args[++i].split(",")).map(Integer::valueOf).toList();
                 case "--sizes" -> sizes = args[++i].split(",");
                 case "--suites" -> suites = args[++i].split(",");
+                case "--ops" -> ops = args[++i].replace(",", "|");
                 case "--json" -> json = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (known: --quick --threads 1,2 --sizes 64,1400 --suites aes128gcm16,... --json FILE)");
+                        + " (known: --quick --threads 1,2 --sizes 64,1400 --suites aes128gcm16,... --ops seal,open,sealOpen --json FILE)");
             }
         }
 
@@ -59,7 +61,7 @@ public final class EspBenchmarkReport {
         for (int t : threads) {
             for (Class<?> benchmark : List.of(JdkCipherBenchmark.class, EspBenchmark.class)) {
                 ChainedOptionsBuilder options = new OptionsBuilder()
-                        .include(benchmark.getName() + "\\.")
+                        .include(benchmark.getName() + "\\." + (ops == null ? "" : "(" + ops + ")$"))
                         .threads(t)
                         .forks(1)
                         .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED")
