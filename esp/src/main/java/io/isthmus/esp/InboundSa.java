@@ -19,14 +19,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class InboundSa extends SecurityAssociation {
     static final int RESYNC_TRIGGER = 64;
     static final int RESYNC_TRIES = 4;
-    private static final VarHandle PACKETS;
     private static final VarHandle FAILURES;
 
     static {
         try {
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            PACKETS = lookup.findVarHandle(InboundSa.class, "packets", long.class);
-            FAILURES = lookup.findVarHandle(InboundSa.class, "consecutiveFailures", int.class);
+            FAILURES = MethodHandles.lookup().findVarHandle(InboundSa.class, "consecutiveFailures", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -34,8 +31,6 @@ public final class InboundSa extends SecurityAssociation {
 
     private final ReplayWindow window;
     private final AtomicLongArray drops = new AtomicLongArray(DropReason.values().length);
-    @SuppressWarnings("unused") // through PACKETS
-    private volatile long packets;
     @SuppressWarnings("unused") // through FAILURES
     private volatile int consecutiveFailures;
 
@@ -44,9 +39,10 @@ public final class InboundSa extends SecurityAssociation {
         window = new ReplayWindow(parameters.replayWindow());
     }
 
+    /** Packets delivered (and dummy packets), not counting drops. */
     @Override
     public long packets() {
-        return packets;
+        return countedPackets();
     }
 
     public ReplayWindow replayWindow() {
@@ -89,7 +85,8 @@ public final class InboundSa extends SecurityAssociation {
             return drop(verdict == ReplayWindow.REPLAY ? DropReason.REPLAY : DropReason.OUTSIDE_WINDOW);
         }
 
-        PacketTransform transform = transform();
+        PerThread thread = thread();
+        PacketTransform transform = thread.transform;
         if (!transform.open(packet, espOffset, payloadLength, (int) (seq >>> 32), esn)) {
             seq = esn ? resynchronise(transform, packet, espOffset, payloadLength, seq) : -1;
             if (seq == -1) {
@@ -121,15 +118,7 @@ public final class InboundSa extends SecurityAssociation {
             }
         }
 
-        long count = (long) PACKETS.getAndAdd(this, 1L) + 1;
-        if (count == lifetime.softPackets()) {
-            fire(SaEvent.SOFT_LIFETIME_PACKETS);
-        }
-        if (count > lifetime.hardPackets()) {
-            expire(SaEvent.HARD_LIFETIME_PACKETS, hardRefusalCode());
-            return drop(DropReason.SA_EXPIRED);
-        }
-        if (!countBytes(innerLength)) {
+        if (!countPacket(thread) || !countBytes(thread, innerLength)) {
             return drop(DropReason.SA_EXPIRED);
         }
 

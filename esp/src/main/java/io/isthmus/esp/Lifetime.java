@@ -3,7 +3,9 @@ package io.isthmus.esp;
 /**
  * Volume limits of an SA (RFC 4301 §4.4.2.1): at the soft limit the owner is told to rekey, at the
  * hard limit the SA stops carrying traffic. Time limits belong to IKE, which has the clock.
- * {@link Long#MAX_VALUE} means no limit.
+ * {@link Long#MAX_VALUE} means no limit. Threads sharing an SA add to its totals in quanta (a
+ * sixty-fourth of the soft limit, at most 64 KiB or 64 packets), so a limit is met to within one
+ * quantum per thread: 64 KiB against Azure's default 102,400,000 KB.
  */
 public record Lifetime(long softBytes, long hardBytes, long softPackets, long hardPackets) {
     public static final Lifetime UNLIMITED = new Lifetime(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);

@@ -1,8 +1,5 @@
 package io.isthmus.esp;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 /**
  * The sending half of an ESP SA: turns an inner IP packet into an ESP packet, in place.
  *
@@ -13,23 +10,11 @@ import java.lang.invoke.VarHandle;
  * {@link SaEvent#SEQUENCE_NUMBERS_LOW} when a sixteenth of the space is left.
  */
 public final class OutboundSa extends SecurityAssociation {
-    private static final VarHandle SEQUENCE;
-
-    static {
-        try {
-            SEQUENCE = MethodHandles.lookup().findVarHandle(OutboundSa.class, "sequence", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     /** The largest sequence number this SA may send, unsigned. */
     private final long lastSequence;
     private final long lowWarning;
     private final long softPackets;
     private final long hardPackets;
-    @SuppressWarnings("unused") // through SEQUENCE: the last number handed out
-    private volatile long sequence;
 
     public OutboundSa(SaParameters parameters, SaListener listener) {
         super(parameters, listener);
@@ -40,14 +25,15 @@ public final class OutboundSa extends SecurityAssociation {
         hardPackets = lifetime.hardPackets() == Long.MAX_VALUE ? -1L : lifetime.hardPackets();
     }
 
+    /** Packets sealed, counting those refused once they had a sequence number. */
     @Override
     public long packets() {
-        return sequence;
+        return sequence();
     }
 
     /** The last sequence number handed out. */
     public long sequence() {
-        return sequence;
+        return (long) SHARED.getVolatile(shared, SEQUENCE);
     }
 
     /**
@@ -66,7 +52,7 @@ public final class OutboundSa extends SecurityAssociation {
 
     /** Continues as if {@code lastSent} packets had gone out: for tests of the sequence number's edges. */
     void skipTo(long lastSent) {
-        sequence = lastSent;
+        SHARED.setVolatile(shared, SEQUENCE, lastSent);
     }
 
     /** As {@link #seal(byte[], int, int, int)} but with the IV given: for published test vectors only. */
@@ -96,7 +82,7 @@ public final class OutboundSa extends SecurityAssociation {
             return SealFailure.BUFFER_TOO_SMALL.code();
         }
 
-        long seq = (long) SEQUENCE.getAndAdd(this, 1L) + 1;
+        long seq = (long) SHARED.getAndAdd(shared, SEQUENCE, 1L) + 1;
         if (seq == 0 || Long.compareUnsigned(seq, lastSequence) > 0) {
             expire(SaEvent.SEQUENCE_NUMBERS_EXHAUSTED, SealFailure.SEQUENCE_NUMBERS_EXHAUSTED.code());
             return SealFailure.SEQUENCE_NUMBERS_EXHAUSTED.code();
@@ -111,7 +97,8 @@ public final class OutboundSa extends SecurityAssociation {
         if (seq == lowWarning) {
             fire(SaEvent.SEQUENCE_NUMBERS_LOW);
         }
-        if (!countBytes(innerLength)) {
+        PerThread thread = thread();
+        if (!countBytes(thread, innerLength)) {
             return SealFailure.LIFETIME_EXPIRED.code();
         }
 
@@ -124,7 +111,7 @@ public final class OutboundSa extends SecurityAssociation {
         packet[pad + padLength] = (byte) padLength;
         packet[pad + padLength + 1] = (byte) nextHeader;
 
-        transform().seal(packet, espOffset, payloadLength, seq, explicitIv ? iv : seq, esn);
+        thread.transform.seal(packet, espOffset, payloadLength, seq, explicitIv ? iv : seq, esn);
         if (destroyedMeanwhile()) {
             return SealFailure.SA_DELETED.code();
         }

@@ -39,22 +39,15 @@ public final class ReplayWindow {
     public static final int REPLAY = 1;
     public static final int TOO_OLD = 2;
 
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle HIGHEST;
-
-    static {
-        try {
-            HIGHEST = MethodHandles.lookup().findVarHandle(ReplayWindow.class, "highest", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Where in {@link #top} the highest number lives: a cache line away from anything else. */
+    private static final int HIGHEST = 16;
 
     private final int size;
     private final long[] slots;
     private final int mask;
-    @SuppressWarnings("unused") // accessed through HIGHEST
-    private volatile long highest;
+    /** The highest sequence number committed, written by every packet that advances the window. */
+    private final long[] top = new long[2 * HIGHEST];
 
     public ReplayWindow(int size) {
         if (size < MIN_SIZE || size > MAX_SIZE) {
@@ -73,44 +66,44 @@ public final class ReplayWindow {
 
     /** The highest sequence number committed so far (0 before the first packet). */
     public long highest() {
-        return highest;
+        return (long) LONGS.getVolatile(top, HIGHEST);
     }
 
     /** Whether {@code sequence} would be accepted now. Changes nothing. */
     public int check(long sequence) {
-        long top = highest;
-        if (Long.compareUnsigned(sequence, top) > 0) {
+        long current = highest();
+        if (Long.compareUnsigned(sequence, current) > 0) {
             return ACCEPT;
         }
-        if (Long.compareUnsigned(top - sequence, size) >= 0) {
+        if (Long.compareUnsigned(current - sequence, size) >= 0) {
             return TOO_OLD;
         }
-        long slot = (long) SLOTS.getVolatile(slots, slotIndex(sequence));
+        long slot = (long) LONGS.getVolatile(slots, slotIndex(sequence));
         return classify(slot, sequence);
     }
 
     /** Marks {@code sequence} as received; call only once its ICV has verified. */
     public int commit(long sequence) {
-        long top = highest;
-        if (Long.compareUnsigned(sequence, top) <= 0 && Long.compareUnsigned(top - sequence, size) >= 0) {
+        long current = highest();
+        if (Long.compareUnsigned(sequence, current) <= 0 && Long.compareUnsigned(current - sequence, size) >= 0) {
             return TOO_OLD;
         }
         int index = slotIndex(sequence);
         int tag = (int) (sequence >>> 5);
         long bit = 1L << (sequence & 31);
         while (true) {
-            long slot = (long) SLOTS.getVolatile(slots, index);
+            long slot = (long) LONGS.getVolatile(slots, index);
             int verdict = classify(slot, sequence);
             if (verdict != ACCEPT) {
                 return verdict;
             }
             long updated = (int) (slot >>> 32) == tag ? slot | bit : ((long) tag << 32) | bit;
-            if (SLOTS.compareAndSet(slots, index, slot, updated)) {
+            if (LONGS.compareAndSet(slots, index, slot, updated)) {
                 break;
             }
         }
-        while (Long.compareUnsigned(sequence, top) > 0 && !HIGHEST.compareAndSet(this, top, sequence)) {
-            top = highest;
+        while (Long.compareUnsigned(sequence, current) > 0 && !LONGS.compareAndSet(top, HIGHEST, current, sequence)) {
+            current = highest();
         }
         return ACCEPT;
     }
@@ -121,9 +114,9 @@ public final class ReplayWindow {
      * window's bottom is taken as having wrapped into the next 2^32 subspace.
      */
     public long inferSequence(int low) {
-        long top = highest;
-        int topHigh = (int) (top >>> 32);
-        int topLow = (int) top;
+        long current = highest();
+        int topHigh = (int) (current >>> 32);
+        int topLow = (int) current;
         int bottomLow = topLow - size + 1;
         int high;
         if (Integer.compareUnsigned(topLow, size - 1) >= 0) {
@@ -143,7 +136,7 @@ public final class ReplayWindow {
     void reset(long newHighest) {
         java.util.Arrays.fill(slots, 0L);
         slots[0] = 1;
-        highest = newHighest; // volatile: publishes the cleared slots too
+        LONGS.setVolatile(top, HIGHEST, newHighest); // publishes the cleared slots too
     }
 
     private int slotIndex(long sequence) {

@@ -9,9 +9,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * One direction of an ESP SA, used by any number of packet threads at once without locks.
  *
- * <p>Each thread gets its own {@link PacketTransform} (cipher objects are not thread-safe), made
- * on its first packet. Shared state is only what ESP requires to be shared: the sequence counter,
- * the replay window, the volume counters; all atomics.
+ * <p>Each thread gets its own {@link PerThread} state, made on its first packet: its
+ * {@link PacketTransform} (cipher objects are not thread-safe) and its share of the volume
+ * counts. Shared state is only what ESP requires to be shared (the sequence counter, the replay
+ * window) plus the volume totals, and each thread adds to those once per {@link #byteQuantum}
+ * bytes or {@link #packetQuantum} packets rather than per packet: on a tunnel carried by several
+ * cores every shared write is a cache line moving between them. The shared counters sit on cache
+ * lines of their own, away from the fields every packet reads.
  *
  * <p>{@link #destroy()} may race with threads still inside seal or open: it raises the flag, then
  * wipes the keys of every thread's transform. A thread that read a wiped key checks the flag
@@ -19,16 +23,38 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * zeroed key. The data plane should still remove an SA from its tables before destroying it.
  */
 public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
-    private static final VarHandle BYTES;
     private static final VarHandle FIRED;
+    private static final VarHandle LOCAL_BYTES;
+    private static final VarHandle LOCAL_PACKETS;
+    static final VarHandle SHARED = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Longs per slot of {@link #shared}: 128 bytes, a cache line and the one its prefetcher pairs it with. */
+    private static final int LINE = 16;
+    static final int SEQUENCE = LINE;
+    static final int PACKETS = 2 * LINE;
+    static final int BYTES = 3 * LINE;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
-            BYTES = lookup.findVarHandle(SecurityAssociation.class, "bytes", long.class);
             FIRED = lookup.findVarHandle(SecurityAssociation.class, "fired", int.class);
+            LOCAL_BYTES = lookup.findVarHandle(PerThread.class, "bytes", long.class);
+            LOCAL_PACKETS = lookup.findVarHandle(PerThread.class, "packets", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** One thread's state for this SA; only that thread writes it. */
+    static final class PerThread {
+        final PacketTransform transform;
+        /** Counted here, not yet added to the shared totals. */
+        @SuppressWarnings("unused") // through LOCAL_BYTES
+        private long bytes;
+        @SuppressWarnings("unused") // through LOCAL_PACKETS
+        private long packets;
+
+        PerThread(PacketTransform transform) {
+            this.transform = transform;
         }
     }
 
@@ -39,14 +65,16 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
     private final SaListener listener;
     private final byte[] encryptionKey;
     private final byte[] integrityKey;
-    private final ThreadLocal<PacketTransform> transforms = ThreadLocal.withInitial(this::newTransform);
-    private final ConcurrentLinkedQueue<PacketTransform> allTransforms = new ConcurrentLinkedQueue<>();
+    private final long byteQuantum;
+    private final long packetQuantum;
+    private final ThreadLocal<PerThread> threads = ThreadLocal.withInitial(this::newThreadState);
+    private final ConcurrentLinkedQueue<PerThread> allThreads = new ConcurrentLinkedQueue<>();
+    /** Sequence number, packet and byte totals, each alone on its cache lines; see {@link #SHARED}. */
+    final long[] shared = new long[4 * LINE + LINE];
 
     private volatile boolean destroyed;
     /** Set once a hard limit is reached; the code seal or open then answers with. */
     volatile int refusal;
-    @SuppressWarnings("unused") // through BYTES
-    private volatile long bytes;
     @SuppressWarnings("unused") // through FIRED: one bit per SaEvent already reported
     private volatile int fired;
 
@@ -58,6 +86,9 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
         this.listener = listener == null ? SaListener.NONE : listener;
         this.encryptionKey = parameters.encryptionKey();
         this.integrityKey = parameters.integrityKey();
+        // Fine enough that soft and hard limits are met within a sixty-fourth of the soft one.
+        this.byteQuantum = Math.max(1, Math.min(64 * 1024, lifetime.softBytes() / 64));
+        this.packetQuantum = Math.max(1, Math.min(64, lifetime.softPackets() / 64));
         // Fail now, on the control thread, rather than on the first packet.
         suite.newTransform(encryptionKey, integrityKey).destroy();
     }
@@ -80,7 +111,11 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
 
     /** Bytes of inner packets carried so far. */
     public final long bytes() {
-        return bytes;
+        long total = (long) SHARED.getVolatile(shared, BYTES);
+        for (PerThread t : allThreads) {
+            total += (long) LOCAL_BYTES.getOpaque(t);
+        }
+        return total;
     }
 
     /** Packets carried so far. */
@@ -102,13 +137,14 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
         VarHandle.fullFence();
         Arrays.fill(encryptionKey, (byte) 0);
         Arrays.fill(integrityKey, (byte) 0);
-        for (PacketTransform t : allTransforms) {
-            t.destroy();
+        for (PerThread t : allThreads) {
+            t.transform.destroy();
         }
     }
 
-    final PacketTransform transform() {
-        return transforms.get();
+    /** This thread's state for this SA. */
+    final PerThread thread() {
+        return threads.get();
     }
 
     /** Whether the SA was destroyed while this thread worked on a packet. */
@@ -121,9 +157,15 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
      * Adds a packet's inner bytes to the volume count and reports the limits it crosses.
      * Returns false if the packet goes past the hard limit.
      */
-    final boolean countBytes(int length) {
-        long total = (long) BYTES.getAndAdd(this, (long) length) + length;
-        long before = total - length;
+    final boolean countBytes(PerThread t, int length) {
+        long local = (long) LOCAL_BYTES.get(t) + length;
+        if (local < byteQuantum) {
+            LOCAL_BYTES.setOpaque(t, local);
+            return true;
+        }
+        long total = (long) SHARED.getAndAdd(shared, BYTES, local) + local;
+        LOCAL_BYTES.setOpaque(t, 0L);
+        long before = total - local;
         if (before < lifetime.softBytes() && total >= lifetime.softBytes()) {
             fire(SaEvent.SOFT_LIFETIME_BYTES);
         }
@@ -132,6 +174,34 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
             return false;
         }
         return true;
+    }
+
+    /** As {@link #countBytes} for packets; OutboundSa counts with its sequence numbers instead. */
+    final boolean countPacket(PerThread t) {
+        long local = (long) LOCAL_PACKETS.get(t) + 1;
+        if (local < packetQuantum) {
+            LOCAL_PACKETS.setOpaque(t, local);
+            return true;
+        }
+        long total = (long) SHARED.getAndAdd(shared, PACKETS, local) + local;
+        LOCAL_PACKETS.setOpaque(t, 0L);
+        if (total - local < lifetime.softPackets() && total >= lifetime.softPackets()) {
+            fire(SaEvent.SOFT_LIFETIME_PACKETS);
+        }
+        if (total > lifetime.hardPackets()) {
+            expire(SaEvent.HARD_LIFETIME_PACKETS, hardRefusalCode());
+            return false;
+        }
+        return true;
+    }
+
+    /** Packets counted by {@link #countPacket}, shared and not yet shared. */
+    final long countedPackets() {
+        long total = (long) SHARED.getVolatile(shared, PACKETS);
+        for (PerThread t : allThreads) {
+            total += (long) LOCAL_PACKETS.getOpaque(t);
+        }
+        return total;
     }
 
     abstract int hardRefusalCode();
@@ -157,9 +227,9 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
         listener.onEvent(this, event);
     }
 
-    private PacketTransform newTransform() {
-        PacketTransform t = suite.newTransform(encryptionKey, integrityKey);
-        allTransforms.add(t);
+    private PerThread newThreadState() {
+        PerThread t = new PerThread(suite.newTransform(encryptionKey, integrityKey));
+        allThreads.add(t);
         return t;
     }
 

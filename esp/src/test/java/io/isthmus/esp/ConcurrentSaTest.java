@@ -65,6 +65,34 @@ class ConcurrentSaTest {
         assertEquals(THREADS * PER_THREAD, sas.in().packets());
     }
 
+    /**
+     * Threads count volume locally and add it to the SA's totals in quanta; limits must still hold
+     * to within a quantum per thread, each event be told once, and the totals add up exactly.
+     */
+    @org.junit.jupiter.api.Test
+    void lifetimesHoldWhenManyThreadsCountTogether() throws Exception {
+        SecurityAssociationTest.Events events = new SecurityAssociationTest.Events();
+        long soft = 10_000_000;
+        long hard = 20_000_000;
+        OutboundSa out = new OutboundSa(Sas.parameters(CipherSuite.AES128_GCM16, 4)
+                .lifetime(Lifetime.ofBytes(soft, hard)).build(), events);
+        AtomicInteger sent = new AtomicInteger();
+        run(t -> {
+            byte[] packet = new byte[out.headerLength() + 1000 + out.suite().maxTrailerLength()];
+            while (out.seal(packet, 0, 1000, EspPacket.NEXT_HEADER_IPV4) > 0) {
+                sent.incrementAndGet();
+            }
+        });
+        long quantum = soft / 64;
+        assertTrue(sent.get() * 1000L <= hard + THREADS * quantum, "at most a quantum per thread past the hard limit: " + sent.get());
+        assertTrue(sent.get() * 1000L > hard - THREADS * quantum, "the limit is not hit early: " + sent.get());
+        assertEquals(List.of(SaEvent.SOFT_LIFETIME_BYTES, SaEvent.HARD_LIFETIME_BYTES), events.events);
+        long refusedWithANumber = out.packets() - sent.get();
+        assertTrue(refusedWithANumber >= 1 && refusedWithANumber <= THREADS,
+                "only a packet caught crossing the limit wastes a sequence number: " + refusedWithANumber);
+        assertTrue(out.bytes() >= sent.get() * 1000L);
+    }
+
     interface Body {
         void run(int thread) throws Exception;
     }

@@ -198,7 +198,7 @@ class SecurityAssociationTest {
                 Sas.Pair sas = Sas.pair(suite, false);
                 byte[] packet = sas.seal(Sas.ipv4(inner, inner), EspPacket.NEXT_HEADER_IPV6);
                 int payload = packet.length - suite.headerLength() - suite.icvLength();
-                assertTrue(sas.out().transform().open(packet, 0, payload, 0, false));
+                assertTrue(sas.out().thread().transform.open(packet, 0, payload, 0, false));
                 int padLength = packet[suite.headerLength() + payload - 2];
                 assertEquals(EspPacket.NEXT_HEADER_IPV6, packet[suite.headerLength() + payload - 1]);
                 assertEquals(0, payload % suite.blockAlignment());
@@ -290,7 +290,7 @@ class SecurityAssociationTest {
         System.arraycopy(pad, 0, packet, suite.headerLength() + inner.length, pad.length);
         packet[suite.headerLength() + payload - 2] = (byte) padLength;
         packet[suite.headerLength() + payload - 1] = (byte) nextHeader;
-        sas.out().transform().seal(packet, 0, payload, seq, seq, false);
+        sas.out().thread().transform.seal(packet, 0, payload, seq, seq, false);
         return packet;
     }
 
