@@ -12,25 +12,31 @@ import java.util.Arrays;
  */
 final class ChaCha20Poly1305Transform implements PacketTransform {
     private static final int TAG_LENGTH = 16;
+    /** In {@link Scratch}: keystream from index 0 (where the JDK's block function writes), a copy of the data one CHUNK on. */
+    private static final int DATA = Scratch.CHUNK;
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private final ChaCha20 chacha;
     private final Poly1305 poly = new Poly1305();
     private final int salt;
-    private final byte[] oneTimeKey = new byte[32];
+    private final byte[] scratch = Scratch.bytes();
     private final byte[] aad = new byte[16];
     private final byte[] tag = new byte[TAG_LENGTH];
 
     /**
      * @param keyingMaterial the 32-byte key followed by the 4-byte salt (RFC 7634 §4)
      */
-    ChaCha20Poly1305Transform(byte[] keyingMaterial) {
+    ChaCha20Poly1305Transform(byte[] keyingMaterial, boolean jdkBlocks) {
         if (keyingMaterial.length != 36) {
             throw new IllegalArgumentException("ChaCha20-Poly1305 keying material must be 36 bytes, not " + keyingMaterial.length);
         }
-        chacha = new ChaCha20(keyingMaterial, 0);
+        chacha = new ChaCha20(keyingMaterial, 0, jdkBlocks);
         salt = (int) INT_LE.get(keyingMaterial, 32);
+    }
+
+    boolean usesJdkBlocks() {
+        return chacha.usesJdk();
     }
 
     @Override
@@ -38,8 +44,8 @@ final class ChaCha20Poly1305Transform implements PacketTransform {
         int ivOffset = espOffset + EspPacket.HEADER_LENGTH;
         int payloadOffset = ivOffset + 8;
         LONG_BE.set(packet, ivOffset, iv);
-        startMessage(packet, ivOffset);
-        chacha.xor(packet, payloadOffset, payloadLength, 1);
+        int available = startMessage(packet, ivOffset);
+        applyKeystream(packet, payloadOffset, payloadLength, available);
         authenticate(packet, espOffset, payloadOffset, payloadLength, (int) (sequence >>> 32), esn);
         System.arraycopy(tag, 0, packet, payloadOffset + payloadLength, TAG_LENGTH);
     }
@@ -48,23 +54,51 @@ final class ChaCha20Poly1305Transform implements PacketTransform {
     public boolean open(byte[] packet, int espOffset, int payloadLength, int sequenceHigh, boolean esn) {
         int ivOffset = espOffset + EspPacket.HEADER_LENGTH;
         int payloadOffset = ivOffset + 8;
-        startMessage(packet, ivOffset);
+        int available = startMessage(packet, ivOffset);
         authenticate(packet, espOffset, payloadOffset, payloadLength, sequenceHigh, esn);
         if (!PacketTransform.constantTimeEquals(tag, 0, packet, payloadOffset + payloadLength, TAG_LENGTH)) {
             return false;
         }
-        chacha.xor(packet, payloadOffset, payloadLength, 1);
+        applyKeystream(packet, payloadOffset, payloadLength, available);
         return true;
     }
 
-    /** Sets the nonce from the packet's IV and derives the Poly1305 key from block 0 (RFC 8439 §2.6). */
-    private void startMessage(byte[] packet, int ivOffset) {
+    /**
+     * Sets the nonce from the packet's IV, generates keystream from block 0 and takes the
+     * Poly1305 key from that block (RFC 8439 §2.6); the rest of the keystream, from block 1,
+     * encrypts the payload. Returns how much keystream is in scratch.
+     */
+    private int startMessage(byte[] packet, int ivOffset) {
         chacha.nonce(salt, (int) INT_LE.get(packet, ivOffset), (int) INT_LE.get(packet, ivOffset + 4));
-        int[] block0 = chacha.block(0);
-        for (int i = 0; i < 8; i++) {
-            INT_LE.set(oneTimeKey, 4 * i, block0[i]);
+        int available = chacha.keystream(0, scratch);
+        poly.init(scratch, 0);
+        return available;
+    }
+
+    /**
+     * XORs keystream into the payload: first what {@link #startMessage} left after block 0, then
+     * more as needed. Through scratch, at a constant distance, so that C2 vectorises the loop
+     * (see AesGcmTransform.xorChunk).
+     */
+    private void applyKeystream(byte[] packet, int offset, int length, int available) {
+        byte[] s = scratch;
+        int position = 64;
+        int counter = available / 64;
+        for (int done = 0; done < length; ) {
+            if (position == available) {
+                available = chacha.keystream(counter, s);
+                counter += available / 64;
+                position = 0;
+            }
+            int n = Math.min(length - done, available - position);
+            System.arraycopy(packet, offset + done, s, DATA + position, n);
+            for (int i = position; i < position + n; i++) {
+                s[DATA + i] ^= s[i];
+            }
+            System.arraycopy(s, DATA + position, packet, offset + done, n);
+            done += n;
+            position += n;
         }
-        poly.init(oneTimeKey, 0);
     }
 
     private void authenticate(byte[] packet, int espOffset, int payloadOffset, int payloadLength, int sequenceHigh, boolean esn) {
@@ -79,7 +113,6 @@ final class ChaCha20Poly1305Transform implements PacketTransform {
     public void destroy() {
         chacha.destroy();
         poly.destroy();
-        Arrays.fill(oneTimeKey, (byte) 0);
         Arrays.fill(tag, (byte) 0);
     }
 }

@@ -76,7 +76,7 @@ public record CipherSuite(EncryptionAlgorithm encryption, int keyBits, Integrity
     public String implementation() {
         return switch (encryption) {
             case AES_GCM_16 -> "AES-ECB counter keystream (javax.crypto, AES-NI) + " + Ghash.implementation();
-            case CHACHA20_POLY1305 -> "ChaCha20 and Poly1305 in Java (RFC 8439)";
+            case CHACHA20_POLY1305 -> ChaCha20.implementation() + " + Poly1305 in Java";
             case AES_CBC -> "chained AES-CBC (javax.crypto) + HMAC over " + integrity.digest() + " (MessageDigest)";
         };
     }
@@ -84,7 +84,7 @@ public record CipherSuite(EncryptionAlgorithm encryption, int keyBits, Integrity
     PacketTransform newTransform(byte[] encryptionKey, byte[] integrityKey) {
         return switch (encryption) {
             case AES_GCM_16 -> new AesGcmTransform(encryptionKey, Ghash.preferred());
-            case CHACHA20_POLY1305 -> new ChaCha20Poly1305Transform(encryptionKey);
+            case CHACHA20_POLY1305 -> new ChaCha20Poly1305Transform(encryptionKey, ChaCha20.jdkAvailable());
             case AES_CBC -> new AesCbcHmacTransform(encryptionKey, integrity, integrityKey);
         };
     }

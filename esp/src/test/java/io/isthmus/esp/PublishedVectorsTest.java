@@ -89,19 +89,26 @@ class PublishedVectorsTest {
         assertEquals(DropReason.REPLAY.code(), in.open(Arrays.copyOf(expected, expected.length), 0, length));
     }
 
-    /** RFC 8439 2.8.2 and A.5: their 12-byte AADs are SPI || high || low of an ESN packet. */
+    /**
+     * RFC 8439 2.8.2 and A.5: their 12-byte AADs are SPI || high || low of an ESN packet. With the
+     * JDK's block function and with the one written here.
+     */
     @TestFactory
     Stream<DynamicTest> chacha20Poly1305Aead() {
         return VectorFile.load("vectors/crypto/rfc8439-chacha20-poly1305.vec").cases().stream()
                 .filter(c -> c.name().startsWith("aead"))
-                .map(c -> dynamicTest(c.toString(), () -> {
+                .flatMap(c -> Stream.of(true, false).map(jdk -> dynamicTest(c + (jdk ? " JDK blocks" : " own blocks"), () -> {
+                    if (jdk) {
+                        assertTrue(ChaCha20.jdkAvailable(), "tests run with the JDK's ChaCha20 opened: " + ChaCha20.implementation());
+                    }
                     byte[] aad = c.bytes("aad");
                     assertEquals(12, aad.length);
                     long seq = ByteBuffer.wrap(aad, 4, 8).getLong();
                     byte[] plaintext = c.bytes("plaintext");
                     byte[] expected = concat(Arrays.copyOf(aad, 4), Arrays.copyOfRange(aad, 8, 12), c.bytes("iv"), c.bytes("ciphertext_tag"));
 
-                    var transform = new ChaCha20Poly1305Transform(concat(c.bytes("key"), c.bytes("salt")));
+                    var transform = new ChaCha20Poly1305Transform(concat(c.bytes("key"), c.bytes("salt")), jdk);
+                    assertEquals(jdk, transform.usesJdkBlocks());
                     byte[] packet = new byte[expected.length];
                     System.arraycopy(expected, 0, packet, 0, 8);
                     System.arraycopy(plaintext, 0, packet, 16, plaintext.length);
@@ -109,7 +116,7 @@ class PublishedVectorsTest {
                     assertArrayEquals(expected, packet);
                     assertTrue(transform.open(packet, 0, plaintext.length, (int) (seq >>> 32), true));
                     assertArrayEquals(plaintext, Arrays.copyOfRange(packet, 16, 16 + plaintext.length));
-                }));
+                })));
     }
 
     @TestFactory
