@@ -17,10 +17,10 @@ import java.util.Map;
  * sections, {@code field = value} lines, and indented lines that continue the previous value.
  * A value is hex (spaces ignored) or {@code "ASCII text"}.
  */
-record VectorFile(String path, List<Case> cases) {
+public record VectorFile(String path, List<Case> cases) {
 
-    record Case(String file, String name, Map<String, String> fields) {
-        String string(String field) {
+    public record Case(String file, String name, Map<String, String> fields) {
+        public String string(String field) {
             String v = fields.get(field);
             if (v == null) {
                 throw new IllegalArgumentException(file + " [" + name + "]: no field " + field);
@@ -28,12 +28,12 @@ record VectorFile(String path, List<Case> cases) {
             return v;
         }
 
-        boolean has(String field) {
+        public boolean has(String field) {
             return fields.containsKey(field);
         }
 
         /** Hex or quoted ASCII. */
-        byte[] bytes(String field) {
+        public byte[] bytes(String field) {
             String v = string(field);
             if (v.startsWith("\"")) {
                 return v.substring(1, v.length() - 1).getBytes(StandardCharsets.US_ASCII);
@@ -41,11 +41,11 @@ record VectorFile(String path, List<Case> cases) {
             return HexFormat.of().parseHex(v.replace(" ", ""));
         }
 
-        long hexLong(String field) {
+        public long hexLong(String field) {
             return Long.parseUnsignedLong(string(field).replace(" ", ""), 16);
         }
 
-        int integer(String field) {
+        public int integer(String field) {
             return Integer.parseInt(string(field));
         }
 
@@ -55,7 +55,7 @@ record VectorFile(String path, List<Case> cases) {
         }
     }
 
-    static VectorFile load(String resource) {
+    public static VectorFile load(String resource) {
         InputStream in = VectorFile.class.getClassLoader().getResourceAsStream(resource);
         if (in == null) {
             throw new IllegalArgumentException("no test vector file " + resource + " on the classpath");
