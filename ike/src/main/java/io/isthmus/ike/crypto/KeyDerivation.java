@@ -63,7 +63,7 @@ public final class KeyDerivation {
         return java.util.Arrays.copyOfRange(from, offset, offset + length);
     }
 
-    static byte[] concat(byte[]... parts) {
+    public static byte[] concat(byte[]... parts) {
         int n = 0;
         for (byte[] p : parts) {
             n += p.length;

@@ -1,0 +1,239 @@
+package io.isthmus.ike;
+
+import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.message.IkeHeader;
+import io.isthmus.ike.message.IkeMessage;
+import io.isthmus.ike.message.IkeProtocolException;
+import io.isthmus.ike.message.NoncePayload;
+import io.isthmus.ike.message.NotifyPayload;
+import io.isthmus.ike.message.NotifyType;
+import io.isthmus.ike.message.Payload;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between. Single-threaded: every
+ * method is called on the thread the {@link Scheduler} runs tasks on.
+ */
+public final class IkeEngine {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
+    public static final int IKE_PORT = 500;
+    public static final int NAT_T_PORT = 4500;
+
+    private final Transport transport;
+    private final Scheduler scheduler;
+    private final ChildSaListener listener;
+    private final SecureRandom random = new SecureRandom();
+    private final List<Connection> connections = new ArrayList<>();
+    private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
+    /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
+    private final Map<String, IkeSa> halfOpen = new HashMap<>();
+    private final Set<Integer> childSpis = new HashSet<>();
+    private final byte[] cookieSecret = new byte[32];
+    private int cookieThreshold = 10;
+
+    public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener) {
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.listener = listener;
+        random.nextBytes(cookieSecret);
+    }
+
+    public void addConnection(Connection connection) {
+        connections.add(connection);
+    }
+
+    /** Half-open IKE SAs above which IKE_SA_INIT requests must carry a cookie (RFC 7296 §2.6). */
+    public void cookieThreshold(int halfOpenSas) {
+        this.cookieThreshold = halfOpenSas;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    Scheduler scheduler() {
+        return scheduler;
+    }
+
+    ChildSaListener listener() {
+        return listener;
+    }
+
+    public Collection<IkeSa> ikeSas() {
+        return List.copyOf(new HashSet<>(byOurSpi.values()));
+    }
+
+    /** Starts an IKE SA for {@code connectionName} from {@code local} to {@code remote}. */
+    public IkeSa initiate(String connectionName, InetSocketAddress local, InetSocketAddress remote) {
+        Connection c = connections.stream().filter(x -> x.name().equals(connectionName)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no connection " + connectionName));
+        if (c.mode() == Connection.Mode.RESPONDER_ONLY) {
+            throw new IllegalStateException("connection " + connectionName + " only responds");
+        }
+        IkeSa sa = new IkeSa(this, true, List.of(c), newIkeSpi(), 0, local, remote);
+        byOurSpi.put(sa.initiatorSpi(), sa);
+        LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
+        sa.startInitiator();
+        return sa;
+    }
+
+    /** A datagram from the transport, without the non-ESP marker. Never throws. */
+    public void receive(byte[] datagram, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
+        IkeMessage message;
+        try {
+            message = IkeMessage.decode(datagram, offset, length);
+        } catch (IkeProtocolException e) {
+            // Nothing to answer with before an SA exists, and nothing unauthenticated deserves an answer after.
+            LOG.log(System.Logger.Level.DEBUG, "dropping malformed IKE message from {0}: {1}", remote, e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "dropping IKE message from " + remote + ": " + e, e);
+            return;
+        }
+        IkeHeader h = message.header();
+        try {
+            if (h.exchangeType() == ExchangeType.IKE_SA_INIT && !h.isResponse() && h.responderSpi() == 0) {
+                receiveInitRequest(message, local, remote);
+                return;
+            }
+            long ourSpi = h.fromInitiator() ? h.responderSpi() : h.initiatorSpi();
+            IkeSa sa = byOurSpi.get(ourSpi);
+            if (sa == null) {
+                LOG.log(System.Logger.Level.DEBUG, "no IKE SA for {0} from {1}", h, remote);
+                return;
+            }
+            sa.receive(message, remote, local);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "error handling " + h + " from " + remote + ": " + e, e);
+        }
+    }
+
+    private void receiveInitRequest(IkeMessage message, InetSocketAddress local, InetSocketAddress remote) {
+        IkeHeader h = message.header();
+        String key = Long.toHexString(h.initiatorSpi()) + "@" + remote;
+        IkeSa existing = halfOpen.get(key);
+        if (existing != null) {
+            existing.receive(message, remote, local);
+            return;
+        }
+        List<Connection> candidates = connections.stream()
+                .filter(c -> c.mode() != Connection.Mode.INITIATOR_ONLY)
+                .filter(c -> c.localAddress().equals(local.getAddress()) || c.localAddress().isAnyLocalAddress())
+                .filter(c -> c.remoteAddress() == null || c.remoteAddress().equals(remote.getAddress()))
+                .toList();
+        if (candidates.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "no connection for IKE_SA_INIT from {0} to {1}", remote, local);
+            return;
+        }
+        if (halfOpen.size() >= cookieThreshold && !validCookie(message, remote)) {
+            byte[] cookie = cookie(message, remote);
+            if (cookie == null) {
+                return;
+            }
+            IkeHeader answer = new IkeHeader(h.initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
+            transport.send(IkeMessage.encode(answer, List.of(NotifyPayload.of(NotifyType.COOKIE, cookie))), local, remote);
+            LOG.log(System.Logger.Level.INFO, "{0} half-open IKE SAs: asking {1} for a cookie", halfOpen.size(), remote);
+            return;
+        }
+        IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), newIkeSpi(), local, remote);
+        sa.processInitRequest(message);
+        if (sa.state() == IkeSaState.CONNECTING) {
+            byOurSpi.put(sa.responderSpi(), sa);
+            halfOpen.put(key, sa);
+            // An SA that never completes IKE_AUTH must not hold its slot for ever.
+            scheduler.schedule(Duration.ofSeconds(30), () -> {
+                if (halfOpen.remove(key) != null && sa.state() == IkeSaState.CONNECTING) {
+                    sa.destroy("IKE_AUTH never came");
+                }
+            });
+        }
+    }
+
+    /** RFC 7296 §2.6: Cookie = VersionIDofSecret | Hash(Ni | IPi | SPIi | <secret>). */
+    private byte[] cookie(IkeMessage message, InetSocketAddress remote) {
+        NoncePayload nonce = message.first(NoncePayload.class).orElse(null);
+        if (nonce == null) {
+            return null;
+        }
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(nonce.nonce());
+            sha.update(remote.getAddress().getAddress());
+            for (int i = 0; i < 8; i++) {
+                sha.update((byte) (message.header().initiatorSpi() >>> (56 - 8 * i)));
+            }
+            sha.update(cookieSecret);
+            byte[] hash = sha.digest();
+            byte[] cookie = new byte[1 + hash.length];
+            System.arraycopy(hash, 0, cookie, 1, hash.length);
+            return cookie;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private boolean validCookie(IkeMessage message, InetSocketAddress remote) {
+        List<Payload> payloads = message.payloads();
+        if (payloads.isEmpty() || !(payloads.getFirst() instanceof NotifyPayload n) || n.notifyType() != NotifyType.COOKIE) {
+            return false;
+        }
+        byte[] expected = cookie(message, remote);
+        return expected != null && MessageDigest.isEqual(expected, n.data());
+    }
+
+    void register(IkeSa sa) {
+        byOurSpi.put(sa.ourSpi(), sa);
+    }
+
+    void unregister(IkeSa sa) {
+        byOurSpi.remove(sa.ourSpi(), sa);
+        halfOpen.values().removeIf(s -> s == sa);
+        for (ChildSaDescription c : sa.childSas()) {
+            childSpis.remove(c.inbound().spi());
+        }
+    }
+
+    void established(IkeSa sa) {
+        halfOpen.values().removeIf(s -> s == sa);
+    }
+
+    byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    long newIkeSpi() {
+        long spi;
+        do {
+            spi = random.nextLong();
+        } while (spi == 0 || byOurSpi.containsKey(spi));
+        return spi;
+    }
+
+    /** A fresh inbound ESP SPI: never 0-255 (RFC 4303 §2.1), never one in use. */
+    int newChildSpi() {
+        int spi;
+        do {
+            spi = random.nextInt();
+        } while (Integer.compareUnsigned(spi, 256) < 0 || !childSpis.add(spi));
+        return spi;
+    }
+
+    /** Where a connection listens by default. */
+    public static InetSocketAddress ikeAddress(InetAddress address) {
+        return new InetSocketAddress(address, IKE_PORT);
+    }
+}

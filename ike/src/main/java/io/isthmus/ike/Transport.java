@@ -1,0 +1,11 @@
+package io.isthmus.ike;
+
+import java.net.InetSocketAddress;
+
+/**
+ * Where IKE messages go out. The transport adds the non-ESP marker itself when it sends from
+ * port 4500 (RFC 3948 §2.2) and strips it from what it hands to {@link IkeEngine#receive}.
+ */
+public interface Transport {
+    void send(byte[] datagram, InetSocketAddress local, InetSocketAddress remote);
+}
