@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 . deploy/lib/jdk.sh
 isthmus_find_jdk
 
-# Tests that need Linux packages (strongSwan peers, iperf3, namespaces) install them here.
-packages=()
+# Linux packages the tests need: strongSwan 5.9 charon + swanctl for the interop tests (the
+# extra plugins bring kernel-libipsec, chapoly and curve25519), iproute2 for namespaces.
+packages=(iproute2 strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

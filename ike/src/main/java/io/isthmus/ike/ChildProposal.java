@@ -48,7 +48,7 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
     /** @param withKeyExchange include the PFS group (CREATE_CHILD_SA) or not (IKE_AUTH) */
     public Proposal toProposal(int number, int spi, boolean withKeyExchange) {
         List<Transform> transforms = new ArrayList<>();
-        transforms.add(new Transform(Transform.ENCR, cipher.encryption().ianaId(), cipher.keyBits()));
+        transforms.add(ProposalWords.encryptionTransform(cipher));
         if (cipher.integrity() != IntegrityAlgorithm.NONE) {
             transforms.add(Transform.of(Transform.INTEG, cipher.integrity().ianaId()));
         }

@@ -64,7 +64,7 @@ public record IkeProposal(CipherSuite cipher, PseudorandomFunction prf, KeyExcha
 
     public Proposal toProposal(int number, byte[] spi) {
         List<Transform> transforms = new ArrayList<>();
-        transforms.add(new Transform(Transform.ENCR, cipher.encryption().ianaId(), cipher.keyBits()));
+        transforms.add(ProposalWords.encryptionTransform(cipher));
         transforms.add(Transform.of(Transform.PRF, prf.ianaId()));
         if (cipher.integrity() != IntegrityAlgorithm.NONE) {
             transforms.add(Transform.of(Transform.INTEG, cipher.integrity().ianaId()));

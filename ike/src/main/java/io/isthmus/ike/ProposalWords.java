@@ -53,6 +53,12 @@ final class ProposalWords {
         return null;
     }
 
+    /** ChaCha20-Poly1305 has one key size and takes no Key Length attribute (RFC 7634 §2, §4). */
+    static Transform encryptionTransform(CipherSuite cipher) {
+        int bits = cipher.encryption() == EncryptionAlgorithm.CHACHA20_POLY1305 ? 0 : cipher.keyBits();
+        return new Transform(Transform.ENCR, cipher.encryption().ianaId(), bits);
+    }
+
     static boolean offersCipher(Proposal p, CipherSuite cipher) {
         boolean encryption = p.transformsOfType(Transform.ENCR).stream().anyMatch(t -> t.id() == cipher.encryption().ianaId()
                 && (t.keyLength() == cipher.keyBits() || (t.keyLength() == 0 && cipher.encryption() == EncryptionAlgorithm.CHACHA20_POLY1305)));

@@ -1,0 +1,164 @@
+package io.isthmus.ike;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * IKE over UDP with Netty: sockets on port 500 and 4500 of each local address, one event loop
+ * thread that is also the engine's thread (so it is the {@link Scheduler} too). On port 4500
+ * IKE messages carry the four-byte non-ESP marker (RFC 3948 §2.2); datagrams without it are ESP
+ * and go to the {@link EspSink}, and one-byte 0xFF datagrams are NAT keepalives.
+ */
+public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
+
+    /** Receives ESP-in-UDP that arrives on port 4500 (the data plane, once there is one). */
+    @FunctionalInterface
+    public interface EspSink {
+        void esp(byte[] datagram, InetSocketAddress local, InetSocketAddress remote);
+    }
+
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final Map<InetSocketAddress, Channel> channels = new HashMap<>();
+    private final int natTraversalPort;
+    private volatile IkeEngine engine;
+    private volatile EspSink espSink = (d, l, r) -> { };
+
+    private UdpTransport(int natTraversalPort) {
+        boolean epoll = Epoll.isAvailable();
+        this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.loop = group.next();
+        this.natTraversalPort = natTraversalPort;
+        LOG.log(System.Logger.Level.INFO, "IKE transport: Netty {0}", epoll ? "epoll" : "NIO (epoll unavailable: " + Epoll.unavailabilityCause() + ")");
+    }
+
+    /** Binds {@code ikePort} and {@code natTraversalPort} on every address. */
+    public static UdpTransport bind(List<InetAddress> addresses, int ikePort, int natTraversalPort) throws InterruptedException {
+        UdpTransport t = new UdpTransport(natTraversalPort);
+        try {
+            for (InetAddress a : addresses) {
+                for (int port : new int[] {ikePort, natTraversalPort}) {
+                    InetSocketAddress local = new InetSocketAddress(a, port);
+                    Channel c = new Bootstrap().group(t.group)
+                            .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                            .handler(t.new Inbound(local))
+                            .bind(local).sync().channel();
+                    t.channels.put(local, c);
+                }
+            }
+        } catch (RuntimeException | InterruptedException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    public void attach(IkeEngine engine) {
+        this.engine = engine;
+    }
+
+    public void espSink(EspSink sink) {
+        this.espSink = sink;
+    }
+
+    /** Runs {@code task} on the engine's thread, where every engine call belongs. */
+    public void execute(Runnable task) {
+        loop.execute(task);
+    }
+
+    @Override
+    public void send(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
+        Channel c = channels.get(local);
+        if (c == null) {
+            LOG.log(System.Logger.Level.WARNING, "no socket on {0} to send to {1}", local, remote);
+            return;
+        }
+        ByteBuf buf;
+        if (local.getPort() == natTraversalPort) {
+            buf = Unpooled.buffer(4 + datagram.length).writeInt(0).writeBytes(datagram);
+        } else {
+            buf = Unpooled.wrappedBuffer(datagram);
+        }
+        c.writeAndFlush(new DatagramPacket(buf, remote, local));
+    }
+
+    @Override
+    public Instant now() {
+        return Instant.now();
+    }
+
+    @Override
+    public Cancellable schedule(Duration delay, Runnable task) {
+        var future = loop.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        return () -> future.cancel(false);
+    }
+
+    @Override
+    public void close() {
+        // Close the sockets first and wait: the next transport may bind the same ports at once.
+        for (Channel c : channels.values()) {
+            c.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private final class Inbound extends SimpleChannelInboundHandler<DatagramPacket> {
+        private final InetSocketAddress local;
+
+        Inbound(InetSocketAddress local) {
+            this.local = local;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+            ByteBuf content = packet.content();
+            byte[] bytes = new byte[content.readableBytes()];
+            content.getBytes(content.readerIndex(), bytes);
+            InetSocketAddress remote = packet.sender();
+            IkeEngine e = engine;
+            if (local.getPort() == natTraversalPort) {
+                if (bytes.length == 1 && bytes[0] == (byte) 0xFF) {
+                    return; // NAT keepalive
+                }
+                if (bytes.length >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 0) {
+                    if (e != null) {
+                        e.receive(bytes, 4, bytes.length - 4, local, remote);
+                    }
+                } else {
+                    espSink.esp(bytes, local, remote);
+                }
+                return;
+            }
+            if (e != null) {
+                e.receive(bytes, 0, bytes.length, local, remote);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(System.Logger.Level.WARNING, "socket " + local + ": " + cause, cause);
+        }
+    }
+}
