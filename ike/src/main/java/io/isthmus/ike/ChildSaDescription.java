@@ -10,8 +10,11 @@ import java.util.List;
  * A negotiated child SA as the data plane needs it: both ESP directions (SPIs, suite, keys, ESN,
  * lifetimes, all in {@link SaParameters}), the traffic selectors agreed for each side, the
  * addresses packets go between and whether ESP is UDP-encapsulated (RFC 3948) because of NAT.
+ * The time lifetime is IKE's to enforce (it rekeys before it ends); the byte and packet
+ * lifetimes in {@link SaParameters} are the data plane's, which reports them to
+ * {@link IkeEngine#rekeyChild} and {@link IkeEngine#expireChild}.
  */
-public record ChildSaDescription(String connection, long ikeSaInitiatorSpi, SaParameters inbound, SaParameters outbound,
+public record ChildSaDescription(String connection, SaParameters inbound, SaParameters outbound,
                                  List<TrafficSelector> localSelectors, List<TrafficSelector> remoteSelectors,
                                  InetSocketAddress localAddress, InetSocketAddress remoteAddress, boolean udpEncapsulation) {
 

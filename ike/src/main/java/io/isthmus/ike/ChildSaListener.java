@@ -4,13 +4,19 @@ package io.isthmus.ike;
  * The only coupling between IKE and the data plane: child SAs coming and going. Called on the
  * IKE thread; implementations hand the work over and return.
  *
- * <p>A rekey is announced as {@link #installed} of the new SA, while the old one still carries
- * traffic, then {@link #deleted} of the old one once the exchange is over (make-before-break):
- * the data plane moves outbound traffic to the newest SA and keeps accepting inbound packets on
- * the old one until it is deleted.
+ * <p>A rekey is make-before-break: {@link #rekeyed} announces the new SA while the old one still
+ * works, and the data plane moves outbound traffic to the new SA at once but keeps accepting
+ * inbound packets on the old one until {@link #deleted} says it is gone. After simultaneous
+ * rekeys (RFC 7296 §2.8.1) two replacements may be announced and the redundant one deleted
+ * shortly after: when the SA carrying outbound traffic is deleted, traffic moves to the newest
+ * remaining SA of the same connection.
  */
 public interface ChildSaListener {
+    /** A child SA from IKE_AUTH or a CREATE_CHILD_SA that replaces nothing. */
     void installed(ChildSaDescription sa);
+
+    /** {@code replacement} now exists for {@code old}, which stays until it is deleted. */
+    void rekeyed(ChildSaDescription old, ChildSaDescription replacement);
 
     void deleted(ChildSaDescription sa);
 }

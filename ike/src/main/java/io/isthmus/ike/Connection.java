@@ -3,14 +3,19 @@ package io.isthmus.ike;
 import io.isthmus.ike.message.TrafficSelector;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the gateway is configured to negotiate with one peer: addresses and identities, the
- * pre-shared key, proposals in order of preference, traffic selectors, lifetimes and liveness.
+ * What the gateway is configured to negotiate with one peer: addresses and identities, how both
+ * authenticate, proposals in order of preference, traffic selectors, lifetimes and liveness.
  * The defaults are Azure VPN Gateway's (IKE SA 28,800 s, child SA 27,000 s and
  * 102,400,000 KB, DPD timeout 45 s).
+ *
+ * @param remoteAddress null to accept the peer from any address (responder only)
+ * @param remoteId null to accept any identity the authentication proves
+ * @param fragmentSize the largest IP datagram an IKE message may fill before it is sent in
+ *                     RFC 7383 fragments (when the peer supports them)
  */
 public record Connection(
         String name,
@@ -18,60 +23,183 @@ public record Connection(
         InetAddress remoteAddress,
         Identity localId,
         Identity remoteId,
-        byte[] preSharedKey,
+        Authentication authentication,
         List<IkeProposal> ikeProposals,
         List<ChildProposal> childProposals,
         List<TrafficSelector> localSelectors,
         List<TrafficSelector> remoteSelectors,
         Timers timers,
-        Mode mode) {
+        Mode mode,
+        int fragmentSize) {
+
+    public static final int DEFAULT_FRAGMENT_SIZE = 1280;
 
     /** Azure's connectionMode. */
     public enum Mode { DEFAULT, INITIATOR_ONLY, RESPONDER_ONLY }
 
-    /** Lifetimes, rekey margins and liveness checks. */
+    /**
+     * Lifetimes, rekeying and liveness.
+     *
+     * @param rekeyMargin how long before a lifetime ends the rekey starts
+     * @param rekeyJitter a further random part of the margin, 0 to 1, so two peers with the same
+     *                    settings do not both rekey at the same moment
+     * @param dpdDelay idle time after which an empty INFORMATIONAL checks the peer is alive
+     * @param dpdTimeout how long any request may go unanswered before the peer is declared dead
+     * @param retransmitBase first retransmission delay, growing by 1.8 each time (strongSwan's)
+     * @param natKeepalive interval of NAT keepalives when this end is behind a NAT (RFC 3948)
+     */
     public record Timers(Duration ikeLifetime, Duration childLifetime, long childLifetimeKilobytes,
                          Duration rekeyMargin, double rekeyJitter, Duration dpdDelay, Duration dpdTimeout,
-                         Duration retransmitBase, int retransmitTries) {
+                         Duration retransmitBase, int retransmitTries, Duration natKeepalive) {
         public static final Timers AZURE = new Timers(Duration.ofSeconds(28_800), Duration.ofSeconds(27_000), 102_400_000L,
-                Duration.ofSeconds(540), 0.1, Duration.ofSeconds(15), Duration.ofSeconds(45),
-                Duration.ofSeconds(4), 5);
+                Duration.ofSeconds(540), 0.5, Duration.ofSeconds(15), Duration.ofSeconds(45),
+                Duration.ofSeconds(4), 5, Duration.ofSeconds(20));
+
+        public Timers {
+            if (rekeyMargin.compareTo(ikeLifetime) >= 0 || rekeyMargin.compareTo(childLifetime) >= 0) {
+                throw new IllegalArgumentException("the rekey margin " + rekeyMargin.toSeconds() + " s must be shorter than the IKE ("
+                        + ikeLifetime.toSeconds() + " s) and child (" + childLifetime.toSeconds() + " s) lifetimes");
+            }
+            if (rekeyJitter < 0 || rekeyJitter > 1) {
+                throw new IllegalArgumentException("rekey jitter is a fraction of the margin, 0 to 1, not " + rekeyJitter);
+            }
+        }
+
+        /** Same settings, other lifetimes and margin. */
+        public Timers withLifetimes(Duration ike, Duration child, Duration margin) {
+            return new Timers(ike, child, childLifetimeKilobytes, margin, rekeyJitter, dpdDelay, dpdTimeout, retransmitBase,
+                    retransmitTries, natKeepalive);
+        }
+
+        /** Same settings, other liveness checks and retransmissions. */
+        public Timers withLiveness(Duration delay, Duration timeout, Duration retransmit, int tries) {
+            return new Timers(ikeLifetime, childLifetime, childLifetimeKilobytes, rekeyMargin, rekeyJitter, delay, timeout, retransmit,
+                    tries, natKeepalive);
+        }
     }
 
     public Connection {
-        if (preSharedKey == null || preSharedKey.length == 0) {
-            throw new IllegalArgumentException("connection " + name + ": a pre-shared key is required");
-        }
         if (ikeProposals.isEmpty() || childProposals.isEmpty()) {
             throw new IllegalArgumentException("connection " + name + ": at least one IKE and one ESP proposal");
         }
-        preSharedKey = preSharedKey.clone();
+        if (localSelectors.isEmpty() || remoteSelectors.isEmpty()) {
+            throw new IllegalArgumentException("connection " + name + ": traffic selectors are needed on both sides");
+        }
+        if (fragmentSize < 576) {
+            throw new IllegalArgumentException("connection " + name + ": fragment size " + fragmentSize + " is below 576");
+        }
         ikeProposals = List.copyOf(ikeProposals);
         childProposals = List.copyOf(childProposals);
         localSelectors = List.copyOf(localSelectors);
         remoteSelectors = List.copyOf(remoteSelectors);
     }
 
-    @Override
-    public byte[] preSharedKey() {
-        return preSharedKey.clone();
+    public static Builder builder(String name) {
+        return new Builder(name);
     }
 
-    /** Never prints the key. */
+    /** Never prints a secret. */
     @Override
     public String toString() {
         return "connection " + name + " " + localAddress.getHostAddress() + "[" + localId + "] <-> "
                 + (remoteAddress == null ? "%any" : remoteAddress.getHostAddress()) + "[" + (remoteId == null ? "%any" : remoteId) + "] "
-                + localSelectors + " === " + remoteSelectors;
+                + authentication + ", " + localSelectors + " === " + remoteSelectors;
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Connection c && c.name.equals(name) && Arrays.equals(c.preSharedKey, preSharedKey);
-    }
+    /** Fills in Azure's defaults for whatever is not set. */
+    public static final class Builder {
+        private final String name;
+        private InetAddress localAddress;
+        private InetAddress remoteAddress;
+        private Identity localId;
+        private Identity remoteId;
+        private Authentication authentication;
+        private final List<IkeProposal> ike = new ArrayList<>();
+        private final List<ChildProposal> esp = new ArrayList<>();
+        private final List<TrafficSelector> localTs = new ArrayList<>();
+        private final List<TrafficSelector> remoteTs = new ArrayList<>();
+        private Timers timers = Timers.AZURE;
+        private Mode mode = Mode.DEFAULT;
+        private int fragmentSize = DEFAULT_FRAGMENT_SIZE;
 
-    @Override
-    public int hashCode() {
-        return name.hashCode();
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        /** Our address and identity; a null identity means the address itself. */
+        public Builder local(InetAddress address, Identity id) {
+            this.localAddress = address;
+            this.localId = id != null ? id : Identity.of(address);
+            return this;
+        }
+
+        /** The peer's address (null: any) and the identity it must prove (null: any). */
+        public Builder remote(InetAddress address, Identity id) {
+            this.remoteAddress = address;
+            this.remoteId = id;
+            return this;
+        }
+
+        public Builder preSharedKey(byte[] key) {
+            this.authentication = new Authentication.PreSharedKey(key);
+            return this;
+        }
+
+        public Builder authentication(Authentication a) {
+            this.authentication = a;
+            return this;
+        }
+
+        /**
+         * strongSwan syntax, e.g. {@code aes128gcm16-prfsha256-x25519}, several separated by commas;
+         * call again for more, in order of preference.
+         */
+        public Builder ike(String proposals) {
+            for (String p : proposals.split(",")) {
+                ike.add(IkeProposal.parse(p));
+            }
+            return this;
+        }
+
+        /** strongSwan syntax, e.g. {@code aes256-sha256-modp2048-esn}, several separated by commas. */
+        public Builder esp(String proposals) {
+            for (String p : proposals.split(",")) {
+                esp.add(ChildProposal.parse(p));
+            }
+            return this;
+        }
+
+        public Builder localTs(String prefix) {
+            localTs.add(TrafficSelector.ofPrefix(prefix));
+            return this;
+        }
+
+        public Builder remoteTs(String prefix) {
+            remoteTs.add(TrafficSelector.ofPrefix(prefix));
+            return this;
+        }
+
+        public Builder timers(Timers t) {
+            this.timers = t;
+            return this;
+        }
+
+        public Builder mode(Mode m) {
+            this.mode = m;
+            return this;
+        }
+
+        public Builder fragmentSize(int bytes) {
+            this.fragmentSize = bytes;
+            return this;
+        }
+
+        public Connection build() {
+            if (localAddress == null || authentication == null) {
+                throw new IllegalArgumentException("connection " + name + ": a local address and an authentication are required");
+            }
+            return new Connection(name, localAddress, remoteAddress, localId, remoteId, authentication, ike, esp, localTs, remoteTs,
+                    timers, mode, fragmentSize);
+        }
     }
 }

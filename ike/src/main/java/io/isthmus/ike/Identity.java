@@ -6,8 +6,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * An IKE identity (RFC 7296 §3.5): an IPv4 or IPv6 address, an FQDN, an RFC 822 address or a
- * key id. {@link #parse} reads them the way strongSwan's {@code id =} does.
+ * An IKE identity (RFC 7296 §3.5): an IPv4 or IPv6 address, an FQDN, an RFC 822 address, a
+ * distinguished name or a key id. {@link #parse} reads them the way strongSwan's {@code id =} does.
  */
 public record Identity(int type, byte[] data) {
 
@@ -15,9 +15,20 @@ public record Identity(int type, byte[] data) {
         data = data.clone();
     }
 
-    /** {@code 10.77.0.1}, {@code fd00::1}, {@code gw.example.net}, {@code user@example.net}, {@code keyid:0a0b...}. */
+    /**
+     * {@code 10.77.0.1}, {@code fd00::1}, {@code gw.example.net} (or {@code @gw.example.net}),
+     * {@code user@example.net}, {@code CN=gw1, O=Example} and {@code keyid:0a0b...}.
+     */
     public static Identity parse(String text) {
         String t = text.strip();
+        if (t.contains("=")) {
+            // Written in encoding order, as strongSwan and OpenSSL's default print them ("C=CH, O=Example, CN=gw1").
+            try {
+                return new Identity(IdPayload.ID_DER_ASN1_DN, new org.bouncycastle.asn1.x500.X500Name(t).getEncoded());
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                throw new IllegalArgumentException("'" + t + "' is not a distinguished name: " + e.getMessage());
+            }
+        }
         if (t.startsWith("keyid:")) {
             return new Identity(IdPayload.ID_KEY_ID, HexFormat.of().parseHex(t.substring(6)));
         }
@@ -32,6 +43,11 @@ public record Identity(int type, byte[] data) {
             return new Identity(IdPayload.ID_RFC822_ADDR, t.getBytes(StandardCharsets.US_ASCII));
         }
         return new Identity(IdPayload.ID_FQDN, t.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    public static Identity of(java.net.InetAddress address) {
+        byte[] a = address.getAddress();
+        return new Identity(a.length == 4 ? IdPayload.ID_IPV4_ADDR : IdPayload.ID_IPV6_ADDR, a);
     }
 
     public static Identity of(IdPayload id) {

@@ -42,6 +42,7 @@ public final class IkeEngine {
     private final Set<Integer> childSpis = new HashSet<>();
     private final byte[] cookieSecret = new byte[32];
     private int cookieThreshold = 10;
+    private int natTraversalPort = NAT_T_PORT;
 
     public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener) {
         this.transport = transport;
@@ -57,6 +58,15 @@ public final class IkeEngine {
     /** Half-open IKE SAs above which IKE_SA_INIT requests must carry a cookie (RFC 7296 §2.6). */
     public void cookieThreshold(int halfOpenSas) {
         this.cookieThreshold = halfOpenSas;
+    }
+
+    /** The port IKE moves to when a NAT is detected, if not 4500 (the transport must listen there too). */
+    public void natTraversalPort(int port) {
+        this.natTraversalPort = port;
+    }
+
+    int natTraversalPort() {
+        return natTraversalPort;
     }
 
     Transport transport() {
@@ -87,6 +97,35 @@ public final class IkeEngine {
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
         sa.startInitiator();
         return sa;
+    }
+
+    /** The IKE SA that owns the child SA with this inbound SPI, if any. */
+    private IkeSa ownerOfChild(int inboundSpi) {
+        for (IkeSa sa : byOurSpi.values()) {
+            if (sa.child(inboundSpi) != null) {
+                return sa;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The data plane reports a soft lifetime (bytes or packets) of the child SA with this inbound
+     * SPI: rekey it now. Unknown SPIs are ignored, the SA may just have gone.
+     */
+    public void rekeyChild(int inboundSpi) {
+        IkeSa sa = ownerOfChild(inboundSpi);
+        if (sa != null) {
+            sa.rekeyChild(inboundSpi);
+        }
+    }
+
+    /** A hard lifetime: the child SA must go now, rekeyed or not. */
+    public void expireChild(int inboundSpi) {
+        IkeSa sa = ownerOfChild(inboundSpi);
+        if (sa != null) {
+            sa.deleteChild(sa.child(inboundSpi), "hard lifetime reached");
+        }
     }
 
     /** A datagram from the transport, without the non-ESP marker. Never throws. */
@@ -200,9 +239,15 @@ public final class IkeEngine {
     void unregister(IkeSa sa) {
         byOurSpi.remove(sa.ourSpi(), sa);
         halfOpen.values().removeIf(s -> s == sa);
-        for (ChildSaDescription c : sa.childSas()) {
-            childSpis.remove(c.inbound().spi());
-        }
+    }
+
+    void releaseChildSpi(int spi) {
+        childSpis.remove(spi);
+    }
+
+    /** Uniform in [0, 1): rekey jitter and retry delays. */
+    double randomFraction() {
+        return random.nextDouble();
     }
 
     void established(IkeSa sa) {

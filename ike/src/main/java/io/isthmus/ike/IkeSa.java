@@ -7,6 +7,8 @@ import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;
 import io.isthmus.ike.crypto.SkCipher;
 import io.isthmus.ike.message.AuthPayload;
+import io.isthmus.ike.message.CertPayload;
+import io.isthmus.ike.message.CertReqPayload;
 import io.isthmus.ike.message.DeletePayload;
 import io.isthmus.ike.message.EapPayload;
 import io.isthmus.ike.message.ExchangeType;
@@ -24,31 +26,38 @@ import io.isthmus.ike.message.PayloadType;
 import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.SaPayload;
 import io.isthmus.ike.message.SkPayload;
+import io.isthmus.ike.message.SkfPayload;
 import io.isthmus.ike.message.TrafficSelector;
 import io.isthmus.ike.message.TsPayload;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
- * One IKE SA and its child SAs, on the engine's thread. The exchanges are written as pairs of
- * build and process steps for each role (strongSwan's tasks); the flow of each is drawn in the
- * comments of the method that starts it.
+ * One IKE SA and its child SAs, on the engine's thread. IKE_SA_INIT, IKE_AUTH and INFORMATIONAL
+ * are here, CREATE_CHILD_SA in {@link CreateChildSa}; each exchange is drawn in the comment of
+ * the method that starts it. Requests go out one at a time (window size 1, RFC 7296 §2.3) from
+ * a queue, so a rekey, a delete and a liveness check never trip over each other.
  */
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
-    private static final byte[] KEY_PAD = "Key Pad for IKEv2".getBytes(StandardCharsets.US_ASCII);
-    private static final int NONCE_LENGTH = 32;
+    static final int NONCE_LENGTH = 32;
+    /** Reassembled messages above this are dropped (RFC 7383 leaves the limit to us). */
+    private static final int MAX_REASSEMBLED = 64 * 1024;
 
-    private final IkeEngine engine;
+    final IkeEngine engine;
     private final boolean initiator;
     private Connection connection;
     private final List<Connection> candidates;
@@ -69,50 +78,91 @@ public final class IkeSa {
     private byte[] initRequest;
     private byte[] initResponse;
     private boolean natDetected;
+    private boolean behindNat;
+    private boolean peerFragments;
+    private List<Integer> peerSignatureHashes = List.of();
+    private List<byte[]> peerCertificateRequests = List.of();
     private Identity peerId;
 
     private int nextRequestId;
     private int expectedRequestId;
-    private byte[] lastResponse;
+    private List<byte[]> lastResponse;
     private Outstanding outstanding;
+    private final Deque<Request> pending = new ArrayDeque<>();
+    private Reassembly requestFragments;
+    private Reassembly responseFragments;
     private Instant lastHeard;
     private Scheduler.Cancellable livenessTimer;
     private Scheduler.Cancellable rekeyTimer;
-    private final List<ChildSa> children = new ArrayList<>();
+    private Scheduler.Cancellable expiryTimer;
+    private Scheduler.Cancellable keepaliveTimer;
+    final List<ChildSa> children = new ArrayList<>();
     /** Set when a request was refused in a way that ends the IKE SA once the answer is out. */
     private boolean closeAfterAnswer;
 
-    /** A request waiting for its response. */
-    private record Outstanding(int messageId, byte[] datagram, Consumer<Response> onResponse, int tries, Scheduler.Cancellable timer) {
+    /** The IKE SA that took over from this one after a rekey. */
+    IkeSa replacement;
+    /**
+     * While our IKE rekey is under way and the peer rekeys too (RFC 7296 §2.8.2): the SA the
+     * peer's exchange made and the lower of its two nonces.
+     */
+    IkeSa peersReplacement;
+    byte[] peersRekeyLowestNonce;
+
+    /**
+     * A request of ours, built when its turn comes (so it uses the state of that moment) and
+     * handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
+     */
+    record Request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
     }
 
-    /** A response, with its payloads decrypted when the message was protected. */
+    /** The request on the wire, waiting for its response. */
+    private static final class Outstanding {
+        final int messageId;
+        final int exchangeType;
+        final List<byte[]> datagrams;
+        final BiConsumer<IkeSa, Response> onResponse;
+        final Instant firstSent;
+        int transmissions;
+        Scheduler.Cancellable timer;
+
+        Outstanding(int messageId, int exchangeType, List<byte[]> datagrams, BiConsumer<IkeSa, Response> onResponse, Instant firstSent) {
+            this.messageId = messageId;
+            this.exchangeType = exchangeType;
+            this.datagrams = datagrams;
+            this.onResponse = onResponse;
+            this.firstSent = firstSent;
+        }
+    }
+
+    /** Fragments of one message (RFC 7383 §2.6), each already decrypted. */
+    private static final class Reassembly {
+        final int messageId;
+        final int total;
+        final byte[][] parts;
+        int firstInnerPayload = PayloadType.NONE;
+        int received;
+        int bytes;
+
+        Reassembly(int messageId, int total) {
+            this.messageId = messageId;
+            this.total = total;
+            this.parts = new byte[total][];
+        }
+    }
+
+    /** A message's payloads, decrypted when it was protected. */
     record Response(IkeMessage message, List<Payload> payloads) {
         <P extends Payload> Optional<P> first(Class<P> kind) {
-            return payloads.stream().filter(kind::isInstance).map(kind::cast).findFirst();
+            return find(payloads, kind);
         }
 
         Optional<NotifyPayload> notify(int type) {
-            return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.notifyType() == type)
-                    .map(NotifyPayload.class::cast).findFirst();
+            return IkeSa.notify(payloads, type);
         }
 
         Optional<NotifyPayload> error() {
             return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.isError()).map(NotifyPayload.class::cast).findFirst();
-        }
-    }
-
-    /** A child SA as this IKE SA keeps it. */
-    static final class ChildSa {
-        final ChildSaDescription description;
-        final ChildProposal proposal;
-        final Instant established;
-        Scheduler.Cancellable rekeyTimer;
-
-        ChildSa(ChildSaDescription description, ChildProposal proposal, Instant established) {
-            this.description = description;
-            this.proposal = proposal;
-            this.established = established;
         }
     }
 
@@ -129,10 +179,36 @@ public final class IkeSa {
         this.lastHeard = engine.scheduler().now();
     }
 
+    /**
+     * The IKE SA a rekey creates (RFC 7296 §2.18): new SPIs, keys from the old SK_d, message IDs
+     * from zero; identities, addresses and what the peer supports carry over. The initiator of
+     * the rekey is the new SA's original initiator.
+     */
+    static IkeSa rekeyed(IkeSa old, boolean initiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
+        IkeSa sa = new IkeSa(old.engine, initiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
+        sa.proposal = chosen;
+        sa.ni = ni;
+        sa.nr = nr;
+        sa.natDetected = old.natDetected;
+        sa.behindNat = old.behindNat;
+        sa.peerFragments = old.peerFragments;
+        sa.peerSignatureHashes = old.peerSignatureHashes;
+        sa.peerId = old.peerId;
+        sa.keys = KeyDerivation.rekeyedIkeSaKeys(old.proposal.prf(), old.keys.skD(), chosen.prf(), sharedSecret, ni, nr, spiI, spiR,
+                chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
+        Arrays.fill(sharedSecret, (byte) 0);
+        sa.installCiphers();
+        sa.state = IkeSaState.ESTABLISHED;
+        old.engine.register(sa);
+        sa.startTimers();
+        return sa;
+    }
+
     public IkeSaState state() {
         return state;
     }
 
+    /** Whether this end was the original initiator (the I flag), which a rekey can change. */
     public boolean isInitiator() {
         return initiator;
     }
@@ -165,12 +241,39 @@ public final class IkeSa {
         return natDetected;
     }
 
+    /** Whether a NAT rewrote our address, so this end sends keepalives. */
+    public boolean behindNat() {
+        return behindNat;
+    }
+
+    public Identity peerIdentity() {
+        return peerId;
+    }
+
     public List<ChildSaDescription> childSas() {
         return children.stream().map(c -> c.description).toList();
     }
 
+    /** The IKE SA that replaced this one in a rekey, if any. */
+    public IkeSa replacement() {
+        return replacement;
+    }
+
+    /** This IKE SA, or the one that replaced it (and so on). */
+    IkeSa current() {
+        IkeSa s = this;
+        while (s.replacement != null && s.replacement != s) {
+            s = s.replacement;
+        }
+        return s;
+    }
+
     long ourSpi() {
         return initiator ? spiI : spiR;
+    }
+
+    boolean isUp() {
+        return state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING;
     }
 
     /** For tests that compare key derivation with a peer's log. */
@@ -190,9 +293,9 @@ public final class IkeSa {
     // IKE_SA_INIT
     //
     //   Initiator                         Responder
-    //   HDR, SAi1, KEi, Ni,
-    //     N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)  -->
-    //                                <--  HDR, SAr1, KEr, Nr, N(NAT_*)
+    //   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
+    //     N(IKEV2_FRAGMENTATION_SUPPORTED), N(SIGNATURE_HASH_ALGORITHMS)  -->
+    //                                <--  HDR, SAr1, KEr, Nr, [CERTREQ], N(NAT_*), N(...)
     //   or                           <--  HDR, N(INVALID_KE_PAYLOAD)   (retry with that group)
     //   or                           <--  HDR, N(COOKIE)               (retry with the cookie first)
     // ------------------------------------------------------------------------------------------
@@ -217,10 +320,17 @@ public final class IkeSa {
         payloads.add(new NoncePayload(ni));
         payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, natHash(spiI, 0, local)));
         payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, 0, remote)));
+        payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
+        payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
         IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
         initRequest = IkeMessage.encode(header, payloads);
         nextRequestId = 1;
-        sendRequest(0, initRequest, this::processInitResponse);
+        if (outstanding != null && outstanding.timer != null) {
+            outstanding.timer.cancel();
+        }
+        outstanding = new Outstanding(0, ExchangeType.IKE_SA_INIT, List.of(initRequest), (sa, r) -> processInitResponse(r),
+                engine.scheduler().now());
+        transmit();
     }
 
     private void processInitResponse(Response r) {
@@ -233,7 +343,7 @@ public final class IkeSa {
         }
         Optional<NotifyPayload> invalidKe = r.notify(NotifyType.INVALID_KE_PAYLOAD);
         if (invalidKe.isPresent() && invalidKe.get().data().length == 2) {
-            int group = ((invalidKe.get().data()[0] & 0xFF) << 8) | (invalidKe.get().data()[1] & 0xFF);
+            int group = u16(invalidKe.get().data());
             var wanted = connection.ikeProposals().stream().map(IkeProposal::keyExchange).filter(k -> k.ianaId() == group).findFirst();
             if (wanted.isPresent() && wanted.get() != keyExchange.method()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: peer wants key exchange {1}, retrying IKE_SA_INIT", this, wanted.get().keyword());
@@ -267,13 +377,14 @@ public final class IkeSa {
             spiR = r.message().header().responderSpi();
             initResponse = r.message().raw();
             detectNat(r.payloads(), spiI, spiR);
+            learnPeerCapabilities(r.payloads());
             deriveKeys(keyExchange.sharedSecret(ke.data()));
         } catch (IkeProtocolException e) {
             fail("IKE_SA_INIT response unusable: " + e.getMessage());
             return;
         }
         engine.register(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT done, {1}{2}", this, proposal, natDetected ? ", NAT detected" : "");
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT done, {1}{2}", this, proposal, natNote());
         if (natDetected) {
             moveToNatTraversalPort();
         }
@@ -291,14 +402,9 @@ public final class IkeSa {
             IkeProposal chosen = null;
             Proposal chosenFrom = null;
             for (IkeProposal mine : connection.ikeProposals()) {
-                for (Proposal offered : sa.proposals()) {
-                    if (mine.offeredBy(offered)) {
-                        chosen = mine;
-                        chosenFrom = offered;
-                        break;
-                    }
-                }
-                if (chosen != null) {
+                chosenFrom = sa.proposals().stream().filter(mine::offeredBy).findFirst().orElse(null);
+                if (chosenFrom != null) {
+                    chosen = mine;
                     break;
                 }
             }
@@ -309,9 +415,8 @@ public final class IkeSa {
                 return;
             }
             if (ke.group() != chosen.keyExchange().ianaId()) {
-                int group = chosen.keyExchange().ianaId();
                 LOG.log(System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(), chosen.keyExchange().keyword());
-                answerInitWith(NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, new byte[] {(byte) (group >>> 8), (byte) group}));
+                answerInitWith(NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, u16Bytes(chosen.keyExchange().ianaId())));
                 state = IkeSaState.DESTROYED;
                 return;
             }
@@ -319,20 +424,28 @@ public final class IkeSa {
             keyExchange = chosen.keyExchange().generate();
             nr = engine.randomBytes(NONCE_LENGTH);
             detectNat(payloads, spiI, 0);
+            learnPeerCapabilities(payloads);
             byte[] secret = keyExchange.sharedSecret(ke.data());
             List<Payload> response = new ArrayList<>();
             response.add(new SaPayload(List.of(chosen.toProposal(chosenFrom.number(), new byte[0]))));
             response.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
             response.add(new NoncePayload(nr));
+            if (connection.authentication() instanceof Authentication.Certificates c) {
+                response.add(Authenticator.certificateRequest(c));
+            }
             response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, natHash(spiI, spiR, local)));
             response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, spiR, remote)));
+            if (peerFragments) {
+                response.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
+            }
+            response.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
             IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
             initResponse = IkeMessage.encode(header, response);
             deriveKeys(secret);
             expectedRequestId = 1;
-            lastResponse = initResponse;
+            lastResponse = List.of(initResponse);
             engine.transport().send(initResponse, local, remote);
-            LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natDetected ? ", NAT detected" : "");
+            LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
             answerInitWith(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
@@ -345,12 +458,31 @@ public final class IkeSa {
         engine.transport().send(IkeMessage.encode(header, List.of(notify)), local, remote);
     }
 
+    /** From IKE_SA_INIT: what the peer supports. */
+    private void learnPeerCapabilities(List<Payload> payloads) {
+        peerFragments = notify(payloads, NotifyType.IKEV2_FRAGMENTATION_SUPPORTED).isPresent();
+        peerSignatureHashes = notify(payloads, NotifyType.SIGNATURE_HASH_ALGORITHMS).map(n -> Authenticator.hashList(n.data()))
+                .orElse(List.of());
+        learnCertificateRequests(payloads);
+    }
+
+    /** CERTREQ may come in IKE_SA_INIT (from a responder) or IKE_AUTH (from an initiator). */
+    private void learnCertificateRequests(List<Payload> payloads) {
+        List<byte[]> requests = new ArrayList<>(peerCertificateRequests);
+        payloads.stream().filter(p -> p instanceof CertReqPayload).map(p -> ((CertReqPayload) p).authorities()).forEach(requests::add);
+        peerCertificateRequests = requests;
+    }
+
     private void deriveKeys(byte[] sharedSecret) {
         byte[] skeyseed = KeyDerivation.skeyseed(proposal.prf(), ni, nr, sharedSecret);
         keys = KeyDerivation.ikeSaKeys(proposal.prf(), skeyseed, ni, nr, spiI, spiR,
                 proposal.cipher().integrityKeyLength(), proposal.cipher().encryptionKeyLength());
-        java.util.Arrays.fill(skeyseed, (byte) 0);
-        java.util.Arrays.fill(sharedSecret, (byte) 0);
+        Arrays.fill(skeyseed, (byte) 0);
+        Arrays.fill(sharedSecret, (byte) 0);
+        installCiphers();
+    }
+
+    private void installCiphers() {
         SkCipher i2r = new SkCipher(proposal.cipher(), keys.skEi(), keys.skAi());
         SkCipher r2i = new SkCipher(proposal.cipher(), keys.skEr(), keys.skAr());
         outbound = initiator ? i2r : r2i;
@@ -362,7 +494,8 @@ public final class IkeSa {
         // of ours where they arrive; otherwise someone in between rewrote them (RFC 7296 §2.23).
         boolean sourceSeen = false;
         boolean sourceMatches = false;
-        boolean destinationMatches = true;
+        boolean destinationSeen = false;
+        boolean destinationMatches = false;
         byte[] expectedSource = natHash(hashSpiI, hashSpiR, remote);
         byte[] expectedDestination = natHash(hashSpiI, hashSpiR, local);
         for (Payload p : payloads) {
@@ -370,16 +503,22 @@ public final class IkeSa {
                 sourceSeen = true;
                 sourceMatches |= MessageDigest.isEqual(n.data(), expectedSource);
             } else if (p instanceof NotifyPayload n && n.notifyType() == NotifyType.NAT_DETECTION_DESTINATION_IP) {
+                destinationSeen = true;
                 destinationMatches = MessageDigest.isEqual(n.data(), expectedDestination);
             }
         }
-        natDetected = sourceSeen && (!sourceMatches || !destinationMatches);
+        behindNat = destinationSeen && !destinationMatches;
+        natDetected = (sourceSeen && !sourceMatches) || behindNat;
+    }
+
+    private String natNote() {
+        return behindNat ? ", we are behind a NAT" : natDetected ? ", NAT detected" : "";
     }
 
     private void moveToNatTraversalPort() {
-        if (local.getPort() != IkeEngine.NAT_T_PORT || remote.getPort() != IkeEngine.NAT_T_PORT) {
-            local = new InetSocketAddress(local.getAddress(), IkeEngine.NAT_T_PORT);
-            remote = new InetSocketAddress(remote.getAddress(), IkeEngine.NAT_T_PORT);
+        if (local.getPort() != engine.natTraversalPort() || remote.getPort() != engine.natTraversalPort()) {
+            local = new InetSocketAddress(local.getAddress(), engine.natTraversalPort());
+            remote = new InetSocketAddress(remote.getAddress(), engine.natTraversalPort());
         }
     }
 
@@ -387,56 +526,49 @@ public final class IkeSa {
         try {
             MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
             byte[] ip = address.getAddress().getAddress();
-            sha1.update(KeyDerivation.concat(longBytes(spiI), longBytes(spiR), ip,
-                    new byte[] {(byte) (address.getPort() >>> 8), (byte) address.getPort()}));
+            sha1.update(KeyDerivation.concat(longBytes(spiI), longBytes(spiR), ip, u16Bytes(address.getPort())));
             return sha1.digest();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private static byte[] longBytes(long v) {
-        byte[] b = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (v >>> (56 - 8 * i));
-        }
-        return b;
-    }
-
     // ------------------------------------------------------------------------------------------
     // IKE_AUTH with the first child SA
     //
     //   Initiator                         Responder
-    //   HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->
-    //                                <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+    //   HDR, SK {IDi, [CERT+], [CERTREQ], [IDr], AUTH, N(INITIAL_CONTACT), SAi2, TSi, TSr}  -->
+    //                                <--  HDR, SK {IDr, [CERT+], AUTH, SAr2, TSi, TSr}
     //   or                           <--  HDR, SK {N(AUTHENTICATION_FAILED)}
     //   or                           <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
     //                                     (IKE SA up, no child SA)
+    // Either message may travel as SKF fragments (RFC 7383) when it is too big for one datagram.
     // ------------------------------------------------------------------------------------------
 
     private void sendAuthRequest() {
-        IdPayload idi = connection.localId().toPayload(true);
         int childSpi = engine.newChildSpi();
-        List<Payload> payloads = new ArrayList<>();
-        payloads.add(idi);
-        if (connection.remoteId() != null) {
-            payloads.add(connection.remoteId().toPayload(false));
-        }
-        payloads.add(new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskAuth(true, idi)));
-        payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
-        payloads.add(childSaPayload(childSpi, false));
-        payloads.add(new TsPayload(true, connection.localSelectors()));
-        payloads.add(new TsPayload(false, connection.remoteSelectors()));
-        int id = nextRequestId++;
-        sendRequest(id, protect(ExchangeType.IKE_AUTH, false, id, payloads), r -> processAuthResponse(r, childSpi));
+        request(ExchangeType.IKE_AUTH, sa -> {
+            IdPayload idi = connection.localId().toPayload(true);
+            List<Payload> payloads = new ArrayList<>();
+            payloads.add(idi);
+            payloads.addAll(Authenticator.certificates(connection.authentication()));
+            if (connection.authentication() instanceof Authentication.Certificates c) {
+                payloads.add(Authenticator.certificateRequest(c));
+            }
+            if (connection.remoteId() != null) {
+                payloads.add(connection.remoteId().toPayload(false));
+            }
+            payloads.add(authenticator().sign(idi));
+            payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
+            payloads.add(CreateChildSa.proposals(this, childSpi, false));
+            payloads.add(new TsPayload(true, connection.localSelectors()));
+            payloads.add(new TsPayload(false, connection.remoteSelectors()));
+            return payloads;
+        }, (sa, r) -> processAuthResponse(r, childSpi), true);
     }
 
-    private SaPayload childSaPayload(int spi, boolean withKeyExchange) {
-        List<Proposal> proposals = new ArrayList<>();
-        for (int i = 0; i < connection.childProposals().size(); i++) {
-            proposals.add(connection.childProposals().get(i).toProposal(i + 1, spi, withKeyExchange));
-        }
-        return new SaPayload(proposals);
+    Authenticator authenticator() {
+        return new Authenticator(connection, proposal, keys, initiator, initRequest, initResponse, ni, nr, peerSignatureHashes);
     }
 
     private void processAuthResponse(Response r, int childSpi) {
@@ -444,28 +576,35 @@ public final class IkeSa {
         Optional<IdPayload> idr = r.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = r.first(AuthPayload.class);
         if (idr.isEmpty() || auth.isEmpty()) {
+            engine.releaseChildSpi(childSpi);
             fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
             return;
         }
-        if (connection.remoteId() != null && !connection.remoteId().equals(Identity.of(idr.get()))) {
-            fail("peer identifies as " + idr.get() + ", expected " + connection.remoteId());
+        Identity claimed = Identity.of(idr.get());
+        String refusal = connection.remoteId() != null && !connection.remoteId().equals(claimed)
+                ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
+                : authenticator().verify(idr.get(), auth.get(), certificates(r.payloads()));
+        if (refusal != null) {
+            engine.releaseChildSpi(childSpi);
+            // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
+            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", this, refusal);
+            state = IkeSaState.DELETING;
+            request(ExchangeType.INFORMATIONAL, sa -> List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED)),
+                    (sa, x) -> destroy("AUTHENTICATION_FAILED: " + refusal), true);
             return;
         }
-        if (auth.get().method() != AuthPayload.SHARED_KEY_MIC
-                || !MessageDigest.isEqual(auth.get().data(), pskAuth(false, idr.get()))) {
-            fail("AUTHENTICATION_FAILED: the responder's AUTH does not verify with our pre-shared key");
-            return;
-        }
-        peerId = Identity.of(idr.get());
+        peerId = claimed;
         established();
         if (error.isPresent()) {
+            engine.releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", this,
                     NotifyType.name(error.get().notifyType()));
             return;
         }
         try {
-            installChildFromResponse(r, childSpi, null, ni, nr);
+            CreateChildSa.installFromResponse(this, r, childSpi, null, ni, nr, null);
         } catch (IkeProtocolException e) {
+            engine.releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", this, e.getMessage());
         }
     }
@@ -483,19 +622,23 @@ public final class IkeSa {
             closeAfterAnswer = true;
             return List.of(NotifyPayload.of(NotifyType.INVALID_SYNTAX));
         }
+        learnCertificateRequests(payloads);
         Identity claimed = Identity.of(idi.get());
+        List<CertPayload> certs = certificates(payloads);
         Connection matched = null;
+        String refusal = "no connection accepts identity " + claimed;
         for (Connection c : candidates) {
             if (c.remoteId() == null || c.remoteId().equals(claimed)) {
                 connection = c;
-                if (auth.method() == AuthPayload.SHARED_KEY_MIC && MessageDigest.isEqual(auth.data(), pskAuth(true, idi.get()))) {
+                refusal = authenticator().verify(idi.get(), auth, certs);
+                if (refusal == null) {
                     matched = c;
                     break;
                 }
             }
         }
         if (matched == null) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}", this, claimed);
+            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this, claimed, refusal);
             closeAfterAnswer = true;
             return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
         }
@@ -504,10 +647,11 @@ public final class IkeSa {
         IdPayload idr = connection.localId().toPayload(false);
         List<Payload> response = new ArrayList<>();
         response.add(idr);
-        response.add(new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskAuth(false, idr)));
+        response.addAll(Authenticator.certificates(connection.authentication()));
+        response.add(authenticator().sign(idr));
         established();
         try {
-            response.addAll(answerChildRequest(payloads, null, ni, nr));
+            response.addAll(CreateChildSa.answerChildRequest(this, payloads, ni, nr, null, false).payloads());
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", this, e.getMessage());
             response.add(NotifyPayload.of(e.notifyType()));
@@ -515,195 +659,303 @@ public final class IkeSa {
         return response;
     }
 
-    private byte[] pskAuth(boolean ofInitiator, IdPayload id) {
-        byte[] realMessage = ofInitiator ? initRequest : initResponse;
-        byte[] nonce = ofInitiator ? nr : ni;
-        byte[] macedId = proposal.prf().compute(ofInitiator ? keys.skPi() : keys.skPr(), id.body());
-        byte[] keyPad = proposal.prf().compute(connection.preSharedKey(), KEY_PAD);
-        return proposal.prf().compute(keyPad, KeyDerivation.concat(realMessage, nonce, macedId));
+    private static List<CertPayload> certificates(List<Payload> payloads) {
+        return payloads.stream().filter(p -> p instanceof CertPayload).map(CertPayload.class::cast).toList();
     }
 
     private void established() {
         state = IkeSaState.ESTABLISHED;
         engine.established(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}", this, proposal);
-        scheduleLiveness();
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
+        startTimers();
     }
 
     // ------------------------------------------------------------------------------------------
-    // Child SAs
+    // Child SAs: installing, deleting, timers. The exchanges are in CreateChildSa.
     // ------------------------------------------------------------------------------------------
-
-    /** Responder: choose a proposal, narrow the selectors, answer with SA, TSi, TSr. */
-    private List<Payload> answerChildRequest(List<Payload> request, byte[] pfsSecret, byte[] nonceI, byte[] nonceR)
-            throws IkeProtocolException {
-        SaPayload sa = find(request, SaPayload.class).orElseThrow(() -> new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "no SA"));
-        List<TrafficSelector> tsi = find(request, TsPayload.class).filter(TsPayload::initiator).map(TsPayload::selectors)
-                .orElseThrow(() -> new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "no TSi"));
-        List<TrafficSelector> tsr = request.stream().filter(p -> p instanceof TsPayload t && !t.initiator())
-                .map(p -> ((TsPayload) p).selectors()).findFirst()
-                .orElseThrow(() -> new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "no TSr"));
-        ChildProposal chosen = null;
-        Proposal chosenFrom = null;
-        for (ChildProposal mine : connection.childProposals()) {
-            for (Proposal offered : sa.proposals()) {
-                if (mine.offeredBy(offered, false)) {
-                    chosen = mine;
-                    chosenFrom = offered;
-                    break;
-                }
-            }
-            if (chosen != null) {
-                break;
-            }
-        }
-        if (chosen == null) {
-            throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "no acceptable ESP proposal among " + describe(sa));
-        }
-        // Their TSi is our remote side, their TSr our local side (§2.9).
-        List<TrafficSelector> narrowedI = narrow(tsi, connection.remoteSelectors());
-        List<TrafficSelector> narrowedR = narrow(tsr, connection.localSelectors());
-        if (narrowedI.isEmpty() || narrowedR.isEmpty()) {
-            throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "selectors " + tsi + " === " + tsr + " outside "
-                    + connection.remoteSelectors() + " === " + connection.localSelectors());
-        }
-        int inboundSpi = engine.newChildSpi();
-        int outboundSpi = ProposalWords.spiInt(chosenFrom.spi());
-        ChildProposal negotiated = new ChildProposal(chosen.cipher(), chosen.esn(), null);
-        install(negotiated, inboundSpi, outboundSpi, narrowedR, narrowedI, pfsSecret, nonceI, nonceR);
-        return List.of(new SaPayload(List.of(negotiated.toProposal(chosenFrom.number(), inboundSpi, false))),
-                new TsPayload(true, narrowedI), new TsPayload(false, narrowedR));
-    }
-
-    /** Initiator: the responder's choice of proposal and selectors, checked against what we offered. */
-    private void installChildFromResponse(Response r, int inboundSpi, byte[] pfsSecret, byte[] nonceI, byte[] nonceR)
-            throws IkeProtocolException {
-        SaPayload sa = r.first(SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
-        if (sa.proposals().size() != 1 || sa.proposals().getFirst().spi().length != 4) {
-            throw IkeProtocolException.invalidSyntax("responder's child SA choice is malformed");
-        }
-        ChildProposal chosen = ChildProposal.fromChosen(sa.proposals().getFirst());
-        if (chosen == null || connection.childProposals().stream().noneMatch(p -> p.cipher().equals(chosen.cipher()) && p.esn() == chosen.esn())) {
-            throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "responder chose an ESP proposal we did not offer");
-        }
-        List<TrafficSelector> tsi = r.first(TsPayload.class).filter(TsPayload::initiator).map(TsPayload::selectors).orElse(List.of());
-        List<TrafficSelector> tsr = r.payloads().stream().filter(p -> p instanceof TsPayload t && !t.initiator())
-                .map(p -> ((TsPayload) p).selectors()).findFirst().orElse(List.of());
-        if (tsi.isEmpty() || tsr.isEmpty() || !within(tsi, connection.localSelectors()) || !within(tsr, connection.remoteSelectors())) {
-            throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "responder's selectors " + tsi + " === " + tsr + " are not ours");
-        }
-        install(chosen, inboundSpi, ProposalWords.spiInt(sa.proposals().getFirst().spi()), tsi, tsr, pfsSecret, nonceI, nonceR);
-    }
 
     /**
-     * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr): initiator-to-responder encryption and integrity keys,
-     * then responder-to-initiator (RFC 7296 §2.17).
+     * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr): the keys for the direction from the exchange's
+     * initiator first, then the other (RFC 7296 §2.17). Announces the SA and starts its timers.
      */
-    private ChildSa install(ChildProposal chosen, int inboundSpi, int outboundSpi, List<TrafficSelector> localTs,
-                            List<TrafficSelector> remoteTs, byte[] pfsSecret, byte[] nonceI, byte[] nonceR) {
+    ChildSa installChild(ChildProposal chosen, int inboundSpi, int outboundSpi, List<TrafficSelector> localTs,
+                         List<TrafficSelector> remoteTs, byte[] pfsSecret, byte[] nonceI, byte[] nonceR,
+                         boolean exchangeInitiator, ChildSa replacing) {
         int e = chosen.cipher().encryptionKeyLength();
         int a = chosen.cipher().integrityKeyLength();
         byte[] keymat = KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, 2 * (e + a));
-        byte[] encI = java.util.Arrays.copyOfRange(keymat, 0, e);
-        byte[] intI = java.util.Arrays.copyOfRange(keymat, e, e + a);
-        byte[] encR = java.util.Arrays.copyOfRange(keymat, e + a, 2 * e + a);
-        byte[] intR = java.util.Arrays.copyOfRange(keymat, 2 * e + a, 2 * (e + a));
-        java.util.Arrays.fill(keymat, (byte) 0);
-        Connection.Timers t = connection.timers();
-        long kb = t.childLifetimeKilobytes();
-        Lifetime lifetime = kb <= 0 ? Lifetime.UNLIMITED
-                : Lifetime.ofBytes(kb * 1024 - kb * 1024 / 10, kb * 1024);
-        SaParameters in = SaParameters.builder(inboundSpi, chosen.cipher()).encryptionKey(initiator ? encR : encI)
-                .integrityKey(initiator ? intR : intI).esn(chosen.esn()).lifetime(lifetime).build();
-        SaParameters out = SaParameters.builder(outboundSpi, chosen.cipher()).encryptionKey(initiator ? encI : encR)
-                .integrityKey(initiator ? intI : intR).esn(chosen.esn()).lifetime(lifetime).build();
-        for (byte[] k : new byte[][] {encI, intI, encR, intR}) {
-            java.util.Arrays.fill(k, (byte) 0);
+        byte[] encI = Arrays.copyOfRange(keymat, 0, e);
+        byte[] intI = Arrays.copyOfRange(keymat, e, e + a);
+        byte[] encR = Arrays.copyOfRange(keymat, e + a, 2 * e + a);
+        byte[] intR = Arrays.copyOfRange(keymat, 2 * e + a, 2 * (e + a));
+        Arrays.fill(keymat, (byte) 0);
+        if (pfsSecret != null) {
+            Arrays.fill(pfsSecret, (byte) 0);
         }
-        ChildSaDescription description = new ChildSaDescription(connection.name(), spiI, in, out, localTs, remoteTs, local, remote, natDetected);
-        ChildSa child = new ChildSa(description, chosen, engine.scheduler().now());
+        long kb = connection.timers().childLifetimeKilobytes();
+        Lifetime lifetime = kb <= 0 ? Lifetime.UNLIMITED : Lifetime.ofBytes(kb * 1024 - kb * 1024 / 10, kb * 1024);
+        SaParameters in = SaParameters.builder(inboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encR : encI)
+                .integrityKey(exchangeInitiator ? intR : intI).esn(chosen.esn()).lifetime(lifetime).build();
+        SaParameters out = SaParameters.builder(outboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encI : encR)
+                .integrityKey(exchangeInitiator ? intI : intR).esn(chosen.esn()).lifetime(lifetime).build();
+        for (byte[] k : new byte[][] {encI, intI, encR, intR}) {
+            Arrays.fill(k, (byte) 0);
+        }
+        ChildSaDescription description = new ChildSaDescription(connection.name(), in, out, localTs, remoteTs, local, remote, natDetected);
+        ChildSa child = new ChildSa(this, description, chosen, engine.scheduler().now(), exchangeInitiator);
         children.add(child);
-        LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", this, description);
-        engine.listener().installed(description);
+        if (replacing != null) {
+            LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", this, description,
+                    HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
+            engine.listener().rekeyed(replacing.description, description);
+        } else {
+            LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", this, description);
+            engine.listener().installed(description);
+        }
+        scheduleChildTimers(child);
         return child;
     }
 
-    static List<TrafficSelector> narrow(List<TrafficSelector> proposed, List<TrafficSelector> allowed) {
-        List<TrafficSelector> result = new ArrayList<>();
-        for (TrafficSelector p : proposed) {
-            for (TrafficSelector a : allowed) {
-                p.intersect(a).filter(ts -> !result.contains(ts)).ifPresent(result::add);
+    private void scheduleChildTimers(ChildSa child) {
+        Connection.Timers t = connection.timers();
+        child.rekeyTimer = engine.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
+        child.expiryTimer = engine.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+    }
+
+    /** lifetime - margin - a random part of the margin: when a rekey starts. */
+    private Duration rekeyDelay(Duration lifetime) {
+        Connection.Timers t = connection.timers();
+        long marginMillis = t.rekeyMargin().toMillis();
+        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * engine.randomFraction());
+        return lifetime.minusMillis(marginMillis + jitterMillis);
+    }
+
+    ChildSa child(int inboundSpi) {
+        return children.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
+    }
+
+    ChildSa childByOutboundSpi(int outboundSpi) {
+        return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
+    }
+
+    /** Starts a CREATE_CHILD_SA that replaces the child SA with this inbound SPI. */
+    public void rekeyChild(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        if (c == null) {
+            throw new IllegalArgumentException("no child SA with inbound SPI " + HexFormat.of().toHexDigits(inboundSpi));
+        }
+        rekeyChild(c);
+    }
+
+    void rekeyChild(ChildSa c) {
+        if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
+            return;
+        }
+        if (state == IkeSaState.REKEYING) {
+            // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
+            engine.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
+            return;
+        }
+        CreateChildSa.startChild(this, c);
+    }
+
+    /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
+    public void createChild() {
+        if (isUp()) {
+            CreateChildSa.startChild(this, null);
+        }
+    }
+
+    /** Deletes one child SA, telling the peer. */
+    public void deleteChild(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        if (c != null) {
+            deleteChild(c, "deleted");
+        }
+    }
+
+    //   HDR, SK {D(ESP, our inbound SPI)}  -->
+    //                                     <--  HDR, SK {D(ESP, the peer's inbound SPI)}
+    void deleteChild(ChildSa c, String why) {
+        if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
+            return;
+        }
+        if (!isUp()) {
+            removeChild(c, why);
+            return;
+        }
+        c.state = ChildSa.State.DELETING;
+        c.cancelTimers();
+        LOG.log(System.Logger.Level.INFO, "{0}: deleting CHILD_SA {1}: {2}", this, c, why);
+        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_ESP, 4,
+                List.of(ProposalWords.spiBytes(c.inboundSpi())))), (sa, r) -> c.owner.removeChild(c, why), false);
+    }
+
+    void removeChild(ChildSa c, String why) {
+        if (!children.remove(c)) {
+            return;
+        }
+        c.cancelTimers();
+        engine.releaseChildSpi(c.inboundSpi());
+        LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
+        engine.listener().deleted(c.description);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The IKE SA's own timers: liveness, rekey, expiry, NAT keepalives
+    // ------------------------------------------------------------------------------------------
+
+    private void startTimers() {
+        Connection.Timers t = connection.timers();
+        scheduleLiveness();
+        rekeyTimer = engine.scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
+        expiryTimer = engine.scheduler().schedule(t.ikeLifetime(), () -> {
+            LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
+            delete();
+        });
+        if (behindNat) {
+            scheduleKeepalive();
+        }
+    }
+
+    private void cancelTimers() {
+        for (Scheduler.Cancellable c : new Scheduler.Cancellable[] {livenessTimer, rekeyTimer, expiryTimer, keepaliveTimer}) {
+            if (c != null) {
+                c.cancel();
             }
         }
-        return result;
+        livenessTimer = rekeyTimer = expiryTimer = keepaliveTimer = null;
     }
 
-    private static boolean within(List<TrafficSelector> got, List<TrafficSelector> offered) {
-        return got.stream().allMatch(g -> offered.stream().anyMatch(g::isWithin));
+    private void scheduleKeepalive() {
+        keepaliveTimer = engine.scheduler().schedule(connection.timers().natKeepalive(), () -> {
+            if (isUp()) {
+                engine.transport().sendNatKeepalive(local, remote);
+                scheduleKeepalive();
+            }
+        });
     }
-
-    // ------------------------------------------------------------------------------------------
-    // INFORMATIONAL: liveness and deletes
-    //
-    //   HDR, SK {}              -->            (dead peer detection)
-    //                          <--  HDR, SK {}
-    //   HDR, SK {D(IKE)}        -->
-    //                          <--  HDR, SK {}
-    // ------------------------------------------------------------------------------------------
 
     private void scheduleLiveness() {
-        if (livenessTimer != null) {
-            livenessTimer.cancel();
-        }
-        Duration delay = connection.timers().dpdDelay();
-        livenessTimer = engine.scheduler().schedule(delay, this::checkLiveness);
+        livenessTimer = engine.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
     }
 
+    //   HDR, SK {}  -->
+    //              <--  HDR, SK {}
     private void checkLiveness() {
-        if (state != IkeSaState.ESTABLISHED) {
+        if (!isUp()) {
             return;
         }
         Duration idle = Duration.between(lastHeard, engine.scheduler().now());
-        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && outstanding == null) {
-            int id = nextRequestId++;
+        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && outstanding == null && pending.isEmpty()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            sendRequest(id, protect(ExchangeType.INFORMATIONAL, false, id, List.of()), r -> { });
+            request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
         }
         scheduleLiveness();
     }
+
+    /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
+    public void rekey() {
+        if (state != IkeSaState.ESTABLISHED) {
+            return;
+        }
+        CreateChildSa.startIkeRekey(this);
+    }
+
+    void rekeying(boolean underWay) {
+        if (state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING) {
+            state = underWay ? IkeSaState.REKEYING : IkeSaState.ESTABLISHED;
+        }
+    }
+
+    /**
+     * Gives our child SAs and queued requests to the IKE SA that replaces us; this one then only
+     * waits for its delete.
+     */
+    void handOver(IkeSa next) {
+        replacement = next;
+        state = IkeSaState.REKEYED;
+        cancelTimers();
+        for (ChildSa c : children) {
+            c.owner = next;
+            next.children.add(c);
+        }
+        children.clear();
+        List<Request> queued = new ArrayList<>(pending);
+        pending.clear();
+        for (Request r : queued) {
+            if (r.pinned()) {
+                pending.add(r);
+            } else {
+                next.queue(r);
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
+    }
+
+    /** The initiator of a rekey deletes the old IKE SA on it; nothing of it survives but the keys' wiping. */
+    void deleteReplaced(String why) {
+        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
+                (sa, r) -> destroy(why), true);
+    }
+
+    /** After answering a rekey: if the peer never deletes this old SA, we do. */
+    void expectDeleteOfReplaced() {
+        engine.scheduler().schedule(connection.timers().dpdTimeout(), () -> {
+            if (state == IkeSaState.REKEYED) {
+                deleteReplaced("the peer did not delete the old IKE SA after rekeying");
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // INFORMATIONAL: deletes
+    //
+    //   HDR, SK {D(IKE)}        -->
+    //                          <--  HDR, SK {}
+    // ------------------------------------------------------------------------------------------
 
     /** Deletes the IKE SA, and with it every child SA, telling the peer. */
     public void delete() {
         if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
             return;
         }
-        if (state != IkeSaState.ESTABLISHED) {
+        if (state == IkeSaState.CONNECTING) {
             destroy("deleted before it was established");
             return;
         }
         state = IkeSaState.DELETING;
-        int id = nextRequestId++;
         LOG.log(System.Logger.Level.INFO, "{0}: deleting IKE SA", this);
-        sendRequest(id, protect(ExchangeType.INFORMATIONAL, false, id,
-                List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of()))), r -> destroy("deleted"));
+        pending.clear();
+        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
+                (sa, r) -> destroy("deleted"), true);
     }
 
     private List<Payload> processInformational(List<Payload> payloads) {
+        if (notify(payloads, NotifyType.AUTHENTICATION_FAILED).isPresent()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", this);
+            engine.scheduler().schedule(Duration.ZERO, () -> destroy("the peer refused our authentication"));
+            return List.of();
+        }
         List<Payload> response = new ArrayList<>();
         for (Payload p : payloads) {
             if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_IKE) {
                 LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", this);
-                engine.scheduler().schedule(Duration.ZERO, () -> destroy("deleted by the peer"));
+                engine.scheduler().schedule(Duration.ZERO, () -> destroy(state == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer"));
                 return List.of();
             }
             if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_ESP) {
                 List<byte[]> ours = new ArrayList<>();
                 for (byte[] spi : d.spis()) {
-                    int outboundSpi = ProposalWords.spiInt(spi);
-                    children.stream().filter(c -> c.description.outbound().spi() == outboundSpi).findFirst().ifPresent(c -> {
-                        ours.add(ProposalWords.spiBytes(c.description.inbound().spi()));
-                        removeChild(c, "deleted by the peer");
-                    });
+                    ChildSa c = childByOutboundSpi(ProposalWords.spiInt(spi));
+                    if (c == null) {
+                        continue;
+                    }
+                    // Both deleting at once: it is gone either way, and our own request names it (§2.25.1).
+                    if (c.state != ChildSa.State.DELETING) {
+                        ours.add(ProposalWords.spiBytes(c.inboundSpi()));
+                    }
+                    removeChild(c, "deleted by the peer");
                 }
                 if (!ours.isEmpty()) {
                     response.add(new DeletePayload(Proposal.PROTOCOL_ESP, 4, ours));
@@ -711,15 +963,6 @@ public final class IkeSa {
             }
         }
         return response;
-    }
-
-    private void removeChild(ChildSa c, String why) {
-        children.remove(c);
-        if (c.rekeyTimer != null) {
-            c.rekeyTimer.cancel();
-        }
-        LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c.description, why);
-        engine.listener().deleted(c.description);
     }
 
     /** Tears down locally: children announced deleted, timers stopped, keys wiped. */
@@ -731,16 +974,12 @@ public final class IkeSa {
         for (ChildSa c : List.copyOf(children)) {
             removeChild(c, why);
         }
-        if (outstanding != null) {
-            outstanding.timer().cancel();
-            outstanding = null;
+        if (outstanding != null && outstanding.timer != null) {
+            outstanding.timer.cancel();
         }
-        if (livenessTimer != null) {
-            livenessTimer.cancel();
-        }
-        if (rekeyTimer != null) {
-            rekeyTimer.cancel();
-        }
+        outstanding = null;
+        pending.clear();
+        cancelTimers();
         if (keys != null) {
             keys.destroy();
         }
@@ -752,70 +991,146 @@ public final class IkeSa {
         engine.unregister(this);
     }
 
-    private void fail(String why) {
+    void fail(String why) {
         LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
         destroy(why);
     }
 
     // ------------------------------------------------------------------------------------------
-    // Message IDs, retransmission, protection
+    // Requests, message IDs, retransmission
     // ------------------------------------------------------------------------------------------
 
-    private void sendRequest(int messageId, byte[] datagram, Consumer<Response> onResponse) {
-        if (outstanding != null) {
-            outstanding.timer().cancel();
+    void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
+        queue(new Request(exchangeType, build, onResponse, pinned));
+    }
+
+    private void queue(Request r) {
+        if (state == IkeSaState.DESTROYED) {
+            return;
         }
-        outstanding = new Outstanding(messageId, datagram, onResponse, 0, null);
-        transmit();
+        if (replacement != null && !r.pinned()) {
+            replacement.queue(r);
+            return;
+        }
+        pending.add(r);
+        sendNext();
+    }
+
+    private void sendNext() {
+        while (outstanding == null && !pending.isEmpty() && state != IkeSaState.DESTROYED) {
+            Request r = pending.poll();
+            if (replacement != null && !r.pinned()) {
+                replacement.queue(r);
+                continue;
+            }
+            List<Payload> payloads = r.build().apply(this);
+            if (payloads == null) {
+                continue; // no longer needed
+            }
+            int id = nextRequestId++;
+            List<byte[]> datagrams = protect(r.exchangeType(), false, id, payloads);
+            LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} request {2} {3}", this, ExchangeType.name(r.exchangeType()), id,
+                    labels(payloads, datagrams.size()));
+            outstanding = new Outstanding(id, r.exchangeType(), datagrams, r.onResponse(), engine.scheduler().now());
+            transmit();
+        }
+    }
+
+    /** Whether anything of ours other than a liveness check is queued or on the wire. */
+    boolean busyWithRequests() {
+        return !pending.isEmpty() || (outstanding != null && outstanding.exchangeType != ExchangeType.INFORMATIONAL);
     }
 
     private void transmit() {
         Outstanding o = outstanding;
-        engine.transport().send(o.datagram(), local, remote);
+        for (byte[] d : o.datagrams) {
+            engine.transport().send(d, local, remote);
+        }
         Connection.Timers t = connection.timers();
-        // strongSwan's schedule: base * 1.8^n
-        Duration delay = Duration.ofMillis((long) (t.retransmitBase().toMillis() * Math.pow(1.8, o.tries())));
-        Scheduler.Cancellable timer = engine.scheduler().schedule(delay, () -> retransmit(o));
-        outstanding = new Outstanding(o.messageId(), o.datagram(), o.onResponse(), o.tries(), timer);
+        // strongSwan's schedule: base * 1.8^n, but never past the dead peer timeout.
+        Instant now = engine.scheduler().now();
+        Instant deadline = o.firstSent.plus(t.dpdTimeout());
+        Duration delay = Duration.ofMillis((long) (t.retransmitBase().toMillis() * Math.pow(1.8, o.transmissions)));
+        if (now.plus(delay).isAfter(deadline)) {
+            delay = Duration.between(now, deadline);
+            if (delay.isNegative()) {
+                delay = Duration.ZERO;
+            }
+        }
+        o.transmissions++;
+        o.timer = engine.scheduler().schedule(delay, () -> retransmit(o));
     }
 
     private void retransmit(Outstanding o) {
-        if (outstanding == null || outstanding.messageId() != o.messageId() || state == IkeSaState.DESTROYED) {
+        if (outstanding != o || state == IkeSaState.DESTROYED) {
             return;
         }
-        if (o.tries() + 1 >= connection.timers().retransmitTries()) {
-            fail("peer " + remote + " did not answer request " + o.messageId()
-                    + " after " + (o.tries() + 1) + " transmissions: giving up");
+        Instant now = engine.scheduler().now();
+        if (o.transmissions >= connection.timers().retransmitTries() || !now.isBefore(o.firstSent.plus(connection.timers().dpdTimeout()))) {
+            fail("peer " + remote + " did not answer " + ExchangeType.name(o.exchangeType) + " request " + o.messageId + " in "
+                    + Duration.between(o.firstSent, now).toSeconds() + " s (" + o.transmissions + " transmissions): giving up");
             return;
         }
-        LOG.log(System.Logger.Level.INFO, "{0}: retransmitting request {1} ({2})", this, o.messageId(), o.tries() + 1);
-        outstanding = new Outstanding(o.messageId(), o.datagram(), o.onResponse(), o.tries() + 1, null);
+        LOG.log(System.Logger.Level.INFO, "{0}: retransmitting {1} request {2} ({3})", this, ExchangeType.name(o.exchangeType),
+                o.messageId, o.transmissions);
         transmit();
     }
 
-    private byte[] protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
+    // ------------------------------------------------------------------------------------------
+    // Protection and fragments
+    //
+    //   HDR, SK {payloads}                      one datagram, or when it would not fit:
+    //   HDR, SKF(1/n) {first part} ... HDR, SKF(n/n) {last part}   each sealed on its own
+    // ------------------------------------------------------------------------------------------
+
+    private List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
         byte[] plaintext = PayloadCodec.encodeChain(payloads);
-        int contentLength = outbound.contentLength(plaintext.length);
         int flags = (initiator ? IkeHeader.FLAG_INITIATOR : 0) | (response ? IkeHeader.FLAG_RESPONSE : 0);
         IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, exchangeType, flags, messageId, 0);
-        byte[] datagram = IkeMessage.encodeProtected(header, payloads.isEmpty() ? PayloadType.NONE : payloads.getFirst().type(),
-                contentLength, null);
-        outbound.seal(datagram, datagram.length - contentLength, plaintext);
-        return datagram;
+        int firstInner = payloads.isEmpty() ? PayloadType.NONE : payloads.getFirst().type();
+        int limit = messageLimit();
+        int whole = IkeHeader.LENGTH + 4 + outbound.contentLength(plaintext.length);
+        if (!peerFragments || whole <= limit || exchangeType == ExchangeType.IKE_SA_INIT) {
+            int contentLength = outbound.contentLength(plaintext.length);
+            byte[] datagram = IkeMessage.encodeProtected(header, firstInner, contentLength, null);
+            outbound.seal(datagram, datagram.length - contentLength, plaintext);
+            return List.of(datagram);
+        }
+        int chunk = limit - IkeHeader.LENGTH - 8;
+        while (chunk > 0 && outbound.contentLength(chunk) > limit - IkeHeader.LENGTH - 8) {
+            chunk--;
+        }
+        int total = (plaintext.length + chunk - 1) / chunk;
+        List<byte[]> datagrams = new ArrayList<>(total);
+        for (int n = 1; n <= total; n++) {
+            byte[] part = Arrays.copyOfRange(plaintext, (n - 1) * chunk, Math.min(plaintext.length, n * chunk));
+            int contentLength = outbound.contentLength(part.length);
+            byte[] datagram = IkeMessage.encodeProtected(header, n == 1 ? firstInner : PayloadType.NONE, contentLength, new int[] {n, total});
+            outbound.seal(datagram, datagram.length - contentLength, part);
+            datagrams.add(datagram);
+        }
+        return datagrams;
+    }
+
+    /** The IKE message size that fits the connection's fragment size in one IP datagram. */
+    private int messageLimit() {
+        int ipHeader = remote.getAddress() instanceof Inet6Address ? 40 : 20;
+        int marker = local.getPort() == engine.natTraversalPort() ? 4 : 0;
+        return connection.fragmentSize() - ipHeader - 8 - marker;
     }
 
     /** Any message for this SA after IKE_SA_INIT, from the engine. */
     void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
         IkeHeader h = message.header();
         if (h.exchangeType() == ExchangeType.IKE_SA_INIT) {
-            if (h.isResponse() && initiator && outstanding != null && outstanding.messageId() == 0) {
+            if (h.isResponse() && initiator && outstanding != null && outstanding.messageId == 0) {
                 Outstanding o = outstanding;
-                o.timer().cancel();
+                o.timer.cancel();
                 outstanding = null;
                 lastHeard = engine.scheduler().now();
-                o.onResponse().accept(new Response(message, message.payloads()));
+                o.onResponse.accept(this, new Response(message, message.payloads()));
             } else if (!h.isResponse() && !initiator && lastResponse != null && expectedRequestId == 1) {
-                engine.transport().send(lastResponse, local, remote); // a retransmitted IKE_SA_INIT request
+                engine.transport().send(lastResponse.getFirst(), local, remote); // a retransmitted IKE_SA_INIT request
             }
             return;
         }
@@ -823,12 +1138,18 @@ public final class IkeSa {
             LOG.log(System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
             return;
         }
+        boolean fragment = message.payloads().getLast() instanceof SkfPayload;
         if (h.isResponse()) {
-            if (outstanding == null || h.messageId() != outstanding.messageId()) {
+            if (outstanding == null || h.messageId() != outstanding.messageId) {
                 return; // late or unexpected: RFC 7296 §2.3 says drop
             }
         } else if (h.messageId() == expectedRequestId - 1 && lastResponse != null) {
-            engine.transport().send(lastResponse, local, remote); // retransmitted request: same answer
+            // A retransmitted request gets the same answer; of a fragmented one, only its first fragment does (RFC 7383 §2.6.1).
+            if (!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) {
+                for (byte[] d : lastResponse) {
+                    engine.transport().send(d, local, remote);
+                }
+            }
             return;
         } else if (h.messageId() != expectedRequestId) {
             return;
@@ -836,36 +1157,47 @@ public final class IkeSa {
         List<Payload> payloads;
         try {
             byte[] inner = inbound.open(message.raw(), message.protectedContentOffset());
-            SkPayload sk = (SkPayload) message.payloads().getLast();
-            payloads = PayloadCodec.decodeChain(sk.firstInnerPayload(), inner, 0, inner.length);
+            if (fragment) {
+                payloads = reassemble(message, (SkfPayload) message.payloads().getLast(), inner);
+                if (payloads == null) {
+                    lastHeard = engine.scheduler().now();
+                    return; // more to come
+                }
+            } else {
+                SkPayload sk = (SkPayload) message.payloads().getLast();
+                payloads = PayloadCodec.decodeChain(sk.firstInnerPayload(), inner, 0, inner.length);
+            }
         } catch (IkeProtocolException e) {
             if (e.notifyType() == NotifyType.AUTHENTICATION_FAILED) {
                 LOG.log(System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
                 return; // what does not authenticate gets no answer
             }
+            LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", this, message, e.getMessage());
             if (!h.isResponse()) {
                 answer(h, List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData())));
             }
             return;
-        } catch (ClassCastException e) {
-            return;
         }
         lastHeard = engine.scheduler().now();
-        if (natDetected || from.getPort() == IkeEngine.NAT_T_PORT) {
-            // Follow the peer if its NAT mapping moved (RFC 7296 §2.23).
+        if (natDetected || from.getPort() == engine.natTraversalPort()) {
+            // Follow the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23).
             remote = from;
+            local = to;
         }
+        LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", this, ExchangeType.name(h.exchangeType()),
+                h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
         if (h.isResponse()) {
             Outstanding o = outstanding;
-            o.timer().cancel();
+            o.timer.cancel();
             outstanding = null;
-            o.onResponse().accept(new Response(message, payloads));
+            o.onResponse.accept(this, new Response(message, payloads));
+            sendNext();
             return;
         }
         List<Payload> response = switch (h.exchangeType()) {
             case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? processAuthRequest(payloads) : null;
             case ExchangeType.INFORMATIONAL -> processInformational(payloads);
-            case ExchangeType.CREATE_CHILD_SA -> List.of(NotifyPayload.of(NotifyType.NO_ADDITIONAL_SAS));
+            case ExchangeType.CREATE_CHILD_SA -> state == IkeSaState.CONNECTING ? null : CreateChildSa.respond(this, payloads);
             default -> null;
         };
         if (response == null) {
@@ -877,17 +1209,81 @@ public final class IkeSa {
         }
     }
 
+    /** Keeps a verified fragment; returns the whole message's payloads once every fragment is in. */
+    private List<Payload> reassemble(IkeMessage message, SkfPayload f, byte[] plaintext) throws IkeProtocolException {
+        int id = message.header().messageId();
+        boolean response = message.header().isResponse();
+        Reassembly r = response ? responseFragments : requestFragments;
+        if (f.totalFragments() == 0 || f.fragmentNumber() == 0 || f.fragmentNumber() > f.totalFragments()) {
+            throw IkeProtocolException.invalidSyntax("fragment " + f.fragmentNumber() + " of " + f.totalFragments());
+        }
+        if (r == null || r.messageId != id || f.totalFragments() > r.total) {
+            // A retransmission with smaller fragments starts over (RFC 7383 §2.6).
+            r = new Reassembly(id, f.totalFragments());
+        } else if (f.totalFragments() < r.total) {
+            return null;
+        }
+        if (response) {
+            responseFragments = r;
+        } else {
+            requestFragments = r;
+        }
+        int index = f.fragmentNumber() - 1;
+        if (r.parts[index] == null) {
+            r.parts[index] = plaintext;
+            r.received++;
+            r.bytes += plaintext.length;
+            if (index == 0) {
+                r.firstInnerPayload = f.firstInnerPayload();
+            }
+        }
+        if (r.bytes > MAX_REASSEMBLED) {
+            throw IkeProtocolException.invalidSyntax("fragments of message " + id + " exceed " + MAX_REASSEMBLED + " bytes");
+        }
+        if (r.received < r.total) {
+            return null;
+        }
+        byte[] whole = KeyDerivation.concat(r.parts);
+        if (response) {
+            responseFragments = null;
+        } else {
+            requestFragments = null;
+        }
+        return PayloadCodec.decodeChain(r.firstInnerPayload, whole, 0, whole.length);
+    }
+
     private void answer(IkeHeader request, List<Payload> payloads) {
         lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
         expectedRequestId = request.messageId() + 1;
-        engine.transport().send(lastResponse, local, remote);
+        LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", this, ExchangeType.name(request.exchangeType()),
+                request.messageId(), labels(payloads, lastResponse.size()));
+        for (byte[] d : lastResponse) {
+            engine.transport().send(d, local, remote);
+        }
     }
 
-    private static <P extends Payload> Optional<P> find(List<Payload> payloads, Class<P> kind) {
+    // ------------------------------------------------------------------------------------------
+
+    static <P extends Payload> Optional<P> find(List<Payload> payloads, Class<P> kind) {
         return payloads.stream().filter(kind::isInstance).map(kind::cast).findFirst();
     }
 
-    private static String describe(SaPayload sa) {
+    static Optional<NotifyPayload> notify(List<Payload> payloads, int type) {
+        return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.notifyType() == type)
+                .map(NotifyPayload.class::cast).findFirst();
+    }
+
+    /** As strongSwan logs a message's contents: "[ N(REKEY_SA) SA No KE TSi TSr ]". */
+    private static String labels(List<Payload> payloads, int fragments) {
+        StringBuilder s = new StringBuilder("[ ");
+        for (Payload p : payloads) {
+            s.append(p instanceof NotifyPayload n ? "N(" + NotifyType.name(n.notifyType()) + ")" : PayloadType.name(p.type())).append(' ');
+        }
+        s.append(']');
+        return fragments > 1 ? s + " in " + fragments + " fragments" : s.toString();
+    }
+
+    static String describe(SaPayload sa) {
         return sa.proposals().stream().map(p -> {
             IkeProposal ike = p.protocolId() == Proposal.PROTOCOL_IKE ? IkeProposal.fromChosen(firstOfEach(p)) : null;
             ChildProposal esp = p.protocolId() == Proposal.PROTOCOL_ESP ? ChildProposal.fromChosen(firstOfEach(p)) : null;
@@ -901,5 +1297,21 @@ public final class IkeSa {
             p.transformsOfType(type).stream().findFirst().ifPresent(one::add);
         }
         return new Proposal(p.number(), p.protocolId(), p.spi(), one);
+    }
+
+    static int u16(byte[] b) {
+        return ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
+    }
+
+    static byte[] u16Bytes(int v) {
+        return new byte[] {(byte) (v >>> 8), (byte) v};
+    }
+
+    private static byte[] longBytes(long v) {
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (v >>> (56 - 8 * i));
+        }
+        return b;
     }
 }

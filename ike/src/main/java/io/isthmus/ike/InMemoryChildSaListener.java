@@ -5,7 +5,10 @@ import java.util.List;
 
 /** Keeps what IKE announced, in order: for tests, and for running IKE without a data plane. */
 public final class InMemoryChildSaListener implements ChildSaListener {
-    public record Event(boolean installed, ChildSaDescription sa) {
+    public enum Kind { INSTALLED, REKEYED, DELETED }
+
+    /** {@code replaced} is set for REKEYED: the SA {@code sa} replaces. */
+    public record Event(Kind kind, ChildSaDescription sa, ChildSaDescription replaced) {
     }
 
     private final List<Event> events = new ArrayList<>();
@@ -13,13 +16,19 @@ public final class InMemoryChildSaListener implements ChildSaListener {
 
     @Override
     public synchronized void installed(ChildSaDescription sa) {
-        events.add(new Event(true, sa));
+        events.add(new Event(Kind.INSTALLED, sa, null));
         current.add(sa);
     }
 
     @Override
+    public synchronized void rekeyed(ChildSaDescription old, ChildSaDescription replacement) {
+        events.add(new Event(Kind.REKEYED, replacement, old));
+        current.add(replacement);
+    }
+
+    @Override
     public synchronized void deleted(ChildSaDescription sa) {
-        events.add(new Event(false, sa));
+        events.add(new Event(Kind.DELETED, sa, null));
         current.remove(sa);
     }
 
@@ -27,7 +36,11 @@ public final class InMemoryChildSaListener implements ChildSaListener {
         return List.copyOf(events);
     }
 
-    /** Child SAs installed and not yet deleted. */
+    public synchronized List<Event> events(Kind kind) {
+        return events.stream().filter(e -> e.kind() == kind).toList();
+    }
+
+    /** Child SAs installed and not yet deleted, oldest first. */
     public synchronized List<ChildSaDescription> current() {
         return List.copyOf(current);
     }

@@ -8,4 +8,8 @@ import java.net.InetSocketAddress;
  */
 public interface Transport {
     void send(byte[] datagram, InetSocketAddress local, InetSocketAddress remote);
+
+    /** The one-byte 0xFF datagram that keeps a NAT mapping open (RFC 3948 §2.3), no marker. */
+    default void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
+    }
 }

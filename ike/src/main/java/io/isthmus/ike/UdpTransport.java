@@ -105,6 +105,14 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
     }
 
     @Override
+    public void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
+        Channel c = channels.get(local);
+        if (c != null) {
+            c.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(new byte[] {(byte) 0xFF}), remote, local));
+        }
+    }
+
+    @Override
     public Instant now() {
         return Instant.now();
     }

@@ -21,12 +21,32 @@ public final class KeyDerivation {
     /** prf+(SKEYSEED, Ni | Nr | SPIi | SPIr), cut into the seven keys of the IKE SA (§2.14). */
     public static IkeSaKeys ikeSaKeys(PseudorandomFunction prf, byte[] skeyseed, byte[] ni, byte[] nr, long spiI, long spiR,
                                       int integrityKeyLength, int encryptionKeyLength) {
-        int total = 3 * prf.length() + 2 * integrityKeyLength + 2 * encryptionKeyLength;
+        return ikeSaKeys(prf, prf.length(), skeyseed, ni, nr, spiI, spiR, integrityKeyLength, encryptionKeyLength);
+    }
+
+    /**
+     * The keys of an IKE SA made by rekeying: SKEYSEED and prf+ use the old SA's PRF, while
+     * SK_d, SK_pi and SK_pr take the length of the new one's (strongSwan reads §2.18 so, and
+     * the two only differ when a rekey changes the PRF).
+     */
+    public static IkeSaKeys rekeyedIkeSaKeys(PseudorandomFunction oldPrf, byte[] oldSkD, PseudorandomFunction newPrf, byte[] sharedSecret,
+                                             byte[] ni, byte[] nr, long spiI, long spiR, int integrityKeyLength, int encryptionKeyLength) {
+        byte[] skeyseed = rekeySkeyseed(oldPrf, oldSkD, sharedSecret, ni, nr);
+        try {
+            return ikeSaKeys(oldPrf, newPrf.length(), skeyseed, ni, nr, spiI, spiR, integrityKeyLength, encryptionKeyLength);
+        } finally {
+            java.util.Arrays.fill(skeyseed, (byte) 0);
+        }
+    }
+
+    private static IkeSaKeys ikeSaKeys(PseudorandomFunction prf, int prfKeyLength, byte[] skeyseed, byte[] ni, byte[] nr, long spiI,
+                                       long spiR, int integrityKeyLength, int encryptionKeyLength) {
+        int total = 3 * prfKeyLength + 2 * integrityKeyLength + 2 * encryptionKeyLength;
         byte[] seed = concat(ni, nr, bytes(spiI), bytes(spiR));
         byte[] stream = prf.plus(skeyseed, seed, total);
         int at = 0;
-        byte[] skD = slice(stream, at, prf.length());
-        at += prf.length();
+        byte[] skD = slice(stream, at, prfKeyLength);
+        at += prfKeyLength;
         byte[] skAi = slice(stream, at, integrityKeyLength);
         at += integrityKeyLength;
         byte[] skAr = slice(stream, at, integrityKeyLength);
@@ -35,9 +55,9 @@ public final class KeyDerivation {
         at += encryptionKeyLength;
         byte[] skEr = slice(stream, at, encryptionKeyLength);
         at += encryptionKeyLength;
-        byte[] skPi = slice(stream, at, prf.length());
-        at += prf.length();
-        byte[] skPr = slice(stream, at, prf.length());
+        byte[] skPi = slice(stream, at, prfKeyLength);
+        at += prfKeyLength;
+        byte[] skPr = slice(stream, at, prfKeyLength);
         java.util.Arrays.fill(stream, (byte) 0);
         return new IkeSaKeys(skD, skAi, skAr, skEi, skEr, skPi, skPr);
     }

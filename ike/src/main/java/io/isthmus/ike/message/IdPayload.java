@@ -55,14 +55,17 @@ public record IdPayload(boolean initiator, int idType, byte[] data) implements P
     public String toString() {
         return switch (idType) {
             case ID_IPV4_ADDR, ID_IPV6_ADDR -> {
-                try {
-                    yield java.net.InetAddress.getByAddress(data).getHostAddress();
-                } catch (java.net.UnknownHostException e) {
-                    yield "bad address " + HexFormat.of().formatHex(data);
-                }
+                yield data.length == 4 || data.length == 16 ? AddressText.of(data) : "bad address " + HexFormat.of().formatHex(data);
             }
             case ID_FQDN, ID_RFC822_ADDR -> new String(data, StandardCharsets.US_ASCII);
             case ID_KEY_ID -> "keyid:" + HexFormat.of().formatHex(data);
+            case ID_DER_ASN1_DN -> {
+                try {
+                    yield org.bouncycastle.asn1.x500.X500Name.getInstance(data).toString();
+                } catch (IllegalArgumentException e) {
+                    yield "bad DN " + HexFormat.of().formatHex(data);
+                }
+            }
             default -> "id type " + idType + ":" + HexFormat.of().formatHex(data);
         };
     }

@@ -164,10 +164,6 @@ public record TrafficSelector(int tsType, int ipProtocol, int startPort, int end
     }
 
     private static String text(byte[] address) {
-        try {
-            return InetAddress.getByAddress(address).getHostAddress();
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return AddressText.of(address);
     }
 }

@@ -1,0 +1,73 @@
+package io.isthmus.ike;
+
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.RSAPrivateKey;
+import java.util.List;
+
+/**
+ * How both ends of a connection prove who they are: one pre-shared key (Azure's "shared key"),
+ * or certificates: ours with its private key, and the CAs the peer's chain must end in.
+ */
+public sealed interface Authentication {
+
+    /** AUTH method 2: a MAC over the IKE_SA_INIT message keyed with the shared secret. */
+    record PreSharedKey(byte[] key) implements Authentication {
+        public PreSharedKey {
+            if (key == null || key.length == 0) {
+                throw new IllegalArgumentException("a pre-shared key must not be empty");
+            }
+            key = key.clone();
+        }
+
+        @Override
+        public byte[] key() {
+            return key.clone();
+        }
+
+        @Override
+        public String toString() {
+            return "pre-shared key";
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PreSharedKey p && java.security.MessageDigest.isEqual(p.key, key);
+        }
+
+        @Override
+        public int hashCode() {
+            return key.length;
+        }
+    }
+
+    /**
+     * Signatures with our certificate's key (RSA or ECDSA); the peer's end-entity certificate
+     * must chain to one of {@code trustAnchors} and name the peer's identity.
+     *
+     * @param chain our end-entity certificate first, then any intermediates (not the root)
+     * @param rsaPss sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys, RFC 7427 peers)
+     */
+    record Certificates(PrivateKey privateKey, List<X509Certificate> chain, List<X509Certificate> trustAnchors, boolean rsaPss)
+            implements Authentication {
+        public Certificates {
+            if (!(privateKey instanceof RSAPrivateKey) && !(privateKey instanceof ECPrivateKey)) {
+                throw new IllegalArgumentException("certificate keys must be RSA or ECDSA, not " + privateKey.getAlgorithm());
+            }
+            if (chain.isEmpty()) {
+                throw new IllegalArgumentException("our certificate is missing");
+            }
+            if (trustAnchors.isEmpty()) {
+                throw new IllegalArgumentException("at least one trusted CA certificate is needed to check the peer's");
+            }
+            chain = List.copyOf(chain);
+            trustAnchors = List.copyOf(trustAnchors);
+        }
+
+        @Override
+        public String toString() {
+            return "certificate \"" + Authenticator.subject(chain.getFirst()) + "\"" + (rsaPss ? " (RSA-PSS)" : "");
+        }
+    }
+}

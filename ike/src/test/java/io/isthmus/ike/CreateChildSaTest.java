@@ -1,0 +1,329 @@
+package io.isthmus.ike;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.ike.InMemoryChildSaListener.Kind;
+import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.crypto.KeyExchangeMethod;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * CREATE_CHILD_SA between two engines: further child SAs, child and IKE rekeys with and without
+ * PFS, rekeys driven by lifetimes, lost messages, and both ends rekeying at once.
+ */
+class CreateChildSaTest extends EnginePair {
+    static final String IKE = "aes128gcm16-prfsha256-x25519";
+
+    IkeSa establish(String espA, String espB) {
+        return establish(connectionA(IKE, espA).build(), connectionB(IKE, espB).build());
+    }
+
+    IkeSa establish(Connection a, Connection b) {
+        configure(a, b);
+        IkeSa sa = initiate();
+        assertEquals(IkeSaState.ESTABLISHED, sa.state());
+        assertChildSasPair();
+        return sa;
+    }
+
+    int inboundSpiA() {
+        return childrenA.current().getFirst().inbound().spi();
+    }
+
+    /** A CREATE_CHILD_SA request went over the network, seen as B received it. */
+    long createChildRequests() {
+        return network.sent.stream().filter(message(m -> m.header().exchangeType() == ExchangeType.CREATE_CHILD_SA
+                && !m.header().isResponse())).count();
+    }
+
+    /*
+     *   A                                          B
+     *   CREATE_CHILD_SA SK{N(REKEY_SA) SA No TSi TSr}  -->
+     *                                              <--  SK{SA No TSi TSr}
+     *   INFORMATIONAL SK{D(ESP old_A)}             -->
+     *                                              <--  SK{D(ESP old_B)}
+     */
+    @Test
+    void aChildSaRekeyReplacesItMakeBeforeBreak() {
+        IkeSa sa = establish("aes128gcm16", "aes128gcm16");
+        ChildSaDescription old = childrenA.current().getFirst();
+        sa.rekeyChild(old.inbound().spi());
+        deliver();
+        assertChildSasPair();
+        ChildSaDescription now = childrenA.current().getFirst();
+        assertNotEquals(old.inbound().spi(), now.inbound().spi());
+        // Both ends: installed, then the replacement announced while the old one lived, then the old one deleted.
+        for (InMemoryChildSaListener l : List.of(childrenA, childrenB)) {
+            assertEquals(List.of(Kind.INSTALLED, Kind.REKEYED, Kind.DELETED), l.events().stream().map(InMemoryChildSaListener.Event::kind).toList());
+            assertEquals(l.events().get(0).sa(), l.events().get(1).replaced());
+            assertEquals(l.events().get(0).sa(), l.events().get(2).sa());
+        }
+        assertOneIkeSaPair();
+    }
+
+    /*
+     *   A (wants modp2048 PFS first)                 B (only ecp256 PFS)
+     *   CREATE_CHILD_SA SK{N(REKEY_SA) SA No KE(14) TSi TSr}  -->
+     *                                              <--  SK{N(INVALID_KE_PAYLOAD 19)}
+     *   CREATE_CHILD_SA SK{N(REKEY_SA) SA No KE(19) TSi TSr}  -->
+     *                                              <--  SK{SA No KE(19) TSi TSr}
+     *   INFORMATIONAL SK{D}  -->  <-- SK{D}
+     */
+    @Test
+    void aRekeyWithPfsRetriesWithTheGroupThePeerWants() {
+        IkeSa sa = establish(connectionA(IKE, "aes256gcm16-modp2048").esp("aes256gcm16-ecp256").build(),
+                connectionB(IKE, "aes256gcm16-ecp256").build());
+        sa.rekeyChild(inboundSpiA());
+        deliver();
+        assertChildSasPair();
+        assertEquals(2, createChildRequests());
+        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineA).children.getFirst().proposal.pfs());
+        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineB).children.getFirst().proposal.pfs());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"aes128gcm16-x25519", "aes256-sha256-modp2048", "chacha20poly1305-ecp384-esn"})
+    void rekeysWithPfs(String esp) {
+        IkeSa sa = establish(esp, esp);
+        for (int i = 0; i < 3; i++) {
+            sa.rekeyChild(inboundSpiA());
+            deliver();
+            assertChildSasPair();
+        }
+        assertEquals(3, childrenA.events(Kind.REKEYED).size());
+        assertEquals(3, childrenB.events(Kind.DELETED).size());
+    }
+
+    @Test
+    void theResponderCanRekeyToo() {
+        IkeSa sa = establish("aes128gcm16", "aes128gcm16");
+        IkeSa b = onlyIkeSa(engineB);
+        b.rekeyChild(childrenB.current().getFirst().inbound().spi());
+        deliver();
+        assertChildSasPair();
+        assertEquals(1, childrenA.events(Kind.REKEYED).size());
+        assertSame(sa, onlyIkeSa(engineA));
+    }
+
+    /*
+     *   A                                          B
+     *   CREATE_CHILD_SA SK{SA No TSi TSr}          -->
+     *                                              <--  SK{SA No TSi TSr}
+     */
+    @Test
+    void aFurtherChildSa() {
+        IkeSa sa = establish("aes128gcm16", "aes128gcm16");
+        sa.createChild();
+        deliver();
+        assertChildSasPair(2);
+        assertEquals(2, childrenA.events(Kind.INSTALLED).size());
+    }
+
+    /*
+     *   A                                          B
+     *   INFORMATIONAL SK{D(ESP spi_A)}             -->
+     *                                              <--  SK{D(ESP spi_B)}
+     */
+    @Test
+    void deletingAChildSaLeavesTheIkeSa() {
+        IkeSa sa = establish("aes128gcm16", "aes128gcm16");
+        sa.createChild();
+        deliver();
+        onlyIkeSa(engineB).deleteChild(childrenB.current().getFirst().inbound().spi());
+        deliver();
+        assertChildSasPair(1);
+        assertOneIkeSaPair();
+    }
+
+    /*
+     *   A                                          B
+     *   CREATE_CHILD_SA SK{SA(IKE, new SPIi) No KE}  -->
+     *                                              <--  SK{SA(IKE, new SPIr) No KE}
+     *   (children move to the new IKE SA)
+     *   INFORMATIONAL (old SA) SK{D(IKE)}          -->
+     *                                              <--  SK{}
+     */
+    @Test
+    void anIkeSaRekeyMovesTheChildrenToTheNewIkeSa() {
+        IkeSa old = establish("aes128gcm16", "aes128gcm16");
+        IkeSa oldB = onlyIkeSa(engineB);
+        List<ChildSaDescription> children = childrenA.current();
+        old.rekey();
+        deliver();
+        assertEquals(IkeSaState.DESTROYED, old.state());
+        assertEquals(IkeSaState.DESTROYED, oldB.state());
+        assertOneIkeSaPair();
+        IkeSa next = onlyIkeSa(engineA);
+        assertNotEquals(old.initiatorSpi(), next.initiatorSpi());
+        assertTrue(next.isInitiator());
+        assertEquals(children, next.childSas());
+        assertEquals(children, childrenA.current(), "the child SAs were neither deleted nor announced again");
+        assertEquals(1, childrenA.events().size());
+        // The new IKE SA works: it rekeys the child and answers liveness checks.
+        next.rekeyChild(inboundSpiA());
+        deliver();
+        assertChildSasPair();
+        run(Duration.ofMinutes(2));
+        assertOneIkeSaPair();
+    }
+
+    @Test
+    void theOriginalResponderRekeysTheIkeSaAndBecomesItsInitiator() {
+        establish("aes128gcm16", "aes128gcm16");
+        onlyIkeSa(engineB).rekey();
+        deliver();
+        assertOneIkeSaPair();
+        assertTrue(onlyIkeSa(engineB).isInitiator());
+        assertTrue(!onlyIkeSa(engineA).isInitiator());
+        onlyIkeSa(engineA).rekeyChild(inboundSpiA());
+        deliver();
+        assertChildSasPair();
+    }
+
+    /*
+     * Both ends rekey the same child SA at once (RFC 7296 §2.8.1):
+     *   A  CREATE_CHILD_SA SK{N(REKEY_SA) ... Ni_A}  -->   <--  CREATE_CHILD_SA SK{N(REKEY_SA) ... Ni_B}  B
+     *   each answers the other's request, so there are two replacements;
+     *   the one made by the exchange holding the lowest of the four nonces is deleted by its
+     *   initiator, the other initiator deletes the old SA. One pair is left.
+     */
+    @Test
+    void simultaneousChildRekeysLeaveOnePair() {
+        for (int round = 0; round < 8; round++) {
+            EnginePair pair = new EnginePair();
+            pair.configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+            pair.initiate();
+            ChildSaDescription a = pair.childrenA.current().getFirst();
+            pair.onlyIkeSa(pair.engineA).rekeyChild(a.inbound().spi());
+            pair.onlyIkeSa(pair.engineB).rekeyChild(a.outbound().spi());
+            pair.deliver();
+            pair.assertChildSasPair(1);
+            pair.assertOneIkeSaPair();
+            assertEquals(2, pair.childrenA.events(Kind.REKEYED).size(), "both replacements were made");
+            assertTrue(pair.childrenA.current().stream().noneMatch(c -> c.equals(a)));
+        }
+    }
+
+    /* Both ends rekey the IKE SA at once (§2.8.2): one new IKE SA is left, with the child SAs. */
+    @Test
+    void simultaneousIkeRekeysLeaveOneIkeSa() {
+        for (int round = 0; round < 8; round++) {
+            EnginePair pair = new EnginePair();
+            pair.configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+            IkeSa old = pair.initiate();
+            List<ChildSaDescription> children = pair.childrenA.current();
+            old.rekey();
+            pair.onlyIkeSa(pair.engineB).rekey();
+            pair.deliver();
+            pair.assertOneIkeSaPair();
+            assertNotEquals(old.initiatorSpi(), pair.onlyIkeSa(pair.engineA).initiatorSpi());
+            assertEquals(children, pair.onlyIkeSa(pair.engineA).childSas());
+            assertEquals(1, pair.onlyIkeSa(pair.engineB).childSas().size());
+            pair.assertChildSasPair(1);
+            pair.onlyIkeSa(pair.engineA).rekeyChild(pair.childrenA.current().getFirst().inbound().spi());
+            pair.deliver();
+            pair.assertChildSasPair(1);
+        }
+    }
+
+    /*
+     * B rekeys the IKE SA while A rekeys the child: each is busy with its own exchange, so each
+     * answers the other with TEMPORARY_FAILURE (RFC 7296 §2.25), and both try again later.
+     */
+    @Test
+    void aChildRekeyDuringAnIkeRekeyIsRetried() {
+        IkeSa a = establish("aes128gcm16", "aes128gcm16");
+        onlyIkeSa(engineB).rekey();
+        a.rekeyChild(inboundSpiA());
+        deliver();
+        // Both were refused; the retries come 2 to 5 s later at random, so one goes first.
+        // (Steps finer than the spread, or two retries in one step would meet again.)
+        network.run(clock, Duration.ofSeconds(10), Duration.ofMillis(50));
+        assertOneIkeSaPair();
+        assertChildSasPair();
+        assertEquals(1, childrenA.events(Kind.REKEYED).size());
+    }
+
+    /*
+     * The response to a rekey is lost: A retransmits the same request, B answers from its cache
+     * and does not make a second child SA.
+     */
+    @Test
+    void aLostRekeyResponseIsAnsweredFromTheCache() {
+        IkeSa a = establish("aes128gcm16", "aes128gcm16");
+        int[] responses = {0};
+        network.dropWhen(message(m -> m.header().exchangeType() == ExchangeType.CREATE_CHILD_SA && m.header().isResponse()
+                && responses[0]++ == 0));
+        a.rekeyChild(inboundSpiA());
+        deliver();
+        assertEquals(2, childrenB.current().size(), "B made the replacement and still has the old one");
+        run(Duration.ofSeconds(5));
+        assertChildSasPair();
+        assertEquals(1, childrenB.events(Kind.REKEYED).size(), "B answered the retransmission from its cache");
+    }
+
+    /* Lifetimes drive the rekeys: 60 s IKE, 30 s child, 10 s margin; an hour later all is well. */
+    @Test
+    void lifetimesRekeyBothKindsOfSaOnTime() {
+        Connection.Timers t = Connection.Timers.AZURE.withLifetimes(Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(10));
+        IkeSa first = establish(connectionA(IKE, "aes128gcm16-x25519").timers(t).build(), connectionB(IKE, "aes128gcm16-x25519").timers(t).build());
+        ChildSaDescription firstChild = childrenA.current().getFirst();
+        // The child rekey is due between 30 - 10 - 5 = 15 s and 20 s after it was made.
+        run(Duration.ofSeconds(14));
+        assertEquals(firstChild, childrenA.current().getFirst());
+        run(Duration.ofSeconds(7));
+        assertTrue(childrenA.current().stream().noneMatch(firstChild::equals), "rekeyed by 21 s");
+        run(Duration.ofSeconds(30));
+        assertEquals(IkeSaState.DESTROYED, first.state(), "the IKE SA was rekeyed by 51 s");
+        // Make-before-break all along: never a moment without a child SA, never a pile of them.
+        for (int second = 0; second < 3600; second++) {
+            run(Duration.ofSeconds(1));
+            int a = childrenA.current().size();
+            int b = childrenB.current().size();
+            assertTrue(a >= 1 && a <= 3 && b >= 1 && b <= 3, "at " + second + " s: " + a + " and " + b + " child SAs");
+        }
+        assertOneIkeSaPair();
+        assertChildSasPair();
+        assertTrue(childrenA.events(Kind.REKEYED).size() >= 3600 / 20, childrenA.events(Kind.REKEYED).size() + " child rekeys in an hour");
+    }
+
+    /*
+     * Rekeys that the peer refuses leave the child SA to its lifetime: A offers no PFS, B insists
+     * on it, so every CREATE_CHILD_SA gets NO_PROPOSAL_CHOSEN (the first child came through
+     * IKE_AUTH, which has no key exchange). At 30 s both delete it; the IKE SA stays.
+     */
+    @Test
+    void aChildSaThatCannotBeRekeyedExpires() {
+        Connection.Timers t = Connection.Timers.AZURE.withLifetimes(Duration.ofHours(8), Duration.ofSeconds(30), Duration.ofSeconds(10));
+        establish(connectionA(IKE, "aes128gcm16").timers(t).build(), connectionB(IKE, "aes128gcm16-ecp256").timers(t).build());
+        run(Duration.ofSeconds(29));
+        assertChildSasPair(1);
+        assertTrue(createChildRequests() >= 2, "both ends tried to rekey");
+        run(Duration.ofSeconds(2));
+        assertChildSasPair(0);
+        assertTrue(childrenA.events(Kind.REKEYED).isEmpty());
+        assertOneIkeSaPair();
+    }
+
+    @Test
+    void theDataPlanesSoftLifetimeRekeysAndItsHardLifetimeDeletes() {
+        establish("aes128gcm16", "aes128gcm16");
+        ChildSaDescription old = childrenA.current().getFirst();
+        engineA.rekeyChild(old.inbound().spi());
+        deliver();
+        assertChildSasPair();
+        ChildSaDescription now = childrenA.current().getFirst();
+        engineA.expireChild(now.inbound().spi());
+        deliver();
+        assertChildSasPair(0);
+        assertOneIkeSaPair();
+        engineA.rekeyChild(12345); // an SA that is gone already: ignored
+    }
+}
