@@ -6,7 +6,9 @@
 # its own mount namespace (so pid files and sockets do not collide), a vici socket at
 # DIR/charon.vici and a log at DIR/charon.log with IKE and CHILD keys (ike=4, chd=4). Each
 # SITE_CIDR is put on the namespace's loopback: the site behind the peer, whose address
-# kernel-libipsec needs to route its child SAs.
+# kernel-libipsec needs to route its child SAs. Settings in DIR/charon-extra.conf, if it exists,
+# go inside strongswan.conf's charon section (e.g. "fragment_size = 576", "rsa_pss = yes").
+# IPv6 addresses skip duplicate address detection, so they work at once.
 set -euo pipefail
 cmd=${1:?start|stop}; name=${2:?name}; dir=${3:?dir}
 
@@ -30,15 +32,16 @@ start)
     ip netns add "$name"
     ip link add "$name-h" type veth peer name "$name-p"
     ip link set "$name-p" netns "$name"
-    ip addr add "$host_cidr" dev "$name-h"
+    nodad() { case "$1" in *:*) echo nodad ;; esac; }
+    ip addr add "$host_cidr" dev "$name-h" $(nodad "$host_cidr")
     ip link set "$name-h" up
-    ip -n "$name" addr add "$peer_cidr" dev "$name-p"
+    ip -n "$name" addr add "$peer_cidr" dev "$name-p" $(nodad "$peer_cidr")
     ip -n "$name" link set lo up
     for site in "$@"; do ip -n "$name" addr add "$site" dev lo; done
     ip -n "$name" link set "$name-p" up
     cat > "$dir/strongswan.conf" <<EOT
 charon {
-  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pubkey pem pkcs1 pkcs8 openssl kdf kernel-libipsec kernel-netlink socket-default vici
+  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pubkey pem pkcs1 pkcs8 openssl kdf kernel-libipsec kernel-netlink socket-default vici eap-md5 md5 mgf1 constraints revocation
   install_routes = yes
   retransmit_tries = 3
   retransmit_timeout = 1.0
@@ -50,6 +53,7 @@ charon {
       cfg = 2
       time_format = %T
       flush_line = yes } }
+  $( [ -f "$dir/charon-extra.conf" ] && cat "$dir/charon-extra.conf" )
 }
 EOT
     : > "$dir/charon.log"

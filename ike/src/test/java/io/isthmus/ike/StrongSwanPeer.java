@@ -39,13 +39,17 @@ final class StrongSwanPeer implements AutoCloseable {
         return null;
     }
 
-    static StrongSwanPeer start(String name, String hostCidr, String peerCidr, String siteCidr, String swanctlConf) throws IOException {
+    /** A peer whose directory exists (for files the configuration names) but which is not running yet. */
+    static StrongSwanPeer prepare(String name) throws IOException {
         Path dir = Path.of("/tmp/isthmus-interop-" + name);
         Files.createDirectories(dir);
+        return new StrongSwanPeer(name, dir);
+    }
+
+    /** Builds the namespace and starts charon with this swanctl.conf loaded. */
+    void start(String hostCidr, String peerCidr, String siteCidr, String swanctlConf) throws IOException {
         Files.writeString(dir.resolve("swanctl.conf"), swanctlConf);
-        StrongSwanPeer peer = new StrongSwanPeer(name, dir);
-        peer.run(List.of(SCRIPT.toString(), "start", name, dir.toString(), hostCidr, peerCidr, siteCidr), 30);
-        return peer;
+        run(List.of(SCRIPT.toString(), "start", name, dir.toString(), hostCidr, peerCidr, siteCidr), 30);
     }
 
     String swanctl(String... args) throws IOException {
@@ -54,6 +58,15 @@ final class StrongSwanPeer implements AutoCloseable {
         command.add("--uri");
         command.add("unix://" + dir.resolve("charon.vici"));
         return run(command, 30);
+    }
+
+    /** swanctl when failing is the point: its output either way. */
+    String swanctlAllowingFailure(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("swanctl"));
+        command.addAll(List.of(args));
+        command.add("--uri");
+        command.add("unix://" + dir.resolve("charon.vici"));
+        return run(command, 30, false);
     }
 
     String log() throws IOException {
@@ -84,6 +97,10 @@ final class StrongSwanPeer implements AutoCloseable {
     }
 
     private String run(List<String> command, int seconds) throws IOException {
+        return run(command, seconds, true);
+    }
+
+    private String run(List<String> command, int seconds, boolean mustSucceed) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
@@ -95,7 +112,7 @@ final class StrongSwanPeer implements AutoCloseable {
             throw new IOException(e);
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
+        if (mustSucceed && p.exitValue() != 0) {
             throw new IOException(command + " failed (" + p.exitValue() + "):\n" + out);
         }
         return out;
