@@ -193,7 +193,9 @@ public final class IkeEngine {
             halfOpen.put(key, sa);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
             scheduler.schedule(Duration.ofSeconds(30), () -> {
-                if (halfOpen.remove(key) != null && sa.state() == IkeSaState.CONNECTING) {
+                // By key and SA: a later SA may have the same initiator SPI and address (a replay).
+                halfOpen.remove(key, sa);
+                if (sa.state() == IkeSaState.CONNECTING) {
                     sa.destroy("IKE_AUTH never came");
                 }
             });

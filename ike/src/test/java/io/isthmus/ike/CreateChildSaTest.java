@@ -188,6 +188,49 @@ class CreateChildSaTest extends EnginePair {
     }
 
     /*
+     * A prefers x25519, B ecp384; IKE_SA_INIT settles on B's choice. When B rekeys the IKE SA it
+     * offers the current group, but A, responding, follows its own order:
+     *   B  CREATE_CHILD_SA SK{SA(IKE) No KE(ecp384)}  -->
+     *                                               <--  SK{N(INVALID_KE_PAYLOAD 31)}   A
+     *   B  CREATE_CHILD_SA SK{SA(IKE) No KE(x25519)}  -->
+     *                                               <--  SK{SA(IKE) No KE(x25519)}
+     */
+    @Test
+    void anIkeRekeyAnsweredWithInvalidKeIsRetriedWithThatGroup() {
+        establish(connectionA("aes128gcm16-prfsha256-x25519", "aes128gcm16").ike("aes256gcm16-prfsha384-ecp384").build(),
+                connectionB("aes256gcm16-prfsha384-ecp384", "aes128gcm16").ike("aes128gcm16-prfsha256-x25519").build());
+        assertEquals(KeyExchangeMethod.ECP_384, onlyIkeSa(engineA).proposal().keyExchange());
+        network.sent.clear();
+        onlyIkeSa(engineB).rekey();
+        deliver();
+        assertOneIkeSaPair();
+        assertEquals(KeyExchangeMethod.CURVE25519, onlyIkeSa(engineA).proposal().keyExchange());
+        assertEquals(2, createChildRequests());
+        assertChildSasPair();
+    }
+
+    /*
+     * A has lost a child SA B still has (say A was restarted with the IKE SA restored, or a
+     * delete got lost): B's rekey gets CHILD_SA_NOT_FOUND, so B drops it and makes a new one.
+     *   B  CREATE_CHILD_SA SK{N(REKEY_SA spi) SA No TSi TSr}  -->
+     *                                                      <--  SK{N(CHILD_SA_NOT_FOUND)}   A
+     *   B  CREATE_CHILD_SA SK{SA No TSi TSr}                  -->
+     *                                                      <--  SK{SA No TSi TSr}
+     */
+    @Test
+    void aRekeyOfAChildSaThePeerLostMakesANewOne() {
+        IkeSa a = establish("aes128gcm16", "aes128gcm16");
+        ChildSa lost = a.children.getFirst();
+        a.removeChild(lost, "lost for the test");
+        onlyIkeSa(engineB).rekeyChild(childrenB.current().getFirst().inbound().spi());
+        deliver();
+        assertChildSasPair();
+        assertEquals(2, createChildRequests());
+        assertTrue(childrenB.events(Kind.REKEYED).isEmpty());
+        assertEquals(2, childrenB.events(Kind.INSTALLED).size());
+    }
+
+    /*
      * Both ends rekey the same child SA at once (RFC 7296 §2.8.1):
      *   A  CREATE_CHILD_SA SK{N(REKEY_SA) ... Ni_A}  -->   <--  CREATE_CHILD_SA SK{N(REKEY_SA) ... Ni_B}  B
      *   each answers the other's request, so there are two replacements;

@@ -1,0 +1,73 @@
+package io.isthmus.ike;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two engines on real Netty sockets over loopback (127.0.0.1 and 127.0.0.2), on ports other than
+ * 500 and 4500, so it needs no root: the transport, its event loop as the engines' scheduler,
+ * and a rekey on real timers.
+ */
+class UdpTransportTest {
+
+    static <T> T on(UdpTransport t, java.util.concurrent.Callable<T> task) throws Exception {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        t.execute(() -> {
+            try {
+                f.complete(task.call());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void twoGatewaysOverLoopbackOnTheirOwnPorts() throws Exception {
+        InetAddress a = InetAddress.getByName("127.0.0.1");
+        InetAddress b = InetAddress.getByName("127.0.0.2");
+        InMemoryChildSaListener childrenA = new InMemoryChildSaListener();
+        InMemoryChildSaListener childrenB = new InMemoryChildSaListener();
+        try (UdpTransport ta = UdpTransport.bind(List.of(a), 15_500, 14_500);
+             UdpTransport tb = UdpTransport.bind(List.of(b), 15_500, 14_500)) {
+            IkeEngine ea = new IkeEngine(ta, ta, childrenA);
+            IkeEngine eb = new IkeEngine(tb, tb, childrenB);
+            ea.natTraversalPort(14_500);
+            eb.natTraversalPort(14_500);
+            ta.attach(ea);
+            tb.attach(eb);
+            on(ta, () -> {
+                ea.addConnection(EnginePair.connection(a, b, "192.168.10.0/24", "192.168.20.0/24", "aes128gcm16-prfsha256-x25519",
+                        "aes128gcm16").build());
+                return null;
+            });
+            on(tb, () -> {
+                eb.addConnection(EnginePair.connection(b, a, "192.168.20.0/24", "192.168.10.0/24", "aes128gcm16-prfsha256-x25519",
+                        "aes128gcm16").build());
+                return null;
+            });
+            IkeSa sa = on(ta, () -> ea.initiate("site", new InetSocketAddress(a, 15_500), new InetSocketAddress(b, 15_500)));
+            StrongSwanHarness.await("the child SA at both ends", Duration.ofSeconds(10),
+                    () -> childrenA.current().size() == 1 && childrenB.current().size() == 1);
+            assertEquals(IkeSaState.ESTABLISHED, sa.state());
+            EnginePair.assertCarriesTraffic(childrenA.current().getFirst(), childrenB.current().getFirst());
+            on(ta, () -> {
+                sa.rekeyChild(childrenA.current().getFirst().inbound().spi());
+                sa.rekey();
+                return null;
+            });
+            StrongSwanHarness.await("both rekeys", Duration.ofSeconds(10), () -> sa.state() == IkeSaState.DESTROYED
+                    && childrenB.events(InMemoryChildSaListener.Kind.DELETED).size() == 1 && childrenA.current().size() == 1);
+            assertTrue(on(tb, () -> eb.ikeSas().size()) == 1);
+            EnginePair.assertCarriesTraffic(childrenB.current().getFirst(), childrenA.current().getFirst());
+        }
+    }
+}
