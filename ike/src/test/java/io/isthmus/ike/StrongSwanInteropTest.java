@@ -156,6 +156,21 @@ class StrongSwanInteropTest extends StrongSwanHarness {
         assertNotNull(children.events().getLast());
     }
 
+    /** The mirror case: Isthmus stops dead (its sockets close) and strongSwan's liveness checks find out. */
+    @Test
+    void strongSwanDetectsADeadIsthmus() throws Exception {
+        Swan swan = new Swan();
+        swan.connection = "dpd_delay = 2s";
+        start(swan);
+        initiate();
+        assertEstablishedOnBothEnds();
+        transport.close();
+        transport = null;
+        // Idle 2 s, then charon's check retransmitted at 1, 1.8, 3.2 s (retransmit_tries = 3) and given up.
+        awaitSwanctl("charon to give up on us", Duration.ofSeconds(30), sas -> !sas.contains("ESTABLISHED"));
+        assertTrue(peer.log().contains("giving up after 3 retransmits"), "charon's DPD declared us dead");
+    }
+
     /** strongSwan's liveness checks (dpd_delay = 2s) get answers: after 8 s both SAs are still up. */
     @Test
     void strongSwansLivenessChecksAreAnswered() throws Exception {
