@@ -1,0 +1,62 @@
+package io.isthmus.dataplane;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Traffic and drops of one tunnel (or of the data plane as a whole), written by the packet
+ * threads and read by status at any time. Ingress is from the peer, egress towards it, as
+ * Azure's TunnelIngress/EgressBytes count.
+ */
+public final class Counters {
+    private static final int INGRESS_PACKETS = 0;
+    private static final int INGRESS_BYTES = 1;
+    private static final int EGRESS_PACKETS = 2;
+    private static final int EGRESS_BYTES = 3;
+    private static final int DROPS = 4;
+    // Each counter on its own cache line: the two directions are written by different threads.
+    private static final int STRIDE = 8;
+
+    private final AtomicLongArray values = new AtomicLongArray(STRIDE * (DROPS + Drop.values().length));
+
+    void ingress(int bytes) {
+        values.getAndIncrement(STRIDE * INGRESS_PACKETS);
+        values.getAndAdd(STRIDE * INGRESS_BYTES, bytes);
+    }
+
+    void egress(int bytes) {
+        values.getAndIncrement(STRIDE * EGRESS_PACKETS);
+        values.getAndAdd(STRIDE * EGRESS_BYTES, bytes);
+    }
+
+    void drop(Drop reason) {
+        values.getAndIncrement(STRIDE * (DROPS + reason.ordinal()));
+    }
+
+    public long ingressPackets() {
+        return values.get(STRIDE * INGRESS_PACKETS);
+    }
+
+    public long ingressBytes() {
+        return values.get(STRIDE * INGRESS_BYTES);
+    }
+
+    public long egressPackets() {
+        return values.get(STRIDE * EGRESS_PACKETS);
+    }
+
+    public long egressBytes() {
+        return values.get(STRIDE * EGRESS_BYTES);
+    }
+
+    public long drops(Drop reason) {
+        return values.get(STRIDE * (DROPS + reason.ordinal()));
+    }
+
+    public long drops() {
+        long n = 0;
+        for (Drop d : Drop.values()) {
+            n += drops(d);
+        }
+        return n;
+    }
+}

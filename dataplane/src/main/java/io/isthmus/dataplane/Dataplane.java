@@ -1,0 +1,478 @@
+package io.isthmus.dataplane;
+
+import io.isthmus.dataplane.linux.DatagramSocket;
+import io.isthmus.dataplane.linux.Libc;
+import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.linux.Poller;
+import io.isthmus.dataplane.linux.SocketAddresses;
+import io.isthmus.dataplane.linux.TunDevice;
+import io.isthmus.esp.DropReason;
+import io.isthmus.esp.InboundSa;
+import io.isthmus.esp.OutboundSa;
+import io.isthmus.esp.SaListener;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * The data plane of one gateway: a TUN device towards the local network, UDP 4500 and raw ESP
+ * sockets towards the peers, the tunnel table and the SA table, and two threads, each an Agrona
+ * agent: outbound (TUN to ESP) and inbound (ESP to TUN). The control plane changes the tables
+ * from its own thread; the packet threads read them without locks (each change publishes new
+ * immutable tables) and allocate nothing per packet.
+ */
+public final class Dataplane implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");
+
+    /**
+     * @param pathMtu the outer MTU towards the peers: inner packets that would not fit once
+     *                encapsulated get an ICMP error (if they may not be fragmented)
+     * @param mss TCP MSS that SYNs through the tunnel are clamped to (Azure recommends 1350)
+     */
+    public record Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu,
+                           int mss, int socketBufferBytes) {
+        public Settings {
+            localAddresses = List.copyOf(localAddresses);
+        }
+    }
+
+    /** What the data plane tells the control plane, from the packet threads: return at once. */
+    public interface Events {
+        /** An IKE message that arrived on port 4500 (the non-ESP marker removed). */
+        void ikeMessage(byte[] message, InetSocketAddress local, InetSocketAddress remote);
+
+        /** A soft (rekey now) or hard (gone) lifetime of the child SA with this inbound SPI. */
+        void lifetime(int inboundSpi, boolean hard);
+    }
+
+    /** A tunnel as configured: route-based or policy-based, and the prefixes that lead into it. */
+    public record TunnelSpec(String name, boolean policyBased, List<String> prefixes) {
+        public TunnelSpec {
+            prefixes = List.copyOf(prefixes);
+        }
+    }
+
+    private final Settings settings;
+    private final Events events;
+    private final Counters counters = new Counters();
+    private final Forwarding forwarding = new Forwarding(this);
+    private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
+    private volatile TunnelTable table = TunnelTable.EMPTY;
+    private volatile Int2ObjectHashMap<Routes.Inbound> inbound = new Int2ObjectHashMap<>();
+
+    private TunDevice tun;
+    private final Map<InetAddress, DatagramSocket> udpSockets = new LinkedHashMap<>();
+    private final Map<InetAddress, DatagramSocket> rawSockets = new LinkedHashMap<>();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final Libc.CallState controlState = new Libc.CallState();
+
+    private Dataplane(Settings settings, Events events) {
+        this.settings = settings;
+        this.events = events;
+    }
+
+    /** Opens the TUN device and the sockets and starts the two packet threads. */
+    public static Dataplane start(Settings settings, Events events) throws IOException {
+        Dataplane d = new Dataplane(settings, events);
+        try {
+            d.tun = TunDevice.open(settings.tunDevice());
+            for (InetAddress a : settings.localAddresses()) {
+                d.udpSockets.put(a, DatagramSocket.udp(new InetSocketAddress(a, settings.natTraversalPort()), settings.socketBufferBytes()));
+                if (settings.rawEsp()) {
+                    d.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), settings.socketBufferBytes()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            d.close();
+            throw e;
+        }
+        List<DatagramSocket> sockets = new ArrayList<>(d.udpSockets.values());
+        sockets.addAll(d.rawSockets.values());
+        d.runners.add(run(new OutboundAgent(d), new PollIdle(new Poller(d.tun.fd()))));
+        d.runners.add(run(new InboundAgent(d, sockets), new PollIdle(new Poller(sockets.stream().mapToInt(DatagramSocket::fd).toArray()))));
+        LOG.log(System.Logger.Level.INFO, "data plane up: {0}, {1}{2}, path MTU {3}, MSS clamp {4}", d.tun, d.udpSockets.values(),
+                settings.rawEsp() ? " and " + d.rawSockets.values() : "", settings.pathMtu(), settings.mss());
+        return d;
+    }
+
+    /** Tables and forwarding only, no devices or threads: for driving the packet paths by hand in tests. */
+    static Dataplane withoutIo(Settings settings, Events events) {
+        return new Dataplane(settings, events);
+    }
+
+    private static AgentRunner run(Agent agent, IdleStrategy idle) {
+        AgentRunner r = new AgentRunner(idle, t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t), null, agent);
+        AgentRunner.startOnThread(r, runnable -> {
+            Thread t = new Thread(runnable, agent.roleName());
+            t.setDaemon(true);
+            return t;
+        });
+        return r;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    TunnelTable table() {
+        return table;
+    }
+
+    int mss() {
+        return settings.mss();
+    }
+
+    Routes.Inbound inbound(int spi) {
+        return inbound.get(spi);
+    }
+
+    Forwarding forwarding() {
+        return forwarding;
+    }
+
+    synchronized Map<String, Tunnel> tunnelsForTests() {
+        return Map.copyOf(tunnels);
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public String tunDevice() {
+        return settings.tunDevice();
+    }
+
+    /** Drops not attributable to a tunnel (no route, unknown SPI, malformed). */
+    public Counters globalCounters() {
+        return counters;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Changes from the control plane (any thread; serialised here, published to the packet threads)
+    // ------------------------------------------------------------------------------------------
+
+    /** Sets the tunnels and their prefixes; tunnels that stay keep their SAs and counters. */
+    public synchronized void tunnels(List<TunnelSpec> specs) {
+        Map<String, Tunnel> next = new LinkedHashMap<>();
+        List<TunnelTable.Route> routes = new ArrayList<>();
+        for (TunnelSpec s : specs) {
+            Tunnel existing = tunnels.get(s.name());
+            Tunnel t = existing != null && existing.policyBased() == s.policyBased() ? existing
+                    : new Tunnel(s.name(), s.policyBased(), existing != null ? existing.counters() : new Counters());
+            next.put(s.name(), t);
+            for (String prefix : s.prefixes()) {
+                routes.add(TunnelTable.route(prefix, t));
+            }
+        }
+        for (Tunnel gone : tunnels.values()) {
+            if (!next.containsKey(gone.name()) || next.get(gone.name()) != gone) {
+                for (Routes.Outbound r : gone.outbound()) {
+                    remove(r.pair.inbound().spi());
+                }
+            }
+        }
+        tunnels.clear();
+        tunnels.putAll(next);
+        table = new TunnelTable(routes);
+        LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
+    }
+
+    /**
+     * Installs a child SA. Its outbound half becomes the tunnel's newest, so a rekey's
+     * replacement takes over outbound traffic at once; the old SA keeps receiving until removed.
+     */
+    public synchronized void install(SaPair pair) {
+        Tunnel t = tunnels.get(pair.tunnel());
+        if (t == null) {
+            throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + spiText(pair.inbound().spi()));
+        }
+        int inSpi = pair.inbound().spi();
+        SaListener lifetimes = (sa, event) -> events.lifetime(inSpi, event.isHard());
+        InboundSa in = new InboundSa(pair.inbound(), lifetimes);
+        OutboundSa out = new OutboundSa(pair.outbound(), lifetimes);
+        DatagramSocket socket = (pair.udpEncapsulation() ? udpSockets : rawSockets).get(pair.local().getAddress());
+        if (socket == null && tun != null) {
+            in.destroy();
+            out.destroy();
+            throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
+                    + " for SA " + spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
+        }
+        Routes.Outbound route = new Routes.Outbound(out, pair, t, socket, settings.pathMtu());
+        List<Routes.Outbound> routes = new ArrayList<>(List.of(route));
+        routes.addAll(List.of(t.outbound()));
+        t.outbound(routes);
+        Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
+        next.put(inSpi, new Routes.Inbound(in, pair, t));
+        inbound = next;
+        LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), spiText(inSpi),
+                spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
+                pair.udpEncapsulation() ? " in UDP" : " as raw ESP");
+    }
+
+    /** Removes the child SA with this inbound SPI, both halves; its keys are wiped. */
+    public synchronized void remove(int inboundSpi) {
+        Routes.Inbound r = inbound.get(inboundSpi);
+        if (r == null) {
+            return;
+        }
+        Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
+        next.remove(inboundSpi);
+        inbound = next;
+        List<Routes.Outbound> keep = new ArrayList<>();
+        long sent = 0;
+        for (Routes.Outbound o : r.tunnel.outbound()) {
+            if (o.pair != r.pair) {
+                keep.add(o);
+            } else {
+                sent = o.sa.bytes();
+                o.sa.destroy();
+            }
+        }
+        r.tunnel.outbound(keep);
+        r.sa.destroy();
+        LOG.log(System.Logger.Level.INFO, "{0}: SA removed, in {1} out {2}, {3} bytes in, {4} bytes out", r.tunnel.name(),
+                spiText(inboundSpi), spiText(r.pair.outbound().spi()), r.sa.bytes(), sent);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // IKE's messages on port 4500 go out through the same socket as ESP in UDP
+    // ------------------------------------------------------------------------------------------
+
+    /** Sends an IKE message from {@code local} (port 4500) with the non-ESP marker. */
+    public synchronized void sendIke(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
+        byte[] framed = new byte[4 + datagram.length];
+        System.arraycopy(datagram, 0, framed, 4, datagram.length);
+        sendControl(framed, local, remote);
+    }
+
+    /** One 0xFF byte, without marker, to keep a NAT mapping open (RFC 3948 §2.3). */
+    public synchronized void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
+        sendControl(new byte[] {(byte) 0xFF}, local, remote);
+    }
+
+    private void sendControl(byte[] bytes, InetSocketAddress local, InetSocketAddress remote) {
+        DatagramSocket s = udpSockets.get(local.getAddress());
+        if (s == null) {
+            LOG.log(System.Logger.Level.WARNING, "no UDP socket on {0} to send to {1}", local, remote);
+            return;
+        }
+        PacketBuffer b = new PacketBuffer(bytes.length);
+        System.arraycopy(bytes, 0, b.bytes(), 0, bytes.length);
+        InetSocketAddress to = remote;
+        int r = s.send(controlState, b, 0, bytes.length, SocketAddresses.of(to), SocketAddresses.length(to));
+        if (r < 0) {
+            LOG.log(System.Logger.Level.WARNING, "sending {0} bytes from {1} to {2}: {3}", bytes.length, local, remote, Libc.describe(-r));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Status
+    // ------------------------------------------------------------------------------------------
+
+    /** One SA's state and traffic, for status. */
+    public record SaStatus(int inboundSpi, int outboundSpi, String suite, boolean esn, boolean udpEncapsulation,
+                           InetSocketAddress local, InetSocketAddress remote, List<Selector> localSelectors, List<Selector> remoteSelectors,
+                           long inBytes, long inPackets, long outBytes, long outPackets, Map<DropReason, Long> drops, boolean carriesOutbound) {
+    }
+
+    /** One tunnel's counters and SAs, for status. */
+    public record TunnelStatus(String name, boolean policyBased, long ingressPackets, long ingressBytes, long egressPackets,
+                               long egressBytes, Map<Drop, Long> drops, List<SaStatus> sas) {
+    }
+
+    public synchronized List<TunnelStatus> status() {
+        List<TunnelStatus> out = new ArrayList<>();
+        for (Tunnel t : tunnels.values()) {
+            List<SaStatus> sas = new ArrayList<>();
+            Routes.Outbound[] routes = t.outbound();
+            for (int i = 0; i < routes.length; i++) {
+                Routes.Outbound o = routes[i];
+                Routes.Inbound in = inbound.get(o.pair.inbound().spi());
+                Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+                if (in != null) {
+                    for (DropReason d : DropReason.values()) {
+                        if (in.sa.drops(d) > 0) {
+                            drops.put(d, in.sa.drops(d));
+                        }
+                    }
+                }
+                sas.add(new SaStatus(o.pair.inbound().spi(), o.pair.outbound().spi(), o.sa.suite().toString(), o.sa.esn(),
+                        o.pair.udpEncapsulation(), o.pair.local(), o.pair.remote(), o.pair.localSelectors(), o.pair.remoteSelectors(),
+                        in == null ? 0 : in.sa.bytes(), in == null ? 0 : in.sa.packets(), o.sa.bytes(), o.sa.packets(), drops,
+                        t.policyBased() || i == 0));
+            }
+            Map<Drop, Long> drops = new EnumMap<>(Drop.class);
+            for (Drop d : Drop.values()) {
+                if (t.counters().drops(d) > 0) {
+                    drops.put(d, t.counters().drops(d));
+                }
+            }
+            out.add(new TunnelStatus(t.name(), t.policyBased(), t.counters().ingressPackets(), t.counters().ingressBytes(),
+                    t.counters().egressPackets(), t.counters().egressBytes(), drops, sas));
+        }
+        return out;
+    }
+
+    static String spiText(int spi) {
+        return String.format("%08x", spi);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (AgentRunner r : runners) {
+            r.close();
+        }
+        runners.clear();
+        for (Routes.Inbound r : inbound.values()) {
+            r.sa.destroy();
+        }
+        for (Tunnel t : tunnels.values()) {
+            for (Routes.Outbound o : t.outbound()) {
+                o.sa.destroy();
+            }
+        }
+        udpSockets.values().forEach(DatagramSocket::close);
+        rawSockets.values().forEach(DatagramSocket::close);
+        if (tun != null) {
+            tun.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The two packet threads
+    // ------------------------------------------------------------------------------------------
+
+    /** Idle means: sleep in poll(2) until a descriptor is readable (at most 100 ms, to notice closing). */
+    private record PollIdle(Poller poller) implements IdleStrategy {
+        @Override
+        public void idle(int workCount) {
+            if (workCount == 0) {
+                poller.await(100);
+            }
+        }
+
+        @Override
+        public void idle() {
+            poller.await(100);
+        }
+
+        @Override
+        public void reset() {
+        }
+    }
+
+    /** A burst of up to this many packets per duty cycle and descriptor, then the other descriptors get their turn. */
+    private static final int BURST = 64;
+    private static final int BUFFER = 64 * 1024 + Forwarding.HEADROOM;
+
+    /** TUN to ESP. */
+    private static final class OutboundAgent implements Agent, Forwarding.Emitter {
+        private final Dataplane d;
+        private final Libc.CallState state = new Libc.CallState();
+        private final PacketBuffer buffer = new PacketBuffer(BUFFER);
+        private final PacketBuffer scratch = new PacketBuffer(2048);
+
+        OutboundAgent(Dataplane d) {
+            this.d = d;
+        }
+
+        @Override
+        public int doWork() {
+            int work = 0;
+            // Leave room behind the inner packet for padding, trailer and ICV.
+            int max = BUFFER - Forwarding.HEADROOM - 64;
+            for (; work < BURST; work++) {
+                int n = d.tun.read(state, buffer, Forwarding.HEADROOM, max);
+                if (n <= 0) {
+                    break;
+                }
+                d.forwarding.outbound(buffer, n, scratch, this);
+            }
+            return work;
+        }
+
+        @Override
+        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length) {
+            return route.socket.send(state, b, offset, length, route.to, route.toLength);
+        }
+
+        @Override
+        public int toTun(PacketBuffer b, int offset, int length) {
+            return d.tun.write(state, b, offset, length);
+        }
+
+        @Override
+        public void toIke(byte[] message, int offset, int length) {
+        }
+
+        @Override
+        public String roleName() {
+            return "isthmus-outbound";
+        }
+    }
+
+    /** ESP (UDP 4500 and raw) to TUN; IKE messages on 4500 to the control plane. */
+    private static final class InboundAgent implements Agent, Forwarding.Emitter {
+        private final Dataplane d;
+        private final DatagramSocket[] sockets;
+        private final Libc.CallState state = new Libc.CallState();
+        private final PacketBuffer buffer = new PacketBuffer(BUFFER);
+        private DatagramSocket current;
+
+        InboundAgent(Dataplane d, List<DatagramSocket> sockets) {
+            this.d = d;
+            this.sockets = sockets.toArray(DatagramSocket[]::new);
+        }
+
+        @Override
+        public int doWork() {
+            int work = 0;
+            for (DatagramSocket s : sockets) {
+                current = s;
+                for (int i = 0; i < BURST; i++) {
+                    int n = s.receive(state, buffer, 0, BUFFER);
+                    if (n <= 0) {
+                        break;
+                    }
+                    int off = s.payloadOffset(buffer.bytes(), 0);
+                    if (off >= n) {
+                        continue;
+                    }
+                    d.forwarding.inbound(buffer, off, n - off, !s.isRaw(), this);
+                    work++;
+                }
+            }
+            return work;
+        }
+
+        @Override
+        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length) {
+            return -1;
+        }
+
+        @Override
+        public int toTun(PacketBuffer b, int offset, int length) {
+            return d.tun.write(state, b, offset, length);
+        }
+
+        @Override
+        public void toIke(byte[] message, int offset, int length) {
+            byte[] copy = java.util.Arrays.copyOfRange(message, offset, offset + length);
+            d.events.ikeMessage(copy, current.localAddress(), SocketAddresses.read(state.lastSource()));
+        }
+
+        @Override
+        public String roleName() {
+            return "isthmus-inbound";
+        }
+    }
+}

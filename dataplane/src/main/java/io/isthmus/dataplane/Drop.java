@@ -1,0 +1,45 @@
+package io.isthmus.dataplane;
+
+import io.isthmus.esp.DropReason;
+
+/**
+ * Why the data plane dropped a packet, the closed set it counts by (per tunnel, or globally when
+ * no tunnel can be named). The ESP_ ones mirror {@link DropReason}; the names in parentheses are
+ * Azure's metrics they feed.
+ */
+public enum Drop {
+    /** Outbound: no tunnel's prefixes hold the destination. */
+    NO_ROUTE,
+    /** Outbound: the tunnel has no child SA (yet), or none whose selectors fit the packet. */
+    NO_SA,
+    /** Inbound: the decrypted packet is outside the SA's traffic selectors (TunnelIngressPacketDropTSMismatch). */
+    TS_MISMATCH,
+    /** Outbound: bigger than the tunnel carries; an ICMP error went back to the sender. */
+    TOO_BIG,
+    /** Outbound: the SA refused to seal (sequence numbers exhausted, hard lifetime, deleted). */
+    SEAL_FAILED,
+    /** The kernel refused to send. */
+    SEND_FAILED,
+    /** Not an IPv4 or IPv6 packet, or its lengths do not add up. */
+    MALFORMED_INNER,
+    /** Inbound: no SA with that SPI. */
+    UNKNOWN_SPI,
+    /** The kernel refused the packet on the TUN device. */
+    TUN_WRITE_FAILED,
+    ESP_TOO_SHORT,
+    ESP_MALFORMED,
+    ESP_REPLAY,
+    ESP_OUTSIDE_WINDOW,
+    ESP_BAD_ICV,
+    ESP_BAD_PADDING,
+    ESP_UNSUPPORTED_NEXT_HEADER,
+    ESP_DUMMY_PACKET,
+    ESP_SA_EXPIRED,
+    ESP_SA_DELETED;
+
+    private static final Drop[] VALUES = values();
+
+    static Drop of(DropReason reason) {
+        return VALUES[ESP_TOO_SHORT.ordinal() + reason.ordinal()];
+    }
+}

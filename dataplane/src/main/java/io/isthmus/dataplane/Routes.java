@@ -1,0 +1,73 @@
+package io.isthmus.dataplane;
+
+import io.isthmus.dataplane.linux.DatagramSocket;
+import io.isthmus.dataplane.linux.SocketAddresses;
+import io.isthmus.esp.InboundSa;
+import io.isthmus.esp.OutboundSa;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet6Address;
+
+/** The two halves of an installed child SA as the packet threads use them. */
+final class Routes {
+    private Routes() {
+    }
+
+    /** Where the outbound half of a child SA sends, and what it carries. */
+    static final class Outbound {
+        final OutboundSa sa;
+        final SaPair pair;
+        final Tunnel tunnel;
+        final Selector[] local;
+        final Selector[] remote;
+        final MemorySegment to;
+        final int toLength;
+        /** The socket it leaves by; null only in tests that send elsewhere. */
+        final DatagramSocket socket;
+        /** The largest inner packet that fits the path MTU once encapsulated. */
+        final int maxInner;
+
+        Outbound(OutboundSa sa, SaPair pair, Tunnel tunnel, DatagramSocket socket, int pathMtu) {
+            this.sa = sa;
+            this.pair = pair;
+            this.tunnel = tunnel;
+            this.local = pair.localSelectors().toArray(Selector[]::new);
+            this.remote = pair.remoteSelectors().toArray(Selector[]::new);
+            // A raw socket's sockaddr carries no port.
+            this.to = SocketAddresses.of(pair.udpEncapsulation() ? pair.remote()
+                    : new java.net.InetSocketAddress(pair.remote().getAddress(), 0));
+            this.toLength = SocketAddresses.length(pair.remote());
+            this.socket = socket;
+            int outer = (pair.remote().getAddress() instanceof Inet6Address ? 40 : 20) + (pair.udpEncapsulation() ? 8 : 0);
+            var suite = sa.suite();
+            int overhead = suite.headerLength() + suite.icvLength() + 2 + suite.blockAlignment() - 1;
+            this.maxInner = pathMtu - outer - overhead;
+        }
+
+        /** Whether a policy-based tunnel may send this packet through this SA. */
+        boolean fits(byte[] p, int off, int len) {
+            return Selector.anyMatches(local, p, off, len, true) && Selector.anyMatches(remote, p, off, len, false);
+        }
+    }
+
+    /** The inbound half: the SA, its tunnel, and the selectors a decrypted packet must meet. */
+    static final class Inbound {
+        final InboundSa sa;
+        final SaPair pair;
+        final Tunnel tunnel;
+        final Selector[] local;
+        final Selector[] remote;
+
+        Inbound(InboundSa sa, SaPair pair, Tunnel tunnel) {
+            this.sa = sa;
+            this.pair = pair;
+            this.tunnel = tunnel;
+            this.local = pair.localSelectors().toArray(Selector[]::new);
+            this.remote = pair.remoteSelectors().toArray(Selector[]::new);
+        }
+
+        /** From the peer's side to ours, as negotiated (RFC 4301 §5.2, step 4). */
+        boolean fits(byte[] p, int off, int len) {
+            return Selector.anyMatches(remote, p, off, len, true) && Selector.anyMatches(local, p, off, len, false);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.isthmus.dataplane.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The FFM layer against the real kernel: a TUN device and raw ESP sockets. Needs root, as CI has. */
+class LinuxIoTest {
+
+    @BeforeAll
+    static void root() {
+        String why = "root".equals(System.getProperty("user.name")) ? null : "TUN devices and raw sockets need root; CI runs as root";
+        assertNull(why, why);
+    }
+
+    static void ip(String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+    }
+
+    static int awaitRead(java.util.function.IntSupplier read) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            int n = read.getAsInt();
+            if (n != 0) {
+                return n;
+            }
+            Thread.sleep(10);
+        }
+        return 0;
+    }
+
+    /*
+     * A datagram sent to 10.99.7.2 leaves through the TUN device (10.99.7.1/24): read it there,
+     * then write an answer into the device and receive it on the socket.
+     */
+    @Test
+    void packetsThroughATunDevice() throws Exception {
+        try (TunDevice tun = TunDevice.open("isthmus-t0")) {
+            ip("addr", "add", "10.99.7.1/24", "dev", "isthmus-t0");
+            ip("link", "set", "isthmus-t0", "up");
+            Libc.CallState s = new Libc.CallState();
+            PacketBuffer buf = new PacketBuffer(4096);
+            try (DatagramChannel ch = DatagramChannel.open()) {
+                ch.bind(new InetSocketAddress(InetAddress.getByName("10.99.7.1"), 0));
+                ch.configureBlocking(false);
+                int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+                ch.send(ByteBuffer.wrap("hello".getBytes()), new InetSocketAddress("10.99.7.2", 9));
+                // The kernel may send its own IPv6 packets (router solicitations) first: skip them.
+                int n;
+                do {
+                    n = awaitRead(() -> tun.read(s, buf, 100, 2000));
+                } while (n > 0 && (buf.bytes()[100] & 0xF0) == 0x60);
+                byte[] p = buf.bytes();
+                assertEquals(0x45, p[100]);
+                assertEquals(17, p[109], "UDP");
+                assertEquals(33, n);
+                assertEquals("hello", new String(p, 128, 5));
+                // Answer: swap addresses and ports, fix the IPv4 checksum, UDP checksum 0 (none).
+                byte[] answer = new byte[33];
+                System.arraycopy(p, 100, answer, 0, 33);
+                System.arraycopy(p, 116, answer, 12, 4);
+                System.arraycopy(p, 112, answer, 16, 4);
+                answer[20] = p[122];
+                answer[21] = p[123];
+                answer[22] = (byte) (port >>> 8);
+                answer[23] = (byte) port;
+                answer[26] = answer[27] = 0;
+                answer[10] = answer[11] = 0;
+                int sum = 0;
+                for (int i = 0; i < 20; i += 2) {
+                    sum += ((answer[i] & 0xFF) << 8) | (answer[i + 1] & 0xFF);
+                }
+                sum = (sum & 0xFFFF) + (sum >>> 16);
+                sum = ~((sum & 0xFFFF) + (sum >>> 16)) & 0xFFFF;
+                answer[10] = (byte) (sum >>> 8);
+                answer[11] = (byte) sum;
+                System.arraycopy(answer, 0, buf.bytes(), 0, 33);
+                assertEquals(33, tun.write(s, buf, 0, 33));
+                ByteBuffer got = ByteBuffer.allocate(100);
+                for (int i = 0; i < 200 && ch.receive(got) == null; i++) {
+                    Thread.sleep(10);
+                }
+                assertEquals("hello", new String(got.array(), 0, got.position()));
+            }
+        }
+    }
+
+    @Test
+    void rawEspSocketsCarryProtocol50() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0);
+        try (DatagramSocket receiver = DatagramSocket.rawEsp(lo, 1 << 20); DatagramSocket sender = DatagramSocket.rawEsp(lo, 1 << 20)) {
+            Libc.CallState s = new Libc.CallState();
+            PacketBuffer out = new PacketBuffer(256);
+            byte[] esp = {0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 9, 9, 9, 9};
+            System.arraycopy(esp, 0, out.bytes(), 10, esp.length);
+            var to = SocketAddresses.of(lo);
+            assertEquals(esp.length, sender.send(s, out, 10, esp.length, to, SocketAddresses.length(lo)));
+            PacketBuffer in = new PacketBuffer(2048);
+            int n = awaitRead(() -> receiver.receive(s, in, 0, 2048));
+            int off = receiver.payloadOffset(in.bytes(), 0);
+            assertEquals(20, off, "a raw IPv4 socket returns the IP header first");
+            assertEquals(esp.length, n - off);
+            assertEquals(0x12, in.bytes()[off]);
+            assertEquals(InetAddress.getByName("127.0.0.1"), SocketAddresses.read(s.lastSource()).getAddress());
+        }
+    }
+
+    @Test
+    void errorsNameTheCause() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> DatagramSocket.udp(new InetSocketAddress(InetAddress.getByName("192.0.2.77"), 4500), 1 << 16));
+        assertTrue(e.getMessage().contains("EADDRNOTAVAIL"), e.getMessage());
+        var t = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> TunDevice.open("a-name-far-too-long-for-linux"));
+        assertTrue(t.getMessage().contains("1 to 15 characters"), t.getMessage());
+    }
+}
