@@ -8,7 +8,7 @@ isthmus_find_jdk
 
 # Linux packages the tests need: strongSwan 5.9 charon + swanctl for the interop tests (the
 # extra plugins bring kernel-libipsec, chapoly and curve25519), iproute2 for namespaces.
-packages=(iproute2 strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins)
+packages=(iproute2 nftables iputils-ping iperf3 strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -92,6 +92,7 @@ public final class IkeSa {
     private Reassembly requestFragments;
     private Reassembly responseFragments;
     private Instant lastHeard;
+    private Instant establishedAt;
     private Scheduler.Cancellable livenessTimer;
     private Scheduler.Cancellable rekeyTimer;
     private Scheduler.Cancellable expiryTimer;
@@ -199,6 +200,7 @@ public final class IkeSa {
         Arrays.fill(sharedSecret, (byte) 0);
         sa.installCiphers();
         sa.state = IkeSaState.ESTABLISHED;
+        sa.establishedAt = old.engine.scheduler().now();
         old.engine.register(sa);
         sa.startTimers();
         return sa;
@@ -239,6 +241,17 @@ public final class IkeSa {
 
     public boolean natDetected() {
         return natDetected;
+    }
+
+    /** When IKE_AUTH (or the rekey that made this SA) completed; null before. */
+    public Instant establishedAt() {
+        return establishedAt;
+    }
+
+    /** When the child SA with this inbound SPI was made, or null. */
+    public Instant childEstablishedAt(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        return c == null ? null : c.established;
     }
 
     /** Whether a NAT rewrote our address, so this end sends keepalives. */
@@ -664,6 +677,7 @@ public final class IkeSa {
     }
 
     private void established() {
+        establishedAt = engine.scheduler().now();
         state = IkeSaState.ESTABLISHED;
         engine.established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());

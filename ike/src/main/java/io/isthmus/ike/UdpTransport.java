@@ -56,10 +56,22 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
 
     /** Binds {@code ikePort} and {@code natTraversalPort} on every address. */
     public static UdpTransport bind(List<InetAddress> addresses, int ikePort, int natTraversalPort) throws InterruptedException {
+        return bind(addresses, new int[] {ikePort, natTraversalPort}, natTraversalPort);
+    }
+
+    /**
+     * Binds only {@code ikePort}: for a gateway whose data plane owns port 4500 (ESP in UDP
+     * and IKE share it) and hands this engine the IKE messages that arrive there.
+     */
+    public static UdpTransport bindIkePortOnly(List<InetAddress> addresses, int ikePort, int natTraversalPort) throws InterruptedException {
+        return bind(addresses, new int[] {ikePort}, natTraversalPort);
+    }
+
+    private static UdpTransport bind(List<InetAddress> addresses, int[] ports, int natTraversalPort) throws InterruptedException {
         UdpTransport t = new UdpTransport(natTraversalPort);
         try {
             for (InetAddress a : addresses) {
-                for (int port : new int[] {ikePort, natTraversalPort}) {
+                for (int port : ports) {
                     InetSocketAddress local = new InetSocketAddress(a, port);
                     Channel c = new Bootstrap().group(t.group)
                             .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)

@@ -1,0 +1,81 @@
+package io.isthmus.control;
+
+import io.isthmus.control.config.ConfigException;
+import io.isthmus.control.config.ConfigReader;
+import io.isthmus.control.config.GatewayConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code isthmus gateway run|check}: the daemon, and a dry run of its configuration. */
+@Command(name = "gateway", description = "Run a gateway instance, or check its configuration.",
+        subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class})
+final class GatewayCommand {
+
+    static Path defaultSocket(GatewayConfig config) {
+        return Path.of("/run/isthmus/" + config.gateway().name() + ".sock");
+    }
+
+    @Command(name = "run", description = "Run the gateway (IKE and the data plane) until stopped with SIGTERM or Ctrl-C.")
+    static final class Run implements Callable<Integer> {
+        @Option(names = "--config", required = true, description = "The configuration file (YAML or JSON).")
+        Path config;
+
+        @Option(names = "--instance", description = "Which of virtualNetworkGateway.instances this is (default: the first).")
+        String instance;
+
+        @Option(names = "--control-socket", description = "Where isthmus status finds this gateway (default: /run/isthmus/<name>.sock).")
+        Path socket;
+
+        @Override
+        public Integer call() throws Exception {
+            GatewayConfig c;
+            try {
+                c = ConfigReader.read(config);
+            } catch (ConfigException e) {
+                System.err.println("isthmus: " + e.getMessage());
+                return 2;
+            }
+            Gateway gateway = Gateway.start(c, instance);
+            ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), gateway);
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                control.close();
+                gateway.close();
+                stopped.countDown();
+            }, "isthmus-shutdown"));
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "check", description = "Read and check a configuration file, print what it configures, start nothing.")
+    static final class Check implements Callable<Integer> {
+        @Option(names = "--config", required = true, description = "The configuration file (YAML or JSON).")
+        Path config;
+
+        @Override
+        public Integer call() {
+            GatewayConfig c;
+            try {
+                c = ConfigReader.read(config);
+            } catch (ConfigException e) {
+                System.err.println("isthmus: " + e.getMessage());
+                return 2;
+            }
+            var g = c.gateway();
+            System.out.printf("%s: gateway %s, %s, SKU %s (up to %d tunnels), instances %s%n", config, g.name(), g.vpnType(), g.sku().azureName(),
+                    g.sku().maxTunnels(), g.instances().stream().map(i -> i.name() + " " + i.publicIpAddress().getHostAddress()).toList());
+            for (var conn : c.connections()) {
+                var site = c.localNetworkGateway(conn.localNetworkGateway());
+                var policy = conn.ipsecPolicies().isEmpty() ? null : conn.ipsecPolicies().getFirst();
+                System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE %s, ESP %s%n", conn.name(), site.name(), site.gatewayIpAddress().getHostAddress(),
+                        site.addressPrefixes(), conn.connectionMode(), conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based",
+                        policy == null ? ConfigReader.DEFAULT_IKE : policy.ikeProposal(), policy == null ? ConfigReader.DEFAULT_ESP : policy.espProposal());
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.isthmus.control;
+
+import io.isthmus.dataplane.Counters;
+import io.isthmus.dataplane.Dataplane;
+import io.isthmus.dataplane.Drop;
+import io.isthmus.ike.IkeSa;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a running gateway reports, as {@code isthmus status} shows it and the control socket
+ * sends it (JSON): per connection its IKE SAs and their child SAs with traffic, and the
+ * tunnel's counters under Azure's metric names.
+ */
+public record GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
+                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops) {
+
+    public record ConnectionStatus(String name, String mode, String peer, boolean policyBased, List<IkeSaStatus> ikeSas,
+                                   Map<String, Long> metrics, Map<String, Long> drops) {
+    }
+
+    public record IkeSaStatus(String initiatorSpi, String responderSpi, boolean weInitiated, String state, String proposal,
+                              String local, String remote, String localId, String remoteId, boolean natDetected, long establishedSecondsAgo,
+                              List<ChildSaStatus> childSas) {
+    }
+
+    public record ChildSaStatus(String inboundSpi, String outboundSpi, String suite, boolean esn, String encapsulation,
+                                List<String> localSelectors, List<String> remoteSelectors, long establishedSecondsAgo,
+                                long inBytes, long inPackets, long outBytes, long outPackets, boolean carriesOutbound, Map<String, Long> drops) {
+    }
+
+    static GatewayStatus of(Gateway g, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt) {
+        HexFormat hex = HexFormat.of();
+        Instant now = Instant.now();
+        List<ConnectionStatus> connections = new ArrayList<>();
+        for (var c : g.config().connections()) {
+            Dataplane.TunnelStatus tunnel = tunnels.stream().filter(t -> t.name().equals(c.name())).findFirst().orElse(null);
+            List<IkeSaStatus> sas = new ArrayList<>();
+            for (IkeSa sa : ikeSas) {
+                if (!sa.connection().name().equals(c.name())) {
+                    continue;
+                }
+                List<ChildSaStatus> children = new ArrayList<>();
+                for (var d : sa.childSas()) {
+                    Dataplane.SaStatus s = tunnel == null ? null : tunnel.sas().stream()
+                            .filter(x -> x.inboundSpi() == d.inbound().spi()).findFirst().orElse(null);
+                    Instant made = sa.childEstablishedAt(d.inbound().spi());
+                    Map<String, Long> drops = new LinkedHashMap<>();
+                    if (s != null) {
+                        s.drops().forEach((k, v) -> drops.put(k.name(), v));
+                    }
+                    children.add(new ChildSaStatus(hex.toHexDigits(d.inbound().spi()), hex.toHexDigits(d.outbound().spi()),
+                            d.inbound().suite().toString(), d.inbound().esn(), d.udpEncapsulation() ? "UDP" : "ESP",
+                            d.localSelectors().stream().map(Object::toString).toList(), d.remoteSelectors().stream().map(Object::toString).toList(),
+                            made == null ? 0 : Duration.between(made, now).toSeconds(), s == null ? 0 : s.inBytes(), s == null ? 0 : s.inPackets(),
+                            s == null ? 0 : s.outBytes(), s == null ? 0 : s.outPackets(), s != null && s.carriesOutbound(), drops));
+                }
+                sas.add(new IkeSaStatus(hex.toHexDigits(sa.initiatorSpi()), hex.toHexDigits(sa.responderSpi()), sa.isInitiator(),
+                        sa.state().name(), String.valueOf(sa.proposal()), text(sa.localAddress()), text(sa.remoteAddress()),
+                        sa.connection().localId().toString(), sa.peerIdentity() == null ? "" : sa.peerIdentity().toString(), sa.natDetected(),
+                        sa.establishedAt() == null ? 0 : Duration.between(sa.establishedAt(), now).toSeconds(), children));
+            }
+            Map<String, Long> metrics = new LinkedHashMap<>();
+            Map<String, Long> drops = new LinkedHashMap<>();
+            if (tunnel != null) {
+                metrics.put("TunnelIngressPackets", tunnel.ingressPackets());
+                metrics.put("TunnelIngressBytes", tunnel.ingressBytes());
+                metrics.put("TunnelEgressPackets", tunnel.egressPackets());
+                metrics.put("TunnelEgressBytes", tunnel.egressBytes());
+                long ingressDrops = 0;
+                long egressDrops = 0;
+                for (var e : tunnel.drops().entrySet()) {
+                    drops.put(e.getKey().name(), e.getValue());
+                    if (isEgress(e.getKey())) {
+                        egressDrops += e.getValue();
+                    } else {
+                        ingressDrops += e.getValue();
+                    }
+                }
+                metrics.put("TunnelIngressPacketDropCount", ingressDrops);
+                metrics.put("TunnelEgressPacketDropCount", egressDrops);
+                metrics.put("TunnelIngressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH, 0L));
+            }
+            String peer = g.config().localNetworkGateway(c.localNetworkGateway()).gatewayIpAddress().getHostAddress();
+            connections.add(new ConnectionStatus(c.name(), c.connectionMode().name(), peer, c.usePolicyBasedTrafficSelectors(), sas, metrics, drops));
+        }
+        Map<String, Long> unattributed = new LinkedHashMap<>();
+        for (Drop d : Drop.values()) {
+            long n = global.drops(d);
+            if (n > 0) {
+                unattributed.put(d.name(), n);
+            }
+        }
+        return new GatewayStatus(g.config().gateway().name(), g.instance().name(), g.config().gateway().vpnType().name(),
+                g.config().gateway().sku().azureName(), g.config().gateway().sku().maxTunnels(),
+                Duration.between(startedAt, now).toSeconds(), connections, unattributed);
+    }
+
+    private static boolean isEgress(Drop d) {
+        return d == Drop.NO_SA || d == Drop.TOO_BIG || d == Drop.SEAL_FAILED || d == Drop.SEND_FAILED;
+    }
+
+    private static String text(java.net.InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + "[" + a.getPort() + "]";
+    }
+}

@@ -1,0 +1,103 @@
+package io.isthmus.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code isthmus status}: a running gateway's SAs and counters, laid out as swanctl --list-sas does. */
+@Command(name = "status", description = "Show a running gateway's IKE and child SAs and its counters.")
+final class StatusCommand implements Callable<Integer> {
+    @Option(names = "--control-socket", description = "The gateway's control socket (default: the only one in /run/isthmus).")
+    Path socket;
+
+    @Option(names = "--json", description = "The status as JSON, as the control socket sends it.")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        Path s = socket;
+        if (s == null) {
+            try (var list = Files.list(Path.of("/run/isthmus"))) {
+                var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
+                if (sockets.size() != 1) {
+                    System.err.println("isthmus: " + (sockets.isEmpty() ? "no gateway is running here (no /run/isthmus/*.sock)"
+                            : "several gateways run here; choose one with --control-socket: " + sockets));
+                    return 1;
+                }
+                s = sockets.getFirst();
+            } catch (IOException e) {
+                System.err.println("isthmus: no gateway is running here (no /run/isthmus)");
+                return 1;
+            }
+        }
+        String answer;
+        try {
+            answer = ControlSocket.ask(s, "status");
+        } catch (IOException e) {
+            System.err.println("isthmus: cannot reach the gateway at " + s + ": " + e.getMessage());
+            return 1;
+        }
+        if (json) {
+            System.out.println(answer);
+        } else {
+            System.out.print(render(ControlSocket.JSON.readTree(answer)));
+        }
+        return 0;
+    }
+
+    /** The status as an engineer who knows swanctl reads it. */
+    static String render(JsonNode st) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("gateway %s, instance %s, %s, SKU %s, up %ds%n", st.path("gateway").asText(), st.path("instance").asText(),
+                st.path("vpnType").asText(), st.path("sku").asText(), st.path("uptimeSeconds").asLong()));
+        for (JsonNode c : st.path("connections")) {
+            out.append(String.format("%s: peer %s, %s, %s%n", c.path("name").asText(), c.path("peer").asText(), c.path("mode").asText(),
+                    c.path("policyBased").asBoolean() ? "policy-based" : "route-based"));
+            if (c.path("ikeSas").isEmpty()) {
+                out.append("  no IKE SA\n");
+            }
+            for (JsonNode sa : c.path("ikeSas")) {
+                out.append(String.format("  IKE %s_i%s %s_r%s, %s, %s%n", sa.path("initiatorSpi").asText(), sa.path("weInitiated").asBoolean() ? "*" : "",
+                        sa.path("responderSpi").asText(), sa.path("weInitiated").asBoolean() ? "" : "*", sa.path("state").asText(),
+                        sa.path("proposal").asText()));
+                out.append(String.format("    local  '%s' @ %s%n    remote '%s' @ %s%s%n", sa.path("localId").asText(), sa.path("local").asText(),
+                        sa.path("remoteId").asText(), sa.path("remote").asText(), sa.path("natDetected").asBoolean() ? ", NAT detected" : ""));
+                out.append(String.format("    established %ds ago%n", sa.path("establishedSecondsAgo").asLong()));
+                for (JsonNode ch : sa.path("childSas")) {
+                    out.append(String.format("    child %s_i %s_o, INSTALLED, TUNNEL%s, ESP:%s%s, %ds ago%s%n", ch.path("inboundSpi").asText(),
+                            ch.path("outboundSpi").asText(), ch.path("encapsulation").asText().equals("UDP") ? "-in-UDP" : "",
+                            ch.path("suite").asText(), ch.path("esn").asBoolean() ? "/ESN" : "", ch.path("establishedSecondsAgo").asLong(),
+                            ch.path("carriesOutbound").asBoolean() ? "" : " (replaced: inbound only)"));
+                    out.append(String.format("      in  %s, %d bytes, %d packets%n", ch.path("inboundSpi").asText(), ch.path("inBytes").asLong(),
+                            ch.path("inPackets").asLong()));
+                    out.append(String.format("      out %s, %d bytes, %d packets%n", ch.path("outboundSpi").asText(), ch.path("outBytes").asLong(),
+                            ch.path("outPackets").asLong()));
+                    out.append(String.format("      local  %s%n      remote %s%n", join(ch.path("localSelectors")), join(ch.path("remoteSelectors"))));
+                    if (!ch.path("drops").isEmpty()) {
+                        out.append("      drops ").append(ch.path("drops")).append('\n');
+                    }
+                }
+            }
+            StringBuilder m = new StringBuilder();
+            c.path("metrics").fields().forEachRemaining(e -> m.append(' ').append(e.getKey()).append('=').append(e.getValue().asLong()));
+            out.append("  metrics").append(m).append('\n');
+            if (!c.path("drops").isEmpty()) {
+                out.append("  drops ").append(c.path("drops")).append('\n');
+            }
+        }
+        if (!st.path("unattributedDrops").isEmpty()) {
+            out.append("drops outside any tunnel ").append(st.path("unattributedDrops")).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String join(JsonNode list) {
+        StringBuilder s = new StringBuilder();
+        list.forEach(n -> s.append(s.isEmpty() ? "" : " ").append(n.asText()));
+        return s.toString();
+    }
+}

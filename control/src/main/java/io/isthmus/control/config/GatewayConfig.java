@@ -1,0 +1,110 @@
+package io.isthmus.control.config;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A gateway's configuration in Azure's resource model: the virtual network gateway with its
+ * instances, the local network gateways (the on-premises sites) and the connections between
+ * them. {@link ConfigReader} reads it from YAML or JSON and checks every field.
+ */
+public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
+                            List<Connection> connections) {
+
+    public enum VpnType { ROUTE_BASED, POLICY_BASED }
+
+    public enum ConnectionMode { DEFAULT, INITIATOR_ONLY, RESPONDER_ONLY }
+
+    /**
+     * Azure's gateway SKUs: how many site-to-site tunnels each takes, and the aggregate
+     * throughput Azure quotes for it (Isthmus reports it; it does not throttle).
+     */
+    public enum Sku {
+        BASIC("Basic", 10, 100),
+        VPN_GW1("VpnGw1", 30, 650),
+        VPN_GW2("VpnGw2", 30, 1000),
+        VPN_GW3("VpnGw3", 30, 1250),
+        VPN_GW4("VpnGw4", 100, 5000),
+        VPN_GW5("VpnGw5", 100, 10000),
+        VPN_GW1_AZ("VpnGw1AZ", 30, 650),
+        VPN_GW2_AZ("VpnGw2AZ", 30, 1000),
+        VPN_GW3_AZ("VpnGw3AZ", 30, 1250),
+        VPN_GW4_AZ("VpnGw4AZ", 100, 5000),
+        VPN_GW5_AZ("VpnGw5AZ", 100, 10000);
+
+        private final String azureName;
+        private final int maxTunnels;
+        private final int megabitsPerSecond;
+
+        Sku(String azureName, int maxTunnels, int megabitsPerSecond) {
+            this.azureName = azureName;
+            this.maxTunnels = maxTunnels;
+            this.megabitsPerSecond = megabitsPerSecond;
+        }
+
+        public String azureName() {
+            return azureName;
+        }
+
+        public int maxTunnels() {
+            return maxTunnels;
+        }
+
+        public int megabitsPerSecond() {
+            return megabitsPerSecond;
+        }
+    }
+
+    /** One VM of the gateway: the address peers see, and the one it binds (behind a cloud's 1:1 NAT). */
+    public record Instance(String name, InetAddress publicIpAddress, InetAddress privateIpAddress) {
+        public InetAddress bindAddress() {
+            return privateIpAddress != null ? privateIpAddress : publicIpAddress;
+        }
+    }
+
+    /** The data plane's settings: an Isthmus addition to Azure's model. */
+    public record Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort) {
+    }
+
+    public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
+                                        Tunnel tunnel) {
+    }
+
+    /** An on-premises site: its VPN device's address and identity, and the prefixes behind it. */
+    public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes) {
+    }
+
+    /** Azure's custom IPsec/IKE policy, already turned into strongSwan-style proposals. */
+    public record IpsecPolicy(String ikeProposal, String espProposal, Duration saLifeTime, long saDataSizeKilobytes) {
+    }
+
+    /** Certificate authentication: our certificate and key, the CAs the peer's must chain to, its subject. */
+    public record CertificateAuthentication(Path outboundAuthCertificate, Path privateKey, List<Path> inboundAuthCertificateChain,
+                                            String inboundAuthCertificateSubjectName) {
+    }
+
+    public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
+                             ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
+                             List<IpsecPolicy> ipsecPolicies) {
+        /** Never prints the key. */
+        @Override
+        public String toString() {
+            return "connection " + name + " to " + localNetworkGateway + (sharedKey != null ? ", shared key" : ", certificate");
+        }
+    }
+
+    public LocalNetworkGateway localNetworkGateway(String name) {
+        return localNetworkGateways.stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    public Instance instance(String name) {
+        if (name == null) {
+            return gateway.instances().getFirst();
+        }
+        return gateway.instances().stream().filter(i -> i.name().equals(name)).findFirst()
+                .orElseThrow(() -> new ConfigException(source, "virtualNetworkGateway.instances", "no instance named '" + name + "'; there are "
+                        + gateway.instances().stream().map(Instance::name).toList()));
+    }
+}

@@ -1,0 +1,173 @@
+package io.isthmus.control.lab;
+
+import io.isthmus.control.lab.Lab.Side;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The gateways of a {@link Lab}: Isthmus daemons (this very build, in a JVM per gateway) and
+ * strongSwan 5.9.8 charons (kernel-libipsec, as this kernel has no ESP of its own), with the
+ * configurations that join them.
+ */
+public final class LabGateways {
+    public static final String PSK = "isthmus lab shared key, not for production";
+
+    private LabGateways() {
+    }
+
+    /** How a lab's Isthmus gateway is configured, beyond the defaults. */
+    public record IsthmusOptions(String connectionMode, String ipsecPolicy) {
+        public static final IsthmusOptions DEFAULT = new IsthmusOptions("Default", null);
+
+        public IsthmusOptions withMode(String mode) {
+            return new IsthmusOptions(mode, ipsecPolicy);
+        }
+
+        /** A custom IPsec/IKE policy, as YAML lines under {@code ipsecPolicies: - }. */
+        public IsthmusOptions withPolicy(String policy) {
+            return new IsthmusOptions(connectionMode, policy);
+        }
+    }
+
+    /** The configuration of an Isthmus gateway on {@code side}, in the Azure resource model. */
+    public static String isthmusConfig(Lab lab, Side side, IsthmusOptions options) {
+        boolean a = side == Side.A;
+        String me = a ? lab.gatewayAWan() : Lab.GW_B_WAN;
+        String peer = a ? Lab.GW_B_WAN : lab.gatewayAAsSeenByB();
+        String peerIdentity = a ? Lab.GW_B_WAN : lab.gatewayAWan();
+        String policy = options.ipsecPolicy() == null ? "" : """
+                    ipsecPolicies:
+                      - %s
+                """.formatted(options.ipsecPolicy().strip().replace("\n", "\n        "));
+        return """
+                # Isthmus lab: gateway %1$s
+                virtualNetworkGateway:
+                  name: lab-gw-%1$s
+                  vpnType: RouteBased
+                  sku: VpnGw1
+                  addressSpace: [%2$s]
+                  instances:
+                    - name: lab-gw-%1$s-0
+                      publicIpAddress: %3$s
+                  tunnel:
+                    device: isthmus0
+                    mtu: 1400
+                localNetworkGateways:
+                  - name: site-%4$s
+                    gatewayIpAddress: %5$s
+                    ikeIdentity: %6$s
+                    addressPrefixes: [%7$s]
+                connections:
+                  - name: to-site-%4$s
+                    localNetworkGateway: site-%4$s
+                    sharedKey: "%8$s"
+                    connectionMode: %9$s
+                %10$s""".formatted(a ? "a" : "b", a ? "192.168.10.0/24, fd10::/64" : "192.168.20.0/24, fd20::/64", me, a ? "b" : "a", peer,
+                peerIdentity, a ? "192.168.20.0/24, fd20::/64" : "192.168.10.0/24, fd10::/64", PSK, options.connectionMode(), policy);
+    }
+
+    /** Starts an Isthmus gateway on {@code side} with this configuration; its log is {@code gw-a.log} or {@code gw-b.log}. */
+    public static Path startIsthmus(Lab lab, Side side, String config) throws IOException {
+        String name = side == Side.A ? "gw-a" : "gw-b";
+        Path file = lab.work().resolve(name + ".yaml");
+        Files.writeString(file, config);
+        Path socket = socket(lab, side);
+        List<String> command = new ArrayList<>(javaCommand());
+        command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString()));
+        lab.spawn(side == Side.A ? Lab.GW_A : Lab.GW_B, lab.work().resolve(name + ".log"), command);
+        return socket;
+    }
+
+    public static Path socket(Lab lab, Side side) {
+        return lab.work().resolve(side == Side.A ? "gw-a.sock" : "gw-b.sock");
+    }
+
+    /** This JVM again, with the flags Isthmus needs, on this JVM's class path. */
+    static List<String> javaCommand() {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        return List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED", "-cp", classpath);
+    }
+
+    /** The swanctl.conf of a strongSwan gateway on {@code side}, talking to the gateway on the other. */
+    public static String strongSwanConfig(Lab lab, Side side, boolean initiate, String ike, String esp) {
+        boolean a = side == Side.A;
+        String me = a ? lab.gatewayAWan() : Lab.GW_B_WAN;
+        String peer = a ? Lab.GW_B_WAN : lab.gatewayAAsSeenByB();
+        String peerId = a ? Lab.GW_B_WAN : lab.gatewayAWan();
+        return """
+                connections { lab {
+                  local_addrs = %s
+                  remote_addrs = %s
+                  version = 2
+                  proposals = %s
+                  dpd_delay = 10s
+                  local { auth = psk
+                    id = %s }
+                  remote { auth = psk
+                    id = %s }
+                  children { net {
+                      local_ts = %s
+                      remote_ts = %s
+                      esp_proposals = %s
+                      start_action = %s
+                      dpd_action = restart
+                      mode = tunnel } } } }
+                secrets { ike-lab { secret = "%s" } }
+                """.formatted(me, peer, ike, me, peerId, a ? "192.168.10.0/24,fd10::/64" : "192.168.20.0/24,fd20::/64",
+                a ? "192.168.20.0/24,fd20::/64" : "192.168.10.0/24,fd10::/64", esp, initiate ? "start" : "none", PSK);
+    }
+
+    /**
+     * Starts charon in the gateway namespace of {@code side}, in its own mount namespace (so its
+     * pid file and sockets stay its own), with this swanctl.conf loaded.
+     */
+    public static void startStrongSwan(Lab lab, Side side, String swanctlConf) throws IOException, InterruptedException {
+        String ns = side == Side.A ? Lab.GW_A : Lab.GW_B;
+        Path dir = lab.work().resolve(side == Side.A ? "sw-a" : "sw-b");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("swanctl.conf"), swanctlConf);
+        Files.writeString(dir.resolve("strongswan.conf"), """
+                charon {
+                  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pubkey pem pkcs1 pkcs8 openssl kdf kernel-libipsec kernel-netlink socket-default vici
+                  install_routes = yes
+                  plugins { vici { socket = unix://%1$s/charon.vici } }
+                  filelog { f { path = %1$s/charon.log
+                      default = 1
+                      ike = 2
+                      time_format = %%T
+                      flush_line = yes } }
+                }
+                """.formatted(dir));
+        Files.deleteIfExists(dir.resolve("charon.vici"));
+        lab.spawn(ns, dir.resolve("charon.out"), List.of("unshare", "-m", "sh", "-c",
+                "mount -t tmpfs none /run; STRONGSWAN_CONF=" + dir.resolve("strongswan.conf") + " exec /usr/lib/ipsec/charon"));
+        String uri = "unix://" + dir.resolve("charon.vici");
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (true) {
+            try {
+                Lab.sh("swanctl", "--stats", "--uri", uri);
+                break;
+            } catch (IOException e) {
+                if (System.nanoTime() > end) {
+                    throw new IOException("charon did not start: " + Files.readString(dir.resolve("charon.out")), e);
+                }
+                Thread.sleep(100);
+            }
+        }
+        Lab.sh("swanctl", "--load-all", "--file", dir.resolve("swanctl.conf").toString(), "--uri", uri);
+    }
+
+    public static String swanctl(Lab lab, Side side, String... args) throws IOException, InterruptedException {
+        Path dir = lab.work().resolve(side == Side.A ? "sw-a" : "sw-b");
+        List<String> cmd = new ArrayList<>(List.of("swanctl"));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("--uri", "unix://" + dir.resolve("charon.vici")));
+        return Lab.sh(cmd.toArray(String[]::new));
+    }
+}
