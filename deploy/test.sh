@@ -7,18 +7,10 @@ cd "$(dirname "$0")/.."
 isthmus_find_jdk
 
 # Linux packages the tests need: strongSwan 5.9 charon + swanctl for the interop tests (the
-# extra plugins bring kernel-libipsec, chapoly and curve25519), iproute2 for namespaces.
-packages=(iproute2 nftables iputils-ping iperf3 strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    sudo_cmd=""
-    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
-fi
+# extra plugins bring kernel-libipsec, chapoly and curve25519), iproute2 and nftables for the
+# namespace lab (and its NAT), ping and iperf3 for the traffic through it.
+isthmus_apt_install iproute2 nftables iputils-ping iperf3 strongswan-charon strongswan-swanctl \
+    libcharon-extra-plugins libstrongswan-extra-plugins
 
 echo "Running the test suite with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) at $JAVA_HOME"
 exec mvn -B -ntp verify "$@"

@@ -25,3 +25,17 @@ isthmus_find_jdk() {
     echo "Install one (e.g. Temurin 25) and set JAVA_HOME." >&2
     return 1
 }
+
+# Installs the Debian/Ubuntu packages named, those missing, with sudo unless root.
+isthmus_apt_install() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    echo "installing ${missing[*]}"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+}

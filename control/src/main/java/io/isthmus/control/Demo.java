@@ -1,85 +1,111 @@
 package io.isthmus.control;
 
-import io.isthmus.esp.CipherSuite;
-import io.isthmus.esp.DropReason;
-import io.isthmus.esp.EspPacket;
-import io.isthmus.esp.InboundSa;
-import io.isthmus.esp.OutboundSa;
-import io.isthmus.esp.SaListener;
-import io.isthmus.esp.SaParameters;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.isthmus.control.lab.Lab;
+import io.isthmus.control.lab.Lab.Side;
+import io.isthmus.control.lab.LabGateways;
+import io.isthmus.control.lab.LabTraffic;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.security.SecureRandom;
-import java.util.HexFormat;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * {@code isthmus demo}. The full demo, two gateways in network namespaces carrying pings and
- * iperf3, needs the data plane and IKE (issues 3 and 4). Until then it shows, in one process,
- * the ESP engine every packet will pass through.
+ * {@code isthmus demo}: two Isthmus gateways in network namespaces, on the embedded
+ * configurations gw-a.yaml and gw-b.yaml, join two sites; hosts on either side ping each other
+ * and iperf3 measures the tunnel; then everything is taken down again (also on Ctrl-C).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Show Isthmus carrying traffic (today: the ESP engine, in process).")
+        description = "Two gateways in network namespaces carrying traffic between two sites (needs root).")
 final class Demo implements Callable<Integer> {
-    private static final int PACKETS = 100_000;
+    static final Path WORK = Path.of("/tmp/isthmus-demo");
+
+    @Option(names = "--seconds", defaultValue = "5", description = "How long iperf3 measures.")
+    int seconds;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintStream out = System.out;
+        if (!"root".equals(System.getProperty("user.name"))) {
+            System.err.println("isthmus: the demo builds network namespaces and TUN devices: run it as root (sudo ./deploy/demo.sh)");
+            return 1;
+        }
         out.println("""
-                Isthmus demo
-                The two-gateway demo (network namespaces, IKEv2, TUN, ping and iperf3) is not built yet:
-                it arrives with the IKE engine and the data plane. This run shows the ESP engine instead.
+                Isthmus demo: two sites, two gateways, one IPsec tunnel, all in network namespaces on this machine.
+
+                  host-a 192.168.10.10 -- gw-a 10.77.0.1 ==== IKEv2 + ESP ==== 10.77.0.2 gw-b -- host-b 192.168.20.10
+                         fd10::10                                                                    fd20::10
                 """);
-        for (CipherSuite suite : new CipherSuite[] {CipherSuite.AES128_GCM16, CipherSuite.CHACHA20_POLY1305, CipherSuite.AES256_SHA256}) {
-            run(out, suite);
+        long start = System.nanoTime();
+        try (Lab lab = Lab.up(WORK, false)) {
+            Path a = start(lab, Side.A);
+            start(lab, Side.B);
+            out.printf("gateways started (configurations %s/gw-a.yaml and gw-b.yaml, logs gw-a.log and gw-b.log)%n", WORK);
+            if (!lab.awaitPath(Duration.ofSeconds(30), false)) {
+                out.println("the tunnel did not come up within 30 s; the gateways' logs say why:");
+                out.println(tail(WORK.resolve("gw-a.log")));
+                return 1;
+            }
+            out.printf("tunnel up %.1f s after start%n%n", (System.nanoTime() - start) / 1e9);
+            out.println("$ ping -c 3 192.168.20.10   (from host-a)");
+            out.println(lastLines(lab.in(Lab.HOST_A, "ping", "-c", "3", "-i", "0.2", Lab.HOST_B_IP), 2));
+            out.println("$ ping -6 -c 3 fd20::10     (from host-a, IPv6 through the same tunnel)");
+            out.println(lastLines(lab.in(Lab.HOST_A, "ping", "-6", "-c", "3", "-i", "0.2", Lab.HOST_B_IP6), 2));
+            out.println("$ ping -c 3 192.168.10.10   (from host-b, the other way)");
+            out.println(lastLines(lab.in(Lab.HOST_B, "ping", "-c", "3", "-i", "0.2", Lab.HOST_A_IP), 2));
+            out.println();
+            out.println("one TCP stream from host-a to host-b: " + iperf(lab, seconds));
+            out.println("a 16 MB file host-b -> host-a over TCP: " + LabTraffic.tcp(lab, Lab.HOST_B, Lab.HOST_A, Lab.HOST_A_IP, 16 << 20));
+            out.println();
+            out.println("$ isthmus status   (gw-a)");
+            JsonNode status = ControlSocket.JSON.readTree(ControlSocket.ask(a, "status"));
+            out.print(StatusCommand.render(status));
+            out.println();
+            out.println("taking the lab down");
         }
         return 0;
     }
 
-    private static void run(PrintStream out, CipherSuite suite) {
-        SecureRandom random = new SecureRandom();
-        byte[] key = new byte[suite.encryptionKeyLength()];
-        byte[] integrity = new byte[suite.integrityKeyLength()];
-        random.nextBytes(key);
-        random.nextBytes(integrity);
-        int spi = random.nextInt() | 0x100;
-        SaParameters parameters = SaParameters.builder(spi, suite).encryptionKey(key).integrityKey(integrity).build();
-        OutboundSa sender = new OutboundSa(parameters, SaListener.NONE);
-        InboundSa receiver = new InboundSa(parameters, SaListener.NONE);
-        parameters.destroy();
-
-        byte[] packet = new byte[sender.headerLength() + 1400 + suite.maxTrailerLength()];
-        int inner = sender.headerLength();
-        packet[inner] = 0x45;
-        long start = System.nanoTime();
-        int length = 0;
-        for (int i = 0; i < PACKETS; i++) {
-            packet[inner] = 0x45;
-            length = sender.seal(packet, 0, 1400, EspPacket.NEXT_HEADER_IPV4);
-            if (receiver.open(packet, 0, length) != 1400) {
-                throw new IllegalStateException("round trip failed");
-            }
+    private static Path start(Lab lab, Side side) throws IOException {
+        String name = side == Side.A ? "gw-a.yaml" : "gw-b.yaml";
+        try (InputStream in = Demo.class.getResourceAsStream("demo/" + name)) {
+            return LabGateways.startIsthmus(lab, side, new String(in.readAllBytes()));
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
+    }
 
-        packet[inner] = 0x45;
-        length = sender.seal(packet, 0, 1400, EspPacket.NEXT_HEADER_IPV4);
-        byte[] replay = packet.clone();
-        receiver.open(packet, 0, length);
-        int replayed = receiver.open(replay, 0, length);
-        packet[inner] = 0x45;
-        length = sender.seal(packet, 0, 1400, EspPacket.NEXT_HEADER_IPV4);
-        packet[length / 2] ^= 0x10;
-        int tampered = receiver.open(packet, 0, length);
+    /** One TCP stream, host-a to host-b, with iperf3 if it is installed (else a timed transfer). */
+    static String iperf(Lab lab, int seconds) throws IOException, InterruptedException {
+        if (!Files.isExecutable(Path.of("/usr/bin/iperf3"))) {
+            var t = LabTraffic.tcp(lab, Lab.HOST_A, Lab.HOST_B, Lab.HOST_B_IP, 64L << 20);
+            return String.format("%.2f Gbit/s (64 MB timed; iperf3 is not installed)", t.megabitsPerSecond() / 1000);
+        }
+        Process server = lab.start(Lab.HOST_B, List.of("iperf3", "-s", "-1"));
+        Thread.sleep(500);
+        String json = lab.in(Lab.HOST_A, "iperf3", "-c", Lab.HOST_B_IP, "-t", Integer.toString(seconds), "-J");
+        server.waitFor(5, TimeUnit.SECONDS);
+        JsonNode end = ControlSocket.JSON.readTree(json).path("end");
+        double bps = end.path("sum_received").path("bits_per_second").asDouble();
+        long retransmits = end.path("sum_sent").path("retransmits").asLong();
+        return String.format("%.2f Gbit/s (iperf3, %d s, %d retransmits)", bps / 1e9, seconds, retransmits);
+    }
 
-        out.printf("%-18s %s%n", suite, suite.implementation());
-        out.printf("%-18s SPI 0x%s: %,d packets of 1400 bytes sealed, then opened, on one core in %.2f s"
-                        + " (%.1f Gbit/s, JIT warm-up included; see the JMH benchmark for real figures)%n",
-                "", HexFormat.of().toHexDigits(spi), PACKETS, seconds, PACKETS * 1400 * 8 / seconds / 1e9);
-        out.printf("%-18s a replayed packet: %s; a packet with one bit flipped: %s%n", "",
-                DropReason.fromCode(replayed), DropReason.fromCode(tampered));
-        sender.destroy();
-        receiver.destroy();
+    private static String lastLines(String text, int n) {
+        List<String> lines = text.strip().lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    private static String tail(Path log) {
+        try {
+            return lastLines(Files.readString(log), 15);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
     }
 }

@@ -44,6 +44,8 @@ import java.util.concurrent.TimeUnit;
 public final class Gateway implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
     private static final Duration KEEPER_PERIOD = Duration.ofSeconds(5);
+    /** How long a deleted SA still accepts packets that were already on their way. */
+    private static final Duration INBOUND_GRACE = Duration.ofSeconds(2);
 
     private final GatewayConfig config;
     private final Instance instance;
@@ -220,6 +222,7 @@ public final class Gateway implements AutoCloseable {
                 }
                 continue;
             }
+            deleteDuplicates(sas);
             for (IkeSa sa : sas) {
                 if (sa.state() == IkeSaState.ESTABLISHED && sa.childSas().isEmpty() && sa.establishedAt() != null
                         && Duration.between(sa.establishedAt(), Instant.now()).compareTo(Duration.ofSeconds(10)) > 0) {
@@ -229,6 +232,22 @@ public final class Gateway implements AutoCloseable {
             }
         }
         ikeSockets.schedule(KEEPER_PERIOD, this::keepConnectionsUp);
+    }
+
+    /**
+     * Both ends of a Default-mode connection may initiate at once and end up with two IKE SAs.
+     * Both keep the one with the lowest SPIs (a rule both compute alike) and delete the others;
+     * should both send the same delete, the exchange still ends with the SA gone at both ends.
+     */
+    private static void deleteDuplicates(List<IkeSa> sas) {
+        List<IkeSa> established = sas.stream().filter(s -> s.state() == IkeSaState.ESTABLISHED).sorted((x, y) -> {
+            int c = Long.compareUnsigned(x.initiatorSpi(), y.initiatorSpi());
+            return c != 0 ? c : Long.compareUnsigned(x.responderSpi(), y.responderSpi());
+        }).toList();
+        for (IkeSa duplicate : established.subList(Math.min(1, established.size()), established.size())) {
+            LOG.log(System.Logger.Level.INFO, "{0}: a duplicate of {1} (both ends initiated), deleting it", duplicate, established.getFirst());
+            duplicate.delete();
+        }
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {
@@ -318,17 +337,20 @@ public final class Gateway implements AutoCloseable {
     private final class DataplaneBridge implements ChildSaListener {
         @Override
         public void installed(ChildSaDescription sa) {
-            dataplane.install(pair(sa));
+            dataplane.install(pair(sa), true);
         }
 
         @Override
-        public void rekeyed(ChildSaDescription old, ChildSaDescription replacement) {
-            dataplane.install(pair(replacement));
+        public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow) {
+            dataplane.install(pair(replacement), outboundNow);
         }
 
         @Override
         public void deleted(ChildSaDescription sa) {
-            dataplane.remove(sa.inbound().spi());
+            // Stop sending on it now; take packets already on their way for a moment longer.
+            int spi = sa.inbound().spi();
+            dataplane.retire(spi);
+            ikeSockets.schedule(INBOUND_GRACE, () -> dataplane.remove(spi));
         }
     }
 

@@ -54,6 +54,10 @@ class LabTest {
         assertTrue(ok, "no path from host-a to host-b after 30 s; gateway logs in " + lab.work());
     }
 
+    static int ikeSas(Path socket) throws IOException {
+        return status(socket).path("connections").get(0).path("ikeSas").size();
+    }
+
     static JsonNode status(Path socket) throws IOException {
         return ControlSocket.JSON.readTree(ControlSocket.ask(socket, "status"));
     }
@@ -81,6 +85,11 @@ class LabTest {
         trafficBothWays(false);
         assertTrue(lab.awaitPath(Duration.ofSeconds(5), true));
         trafficBothWays(true);
+        // Both ends run Default mode and may both have initiated: they settle on one IKE SA.
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < end && (ikeSas(a) != 1 || ikeSas(b) != 1)) {
+            Thread.sleep(200);
+        }
         JsonNode st = status(a);
         JsonNode connection = st.path("connections").get(0);
         assertEquals(1, connection.path("ikeSas").size(), st.toPrettyString());
@@ -91,5 +100,76 @@ class LabTest {
         String text = StatusCommand.render(st);
         assertTrue(text.contains("ESTABLISHED") && text.contains("TunnelIngressBytes"), text);
         assertEquals(1, status(b).path("connections").get(0).path("ikeSas").size());
+    }
+
+    /** Isthmus initiates (gw-a), strongSwan responds (gw-b): ESP in UDP, as kernel-libipsec always does. */
+    @Test
+    void isthmusToStrongSwan() throws Exception {
+        up(false);
+        LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, false, "aes256gcm16-prfsha384-ecp384",
+                "aes256gcm16"));
+        Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withMode("InitiatorOnly")));
+        awaitTunnel();
+        trafficBothWays(false);
+        JsonNode child = status(a).path("connections").get(0).path("ikeSas").get(0).path("childSas").get(0);
+        assertEquals("UDP", child.path("encapsulation").asText());
+        assertTrue(LabGateways.swanctl(lab, Side.B, "--list-sas").contains("INSTALLED"));
+    }
+
+    /** strongSwan initiates (gw-b), Isthmus only responds (gw-a). */
+    @Test
+    void strongSwanToIsthmus() throws Exception {
+        up(false);
+        Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withMode("ResponderOnly")));
+        Thread.sleep(1500); // Isthmus listening before charon's first IKE_SA_INIT
+        LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, true, "aes128gcm16-prfsha256-x25519",
+                "aes128gcm16-x25519"));
+        awaitTunnel();
+        trafficBothWays(false);
+        JsonNode sa = status(a).path("connections").get(0).path("ikeSas").get(0);
+        assertTrue(!sa.path("weInitiated").asBoolean(), "strongSwan initiated");
+    }
+
+    /** gw-a behind a NAT that masquerades it: NAT detected, ESP in UDP 4500 through the mapping, keepalives. */
+    @Test
+    void isthmusToIsthmusAcrossANat() throws Exception {
+        up(true);
+        Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withMode("InitiatorOnly")));
+        Path b = LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT.withMode("ResponderOnly")));
+        awaitTunnel();
+        trafficBothWays(false);
+        JsonNode sa = status(a).path("connections").get(0).path("ikeSas").get(0);
+        assertTrue(sa.path("natDetected").asBoolean());
+        assertEquals("UDP", sa.path("childSas").get(0).path("encapsulation").asText());
+        JsonNode seenByB = status(b).path("connections").get(0).path("ikeSas").get(0);
+        assertTrue(seenByB.path("remote").asText().startsWith("10.77.0.254["), "B talks to the NAT: " + seenByB);
+    }
+
+    /*
+     * A paced UDP stream (400 datagrams/s for 16 s) while the child SA is rekeyed (12 s
+     * lifetime, so a rekey falls about 10 s in): make-before-break, not one datagram lost.
+     */
+    @Test
+    void aChildSaRekeyLosesNoPacket() throws Exception {
+        up(false);
+        String policy = """
+                saLifeTimeSeconds: 12
+                ipsecEncryption: GCMAES128
+                ipsecIntegrity: GCMAES128
+                ikeEncryption: GCMAES128
+                ikeIntegrity: SHA256
+                dhGroup: ECP256
+                pfsGroup: ECP256
+                """;
+        Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withPolicy(policy)));
+        LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT.withPolicy(policy)));
+        awaitTunnel();
+        String firstSpi = status(a).path("connections").get(0).path("ikeSas").get(0).path("childSas").get(0).path("inboundSpi").asText();
+        Transfer udp = LabTraffic.udp(lab, Lab.HOST_A, Lab.HOST_B, Lab.HOST_B_IP, 6400, 1000, 400);
+        assertTrue(udp.intact(), "across the rekey: " + udp);
+        JsonNode children = status(a).path("connections").get(0).path("ikeSas").get(0).path("childSas");
+        assertTrue(children.size() >= 1 && !children.get(0).path("inboundSpi").asText().equals(firstSpi), "rekeyed meanwhile: " + children);
+        assertTrue(Files.readString(lab.work().resolve("gw-a.log")).contains("CHILD_SA rekeyed")
+                || Files.readString(lab.work().resolve("gw-b.log")).contains("CHILD_SA rekeyed"));
     }
 }

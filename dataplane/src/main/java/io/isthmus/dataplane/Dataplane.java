@@ -186,11 +186,18 @@ public final class Dataplane implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
     }
 
-    /**
-     * Installs a child SA. Its outbound half becomes the tunnel's newest, so a rekey's
-     * replacement takes over outbound traffic at once; the old SA keeps receiving until removed.
-     */
+    /** Installs a child SA whose outbound half carries traffic at once. */
     public synchronized void install(SaPair pair) {
+        install(pair, true);
+    }
+
+    /**
+     * Installs a child SA. With {@code outboundNow} its outbound half becomes the tunnel's
+     * newest, so a rekey's replacement takes over outbound traffic at once; otherwise it queues
+     * behind the SAs there and carries traffic once they are retired (the peer initiated the
+     * rekey and may not have the new SA yet). The old SA keeps receiving until removed.
+     */
+    public synchronized void install(SaPair pair, boolean outboundNow) {
         Tunnel t = tunnels.get(pair.tunnel());
         if (t == null) {
             throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + spiText(pair.inbound().spi()));
@@ -207,8 +214,8 @@ public final class Dataplane implements AutoCloseable {
                     + " for SA " + spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
         }
         Routes.Outbound route = new Routes.Outbound(out, pair, t, socket, settings.pathMtu());
-        List<Routes.Outbound> routes = new ArrayList<>(List.of(route));
-        routes.addAll(List.of(t.outbound()));
+        List<Routes.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
+        routes.add(outboundNow ? 0 : routes.size(), route);
         t.outbound(routes);
         Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
         next.put(inSpi, new Routes.Inbound(in, pair, t));
@@ -216,6 +223,26 @@ public final class Dataplane implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), spiText(inSpi),
                 spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
                 pair.udpEncapsulation() ? " in UDP" : " as raw ESP");
+    }
+
+    /**
+     * Stops sending through the child SA with this inbound SPI; it still receives until
+     * {@link #remove}d, so packets the peer sent before it switched are not lost.
+     */
+    public synchronized void retire(int inboundSpi) {
+        Routes.Inbound r = inbound.get(inboundSpi);
+        if (r == null) {
+            return;
+        }
+        List<Routes.Outbound> keep = new ArrayList<>();
+        for (Routes.Outbound o : r.tunnel.outbound()) {
+            if (o.pair != r.pair) {
+                keep.add(o);
+            } else {
+                o.sa.destroy();
+            }
+        }
+        r.tunnel.outbound(keep);
     }
 
     /** Removes the child SA with this inbound SPI, both halves; its keys are wiped. */

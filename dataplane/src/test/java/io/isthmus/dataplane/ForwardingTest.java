@@ -271,6 +271,26 @@ class ForwardingTest {
         assertEquals(0x5005, outA.espSpis.getLast());
     }
 
+    /*
+     * The peer rekeyed: our replacement waits behind the old SA until the peer deletes the old
+     * one (it may not have installed the replacement yet); retired, the old SA still receives.
+     */
+    @Test
+    void aReplacementThePeerAskedForWaitsForTheOldSaToRetire() {
+        tunnels(false);
+        childSa(0x1001, 0x2002, ANY, ANY, Lifetime.UNLIMITED);
+        a.install(new SaPair("to-b", sa(0x6006, new byte[20], Lifetime.UNLIMITED), sa(0x5005, new byte[20], Lifetime.UNLIMITED), ANY, ANY,
+                at("10.0.0.1", 4500), at("10.0.0.2", 4500), true), false);
+        sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 1, 2, 10));
+        assertEquals(0x1001, outA.espSpis.getLast(), "still the old SA");
+        b.retire(0x1001);
+        a.retire(0x2002);
+        sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 1, 2, 10));
+        assertEquals(0x5005, outA.espSpis.getLast(), "the replacement, once the old SA is retired");
+        deliverToB(outA.esp.getFirst());
+        assertEquals(1, outB.tun.size(), "a retired SA still receives");
+    }
+
     @Test
     void ikeMessagesAndKeepalivesOnPort4500AreNotEsp() {
         tunnels(false);

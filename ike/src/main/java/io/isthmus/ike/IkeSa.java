@@ -721,7 +721,7 @@ public final class IkeSa {
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", this, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
-            engine.listener().rekeyed(replacing.description, description);
+            engine.listener().rekeyed(replacing.description, description, exchangeInitiator);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", this, description);
             engine.listener().installed(description);

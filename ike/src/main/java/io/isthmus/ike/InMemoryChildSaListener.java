@@ -7,8 +7,8 @@ import java.util.List;
 public final class InMemoryChildSaListener implements ChildSaListener {
     public enum Kind { INSTALLED, REKEYED, DELETED }
 
-    /** {@code replaced} is set for REKEYED: the SA {@code sa} replaces. */
-    public record Event(Kind kind, ChildSaDescription sa, ChildSaDescription replaced) {
+    /** {@code replaced} is set for REKEYED: the SA {@code sa} replaces, and whether outbound moved at once. */
+    public record Event(Kind kind, ChildSaDescription sa, ChildSaDescription replaced, boolean outboundNow) {
     }
 
     private final List<Event> events = new ArrayList<>();
@@ -16,19 +16,19 @@ public final class InMemoryChildSaListener implements ChildSaListener {
 
     @Override
     public synchronized void installed(ChildSaDescription sa) {
-        events.add(new Event(Kind.INSTALLED, sa, null));
+        events.add(new Event(Kind.INSTALLED, sa, null, true));
         current.add(sa);
     }
 
     @Override
-    public synchronized void rekeyed(ChildSaDescription old, ChildSaDescription replacement) {
-        events.add(new Event(Kind.REKEYED, replacement, old));
+    public synchronized void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow) {
+        events.add(new Event(Kind.REKEYED, replacement, old, outboundNow));
         current.add(replacement);
     }
 
     @Override
     public synchronized void deleted(ChildSaDescription sa) {
-        events.add(new Event(Kind.DELETED, sa, null));
+        events.add(new Event(Kind.DELETED, sa, null, false));
         current.remove(sa);
     }
 

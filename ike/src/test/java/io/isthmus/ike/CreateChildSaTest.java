@@ -65,6 +65,10 @@ class CreateChildSaTest extends EnginePair {
             assertEquals(l.events().get(0).sa(), l.events().get(1).replaced());
             assertEquals(l.events().get(0).sa(), l.events().get(2).sa());
         }
+        // A asked for the rekey, so B had the new SA before A did: A sends on it at once, B
+        // only once A deletes the old one (it cannot know when A installed the new one).
+        assertTrue(childrenA.events(Kind.REKEYED).getFirst().outboundNow());
+        assertTrue(!childrenB.events(Kind.REKEYED).getFirst().outboundNow());
         assertOneIkeSaPair();
     }
 

@@ -209,6 +209,11 @@ public final class Lab implements AutoCloseable {
         return false;
     }
 
+    /** Removes a lab left behind by a process that did not close it. */
+    public static void down() throws IOException, InterruptedException {
+        destroyLeftovers();
+    }
+
     /** Removes namespaces of an earlier lab that was not closed (killed JVM, power cut...). */
     static void destroyLeftovers() throws IOException, InterruptedException {
         for (String line : sh("ip", "netns", "list").split("\n")) {

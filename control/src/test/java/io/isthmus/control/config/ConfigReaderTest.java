@@ -1,0 +1,147 @@
+package io.isthmus.control.config;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigReaderTest {
+    static final Path FILE = Path.of("/etc/isthmus/gw.yaml");
+
+    static final String GOOD = """
+            virtualNetworkGateway:
+              name: gw-west
+              vpnType: RouteBased
+              sku: VpnGw2
+              addressSpace: [10.1.0.0/16]
+              instances:
+                - name: gw-west-0
+                  publicIpAddress: 203.0.113.10
+                  privateIpAddress: 10.1.255.4
+            localNetworkGateways:
+              - name: branch
+                gatewayIpAddress: 198.51.100.7
+                addressPrefixes: [192.168.20.0/24, fd20::/64]
+            connections:
+              - name: west-to-branch
+                localNetworkGateway: branch
+                sharedKey: "a long and secret shared key"
+                ipsecPolicies:
+                  - saLifeTimeSeconds: 3600
+                    saDataSizeKilobytes: 2048000
+                    ipsecEncryption: GCMAES256
+                    ipsecIntegrity: GCMAES256
+                    ikeEncryption: AES256
+                    ikeIntegrity: SHA384
+                    dhGroup: ECP384
+                    pfsGroup: ECP256
+            """;
+
+    static GatewayConfig parse(String text) {
+        return ConfigReader.parse(FILE, text, Map.of("BRANCH_KEY", "key from the environment")::get);
+    }
+
+    @Test
+    void aGoodFileInAzuresTerms() {
+        GatewayConfig c = parse(GOOD);
+        assertEquals("gw-west", c.gateway().name());
+        assertEquals(GatewayConfig.Sku.VPN_GW2, c.gateway().sku());
+        assertEquals("10.1.255.4", c.instance(null).bindAddress().getHostAddress());
+        var policy = c.connections().getFirst().ipsecPolicies().getFirst();
+        assertEquals("aes256-sha384-prfsha384-ecp384", policy.ikeProposal());
+        assertEquals("aes256gcm16-ecp256", policy.espProposal());
+        assertEquals(Duration.ofHours(1), policy.saLifeTime());
+        assertEquals(GatewayConfig.ConnectionMode.DEFAULT, c.connections().getFirst().connectionMode());
+        assertEquals("isthmus0", c.gateway().tunnel().device());
+        assertTrue(!c.connections().getFirst().toString().contains("secret"), "the key is never printed");
+    }
+
+    @Test
+    void jsonIsReadToo() {
+        GatewayConfig c = parse("""
+                {"virtualNetworkGateway": {"name": "g", "vpnType": "PolicyBased", "sku": "VpnGw1", "addressSpace": ["10.1.0.0/16"],
+                  "instances": [{"publicIpAddress": "203.0.113.10"}]},
+                 "localNetworkGateways": [{"name": "b", "gatewayIpAddress": "198.51.100.7", "addressPrefixes": ["192.168.20.0/24"]}],
+                 "connections": [{"name": "c", "localNetworkGateway": "b", "sharedKeyEnv": "BRANCH_KEY", "connectionMode": "ResponderOnly"}]}
+                """);
+        assertTrue(c.connections().getFirst().usePolicyBasedTrafficSelectors());
+        assertArrayEquals("key from the environment".getBytes(StandardCharsets.US_ASCII), c.connections().getFirst().sharedKey());
+        assertEquals(GatewayConfig.ConnectionMode.RESPONDER_ONLY, c.connections().getFirst().connectionMode());
+        assertEquals("g-0", c.gateway().instances().getFirst().name());
+    }
+
+    @Test
+    void aSharedKeyFromAFileNextToTheConfiguration(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("branch.psk"), "key in a file\n");
+        Path file = dir.resolve("gw.yaml");
+        Files.writeString(file, GOOD.replace("sharedKey: \"a long and secret shared key\"", "sharedKeyFile: branch.psk"));
+        assertArrayEquals("key in a file".getBytes(StandardCharsets.US_ASCII), ConfigReader.read(file).connections().getFirst().sharedKey());
+    }
+
+    /** Each mistake is named by file, field and what is allowed. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "vpnType: RouteBased | vpnType: RouteBsed | virtualNetworkGateway.vpnType: 'RouteBsed' is not allowed; one of RouteBased, PolicyBased",
+            "sku: VpnGw2 | sku: Premium | virtualNetworkGateway.sku: 'Premium' is not allowed; one of Basic, VpnGw1",
+            "ikeEncryption: AES256 | ikeEncryption: DES3 | connections[0].ipsecPolicies[0].ikeEncryption: 'DES3' is not allowed; one of GCMAES256",
+            "dhGroup: ECP384 | dhGroup: DHGroup2 | connections[0].ipsecPolicies[0].dhGroup: 'DHGroup2' is not allowed; one of ECP384, ECP256",
+            "ipsecIntegrity: GCMAES256 | ipsecIntegrity: SHA256 | connections[0].ipsecPolicies[0].ipsecIntegrity: 'SHA256' does not go with ipsecEncryption GCMAES256",
+            "saLifeTimeSeconds: 3600 | saLifeTimeSeconds: 5 | connections[0].ipsecPolicies[0].saLifeTimeSeconds: '5' is not allowed; a whole number from 10 to 172799",
+            "publicIpAddress: 203.0.113.10 | publicIpAddress: gw.example.net | virtualNetworkGateway.instances[0].publicIpAddress: 'gw.example.net' is not an IPv4 or IPv6 address",
+            "[192.168.20.0/24, fd20::/64] | [192.168.20.1/24] | localNetworkGateways[0].addressPrefixes[0]: '192.168.20.1/24' is not an address prefix: 192.168.20.1/24 has host bits set",
+            "localNetworkGateway: branch | localNetworkGateway: brnach | connections[0].localNetworkGateway: 'brnach' is not one of the localNetworkGateways [branch]",
+            "sku: VpnGw2 | skew: VpnGw2 | virtualNetworkGateway.skew: unknown field; allowed here: name, gatewayType, vpnType, sku",
+            "sharedKey: \"a long and secret shared key\" | sharedKeyEnv: NOT_SET | connections[0].sharedKeyEnv: environment variable NOT_SET is not set"})
+    void mistakesAreNamed(String good, String bad, String expected) {
+        String text = GOOD.replace(good, bad.replace("\\n", "\n"));
+        assertTrue(!text.equals(GOOD), "the test changes the file");
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(text));
+        assertTrue(e.getMessage().startsWith("/etc/isthmus/gw.yaml: "), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void ikeV1IsRefused() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(GOOD.replace("localNetworkGateway: branch",
+                "localNetworkGateway: branch\n    connectionProtocol: IKEv1")));
+        assertTrue(e.getMessage().contains("connections[0].connectionProtocol: 'IKEv1' is not allowed; one of IKEv2"), e.getMessage());
+    }
+
+    @Test
+    void moreTunnelsThanTheSkuTakes() {
+        StringBuilder text = new StringBuilder(GOOD.substring(0, GOOD.indexOf("connections:")).replace("sku: VpnGw2", "sku: Basic"));
+        text.append("connections:\n");
+        for (int i = 0; i < 11; i++) {
+            text.append("  - name: c").append(i).append("\n    localNetworkGateway: branch\n    sharedKey: k\n");
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(text.toString()));
+        assertTrue(e.getMessage().contains("11 connections, but SKU Basic takes at most 10"), e.getMessage());
+    }
+
+    @Test
+    void notYamlAtAll() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse("virtualNetworkGateway: [unclosed"));
+        assertTrue(e.getMessage().startsWith("/etc/isthmus/gw.yaml: not valid YAML or JSON"), e.getMessage());
+        assertTrue(e.getMessage().contains("line"), e.getMessage());
+    }
+
+    @Test
+    void twoWaysToAuthenticateAreOneTooMany() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(GOOD.replace("sharedKey: \"a long and secret shared key\"",
+                "sharedKey: x\n    sharedKeyEnv: BRANCH_KEY")));
+        assertEquals("connections[0]", e.field());
+        assertTrue(e.getMessage().contains("only one of [sharedKey, sharedKeyEnv]"), e.getMessage());
+        assertNull(null);
+    }
+}
