@@ -80,20 +80,32 @@ final class Demo implements Callable<Integer> {
         }
     }
 
+    /** One TCP stream's result. */
+    record Iperf(double gigabits, int seconds, long retransmits, boolean byIperf3) {
+        @Override
+        public String toString() {
+            return byIperf3 ? String.format("%.2f Gbit/s (iperf3, %d s, %d retransmits)", gigabits, seconds, retransmits)
+                    : String.format("%.2f Gbit/s (64 MB timed; iperf3 is not installed)", gigabits);
+        }
+    }
+
     /** One TCP stream, host-a to host-b, with iperf3 if it is installed (else a timed transfer). */
     static String iperf(Lab lab, int seconds) throws IOException, InterruptedException {
+        return iperfResult(lab, seconds).toString();
+    }
+
+    static Iperf iperfResult(Lab lab, int seconds) throws IOException, InterruptedException {
         if (!Files.isExecutable(Path.of("/usr/bin/iperf3"))) {
             var t = LabTraffic.tcp(lab, Lab.HOST_A, Lab.HOST_B, Lab.HOST_B_IP, 64L << 20);
-            return String.format("%.2f Gbit/s (64 MB timed; iperf3 is not installed)", t.megabitsPerSecond() / 1000);
+            return new Iperf(t.megabitsPerSecond() / 1000, 0, 0, false);
         }
         Process server = lab.start(Lab.HOST_B, List.of("iperf3", "-s", "-1"));
         Thread.sleep(500);
         String json = lab.in(Lab.HOST_A, "iperf3", "-c", Lab.HOST_B_IP, "-t", Integer.toString(seconds), "-J");
         server.waitFor(5, TimeUnit.SECONDS);
         JsonNode end = ControlSocket.JSON.readTree(json).path("end");
-        double bps = end.path("sum_received").path("bits_per_second").asDouble();
-        long retransmits = end.path("sum_sent").path("retransmits").asLong();
-        return String.format("%.2f Gbit/s (iperf3, %d s, %d retransmits)", bps / 1e9, seconds, retransmits);
+        return new Iperf(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, seconds,
+                end.path("sum_sent").path("retransmits").asLong(), true);
     }
 
     private static String lastLines(String text, int n) {

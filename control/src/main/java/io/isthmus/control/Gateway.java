@@ -120,7 +120,8 @@ public final class Gateway implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "IPv6 address generation on {0} stays on: {1}", t.device(), e.toString());
         }
-        run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "up");
+        // A deeper queue towards our outbound thread: bursts wait rather than being dropped.
+        run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "txqueuelen", "4096", "up");
         for (LocalNetworkGateway site : config.localNetworkGateways()) {
             for (String prefix : site.addressPrefixes()) {
                 run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
@@ -189,6 +190,7 @@ public final class Gateway implements AutoCloseable {
         Connection.Timers az = Connection.Timers.AZURE;
         b.timers(new Connection.Timers(ikeLife, childLife, kilobytes, margin, az.rekeyJitter(), az.dpdDelay(), c.dpdTimeout(),
                 az.retransmitBase(), az.retransmitTries(), az.natKeepalive()));
+        b.forceUdpEncapsulation(c.forceUdpEncapsulation());
         b.mode(switch (c.connectionMode()) {
             case DEFAULT -> Connection.Mode.DEFAULT;
             case INITIATOR_ONLY -> Connection.Mode.INITIATOR_ONLY;

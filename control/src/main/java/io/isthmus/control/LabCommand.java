@@ -53,10 +53,12 @@ final class LabCommand {
         }
     }
 
-    @Command(name = "iperf", description = "Build the lab, measure one TCP stream from site A to site B with iperf3, take it down.")
+    @Command(name = "iperf", description = "For each pairing in turn: build the lab, measure one TCP stream from site A to site B "
+            + "with iperf3, take it down; then a table with each pairing's ratio to the first.")
     static final class Iperf implements Callable<Integer> {
-        @Option(names = "--pairing", defaultValue = "isthmus-isthmus")
-        String pairing;
+        @Option(names = "--pairing", defaultValue = "isthmus-isthmus", split = ",",
+                description = "One or more, comma-separated, e.g. isthmus-isthmus,strongswan-strongswan.")
+        java.util.List<String> pairings;
 
         @Option(names = "--seconds", defaultValue = "5")
         int seconds;
@@ -66,14 +68,25 @@ final class LabCommand {
 
         @Override
         public Integer call() throws Exception {
-            Pairing p = Pairing.parse(pairing);
-            try (Lab lab = Lab.up(WORK, nat)) {
-                p.start(lab);
-                if (!lab.awaitPath(Duration.ofSeconds(30), false)) {
-                    System.err.println("isthmus: the lab carries no traffic; logs in " + WORK);
-                    return 1;
+            java.util.List<String[]> rows = new java.util.ArrayList<>();
+            double first = 0;
+            for (String name : pairings) {
+                Pairing p = Pairing.parse(name);
+                try (Lab lab = Lab.up(WORK, nat)) {
+                    p.start(lab);
+                    if (!lab.awaitPath(Duration.ofSeconds(30), false)) {
+                        System.err.println("isthmus: " + p.label() + " carries no traffic; logs in " + WORK);
+                        return 1;
+                    }
+                    Demo.Iperf result = Demo.iperfResult(lab, seconds);
+                    first = first == 0 ? result.gigabits() : first;
+                    rows.add(new String[] {p.label(), result.toString(), String.format("%.2f", result.gigabits() / first)});
+                    System.out.printf("%s: %s%n", p.label(), result);
                 }
-                System.out.printf("%s: %s%n", p.label(), Demo.iperf(lab, seconds));
+            }
+            System.out.printf("%n| pairing%s | one TCP stream, A to B | ratio to %s |%n", nat ? " (NAT)" : "", pairings.getFirst());
+            for (String[] r : rows) {
+                System.out.printf("| %s | %s | %s |%n", r[0], r[1], r[2]);
             }
             return 0;
         }

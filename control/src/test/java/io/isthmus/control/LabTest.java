@@ -116,6 +116,28 @@ class LabTest {
         assertTrue(LabGateways.swanctl(lab, Side.B, "--list-sas").contains("INSTALLED"));
     }
 
+    /**
+     * A PolicyBased Isthmus gateway: its child SA carries exactly the site prefixes as traffic
+     * selectors (Azure's UsePolicyBasedTrafficSelectors), as strongSwan's does.
+     */
+    @Test
+    void aPolicyBasedGatewayToStrongSwan() throws Exception {
+        up(false);
+        LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, false, "aes256-sha256-modp2048",
+                "aes256-sha256"));
+        Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A,
+                IsthmusOptions.DEFAULT.withMode("InitiatorOnly").withVpnType("PolicyBased")));
+        awaitTunnel();
+        trafficBothWays(false);
+        assertTrue(lab.awaitPath(Duration.ofSeconds(5), true));
+        trafficBothWays(true);
+        JsonNode connection = status(a).path("connections").get(0);
+        assertTrue(connection.path("policyBased").asBoolean());
+        JsonNode child = connection.path("ikeSas").get(0).path("childSas").get(0);
+        assertEquals("[\"192.168.10.0/24\",\"fd10::/64\"]", child.path("localSelectors").toString());
+        assertEquals("[\"192.168.20.0/24\",\"fd20::/64\"]", child.path("remoteSelectors").toString());
+    }
+
     /** strongSwan initiates (gw-b), Isthmus only responds (gw-a). */
     @Test
     void strongSwanToIsthmus() throws Exception {

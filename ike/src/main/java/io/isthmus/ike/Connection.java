@@ -16,6 +16,8 @@ import java.util.List;
  * @param remoteId null to accept any identity the authentication proves
  * @param fragmentSize the largest IP datagram an IKE message may fill before it is sent in
  *                     RFC 7383 fragments (when the peer supports them)
+ * @param forceUdpEncapsulation ESP in UDP even without a NAT (strongSwan's {@code encap = yes}):
+ *                              for paths whose firewalls pass UDP but not IP protocol 50
  */
 public record Connection(
         String name,
@@ -30,7 +32,8 @@ public record Connection(
         List<TrafficSelector> remoteSelectors,
         Timers timers,
         Mode mode,
-        int fragmentSize) {
+        int fragmentSize,
+        boolean forceUdpEncapsulation) {
 
     public static final int DEFAULT_FRAGMENT_SIZE = 1280;
 
@@ -121,6 +124,7 @@ public record Connection(
         private Timers timers = Timers.AZURE;
         private Mode mode = Mode.DEFAULT;
         private int fragmentSize = DEFAULT_FRAGMENT_SIZE;
+        private boolean forceUdpEncapsulation;
 
         private Builder(String name) {
             this.name = name;
@@ -194,12 +198,17 @@ public record Connection(
             return this;
         }
 
+        public Builder forceUdpEncapsulation(boolean force) {
+            this.forceUdpEncapsulation = force;
+            return this;
+        }
+
         public Connection build() {
             if (localAddress == null || authentication == null) {
                 throw new IllegalArgumentException("connection " + name + ": a local address and an authentication are required");
             }
             return new Connection(name, localAddress, remoteAddress, localId, remoteId, authentication, ike, esp, localTs, remoteTs,
-                    timers, mode, fragmentSize);
+                    timers, mode, fragmentSize, forceUdpEncapsulation);
         }
     }
 }

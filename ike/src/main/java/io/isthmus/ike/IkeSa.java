@@ -331,7 +331,7 @@ public final class IkeSa {
         payloads.add(new SaPayload(proposals));
         payloads.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
         payloads.add(new NoncePayload(ni));
-        payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, natHash(spiI, 0, local)));
+        payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, ourSourceHash(spiI, 0)));
         payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, 0, remote)));
         payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
         payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
@@ -446,7 +446,7 @@ public final class IkeSa {
             if (connection.authentication() instanceof Authentication.Certificates c) {
                 response.add(Authenticator.certificateRequest(c));
             }
-            response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, natHash(spiI, spiR, local)));
+            response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, ourSourceHash(spiI, spiR)));
             response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, spiR, remote)));
             if (peerFragments) {
                 response.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
@@ -502,6 +502,14 @@ public final class IkeSa {
         inbound = initiator ? r2i : i2r;
     }
 
+    /**
+     * Our NAT_DETECTION_SOURCE_IP: the true hash, or, to force UDP encapsulation, one that
+     * cannot match, so the peer sees a NAT as well (RFC 7296 §2.23 allows faking it).
+     */
+    private byte[] ourSourceHash(long hashSpiI, long hashSpiR) {
+        return connection.forceUdpEncapsulation() ? engine.randomBytes(20) : natHash(hashSpiI, hashSpiR, local);
+    }
+
     private void detectNat(List<Payload> payloads, long hashSpiI, long hashSpiR) {
         // The peer's view of its own address must match where its packets come from, and its view
         // of ours where they arrive; otherwise someone in between rewrote them (RFC 7296 §2.23).
@@ -521,7 +529,7 @@ public final class IkeSa {
             }
         }
         behindNat = destinationSeen && !destinationMatches;
-        natDetected = (sourceSeen && !sourceMatches) || behindNat;
+        natDetected = (sourceSeen && !sourceMatches) || behindNat || connection.forceUdpEncapsulation();
     }
 
     private String natNote() {

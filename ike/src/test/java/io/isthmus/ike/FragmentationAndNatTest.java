@@ -138,6 +138,20 @@ class FragmentationAndNatTest extends EnginePair {
         assertTrue(onlyIkeSa(engineA).behindNat(), "a rekeyed IKE SA is still behind the NAT");
     }
 
+    /* One end forces UDP encapsulation (a path that drops IP protocol 50): both see a "NAT", both use 4500. */
+    @Test
+    void udpEncapsulationForcedByOneEnd() {
+        configure(connectionA(IKE, "aes256gcm16").forceUdpEncapsulation(true).build(), connectionB(IKE, "aes256gcm16").build());
+        IkeSa a = initiate();
+        IkeSa b = onlyIkeSa(engineB);
+        assertTrue(a.natDetected() && b.natDetected());
+        assertFalse(a.behindNat() || b.behindNat(), "nobody needs keepalives");
+        assertEquals(4500, a.localAddress().getPort());
+        assertEquals(4500, b.remoteAddress().getPort());
+        assertTrue(childrenA.current().getFirst().udpEncapsulation() && childrenB.current().getFirst().udpEncapsulation());
+        assertChildSasPair();
+    }
+
     @Test
     void withoutNatNothingMovesAndNoKeepalives() {
         configure(connectionA(IKE, "aes256gcm16").build(), connectionB(IKE, "aes256gcm16").build());

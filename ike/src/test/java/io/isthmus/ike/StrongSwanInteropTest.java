@@ -101,8 +101,9 @@ class StrongSwanInteropTest extends StrongSwanHarness {
             sa.delete();
             return null;
         });
-        await("our IKE SA to go", Duration.ofSeconds(10), () -> sa.state() == IkeSaState.DESTROYED);
-        assertTrue(children.current().isEmpty());
+        // destroy() marks the SA first and then announces its children gone, on the IKE thread.
+        await("our IKE SA and its child to go", Duration.ofSeconds(10),
+                () -> sa.state() == IkeSaState.DESTROYED && children.current().isEmpty());
         awaitSwanctl("strongSwan to drop it", Duration.ofSeconds(10), sas -> !sas.contains("ESTABLISHED"));
     }
 
@@ -113,8 +114,9 @@ class StrongSwanInteropTest extends StrongSwanHarness {
         assertEstablishedOnBothEnds();
         IkeSa sa = ourIkeSa();
         peer.swanctl("--terminate", "--ike", "isthmus", "--timeout", "10");
-        await("our IKE SA to go", Duration.ofSeconds(10), () -> sa.state() == IkeSaState.DESTROYED);
-        assertTrue(children.current().isEmpty());
+        // destroy() marks the SA first and then announces its children gone, on the IKE thread.
+        await("our IKE SA and its child to go", Duration.ofSeconds(10),
+                () -> sa.state() == IkeSaState.DESTROYED && children.current().isEmpty());
         assertEquals(2, children.events().size());
     }
 
@@ -151,8 +153,7 @@ class StrongSwanInteropTest extends StrongSwanHarness {
         IkeSa sa = ourIkeSa();
         peer.kill();
         // Idle 2 s, then a liveness check unanswered for 6 s: gone within about 8 s.
-        await("dead peer detection", Duration.ofSeconds(15), () -> sa.state() == IkeSaState.DESTROYED);
-        assertTrue(children.current().isEmpty());
+        await("dead peer detection", Duration.ofSeconds(15), () -> sa.state() == IkeSaState.DESTROYED && children.current().isEmpty());
         assertNotNull(children.events().getLast());
     }
 

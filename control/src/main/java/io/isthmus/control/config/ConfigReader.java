@@ -318,7 +318,8 @@ public final class ConfigReader {
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
-                "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies");
+                "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
+                "forceUdpEncapsulation");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -373,7 +374,9 @@ public final class ConfigReader {
         for (int i = 0; i < policies.size(); i++) {
             ipsec.add(ipsecPolicy(policies.get(i), p + ".ipsecPolicies[" + i + "]"));
         }
-        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec);
+        // An Isthmus addition: ESP in UDP 4500 even without a NAT, for paths that drop IP protocol 50.
+        boolean forceUdp = bool(n, p, "forceUdpEncapsulation", false);
+        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp);
     }
 
     private byte[] sharedKey(String key, String field) {

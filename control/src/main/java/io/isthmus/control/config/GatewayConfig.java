@@ -87,7 +87,7 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
 
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
-                             List<IpsecPolicy> ipsecPolicies) {
+                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation) {
         /** Never prints the key. */
         @Override
         public String toString() {

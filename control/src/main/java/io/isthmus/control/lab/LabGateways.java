@@ -20,16 +20,25 @@ public final class LabGateways {
     }
 
     /** How a lab's Isthmus gateway is configured, beyond the defaults. */
-    public record IsthmusOptions(String connectionMode, String ipsecPolicy) {
-        public static final IsthmusOptions DEFAULT = new IsthmusOptions("Default", null);
+    public record IsthmusOptions(String connectionMode, String ipsecPolicy, String vpnType) {
+        public static final IsthmusOptions DEFAULT = new IsthmusOptions("Default", null, "RouteBased");
+
+        public IsthmusOptions(String connectionMode, String ipsecPolicy) {
+            this(connectionMode, ipsecPolicy, "RouteBased");
+        }
 
         public IsthmusOptions withMode(String mode) {
-            return new IsthmusOptions(mode, ipsecPolicy);
+            return new IsthmusOptions(mode, ipsecPolicy, vpnType);
         }
 
         /** A custom IPsec/IKE policy, as YAML lines under {@code ipsecPolicies: - }. */
         public IsthmusOptions withPolicy(String policy) {
-            return new IsthmusOptions(connectionMode, policy);
+            return new IsthmusOptions(connectionMode, policy, vpnType);
+        }
+
+        /** RouteBased or PolicyBased. */
+        public IsthmusOptions withVpnType(String type) {
+            return new IsthmusOptions(connectionMode, ipsecPolicy, type);
         }
     }
 
@@ -47,7 +56,7 @@ public final class LabGateways {
                 # Isthmus lab: gateway %1$s
                 virtualNetworkGateway:
                   name: lab-gw-%1$s
-                  vpnType: RouteBased
+                  vpnType: %11$s
                   sku: VpnGw1
                   addressSpace: [%2$s]
                   instances:
@@ -67,7 +76,8 @@ public final class LabGateways {
                     sharedKey: "%8$s"
                     connectionMode: %9$s
                 %10$s""".formatted(a ? "a" : "b", a ? "192.168.10.0/24, fd10::/64" : "192.168.20.0/24, fd20::/64", me, a ? "b" : "a", peer,
-                peerIdentity, a ? "192.168.20.0/24, fd20::/64" : "192.168.10.0/24, fd10::/64", PSK, options.connectionMode(), policy);
+                peerIdentity, a ? "192.168.20.0/24, fd20::/64" : "192.168.10.0/24, fd10::/64", PSK, options.connectionMode(), policy,
+                options.vpnType());
     }
 
     /** Starts an Isthmus gateway on {@code side} with this configuration; its log is {@code gw-a.log} or {@code gw-b.log}. */
