@@ -37,5 +37,5 @@ isthmus_apt_install() {
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
     echo "installing ${missing[*]}"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }

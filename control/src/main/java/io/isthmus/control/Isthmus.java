@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code isthmus} command line. */
 @Command(name = "isthmus", mixinStandardHelpOptions = true, versionProvider = Isthmus.Version.class,
         description = "Isthmus: a userspace IPsec/IKEv2 site-to-site VPN gateway for Linux.",
-        subcommands = {Demo.class, GatewayCommand.class, StatusCommand.class, LabCommand.class})
+        subcommands = {Demo.class, GatewayCommand.class, StatusCommand.class, LabCommand.class, BenchCommand.class})
 public final class Isthmus implements Callable<Integer> {
 
     @Override

@@ -28,6 +28,11 @@ public final class Counters {
         values.getAndAdd(STRIDE * EGRESS_BYTES, bytes);
     }
 
+    void egress(long bytes, int packets) {
+        values.getAndAdd(STRIDE * EGRESS_PACKETS, packets);
+        values.getAndAdd(STRIDE * EGRESS_BYTES, bytes);
+    }
+
     void drop(Drop reason) {
         values.getAndIncrement(STRIDE * (DROPS + reason.ordinal()));
     }

@@ -25,22 +25,31 @@ class ForwardingTest {
     static final SecureRandom RANDOM = new SecureRandom();
 
     /** Captures what one data plane emits. */
-    static final class Capture implements Forwarding.Emitter {
+    static final class Capture implements Emitter {
         final List<byte[]> esp = new ArrayList<>();
         final List<Integer> espSpis = new ArrayList<>();
+        /** How many ESP packets each send carried. */
+        final List<Integer> batches = new ArrayList<>();
         final List<byte[]> tun = new ArrayList<>();
+        /** The virtio header of each TUN write. */
+        final List<byte[]> tunHeaders = new ArrayList<>();
         final List<byte[]> ike = new ArrayList<>();
 
         @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length) {
-            esp.add(Arrays.copyOfRange(b.bytes(), offset, offset + length));
-            espSpis.add(route.sa.spi());
-            return length;
+        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+            int n = 0;
+            for (int o = offset; o < offset + length; o += segmentSize, n++) {
+                esp.add(Arrays.copyOfRange(b.bytes(), o, Math.min(o + segmentSize, offset + length)));
+                espSpis.add(route.sa.spi());
+            }
+            batches.add(n);
+            return n;
         }
 
         @Override
         public int toTun(PacketBuffer b, int offset, int length) {
-            tun.add(Arrays.copyOfRange(b.bytes(), offset, offset + length));
+            tunHeaders.add(Arrays.copyOfRange(b.bytes(), offset, offset + VirtioHeader.LENGTH));
+            tun.add(Arrays.copyOfRange(b.bytes(), offset + VirtioHeader.LENGTH, offset + length));
             return length;
         }
 
@@ -65,7 +74,8 @@ class ForwardingTest {
     final Dataplane b = Dataplane.withoutIo(settings(1500), events);
     final Capture outA = new Capture();
     final Capture outB = new Capture();
-    final PacketBuffer scratch = new PacketBuffer(2048);
+    final OutboundPath pathA = new OutboundPath(a, outA);
+    final InboundPath pathB = new InboundPath(b, outB, true);
 
     static Dataplane.Settings settings(int pathMtu) {
         return new Dataplane.Settings("test0", List.of(), 4500, true, pathMtu, 1350, 1 << 20);
@@ -111,19 +121,38 @@ class ForwardingTest {
         b.tunnels(List.of(new Dataplane.TunnelSpec("to-a", policyBased, List.of("192.168.10.0/24", "fd10::/64"))));
     }
 
-    /** A's outbound path; returns the ESP packets it sent. */
+    /** A's outbound path, as read from a TUN device without offloads; returns the ESP packets it sent. */
     List<byte[]> sendFromA(byte[] inner) {
-        int before = outA.esp.size();
-        PacketBuffer buf = new PacketBuffer(64 * 1024);
-        System.arraycopy(inner, 0, buf.bytes(), Forwarding.HEADROOM, inner.length);
-        a.forwarding().outbound(buf, inner.length, scratch, outA);
-        return outA.esp.subList(before, outA.esp.size());
+        return sendFromA(new byte[VirtioHeader.LENGTH], inner);
+    }
+
+    /** A's outbound path, the packet read after this virtio header. */
+    List<byte[]> sendFromA(byte[] virtio, byte[] inner) {
+        return sendThrough(pathA, outA, virtio, inner);
+    }
+
+    static List<byte[]> sendThrough(OutboundPath path, Capture out, byte[] virtio, byte[] inner) {
+        int before = out.esp.size();
+        PacketBuffer buf = new PacketBuffer(VirtioHeader.LENGTH + 64 * 1024);
+        System.arraycopy(virtio, 0, buf.bytes(), 0, VirtioHeader.LENGTH);
+        System.arraycopy(inner, 0, buf.bytes(), VirtioHeader.LENGTH, inner.length);
+        path.packet(buf, 0, VirtioHeader.LENGTH + inner.length);
+        path.flush();
+        return new ArrayList<>(out.esp.subList(before, out.esp.size()));
     }
 
     void deliverToB(byte[] esp) {
+        deliverToB(List.of(esp));
+    }
+
+    /** Several ESP packets to B in one receive (as UDP GRO would hand them over), then B's TUN writes. */
+    void deliverToB(List<byte[]> esp) {
         PacketBuffer buf = new PacketBuffer(64 * 1024);
-        System.arraycopy(esp, 0, buf.bytes(), 0, esp.length);
-        b.forwarding().inbound(buf, 0, esp.length, true, outB);
+        for (byte[] e : esp) {
+            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
+            pathB.datagram(buf, 0, e.length, true);
+        }
+        pathB.flush();
     }
 
     static Counters tunnelCounters(Dataplane d, String name) {
@@ -187,10 +216,7 @@ class ForwardingTest {
         stranger[3] = 0x42;
         deliverToB(stranger);
         assertEquals(1, b.globalCounters().drops(Drop.UNKNOWN_SPI));
-        byte[] garbage = {0x45, 0, 0};
-        PacketBuffer buf = new PacketBuffer(256);
-        System.arraycopy(garbage, 0, buf.bytes(), Forwarding.HEADROOM, 3);
-        a.forwarding().outbound(buf, 3, scratch, outA);
+        assertTrue(sendFromA(new byte[] {0x45, 0, 0}).isEmpty());
         assertEquals(1, a.globalCounters().drops(Drop.MALFORMED_INNER));
     }
 
@@ -201,9 +227,8 @@ class ForwardingTest {
         small.install(new SaPair("to-b", sa(1, new byte[20], Lifetime.UNLIMITED), sa(2, new byte[20], Lifetime.UNLIMITED), ANY, ANY,
                 at("10.0.0.1", 4500), at("10.0.0.2", 4500), true));
         byte[] big = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1400 - 28);
-        PacketBuffer buf = new PacketBuffer(64 * 1024);
-        System.arraycopy(big, 0, buf.bytes(), Forwarding.HEADROOM, big.length);
-        small.forwarding().outbound(buf, big.length, scratch, outA);
+        OutboundPath path = new OutboundPath(small, outA);
+        sendThrough(path, outA, new byte[VirtioHeader.LENGTH], big);
         assertTrue(outA.esp.isEmpty());
         byte[] icmp = outA.tun.getFirst();
         assertEquals(3, icmp[20]);
@@ -214,8 +239,7 @@ class ForwardingTest {
         assertEquals(1, tunnelCounters(small, "to-b").drops(Drop.TOO_BIG));
         // The same size without DF goes out, for the outer packet to be fragmented.
         big[6] = 0;
-        System.arraycopy(big, 0, buf.bytes(), Forwarding.HEADROOM, big.length);
-        small.forwarding().outbound(buf, big.length, scratch, outA);
+        sendThrough(path, outA, new byte[VirtioHeader.LENGTH], big);
         assertEquals(1, outA.esp.size());
     }
 

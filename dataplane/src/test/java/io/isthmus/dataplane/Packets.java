@@ -83,4 +83,76 @@ final class Packets {
         s += IpPacket.PROTO_TCP + len;
         return IpPacket.sum(p, 20, len, s);
     }
+
+    static final int TCP_ACK = 0x10;
+    static final int TCP_PSH = 0x08;
+
+    /** An IPv4 TCP segment (ACK|PSH, timestamps option) with {@code payload} bytes of a pattern; checksums right. */
+    static byte[] tcp4(String src, String dst, long seq, int payload) {
+        return tcp(src, dst, seq, payload, TCP_ACK | TCP_PSH);
+    }
+
+    /** An IPv4 or IPv6 TCP segment from 40000 to 443 with a 12-byte timestamps option. */
+    static byte[] tcp(String src, String dst, long seq, int payload, int flags) {
+        boolean v4 = !src.contains(":");
+        int ip = v4 ? 20 : 40;
+        int hl = 32;
+        byte[] p = new byte[ip + hl + payload];
+        if (v4) {
+            p[0] = 0x45;
+            IpPacket.put16(p, 2, Math.min(p.length, 0xFFFF));
+            IpPacket.put16(p, 4, 0x1234);
+            p[6] = 0x40;
+            p[8] = 64;
+            p[9] = IpPacket.PROTO_TCP;
+            System.arraycopy(address(src), 0, p, 12, 4);
+            System.arraycopy(address(dst), 0, p, 16, 4);
+            IpPacket.put16(p, 10, ~IpPacket.sum(p, 0, 20, 0) & 0xFFFF);
+        } else {
+            p[0] = 0x60;
+            IpPacket.put16(p, 4, hl + payload);
+            p[6] = IpPacket.PROTO_TCP;
+            p[7] = 64;
+            System.arraycopy(address(src), 0, p, 8, 16);
+            System.arraycopy(address(dst), 0, p, 24, 16);
+        }
+        IpPacket.put16(p, ip, 40000);
+        IpPacket.put16(p, ip + 2, 443);
+        IpPacket.put32(p, ip + 4, seq);
+        IpPacket.put32(p, ip + 8, 777_777);
+        p[ip + 12] = (byte) ((hl / 4) << 4);
+        p[ip + 13] = (byte) flags;
+        IpPacket.put16(p, ip + 14, 502);
+        p[ip + 20] = 1;
+        p[ip + 21] = 1;
+        p[ip + 22] = 8;
+        p[ip + 23] = 10;
+        IpPacket.put32(p, ip + 24, 123456);
+        IpPacket.put32(p, ip + 28, 654321);
+        for (int i = 0; i < payload; i++) {
+            p[ip + hl + i] = (byte) (i * 7 + (seq & 0xFF));
+        }
+        IpPacket.put16(p, ip + 16, ~l4Sum(p) & 0xFFFF);
+        return p;
+    }
+
+    /** The transport checksum over pseudo-header and segment: 0xFFFF when the checksum in place is right. */
+    static int l4Sum(byte[] p) {
+        int ip = IpPacket.headerLength(p, 0);
+        int len = IpPacket.totalLength(p, 0) - ip;
+        return IpPacket.sum(p, ip, len, IpPacket.pseudoHeaderSum(p, 0, IpPacket.protocol(p, 0), len));
+    }
+
+    /**
+     * The virtio header the kernel puts before a TCP super-packet it hands over with TSO; like the
+     * kernel, leaves only the pseudo-header's sum in the packet's TCP checksum.
+     */
+    static byte[] tsoHeader(byte[] p, int mss) {
+        boolean v4 = IpPacket.version(p, 0) == 4;
+        int ip = v4 ? 20 : 40;
+        byte[] h = new byte[VirtioHeader.LENGTH];
+        VirtioHeader.tcp(h, 0, v4, ip + ((p[ip + 12] & 0xF0) >>> 2), mss, ip);
+        IpPacket.put16(p, ip + 16, IpPacket.pseudoHeaderSum(p, 0, IpPacket.PROTO_TCP, p.length - ip));
+        return h;
+    }
 }

@@ -65,7 +65,9 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     }
 
     /** The data plane's settings: an Isthmus addition to Azure's model. */
-    public record Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort) {
+    /** The TUN device and the data plane's settings; {@code offloads} off is for measuring what they bring. */
+    public record Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort,
+                         boolean offloads) {
     }
 
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,

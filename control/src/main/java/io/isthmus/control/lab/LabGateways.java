@@ -20,25 +20,40 @@ public final class LabGateways {
     }
 
     /** How a lab's Isthmus gateway is configured, beyond the defaults. */
-    public record IsthmusOptions(String connectionMode, String ipsecPolicy, String vpnType) {
+    public record IsthmusOptions(String connectionMode, String ipsecPolicy, String vpnType, boolean forceUdpEncapsulation,
+                                 boolean offloads) {
         public static final IsthmusOptions DEFAULT = new IsthmusOptions("Default", null, "RouteBased");
 
         public IsthmusOptions(String connectionMode, String ipsecPolicy) {
             this(connectionMode, ipsecPolicy, "RouteBased");
         }
 
+        public IsthmusOptions(String connectionMode, String ipsecPolicy, String vpnType) {
+            this(connectionMode, ipsecPolicy, vpnType, false, true);
+        }
+
         public IsthmusOptions withMode(String mode) {
-            return new IsthmusOptions(mode, ipsecPolicy, vpnType);
+            return new IsthmusOptions(mode, ipsecPolicy, vpnType, forceUdpEncapsulation, offloads);
         }
 
         /** A custom IPsec/IKE policy, as YAML lines under {@code ipsecPolicies: - }. */
         public IsthmusOptions withPolicy(String policy) {
-            return new IsthmusOptions(connectionMode, policy, vpnType);
+            return new IsthmusOptions(connectionMode, policy, vpnType, forceUdpEncapsulation, offloads);
         }
 
         /** RouteBased or PolicyBased. */
         public IsthmusOptions withVpnType(String type) {
-            return new IsthmusOptions(connectionMode, ipsecPolicy, type);
+            return new IsthmusOptions(connectionMode, ipsecPolicy, type, forceUdpEncapsulation, offloads);
+        }
+
+        /** ESP in UDP even without a NAT (where the kernel's UDP offloads apply). */
+        public IsthmusOptions withUdpEncapsulation() {
+            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, true, offloads);
+        }
+
+        /** The data plane without the kernel's offloads, one system call per packet. */
+        public IsthmusOptions withoutOffloads() {
+            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, forceUdpEncapsulation, false);
         }
     }
 
@@ -65,6 +80,7 @@ public final class LabGateways {
                   tunnel:
                     device: isthmus0
                     mtu: 1400
+                    offloads: %12$s
                 localNetworkGateways:
                   - name: site-%4$s
                     gatewayIpAddress: %5$s
@@ -75,9 +91,10 @@ public final class LabGateways {
                     localNetworkGateway: site-%4$s
                     sharedKey: "%8$s"
                     connectionMode: %9$s
+                    forceUdpEncapsulation: %13$s
                 %10$s""".formatted(a ? "a" : "b", a ? "192.168.10.0/24, fd10::/64" : "192.168.20.0/24, fd20::/64", me, a ? "b" : "a", peer,
                 peerIdentity, a ? "192.168.20.0/24, fd20::/64" : "192.168.10.0/24, fd10::/64", PSK, options.connectionMode(), policy,
-                options.vpnType());
+                options.vpnType(), options.offloads(), options.forceUdpEncapsulation());
     }
 
     /** Starts an Isthmus gateway on {@code side} with this configuration; its log is {@code gw-a.log} or {@code gw-b.log}. */

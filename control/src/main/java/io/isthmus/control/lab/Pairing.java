@@ -11,7 +11,7 @@ import java.io.IOException;
 public enum Pairing {
     ISTHMUS_ISTHMUS, ISTHMUS_STRONGSWAN, STRONGSWAN_ISTHMUS, STRONGSWAN_STRONGSWAN;
 
-    static final String POLICY = """
+    public static final String POLICY = """
             ikeEncryption: GCMAES128
             ikeIntegrity: SHA256
             dhGroup: ECP256
@@ -32,10 +32,18 @@ public enum Pairing {
 
     /** Starts both gateways: A initiates, B responds. */
     public void start(Lab lab) throws IOException, InterruptedException {
+        start(lab, POLICY, o -> o);
+    }
+
+    /**
+     * Starts both gateways with this Isthmus IPsec/IKE policy (strongSwan gateways keep
+     * AES-GCM-128) and Isthmus's options adjusted.
+     */
+    public void start(Lab lab, String policy, java.util.function.UnaryOperator<IsthmusOptions> adjust) throws IOException, InterruptedException {
         boolean isthmusB = this == ISTHMUS_ISTHMUS || this == STRONGSWAN_ISTHMUS;
         boolean isthmusA = this == ISTHMUS_ISTHMUS || this == ISTHMUS_STRONGSWAN;
         if (isthmusB) {
-            LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, new IsthmusOptions("ResponderOnly", POLICY)));
+            LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, adjust.apply(new IsthmusOptions("ResponderOnly", policy))));
         } else {
             LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, false, SW_IKE, SW_ESP));
         }
@@ -43,7 +51,7 @@ public enum Pairing {
             Thread.sleep(1500); // listening before the first IKE_SA_INIT comes
         }
         if (isthmusA) {
-            LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, new IsthmusOptions("InitiatorOnly", POLICY)));
+            LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, adjust.apply(new IsthmusOptions("InitiatorOnly", policy))));
         } else {
             LabGateways.startStrongSwan(lab, Side.A, LabGateways.strongSwanConfig(lab, Side.A, true, SW_IKE, SW_ESP));
         }

@@ -1,7 +1,9 @@
 package io.isthmus.dataplane.linux;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
@@ -9,6 +11,11 @@ import java.net.InetSocketAddress;
  * A non-blocking datagram socket of the data plane: UDP (ESP in UDP on 4500, RFC 3948, shared
  * with IKE) or raw IP protocol 50 (plain ESP). A raw IPv4 socket hands over the IP header with
  * each packet; {@link #payloadOffset} finds what follows it.
+ *
+ * <p>A UDP socket uses the kernel's UDP offloads where it has them: GSO ({@code UDP_SEGMENT})
+ * sends a run of equal-sized ESP packets as one buffer in one call, GRO ({@code UDP_GRO}) hands
+ * over a run of them as one buffer, with the segment size in a control message. Over veth the
+ * run stays one socket buffer end to end, so the per-packet cost of the kernel all but goes.
  */
 public final class DatagramSocket implements AutoCloseable {
     private final int fd;
@@ -16,12 +23,20 @@ public final class DatagramSocket implements AutoCloseable {
     private final boolean ipv6;
     private final InetSocketAddress local;
     private final Libc.CallState setup = new Libc.CallState();
+    private final boolean gso;
+    private final boolean gro;
+    /** The socket-wide UDP_SEGMENT now set; only the outbound thread changes it. */
+    private int gsoSize;
+    private Receiver receiver;
+    private int lastSegmentSize;
 
-    private DatagramSocket(int fd, boolean raw, boolean ipv6, InetSocketAddress local) {
+    private DatagramSocket(int fd, boolean raw, boolean ipv6, InetSocketAddress local, boolean gso, boolean gro) {
         this.fd = fd;
         this.raw = raw;
         this.ipv6 = ipv6;
         this.local = local;
+        this.gso = gso;
+        this.gro = gro;
     }
 
     /** UDP, bound to {@code local}, with large buffers (the kernel may cap them). */
@@ -35,6 +50,15 @@ public final class DatagramSocket implements AutoCloseable {
     }
 
     private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes) throws IOException {
+        return open(local, raw, bufferBytes, true);
+    }
+
+    /** UDP without GSO and GRO, as on a kernel that lacks them. */
+    public static DatagramSocket udpWithoutOffloads(InetSocketAddress local, int bufferBytes) throws IOException {
+        return open(local, false, bufferBytes, false);
+    }
+
+    private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads) throws IOException {
         Libc.CallState s = new Libc.CallState();
         boolean v6 = local.getAddress() instanceof Inet6Address;
         int fd = Libc.socket(s, v6 ? Libc.AF_INET6 : Libc.AF_INET, (raw ? Libc.SOCK_RAW : Libc.SOCK_DGRAM) | Libc.SOCK_NONBLOCK
@@ -60,7 +84,25 @@ public final class DatagramSocket implements AutoCloseable {
             Libc.close(s, fd);
             throw new IOException(what + ": bind: " + Libc.describe(-r));
         }
-        return new DatagramSocket(fd, raw, v6, local);
+        // Probed, not assumed: an older kernel says ENOPROTOOPT and the socket works without.
+        boolean gso = offloads && !raw && Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0) == 0;
+        boolean gro = offloads && !raw && Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_GRO, 1) == 0;
+        return new DatagramSocket(fd, raw, v6, local, gso, gro);
+    }
+
+    /** Whether sends of several segments at once (UDP GSO) are on. */
+    public boolean gso() {
+        return gso;
+    }
+
+    /** Whether receives of several segments at once (UDP GRO) are on. */
+    public boolean gro() {
+        return gro;
+    }
+
+    /** What this socket offloads, for the log. */
+    public String offloads() {
+        return raw ? "none (raw)" : gso || gro ? (gso ? "UDP GSO" : "") + (gso && gro ? ", " : "") + (gro ? "UDP GRO" : "") : "none";
     }
 
     public int fd() {
@@ -75,10 +117,84 @@ public final class DatagramSocket implements AutoCloseable {
         return local;
     }
 
-    /** One datagram into {@code buffer} at {@code offset}: its length, 0 if none is waiting, or minus errno. */
+    /**
+     * One datagram into {@code buffer} at {@code offset} (with GRO, a run of datagrams of
+     * {@link #lastSegmentSize()} bytes each, the last possibly shorter): its length, 0 if none
+     * is waiting, or minus errno. The sender's address is left in {@link Libc.CallState#lastSource()}.
+     */
     public int receive(Libc.CallState s, PacketBuffer buffer, int offset, int maxLength) {
-        int r = Libc.recvfrom(s, fd, buffer.at(offset), maxLength);
+        int r;
+        if (gro) {
+            if (receiver == null) {
+                receiver = new Receiver();
+            }
+            r = receiver.receive(s, buffer, offset, maxLength);
+        } else {
+            r = Libc.recvfrom(s, fd, buffer.at(offset), maxLength);
+            lastSegmentSize = r;
+        }
         return r == -Libc.EAGAIN ? 0 : r;
+    }
+
+    /** The size of each datagram in what {@link #receive} last returned. */
+    public int lastSegmentSize() {
+        return lastSegmentSize;
+    }
+
+    /**
+     * recvmsg(2) needs its buffers off the Java heap, so a run arrives in native memory and is
+     * copied into the packet buffer: one memcpy of up to 64 KB per run, against one system call
+     * per datagram without GRO.
+     */
+    private final class Receiver {
+        private static final int SIZE = 65536;
+        private final MemorySegment msghdr;
+        private final MemorySegment data;
+        private final MemorySegment control;
+        private final MemorySegment name;
+
+        Receiver() {
+            Arena arena = Arena.ofAuto();
+            msghdr = arena.allocate(56, 8);
+            MemorySegment iov = arena.allocate(16, 8);
+            data = arena.allocate(SIZE, 64);
+            control = arena.allocate(64, 8);
+            name = arena.allocate(28, 8);
+            iov.set(ValueLayout.ADDRESS, 0, data);
+            iov.set(ValueLayout.JAVA_LONG, 8, SIZE);
+            msghdr.set(ValueLayout.ADDRESS, 0, name);
+            msghdr.set(ValueLayout.ADDRESS, 16, iov);
+            msghdr.set(ValueLayout.JAVA_LONG, 24, 1);
+            msghdr.set(ValueLayout.ADDRESS, 32, control);
+        }
+
+        int receive(Libc.CallState s, PacketBuffer buffer, int offset, int maxLength) {
+            msghdr.set(ValueLayout.JAVA_INT, 8, (int) name.byteSize());
+            msghdr.set(ValueLayout.JAVA_LONG, 40, control.byteSize());
+            int r = Libc.recvmsg(s, fd, msghdr);
+            if (r <= 0) {
+                return r;
+            }
+            int n = Math.min(r, maxLength);
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, buffer.bytes(), offset, n);
+            MemorySegment.copy(name, 0, s.from, 0, name.byteSize());
+            lastSegmentSize = n;
+            long controlLength = msghdr.get(ValueLayout.JAVA_LONG, 40);
+            for (long c = 0; c + 16 <= controlLength; ) {
+                long length = control.get(ValueLayout.JAVA_LONG, c);
+                if (length < 16) {
+                    break;
+                }
+                if (control.get(ValueLayout.JAVA_INT, c + 8) == Libc.SOL_UDP && control.get(ValueLayout.JAVA_INT, c + 12) == Libc.UDP_GRO) {
+                    int size = control.get(ValueLayout.JAVA_INT, c + 16);
+                    if (size > 0) {
+                        lastSegmentSize = size;
+                    }
+                }
+                c += (length + 7) & ~7L;
+            }
+            return n;
+        }
     }
 
     /** Where the payload starts in what {@link #receive} returned: after the IPv4 header on a raw IPv4 socket. */
@@ -87,7 +203,83 @@ public final class DatagramSocket implements AutoCloseable {
     }
 
     public int send(Libc.CallState s, PacketBuffer buffer, int offset, int length, MemorySegment to, int toLength) {
+        if (gso && gsoSize != 0 && length > gsoSize) {
+            // A socket-wide segment size cuts anything longer: a lone packet must not be cut.
+            setSegmentSize(s, 0);
+        }
         return Libc.sendto(s, fd, buffer.at(offset), length, to, toLength);
+    }
+
+    /**
+     * Datagrams back to back in {@code buffer}, each {@code segmentSize} bytes but the last,
+     * which may be shorter: with GSO one call; without, one call each. Returns the number of
+     * datagrams sent, or minus errno if the first failed.
+     *
+     * <p>The segment size is set on the socket (UDP_SEGMENT as a socket option) rather than per
+     * call in a control message, because sendmsg cannot take the packet from the Java heap and
+     * sendto can; it changes only when the segment size does.
+     */
+    public int sendSegments(Libc.CallState s, PacketBuffer buffer, int offset, int length, int segmentSize, MemorySegment to, int toLength) {
+        if (length <= segmentSize) {
+            int r = send(s, buffer, offset, length, to, toLength);
+            return r < 0 ? r : 1;
+        }
+        if (gso) {
+            if (gsoSize != segmentSize) {
+                setSegmentSize(s, segmentSize);
+            }
+            int r = Libc.sendto(s, fd, buffer.at(offset), length, to, toLength);
+            if (r >= 0) {
+                return (length + segmentSize - 1) / segmentSize;
+            }
+            // EINVAL or EIO (a route whose MTU the segments do not fit): one by one instead.
+        }
+        int sent = 0;
+        for (int o = offset; o < offset + length; o += segmentSize) {
+            int r = send(s, buffer, o, Math.min(segmentSize, offset + length - o), to, toLength);
+            if (r < 0) {
+                return sent == 0 ? r : sent;
+            }
+            sent++;
+        }
+        return sent;
+    }
+
+    private void setSegmentSize(Libc.CallState s, int size) {
+        if (Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, size) == 0) {
+            gsoSize = size;
+        }
+    }
+
+    /**
+     * A message from the control plane (IKE, keepalives), from any thread: sendmsg with a
+     * segment size of 0 in a control message, which overrides the socket-wide one the packet
+     * thread may have set, so an IKE message is never cut.
+     */
+    public int sendWhole(Libc.CallState s, byte[] bytes, InetSocketAddress to) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment data = a.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            MemorySegment iov = a.allocate(16, 8);
+            iov.set(ValueLayout.ADDRESS, 0, data);
+            iov.set(ValueLayout.JAVA_LONG, 8, bytes.length);
+            MemorySegment name = SocketAddresses.of(to);
+            MemorySegment msghdr = a.allocate(56, 8);
+            msghdr.set(ValueLayout.ADDRESS, 0, name);
+            msghdr.set(ValueLayout.JAVA_INT, 8, SocketAddresses.length(to));
+            msghdr.set(ValueLayout.ADDRESS, 16, iov);
+            msghdr.set(ValueLayout.JAVA_LONG, 24, 1);
+            if (gso) {
+                MemorySegment control = a.allocate(24, 8);
+                control.set(ValueLayout.JAVA_LONG, 0, 18); // CMSG_LEN(sizeof(uint16_t))
+                control.set(ValueLayout.JAVA_INT, 8, Libc.SOL_UDP);
+                control.set(ValueLayout.JAVA_INT, 12, Libc.UDP_SEGMENT);
+                control.set(ValueLayout.JAVA_SHORT, 16, (short) 0);
+                msghdr.set(ValueLayout.ADDRESS, 32, control);
+                msghdr.set(ValueLayout.JAVA_LONG, 40, 24);
+            }
+            return Libc.sendmsg(s, fd, msghdr);
+        }
     }
 
     @Override

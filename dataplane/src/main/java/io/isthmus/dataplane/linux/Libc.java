@@ -44,6 +44,11 @@ public final class Libc {
     public static final int IP_MTU_DISCOVER = 10;
     public static final int IP_PMTUDISC_DONT = 0;
     public static final int POLLIN = 1;
+    public static final int SOL_UDP = 17;
+    /** Send: cut this datagram into segments of the given size in the kernel (GSO, Linux 4.18). */
+    public static final int UDP_SEGMENT = 103;
+    /** Receive: hand over back-to-back datagrams of one flow as one buffer (GRO, Linux 5.0). */
+    public static final int UDP_GRO = 104;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -70,6 +75,11 @@ public final class Libc {
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
     private static final MethodHandle RECVFROM = handle("recvfrom", true, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
+
+    private static final MethodHandle SENDMSG = handle("sendmsg", false, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+    private static final MethodHandle RECVMSG = handle("recvmsg", false, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
 
     private Libc() {
     }
@@ -206,6 +216,26 @@ public final class Libc {
         }
     }
 
+    /** sendmsg(2) of a struct msghdr in native memory (its buffers too: msghdr cannot point into the Java heap). */
+    public static int sendmsg(CallState s, int fd, MemorySegment msghdr) {
+        try {
+            long r = (long) SENDMSG.invokeExact(s.segment, fd, msghdr, 0);
+            return r < 0 ? -s.errno() : (int) r;
+        } catch (Throwable t) {
+            throw fault("sendmsg", t);
+        }
+    }
+
+    /** recvmsg(2), as {@link #sendmsg}. */
+    public static int recvmsg(CallState s, int fd, MemorySegment msghdr) {
+        try {
+            long r = (long) RECVMSG.invokeExact(s.segment, fd, msghdr, 0);
+            return r < 0 ? -s.errno() : (int) r;
+        } catch (Throwable t) {
+            throw fault("recvmsg", t);
+        }
+    }
+
     /** strerror, for messages at start-up: only the numbers the data plane meets. */
     public static String describe(int errno) {
         return switch (errno) {
@@ -215,6 +245,8 @@ public final class Libc {
             case 16 -> "EBUSY (device or resource busy)";
             case 19 -> "ENODEV (no such device)";
             case 22 -> "EINVAL (invalid argument)";
+            case 5 -> "EIO (input/output error)";
+            case 92 -> "ENOPROTOOPT (the kernel lacks this option)";
             case 93 -> "EPROTONOSUPPORT";
             case 98 -> "EADDRINUSE (address already in use)";
             case 99 -> "EADDRNOTAVAIL (address not available here)";

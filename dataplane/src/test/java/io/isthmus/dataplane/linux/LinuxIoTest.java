@@ -1,6 +1,7 @@
 package io.isthmus.dataplane.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,7 +48,8 @@ class LinuxIoTest {
      */
     @Test
     void packetsThroughATunDevice() throws Exception {
-        try (TunDevice tun = TunDevice.open("isthmus-t0")) {
+        try (TunDevice tun = TunDevice.open("isthmus-t0", false)) {
+            assertFalse(tun.vnetHeader());
             ip("addr", "add", "10.99.7.1/24", "dev", "isthmus-t0");
             ip("link", "set", "isthmus-t0", "up");
             Libc.CallState s = new Libc.CallState();
@@ -94,6 +96,64 @@ class LinuxIoTest {
                 }
                 assertEquals("hello", new String(got.array(), 0, got.position()));
             }
+        }
+    }
+
+    /** With offloads (this kernel has them all), the device is opened with a virtio header and TSO. */
+    @Test
+    void aTunDeviceWithOffloadsPutsAVirtioHeaderBeforeEachPacket() throws Exception {
+        try (TunDevice tun = TunDevice.open("isthmus-t1")) {
+            assertTrue(tun.vnetHeader(), tun.offloads());
+            assertTrue(tun.tso(), tun.offloads());
+            ip("addr", "add", "10.99.8.1/24", "dev", "isthmus-t1");
+            ip("link", "set", "isthmus-t1", "up");
+            Libc.CallState s = new Libc.CallState();
+            PacketBuffer buf = new PacketBuffer(70_000);
+            try (DatagramChannel ch = DatagramChannel.open()) {
+                ch.bind(new InetSocketAddress(InetAddress.getByName("10.99.8.1"), 0));
+                ch.send(ByteBuffer.wrap("hello".getBytes()), new InetSocketAddress("10.99.8.2", 9));
+                int n;
+                do {
+                    n = awaitRead(() -> tun.read(s, buf, 0, 70_000));
+                } while (n > 0 && (buf.bytes()[TunDevice.VNET_HEADER] & 0xF0) == 0x60);
+                assertEquals(TunDevice.VNET_HEADER + 33, n);
+                assertEquals(0, buf.bytes()[1], "gso_type: none");
+                assertEquals(0x45, buf.bytes()[TunDevice.VNET_HEADER]);
+                assertEquals("hello", new String(buf.bytes(), TunDevice.VNET_HEADER + 28, 5));
+            }
+        }
+    }
+
+    /*
+     * UDP GSO and GRO as the data plane uses them, over loopback: ten datagrams leave in one call
+     * and arrive in one receive, with their size; a lone longer datagram is not cut, and neither
+     * is a control-plane message sent whole.
+     */
+    @Test
+    void udpSegmentsLeaveInOneCallAndArriveInOneReceive() throws Exception {
+        InetSocketAddress lo = new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0);
+        try (DatagramSocket receiver = DatagramSocket.udp(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 45_001), 1 << 20);
+             DatagramSocket sender = DatagramSocket.udp(lo, 1 << 20)) {
+            assertTrue(sender.gso() && receiver.gro(), sender.offloads());
+            Libc.CallState s = new Libc.CallState();
+            PacketBuffer out = new PacketBuffer(20_000);
+            for (int i = 0; i < 9_500; i++) {
+                out.bytes()[i] = (byte) (i / 1000);
+            }
+            InetSocketAddress to = receiver.localAddress();
+            assertEquals(10, sender.sendSegments(s, out, 0, 9_500, 1000, SocketAddresses.of(to), SocketAddresses.length(to)));
+            PacketBuffer in = new PacketBuffer(70_000);
+            int n = awaitRead(() -> receiver.receive(s, in, 0, 70_000));
+            assertEquals(9_500, n, "one receive");
+            assertEquals(1000, receiver.lastSegmentSize());
+            assertEquals(9, in.bytes()[9_000]);
+            assertEquals(1, sender.sendSegments(s, out, 0, 3000, 3000, SocketAddresses.of(to), SocketAddresses.length(to)));
+            assertEquals(3000, awaitRead(() -> receiver.receive(s, in, 0, 70_000)));
+            sender.sendSegments(s, out, 0, 2000, 1000, SocketAddresses.of(to), SocketAddresses.length(to));
+            assertEquals(2000, awaitRead(() -> receiver.receive(s, in, 0, 70_000)));
+            assertEquals(5000, sender.sendWhole(s, new byte[5000], to));
+            assertEquals(5000, awaitRead(() -> receiver.receive(s, in, 0, 70_000)));
+            assertEquals(5000, receiver.lastSegmentSize(), "not cut at the socket's segment size");
         }
     }
 

@@ -1,0 +1,345 @@
+package io.isthmus.control.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.isthmus.control.lab.Lab;
+import io.isthmus.control.lab.Pairing;
+import io.isthmus.control.lab.WireGuard;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The throughput benchmark: for each path in turn, the same lab (host-a, gw-a, gw-b, host-b in
+ * network namespaces, {@link Lab}) with different gateways, and the same measurements through
+ * it with iperf3 and ping, from host-a to host-b:
+ *
+ * <ul>
+ *   <li>TCP, one stream and four;
+ *   <li>UDP packets per second received, IP packets of 64 and 1400 bytes, sent as fast as iperf3 can;
+ *   <li>ping round trip, median and 99th percentile;
+ *   <li>the gateways' CPU time over all of it (user and system, from /proc of every process in
+ *       the two gateway namespaces) and the peak resident memory of the larger one.
+ * </ul>
+ *
+ * Every figure is also given as a ratio to plain veth (the same namespaces, the gateways
+ * plain routers), measured in the same run: the machines are shared and noisy, so only ratios
+ * measured together compare.
+ */
+public final class Bench {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** IP packet sizes of the UDP tests, and the iperf3 payloads that make them (minus IPv4 20 and UDP 8). */
+    static final int SMALL = 64;
+    static final int LARGE = 1400;
+
+    /** What carries the traffic between the two sites. */
+    public enum Path {
+        PLAIN_VETH("plain veth", "no tunnel: gw-a and gw-b route"),
+        ISTHMUS_AES128GCM("isthmus aes128gcm16", "Isthmus to Isthmus, AES-GCM-128, ESP in UDP"),
+        ISTHMUS_AES256GCM("isthmus aes256gcm16", "Isthmus to Isthmus, AES-GCM-256, ESP in UDP"),
+        ISTHMUS_CHACHA20POLY1305("isthmus chacha20poly1305", "Isthmus to Isthmus, ChaCha20-Poly1305, ESP in UDP"),
+        ISTHMUS_RAW_ESP("isthmus aes128gcm16 raw ESP", "Isthmus to Isthmus, AES-GCM-128, ESP as IP protocol 50 (no UDP GSO/GRO)"),
+        ISTHMUS_NO_OFFLOADS("isthmus aes128gcm16 no offloads", "Isthmus to Isthmus, AES-GCM-128, ESP in UDP, offloads off"),
+        ISTHMUS_STRONGSWAN("isthmus - strongswan", "Isthmus (A) to strongSwan 5.9.8 kernel-libipsec (B), AES-GCM-128"),
+        STRONGSWAN_STRONGSWAN("strongswan - strongswan", "strongSwan 5.9.8 kernel-libipsec both ends, AES-GCM-128"),
+        WIREGUARD_GO("wireguard-go", "wireguard-go (Debian package) both ends, ChaCha20-Poly1305");
+
+        final String label;
+        final String description;
+
+        Path(String label, String description) {
+            this.label = label;
+            this.description = description;
+        }
+
+        public static Path parse(String text) {
+            return valueOf(text.toUpperCase().replace('-', '_'));
+        }
+
+        public String id() {
+            return name().toLowerCase().replace('_', '-');
+        }
+    }
+
+    /** The paths run by default, in this order (the diagnostic ones only on request). */
+    public static final List<Path> DEFAULT = List.of(Path.PLAIN_VETH, Path.ISTHMUS_AES128GCM, Path.ISTHMUS_AES256GCM,
+            Path.ISTHMUS_CHACHA20POLY1305, Path.ISTHMUS_STRONGSWAN, Path.STRONGSWAN_STRONGSWAN, Path.WIREGUARD_GO);
+
+    /** One path's figures; NaN where a measurement produced nothing. */
+    public record Row(String path, String id, String description, double tcp1Gbps, long tcp1Retransmits, double tcp4Gbps,
+                      double udp64Pps, double udp1400Pps, double pingMedianMs, double pingP99Ms, int pings, double gatewayCpuSeconds,
+                      long peakRssKb, String error) {
+        /** Whether every figure was produced. */
+        public boolean complete() {
+            return error == null && tcp1Gbps > 0 && tcp4Gbps > 0 && udp64Pps > 0 && udp1400Pps > 0 && pingMedianMs > 0 && pingP99Ms > 0;
+        }
+    }
+
+    private final java.nio.file.Path work;
+    private final int seconds;
+    private final int pings;
+    private final PrintStream log;
+
+    public Bench(java.nio.file.Path work, int seconds, int pings, PrintStream log) {
+        this.work = work;
+        this.seconds = seconds;
+        this.pings = pings;
+        this.log = log;
+    }
+
+    public List<Row> run(List<Path> paths) throws InterruptedException {
+        List<Row> rows = new ArrayList<>();
+        for (Path p : paths) {
+            log.printf("%s: %s ...%n", p.label, p.description);
+            Row r = run(p);
+            log.printf("%s: %s%n", p.label, r.error != null ? "FAILED: " + r.error : String.format(
+                    "TCP %.2f / %.2f Gbit/s, UDP %.0f / %.0f packets/s, ping %.3f / %.3f ms, CPU %.1f s, RSS %d MB", r.tcp1Gbps, r.tcp4Gbps,
+                    r.udp64Pps, r.udp1400Pps, r.pingMedianMs, r.pingP99Ms, r.gatewayCpuSeconds, r.peakRssKb / 1024));
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    private Row run(Path path) throws InterruptedException {
+        try (Lab lab = Lab.up(work, false)) {
+            start(lab, path);
+            if (!lab.awaitPath(Duration.ofSeconds(40), false)) {
+                return failed(path, "no traffic from host-a to host-b after 40 s; logs in " + work);
+            }
+            Thread.sleep(500);
+            lab.spawn(Lab.HOST_B, work.resolve("iperf3-server.log"), List.of("iperf3", "-s"));
+            Thread.sleep(500);
+            long cpuBefore = cpuTicks(lab);
+            JsonNode tcp1 = iperf(lab);
+            JsonNode tcp4 = iperf(lab, "-P", "4");
+            double udp64 = udpPacketsPerSecond(iperf(lab, "-u", "-b", "0", "-l", Integer.toString(SMALL - 28)), SMALL - 28);
+            double udp1400 = udpPacketsPerSecond(iperf(lab, "-u", "-b", "0", "-l", Integer.toString(LARGE - 28)), LARGE - 28);
+            double[] rtt = ping(lab);
+            double cpu = (cpuTicks(lab) - cpuBefore) / 100.0; // USER_HZ
+            return new Row(path.label, path.id(), path.description, gbps(tcp1), tcp1.path("end").path("sum_sent").path("retransmits").asLong(),
+                    gbps(tcp4), udp64, udp1400, percentile(rtt, 0.5), percentile(rtt, 0.99), rtt.length, cpu, peakRssKb(lab), null);
+        } catch (IOException | RuntimeException e) {
+            return failed(path, e.getMessage());
+        }
+    }
+
+    private static Row failed(Path path, String why) {
+        return new Row(path.label, path.id(), path.description, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0,
+                Double.NaN, 0, why);
+    }
+
+    private void start(Lab lab, Path path) throws IOException, InterruptedException {
+        switch (path) {
+            case PLAIN_VETH -> {
+                lab.in(Lab.GW_A, "ip", "route", "add", "192.168.20.0/24", "via", Lab.GW_B_WAN);
+                lab.in(Lab.GW_B, "ip", "route", "add", "192.168.10.0/24", "via", lab.gatewayAWan());
+            }
+            case ISTHMUS_AES128GCM -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, o -> o.withUdpEncapsulation());
+            case ISTHMUS_AES256GCM -> Pairing.ISTHMUS_ISTHMUS.start(lab, policy("GCMAES256"), o -> o.withUdpEncapsulation());
+            case ISTHMUS_CHACHA20POLY1305 -> Pairing.ISTHMUS_ISTHMUS.start(lab, policy("CHACHA20POLY1305"), o -> o.withUdpEncapsulation());
+            case ISTHMUS_RAW_ESP -> Pairing.ISTHMUS_ISTHMUS.start(lab);
+            case ISTHMUS_NO_OFFLOADS -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, o -> o.withUdpEncapsulation().withoutOffloads());
+            case ISTHMUS_STRONGSWAN -> Pairing.ISTHMUS_STRONGSWAN.start(lab);
+            case STRONGSWAN_STRONGSWAN -> Pairing.STRONGSWAN_STRONGSWAN.start(lab);
+            case WIREGUARD_GO -> WireGuard.start(lab);
+        }
+    }
+
+    /** The lab's policy with another ESP cipher (IKE stays AES-GCM-128). */
+    private static String policy(String espCipher) {
+        return Pairing.POLICY.replace("ipsecEncryption: GCMAES128", "ipsecEncryption: " + espCipher)
+                .replace("ipsecIntegrity: GCMAES128", "ipsecIntegrity: " + espCipher);
+    }
+
+    private JsonNode iperf(Lab lab, String... extra) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("iperf3", "-c", Lab.HOST_B_IP, "-t", Integer.toString(seconds), "-J"));
+        command.addAll(Arrays.asList(extra));
+        String out;
+        try {
+            out = lab.in(Lab.HOST_A, command.toArray(String[]::new));
+        } catch (IOException e) {
+            // iperf3 -J reports its error inside the JSON, and exits 1.
+            throw new IOException(String.join(" ", command) + ": " + e.getMessage());
+        }
+        // iperf3 may warn on the terminal before its JSON.
+        JsonNode json = JSON.readTree(out.substring(Math.max(0, out.indexOf('{'))));
+        if (json.has("error")) {
+            throw new IOException(String.join(" ", command) + ": " + json.get("error").asText());
+        }
+        return json;
+    }
+
+    private static double gbps(JsonNode iperf) {
+        return iperf.path("end").path("sum_received").path("bits_per_second").asDouble() / 1e9;
+    }
+
+    /** Datagrams that arrived per second: received bytes over payload size, as iperf3's server counted them. */
+    private static double udpPacketsPerSecond(JsonNode iperf, int payload) {
+        JsonNode r = iperf.path("end").path("sum_received");
+        double s = r.path("seconds").asDouble();
+        return s <= 0 ? Double.NaN : r.path("bytes").asDouble() / payload / s;
+    }
+
+    private double[] ping(Lab lab) throws IOException, InterruptedException {
+        String out = lab.in(Lab.HOST_A, "ping", "-c", Integer.toString(pings), "-i", "0.01", "-W", "1", Lab.HOST_B_IP);
+        return out.lines().filter(l -> l.contains("time=")).mapToDouble(l -> {
+            String t = l.substring(l.indexOf("time=") + 5);
+            return Double.parseDouble(t.substring(0, t.indexOf(' ')));
+        }).sorted().toArray();
+    }
+
+    static double percentile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int i = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    /** The processes of both gateway namespaces (Isthmus JVMs, charons, wireguard-go). */
+    private static List<Long> gatewayPids(Lab lab) throws IOException, InterruptedException {
+        List<Long> pids = new ArrayList<>();
+        for (String ns : List.of(Lab.GW_A, Lab.GW_B)) {
+            for (String pid : Lab.sh("ip", "netns", "pids", ns).split("\\s+")) {
+                if (!pid.isBlank()) {
+                    pids.add(Long.parseLong(pid.strip()));
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** User and system time of the gateways' processes, in clock ticks (utime and stime of /proc/PID/stat). */
+    private static long cpuTicks(Lab lab) throws IOException, InterruptedException {
+        long ticks = 0;
+        for (long pid : gatewayPids(lab)) {
+            try {
+                String stat = Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            } catch (IOException e) {
+                // gone in between
+            }
+        }
+        return ticks;
+    }
+
+    /** The largest VmHWM (peak resident set) among the gateways' processes, in KB. */
+    private static long peakRssKb(Lab lab) throws IOException, InterruptedException {
+        long peak = 0;
+        for (long pid : gatewayPids(lab)) {
+            try {
+                for (String line : Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid), "status"))) {
+                    if (line.startsWith("VmHWM:")) {
+                        peak = Math.max(peak, Long.parseLong(line.replaceAll("[^0-9]", "")));
+                    }
+                }
+            } catch (IOException e) {
+                // gone in between
+            }
+        }
+        return peak;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Output
+    // ------------------------------------------------------------------------------------------
+
+    /** The whole run as JSON: when, where, how long each measurement, and the rows. */
+    public String json(List<Row> rows, Instant started) throws IOException {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("started", started.toString());
+        doc.put("cores", Runtime.getRuntime().availableProcessors());
+        doc.put("kernel", System.getProperty("os.version"));
+        doc.put("secondsPerMeasurement", seconds);
+        doc.put("pings", pings);
+        doc.put("udpPacketBytes", List.of(SMALL, LARGE));
+        doc.put("rows", rows);
+        return JSON.writeValueAsString(doc);
+    }
+
+    /** A Markdown table: each figure with its ratio to plain veth (ping: the time added to it). */
+    public static String table(List<Row> rows) {
+        Row base = rows.stream().filter(r -> r.id.equals(Path.PLAIN_VETH.id())).findFirst().orElse(null);
+        StringBuilder t = new StringBuilder();
+        t.append("| path | TCP 1 stream Gbit/s | TCP 4 streams Gbit/s | UDP 64 B packets/s | UDP 1400 B packets/s | ping median ms "
+                + "| ping p99 ms | gateways CPU s | peak RSS MB |\n");
+        t.append("|---|---|---|---|---|---|---|---|---|\n");
+        for (Row r : rows) {
+            if (r.error != null) {
+                t.append("| ").append(r.path).append(" | failed: ").append(r.error.replace('|', '/').replace('\n', ' ')).append(" |||||||\n");
+                continue;
+            }
+            t.append("| ").append(r.path)
+                    .append(" | ").append(ratio("%.2f", r.tcp1Gbps, base == null ? Double.NaN : base.tcp1Gbps))
+                    .append(" | ").append(ratio("%.2f", r.tcp4Gbps, base == null ? Double.NaN : base.tcp4Gbps))
+                    .append(" | ").append(ratio("%,.0f", r.udp64Pps, base == null ? Double.NaN : base.udp64Pps))
+                    .append(" | ").append(ratio("%,.0f", r.udp1400Pps, base == null ? Double.NaN : base.udp1400Pps))
+                    .append(" | ").append(added(r.pingMedianMs, base == null ? Double.NaN : base.pingMedianMs))
+                    .append(" | ").append(added(r.pingP99Ms, base == null ? Double.NaN : base.pingP99Ms))
+                    .append(" | ").append(String.format("%.1f", r.gatewayCpuSeconds))
+                    .append(" | ").append(r.peakRssKb == 0 ? "-" : Long.toString(r.peakRssKb / 1024))
+                    .append(" |\n");
+        }
+        return t.toString();
+    }
+
+    private static String ratio(String format, double value, double base) {
+        String v = String.format(format, value);
+        return Double.isNaN(base) || base <= 0 ? v : v + String.format(" (%.3f)", value / base);
+    }
+
+    private static String added(double ms, double baseMs) {
+        String v = String.format("%.3f", ms);
+        return Double.isNaN(baseMs) ? v : v + String.format(" (+%.0f µs)", (ms - baseMs) * 1000);
+    }
+
+    /** The lines that answer the targets: Isthmus AES-GCM-128 against plain veth and wireguard-go. */
+    public static String summary(List<Row> rows) {
+        Map<String, Row> by = new LinkedHashMap<>();
+        rows.forEach(r -> by.put(r.id, r));
+        Row veth = by.get(Path.PLAIN_VETH.id());
+        Row isthmus = by.get(Path.ISTHMUS_AES128GCM.id());
+        Row wg = by.get(Path.WIREGUARD_GO.id());
+        if (veth == null || isthmus == null || isthmus.error != null) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder();
+        s.append(String.format("Isthmus AES-GCM-128, one TCP stream: %.2f Gbit/s = %.1f%% of plain veth", isthmus.tcp1Gbps,
+                100 * isthmus.tcp1Gbps / veth.tcp1Gbps));
+        if (wg != null && wg.error == null) {
+            s.append(String.format(", %.1f times wireguard-go", isthmus.tcp1Gbps / wg.tcp1Gbps));
+        }
+        s.append(String.format("%nping through the tunnel adds %.0f µs at the median over plain veth", (isthmus.pingMedianMs - veth.pingMedianMs) * 1000));
+        if (wg != null && wg.error == null) {
+            s.append(String.format("%n64-byte UDP: %,.0f packets/s, %.2f times wireguard-go's %,.0f", isthmus.udp64Pps, isthmus.udp64Pps / wg.udp64Pps,
+                    wg.udp64Pps));
+        }
+        return s.append('\n').toString();
+    }
+
+    /** Runs, prints the table, and writes the JSON to {@code jsonFile}. */
+    public static List<Row> runAndReport(List<Path> paths, int seconds, int pings, java.nio.file.Path jsonFile, PrintStream out)
+            throws IOException, InterruptedException {
+        Instant started = Instant.now();
+        Bench bench = new Bench(java.nio.file.Path.of("/tmp/isthmus-bench"), seconds, pings, out);
+        List<Row> rows = bench.run(paths);
+        Files.writeString(jsonFile, bench.json(rows, started));
+        out.println();
+        out.printf("%d s per measurement, %d pings; in brackets: ratio to plain veth (ping: time added); JSON in %s%n%n", seconds, pings,
+                jsonFile);
+        out.print(table(rows));
+        out.println();
+        out.print(summary(rows));
+        return rows;
+    }
+}
