@@ -89,7 +89,7 @@ public final class Gateway implements AutoCloseable {
                 config.gateway().sku().maxTunnels(), config.gateway().sku().megabitsPerSecond());
         ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), t.ikePort(), t.natTraversalPort());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
-                t.tcpMssClamp(), 4 << 20, t.offloads()), new DataplaneEvents());
+                t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads()), new DataplaneEvents());
         configureKernel(t);
         List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {

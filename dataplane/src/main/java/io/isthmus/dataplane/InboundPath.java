@@ -10,30 +10,35 @@ import io.isthmus.esp.DropReason;
  * UDP 4500 / raw ESP read (one datagram, or with UDP GRO a run of them)
  *   -> for each datagram: keepalive? IKE (non-ESP marker)? -> SA by SPI -> open in place
  *      -> inner packet within the SA's selectors? -> clamp MSS
- *   -> consecutive TCP segments of one flow are merged into one super-packet (the reverse of
- *      what the sender's kernel and our peer's outbound path did) -> TUN, one write
+ *   -> consecutive TCP segments (or UDP datagrams) of one flow are merged into one
+ *      super-packet (the reverse of what the sender's kernel and our peer's outbound path did)
+ *   -> TUN, one write
  * </pre>
  *
  * Merging is what makes the receiving side cheap: one TUN write and one trip through the
  * kernel's stack for up to 64 KB instead of one per segment. It follows the rules of Linux's own
- * TCP GRO: same addresses, ports, IP header fields, TCP header but for the sequence number and
- * checksum, sequence numbers in order, every segment the size of the first but the last, and
- * no flag but ACK (PSH may end a run). Anything else is written as it came. The merged packet
- * carries a virtio header asking the kernel to finish the checksum and, if it must forward it,
- * to cut it again at the same size.
+ * GRO: same addresses, ports, IP header fields, every segment the size of the first but the
+ * last; for TCP also the same header but for the sequence number and checksum, sequence
+ * numbers in order, and no flag but ACK (PSH may end a run). Anything else is written as it
+ * came. The merged packet carries a virtio header asking the kernel to finish the checksum and
+ * to cut it again at the same size where it must (forwarding it, or a socket without GRO).
  */
 final class InboundPath {
     private static final int TCP_ACK = 0x10;
     private static final int TCP_PSH = 0x08;
     private static final int MAX_MERGED = 65_535;
+    private static final int MAX_SEGMENTS = 64;
 
     private final Dataplane dataplane;
     private final Emitter out;
-    private final boolean merge;
+    private final boolean mergeTcp;
+    private final boolean mergeUdp;
     private final PacketBuffer merged = new PacketBuffer(VirtioHeader.LENGTH + MAX_MERGED);
 
     /** Segments in {@link #merged}, 0 if none. */
     private int count;
+    /** What is merged: UDP datagrams, or TCP segments. */
+    private boolean udp;
     /** Bytes of the IP packet in {@link #merged} (after the virtio header). */
     private int length;
     private int l4Start;
@@ -44,12 +49,14 @@ final class InboundPath {
     private Counters mergedCounters;
 
     /**
-     * @param merge whether TCP segments may be merged: only if the TUN device takes a virtio header
+     * @param mergeTcp whether TCP segments may be merged: only if the TUN device takes a virtio header
+     * @param mergeUdp whether UDP datagrams may be merged: only if it also takes UDP super-packets (USO)
      */
-    InboundPath(Dataplane dataplane, Emitter out, boolean merge) {
+    InboundPath(Dataplane dataplane, Emitter out, boolean mergeTcp, boolean mergeUdp) {
         this.dataplane = dataplane;
         this.out = out;
-        this.merge = merge;
+        this.mergeTcp = mergeTcp;
+        this.mergeUdp = mergeUdp && mergeTcp;
     }
 
     /**
@@ -126,8 +133,14 @@ final class InboundPath {
                 IpPacket.put16(m, ip + 4, length - 40);
             }
             // Partial checksum: the pseudo-header's sum, the kernel adds the rest (as for TSO).
-            IpPacket.put16(m, ip + l4Start + 16, IpPacket.pseudoHeaderSum(m, ip, IpPacket.PROTO_TCP, length - l4Start));
-            VirtioHeader.tcp(m, 0, v4, headers, firstPayload, l4Start);
+            if (udp) {
+                IpPacket.put16(m, ip + l4Start + 4, length - l4Start);
+                IpPacket.put16(m, ip + l4Start + 6, IpPacket.pseudoHeaderSum(m, ip, IpPacket.PROTO_UDP, length - l4Start));
+                VirtioHeader.udp(m, 0, l4Start, firstPayload);
+            } else {
+                IpPacket.put16(m, ip + l4Start + 16, IpPacket.pseudoHeaderSum(m, ip, IpPacket.PROTO_TCP, length - l4Start));
+                VirtioHeader.tcp(m, 0, v4, headers, firstPayload, l4Start);
+            }
         }
         if (out.toTun(merged, 0, VirtioHeader.LENGTH + length) < 0) {
             for (int i = 0; i < count; i++) {
@@ -139,7 +152,7 @@ final class InboundPath {
 
     private void deliver(PacketBuffer buffer, int ip, int len, Counters counters) {
         byte[] p = buffer.bytes();
-        int l4 = mergeableTcp(p, ip, len);
+        int l4 = mergeable(p, ip, len);
         if (l4 < 0) {
             flush();
             int h = ip - VirtioHeader.LENGTH; // the ESP header's room, no longer needed
@@ -149,15 +162,16 @@ final class InboundPath {
             }
             return;
         }
-        int hl = l4 + ((p[ip + l4 + 12] & 0xF0) >>> 2);
+        boolean isUdp = IpPacket.protocol(p, ip) == IpPacket.PROTO_UDP;
+        int hl = l4 + (isUdp ? 8 : (p[ip + l4 + 12] & 0xF0) >>> 2);
         int payload = len - hl;
-        if (count > 0 && follows(p, ip, len, l4, hl, payload)) {
+        if (count > 0 && isUdp == udp && follows(p, ip, l4, hl, payload)) {
             System.arraycopy(p, ip + hl, merged.bytes(), VirtioHeader.LENGTH + length, payload);
             length += payload;
             nextSequence = (nextSequence + payload) & 0xFFFFFFFFL;
             count++;
             int flags = p[ip + l4 + 13] & 0xFF;
-            if ((flags & TCP_PSH) != 0) {
+            if (!udp && (flags & TCP_PSH) != 0) {
                 merged.bytes()[VirtioHeader.LENGTH + l4Start + 13] |= TCP_PSH;
                 closed = true;
             }
@@ -169,37 +183,41 @@ final class InboundPath {
         flush();
         System.arraycopy(p, ip, merged.bytes(), VirtioHeader.LENGTH, len);
         count = 1;
+        udp = isUdp;
         length = len;
         l4Start = l4;
         headers = hl;
         firstPayload = payload;
-        nextSequence = (IpPacket.u32(p, ip + l4 + 4) + payload) & 0xFFFFFFFFL;
-        closed = (p[ip + l4 + 13] & TCP_PSH) != 0;
+        nextSequence = udp ? 0 : (IpPacket.u32(p, ip + l4 + 4) + payload) & 0xFFFFFFFFL;
+        closed = !udp && (p[ip + l4 + 13] & TCP_PSH) != 0;
         mergedCounters = counters;
     }
 
     /**
-     * Where the TCP header starts if this packet may take part in a merge (a TCP segment with
-     * data, no IP options or fragments or IPv6 extension headers, flags ACK and maybe PSH);
-     * otherwise -1.
+     * Where the transport header starts if this packet may take part in a merge: a TCP segment
+     * with data and flags ACK and maybe PSH, or a UDP datagram with data; no IP options,
+     * fragments or IPv6 extension headers. Otherwise -1.
      */
-    private int mergeableTcp(byte[] p, int ip, int len) {
-        if (!merge) {
+    private int mergeable(byte[] p, int ip, int len) {
+        if (!mergeTcp) {
             return -1;
         }
         int l4;
+        int protocol;
         if (IpPacket.version(p, ip) == 4) {
-            if ((p[ip] & 0x0F) != 5 || p[ip + 9] != IpPacket.PROTO_TCP || (IpPacket.u16(p, ip + 6) & 0x3FFF) != 0) {
+            if ((p[ip] & 0x0F) != 5 || (IpPacket.u16(p, ip + 6) & 0x3FFF) != 0) {
                 return -1;
             }
             l4 = 20;
+            protocol = p[ip + 9];
         } else {
-            if (p[ip + 6] != IpPacket.PROTO_TCP) {
-                return -1;
-            }
             l4 = 40;
+            protocol = p[ip + 6];
         }
-        if (l4 + 20 > len) {
+        if (protocol == IpPacket.PROTO_UDP) {
+            return mergeUdp && l4 + 8 < len && IpPacket.u16(p, ip + l4 + 4) == len - l4 ? l4 : -1;
+        }
+        if (protocol != IpPacket.PROTO_TCP || l4 + 20 > len) {
             return -1;
         }
         int hl = (p[ip + l4 + 12] & 0xF0) >>> 2;
@@ -210,14 +228,14 @@ final class InboundPath {
         return l4;
     }
 
-    /** Whether this segment continues the merged one ({@code hl}: IP and TCP headers together). */
-    private boolean follows(byte[] p, int ip, int len, int l4, int hl, int payload) {
+    /** Whether this segment continues the merged one ({@code hl}: IP and transport headers together). */
+    private boolean follows(byte[] p, int ip, int l4, int hl, int payload) {
         byte[] m = merged.bytes();
         int mip = VirtioHeader.LENGTH;
-        if (closed || l4 != l4Start || hl != headers || payload > firstPayload || length + payload > MAX_MERGED) {
+        if (closed || l4 != l4Start || hl != headers || payload > firstPayload || length + payload > MAX_MERGED || count == MAX_SEGMENTS) {
             return false;
         }
-        if (IpPacket.u32(p, ip + l4 + 4) != nextSequence) {
+        if (!udp && IpPacket.u32(p, ip + l4 + 4) != nextSequence) {
             return false;
         }
         boolean v4 = l4 == 20;
@@ -231,6 +249,9 @@ final class InboundPath {
         }
         int t = ip + l4;
         int mt = mip + l4;
+        if (udp) {
+            return same(p, t, m, mt, 4);
+        }
         // Ports; acknowledgment, data offset, window; options. Flags as checked: ACK, maybe PSH.
         return same(p, t, m, mt, 4) && same(p, t + 8, m, mt + 8, 5) && same(p, t + 14, m, mt + 14, 2)
                 && same(p, t + 20, m, mt + 20, hl - l4 - 20);

@@ -7,7 +7,7 @@ import io.isthmus.esp.EspPacket;
  * TUN to ESP, owned by one thread:
  *
  * <pre>
- * TUN read (a packet, or a TCP super-packet with its virtio header)
+ * TUN read (a packet, or a TCP or UDP super-packet with its virtio header)
  *   -> check -> tunnel by destination (LPM) -> SA -> too big? ICMP back
  *   -> for each segment (one, or the super-packet cut at its MSS): copy into the batch,
  *      fix lengths, sequence number and checksums, clamp MSS, seal in place
@@ -88,10 +88,10 @@ final class OutboundPath {
             System.arraycopy(p, ip, batch.bytes(), at, len);
             IpPacket.clampMss(batch.bytes(), at, len, dataplane.mss());
             seal(route, tunnel, at, len);
-        } else if (gso == VirtioHeader.GSO_TCPV4 || gso == VirtioHeader.GSO_TCPV6) {
-            segmentTcp(tunnel, route, p, ip, len, VirtioHeader.csumStart(p, off), VirtioHeader.gsoSize(p, off));
+        } else if (gso == VirtioHeader.GSO_TCPV4 || gso == VirtioHeader.GSO_TCPV6 || gso == VirtioHeader.GSO_UDP_L4) {
+            segment(tunnel, route, p, ip, len, VirtioHeader.csumStart(p, off), VirtioHeader.gsoSize(p, off), gso != VirtioHeader.GSO_UDP_L4);
         } else {
-            // Only TSO is asked of the kernel (TUNSETOFFLOAD); anything else is not ours to cut.
+            // Only TSO and USO are asked of the kernel (TUNSETOFFLOAD); anything else is not ours to cut.
             tunnel.counters().drop(Drop.MALFORMED_INNER);
         }
     }
@@ -104,21 +104,21 @@ final class OutboundPath {
     }
 
     /**
-     * Cuts a TCP super-packet into segments of {@code mss} payload bytes, as the NIC would have:
-     * the same IP and TCP header on each, IPv4 identification counting up, sequence numbers
-     * advanced, FIN and PSH on the last segment only, CWR on the first only, lengths and
-     * checksums recomputed.
+     * Cuts a TCP or UDP super-packet into segments of {@code mss} payload bytes, as the NIC
+     * would have: the same IP and transport header on each, IPv4 identification counting up,
+     * lengths and checksums recomputed; for TCP, sequence numbers advanced, FIN and PSH on the
+     * last segment only, CWR on the first only.
      */
-    private void segmentTcp(Tunnel tunnel, Routes.Outbound route, byte[] p, int ip, int len, int l4Start, int mss) {
+    private void segment(Tunnel tunnel, Routes.Outbound route, byte[] p, int ip, int len, int l4Start, int mss, boolean tcp) {
         boolean v4 = IpPacket.version(p, ip) == 4;
         int l4 = ip + l4Start;
-        if (l4Start < IpPacket.headerLength(p, ip) || l4 + 20 > ip + len || mss <= 0) {
+        if (l4Start < IpPacket.headerLength(p, ip) || l4 + (tcp ? 20 : 8) > ip + len || mss <= 0) {
             tunnel.counters().drop(Drop.MALFORMED_INNER);
             return;
         }
-        int headers = l4Start + ((p[l4 + 12] & 0xF0) >>> 2);
+        int headers = l4Start + (tcp ? (p[l4 + 12] & 0xF0) >>> 2 : 8);
         int payload = len - headers;
-        if (headers < l4Start + 20 || payload <= 0) {
+        if (headers < l4Start + 8 || payload <= 0) {
             tunnel.counters().drop(Drop.MALFORMED_INNER);
             return;
         }
@@ -128,7 +128,7 @@ final class OutboundPath {
         }
         int segments = (payload + mss - 1) / mss;
         int id = v4 ? IpPacket.u16(p, ip + 4) : 0;
-        long seq = IpPacket.u32(p, l4 + 4);
+        long seq = tcp ? IpPacket.u32(p, l4 + 4) : 0;
         int flags = p[l4 + 13] & 0xFF;
         for (int i = 0; i < segments; i++) {
             int size = Math.min(mss, payload - i * mss);
@@ -146,18 +146,26 @@ final class OutboundPath {
                 IpPacket.put16(b, at + 4, total - 40);
             }
             int t = at + l4Start;
-            IpPacket.put32(b, t + 4, seq + (long) i * mss);
-            int f = flags;
-            if (i < segments - 1) {
-                f &= ~(TCP_FIN | TCP_PSH);
+            int checksum;
+            if (tcp) {
+                IpPacket.put32(b, t + 4, seq + (long) i * mss);
+                int f = flags;
+                if (i < segments - 1) {
+                    f &= ~(TCP_FIN | TCP_PSH);
+                }
+                if (i > 0) {
+                    f &= ~TCP_CWR;
+                }
+                b[t + 13] = (byte) f;
+                checksum = t + 16;
+            } else {
+                IpPacket.put16(b, t + 4, total - l4Start);
+                checksum = t + 6;
             }
-            if (i > 0) {
-                f &= ~TCP_CWR;
-            }
-            b[t + 13] = (byte) f;
-            IpPacket.put16(b, t + 16, 0);
-            int sum = IpPacket.pseudoHeaderSum(b, at, IpPacket.PROTO_TCP, total - l4Start);
-            IpPacket.put16(b, t + 16, ~IpPacket.sum(b, t, total - l4Start, sum));
+            IpPacket.put16(b, checksum, 0);
+            int sum = IpPacket.pseudoHeaderSum(b, at, tcp ? IpPacket.PROTO_TCP : IpPacket.PROTO_UDP, total - l4Start);
+            sum = ~IpPacket.sum(b, t, total - l4Start, sum) & 0xFFFF;
+            IpPacket.put16(b, checksum, sum == 0 && !tcp ? 0xFFFF : sum);
             seal(route, tunnel, at, total);
         }
     }

@@ -5,7 +5,7 @@ package io.isthmus.dataplane;
  * IFF_VNET_HDR (include/uapi/linux/virtio_net.h), little-endian on the machines we run on:
  *
  * <pre>
- *  0 flags (1: NEEDS_CSUM)   1 gso_type (0 none, 1 TCPv4, 4 TCPv6, 0x80 ECN)
+ *  0 flags (1: NEEDS_CSUM)   1 gso_type (0 none, 1 TCPv4, 4 TCPv6, 5 UDP, 0x80 ECN)
  *  2 hdr_len   4 gso_size   6 csum_start   8 csum_offset      (u16 each)
  * </pre>
  *
@@ -19,6 +19,7 @@ final class VirtioHeader {
     static final int GSO_NONE = 0;
     static final int GSO_TCPV4 = 1;
     static final int GSO_TCPV6 = 4;
+    static final int GSO_UDP_L4 = 5;
     static final int GSO_ECN = 0x80;
 
     private VirtioHeader() {
@@ -59,6 +60,16 @@ final class VirtioHeader {
         put16le(p, h + 4, gsoSize);
         put16le(p, h + 6, l4Start);
         put16le(p, h + 8, 16); // the TCP checksum field
+    }
+
+    /** A UDP super-packet for the kernel to cut into datagrams of {@code gsoSize} payload bytes (USO). */
+    static void udp(byte[] p, int h, int l4Start, int gsoSize) {
+        p[h] = F_NEEDS_CSUM;
+        p[h + 1] = (byte) GSO_UDP_L4;
+        put16le(p, h + 2, l4Start + 8);
+        put16le(p, h + 4, gsoSize);
+        put16le(p, h + 6, l4Start);
+        put16le(p, h + 8, 6); // the UDP checksum field
     }
 
     private static int u16le(byte[] p, int i) {

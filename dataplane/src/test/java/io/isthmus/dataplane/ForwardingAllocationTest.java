@@ -44,7 +44,7 @@ class ForwardingAllocationTest {
 
         Wire(ForwardingTest t) {
             this.t = t;
-            this.pathB = new InboundPath(t.b, tunB, true);
+            this.pathB = new InboundPath(t.b, tunB, true, true);
         }
 
         @Override

@@ -75,7 +75,7 @@ class ForwardingTest {
     final Capture outA = new Capture();
     final Capture outB = new Capture();
     final OutboundPath pathA = new OutboundPath(a, outA);
-    final InboundPath pathB = new InboundPath(b, outB, true);
+    final InboundPath pathB = new InboundPath(b, outB, true, true);
 
     static Dataplane.Settings settings(int pathMtu) {
         return new Dataplane.Settings("test0", List.of(), 4500, true, pathMtu, 1350, 1 << 20);

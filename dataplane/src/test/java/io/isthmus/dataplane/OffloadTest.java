@@ -32,7 +32,7 @@ class OffloadTest {
     /** Opens each ESP packet with B's SA, without B's merging: the segments as A cut them. */
     List<byte[]> segmentsAsSent(List<byte[]> esp) {
         ForwardingTest.Capture plain = new ForwardingTest.Capture();
-        InboundPath path = new InboundPath(t.b, plain, false);
+        InboundPath path = new InboundPath(t.b, plain, false, false);
         var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
         for (byte[] e : esp) {
             System.arraycopy(e, 0, buf.bytes(), 0, e.length);
@@ -142,7 +142,7 @@ class OffloadTest {
 
     @Test
     void withoutAVirtioHeaderOnTheTunEverySegmentIsWrittenAlone() {
-        InboundPath plain = new InboundPath(t.b, t.outB, false);
+        InboundPath plain = new InboundPath(t.b, t.outB, false, false);
         var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
         for (long seq = 0; seq < 5000; seq += 1000) {
             byte[] e = t.sendFromA(Packets.tcp("192.168.10.5", "192.168.20.7", seq, 1000, Packets.TCP_ACK)).getFirst();
@@ -182,11 +182,68 @@ class OffloadTest {
         t.pathA.flush();
         // 64 at most per send; the shorter one ends its batch; the last starts a new one.
         assertEquals(List.of(64, 7, 1), t.outA.batches);
-        t.deliverToB(t.outA.esp);
-        assertEquals(72, t.outB.tun.size());
+        List<byte[]> opened = segmentsAsSent(t.outA.esp);
+        assertEquals(72, opened.size());
         for (int i = 0; i < burst.size(); i++) {
-            assertArrayEquals(burst.get(i), t.outB.tun.get(i));
+            assertArrayEquals(burst.get(i), opened.get(i));
         }
+    }
+
+    /** Datagrams of one UDP flow are merged too (USO): 64 at most, the shorter one last. */
+    @Test
+    void udpDatagramsOfOneFlowAreMergedIntoOneSuperPacket() {
+        List<byte[]> datagrams = new ArrayList<>();
+        for (int i = 0; i < 70; i++) {
+            byte[] d = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100);
+            d[28] = (byte) i;
+            datagrams.add(d);
+        }
+        datagrams.add(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 40));
+        datagrams.add(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
+        datagrams.add(Packets.udp4("192.168.10.5", "192.168.20.7", 5001, 53, 100));
+        List<byte[]> esp = new ArrayList<>();
+        datagrams.forEach(d -> esp.addAll(t.sendFromA(d)));
+        t.deliverToB(esp);
+        assertEquals(List.of(20 + 8 + 64 * 100, 20 + 8 + 6 * 100 + 40, 128, 128), t.outB.tun.stream().map(p -> p.length).toList());
+        byte[] merged = t.outB.tun.getFirst();
+        byte[] h = t.outB.tunHeaders.getFirst();
+        assertEquals(VirtioHeader.GSO_UDP_L4, VirtioHeader.gsoType(h, 0));
+        assertEquals(100, VirtioHeader.gsoSize(h, 0));
+        assertEquals(20, VirtioHeader.csumStart(h, 0));
+        assertEquals(6, VirtioHeader.csumOffset(h, 0));
+        assertEquals(merged.length, IpPacket.totalLength(merged, 0));
+        assertEquals(merged.length - 20, IpPacket.u16(merged, 24), "UDP length of the whole");
+        assertEquals(0xFFFF, IpPacket.sum(merged, 0, 20, 0));
+        byte[] finished = merged.clone();
+        IpPacket.put16(finished, 26, ~IpPacket.sum(finished, 20, finished.length - 20, 0));
+        assertEquals(0xFFFF, Packets.l4Sum(finished), "the pseudo-header's sum is in place for the kernel to finish");
+        for (int i = 0; i < 64; i++) {
+            assertEquals((byte) i, merged[28 + i * 100], "datagram " + i + " in order");
+        }
+        assertEquals(VirtioHeader.GSO_NONE, VirtioHeader.gsoType(t.outB.tunHeaders.get(2), 0));
+    }
+
+    /** A UDP super-packet from the TUN device (a local sender using UDP GSO) is cut into datagrams. */
+    @Test
+    void aUdpSuperPacketIsCutIntoValidDatagrams() {
+        byte[] sp = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 5 * 1000 + 300);
+        byte[] original = sp.clone();
+        byte[] h = new byte[VirtioHeader.LENGTH];
+        VirtioHeader.udp(h, 0, 20, 1000);
+        IpPacket.put16(sp, 26, IpPacket.pseudoHeaderSum(sp, 0, IpPacket.PROTO_UDP, sp.length - 20));
+        List<byte[]> esp = t.sendFromA(h, sp);
+        assertEquals(6, esp.size());
+        List<byte[]> datagrams = segmentsAsSent(esp);
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        for (int i = 0; i < 6; i++) {
+            byte[] d = datagrams.get(i);
+            int size = i < 5 ? 1000 : 300;
+            assertEquals(28 + size, d.length);
+            assertEquals(8 + size, IpPacket.u16(d, 24));
+            assertEquals(0xFFFF, Packets.l4Sum(d), "UDP checksum of datagram " + i);
+            data.write(d, 28, size);
+        }
+        assertArrayEquals(Arrays.copyOfRange(original, 28, original.length), data.toByteArray());
     }
 
     @Test

@@ -287,17 +287,18 @@ public final class ConfigReader {
         JsonNode t = n.get("tunnel");
         Tunnel tunnel;
         if (t == null || t.isNull()) {
-            tunnel = new Tunnel("isthmus0", 1400, 1500, 1350, true, 4500, 500, true);
+            tunnel = new Tunnel("isthmus0", 1400, 1500, 1350, true, 4500, 500, true, 2);
         } else {
             String tp = p + ".tunnel";
-            onlyFields(t, tp, "device", "mtu", "pathMtu", "tcpMssClamp", "rawEsp", "natTraversalPort", "ikePort", "offloads");
+            onlyFields(t, tp, "device", "mtu", "pathMtu", "tcpMssClamp", "rawEsp", "natTraversalPort", "ikePort", "offloads", "packetThreads");
             String device = string(t, tp, "device", "isthmus0");
             if (device.length() > 15 || !device.matches("[A-Za-z0-9_.-]+")) {
                 throw error(tp + ".device", "'" + device + "' is not allowed; 1 to 15 letters, digits, '-', '_' or '.'");
             }
             tunnel = new Tunnel(device, integer(t, tp, "mtu", 1400, 576, 9000), integer(t, tp, "pathMtu", 1500, 576, 9216),
                     integer(t, tp, "tcpMssClamp", 1350, 536, 8960), bool(t, tp, "rawEsp", true),
-                    integer(t, tp, "natTraversalPort", 4500, 1, 65535), integer(t, tp, "ikePort", 500, 1, 65535), bool(t, tp, "offloads", true));
+                    integer(t, tp, "natTraversalPort", 4500, 1, 65535), integer(t, tp, "ikePort", 500, 1, 65535), bool(t, tp, "offloads", true),
+                    integer(t, tp, "packetThreads", 2, 1, 2));
         }
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel);
     }

@@ -65,9 +65,12 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     }
 
     /** The data plane's settings: an Isthmus addition to Azure's model. */
-    /** The TUN device and the data plane's settings; {@code offloads} off is for measuring what they bring. */
+    /**
+     * The TUN device and the data plane's settings; {@code offloads} off is for measuring what
+     * they bring; {@code packetThreads} 1 for a gateway sharing its cores, 2 (one per direction) otherwise.
+     */
     public record Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort,
-                         boolean offloads) {
+                         boolean offloads, int packetThreads) {
     }
 
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,

@@ -21,7 +21,7 @@ public final class LabGateways {
 
     /** How a lab's Isthmus gateway is configured, beyond the defaults. */
     public record IsthmusOptions(String connectionMode, String ipsecPolicy, String vpnType, boolean forceUdpEncapsulation,
-                                 boolean offloads) {
+                                 boolean offloads, int packetThreads) {
         public static final IsthmusOptions DEFAULT = new IsthmusOptions("Default", null, "RouteBased");
 
         public IsthmusOptions(String connectionMode, String ipsecPolicy) {
@@ -29,31 +29,36 @@ public final class LabGateways {
         }
 
         public IsthmusOptions(String connectionMode, String ipsecPolicy, String vpnType) {
-            this(connectionMode, ipsecPolicy, vpnType, false, true);
+            this(connectionMode, ipsecPolicy, vpnType, false, true, 2);
         }
 
         public IsthmusOptions withMode(String mode) {
-            return new IsthmusOptions(mode, ipsecPolicy, vpnType, forceUdpEncapsulation, offloads);
+            return new IsthmusOptions(mode, ipsecPolicy, vpnType, forceUdpEncapsulation, offloads, packetThreads);
         }
 
         /** A custom IPsec/IKE policy, as YAML lines under {@code ipsecPolicies: - }. */
         public IsthmusOptions withPolicy(String policy) {
-            return new IsthmusOptions(connectionMode, policy, vpnType, forceUdpEncapsulation, offloads);
+            return new IsthmusOptions(connectionMode, policy, vpnType, forceUdpEncapsulation, offloads, packetThreads);
         }
 
         /** RouteBased or PolicyBased. */
         public IsthmusOptions withVpnType(String type) {
-            return new IsthmusOptions(connectionMode, ipsecPolicy, type, forceUdpEncapsulation, offloads);
+            return new IsthmusOptions(connectionMode, ipsecPolicy, type, forceUdpEncapsulation, offloads, packetThreads);
         }
 
         /** ESP in UDP even without a NAT (where the kernel's UDP offloads apply). */
         public IsthmusOptions withUdpEncapsulation() {
-            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, true, offloads);
+            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, true, offloads, packetThreads);
+        }
+
+        /** One packet thread for both directions (for gateways that share the machine's cores). */
+        public IsthmusOptions withPacketThreads(int threads) {
+            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, forceUdpEncapsulation, offloads, threads);
         }
 
         /** The data plane without the kernel's offloads, one system call per packet. */
         public IsthmusOptions withoutOffloads() {
-            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, forceUdpEncapsulation, false);
+            return new IsthmusOptions(connectionMode, ipsecPolicy, vpnType, forceUdpEncapsulation, false, packetThreads);
         }
     }
 
@@ -81,6 +86,7 @@ public final class LabGateways {
                     device: isthmus0
                     mtu: 1400
                     offloads: %12$s
+                    packetThreads: %14$s
                 localNetworkGateways:
                   - name: site-%4$s
                     gatewayIpAddress: %5$s
@@ -94,7 +100,7 @@ public final class LabGateways {
                     forceUdpEncapsulation: %13$s
                 %10$s""".formatted(a ? "a" : "b", a ? "192.168.10.0/24, fd10::/64" : "192.168.20.0/24, fd20::/64", me, a ? "b" : "a", peer,
                 peerIdentity, a ? "192.168.20.0/24, fd20::/64" : "192.168.10.0/24, fd10::/64", PSK, options.connectionMode(), policy,
-                options.vpnType(), options.offloads(), options.forceUdpEncapsulation());
+                options.vpnType(), options.offloads(), options.forceUdpEncapsulation(), options.packetThreads());
     }
 
     /** Starts an Isthmus gateway on {@code side} with this configuration; its log is {@code gw-a.log} or {@code gw-b.log}. */
@@ -117,8 +123,9 @@ public final class LabGateways {
     static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        return List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
-                "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED", "-cp", classpath);
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED", "-cp", classpath));
+        return command;
     }
 
     /** The swanctl.conf of a strongSwan gateway on {@code side}, talking to the gateway on the other. */

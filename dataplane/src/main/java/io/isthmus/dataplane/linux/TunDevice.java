@@ -25,6 +25,8 @@ public final class TunDevice implements AutoCloseable {
     private static final int TUN_F_CSUM = 0x01;
     private static final int TUN_F_TSO4 = 0x02;
     private static final int TUN_F_TSO6 = 0x04;
+    private static final int TUN_F_USO4 = 0x20;
+    private static final int TUN_F_USO6 = 0x40;
     private static final int IFNAMSIZ = 16;
     /** sizeof(struct virtio_net_hdr), the kernel's default for IFF_VNET_HDR. */
     public static final int VNET_HEADER = 10;
@@ -33,13 +35,15 @@ public final class TunDevice implements AutoCloseable {
     private final int fd;
     private final boolean vnetHeader;
     private final boolean tso;
+    private final boolean uso;
     private final Libc.CallState setup = new Libc.CallState();
 
-    private TunDevice(String name, int fd, boolean vnetHeader, boolean tso) {
+    private TunDevice(String name, int fd, boolean vnetHeader, boolean tso, boolean uso) {
         this.name = name;
         this.fd = fd;
         this.vnetHeader = vnetHeader;
         this.tso = tso;
+        this.uso = uso;
     }
 
     /** Creates (or attaches to) the TUN device {@code name}, with offloads if the kernel has them. */
@@ -83,9 +87,12 @@ public final class TunDevice implements AutoCloseable {
                 throw new IOException("TUNSETIFF " + name + ": " + Libc.describe(-r));
             }
             boolean vnet = (flags & IFF_VNET_HDR) != 0;
-            // TUNSETOFFLOAD takes its argument by value, not by pointer.
-            boolean tso = vnet && Libc.ioctl(s, fd, TUNSETOFFLOAD, MemorySegment.ofAddress(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0;
-            return new TunDevice(name, fd, vnet, tso);
+            // TUNSETOFFLOAD takes its argument by value, not by pointer. UDP segmentation
+            // (Linux 6.2) is asked for first; a kernel without it refuses the lot, then TCP only.
+            int tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+            boolean uso = vnet && Libc.ioctl(s, fd, TUNSETOFFLOAD, MemorySegment.ofAddress(tcp | TUN_F_USO4 | TUN_F_USO6)) == 0;
+            boolean tso = uso || vnet && Libc.ioctl(s, fd, TUNSETOFFLOAD, MemorySegment.ofAddress(tcp)) == 0;
+            return new TunDevice(name, fd, vnet, tso, uso);
         }
     }
 
@@ -99,9 +106,15 @@ public final class TunDevice implements AutoCloseable {
         return tso;
     }
 
+    /** Whether UDP super-packets go both ways too (USO, Linux 6.2). */
+    public boolean uso() {
+        return uso;
+    }
+
     /** What this device offloads, for the log. */
     public String offloads() {
-        return tso ? "virtio header, checksum and TCP segmentation offload (TSO4, TSO6)"
+        return uso ? "virtio header, checksum, TCP and UDP segmentation offload (TSO4, TSO6, USO4, USO6)"
+                : tso ? "virtio header, checksum and TCP segmentation offload (TSO4, TSO6)"
                 : vnetHeader ? "virtio header only (TUNSETOFFLOAD refused)" : "none";
     }
 

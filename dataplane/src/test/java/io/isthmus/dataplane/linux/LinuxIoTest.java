@@ -125,6 +125,77 @@ class LinuxIoTest {
     }
 
     /*
+     * The kernel takes a UDP super-packet back (USO on write): five datagrams merged, with a
+     * virtio header, written into the device, arrive at a local socket as five.
+     */
+    @Test
+    void aUdpSuperPacketWrittenToTheTunArrivesAsDatagrams() throws Exception {
+        try (TunDevice tun = TunDevice.open("isthmus-t2")) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(tun.uso(), "this kernel has no USO on TUN (Linux 6.2): " + tun.offloads());
+            ip("addr", "add", "10.99.9.1/24", "dev", "isthmus-t2");
+            ip("link", "set", "isthmus-t2", "up");
+            try (DatagramChannel ch = DatagramChannel.open()) {
+                ch.bind(new InetSocketAddress(InetAddress.getByName("10.99.9.1"), 0));
+                ch.configureBlocking(false);
+                int port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+                int h = TunDevice.VNET_HEADER;
+                PacketBuffer buf = new PacketBuffer(4096);
+                byte[] p = buf.bytes();
+                int len = 20 + 8 + 5 * 100;
+                p[0] = 1; // NEEDS_CSUM
+                p[1] = 5; // GSO_UDP_L4
+                p[2] = 28; // hdr_len
+                p[4] = 100; // gso_size
+                p[6] = 20; // csum_start
+                p[8] = 6; // csum_offset
+                p[h] = 0x45;
+                p[h + 2] = (byte) (len >>> 8);
+                p[h + 3] = (byte) len;
+                p[h + 8] = 64;
+                p[h + 9] = 17;
+                System.arraycopy(InetAddress.getByName("10.99.9.2").getAddress(), 0, p, h + 12, 4);
+                System.arraycopy(InetAddress.getByName("10.99.9.1").getAddress(), 0, p, h + 16, 4);
+                int sum = 0;
+                for (int i = 0; i < 20; i += 2) {
+                    sum += ((p[h + i] & 0xFF) << 8) | (p[h + i + 1] & 0xFF);
+                }
+                sum = (sum & 0xFFFF) + (sum >>> 16);
+                sum = ~((sum & 0xFFFF) + (sum >>> 16)) & 0xFFFF;
+                p[h + 10] = (byte) (sum >>> 8);
+                p[h + 11] = (byte) sum;
+                p[h + 20] = 0x1e;
+                p[h + 21] = 0x61; // source port 7777
+                p[h + 22] = (byte) (port >>> 8);
+                p[h + 23] = (byte) port;
+                p[h + 24] = (byte) ((len - 20) >>> 8);
+                p[h + 25] = (byte) (len - 20);
+                for (int i = 0; i < 500; i++) {
+                    p[h + 28 + i] = (byte) (i / 100);
+                }
+                // Pseudo-header sum: addresses, protocol, UDP length.
+                long ps = 0x0a63 + 0x0902 + 0x0a63 + 0x0901 + 17 + (len - 20);
+                ps = (ps & 0xFFFF) + (ps >>> 16);
+                p[h + 26] = (byte) (ps >>> 8);
+                p[h + 27] = (byte) ps;
+                Libc.CallState s = new Libc.CallState();
+                assertEquals(h + len, tun.write(s, buf, 0, h + len));
+                java.util.List<Integer> got = new java.util.ArrayList<>();
+                ByteBuffer d = ByteBuffer.allocate(2000);
+                for (int i = 0; i < 200 && got.size() < 5; i++) {
+                    d.clear();
+                    if (ch.receive(d) == null) {
+                        Thread.sleep(10);
+                    } else {
+                        assertEquals(100, d.position());
+                        got.add((int) d.get(0));
+                    }
+                }
+                assertEquals(List.of(0, 1, 2, 3, 4), got);
+            }
+        }
+    }
+
+    /*
      * UDP GSO and GRO as the data plane uses them, over loopback: ten datagrams leave in one call
      * and arrive in one receive, with their size; a lone longer datagram is not cut, and neither
      * is a control-plane message sent whole.
