@@ -124,7 +124,13 @@ public final class LabGateways {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
-                "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED", "-cp", classpath));
+                "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED"));
+        // For profiling the lab's JVMs, e.g. -Disthmus.lab.jvmOptions=-XX:StartFlightRecording=filename=/tmp/gw.jfr
+        String extra = System.getProperty("isthmus.lab.jvmOptions", "").strip();
+        if (!extra.isEmpty()) {
+            command.addAll(List.of(extra.split("\\s+")));
+        }
+        command.addAll(List.of("-cp", classpath));
         return command;
     }
 
