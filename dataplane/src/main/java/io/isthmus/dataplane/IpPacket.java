@@ -174,19 +174,30 @@ public final class IpPacket {
      * is summed, so this is on the hot path.
      */
     static int sum(byte[] p, int off, int len, int initial) {
-        long s = initial & 0xFFFFFFFFL;
+        long a = initial & 0xFFFFFFFFL;
+        long b = 0;
         int i = off;
         int end = off + len;
+        // Two accumulators, four words a step: the additions do not wait on each other.
+        for (; i + 32 <= end; i += 32) {
+            long v0 = (long) LONG.get(p, i);
+            long v1 = (long) LONG.get(p, i + 8);
+            long v2 = (long) LONG.get(p, i + 16);
+            long v3 = (long) LONG.get(p, i + 24);
+            a += (v0 >>> 32) + (v0 & 0xFFFFFFFFL) + (v2 >>> 32) + (v2 & 0xFFFFFFFFL);
+            b += (v1 >>> 32) + (v1 & 0xFFFFFFFFL) + (v3 >>> 32) + (v3 & 0xFFFFFFFFL);
+        }
         for (; i + 8 <= end; i += 8) {
             long v = (long) LONG.get(p, i);
-            s += (v >>> 32) + (v & 0xFFFFFFFFL);
+            a += (v >>> 32) + (v & 0xFFFFFFFFL);
         }
         for (; i + 1 < end; i += 2) {
-            s += ((p[i] & 0xFF) << 8) | (p[i + 1] & 0xFF);
+            b += ((p[i] & 0xFF) << 8) | (p[i + 1] & 0xFF);
         }
         if (i < end) {
-            s += (p[i] & 0xFF) << 8;
+            b += (p[i] & 0xFF) << 8;
         }
+        long s = (a & 0xFFFFFFFFL) + (a >>> 32) + (b & 0xFFFFFFFFL) + (b >>> 32);
         while ((s >>> 16) != 0) {
             s = (s & 0xFFFF) + (s >>> 16);
         }
