@@ -25,17 +25,17 @@ import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The data plane of one gateway: a TUN device towards the local network, UDP 4500 and raw ESP
- * sockets towards the peers, the tunnel table and the SA table, and two threads, each an Agrona
- * agent: outbound (TUN to ESP, {@link OutboundPath}) and inbound (ESP to TUN,
- * {@link InboundPath}). The control plane changes the tables from its own thread; the packet
- * threads read them without locks (each change publishes new immutable tables) and allocate
- * nothing per packet.
+ * sockets towards the peers, the tunnel table and the SA table, and the packet threads, Agrona
+ * agents: outbound (TUN to ESP, {@link OutboundPath}) and inbound (ESP to TUN,
+ * {@link InboundPath}), each on its own thread or both on one ({@link Settings#packetThreads}).
+ * The control plane changes the tables from its own thread; the packet threads read them
+ * without locks (each change publishes new immutable tables) and allocate nothing per packet.
  *
- * <p>Why two threads and not more: on the machines this is measured on, the two gateways,
- * iperf3 and the kernel share two cores, and what costs is system calls and the kernel's
- * per-packet work, not crypto (AES-GCM seals at about 20 Gbit/s per core). So the offloads come
- * first (TUN TSO, UDP GSO and GRO: one system call per 64 KB), and each direction stays on one
- * thread, which keeps every SA's packets in order without reordering buffers.
+ * <p>Why no more threads than that: on the machines this is measured on, two gateways, iperf3
+ * and the kernel share two cores, and what costs is system calls and the kernel's per-packet
+ * work, then crypto (a JFR profile puts it at a quarter to a third of a packet thread). So the
+ * offloads come first (TUN TSO/USO, UDP GSO and GRO: one system call per 64 KB), and each
+ * direction stays on one thread, which keeps every SA's packets in order without reordering.
  */
 public final class Dataplane implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");
