@@ -102,6 +102,39 @@ class LabTest {
         assertEquals(1, status(b).path("connections").get(0).path("ikeSas").size());
     }
 
+    /**
+     * As the benchmark runs it: ESP in UDP without a NAT, one packet thread per gateway, every
+     * offload on (TUN TSO/USO in, UDP GSO out, UDP GRO in, merging to the TUN); IPv4 and IPv6.
+     */
+    @Test
+    void isthmusToIsthmusInUdpWithEveryOffload() throws Exception {
+        up(false);
+        IsthmusOptions o = IsthmusOptions.DEFAULT.withUdpEncapsulation().withPacketThreads(1);
+        Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, o.withMode("InitiatorOnly")));
+        LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, o.withMode("ResponderOnly")));
+        awaitTunnel();
+        trafficBothWays(false);
+        assertTrue(lab.awaitPath(Duration.ofSeconds(5), true));
+        trafficBothWays(true);
+        JsonNode child = status(a).path("connections").get(0).path("ikeSas").get(0).path("childSas").get(0);
+        assertEquals("UDP", child.path("encapsulation").asText());
+        String log = Files.readString(lab.work().resolve("gw-a.log"));
+        assertTrue(log.contains("UDP GSO, UDP GRO") && log.contains("TCP and UDP segmentation offload") && log.contains("1 packet thread"), log);
+    }
+
+    /** The fallback: offloads off, a system call per packet, as on a kernel without them. */
+    @Test
+    void isthmusToIsthmusWithoutOffloads() throws Exception {
+        up(false);
+        IsthmusOptions o = IsthmusOptions.DEFAULT.withUdpEncapsulation().withoutOffloads();
+        LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, o.withMode("InitiatorOnly")));
+        LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, o.withMode("ResponderOnly")));
+        awaitTunnel();
+        trafficBothWays(false);
+        String log = Files.readString(lab.work().resolve("gw-b.log"));
+        assertTrue(log.contains("offloads: TUN isthmus0: none") && log.contains(":4500: none"), log);
+    }
+
     /** Isthmus initiates (gw-a), strongSwan responds (gw-b): ESP in UDP, as kernel-libipsec always does. */
     @Test
     void isthmusToStrongSwan() throws Exception {
