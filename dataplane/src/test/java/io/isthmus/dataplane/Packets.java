@@ -15,17 +15,23 @@ final class Packets {
         }
     }
 
+    /** The IPv4 header of the whole of {@code p}: DF set, TTL 64, checksum filled in (identification as already in p). */
+    static void ipv4(byte[] p, int protocol, String src, String dst) {
+        p[0] = 0x45;
+        IpPacket.put16(p, 2, Math.min(p.length, 0xFFFF));
+        p[6] = 0x40;
+        p[8] = 64;
+        p[9] = (byte) protocol;
+        System.arraycopy(address(src), 0, p, 12, 4);
+        System.arraycopy(address(dst), 0, p, 16, 4);
+        IpPacket.put16(p, 10, 0);
+        IpPacket.put16(p, 10, ~IpPacket.sum(p, 0, 20, 0) & 0xFFFF);
+    }
+
     /** An IPv4 UDP packet with {@code payload} bytes of a counting pattern; DF set. */
     static byte[] udp4(String src, String dst, int srcPort, int dstPort, int payload) {
         byte[] p = new byte[20 + 8 + payload];
-        p[0] = 0x45;
-        IpPacket.put16(p, 2, p.length);
-        p[6] = 0x40;
-        p[8] = 64;
-        p[9] = IpPacket.PROTO_UDP;
-        System.arraycopy(address(src), 0, p, 12, 4);
-        System.arraycopy(address(dst), 0, p, 16, 4);
-        IpPacket.put16(p, 10, ~IpPacket.sum(p, 0, 20, 0) & 0xFFFF);
+        ipv4(p, IpPacket.PROTO_UDP, src, dst);
         IpPacket.put16(p, 20, srcPort);
         IpPacket.put16(p, 22, dstPort);
         IpPacket.put16(p, 24, 8 + payload);
@@ -55,14 +61,7 @@ final class Packets {
     /** An IPv4 TCP SYN with an MSS option, TCP checksum filled in. */
     static byte[] syn4(String src, String dst, int mss) {
         byte[] p = new byte[20 + 24];
-        p[0] = 0x45;
-        IpPacket.put16(p, 2, p.length);
-        p[6] = 0x40;
-        p[8] = 64;
-        p[9] = IpPacket.PROTO_TCP;
-        System.arraycopy(address(src), 0, p, 12, 4);
-        System.arraycopy(address(dst), 0, p, 16, 4);
-        IpPacket.put16(p, 10, ~IpPacket.sum(p, 0, 20, 0) & 0xFFFF);
+        ipv4(p, IpPacket.PROTO_TCP, src, dst);
         int t = 20;
         IpPacket.put16(p, t, 40000);
         IpPacket.put16(p, t + 2, 443);
@@ -99,15 +98,8 @@ final class Packets {
         int hl = 32;
         byte[] p = new byte[ip + hl + payload];
         if (v4) {
-            p[0] = 0x45;
-            IpPacket.put16(p, 2, Math.min(p.length, 0xFFFF));
             IpPacket.put16(p, 4, 0x1234);
-            p[6] = 0x40;
-            p[8] = 64;
-            p[9] = IpPacket.PROTO_TCP;
-            System.arraycopy(address(src), 0, p, 12, 4);
-            System.arraycopy(address(dst), 0, p, 16, 4);
-            IpPacket.put16(p, 10, ~IpPacket.sum(p, 0, 20, 0) & 0xFFFF);
+            ipv4(p, IpPacket.PROTO_TCP, src, dst);
         } else {
             p[0] = 0x60;
             IpPacket.put16(p, 4, hl + payload);
