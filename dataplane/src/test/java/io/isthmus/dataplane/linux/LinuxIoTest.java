@@ -31,6 +31,18 @@ class LinuxIoTest {
         assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
+    /** Fills in the checksum of the 20-byte IPv4 header at {@code p[h]} (its checksum field zero). */
+    static void ipv4HeaderChecksum(byte[] p, int h) {
+        int sum = 0;
+        for (int i = 0; i < 20; i += 2) {
+            sum += ((p[h + i] & 0xFF) << 8) | (p[h + i + 1] & 0xFF);
+        }
+        sum = (sum & 0xFFFF) + (sum >>> 16);
+        sum = ~((sum & 0xFFFF) + (sum >>> 16)) & 0xFFFF;
+        p[h + 10] = (byte) (sum >>> 8);
+        p[h + 11] = (byte) sum;
+    }
+
     static int awaitRead(java.util.function.IntSupplier read) throws InterruptedException {
         for (int i = 0; i < 200; i++) {
             int n = read.getAsInt();
@@ -80,14 +92,7 @@ class LinuxIoTest {
                 answer[23] = (byte) port;
                 answer[26] = answer[27] = 0;
                 answer[10] = answer[11] = 0;
-                int sum = 0;
-                for (int i = 0; i < 20; i += 2) {
-                    sum += ((answer[i] & 0xFF) << 8) | (answer[i + 1] & 0xFF);
-                }
-                sum = (sum & 0xFFFF) + (sum >>> 16);
-                sum = ~((sum & 0xFFFF) + (sum >>> 16)) & 0xFFFF;
-                answer[10] = (byte) (sum >>> 8);
-                answer[11] = (byte) sum;
+                ipv4HeaderChecksum(answer, 0);
                 System.arraycopy(answer, 0, buf.bytes(), 0, 33);
                 assertEquals(33, tun.write(s, buf, 0, 33));
                 ByteBuffer got = ByteBuffer.allocate(100);
@@ -156,14 +161,7 @@ class LinuxIoTest {
                 p[h + 9] = 17;
                 System.arraycopy(InetAddress.getByName("10.99.9.2").getAddress(), 0, p, h + 12, 4);
                 System.arraycopy(InetAddress.getByName("10.99.9.1").getAddress(), 0, p, h + 16, 4);
-                int sum = 0;
-                for (int i = 0; i < 20; i += 2) {
-                    sum += ((p[h + i] & 0xFF) << 8) | (p[h + i + 1] & 0xFF);
-                }
-                sum = (sum & 0xFFFF) + (sum >>> 16);
-                sum = ~((sum & 0xFFFF) + (sum >>> 16)) & 0xFFFF;
-                p[h + 10] = (byte) (sum >>> 8);
-                p[h + 11] = (byte) sum;
+                ipv4HeaderChecksum(p, h);
                 p[h + 20] = 0x1e;
                 p[h + 21] = 0x61; // source port 7777
                 p[h + 22] = (byte) (port >>> 8);
