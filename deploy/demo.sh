@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The demo, from a fresh Debian/Ubuntu machine with JDK 25 and Maven: installs what it needs
-# (iproute2, ping, iperf3), builds Isthmus and runs `isthmus demo`: two gateways in network
+# (iproute2, ping, iperf3, nftables), builds Isthmus and runs `isthmus demo`: two gateways in network
 # namespaces carrying traffic between two sites. Network namespaces need root: sudo if not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/jdk.sh
+. deploy/lib/packages.sh
 isthmus_find_jdk
-isthmus_apt_install iproute2 iputils-ping iperf3 nftables
+isthmus_apt_install "${ISTHMUS_LAB_PACKAGES[@]}"
 mvn -B -q -ntp -DskipTests package
 if [ "$(id -u)" -ne 0 ]; then
     exec sudo JAVA_HOME="$JAVA_HOME" deploy/isthmus demo "$@"

@@ -4,14 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/jdk.sh
+. deploy/lib/packages.sh
 isthmus_find_jdk
 
-# Linux packages the tests need: strongSwan 5.9 charon + swanctl for the interop tests (the
-# extra plugins bring kernel-libipsec, chapoly and curve25519), iproute2 and nftables for the
-# namespace lab (and its NAT), ping and iperf3 for the traffic through it, wireguard-go for the
-# benchmark's comparison (its short run is a test).
-isthmus_apt_install iproute2 nftables iputils-ping iperf3 strongswan-charon strongswan-swanctl \
-    libcharon-extra-plugins libstrongswan-extra-plugins wireguard-go wireguard-tools
+# Linux packages the tests need (deploy/lib/packages.sh says which and why): the lab, strongSwan
+# for the interop tests, wireguard-go for the benchmark's comparison (its short run is a test).
+isthmus_apt_install "${ISTHMUS_LAB_PACKAGES[@]}" "${ISTHMUS_STRONGSWAN_PACKAGES[@]}" "${ISTHMUS_WIREGUARD_PACKAGES[@]}"
 
 echo "Running the test suite with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) at $JAVA_HOME"
 exec mvn -B -ntp verify "$@"

@@ -39,9 +39,10 @@ start)
     ip -n "$name" link set lo up
     for site in "$@"; do ip -n "$name" addr add "$site" dev lo; done
     ip -n "$name" link set "$name-p" up
+    plugins="random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pubkey pem pkcs1 pkcs8 openssl kdf kernel-libipsec kernel-netlink socket-default vici eap-md5 md5 mgf1 constraints revocation"
     cat > "$dir/strongswan.conf" <<EOT
 charon {
-  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp x509 pubkey pem pkcs1 pkcs8 openssl kdf kernel-libipsec kernel-netlink socket-default vici eap-md5 md5 mgf1 constraints revocation
+  load = $plugins
   install_routes = yes
   retransmit_tries = 3
   retransmit_timeout = 1.0
@@ -66,6 +67,17 @@ EOT
         sleep 0.1
     done
     swanctl --stats --uri "unix://$dir/charon.vici" >/dev/null 2>&1 || { echo "charon did not start:"; cat "$dir/charon.out"; exit 1; } >&2
+    # A plugin charon could not load is only a line in its log, and the symptom comes much later
+    # (no gcm: IKE_AUTH silently dropped): say it now, with the package that brings it.
+    loaded=" $(swanctl --stats --uri "unix://$dir/charon.vici" | sed -n 's/^loaded plugins: //p') "
+    missing=""
+    for p in $plugins; do case "$loaded" in *" $p "*) ;; *) missing="$missing $p" ;; esac; done
+    if [ -n "$missing" ]; then
+        echo "charon did not load the plugins:$missing (gcm, openssl and aesni come with libstrongswan-standard-plugins," \
+             "kernel-libipsec, chapoly and curve25519 with libstrongswan-extra-plugins; deploy/test.sh installs them)" >&2
+        stop
+        exit 1
+    fi
     swanctl --load-all --file "$dir/swanctl.conf" --uri "unix://$dir/charon.vici" > "$dir/load.out" 2>&1 \
         || { cat "$dir/load.out" >&2; exit 1; }
     ;;

@@ -33,8 +33,7 @@ final class StrongSwanPeer implements AutoCloseable {
             return "strongSwan interop tests need root (network namespaces, port 500); CI runs as root";
         }
         if (!Files.isExecutable(Path.of("/usr/lib/ipsec/charon")) || !Files.isExecutable(Path.of("/usr/sbin/swanctl"))) {
-            return "strongSwan is not installed: deploy/test.sh installs strongswan-charon strongswan-swanctl"
-                    + " libcharon-extra-plugins libstrongswan-extra-plugins";
+            return "strongSwan is not installed: deploy/test.sh installs it (deploy/lib/packages.sh names the packages)";
         }
         return null;
     }

@@ -1,0 +1,14 @@
+# Sourced by the deploy scripts: every Debian package a script or test uses, named once, by job.
+# apt runs with --no-install-recommends (wireguard-tools would otherwise pull a kernel image),
+# so nothing may hide in a Recommends: strongSwan's gcm, openssl, aesni and agent plugins are in
+# libstrongswan-standard-plugins, only recommended by charon; without it charon answers an
+# AES-GCM IKE_SA_INIT and then silently drops the IKE_AUTH.
+
+# The namespace lab and the demo: ip, nft for the lab's NAT, ping and iperf3 for traffic.
+ISTHMUS_LAB_PACKAGES=(iproute2 nftables iputils-ping iperf3)
+# strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
+# extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP).
+ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
+    libcharon-extra-plugins libstrongswan-extra-plugins)
+# The benchmark's comparison: wireguard-go and wg.
+ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
