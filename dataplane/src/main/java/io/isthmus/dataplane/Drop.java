@@ -1,6 +1,7 @@
 package io.isthmus.dataplane;
 
 import io.isthmus.esp.DropReason;
+import io.isthmus.esp.SealFailure;
 
 /**
  * Why the data plane dropped a packet, the closed set it counts by (per tunnel, or globally when
@@ -16,8 +17,15 @@ public enum Drop {
     TS_MISMATCH,
     /** Outbound: bigger than the tunnel carries; an ICMP error went back to the sender. */
     TOO_BIG,
-    /** Outbound: the SA refused to seal (sequence numbers exhausted, hard lifetime, deleted). */
-    SEAL_FAILED,
+    /** Outbound: the SA's sequence numbers are used up; it waits for its replacement. The SEAL_ ones mirror {@link SealFailure}. */
+    SEAL_SEQUENCE_NUMBERS_EXHAUSTED,
+    /** Outbound: the SA reached its hard byte or packet lifetime. */
+    SEAL_LIFETIME_EXPIRED,
+    /** Outbound: the SA was already destroyed (a bug of ours: SAs leave the tables before they are destroyed). */
+    SEAL_SA_DELETED,
+    SEAL_BUFFER_TOO_SMALL,
+    SEAL_INVALID_LENGTH,
+    SEAL_INVALID_NEXT_HEADER,
     /** The kernel refused to send. */
     SEND_FAILED,
     /** Not an IPv4 or IPv6 packet, or its lengths do not add up. */
@@ -41,5 +49,15 @@ public enum Drop {
 
     static Drop of(DropReason reason) {
         return VALUES[ESP_TOO_SHORT.ordinal() + reason.ordinal()];
+    }
+
+    /** The drop for a failed seal, from the code {@code OutboundSa.seal} returned. */
+    static Drop ofSeal(int code) {
+        return VALUES[SEAL_SEQUENCE_NUMBERS_EXHAUSTED.ordinal() + SealFailure.fromCode(code).ordinal()];
+    }
+
+    /** Whether this drop happened on the way out (Azure's TunnelEgressPacketDrop... metrics). */
+    public boolean isEgress() {
+        return this == NO_SA || this == TOO_BIG || this == SEND_FAILED || name().startsWith("SEAL_");
     }
 }

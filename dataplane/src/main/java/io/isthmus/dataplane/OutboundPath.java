@@ -205,7 +205,7 @@ final class OutboundPath {
         int n = route.sa.seal(batch.bytes(), esp, length,
                 IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6);
         if (n < 0) {
-            tunnel.counters().drop(Drop.SEAL_FAILED);
+            tunnel.counters().drop(Drop.ofSeal(n));
             return;
         }
         if (count > 0 && (route != batchRoute || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {

@@ -62,7 +62,7 @@ class ForwardingTest {
     final List<String> lifetimeEvents = new ArrayList<>();
     final Dataplane.Events events = new Dataplane.Events() {
         @Override
-        public void ikeMessage(byte[] message, InetSocketAddress local, InetSocketAddress remote) {
+        public void ikeMessage(byte[] buffer, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
         }
 
         @Override
@@ -315,6 +315,30 @@ class ForwardingTest {
         assertEquals(1, outB.tun.size(), "a retired SA still receives");
     }
 
+    /*
+     * A packet thread reads the tables, then seals: an SA retired in between must still seal.
+     * So retire only takes the SA out of the tables, and remove destroys it (2 s later in the
+     * daemon). Before, retire destroyed it at once and the packet was lost as a seal failure.
+     */
+    @Test
+    void aRetiredSaIsOutOfTheTablesButNotDestroyedUntilRemoved() {
+        tunnels(false);
+        childSa(0x1001, 0x2002, ANY, ANY, Lifetime.UNLIMITED);
+        Routes.Outbound readBeforeRetire = a.tunnelsForTests().get("to-b").outbound()[0];
+        a.retire(0x2002);
+        assertEquals(0, a.tunnelsForTests().get("to-b").outbound().length, "out of the tables");
+        byte[] packet = new byte[readBeforeRetire.sa.headerLength() + 100 + 64];
+        packet[readBeforeRetire.sa.headerLength()] = 0x45;
+        assertTrue(readBeforeRetire.sa.seal(packet, 0, 100, io.isthmus.esp.EspPacket.NEXT_HEADER_IPV4) > 0,
+                "a packet thread that read the tables before the retire still seals");
+        sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 1, 2, 10));
+        assertEquals(1, tunnelCounters(a, "to-b").drops(Drop.NO_SA));
+        assertEquals(0, tunnelCounters(a, "to-b").drops(Drop.SEAL_SA_DELETED));
+        a.remove(0x2002);
+        assertTrue(readBeforeRetire.sa.isDestroyed(), "keys wiped once removed");
+        assertTrue(a.inbound(0x2002) == null);
+    }
+
     @Test
     void ikeMessagesAndKeepalivesOnPort4500AreNotEsp() {
         tunnels(false);
@@ -335,6 +359,6 @@ class ForwardingTest {
         assertTrue(lifetimeEvents.contains("00002002 soft"), lifetimeEvents.toString());
         assertTrue(lifetimeEvents.contains("00002002 hard"), lifetimeEvents.toString());
         assertTrue(lifetimeEvents.contains("00001001 soft"), "B's inbound SA counts too: " + lifetimeEvents);
-        assertTrue(tunnelCounters(a, "to-b").drops(Drop.SEAL_FAILED) > 0, "no packets past the hard lifetime");
+        assertTrue(tunnelCounters(a, "to-b").drops(Drop.SEAL_LIFETIME_EXPIRED) > 0, "no packets past the hard lifetime");
     }
 }

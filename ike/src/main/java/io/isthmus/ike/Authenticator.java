@@ -337,9 +337,9 @@ final class Authenticator {
         return inCertificate.toLowerCase(Locale.ROOT).equals(wanted);
     }
 
-    /** As strongSwan prints a subject: "C=CH, O=Example, CN=gw1". */
+    /** As strongSwan prints a subject: "C=CH, O=Example, CN=gw1"; the peer wrote it, so made printable for logs. */
     static String subject(X509Certificate cert) {
-        return X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()).toString();
+        return io.isthmus.ike.message.PeerText.printable(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()).toString());
     }
 
     /** Our CERT payloads: end entity first, then intermediates; none with a pre-shared key. */

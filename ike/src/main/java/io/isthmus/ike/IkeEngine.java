@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,6 +31,8 @@ public final class IkeEngine {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
     public static final int IKE_PORT = 500;
     public static final int NAT_T_PORT = 4500;
+    /** How long a responder keeps an IKE SA that had its IKE_SA_INIT but no IKE_AUTH yet. */
+    static final Duration HALF_OPEN_TIMEOUT = Duration.ofSeconds(30);
 
     private final Transport transport;
     private final Scheduler scheduler;
@@ -42,12 +45,24 @@ public final class IkeEngine {
     private final Set<Integer> childSpis = new HashSet<>();
     private final byte[] cookieSecret = new byte[32];
     private int cookieThreshold = 10;
+    private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
     private int natTraversalPort = NAT_T_PORT;
+    private long cookiesSent;
+    private final RateLimitedLog floodLog;
+
+    /**
+     * IKE_SA_INIT requests per second that make us work (a key check, a key pair, a reply) above
+     * which every new one must bring a cookie. Cookies cost a legitimate initiator one round
+     * trip; without this limit a flood whose requests never become half-open SAs (a bad KE
+     * value, a group we do not offer) never engaged them: 2,011 P-256 key pairs a second.
+     */
+    public static final int DEFAULT_COOKIE_RATE = 50;
 
     public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener) {
         this.transport = transport;
         this.scheduler = scheduler;
         this.listener = listener;
+        this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
         random.nextBytes(cookieSecret);
     }
 
@@ -58,6 +73,16 @@ public final class IkeEngine {
     /** Half-open IKE SAs above which IKE_SA_INIT requests must carry a cookie (RFC 7296 §2.6). */
     public void cookieThreshold(int halfOpenSas) {
         this.cookieThreshold = halfOpenSas;
+    }
+
+    /** IKE_SA_INIT requests that cost work per second above which cookies are asked for too. */
+    public void cookieRate(int perSecond) {
+        this.costlyInits = new CostlyInitRequests(perSecond);
+    }
+
+    /** Lines about unauthenticated packets go through here, so a flood cannot flood the log. */
+    RateLimitedLog floodLog() {
+        return floodLog;
     }
 
     /** The port IKE moves to when a NAT is detected, if not 4500 (the transport must listen there too). */
@@ -135,7 +160,7 @@ public final class IkeEngine {
             message = IkeMessage.decode(datagram, offset, length);
         } catch (IkeProtocolException e) {
             // Nothing to answer with before an SA exists, and nothing unauthenticated deserves an answer after.
-            LOG.log(System.Logger.Level.DEBUG, "dropping malformed IKE message from {0}: {1}", remote, e.getMessage());
+            floodLog.log("malformed", System.Logger.Level.DEBUG, "dropping malformed IKE message from {0}: {1}", remote, e.getMessage());
             return;
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "dropping IKE message from " + remote + ": " + e, e);
@@ -150,7 +175,7 @@ public final class IkeEngine {
             long ourSpi = h.fromInitiator() ? h.responderSpi() : h.initiatorSpi();
             IkeSa sa = byOurSpi.get(ourSpi);
             if (sa == null) {
-                LOG.log(System.Logger.Level.DEBUG, "no IKE SA for {0} from {1}", h, remote);
+                floodLog.log("no-sa", System.Logger.Level.DEBUG, "no IKE SA for {0} from {1}", h, remote);
                 return;
             }
             sa.receive(message, remote, local);
@@ -173,32 +198,90 @@ public final class IkeEngine {
                 .filter(c -> c.remoteAddress() == null || c.remoteAddress().equals(remote.getAddress()))
                 .toList();
         if (candidates.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "no connection for IKE_SA_INIT from {0} to {1}", remote, local);
+            floodLog.log("no-connection", System.Logger.Level.INFO, "no connection for IKE_SA_INIT from {0} to {1}", remote, local);
             return;
         }
-        if (halfOpen.size() >= cookieThreshold && !validCookie(message, remote)) {
+        Instant now = scheduler.now();
+        if ((halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now)) && !validCookie(message, remote)) {
             byte[] cookie = cookie(message, remote);
             if (cookie == null) {
                 return;
             }
             IkeHeader answer = new IkeHeader(h.initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
             transport.send(IkeMessage.encode(answer, List.of(NotifyPayload.of(NotifyType.COOKIE, cookie))), local, remote);
-            LOG.log(System.Logger.Level.INFO, "{0} half-open IKE SAs: asking {1} for a cookie", halfOpen.size(), remote);
+            cookiesSent++;
+            floodLog.log("cookie", System.Logger.Level.INFO, "{0} half-open IKE SAs, {1} costly IKE_SA_INIT in the last second: asking {2} for a cookie",
+                    halfOpen.size(), costlyInits.lastSecond(now), remote);
             return;
         }
+        // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
+        costlyInits.record(now);
         IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), newIkeSpi(), local, remote);
         sa.processInitRequest(message);
         if (sa.state() == IkeSaState.CONNECTING) {
             byOurSpi.put(sa.responderSpi(), sa);
             halfOpen.put(key, sa);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
-            scheduler.schedule(Duration.ofSeconds(30), () -> {
+            scheduler.schedule(HALF_OPEN_TIMEOUT, () -> {
                 // By key and SA: a later SA may have the same initiator SPI and address (a replay).
                 halfOpen.remove(key, sa);
                 if (sa.state() == IkeSaState.CONNECTING) {
                     sa.destroy("IKE_AUTH never came");
                 }
             });
+        }
+    }
+
+    /** Cookies this engine asked for, since it started. */
+    public long cookiesSent() {
+        return cookiesSent;
+    }
+
+    /** IKE SAs waiting for IKE_AUTH, as responder. */
+    public int halfOpenSas() {
+        return halfOpen.size();
+    }
+
+    /**
+     * The times of the last {@code limit} IKE_SA_INIT requests that cost work, in a ring: the
+     * rate is over the limit when the oldest of them is less than a second old. Constant memory
+     * and time, whatever the flood.
+     */
+    private static final class CostlyInitRequests {
+        private final long[] nanos;
+        private int next;
+        private int count;
+
+        CostlyInitRequests(int limit) {
+            if (limit < 1) {
+                throw new IllegalArgumentException("cookie rate must be at least 1 per second, not " + limit);
+            }
+            nanos = new long[limit];
+        }
+
+        void record(Instant now) {
+            nanos[next] = toNanos(now);
+            next = (next + 1) % nanos.length;
+            count = Math.min(count + 1, nanos.length);
+        }
+
+        boolean overLimit(Instant now) {
+            return count == nanos.length && toNanos(now) - nanos[next] < 1_000_000_000L;
+        }
+
+        int lastSecond(Instant now) {
+            long since = toNanos(now) - 1_000_000_000L;
+            int n = 0;
+            for (int i = 0; i < count; i++) {
+                if (nanos[i] > since) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        private static long toNanos(Instant t) {
+            return t.getEpochSecond() * 1_000_000_000L + t.getNano();
         }
     }
 
@@ -232,6 +315,36 @@ public final class IkeEngine {
         }
         byte[] expected = cookie(message, remote);
         return expected != null && MessageDigest.isEqual(expected, n.data());
+    }
+
+    /**
+     * Whether an IKE SA other than {@code sa} exists for its connection, in any state but
+     * destroyed. INITIAL_CONTACT is sent only when none does (as strongSwan does): when both ends
+     * of a Default-mode connection initiate at once, each would otherwise take the other's
+     * INITIAL_CONTACT as a reason to drop its own SA, and the two ends could drop different ones.
+     */
+    boolean hasOtherIkeSa(IkeSa sa) {
+        return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
+                && o.connection().name().equals(sa.connection().name()));
+    }
+
+    /**
+     * The peer of {@code fresh} said INITIAL_CONTACT (RFC 7296 §2.4): it holds no other IKE SA
+     * with us, typically because it restarted. Our older IKE SAs with the same authenticated
+     * identity are dead weight: their child SAs would keep our outbound traffic on keys the peer
+     * has forgotten until dead peer detection gives up. They go now.
+     */
+    void initialContact(IkeSa fresh) {
+        List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
+                && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
+                && fresh.peerIdentity().equals(o.peerIdentity())).toList();
+        if (!older.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "{0}: INITIAL_CONTACT: the peer holds no other IKE SA with us; dropping {1} older one(s)",
+                    fresh, older.size());
+        }
+        for (IkeSa o : older) {
+            o.abandon("replaced after the peer's INITIAL_CONTACT on " + fresh);
+        }
     }
 
     void register(IkeSa sa) {

@@ -243,6 +243,11 @@ public final class IkeSa {
         return natDetected;
     }
 
+    /** When the peer last sent an authenticated message on this SA (or it was made). */
+    public Instant lastHeard() {
+        return lastHeard;
+    }
+
     /** When IKE_AUTH (or the rekey that made this SA) completed; null before. */
     public Instant establishedAt() {
         return establishedAt;
@@ -422,23 +427,27 @@ public final class IkeSa {
                 }
             }
             if (chosen == null) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this, describe(sa));
+                engine.floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this,
+                        describe(sa));
                 answerInitWith(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
                 state = IkeSaState.DESTROYED;
                 return;
             }
             if (ke.group() != chosen.keyExchange().ianaId()) {
-                LOG.log(System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(), chosen.keyExchange().keyword());
+                engine.floodLog().log("init-invalid-ke", System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(),
+                        chosen.keyExchange().keyword());
                 answerInitWith(NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, u16Bytes(chosen.keyExchange().ianaId())));
                 state = IkeSaState.DESTROYED;
                 return;
             }
             proposal = chosen;
+            // The peer's value first: a forged or broken one must not cost us a key pair.
+            java.security.PublicKey peerValue = chosen.keyExchange().peerPublicValue(ke.data());
             keyExchange = chosen.keyExchange().generate();
             nr = engine.randomBytes(NONCE_LENGTH);
             detectNat(payloads, spiI, 0);
             learnPeerCapabilities(payloads);
-            byte[] secret = keyExchange.sharedSecret(ke.data());
+            byte[] secret = keyExchange.sharedSecret(peerValue);
             List<Payload> response = new ArrayList<>();
             response.add(new SaPayload(List.of(chosen.toProposal(chosenFrom.number(), new byte[0]))));
             response.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
@@ -458,9 +467,9 @@ public final class IkeSa {
             expectedRequestId = 1;
             lastResponse = List.of(initResponse);
             engine.transport().send(initResponse, local, remote);
-            LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
+            engine.floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
         } catch (IkeProtocolException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
+            engine.floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
             answerInitWith(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
             state = IkeSaState.DESTROYED;
         }
@@ -580,7 +589,9 @@ public final class IkeSa {
                 payloads.add(connection.remoteId().toPayload(false));
             }
             payloads.add(authenticator().sign(idi));
-            payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
+            if (!engine.hasOtherIkeSa(this)) {
+                payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
+            }
             payloads.add(CreateChildSa.proposals(this, childSpi, false));
             payloads.add(new TsPayload(true, connection.localSelectors()));
             payloads.add(new TsPayload(false, connection.remoteSelectors()));
@@ -628,6 +639,9 @@ public final class IkeSa {
             engine.releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", this, e.getMessage());
         }
+        if (r.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
+            engine.initialContact(this);
+        }
     }
 
     /** Responder: IKE_AUTH request. */
@@ -659,7 +673,8 @@ public final class IkeSa {
             }
         }
         if (matched == null) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this, claimed, refusal);
+            engine.floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this,
+                    claimed, refusal);
             closeAfterAnswer = true;
             return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
         }
@@ -676,6 +691,10 @@ public final class IkeSa {
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", this, e.getMessage());
             response.add(NotifyPayload.of(e.notifyType()));
+        }
+        // After the new child SA is in, so the tunnel is never without one while the old SAs go.
+        if (notify(payloads, NotifyType.INITIAL_CONTACT).isPresent()) {
+            engine.initialContact(this);
         }
         return response;
     }
@@ -876,6 +895,17 @@ public final class IkeSa {
         scheduleLiveness();
     }
 
+    /**
+     * An empty INFORMATIONAL now, unless a request is already on its way (its answer says the
+     * same): whether the peer still has this SA shows in {@link #lastHeard()}, or the SA fails
+     * after the retransmissions.
+     */
+    public void probe() {
+        if (isUp() && outstanding == null && pending.isEmpty()) {
+            request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
+        }
+    }
+
     /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
     public void rekey() {
         if (state != IkeSaState.ESTABLISHED) {
@@ -953,6 +983,25 @@ public final class IkeSa {
                 (sa, r) -> destroy("deleted"), true);
     }
 
+    /**
+     * Tells the peer once, without waiting for an answer, that this IKE SA is gone, and destroys
+     * it. For an SA made obsolete by the peer's INITIAL_CONTACT: if the peer restarted, it will
+     * not answer; if it did not (both ends started at once), the Delete keeps both ends agreeing.
+     */
+    void abandon(String why) {
+        if (state == IkeSaState.DESTROYED) {
+            return;
+        }
+        if (outbound != null && state != IkeSaState.CONNECTING) {
+            List<byte[]> datagrams = protect(ExchangeType.INFORMATIONAL, false, nextRequestId++,
+                    List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
+            for (byte[] d : datagrams) {
+                engine.transport().send(d, local, remote);
+            }
+        }
+        destroy(why);
+    }
+
     private List<Payload> processInformational(List<Payload> payloads) {
         if (notify(payloads, NotifyType.AUTHENTICATION_FAILED).isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", this);
@@ -1009,7 +1058,12 @@ public final class IkeSa {
             outbound.destroy();
             inbound.destroy();
         }
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        if (establishedAt == null && !initiator) {
+            // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
+            engine.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        } else {
+            LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        }
         engine.unregister(this);
     }
 
@@ -1151,13 +1205,15 @@ public final class IkeSa {
                 outstanding = null;
                 lastHeard = engine.scheduler().now();
                 o.onResponse.accept(this, new Response(message, message.payloads()));
-            } else if (!h.isResponse() && !initiator && lastResponse != null && expectedRequestId == 1) {
-                engine.transport().send(lastResponse.getFirst(), local, remote); // a retransmitted IKE_SA_INIT request
+            } else if (!h.isResponse() && !initiator && lastResponse != null && expectedRequestId == 1
+                    && Arrays.equals(message.raw(), initRequest)) {
+                // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
+                engine.transport().send(lastResponse.getFirst(), local, remote);
             }
             return;
         }
         if (!message.isProtected() || inbound == null) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
+            engine.floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
             return;
         }
         boolean fragment = message.payloads().getLast() instanceof SkfPayload;
@@ -1167,7 +1223,9 @@ public final class IkeSa {
             }
         } else if (h.messageId() == expectedRequestId - 1 && lastResponse != null) {
             // A retransmitted request gets the same answer; of a fragmented one, only its first fragment does (RFC 7383 §2.6.1).
-            if (!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) {
+            // Only once its integrity is checked (RFC 7296 §2.1): anyone who saw our SPIs could otherwise
+            // make us send a response to the peer for every datagram they forge.
+            if ((!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) && authentic(message)) {
                 for (byte[] d : lastResponse) {
                     engine.transport().send(d, local, remote);
                 }
@@ -1191,7 +1249,7 @@ public final class IkeSa {
             }
         } catch (IkeProtocolException e) {
             if (e.notifyType() == NotifyType.AUTHENTICATION_FAILED) {
-                LOG.log(System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
+                engine.floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
                 return; // what does not authenticate gets no answer
             }
             LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", this, message, e.getMessage());
@@ -1228,6 +1286,19 @@ public final class IkeSa {
         answer(h, response);
         if (closeAfterAnswer) {
             destroy("IKE_AUTH refused");
+        }
+    }
+
+    /** Whether the message's SK or SKF payload verifies under the peer's keys. */
+    private boolean authentic(IkeMessage message) {
+        try {
+            byte[] inner = inbound.open(message.raw(), message.protectedContentOffset());
+            Arrays.fill(inner, (byte) 0);
+            return true;
+        } catch (IkeProtocolException e) {
+            engine.floodLog().log("forged-retransmission", System.Logger.Level.DEBUG,
+                    "{0}: dropping a copy of request {1} that does not verify: {2}", this, message.header().messageId(), e.getMessage());
+            return false;
         }
     }
 

@@ -2,6 +2,7 @@ package io.isthmus.ike.crypto;
 
 import io.isthmus.ike.message.IkeProtocolException;
 import java.security.KeyPair;
+import java.security.PublicKey;
 
 /** One side of one key exchange: our public value, and the shared secret once the peer's arrives. */
 public final class KeyExchange {
@@ -26,6 +27,11 @@ public final class KeyExchange {
 
     /** g^ir, from the peer's KE payload data. */
     public byte[] sharedSecret(byte[] peerPublicValue) throws IkeProtocolException {
-        return method.agree(pair.getPrivate(), method.decodePublic(peerPublicValue, pair.getPrivate()));
+        return sharedSecret(method.peerPublicValue(peerPublicValue));
+    }
+
+    /** g^ir, from the peer's value as {@link KeyExchangeMethod#peerPublicValue} checked it. */
+    public byte[] sharedSecret(PublicKey peer) throws IkeProtocolException {
+        return method.agree(pair.getPrivate(), peer);
     }
 }

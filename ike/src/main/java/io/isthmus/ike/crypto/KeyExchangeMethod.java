@@ -43,6 +43,8 @@ public enum KeyExchangeMethod {
     private final int ianaId;
     private final String keyword;
     private final int fieldLength;
+    /** Set once, to the same value by whichever thread gets there first. */
+    private volatile ECParameterSpec curve;
 
     KeyExchangeMethod(int ianaId, String keyword, int fieldLength) {
         this.ianaId = ianaId;
@@ -72,8 +74,16 @@ public enum KeyExchangeMethod {
         return null;
     }
 
+    private static final java.util.concurrent.atomic.LongAdder KEY_PAIRS = new java.util.concurrent.atomic.LongAdder();
+
+    /** Key pairs generated in this process, every method together: the work a flood would make us do. */
+    public static long keyPairsGenerated() {
+        return KEY_PAIRS.sum();
+    }
+
     /** A fresh key pair for one exchange. */
     public KeyExchange generate() {
+        KEY_PAIRS.increment();
         try {
             KeyPairGenerator generator = switch (this) {
                 case MODP_2048 -> {
@@ -113,7 +123,11 @@ public enum KeyExchangeMethod {
         };
     }
 
-    PublicKey decodePublic(byte[] value, PrivateKey own) throws IkeProtocolException {
+    /**
+     * The peer's public value, checked before any key of ours is made for it: a responder that
+     * generated its key pair first did that work for every forged IKE_SA_INIT.
+     */
+    public PublicKey peerPublicValue(byte[] value) throws IkeProtocolException {
         if (value.length != publicValueLength()) {
             throw IkeProtocolException.invalidSyntax(this + " public value of " + value.length + " bytes, expected " + publicValueLength());
         }
@@ -131,7 +145,7 @@ public enum KeyExchangeMethod {
                 case ECP_256, ECP_384 -> {
                     BigInteger x = new BigInteger(1, Arrays.copyOfRange(value, 0, fieldLength));
                     BigInteger y = new BigInteger(1, Arrays.copyOfRange(value, fieldLength, 2 * fieldLength));
-                    ECParameterSpec params = ((java.security.interfaces.ECPrivateKey) own).getParams();
+                    ECParameterSpec params = curve();
                     if (!onCurve(params, x, y)) {
                         throw IkeProtocolException.invalidSyntax(this + " public value is not a point on the curve");
                     }
@@ -139,12 +153,46 @@ public enum KeyExchangeMethod {
                 }
                 case CURVE25519 -> {
                     BigInteger u = new BigInteger(1, reverse(value));
+                    if (Curve25519LowOrder.contains(u)) {
+                        throw IkeProtocolException.invalidSyntax("Curve25519 public value is a point of small order (RFC 8031 §2.2)");
+                    }
                     return KeyFactory.getInstance("XDH").generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, u));
                 }
                 default -> throw new IllegalStateException();
             }
         } catch (GeneralSecurityException e) {
             throw IkeProtocolException.invalidSyntax(this + " public value refused: " + e.getMessage());
+        }
+    }
+
+    /** The ECP group's curve, looked up once per group. */
+    private ECParameterSpec curve() {
+        ECParameterSpec c = curve;
+        if (c == null) {
+            try {
+                java.security.AlgorithmParameters p = java.security.AlgorithmParameters.getInstance("EC");
+                p.init(new ECGenParameterSpec(this == ECP_256 ? "secp256r1" : "secp384r1"));
+                curve = c = p.getParameterSpec(ECParameterSpec.class);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(this + " unavailable", e);
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The u-coordinates of Curve25519's points of order 1, 2, 4 and 8 (and their aliases mod p, after
+     * the top bit is masked as RFC 7748 §5 does): with any of them the shared secret is all zeros,
+     * whatever our key. Refusing them up front costs one comparison instead of a key pair.
+     */
+    private static final class Curve25519LowOrder {
+        private static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
+        private static final java.util.Set<BigInteger> U = java.util.Set.of(BigInteger.ZERO, BigInteger.ONE, P.subtract(BigInteger.ONE),
+                new BigInteger("325606250916557431795983626356110631294008115727848805560023387167927233504"),
+                new BigInteger("39382357235489614581723060781553021112529911719440698176882885853963445705823"));
+
+        static boolean contains(BigInteger u) {
+            return U.contains(u.clearBit(255).mod(P));
         }
     }
 

@@ -1,6 +1,5 @@
 package io.isthmus.ike.message;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -50,18 +49,21 @@ public record IdPayload(boolean initiator, int idType, byte[] data) implements P
         return 31 * idType + Arrays.hashCode(data);
     }
 
-    /** As strongSwan prints identities: an address, a name, or the hex of a key id. */
+    /**
+     * As strongSwan prints identities: an address, a name, or the hex of a key id. Names are the
+     * peer's text, so they are made printable ({@link PeerText}): this goes into logs.
+     */
     @Override
     public String toString() {
         return switch (idType) {
             case ID_IPV4_ADDR, ID_IPV6_ADDR -> {
                 yield data.length == 4 || data.length == 16 ? AddressText.of(data) : "bad address " + HexFormat.of().formatHex(data);
             }
-            case ID_FQDN, ID_RFC822_ADDR -> new String(data, StandardCharsets.US_ASCII);
+            case ID_FQDN, ID_RFC822_ADDR -> PeerText.printable(data);
             case ID_KEY_ID -> "keyid:" + HexFormat.of().formatHex(data);
             case ID_DER_ASN1_DN -> {
                 try {
-                    yield org.bouncycastle.asn1.x500.X500Name.getInstance(data).toString();
+                    yield PeerText.printable(org.bouncycastle.asn1.x500.X500Name.getInstance(data).toString());
                 } catch (IllegalArgumentException e) {
                     yield "bad DN " + HexFormat.of().formatHex(data);
                 }

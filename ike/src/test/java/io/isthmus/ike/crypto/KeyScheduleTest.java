@@ -67,12 +67,12 @@ class KeyScheduleTest {
             PublicKey publicKey;
             if (method == KeyExchangeMethod.CURVE25519) {
                 privateKey = KeyFactory.getInstance("XDH").generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, c.bytes("i")));
-                publicKey = method.decodePublic(c.bytes("gi"), privateKey);
+                publicKey = method.peerPublicValue(c.bytes("gi"));
             } else {
                 ECPrivateKey template = (ECPrivateKey) referencePrivate(reference);
                 privateKey = KeyFactory.getInstance("EC").generatePrivate(
                         new ECPrivateKeySpec(new BigInteger(1, c.bytes("i")), template.getParams()));
-                publicKey = method.decodePublic(c.bytes("gi"), privateKey);
+                publicKey = method.peerPublicValue(c.bytes("gi"));
             }
             KeyExchange mine = method.withKeyPair(new KeyPair(publicKey, privateKey));
             assertArrayEquals(c.bytes("gi"), mine.publicValue(), "KE payload data");
