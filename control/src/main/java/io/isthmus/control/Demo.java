@@ -47,10 +47,10 @@ final class Demo implements Callable<Integer> {
         try (Lab lab = Lab.up(WORK, false)) {
             Path a = start(lab, Side.A);
             start(lab, Side.B);
-            out.printf("gateways started (configurations %s/gw-a.yaml and gw-b.yaml, logs gw-a.log and gw-b.log)%n", WORK);
+            out.printf("gateways started (configurations %s/gw-a.yaml and gw-b.yaml, logs gw-a.log and gw-b.log)%n", lab.work());
             if (!lab.awaitPath(Duration.ofSeconds(30), false)) {
                 out.println("the tunnel did not come up within 30 s; the gateways' logs say why:");
-                out.println(tail(WORK.resolve("gw-a.log")));
+                out.println(tail(lab.work().resolve("gw-a.log")));
                 return 1;
             }
             out.printf("tunnel up %.1f s after start%n%n", (System.nanoTime() - start) / 1e9);

@@ -36,19 +36,22 @@ final class LabCommand {
                           ip netns exec %s bash          (a shell on site A's host)
                           isthmus status --control-socket %s/gw-a.sock
                         Ctrl-C takes it all down.
-                        """, p.label(), nat ? " with NAT" : "", up ? "up" : "NOT carrying traffic", WORK, Lab.HOST_A, Lab.HOST_B_IP,
-                        Lab.HOST_A, WORK);
+                        """, p.label(), nat ? " with NAT" : "", up ? "up" : "NOT carrying traffic", lab.work(), Lab.HOST_A, Lab.HOST_B_IP,
+                        Lab.HOST_A, lab.work());
                 new CountDownLatch(1).await();
             }
             return 0;
         }
     }
 
-    @Command(name = "down", description = "Remove a lab left behind (namespaces and their processes).")
+    @Command(name = "down", description = "Remove labs left behind by runs that are gone (namespaces and their processes).")
     static final class Down implements Callable<Integer> {
+        @Option(names = "--all", description = "Also the labs of runs still going (a demo, a test run).")
+        boolean all;
+
         @Override
         public Integer call() throws Exception {
-            Lab.down();
+            Lab.down(all);
             return 0;
         }
     }
@@ -75,7 +78,7 @@ final class LabCommand {
                 try (Lab lab = Lab.up(WORK, nat)) {
                     p.start(lab);
                     if (!lab.awaitPath(Duration.ofSeconds(30), false)) {
-                        System.err.println("isthmus: " + p.label() + " carries no traffic; logs in " + WORK);
+                        System.err.println("isthmus: " + p.label() + " carries no traffic; logs in " + lab.work());
                         return 1;
                     }
                     Demo.Iperf result = Demo.iperfResult(lab, seconds);

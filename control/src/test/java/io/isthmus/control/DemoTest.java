@@ -41,7 +41,7 @@ class DemoTest {
         assertTrue(output.contains("SHA-256 equal"), output);
         assertTrue(output.contains("ESTABLISHED") && output.contains("TunnelEgressBytes"), output);
         String namespaces = new String(new ProcessBuilder("ip", "netns", "list").start().getInputStream().readAllBytes());
-        assertTrue(!namespaces.contains("isthmus-lab-"), "the lab is gone: " + namespaces);
+        assertTrue(!namespaces.contains(io.isthmus.control.lab.Lab.PREFIX), "the lab is gone: " + namespaces);
     }
 
     @Test

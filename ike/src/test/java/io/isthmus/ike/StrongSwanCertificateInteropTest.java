@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * refused when the CA is not trusted.
  */
 class StrongSwanCertificateInteropTest extends StrongSwanHarness {
-    static final Path DIR = Path.of("/tmp/isthmus-interop-isthmus-sw");
+    static final Path DIR = StrongSwanPeer.directory();
 
     /** One PKI per run: a root, an intermediate for the sites, and gateway certificates made per test. */
     final TestPki.Issued root = TestPki.ca("C=CH, O=Isthmus Interop, CN=Root CA", "rsa3072");

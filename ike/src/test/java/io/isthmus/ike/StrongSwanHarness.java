@@ -23,13 +23,17 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Isthmus on real sockets against a real strongSwan 5.9.8 charon in a network namespace (see
- * {@link StrongSwanPeer}). Isthmus is 10.91.0.1 (site 192.168.10.0/24), strongSwan 10.91.0.2
+ * {@link StrongSwanPeer}). Isthmus is 10.91.N.1 (site 192.168.10.0/24), strongSwan 10.91.N.2 (N chosen per run)
  * (site 192.168.20.0/24). Every check looks at both ends: our SAs, {@code swanctl --list-sas},
  * and the keys charon logged at {@code ike = 4, chd = 4}.
  */
 abstract class StrongSwanHarness {
-    static final String HOST = "10.91.0.1";
-    static final String PEER = "10.91.0.2";
+    /** A /24 of 10.91/16 no address of this host is in, so two test runs on one machine do not meet. */
+    static final int SUBNET = StrongSwanPeer.freeSubnet();
+    static final String HOST = "10.91." + SUBNET + ".1";
+    static final String PEER = "10.91." + SUBNET + ".2";
+    static final String HOST6 = "fd91:" + SUBNET + "::1";
+    static final String PEER6 = "fd91:" + SUBNET + "::2";
     static final String PSK = "a shared secret that is long enough";
 
     StrongSwanPeer peer;
@@ -111,7 +115,7 @@ abstract class StrongSwanHarness {
         String hostCidr = swan.remoteAddress + (swan.remoteAddress.contains(":") ? "/64" : "/24");
         String peerCidr = swan.localAddress + (swan.localAddress.contains(":") ? "/64" : "/24");
         String site = swan.localTs.contains(":") ? "fd20::1/64" : "192.168.20.1/24";
-        peer = StrongSwanPeer.prepare("isthmus-sw");
+        peer = StrongSwanPeer.prepare();
         Files.writeString(peer.dir.resolve("charon-extra.conf"), swan.charon);
         peer.start(hostCidr, peerCidr, site, swan.conf());
         InetAddress host = InetAddress.getByName(swan.remoteAddress);

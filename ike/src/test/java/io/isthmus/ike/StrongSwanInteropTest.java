@@ -188,10 +188,10 @@ class StrongSwanInteropTest extends StrongSwanHarness {
     @Test
     void overIpv6() throws Exception {
         Swan swan = new Swan().proposals("aes256gcm16-prfsha384-ecp384", "aes256gcm16");
-        swan.localAddress = "fd91::2";
-        swan.remoteAddress = "fd91::1";
-        swan.local = "auth = psk\n id = fd91::2";
-        swan.remote = "auth = psk\n id = fd91::1";
+        swan.localAddress = PEER6;
+        swan.remoteAddress = HOST6;
+        swan.local = "auth = psk\n id = " + PEER6;
+        swan.remote = "auth = psk\n id = " + HOST6;
         swan.localTs = "fd20::/64";
         swan.remoteTs = "fd10::/64";
         start(swan);

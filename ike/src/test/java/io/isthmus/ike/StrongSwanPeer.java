@@ -38,11 +38,46 @@ final class StrongSwanPeer implements AutoCloseable {
         return null;
     }
 
-    /** A peer whose directory exists (for files the configuration names) but which is not running yet. */
-    static StrongSwanPeer prepare(String name) throws IOException {
-        Path dir = Path.of("/tmp/isthmus-interop-" + name);
+    /**
+     * This run's peer: its namespace (and the veth pair, "NAME-h" and "NAME-p") named after this
+     * process, so a concurrent run on the same machine has its own; its directory exists (for
+     * files the configuration names) but it is not running yet.
+     */
+    static StrongSwanPeer prepare() throws IOException {
+        Path dir = directory();
         Files.createDirectories(dir);
-        return new StrongSwanPeer(name, dir);
+        return new StrongSwanPeer("isw" + ProcessHandle.current().pid(), dir);
+    }
+
+    /** Where this run's peer keeps its configuration, keys and log. */
+    static Path directory() {
+        return Path.of("/tmp/isthmus-interop-" + ProcessHandle.current().pid());
+    }
+
+    /**
+     * A third octet N such that no address of this host is in 10.91.N.0/24, starting from one
+     * derived from this process's id: the host side of the veth lives in the root namespace.
+     */
+    static int freeSubnet() {
+        String addresses;
+        try {
+            Process p = new ProcessBuilder("ip", "-o", "addr", "show").redirectErrorStream(true).start();
+            addresses = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+        } catch (IOException e) {
+            addresses = "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            addresses = "";
+        }
+        int start = (int) (ProcessHandle.current().pid() % 250) + 1;
+        for (int i = 0; i < 250; i++) {
+            int n = (start + i - 1) % 250 + 1;
+            if (!addresses.contains(" 10.91." + n + ".") && !addresses.contains(" fd91:" + n + "::")) {
+                return n;
+            }
+        }
+        throw new IllegalStateException("every 10.91.N.0/24 is in use on this host");
     }
 
     /** Builds the namespace and starts charon with this swanctl.conf loaded. */

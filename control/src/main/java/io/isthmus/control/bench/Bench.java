@@ -123,10 +123,10 @@ public final class Bench {
         try (Lab lab = Lab.up(work, false)) {
             start(lab, path);
             if (!lab.awaitPath(Duration.ofSeconds(40), false)) {
-                return failed(path, "no traffic from host-a to host-b after 40 s; logs in " + work);
+                return failed(path, "no traffic from host-a to host-b after 40 s; logs in " + lab.work());
             }
             Thread.sleep(500);
-            lab.spawn(Lab.HOST_B, work.resolve("iperf3-server.log"), List.of("iperf3", "-s"));
+            lab.spawn(Lab.HOST_B, lab.work().resolve("iperf3-server.log"), List.of("iperf3", "-s"));
             Thread.sleep(500);
             // Unmeasured: the JIT compiles Isthmus's packet paths, every path gets the same.
             iperf(lab, Math.min(2, seconds));

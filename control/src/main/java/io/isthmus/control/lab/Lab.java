@@ -21,10 +21,15 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * Every namespace and process belongs to the lab and goes when it is closed, also when the JVM
- * is interrupted (a shutdown hook).
+ * is interrupted (a shutdown hook). Names and the work directory carry this process's id, so a
+ * demo started while the tests run (or two test runs) never tear each other's labs down; a
+ * new lab removes only what runs whose process is gone left behind.
  */
 public final class Lab implements AutoCloseable {
-    public static final String PREFIX = "isthmus-lab-";
+    /** What every lab namespace's name starts with, whichever run made it. */
+    public static final String FAMILY = "isthmus-lab-";
+    /** This run's: the family, then this process's id. */
+    public static final String PREFIX = FAMILY + ProcessHandle.current().pid() + "-";
     public static final String HOST_A = PREFIX + "host-a";
     public static final String GW_A = PREFIX + "gw-a";
     public static final String NAT = PREFIX + "nat";
@@ -67,9 +72,13 @@ public final class Lab implements AutoCloseable {
         return nat;
     }
 
-    /** Builds the namespaces and links (removing a lab left over from before). */
-    public static Lab up(Path work, boolean nat) throws IOException, InterruptedException {
-        destroyLeftovers();
+    /**
+     * Builds the namespaces and links (removing labs that dead runs left behind), with the work
+     * directory (configurations, logs) at {@code base} followed by this process's id.
+     */
+    public static Lab up(Path base, boolean nat) throws IOException, InterruptedException {
+        destroyLeftovers(false);
+        Path work = Path.of(base + "-" + ProcessHandle.current().pid());
         Files.createDirectories(work);
         Lab lab = new Lab(work, nat);
         Runtime.getRuntime().addShutdownHook(lab.hook);
@@ -209,20 +218,33 @@ public final class Lab implements AutoCloseable {
         return false;
     }
 
-    /** Removes a lab left behind by a process that did not close it. */
-    public static void down() throws IOException, InterruptedException {
-        destroyLeftovers();
+    /**
+     * Removes labs left behind by runs that did not close them (killed JVM, power cut...); with
+     * {@code all}, also those of runs still going.
+     */
+    public static void down(boolean all) throws IOException, InterruptedException {
+        destroyLeftovers(all);
     }
 
-    /** Removes namespaces of an earlier lab that was not closed (killed JVM, power cut...). */
-    static void destroyLeftovers() throws IOException, InterruptedException {
+    /** Removes this run's namespaces, and those of runs whose process is gone (or every run's, with {@code all}). */
+    static void destroyLeftovers(boolean all) throws IOException, InterruptedException {
         for (String line : sh("ip", "netns", "list").split("\n")) {
             String ns = line.split(" ")[0];
-            if (ns.startsWith(PREFIX)) {
+            if (ns.startsWith(PREFIX) || (ns.startsWith(FAMILY) && (all || !runAlive(ns)))) {
                 killIn(ns);
                 new ProcessBuilder("ip", "netns", "del", ns).start().waitFor();
             }
         }
+    }
+
+    /** Whether the process whose id follows the family prefix in this name still runs (names of older versions have none). */
+    private static boolean runAlive(String ns) {
+        String rest = ns.substring(FAMILY.length());
+        int dash = rest.indexOf('-');
+        if (dash <= 0 || !rest.substring(0, dash).chars().allMatch(Character::isDigit)) {
+            return false;
+        }
+        return ProcessHandle.of(Long.parseLong(rest.substring(0, dash))).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private static void killIn(String ns) throws IOException, InterruptedException {
@@ -260,7 +282,7 @@ public final class Lab implements AutoCloseable {
         }
         processes.clear();
         try {
-            destroyLeftovers();
+            destroyLeftovers(false);
         } catch (IOException | InterruptedException ignored) {
             // best effort
         }
