@@ -305,7 +305,9 @@ public final class Gateway implements AutoCloseable {
     /** A snapshot of everything, for status. */
     public GatewayStatus status() throws Exception {
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
-        return onLoop(() -> GatewayStatus.of(this, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt));
+        return onLoop(() -> GatewayStatus.of(this, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
+                new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated())));
     }
 
     /** Deletes every IKE SA (telling the peers), then stops. */

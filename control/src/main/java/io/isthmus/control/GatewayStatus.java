@@ -19,7 +19,41 @@ import java.util.Map;
  * tunnel's counters under Azure's metric names.
  */
 public record GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
-                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops) {
+                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, Process process) {
+
+    /**
+     * How the gateway holds up against what anyone can send it: cookies asked for, responder IKE
+     * SAs waiting for IKE_AUTH, IKE datagrams from port 4500 dropped because the IKE thread was
+     * behind, key pairs generated since start.
+     */
+    public record Defense(long cookiesSent, int halfOpenIkeSas, long ikeFromPort4500, long ikeFromPort4500Dropped, long keyPairsGenerated) {
+    }
+
+    /** This process: heap in use, heap still live after the last collection, resident memory, threads. */
+    public record Process(long heapUsedBytes, long heapLiveAfterLastGcBytes, long residentBytes, int threads) {
+        static Process now() {
+            Runtime r = Runtime.getRuntime();
+            long live = 0;
+            for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+                var after = pool.getType() == java.lang.management.MemoryType.HEAP ? pool.getCollectionUsage() : null;
+                live += after == null ? 0 : after.getUsed();
+            }
+            return new Process(r.totalMemory() - r.freeMemory(), live, readResidentBytes(), Thread.activeCount());
+        }
+
+        private static long readResidentBytes() {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                    }
+                }
+            } catch (java.io.IOException | NumberFormatException e) {
+                // not Linux: unknown
+            }
+            return -1;
+        }
+    }
 
     public record ConnectionStatus(String name, String mode, String peer, boolean policyBased, List<IkeSaStatus> ikeSas,
                                    Map<String, Long> metrics, Map<String, Long> drops) {
@@ -35,7 +69,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                                 long inBytes, long inPackets, long outBytes, long outPackets, boolean carriesOutbound, Map<String, Long> drops) {
     }
 
-    static GatewayStatus of(Gateway g, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt) {
+    static GatewayStatus of(Gateway g, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt,
+                            Defense defense) {
         HexFormat hex = HexFormat.of();
         Instant now = Instant.now();
         List<ConnectionStatus> connections = new ArrayList<>();
@@ -77,7 +112,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 long egressDrops = 0;
                 for (var e : tunnel.drops().entrySet()) {
                     drops.put(e.getKey().name(), e.getValue());
-                    if (isEgress(e.getKey())) {
+                    if (e.getKey().isEgress()) {
                         egressDrops += e.getValue();
                     } else {
                         ingressDrops += e.getValue();
@@ -99,12 +134,9 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
         }
         return new GatewayStatus(g.config().gateway().name(), g.instance().name(), g.config().gateway().vpnType().name(),
                 g.config().gateway().sku().azureName(), g.config().gateway().sku().maxTunnels(),
-                Duration.between(startedAt, now).toSeconds(), connections, unattributed);
+                Duration.between(startedAt, now).toSeconds(), connections, unattributed, defense, Process.now());
     }
 
-    private static boolean isEgress(Drop d) {
-        return d == Drop.NO_SA || d == Drop.TOO_BIG || d == Drop.SEAL_FAILED || d == Drop.SEND_FAILED;
-    }
 
     private static String text(java.net.InetSocketAddress a) {
         return a.getAddress().getHostAddress() + "[" + a.getPort() + "]";

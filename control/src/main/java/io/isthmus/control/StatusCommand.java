@@ -92,6 +92,14 @@ final class StatusCommand implements Callable<Integer> {
         if (!st.path("unattributedDrops").isEmpty()) {
             out.append("drops outside any tunnel ").append(st.path("unattributedDrops")).append('\n');
         }
+        JsonNode d = st.path("defense");
+        JsonNode p = st.path("process");
+        out.append(String.format("IKE defense: %d cookies sent, %d half-open IKE SAs, %d key pairs made; IKE on 4500: %d handed over, %d dropped%n",
+                d.path("cookiesSent").asLong(), d.path("halfOpenIkeSas").asLong(), d.path("keyPairsGenerated").asLong(),
+                d.path("ikeFromPort4500").asLong(), d.path("ikeFromPort4500Dropped").asLong()));
+        out.append(String.format("process: heap %d MB in use (%d MB live after the last GC), resident %d MB, %d threads%n",
+                p.path("heapUsedBytes").asLong() >> 20, p.path("heapLiveAfterLastGcBytes").asLong() >> 20, p.path("residentBytes").asLong() >> 20,
+                p.path("threads").asLong()));
         return out.toString();
     }
 
