@@ -4,8 +4,10 @@ import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -38,8 +40,20 @@ final class GatewayCommand {
                 System.err.println("isthmus: " + e.getMessage());
                 return 2;
             }
-            Gateway gateway = Gateway.start(c, instance);
-            ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), gateway);
+            // The socket first: a second gateway on the same socket is refused before it touches ports, devices or routes.
+            AtomicReference<Gateway> running = new AtomicReference<>();
+            ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), () -> {
+                Gateway g = running.get();
+                return g != null ? g.status() : Map.of("error", "the gateway is still starting");
+            });
+            Gateway gateway;
+            try {
+                gateway = Gateway.start(c, instance);
+            } catch (Exception | Error e) {
+                control.close();
+                throw e;
+            }
+            running.set(gateway);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 control.close();
