@@ -1,6 +1,5 @@
 package io.isthmus.control;
 
-import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
 import java.nio.file.Path;
@@ -33,13 +32,8 @@ final class GatewayCommand {
 
         @Override
         public Integer call() throws Exception {
-            GatewayConfig c;
-            try {
-                c = ConfigReader.read(config);
-            } catch (ConfigException e) {
-                System.err.println("isthmus: " + e.getMessage());
-                return 2;
-            }
+            GatewayConfig c = ConfigReader.read(config);
+            c.instance(instance); // an unknown name stops here, before anything is bound
             // The socket first: a second gateway on the same socket is refused before it touches ports, devices or routes.
             AtomicReference<Gateway> running = new AtomicReference<>();
             ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), () -> {
@@ -72,13 +66,7 @@ final class GatewayCommand {
 
         @Override
         public Integer call() {
-            GatewayConfig c;
-            try {
-                c = ConfigReader.read(config);
-            } catch (ConfigException e) {
-                System.err.println("isthmus: " + e.getMessage());
-                return 2;
-            }
+            GatewayConfig c = ConfigReader.read(config);
             var g = c.gateway();
             System.out.printf("%s: gateway %s, %s, SKU %s (up to %d tunnels), instances %s%n", config, g.name(), g.vpnType(), g.sku().azureName(),
                     g.sku().maxTunnels(), g.instances().stream().map(i -> i.name() + " " + i.publicIpAddress().getHostAddress()).toList());
