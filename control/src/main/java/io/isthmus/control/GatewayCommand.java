@@ -32,6 +32,7 @@ final class GatewayCommand {
 
         @Override
         public Integer call() throws Exception {
+            ReloadSignal.install(); // from the start: a SIGHUP while starting must not stop us either
             GatewayConfig c = ConfigReader.read(config);
             c.instance(instance); // an unknown name stops here, before anything is bound
             // The socket first: a second gateway on the same socket is refused before it touches ports, devices or routes.
