@@ -50,7 +50,7 @@ final class GatewayCommand {
             }
             running.set(gateway);
             CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            IsthmusLogManager.addShutdownHook(new Thread(() -> {
                 control.close();
                 gateway.close();
                 stopped.countDown();

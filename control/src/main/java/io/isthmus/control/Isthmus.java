@@ -35,11 +35,23 @@ public final class Isthmus implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        setUpLogging();
+        System.exit(commandLine("1".equals(System.getenv("ISTHMUS_DEBUG"))).execute(args));
+    }
+
+    /**
+     * First thing in main: the JDK chooses its LogManager, once, when the first logger is made
+     * (or when any LogManager class is initialized, IsthmusLogManager included: hence the
+     * property is set here, naming that class without initializing it).
+     */
+    static void setUpLogging() {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", IsthmusLogManager.class.getName());
+        }
         // One line per event, with the time: what an engineer greps at 3 a.m.
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %5$s%6$s%n");
         }
-        System.exit(commandLine("1".equals(System.getenv("ISTHMUS_DEBUG"))).execute(args));
     }
 
     /** The command line as main runs it; {@code debug}: errors with their stack trace. */

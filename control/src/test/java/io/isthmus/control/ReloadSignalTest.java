@@ -15,6 +15,7 @@ class ReloadSignalTest {
     /** A process set up as isthmus gateway run sets itself up, waiting to be signalled. */
     public static final class Child {
         public static void main(String[] args) throws InterruptedException {
+            Isthmus.setUpLogging();
             ReloadSignal.install();
             System.getLogger("io.isthmus.test").log(System.Logger.Level.INFO, "child ready");
             Thread.sleep(Duration.ofMinutes(5));
