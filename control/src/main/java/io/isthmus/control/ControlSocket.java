@@ -2,87 +2,275 @@ package io.isthmus.control;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The management socket of a running gateway: a Unix domain socket (only root and the owner may
  * connect: mode 0600) that answers one line, {@code status}, with the gateway's status as JSON.
+ *
+ * <p>It must keep answering on a bad day, when someone's script hangs on it: clients are served
+ * at once, each on its own virtual thread, up to {@link #MAX_CLIENTS} (more are closed unserved);
+ * a client that has not sent its request line within {@link #REQUEST_DEADLINE} is cut off; a
+ * request is one line of at most {@link #MAX_REQUEST_BYTES}. And only one gateway owns a path:
+ * a socket someone still listens on is never taken over, a stale one is replaced.
  */
 final class ControlSocket implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** Status requests are cheap and operators few: more at once than this is a script gone wrong. */
+    static final int MAX_CLIENTS = 16;
+    /** A person's `isthmus status` sends its line at once; waiting longer only ties up a slot. */
+    static final Duration REQUEST_DEADLINE = Duration.ofSeconds(3);
+    /** A client that does not read its answer is cut off too. */
+    static final Duration ANSWER_DEADLINE = Duration.ofSeconds(10);
+    /** The longest request line ("status" and its future siblings are short). */
+    static final int MAX_REQUEST_BYTES = 256;
+    /** How long {@code isthmus status} waits: the gateway itself gives the IKE thread 10 s to answer. */
+    static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
+
     private final Path path;
+    private final Object fileKey;
     private final ServerSocketChannel server;
-    private final Thread thread;
+    private final ControlRequests requests;
+    private final Semaphore slots;
+    private final Duration requestDeadline;
+    private final RateLimitedWarning refused = new RateLimitedWarning("connections closed unserved: too many clients at once");
+    private final RateLimitedWarning cutOff = new RateLimitedWarning("clients cut off: no request line in time, or the answer not read");
+    private final Thread acceptor;
 
-    private ControlSocket(Path path, ServerSocketChannel server, Gateway gateway) {
+    private ControlSocket(Path path, Object fileKey, ServerSocketChannel server, ControlRequests requests, int maxClients, Duration requestDeadline) {
         this.path = path;
+        this.fileKey = fileKey;
         this.server = server;
-        this.thread = Thread.ofVirtual().name("isthmus-control").start(() -> serve(gateway));
+        this.requests = requests;
+        this.slots = new Semaphore(maxClients);
+        this.requestDeadline = requestDeadline;
+        this.acceptor = Thread.ofVirtual().name("isthmus-control").start(this::accept);
     }
 
-    static ControlSocket open(Path path, Gateway gateway) throws IOException {
-        Files.createDirectories(path.toAbsolutePath().getParent());
-        Files.deleteIfExists(path);
+    /**
+     * Binds {@code path} and serves {@code requests} there. Throws a {@link BindException} whose
+     * message is one line for the operator when another process listens on the path or the
+     * path is something other than a socket.
+     */
+    static ControlSocket open(Path path, ControlRequests requests) throws IOException {
+        return open(path, requests, MAX_CLIENTS, REQUEST_DEADLINE);
+    }
+
+    static ControlSocket open(Path path, ControlRequests requests, int maxClients, Duration requestDeadline) throws IOException {
+        try {
+            Files.createDirectories(path.toAbsolutePath().getParent());
+        } catch (AccessDeniedException e) {
+            throw new BindException("cannot create control socket " + path + ": permission denied on " + e.getFile()
+                    + " (run as root, or choose another place with --control-socket)");
+        }
+        removeIfStale(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(path));
-        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        Object fileKey;
+        try {
+            server.bind(UnixDomainSocketAddress.of(path));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            server.close();
+            throw new BindException("cannot bind control socket " + path + ": " + e.getMessage());
+        }
         LOG.log(System.Logger.Level.INFO, "control socket {0}", path);
-        return new ControlSocket(path, server, gateway);
+        return new ControlSocket(path, fileKey, server, requests, maxClients, requestDeadline);
     }
 
-    private void serve(Gateway gateway) {
+    /**
+     * Something at {@code path} already: if a process answers there, another gateway owns it and
+     * this one must not start (deleting the file would silently cut that gateway off from
+     * {@code isthmus status}); if nothing listens, a gateway died without cleaning up.
+     */
+    private static void removeIfStale(Path path) throws IOException {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & 0170000) != 0140000) {
+            throw new BindException("control socket " + path + " exists and is not a socket; remove it or choose another --control-socket");
+        }
+        try {
+            SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
+        } catch (ConnectException nobodyListens) {
+            LOG.log(System.Logger.Level.INFO, "control socket {0} was left behind by a gateway that is gone; replacing it", path);
+            Files.deleteIfExists(path);
+            return;
+        }
+        throw new BindException("another gateway is running on control socket " + path + " (stop it first, or give this one another --control-socket)");
+    }
+
+    private void accept() {
         while (server.isOpen()) {
-            try (SocketChannel client = server.accept()) {
-                String request = readLine(client);
-                byte[] answer = switch (request) {
-                    case "status" -> JSON.writeValueAsBytes(gateway.status());
-                    default -> ("{\"error\": \"unknown request '" + request.replace("\"", "") + "'; try status\"}").getBytes(StandardCharsets.UTF_8);
-                };
-                ByteBuffer b = ByteBuffer.wrap(answer);
-                while (b.hasRemaining()) {
-                    client.write(b);
-                }
+            SocketChannel client;
+            try {
+                client = server.accept();
             } catch (IOException e) {
-                if (server.isOpen()) {
-                    LOG.log(System.Logger.Level.WARNING, "control socket: {0}", e.toString());
+                if (!server.isOpen()) {
+                    return;
                 }
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "control socket: " + e, e);
+                // E.g. out of file descriptors: pause rather than spin and flood the log.
+                LOG.log(System.Logger.Level.WARNING, "control socket {0}: {1}; trying again in a second", path, e.toString());
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException closing) {
+                    return;
+                }
+                continue;
             }
+            if (!slots.tryAcquire()) {
+                refused.happened();
+                closeQuietly(client);
+                continue;
+            }
+            Thread.ofVirtual().name("isthmus-control-client").start(() -> {
+                try {
+                    serve(client);
+                } finally {
+                    slots.release();
+                }
+            });
         }
     }
 
-    private static String readLine(SocketChannel c) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(256);
-        while (b.hasRemaining() && c.read(b) > 0) {
-            if (b.get(b.position() - 1) == '\n') {
-                break;
+    private void serve(SocketChannel client) {
+        Deadline deadline = new Deadline(client, requestDeadline);
+        try (client) {
+            byte[] answer;
+            boolean unread = false;
+            try {
+                String request = readRequest(client);
+                if (request == null) {
+                    return; // connected and left without a word: another gateway's start, probing
+                }
+                deadline.close(); // the status itself may take a while: that is not the client's fault
+                answer = answer(request);
+            } catch (RequestTooLong e) {
+                answer = error("request longer than " + MAX_REQUEST_BYTES + " bytes");
+                unread = true;
             }
+            deadline.close();
+            deadline = new Deadline(client, ANSWER_DEADLINE);
+            ByteBuffer b = ByteBuffer.wrap(answer);
+            while (b.hasRemaining()) {
+                client.write(b);
+            }
+            if (unread) {
+                // Closed with the rest of its request unread, the socket would reset and the client lose the answer.
+                client.shutdownOutput();
+                discardUntilEnd(client);
+            }
+        } catch (IOException e) {
+            if (deadline.expired()) {
+                cutOff.happened();
+            } else if (server.isOpen()) {
+                LOG.log(System.Logger.Level.DEBUG, "control socket client: {0}", e.toString());
+            }
+        } finally {
+            deadline.close();
         }
-        return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).strip();
     }
 
-    /** Client side: sends {@code request}, returns the answer. */
+    private byte[] answer(String request) throws IOException {
+        return switch (request) {
+            case "status" -> {
+                try {
+                    yield JSON.writeValueAsBytes(requests.status());
+                } catch (Exception e) {
+                    LOG.log(System.Logger.Level.WARNING, "control socket: status failed: " + e, e);
+                    yield error("status failed: " + e.getMessage());
+                }
+            }
+            default -> error("unknown request '" + request + "'; try status");
+        };
+    }
+
+    private static byte[] error(String message) throws IOException {
+        return JSON.writeValueAsBytes(Map.of("error", message));
+    }
+
+    /** One line (up to the newline, or all a client sent before it shut its side); null if it sent nothing. */
+    private static String readRequest(SocketChannel c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(MAX_REQUEST_BYTES + 1);
+        int end;
+        while ((end = indexOfNewline(b)) < 0 && b.hasRemaining() && c.read(b) > 0) {
+            // more of the line
+        }
+        if (end < 0 && !b.hasRemaining()) {
+            throw new RequestTooLong();
+        }
+        if (b.position() == 0) {
+            return null;
+        }
+        return new String(b.array(), 0, end < 0 ? b.position() : end, StandardCharsets.UTF_8).strip();
+    }
+
+    /** Reads and drops what a client still sends, up to a bound, until it closes its side. */
+    private static void discardUntilEnd(SocketChannel c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        int total = 0;
+        int n;
+        while (total < 1 << 20 && (n = c.read(b)) >= 0) {
+            total += n;
+            b.clear();
+        }
+    }
+
+    private static int indexOfNewline(ByteBuffer b) {
+        for (int i = 0; i < b.position(); i++) {
+            if (b.get(i) == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Client side: sends {@code request}, returns the answer; gives up after {@link #ASK_TIMEOUT}. */
     static String ask(Path path, String request) throws IOException {
-        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
-            c.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
-            return new String(readAll(c), StandardCharsets.UTF_8);
+        return ask(path, request, ASK_TIMEOUT);
+    }
+
+    static String ask(Path path, String request, Duration timeout) throws IOException {
+        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX); Deadline d = new Deadline(c, timeout)) {
+            try {
+                // The deadline covers the connect too: a gateway that no longer accepts fills its backlog, and connect waits.
+                c.connect(UnixDomainSocketAddress.of(path));
+                c.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
+                return new String(readAll(c), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                if (d.expired()) {
+                    throw new IOException("no answer within " + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms"));
+                }
+                throw e;
+            }
         }
     }
 
     private static byte[] readAll(SocketChannel c) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteBuffer b = ByteBuffer.allocate(64 * 1024);
         while (c.read(b) > 0) {
             out.write(b.array(), 0, b.position());
@@ -91,14 +279,98 @@ final class ControlSocket implements AutoCloseable {
         return out.toByteArray();
     }
 
+    /** Connections closed unserved because {@link #MAX_CLIENTS} were being served. */
+    long refusedClients() {
+        return refused.total();
+    }
+
+    /** Clients cut off at a deadline. */
+    long cutOffClients() {
+        return cutOff.total();
+    }
+
+    /** Stops accepting and removes the socket file, if it is still this socket's. */
     @Override
     public void close() {
         try {
             server.close();
-            Files.deleteIfExists(path);
+            Object now = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (Objects.equals(now, fileKey)) {
+                Files.deleteIfExists(path);
+            }
         } catch (IOException ignored) {
-            // going away anyway
+            // gone already, or going away anyway
         }
-        thread.interrupt();
+        acceptor.interrupt();
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing to tell anyone
+        }
+    }
+
+    /** A read or write on a channel has no timeout of its own: this closes the channel when time is up. */
+    private static final class Deadline implements AutoCloseable {
+        private final Thread timer;
+        private volatile boolean expired;
+
+        Deadline(SocketChannel c, Duration after) {
+            this.timer = Thread.ofVirtual().name("isthmus-control-deadline").start(() -> {
+                try {
+                    Thread.sleep(after);
+                } catch (InterruptedException done) {
+                    return;
+                }
+                expired = true;
+                closeQuietly(c);
+            });
+        }
+
+        boolean expired() {
+            return expired;
+        }
+
+        @Override
+        public void close() {
+            timer.interrupt();
+        }
+    }
+
+    /** No newline in the first {@link #MAX_REQUEST_BYTES} + 1 bytes. */
+    private static final class RequestTooLong extends IOException {
+        RequestTooLong() {
+            super("request too long");
+        }
+    }
+
+    /** At most one log line a minute for something that comes in bursts, with how often it happened meanwhile. */
+    private final class RateLimitedWarning {
+        private static final long PERIOD_NANOS = Duration.ofMinutes(1).toNanos();
+        private final String what;
+        private final AtomicLong total = new AtomicLong();
+        private final AtomicLong sinceLastLine = new AtomicLong();
+        private final AtomicLong lastLine = new AtomicLong(System.nanoTime() - PERIOD_NANOS);
+
+        RateLimitedWarning(String what) {
+            this.what = what;
+        }
+
+        void happened() {
+            total.incrementAndGet();
+            sinceLastLine.incrementAndGet();
+            long now = System.nanoTime();
+            long last = lastLine.get();
+            if (now - last >= PERIOD_NANOS && lastLine.compareAndSet(last, now)) {
+                LOG.log(System.Logger.Level.WARNING, "control socket {0}: {1}: {2} (at most one such line a minute)", path,
+                        what, sinceLastLine.getAndSet(0));
+            }
+        }
+
+        long total() {
+            return total.get();
+        }
     }
 }

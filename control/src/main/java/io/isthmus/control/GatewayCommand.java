@@ -1,11 +1,12 @@
 package io.isthmus.control;
 
-import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,17 +32,25 @@ final class GatewayCommand {
 
         @Override
         public Integer call() throws Exception {
-            GatewayConfig c;
+            ReloadSignal.install(); // from the start: a SIGHUP while starting must not stop us either
+            GatewayConfig c = ConfigReader.read(config);
+            c.instance(instance); // an unknown name stops here, before anything is bound
+            // The socket first: a second gateway on the same socket is refused before it touches ports, devices or routes.
+            AtomicReference<Gateway> running = new AtomicReference<>();
+            ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), () -> {
+                Gateway g = running.get();
+                return g != null ? g.status() : Map.of("error", "the gateway is still starting");
+            });
+            Gateway gateway;
             try {
-                c = ConfigReader.read(config);
-            } catch (ConfigException e) {
-                System.err.println("isthmus: " + e.getMessage());
-                return 2;
+                gateway = Gateway.start(c, instance);
+            } catch (Exception | Error e) {
+                control.close();
+                throw e;
             }
-            Gateway gateway = Gateway.start(c, instance);
-            ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), gateway);
+            running.set(gateway);
             CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            IsthmusLogManager.addShutdownHook(new Thread(() -> {
                 control.close();
                 gateway.close();
                 stopped.countDown();
@@ -58,13 +67,7 @@ final class GatewayCommand {
 
         @Override
         public Integer call() {
-            GatewayConfig c;
-            try {
-                c = ConfigReader.read(config);
-            } catch (ConfigException e) {
-                System.err.println("isthmus: " + e.getMessage());
-                return 2;
-            }
+            GatewayConfig c = ConfigReader.read(config);
             var g = c.gateway();
             System.out.printf("%s: gateway %s, %s, SKU %s (up to %d tunnels), instances %s%n", config, g.name(), g.vpnType(), g.sku().azureName(),
                     g.sku().maxTunnels(), g.instances().stream().map(i -> i.name() + " " + i.publicIpAddress().getHostAddress()).toList());

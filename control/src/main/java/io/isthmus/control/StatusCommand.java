@@ -41,10 +41,19 @@ final class StatusCommand implements Callable<Integer> {
             System.err.println("isthmus: cannot reach the gateway at " + s + ": " + e.getMessage());
             return 1;
         }
+        if (answer.isBlank()) {
+            System.err.println("isthmus: the gateway at " + s + " closed the connection without an answer (too many clients at once?)");
+            return 1;
+        }
+        JsonNode tree = ControlSocket.JSON.readTree(answer);
+        if (tree.has("error")) {
+            System.err.println("isthmus: the gateway at " + s + " answered: " + tree.path("error").asText());
+            return 1;
+        }
         if (json) {
             System.out.println(answer);
         } else {
-            System.out.print(render(ControlSocket.JSON.readTree(answer)));
+            System.out.print(render(tree));
         }
         return 0;
     }

@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -15,6 +16,8 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import java.net.BindException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -54,8 +57,11 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "IKE transport: Netty {0}", epoll ? "epoll" : "NIO (epoll unavailable: " + Epoll.unavailabilityCause() + ")");
     }
 
-    /** Binds {@code ikePort} and {@code natTraversalPort} on every address. */
-    public static UdpTransport bind(List<InetAddress> addresses, int ikePort, int natTraversalPort) throws InterruptedException {
+    /**
+     * Binds {@code ikePort} and {@code natTraversalPort} on every address; a port that cannot be
+     * bound ends in a {@link BindException} that says which address and port, why, and what to check.
+     */
+    public static UdpTransport bind(List<InetAddress> addresses, int ikePort, int natTraversalPort) throws BindException, InterruptedException {
         return bind(addresses, new int[] {ikePort, natTraversalPort}, natTraversalPort);
     }
 
@@ -63,28 +69,58 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
      * Binds only {@code ikePort}: for a gateway whose data plane owns port 4500 (ESP in UDP
      * and IKE share it) and hands this engine the IKE messages that arrive there.
      */
-    public static UdpTransport bindIkePortOnly(List<InetAddress> addresses, int ikePort, int natTraversalPort) throws InterruptedException {
+    public static UdpTransport bindIkePortOnly(List<InetAddress> addresses, int ikePort, int natTraversalPort)
+            throws BindException, InterruptedException {
         return bind(addresses, new int[] {ikePort}, natTraversalPort);
     }
 
-    private static UdpTransport bind(List<InetAddress> addresses, int[] ports, int natTraversalPort) throws InterruptedException {
+    private static UdpTransport bind(List<InetAddress> addresses, int[] ports, int natTraversalPort) throws BindException, InterruptedException {
         UdpTransport t = new UdpTransport(natTraversalPort);
         try {
             for (InetAddress a : addresses) {
                 for (int port : ports) {
                     InetSocketAddress local = new InetSocketAddress(a, port);
-                    Channel c = new Bootstrap().group(t.group)
+                    ChannelFuture bound = new Bootstrap().group(t.group)
                             .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
                             .handler(t.new Inbound(local))
-                            .bind(local).sync().channel();
-                    t.channels.put(local, c);
+                            .bind(local).await();
+                    if (!bound.isSuccess()) {
+                        throw bindFailure(local, bound.cause());
+                    }
+                    t.channels.put(local, bound.channel());
                 }
             }
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (BindException | RuntimeException | InterruptedException e) {
             t.close();
             throw e;
         }
         return t;
+    }
+
+    /**
+     * One line for the operator, naming the usual mistakes, which Netty's own exception does not:
+     * an address this host does not have (a typo, or the public address behind a cloud's 1:1 NAT,
+     * where the private one is to be bound), or another IKE daemon (strongSwan's charon) on the port.
+     */
+    static BindException bindFailure(InetSocketAddress local, Throwable cause) {
+        // Netty's epoll transport says "bind(..) failed with error(-99): Cannot assign requested address".
+        String reason = cause == null || cause.getMessage() == null ? String.valueOf(cause)
+                : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed( with error\\(-?\\d+\\))?: ", "");
+        String hint;
+        if (reason.contains("Cannot assign requested address")) {
+            hint = "is the address on this host?";
+        } else if (reason.contains("Address already in use")) {
+            hint = "is another IKE daemon, e.g. charon, using the port?";
+        } else if (reason.contains("Permission denied")) {
+            hint = "ports below 1024 need root or CAP_NET_BIND_SERVICE";
+        } else {
+            hint = "is the address on this host? is another IKE daemon, e.g. charon, using the port?";
+        }
+        InetAddress a = local.getAddress();
+        String host = a instanceof Inet6Address ? "[" + a.getHostAddress() + "]" : a.getHostAddress();
+        BindException e = new BindException("cannot bind IKE to " + host + ":" + local.getPort() + ": " + reason + " (" + hint + ")");
+        e.initCause(cause);
+        return e;
     }
 
     public void attach(IkeEngine engine) {

@@ -1,8 +1,10 @@
 package io.isthmus.ike;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -69,5 +71,18 @@ class UdpTransportTest {
             assertTrue(on(tb, () -> eb.ikeSas().size()) == 1);
             EnginePair.assertCarriesTraffic(childrenB.current().getFirst(), childrenA.current().getFirst());
         }
+    }
+
+    @Test
+    void aPortThatCannotBeBoundIsNamedWithWhatToCheck() throws Exception {
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        try (UdpTransport first = UdpTransport.bindIkePortOnly(List.of(loopback), 15_510, 14_510)) {
+            var inUse = assertThrows(BindException.class, () -> UdpTransport.bindIkePortOnly(List.of(loopback), 15_510, 14_510));
+            assertEquals("cannot bind IKE to 127.0.0.1:15510: Address already in use (is another IKE daemon, e.g. charon, using the port?)",
+                    inUse.getMessage());
+        }
+        // TEST-NET-1: on no host.
+        var notHere = assertThrows(BindException.class, () -> UdpTransport.bindIkePortOnly(List.of(InetAddress.getByName("192.0.2.1")), 15_510, 14_510));
+        assertEquals("cannot bind IKE to 192.0.2.1:15510: Cannot assign requested address (is the address on this host?)", notHere.getMessage());
     }
 }

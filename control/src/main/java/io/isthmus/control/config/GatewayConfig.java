@@ -109,7 +109,7 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
             return gateway.instances().getFirst();
         }
         return gateway.instances().stream().filter(i -> i.name().equals(name)).findFirst()
-                .orElseThrow(() -> new ConfigException(source, "virtualNetworkGateway.instances", "no instance named '" + name + "'; there are "
-                        + gateway.instances().stream().map(Instance::name).toList()));
+                .orElseThrow(() -> new ConfigException(source, "virtualNetworkGateway.instances", "no instance '" + name + "'; this file has: "
+                        + String.join(", ", gateway.instances().stream().map(Instance::name).toList())));
     }
 }

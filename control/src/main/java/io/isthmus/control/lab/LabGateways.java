@@ -120,7 +120,7 @@ public final class LabGateways {
     }
 
     /** This JVM again, with the flags Isthmus needs, on this JVM's class path. */
-    static List<String> javaCommand() {
+    public static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",

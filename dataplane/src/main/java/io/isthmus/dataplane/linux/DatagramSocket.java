@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
@@ -82,12 +83,27 @@ public final class DatagramSocket implements AutoCloseable {
         int r = Libc.bind(s, fd, address, SocketAddresses.length(local));
         if (r < 0) {
             Libc.close(s, fd);
-            throw new IOException(what + ": bind: " + Libc.describe(-r));
+            throw bindFailure(local, raw, -r);
         }
         // Probed, not assumed: an older kernel says ENOPROTOOPT and the socket works without.
         boolean gso = offloads && !raw && Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0) == 0;
         boolean gro = offloads && !raw && Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_GRO, 1) == 0;
         return new DatagramSocket(fd, raw, v6, local, gso, gro);
+    }
+
+    /**
+     * One line for the operator: which address, why, and what to check (an address this host
+     * does not have, or another IPsec daemon such as strongSwan's charon on port 4500).
+     */
+    static BindException bindFailure(InetSocketAddress local, boolean raw, int errno) {
+        String host = local.getAddress() instanceof Inet6Address ? "[" + local.getAddress().getHostAddress() + "]" : local.getAddress().getHostAddress();
+        String reason = switch (errno) {
+            case 99 -> "Cannot assign requested address (is the address on this host?)";
+            case 98 -> "Address already in use (is another IKE daemon, e.g. charon, using the port?)";
+            case 13, 1 -> "Permission denied (" + (raw ? "raw sockets need root or CAP_NET_RAW" : "run as root") + ")";
+            default -> Libc.describe(errno);
+        };
+        return new BindException("cannot bind " + (raw ? "raw ESP to " + host : "ESP in UDP to " + host + ":" + local.getPort()) + ": " + reason);
     }
 
     /** Whether sends of several segments at once (UDP GSO) are on. */

@@ -249,9 +249,9 @@ class LinuxIoTest {
 
     @Test
     void errorsNameTheCause() {
-        var e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.net.BindException.class,
                 () -> DatagramSocket.udp(new InetSocketAddress(InetAddress.getByName("192.0.2.77"), 4500), 1 << 16));
-        assertTrue(e.getMessage().contains("EADDRNOTAVAIL"), e.getMessage());
+        assertEquals("cannot bind ESP in UDP to 192.0.2.77:4500: Cannot assign requested address (is the address on this host?)", e.getMessage());
         var t = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> TunDevice.open("a-name-far-too-long-for-linux"));
         assertTrue(t.getMessage().contains("1 to 15 characters"), t.getMessage());
     }

@@ -1,0 +1,80 @@
+package io.isthmus.control;
+
+import io.isthmus.control.lab.LabGateways;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Another JVM running a main class of this build (this JVM's java and class path, as the lab
+ * starts its gateways), its stdout and stderr in one file: for what only a whole process shows,
+ * signals and shutdown.
+ */
+final class ChildJvm implements AutoCloseable {
+    private final Process process;
+    private final Path output;
+
+    private ChildJvm(Process process, Path output) {
+        this.process = process;
+        this.output = output;
+    }
+
+    static ChildJvm start(Class<?> main, Path output) throws IOException {
+        List<String> command = new ArrayList<>(LabGateways.javaCommand());
+        command.add(main.getName());
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        return new ChildJvm(p, output);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    String output() throws IOException {
+        return Files.readString(output);
+    }
+
+    /** Waits until the output contains {@code text}; false if the time ran out or the process ended first. */
+    boolean awaitOutput(String text, Duration within) throws IOException, InterruptedException {
+        long end = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() < end) {
+            if (output().contains(text)) {
+                return true;
+            }
+            if (!process.isAlive()) {
+                return output().contains(text);
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    /** Sends {@code signal} (HUP, TERM ...) with kill(1). */
+    void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-s", signal, Long.toString(pid())).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -s " + signal + " " + pid() + " failed");
+        }
+    }
+
+    /** The exit code, or null if it is still running after {@code within}. */
+    Integer awaitExit(Duration within) throws InterruptedException {
+        return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
