@@ -256,6 +256,7 @@ public final class ConfigReader {
             }
             connections.add(c);
         }
+        TunnelRoutes.check(file, gateway, sites);
         return new GatewayConfig(file, gateway, sites, connections);
     }
 
