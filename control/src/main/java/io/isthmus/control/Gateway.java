@@ -114,6 +114,7 @@ public final class Gateway implements AutoCloseable {
 
     /** MTU, link up and a route into the TUN device for every site prefix, with ip(8) as an operator would. */
     private void configureKernel(GatewayConfig.Tunnel t) throws IOException, InterruptedException {
+        HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
         // No IPv6 link-local address on the device: the kernel would send router solicitations into the tunnel.
         try {
             java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/net/ipv6/conf/" + t.device() + "/addr_gen_mode"), "1");

@@ -38,7 +38,14 @@ final class GatewayCommand {
                 System.err.println("isthmus: " + e.getMessage());
                 return 2;
             }
-            Gateway gateway = Gateway.start(c, instance);
+            Gateway gateway;
+            try {
+                gateway = Gateway.start(c, instance);
+            } catch (ConfigException e) {
+                // The configuration does not fit this host (a route that would cut it off).
+                System.err.println("isthmus: " + e.getMessage());
+                return 2;
+            }
             ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), gateway);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
