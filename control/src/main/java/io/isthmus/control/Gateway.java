@@ -87,6 +87,7 @@ public final class Gateway implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} starting on {2} ({3}, SKU {4}: up to {5} tunnels, {6} Mbit/s as Azure rates it)",
                 config.gateway().name(), instance.name(), bind.getHostAddress(), config.gateway().vpnType(), config.gateway().sku().azureName(),
                 config.gateway().sku().maxTunnels(), config.gateway().sku().megabitsPerSecond());
+        config.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
         ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), t.ikePort(), t.natTraversalPort());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads()), new DataplaneEvents());

@@ -44,10 +44,15 @@ public final class ConfigReader {
 
     private final Path file;
     private final Function<String, String> environment;
+    /** The configuration file's permissions, when it was read from one that has them. */
+    private final FileAccess access;
+    /** The fields that hold a shared key in the file itself. */
+    private final List<String> inlineKeys = new ArrayList<>();
 
-    private ConfigReader(Path file, Function<String, String> environment) {
+    private ConfigReader(Path file, Function<String, String> environment, FileAccess access) {
         this.file = file;
         this.environment = environment;
+        this.access = access;
     }
 
     public static GatewayConfig read(Path file) {
@@ -57,15 +62,21 @@ public final class ConfigReader {
     /** With the environment given, for tests of sharedKeyEnv. */
     public static GatewayConfig read(Path file, Function<String, String> environment) {
         String text;
+        FileAccess access;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+            access = FileAccess.of(file);
         } catch (IOException e) {
             throw new ConfigException(file, "", "cannot read it: " + e.getMessage());
         }
-        return parse(file, text, environment);
+        return parse(file, text, environment, access);
     }
 
     public static GatewayConfig parse(Path file, String text, Function<String, String> environment) {
+        return parse(file, text, environment, null);
+    }
+
+    private static GatewayConfig parse(Path file, String text, Function<String, String> environment, FileAccess access) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(text);
@@ -76,7 +87,7 @@ public final class ConfigReader {
         if (root == null || !root.isObject()) {
             throw new ConfigException(file, "", "expected a mapping with virtualNetworkGateway, localNetworkGateways and connections");
         }
-        return new ConfigReader(file, environment).gatewayConfig(root);
+        return new ConfigReader(file, environment, access).gatewayConfig(root);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -257,7 +268,14 @@ public final class ConfigReader {
             connections.add(c);
         }
         TunnelRoutes.check(file, gateway, sites);
-        return new GatewayConfig(file, gateway, sites, connections);
+        List<String> warnings = new ArrayList<>();
+        if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
+            // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
+            warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
+                    + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
+                    + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
+        }
+        return new GatewayConfig(file, gateway, sites, connections, warnings);
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {
@@ -342,9 +360,13 @@ public final class ConfigReader {
         byte[] sharedKey = null;
         CertificateAuthentication certificate = null;
         switch (given.getFirst()) {
-            case "sharedKey" -> sharedKey = sharedKey(string(n, p, "sharedKey", null), p + ".sharedKey");
+            case "sharedKey" -> {
+                sharedKey = sharedKey(string(n, p, "sharedKey", null), p + ".sharedKey");
+                inlineKeys.add(p + ".sharedKey");
+            }
             case "sharedKeyFile" -> {
                 Path keyFile = resolve(string(n, p, "sharedKeyFile", null));
+                ownerOnly(keyFile, p + ".sharedKeyFile");
                 try {
                     sharedKey = sharedKey(Files.readString(keyFile, StandardCharsets.UTF_8).strip(), p + ".sharedKeyFile");
                 } catch (IOException e) {
@@ -398,6 +420,7 @@ public final class ConfigReader {
         onlyFields(n, p, "outboundAuthCertificate", "privateKey", "inboundAuthCertificateChain", "inboundAuthCertificateSubjectName");
         Path cert = existing(resolve(string(n, p, "outboundAuthCertificate", null)), p + ".outboundAuthCertificate");
         Path key = existing(resolve(string(n, p, "privateKey", null)), p + ".privateKey");
+        ownerOnly(key, p + ".privateKey");
         List<Path> chain = new ArrayList<>();
         List<JsonNode> cas = list(n, p, "inboundAuthCertificateChain", 1, 16);
         for (int i = 0; i < cas.size(); i++) {
@@ -405,6 +428,20 @@ public final class ConfigReader {
         }
         String subject = n.hasNonNull("inboundAuthCertificateSubjectName") ? string(n, p, "inboundAuthCertificateSubjectName", null) : null;
         return new CertificateAuthentication(cert, key, chain, subject);
+    }
+
+    /** A key file others may read (or replace) is refused, as ssh refuses such a private key. */
+    private void ownerOnly(Path keyFile, String field) {
+        FileAccess a;
+        try {
+            a = FileAccess.of(keyFile);
+        } catch (IOException e) {
+            throw error(field, "cannot read " + keyFile + ": " + e.getMessage());
+        }
+        if (a != null && a.openToOthers()) {
+            throw error(field, keyFile + " has mode " + a.mode() + ", which " + a.othersMay() + "; a key file must be for its owner alone, as ssh"
+                    + " requires of a private key: chmod 600 " + keyFile);
+        }
     }
 
     private Path existing(Path file, String field) {

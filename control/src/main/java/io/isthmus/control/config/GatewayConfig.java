@@ -9,9 +9,16 @@ import java.util.List;
  * A gateway's configuration in Azure's resource model: the virtual network gateway with its
  * instances, the local network gateways (the on-premises sites) and the connections between
  * them. {@link ConfigReader} reads it from YAML or JSON and checks every field.
+ *
+ * @param warnings what the gateway runs with but the operator should fix (a file with a shared
+ *                 key that others may read), each naming the file and field
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
-                            List<Connection> connections) {
+                            List<Connection> connections, List<String> warnings) {
+
+    public GatewayConfig {
+        warnings = List.copyOf(warnings);
+    }
 
     public enum VpnType { ROUTE_BASED, POLICY_BASED }
 

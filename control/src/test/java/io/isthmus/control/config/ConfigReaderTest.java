@@ -84,6 +84,7 @@ class ConfigReaderTest {
     @Test
     void aSharedKeyFromAFileNextToTheConfiguration(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("branch.psk"), "key in a file\n");
+        Files.setPosixFilePermissions(dir.resolve("branch.psk"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path file = dir.resolve("gw.yaml");
         Files.writeString(file, GOOD.replace("sharedKey: \"a long and secret shared key\"", "sharedKeyFile: branch.psk"));
         assertArrayEquals("key in a file".getBytes(StandardCharsets.US_ASCII), ConfigReader.read(file).connections().getFirst().sharedKey());
