@@ -272,7 +272,7 @@ public final class Gateway implements AutoCloseable {
         return onLoop(() -> GatewayStatus.of(this, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt));
     }
 
-    /** Deletes every IKE SA (telling the peers), then stops. */
+    /** Deletes every IKE SA (telling the peers), then stops and wipes the shared keys. */
     @Override
     public void close() {
         closing = true;
@@ -296,6 +296,7 @@ public final class Gateway implements AutoCloseable {
         if (ikeSockets != null) {
             ikeSockets.close();
         }
+        config.destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());
     }
 

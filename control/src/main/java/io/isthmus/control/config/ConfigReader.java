@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -81,13 +82,23 @@ public final class ConfigReader {
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file, "", "not valid YAML or JSON: " + e.getOriginalMessage()
+            throw new ConfigException(file, "", "not valid YAML or JSON: " + withoutSnippets(e.getOriginalMessage())
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")"));
         }
         if (root == null || !root.isObject()) {
             throw new ConfigException(file, "", "expected a mapping with virtualNetworkGateway, localNetworkGateways and connections");
         }
         return new ConfigReader(file, environment, access).gatewayConfig(root);
+    }
+
+    /**
+     * SnakeYAML quotes the offending line of the file, indented by four spaces with a caret
+     * below; that line may be the shared key's. Line and column say where without it.
+     */
+    private static String withoutSnippets(String message) {
+        return message.lines().filter(line -> !line.startsWith("    "))
+                .map(line -> line.replaceFirst("^ in 'reader', (line \\d+, column \\d+):$", " at $1"))
+                .collect(java.util.stream.Collectors.joining("\n"));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -367,10 +378,17 @@ public final class ConfigReader {
             case "sharedKeyFile" -> {
                 Path keyFile = resolve(string(n, p, "sharedKeyFile", null));
                 ownerOnly(keyFile, p + ".sharedKeyFile");
+                // Bytes, not a String: a String cannot be wiped, and this one would hold the key.
+                byte[] text;
                 try {
-                    sharedKey = sharedKey(Files.readString(keyFile, StandardCharsets.UTF_8).strip(), p + ".sharedKeyFile");
+                    text = Files.readAllBytes(keyFile);
                 } catch (IOException e) {
                     throw error(p + ".sharedKeyFile", "cannot read " + keyFile + ": " + e.getMessage());
+                }
+                try {
+                    sharedKey = sharedKey(text, p + ".sharedKeyFile");
+                } finally {
+                    Arrays.fill(text, (byte) 0);
                 }
             }
             case "sharedKeyEnv" -> {
@@ -403,12 +421,36 @@ public final class ConfigReader {
         return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp);
     }
 
+    /**
+     * Azure's rule: 1 to 128 printable ASCII characters. The String (from YAML or the
+     * environment) cannot be wiped; it is dropped with the parsed tree once reading ends, and the
+     * bytes returned are the only copy the gateway keeps.
+     */
     private byte[] sharedKey(String key, String field) {
-        // Azure: 1 to 128 printable ASCII characters.
         if (key.isEmpty() || key.length() > 128 || !key.chars().allMatch(c -> c >= 0x20 && c < 0x7F)) {
             throw error(field, "a shared key is 1 to 128 printable ASCII characters");
         }
         return key.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** As {@link #sharedKey(String, String)} for a key file's bytes, without the white space (a final newline) around the key. */
+    private byte[] sharedKey(byte[] text, String field) {
+        int from = 0;
+        int to = text.length;
+        while (from < to && Character.isWhitespace(text[from])) {
+            from++;
+        }
+        while (to > from && Character.isWhitespace(text[to - 1])) {
+            to--;
+        }
+        boolean printable = true;
+        for (int i = from; i < to; i++) {
+            printable &= text[i] >= 0x20 && text[i] < 0x7F;
+        }
+        if (from == to || to - from > 128 || !printable) {
+            throw error(field, "a shared key is 1 to 128 printable ASCII characters");
+        }
+        return Arrays.copyOfRange(text, from, to);
     }
 
     private Path resolve(String path) {

@@ -3,6 +3,7 @@ package io.isthmus.control.config;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -97,14 +98,31 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
                                             String inboundAuthCertificateSubjectName) {
     }
 
+    /**
+     * @param sharedKey the pre-shared key (null with certificates): the gateway's one live copy,
+     *                  handed as it is to the IKE connection made from it, never copied, and
+     *                  wiped by {@link #destroySharedKey()}
+     */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
                              List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation) {
+        /** Wipes the shared key, and with it the IKE connection's, which is the same array. */
+        public void destroySharedKey() {
+            if (sharedKey != null) {
+                Arrays.fill(sharedKey, (byte) 0);
+            }
+        }
+
         /** Never prints the key. */
         @Override
         public String toString() {
             return "connection " + name + " to " + localNetworkGateway + (sharedKey != null ? ", shared key" : ", certificate");
         }
+    }
+
+    /** Wipes every connection's shared key: when the gateway that runs this configuration closes. */
+    public void destroySecrets() {
+        connections.forEach(Connection::destroySharedKey);
     }
 
     public LocalNetworkGateway localNetworkGateway(String name) {
