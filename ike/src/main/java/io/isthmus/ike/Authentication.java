@@ -21,8 +21,9 @@ public sealed interface Authentication {
      * <p>Holds the key it is given, not a copy: the gateway keeps one live copy of a secret, and
      * whoever made the array (the configuration) and this connection share it. The key is only
      * ever used here, in {@link #prf}; it is never handed out, so there are no copies for
-     * someone to forget to wipe. {@link #destroy()} wipes it, when the connection is removed or
-     * the gateway closes; after that it refuses to compute.
+     * someone to forget to wipe. {@link #destroy()} wipes it when the connection is removed, and
+     * it refuses to compute from then on; when the gateway closes, the owner of the array wipes
+     * it once IKE has stopped.
      */
     final class PreSharedKey implements Authentication {
         private final byte[] key;
