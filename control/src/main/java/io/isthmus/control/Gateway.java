@@ -97,6 +97,7 @@ public final class Gateway implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} starting on {2} ({3}, SKU {4}: up to {5} tunnels, {6} Mbit/s as Azure rates it)",
                 config.gateway().name(), instance.name(), bind.getHostAddress(), config.gateway().vpnType(), config.gateway().sku().azureName(),
                 config.gateway().sku().maxTunnels(), config.gateway().sku().megabitsPerSecond());
+        config.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
         ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), t.ikePort(), t.natTraversalPort());
         ikeFromDataplane = new InboundDatagrams(IKE_QUEUE, ikeSockets::execute, (d, local, remote) -> engine.receive(d, 0, d.length, local, remote));
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
@@ -125,6 +126,7 @@ public final class Gateway implements AutoCloseable {
 
     /** MTU, link up and a route into the TUN device for every site prefix, with ip(8) as an operator would. */
     private void configureKernel(GatewayConfig.Tunnel t) throws IOException, InterruptedException {
+        HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
         // No IPv6 link-local address on the device: the kernel would send router solicitations into the tunnel.
         try {
             java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/net/ipv6/conf/" + t.device() + "/addr_gen_mode"), "1");
@@ -310,7 +312,7 @@ public final class Gateway implements AutoCloseable {
                         io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated())));
     }
 
-    /** Deletes every IKE SA (telling the peers), then stops. */
+    /** Deletes every IKE SA (telling the peers), then stops and wipes the shared keys. */
     @Override
     public void close() {
         closing = true;
@@ -334,6 +336,7 @@ public final class Gateway implements AutoCloseable {
         if (ikeSockets != null) {
             ikeSockets.close();
         }
+        config.destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());
     }
 

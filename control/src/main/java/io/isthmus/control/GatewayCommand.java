@@ -78,6 +78,7 @@ final class GatewayCommand {
                         site.addressPrefixes(), conn.connectionMode(), conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based",
                         policy == null ? ConfigReader.DEFAULT_IKE : policy.ikeProposal(), policy == null ? ConfigReader.DEFAULT_ESP : policy.espProposal());
             }
+            c.warnings().forEach(w -> System.err.println("isthmus: warning: " + w));
             return 0;
         }
     }

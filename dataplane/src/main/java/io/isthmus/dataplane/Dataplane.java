@@ -240,8 +240,21 @@ public final class Dataplane implements AutoCloseable {
      * newest, so a rekey's replacement takes over outbound traffic at once; otherwise it queues
      * behind the SAs there and carries traffic once they are retired (the peer initiated the
      * rekey and may not have the new SA yet). The old SA keeps receiving until removed.
+     *
+     * <p>Keys travel once: the pair's {@link io.isthmus.esp.SaParameters} are wiped here, whether
+     * the SA is installed or refused. The installed SAs keep copies of their own, which
+     * {@link #remove} wipes.
      */
     public synchronized void install(SaPair pair, boolean outboundNow) {
+        try {
+            installSas(pair, outboundNow);
+        } finally {
+            pair.inbound().destroy();
+            pair.outbound().destroy();
+        }
+    }
+
+    private void installSas(SaPair pair, boolean outboundNow) {
         Tunnel t = tunnels.get(pair.tunnel());
         if (t == null) {
             throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + spiText(pair.inbound().spi()));
@@ -249,7 +262,13 @@ public final class Dataplane implements AutoCloseable {
         int inSpi = pair.inbound().spi();
         SaListener lifetimes = (sa, event) -> events.lifetime(inSpi, event.isHard());
         InboundSa in = new InboundSa(pair.inbound(), lifetimes);
-        OutboundSa out = new OutboundSa(pair.outbound(), lifetimes);
+        OutboundSa out;
+        try {
+            out = new OutboundSa(pair.outbound(), lifetimes);
+        } catch (RuntimeException e) {
+            in.destroy();
+            throw e;
+        }
         DatagramSocket socket = (pair.udpEncapsulation() ? udpSockets : rawSockets).get(pair.local().getAddress());
         if (socket == null && tun != null) {
             in.destroy();

@@ -8,6 +8,9 @@ import java.util.List;
  * A child SA as the control plane hands it to the data plane: both directions, the selectors
  * agreed for each side, the outer addresses and whether ESP goes in UDP (RFC 3948).
  *
+ * <p>Its {@link SaParameters} travel once: {@link Dataplane#install} builds its SAs from them and
+ * wipes them; the pair keeps only their SPIs and suites for bookkeeping.
+ *
  * @param local our address; with UDP encapsulation its port is the one to send from (4500)
  * @param remote the peer's address; with UDP encapsulation, its port (after a NAT, not 4500)
  */

@@ -2,6 +2,7 @@ package io.isthmus.dataplane;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.dataplane.linux.PacketBuffer;
@@ -337,6 +338,36 @@ class ForwardingTest {
         a.remove(0x2002);
         assertTrue(readBeforeRetire.sa.isDestroyed(), "keys wiped once removed");
         assertTrue(a.inbound(0x2002) == null);
+    }
+
+    /** Keys travel once: the parameters handed to install are wiped, and the SAs built from them still carry traffic. */
+    @Test
+    void installWipesTheKeysItWasHanded() {
+        tunnels(false);
+        byte[] kab = new byte[20];
+        byte[] kba = new byte[20];
+        RANDOM.nextBytes(kab);
+        RANDOM.nextBytes(kba);
+        SaParameters aIn = sa(0x2002, kba, Lifetime.UNLIMITED);
+        SaParameters aOut = sa(0x1001, kab, Lifetime.UNLIMITED);
+        a.install(new SaPair("to-b", aIn, aOut, ANY, ANY, at("10.0.0.1", 4500), at("10.0.0.2", 4500), true));
+        b.install(new SaPair("to-a", sa(0x1001, kab, Lifetime.UNLIMITED), sa(0x2002, kba, Lifetime.UNLIMITED), ANY, ANY,
+                at("10.0.0.2", 4500), at("10.0.0.1", 4500), true));
+        for (SaParameters p : List.of(aIn, aOut)) {
+            assertArrayEquals(new byte[20], p.encryptionKey(), p + " wiped");
+            assertArrayEquals(new byte[0], p.integrityKey());
+        }
+        byte[] inner = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100);
+        deliverToB(sendFromA(inner).getFirst());
+        assertArrayEquals(inner, outB.tun.getLast(), "the SAs kept keys of their own");
+
+        // Refused (no such tunnel) is consumed all the same.
+        SaParameters in = sa(0x3003, kba, Lifetime.UNLIMITED);
+        SaParameters out = sa(0x4004, kab, Lifetime.UNLIMITED);
+        assertThrows(IllegalArgumentException.class, () -> a.install(new SaPair("nowhere", in, out, ANY, ANY, at("10.0.0.1", 4500),
+                at("10.0.0.2", 4500), true)));
+        assertArrayEquals(new byte[20], in.encryptionKey());
+        assertArrayEquals(new byte[20], out.encryptionKey());
     }
 
     @Test

@@ -8,6 +8,10 @@ import java.util.HexFormat;
  * suite, keys taken from KEYMAT, ESN) and what the gateway configured (replay window, volume
  * lifetimes). Holds its own copy of the keys; {@link #destroy()} wipes it, and an SA built from
  * these parameters keeps copies of its own.
+ *
+ * <p>Keys travel once and are wiped by their consumer: whoever builds the SAs (the data plane)
+ * destroys the parameters once it has, and no one reads the keys afterwards. SPI, suite, ESN,
+ * replay window and lifetime stay readable after {@link #destroy()}.
  */
 public final class SaParameters {
     private final int spi;
@@ -78,6 +82,7 @@ public final class SaParameters {
         return integrityKey.clone();
     }
 
+    /** Wipes the keys; the rest stays readable. */
     public void destroy() {
         Arrays.fill(encryptionKey, (byte) 0);
         Arrays.fill(integrityKey, (byte) 0);

@@ -1,9 +1,12 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.crypto.PseudorandomFunction;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.RSAPrivateKey;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -12,18 +15,43 @@ import java.util.List;
  */
 public sealed interface Authentication {
 
-    /** AUTH method 2: a MAC over the IKE_SA_INIT message keyed with the shared secret. */
-    record PreSharedKey(byte[] key) implements Authentication {
-        public PreSharedKey {
+    /**
+     * AUTH method 2: a MAC over the IKE_SA_INIT message keyed with the shared secret.
+     *
+     * <p>Holds the key it is given, not a copy: the gateway keeps one live copy of a secret, and
+     * whoever made the array (the configuration) and this connection share it. The key is only
+     * ever used here, in {@link #prf}; it is never handed out, so there are no copies for
+     * someone to forget to wipe. {@link #destroy()} wipes it when the connection is removed, and
+     * it refuses to compute from then on; when the gateway closes, the owner of the array wipes
+     * it once IKE has stopped.
+     */
+    final class PreSharedKey implements Authentication {
+        private final byte[] key;
+        private volatile boolean destroyed;
+
+        /** Takes {@code key} over (no copy): the caller does not change it, and wipes it only through {@link #destroy()}. */
+        public PreSharedKey(byte[] key) {
             if (key == null || key.length == 0) {
                 throw new IllegalArgumentException("a pre-shared key must not be empty");
             }
-            key = key.clone();
+            this.key = key;
         }
 
-        @Override
-        public byte[] key() {
-            return key.clone();
+        /** prf(key, data), the key never leaving this object (RFC 7296 §2.15: prf(Shared Secret, "Key Pad for IKEv2")). */
+        public byte[] prf(PseudorandomFunction prf, byte[] data) {
+            if (destroyed) {
+                throw new IllegalStateException("the pre-shared key was destroyed with its connection");
+            }
+            return prf.compute(key, data);
+        }
+
+        public void destroy() {
+            destroyed = true;
+            Arrays.fill(key, (byte) 0);
+        }
+
+        public boolean isDestroyed() {
+            return destroyed;
         }
 
         @Override
@@ -33,7 +61,7 @@ public sealed interface Authentication {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof PreSharedKey p && java.security.MessageDigest.isEqual(p.key, key);
+            return o instanceof PreSharedKey p && MessageDigest.isEqual(p.key, key);
         }
 
         @Override

@@ -95,13 +95,13 @@ final class Authenticator {
         return KeyDerivation.concat(message, nonce, macedId);
     }
 
-    private byte[] pskMac(byte[] psk, boolean ofInitiator, IdPayload id) {
-        byte[] keyPad = proposal.prf().compute(psk, KEY_PAD);
+    /** AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), SignedOctets); the secret stays inside {@code psk}. */
+    private byte[] pskMac(Authentication.PreSharedKey psk, boolean ofInitiator, IdPayload id) {
+        byte[] keyPad = psk.prf(proposal.prf(), KEY_PAD);
         try {
             return proposal.prf().compute(keyPad, signedOctets(ofInitiator, id));
         } finally {
             Arrays.fill(keyPad, (byte) 0);
-            Arrays.fill(psk, (byte) 0);
         }
     }
 
@@ -109,7 +109,7 @@ final class Authenticator {
     AuthPayload sign(IdPayload ourId) {
         byte[] octets = signedOctets(initiator, ourId);
         return switch (connection.authentication()) {
-            case Authentication.PreSharedKey p -> new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskMac(p.key(), initiator, ourId));
+            case Authentication.PreSharedKey p -> new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskMac(p, initiator, ourId));
             case Authentication.Certificates c -> signature(c.privateKey(), c.rsaPss(), octets);
         };
     }
@@ -172,7 +172,10 @@ final class Authenticator {
                 if (auth.method() != AuthPayload.SHARED_KEY_MIC) {
                     return "the peer signs with AUTH method " + auth.method() + " but this connection uses a pre-shared key";
                 }
-                return MessageDigest.isEqual(auth.data(), pskMac(p.key(), ofInitiator, peerId)) ? null
+                if (p.isDestroyed()) {
+                    return "the connection's pre-shared key is gone (the connection was removed)";
+                }
+                return MessageDigest.isEqual(auth.data(), pskMac(p, ofInitiator, peerId)) ? null
                         : "the peer's AUTH does not verify with our pre-shared key";
             }
             case Authentication.Certificates c -> {

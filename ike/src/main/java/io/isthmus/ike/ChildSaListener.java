@@ -13,6 +13,14 @@ package io.isthmus.ike;
  * §2.8.1) two replacements may be announced and the redundant one deleted shortly after: when
  * the SA carrying outbound traffic is deleted, traffic moves to the newest remaining SA of the
  * same connection.
+ *
+ * <p>Keys travel once and are wiped by their consumer. The {@link io.isthmus.esp.SaParameters}
+ * of a description announced by {@link #installed} or {@link #rekeyed} belong to the listener
+ * from then on: IKE has already wiped its own KEYMAT and never reads those keys again (it keeps
+ * the description only for its SPIs, suite and selectors). The listener destroys both
+ * directions' parameters once it has what it needs, at the latest when {@link #deleted}
+ * announces the SA gone; the data plane does it as soon as it has built its SAs. A listener that
+ * keeps them longer (a test comparing keys with strongSwan's) wipes them itself in the end.
  */
 public interface ChildSaListener {
     /** A child SA from IKE_AUTH or a CREATE_CHILD_SA that replaces nothing. */

@@ -144,6 +144,7 @@ public record Connection(
             return this;
         }
 
+        /** The key is taken over, not copied (see {@link Authentication.PreSharedKey}); it is wiped when the connection is removed. */
         public Builder preSharedKey(byte[] key) {
             this.authentication = new Authentication.PreSharedKey(key);
             return this;

@@ -70,6 +70,22 @@ public final class IkeEngine {
         connections.add(connection);
     }
 
+    /**
+     * Forgets a connection (a reload that drops it): its IKE SAs are deleted, the peers told, and
+     * its pre-shared key is wiped. A half-open SA that would still pick it fails authentication.
+     */
+    public void removeConnection(String name) {
+        Connection c = connections.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+        if (c == null) {
+            return;
+        }
+        connections.remove(c);
+        ikeSas().stream().filter(sa -> sa.connection() == c).forEach(IkeSa::delete);
+        if (c.authentication() instanceof Authentication.PreSharedKey psk) {
+            psk.destroy();
+        }
+    }
+
     /** Half-open IKE SAs above which IKE_SA_INIT requests must carry a cookie (RFC 7296 §2.6). */
     public void cookieThreshold(int halfOpenSas) {
         this.cookieThreshold = halfOpenSas;

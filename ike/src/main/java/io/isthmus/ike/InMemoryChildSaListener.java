@@ -3,7 +3,11 @@ package io.isthmus.ike;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Keeps what IKE announced, in order: for tests, and for running IKE without a data plane. */
+/**
+ * Keeps what IKE announced, in order: for tests, and for running IKE without a data plane. As
+ * the owner of the announced keys ({@link ChildSaListener}), it keeps them readable while the SA
+ * lives, for tests to compare, and wipes them when it is deleted.
+ */
 public final class InMemoryChildSaListener implements ChildSaListener {
     public enum Kind { INSTALLED, REKEYED, DELETED }
 
@@ -30,6 +34,8 @@ public final class InMemoryChildSaListener implements ChildSaListener {
     public synchronized void deleted(ChildSaDescription sa) {
         events.add(new Event(Kind.DELETED, sa, null, false));
         current.remove(sa);
+        sa.inbound().destroy();
+        sa.outbound().destroy();
     }
 
     public synchronized List<Event> events() {

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -44,10 +45,15 @@ public final class ConfigReader {
 
     private final Path file;
     private final Function<String, String> environment;
+    /** The configuration file's permissions, when it was read from one that has them. */
+    private final FileAccess access;
+    /** The fields that hold a shared key in the file itself. */
+    private final List<String> inlineKeys = new ArrayList<>();
 
-    private ConfigReader(Path file, Function<String, String> environment) {
+    private ConfigReader(Path file, Function<String, String> environment, FileAccess access) {
         this.file = file;
         this.environment = environment;
+        this.access = access;
     }
 
     public static GatewayConfig read(Path file) {
@@ -57,26 +63,42 @@ public final class ConfigReader {
     /** With the environment given, for tests of sharedKeyEnv. */
     public static GatewayConfig read(Path file, Function<String, String> environment) {
         String text;
+        FileAccess access;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+            access = FileAccess.of(file);
         } catch (IOException e) {
             throw new ConfigException(file, "", "cannot read it: " + e.getMessage());
         }
-        return parse(file, text, environment);
+        return parse(file, text, environment, access);
     }
 
     public static GatewayConfig parse(Path file, String text, Function<String, String> environment) {
+        return parse(file, text, environment, null);
+    }
+
+    private static GatewayConfig parse(Path file, String text, Function<String, String> environment, FileAccess access) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(text);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(file, "", "not valid YAML or JSON: " + e.getOriginalMessage()
+            throw new ConfigException(file, "", "not valid YAML or JSON: " + withoutSnippets(e.getOriginalMessage())
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")"));
         }
         if (root == null || !root.isObject()) {
             throw new ConfigException(file, "", "expected a mapping with virtualNetworkGateway, localNetworkGateways and connections");
         }
-        return new ConfigReader(file, environment).gatewayConfig(root);
+        return new ConfigReader(file, environment, access).gatewayConfig(root);
+    }
+
+    /**
+     * SnakeYAML quotes the offending line of the file, indented by four spaces with a caret
+     * below; that line may be the shared key's. Line and column say where without it.
+     */
+    private static String withoutSnippets(String message) {
+        return message.lines().filter(line -> !line.startsWith("    "))
+                .map(line -> line.replaceFirst("^ in 'reader', (line \\d+, column \\d+):$", " at $1"))
+                .collect(java.util.stream.Collectors.joining("\n"));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -256,7 +278,15 @@ public final class ConfigReader {
             }
             connections.add(c);
         }
-        return new GatewayConfig(file, gateway, sites, connections);
+        TunnelRoutes.check(file, gateway, sites);
+        List<String> warnings = new ArrayList<>();
+        if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
+            // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
+            warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
+                    + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
+                    + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
+        }
+        return new GatewayConfig(file, gateway, sites, connections, warnings);
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {
@@ -341,13 +371,24 @@ public final class ConfigReader {
         byte[] sharedKey = null;
         CertificateAuthentication certificate = null;
         switch (given.getFirst()) {
-            case "sharedKey" -> sharedKey = sharedKey(string(n, p, "sharedKey", null), p + ".sharedKey");
+            case "sharedKey" -> {
+                sharedKey = sharedKey(string(n, p, "sharedKey", null), p + ".sharedKey");
+                inlineKeys.add(p + ".sharedKey");
+            }
             case "sharedKeyFile" -> {
                 Path keyFile = resolve(string(n, p, "sharedKeyFile", null));
+                ownerOnly(keyFile, p + ".sharedKeyFile");
+                // Bytes, not a String: a String cannot be wiped, and this one would hold the key.
+                byte[] text;
                 try {
-                    sharedKey = sharedKey(Files.readString(keyFile, StandardCharsets.UTF_8).strip(), p + ".sharedKeyFile");
+                    text = Files.readAllBytes(keyFile);
                 } catch (IOException e) {
                     throw error(p + ".sharedKeyFile", "cannot read " + keyFile + ": " + e.getMessage());
+                }
+                try {
+                    sharedKey = sharedKey(text, p + ".sharedKeyFile");
+                } finally {
+                    Arrays.fill(text, (byte) 0);
                 }
             }
             case "sharedKeyEnv" -> {
@@ -380,12 +421,36 @@ public final class ConfigReader {
         return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp);
     }
 
+    /**
+     * Azure's rule: 1 to 128 printable ASCII characters. The String (from YAML or the
+     * environment) cannot be wiped; it is dropped with the parsed tree once reading ends, and the
+     * bytes returned are the only copy the gateway keeps.
+     */
     private byte[] sharedKey(String key, String field) {
-        // Azure: 1 to 128 printable ASCII characters.
         if (key.isEmpty() || key.length() > 128 || !key.chars().allMatch(c -> c >= 0x20 && c < 0x7F)) {
             throw error(field, "a shared key is 1 to 128 printable ASCII characters");
         }
         return key.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** As {@link #sharedKey(String, String)} for a key file's bytes, without the white space (a final newline) around the key. */
+    private byte[] sharedKey(byte[] text, String field) {
+        int from = 0;
+        int to = text.length;
+        while (from < to && Character.isWhitespace(text[from])) {
+            from++;
+        }
+        while (to > from && Character.isWhitespace(text[to - 1])) {
+            to--;
+        }
+        boolean printable = true;
+        for (int i = from; i < to; i++) {
+            printable &= text[i] >= 0x20 && text[i] < 0x7F;
+        }
+        if (from == to || to - from > 128 || !printable) {
+            throw error(field, "a shared key is 1 to 128 printable ASCII characters");
+        }
+        return Arrays.copyOfRange(text, from, to);
     }
 
     private Path resolve(String path) {
@@ -397,6 +462,7 @@ public final class ConfigReader {
         onlyFields(n, p, "outboundAuthCertificate", "privateKey", "inboundAuthCertificateChain", "inboundAuthCertificateSubjectName");
         Path cert = existing(resolve(string(n, p, "outboundAuthCertificate", null)), p + ".outboundAuthCertificate");
         Path key = existing(resolve(string(n, p, "privateKey", null)), p + ".privateKey");
+        ownerOnly(key, p + ".privateKey");
         List<Path> chain = new ArrayList<>();
         List<JsonNode> cas = list(n, p, "inboundAuthCertificateChain", 1, 16);
         for (int i = 0; i < cas.size(); i++) {
@@ -404,6 +470,20 @@ public final class ConfigReader {
         }
         String subject = n.hasNonNull("inboundAuthCertificateSubjectName") ? string(n, p, "inboundAuthCertificateSubjectName", null) : null;
         return new CertificateAuthentication(cert, key, chain, subject);
+    }
+
+    /** A key file others may read (or replace) is refused, as ssh refuses such a private key. */
+    private void ownerOnly(Path keyFile, String field) {
+        FileAccess a;
+        try {
+            a = FileAccess.of(keyFile);
+        } catch (IOException e) {
+            throw error(field, "cannot read " + keyFile + ": " + e.getMessage());
+        }
+        if (a != null && a.openToOthers()) {
+            throw error(field, keyFile + " has mode " + a.mode() + ", which " + a.othersMay() + "; a key file must be for its owner alone, as ssh"
+                    + " requires of a private key: chmod 600 " + keyFile);
+        }
     }
 
     private Path existing(Path file, String field) {

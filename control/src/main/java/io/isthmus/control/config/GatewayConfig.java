@@ -3,15 +3,23 @@ package io.isthmus.control.config;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * A gateway's configuration in Azure's resource model: the virtual network gateway with its
  * instances, the local network gateways (the on-premises sites) and the connections between
  * them. {@link ConfigReader} reads it from YAML or JSON and checks every field.
+ *
+ * @param warnings what the gateway runs with but the operator should fix (a file with a shared
+ *                 key that others may read), each naming the file and field
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
-                            List<Connection> connections) {
+                            List<Connection> connections, List<String> warnings) {
+
+    public GatewayConfig {
+        warnings = List.copyOf(warnings);
+    }
 
     public enum VpnType { ROUTE_BASED, POLICY_BASED }
 
@@ -90,14 +98,31 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
                                             String inboundAuthCertificateSubjectName) {
     }
 
+    /**
+     * @param sharedKey the pre-shared key (null with certificates): the gateway's one live copy,
+     *                  handed as it is to the IKE connection made from it, never copied, and
+     *                  wiped by {@link #destroySharedKey()}
+     */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
                              List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation) {
+        /** Wipes the shared key, and with it the IKE connection's, which is the same array. */
+        public void destroySharedKey() {
+            if (sharedKey != null) {
+                Arrays.fill(sharedKey, (byte) 0);
+            }
+        }
+
         /** Never prints the key. */
         @Override
         public String toString() {
             return "connection " + name + " to " + localNetworkGateway + (sharedKey != null ? ", shared key" : ", certificate");
         }
+    }
+
+    /** Wipes every connection's shared key: when the gateway that runs this configuration closes. */
+    public void destroySecrets() {
+        connections.forEach(Connection::destroySharedKey);
     }
 
     public LocalNetworkGateway localNetworkGateway(String name) {

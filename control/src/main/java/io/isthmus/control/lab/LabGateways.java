@@ -108,6 +108,8 @@ public final class LabGateways {
         String name = side == Side.A ? "gw-a" : "gw-b";
         Path file = lab.work().resolve(name + ".yaml");
         Files.writeString(file, config);
+        // It holds the shared key: for its owner alone, as the gateway asks of such a file.
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path socket = socket(lab, side);
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString()));

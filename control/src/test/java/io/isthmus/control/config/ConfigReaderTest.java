@@ -3,6 +3,7 @@ package io.isthmus.control.config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,9 +86,59 @@ class ConfigReaderTest {
     @Test
     void aSharedKeyFromAFileNextToTheConfiguration(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("branch.psk"), "key in a file\n");
+        Files.setPosixFilePermissions(dir.resolve("branch.psk"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path file = dir.resolve("gw.yaml");
         Files.writeString(file, GOOD.replace("sharedKey: \"a long and secret shared key\"", "sharedKeyFile: branch.psk"));
         assertArrayEquals("key in a file".getBytes(StandardCharsets.US_ASCII), ConfigReader.read(file).connections().getFirst().sharedKey());
+    }
+
+    /** The gateway that owns the configuration wipes its keys when it closes; the IKE connection shares the array. */
+    @Test
+    void theKeyIsWipedWhenItsOwnerCloses() {
+        GatewayConfig c = parse(GOOD);
+        byte[] key = c.connections().getFirst().sharedKey();
+        assertArrayEquals("a long and secret shared key".getBytes(StandardCharsets.US_ASCII), key);
+        assertSame(key, c.connections().getFirst().sharedKey(), "one live copy, not a fresh one per call");
+        c.destroySecrets();
+        assertArrayEquals(new byte[key.length], key);
+    }
+
+    @Test
+    void theKeyNeverAppearsInTheConfigurationsText() {
+        GatewayConfig c = parse(GOOD);
+        byte[] key = c.connections().getFirst().sharedKey();
+        for (String text : List.of(c.toString(), c.connections().toString(), c.connections().getFirst().toString())) {
+            assertTrue(!text.contains("secret"), text);
+            assertTrue(!text.contains(java.util.Arrays.toString(key)), text);
+            assertTrue(!text.contains(java.util.HexFormat.of().formatHex(key)), text);
+        }
+    }
+
+    /** SnakeYAML quotes the line it stumbled on; when that is the key's, only line and column are told. */
+    @Test
+    void aSyntaxErrorOnTheKeysLineDoesNotShowTheKey() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse(GOOD.replace("sharedKey: \"a long and secret shared key\"",
+                "sharedKey: \"a long and secret shared key")));
+        assertTrue(e.getMessage().startsWith("/etc/isthmus/gw.yaml: not valid YAML or JSON: while scanning a quoted scalar\n at line 17, column 16"),
+                e.getMessage());
+        assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+        ConfigException e2 = assertThrows(ConfigException.class, () -> parse(GOOD.replace("sharedKey: \"a long and secret shared key\"",
+                "sharedKey: a long: and secret shared key")));
+        assertTrue(!e2.getMessage().contains("secret"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("line 17"), e2.getMessage());
+    }
+
+    @Test
+    void aKeyFileMustHoldPrintableAscii(@TempDir Path dir) throws Exception {
+        Path key = dir.resolve("branch.psk");
+        Files.write(key, new byte[] {'k', 'e', 'y', (byte) 0xC3, (byte) 0xA9, '\n'});
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path file = dir.resolve("gw.yaml");
+        Files.writeString(file, GOOD.replace("sharedKey: \"a long and secret shared key\"", "sharedKeyFile: branch.psk"));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigReader.read(file));
+        assertTrue(e.getMessage().endsWith("connections[0].sharedKeyFile: a shared key is 1 to 128 printable ASCII characters"), e.getMessage());
+        Files.write(key, "\t  key with spaces inside \r\n".getBytes(StandardCharsets.US_ASCII));
+        assertArrayEquals("key with spaces inside".getBytes(StandardCharsets.US_ASCII), ConfigReader.read(file).connections().getFirst().sharedKey());
     }
 
     /** Each mistake is named by file, field and what is allowed. */

@@ -1,0 +1,152 @@
+package io.isthmus.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.isthmus.control.config.ConfigException;
+import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.TunnelRoutes;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * This host's network as the kernel has it (from {@code ip -j}): its addresses, and the next
+ * hops it reaches the world and each peer through. Read at start, before any route goes into the
+ * TUN device, to refuse a site prefix that would cut the host off: one that holds an address of
+ * this host or the next hop of its default route (or of its way to a peer). The configuration
+ * alone cannot tell: it knows the gateway's instance addresses, not the host's other interfaces
+ * nor where its default route leads.
+ */
+final class HostNetwork {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** An address of one of this host's interfaces. */
+    record Address(InetAddress address, String device) {
+    }
+
+    /** A router this host sends through, and for what ("default route", "the way to the peer 203.0.113.5"). */
+    record NextHop(InetAddress address, String device, String leadsTo) {
+    }
+
+    private final List<Address> addresses;
+    private final List<NextHop> nextHops;
+
+    HostNetwork(List<Address> addresses, List<NextHop> nextHops) {
+        // Loopback last: a prefix that holds 127.0.0.1 and a real address is better explained by the real one.
+        this.addresses = addresses.stream().sorted(Comparator.comparing(a -> a.address().isLoopbackAddress())).toList();
+        this.nextHops = List.copyOf(nextHops);
+    }
+
+    List<Address> addresses() {
+        return addresses;
+    }
+
+    List<NextHop> nextHops() {
+        return nextHops;
+    }
+
+    /** Asks the kernel: addresses, both default routes, and the route to every peer of {@code config}. */
+    static HostNetwork read(GatewayConfig config) throws IOException, InterruptedException {
+        List<NextHop> hops = new ArrayList<>();
+        hops.addAll(nextHops(ip("-4", "-j", "route", "show", "default"), "default route"));
+        hops.addAll(nextHops(ip("-6", "-j", "route", "show", "default"), "default route"));
+        for (GatewayConfig.LocalNetworkGateway site : config.localNetworkGateways()) {
+            String peer = site.gatewayIpAddress().getHostAddress();
+            try {
+                hops.addAll(nextHops(ip("-j", "route", "get", peer), "way to the peer " + peer));
+            } catch (IOException unreachable) {
+                // No route to it at all: IKE will say so; nothing here to protect.
+            }
+        }
+        return new HostNetwork(addresses(ip("-j", "address", "show")), hops);
+    }
+
+    /**
+     * Refuses, with one {@link ConfigException} listing every offending site prefix, a
+     * configuration whose routes into {@code tunnelDevice} would take this host's own addresses
+     * or its next hops. Addresses on the tunnel device itself are its own business.
+     */
+    void refuseRoutesThatCutTheHostOff(GatewayConfig config, String tunnelDevice) {
+        List<ConfigException> problems = new ArrayList<>();
+        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config.localNetworkGateways())) {
+            String why = null;
+            for (NextHop hop : nextHops) {
+                if (route.prefix().contains(hop.address())) {
+                    why = "holds " + hop.address().getHostAddress() + ", the next hop of this host's " + hop.leadsTo()
+                            + " (dev " + hop.device() + ")";
+                    break;
+                }
+            }
+            for (int i = 0; why == null && i < addresses.size(); i++) {
+                Address a = addresses.get(i);
+                if (!a.device().equals(tunnelDevice) && route.prefix().contains(a.address())) {
+                    why = "holds " + a.address().getHostAddress() + ", an address of this host (dev " + a.device() + ")";
+                }
+            }
+            if (why != null) {
+                problems.add(new ConfigException(config.source(), route.field(), route.prefix() + " " + why
+                        + "; a route for it into " + tunnelDevice + " would cut the host off, so the gateway does not start (nothing was changed)"));
+            }
+        }
+        ConfigException.throwIfAny(problems);
+    }
+
+    /** From {@code ip -j address show}. */
+    static List<Address> addresses(String json) throws IOException {
+        List<Address> out = new ArrayList<>();
+        for (JsonNode link : JSON.readTree(json)) {
+            String device = link.path("ifname").asText("?");
+            for (JsonNode info : link.path("addr_info")) {
+                InetAddress a = literal(info.path("local").asText(null));
+                if (a != null) {
+                    out.add(new Address(a, device));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** From {@code ip -j route show ...} or {@code ip -j route get ...}: the gateways, also of multipath and "via" routes. */
+    static List<NextHop> nextHops(String json, String leadsTo) throws IOException {
+        List<NextHop> out = new ArrayList<>();
+        for (JsonNode route : JSON.readTree(json)) {
+            List<JsonNode> hops = new ArrayList<>();
+            route.path("nexthops").forEach(hops::add);
+            if (hops.isEmpty()) {
+                hops.add(route);
+            }
+            for (JsonNode hop : hops) {
+                InetAddress a = literal(hop.hasNonNull("gateway") ? hop.get("gateway").asText() : hop.path("via").path("address").asText(null));
+                if (a != null) {
+                    out.add(new NextHop(a, hop.path("dev").asText(route.path("dev").asText("?")), leadsTo));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static InetAddress literal(String text) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            return InetAddress.ofLiteral(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static String ip(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed with exit code " + p.exitValue());
+        }
+        // Older ip(8) prints nothing rather than [] when there is nothing.
+        return out.isEmpty() ? "[]" : out;
+    }
+}
