@@ -105,6 +105,12 @@ public final class LabGateways {
 
     /** Starts an Isthmus gateway on {@code side} with this configuration; its log is {@code gw-a.log} or {@code gw-b.log}. */
     public static Path startIsthmus(Lab lab, Side side, String config) throws IOException {
+        startIsthmus(lab, side, config, side == Side.A ? "gw-a.log" : "gw-b.log");
+        return socket(lab, side);
+    }
+
+    /** As {@link #startIsthmus(Lab, Side, String)}, logging to {@code logName} in the lab's directory; returns the gateway's process. */
+    public static Process startIsthmus(Lab lab, Side side, String config, String logName) throws IOException {
         String name = side == Side.A ? "gw-a" : "gw-b";
         Path file = lab.work().resolve(name + ".yaml");
         Files.writeString(file, config);
@@ -113,8 +119,7 @@ public final class LabGateways {
         Path socket = socket(lab, side);
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString()));
-        lab.spawn(side == Side.A ? Lab.GW_A : Lab.GW_B, lab.work().resolve(name + ".log"), command);
-        return socket;
+        return lab.spawn(side == Side.A ? Lab.GW_A : Lab.GW_B, lab.work().resolve(logName), command);
     }
 
     public static Path socket(Lab lab, Side side) {

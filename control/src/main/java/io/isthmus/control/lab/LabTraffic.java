@@ -11,14 +11,15 @@ import java.util.regex.Pattern;
 
 /** Runs {@link Traffic} between the lab's hosts and compares what was sent with what arrived. */
 public final class LabTraffic {
-    private static final Pattern RESULT = Pattern.compile("bytes=(\\d+) sha256=([0-9a-f]+)(?: received=(\\d+) lost=(\\d+).*)?");
+    private static final Pattern RESULT = Pattern.compile("bytes=(\\d+) sha256=([0-9a-f]+)(?: received=(\\d+) lost=(\\d+)(?: lost-ranges=([0-9,-]+))?)?");
     private static int nextPort = 5201;
 
     private LabTraffic() {
     }
 
     /** One transfer: what the sender sent, what the receiver got. */
-    public record Transfer(long bytesSent, String sentHash, long bytesReceived, String receivedHash, int lost, double seconds) {
+    public record Transfer(long bytesSent, String sentHash, long bytesReceived, String receivedHash, int lost, double seconds,
+                           List<int[]> lostRanges) {
         public boolean intact() {
             return bytesSent == bytesReceived && sentHash.equals(receivedHash) && lost == 0;
         }
@@ -32,6 +33,14 @@ public final class LabTraffic {
             return String.format("%d bytes sent, %d received, %s, %.0f Mbit/s%s", bytesSent, bytesReceived,
                     intact() ? "SHA-256 equal" : "SHA-256 DIFFERS", megabitsPerSecond(), lost > 0 ? ", " + lost + " datagrams lost" : "");
         }
+    }
+
+    /** Runs {@link Flood} in namespace {@code ns} to its end; returns its line of counts. */
+    public static String flood(Lab lab, String ns, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(LabGateways.javaCommand());
+        cmd.add(Flood.class.getName());
+        cmd.addAll(List.of(args));
+        return lab.in(ns, cmd.toArray(String[]::new)).strip();
     }
 
     static List<String> traffic(String... args) {
@@ -53,8 +62,15 @@ public final class LabTraffic {
 
     public static Transfer udp(Lab lab, String fromNs, String toNs, String toAddress, int datagrams, int size, int perSecond)
             throws IOException, InterruptedException {
+        return udp(lab, fromNs, toNs, toAddress, datagrams, size, perSecond, 5000);
+    }
+
+    /** With the receiver waiting up to {@code silenceMillis} for the next datagram (across an outage) before it reports. */
+    public static Transfer udp(Lab lab, String fromNs, String toNs, String toAddress, int datagrams, int size, int perSecond,
+                               int silenceMillis) throws IOException, InterruptedException {
         int port = nextPort++;
-        Process receiver = lab.start(toNs, traffic("udp-receive", Integer.toString(port), Integer.toString(datagrams), "5000"));
+        Process receiver = lab.start(toNs, traffic("udp-receive", Integer.toString(port), Integer.toString(datagrams),
+                Integer.toString(silenceMillis)));
         BufferedReader r = awaitListening(receiver);
         long start = System.nanoTime();
         String sent = lab.in(fromNs, traffic("udp-send", toAddress, Integer.toString(port), Integer.toString(datagrams), Integer.toString(size),
@@ -89,7 +105,14 @@ public final class LabTraffic {
         if (!s.find() || !g.find()) {
             throw new IOException("unexpected traffic output: sender '" + sent.strip() + "', receiver '" + got.strip() + "'");
         }
+        List<int[]> ranges = new ArrayList<>();
+        if (g.group(5) != null) {
+            for (String r : g.group(5).split(",")) {
+                String[] ends = r.split("-");
+                ranges.add(new int[] {Integer.parseInt(ends[0]), Integer.parseInt(ends[1])});
+            }
+        }
         return new Transfer(Long.parseLong(s.group(1)), s.group(2), Long.parseLong(g.group(1)), g.group(2),
-                g.group(4) == null ? 0 : Integer.parseInt(g.group(4)), seconds);
+                g.group(4) == null ? 0 : Integer.parseInt(g.group(4)), seconds, ranges);
     }
 }

@@ -119,10 +119,19 @@ public final class Traffic {
             long total = 0;
             StringBuilder lost = new StringBuilder();
             int lostCount = 0;
+            int ranges = 0;
             for (int i = 0; i < datagrams; i++) {
                 if (got[i] == null) {
-                    if (lostCount++ < 20) {
-                        lost.append(lost.isEmpty() ? "" : ",").append(i);
+                    lostCount++;
+                    if (i == 0 || got[i - 1] != null) {
+                        // A run of lost datagrams, as first-last: with the sender's pace, when and how long an outage was.
+                        int last = i;
+                        while (last + 1 < datagrams && got[last + 1] == null) {
+                            last++;
+                        }
+                        if (ranges++ < 50) {
+                            lost.append(lost.isEmpty() ? "" : ",").append(i).append('-').append(last);
+                        }
                     }
                     continue;
                 }
@@ -130,7 +139,7 @@ public final class Traffic {
                 total += got[i].length;
             }
             System.out.println("bytes=" + total + " sha256=" + HexFormat.of().formatHex(d.digest()) + " received=" + received + " lost="
-                    + lostCount + (lostCount > 0 ? " first-lost=" + lost : ""));
+                    + lostCount + (lostCount > 0 ? " lost-ranges=" + lost : ""));
         }
     }
 
