@@ -9,6 +9,8 @@ import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -50,6 +53,7 @@ final class ControlSocket implements AutoCloseable {
     static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
 
     private final Path path;
+    private final FileChannel lock;
     private final Object fileKey;
     private final ServerSocketChannel server;
     private final ControlRequests requests;
@@ -59,8 +63,10 @@ final class ControlSocket implements AutoCloseable {
     private final RateLimitedWarning cutOff = new RateLimitedWarning("clients cut off: no request line in time, or the answer not read");
     private final Thread acceptor;
 
-    private ControlSocket(Path path, Object fileKey, ServerSocketChannel server, ControlRequests requests, int maxClients, Duration requestDeadline) {
+    private ControlSocket(Path path, Object fileKey, ServerSocketChannel server, FileChannel lock, ControlRequests requests, int maxClients,
+                          Duration requestDeadline) {
         this.path = path;
+        this.lock = lock;
         this.fileKey = fileKey;
         this.server = server;
         this.requests = requests;
@@ -85,19 +91,46 @@ final class ControlSocket implements AutoCloseable {
             throw new BindException("cannot create control socket " + path + ": permission denied on " + e.getFile()
                     + " (run as root, or choose another place with --control-socket)");
         }
-        removeIfStale(path);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        // Held for as long as this gateway runs: two gateways starting together cannot both find the
+        // socket stale, and one cannot delete the socket the other has just bound.
+        FileChannel lock = lock(path);
+        ServerSocketChannel server = null;
         Object fileKey;
         try {
+            removeIfStale(path);
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
             fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
         } catch (IOException e) {
-            server.close();
-            throw new BindException("cannot bind control socket " + path + ": " + e.getMessage());
+            if (server != null) {
+                server.close();
+            }
+            lock.close();
+            throw e instanceof BindException ? e : new BindException("cannot bind control socket " + path + ": " + e.getMessage());
         }
         LOG.log(System.Logger.Level.INFO, "control socket {0}", path);
-        return new ControlSocket(path, fileKey, server, requests, maxClients, requestDeadline);
+        return new ControlSocket(path, fileKey, server, lock, requests, maxClients, requestDeadline);
+    }
+
+    /** An exclusive lock on PATH.lock, or a BindException saying another gateway holds it. */
+    private static FileChannel lock(Path path) throws IOException {
+        Path lockFile = Path.of(path + ".lock");
+        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            Files.setPosixFilePermissions(lockFile, PosixFilePermissions.fromString("rw-------"));
+            if (channel.tryLock() != null) {
+                return channel;
+            }
+        } catch (OverlappingFileLockException heldInThisProcess) {
+            // another gateway of this very JVM (tests) holds it
+        } catch (IOException e) {
+            channel.close();
+            throw e;
+        }
+        channel.close();
+        throw new BindException("another gateway is running on control socket " + path
+                + " (stop it first, or give this one another --control-socket)");
     }
 
     /**
@@ -300,6 +333,11 @@ final class ControlSocket implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // gone already, or going away anyway
+        }
+        try {
+            lock.close(); // the lock file stays: deleting it would let two newcomers lock two different files
+        } catch (IOException ignored) {
+            // released with the process anyway
         }
         acceptor.interrupt();
     }

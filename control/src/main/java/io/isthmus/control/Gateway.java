@@ -52,8 +52,8 @@ public final class Gateway implements AutoCloseable {
     private final Instance instance;
     private final Instant startedAt = Instant.now();
     private final Map<String, Connection> connections = new LinkedHashMap<>();
-    /** Connections with duplicate IKE SAs, and when their liveness checks went out (IKE thread only). */
-    private final Map<String, Instant> duplicatesProbed = new java.util.HashMap<>();
+    /** Which duplicate IKE SAs to keep (IKE thread only). */
+    private final DuplicateIkeSas duplicates = new DuplicateIkeSas();
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
     private IkeEngine engine;
@@ -98,8 +98,14 @@ public final class Gateway implements AutoCloseable {
                 config.gateway().name(), instance.name(), bind.getHostAddress(), config.gateway().vpnType(), config.gateway().sku().azureName(),
                 config.gateway().sku().maxTunnels(), config.gateway().sku().megabitsPerSecond());
         config.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+        // Before anything is bound or made: a route that would cut this host off stops the start here.
+        HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
         ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), t.ikePort(), t.natTraversalPort());
-        ikeFromDataplane = new InboundDatagrams(IKE_QUEUE, ikeSockets::execute, (d, local, remote) -> engine.receive(d, 0, d.length, local, remote));
+        // The engine exists before the data plane reads port 4500, whose IKE it is handed.
+        engine = new IkeEngine(new GatewayTransport(), ikeSockets, new DataplaneBridge());
+        engine.natTraversalPort(t.natTraversalPort());
+        IkeEngine ike = engine;
+        ikeFromDataplane = new InboundDatagrams(IKE_QUEUE, ikeSockets::execute, (d, local, remote) -> ike.receive(d, 0, d.length, local, remote));
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads()), new DataplaneEvents());
         configureKernel(t);
@@ -110,8 +116,6 @@ public final class Gateway implements AutoCloseable {
             connections.put(c.name(), ikeConnection(c, site));
         }
         dataplane.tunnels(tunnels);
-        engine = new IkeEngine(new GatewayTransport(), ikeSockets, new DataplaneBridge());
-        engine.natTraversalPort(t.natTraversalPort());
         ikeSockets.attach(engine);
         onLoop(() -> {
             connections.values().forEach(engine::addConnection);
@@ -126,7 +130,6 @@ public final class Gateway implements AutoCloseable {
 
     /** MTU, link up and a route into the TUN device for every site prefix, with ip(8) as an operator would. */
     private void configureKernel(GatewayConfig.Tunnel t) throws IOException, InterruptedException {
-        HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
         // No IPv6 link-local address on the device: the kernel would send router solicitations into the tunnel.
         try {
             java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/net/ipv6/conf/" + t.device() + "/addr_gen_mode"), "1");
@@ -237,7 +240,8 @@ public final class Gateway implements AutoCloseable {
                 }
                 continue;
             }
-            deleteDuplicates(c.name(), sas);
+            duplicates.settle(c.name(), sas.stream().filter(s -> s.state() == IkeSaState.ESTABLISHED).map(Duplicate::new).toList(),
+                    ikeSockets.now(), c.dpdTimeout());
             for (IkeSa sa : sas) {
                 if (sa.state() == IkeSaState.ESTABLISHED && sa.childSas().isEmpty() && sa.establishedAt() != null
                         && Duration.between(sa.establishedAt(), Instant.now()).compareTo(Duration.ofSeconds(10)) > 0) {
@@ -246,50 +250,42 @@ public final class Gateway implements AutoCloseable {
                 }
             }
         }
+        dataplane.reclaim();
         ikeSockets.schedule(KEEPER_PERIOD, this::keepConnectionsUp);
     }
 
-    /**
-     * Both ends of a Default-mode connection may initiate at once and end up with two IKE SAs.
-     * Both keep the one with the lowest SPIs (a rule both compute alike) and delete the others;
-     * should both send the same delete, the exchange still ends with the SA gone at both ends.
-     *
-     * <p>Only SAs the peer proves it still has take part: when duplicates appear, each gets a
-     * liveness check, and the choice is made on the next round among those the peer has spoken on
-     * since. An SA whose peer crashed and came back with a new one (without INITIAL_CONTACT) must
-     * not win because its SPIs are lower. Measured before: after kill -9 and a restart, traffic
-     * flapped for 25 to 45 s in 3 of 6 runs while the survivor deleted the new SA in favour of
-     * the dead one. Both ends see the same answers (a check from either end is heard by both), so
-     * they still choose alike.
-     */
-    private void deleteDuplicates(String connection, List<IkeSa> sas) {
-        List<IkeSa> established = sas.stream().filter(s -> s.state() == IkeSaState.ESTABLISHED).toList();
-        if (established.size() < 2) {
-            duplicatesProbed.remove(connection);
-            return;
+    /** An IKE SA as the duplicate rule sees it. */
+    private record Duplicate(IkeSa sa) implements DuplicateIkeSas.Candidate {
+        @Override
+        public long initiatorSpi() {
+            return sa.initiatorSpi();
         }
-        Instant probed = duplicatesProbed.get(connection);
-        if (probed == null) {
-            duplicatesProbed.put(connection, ikeSockets.now());
-            established.forEach(IkeSa::probe);
-            return;
+
+        @Override
+        public long responderSpi() {
+            return sa.responderSpi();
         }
-        List<IkeSa> alive = established.stream().filter(s -> s.lastHeard().isAfter(probed)).sorted((x, y) -> {
-            int c = Long.compareUnsigned(x.initiatorSpi(), y.initiatorSpi());
-            return c != 0 ? c : Long.compareUnsigned(x.responderSpi(), y.responderSpi());
-        }).toList();
-        if (alive.isEmpty()) {
-            return; // none answered yet; dead peer detection decides in the end
+
+        @Override
+        public Instant lastHeard() {
+            return sa.lastHeard();
         }
-        IkeSa keep = alive.getFirst();
-        for (IkeSa duplicate : established) {
-            if (duplicate != keep) {
-                LOG.log(System.Logger.Level.INFO, "{0}: a duplicate of {1} ({2}), deleting it", duplicate, keep,
-                        alive.contains(duplicate) ? "both ends initiated" : "its peer has not answered since " + probed);
-                duplicate.delete();
-            }
+
+        @Override
+        public void probe() {
+            sa.probe();
         }
-        duplicatesProbed.remove(connection);
+
+        @Override
+        public void delete(String why) {
+            LOG.log(System.Logger.Level.INFO, "{0}: {1}, deleting it", sa, why);
+            sa.delete();
+        }
+
+        @Override
+        public String toString() {
+            return sa.toString();
+        }
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {

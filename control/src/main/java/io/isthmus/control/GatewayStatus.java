@@ -19,7 +19,7 @@ import java.util.Map;
  * tunnel's counters under Azure's metric names.
  */
 public record GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
-                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, Process process) {
+                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, ProcessStatus process) {
 
     /**
      * How the gateway holds up against what anyone can send it: cookies asked for, responder IKE
@@ -30,15 +30,15 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     }
 
     /** This process: heap in use, heap still live after the last collection, resident memory, threads. */
-    public record Process(long heapUsedBytes, long heapLiveAfterLastGcBytes, long residentBytes, int threads) {
-        static Process now() {
+    public record ProcessStatus(long heapUsedBytes, long heapLiveAfterLastGcBytes, long residentBytes, int threads) {
+        static ProcessStatus now() {
             Runtime r = Runtime.getRuntime();
             long live = 0;
             for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
                 var after = pool.getType() == java.lang.management.MemoryType.HEAP ? pool.getCollectionUsage() : null;
                 live += after == null ? 0 : after.getUsed();
             }
-            return new Process(r.totalMemory() - r.freeMemory(), live, readResidentBytes(), Thread.activeCount());
+            return new ProcessStatus(r.totalMemory() - r.freeMemory(), live, readResidentBytes(), Thread.activeCount());
         }
 
         private static long readResidentBytes() {
@@ -134,7 +134,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
         }
         return new GatewayStatus(g.config().gateway().name(), g.instance().name(), g.config().gateway().vpnType().name(),
                 g.config().gateway().sku().azureName(), g.config().gateway().sku().maxTunnels(),
-                Duration.between(startedAt, now).toSeconds(), connections, unattributed, defense, Process.now());
+                Duration.between(startedAt, now).toSeconds(), connections, unattributed, defense, ProcessStatus.now());
     }
 
 

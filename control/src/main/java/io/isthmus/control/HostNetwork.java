@@ -2,6 +2,7 @@ package io.isthmus.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.isthmus.control.config.AddressPrefix;
 import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.TunnelRoutes;
@@ -15,15 +16,32 @@ import java.util.List;
  * This host's network as the kernel has it (from {@code ip -j}): its addresses, and the next
  * hops it reaches the world and each peer through. Read at start, before any route goes into the
  * TUN device, to refuse a site prefix that would cut the host off: one that holds an address of
- * this host or the next hop of its default route (or of its way to a peer). The configuration
+ * this host or the next hop of its default route (or of its way to a peer), or overlaps a network
+ * one of its interfaces is on (a management LAN the operator reaches it through). The configuration
  * alone cannot tell: it knows the gateway's instance addresses, not the host's other interfaces
  * nor where its default route leads.
  */
 final class HostNetwork {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** An address of one of this host's interfaces. */
-    record Address(InetAddress address, String device) {
+    /** An address of one of this host's interfaces, and the length of the network it puts on that link. */
+    record Address(InetAddress address, String device, int prefixLength) {
+        Address(InetAddress address, String device) {
+            this(address, device, address.getAddress().length * 8);
+        }
+
+        /** The link's network, e.g. 10.99.0.0/16 for 10.99.0.5/16. */
+        AddressPrefix network() {
+            byte[] a = address.getAddress();
+            for (int bit = prefixLength; bit < a.length * 8; bit++) {
+                a[bit >>> 3] &= (byte) ~(0x80 >>> (bit & 7));
+            }
+            try {
+                return AddressPrefix.parse(InetAddress.getByAddress(a).getHostAddress() + "/" + prefixLength);
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** A router this host sends through, and for what ("default route", "the way to the peer 203.0.113.5"). */
@@ -85,6 +103,14 @@ final class HostNetwork {
                     why = "holds " + a.address().getHostAddress() + ", an address of this host (dev " + a.device() + ")";
                 }
             }
+            // A prefix inside a network this host is on (its management LAN, say) would take that part of it away.
+            for (int i = 0; why == null && i < addresses.size(); i++) {
+                Address a = addresses.get(i);
+                if (!a.device().equals(tunnelDevice) && route.prefix().overlaps(a.network())) {
+                    why = "overlaps " + a.network() + ", a network this host is on (dev " + a.device() + ", "
+                            + a.address().getHostAddress() + "/" + a.prefixLength() + ")";
+                }
+            }
             if (why != null) {
                 problems.add(new ConfigException(config.source(), route.field(), route.prefix() + " " + why
                         + "; a route for it into " + tunnelDevice + " would cut the host off, so the gateway does not start (nothing was changed)"));
@@ -101,7 +127,7 @@ final class HostNetwork {
             for (JsonNode info : link.path("addr_info")) {
                 InetAddress a = literal(info.path("local").asText(null));
                 if (a != null) {
-                    out.add(new Address(a, device));
+                    out.add(new Address(a, device, info.path("prefixlen").asInt(a.getAddress().length * 8)));
                 }
             }
         }

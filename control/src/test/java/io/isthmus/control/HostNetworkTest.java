@@ -73,13 +73,14 @@ class HostNetworkTest {
 
     @Test
     void addressesOfEveryInterfaceAreRead() throws Exception {
-        assertEquals(List.of(address("127.0.0.1", "lo"), address("::1", "lo"), address("192.0.2.2", "eth0"), address("fd00::2", "eth0"),
-                address("fe80::fc:ff:fe00:1", "eth0"), address("10.99.0.5", "eth1"), address("192.168.77.1", "isthmus0")),
-                HostNetwork.addresses(ADDRESSES));
+        assertEquals(List.of(address("127.0.0.1", "lo", 8), address("::1", "lo", 128), address("192.0.2.2", "eth0", 24),
+                address("fd00::2", "eth0", 64), address("fe80::fc:ff:fe00:1", "eth0", 64), address("10.99.0.5", "eth1", 16),
+                address("192.168.77.1", "isthmus0", 32)), HostNetwork.addresses(ADDRESSES));
+        assertEquals("10.99.0.0/16", HostNetwork.addresses(ADDRESSES).get(5).network().toString());
     }
 
-    static HostNetwork.Address address(String literal, String device) {
-        return new HostNetwork.Address(ip(literal), device);
+    static HostNetwork.Address address(String literal, String device, int prefixLength) {
+        return new HostNetwork.Address(ip(literal), device, prefixLength);
     }
 
     @Test
@@ -138,6 +139,19 @@ class HostNetworkTest {
         assertEquals(List.of("localNetworkGateways[0].addressPrefixes[1]", "localNetworkGateways[0].addressPrefixes[2]",
                 "localNetworkGateways[0].addressPrefixes[3]"), e.problems().stream().map(ConfigException::field).toList());
         assertTrue(e.getMessage().contains("fd00::/64 holds fd00:0:0:0:0:0:0:1, the next hop of this host's default route (dev eth0)"),
+                e.getMessage());
+    }
+
+    /*
+     * Inside a network this host is on, away from its addresses and next hops: the operator's
+     * management LAN behind eth1, say. A more specific route into the tunnel would take that
+     * part of it away, and the operator's SSH session with it.
+     */
+    @Test
+    void aPrefixInsideANetworkThisHostIsOnIsRefused() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> host().refuseRoutesThatCutTheHostOff(config("10.99.7.0/24"), "isthmus0"));
+        assertTrue(e.getMessage().contains("10.99.7.0/24 overlaps 10.99.0.0/16, a network this host is on (dev eth1, 10.99.0.5/16)"),
                 e.getMessage());
     }
 

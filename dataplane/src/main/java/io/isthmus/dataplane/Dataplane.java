@@ -10,6 +10,7 @@ import io.isthmus.esp.DropReason;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
 import io.isthmus.esp.SaListener;
+import io.isthmus.esp.SecurityAssociation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
@@ -101,6 +101,8 @@ public final class Dataplane implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     /** Duty cycles each packet thread has completed: how the control plane knows they let go of what it unpublished. */
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
+    /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
+    private final Graveyard graveyard = new Graveyard(dutyCycles);
     /** Outbound halves taken out of the tunnels but still alive, by inbound SPI, until {@link #remove}. */
     private final Map<Integer, Routes.Outbound> retired = new HashMap<>();
     private final Libc.CallState controlState = new Libc.CallState();
@@ -312,8 +314,8 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
-     * Removes the child SA with this inbound SPI, both halves: out of the tables first, then,
-     * once every packet thread has finished a duty cycle begun after that, its keys are wiped.
+     * Removes the child SA with this inbound SPI, both halves: out of the tables first; its keys
+     * are wiped once no packet thread can hold it any more ({@link Graveyard}).
      */
     public synchronized void remove(int inboundSpi) {
         Routes.Inbound r = inbound.get(inboundSpi);
@@ -333,38 +335,17 @@ public final class Dataplane implements AutoCloseable {
             (o.pair != r.pair ? keep : gone).add(o);
         }
         r.tunnel.outbound(keep);
-        awaitPacketThreads();
-        long sent = 0;
-        for (Routes.Outbound o : gone) {
-            sent += o.sa.bytes();
-            o.sa.destroy();
-        }
-        r.sa.destroy();
+        long sent = gone.stream().mapToLong(o -> o.sa.bytes()).sum();
+        List<SecurityAssociation> sas = new ArrayList<>(gone.stream().map(o -> o.sa).toList());
+        sas.add(r.sa);
+        graveyard.bury(sas);
         LOG.log(System.Logger.Level.INFO, "{0}: SA removed, in {1} out {2}, {3} bytes in, {4} bytes out", r.tunnel.name(),
                 spiText(inboundSpi), spiText(r.pair.outbound().spi()), r.sa.bytes(), sent);
     }
 
-    /**
-     * Waits until every packet thread has completed a duty cycle that began after the tables
-     * were last published, so none still holds an SA taken out of them. The threads wake at
-     * least every {@link PacketThreadIdle#WAKE_MILLIS} ms, so this takes one or two of those.
-     */
-    private void awaitPacketThreads() {
-        long[] seen = new long[dutyCycles.size()];
-        for (int i = 0; i < seen.length; i++) {
-            seen[i] = dutyCycles.get(i).get();
-        }
-        long deadline = System.nanoTime() + 200_000_000L;
-        for (int i = 0; i < seen.length; i++) {
-            // +2: the cycle under way when we published may have read the old tables; the one after cannot.
-            while (dutyCycles.get(i).get() < seen[i] + 2) {
-                if (System.nanoTime() > deadline) {
-                    LOG.log(System.Logger.Level.WARNING, "a packet thread did not finish a duty cycle in 200 ms; destroying the SA anyway");
-                    return;
-                }
-                LockSupport.parkNanos(100_000);
-            }
-        }
+    /** Wipes the keys of removed SAs that no packet thread can hold any more (those {@link #remove} could not wait for). */
+    public synchronized void reclaim() {
+        graveyard.reclaim();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -463,6 +444,7 @@ public final class Dataplane implements AutoCloseable {
         }
         retired.values().forEach(o -> o.sa.destroy());
         retired.clear();
+        graveyard.destroyAll();
         udpSockets.values().forEach(DatagramSocket::close);
         rawSockets.values().forEach(DatagramSocket::close);
         if (tun != null) {

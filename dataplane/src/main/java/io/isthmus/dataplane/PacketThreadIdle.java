@@ -39,17 +39,17 @@ final class PacketThreadIdle {
         }
     }
 
-    /** Counts duty cycles (Agrona calls the idle strategy after each one) for {@code Dataplane.awaitPacketThreads}. */
+    /** Counts duty cycles (Agrona calls the idle strategy after each one) for {@link Graveyard}. */
     record Counting(IdleStrategy inner, AtomicLong cycles) implements IdleStrategy {
         @Override
         public void idle(int workCount) {
-            cycles.lazySet(cycles.get() + 1);
+            cycles.set(cycles.get() + 1); // volatile: ordered after the cycle's reads of the tables
             inner.idle(workCount);
         }
 
         @Override
         public void idle() {
-            cycles.lazySet(cycles.get() + 1);
+            cycles.set(cycles.get() + 1); // volatile: ordered after the cycle's reads of the tables
             inner.idle();
         }
 

@@ -75,8 +75,9 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
     private volatile boolean destroyed;
     /** Set once a hard limit is reached; the code seal or open then answers with. */
     volatile int refusal;
-    @SuppressWarnings("unused") // through FIRED: one bit per SaEvent already reported
+    /** One bit per SaEvent already reported; written under {@link #firing}. */
     private volatile int fired;
+    private final Object firing = new Object();
 
     SecurityAssociation(SaParameters parameters, SaListener listener) {
         this.spi = parameters.spi();
@@ -214,17 +215,36 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
         fire(event);
     }
 
-    /** Tells the owner about {@code event}, once per SA whichever thread gets there first. */
+    /**
+     * Tells the owner about {@code event}, once per SA whichever thread gets there first, and a
+     * hard event never before its warning: one thread may cross the soft limit and another the
+     * hard one a moment later, and the owner must hear "rekey" before "gone" (it was seen the
+     * other way round in a test with four threads). Events are a handful per SA's life, so a
+     * lock here costs nothing on the packet path, which only reads {@link #fired}.
+     */
     final void fire(SaEvent event) {
-        int bit = 1 << event.ordinal();
-        int seen;
-        do {
-            seen = fired;
-            if ((seen & bit) != 0) {
-                return;
+        if ((fired & (1 << event.ordinal())) != 0) {
+            return;
+        }
+        synchronized (firing) {
+            SaEvent warning = switch (event) {
+                case HARD_LIFETIME_BYTES -> SaEvent.SOFT_LIFETIME_BYTES;
+                case HARD_LIFETIME_PACKETS -> SaEvent.SOFT_LIFETIME_PACKETS;
+                default -> null;
+            };
+            if (warning != null) {
+                report(warning);
             }
-        } while (!FIRED.compareAndSet(this, seen, seen | bit));
-        listener.onEvent(this, event);
+            report(event);
+        }
+    }
+
+    private void report(SaEvent event) {
+        int bit = 1 << event.ordinal();
+        if ((fired & bit) == 0) {
+            FIRED.setVolatile(this, fired | bit);
+            listener.onEvent(this, event);
+        }
     }
 
     private PerThread newThreadState() {

@@ -65,6 +65,27 @@ class ConcurrentSaTest {
         assertEquals(THREADS * PER_THREAD, sas.in().packets());
     }
 
+    /*
+     * One thread crosses the soft limit, another the hard one a moment later: the owner must
+     * still hear "rekey" before "gone". Once seen the other way round in CI; small lifetimes and
+     * many SAs make the race frequent.
+     */
+    @org.junit.jupiter.api.Test
+    void theWarningIsNeverToldAfterTheHardLimit() throws Exception {
+        for (int round = 0; round < 300; round++) {
+            SecurityAssociationTest.Events events = new SecurityAssociationTest.Events();
+            OutboundSa out = new OutboundSa(Sas.parameters(CipherSuite.AES128_GCM16, 4).lifetime(Lifetime.ofBytes(64_000, 65_000)).build(),
+                    events);
+            run(t -> {
+                byte[] packet = new byte[out.headerLength() + 1000 + out.suite().maxTrailerLength()];
+                while (out.seal(packet, 0, 1000, EspPacket.NEXT_HEADER_IPV4) > 0) {
+                    Thread.onSpinWait();
+                }
+            });
+            assertEquals(List.of(SaEvent.SOFT_LIFETIME_BYTES, SaEvent.HARD_LIFETIME_BYTES), events.events, "round " + round);
+        }
+    }
+
     /**
      * Threads count volume locally and add it to the SA's totals in quanta; limits must still hold
      * to within a quantum per thread, each event be told once, and the totals add up exactly.

@@ -309,7 +309,9 @@ final class Authenticator {
                         case IdPayload.ID_RFC822_ADDR -> 1;
                         default -> 7;
                     };
-                    String wanted = id.toString().toLowerCase(Locale.ROOT);
+                    // The identity's own bytes, not its printable (log) form.
+                    String wanted = (sanType == 7 ? id.toString() : new String(id.data(), java.nio.charset.StandardCharsets.ISO_8859_1))
+                            .toLowerCase(Locale.ROOT);
                     Collection<List<?>> names = cert.getSubjectAlternativeNames();
                     if (names != null) {
                         for (List<?> name : names) {

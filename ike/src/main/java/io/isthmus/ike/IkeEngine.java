@@ -48,6 +48,9 @@ public final class IkeEngine {
     private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
     private int natTraversalPort = NAT_T_PORT;
     private long cookiesSent;
+    private int halfOpenPerPeer = 5;
+    /** Half-open IKE SAs in all, whoever they come from: the memory and key pairs a flood can take. */
+    static final int HALF_OPEN_LIMIT = 1000;
     private final RateLimitedLog floodLog;
 
     /**
@@ -89,6 +92,15 @@ public final class IkeEngine {
     /** Half-open IKE SAs above which IKE_SA_INIT requests must carry a cookie (RFC 7296 §2.6). */
     public void cookieThreshold(int halfOpenSas) {
         this.cookieThreshold = halfOpenSas;
+    }
+
+    /**
+     * Half-open IKE SAs one address may hold; its further IKE_SA_INIT requests are dropped until
+     * one completes or times out. A peer starts one IKE SA at a time; strongSwan's
+     * block_threshold is 5 too.
+     */
+    public void halfOpenPerPeer(int limit) {
+        this.halfOpenPerPeer = limit;
     }
 
     /** IKE_SA_INIT requests that cost work per second above which cookies are asked for too. */
@@ -179,7 +191,7 @@ public final class IkeEngine {
             floodLog.log("malformed", System.Logger.Level.DEBUG, "dropping malformed IKE message from {0}: {1}", remote, e.getMessage());
             return;
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "dropping IKE message from " + remote + ": " + e, e);
+            floodLog.log("decode-bug", System.Logger.Level.WARNING, "dropping IKE message from " + remote + ": " + e, e);
             return;
         }
         IkeHeader h = message.header();
@@ -196,7 +208,7 @@ public final class IkeEngine {
             }
             sa.receive(message, remote, local);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "error handling " + h + " from " + remote + ": " + e, e);
+            floodLog.log("handling-bug", System.Logger.Level.WARNING, "error handling " + h + " from " + remote + ": " + e, e);
         }
     }
 
@@ -228,6 +240,13 @@ public final class IkeEngine {
             cookiesSent++;
             floodLog.log("cookie", System.Logger.Level.INFO, "{0} half-open IKE SAs, {1} costly IKE_SA_INIT in the last second: asking {2} for a cookie",
                     halfOpen.size(), costlyInits.lastSecond(now), remote);
+            return;
+        }
+        // Cookies prove an address, not good intent: whoever answers them still gets only so many half-open SAs.
+        long fromThere = halfOpen.values().stream().filter(s -> s.remoteAddress().getAddress().equals(remote.getAddress())).count();
+        if (fromThere >= halfOpenPerPeer || halfOpen.size() >= HALF_OPEN_LIMIT) {
+            floodLog.log("half-open-limit", System.Logger.Level.WARNING, "{0} half-open IKE SAs from {1} ({2} in all): dropping its IKE_SA_INIT",
+                    fromThere, remote.getAddress().getHostAddress(), halfOpen.size());
             return;
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.

@@ -986,7 +986,10 @@ public final class IkeSa {
     /**
      * Tells the peer once, without waiting for an answer, that this IKE SA is gone, and destroys
      * it. For an SA made obsolete by the peer's INITIAL_CONTACT: if the peer restarted, it will
-     * not answer; if it did not (both ends started at once), the Delete keeps both ends agreeing.
+     * not answer. Best effort otherwise: with a request of ours still on the wire, a peer that
+     * keeps a window of one drops this Delete, and its own dead peer detection ends the SA.
+     * (INITIAL_CONTACT is only sent by an end that holds no other IKE SA with us, so a live peer
+     * meeting this is the exception.)
      */
     void abandon(String why) {
         if (state == IkeSaState.DESTROYED) {
@@ -1234,9 +1237,17 @@ public final class IkeSa {
         } else if (h.messageId() != expectedRequestId) {
             return;
         }
+        byte[] inner;
+        try {
+            inner = inbound.open(message.raw(), message.protectedContentOffset());
+        } catch (IkeProtocolException e) {
+            // Whatever is wrong before the ICV verified (a wrong length included) is anyone's forgery:
+            // no answer, and the message window stays where it is (RFC 7296 §2.21.2).
+            engine.floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
+            return;
+        }
         List<Payload> payloads;
         try {
-            byte[] inner = inbound.open(message.raw(), message.protectedContentOffset());
             if (fragment) {
                 payloads = reassemble(message, (SkfPayload) message.payloads().getLast(), inner);
                 if (payloads == null) {
@@ -1248,10 +1259,7 @@ public final class IkeSa {
                 payloads = PayloadCodec.decodeChain(sk.firstInnerPayload(), inner, 0, inner.length);
             }
         } catch (IkeProtocolException e) {
-            if (e.notifyType() == NotifyType.AUTHENTICATION_FAILED) {
-                engine.floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
-                return; // what does not authenticate gets no answer
-            }
+            // Authenticated, yet malformed: the peer's own bug, worth an answer and a line.
             LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", this, message, e.getMessage());
             if (!h.isResponse()) {
                 answer(h, List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData())));

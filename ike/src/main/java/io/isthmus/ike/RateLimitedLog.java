@@ -69,6 +69,18 @@ public final class RateLimitedLog {
         }
     }
 
+    /** As {@link #log}, with the stack trace of {@code thrown} on the lines that are written (for our own bugs). */
+    public void log(String kind, System.Logger.Level level, String message, Throwable thrown) {
+        if (!log.isLoggable(level)) {
+            return;
+        }
+        long before = suppressed(kind);
+        log(kind, level, "{0}", message);
+        if (suppressed(kind) == before) {
+            log.log(level, "(stack trace of the line above)", thrown);
+        }
+    }
+
     /** Lines not written so far for {@code kind} in the current window (for tests and status). */
     public long suppressed(String kind) {
         Kind k = kinds.get(kind);

@@ -77,6 +77,28 @@ class HostileInputTest extends EnginePair {
         assertArrayEquals(response, network.sent.getLast().bytes());
     }
 
+    /*
+     * The next request's message ID with an SK payload too short to hold an ICV: the length is
+     * wrong before anything is verified, so it is a forgery like any other. Answering it (with
+     * INVALID_SYNTAX) would also move B's window, and A's genuine request with that ID would get
+     * the cached INVALID_SYNTAX as if it were a retransmission.
+     */
+    @Test
+    void aShortForgedRequestWithTheNextMessageIdIsDroppedAndTheWindowStays() {
+        establish();
+        IkeSa a = onlyIkeSa(engineA);
+        int before = network.sent.size();
+        for (int length : new int[] {0, 8, 20, 24}) {
+            IkeHeader h = new IkeHeader(a.initiatorSpi(), a.responderSpi(), 0, 2, 0, ExchangeType.INFORMATIONAL, IkeHeader.FLAG_INITIATOR, 2, 0);
+            byte[] forged = IkeMessage.encodeProtected(h, io.isthmus.ike.message.PayloadType.NONE, length, null);
+            engineB.receive(forged, 0, forged.length, B500, A500);
+        }
+        assertEquals(before, network.sent.size(), "no answer to what does not verify");
+        a.createChild(); // CREATE_CHILD_SA, message ID 2: B must still expect it
+        deliver();
+        assertChildSasPair(2);
+    }
+
     /** An IKE_SA_INIT request from A to B with this KE value and the initiator SPI given. */
     static byte[] initRequest(long spi, KeyExchangeMethod group, byte[] keValue, byte[] cookie) {
         List<Payload> payloads = new ArrayList<>();
@@ -136,6 +158,34 @@ class HostileInputTest extends EnginePair {
         initiate();
         assertOneIkeSaPair();
         assertTrue(network.sent.stream().anyMatch(d -> d.to().getAddress().equals(A) && notifyOf(d.bytes()) == NotifyType.COOKIE));
+    }
+
+    /*
+     * A flooder that answers cookies (it uses its real address) still gets no more than five
+     * half-open IKE SAs, and so no more than five key pairs, until they time out.
+     */
+    @Test
+    void answeringCookiesBuysOnlyAFewHalfOpenSas() {
+        configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+        engineB.cookieRate(1);
+        byte[] ke = KeyExchangeMethod.ECP_256.generate().publicValue();
+        long keyPairs = KeyExchangeMethod.keyPairsGenerated();
+        for (int i = 0; i < 200; i++) {
+            byte[] first = initRequest(0x4000 + i, KeyExchangeMethod.ECP_256, ke, null);
+            engineB.receive(first, 0, first.length, B500, A500);
+            NotifyPayload cookie = decode(network.sent.getLast().bytes()).payloads().stream().filter(p -> p instanceof NotifyPayload)
+                    .map(NotifyPayload.class::cast).filter(n -> n.notifyType() == NotifyType.COOKIE).findFirst().orElse(null);
+            if (cookie != null) {
+                byte[] again = initRequest(0x4000 + i, KeyExchangeMethod.ECP_256, ke, cookie.data());
+                engineB.receive(again, 0, again.length, B500, A500);
+            }
+        }
+        assertEquals(5, engineB.halfOpenSas());
+        assertTrue(KeyExchangeMethod.keyPairsGenerated() - keyPairs <= 5, "key pairs: " + (KeyExchangeMethod.keyPairsGenerated() - keyPairs));
+        // Once they time out, the address may try again.
+        clock.advance(IkeEngine.HALF_OPEN_TIMEOUT.plusSeconds(1));
+        clock.runDue();
+        assertEquals(0, engineB.halfOpenSas());
     }
 
     /** Records what the engine logs. */

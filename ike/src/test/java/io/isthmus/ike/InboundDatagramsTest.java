@@ -45,4 +45,46 @@ class InboundDatagramsTest {
         // Drained: there is room again.
         assertTrue(q.offer(buffer, 0, 10, here, there));
     }
+
+    /* A flood of IKE_SA_INIT fills its own queue; messages for SAs that exist still get in, and go first. */
+    @Test
+    void messagesForExistingSasAreNotCrowdedOut() {
+        InboundDatagrams q = new InboundDatagrams(256, loop::add, (d, l, r) -> received.add(d));
+        byte[] init = new byte[300];
+        for (int i = 0; i < 1000; i++) {
+            q.offer(init, 0, init.length, here, there);
+        }
+        byte[] forAnSa = new byte[300];
+        forAnSa[15] = 1; // responder SPI set
+        for (int i = 0; i < 10; i++) {
+            assertTrue(q.offer(forAnSa, 0, forAnSa.length, here, there), "not dropped behind the flood");
+        }
+        loop.poll().run();
+        for (int i = 0; i < 10; i++) {
+            assertEquals(1, received.get(i)[15], "served first: datagram " + i);
+        }
+        assertEquals(0, received.get(10)[15]);
+    }
+
+    /* Should the engine ever throw, the queue must keep going: otherwise IKE on 4500 stops for good. */
+    @Test
+    void aReceiverThatThrowsDoesNotStopTheQueue() {
+        boolean[] thrown = {false};
+        InboundDatagrams q = new InboundDatagrams(256, loop::add, (d, l, r) -> {
+            if (!thrown[0]) {
+                thrown[0] = true;
+                throw new IllegalStateException("a bug");
+            }
+            received.add(d);
+        });
+        q.offer(new byte[40], 0, 40, here, there);
+        while (!loop.isEmpty()) {
+            loop.poll().run();
+        }
+        q.offer(new byte[40], 0, 40, here, there);
+        while (!loop.isEmpty()) {
+            loop.poll().run();
+        }
+        assertEquals(1, received.size(), "the datagram after the failure is delivered");
+    }
 }

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Hostile traffic for the lab's reliability tests, run inside a namespace (the peer gateway's,
  * so that it comes from the address the gateway expects its peer at, as a spoofer's would). It
- * stops by itself and prints one line of counts.
+ * refuses to run outside a lab namespace, stops by itself (at most {@value #MAX_SECONDS} s,
+ * {@value #MAX_RATE} datagrams a second) and prints one line of counts.
  *
  * <pre>
  * Flood ike-init HOST PORT SECONDS RATE valid|bad-ke   IKE_SA_INIT requests with fresh SPIs; prints
@@ -46,22 +47,48 @@ public final class Flood {
     private Flood() {
     }
 
+    /** Bounds on what one run may send, whatever it is asked: a flood that stops by itself. */
+    static final int MAX_SECONDS = 30;
+    static final int MAX_RATE = 20_000;
+    static final int MAX_COUNT = 100_000;
+
     public static void main(String[] args) throws Exception {
+        String here = labNamespace();
+        if (here == null) {
+            System.err.println("Flood runs only inside a lab's network namespace (isthmus-lab-*), never on a real network");
+            System.exit(2);
+        }
         InetSocketAddress to = new InetSocketAddress(InetAddress.getByName(args[1]), Integer.parseInt(args[2]));
         try (DatagramSocket socket = new DatagramSocket()) {
             socket.setReceiveBufferSize(4 << 20);
             Answers answers = new Answers(socket);
             Thread reader = Thread.ofPlatform().daemon().start(answers::read);
             String line = switch (args[0]) {
-                case "ike-init" -> ikeInit(socket, to, Integer.parseInt(args[3]), Integer.parseInt(args[4]), args[5].equals("valid"), answers);
+                case "ike-init" -> ikeInit(socket, to, seconds(args[3]), rate(args[4]), args[5].equals("valid"), answers);
                 case "forged" -> forged(socket, to, HexFormat.fromHexDigitsToLong(args[3]), HexFormat.fromHexDigitsToLong(args[4]),
-                        Integer.parseInt(args[5]), answers);
-                case "esp" -> esp(socket, to, Integer.parseInt(args[3]), Integer.parseInt(args[4]), (int) Long.parseLong(args[5], 16));
+                        Math.min(MAX_COUNT, Integer.parseInt(args[5])), answers);
+                case "esp" -> esp(socket, to, seconds(args[3]), rate(args[4]), (int) Long.parseLong(args[5], 16));
                 default -> throw new IllegalArgumentException("unknown: " + args[0]);
             };
             reader.interrupt();
             System.out.println(line);
         }
+    }
+
+    private static int seconds(String text) {
+        return Math.min(MAX_SECONDS, Integer.parseInt(text));
+    }
+
+    private static int rate(String text) {
+        return Math.min(MAX_RATE, Integer.parseInt(text));
+    }
+
+    /** The name of the lab namespace this process runs in, or null when it is not in one (ip netns identify). */
+    private static String labNamespace() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ip", "netns", "identify", Long.toString(ProcessHandle.current().pid()))
+                .redirectErrorStream(true).start();
+        String name = new String(p.getInputStream().readAllBytes()).strip();
+        return p.waitFor() == 0 && name.startsWith(Lab.FAMILY) ? name : null;
     }
 
     /** Counts what comes back, by the first notify it carries (none: an SA payload, an answer). */
