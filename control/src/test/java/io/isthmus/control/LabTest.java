@@ -1,7 +1,6 @@
 package io.isthmus.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,8 +14,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,24 +22,8 @@ import org.junit.jupiter.api.Test;
  * and a paced UDP transfer each way, checked by SHA-256; the gateways' own counters must agree.
  * Needs root, ip, nft and strongSwan, which CI installs (deploy/test.sh).
  */
-class LabTest {
+class LabTest extends LabTestBase {
     static final long TCP_BYTES = 4 << 20;
-    Lab lab;
-
-    @BeforeAll
-    static void rootAndTools() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/lib/ipsec/charon")) ? "strongSwan is missing; deploy/test.sh installs it"
-                : !Files.isExecutable(Path.of("/usr/sbin/nft")) ? "nftables is missing; deploy/test.sh installs it" : null;
-        assertNull(why, why);
-    }
-
-    @AfterEach
-    void down() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
     Lab up(boolean nat) throws Exception {
         lab = Lab.up(Path.of("/tmp/isthmus-lab-test"), nat);
@@ -58,9 +39,6 @@ class LabTest {
         return status(socket).path("connections").get(0).path("ikeSas").size();
     }
 
-    static JsonNode status(Path socket) throws IOException {
-        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, "status"));
-    }
 
     /** Ping both ways, then TCP and UDP each way: every byte arrives, checked by hash. */
     void trafficBothWays(boolean ipv6) throws Exception {

@@ -2,7 +2,6 @@ package io.isthmus.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,8 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,23 +29,8 @@ import org.junit.jupiter.api.Test;
  * bounded in rate and time; kill -9 of a gateway and its restart; rekeys started by the peer.
  * Each prints its figures (the issue's closing note quotes them) and asserts what must hold.
  */
-class ReliabilityTest {
+class ReliabilityTest extends LabTestBase {
     static final String A_WAN = "10.77.0.1";
-    Lab lab;
-
-    @BeforeAll
-    static void rootAndTools() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/sbin/nft")) ? "nftables is missing; deploy/test.sh installs it" : null;
-        assertNull(why, why);
-    }
-
-    @AfterEach
-    void down() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
     /** Two Isthmus gateways, gw-a answering and gw-b initiating (unless both are Default), one IKE SA each. */
     Path[] pair(IsthmusOptions a, IsthmusOptions b) throws Exception {
@@ -61,9 +43,6 @@ class ReliabilityTest {
         return new Path[] {sa, sb};
     }
 
-    static JsonNode status(Path socket) throws IOException {
-        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, "status"));
-    }
 
     static JsonNode established(JsonNode status) {
         for (JsonNode sa : status.path("connections").get(0).path("ikeSas")) {

@@ -41,7 +41,16 @@ public final class IkeEngine {
     private final List<Connection> connections = new ArrayList<>();
     private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
     /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
-    private final Map<String, IkeSa> halfOpen = new HashMap<>();
+    private final Map<String, IkeSa> halfOpen = new java.util.LinkedHashMap<>(); // oldest first
+    /** Per address that answered cookies lately, the times of its last answers (the oldest addresses forgotten first). */
+    private final Map<InetAddress, CostlyInitRequests> cookieAnswers = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<InetAddress, CostlyInitRequests> eldest) {
+            return size() > 4096;
+        }
+    };
+    /** IKE_SA_INIT requests with a valid cookie one address may make a second. */
+    static final int COOKIE_ANSWERS_PER_PEER = 10;
     private final Set<Integer> childSpis = new HashSet<>();
     private final byte[] cookieSecret = new byte[32];
     private int cookieThreshold = 10;
@@ -95,9 +104,11 @@ public final class IkeEngine {
     }
 
     /**
-     * Half-open IKE SAs one address may hold; its further IKE_SA_INIT requests are dropped until
-     * one completes or times out. A peer starts one IKE SA at a time; strongSwan's
-     * block_threshold is 5 too.
+     * Half-open IKE SAs one address may hold. Past that, its IKE_SA_INIT requests must carry a
+     * cookie, and each admitted one replaces the address's oldest half-open SA: a flooder answering
+     * cookies from its own address holds no more than this, and a spoofer that filled the real
+     * peer's share cannot keep the peer out (it cannot answer the cookie; the peer can). A peer
+     * starts one IKE SA at a time; strongSwan's block_threshold is 5 too.
      */
     public void halfOpenPerPeer(int limit) {
         this.halfOpenPerPeer = limit;
@@ -230,7 +241,13 @@ public final class IkeEngine {
             return;
         }
         Instant now = scheduler.now();
-        if ((halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now)) && !validCookie(message, remote)) {
+        List<String> fromThere = halfOpen.entrySet().stream().filter(e -> e.getValue().remoteAddress().getAddress().equals(remote.getAddress()))
+                .map(Map.Entry::getKey).toList();
+        // An address that holds its share of half-open SAs must prove it is where it says (a spoofer of
+        // the peer's address cannot), so that whoever holds the slots cannot lock the real peer out.
+        boolean cookieRequired = halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere.size() >= halfOpenPerPeer;
+        boolean cookied = cookieRequired && validCookie(message, remote);
+        if (cookieRequired && !cookied) {
             byte[] cookie = cookie(message, remote);
             if (cookie == null) {
                 return;
@@ -242,12 +259,17 @@ public final class IkeEngine {
                     halfOpen.size(), costlyInits.lastSecond(now), remote);
             return;
         }
-        // Cookies prove an address, not good intent: whoever answers them still gets only so many half-open SAs.
-        long fromThere = halfOpen.values().stream().filter(s -> s.remoteAddress().getAddress().equals(remote.getAddress())).count();
-        if (fromThere >= halfOpenPerPeer || halfOpen.size() >= HALF_OPEN_LIMIT) {
-            floodLog.log("half-open-limit", System.Logger.Level.WARNING, "{0} half-open IKE SAs from {1} ({2} in all): dropping its IKE_SA_INIT",
-                    fromThere, remote.getAddress().getHostAddress(), halfOpen.size());
+        // Cookies prove an address, not good intent: one that answers them still gets only so much work
+        // a second, and only its share of half-open SAs, its oldest giving way to its newest.
+        if (cookied && !cookieAnswers.computeIfAbsent(remote.getAddress(), a -> new CostlyInitRequests(COOKIE_ANSWERS_PER_PEER)).allow(now)) {
+            floodLog.log("cookie-answers", System.Logger.Level.WARNING, "{0} answers cookies faster than {1} a second: dropping its IKE_SA_INIT",
+                    remote.getAddress().getHostAddress(), COOKIE_ANSWERS_PER_PEER);
             return;
+        }
+        if (fromThere.size() >= halfOpenPerPeer) {
+            giveWay(fromThere.getFirst(), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
+        } else if (halfOpen.size() >= HALF_OPEN_LIMIT) {
+            giveWay(halfOpen.keySet().iterator().next(), HALF_OPEN_LIMIT + " half-open IKE SAs in all");
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
@@ -264,6 +286,14 @@ public final class IkeEngine {
                     sa.destroy("IKE_AUTH never came");
                 }
             });
+        }
+    }
+
+    /** The oldest half-open SAs give way to newer ones; they were waiting for an IKE_AUTH that may never come. */
+    private void giveWay(String key, String why) {
+        IkeSa sa = halfOpen.remove(key);
+        if (sa != null && sa.state() == IkeSaState.CONNECTING) {
+            sa.destroy(why);
         }
     }
 
@@ -292,6 +322,15 @@ public final class IkeEngine {
                 throw new IllegalArgumentException("cookie rate must be at least 1 per second, not " + limit);
             }
             nanos = new long[limit];
+        }
+
+        /** Records the request if it is within the limit; otherwise leaves it out and says no. */
+        boolean allow(Instant now) {
+            if (overLimit(now)) {
+                return false;
+            }
+            record(now);
+            return true;
         }
 
         void record(Instant now) {

@@ -161,31 +161,60 @@ class HostileInputTest extends EnginePair {
     }
 
     /*
-     * A flooder that answers cookies (it uses its real address) still gets no more than five
-     * half-open IKE SAs, and so no more than five key pairs, until they time out.
+     * A flooder that answers cookies (it uses its real address) gets ten costly requests a second
+     * and holds no more than five half-open IKE SAs, its oldest giving way to its newest.
      */
     @Test
-    void answeringCookiesBuysOnlyAFewHalfOpenSas() {
+    void answeringCookiesBuysOnlyAFewHalfOpenSasAndTenRequestsASecond() {
         configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
         engineB.cookieRate(1);
         byte[] ke = KeyExchangeMethod.ECP_256.generate().publicValue();
         long keyPairs = KeyExchangeMethod.keyPairsGenerated();
         for (int i = 0; i < 200; i++) {
-            byte[] first = initRequest(0x4000 + i, KeyExchangeMethod.ECP_256, ke, null);
-            engineB.receive(first, 0, first.length, B500, A500);
-            NotifyPayload cookie = decode(network.sent.getLast().bytes()).payloads().stream().filter(p -> p instanceof NotifyPayload)
-                    .map(NotifyPayload.class::cast).filter(n -> n.notifyType() == NotifyType.COOKIE).findFirst().orElse(null);
-            if (cookie != null) {
-                byte[] again = initRequest(0x4000 + i, KeyExchangeMethod.ECP_256, ke, cookie.data());
-                engineB.receive(again, 0, again.length, B500, A500);
-            }
+            sendWithCookie(0x4000 + i, ke);
         }
         assertEquals(5, engineB.halfOpenSas());
-        assertTrue(KeyExchangeMethod.keyPairsGenerated() - keyPairs <= 5, "key pairs: " + (KeyExchangeMethod.keyPairsGenerated() - keyPairs));
-        // Once they time out, the address may try again.
-        clock.advance(IkeEngine.HALF_OPEN_TIMEOUT.plusSeconds(1));
-        clock.runDue();
-        assertEquals(0, engineB.halfOpenSas());
+        // The first came in before cookies were due (rate 1 a second); then ten that answered one.
+        assertEquals(1 + IkeEngine.COOKIE_ANSWERS_PER_PEER, KeyExchangeMethod.keyPairsGenerated() - keyPairs, "key pairs for 200 requests");
+        clock.advance(Duration.ofSeconds(1));
+        for (int i = 0; i < 200; i++) {
+            sendWithCookie(0x5000 + i, ke);
+        }
+        assertEquals(1 + 2L * IkeEngine.COOKIE_ANSWERS_PER_PEER, KeyExchangeMethod.keyPairsGenerated() - keyPairs, "ten more a second later");
+        assertEquals(5, engineB.halfOpenSas());
+    }
+
+    /** Sends an IKE_SA_INIT from A, and again with the cookie if B asks for one. */
+    void sendWithCookie(long spi, byte[] ke) {
+        byte[] first = initRequest(spi, KeyExchangeMethod.ECP_256, ke, null);
+        engineB.receive(first, 0, first.length, B500, A500);
+        NotifyPayload cookie = decode(network.sent.getLast().bytes()).payloads().stream().filter(p -> p instanceof NotifyPayload)
+                .map(NotifyPayload.class::cast).filter(n -> n.notifyType() == NotifyType.COOKIE).findFirst().orElse(null);
+        if (cookie != null) {
+            byte[] again = initRequest(spi, KeyExchangeMethod.ECP_256, ke, cookie.data());
+            engineB.receive(again, 0, again.length, B500, A500);
+        }
+    }
+
+    /*
+     * A spoofer of A's address fills A's five half-open slots with requests it never completes
+     * (and it cannot answer cookies, the answers go to A). The real A still gets its IKE SA: B
+     * asks it for a cookie, A answers, and A's request replaces the oldest spoofed one.
+     */
+    @Test
+    void aSpooferHoldingThePeersSlotsCannotLockThePeerOut() {
+        configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+        byte[] ke = KeyExchangeMethod.ECP_256.generate().publicValue();
+        for (int i = 0; i < 5; i++) {
+            byte[] spoofed = initRequest(0x6000 + i, KeyExchangeMethod.ECP_256, ke, null);
+            engineB.receive(spoofed, 0, spoofed.length, B500, A500);
+        }
+        assertEquals(5, engineB.halfOpenSas());
+        network.sent.clear();
+        IkeSa a = initiate();
+        assertEquals(IkeSaState.ESTABLISHED, a.state());
+        assertTrue(network.sent.stream().anyMatch(d -> d.to().getAddress().equals(A) && notifyOf(d.bytes()) == NotifyType.COOKIE));
+        assertEquals(4, engineB.halfOpenSas(), "the oldest spoofed one gave way");
     }
 
     /** Records what the engine logs. */

@@ -1,0 +1,40 @@
+package io.isthmus.control;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.isthmus.control.lab.Lab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * What the tests that build a {@link Lab} share: they need root, strongSwan and nftables (CI has
+ * them: deploy/test.sh installs them, and a missing one fails the test, saying which), and the
+ * lab goes when each test ends.
+ */
+abstract class LabTestBase {
+    Lab lab;
+
+    @BeforeAll
+    static void rootAndTools() {
+        String why = !"root".equals(System.getProperty("user.name")) ? "the lab needs root (network namespaces); CI runs as root"
+                : !Files.isExecutable(Path.of("/usr/lib/ipsec/charon")) ? "strongSwan is missing; deploy/test.sh installs it"
+                : !Files.isExecutable(Path.of("/usr/sbin/nft")) ? "nftables is missing; deploy/test.sh installs it" : null;
+        assertNull(why, why);
+    }
+
+    @AfterEach
+    void down() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    /** A gateway's status, as {@code isthmus status --json} prints it. */
+    static JsonNode status(Path socket) throws IOException {
+        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, "status"));
+    }
+}
