@@ -38,7 +38,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 var after = pool.getType() == java.lang.management.MemoryType.HEAP ? pool.getCollectionUsage() : null;
                 live += after == null ? 0 : after.getUsed();
             }
-            return new ProcessStatus(r.totalMemory() - r.freeMemory(), live, readResidentBytes(), Thread.activeCount());
+            return new ProcessStatus(r.totalMemory() - r.freeMemory(), live, readResidentBytes(),
+                    java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount());
         }
 
         private static long readResidentBytes() {
