@@ -185,15 +185,7 @@ class LabTest extends LabTestBase {
     @Test
     void aChildSaRekeyLosesNoPacket() throws Exception {
         up(false);
-        String policy = """
-                saLifeTimeSeconds: 12
-                ipsecEncryption: GCMAES128
-                ipsecIntegrity: GCMAES128
-                ikeEncryption: GCMAES128
-                ikeIntegrity: SHA256
-                dhGroup: ECP256
-                pfsGroup: ECP256
-                """;
+        String policy = "saLifeTimeSeconds: 12\n" + GCM128_POLICY;
         Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withPolicy(policy)));
         LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT.withPolicy(policy)));
         awaitTunnel();

@@ -16,6 +16,16 @@ import org.junit.jupiter.api.BeforeAll;
  * lab goes when each test ends.
  */
 abstract class LabTestBase {
+    /** A custom IPsec/IKE policy (Azure's names) for the tests that rekey: AES-GCM-128, P-256, PFS; lifetimes added by each. */
+    static final String GCM128_POLICY = """
+            ipsecEncryption: GCMAES128
+            ipsecIntegrity: GCMAES128
+            ikeEncryption: GCMAES128
+            ikeIntegrity: SHA256
+            dhGroup: ECP256
+            pfsGroup: ECP256
+            """;
+
     Lab lab;
 
     @BeforeAll

@@ -258,16 +258,8 @@ class ReliabilityTest extends LabTestBase {
      */
     @Test
     void rekeysStartedByThePeerLoseNothing() throws Exception {
-        String common = """
-                ipsecEncryption: GCMAES128
-                ipsecIntegrity: GCMAES128
-                ikeEncryption: GCMAES128
-                ikeIntegrity: SHA256
-                dhGroup: ECP256
-                pfsGroup: ECP256
-                """;
-        Path[] s = pair(IsthmusOptions.DEFAULT.withMode("ResponderOnly").withPolicy(common),
-                IsthmusOptions.DEFAULT.withMode("InitiatorOnly").withPolicy("saLifeTimeSeconds: 15\n" + common));
+        Path[] s = pair(IsthmusOptions.DEFAULT.withMode("ResponderOnly").withPolicy(GCM128_POLICY),
+                IsthmusOptions.DEFAULT.withMode("InitiatorOnly").withPolicy("saLifeTimeSeconds: 15\n" + GCM128_POLICY));
         JsonNode before = status(s[0]).path("connections").get(0).path("drops"); // pings while the tunnel came up: NO_SA
         Transfer t = stream(2000, 40, 5000).get(120, TimeUnit.SECONDS);
         JsonNode st = status(s[0]);
