@@ -147,8 +147,8 @@ public final class Dataplane implements AutoCloseable {
         return d;
     }
 
-    /** Tables and forwarding only, no devices or threads: for driving the packet paths by hand in tests. */
-    static Dataplane withoutIo(Settings settings, Events events) {
+    /** Tables and forwarding only, no devices or threads: for driving the packet paths by hand, and for wiring tests without root. */
+    public static Dataplane withoutIo(Settings settings, Events events) {
         return new Dataplane(settings, events);
     }
 
@@ -395,9 +395,12 @@ public final class Dataplane implements AutoCloseable {
         List<TunnelStatus> out = new ArrayList<>();
         for (Tunnel t : tunnels.values()) {
             List<SaStatus> sas = new ArrayList<>();
-            Routes.Outbound[] routes = t.outbound();
-            for (int i = 0; i < routes.length; i++) {
-                Routes.Outbound o = routes[i];
+            List<Routes.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
+            int carrying = routes.size();
+            // Retired ones last: they send nothing any more, but still take what was on its way.
+            retired.values().stream().filter(o -> o.tunnel == t).forEach(routes::add);
+            for (int i = 0; i < routes.size(); i++) {
+                Routes.Outbound o = routes.get(i);
                 Routes.Inbound in = inbound.get(o.pair.inbound().spi());
                 Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
                 if (in != null) {
@@ -410,7 +413,7 @@ public final class Dataplane implements AutoCloseable {
                 sas.add(new SaStatus(o.pair.inbound().spi(), o.pair.outbound().spi(), o.sa.suite().toString(), o.sa.esn(),
                         o.pair.udpEncapsulation(), o.pair.local(), o.pair.remote(), o.pair.localSelectors(), o.pair.remoteSelectors(),
                         in == null ? 0 : in.sa.bytes(), in == null ? 0 : in.sa.packets(), o.sa.bytes(), o.sa.packets(), drops,
-                        t.policyBased() || i == 0));
+                        i < carrying && (t.policyBased() || i == 0)));
             }
             Map<Drop, Long> drops = new EnumMap<>(Drop.class);
             for (Drop d : Drop.values()) {

@@ -167,6 +167,18 @@ public record Connection(
         }
 
         /** strongSwan syntax, e.g. {@code aes256-sha256-modp2048-esn}, several separated by commas. */
+        /** IKE proposals, most preferred first. */
+        public Builder ike(List<IkeProposal> proposals) {
+            ike.addAll(proposals);
+            return this;
+        }
+
+        /** ESP proposals, most preferred first. */
+        public Builder esp(List<ChildProposal> proposals) {
+            esp.addAll(proposals);
+            return this;
+        }
+
         public Builder esp(String proposals) {
             for (String p : proposals.split(",")) {
                 esp.add(ChildProposal.parse(p));

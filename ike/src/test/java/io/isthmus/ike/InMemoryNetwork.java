@@ -15,8 +15,8 @@ import java.util.function.Predicate;
  * ever re-entered. A filter can drop or inspect any datagram, and an optional NAT rewrites one
  * host's source address and port on the way out (and back on the way in), as a home router does.
  */
-final class InMemoryNetwork {
-    record Datagram(byte[] bytes, InetSocketAddress from, InetSocketAddress to) {
+public final class InMemoryNetwork {
+    public record Datagram(byte[] bytes, InetSocketAddress from, InetSocketAddress to) {
     }
 
     private final Map<InetAddress, IkeEngine> engines = new HashMap<>();
@@ -32,7 +32,7 @@ final class InMemoryNetwork {
     int delivered;
     int dropped;
 
-    Transport transport() {
+    public Transport transport() {
         return new Transport() {
             @Override
             public void send(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
@@ -48,11 +48,11 @@ final class InMemoryNetwork {
         };
     }
 
-    void attach(InetAddress address, IkeEngine engine) {
+    public void attach(InetAddress address, IkeEngine engine) {
         engines.put(address, engine);
     }
 
-    void dropWhen(Predicate<Datagram> rule) {
+    public void dropWhen(Predicate<Datagram> rule) {
         this.drop = rule;
     }
 
@@ -82,7 +82,7 @@ final class InMemoryNetwork {
     }
 
     /** Delivers until nothing is left in flight. */
-    void deliverAll(ManualScheduler scheduler) {
+    public void deliverAll(ManualScheduler scheduler) {
         while (true) {
             scheduler.runDue();
             Datagram d = queue.poll();
@@ -107,7 +107,7 @@ final class InMemoryNetwork {
     }
 
     /** Lets virtual time pass in steps, delivering whatever the engines send meanwhile. */
-    void run(ManualScheduler scheduler, java.time.Duration total, java.time.Duration step) {
+    public void run(ManualScheduler scheduler, java.time.Duration total, java.time.Duration step) {
         for (java.time.Duration t = java.time.Duration.ZERO; t.compareTo(total) < 0; t = t.plus(step)) {
             scheduler.advance(step);
             deliverAll(scheduler);

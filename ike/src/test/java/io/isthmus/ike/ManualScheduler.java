@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.PriorityQueue;
 
 /** Virtual time: tasks run when a test advances the clock past them, on the test's thread. */
-final class ManualScheduler implements Scheduler {
+public final class ManualScheduler implements Scheduler {
     private record Task(Instant at, long order, Runnable run, boolean[] cancelled) {
     }
 
@@ -27,7 +27,7 @@ final class ManualScheduler implements Scheduler {
     }
 
     /** Runs everything due now (including tasks scheduled with no delay by those tasks). */
-    void runDue() {
+    public void runDue() {
         while (!tasks.isEmpty() && !tasks.peek().at.isAfter(now)) {
             Task t = tasks.poll();
             if (!t.cancelled[0]) {
@@ -36,7 +36,7 @@ final class ManualScheduler implements Scheduler {
         }
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
         Instant end = now.plus(d);
         while (!tasks.isEmpty() && !tasks.peek().at.isAfter(end)) {
             Task t = tasks.poll();

@@ -14,6 +14,10 @@ import io.isthmus.control.config.GatewayConfig.Sku;
 import io.isthmus.control.config.GatewayConfig.Tunnel;
 import io.isthmus.control.config.GatewayConfig.VirtualNetworkGateway;
 import io.isthmus.control.config.GatewayConfig.VpnType;
+import io.isthmus.esp.IntegrityAlgorithm;
+import io.isthmus.ike.ChildProposal;
+import io.isthmus.ike.IkeProposal;
+import io.isthmus.ike.crypto.KeyExchangeMethod;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -38,8 +42,10 @@ import java.util.function.Function;
  */
 public final class ConfigReader {
     /** Proposals when a connection has no custom IPsec/IKE policy: strong ones strongSwan and Azure both speak. */
-    public static final String DEFAULT_IKE = "aes256gcm16-prfsha384-ecp384,aes256-sha256-modp2048,aes128gcm16-prfsha256-x25519";
-    public static final String DEFAULT_ESP = "aes256gcm16,aes128gcm16,aes256-sha256";
+    /** IKE proposals of a connection without a custom ipsecPolicy, most preferred first. */
+    public static final List<IkeProposal> DEFAULT_IKE = AzureAlgorithms.DEFAULT_IKE;
+    /** ESP proposals of a connection without a custom ipsecPolicy, most preferred first. */
+    public static final List<ChildProposal> DEFAULT_ESP = AzureAlgorithms.DEFAULT_ESP;
     public static final Duration DEFAULT_SA_LIFETIME = Duration.ofSeconds(27_000);
     public static final long DEFAULT_SA_KILOBYTES = 102_400_000L;
 
@@ -497,50 +503,29 @@ public final class ConfigReader {
      * Azure's custom policy names, mapped to proposals. What Azure still offers but is broken
      * (DES, 3DES, MD5, SHA1, DH groups 1, 2 and 24) is refused by name.
      */
-    private static final Map<String, String> IKE_ENCRYPTION = ordered("GCMAES256", "aes256gcm16", "GCMAES128", "aes128gcm16",
-            "AES256", "aes256", "AES192", "aes192", "AES128", "aes128", "CHACHA20POLY1305", "chacha20poly1305");
-    private static final Map<String, String> IKE_INTEGRITY = ordered("SHA384", "sha384", "SHA256", "sha256", "GCMAES256", "gcm256",
-            "GCMAES128", "gcm128");
-    private static final Map<String, String> DH_GROUP = ordered("ECP384", "ecp384", "ECP256", "ecp256", "DHGroup14", "modp2048",
-            "DHGroup2048", "modp2048", "X25519", "x25519");
-    private static final Map<String, String> ESP_ENCRYPTION = ordered("GCMAES256", "aes256gcm16", "GCMAES192", "aes192gcm16",
-            "GCMAES128", "aes128gcm16", "AES256", "aes256", "AES192", "aes192", "AES128", "aes128", "CHACHA20POLY1305", "chacha20poly1305");
-    private static final Map<String, String> ESP_INTEGRITY = ordered("GCMAES256", "gcm", "GCMAES192", "gcm", "GCMAES128", "gcm",
-            "SHA256", "sha256", "SHA384", "sha384", "SHA512", "sha512", "CHACHA20POLY1305", "gcm");
-    private static final Map<String, String> PFS_GROUP = ordered("None", "", "ECP384", "ecp384", "ECP256", "ecp256", "PFS2048", "modp2048",
-            "PFS14", "modp2048", "X25519", "x25519");
-
     private IpsecPolicy ipsecPolicy(JsonNode n, String p) {
         onlyFields(n, p, "saLifeTimeSeconds", "saDataSizeKilobytes", "ipsecEncryption", "ipsecIntegrity", "ikeEncryption", "ikeIntegrity",
                 "dhGroup", "pfsGroup");
-        String ikeEnc = choice(n, p, "ikeEncryption", null, IKE_ENCRYPTION);
-        String ikeInt = choice(n, p, "ikeIntegrity", null, IKE_INTEGRITY);
-        String dh = choice(n, p, "dhGroup", null, DH_GROUP);
-        boolean ikeAead = ikeEnc.contains("gcm") || ikeEnc.contains("chacha");
-        String ike;
-        if (ikeInt.startsWith("gcm")) {
-            if (!ikeAead) {
-                throw error(p + ".ikeIntegrity", "GCMAES integrity goes with GCMAES encryption; with " + n.get("ikeEncryption").asText()
-                        + " use SHA256 or SHA384");
-            }
-            ike = ikeEnc + "-" + (ikeInt.equals("gcm256") ? "prfsha384" : "prfsha256") + "-" + dh;
-        } else {
-            ike = ikeEnc + (ikeAead ? "" : "-" + ikeInt) + "-prf" + ikeInt + "-" + dh;
+        AzureAlgorithms.Cipher ikeEnc = choice(n, p, "ikeEncryption", null, AzureAlgorithms.IKE_ENCRYPTION);
+        AzureAlgorithms.IkeIntegrity ikeInt = choice(n, p, "ikeIntegrity", null, AzureAlgorithms.IKE_INTEGRITY);
+        KeyExchangeMethod dh = choice(n, p, "dhGroup", null, AzureAlgorithms.DH_GROUP);
+        if (ikeInt.aeadOnly() && !ikeEnc.isAead()) {
+            throw error(p + ".ikeIntegrity", "GCMAES integrity goes with GCMAES encryption; with " + n.get("ikeEncryption").asText()
+                    + " use SHA256 or SHA384");
         }
-        String espEnc = choice(n, p, "ipsecEncryption", null, ESP_ENCRYPTION);
-        String espInt = choice(n, p, "ipsecIntegrity", null, ESP_INTEGRITY);
-        boolean espAead = espEnc.contains("gcm") || espEnc.contains("chacha");
+        AzureAlgorithms.Cipher espEnc = choice(n, p, "ipsecEncryption", null, AzureAlgorithms.ESP_ENCRYPTION);
+        IntegrityAlgorithm espInt = choice(n, p, "ipsecIntegrity", null, AzureAlgorithms.ESP_INTEGRITY);
         String espIntName = n.get("ipsecIntegrity").asText();
-        if (espAead != espInt.equals("gcm") || (espAead && !espIntName.equalsIgnoreCase(n.get("ipsecEncryption").asText()))) {
+        if (espEnc.isAead() != (espInt == IntegrityAlgorithm.NONE)
+                || (espEnc.isAead() && !espIntName.equalsIgnoreCase(n.get("ipsecEncryption").asText()))) {
             throw error(p + ".ipsecIntegrity", "'" + espIntName + "' does not go with ipsecEncryption " + n.get("ipsecEncryption").asText()
                     + ": GCMAES (and CHACHA20POLY1305) encryption takes the same name for integrity; AES-CBC takes SHA256, SHA384 or SHA512");
         }
-        String pfs = choice(n, p, "pfsGroup", "None", PFS_GROUP);
-        String esp = espEnc + (espAead ? "" : "-" + espInt) + (pfs.isEmpty() ? "" : "-" + pfs);
+        KeyExchangeMethod pfs = choice(n, p, "pfsGroup", "None", AzureAlgorithms.PFS_GROUP);
         // Azure allows 300 s and up; shorter ones are for labs and tests of rekeying.
         Duration life = Duration.ofSeconds(longValue(n, p, "saLifeTimeSeconds", DEFAULT_SA_LIFETIME.toSeconds(), 10, 172_799));
         long kilobytes = longValue(n, p, "saDataSizeKilobytes", DEFAULT_SA_KILOBYTES, 1024, 2_147_483_647L);
-        return new IpsecPolicy(ike, esp, life, kilobytes);
+        return new IpsecPolicy(AzureAlgorithms.ike(ikeEnc, ikeInt, dh), AzureAlgorithms.esp(espEnc, espInt, pfs), life, kilobytes);
     }
 
     @SuppressWarnings("unchecked")

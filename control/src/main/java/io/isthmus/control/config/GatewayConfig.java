@@ -1,5 +1,7 @@
 package io.isthmus.control.config;
 
+import io.isthmus.ike.ChildProposal;
+import io.isthmus.ike.IkeProposal;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,7 +92,7 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     }
 
     /** Azure's custom IPsec/IKE policy, already turned into strongSwan-style proposals. */
-    public record IpsecPolicy(String ikeProposal, String espProposal, Duration saLifeTime, long saDataSizeKilobytes) {
+    public record IpsecPolicy(IkeProposal ikeProposal, ChildProposal espProposal, Duration saLifeTime, long saDataSizeKilobytes) {
     }
 
     /** Certificate authentication: our certificate and key, the CAs the peer's must chain to, its subject. */

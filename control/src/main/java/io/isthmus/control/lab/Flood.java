@@ -177,11 +177,11 @@ public final class Flood {
     static String ikeInit(DatagramSocket socket, InetSocketAddress to, int seconds, int rate, boolean validKe, Answers answers)
             throws IOException, InterruptedException {
         List<Proposal> proposals = new ArrayList<>();
-        String[] offered = ConfigReader.DEFAULT_IKE.split(",");
-        for (int i = 0; i < offered.length; i++) {
-            proposals.add(IkeProposal.parse(offered[i]).toProposal(i + 1, new byte[0]));
+        List<IkeProposal> offered = ConfigReader.DEFAULT_IKE;
+        for (int i = 0; i < offered.size(); i++) {
+            proposals.add(offered.get(i).toProposal(i + 1, new byte[0]));
         }
-        KeyExchangeMethod group = IkeProposal.parse(offered[0]).keyExchange();
+        KeyExchangeMethod group = offered.getFirst().keyExchange();
         byte[] ke = validKe ? group.generate().publicValue() : new byte[group.publicValueLength()];
         if (!validKe && (group == KeyExchangeMethod.ECP_256 || group == KeyExchangeMethod.ECP_384)) {
             Arrays.fill(ke, (byte) 1); // not a point on the curve

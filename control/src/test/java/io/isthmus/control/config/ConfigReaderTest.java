@@ -61,8 +61,8 @@ class ConfigReaderTest {
         assertEquals(GatewayConfig.Sku.VPN_GW2, c.gateway().sku());
         assertEquals("10.1.255.4", c.instance(null).bindAddress().getHostAddress());
         var policy = c.connections().getFirst().ipsecPolicies().getFirst();
-        assertEquals("aes256-sha384-prfsha384-ecp384", policy.ikeProposal());
-        assertEquals("aes256gcm16-ecp256", policy.espProposal());
+        assertEquals("aes256-sha384-prfsha384-ecp384", policy.ikeProposal().toString());
+        assertEquals("aes256gcm16-ecp256", policy.espProposal().toString());
         assertEquals(Duration.ofHours(1), policy.saLifeTime());
         assertEquals(GatewayConfig.ConnectionMode.DEFAULT, c.connections().getFirst().connectionMode());
         assertEquals("isthmus0", c.gateway().tunnel().device());

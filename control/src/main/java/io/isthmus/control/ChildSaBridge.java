@@ -1,0 +1,89 @@
+package io.isthmus.control;
+
+import io.isthmus.dataplane.Dataplane;
+import io.isthmus.dataplane.SaPair;
+import io.isthmus.dataplane.Selector;
+import io.isthmus.ike.ChildSaDescription;
+import io.isthmus.ike.ChildSaListener;
+import io.isthmus.ike.IkeEngine;
+import io.isthmus.ike.InboundDatagrams;
+import io.isthmus.ike.Scheduler;
+import io.isthmus.ike.message.TrafficSelector;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+/**
+ * The one seam between IKE and the data plane, both ways. From IKE, on its thread: a child SA
+ * installed, rekeyed (its replacement carrying outbound traffic at once when we initiated, after
+ * the old one is deleted when the peer did) or deleted (it stops sending at once and keeps
+ * receiving for {@link #INBOUND_GRACE}, for packets already on their way). From the data plane's
+ * packet threads: IKE that arrived on port 4500 (through a bounded queue) and lifetimes counted
+ * in bytes or packets, which become rekeys or expiries on the IKE thread.
+ */
+final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
+    /** How long a deleted SA still accepts packets that were already on their way. */
+    static final Duration INBOUND_GRACE = Duration.ofSeconds(2);
+
+    private final Executor ikeThread;
+    private final Scheduler scheduler;
+    private final InboundDatagrams ikeFromPort4500;
+    private volatile IkeEngine engine;
+    private volatile Dataplane dataplane;
+
+    /** {@code ikeFromPort4500}: where IKE from the data plane's socket waits for the IKE thread. */
+    ChildSaBridge(Executor ikeThread, Scheduler scheduler, InboundDatagrams ikeFromPort4500) {
+        this.ikeThread = ikeThread;
+        this.scheduler = scheduler;
+        this.ikeFromPort4500 = ikeFromPort4500;
+    }
+
+    /** Each side exists only once the other can be told about it: the engine takes this as its listener, the data plane as its events. */
+    void connect(IkeEngine engine, Dataplane dataplane) {
+        this.engine = engine;
+        this.dataplane = dataplane;
+    }
+
+    @Override
+    public void installed(ChildSaDescription sa) {
+        dataplane.install(pair(sa), true);
+    }
+
+    @Override
+    public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow) {
+        dataplane.install(pair(replacement), outboundNow);
+    }
+
+    @Override
+    public void deleted(ChildSaDescription sa) {
+        int spi = sa.inbound().spi();
+        dataplane.retire(spi);
+        scheduler.schedule(INBOUND_GRACE, () -> dataplane.remove(spi));
+    }
+
+    @Override
+    public void ikeMessage(byte[] buffer, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
+        ikeFromPort4500.offer(buffer, offset, length, local, remote);
+    }
+
+    @Override
+    public void lifetime(int inboundSpi, boolean hard) {
+        ikeThread.execute(() -> {
+            if (hard) {
+                engine.expireChild(inboundSpi);
+            } else {
+                engine.rekeyChild(inboundSpi);
+            }
+        });
+    }
+
+    static SaPair pair(ChildSaDescription d) {
+        return new SaPair(d.connection(), d.inbound(), d.outbound(), selectors(d.localSelectors()), selectors(d.remoteSelectors()),
+                d.localAddress(), d.remoteAddress(), d.udpEncapsulation());
+    }
+
+    static List<Selector> selectors(List<TrafficSelector> ts) {
+        return ts.stream().map(t -> new Selector(t.startAddress(), t.endAddress(), t.ipProtocol(), t.startPort(), t.endPort())).toList();
+    }
+}

@@ -1,0 +1,55 @@
+package io.isthmus.control;
+
+import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The host's side of the tunnel, with ip(8) as an operator would: the TUN device's MTU, queue and
+ * link, a route into it for every site prefix, and a warning when the host does not forward.
+ * (Whether those routes would cut the host off is {@link HostNetwork}'s check, made before.)
+ */
+final class HostRouting {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+
+    private HostRouting() {
+    }
+
+    static void configure(GatewayConfig config) throws IOException, InterruptedException {
+        GatewayConfig.Tunnel t = config.gateway().tunnel();
+        // No IPv6 link-local address on the device: the kernel would send router solicitations into the tunnel.
+        try {
+            Files.writeString(Path.of("/proc/sys/net/ipv6/conf/" + t.device() + "/addr_gen_mode"), "1");
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "IPv6 address generation on {0} stays on: {1}", t.device(), e.toString());
+        }
+        // A deeper queue towards our outbound thread: bursts wait rather than being dropped.
+        run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "txqueuelen", "4096", "up");
+        for (LocalNetworkGateway site : config.localNetworkGateways()) {
+            for (String prefix : site.addressPrefixes()) {
+                run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
+            }
+        }
+        for (String sysctl : List.of("/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding")) {
+            try {
+                if (!Files.readString(Path.of(sysctl)).strip().equals("1")) {
+                    LOG.log(System.Logger.Level.WARNING, "{0} is 0: this host will not forward its sites'' traffic into the tunnel", sysctl);
+                }
+            } catch (IOException ignored) {
+                // not Linux-like enough to tell
+            }
+        }
+    }
+
+    private static void run(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + out);
+        }
+        LOG.log(System.Logger.Level.INFO, "{0}", String.join(" ", command));
+    }
+}

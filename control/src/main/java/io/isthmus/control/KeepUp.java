@@ -1,0 +1,122 @@
+package io.isthmus.control;
+
+import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.GatewayConfig.ConnectionMode;
+import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.ike.IkeEngine;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.Scheduler;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Azure's tunnels are always on. Every few seconds, on the IKE thread: a connection that may
+ * initiate and has no IKE SA gets one; duplicate IKE SAs of a connection are settled
+ * ({@link DuplicateIkeSas}); an IKE SA that has been without a child SA for a while gets a new
+ * one. On the engine's scheduler and its clock, so that tests drive it by hand.
+ */
+final class KeepUp {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    static final Duration PERIOD = Duration.ofSeconds(5);
+    /** An IKE SA this long without a child SA (its creation refused, or the child deleted) gets a new one. */
+    static final Duration CHILDLESS = Duration.ofSeconds(10);
+
+    private final GatewayConfig config;
+    private final GatewayConfig.Instance instance;
+    private final IkeEngine engine;
+    private final Scheduler scheduler;
+    private final Runnable alsoEachRound;
+    private final DuplicateIkeSas duplicates = new DuplicateIkeSas();
+    private volatile boolean stopped;
+
+    /** {@code alsoEachRound}: housekeeping that goes with each round (the data plane's reclaiming). */
+    KeepUp(GatewayConfig config, GatewayConfig.Instance instance, IkeEngine engine, Scheduler scheduler, Runnable alsoEachRound) {
+        this.config = config;
+        this.instance = instance;
+        this.engine = engine;
+        this.scheduler = scheduler;
+        this.alsoEachRound = alsoEachRound;
+    }
+
+    /** The first round after {@code delay} (a little randomness, so two gateways started together do not both initiate at once). */
+    void start(Duration delay) {
+        scheduler.schedule(delay, this::round);
+    }
+
+    void stop() {
+        stopped = true;
+    }
+
+    void round() {
+        if (stopped) {
+            return;
+        }
+        GatewayConfig.Tunnel t = config.gateway().tunnel();
+        Instant now = scheduler.now();
+        for (GatewayConfig.Connection c : config.connections()) {
+            if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY) {
+                continue;
+            }
+            List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(c.name())
+                    && s.state() != IkeSaState.DESTROYED).toList();
+            if (sas.isEmpty()) {
+                LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
+                try {
+                    engine.initiate(c.name(), new InetSocketAddress(instance.bindAddress(), t.ikePort()),
+                            new InetSocketAddress(site.gatewayIpAddress(), t.ikePort()));
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "{0}: cannot initiate: {1}", c.name(), e.getMessage());
+                }
+                continue;
+            }
+            duplicates.settle(c.name(), sas.stream().filter(s -> s.state() == IkeSaState.ESTABLISHED).map(Duplicate::new).toList(),
+                    now, c.dpdTimeout());
+            for (IkeSa sa : sas) {
+                if (sa.state() == IkeSaState.ESTABLISHED && sa.childSas().isEmpty() && sa.establishedAt() != null
+                        && Duration.between(sa.establishedAt(), now).compareTo(CHILDLESS) > 0) {
+                    LOG.log(System.Logger.Level.INFO, "{0}: no child SA, making one", sa);
+                    sa.createChild();
+                }
+            }
+        }
+        alsoEachRound.run();
+        scheduler.schedule(PERIOD, this::round);
+    }
+
+    /** An IKE SA as the duplicate rule sees it. */
+    private record Duplicate(IkeSa sa) implements DuplicateIkeSas.Candidate {
+        @Override
+        public long initiatorSpi() {
+            return sa.initiatorSpi();
+        }
+
+        @Override
+        public long responderSpi() {
+            return sa.responderSpi();
+        }
+
+        @Override
+        public Instant lastHeard() {
+            return sa.lastHeard();
+        }
+
+        @Override
+        public void probe() {
+            sa.probe();
+        }
+
+        @Override
+        public void delete(String why) {
+            LOG.log(System.Logger.Level.INFO, "{0}: {1}, deleting it", sa, why);
+            sa.delete();
+        }
+
+        @Override
+        public String toString() {
+            return sa.toString();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.isthmus.control.config;
+
+import io.isthmus.esp.CipherSuite;
+import io.isthmus.esp.EncryptionAlgorithm;
+import io.isthmus.esp.IntegrityAlgorithm;
+import io.isthmus.ike.ChildProposal;
+import io.isthmus.ike.IkeProposal;
+import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.crypto.PseudorandomFunction;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Azure's names for IPsec/IKE policy algorithms (a connection's custom ipsecPolicies: GCMAES256,
+ * SHA384, ECP384, PFS2048 ...) and what each is to the engines, as typed values: no proposal
+ * strings in between. Only what Azure offers and this gateway implements; the weak ones Azure
+ * still lists (DES, 3DES, MD5, SHA1, DH groups 1, 2, 24) are refused by the reader with a reason.
+ */
+final class AzureAlgorithms {
+    private AzureAlgorithms() {
+    }
+
+    /** An encryption algorithm with its key size. */
+    record Cipher(EncryptionAlgorithm algorithm, int keyBits) {
+        boolean isAead() {
+            return algorithm.isAead();
+        }
+    }
+
+    /** IKE integrity: the HMAC (none with an AEAD cipher) and the PRF it names. */
+    record IkeIntegrity(IntegrityAlgorithm integrity, PseudorandomFunction prf) {
+        /** GCMAES128/256 as IKE integrity: only with GCM encryption, naming the PRF. */
+        boolean aeadOnly() {
+            return integrity == IntegrityAlgorithm.NONE;
+        }
+    }
+
+    static final Map<String, Cipher> IKE_ENCRYPTION = ordered("GCMAES256", new Cipher(EncryptionAlgorithm.AES_GCM_16, 256),
+            "GCMAES128", new Cipher(EncryptionAlgorithm.AES_GCM_16, 128), "AES256", new Cipher(EncryptionAlgorithm.AES_CBC, 256),
+            "AES192", new Cipher(EncryptionAlgorithm.AES_CBC, 192), "AES128", new Cipher(EncryptionAlgorithm.AES_CBC, 128),
+            "CHACHA20POLY1305", new Cipher(EncryptionAlgorithm.CHACHA20_POLY1305, 256));
+    static final Map<String, IkeIntegrity> IKE_INTEGRITY = ordered(
+            "SHA384", new IkeIntegrity(IntegrityAlgorithm.HMAC_SHA2_384_192, PseudorandomFunction.HMAC_SHA2_384),
+            "SHA256", new IkeIntegrity(IntegrityAlgorithm.HMAC_SHA2_256_128, PseudorandomFunction.HMAC_SHA2_256),
+            "GCMAES256", new IkeIntegrity(IntegrityAlgorithm.NONE, PseudorandomFunction.HMAC_SHA2_384),
+            "GCMAES128", new IkeIntegrity(IntegrityAlgorithm.NONE, PseudorandomFunction.HMAC_SHA2_256));
+    static final Map<String, KeyExchangeMethod> DH_GROUP = ordered("ECP384", KeyExchangeMethod.ECP_384, "ECP256", KeyExchangeMethod.ECP_256,
+            "DHGroup14", KeyExchangeMethod.MODP_2048, "DHGroup2048", KeyExchangeMethod.MODP_2048, "X25519", KeyExchangeMethod.CURVE25519);
+    static final Map<String, Cipher> ESP_ENCRYPTION = ordered("GCMAES256", new Cipher(EncryptionAlgorithm.AES_GCM_16, 256),
+            "GCMAES192", new Cipher(EncryptionAlgorithm.AES_GCM_16, 192), "GCMAES128", new Cipher(EncryptionAlgorithm.AES_GCM_16, 128),
+            "AES256", new Cipher(EncryptionAlgorithm.AES_CBC, 256), "AES192", new Cipher(EncryptionAlgorithm.AES_CBC, 192),
+            "AES128", new Cipher(EncryptionAlgorithm.AES_CBC, 128), "CHACHA20POLY1305", new Cipher(EncryptionAlgorithm.CHACHA20_POLY1305, 256));
+    /** ESP integrity; NONE for the AEAD names, which Azure repeats as integrity. */
+    static final Map<String, IntegrityAlgorithm> ESP_INTEGRITY = ordered("GCMAES256", IntegrityAlgorithm.NONE,
+            "GCMAES192", IntegrityAlgorithm.NONE, "GCMAES128", IntegrityAlgorithm.NONE, "SHA256", IntegrityAlgorithm.HMAC_SHA2_256_128,
+            "SHA384", IntegrityAlgorithm.HMAC_SHA2_384_192, "SHA512", IntegrityAlgorithm.HMAC_SHA2_512_256,
+            "CHACHA20POLY1305", IntegrityAlgorithm.NONE);
+    /** PFS groups; "None" is no PFS (an empty Optional would not fit a map of choices, so a marker). */
+    static final Map<String, KeyExchangeMethod> PFS_GROUP = ordered("None", null, "ECP384", KeyExchangeMethod.ECP_384,
+            "ECP256", KeyExchangeMethod.ECP_256, "PFS2048", KeyExchangeMethod.MODP_2048, "PFS14", KeyExchangeMethod.MODP_2048,
+            "X25519", KeyExchangeMethod.CURVE25519);
+
+    /** What a gateway without a custom policy offers, Azure's defaults that this gateway implements, most preferred first. */
+    static final List<IkeProposal> DEFAULT_IKE = List.of(
+            ike(IKE_ENCRYPTION.get("GCMAES256"), IKE_INTEGRITY.get("SHA384"), KeyExchangeMethod.ECP_384),
+            ike(IKE_ENCRYPTION.get("AES256"), IKE_INTEGRITY.get("SHA256"), KeyExchangeMethod.MODP_2048),
+            ike(IKE_ENCRYPTION.get("GCMAES128"), IKE_INTEGRITY.get("SHA256"), KeyExchangeMethod.CURVE25519));
+    static final List<ChildProposal> DEFAULT_ESP = List.of(
+            esp(ESP_ENCRYPTION.get("GCMAES256"), IntegrityAlgorithm.NONE, null),
+            esp(ESP_ENCRYPTION.get("GCMAES128"), IntegrityAlgorithm.NONE, null),
+            esp(ESP_ENCRYPTION.get("AES256"), IntegrityAlgorithm.HMAC_SHA2_256_128, null));
+
+    /** An IKE proposal; with an AEAD cipher the integrity only names the PRF. */
+    static IkeProposal ike(Cipher cipher, IkeIntegrity integrity, KeyExchangeMethod group) {
+        IntegrityAlgorithm mac = cipher.isAead() ? IntegrityAlgorithm.NONE : integrity.integrity();
+        return new IkeProposal(new CipherSuite(cipher.algorithm(), cipher.keyBits(), mac), integrity.prf(), group);
+    }
+
+    static ChildProposal esp(Cipher cipher, IntegrityAlgorithm integrity, KeyExchangeMethod pfs) {
+        return new ChildProposal(new CipherSuite(cipher.algorithm(), cipher.keyBits(), cipher.isAead() ? IntegrityAlgorithm.NONE : integrity),
+                false, pfs);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> Map<String, T> ordered(Object... pairs) {
+        Map<String, T> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put((String) pairs[i], (T) pairs[i + 1]);
+        }
+        return m;
+    }
+}
