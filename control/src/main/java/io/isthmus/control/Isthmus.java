@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "isthmus", mixinStandardHelpOptions = true, versionProvider = Isthmus.Version.class, scope = ScopeType.INHERIT,
         description = "Isthmus: a userspace IPsec/IKEv2 site-to-site VPN gateway for Linux.",
-        subcommands = {Demo.class, GatewayCommand.class, StatusCommand.class, LabCommand.class, BenchCommand.class, Isthmus.Help.class})
+        subcommands = {GatewayCommand.class, StatusCommand.class, Isthmus.Help.class})
 public final class Isthmus implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -44,7 +44,7 @@ public final class Isthmus implements Callable<Integer> {
      * (or when any LogManager class is initialized, IsthmusLogManager included: hence the
      * property is set here, naming that class without initializing it).
      */
-    static void setUpLogging() {
+    public static void setUpLogging() {
         if (System.getProperty("java.util.logging.manager") == null) {
             System.setProperty("java.util.logging.manager", IsthmusLogManager.class.getName());
         }
@@ -54,8 +54,24 @@ public final class Isthmus implements Callable<Integer> {
         }
     }
 
+    /**
+     * The flags every Isthmus JVM runs with (FFM native access, the crypto provider's package
+     * open for the intrinsics, this log manager), as the build wrote them from the root pom's
+     * isthmus.jvm.flags: for starting gateways in other JVMs (the lab) without writing them again.
+     */
+    public static List<String> jvmOptions() {
+        try (InputStream in = Isthmus.class.getResourceAsStream("jvm.options")) {
+            if (in == null) {
+                throw new IllegalStateException("jvm.options missing from the build");
+            }
+            return List.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip().split("\\s+"));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The command line as main runs it; {@code debug}: errors with their stack trace. */
-    static CommandLine commandLine(boolean debug) {
+    public static CommandLine commandLine(boolean debug) {
         return new CommandLine(new Isthmus()).setExecutionExceptionHandler(new OneLineErrors(debug));
     }
 

@@ -1,16 +1,9 @@
 package io.isthmus.control.config;
 
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.isthmus.control.lab.Lab;
-import io.isthmus.control.lab.LabGateways;
-import io.isthmus.control.lab.LabGateways.IsthmusOptions;
-import java.io.InputStream;
-import java.lang.reflect.Constructor;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -129,33 +122,5 @@ class TunnelRoutesTest {
                 .replace("10.1.255.4", "10.3.255.4");
         assertTrue(refused(text).getMessage().contains("10.3.0.0/16 would route the gateway's own traffic to its own address 10.3.255.4"
                 + " into the tunnel; forced tunnelling is not supported (instance gw-0's virtualNetworkGateway.instances[0].privateIpAddress)"));
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"gw-a.yaml", "gw-b.yaml"})
-    void theDemosConfigurationsPass(String name) throws Exception {
-        try (InputStream in = io.isthmus.control.Isthmus.class.getResourceAsStream("demo/" + name)) {
-            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            assertDoesNotThrow(() -> ConfigReader.parse(Path.of(name), text, k -> null));
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void theLabsConfigurationsPass(boolean nat) throws Exception {
-        Lab lab = labNotBuilt(nat);
-        for (Lab.Side side : Lab.Side.values()) {
-            for (IsthmusOptions o : List.of(IsthmusOptions.DEFAULT, IsthmusOptions.DEFAULT.withVpnType("PolicyBased"))) {
-                String text = LabGateways.isthmusConfig(lab, side, o);
-                assertDoesNotThrow(() -> ConfigReader.parse(Path.of("lab.yaml"), text, k -> null), text);
-            }
-        }
-    }
-
-    /** Only the lab's addresses are needed, not its namespaces: Lab's constructor is private because Lab.up builds them. */
-    static Lab labNotBuilt(boolean nat) throws Exception {
-        Constructor<Lab> c = Lab.class.getDeclaredConstructor(Path.class, boolean.class);
-        c.setAccessible(true);
-        return c.newInstance(Path.of("/nonexistent"), nat);
     }
 }

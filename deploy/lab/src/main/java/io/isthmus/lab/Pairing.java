@@ -1,7 +1,7 @@
-package io.isthmus.control.lab;
+package io.isthmus.lab;
 
-import io.isthmus.control.lab.Lab.Side;
-import io.isthmus.control.lab.LabGateways.IsthmusOptions;
+import io.isthmus.lab.Lab.Side;
+import io.isthmus.lab.LabGateways.IsthmusOptions;
 import java.io.IOException;
 
 /**

@@ -1,4 +1,4 @@
-package io.isthmus.control.lab;
+package io.isthmus.lab;
 
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.ike.IkeProposal;

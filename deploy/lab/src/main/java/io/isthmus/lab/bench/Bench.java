@@ -1,12 +1,12 @@
-package io.isthmus.control.bench;
+package io.isthmus.lab.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.isthmus.control.lab.Lab;
-import io.isthmus.control.lab.LabGateways.IsthmusOptions;
-import io.isthmus.control.lab.Pairing;
-import io.isthmus.control.lab.WireGuard;
+import io.isthmus.lab.Lab;
+import io.isthmus.lab.LabGateways.IsthmusOptions;
+import io.isthmus.lab.Pairing;
+import io.isthmus.lab.WireGuard;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
-import io.isthmus.control.bench.Bench;
+import io.isthmus.lab.bench.Bench;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

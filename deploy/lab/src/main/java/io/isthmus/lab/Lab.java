@@ -1,4 +1,4 @@
-package io.isthmus.control.lab;
+package io.isthmus.lab;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,6 +53,11 @@ public final class Lab implements AutoCloseable {
     private Lab(Path work, boolean nat) {
         this.work = work;
         this.nat = nat;
+    }
+
+    /** A lab's addresses without its namespaces, for checking the configurations it writes. */
+    static Lab withoutNamespaces(boolean nat) {
+        return new Lab(Path.of("/nonexistent"), nat);
     }
 
     /** Where gw-a's WAN side is (behind the NAT or not) and where gw-b sees it come from. */

@@ -1,9 +1,9 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.isthmus.control.lab.Lab;
+import io.isthmus.control.GatewayClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +45,6 @@ abstract class LabTestBase {
 
     /** A gateway's status, as {@code isthmus status --json} prints it. */
     static JsonNode status(Path socket) throws IOException {
-        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, "status"));
+        return GatewayClient.status(socket);
     }
 }

@@ -1,15 +1,13 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.isthmus.control.lab.Lab;
-import io.isthmus.control.lab.Lab.Side;
-import io.isthmus.control.lab.LabGateways;
-import io.isthmus.control.lab.LabGateways.IsthmusOptions;
-import io.isthmus.control.lab.LabTraffic;
-import io.isthmus.control.lab.LabTraffic.Transfer;
+import io.isthmus.control.GatewayClient;
+import io.isthmus.lab.Lab.Side;
+import io.isthmus.lab.LabGateways.IsthmusOptions;
+import io.isthmus.lab.LabTraffic.Transfer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +73,7 @@ class LabTest extends LabTestBase {
         assertEquals("ESP", child.path("encapsulation").asText(), "no NAT: plain ESP over a raw socket");
         assertTrue(connection.path("metrics").path("TunnelEgressBytes").asLong() > 2 * TCP_BYTES, st.toPrettyString());
         assertTrue(connection.path("metrics").path("TunnelIngressBytes").asLong() > 2 * TCP_BYTES, st.toPrettyString());
-        String text = StatusCommand.render(st);
+        String text = GatewayClient.render(st);
         assertTrue(text.contains("ESTABLISHED") && text.contains("TunnelIngressBytes"), text);
         assertEquals(1, status(b).path("connections").get(0).path("ikeSas").size());
     }

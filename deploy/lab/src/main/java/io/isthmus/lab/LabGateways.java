@@ -1,6 +1,7 @@
-package io.isthmus.control.lab;
+package io.isthmus.lab;
 
-import io.isthmus.control.lab.Lab.Side;
+import io.isthmus.control.Isthmus;
+import io.isthmus.lab.Lab.Side;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,8 +131,8 @@ public final class LabGateways {
     public static List<String> javaCommand() {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
-                "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED"));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-XX:+UseSerialGC"));
+        command.addAll(Isthmus.jvmOptions());
         // For profiling the lab's JVMs, e.g. -Disthmus.lab.jvmOptions=-XX:StartFlightRecording=filename=/tmp/gw.jfr
         String extra = System.getProperty("isthmus.lab.jvmOptions", "").strip();
         if (!extra.isEmpty()) {

@@ -1,4 +1,4 @@
-package io.isthmus.control.lab;
+package io.isthmus.lab;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,7 +21,7 @@ class DemoTest {
             PrintStream p = new PrintStream(captured, true, StandardCharsets.UTF_8);
             System.setOut(p);
             System.setErr(p);
-            exit[0] = Isthmus.commandLine(false).execute(args);
+            exit[0] = IsthmusLab.commandLine(false).execute(args);
         } finally {
             System.setOut(original);
             System.setErr(originalErr);
@@ -42,7 +42,7 @@ class DemoTest {
         // The two gateways may both initiate and settle on one IKE SA meanwhile: that must not cost a packet.
         assertTrue(!output.contains("SEAL_"), "no packet sealed with an SA already destroyed:\n" + output);
         String namespaces = new String(new ProcessBuilder("ip", "netns", "list").start().getInputStream().readAllBytes());
-        assertTrue(!namespaces.contains(io.isthmus.control.lab.Lab.PREFIX), "the lab is gone: " + namespaces);
+        assertTrue(!namespaces.contains(io.isthmus.lab.Lab.PREFIX), "the lab is gone: " + namespaces);
     }
 
     @Test

@@ -1,10 +1,8 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.isthmus.control.lab.Lab;
-import io.isthmus.control.lab.Lab.Side;
-import io.isthmus.control.lab.LabGateways;
-import io.isthmus.control.lab.LabTraffic;
+import io.isthmus.control.GatewayClient;
+import io.isthmus.lab.Lab.Side;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -65,8 +63,8 @@ final class Demo implements Callable<Integer> {
             out.println("a 16 MB file host-b -> host-a over TCP: " + LabTraffic.tcp(lab, Lab.HOST_B, Lab.HOST_A, Lab.HOST_A_IP, 16 << 20));
             out.println();
             out.println("$ isthmus status   (gw-a)");
-            JsonNode status = ControlSocket.JSON.readTree(ControlSocket.ask(a, "status"));
-            out.print(StatusCommand.render(status));
+            JsonNode status = GatewayClient.status(a);
+            out.print(GatewayClient.render(status));
             out.println();
             out.println("taking the lab down");
         }
@@ -103,7 +101,7 @@ final class Demo implements Callable<Integer> {
         Thread.sleep(500);
         String json = lab.in(Lab.HOST_A, "iperf3", "-c", Lab.HOST_B_IP, "-t", Integer.toString(seconds), "-J");
         server.waitFor(5, TimeUnit.SECONDS);
-        JsonNode end = ControlSocket.JSON.readTree(json).path("end");
+        JsonNode end = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).path("end");
         return new Iperf(end.path("sum_received").path("bits_per_second").asDouble() / 1e9, seconds,
                 end.path("sum_sent").path("retransmits").asLong(), true);
     }

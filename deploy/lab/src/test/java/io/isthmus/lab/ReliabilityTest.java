@@ -1,16 +1,13 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.isthmus.control.lab.Lab;
-import io.isthmus.control.lab.Lab.Side;
-import io.isthmus.control.lab.LabGateways;
-import io.isthmus.control.lab.LabGateways.IsthmusOptions;
-import io.isthmus.control.lab.LabTraffic;
-import io.isthmus.control.lab.LabTraffic.Transfer;
+import io.isthmus.lab.Lab.Side;
+import io.isthmus.lab.LabGateways.IsthmusOptions;
+import io.isthmus.lab.LabTraffic.Transfer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,5 @@
-package io.isthmus.control;
+package io.isthmus.lab;
 
-import io.isthmus.control.lab.Lab;
-import io.isthmus.control.lab.Pairing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;

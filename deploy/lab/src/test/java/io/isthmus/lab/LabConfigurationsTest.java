@@ -1,0 +1,41 @@
+package io.isthmus.lab;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+
+import io.isthmus.control.config.ConfigReader;
+import io.isthmus.lab.LabGateways.IsthmusOptions;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The configurations the demo and the lab give their gateways pass the gateway's own checks (overlaps, forced tunnelling). */
+class LabConfigurationsTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"gw-a.yaml", "gw-b.yaml"})
+    void theDemosConfigurationsPass(String name) throws Exception {
+        try (InputStream in = Demo.class.getResourceAsStream("demo/" + name)) {
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertDoesNotThrow(() -> ConfigReader.parse(Path.of(name), text, k -> null));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theLabsConfigurationsPass(boolean nat) throws Exception {
+        Lab lab = labNotBuilt(nat);
+        for (Lab.Side side : Lab.Side.values()) {
+            for (IsthmusOptions o : List.of(IsthmusOptions.DEFAULT, IsthmusOptions.DEFAULT.withVpnType("PolicyBased"))) {
+                String text = LabGateways.isthmusConfig(lab, side, o);
+                assertDoesNotThrow(() -> ConfigReader.parse(Path.of("lab.yaml"), text, k -> null), text);
+            }
+        }
+    }
+
+    /** Only the lab's addresses are needed, not its namespaces. */
+    static Lab labNotBuilt(boolean nat) {
+        return Lab.withoutNamespaces(nat);
+    }
+}
