@@ -65,7 +65,7 @@ final class DuplicateIkeSas {
             established.forEach(Candidate::probe);
             return List.of();
         }
-        if (established.stream().anyMatch(s -> !s.lastHeard().isAfter(since))) {
+        if (established.stream().anyMatch(s -> s.lastHeard().isBefore(since))) {
             return List.of(); // not all have answered yet
         }
         Candidate keep = established.stream().min(LOWEST_SPIS).orElseThrow();
