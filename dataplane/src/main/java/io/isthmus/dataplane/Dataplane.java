@@ -93,7 +93,7 @@ public final class Dataplane implements AutoCloseable {
     private final Counters counters = new Counters();
     private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
     private volatile TunnelTable table = TunnelTable.EMPTY;
-    private volatile Int2ObjectHashMap<Routes.Inbound> inbound = new Int2ObjectHashMap<>();
+    private volatile Int2ObjectHashMap<InstalledSa.Inbound> inbound = new Int2ObjectHashMap<>();
 
     private TunDevice tun;
     private final Map<InetAddress, DatagramSocket> udpSockets = new LinkedHashMap<>();
@@ -104,7 +104,7 @@ public final class Dataplane implements AutoCloseable {
     /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
     private final Graveyard graveyard = new Graveyard(dutyCycles);
     /** Outbound halves taken out of the tunnels but still alive, by inbound SPI, until {@link #remove}. */
-    private final Map<Integer, Routes.Outbound> retired = new HashMap<>();
+    private final Map<Integer, InstalledSa.Outbound> retired = new HashMap<>();
     private final Libc.CallState controlState = new Libc.CallState();
 
     private Dataplane(Settings settings, Events events) {
@@ -181,7 +181,7 @@ public final class Dataplane implements AutoCloseable {
         return settings.mss();
     }
 
-    Routes.Inbound inbound(int spi) {
+    InstalledSa.Inbound inbound(int spi) {
         return inbound.get(spi);
     }
 
@@ -221,7 +221,7 @@ public final class Dataplane implements AutoCloseable {
         }
         for (Tunnel gone : tunnels.values()) {
             if (!next.containsKey(gone.name()) || next.get(gone.name()) != gone) {
-                for (Routes.Outbound r : gone.outbound()) {
+                for (InstalledSa.Outbound r : gone.outbound()) {
                     remove(r.pair.inbound().spi());
                 }
             }
@@ -278,12 +278,12 @@ public final class Dataplane implements AutoCloseable {
             throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
                     + " for SA " + spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
         }
-        Routes.Outbound route = new Routes.Outbound(out, pair, t, socket, settings.pathMtu());
-        List<Routes.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
+        InstalledSa.Outbound route = new InstalledSa.Outbound(out, pair, t, socket, settings.pathMtu());
+        List<InstalledSa.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
         routes.add(outboundNow ? 0 : routes.size(), route);
         t.outbound(routes);
-        Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
-        next.put(inSpi, new Routes.Inbound(in, pair, t));
+        Int2ObjectHashMap<InstalledSa.Inbound> next = new Int2ObjectHashMap<>(inbound);
+        next.put(inSpi, new InstalledSa.Inbound(in, pair, t));
         inbound = next;
         LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), spiText(inSpi),
                 spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
@@ -298,12 +298,12 @@ public final class Dataplane implements AutoCloseable {
      * child lifetimes, counted as seal failures, when retire destroyed it at once).
      */
     public synchronized void retire(int inboundSpi) {
-        Routes.Inbound r = inbound.get(inboundSpi);
+        InstalledSa.Inbound r = inbound.get(inboundSpi);
         if (r == null) {
             return;
         }
-        List<Routes.Outbound> keep = new ArrayList<>();
-        for (Routes.Outbound o : r.tunnel.outbound()) {
+        List<InstalledSa.Outbound> keep = new ArrayList<>();
+        for (InstalledSa.Outbound o : r.tunnel.outbound()) {
             if (o.pair != r.pair) {
                 keep.add(o);
             } else {
@@ -318,20 +318,20 @@ public final class Dataplane implements AutoCloseable {
      * are wiped once no packet thread can hold it any more ({@link Graveyard}).
      */
     public synchronized void remove(int inboundSpi) {
-        Routes.Inbound r = inbound.get(inboundSpi);
+        InstalledSa.Inbound r = inbound.get(inboundSpi);
         if (r == null) {
             return;
         }
-        Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
+        Int2ObjectHashMap<InstalledSa.Inbound> next = new Int2ObjectHashMap<>(inbound);
         next.remove(inboundSpi);
         inbound = next;
-        List<Routes.Outbound> keep = new ArrayList<>();
-        List<Routes.Outbound> gone = new ArrayList<>();
-        Routes.Outbound wasRetired = retired.remove(inboundSpi);
+        List<InstalledSa.Outbound> keep = new ArrayList<>();
+        List<InstalledSa.Outbound> gone = new ArrayList<>();
+        InstalledSa.Outbound wasRetired = retired.remove(inboundSpi);
         if (wasRetired != null) {
             gone.add(wasRetired);
         }
-        for (Routes.Outbound o : r.tunnel.outbound()) {
+        for (InstalledSa.Outbound o : r.tunnel.outbound()) {
             (o.pair != r.pair ? keep : gone).add(o);
         }
         r.tunnel.outbound(keep);
@@ -395,10 +395,10 @@ public final class Dataplane implements AutoCloseable {
         List<TunnelStatus> out = new ArrayList<>();
         for (Tunnel t : tunnels.values()) {
             List<SaStatus> sas = new ArrayList<>();
-            Routes.Outbound[] routes = t.outbound();
+            InstalledSa.Outbound[] routes = t.outbound();
             for (int i = 0; i < routes.length; i++) {
-                Routes.Outbound o = routes[i];
-                Routes.Inbound in = inbound.get(o.pair.inbound().spi());
+                InstalledSa.Outbound o = routes[i];
+                InstalledSa.Inbound in = inbound.get(o.pair.inbound().spi());
                 Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
                 if (in != null) {
                     for (DropReason d : DropReason.values()) {
@@ -434,11 +434,11 @@ public final class Dataplane implements AutoCloseable {
             r.close();
         }
         runners.clear();
-        for (Routes.Inbound r : inbound.values()) {
+        for (InstalledSa.Inbound r : inbound.values()) {
             r.sa.destroy();
         }
         for (Tunnel t : tunnels.values()) {
-            for (Routes.Outbound o : t.outbound()) {
+            for (InstalledSa.Outbound o : t.outbound()) {
                 o.sa.destroy();
             }
         }
@@ -490,7 +490,7 @@ public final class Dataplane implements AutoCloseable {
         }
 
         @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
             return route.socket.sendSegments(state, b, offset, length, segmentSize, route.to, route.toLength);
         }
 
@@ -553,7 +553,7 @@ public final class Dataplane implements AutoCloseable {
         }
 
         @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
             return -1;
         }
 

@@ -9,7 +9,7 @@ interface Emitter {
      * {@code segmentSize} bytes but the last, which may be shorter, all for {@code route}'s
      * peer: how many were sent, or minus errno if none was.
      */
-    int sendEsp(Routes.Outbound route, PacketBuffer buffer, int offset, int length, int segmentSize);
+    int sendEsp(InstalledSa.Outbound route, PacketBuffer buffer, int offset, int length, int segmentSize);
 
     /**
      * A packet for the TUN device: a {@link VirtioHeader} at {@code offset}, the IP packet after

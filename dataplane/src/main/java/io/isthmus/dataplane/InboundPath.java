@@ -88,7 +88,7 @@ final class InboundPath {
             return;
         }
         int spi = (int) IpPacket.u32(p, off);
-        Routes.Inbound route = dataplane.inbound(spi);
+        InstalledSa.Inbound route = dataplane.inbound(spi);
         if (route == null) {
             dataplane.counters().drop(Drop.UNKNOWN_SPI);
             return;

@@ -34,7 +34,7 @@ final class OutboundPath {
     private final PacketBuffer batch = new PacketBuffer(2 * 65_536 + 2 * ESP_SLACK);
     private final PacketBuffer scratch = new PacketBuffer(2048);
 
-    private Routes.Outbound batchRoute;
+    private InstalledSa.Outbound batchRoute;
     private int start;
     private int end;
     private int count;
@@ -69,7 +69,7 @@ final class OutboundPath {
             dataplane.counters().drop(Drop.NO_ROUTE);
             return;
         }
-        Routes.Outbound route = tunnel.choose(p, ip, len);
+        InstalledSa.Outbound route = tunnel.choose(p, ip, len);
         if (route == null) {
             tunnel.counters().drop(Drop.NO_SA);
             return;
@@ -109,7 +109,7 @@ final class OutboundPath {
      * lengths and checksums recomputed; for TCP, sequence numbers advanced, FIN and PSH on the
      * last segment only, CWR on the first only.
      */
-    private void segment(Tunnel tunnel, Routes.Outbound route, byte[] p, int ip, int len, int l4Start, int mss, boolean tcp) {
+    private void segment(Tunnel tunnel, InstalledSa.Outbound route, byte[] p, int ip, int len, int l4Start, int mss, boolean tcp) {
         boolean v4 = IpPacket.version(p, ip) == 4;
         int l4 = ip + l4Start;
         if (l4Start < IpPacket.headerLength(p, ip) || l4 + (tcp ? 20 : 8) > ip + len || mss <= 0) {
@@ -184,7 +184,7 @@ final class OutboundPath {
         return true;
     }
 
-    private void tooBig(Tunnel tunnel, Routes.Outbound route, byte[] p, int ip, int len) {
+    private void tooBig(Tunnel tunnel, InstalledSa.Outbound route, byte[] p, int ip, int len) {
         int icmp = IpPacket.tooBig(p, ip, len, route.maxInner, scratch.bytes(), VirtioHeader.LENGTH);
         VirtioHeader.clear(scratch.bytes(), 0);
         out.toTun(scratch, 0, VirtioHeader.LENGTH + icmp);
@@ -192,7 +192,7 @@ final class OutboundPath {
     }
 
     /** Where in the batch to put an inner packet of {@code length} bytes for {@code route}. */
-    private int place(Routes.Outbound route, int length) {
+    private int place(InstalledSa.Outbound route, int length) {
         if (end + route.sa.headerLength() + length + ESP_SLACK > batch.capacity()) {
             flush();
         }
@@ -200,7 +200,7 @@ final class OutboundPath {
     }
 
     /** Seals the inner packet placed at {@code at} into an ESP packet at the batch's end, and adds it to the batch. */
-    private void seal(Routes.Outbound route, Tunnel tunnel, int at, int length) {
+    private void seal(InstalledSa.Outbound route, Tunnel tunnel, int at, int length) {
         int esp = at - route.sa.headerLength();
         int n = route.sa.seal(batch.bytes(), esp, length,
                 IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6);

@@ -12,7 +12,7 @@ public final class Tunnel {
     private final String name;
     private final boolean policyBased;
     private final Counters counters;
-    private volatile Routes.Outbound[] outbound = new Routes.Outbound[0];
+    private volatile InstalledSa.Outbound[] outbound = new InstalledSa.Outbound[0];
 
     Tunnel(String name, boolean policyBased, Counters counters) {
         this.name = name;
@@ -32,12 +32,12 @@ public final class Tunnel {
         return counters;
     }
 
-    Routes.Outbound choose(byte[] p, int off, int len) {
-        Routes.Outbound[] routes = outbound;
+    InstalledSa.Outbound choose(byte[] p, int off, int len) {
+        InstalledSa.Outbound[] routes = outbound;
         if (!policyBased) {
             return routes.length == 0 ? null : routes[0];
         }
-        for (Routes.Outbound r : routes) {
+        for (InstalledSa.Outbound r : routes) {
             if (r.fits(p, off, len)) {
                 return r;
             }
@@ -45,13 +45,13 @@ public final class Tunnel {
         return null;
     }
 
-    Routes.Outbound[] outbound() {
+    InstalledSa.Outbound[] outbound() {
         return outbound;
     }
 
     /** Called under the data plane's update lock only. */
-    void outbound(List<Routes.Outbound> newestFirst) {
-        outbound = newestFirst.toArray(Routes.Outbound[]::new);
+    void outbound(List<InstalledSa.Outbound> newestFirst) {
+        outbound = newestFirst.toArray(InstalledSa.Outbound[]::new);
     }
 
     @Override

@@ -25,7 +25,7 @@ class ForwardingAllocationTest {
         int delivered;
         final Emitter tunB = new Emitter() {
             @Override
-            public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+            public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
                 return -1;
             }
 
@@ -48,7 +48,7 @@ class ForwardingAllocationTest {
         }
 
         @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
             System.arraycopy(b.bytes(), offset, toB.bytes(), 0, length);
             pathB.datagrams(toB, 0, length, segmentSize, true);
             pathB.flush();

@@ -37,7 +37,7 @@ class ForwardingTest {
         final List<byte[]> ike = new ArrayList<>();
 
         @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
             int n = 0;
             for (int o = offset; o < offset + length; o += segmentSize, n++) {
                 esp.add(Arrays.copyOfRange(b.bytes(), o, Math.min(o + segmentSize, offset + length)));
@@ -325,7 +325,7 @@ class ForwardingTest {
     void aRetiredSaIsOutOfTheTablesButNotDestroyedUntilRemoved() {
         tunnels(false);
         childSa(0x1001, 0x2002, ANY, ANY, Lifetime.UNLIMITED);
-        Routes.Outbound readBeforeRetire = a.tunnelsForTests().get("to-b").outbound()[0];
+        InstalledSa.Outbound readBeforeRetire = a.tunnelsForTests().get("to-b").outbound()[0];
         a.retire(0x2002);
         assertEquals(0, a.tunnelsForTests().get("to-b").outbound().length, "out of the tables");
         byte[] packet = new byte[readBeforeRetire.sa.headerLength() + 100 + 64];

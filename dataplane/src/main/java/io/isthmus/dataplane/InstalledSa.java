@@ -7,9 +7,13 @@ import io.isthmus.esp.OutboundSa;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 
-/** The two halves of an installed child SA as the packet threads use them. */
-final class Routes {
-    private Routes() {
+/**
+ * A child SA installed in the data plane, its two halves as the packet threads use them: the ESP
+ * state, its tunnel, its selectors and, outbound, where it sends. (Named {@code Routes} before,
+ * which said nothing of what it holds.)
+ */
+final class InstalledSa {
+    private InstalledSa() {
     }
 
     /** Where the outbound half of a child SA sends, and what it carries. */
