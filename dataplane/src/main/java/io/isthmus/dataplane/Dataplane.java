@@ -11,6 +11,7 @@ import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
 import io.isthmus.esp.SaListener;
 import io.isthmus.esp.SecurityAssociation;
+import io.isthmus.esp.UdpEncapsulation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -354,14 +355,12 @@ public final class Dataplane implements AutoCloseable {
 
     /** Sends an IKE message from {@code local} (port 4500) with the non-ESP marker. */
     public synchronized void sendIke(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
-        byte[] framed = new byte[4 + datagram.length];
-        System.arraycopy(datagram, 0, framed, 4, datagram.length);
-        sendControl(framed, local, remote);
+        sendControl(UdpEncapsulation.ikeDatagram(datagram), local, remote);
     }
 
     /** One 0xFF byte, without marker, to keep a NAT mapping open (RFC 3948 §2.3). */
     public synchronized void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
-        sendControl(new byte[] {(byte) 0xFF}, local, remote);
+        sendControl(UdpEncapsulation.keepalive(), local, remote);
     }
 
     private void sendControl(byte[] bytes, InetSocketAddress local, InetSocketAddress remote) {

@@ -2,6 +2,7 @@ package io.isthmus.dataplane;
 
 import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.esp.DropReason;
+import io.isthmus.esp.UdpEncapsulation;
 
 /**
  * ESP to TUN, owned by one thread:
@@ -75,11 +76,12 @@ final class InboundPath {
     void datagram(PacketBuffer buffer, int off, int length, boolean udp) {
         byte[] p = buffer.bytes();
         if (udp) {
-            if (length == 1 && p[off] == (byte) 0xFF) {
-                return; // NAT keepalive (RFC 3948 §2.3)
+            UdpEncapsulation.Kind kind = UdpEncapsulation.classify(p, off, length);
+            if (kind == UdpEncapsulation.Kind.KEEPALIVE) {
+                return;
             }
-            if (length >= 4 && p[off] == 0 && p[off + 1] == 0 && p[off + 2] == 0 && p[off + 3] == 0) {
-                out.toIke(p, off + 4, length - 4); // non-ESP marker (RFC 3948 §2.2)
+            if (kind == UdpEncapsulation.Kind.IKE) {
+                out.toIke(p, off + UdpEncapsulation.MARKER_LENGTH, length - UdpEncapsulation.MARKER_LENGTH);
                 return;
             }
         }
