@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.esp.EspPacket;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.esp.Lifetime;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
