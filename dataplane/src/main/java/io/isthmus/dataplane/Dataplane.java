@@ -6,6 +6,9 @@ import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.dataplane.linux.Poller;
 import io.isthmus.dataplane.linux.SocketAddresses;
 import io.isthmus.dataplane.linux.TunDevice;
+import io.isthmus.dataplane.tun.LinuxTun;
+import io.isthmus.dataplane.tun.TunBatch;
+import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
@@ -457,45 +460,37 @@ public final class Dataplane implements AutoCloseable {
 
     /** A burst of up to this many reads per duty cycle and descriptor, then the other descriptors get their turn. */
     private static final int BURST = 64;
-    private static final int BUFFER = VirtioHeader.LENGTH + 65_536;
+    private static final int BUFFER = TunPort.HEADROOM + 65_536;
 
     /** TUN to ESP. */
     private static final class OutboundAgent implements Agent, Emitter {
-        private final Dataplane d;
         private final Libc.CallState state = new Libc.CallState();
-        private final PacketBuffer buffer = new PacketBuffer(BUFFER);
+        private final TunPort tun;
+        private final TunBatch batch = new TunBatch();
         private final OutboundPath path;
-        /** Without a virtio header from the device, the packet is read after a zeroed one. */
-        private final int readAt;
 
         OutboundAgent(Dataplane d) {
-            this.d = d;
-            this.path = new OutboundPath(d, this);
-            this.readAt = d.tun.vnetHeader() ? 0 : VirtioHeader.LENGTH;
+            this.tun = new LinuxTun(d.tun);
+            this.path = new OutboundPath(d, this, tun);
         }
 
         @Override
         public int doWork() {
             int work = 0;
             for (; work < BURST; work++) {
-                int n = d.tun.read(state, buffer, readAt, BUFFER - readAt);
-                if (n <= 0) {
+                if (!tun.read(batch)) {
                     break;
                 }
-                path.packet(buffer, 0, readAt + n);
+                path.packets(batch);
             }
             path.flush();
+            tun.flush();
             return work;
         }
 
         @Override
         public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
             return route.socket.sendSegments(state, b, offset, length, segmentSize, route.to, route.toLength);
-        }
-
-        @Override
-        public int toTun(PacketBuffer b, int offset, int length) {
-            return d.writeTun(state, b, offset, length);
         }
 
         @Override
@@ -508,25 +503,21 @@ public final class Dataplane implements AutoCloseable {
         }
     }
 
-    /** A packet with its virtio header to the TUN device, without the header if the device takes none. */
-    private int writeTun(Libc.CallState state, PacketBuffer b, int offset, int length) {
-        return tun.vnetHeader() ? tun.write(state, b, offset, length)
-                : tun.write(state, b, offset + VirtioHeader.LENGTH, length - VirtioHeader.LENGTH);
-    }
-
     /** ESP (UDP 4500 and raw) to TUN; IKE messages on 4500 to the control plane. */
     private static final class InboundAgent implements Agent, Emitter {
         private final Dataplane d;
         private final DatagramSocket[] sockets;
         private final Libc.CallState state = new Libc.CallState();
         private final PacketBuffer buffer = new PacketBuffer(BUFFER);
+        private final TunPort tun;
         private final InboundPath path;
         private DatagramSocket current;
 
         InboundAgent(Dataplane d, List<DatagramSocket> sockets) {
             this.d = d;
             this.sockets = sockets.toArray(DatagramSocket[]::new);
-            this.path = new InboundPath(d, this, d.tun.vnetHeader(), d.tun.uso());
+            this.tun = new LinuxTun(d.tun);
+            this.path = new InboundPath(d, this, tun);
         }
 
         @Override
@@ -547,18 +538,13 @@ public final class Dataplane implements AutoCloseable {
                     work++;
                 }
             }
-            path.flush();
+            tun.flush();
             return work;
         }
 
         @Override
         public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
             return -1;
-        }
-
-        @Override
-        public int toTun(PacketBuffer b, int offset, int length) {
-            return d.writeTun(state, b, offset, length);
         }
 
         @Override

@@ -11,12 +11,6 @@ interface Emitter {
      */
     int sendEsp(InstalledSa.Outbound route, PacketBuffer buffer, int offset, int length, int segmentSize);
 
-    /**
-     * A packet for the TUN device: a {@link VirtioHeader} at {@code offset}, the IP packet after
-     * it, {@code length} bytes in all. Bytes written or minus errno.
-     */
-    int toTun(PacketBuffer buffer, int offset, int length);
-
     /** An IKE message that came in on port 4500 (marker already skipped); the receiver copies it. */
     void toIke(byte[] message, int offset, int length);
 }

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.tun.InMemoryTun;
+import io.isthmus.dataplane.tun.TunBatch;
+import io.isthmus.dataplane.tun.VirtioHeader;
 import io.isthmus.esp.CipherSuite;
 import io.isthmus.esp.Lifetime;
 import io.isthmus.esp.SaParameters;
@@ -48,11 +51,15 @@ class ForwardingTest {
             return n;
         }
 
-        @Override
-        public int toTun(PacketBuffer b, int offset, int length) {
-            tunHeaders.add(Arrays.copyOfRange(b.bytes(), offset, offset + VirtioHeader.LENGTH));
-            tun.add(Arrays.copyOfRange(b.bytes(), offset + VirtioHeader.LENGTH, offset + length));
-            return length;
+        /** The TUN writes of a device with virtio headers (or without). */
+        InMemoryTun.Frames tunFrames(boolean vnetHeader) {
+            return (bytes, offset, length) -> {
+                int h = vnetHeader ? VirtioHeader.LENGTH : 0;
+                if (vnetHeader) {
+                    tunHeaders.add(Arrays.copyOfRange(bytes, offset, offset + h));
+                }
+                tun.add(Arrays.copyOfRange(bytes, offset + h, offset + length));
+            };
         }
 
         @Override
@@ -76,8 +83,10 @@ class ForwardingTest {
     final Dataplane b = Dataplane.withoutIo(settings(1500), events);
     final Capture outA = new Capture();
     final Capture outB = new Capture();
-    final OutboundPath pathA = new OutboundPath(a, outA);
-    final InboundPath pathB = new InboundPath(b, outB, true, true);
+    final InMemoryTun tunA = new InMemoryTun(true, true, outA.tunFrames(true));
+    final InMemoryTun tunB = new InMemoryTun(true, true, outB.tunFrames(true));
+    final OutboundPath pathA = new OutboundPath(a, outA, tunA);
+    final InboundPath pathB = new InboundPath(b, outB, tunB);
 
     static Dataplane.Settings settings(int pathMtu) {
         return new Dataplane.Settings("test0", List.of(), 4500, true, pathMtu, 1350, 1 << 20);
@@ -130,17 +139,31 @@ class ForwardingTest {
 
     /** A's outbound path, the packet read after this virtio header. */
     List<byte[]> sendFromA(byte[] virtio, byte[] inner) {
-        return sendThrough(pathA, outA, virtio, inner);
+        return sendThrough(pathA, tunA, outA, virtio, inner);
     }
 
-    static List<byte[]> sendThrough(OutboundPath path, Capture out, byte[] virtio, byte[] inner) {
+    static List<byte[]> sendThrough(OutboundPath path, InMemoryTun tun, Capture out, byte[] virtio, byte[] inner) {
         int before = out.esp.size();
-        PacketBuffer buf = new PacketBuffer(VirtioHeader.LENGTH + 64 * 1024);
-        System.arraycopy(virtio, 0, buf.bytes(), 0, VirtioHeader.LENGTH);
-        System.arraycopy(inner, 0, buf.bytes(), VirtioHeader.LENGTH, inner.length);
-        path.packet(buf, 0, VirtioHeader.LENGTH + inner.length);
-        path.flush();
+        tun.offer(frame(virtio, inner));
+        readAll(path, tun);
         return new ArrayList<>(out.esp.subList(before, out.esp.size()));
+    }
+
+    /** What the TUN device hands over: the virtio header, then the packet. */
+    static byte[] frame(byte[] virtio, byte[] inner) {
+        byte[] f = Arrays.copyOf(virtio, VirtioHeader.LENGTH + inner.length);
+        System.arraycopy(inner, 0, f, VirtioHeader.LENGTH, inner.length);
+        return f;
+    }
+
+    /** One duty cycle of the outbound thread: everything the device has, then the batch sent. */
+    static void readAll(OutboundPath path, InMemoryTun tun) {
+        TunBatch batch = new TunBatch();
+        while (tun.read(batch)) {
+            path.packets(batch);
+        }
+        path.flush();
+        tun.flush();
     }
 
     void deliverToB(byte[] esp) {
@@ -154,7 +177,7 @@ class ForwardingTest {
             System.arraycopy(e, 0, buf.bytes(), 0, e.length);
             pathB.datagram(buf, 0, e.length, true);
         }
-        pathB.flush();
+        tunB.flush();
     }
 
     static Counters tunnelCounters(Dataplane d, String name) {
@@ -229,8 +252,8 @@ class ForwardingTest {
         small.install(new SaPair("to-b", sa(1, new byte[20], Lifetime.UNLIMITED), sa(2, new byte[20], Lifetime.UNLIMITED), ANY, ANY,
                 at("10.0.0.1", 4500), at("10.0.0.2", 4500), true));
         byte[] big = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1400 - 28);
-        OutboundPath path = new OutboundPath(small, outA);
-        sendThrough(path, outA, new byte[VirtioHeader.LENGTH], big);
+        OutboundPath path = new OutboundPath(small, outA, tunA);
+        sendThrough(path, tunA, outA, new byte[VirtioHeader.LENGTH], big);
         assertTrue(outA.esp.isEmpty());
         byte[] icmp = outA.tun.getFirst();
         assertEquals(3, icmp[20]);
@@ -241,7 +264,7 @@ class ForwardingTest {
         assertEquals(1, tunnelCounters(small, "to-b").drops(Drop.TOO_BIG));
         // The same size without DF goes out, for the outer packet to be fragmented.
         big[6] = 0;
-        sendThrough(path, outA, new byte[VirtioHeader.LENGTH], big);
+        sendThrough(path, tunA, outA, new byte[VirtioHeader.LENGTH], big);
         assertEquals(1, outA.esp.size());
     }
 
