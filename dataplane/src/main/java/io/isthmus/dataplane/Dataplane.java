@@ -10,22 +10,15 @@ import io.isthmus.dataplane.tun.LinuxTun;
 import io.isthmus.dataplane.tun.TunBatch;
 import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.DropReason;
-import io.isthmus.esp.InboundSa;
-import io.isthmus.esp.OutboundSa;
-import io.isthmus.esp.SaListener;
-import io.isthmus.esp.SecurityAssociation;
 import io.isthmus.esp.UdpEncapsulation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
@@ -95,9 +88,6 @@ public final class Dataplane implements AutoCloseable {
     private final Settings settings;
     private final Events events;
     private final Counters counters = new Counters();
-    private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
-    private volatile TunnelTable table = TunnelTable.EMPTY;
-    private volatile Int2ObjectHashMap<InstalledSa.Inbound> inbound = new Int2ObjectHashMap<>();
 
     private TunDevice tun;
     private final Map<InetAddress, DatagramSocket> udpSockets = new LinkedHashMap<>();
@@ -105,15 +95,13 @@ public final class Dataplane implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     /** Duty cycles each packet thread has completed: how the control plane knows they let go of what it unpublished. */
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
-    /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
-    private final Graveyard graveyard = new Graveyard(dutyCycles);
-    /** Outbound halves taken out of the tunnels but still alive, by inbound SPI, until {@link #remove}. */
-    private final Map<Integer, InstalledSa.Outbound> retired = new HashMap<>();
+    private final ForwardingTables tables;
     private final Libc.CallState controlState = new Libc.CallState();
 
     private Dataplane(Settings settings, Events events) {
         this.settings = settings;
         this.events = events;
+        this.tables = new ForwardingTables(events, settings.pathMtu(), this::socketFor, dutyCycles);
     }
 
     /** Opens the TUN device and the sockets and starts the two packet threads. */
@@ -177,20 +165,17 @@ public final class Dataplane implements AutoCloseable {
         return counters;
     }
 
-    TunnelTable table() {
-        return table;
-    }
-
     int mss() {
         return settings.mss();
     }
 
-    InstalledSa.Inbound inbound(int spi) {
-        return inbound.get(spi);
+    /** What the packet threads forward by now. */
+    ForwardingSnapshot snapshot() {
+        return tables.forwarding().current();
     }
 
     synchronized Map<String, Tunnel> tunnelsForTests() {
-        return Map.copyOf(tunnels);
+        return Map.copyOf(tables.tunnels());
     }
 
     public Settings settings() {
@@ -212,28 +197,7 @@ public final class Dataplane implements AutoCloseable {
 
     /** Sets the tunnels and their prefixes; tunnels that stay keep their SAs and counters. */
     public synchronized void tunnels(List<TunnelSpec> specs) {
-        Map<String, Tunnel> next = new LinkedHashMap<>();
-        List<TunnelTable.Route> routes = new ArrayList<>();
-        for (TunnelSpec s : specs) {
-            Tunnel existing = tunnels.get(s.name());
-            Tunnel t = existing != null && existing.policyBased() == s.policyBased() ? existing
-                    : new Tunnel(s.name(), s.policyBased(), existing != null ? existing.counters() : new Counters());
-            next.put(s.name(), t);
-            for (String prefix : s.prefixes()) {
-                routes.add(TunnelTable.route(prefix, t));
-            }
-        }
-        for (Tunnel gone : tunnels.values()) {
-            if (!next.containsKey(gone.name()) || next.get(gone.name()) != gone) {
-                for (InstalledSa.Outbound r : gone.outbound()) {
-                    remove(r.pair.inbound().spi());
-                }
-            }
-        }
-        tunnels.clear();
-        tunnels.putAll(next);
-        table = new TunnelTable(routes);
-        LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
+        tables.tunnels(specs);
     }
 
     /** Installs a child SA whose outbound half carries traffic at once. */
@@ -253,103 +217,45 @@ public final class Dataplane implements AutoCloseable {
      */
     public synchronized void install(SaPair pair, boolean outboundNow) {
         try {
-            installSas(pair, outboundNow);
+            tables.install(pair, outboundNow);
         } finally {
             pair.inbound().destroy();
             pair.outbound().destroy();
         }
     }
 
-    private void installSas(SaPair pair, boolean outboundNow) {
-        Tunnel t = tunnels.get(pair.tunnel());
-        if (t == null) {
-            throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + spiText(pair.inbound().spi()));
-        }
-        int inSpi = pair.inbound().spi();
-        SaListener lifetimes = (sa, event) -> events.lifetime(inSpi, event.isHard());
-        InboundSa in = new InboundSa(pair.inbound(), lifetimes);
-        OutboundSa out;
-        try {
-            out = new OutboundSa(pair.outbound(), lifetimes);
-        } catch (RuntimeException e) {
-            in.destroy();
-            throw e;
-        }
+    /** The socket an SA's outbound half leaves by: none without I/O (tests), else there must be one. */
+    private DatagramSocket socketFor(SaPair pair) {
         DatagramSocket socket = (pair.udpEncapsulation() ? udpSockets : rawSockets).get(pair.local().getAddress());
         if (socket == null && tun != null) {
-            in.destroy();
-            out.destroy();
             throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
-                    + " for SA " + spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
+                    + " for SA " + spiText(pair.inbound().spi()) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
         }
-        InstalledSa.Outbound route = new InstalledSa.Outbound(out, pair, t, socket, settings.pathMtu());
-        List<InstalledSa.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
-        routes.add(outboundNow ? 0 : routes.size(), route);
-        t.outbound(routes);
-        Int2ObjectHashMap<InstalledSa.Inbound> next = new Int2ObjectHashMap<>(inbound);
-        next.put(inSpi, new InstalledSa.Inbound(in, pair, t));
-        inbound = next;
-        LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), spiText(inSpi),
-                spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
-                pair.udpEncapsulation() ? " in UDP" : " as raw ESP");
+        return socket;
     }
 
     /**
      * Stops sending through the child SA with this inbound SPI; it still receives until
      * {@link #remove}d, so packets the peer sent before it switched are not lost. Nothing is
-     * destroyed here: a packet thread may be sealing with this SA right now, from the tables it
+     * destroyed here: a packet thread may be sealing with this SA right now, from the snapshot it
      * read before this change (measured before: 1 to 4 packets lost per three minutes of 15 s
      * child lifetimes, counted as seal failures, when retire destroyed it at once).
      */
     public synchronized void retire(int inboundSpi) {
-        InstalledSa.Inbound r = inbound.get(inboundSpi);
-        if (r == null) {
-            return;
-        }
-        List<InstalledSa.Outbound> keep = new ArrayList<>();
-        for (InstalledSa.Outbound o : r.tunnel.outbound()) {
-            if (o.pair != r.pair) {
-                keep.add(o);
-            } else {
-                retired.put(inboundSpi, o);
-            }
-        }
-        r.tunnel.outbound(keep);
+        tables.retire(inboundSpi);
     }
 
     /**
-     * Removes the child SA with this inbound SPI, both halves: out of the tables first; its keys
+     * Removes the child SA with this inbound SPI, both halves: out of the snapshot first; its keys
      * are wiped once no packet thread can hold it any more ({@link Graveyard}).
      */
     public synchronized void remove(int inboundSpi) {
-        InstalledSa.Inbound r = inbound.get(inboundSpi);
-        if (r == null) {
-            return;
-        }
-        Int2ObjectHashMap<InstalledSa.Inbound> next = new Int2ObjectHashMap<>(inbound);
-        next.remove(inboundSpi);
-        inbound = next;
-        List<InstalledSa.Outbound> keep = new ArrayList<>();
-        List<InstalledSa.Outbound> gone = new ArrayList<>();
-        InstalledSa.Outbound wasRetired = retired.remove(inboundSpi);
-        if (wasRetired != null) {
-            gone.add(wasRetired);
-        }
-        for (InstalledSa.Outbound o : r.tunnel.outbound()) {
-            (o.pair != r.pair ? keep : gone).add(o);
-        }
-        r.tunnel.outbound(keep);
-        long sent = gone.stream().mapToLong(o -> o.sa.bytes()).sum();
-        List<SecurityAssociation> sas = new ArrayList<>(gone.stream().map(o -> o.sa).toList());
-        sas.add(r.sa);
-        graveyard.bury(sas);
-        LOG.log(System.Logger.Level.INFO, "{0}: SA removed, in {1} out {2}, {3} bytes in, {4} bytes out", r.tunnel.name(),
-                spiText(inboundSpi), spiText(r.pair.outbound().spi()), r.sa.bytes(), sent);
+        tables.remove(inboundSpi);
     }
 
     /** Wipes the keys of removed SAs that no packet thread can hold any more (those {@link #remove} could not wait for). */
     public synchronized void reclaim() {
-        graveyard.reclaim();
+        tables.reclaim();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -394,36 +300,7 @@ public final class Dataplane implements AutoCloseable {
     }
 
     public synchronized List<TunnelStatus> status() {
-        List<TunnelStatus> out = new ArrayList<>();
-        for (Tunnel t : tunnels.values()) {
-            List<SaStatus> sas = new ArrayList<>();
-            InstalledSa.Outbound[] routes = t.outbound();
-            for (int i = 0; i < routes.length; i++) {
-                InstalledSa.Outbound o = routes[i];
-                InstalledSa.Inbound in = inbound.get(o.pair.inbound().spi());
-                Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
-                if (in != null) {
-                    for (DropReason d : DropReason.values()) {
-                        if (in.sa.drops(d) > 0) {
-                            drops.put(d, in.sa.drops(d));
-                        }
-                    }
-                }
-                sas.add(new SaStatus(o.pair.inbound().spi(), o.pair.outbound().spi(), o.sa.suite().toString(), o.sa.esn(),
-                        o.pair.udpEncapsulation(), o.pair.local(), o.pair.remote(), o.pair.localSelectors(), o.pair.remoteSelectors(),
-                        in == null ? 0 : in.sa.bytes(), in == null ? 0 : in.sa.packets(), o.sa.bytes(), o.sa.packets(), drops,
-                        t.policyBased() || i == 0));
-            }
-            Map<Drop, Long> drops = new EnumMap<>(Drop.class);
-            for (Drop d : Drop.values()) {
-                if (t.counters().drops(d) > 0) {
-                    drops.put(d, t.counters().drops(d));
-                }
-            }
-            out.add(new TunnelStatus(t.name(), t.policyBased(), t.counters().ingressPackets(), t.counters().ingressBytes(),
-                    t.counters().egressPackets(), t.counters().egressBytes(), drops, sas));
-        }
-        return out;
+        return tables.status();
     }
 
     static String spiText(int spi) {
@@ -436,17 +313,7 @@ public final class Dataplane implements AutoCloseable {
             r.close();
         }
         runners.clear();
-        for (InstalledSa.Inbound r : inbound.values()) {
-            r.sa.destroy();
-        }
-        for (Tunnel t : tunnels.values()) {
-            for (InstalledSa.Outbound o : t.outbound()) {
-                o.sa.destroy();
-            }
-        }
-        retired.values().forEach(o -> o.sa.destroy());
-        retired.clear();
-        graveyard.destroyAll();
+        tables.destroyAll();
         udpSockets.values().forEach(DatagramSocket::close);
         rawSockets.values().forEach(DatagramSocket::close);
         if (tun != null) {

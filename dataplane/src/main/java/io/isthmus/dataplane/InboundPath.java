@@ -35,14 +35,15 @@ final class InboundPath {
      * header of each leaves room before its inner packet for the TUN device's virtio header.
      */
     void datagrams(PacketBuffer buffer, int off, int length, int segmentSize, boolean udp) {
+        ForwardingSnapshot snapshot = dataplane.snapshot();
         int size = segmentSize <= 0 ? length : segmentSize;
         for (int o = off; o < off + length; o += size) {
-            datagram(buffer, o, Math.min(size, off + length - o), udp);
+            datagram(snapshot, buffer, o, Math.min(size, off + length - o), udp);
         }
     }
 
     /** One datagram at {@code buffer[off]}: ESP (or, from UDP, possibly IKE or a keepalive). */
-    void datagram(PacketBuffer buffer, int off, int length, boolean udp) {
+    private void datagram(ForwardingSnapshot snapshot, PacketBuffer buffer, int off, int length, boolean udp) {
         byte[] p = buffer.bytes();
         if (udp) {
             UdpEncapsulation.Kind kind = UdpEncapsulation.classify(p, off, length);
@@ -59,7 +60,7 @@ final class InboundPath {
             return;
         }
         int spi = (int) IpPacket.u32(p, off);
-        InstalledSa.Inbound route = dataplane.inbound(spi);
+        InstalledSa.Inbound route = snapshot.inbound(spi);
         if (route == null) {
             dataplane.counters().drop(Drop.UNKNOWN_SPI);
             return;

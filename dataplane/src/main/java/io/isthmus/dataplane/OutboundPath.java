@@ -61,15 +61,16 @@ final class OutboundPath {
             dataplane.counters().drop(Drop.MALFORMED_INNER);
             return;
         }
+        ForwardingSnapshot snapshot = dataplane.snapshot();
         byte[] p = batch.bytes();
         int ip = batch.ipOffset();
-        Tunnel tunnel = dataplane.table().lookup(p, ip);
+        Tunnel tunnel = snapshot.tunnel(p, ip);
         if (tunnel == null) {
             dataplane.counters().drop(Drop.NO_ROUTE);
             return;
         }
         int largest = batch.largest();
-        InstalledSa.Outbound route = tunnel.choose(p, ip, largest);
+        InstalledSa.Outbound route = snapshot.outbound(tunnel, p, ip, largest);
         if (route == null) {
             tunnel.counters().drop(Drop.NO_SA);
             return;

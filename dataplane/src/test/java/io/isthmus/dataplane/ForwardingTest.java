@@ -175,9 +175,14 @@ class ForwardingTest {
         PacketBuffer buf = new PacketBuffer(64 * 1024);
         for (byte[] e : esp) {
             System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            pathB.datagram(buf, 0, e.length, true);
+            pathB.datagrams(buf, 0, e.length, e.length, true);
         }
         tunB.flush();
+    }
+
+    /** The tunnel's outbound SAs in the data plane's current snapshot, newest first. */
+    static InstalledSa.Outbound[] outbound(Dataplane d, String tunnel) {
+        return d.snapshot().outbound(d.tunnelsForTests().get(tunnel));
     }
 
     static Counters tunnelCounters(Dataplane d, String name) {
@@ -349,9 +354,9 @@ class ForwardingTest {
     void aRetiredSaIsOutOfTheTablesButNotDestroyedUntilRemoved() {
         tunnels(false);
         childSa(0x1001, 0x2002, ANY, ANY, Lifetime.UNLIMITED);
-        InstalledSa.Outbound readBeforeRetire = a.tunnelsForTests().get("to-b").outbound()[0];
+        InstalledSa.Outbound readBeforeRetire = outbound(a, "to-b")[0];
         a.retire(0x2002);
-        assertEquals(0, a.tunnelsForTests().get("to-b").outbound().length, "out of the tables");
+        assertEquals(0, outbound(a, "to-b").length, "out of the tables");
         byte[] packet = new byte[readBeforeRetire.sa.headerLength() + 100 + 64];
         packet[readBeforeRetire.sa.headerLength()] = 0x45;
         assertTrue(readBeforeRetire.sa.seal(packet, 0, 100, io.isthmus.esp.EspPacket.NEXT_HEADER_IPV4) > 0,
@@ -361,7 +366,7 @@ class ForwardingTest {
         assertEquals(0, tunnelCounters(a, "to-b").drops(Drop.SEAL_SA_DELETED));
         a.remove(0x2002);
         assertTrue(readBeforeRetire.sa.isDestroyed(), "keys wiped once removed");
-        assertTrue(a.inbound(0x2002) == null);
+        assertTrue(a.snapshot().inbound(0x2002) == null);
     }
 
     /** Keys travel once: the parameters handed to install are wiped, and the SAs built from them still carry traffic. */

@@ -40,7 +40,7 @@ class OffloadTest {
         var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
         for (byte[] e : esp) {
             System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            path.datagram(buf, 0, e.length, true);
+            path.datagrams(buf, 0, e.length, e.length, true);
         }
         plainTun.flush();
         return plain.tun;
@@ -152,7 +152,7 @@ class OffloadTest {
         for (long seq = 0; seq < 5000; seq += 1000) {
             byte[] e = t.sendFromA(Packets.tcp("192.168.10.5", "192.168.20.7", seq, 1000, Packets.TCP_ACK)).getFirst();
             System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            plain.datagram(buf, 0, e.length, true);
+            plain.datagrams(buf, 0, e.length, e.length, true);
         }
         plainTun.flush();
         assertEquals(5, t.outB.tun.size());
