@@ -1,35 +1,36 @@
 package io.isthmus.dataplane;
 
-import io.isthmus.dataplane.linux.DatagramSocket;
-import io.isthmus.dataplane.linux.Libc;
-import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
+import io.isthmus.dataplane.conn.LinuxEspPort;
 import io.isthmus.dataplane.linux.Poller;
-import io.isthmus.dataplane.linux.SocketAddresses;
 import io.isthmus.dataplane.linux.TunDevice;
 import io.isthmus.dataplane.tun.LinuxTun;
-import io.isthmus.dataplane.tun.TunBatch;
-import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.UdpEncapsulation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * The data plane of one gateway: a TUN device towards the local network, UDP 4500 and raw ESP
- * sockets towards the peers, the tunnel table and the SA table, and the packet threads, Agrona
- * agents: outbound (TUN to ESP, {@link OutboundPath}) and inbound (ESP to TUN,
- * {@link InboundPath}), each on its own thread or both on one ({@link Settings#packetThreads}).
- * The control plane changes the tables from its own thread; the packet threads read them
- * without locks (each change publishes new immutable tables) and allocate nothing per packet.
+ * The data plane of one gateway: a TUN device towards the local network ({@code tun/}), UDP 4500
+ * and raw ESP sockets towards the peers ({@code conn/}), the tunnels and SAs
+ * ({@link ForwardingTables}, published to the packet threads as one immutable
+ * {@link ForwardingSnapshot}), and the packet threads, Agrona agents: outbound (TUN to ESP,
+ * {@link OutboundAgent}) and inbound (ESP to TUN, {@link InboundAgent}), each on its own thread or
+ * both on one ({@link Settings#packetThreads}). The control plane changes the tables from its own
+ * threads, one change at a time under this object's lock; the packet threads read them without
+ * locks and allocate nothing per packet.
  *
  * <p>Why no more threads than that: on the machines this is measured on, two gateways, iperf3
  * and the kernel share two cores, and what costs is system calls and the kernel's per-packet
@@ -86,92 +87,80 @@ public final class Dataplane implements AutoCloseable {
     }
 
     private final Settings settings;
-    private final Events events;
     private final Counters counters = new Counters();
-
-    private TunDevice tun;
-    private final Map<InetAddress, DatagramSocket> udpSockets = new LinkedHashMap<>();
-    private final Map<InetAddress, DatagramSocket> rawSockets = new LinkedHashMap<>();
-    private final List<AgentRunner> runners = new ArrayList<>();
+    private final EspPort esp;
     /** Duty cycles each packet thread has completed: how the control plane knows they let go of what it unpublished. */
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
     private final ForwardingTables tables;
-    private final Libc.CallState controlState = new Libc.CallState();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private TunDevice tun;
 
-    private Dataplane(Settings settings, Events events) {
+    private Dataplane(Settings settings, Events events, EspPort esp) {
         this.settings = settings;
-        this.events = events;
-        this.tables = new ForwardingTables(events, settings.pathMtu(), this::socketFor, dutyCycles);
+        this.esp = esp;
+        this.tables = new ForwardingTables(settings, events, esp, dutyCycles);
     }
 
-    /** Opens the TUN device and the sockets and starts the two packet threads. */
+    /** Opens the TUN device and the sockets and starts the packet threads. */
     public static Dataplane start(Settings settings, Events events) throws IOException {
-        Dataplane d = new Dataplane(settings, events);
+        TunDevice tun = null;
+        LinuxEspPort esp;
         try {
-            d.tun = TunDevice.open(settings.tunDevice(), settings.offloads());
-            for (InetAddress a : settings.localAddresses()) {
-                InetSocketAddress at = new InetSocketAddress(a, settings.natTraversalPort());
-                d.udpSockets.put(a, settings.offloads() ? DatagramSocket.udp(at, settings.socketBufferBytes())
-                        : DatagramSocket.udpWithoutOffloads(at, settings.socketBufferBytes()));
-                if (settings.rawEsp()) {
-                    d.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), settings.socketBufferBytes()));
-                }
-            }
+            tun = TunDevice.open(settings.tunDevice(), settings.offloads());
+            esp = LinuxEspPort.open(settings.localAddresses(), settings.natTraversalPort(), settings.rawEsp(), settings.socketBufferBytes(),
+                    settings.offloads());
         } catch (IOException | RuntimeException e) {
-            d.close();
+            if (tun != null) {
+                tun.close();
+            }
             throw e;
         }
-        List<DatagramSocket> sockets = new ArrayList<>(d.udpSockets.values());
-        sockets.addAll(d.rawSockets.values());
-        int[] socketFds = sockets.stream().mapToInt(DatagramSocket::fd).toArray();
+        Dataplane d = new Dataplane(settings, events, esp);
+        d.tun = tun;
+        Forwarding forwarding = d.tables.forwarding();
+        Agent out = new OutboundAgent(forwarding, new LinuxTun(tun), esp.sender(), d.counters, settings.mss());
+        Agent in = new InboundAgent(forwarding, esp.receivers(), new LinuxTun(tun), events, d.counters, settings.mss());
+        int[] socketFds = esp.fds();
         if (settings.packetThreads() == 1) {
-            int[] all = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(d.tun.fd()), java.util.Arrays.stream(socketFds)).toArray();
-            d.runners.add(run(new org.agrona.concurrent.CompositeAgent(new OutboundAgent(d), new InboundAgent(d, sockets)),
-                    new PacketThreadIdle.Poll(new Poller(all)), d.dutyCycle()));
+            int[] all = IntStream.concat(IntStream.of(tun.fd()), Arrays.stream(socketFds)).toArray();
+            d.run(new CompositeAgent(out, in), new Poller(all));
         } else {
-            d.runners.add(run(new OutboundAgent(d), new PacketThreadIdle.Poll(new Poller(d.tun.fd())), d.dutyCycle()));
-            d.runners.add(run(new InboundAgent(d, sockets), new PacketThreadIdle.Poll(new Poller(socketFds)), d.dutyCycle()));
+            d.run(out, new Poller(tun.fd()));
+            d.run(in, new Poller(socketFds));
         }
-        LOG.log(System.Logger.Level.INFO, "data plane up: {0}, {1}{2}, path MTU {3}, MSS clamp {4}", d.tun, d.udpSockets.values(),
-                settings.rawEsp() ? " and " + d.rawSockets.values() : "", settings.pathMtu(), settings.mss());
-        LOG.log(System.Logger.Level.INFO, "{0} packet thread(s); offloads: {1}: {2}; {3}", settings.packetThreads(), d.tun, d.tun.offloads(), d.udpSockets.values().stream()
-                .map(s -> s + ": " + s.offloads()).collect(java.util.stream.Collectors.joining("; ")));
+        LOG.log(System.Logger.Level.INFO, "data plane up: {0}, {1}, path MTU {2}, MSS clamp {3}", tun, esp, settings.pathMtu(), settings.mss());
+        LOG.log(System.Logger.Level.INFO, "{0} packet thread(s); offloads: {1}: {2}; {3}", settings.packetThreads(), tun, tun.offloads(),
+                esp.offloads());
         return d;
     }
 
     /** Tables and forwarding only, no devices or threads: for driving the packet paths by hand in tests. */
     static Dataplane withoutIo(Settings settings, Events events) {
-        return new Dataplane(settings, events);
+        return new Dataplane(settings, events, new InMemoryEspPort());
     }
 
-    private AtomicLong dutyCycle() {
-        AtomicLong c = new AtomicLong();
-        dutyCycles.add(c);
-        return c;
-    }
-
-    private static AgentRunner run(Agent agent, IdleStrategy idle, AtomicLong dutyCycles) {
-        AgentRunner r = new AgentRunner(new PacketThreadIdle.Counting(idle, dutyCycles), t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t),
-                null, agent);
+    /** Runs {@code agent} on a thread of its own, sleeping in poll(2) when idle, its duty cycles counted for the {@link Graveyard}. */
+    private void run(Agent agent, Poller poller) {
+        AtomicLong cycles = new AtomicLong();
+        dutyCycles.add(cycles);
+        IdleStrategy idle = new PacketThreadIdle.Counting(new PacketThreadIdle.Poll(poller), cycles);
+        AgentRunner r = new AgentRunner(idle, t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t), null, agent);
         AgentRunner.startOnThread(r, runnable -> {
             Thread t = new Thread(runnable, agent.roleName());
             t.setDaemon(true);
             return t;
         });
-        return r;
-    }
-
-    Counters counters() {
-        return counters;
-    }
-
-    int mss() {
-        return settings.mss();
+        runners.add(r);
     }
 
     /** What the packet threads forward by now. */
     ForwardingSnapshot snapshot() {
         return tables.forwarding().current();
+    }
+
+    /** What the packet threads read the snapshot from: for paths driven by hand in tests. */
+    Forwarding forwarding() {
+        return tables.forwarding();
     }
 
     synchronized Map<String, Tunnel> tunnelsForTests() {
@@ -224,16 +213,6 @@ public final class Dataplane implements AutoCloseable {
         }
     }
 
-    /** The socket an SA's outbound half leaves by: none without I/O (tests), else there must be one. */
-    private DatagramSocket socketFor(SaPair pair) {
-        DatagramSocket socket = (pair.udpEncapsulation() ? udpSockets : rawSockets).get(pair.local().getAddress());
-        if (socket == null && tun != null) {
-            throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
-                    + " for SA " + spiText(pair.inbound().spi()) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
-        }
-        return socket;
-    }
-
     /**
      * Stops sending through the child SA with this inbound SPI; it still receives until
      * {@link #remove}d, so packets the peer sent before it switched are not lost. Nothing is
@@ -264,24 +243,12 @@ public final class Dataplane implements AutoCloseable {
 
     /** Sends an IKE message from {@code local} (port 4500) with the non-ESP marker. */
     public synchronized void sendIke(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
-        sendControl(UdpEncapsulation.ikeDatagram(datagram), local, remote);
+        esp.sendControl(UdpEncapsulation.ikeDatagram(datagram), local, remote);
     }
 
     /** One 0xFF byte, without marker, to keep a NAT mapping open (RFC 3948 §2.3). */
     public synchronized void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
-        sendControl(UdpEncapsulation.keepalive(), local, remote);
-    }
-
-    private void sendControl(byte[] bytes, InetSocketAddress local, InetSocketAddress remote) {
-        DatagramSocket s = udpSockets.get(local.getAddress());
-        if (s == null) {
-            LOG.log(System.Logger.Level.WARNING, "no UDP socket on {0} to send to {1}", local, remote);
-            return;
-        }
-        int r = s.sendWhole(controlState, bytes, remote);
-        if (r < 0) {
-            LOG.log(System.Logger.Level.WARNING, "sending {0} bytes from {1} to {2}: {3}", bytes.length, local, remote, Libc.describe(-r));
-        }
+        esp.sendControl(UdpEncapsulation.keepalive(), local, remote);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -314,114 +281,9 @@ public final class Dataplane implements AutoCloseable {
         }
         runners.clear();
         tables.destroyAll();
-        udpSockets.values().forEach(DatagramSocket::close);
-        rawSockets.values().forEach(DatagramSocket::close);
+        esp.close();
         if (tun != null) {
             tun.close();
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The two packet threads
-    // ------------------------------------------------------------------------------------------
-
-    /** A burst of up to this many reads per duty cycle and descriptor, then the other descriptors get their turn. */
-    private static final int BURST = 64;
-    private static final int BUFFER = TunPort.HEADROOM + 65_536;
-
-    /** TUN to ESP. */
-    private static final class OutboundAgent implements Agent, Emitter {
-        private final Libc.CallState state = new Libc.CallState();
-        private final TunPort tun;
-        private final TunBatch batch = new TunBatch();
-        private final OutboundPath path;
-
-        OutboundAgent(Dataplane d) {
-            this.tun = new LinuxTun(d.tun);
-            this.path = new OutboundPath(d, this, tun);
-        }
-
-        @Override
-        public int doWork() {
-            int work = 0;
-            for (; work < BURST; work++) {
-                if (!tun.read(batch)) {
-                    break;
-                }
-                path.packets(batch);
-            }
-            path.flush();
-            tun.flush();
-            return work;
-        }
-
-        @Override
-        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
-            return route.socket.sendSegments(state, b, offset, length, segmentSize, route.to, route.toLength);
-        }
-
-        @Override
-        public void toIke(byte[] message, int offset, int length) {
-        }
-
-        @Override
-        public String roleName() {
-            return "isthmus-outbound";
-        }
-    }
-
-    /** ESP (UDP 4500 and raw) to TUN; IKE messages on 4500 to the control plane. */
-    private static final class InboundAgent implements Agent, Emitter {
-        private final Dataplane d;
-        private final DatagramSocket[] sockets;
-        private final Libc.CallState state = new Libc.CallState();
-        private final PacketBuffer buffer = new PacketBuffer(BUFFER);
-        private final TunPort tun;
-        private final InboundPath path;
-        private DatagramSocket current;
-
-        InboundAgent(Dataplane d, List<DatagramSocket> sockets) {
-            this.d = d;
-            this.sockets = sockets.toArray(DatagramSocket[]::new);
-            this.tun = new LinuxTun(d.tun);
-            this.path = new InboundPath(d, this, tun);
-        }
-
-        @Override
-        public int doWork() {
-            int work = 0;
-            for (DatagramSocket s : sockets) {
-                current = s;
-                for (int i = 0; i < BURST; i++) {
-                    int n = s.receive(state, buffer, 0, BUFFER);
-                    if (n <= 0) {
-                        break;
-                    }
-                    int off = s.payloadOffset(buffer.bytes(), 0);
-                    if (off >= n) {
-                        continue;
-                    }
-                    path.datagrams(buffer, off, n - off, s.isRaw() ? n - off : s.lastSegmentSize(), !s.isRaw());
-                    work++;
-                }
-            }
-            tun.flush();
-            return work;
-        }
-
-        @Override
-        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
-            return -1;
-        }
-
-        @Override
-        public void toIke(byte[] message, int offset, int length) {
-            d.events.ikeMessage(message, offset, length, current.localAddress(), SocketAddresses.read(state.lastSource()));
-        }
-
-        @Override
-        public String roleName() {
-            return "isthmus-inbound";
         }
     }
 }

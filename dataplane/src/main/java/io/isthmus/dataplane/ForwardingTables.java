@@ -1,6 +1,6 @@
 package io.isthmus.dataplane;
 
-import io.isthmus.dataplane.linux.DatagramSocket;
+import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
@@ -27,16 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ForwardingTables {
     private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");
 
-    /** Where an SA's outbound half leaves: its socket, or null in tests that send elsewhere. */
-    @FunctionalInterface
-    interface Sockets {
-        /** @throws IllegalStateException if this data plane has no socket for the pair's local address and encapsulation */
-        DatagramSocket socketFor(SaPair pair);
-    }
-
+    private final Dataplane.Settings settings;
     private final Dataplane.Events events;
-    private final int pathMtu;
-    private final Sockets sockets;
+    private final EspPort esp;
     private final Forwarding forwarding = new Forwarding();
     private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
     /** Outbound halves taken out of the tunnels but still alive, by inbound SPI, until {@link #remove}. */
@@ -45,10 +38,10 @@ final class ForwardingTables {
     private final Graveyard graveyard;
 
     /** {@code dutyCycles}: one counter per packet thread, for the {@link Graveyard}. */
-    ForwardingTables(Dataplane.Events events, int pathMtu, Sockets sockets, List<AtomicLong> dutyCycles) {
+    ForwardingTables(Dataplane.Settings settings, Dataplane.Events events, EspPort esp, List<AtomicLong> dutyCycles) {
+        this.settings = settings;
         this.events = events;
-        this.pathMtu = pathMtu;
-        this.sockets = sockets;
+        this.esp = esp;
         this.graveyard = new Graveyard(dutyCycles);
     }
 
@@ -116,23 +109,22 @@ final class ForwardingTables {
         SaListener lifetimes = (sa, event) -> events.lifetime(inSpi, event.isHard());
         InboundSa in = new InboundSa(pair.inbound(), lifetimes);
         OutboundSa out;
-        DatagramSocket socket;
         try {
             out = new OutboundSa(pair.outbound(), lifetimes);
         } catch (RuntimeException e) {
             in.destroy();
             throw e;
         }
-        try {
-            socket = sockets.socketFor(pair);
-        } catch (RuntimeException e) {
+        EspPort.Endpoint to = esp.endpoint(pair.local(), pair.remote(), pair.udpEncapsulation());
+        if (to == null) {
             in.destroy();
             out.destroy();
-            throw e;
+            throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
+                    + " for SA " + Dataplane.spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
         }
         ForwardingSnapshot now = forwarding.current();
         List<InstalledSa.Outbound> sas = new ArrayList<>(List.of(now.outbound(t)));
-        sas.add(outboundNow ? 0 : sas.size(), new InstalledSa.Outbound(out, pair, t, socket, pathMtu));
+        sas.add(outboundNow ? 0 : sas.size(), new InstalledSa.Outbound(out, pair, t, to, settings.pathMtu()));
         forwarding.publish(now.withOutbound(t, sas).withInbound(inSpi, new InstalledSa.Inbound(in, pair, t)));
         LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), Dataplane.spiText(inSpi),
                 Dataplane.spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),

@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.dataplane.tun.TunPort;
@@ -19,69 +20,80 @@ import io.isthmus.esp.UdpEncapsulation;
  * The ESP header of each datagram is the headroom the TUN port needs before its inner packet.
  */
 final class InboundPath {
-    private final Dataplane dataplane;
-    private final Emitter out;
+    private final Forwarding forwarding;
+    private final Counters global;
+    private final int mss;
     private final TunPort tun;
+    private final Dataplane.Events events;
 
-    InboundPath(Dataplane dataplane, Emitter out, TunPort tun) {
-        this.dataplane = dataplane;
-        this.out = out;
+    /**
+     * @param global drops no tunnel can be named for
+     * @param mss what TCP SYNs are clamped to
+     * @param tun where the inner packets go
+     * @param events where IKE messages that came in on port 4500 go
+     */
+    InboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, Dataplane.Events events) {
+        this.forwarding = forwarding;
+        this.global = global;
+        this.mss = mss;
         this.tun = tun;
+        this.events = events;
     }
 
     /**
-     * What one receive returned at {@code buffer[off]}: datagrams of {@code segmentSize} bytes
-     * back to back, the last possibly shorter ({@code segmentSize == length} for one). The ESP
-     * header of each leaves room before its inner packet for the TUN device's virtio header.
+     * What one receive from {@code from} returned at {@code buffer[off]}: datagrams of
+     * {@code segmentSize} bytes back to back, the last possibly shorter ({@code segmentSize ==
+     * length} for one).
      */
-    void datagrams(PacketBuffer buffer, int off, int length, int segmentSize, boolean udp) {
-        ForwardingSnapshot snapshot = dataplane.snapshot();
+    void datagrams(PacketBuffer buffer, int off, int length, int segmentSize, EspPort.Receiver from) {
+        ForwardingSnapshot snapshot = forwarding.current();
         int size = segmentSize <= 0 ? length : segmentSize;
         for (int o = off; o < off + length; o += size) {
-            datagram(snapshot, buffer, o, Math.min(size, off + length - o), udp);
+            datagram(snapshot, buffer, o, Math.min(size, off + length - o), from);
         }
     }
 
     /** One datagram at {@code buffer[off]}: ESP (or, from UDP, possibly IKE or a keepalive). */
-    private void datagram(ForwardingSnapshot snapshot, PacketBuffer buffer, int off, int length, boolean udp) {
+    private void datagram(ForwardingSnapshot snapshot, PacketBuffer buffer, int off, int length, EspPort.Receiver from) {
         byte[] p = buffer.bytes();
-        if (udp) {
+        if (from.udp()) {
             UdpEncapsulation.Kind kind = UdpEncapsulation.classify(p, off, length);
             if (kind == UdpEncapsulation.Kind.KEEPALIVE) {
                 return;
             }
             if (kind == UdpEncapsulation.Kind.IKE) {
-                out.toIke(p, off + UdpEncapsulation.MARKER_LENGTH, length - UdpEncapsulation.MARKER_LENGTH);
+                events.ikeMessage(p, off + UdpEncapsulation.MARKER_LENGTH, length - UdpEncapsulation.MARKER_LENGTH, from.localAddress(),
+                        from.lastSource());
                 return;
             }
         }
         if (length < 8) {
-            dataplane.counters().drop(Drop.ESP_TOO_SHORT);
+            global.drop(Drop.ESP_TOO_SHORT);
             return;
         }
         int spi = (int) IpPacket.u32(p, off);
-        InstalledSa.Inbound route = snapshot.inbound(spi);
-        if (route == null) {
-            dataplane.counters().drop(Drop.UNKNOWN_SPI);
+        InstalledSa.Inbound in = snapshot.inbound(spi);
+        if (in == null) {
+            global.drop(Drop.UNKNOWN_SPI);
             return;
         }
-        Counters counters = route.tunnel.counters();
-        int n = route.sa.open(p, off, length);
+        Counters counters = in.tunnel.counters();
+        int n = in.sa.open(p, off, length);
         if (n < 0) {
             counters.drop(Drop.of(DropReason.fromCode(n)));
             return;
         }
-        int inner = off + route.sa.headerLength();
+        int inner = off + in.sa.headerLength();
         if (!IpPacket.isValid(p, inner, n)) {
             counters.drop(Drop.MALFORMED_INNER);
             return;
         }
         int len = IpPacket.totalLength(p, inner);
-        if (!route.fits(p, inner, len)) {
+        if (!in.fits(p, inner, len)) {
             counters.drop(Drop.TS_MISMATCH);
             return;
         }
-        IpPacket.clampMss(p, inner, len, dataplane.mss());
+        IpPacket.clampMss(p, inner, len, mss);
         counters.ingress(len);
         tun.write(buffer, inner, len, counters.tunWriteLoss);
     }

@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.dataplane.tun.TunBatch;
@@ -29,13 +30,15 @@ final class OutboundPath {
     /** Room for the ESP header before, and padding, trailer and ICV after, an inner packet. */
     private static final int ESP_SLACK = 64 + 64;
 
-    private final Dataplane dataplane;
-    private final Emitter out;
+    private final Forwarding forwarding;
+    private final Counters global;
+    private final int mss;
     private final TunPort tun;
+    private final EspPort.Sender esp;
     private final PacketBuffer batch = new PacketBuffer(2 * 65_536 + 2 * ESP_SLACK);
     private final PacketBuffer scratch = new PacketBuffer(2048);
 
-    private InstalledSa.Outbound batchRoute;
+    private InstalledSa.Outbound batchSa;
     private int start;
     private int end;
     private int count;
@@ -44,11 +47,18 @@ final class OutboundPath {
     /** The last packet was shorter than the first: nothing may follow it in this batch. */
     private boolean closed;
 
-    /** {@code tun}: where ICMP errors go back to the sender. */
-    OutboundPath(Dataplane dataplane, Emitter out, TunPort tun) {
-        this.dataplane = dataplane;
-        this.out = out;
+    /**
+     * @param global drops no tunnel can be named for
+     * @param mss what TCP SYNs are clamped to
+     * @param tun where ICMP errors go back to the sender
+     * @param esp where the ESP packets go
+     */
+    OutboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, EspPort.Sender esp) {
+        this.forwarding = forwarding;
+        this.global = global;
+        this.mss = mss;
         this.tun = tun;
+        this.esp = esp;
     }
 
     /**
@@ -58,37 +68,37 @@ final class OutboundPath {
     void packets(TunBatch batch) {
         int count = batch.count();
         if (count == 0) {
-            dataplane.counters().drop(Drop.MALFORMED_INNER);
+            global.drop(Drop.MALFORMED_INNER);
             return;
         }
-        ForwardingSnapshot snapshot = dataplane.snapshot();
+        ForwardingSnapshot snapshot = forwarding.current();
         byte[] p = batch.bytes();
         int ip = batch.ipOffset();
         Tunnel tunnel = snapshot.tunnel(p, ip);
         if (tunnel == null) {
-            dataplane.counters().drop(Drop.NO_ROUTE);
+            global.drop(Drop.NO_ROUTE);
             return;
         }
         int largest = batch.largest();
-        InstalledSa.Outbound route = snapshot.outbound(tunnel, p, ip, largest);
-        if (route == null) {
+        InstalledSa.Outbound sa = snapshot.outbound(tunnel, p, ip, largest);
+        if (sa == null) {
             tunnel.counters().drop(Drop.NO_SA);
             return;
         }
         // Segments of a super-packet are never fragmented: the sender asked for that size.
-        if (largest > route.maxInner && (batch.segmented() || IpPacket.dontFragment(p, ip))) {
-            tooBig(tunnel, route, p, ip, largest);
+        if (largest > sa.maxInner && (batch.segmented() || IpPacket.dontFragment(p, ip))) {
+            tooBig(tunnel, sa, p, ip, largest);
             return;
         }
         byte[] b = this.batch.bytes();
         for (int i = 0; i < count; i++) {
             int len = batch.length(i);
-            int at = place(route, len);
+            int at = place(sa, len);
             batch.copy(i, b, at);
             if (!batch.segmented()) {
-                IpPacket.clampMss(b, at, len, dataplane.mss());
+                IpPacket.clampMss(b, at, len, mss);
             }
-            seal(route, tunnel, at, len);
+            seal(sa, tunnel, at, len);
         }
     }
 
@@ -99,34 +109,34 @@ final class OutboundPath {
         end = 0;
     }
 
-    private void tooBig(Tunnel tunnel, InstalledSa.Outbound route, byte[] p, int ip, int len) {
-        int icmp = IpPacket.tooBig(p, ip, len, route.maxInner, scratch.bytes(), TunPort.HEADROOM);
+    private void tooBig(Tunnel tunnel, InstalledSa.Outbound sa, byte[] p, int ip, int len) {
+        int icmp = IpPacket.tooBig(p, ip, len, sa.maxInner, scratch.bytes(), TunPort.HEADROOM);
         tun.write(scratch, TunPort.HEADROOM, icmp, TunPort.Loss.NONE);
         tunnel.counters().drop(Drop.TOO_BIG);
     }
 
-    /** Where in the batch to put an inner packet of {@code length} bytes for {@code route}. */
-    private int place(InstalledSa.Outbound route, int length) {
-        if (end + route.sa.headerLength() + length + ESP_SLACK > batch.capacity()) {
+    /** Where in the batch to put an inner packet of {@code length} bytes for {@code sa}. */
+    private int place(InstalledSa.Outbound sa, int length) {
+        if (end + sa.sa.headerLength() + length + ESP_SLACK > batch.capacity()) {
             flush();
         }
-        return end + route.sa.headerLength();
+        return end + sa.sa.headerLength();
     }
 
     /** Seals the inner packet placed at {@code at} into an ESP packet at the batch's end, and adds it to the batch. */
-    private void seal(InstalledSa.Outbound route, Tunnel tunnel, int at, int length) {
-        int esp = at - route.sa.headerLength();
-        int n = route.sa.seal(batch.bytes(), esp, length,
+    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length) {
+        int esp = at - sa.sa.headerLength();
+        int n = sa.sa.seal(batch.bytes(), esp, length,
                 IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6);
         if (n < 0) {
             tunnel.counters().drop(Drop.ofSeal(n));
             return;
         }
-        if (count > 0 && (route != batchRoute || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
+        if (count > 0 && (sa != batchSa || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
             send();
         }
         if (count == 0) {
-            batchRoute = route;
+            batchSa = sa;
             segmentSize = n;
             closed = false;
         } else if (n < segmentSize) {
@@ -140,8 +150,8 @@ final class OutboundPath {
     /** Sends the batch [start, end) and starts the next one at its end. */
     private void send() {
         if (count > 0) {
-            Counters counters = batchRoute.tunnel.counters();
-            int sent = out.sendEsp(batchRoute, batch, start, end - start, segmentSize);
+            Counters counters = batchSa.tunnel.counters();
+            int sent = esp.send(batchSa.endpoint, batch, start, end - start, segmentSize);
             if (sent == count) {
                 counters.egress(innerBytes, count);
             } else {

@@ -3,6 +3,8 @@ package io.isthmus.dataplane;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
 import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.dataplane.tun.InMemoryTun;
 import io.isthmus.dataplane.tun.TunBatch;
@@ -22,28 +24,24 @@ class ForwardingAllocationTest {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /** Copies A's ESP into B's buffer and runs B's inbound path; counts what reaches B's TUN. */
-    static final class Wire implements Emitter {
-        final ForwardingTest t;
+    static final class Wire implements EspPort.Sender {
         final PacketBuffer toB = new PacketBuffer(64 * 1024);
         int delivered;
         final InMemoryTun tunB = new InMemoryTun(true, true, (bytes, offset, length) -> delivered++);
+        /** A UDP socket as B's inbound path sees it (not read: the wire hands the datagrams over). */
+        final EspPort.Receiver fromA = new InMemoryEspPort().receivers().getFirst();
         final InboundPath pathB;
 
         Wire(ForwardingTest t) {
-            this.t = t;
-            this.pathB = new InboundPath(t.b, this, tunB);
+            this.pathB = ForwardingTest.inboundPath(t.b, tunB, t.events);
         }
 
         @Override
-        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int send(EspPort.Endpoint to, PacketBuffer b, int offset, int length, int segmentSize) {
             System.arraycopy(b.bytes(), offset, toB.bytes(), 0, length);
-            pathB.datagrams(toB, 0, length, segmentSize, true);
+            pathB.datagrams(toB, 0, length, segmentSize, fromA);
             tunB.flush();
             return (length + segmentSize - 1) / segmentSize;
-        }
-
-        @Override
-        public void toIke(byte[] message, int offset, int length) {
         }
     }
 
@@ -55,7 +53,7 @@ class ForwardingAllocationTest {
                 Lifetime.UNLIMITED);
         Wire wire = new Wire(t);
         InMemoryTun tunA = new InMemoryTun(true, true, (bytes, offset, length) -> { });
-        OutboundPath pathA = new OutboundPath(t.a, wire, tunA);
+        OutboundPath pathA = ForwardingTest.outboundPath(t.a, tunA, wire);
         TunBatch batch = new TunBatch();
         byte[] udp = ForwardingTest.frame(new byte[VirtioHeader.LENGTH], Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1372));
         byte[] syn = ForwardingTest.frame(new byte[VirtioHeader.LENGTH], Packets.syn4("192.168.10.5", "192.168.20.7", 1460));

@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
 import io.isthmus.dataplane.tun.InMemoryTun;
 import io.isthmus.dataplane.tun.TunBatch;
+import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.dataplane.tun.VirtioHeader;
 import io.isthmus.esp.CipherSuite;
+import io.isthmus.esp.EspPacket;
 import io.isthmus.esp.Lifetime;
 import io.isthmus.esp.SaParameters;
 import java.net.InetAddress;
@@ -29,8 +33,8 @@ import org.junit.jupiter.api.Test;
 class ForwardingTest {
     static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Captures what one data plane emits. */
-    static final class Capture implements Emitter {
+    /** Captures what one data plane emits: ESP packets, TUN writes, IKE messages. */
+    static final class Capture implements EspPort.Sender, Dataplane.Events {
         final List<byte[]> esp = new ArrayList<>();
         final List<Integer> espSpis = new ArrayList<>();
         /** How many ESP packets each send carried. */
@@ -39,13 +43,15 @@ class ForwardingTest {
         /** The virtio header of each TUN write. */
         final List<byte[]> tunHeaders = new ArrayList<>();
         final List<byte[]> ike = new ArrayList<>();
+        /** Who sent each IKE message. */
+        final List<InetSocketAddress> ikeFrom = new ArrayList<>();
 
         @Override
-        public int sendEsp(InstalledSa.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int send(EspPort.Endpoint to, PacketBuffer b, int offset, int length, int segmentSize) {
             int n = 0;
             for (int o = offset; o < offset + length; o += segmentSize, n++) {
                 esp.add(Arrays.copyOfRange(b.bytes(), o, Math.min(o + segmentSize, offset + length)));
-                espSpis.add(route.sa.spi());
+                espSpis.add(EspPacket.spi(b.bytes(), o));
             }
             batches.add(n);
             return n;
@@ -63,8 +69,13 @@ class ForwardingTest {
         }
 
         @Override
-        public void toIke(byte[] message, int offset, int length) {
+        public void ikeMessage(byte[] message, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
             ike.add(Arrays.copyOfRange(message, offset, offset + length));
+            ikeFrom.add(remote);
+        }
+
+        @Override
+        public void lifetime(int inboundSpi, boolean hard) {
         }
     }
 
@@ -85,8 +96,18 @@ class ForwardingTest {
     final Capture outB = new Capture();
     final InMemoryTun tunA = new InMemoryTun(true, true, outA.tunFrames(true));
     final InMemoryTun tunB = new InMemoryTun(true, true, outB.tunFrames(true));
-    final OutboundPath pathA = new OutboundPath(a, outA, tunA);
-    final InboundPath pathB = new InboundPath(b, outB, tunB);
+    final OutboundPath pathA = outboundPath(a, tunA, outA);
+    final InboundPath pathB = inboundPath(b, tunB, outB);
+    /** What B's inbound path reads from: one UDP socket, in memory. */
+    final InMemoryEspPort espB = new InMemoryEspPort();
+
+    static OutboundPath outboundPath(Dataplane d, TunPort tun, EspPort.Sender esp) {
+        return new OutboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, esp);
+    }
+
+    static InboundPath inboundPath(Dataplane d, TunPort tun, Dataplane.Events events) {
+        return new InboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, events);
+    }
 
     static Dataplane.Settings settings(int pathMtu) {
         return new Dataplane.Settings("test0", List.of(), 4500, true, pathMtu, 1350, 1 << 20);
@@ -170,14 +191,21 @@ class ForwardingTest {
         deliverToB(List.of(esp));
     }
 
-    /** Several ESP packets to B in one receive (as UDP GRO would hand them over), then B's TUN writes. */
+    /** Several ESP packets to B, one receive each, then B's TUN writes. */
     void deliverToB(List<byte[]> esp) {
+        deliver(pathB, tunB, espB, esp);
+    }
+
+    /** The ESP packets to the inbound path, one receive each from a UDP socket in memory, then its TUN port flushed. */
+    static void deliver(InboundPath path, TunPort tun, InMemoryEspPort port, List<byte[]> esp) {
+        EspPort.Receiver r = port.receivers().getFirst();
         PacketBuffer buf = new PacketBuffer(64 * 1024);
         for (byte[] e : esp) {
-            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            pathB.datagrams(buf, 0, e.length, e.length, true);
+            port.deliver(new InMemoryEspPort.Datagram(at("10.0.0.2", 4500), at("10.0.0.1", 4500), true, e));
+            int n = r.receive(buf);
+            path.datagrams(buf, r.offset(), n - r.offset(), r.segmentSize(), r);
         }
-        tunB.flush();
+        tun.flush();
     }
 
     /** The tunnel's outbound SAs in the data plane's current snapshot, newest first. */
@@ -257,7 +285,7 @@ class ForwardingTest {
         small.install(new SaPair("to-b", sa(1, new byte[20], Lifetime.UNLIMITED), sa(2, new byte[20], Lifetime.UNLIMITED), ANY, ANY,
                 at("10.0.0.1", 4500), at("10.0.0.2", 4500), true));
         byte[] big = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1400 - 28);
-        OutboundPath path = new OutboundPath(small, outA, tunA);
+        OutboundPath path = outboundPath(small, tunA, outA);
         sendThrough(path, tunA, outA, new byte[VirtioHeader.LENGTH], big);
         assertTrue(outA.esp.isEmpty());
         byte[] icmp = outA.tun.getFirst();

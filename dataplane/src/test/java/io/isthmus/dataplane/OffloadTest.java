@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.conn.InMemoryEspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.tun.InMemoryTun;
 import io.isthmus.dataplane.tun.VirtioHeader;
@@ -36,13 +37,8 @@ class OffloadTest {
     List<byte[]> segmentsAsSent(List<byte[]> esp) {
         ForwardingTest.Capture plain = new ForwardingTest.Capture();
         InMemoryTun plainTun = new InMemoryTun(false, false, plain.tunFrames(false));
-        InboundPath path = new InboundPath(t.b, plain, plainTun);
-        var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
-        for (byte[] e : esp) {
-            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            path.datagrams(buf, 0, e.length, e.length, true);
-        }
-        plainTun.flush();
+        InboundPath path = ForwardingTest.inboundPath(t.b, plainTun, plain);
+        ForwardingTest.deliver(path, plainTun, new InMemoryEspPort(), esp);
         return plain.tun;
     }
 
@@ -147,14 +143,12 @@ class OffloadTest {
     @Test
     void withoutAVirtioHeaderOnTheTunEverySegmentIsWrittenAlone() {
         InMemoryTun plainTun = new InMemoryTun(false, false, t.outB.tunFrames(false));
-        InboundPath plain = new InboundPath(t.b, t.outB, plainTun);
-        var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
+        InboundPath plain = ForwardingTest.inboundPath(t.b, plainTun, t.outB);
+        List<byte[]> esp = new ArrayList<>();
         for (long seq = 0; seq < 5000; seq += 1000) {
-            byte[] e = t.sendFromA(Packets.tcp("192.168.10.5", "192.168.20.7", seq, 1000, Packets.TCP_ACK)).getFirst();
-            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            plain.datagrams(buf, 0, e.length, e.length, true);
+            esp.add(t.sendFromA(Packets.tcp("192.168.10.5", "192.168.20.7", seq, 1000, Packets.TCP_ACK)).getFirst());
         }
-        plainTun.flush();
+        ForwardingTest.deliver(plain, plainTun, new InMemoryEspPort(), esp);
         assertEquals(5, t.outB.tun.size());
     }
 
