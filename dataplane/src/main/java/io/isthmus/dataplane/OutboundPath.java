@@ -65,37 +65,37 @@ final class OutboundPath {
      * What one TUN read handed over: a packet, or the segments of a super-packet, all with the
      * same addresses, ports and protocol, so routed once.
      */
-    void packets(TunBatch batch) {
-        int count = batch.count();
+    void packets(TunBatch read) {
+        int count = read.count();
         if (count == 0) {
             global.drop(Drop.MALFORMED_INNER);
             return;
         }
         ForwardingSnapshot snapshot = forwarding.current();
-        byte[] p = batch.bytes();
-        int ip = batch.ipOffset();
+        byte[] p = read.bytes();
+        int ip = read.ipOffset();
         Tunnel tunnel = snapshot.tunnel(p, ip);
         if (tunnel == null) {
             global.drop(Drop.NO_ROUTE);
             return;
         }
-        int largest = batch.largest();
+        int largest = read.largest();
         InstalledSa.Outbound sa = snapshot.outbound(tunnel, p, ip, largest);
         if (sa == null) {
             tunnel.counters().drop(Drop.NO_SA);
             return;
         }
         // Segments of a super-packet are never fragmented: the sender asked for that size.
-        if (largest > sa.maxInner && (batch.segmented() || IpPacket.dontFragment(p, ip))) {
+        if (largest > sa.maxInner && (read.segmented() || IpPacket.dontFragment(p, ip))) {
             tooBig(tunnel, sa, p, ip, largest);
             return;
         }
-        byte[] b = this.batch.bytes();
+        byte[] b = batch.bytes();
         for (int i = 0; i < count; i++) {
-            int len = batch.length(i);
+            int len = read.length(i);
             int at = place(sa, len);
-            batch.copy(i, b, at);
-            if (!batch.segmented()) {
+            read.copy(i, b, at);
+            if (!read.segmented()) {
                 IpPacket.clampMss(b, at, len, mss);
             }
             seal(sa, tunnel, at, len);
