@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.tun.TunPort;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -17,6 +18,8 @@ public final class Counters {
     private static final int STRIDE = 8;
 
     private final AtomicLongArray values = new AtomicLongArray(STRIDE * (DROPS + Drop.values().length));
+    /** Packets the TUN device refused, counted here (made once: the inbound path hands it over with every packet). */
+    final TunPort.Loss tunWriteLoss = packets -> values.getAndAdd(STRIDE * (DROPS + Drop.TUN_WRITE_FAILED.ordinal()), packets);
 
     void ingress(int bytes) {
         values.getAndIncrement(STRIDE * INGRESS_PACKETS);

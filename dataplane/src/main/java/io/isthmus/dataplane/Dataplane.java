@@ -1,38 +1,36 @@
 package io.isthmus.dataplane;
 
-import io.isthmus.dataplane.linux.DatagramSocket;
-import io.isthmus.dataplane.linux.Libc;
-import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
+import io.isthmus.dataplane.conn.LinuxEspPort;
 import io.isthmus.dataplane.linux.Poller;
-import io.isthmus.dataplane.linux.SocketAddresses;
 import io.isthmus.dataplane.linux.TunDevice;
+import io.isthmus.dataplane.tun.LinuxTun;
 import io.isthmus.esp.DropReason;
-import io.isthmus.esp.InboundSa;
-import io.isthmus.esp.OutboundSa;
-import io.isthmus.esp.SaListener;
-import io.isthmus.esp.SecurityAssociation;
+import io.isthmus.esp.UdpEncapsulation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import org.agrona.collections.Int2ObjectHashMap;
+import java.util.stream.IntStream;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * The data plane of one gateway: a TUN device towards the local network, UDP 4500 and raw ESP
- * sockets towards the peers, the tunnel table and the SA table, and the packet threads, Agrona
- * agents: outbound (TUN to ESP, {@link OutboundPath}) and inbound (ESP to TUN,
- * {@link InboundPath}), each on its own thread or both on one ({@link Settings#packetThreads}).
- * The control plane changes the tables from its own thread; the packet threads read them
- * without locks (each change publishes new immutable tables) and allocate nothing per packet.
+ * The data plane of one gateway: a TUN device towards the local network ({@code tun/}), UDP 4500
+ * and raw ESP sockets towards the peers ({@code conn/}), the tunnels and SAs
+ * ({@link ForwardingTables}, published to the packet threads as one immutable
+ * {@link ForwardingSnapshot}), and the packet threads, Agrona agents: outbound (TUN to ESP,
+ * {@link OutboundAgent}) and inbound (ESP to TUN, {@link InboundAgent}), each on its own thread or
+ * both on one ({@link Settings#packetThreads}). The control plane changes the tables from its own
+ * threads, one change at a time under this object's lock; the packet threads read them without
+ * locks and allocate nothing per packet.
  *
  * <p>Why no more threads than that: on the machines this is measured on, two gateways, iperf3
  * and the kernel share two cores, and what costs is system calls and the kernel's per-packet
@@ -89,104 +87,84 @@ public final class Dataplane implements AutoCloseable {
     }
 
     private final Settings settings;
-    private final Events events;
     private final Counters counters = new Counters();
-    private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
-    private volatile TunnelTable table = TunnelTable.EMPTY;
-    private volatile Int2ObjectHashMap<Routes.Inbound> inbound = new Int2ObjectHashMap<>();
-
-    private TunDevice tun;
-    private final Map<InetAddress, DatagramSocket> udpSockets = new LinkedHashMap<>();
-    private final Map<InetAddress, DatagramSocket> rawSockets = new LinkedHashMap<>();
-    private final List<AgentRunner> runners = new ArrayList<>();
+    private final EspPort esp;
     /** Duty cycles each packet thread has completed: how the control plane knows they let go of what it unpublished. */
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
-    /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
-    private final Graveyard graveyard = new Graveyard(dutyCycles);
-    /** Outbound halves taken out of the tunnels but still alive, by inbound SPI, until {@link #remove}. */
-    private final Map<Integer, Routes.Outbound> retired = new HashMap<>();
-    private final Libc.CallState controlState = new Libc.CallState();
+    private final ForwardingTables tables;
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private TunDevice tun;
 
-    private Dataplane(Settings settings, Events events) {
+    private Dataplane(Settings settings, Events events, EspPort esp) {
         this.settings = settings;
-        this.events = events;
+        this.esp = esp;
+        this.tables = new ForwardingTables(settings, events, esp, dutyCycles);
     }
 
-    /** Opens the TUN device and the sockets and starts the two packet threads. */
+    /** Opens the TUN device and the sockets and starts the packet threads. */
     public static Dataplane start(Settings settings, Events events) throws IOException {
-        Dataplane d = new Dataplane(settings, events);
+        TunDevice tun = null;
+        LinuxEspPort esp;
         try {
-            d.tun = TunDevice.open(settings.tunDevice(), settings.offloads());
-            for (InetAddress a : settings.localAddresses()) {
-                InetSocketAddress at = new InetSocketAddress(a, settings.natTraversalPort());
-                d.udpSockets.put(a, settings.offloads() ? DatagramSocket.udp(at, settings.socketBufferBytes())
-                        : DatagramSocket.udpWithoutOffloads(at, settings.socketBufferBytes()));
-                if (settings.rawEsp()) {
-                    d.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), settings.socketBufferBytes()));
-                }
-            }
+            tun = TunDevice.open(settings.tunDevice(), settings.offloads());
+            esp = LinuxEspPort.open(settings.localAddresses(), settings.natTraversalPort(), settings.rawEsp(), settings.socketBufferBytes(),
+                    settings.offloads());
         } catch (IOException | RuntimeException e) {
-            d.close();
+            if (tun != null) {
+                tun.close();
+            }
             throw e;
         }
-        List<DatagramSocket> sockets = new ArrayList<>(d.udpSockets.values());
-        sockets.addAll(d.rawSockets.values());
-        int[] socketFds = sockets.stream().mapToInt(DatagramSocket::fd).toArray();
+        Dataplane d = new Dataplane(settings, events, esp);
+        d.tun = tun;
+        Forwarding forwarding = d.tables.forwarding();
+        Agent out = new OutboundAgent(forwarding, new LinuxTun(tun), esp.sender(), d.counters, settings.mss());
+        Agent in = new InboundAgent(forwarding, esp.receivers(), new LinuxTun(tun), events, d.counters, settings.mss());
+        int[] socketFds = esp.fds();
         if (settings.packetThreads() == 1) {
-            int[] all = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(d.tun.fd()), java.util.Arrays.stream(socketFds)).toArray();
-            d.runners.add(run(new org.agrona.concurrent.CompositeAgent(new OutboundAgent(d), new InboundAgent(d, sockets)),
-                    new PacketThreadIdle.Poll(new Poller(all)), d.dutyCycle()));
+            int[] all = IntStream.concat(IntStream.of(tun.fd()), Arrays.stream(socketFds)).toArray();
+            d.run(new CompositeAgent(out, in), new Poller(all));
         } else {
-            d.runners.add(run(new OutboundAgent(d), new PacketThreadIdle.Poll(new Poller(d.tun.fd())), d.dutyCycle()));
-            d.runners.add(run(new InboundAgent(d, sockets), new PacketThreadIdle.Poll(new Poller(socketFds)), d.dutyCycle()));
+            d.run(out, new Poller(tun.fd()));
+            d.run(in, new Poller(socketFds));
         }
-        LOG.log(System.Logger.Level.INFO, "data plane up: {0}, {1}{2}, path MTU {3}, MSS clamp {4}", d.tun, d.udpSockets.values(),
-                settings.rawEsp() ? " and " + d.rawSockets.values() : "", settings.pathMtu(), settings.mss());
-        LOG.log(System.Logger.Level.INFO, "{0} packet thread(s); offloads: {1}: {2}; {3}", settings.packetThreads(), d.tun, d.tun.offloads(), d.udpSockets.values().stream()
-                .map(s -> s + ": " + s.offloads()).collect(java.util.stream.Collectors.joining("; ")));
+        LOG.log(System.Logger.Level.INFO, "data plane up: {0}, {1}, path MTU {2}, MSS clamp {3}", tun, esp, settings.pathMtu(), settings.mss());
+        LOG.log(System.Logger.Level.INFO, "{0} packet thread(s); offloads: {1}: {2}; {3}", settings.packetThreads(), tun, tun.offloads(),
+                esp.offloads());
         return d;
     }
 
     /** Tables and forwarding only, no devices or threads: for driving the packet paths by hand, and for wiring tests without root. */
     public static Dataplane withoutIo(Settings settings, Events events) {
-        return new Dataplane(settings, events);
+        return new Dataplane(settings, events, new InMemoryEspPort());
     }
 
-    private AtomicLong dutyCycle() {
-        AtomicLong c = new AtomicLong();
-        dutyCycles.add(c);
-        return c;
-    }
-
-    private static AgentRunner run(Agent agent, IdleStrategy idle, AtomicLong dutyCycles) {
-        AgentRunner r = new AgentRunner(new PacketThreadIdle.Counting(idle, dutyCycles), t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t),
-                null, agent);
+    /** Runs {@code agent} on a thread of its own, sleeping in poll(2) when idle, its duty cycles counted for the {@link Graveyard}. */
+    private void run(Agent agent, Poller poller) {
+        AtomicLong cycles = new AtomicLong();
+        dutyCycles.add(cycles);
+        IdleStrategy idle = new PacketThreadIdle.Counting(new PacketThreadIdle.Poll(poller), cycles);
+        AgentRunner r = new AgentRunner(idle, t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t), null, agent);
         AgentRunner.startOnThread(r, runnable -> {
             Thread t = new Thread(runnable, agent.roleName());
             t.setDaemon(true);
             return t;
         });
-        return r;
+        runners.add(r);
     }
 
-    Counters counters() {
-        return counters;
+    /** What the packet threads forward by now. */
+    ForwardingSnapshot snapshot() {
+        return tables.forwarding().current();
     }
 
-    TunnelTable table() {
-        return table;
-    }
-
-    int mss() {
-        return settings.mss();
-    }
-
-    Routes.Inbound inbound(int spi) {
-        return inbound.get(spi);
+    /** What the packet threads read the snapshot from: for paths driven by hand in tests. */
+    Forwarding forwarding() {
+        return tables.forwarding();
     }
 
     synchronized Map<String, Tunnel> tunnelsForTests() {
-        return Map.copyOf(tunnels);
+        return Map.copyOf(tables.tunnels());
     }
 
     public Settings settings() {
@@ -208,28 +186,7 @@ public final class Dataplane implements AutoCloseable {
 
     /** Sets the tunnels and their prefixes; tunnels that stay keep their SAs and counters. */
     public synchronized void tunnels(List<TunnelSpec> specs) {
-        Map<String, Tunnel> next = new LinkedHashMap<>();
-        List<TunnelTable.Route> routes = new ArrayList<>();
-        for (TunnelSpec s : specs) {
-            Tunnel existing = tunnels.get(s.name());
-            Tunnel t = existing != null && existing.policyBased() == s.policyBased() ? existing
-                    : new Tunnel(s.name(), s.policyBased(), existing != null ? existing.counters() : new Counters());
-            next.put(s.name(), t);
-            for (String prefix : s.prefixes()) {
-                routes.add(TunnelTable.route(prefix, t));
-            }
-        }
-        for (Tunnel gone : tunnels.values()) {
-            if (!next.containsKey(gone.name()) || next.get(gone.name()) != gone) {
-                for (Routes.Outbound r : gone.outbound()) {
-                    remove(r.pair.inbound().spi());
-                }
-            }
-        }
-        tunnels.clear();
-        tunnels.putAll(next);
-        table = new TunnelTable(routes);
-        LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
+        tables.tunnels(specs);
     }
 
     /** Installs a child SA whose outbound half carries traffic at once. */
@@ -249,103 +206,35 @@ public final class Dataplane implements AutoCloseable {
      */
     public synchronized void install(SaPair pair, boolean outboundNow) {
         try {
-            installSas(pair, outboundNow);
+            tables.install(pair, outboundNow);
         } finally {
             pair.inbound().destroy();
             pair.outbound().destroy();
         }
     }
 
-    private void installSas(SaPair pair, boolean outboundNow) {
-        Tunnel t = tunnels.get(pair.tunnel());
-        if (t == null) {
-            throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + spiText(pair.inbound().spi()));
-        }
-        int inSpi = pair.inbound().spi();
-        SaListener lifetimes = (sa, event) -> events.lifetime(inSpi, event.isHard());
-        InboundSa in = new InboundSa(pair.inbound(), lifetimes);
-        OutboundSa out;
-        try {
-            out = new OutboundSa(pair.outbound(), lifetimes);
-        } catch (RuntimeException e) {
-            in.destroy();
-            throw e;
-        }
-        DatagramSocket socket = (pair.udpEncapsulation() ? udpSockets : rawSockets).get(pair.local().getAddress());
-        if (socket == null && tun != null) {
-            in.destroy();
-            out.destroy();
-            throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
-                    + " for SA " + spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
-        }
-        Routes.Outbound route = new Routes.Outbound(out, pair, t, socket, settings.pathMtu());
-        List<Routes.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
-        routes.add(outboundNow ? 0 : routes.size(), route);
-        t.outbound(routes);
-        Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
-        next.put(inSpi, new Routes.Inbound(in, pair, t));
-        inbound = next;
-        LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), spiText(inSpi),
-                spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
-                pair.udpEncapsulation() ? " in UDP" : " as raw ESP");
-    }
-
     /**
      * Stops sending through the child SA with this inbound SPI; it still receives until
      * {@link #remove}d, so packets the peer sent before it switched are not lost. Nothing is
-     * destroyed here: a packet thread may be sealing with this SA right now, from the tables it
+     * destroyed here: a packet thread may be sealing with this SA right now, from the snapshot it
      * read before this change (measured before: 1 to 4 packets lost per three minutes of 15 s
      * child lifetimes, counted as seal failures, when retire destroyed it at once).
      */
     public synchronized void retire(int inboundSpi) {
-        Routes.Inbound r = inbound.get(inboundSpi);
-        if (r == null) {
-            return;
-        }
-        List<Routes.Outbound> keep = new ArrayList<>();
-        for (Routes.Outbound o : r.tunnel.outbound()) {
-            if (o.pair != r.pair) {
-                keep.add(o);
-            } else {
-                retired.put(inboundSpi, o);
-            }
-        }
-        r.tunnel.outbound(keep);
+        tables.retire(inboundSpi);
     }
 
     /**
-     * Removes the child SA with this inbound SPI, both halves: out of the tables first; its keys
+     * Removes the child SA with this inbound SPI, both halves: out of the snapshot first; its keys
      * are wiped once no packet thread can hold it any more ({@link Graveyard}).
      */
     public synchronized void remove(int inboundSpi) {
-        Routes.Inbound r = inbound.get(inboundSpi);
-        if (r == null) {
-            return;
-        }
-        Int2ObjectHashMap<Routes.Inbound> next = new Int2ObjectHashMap<>(inbound);
-        next.remove(inboundSpi);
-        inbound = next;
-        List<Routes.Outbound> keep = new ArrayList<>();
-        List<Routes.Outbound> gone = new ArrayList<>();
-        Routes.Outbound wasRetired = retired.remove(inboundSpi);
-        if (wasRetired != null) {
-            gone.add(wasRetired);
-        }
-        for (Routes.Outbound o : r.tunnel.outbound()) {
-            (o.pair != r.pair ? keep : gone).add(o);
-        }
-        r.tunnel.outbound(keep);
-        long sent = gone.stream().mapToLong(o -> o.sa.bytes()).sum();
-        List<SecurityAssociation> sas = new ArrayList<>(gone.stream().map(o -> o.sa).toList());
-        sas.add(r.sa);
-        graveyard.bury(sas);
-        LOG.log(System.Logger.Level.INFO, "{0}: SA removed, in {1} out {2}, {3} bytes in, {4} bytes out", r.tunnel.name(),
-                spiText(inboundSpi), spiText(r.pair.outbound().spi()), r.sa.bytes(), sent);
+        tables.remove(inboundSpi);
     }
 
     /** Wipes the keys of removed SAs that no packet thread can hold any more (those {@link #remove} could not wait for). */
     public synchronized void reclaim() {
-        graveyard.reclaim();
+        tables.reclaim();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -354,26 +243,12 @@ public final class Dataplane implements AutoCloseable {
 
     /** Sends an IKE message from {@code local} (port 4500) with the non-ESP marker. */
     public synchronized void sendIke(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
-        byte[] framed = new byte[4 + datagram.length];
-        System.arraycopy(datagram, 0, framed, 4, datagram.length);
-        sendControl(framed, local, remote);
+        esp.sendControl(UdpEncapsulation.ikeDatagram(datagram), local, remote);
     }
 
     /** One 0xFF byte, without marker, to keep a NAT mapping open (RFC 3948 §2.3). */
     public synchronized void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
-        sendControl(new byte[] {(byte) 0xFF}, local, remote);
-    }
-
-    private void sendControl(byte[] bytes, InetSocketAddress local, InetSocketAddress remote) {
-        DatagramSocket s = udpSockets.get(local.getAddress());
-        if (s == null) {
-            LOG.log(System.Logger.Level.WARNING, "no UDP socket on {0} to send to {1}", local, remote);
-            return;
-        }
-        int r = s.sendWhole(controlState, bytes, remote);
-        if (r < 0) {
-            LOG.log(System.Logger.Level.WARNING, "sending {0} bytes from {1} to {2}: {3}", bytes.length, local, remote, Libc.describe(-r));
-        }
+        esp.sendControl(UdpEncapsulation.keepalive(), local, remote);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -392,39 +267,7 @@ public final class Dataplane implements AutoCloseable {
     }
 
     public synchronized List<TunnelStatus> status() {
-        List<TunnelStatus> out = new ArrayList<>();
-        for (Tunnel t : tunnels.values()) {
-            List<SaStatus> sas = new ArrayList<>();
-            List<Routes.Outbound> routes = new ArrayList<>(List.of(t.outbound()));
-            int carrying = routes.size();
-            // Retired ones last: they send nothing any more, but still take what was on its way.
-            retired.values().stream().filter(o -> o.tunnel == t).forEach(routes::add);
-            for (int i = 0; i < routes.size(); i++) {
-                Routes.Outbound o = routes.get(i);
-                Routes.Inbound in = inbound.get(o.pair.inbound().spi());
-                Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
-                if (in != null) {
-                    for (DropReason d : DropReason.values()) {
-                        if (in.sa.drops(d) > 0) {
-                            drops.put(d, in.sa.drops(d));
-                        }
-                    }
-                }
-                sas.add(new SaStatus(o.pair.inbound().spi(), o.pair.outbound().spi(), o.sa.suite().toString(), o.sa.esn(),
-                        o.pair.udpEncapsulation(), o.pair.local(), o.pair.remote(), o.pair.localSelectors(), o.pair.remoteSelectors(),
-                        in == null ? 0 : in.sa.bytes(), in == null ? 0 : in.sa.packets(), o.sa.bytes(), o.sa.packets(), drops,
-                        i < carrying && (t.policyBased() || i == 0)));
-            }
-            Map<Drop, Long> drops = new EnumMap<>(Drop.class);
-            for (Drop d : Drop.values()) {
-                if (t.counters().drops(d) > 0) {
-                    drops.put(d, t.counters().drops(d));
-                }
-            }
-            out.add(new TunnelStatus(t.name(), t.policyBased(), t.counters().ingressPackets(), t.counters().ingressBytes(),
-                    t.counters().egressPackets(), t.counters().egressBytes(), drops, sas));
-        }
-        return out;
+        return tables.status();
     }
 
     static String spiText(int spi) {
@@ -437,142 +280,10 @@ public final class Dataplane implements AutoCloseable {
             r.close();
         }
         runners.clear();
-        for (Routes.Inbound r : inbound.values()) {
-            r.sa.destroy();
-        }
-        for (Tunnel t : tunnels.values()) {
-            for (Routes.Outbound o : t.outbound()) {
-                o.sa.destroy();
-            }
-        }
-        retired.values().forEach(o -> o.sa.destroy());
-        retired.clear();
-        graveyard.destroyAll();
-        udpSockets.values().forEach(DatagramSocket::close);
-        rawSockets.values().forEach(DatagramSocket::close);
+        tables.destroyAll();
+        esp.close();
         if (tun != null) {
             tun.close();
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The two packet threads
-    // ------------------------------------------------------------------------------------------
-
-    /** A burst of up to this many reads per duty cycle and descriptor, then the other descriptors get their turn. */
-    private static final int BURST = 64;
-    private static final int BUFFER = VirtioHeader.LENGTH + 65_536;
-
-    /** TUN to ESP. */
-    private static final class OutboundAgent implements Agent, Emitter {
-        private final Dataplane d;
-        private final Libc.CallState state = new Libc.CallState();
-        private final PacketBuffer buffer = new PacketBuffer(BUFFER);
-        private final OutboundPath path;
-        /** Without a virtio header from the device, the packet is read after a zeroed one. */
-        private final int readAt;
-
-        OutboundAgent(Dataplane d) {
-            this.d = d;
-            this.path = new OutboundPath(d, this);
-            this.readAt = d.tun.vnetHeader() ? 0 : VirtioHeader.LENGTH;
-        }
-
-        @Override
-        public int doWork() {
-            int work = 0;
-            for (; work < BURST; work++) {
-                int n = d.tun.read(state, buffer, readAt, BUFFER - readAt);
-                if (n <= 0) {
-                    break;
-                }
-                path.packet(buffer, 0, readAt + n);
-            }
-            path.flush();
-            return work;
-        }
-
-        @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
-            return route.socket.sendSegments(state, b, offset, length, segmentSize, route.to, route.toLength);
-        }
-
-        @Override
-        public int toTun(PacketBuffer b, int offset, int length) {
-            return d.writeTun(state, b, offset, length);
-        }
-
-        @Override
-        public void toIke(byte[] message, int offset, int length) {
-        }
-
-        @Override
-        public String roleName() {
-            return "isthmus-outbound";
-        }
-    }
-
-    /** A packet with its virtio header to the TUN device, without the header if the device takes none. */
-    private int writeTun(Libc.CallState state, PacketBuffer b, int offset, int length) {
-        return tun.vnetHeader() ? tun.write(state, b, offset, length)
-                : tun.write(state, b, offset + VirtioHeader.LENGTH, length - VirtioHeader.LENGTH);
-    }
-
-    /** ESP (UDP 4500 and raw) to TUN; IKE messages on 4500 to the control plane. */
-    private static final class InboundAgent implements Agent, Emitter {
-        private final Dataplane d;
-        private final DatagramSocket[] sockets;
-        private final Libc.CallState state = new Libc.CallState();
-        private final PacketBuffer buffer = new PacketBuffer(BUFFER);
-        private final InboundPath path;
-        private DatagramSocket current;
-
-        InboundAgent(Dataplane d, List<DatagramSocket> sockets) {
-            this.d = d;
-            this.sockets = sockets.toArray(DatagramSocket[]::new);
-            this.path = new InboundPath(d, this, d.tun.vnetHeader(), d.tun.uso());
-        }
-
-        @Override
-        public int doWork() {
-            int work = 0;
-            for (DatagramSocket s : sockets) {
-                current = s;
-                for (int i = 0; i < BURST; i++) {
-                    int n = s.receive(state, buffer, 0, BUFFER);
-                    if (n <= 0) {
-                        break;
-                    }
-                    int off = s.payloadOffset(buffer.bytes(), 0);
-                    if (off >= n) {
-                        continue;
-                    }
-                    path.datagrams(buffer, off, n - off, s.isRaw() ? n - off : s.lastSegmentSize(), !s.isRaw());
-                    work++;
-                }
-            }
-            path.flush();
-            return work;
-        }
-
-        @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
-            return -1;
-        }
-
-        @Override
-        public int toTun(PacketBuffer b, int offset, int length) {
-            return d.writeTun(state, b, offset, length);
-        }
-
-        @Override
-        public void toIke(byte[] message, int offset, int length) {
-            d.events.ikeMessage(message, offset, length, current.localAddress(), SocketAddresses.read(state.lastSource()));
-        }
-
-        @Override
-        public String roleName() {
-            return "isthmus-inbound";
         }
     }
 }

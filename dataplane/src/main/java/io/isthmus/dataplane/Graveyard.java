@@ -7,13 +7,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * SAs taken out of the tables, waiting until no packet thread can still hold one before their
- * keys are wiped. A packet thread reads the tables once per duty cycle and counts its cycles in
- * a volatile counter when each ends. The control thread publishes the new tables (a volatile
- * write), then reads every counter (volatile reads): a counter at n then, the cycle that ends at
- * n + 1 may have read the old tables, but the one after began after our read of n, which in the
- * synchronization order follows our publication, so it sees the new ones. At n + 2 the thread
- * holds none of the buried SAs. (Before this, an SA retired by the peer's Delete was destroyed
+ * SAs taken out of the forwarding snapshot, waiting until no packet thread can still hold one
+ * before their keys are wiped. A packet thread reads the snapshot ({@link Forwarding}, one
+ * volatile field) during a duty cycle, never across cycles, and counts its cycles in a volatile
+ * counter when each ends. The control thread publishes the snapshot without the SAs (the one
+ * volatile write of {@link Forwarding#publish}), then reads every counter (volatile reads): a
+ * counter at n then, the cycle that ends at n + 1 may have read the old snapshot, but the one
+ * after began after our read of n, which in the synchronization order follows our publication,
+ * so it sees the new one. At n + 2 the thread holds none of the buried SAs. (Before this, an SA retired by the peer's Delete was destroyed
  * at once and a packet thread sealing with it lost the packet: 1 to 4 per three minutes of
  * 15 s child lifetimes.) Control thread only, under the data plane's lock.
  */

@@ -1,7 +1,11 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.DropReason;
+import io.isthmus.esp.UdpEncapsulation;
 
 /**
  * ESP to TUN, owned by one thread:
@@ -10,254 +14,87 @@ import io.isthmus.esp.DropReason;
  * UDP 4500 / raw ESP read (one datagram, or with UDP GRO a run of them)
  *   -> for each datagram: keepalive? IKE (non-ESP marker)? -> SA by SPI -> open in place
  *      -> inner packet within the SA's selectors? -> clamp MSS
- *   -> consecutive TCP segments (or UDP datagrams) of one flow are merged into one
- *      super-packet (the reverse of what the sender's kernel and our peer's outbound path did)
- *   -> TUN, one write
+ *   -> TUN write (tun/ merges the segments of a flow into one super-packet, written at flush)
  * </pre>
  *
- * Merging is what makes the receiving side cheap: one TUN write and one trip through the
- * kernel's stack for up to 64 KB instead of one per segment. It follows the rules of Linux's own
- * GRO: same addresses, ports, IP header fields, every segment the size of the first but the
- * last; for TCP also the same header but for the sequence number and checksum, sequence
- * numbers in order, and no flag but ACK (PSH may end a run). Anything else is written as it
- * came. The merged packet carries a virtio header asking the kernel to finish the checksum and
- * to cut it again at the same size where it must (forwarding it, or a socket without GRO).
+ * The ESP header of each datagram is the headroom the TUN port needs before its inner packet.
  */
 final class InboundPath {
-    private static final int TCP_ACK = 0x10;
-    private static final int TCP_PSH = 0x08;
-    private static final int MAX_MERGED = 65_535;
-    private static final int MAX_SEGMENTS = 64;
-
-    private final Dataplane dataplane;
-    private final Emitter out;
-    private final boolean mergeTcp;
-    private final boolean mergeUdp;
-    private final PacketBuffer merged = new PacketBuffer(VirtioHeader.LENGTH + MAX_MERGED);
-
-    /** Segments in {@link #merged}, 0 if none. */
-    private int count;
-    /** What is merged: UDP datagrams, or TCP segments. */
-    private boolean udp;
-    /** Bytes of the IP packet in {@link #merged} (after the virtio header). */
-    private int length;
-    private int l4Start;
-    private int headers;
-    private int firstPayload;
-    private long nextSequence;
-    private boolean closed;
-    private Counters mergedCounters;
+    private final Forwarding forwarding;
+    private final Counters global;
+    private final int mss;
+    private final TunPort tun;
+    private final Dataplane.Events events;
 
     /**
-     * @param mergeTcp whether TCP segments may be merged: only if the TUN device takes a virtio header
-     * @param mergeUdp whether UDP datagrams may be merged: only if it also takes UDP super-packets (USO)
+     * @param global drops no tunnel can be named for
+     * @param mss what TCP SYNs are clamped to
+     * @param tun where the inner packets go
+     * @param events where IKE messages that came in on port 4500 go
      */
-    InboundPath(Dataplane dataplane, Emitter out, boolean mergeTcp, boolean mergeUdp) {
-        this.dataplane = dataplane;
-        this.out = out;
-        this.mergeTcp = mergeTcp;
-        this.mergeUdp = mergeUdp && mergeTcp;
+    InboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, Dataplane.Events events) {
+        this.forwarding = forwarding;
+        this.global = global;
+        this.mss = mss;
+        this.tun = tun;
+        this.events = events;
     }
 
     /**
-     * What one receive returned at {@code buffer[off]}: datagrams of {@code segmentSize} bytes
-     * back to back, the last possibly shorter ({@code segmentSize == length} for one). The ESP
-     * header of each leaves room before its inner packet for the TUN device's virtio header.
+     * What one receive from {@code from} returned at {@code buffer[off]}: datagrams of
+     * {@code segmentSize} bytes back to back, the last possibly shorter ({@code segmentSize ==
+     * length} for one).
      */
-    void datagrams(PacketBuffer buffer, int off, int length, int segmentSize, boolean udp) {
+    void datagrams(PacketBuffer buffer, int off, int length, int segmentSize, EspPort.Receiver from) {
+        ForwardingSnapshot snapshot = forwarding.current();
         int size = segmentSize <= 0 ? length : segmentSize;
         for (int o = off; o < off + length; o += size) {
-            datagram(buffer, o, Math.min(size, off + length - o), udp);
+            datagram(snapshot, buffer, o, Math.min(size, off + length - o), from);
         }
     }
 
     /** One datagram at {@code buffer[off]}: ESP (or, from UDP, possibly IKE or a keepalive). */
-    void datagram(PacketBuffer buffer, int off, int length, boolean udp) {
+    private void datagram(ForwardingSnapshot snapshot, PacketBuffer buffer, int off, int length, EspPort.Receiver from) {
         byte[] p = buffer.bytes();
-        if (udp) {
-            if (length == 1 && p[off] == (byte) 0xFF) {
-                return; // NAT keepalive (RFC 3948 §2.3)
+        if (from.udp()) {
+            UdpEncapsulation.Kind kind = UdpEncapsulation.classify(p, off, length);
+            if (kind == UdpEncapsulation.Kind.KEEPALIVE) {
+                return;
             }
-            if (length >= 4 && p[off] == 0 && p[off + 1] == 0 && p[off + 2] == 0 && p[off + 3] == 0) {
-                out.toIke(p, off + 4, length - 4); // non-ESP marker (RFC 3948 §2.2)
+            if (kind == UdpEncapsulation.Kind.IKE) {
+                events.ikeMessage(p, off + UdpEncapsulation.MARKER_LENGTH, length - UdpEncapsulation.MARKER_LENGTH, from.localAddress(),
+                        from.lastSource());
                 return;
             }
         }
         if (length < 8) {
-            dataplane.counters().drop(Drop.ESP_TOO_SHORT);
+            global.drop(Drop.ESP_TOO_SHORT);
             return;
         }
         int spi = (int) IpPacket.u32(p, off);
-        Routes.Inbound route = dataplane.inbound(spi);
-        if (route == null) {
-            dataplane.counters().drop(Drop.UNKNOWN_SPI);
+        InstalledSa.Inbound in = snapshot.inbound(spi);
+        if (in == null) {
+            global.drop(Drop.UNKNOWN_SPI);
             return;
         }
-        Counters counters = route.tunnel.counters();
-        int n = route.sa.open(p, off, length);
+        Counters counters = in.tunnel.counters();
+        int n = in.sa.open(p, off, length);
         if (n < 0) {
             counters.drop(Drop.of(DropReason.fromCode(n)));
             return;
         }
-        int inner = off + route.sa.headerLength();
+        int inner = off + in.sa.headerLength();
         if (!IpPacket.isValid(p, inner, n)) {
             counters.drop(Drop.MALFORMED_INNER);
             return;
         }
         int len = IpPacket.totalLength(p, inner);
-        if (!route.fits(p, inner, len)) {
+        if (!in.fits(p, inner, len)) {
             counters.drop(Drop.TS_MISMATCH);
             return;
         }
-        IpPacket.clampMss(p, inner, len, dataplane.mss());
+        IpPacket.clampMss(p, inner, len, mss);
         counters.ingress(len);
-        deliver(buffer, inner, len, counters);
-    }
-
-    /** Writes what is merged: called when the sockets have nothing more to read. */
-    void flush() {
-        if (count == 0) {
-            return;
-        }
-        byte[] m = merged.bytes();
-        int ip = VirtioHeader.LENGTH;
-        if (count == 1) {
-            VirtioHeader.clear(m, 0);
-        } else {
-            boolean v4 = IpPacket.version(m, ip) == 4;
-            if (v4) {
-                IpPacket.put16(m, ip + 2, length);
-                IpPacket.put16(m, ip + 10, 0);
-                IpPacket.put16(m, ip + 10, ~IpPacket.sum(m, ip, 20, 0));
-            } else {
-                IpPacket.put16(m, ip + 4, length - 40);
-            }
-            // Partial checksum: the pseudo-header's sum, the kernel adds the rest (as for TSO).
-            if (udp) {
-                IpPacket.put16(m, ip + l4Start + 4, length - l4Start);
-                IpPacket.put16(m, ip + l4Start + 6, IpPacket.pseudoHeaderSum(m, ip, IpPacket.PROTO_UDP, length - l4Start));
-                VirtioHeader.udp(m, 0, l4Start, firstPayload);
-            } else {
-                IpPacket.put16(m, ip + l4Start + 16, IpPacket.pseudoHeaderSum(m, ip, IpPacket.PROTO_TCP, length - l4Start));
-                VirtioHeader.tcp(m, 0, v4, headers, firstPayload, l4Start);
-            }
-        }
-        if (out.toTun(merged, 0, VirtioHeader.LENGTH + length) < 0) {
-            for (int i = 0; i < count; i++) {
-                mergedCounters.drop(Drop.TUN_WRITE_FAILED);
-            }
-        }
-        count = 0;
-    }
-
-    private void deliver(PacketBuffer buffer, int ip, int len, Counters counters) {
-        byte[] p = buffer.bytes();
-        int l4 = mergeable(p, ip, len);
-        if (l4 < 0) {
-            flush();
-            int h = ip - VirtioHeader.LENGTH; // the ESP header's room, no longer needed
-            VirtioHeader.clear(p, h);
-            if (out.toTun(buffer, h, VirtioHeader.LENGTH + len) < 0) {
-                counters.drop(Drop.TUN_WRITE_FAILED);
-            }
-            return;
-        }
-        boolean isUdp = IpPacket.protocol(p, ip) == IpPacket.PROTO_UDP;
-        int hl = l4 + (isUdp ? 8 : (p[ip + l4 + 12] & 0xF0) >>> 2);
-        int payload = len - hl;
-        if (count > 0 && isUdp == udp && follows(p, ip, l4, hl, payload)) {
-            System.arraycopy(p, ip + hl, merged.bytes(), VirtioHeader.LENGTH + length, payload);
-            length += payload;
-            nextSequence = (nextSequence + payload) & 0xFFFFFFFFL;
-            count++;
-            int flags = p[ip + l4 + 13] & 0xFF;
-            if (!udp && (flags & TCP_PSH) != 0) {
-                merged.bytes()[VirtioHeader.LENGTH + l4Start + 13] |= TCP_PSH;
-                closed = true;
-            }
-            if (payload < firstPayload) {
-                closed = true;
-            }
-            return;
-        }
-        flush();
-        System.arraycopy(p, ip, merged.bytes(), VirtioHeader.LENGTH, len);
-        count = 1;
-        udp = isUdp;
-        length = len;
-        l4Start = l4;
-        headers = hl;
-        firstPayload = payload;
-        nextSequence = udp ? 0 : (IpPacket.u32(p, ip + l4 + 4) + payload) & 0xFFFFFFFFL;
-        closed = !udp && (p[ip + l4 + 13] & TCP_PSH) != 0;
-        mergedCounters = counters;
-    }
-
-    /**
-     * Where the transport header starts if this packet may take part in a merge: a TCP segment
-     * with data and flags ACK and maybe PSH, or a UDP datagram with data; no IP options,
-     * fragments or IPv6 extension headers. Otherwise -1.
-     */
-    private int mergeable(byte[] p, int ip, int len) {
-        if (!mergeTcp) {
-            return -1;
-        }
-        int l4;
-        int protocol;
-        if (IpPacket.version(p, ip) == 4) {
-            if ((p[ip] & 0x0F) != 5 || (IpPacket.u16(p, ip + 6) & 0x3FFF) != 0) {
-                return -1;
-            }
-            l4 = 20;
-            protocol = p[ip + 9];
-        } else {
-            l4 = 40;
-            protocol = p[ip + 6];
-        }
-        if (protocol == IpPacket.PROTO_UDP) {
-            return mergeUdp && l4 + 8 < len && IpPacket.u16(p, ip + l4 + 4) == len - l4 ? l4 : -1;
-        }
-        if (protocol != IpPacket.PROTO_TCP || l4 + 20 > len) {
-            return -1;
-        }
-        int hl = (p[ip + l4 + 12] & 0xF0) >>> 2;
-        int flags = p[ip + l4 + 13] & 0xFF;
-        if (hl < 20 || l4 + hl >= len || (flags & ~(TCP_ACK | TCP_PSH)) != 0 || (flags & TCP_ACK) == 0) {
-            return -1;
-        }
-        return l4;
-    }
-
-    /** Whether this segment continues the merged one ({@code hl}: IP and transport headers together). */
-    private boolean follows(byte[] p, int ip, int l4, int hl, int payload) {
-        byte[] m = merged.bytes();
-        int mip = VirtioHeader.LENGTH;
-        if (closed || l4 != l4Start || hl != headers || payload > firstPayload || length + payload > MAX_MERGED || count == MAX_SEGMENTS) {
-            return false;
-        }
-        if (!udp && IpPacket.u32(p, ip + l4 + 4) != nextSequence) {
-            return false;
-        }
-        boolean v4 = l4 == 20;
-        if (v4) {
-            // Version to TOS, flags to protocol, addresses; not length, identification or checksum.
-            if (p[ip + 1] != m[mip + 1] || !same(p, ip + 6, m, mip + 6, 4) || !same(p, ip + 12, m, mip + 12, 8)) {
-                return false;
-            }
-        } else if (!same(p, ip, m, mip, 4) || !same(p, ip + 6, m, mip + 6, 34)) {
-            return false;
-        }
-        int t = ip + l4;
-        int mt = mip + l4;
-        if (udp) {
-            return same(p, t, m, mt, 4);
-        }
-        // Ports; acknowledgment, data offset, window; options. Flags as checked: ACK, maybe PSH.
-        return same(p, t, m, mt, 4) && same(p, t + 8, m, mt + 8, 5) && same(p, t + 14, m, mt + 14, 2)
-                && same(p, t + 20, m, mt + 20, hl - l4 - 20);
-    }
-
-    private static boolean same(byte[] a, int ai, byte[] b, int bi, int n) {
-        return java.util.Arrays.equals(a, ai, ai + n, b, bi, bi + n);
+        tun.write(buffer, inner, len, counters.tunWriteLoss);
     }
 }

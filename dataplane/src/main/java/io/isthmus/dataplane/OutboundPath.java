@@ -1,16 +1,20 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.tun.TunBatch;
+import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.EspPacket;
 
 /**
  * TUN to ESP, owned by one thread:
  *
  * <pre>
- * TUN read (a packet, or a TCP or UDP super-packet with its virtio header)
- *   -> check -> tunnel by destination (LPM) -> SA -> too big? ICMP back
- *   -> for each segment (one, or the super-packet cut at its MSS): copy into the batch,
- *      fix lengths, sequence number and checksums, clamp MSS, seal in place
+ * TUN read (tun/: a packet, or the segments of a TCP or UDP super-packet)
+ *   -> tunnel by destination (LPM) -> SA -> too big? ICMP back
+ *   -> for each packet: copied into the batch (tun/ cuts a segment on the way), clamp MSS,
+ *      seal in place
  *   -> the batch: ESP packets of one SA back to back, sent as one UDP GSO call
  * </pre>
  *
@@ -25,16 +29,16 @@ final class OutboundPath {
     static final int MAX_BATCH_BYTES = 65_000;
     /** Room for the ESP header before, and padding, trailer and ICV after, an inner packet. */
     private static final int ESP_SLACK = 64 + 64;
-    private static final int TCP_FIN = 0x01;
-    private static final int TCP_PSH = 0x08;
-    private static final int TCP_CWR = 0x80;
 
-    private final Dataplane dataplane;
-    private final Emitter out;
+    private final Forwarding forwarding;
+    private final Counters global;
+    private final int mss;
+    private final TunPort tun;
+    private final EspPort.Sender esp;
     private final PacketBuffer batch = new PacketBuffer(2 * 65_536 + 2 * ESP_SLACK);
     private final PacketBuffer scratch = new PacketBuffer(2048);
 
-    private Routes.Outbound batchRoute;
+    private InstalledSa.Outbound batchSa;
     private int start;
     private int end;
     private int count;
@@ -43,56 +47,58 @@ final class OutboundPath {
     /** The last packet was shorter than the first: nothing may follow it in this batch. */
     private boolean closed;
 
-    OutboundPath(Dataplane dataplane, Emitter out) {
-        this.dataplane = dataplane;
-        this.out = out;
+    /**
+     * @param global drops no tunnel can be named for
+     * @param mss what TCP SYNs are clamped to
+     * @param tun where ICMP errors go back to the sender
+     * @param esp where the ESP packets go
+     */
+    OutboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, EspPort.Sender esp) {
+        this.forwarding = forwarding;
+        this.global = global;
+        this.mss = mss;
+        this.tun = tun;
+        this.esp = esp;
     }
 
     /**
-     * A packet read from the TUN device: its virtio header at {@code buffer[off]} (zeros if the
-     * device has none), the IP packet after it; {@code length} counts both.
+     * What one TUN read handed over: a packet, or the segments of a super-packet, all with the
+     * same addresses, ports and protocol, so routed once.
      */
-    void packet(PacketBuffer buffer, int off, int length) {
-        byte[] p = buffer.bytes();
-        int ip = off + VirtioHeader.LENGTH;
-        int len = length - VirtioHeader.LENGTH;
-        if (!IpPacket.isValid(p, ip, len)) {
-            dataplane.counters().drop(Drop.MALFORMED_INNER);
+    void packets(TunBatch read) {
+        int count = read.count();
+        if (count == 0) {
+            global.drop(Drop.MALFORMED_INNER);
             return;
         }
-        int gso = VirtioHeader.gsoType(p, off) & ~VirtioHeader.GSO_ECN;
-        if (gso == VirtioHeader.GSO_NONE) {
-            len = IpPacket.totalLength(p, ip);
-        }
-        Tunnel tunnel = dataplane.table().lookup(p, ip);
+        ForwardingSnapshot snapshot = forwarding.current();
+        byte[] p = read.bytes();
+        int ip = read.ipOffset();
+        Tunnel tunnel = snapshot.tunnel(p, ip);
         if (tunnel == null) {
-            dataplane.counters().drop(Drop.NO_ROUTE);
+            global.drop(Drop.NO_ROUTE);
             return;
         }
-        Routes.Outbound route = tunnel.choose(p, ip, len);
-        if (route == null) {
+        int largest = read.largest();
+        InstalledSa.Outbound sa = snapshot.outbound(tunnel, p, ip, largest);
+        if (sa == null) {
             tunnel.counters().drop(Drop.NO_SA);
             return;
         }
-        if (gso == VirtioHeader.GSO_NONE) {
-            if (len > route.maxInner && IpPacket.dontFragment(p, ip)) {
-                tooBig(tunnel, route, p, ip, len);
-                return;
+        // Segments of a super-packet are never fragmented: the sender asked for that size.
+        if (largest > sa.maxInner && (read.segmented() || IpPacket.dontFragment(p, ip))) {
+            tooBig(tunnel, sa, p, ip, largest);
+            return;
+        }
+        byte[] b = batch.bytes();
+        for (int i = 0; i < count; i++) {
+            int len = read.length(i);
+            int at = place(sa, len);
+            read.copy(i, b, at);
+            if (!read.segmented()) {
+                IpPacket.clampMss(b, at, len, mss);
             }
-            if ((VirtioHeader.flags(p, off) & VirtioHeader.F_NEEDS_CSUM) != 0
-                    && !completeChecksum(p, ip, len, VirtioHeader.csumStart(p, off), VirtioHeader.csumOffset(p, off))) {
-                tunnel.counters().drop(Drop.MALFORMED_INNER);
-                return;
-            }
-            int at = place(route, len);
-            System.arraycopy(p, ip, batch.bytes(), at, len);
-            IpPacket.clampMss(batch.bytes(), at, len, dataplane.mss());
-            seal(route, tunnel, at, len);
-        } else if (gso == VirtioHeader.GSO_TCPV4 || gso == VirtioHeader.GSO_TCPV6 || gso == VirtioHeader.GSO_UDP_L4) {
-            segment(tunnel, route, p, ip, len, VirtioHeader.csumStart(p, off), VirtioHeader.gsoSize(p, off), gso != VirtioHeader.GSO_UDP_L4);
-        } else {
-            // Only TSO and USO are asked of the kernel (TUNSETOFFLOAD); anything else is not ours to cut.
-            tunnel.counters().drop(Drop.MALFORMED_INNER);
+            seal(sa, tunnel, at, len);
         }
     }
 
@@ -103,116 +109,34 @@ final class OutboundPath {
         end = 0;
     }
 
-    /**
-     * Cuts a TCP or UDP super-packet into segments of {@code mss} payload bytes, as the NIC
-     * would have: the same IP and transport header on each, IPv4 identification counting up,
-     * lengths and checksums recomputed; for TCP, sequence numbers advanced, FIN and PSH on the
-     * last segment only, CWR on the first only.
-     */
-    private void segment(Tunnel tunnel, Routes.Outbound route, byte[] p, int ip, int len, int l4Start, int mss, boolean tcp) {
-        boolean v4 = IpPacket.version(p, ip) == 4;
-        int l4 = ip + l4Start;
-        if (l4Start < IpPacket.headerLength(p, ip) || l4 + (tcp ? 20 : 8) > ip + len || mss <= 0) {
-            tunnel.counters().drop(Drop.MALFORMED_INNER);
-            return;
-        }
-        int headers = l4Start + (tcp ? (p[l4 + 12] & 0xF0) >>> 2 : 8);
-        int payload = len - headers;
-        if (headers < l4Start + 8 || payload <= 0) {
-            tunnel.counters().drop(Drop.MALFORMED_INNER);
-            return;
-        }
-        if (headers + mss > route.maxInner) {
-            tooBig(tunnel, route, p, ip, headers + mss);
-            return;
-        }
-        int segments = (payload + mss - 1) / mss;
-        int id = v4 ? IpPacket.u16(p, ip + 4) : 0;
-        long seq = tcp ? IpPacket.u32(p, l4 + 4) : 0;
-        int flags = p[l4 + 13] & 0xFF;
-        for (int i = 0; i < segments; i++) {
-            int size = Math.min(mss, payload - i * mss);
-            int total = headers + size;
-            int at = place(route, total);
-            byte[] b = batch.bytes();
-            System.arraycopy(p, ip, b, at, headers);
-            System.arraycopy(p, ip + headers + i * mss, b, at + headers, size);
-            if (v4) {
-                IpPacket.put16(b, at + 2, total);
-                IpPacket.put16(b, at + 4, id + i);
-                IpPacket.put16(b, at + 10, 0);
-                IpPacket.put16(b, at + 10, ~IpPacket.sum(b, at, IpPacket.headerLength(b, at), 0));
-            } else {
-                IpPacket.put16(b, at + 4, total - 40);
-            }
-            int t = at + l4Start;
-            int checksum;
-            if (tcp) {
-                IpPacket.put32(b, t + 4, seq + (long) i * mss);
-                int f = flags;
-                if (i < segments - 1) {
-                    f &= ~(TCP_FIN | TCP_PSH);
-                }
-                if (i > 0) {
-                    f &= ~TCP_CWR;
-                }
-                b[t + 13] = (byte) f;
-                checksum = t + 16;
-            } else {
-                IpPacket.put16(b, t + 4, total - l4Start);
-                checksum = t + 6;
-            }
-            IpPacket.put16(b, checksum, 0);
-            int sum = IpPacket.pseudoHeaderSum(b, at, tcp ? IpPacket.PROTO_TCP : IpPacket.PROTO_UDP, total - l4Start);
-            sum = ~IpPacket.sum(b, t, total - l4Start, sum) & 0xFFFF;
-            IpPacket.put16(b, checksum, sum == 0 && !tcp ? 0xFFFF : sum);
-            seal(route, tunnel, at, total);
-        }
-    }
-
-    /**
-     * A packet whose transport checksum the kernel left to us (checksum offload): the field holds
-     * the pseudo-header sum; the rest is summed here, as a NIC would.
-     */
-    private static boolean completeChecksum(byte[] p, int ip, int len, int csumStart, int csumOffset) {
-        if (csumStart < 20 || csumStart + csumOffset + 2 > len) {
-            return false;
-        }
-        int sum = ~IpPacket.sum(p, ip + csumStart, len - csumStart, 0) & 0xFFFF;
-        // UDP sends a computed 0 as 0xFFFF (RFC 768); for TCP the two are the same number.
-        IpPacket.put16(p, ip + csumStart + csumOffset, sum == 0 ? 0xFFFF : sum);
-        return true;
-    }
-
-    private void tooBig(Tunnel tunnel, Routes.Outbound route, byte[] p, int ip, int len) {
-        int icmp = IpPacket.tooBig(p, ip, len, route.maxInner, scratch.bytes(), VirtioHeader.LENGTH);
-        VirtioHeader.clear(scratch.bytes(), 0);
-        out.toTun(scratch, 0, VirtioHeader.LENGTH + icmp);
+    private void tooBig(Tunnel tunnel, InstalledSa.Outbound sa, byte[] p, int ip, int len) {
+        int icmp = IpPacket.tooBig(p, ip, len, sa.maxInner, scratch.bytes(), TunPort.HEADROOM);
+        tun.write(scratch, TunPort.HEADROOM, icmp, TunPort.Loss.NONE);
         tunnel.counters().drop(Drop.TOO_BIG);
     }
 
-    /** Where in the batch to put an inner packet of {@code length} bytes for {@code route}. */
-    private int place(Routes.Outbound route, int length) {
-        if (end + route.sa.headerLength() + length + ESP_SLACK > batch.capacity()) {
+    /** Where in the batch to put an inner packet of {@code length} bytes for {@code sa}. */
+    private int place(InstalledSa.Outbound sa, int length) {
+        if (end + sa.sa.headerLength() + length + ESP_SLACK > batch.capacity()) {
             flush();
         }
-        return end + route.sa.headerLength();
+        return end + sa.sa.headerLength();
     }
 
     /** Seals the inner packet placed at {@code at} into an ESP packet at the batch's end, and adds it to the batch. */
-    private void seal(Routes.Outbound route, Tunnel tunnel, int at, int length) {
-        int esp = at - route.sa.headerLength();
-        int n = route.sa.seal(batch.bytes(), esp, length,
+    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length) {
+        int esp = at - sa.sa.headerLength();
+        int n = sa.sa.seal(batch.bytes(), esp, length,
                 IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6);
         if (n < 0) {
             tunnel.counters().drop(Drop.ofSeal(n));
             return;
         }
-        if (count > 0 && (route != batchRoute || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
+        if (count > 0 && (sa != batchSa || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
             send();
         }
         if (count == 0) {
-            batchRoute = route;
+            batchSa = sa;
             segmentSize = n;
             closed = false;
         } else if (n < segmentSize) {
@@ -226,8 +150,8 @@ final class OutboundPath {
     /** Sends the batch [start, end) and starts the next one at its end. */
     private void send() {
         if (count > 0) {
-            Counters counters = batchRoute.tunnel.counters();
-            int sent = out.sendEsp(batchRoute, batch, start, end - start, segmentSize);
+            Counters counters = batchSa.tunnel.counters();
+            int sent = esp.send(batchSa.endpoint, batch, start, end - start, segmentSize);
             if (sent == count) {
                 counters.egress(innerBytes, count);
             } else {

@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import java.util.Arrays;
 
 /**

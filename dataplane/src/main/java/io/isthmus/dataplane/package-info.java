@@ -1,5 +1,9 @@
 /**
- * The data plane: TUN and UDP/raw ESP packet I/O on Linux and the lock-free pipeline that runs
- * packets through {@code io.isthmus.esp} SAs. Built under issue 4.
+ * The data plane: {@link io.isthmus.dataplane.Dataplane} (its lifecycle and the control plane's
+ * entry points), the tunnels and installed SAs as one immutable
+ * {@link io.isthmus.dataplane.ForwardingSnapshot}, and the two packet agents with their paths,
+ * which route, seal, open and check selectors. Below it, imported and never importing it:
+ * {@code tun/} (the TUN port and its offloads), {@code conn/} (the sockets towards the peers),
+ * {@code ip/} (packets in place) and {@code linux/} (FFM system calls).
  */
 package io.isthmus.dataplane;

@@ -5,8 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.tun.InMemoryTun;
+import io.isthmus.dataplane.tun.TunBatch;
+import io.isthmus.dataplane.tun.TunPort;
+import io.isthmus.dataplane.tun.VirtioHeader;
 import io.isthmus.esp.CipherSuite;
+import io.isthmus.esp.EspPacket;
 import io.isthmus.esp.Lifetime;
 import io.isthmus.esp.SaParameters;
 import java.net.InetAddress;
@@ -25,8 +33,8 @@ import org.junit.jupiter.api.Test;
 class ForwardingTest {
     static final SecureRandom RANDOM = new SecureRandom();
 
-    /** Captures what one data plane emits. */
-    static final class Capture implements Emitter {
+    /** Captures what one data plane emits: ESP packets, TUN writes, IKE messages. */
+    static final class Capture implements EspPort.Sender, Dataplane.Events {
         final List<byte[]> esp = new ArrayList<>();
         final List<Integer> espSpis = new ArrayList<>();
         /** How many ESP packets each send carried. */
@@ -35,28 +43,39 @@ class ForwardingTest {
         /** The virtio header of each TUN write. */
         final List<byte[]> tunHeaders = new ArrayList<>();
         final List<byte[]> ike = new ArrayList<>();
+        /** Who sent each IKE message. */
+        final List<InetSocketAddress> ikeFrom = new ArrayList<>();
 
         @Override
-        public int sendEsp(Routes.Outbound route, PacketBuffer b, int offset, int length, int segmentSize) {
+        public int send(EspPort.Endpoint to, PacketBuffer b, int offset, int length, int segmentSize) {
             int n = 0;
             for (int o = offset; o < offset + length; o += segmentSize, n++) {
                 esp.add(Arrays.copyOfRange(b.bytes(), o, Math.min(o + segmentSize, offset + length)));
-                espSpis.add(route.sa.spi());
+                espSpis.add(EspPacket.spi(b.bytes(), o));
             }
             batches.add(n);
             return n;
         }
 
-        @Override
-        public int toTun(PacketBuffer b, int offset, int length) {
-            tunHeaders.add(Arrays.copyOfRange(b.bytes(), offset, offset + VirtioHeader.LENGTH));
-            tun.add(Arrays.copyOfRange(b.bytes(), offset + VirtioHeader.LENGTH, offset + length));
-            return length;
+        /** The TUN writes of a device with virtio headers (or without). */
+        InMemoryTun.Frames tunFrames(boolean vnetHeader) {
+            return (bytes, offset, length) -> {
+                int h = vnetHeader ? VirtioHeader.LENGTH : 0;
+                if (vnetHeader) {
+                    tunHeaders.add(Arrays.copyOfRange(bytes, offset, offset + h));
+                }
+                tun.add(Arrays.copyOfRange(bytes, offset + h, offset + length));
+            };
         }
 
         @Override
-        public void toIke(byte[] message, int offset, int length) {
+        public void ikeMessage(byte[] message, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
             ike.add(Arrays.copyOfRange(message, offset, offset + length));
+            ikeFrom.add(remote);
+        }
+
+        @Override
+        public void lifetime(int inboundSpi, boolean hard) {
         }
     }
 
@@ -75,8 +94,20 @@ class ForwardingTest {
     final Dataplane b = Dataplane.withoutIo(settings(1500), events);
     final Capture outA = new Capture();
     final Capture outB = new Capture();
-    final OutboundPath pathA = new OutboundPath(a, outA);
-    final InboundPath pathB = new InboundPath(b, outB, true, true);
+    final InMemoryTun tunA = new InMemoryTun(true, true, outA.tunFrames(true));
+    final InMemoryTun tunB = new InMemoryTun(true, true, outB.tunFrames(true));
+    final OutboundPath pathA = outboundPath(a, tunA, outA);
+    final InboundPath pathB = inboundPath(b, tunB, outB);
+    /** What B's inbound path reads from: one UDP socket, in memory. */
+    final InMemoryEspPort espB = new InMemoryEspPort();
+
+    static OutboundPath outboundPath(Dataplane d, TunPort tun, EspPort.Sender esp) {
+        return new OutboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, esp);
+    }
+
+    static InboundPath inboundPath(Dataplane d, TunPort tun, Dataplane.Events events) {
+        return new InboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, events);
+    }
 
     static Dataplane.Settings settings(int pathMtu) {
         return new Dataplane.Settings("test0", List.of(), 4500, true, pathMtu, 1350, 1 << 20);
@@ -129,31 +160,57 @@ class ForwardingTest {
 
     /** A's outbound path, the packet read after this virtio header. */
     List<byte[]> sendFromA(byte[] virtio, byte[] inner) {
-        return sendThrough(pathA, outA, virtio, inner);
+        return sendThrough(pathA, tunA, outA, virtio, inner);
     }
 
-    static List<byte[]> sendThrough(OutboundPath path, Capture out, byte[] virtio, byte[] inner) {
+    static List<byte[]> sendThrough(OutboundPath path, InMemoryTun tun, Capture out, byte[] virtio, byte[] inner) {
         int before = out.esp.size();
-        PacketBuffer buf = new PacketBuffer(VirtioHeader.LENGTH + 64 * 1024);
-        System.arraycopy(virtio, 0, buf.bytes(), 0, VirtioHeader.LENGTH);
-        System.arraycopy(inner, 0, buf.bytes(), VirtioHeader.LENGTH, inner.length);
-        path.packet(buf, 0, VirtioHeader.LENGTH + inner.length);
-        path.flush();
+        tun.offer(frame(virtio, inner));
+        readAll(path, tun);
         return new ArrayList<>(out.esp.subList(before, out.esp.size()));
+    }
+
+    /** What the TUN device hands over: the virtio header, then the packet. */
+    static byte[] frame(byte[] virtio, byte[] inner) {
+        byte[] f = Arrays.copyOf(virtio, VirtioHeader.LENGTH + inner.length);
+        System.arraycopy(inner, 0, f, VirtioHeader.LENGTH, inner.length);
+        return f;
+    }
+
+    /** One duty cycle of the outbound thread: everything the device has, then the batch sent. */
+    static void readAll(OutboundPath path, InMemoryTun tun) {
+        TunBatch batch = new TunBatch();
+        while (tun.read(batch)) {
+            path.packets(batch);
+        }
+        path.flush();
+        tun.flush();
     }
 
     void deliverToB(byte[] esp) {
         deliverToB(List.of(esp));
     }
 
-    /** Several ESP packets to B in one receive (as UDP GRO would hand them over), then B's TUN writes. */
+    /** Several ESP packets to B, one receive each, then B's TUN writes. */
     void deliverToB(List<byte[]> esp) {
+        deliver(pathB, tunB, espB, esp);
+    }
+
+    /** The ESP packets to the inbound path, one receive each from a UDP socket in memory, then its TUN port flushed. */
+    static void deliver(InboundPath path, TunPort tun, InMemoryEspPort port, List<byte[]> esp) {
+        EspPort.Receiver r = port.receivers().getFirst();
         PacketBuffer buf = new PacketBuffer(64 * 1024);
         for (byte[] e : esp) {
-            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            pathB.datagram(buf, 0, e.length, true);
+            port.deliver(new InMemoryEspPort.Datagram(at("10.0.0.2", 4500), at("10.0.0.1", 4500), true, e));
+            int n = r.receive(buf);
+            path.datagrams(buf, r.offset(), n - r.offset(), r.segmentSize(), r);
         }
-        pathB.flush();
+        tun.flush();
+    }
+
+    /** The tunnel's outbound SAs in the data plane's current snapshot, newest first. */
+    static InstalledSa.Outbound[] outbound(Dataplane d, String tunnel) {
+        return d.snapshot().outbound(d.tunnelsForTests().get(tunnel));
     }
 
     static Counters tunnelCounters(Dataplane d, String name) {
@@ -228,8 +285,8 @@ class ForwardingTest {
         small.install(new SaPair("to-b", sa(1, new byte[20], Lifetime.UNLIMITED), sa(2, new byte[20], Lifetime.UNLIMITED), ANY, ANY,
                 at("10.0.0.1", 4500), at("10.0.0.2", 4500), true));
         byte[] big = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1400 - 28);
-        OutboundPath path = new OutboundPath(small, outA);
-        sendThrough(path, outA, new byte[VirtioHeader.LENGTH], big);
+        OutboundPath path = outboundPath(small, tunA, outA);
+        sendThrough(path, tunA, outA, new byte[VirtioHeader.LENGTH], big);
         assertTrue(outA.esp.isEmpty());
         byte[] icmp = outA.tun.getFirst();
         assertEquals(3, icmp[20]);
@@ -240,7 +297,7 @@ class ForwardingTest {
         assertEquals(1, tunnelCounters(small, "to-b").drops(Drop.TOO_BIG));
         // The same size without DF goes out, for the outer packet to be fragmented.
         big[6] = 0;
-        sendThrough(path, outA, new byte[VirtioHeader.LENGTH], big);
+        sendThrough(path, tunA, outA, new byte[VirtioHeader.LENGTH], big);
         assertEquals(1, outA.esp.size());
     }
 
@@ -325,9 +382,9 @@ class ForwardingTest {
     void aRetiredSaIsOutOfTheTablesButNotDestroyedUntilRemoved() {
         tunnels(false);
         childSa(0x1001, 0x2002, ANY, ANY, Lifetime.UNLIMITED);
-        Routes.Outbound readBeforeRetire = a.tunnelsForTests().get("to-b").outbound()[0];
+        InstalledSa.Outbound readBeforeRetire = outbound(a, "to-b")[0];
         a.retire(0x2002);
-        assertEquals(0, a.tunnelsForTests().get("to-b").outbound().length, "out of the tables");
+        assertEquals(0, outbound(a, "to-b").length, "out of the tables");
         byte[] packet = new byte[readBeforeRetire.sa.headerLength() + 100 + 64];
         packet[readBeforeRetire.sa.headerLength()] = 0x45;
         assertTrue(readBeforeRetire.sa.seal(packet, 0, 100, io.isthmus.esp.EspPacket.NEXT_HEADER_IPV4) > 0,
@@ -337,7 +394,7 @@ class ForwardingTest {
         assertEquals(0, tunnelCounters(a, "to-b").drops(Drop.SEAL_SA_DELETED));
         a.remove(0x2002);
         assertTrue(readBeforeRetire.sa.isDestroyed(), "keys wiped once removed");
-        assertTrue(a.inbound(0x2002) == null);
+        assertTrue(a.snapshot().inbound(0x2002) == null);
     }
 
     /** Keys travel once: the parameters handed to install are wiped, and the SAs built from them still carry traffic. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -92,9 +93,9 @@ class IpPacketTest {
 
     @Test
     void longestPrefixWins() {
-        Tunnel a = new Tunnel("a", false, new Counters());
-        Tunnel b = new Tunnel("b", false, new Counters());
-        Tunnel c = new Tunnel("c", false, new Counters());
+        Tunnel a = new Tunnel("a", false, new Counters(), 0);
+        Tunnel b = new Tunnel("b", false, new Counters(), 1);
+        Tunnel c = new Tunnel("c", false, new Counters(), 2);
         TunnelTable t = new TunnelTable(java.util.List.of(TunnelTable.route("10.0.0.0/8", a), TunnelTable.route("10.20.0.0/16", b),
                 TunnelTable.route("0.0.0.0/0", c), TunnelTable.route("fd20::/64", b), TunnelTable.route("fd20:0:0:0:8000::/65", a)));
         assertEquals(b, t.lookup(Packets.udp4("1.1.1.1", "10.20.3.4", 1, 2, 0), 0));
@@ -107,7 +108,7 @@ class IpPacketTest {
 
     @Test
     void prefixesWithHostBitsAreRefused() {
-        Tunnel a = new Tunnel("a", false, new Counters());
+        Tunnel a = new Tunnel("a", false, new Counters(), 0);
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> TunnelTable.route("10.1.2.3/16", a));
         assertTrue(e.getMessage().contains("host bits"), e.getMessage());
     }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.dataplane.conn.InMemoryEspPort;
+import io.isthmus.dataplane.ip.IpPacket;
+import io.isthmus.dataplane.tun.InMemoryTun;
+import io.isthmus.dataplane.tun.VirtioHeader;
 import io.isthmus.esp.Lifetime;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -32,13 +36,9 @@ class OffloadTest {
     /** Opens each ESP packet with B's SA, without B's merging: the segments as A cut them. */
     List<byte[]> segmentsAsSent(List<byte[]> esp) {
         ForwardingTest.Capture plain = new ForwardingTest.Capture();
-        InboundPath path = new InboundPath(t.b, plain, false, false);
-        var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
-        for (byte[] e : esp) {
-            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            path.datagram(buf, 0, e.length, true);
-        }
-        path.flush();
+        InMemoryTun plainTun = new InMemoryTun(false, false, plain.tunFrames(false));
+        InboundPath path = ForwardingTest.inboundPath(t.b, plainTun, plain);
+        ForwardingTest.deliver(path, plainTun, new InMemoryEspPort(), esp);
         return plain.tun;
     }
 
@@ -142,14 +142,13 @@ class OffloadTest {
 
     @Test
     void withoutAVirtioHeaderOnTheTunEverySegmentIsWrittenAlone() {
-        InboundPath plain = new InboundPath(t.b, t.outB, false, false);
-        var buf = new io.isthmus.dataplane.linux.PacketBuffer(64 * 1024);
+        InMemoryTun plainTun = new InMemoryTun(false, false, t.outB.tunFrames(false));
+        InboundPath plain = ForwardingTest.inboundPath(t.b, plainTun, t.outB);
+        List<byte[]> esp = new ArrayList<>();
         for (long seq = 0; seq < 5000; seq += 1000) {
-            byte[] e = t.sendFromA(Packets.tcp("192.168.10.5", "192.168.20.7", seq, 1000, Packets.TCP_ACK)).getFirst();
-            System.arraycopy(e, 0, buf.bytes(), 0, e.length);
-            plain.datagram(buf, 0, e.length, true);
+            esp.add(t.sendFromA(Packets.tcp("192.168.10.5", "192.168.20.7", seq, 1000, Packets.TCP_ACK)).getFirst());
         }
-        plain.flush();
+        ForwardingTest.deliver(plain, plainTun, new InMemoryEspPort(), esp);
         assertEquals(5, t.outB.tun.size());
     }
 
@@ -167,7 +166,6 @@ class OffloadTest {
 
     @Test
     void equalPacketsReadInOneBurstLeaveInOneSendAndADifferentOneEndsIt() {
-        var buf = new io.isthmus.dataplane.linux.PacketBuffer(VirtioHeader.LENGTH + 2048);
         List<byte[]> burst = new ArrayList<>();
         for (int i = 0; i < 70; i++) {
             burst.add(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 64));
@@ -175,11 +173,9 @@ class OffloadTest {
         burst.add(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 20));
         burst.add(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 64));
         for (byte[] p : burst) {
-            Arrays.fill(buf.bytes(), 0, VirtioHeader.LENGTH, (byte) 0);
-            System.arraycopy(p, 0, buf.bytes(), VirtioHeader.LENGTH, p.length);
-            t.pathA.packet(buf, 0, VirtioHeader.LENGTH + p.length);
+            t.tunA.offer(ForwardingTest.frame(new byte[VirtioHeader.LENGTH], p));
         }
-        t.pathA.flush();
+        ForwardingTest.readAll(t.pathA, t.tunA);
         // 64 at most per send; the shorter one ends its batch; the last starts a new one.
         assertEquals(List.of(64, 7, 1), t.outA.batches);
         List<byte[]> opened = segmentsAsSent(t.outA.esp);

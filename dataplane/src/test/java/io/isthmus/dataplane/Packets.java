@@ -1,5 +1,7 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.ip.IpPacket;
+import io.isthmus.dataplane.tun.VirtioHeader;
 import java.net.InetAddress;
 
 /** Hand-made IPv4 and IPv6 packets for tests, with correct lengths and checksums. */

@@ -9,6 +9,8 @@
  * worker threads as it likes, on packets in its own buffers. Failures come back as negative codes
  * from a closed set ({@link io.isthmus.esp.SealFailure}, {@link io.isthmus.esp.DropReason}), never
  * as exceptions; lifetimes and sequence-number exhaustion come back through
- * {@link io.isthmus.esp.SaListener}.
+ * {@link io.isthmus.esp.SaListener}. What shares the NAT-traversal port with ESP (IKE after the
+ * non-ESP marker, NAT keepalives) is told apart and framed by
+ * {@link io.isthmus.esp.UdpEncapsulation} (RFC 3948).
  */
 package io.isthmus.esp;

@@ -1,4 +1,4 @@
-package io.isthmus.dataplane;
+package io.isthmus.dataplane.ip;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -93,20 +93,20 @@ public final class IpPacket {
         return u16(p, l4 + (source ? 0 : 2));
     }
 
-    static int u16(byte[] p, int i) {
+    public static int u16(byte[] p, int i) {
         return ((p[i] & 0xFF) << 8) | (p[i + 1] & 0xFF);
     }
 
-    static void put16(byte[] p, int i, int v) {
+    public static void put16(byte[] p, int i, int v) {
         p[i] = (byte) (v >>> 8);
         p[i + 1] = (byte) v;
     }
 
-    static long u32(byte[] p, int i) {
+    public static long u32(byte[] p, int i) {
         return ((long) u16(p, i) << 16) | u16(p, i + 2);
     }
 
-    static void put32(byte[] p, int i, long v) {
+    public static void put32(byte[] p, int i, long v) {
         put16(p, i, (int) (v >>> 16));
         put16(p, i + 2, (int) v);
     }
@@ -160,7 +160,7 @@ public final class IpPacket {
     }
 
     /** RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). */
-    static int adjust(int checksum, int oldWord, int newWord) {
+    public static int adjust(int checksum, int oldWord, int newWord) {
         int sum = (~checksum & 0xFFFF) + (~oldWord & 0xFFFF) + (newWord & 0xFFFF);
         sum = (sum & 0xFFFF) + (sum >>> 16);
         sum = (sum & 0xFFFF) + (sum >>> 16);
@@ -173,7 +173,7 @@ public final class IpPacket {
      * folds to the same 16 bits (RFC 1071 §2(B)), and every segment the data plane cuts or merges
      * is summed, so this is on the hot path.
      */
-    static int sum(byte[] p, int off, int len, int initial) {
+    public static int sum(byte[] p, int off, int len, int initial) {
         long a = initial & 0xFFFFFFFFL;
         long b = 0;
         int i = off;
@@ -205,7 +205,7 @@ public final class IpPacket {
     }
 
     /** The sum of the TCP/UDP pseudo-header (RFC 793, RFC 8200 §8.1) for {@code l4Length} bytes of {@code protocol}. */
-    static int pseudoHeaderSum(byte[] p, int off, int protocol, int l4Length) {
+    public static int pseudoHeaderSum(byte[] p, int off, int protocol, int l4Length) {
         boolean v4 = version(p, off) == 4;
         return sum(p, off + (v4 ? 12 : 8), v4 ? 8 : 32, protocol + l4Length);
     }

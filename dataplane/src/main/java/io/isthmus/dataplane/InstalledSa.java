@@ -1,15 +1,17 @@
 package io.isthmus.dataplane;
 
-import io.isthmus.dataplane.linux.DatagramSocket;
-import io.isthmus.dataplane.linux.SocketAddresses;
+import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
-import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 
-/** The two halves of an installed child SA as the packet threads use them. */
-final class Routes {
-    private Routes() {
+/**
+ * A child SA installed in the data plane, its two halves as the packet threads use them: the ESP
+ * state, its tunnel, its selectors and, outbound, where it sends. (Named {@code Routes} before,
+ * which said nothing of what it holds.)
+ */
+final class InstalledSa {
+    private InstalledSa() {
     }
 
     /** Where the outbound half of a child SA sends, and what it carries. */
@@ -19,24 +21,18 @@ final class Routes {
         final Tunnel tunnel;
         final Selector[] local;
         final Selector[] remote;
-        final MemorySegment to;
-        final int toLength;
-        /** The socket it leaves by; null only in tests that send elsewhere. */
-        final DatagramSocket socket;
+        /** Where its packets go. */
+        final EspPort.Endpoint endpoint;
         /** The largest inner packet that fits the path MTU once encapsulated. */
         final int maxInner;
 
-        Outbound(OutboundSa sa, SaPair pair, Tunnel tunnel, DatagramSocket socket, int pathMtu) {
+        Outbound(OutboundSa sa, SaPair pair, Tunnel tunnel, EspPort.Endpoint endpoint, int pathMtu) {
             this.sa = sa;
             this.pair = pair;
             this.tunnel = tunnel;
             this.local = pair.localSelectors().toArray(Selector[]::new);
             this.remote = pair.remoteSelectors().toArray(Selector[]::new);
-            // A raw socket's sockaddr carries no port.
-            this.to = SocketAddresses.of(pair.udpEncapsulation() ? pair.remote()
-                    : new java.net.InetSocketAddress(pair.remote().getAddress(), 0));
-            this.toLength = SocketAddresses.length(pair.remote());
-            this.socket = socket;
+            this.endpoint = endpoint;
             int outer = (pair.remote().getAddress() instanceof Inet6Address ? 40 : 20) + (pair.udpEncapsulation() ? 8 : 0);
             var suite = sa.suite();
             int overhead = suite.headerLength() + suite.icvLength() + 2 + suite.blockAlignment() - 1;

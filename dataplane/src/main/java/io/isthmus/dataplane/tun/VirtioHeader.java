@@ -1,4 +1,4 @@
-package io.isthmus.dataplane;
+package io.isthmus.dataplane.tun;
 
 /**
  * The struct virtio_net_hdr that comes before each packet on a TUN device opened with
@@ -11,49 +11,49 @@ package io.isthmus.dataplane;
  *
  * NEEDS_CSUM means the transport checksum field holds only the pseudo-header sum and the rest
  * is to be summed from csum_start to the end; gso_size is the payload of each segment a
- * super-packet stands for.
+ * super-packet stands for. Only {@code tun/} reads and writes these; the packet paths never see one.
  */
-final class VirtioHeader {
-    static final int LENGTH = 10;
-    static final int F_NEEDS_CSUM = 1;
-    static final int GSO_NONE = 0;
-    static final int GSO_TCPV4 = 1;
-    static final int GSO_TCPV6 = 4;
-    static final int GSO_UDP_L4 = 5;
-    static final int GSO_ECN = 0x80;
+public final class VirtioHeader {
+    public static final int LENGTH = 10;
+    public static final int F_NEEDS_CSUM = 1;
+    public static final int GSO_NONE = 0;
+    public static final int GSO_TCPV4 = 1;
+    public static final int GSO_TCPV6 = 4;
+    public static final int GSO_UDP_L4 = 5;
+    public static final int GSO_ECN = 0x80;
 
     private VirtioHeader() {
     }
 
-    static int flags(byte[] p, int h) {
+    public static int flags(byte[] p, int h) {
         return p[h] & 0xFF;
     }
 
-    static int gsoType(byte[] p, int h) {
+    public static int gsoType(byte[] p, int h) {
         return p[h + 1] & 0xFF;
     }
 
-    static int gsoSize(byte[] p, int h) {
+    public static int gsoSize(byte[] p, int h) {
         return u16le(p, h + 4);
     }
 
-    static int csumStart(byte[] p, int h) {
+    public static int csumStart(byte[] p, int h) {
         return u16le(p, h + 6);
     }
 
-    static int csumOffset(byte[] p, int h) {
+    public static int csumOffset(byte[] p, int h) {
         return u16le(p, h + 8);
     }
 
     /** A header that says: one plain packet, checksums done. */
-    static void clear(byte[] p, int h) {
+    public static void clear(byte[] p, int h) {
         for (int i = 0; i < LENGTH; i++) {
             p[h + i] = 0;
         }
     }
 
     /** A TCP super-packet for the kernel to cut into segments of {@code gsoSize} payload bytes. */
-    static void tcp(byte[] p, int h, boolean v4, int headerLength, int gsoSize, int l4Start) {
+    public static void tcp(byte[] p, int h, boolean v4, int headerLength, int gsoSize, int l4Start) {
         p[h] = F_NEEDS_CSUM;
         p[h + 1] = (byte) (v4 ? GSO_TCPV4 : GSO_TCPV6);
         put16le(p, h + 2, headerLength);
@@ -63,7 +63,7 @@ final class VirtioHeader {
     }
 
     /** A UDP super-packet for the kernel to cut into datagrams of {@code gsoSize} payload bytes (USO). */
-    static void udp(byte[] p, int h, int l4Start, int gsoSize) {
+    public static void udp(byte[] p, int h, int l4Start, int gsoSize) {
         p[h] = F_NEEDS_CSUM;
         p[h + 1] = (byte) GSO_UDP_L4;
         put16le(p, h + 2, l4Start + 8);

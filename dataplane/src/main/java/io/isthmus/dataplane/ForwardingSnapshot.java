@@ -1,0 +1,106 @@
+package io.isthmus.dataplane;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import org.agrona.collections.Int2ObjectHashMap;
+
+/**
+ * What the packet threads forward by, immutable: the tunnel table (longest-prefix match over the
+ * tunnels' prefixes), each tunnel's outbound SAs newest first, and the installed SAs by inbound
+ * SPI. The control plane never changes one: every change builds the next snapshot and publishes
+ * it with one volatile write ({@link Forwarding}), so a packet thread sees the tunnel table, the
+ * tunnels' SAs and the SA table of one and the same change, never a mix.
+ *
+ * <p>The outbound SAs are indexed by {@link Tunnel#slot()}, which the tunnels of one table never
+ * share; the table and the array come from the same snapshot, so a slot reused by a later tunnel
+ * cannot mislead a thread still holding this one. A route-based tunnel sends everything through
+ * its newest SA (after a rekey, the replacement: make-before-break); a policy-based one through
+ * the newest whose selectors hold the packet.
+ */
+final class ForwardingSnapshot {
+    private static final InstalledSa.Outbound[] NONE = new InstalledSa.Outbound[0];
+    static final ForwardingSnapshot EMPTY = new ForwardingSnapshot(TunnelTable.EMPTY, new InstalledSa.Outbound[0][],
+            new Int2ObjectHashMap<>());
+
+    private final TunnelTable table;
+    private final InstalledSa.Outbound[][] outbound;
+    private final Int2ObjectHashMap<InstalledSa.Inbound> inbound;
+
+    private ForwardingSnapshot(TunnelTable table, InstalledSa.Outbound[][] outbound, Int2ObjectHashMap<InstalledSa.Inbound> inbound) {
+        this.table = table;
+        this.outbound = outbound;
+        this.inbound = inbound;
+    }
+
+    TunnelTable table() {
+        return table;
+    }
+
+    /** The tunnel for the packet at {@code p[ip]}, by its destination, or null. */
+    Tunnel tunnel(byte[] p, int ip) {
+        return table.lookup(p, ip);
+    }
+
+    /** The SA that carries the packet at {@code p[ip]} through {@code tunnel}, or null if none may. */
+    InstalledSa.Outbound outbound(Tunnel tunnel, byte[] p, int ip, int len) {
+        InstalledSa.Outbound[] sas = outbound(tunnel);
+        if (!tunnel.policyBased()) {
+            return sas.length == 0 ? null : sas[0];
+        }
+        for (InstalledSa.Outbound sa : sas) {
+            if (sa.fits(p, ip, len)) {
+                return sa;
+            }
+        }
+        return null;
+    }
+
+    /** The tunnel's outbound SAs, newest first. */
+    InstalledSa.Outbound[] outbound(Tunnel tunnel) {
+        int slot = tunnel.slot();
+        InstalledSa.Outbound[] sas = slot < outbound.length ? outbound[slot] : null;
+        return sas == null ? NONE : sas;
+    }
+
+    /** The SA with this inbound SPI, or null. */
+    InstalledSa.Inbound inbound(int spi) {
+        return inbound.get(spi);
+    }
+
+    Iterable<InstalledSa.Inbound> inbound() {
+        return inbound.values();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The next snapshot (control thread only)
+    // ------------------------------------------------------------------------------------------
+
+    /** With a new tunnel table over {@code tunnels}: those {@code kept} keep their SAs, the others start without. */
+    ForwardingSnapshot withTable(TunnelTable next, Collection<Tunnel> tunnels, Set<Tunnel> kept) {
+        int slots = tunnels.stream().mapToInt(Tunnel::slot).max().orElse(-1) + 1;
+        InstalledSa.Outbound[][] sas = new InstalledSa.Outbound[slots][];
+        for (Tunnel t : tunnels) {
+            sas[t.slot()] = kept.contains(t) ? outbound(t) : NONE;
+        }
+        return new ForwardingSnapshot(next, sas, inbound);
+    }
+
+    /** With {@code tunnel}'s outbound SAs replaced by these, newest first. */
+    ForwardingSnapshot withOutbound(Tunnel tunnel, List<InstalledSa.Outbound> newestFirst) {
+        InstalledSa.Outbound[][] sas = java.util.Arrays.copyOf(outbound, Math.max(outbound.length, tunnel.slot() + 1));
+        sas[tunnel.slot()] = newestFirst.toArray(InstalledSa.Outbound[]::new);
+        return new ForwardingSnapshot(table, sas, inbound);
+    }
+
+    /** With the SA of this inbound SPI added, or removed if {@code sa} is null. */
+    ForwardingSnapshot withInbound(int spi, InstalledSa.Inbound sa) {
+        Int2ObjectHashMap<InstalledSa.Inbound> next = new Int2ObjectHashMap<>(inbound);
+        if (sa == null) {
+            next.remove(spi);
+        } else {
+            next.put(spi, sa);
+        }
+        return new ForwardingSnapshot(table, outbound, next);
+    }
+}

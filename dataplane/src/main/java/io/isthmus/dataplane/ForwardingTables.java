@@ -1,0 +1,238 @@
+package io.isthmus.dataplane;
+
+import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.esp.DropReason;
+import io.isthmus.esp.InboundSa;
+import io.isthmus.esp.OutboundSa;
+import io.isthmus.esp.SaListener;
+import io.isthmus.esp.SecurityAssociation;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The tunnels and installed SAs as the control plane changes them: every change builds the next
+ * {@link ForwardingSnapshot} from the current one and publishes it with one volatile write
+ * ({@link Forwarding#publish}); SAs taken out wait in the {@link Graveyard} until no packet
+ * thread can hold them, then their keys are wiped. Also what status reports of them. Called
+ * under the data plane's lock only, from any control thread.
+ */
+final class ForwardingTables {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");
+
+    private final Dataplane.Settings settings;
+    private final Dataplane.Events events;
+    private final EspPort esp;
+    private final Forwarding forwarding = new Forwarding();
+    private final Map<String, Tunnel> tunnels = new LinkedHashMap<>();
+    /** Outbound halves taken out of the tunnels but still alive, by inbound SPI, until {@link #remove}. */
+    private final Map<Integer, InstalledSa.Outbound> retired = new HashMap<>();
+    /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
+    private final Graveyard graveyard;
+
+    /** {@code dutyCycles}: one counter per packet thread, for the {@link Graveyard}. */
+    ForwardingTables(Dataplane.Settings settings, Dataplane.Events events, EspPort esp, List<AtomicLong> dutyCycles) {
+        this.settings = settings;
+        this.events = events;
+        this.esp = esp;
+        this.graveyard = new Graveyard(dutyCycles);
+    }
+
+    /** What the packet threads read. */
+    Forwarding forwarding() {
+        return forwarding;
+    }
+
+    Map<String, Tunnel> tunnels() {
+        return tunnels;
+    }
+
+    /** Sets the tunnels and their prefixes; tunnels that stay keep their SAs and counters. */
+    void tunnels(List<Dataplane.TunnelSpec> specs) {
+        Map<String, Tunnel> next = new LinkedHashMap<>();
+        List<TunnelTable.Route> routes = new ArrayList<>();
+        Set<Tunnel> kept = new HashSet<>();
+        BitSet slots = new BitSet();
+        for (Dataplane.TunnelSpec s : specs) {
+            Tunnel existing = tunnels.get(s.name());
+            if (existing != null && existing.policyBased() == s.policyBased()) {
+                kept.add(existing);
+                slots.set(existing.slot());
+            }
+        }
+        for (Dataplane.TunnelSpec s : specs) {
+            Tunnel existing = tunnels.get(s.name());
+            Tunnel t;
+            if (kept.contains(existing)) {
+                t = existing;
+            } else {
+                int slot = slots.nextClearBit(0);
+                slots.set(slot);
+                t = new Tunnel(s.name(), s.policyBased(), existing != null ? existing.counters() : new Counters(), slot);
+            }
+            next.put(s.name(), t);
+            for (String prefix : s.prefixes()) {
+                routes.add(TunnelTable.route(prefix, t));
+            }
+        }
+        for (Tunnel gone : tunnels.values()) {
+            if (next.get(gone.name()) != gone) {
+                for (InstalledSa.Outbound o : forwarding.current().outbound(gone)) {
+                    remove(o.pair.inbound().spi());
+                }
+            }
+        }
+        tunnels.clear();
+        tunnels.putAll(next);
+        TunnelTable table = new TunnelTable(routes);
+        forwarding.publish(forwarding.current().withTable(table, next.values(), kept));
+        LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
+    }
+
+    /**
+     * Installs a child SA; with {@code outboundNow} its outbound half becomes the tunnel's newest,
+     * otherwise it queues behind the SAs there (see {@link Dataplane#install(SaPair, boolean)}).
+     */
+    void install(SaPair pair, boolean outboundNow) {
+        Tunnel t = tunnels.get(pair.tunnel());
+        if (t == null) {
+            throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + Dataplane.spiText(pair.inbound().spi()));
+        }
+        int inSpi = pair.inbound().spi();
+        SaListener lifetimes = (sa, event) -> events.lifetime(inSpi, event.isHard());
+        InboundSa in = new InboundSa(pair.inbound(), lifetimes);
+        OutboundSa out;
+        try {
+            out = new OutboundSa(pair.outbound(), lifetimes);
+        } catch (RuntimeException e) {
+            in.destroy();
+            throw e;
+        }
+        EspPort.Endpoint to = esp.endpoint(pair.local(), pair.remote(), pair.udpEncapsulation());
+        if (to == null) {
+            in.destroy();
+            out.destroy();
+            throw new IllegalStateException("no " + (pair.udpEncapsulation() ? "UDP" : "raw ESP") + " socket on " + pair.local().getAddress()
+                    + " for SA " + Dataplane.spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
+        }
+        ForwardingSnapshot now = forwarding.current();
+        List<InstalledSa.Outbound> sas = new ArrayList<>(List.of(now.outbound(t)));
+        sas.add(outboundNow ? 0 : sas.size(), new InstalledSa.Outbound(out, pair, t, to, settings.pathMtu()));
+        forwarding.publish(now.withOutbound(t, sas).withInbound(inSpi, new InstalledSa.Inbound(in, pair, t)));
+        LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), Dataplane.spiText(inSpi),
+                Dataplane.spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
+                pair.udpEncapsulation() ? " in UDP" : " as raw ESP");
+    }
+
+    /** Takes the outbound half of the SA with this inbound SPI out of its tunnel; nothing is destroyed. */
+    void retire(int inboundSpi) {
+        ForwardingSnapshot now = forwarding.current();
+        InstalledSa.Inbound r = now.inbound(inboundSpi);
+        if (r == null) {
+            return;
+        }
+        List<InstalledSa.Outbound> keep = new ArrayList<>();
+        for (InstalledSa.Outbound o : now.outbound(r.tunnel)) {
+            if (o.pair != r.pair) {
+                keep.add(o);
+            } else {
+                retired.put(inboundSpi, o);
+            }
+        }
+        forwarding.publish(now.withOutbound(r.tunnel, keep));
+    }
+
+    /** Takes both halves out of the snapshot, publishes it, then buries them (in that order: see {@link Graveyard}). */
+    void remove(int inboundSpi) {
+        ForwardingSnapshot now = forwarding.current();
+        InstalledSa.Inbound r = now.inbound(inboundSpi);
+        if (r == null) {
+            return;
+        }
+        List<InstalledSa.Outbound> keep = new ArrayList<>();
+        List<InstalledSa.Outbound> gone = new ArrayList<>();
+        InstalledSa.Outbound wasRetired = retired.remove(inboundSpi);
+        if (wasRetired != null) {
+            gone.add(wasRetired);
+        }
+        for (InstalledSa.Outbound o : now.outbound(r.tunnel)) {
+            (o.pair != r.pair ? keep : gone).add(o);
+        }
+        forwarding.publish(now.withOutbound(r.tunnel, keep).withInbound(inboundSpi, null));
+        long sent = gone.stream().mapToLong(o -> o.sa.bytes()).sum();
+        List<SecurityAssociation> sas = new ArrayList<>(gone.stream().map(o -> o.sa).toList());
+        sas.add(r.sa);
+        graveyard.bury(sas);
+        LOG.log(System.Logger.Level.INFO, "{0}: SA removed, in {1} out {2}, {3} bytes in, {4} bytes out", r.tunnel.name(),
+                Dataplane.spiText(inboundSpi), Dataplane.spiText(r.pair.outbound().spi()), r.sa.bytes(), sent);
+    }
+
+    /** Wipes the keys of removed SAs that no packet thread can hold any more. */
+    void reclaim() {
+        graveyard.reclaim();
+    }
+
+    List<Dataplane.TunnelStatus> status() {
+        ForwardingSnapshot now = forwarding.current();
+        List<Dataplane.TunnelStatus> out = new ArrayList<>();
+        for (Tunnel t : tunnels.values()) {
+            List<Dataplane.SaStatus> sas = new ArrayList<>();
+            InstalledSa.Outbound[] outbound = now.outbound(t);
+            for (int i = 0; i < outbound.length; i++) {
+                sas.add(saStatus(outbound[i], now.inbound(outbound[i].pair.inbound().spi()), t.policyBased() || i == 0));
+            }
+            // Retired ones last: they send nothing any more, but still take what was on its way.
+            for (InstalledSa.Outbound o : retired.values()) {
+                if (o.tunnel == t) {
+                    sas.add(saStatus(o, now.inbound(o.pair.inbound().spi()), false));
+                }
+            }
+            Map<Drop, Long> drops = new EnumMap<>(Drop.class);
+            for (Drop d : Drop.values()) {
+                if (t.counters().drops(d) > 0) {
+                    drops.put(d, t.counters().drops(d));
+                }
+            }
+            out.add(new Dataplane.TunnelStatus(t.name(), t.policyBased(), t.counters().ingressPackets(), t.counters().ingressBytes(),
+                    t.counters().egressPackets(), t.counters().egressBytes(), drops, sas));
+        }
+        return out;
+    }
+
+    private static Dataplane.SaStatus saStatus(InstalledSa.Outbound o, InstalledSa.Inbound in, boolean carriesOutbound) {
+        Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+        if (in != null) {
+            for (DropReason d : DropReason.values()) {
+                if (in.sa.drops(d) > 0) {
+                    drops.put(d, in.sa.drops(d));
+                }
+            }
+        }
+        return new Dataplane.SaStatus(o.pair.inbound().spi(), o.pair.outbound().spi(), o.sa.suite().toString(), o.sa.esn(),
+                o.pair.udpEncapsulation(), o.pair.local(), o.pair.remote(), o.pair.localSelectors(), o.pair.remoteSelectors(),
+                in == null ? 0 : in.sa.bytes(), in == null ? 0 : in.sa.packets(), o.sa.bytes(), o.sa.packets(), drops, carriesOutbound);
+    }
+
+    /** Once the packet threads have stopped: every SA's keys. */
+    void destroyAll() {
+        ForwardingSnapshot now = forwarding.current();
+        for (InstalledSa.Inbound r : now.inbound()) {
+            r.sa.destroy();
+        }
+        for (Tunnel t : tunnels.values()) {
+            for (InstalledSa.Outbound o : now.outbound(t)) {
+                o.sa.destroy();
+            }
+        }
+        retired.values().forEach(o -> o.sa.destroy());
+        retired.clear();
+        graveyard.destroyAll();
+    }
+}

@@ -1,0 +1,74 @@
+package io.isthmus.dataplane.conn;
+
+import io.isthmus.dataplane.linux.PacketBuffer;
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The sockets towards the peers, ESP in UDP on the NAT-traversal port (RFC 3948, shared with
+ * IKE) and raw ESP, as the data plane uses them; after wireguard-go's {@code conn.Bind}. An
+ * {@link Endpoint} is made once per SA, on the control thread; the outbound thread sends through
+ * its own {@link Sender}, the inbound thread reads each socket through a {@link Receiver}; IKE
+ * messages and NAT keepalives leave by {@link #sendControl} from any thread. Nothing on the
+ * packet threads' side allocates per packet.
+ */
+public interface EspPort extends AutoCloseable {
+    /** Where an outbound SA's packets go: a peer's address, and the socket they leave by. */
+    interface Endpoint {
+    }
+
+    /** The outbound thread's side. */
+    interface Sender {
+        /**
+         * ESP packets back to back at {@code buffer[offset .. offset + length)}, each
+         * {@code segmentSize} bytes but the last, which may be shorter, all to {@code to}: with
+         * UDP GSO one system call. How many were sent, or minus errno if none was.
+         */
+        int send(Endpoint to, PacketBuffer buffer, int offset, int length, int segmentSize);
+    }
+
+    /** One socket as the inbound thread reads it. */
+    interface Receiver {
+        /**
+         * One receive into {@code buffer} at 0: the bytes received, 0 if none is waiting (or
+         * the socket failed: it is polled again), the datagrams from {@link #offset()} on.
+         */
+        int receive(PacketBuffer buffer);
+
+        /** Where the datagrams start in what {@link #receive} returned (after the IPv4 header a raw IPv4 socket hands over). */
+        int offset();
+
+        /** The size of each datagram in what {@link #receive} returned: with UDP GRO a run of them, the last possibly shorter. */
+        int segmentSize();
+
+        /** Whether ESP arrives here in UDP (on the NAT-traversal port, shared with IKE and keepalives), or raw. */
+        boolean udp();
+
+        InetSocketAddress localAddress();
+
+        /** Who sent what {@link #receive} returned last. Allocates: for IKE messages only. */
+        InetSocketAddress lastSource();
+    }
+
+    /**
+     * The endpoint for an SA from {@code local} to {@code remote}, in UDP (from the NAT-traversal
+     * port, to the peer's port) or as raw ESP; null if this port has no socket for it.
+     */
+    Endpoint endpoint(InetSocketAddress local, InetSocketAddress remote, boolean udp);
+
+    /** A sender of its own for the one thread that calls it. */
+    Sender sender();
+
+    /** One receiver per socket, for the one thread that reads them. */
+    List<Receiver> receivers();
+
+    /**
+     * A datagram of the control plane's (an IKE message already framed, a keepalive) from
+     * {@code local}'s UDP socket, never cut into segments; failures are logged, as IKE
+     * retransmits.
+     */
+    void sendControl(byte[] datagram, InetSocketAddress local, InetSocketAddress remote);
+
+    @Override
+    void close();
+}
