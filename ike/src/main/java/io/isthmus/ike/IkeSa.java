@@ -5,7 +5,7 @@ import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;
-import io.isthmus.ike.crypto.SkCipher;
+import io.isthmus.ike.exchange.SkProtection;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
 import io.isthmus.ike.message.CertReqPayload;
@@ -21,11 +21,9 @@ import io.isthmus.ike.message.NoncePayload;
 import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
-import io.isthmus.ike.message.PayloadCodec;
 import io.isthmus.ike.message.PayloadType;
 import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.SaPayload;
-import io.isthmus.ike.message.SkPayload;
 import io.isthmus.ike.message.SkfPayload;
 import io.isthmus.ike.message.TrafficSelector;
 import io.isthmus.ike.message.TsPayload;
@@ -54,8 +52,6 @@ import java.util.function.Function;
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
     static final int NONCE_LENGTH = 32;
-    /** Reassembled messages above this are dropped (RFC 7383 leaves the limit to us). */
-    private static final int MAX_REASSEMBLED = 64 * 1024;
 
     final IkeEngine engine;
     private final boolean initiator;
@@ -73,8 +69,7 @@ public final class IkeSa {
     private byte[] nr;
     private byte[] cookie;
     private IkeSaKeys keys;
-    private SkCipher outbound;
-    private SkCipher inbound;
+    private SkProtection protection;
     private byte[] initRequest;
     private byte[] initResponse;
     private boolean natDetected;
@@ -89,8 +84,6 @@ public final class IkeSa {
     private List<byte[]> lastResponse;
     private Outstanding outstanding;
     private final Deque<Request> pending = new ArrayDeque<>();
-    private Reassembly requestFragments;
-    private Reassembly responseFragments;
     private Instant lastHeard;
     private Instant establishedAt;
     private Scheduler.Cancellable livenessTimer;
@@ -133,22 +126,6 @@ public final class IkeSa {
             this.datagrams = datagrams;
             this.onResponse = onResponse;
             this.firstSent = firstSent;
-        }
-    }
-
-    /** Fragments of one message (RFC 7383 §2.6), each already decrypted. */
-    private static final class Reassembly {
-        final int messageId;
-        final int total;
-        final byte[][] parts;
-        int firstInnerPayload = PayloadType.NONE;
-        int received;
-        int bytes;
-
-        Reassembly(int messageId, int total) {
-            this.messageId = messageId;
-            this.total = total;
-            this.parts = new byte[total][];
         }
     }
 
@@ -505,10 +482,7 @@ public final class IkeSa {
     }
 
     private void installCiphers() {
-        SkCipher i2r = new SkCipher(proposal.cipher(), keys.skEi(), keys.skAi());
-        SkCipher r2i = new SkCipher(proposal.cipher(), keys.skEr(), keys.skAr());
-        outbound = initiator ? i2r : r2i;
-        inbound = initiator ? r2i : i2r;
+        protection = new SkProtection(proposal.cipher(), keys, initiator);
     }
 
     /**
@@ -995,7 +969,7 @@ public final class IkeSa {
         if (state == IkeSaState.DESTROYED) {
             return;
         }
-        if (outbound != null && state != IkeSaState.CONNECTING) {
+        if (protection != null && state != IkeSaState.CONNECTING) {
             List<byte[]> datagrams = protect(ExchangeType.INFORMATIONAL, false, nextRequestId++,
                     List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
             for (byte[] d : datagrams) {
@@ -1057,9 +1031,8 @@ public final class IkeSa {
         if (keys != null) {
             keys.destroy();
         }
-        if (outbound != null) {
-            outbound.destroy();
-            inbound.destroy();
+        if (protection != null) {
+            protection.destroy();
         }
         if (establishedAt == null && !initiator) {
             // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
@@ -1163,32 +1136,9 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     private List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
-        byte[] plaintext = PayloadCodec.encodeChain(payloads);
         int flags = (initiator ? IkeHeader.FLAG_INITIATOR : 0) | (response ? IkeHeader.FLAG_RESPONSE : 0);
         IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, exchangeType, flags, messageId, 0);
-        int firstInner = payloads.isEmpty() ? PayloadType.NONE : payloads.getFirst().type();
-        int limit = messageLimit();
-        int whole = IkeHeader.LENGTH + 4 + outbound.contentLength(plaintext.length);
-        if (!peerFragments || whole <= limit || exchangeType == ExchangeType.IKE_SA_INIT) {
-            int contentLength = outbound.contentLength(plaintext.length);
-            byte[] datagram = IkeMessage.encodeProtected(header, firstInner, contentLength, null);
-            outbound.seal(datagram, datagram.length - contentLength, plaintext);
-            return List.of(datagram);
-        }
-        int chunk = limit - IkeHeader.LENGTH - 8;
-        while (chunk > 0 && outbound.contentLength(chunk) > limit - IkeHeader.LENGTH - 8) {
-            chunk--;
-        }
-        int total = (plaintext.length + chunk - 1) / chunk;
-        List<byte[]> datagrams = new ArrayList<>(total);
-        for (int n = 1; n <= total; n++) {
-            byte[] part = Arrays.copyOfRange(plaintext, (n - 1) * chunk, Math.min(plaintext.length, n * chunk));
-            int contentLength = outbound.contentLength(part.length);
-            byte[] datagram = IkeMessage.encodeProtected(header, n == 1 ? firstInner : PayloadType.NONE, contentLength, new int[] {n, total});
-            outbound.seal(datagram, datagram.length - contentLength, part);
-            datagrams.add(datagram);
-        }
-        return datagrams;
+        return protection.protect(header, payloads, peerFragments && exchangeType != ExchangeType.IKE_SA_INIT, messageLimit());
     }
 
     /** The IKE message size that fits the connection's fragment size in one IP datagram. */
@@ -1215,7 +1165,7 @@ public final class IkeSa {
             }
             return;
         }
-        if (!message.isProtected() || inbound == null) {
+        if (!message.isProtected() || protection == null) {
             engine.floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
             return;
         }
@@ -1239,7 +1189,7 @@ public final class IkeSa {
         }
         byte[] inner;
         try {
-            inner = inbound.open(message.raw(), message.protectedContentOffset());
+            inner = protection.open(message);
         } catch (IkeProtocolException e) {
             // Whatever is wrong before the ICV verified (a wrong length included) is anyone's forgery:
             // no answer, and the message window stays where it is (RFC 7296 §2.21.2).
@@ -1248,15 +1198,10 @@ public final class IkeSa {
         }
         List<Payload> payloads;
         try {
-            if (fragment) {
-                payloads = reassemble(message, (SkfPayload) message.payloads().getLast(), inner);
-                if (payloads == null) {
-                    lastHeard = engine.scheduler().now();
-                    return; // more to come
-                }
-            } else {
-                SkPayload sk = (SkPayload) message.payloads().getLast();
-                payloads = PayloadCodec.decodeChain(sk.firstInnerPayload(), inner, 0, inner.length);
+            payloads = protection.decode(message, inner);
+            if (payloads == null) {
+                lastHeard = engine.scheduler().now();
+                return; // more fragments to come
             }
         } catch (IkeProtocolException e) {
             // Authenticated, yet malformed: the peer's own bug, worth an answer and a line.
@@ -1300,7 +1245,7 @@ public final class IkeSa {
     /** Whether the message's SK or SKF payload verifies under the peer's keys. */
     private boolean authentic(IkeMessage message) {
         try {
-            byte[] inner = inbound.open(message.raw(), message.protectedContentOffset());
+            byte[] inner = protection.open(message);
             Arrays.fill(inner, (byte) 0);
             return true;
         } catch (IkeProtocolException e) {
@@ -1308,49 +1253,6 @@ public final class IkeSa {
                     "{0}: dropping a copy of request {1} that does not verify: {2}", this, message.header().messageId(), e.getMessage());
             return false;
         }
-    }
-
-    /** Keeps a verified fragment; returns the whole message's payloads once every fragment is in. */
-    private List<Payload> reassemble(IkeMessage message, SkfPayload f, byte[] plaintext) throws IkeProtocolException {
-        int id = message.header().messageId();
-        boolean response = message.header().isResponse();
-        Reassembly r = response ? responseFragments : requestFragments;
-        if (f.totalFragments() == 0 || f.fragmentNumber() == 0 || f.fragmentNumber() > f.totalFragments()) {
-            throw IkeProtocolException.invalidSyntax("fragment " + f.fragmentNumber() + " of " + f.totalFragments());
-        }
-        if (r == null || r.messageId != id || f.totalFragments() > r.total) {
-            // A retransmission with smaller fragments starts over (RFC 7383 §2.6).
-            r = new Reassembly(id, f.totalFragments());
-        } else if (f.totalFragments() < r.total) {
-            return null;
-        }
-        if (response) {
-            responseFragments = r;
-        } else {
-            requestFragments = r;
-        }
-        int index = f.fragmentNumber() - 1;
-        if (r.parts[index] == null) {
-            r.parts[index] = plaintext;
-            r.received++;
-            r.bytes += plaintext.length;
-            if (index == 0) {
-                r.firstInnerPayload = f.firstInnerPayload();
-            }
-        }
-        if (r.bytes > MAX_REASSEMBLED) {
-            throw IkeProtocolException.invalidSyntax("fragments of message " + id + " exceed " + MAX_REASSEMBLED + " bytes");
-        }
-        if (r.received < r.total) {
-            return null;
-        }
-        byte[] whole = KeyDerivation.concat(r.parts);
-        if (response) {
-            responseFragments = null;
-        } else {
-            requestFragments = null;
-        }
-        return PayloadCodec.decodeChain(r.firstInnerPayload, whole, 0, whole.length);
     }
 
     private void answer(IkeHeader request, List<Payload> payloads) {
