@@ -5,6 +5,7 @@ import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;
+import io.isthmus.ike.exchange.NatDetection;
 import io.isthmus.ike.exchange.SkProtection;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
@@ -29,8 +30,6 @@ import io.isthmus.ike.message.TrafficSelector;
 import io.isthmus.ike.message.TsPayload;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -313,8 +312,7 @@ public final class IkeSa {
         payloads.add(new SaPayload(proposals));
         payloads.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
         payloads.add(new NoncePayload(ni));
-        payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, ourSourceHash(spiI, 0)));
-        payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, 0, remote)));
+        payloads.addAll(NatDetection.notifies(spiI, 0, local, remote, fakeNatSource()));
         payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
         payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
         IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
@@ -432,8 +430,7 @@ public final class IkeSa {
             if (connection.authentication() instanceof Authentication.Certificates c) {
                 response.add(Authenticator.certificateRequest(c));
             }
-            response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, ourSourceHash(spiI, spiR)));
-            response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, spiR, remote)));
+            response.addAll(NatDetection.notifies(spiI, spiR, local, remote, fakeNatSource()));
             if (peerFragments) {
                 response.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
             }
@@ -485,34 +482,15 @@ public final class IkeSa {
         protection = new SkProtection(proposal.cipher(), keys, initiator);
     }
 
-    /**
-     * Our NAT_DETECTION_SOURCE_IP: the true hash, or, to force UDP encapsulation, one that
-     * cannot match, so the peer sees a NAT as well (RFC 7296 §2.23 allows faking it).
-     */
-    private byte[] ourSourceHash(long hashSpiI, long hashSpiR) {
-        return connection.forceUdpEncapsulation() ? engine.randomBytes(20) : natHash(hashSpiI, hashSpiR, local);
+    /** To force UDP encapsulation, a source hash that cannot match. */
+    private byte[] fakeNatSource() {
+        return connection.forceUdpEncapsulation() ? engine.randomBytes(20) : null;
     }
 
     private void detectNat(List<Payload> payloads, long hashSpiI, long hashSpiR) {
-        // The peer's view of its own address must match where its packets come from, and its view
-        // of ours where they arrive; otherwise someone in between rewrote them (RFC 7296 §2.23).
-        boolean sourceSeen = false;
-        boolean sourceMatches = false;
-        boolean destinationSeen = false;
-        boolean destinationMatches = false;
-        byte[] expectedSource = natHash(hashSpiI, hashSpiR, remote);
-        byte[] expectedDestination = natHash(hashSpiI, hashSpiR, local);
-        for (Payload p : payloads) {
-            if (p instanceof NotifyPayload n && n.notifyType() == NotifyType.NAT_DETECTION_SOURCE_IP) {
-                sourceSeen = true;
-                sourceMatches |= MessageDigest.isEqual(n.data(), expectedSource);
-            } else if (p instanceof NotifyPayload n && n.notifyType() == NotifyType.NAT_DETECTION_DESTINATION_IP) {
-                destinationSeen = true;
-                destinationMatches = MessageDigest.isEqual(n.data(), expectedDestination);
-            }
-        }
-        behindNat = destinationSeen && !destinationMatches;
-        natDetected = (sourceSeen && !sourceMatches) || behindNat || connection.forceUdpEncapsulation();
+        NatDetection.Result nat = NatDetection.detect(payloads, hashSpiI, hashSpiR, local, remote, connection.forceUdpEncapsulation());
+        natDetected = nat.natDetected();
+        behindNat = nat.behindNat();
     }
 
     private String natNote() {
@@ -523,17 +501,6 @@ public final class IkeSa {
         if (local.getPort() != engine.natTraversalPort() || remote.getPort() != engine.natTraversalPort()) {
             local = new InetSocketAddress(local.getAddress(), engine.natTraversalPort());
             remote = new InetSocketAddress(remote.getAddress(), engine.natTraversalPort());
-        }
-    }
-
-    static byte[] natHash(long spiI, long spiR, InetSocketAddress address) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            byte[] ip = address.getAddress().getAddress();
-            sha1.update(KeyDerivation.concat(longBytes(spiI), longBytes(spiR), ip, u16Bytes(address.getPort())));
-            return sha1.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -1308,13 +1275,5 @@ public final class IkeSa {
 
     static byte[] u16Bytes(int v) {
         return new byte[] {(byte) (v >>> 8), (byte) v};
-    }
-
-    private static byte[] longBytes(long v) {
-        byte[] b = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (v >>> (56 - 8 * i));
-        }
-        return b;
     }
 }
