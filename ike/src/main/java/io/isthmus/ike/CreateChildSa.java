@@ -2,6 +2,8 @@ package io.isthmus.ike;
 
 import io.isthmus.ike.crypto.KeyExchange;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.exchange.KeyExchangeRetry;
+import io.isthmus.ike.exchange.ProposalSelection;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeProtocolException;
 import io.isthmus.ike.message.KePayload;
@@ -144,11 +146,10 @@ final class CreateChildSa {
                 expectPeerToDelete(sa, rekeyed);
                 return;
             }
-            if (type == NotifyType.INVALID_KE_PAYLOAD && error.data().length == 2) {
-                int wanted = IkeSa.u16(error.data());
-                KeyExchangeMethod m = sa.connection().childProposals().stream().map(ChildProposal::pfs)
-                        .filter(k -> k != null && k.ianaId() == wanted).findFirst().orElse(null);
-                if (m != null && m != group) {
+            if (type == NotifyType.INVALID_KE_PAYLOAD) {
+                KeyExchangeMethod m = KeyExchangeRetry.retryWith(error, sa.connection().childProposals().stream().map(ChildProposal::pfs).toList(),
+                        group);
+                if (m != null) {
                     LOG.log(System.Logger.Level.INFO, "{0}: peer wants PFS group {1}, asking again", sa, m.keyword());
                     group = m;
                     send(sa);
@@ -331,18 +332,14 @@ final class CreateChildSa {
         List<TrafficSelector> tsr = request.stream().filter(p -> p instanceof TsPayload t && !t.initiator())
                 .map(p -> ((TsPayload) p).selectors()).findFirst()
                 .orElseThrow(() -> new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "no TSr"));
-        ChildProposal chosen = null;
-        Proposal chosenFrom = null;
-        for (ChildProposal mine : connection.childProposals()) {
-            chosenFrom = saPayload.proposals().stream().filter(offered -> mine.offeredBy(offered, createChildSa)).findFirst().orElse(null);
-            if (chosenFrom != null) {
-                chosen = mine;
-                break;
-            }
+        ProposalSelection.Choice<ChildProposal> choice = ProposalSelection.choose(connection.childProposals(), saPayload.proposals(),
+                (mine, offered) -> mine.offeredBy(offered, createChildSa));
+        if (choice == null) {
+            throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "no acceptable ESP proposal among "
+                    + ProposalSelection.describe(saPayload));
         }
-        if (chosen == null) {
-            throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "no acceptable ESP proposal among " + IkeSa.describe(saPayload));
-        }
+        ChildProposal chosen = choice.ours();
+        Proposal chosenFrom = choice.offered();
         // Their TSi is our remote side, their TSr our local side.
         List<TrafficSelector> narrowedI = narrow(tsi, connection.remoteSelectors());
         List<TrafficSelector> narrowedR = narrow(tsr, connection.localSelectors());
@@ -356,7 +353,7 @@ final class CreateChildSa {
         if (pfs != null) {
             Optional<KePayload> kei = IkeSa.find(request, KePayload.class);
             if (kei.isEmpty() || kei.get().group() != pfs.ianaId()) {
-                throw new IkeProtocolException(NotifyType.INVALID_KE_PAYLOAD, IkeSa.u16Bytes(pfs.ianaId()),
+                throw new IkeProtocolException(NotifyType.INVALID_KE_PAYLOAD, KeyExchangeRetry.groupBytes(pfs),
                         "peer's KE is " + kei.map(k -> "group " + k.group()).orElse("missing") + ", we choose " + pfs.keyword());
             }
             ke = pfs.generate();
@@ -492,11 +489,10 @@ final class CreateChildSa {
 
         private void refused(IkeSa sa, NotifyPayload error) {
             int type = error.notifyType();
-            if (type == NotifyType.INVALID_KE_PAYLOAD && error.data().length == 2) {
-                int wanted = IkeSa.u16(error.data());
-                KeyExchangeMethod m = sa.connection().ikeProposals().stream().map(IkeProposal::keyExchange)
-                        .filter(k -> k.ianaId() == wanted).findFirst().orElse(null);
-                if (m != null && m != group) {
+            if (type == NotifyType.INVALID_KE_PAYLOAD) {
+                KeyExchangeMethod m = KeyExchangeRetry.retryWith(error, sa.connection().ikeProposals().stream().map(IkeProposal::keyExchange)
+                        .toList(), group);
+                if (m != null) {
                     LOG.log(System.Logger.Level.INFO, "{0}: peer wants {1} for the IKE rekey, asking again", sa, m.keyword());
                     group = m;
                     send(sa);
@@ -531,22 +527,18 @@ final class CreateChildSa {
             // Our own child exchanges must finish on this SA first (§2.25.2).
             return List.of(NotifyPayload.of(NotifyType.TEMPORARY_FAILURE));
         }
-        IkeProposal chosen = null;
-        Proposal chosenFrom = null;
-        for (IkeProposal mine : sa.connection().ikeProposals()) {
-            chosenFrom = saPayload.proposals().stream().filter(p -> p.spi().length == 8 && mine.offeredBy(p)).findFirst().orElse(null);
-            if (chosenFrom != null) {
-                chosen = mine;
-                break;
-            }
-        }
-        if (chosen == null) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: no acceptable proposal for the IKE rekey among {1}", sa, IkeSa.describe(saPayload));
+        ProposalSelection.Choice<IkeProposal> choice = ProposalSelection.choose(sa.connection().ikeProposals(), saPayload.proposals(),
+                (mine, p) -> p.spi().length == 8 && mine.offeredBy(p));
+        if (choice == null) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: no acceptable proposal for the IKE rekey among {1}", sa,
+                    ProposalSelection.describe(saPayload));
             return List.of(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
         }
+        IkeProposal chosen = choice.ours();
+        Proposal chosenFrom = choice.offered();
         Optional<KePayload> kei = IkeSa.find(request, KePayload.class);
         if (kei.isEmpty() || kei.get().group() != chosen.keyExchange().ianaId()) {
-            return List.of(NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, IkeSa.u16Bytes(chosen.keyExchange().ianaId())));
+            return List.of(KeyExchangeRetry.askFor(chosen.keyExchange()));
         }
         Optional<NoncePayload> ni = IkeSa.find(request, NoncePayload.class);
         if (ni.isEmpty()) {

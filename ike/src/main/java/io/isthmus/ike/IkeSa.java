@@ -5,7 +5,10 @@ import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;
+import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.exchange.KeyExchangeRetry;
 import io.isthmus.ike.exchange.NatDetection;
+import io.isthmus.ike.exchange.ProposalSelection;
 import io.isthmus.ike.exchange.SkProtection;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
@@ -335,16 +338,16 @@ public final class IkeSa {
             return;
         }
         Optional<NotifyPayload> invalidKe = r.notify(NotifyType.INVALID_KE_PAYLOAD);
-        if (invalidKe.isPresent() && invalidKe.get().data().length == 2) {
-            int group = u16(invalidKe.get().data());
-            var wanted = connection.ikeProposals().stream().map(IkeProposal::keyExchange).filter(k -> k.ianaId() == group).findFirst();
-            if (wanted.isPresent() && wanted.get() != keyExchange.method()) {
-                LOG.log(System.Logger.Level.INFO, "{0}: peer wants key exchange {1}, retrying IKE_SA_INIT", this, wanted.get().keyword());
-                keyExchange = wanted.get().generate();
+        if (invalidKe.isPresent() && KeyExchangeRetry.requested(invalidKe.get()) >= 0) {
+            KeyExchangeMethod wanted = KeyExchangeRetry.retryWith(invalidKe.get(),
+                    connection.ikeProposals().stream().map(IkeProposal::keyExchange).toList(), keyExchange.method());
+            if (wanted != null) {
+                LOG.log(System.Logger.Level.INFO, "{0}: peer wants key exchange {1}, retrying IKE_SA_INIT", this, wanted.keyword());
+                keyExchange = wanted.generate();
                 sendInitRequest();
                 return;
             }
-            fail("peer asked for key exchange method " + group + ", which is not in our proposals");
+            fail("peer asked for key exchange method " + KeyExchangeRetry.requested(invalidKe.get()) + ", which is not in our proposals");
             return;
         }
         Optional<NotifyPayload> error = r.error();
@@ -392,26 +395,20 @@ public final class IkeSa {
             SaPayload sa = find(payloads, SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
             KePayload ke = find(payloads, KePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no KE payload"));
             ni = find(payloads, NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
-            IkeProposal chosen = null;
-            Proposal chosenFrom = null;
-            for (IkeProposal mine : connection.ikeProposals()) {
-                chosenFrom = sa.proposals().stream().filter(mine::offeredBy).findFirst().orElse(null);
-                if (chosenFrom != null) {
-                    chosen = mine;
-                    break;
-                }
-            }
-            if (chosen == null) {
+            ProposalSelection.Choice<IkeProposal> choice = ProposalSelection.choose(connection.ikeProposals(), sa.proposals(),
+                    IkeProposal::offeredBy);
+            if (choice == null) {
                 engine.floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this,
-                        describe(sa));
+                        ProposalSelection.describe(sa));
                 answerInitWith(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
                 state = IkeSaState.DESTROYED;
                 return;
             }
+            IkeProposal chosen = choice.ours();
             if (ke.group() != chosen.keyExchange().ianaId()) {
                 engine.floodLog().log("init-invalid-ke", System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(),
                         chosen.keyExchange().keyword());
-                answerInitWith(NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, u16Bytes(chosen.keyExchange().ianaId())));
+                answerInitWith(KeyExchangeRetry.askFor(chosen.keyExchange()));
                 state = IkeSaState.DESTROYED;
                 return;
             }
@@ -424,7 +421,7 @@ public final class IkeSa {
             learnPeerCapabilities(payloads);
             byte[] secret = keyExchange.sharedSecret(peerValue);
             List<Payload> response = new ArrayList<>();
-            response.add(new SaPayload(List.of(chosen.toProposal(chosenFrom.number(), new byte[0]))));
+            response.add(new SaPayload(List.of(chosen.toProposal(choice.offered().number(), new byte[0]))));
             response.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
             response.add(new NoncePayload(nr));
             if (connection.authentication() instanceof Authentication.Certificates c) {
@@ -1251,29 +1248,5 @@ public final class IkeSa {
         }
         s.append(']');
         return fragments > 1 ? s + " in " + fragments + " fragments" : s.toString();
-    }
-
-    static String describe(SaPayload sa) {
-        return sa.proposals().stream().map(p -> {
-            IkeProposal ike = p.protocolId() == Proposal.PROTOCOL_IKE ? IkeProposal.fromChosen(firstOfEach(p)) : null;
-            ChildProposal esp = p.protocolId() == Proposal.PROTOCOL_ESP ? ChildProposal.fromChosen(firstOfEach(p)) : null;
-            return ike != null ? ike.toString() : esp != null ? esp.toString() : "proposal " + p.number();
-        }).toList().toString();
-    }
-
-    private static Proposal firstOfEach(Proposal p) {
-        List<io.isthmus.ike.message.Transform> one = new ArrayList<>();
-        for (int type = 1; type <= 5; type++) {
-            p.transformsOfType(type).stream().findFirst().ifPresent(one::add);
-        }
-        return new Proposal(p.number(), p.protocolId(), p.spi(), one);
-    }
-
-    static int u16(byte[] b) {
-        return ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
-    }
-
-    static byte[] u16Bytes(int v) {
-        return new byte[] {(byte) (v >>> 8), (byte) v};
     }
 }
