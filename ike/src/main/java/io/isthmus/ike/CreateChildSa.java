@@ -44,7 +44,7 @@ final class CreateChildSa {
     }
 
     private static Duration retryDelay(IkeSa sa) {
-        return Duration.ofMillis(2000 + (long) (3000 * sa.engine.randomFraction()));
+        return Duration.ofMillis(2000 + (long) (3000 * sa.engine.context().randomFraction()));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -89,9 +89,9 @@ final class CreateChildSa {
                 return null; // deleted, or the peer's rekey won meanwhile
             }
             if (spi == 0) {
-                spi = sa.engine.newChildSpi();
+                spi = sa.engine.context().newChildSpi();
             }
-            ni = sa.engine.randomBytes(IkeSa.NONCE_LENGTH);
+            ni = sa.engine.context().nonce();
             ke = group == null ? null : group.generate();
             List<Payload> payloads = new ArrayList<>();
             if (rekeyed != null) {
@@ -126,7 +126,7 @@ final class CreateChildSa {
                 backToInstalled();
                 // The peer installed what it answered; tell it to drop that again (§1.3.2 leaves the cleanup to us).
                 sa.request(ExchangeType.INFORMATIONAL, s -> List.of(new io.isthmus.ike.message.DeletePayload(Proposal.PROTOCOL_ESP, 4,
-                        List.of(ProposalWords.spiBytes(spi)))), (s, x) -> s.engine.releaseChildSpi(spi), false);
+                        List.of(ProposalWords.spiBytes(spi)))), (s, x) -> s.engine.context().releaseChildSpi(spi), false);
                 return;
             }
             if (rekeyed != null) {
@@ -140,7 +140,7 @@ final class CreateChildSa {
                 // The peer rekeyed it at the same time and we answered: that replacement stands alone.
                 LOG.log(System.Logger.Level.INFO, "{0}: our rekey of {1} was refused ({2}), the peer's replacement stands", sa, rekeyed,
                         NotifyType.name(type));
-                sa.engine.releaseChildSpi(spi);
+                sa.engine.context().releaseChildSpi(spi);
                 rekeyed.state = ChildSa.State.REKEYED;
                 rekeyed.cancelTimers();
                 expectPeerToDelete(sa, rekeyed);
@@ -159,17 +159,17 @@ final class CreateChildSa {
             if (type == NotifyType.TEMPORARY_FAILURE) {
                 // The peer is busy with an exchange of its own (§2.25); a little later it will not be.
                 LOG.log(System.Logger.Level.INFO, "{0}: peer answered TEMPORARY_FAILURE, trying again shortly", sa);
-                sa.engine.releaseChildSpi(spi);
+                sa.engine.context().releaseChildSpi(spi);
                 spi = 0;
                 backToInstalled();
                 if (rekeyed != null) {
-                    sa.engine.scheduler().schedule(retryDelay(sa), () -> rekeyed.owner.rekeyChild(rekeyed));
+                    sa.engine.context().scheduler().schedule(retryDelay(sa), () -> rekeyed.owner.rekeyChild(rekeyed));
                 } else {
-                    sa.engine.scheduler().schedule(retryDelay(sa), () -> sa.current().createChild());
+                    sa.engine.context().scheduler().schedule(retryDelay(sa), () -> sa.current().createChild());
                 }
                 return;
             }
-            sa.engine.releaseChildSpi(spi);
+            sa.engine.context().releaseChildSpi(spi);
             if (type == NotifyType.CHILD_SA_NOT_FOUND && rekeyed != null) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: peer does not know CHILD_SA {1}; replacing it with a new one", sa, rekeyed);
                 rekeyed.owner.removeChild(rekeyed, "unknown to the peer");
@@ -215,7 +215,7 @@ final class CreateChildSa {
 
     /** The rekey's initiator deletes the old SA; if it never does, we do it ourselves. */
     private static void expectPeerToDelete(IkeSa sa, ChildSa old) {
-        sa.engine.scheduler().schedule(sa.connection().timers().dpdTimeout(), () -> {
+        sa.engine.context().scheduler().schedule(sa.connection().timers().dpdTimeout(), () -> {
             if (old.state == ChildSa.State.REKEYED && old.owner.children.contains(old)) {
                 old.owner.deleteChild(old, "the peer did not delete it after the rekey");
             }
@@ -291,7 +291,7 @@ final class CreateChildSa {
         if (ni.isEmpty()) {
             return List.of(NotifyPayload.of(NotifyType.INVALID_SYNTAX));
         }
-        byte[] nr = sa.engine.randomBytes(IkeSa.NONCE_LENGTH);
+        byte[] nr = sa.engine.context().nonce();
         Answer answer;
         try {
             answer = answerChildRequest(sa, request, ni.get().nonce(), nr, old, true);
@@ -359,7 +359,7 @@ final class CreateChildSa {
             ke = pfs.generate();
             pfsSecret = ke.sharedSecret(kei.get().data());
         }
-        int inboundSpi = sa.engine.newChildSpi();
+        int inboundSpi = sa.engine.context().newChildSpi();
         int outboundSpi = ProposalWords.spiInt(chosenFrom.spi());
         ChildProposal negotiated = new ChildProposal(chosen.cipher(), chosen.esn(), pfs);
         ChildSa child = sa.installChild(negotiated, inboundSpi, outboundSpi, narrowedR, narrowedI, pfsSecret, nonceI, nonceR, false, replacing);
@@ -429,9 +429,9 @@ final class CreateChildSa {
                 return null;
             }
             if (spi == 0) {
-                spi = sa.engine.newIkeSpi();
+                spi = sa.engine.context().newIkeSpi();
             }
-            ni = sa.engine.randomBytes(IkeSa.NONCE_LENGTH);
+            ni = sa.engine.context().nonce();
             ke = group.generate();
             List<Proposal> proposals = new ArrayList<>();
             List<IkeProposal> mine = sa.connection().ikeProposals();
@@ -502,7 +502,7 @@ final class CreateChildSa {
             if (type == NotifyType.TEMPORARY_FAILURE && sa.peersReplacement == null) {
                 LOG.log(System.Logger.Level.INFO, "{0}: peer answered TEMPORARY_FAILURE to the IKE rekey, trying again shortly", sa);
                 sa.rekeying(false);
-                sa.engine.scheduler().schedule(retryDelay(sa), sa::rekey);
+                sa.engine.context().scheduler().schedule(retryDelay(sa), sa::rekey);
                 return;
             }
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE rekey refused: {1}", sa, NotifyType.name(type));
@@ -544,9 +544,9 @@ final class CreateChildSa {
         if (ni.isEmpty()) {
             return List.of(NotifyPayload.of(NotifyType.INVALID_SYNTAX));
         }
-        byte[] nr = sa.engine.randomBytes(IkeSa.NONCE_LENGTH);
+        byte[] nr = sa.engine.context().nonce();
         KeyExchange ke = chosen.keyExchange().generate();
-        long spiR = sa.engine.newIkeSpi();
+        long spiR = sa.engine.context().newIkeSpi();
         IkeSa next;
         try {
             next = IkeSa.rekeyed(sa, false, ProposalWords.spiLong(chosenFrom.spi()), spiR, chosen, ni.get().nonce(), nr,

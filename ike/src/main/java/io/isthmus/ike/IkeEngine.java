@@ -21,7 +21,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.random.RandomGenerator;
 
 /**
  * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between. Single-threaded: every
@@ -36,8 +36,7 @@ public final class IkeEngine {
 
     private final Transport transport;
     private final Scheduler scheduler;
-    private final ChildSaListener listener;
-    private final SecureRandom random = new SecureRandom();
+    private final IkeContext context;
     private final List<Connection> connections = new ArrayList<>();
     private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
     /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
@@ -51,7 +50,6 @@ public final class IkeEngine {
     };
     /** IKE_SA_INIT requests with a valid cookie one address may make a second. */
     static final int COOKIE_ANSWERS_PER_PEER = 10;
-    private final Set<Integer> childSpis = new HashSet<>();
     private final byte[] cookieSecret = new byte[32];
     private int cookieThreshold = 10;
     private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
@@ -71,11 +69,23 @@ public final class IkeEngine {
     public static final int DEFAULT_COOKIE_RATE = 50;
 
     public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener) {
+        this(transport, scheduler, listener, new SecureRandom());
+    }
+
+    /**
+     * With the source of every random number the engine uses: nonces, SPIs, cookie secret, NAT
+     * detection's faked hash, rekey jitter and retry delays (key pairs come from the JDK's own).
+     * Anything but a {@link SecureRandom} is for tests: a seeded one makes a run repeatable, a
+     * scripted one decides which of two exchanges holds the lowest nonce.
+     */
+    public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener, RandomGenerator random) {
         this.transport = transport;
         this.scheduler = scheduler;
-        this.listener = listener;
         this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
-        random.nextBytes(cookieSecret);
+        this.context = new IkeContext(transport, scheduler, listener, floodLog, random, byOurSpi::containsKey, () -> natTraversalPort);
+        byte[] secret = context.randomBytes(cookieSecret.length);
+        System.arraycopy(secret, 0, cookieSecret, 0, secret.length);
+        java.util.Arrays.fill(secret, (byte) 0);
     }
 
     public void addConnection(Connection connection) {
@@ -119,30 +129,13 @@ public final class IkeEngine {
         this.costlyInits = new CostlyInitRequests(perSecond);
     }
 
-    /** Lines about unauthenticated packets go through here, so a flood cannot flood the log. */
-    RateLimitedLog floodLog() {
-        return floodLog;
-    }
-
     /** The port IKE moves to when a NAT is detected, if not 4500 (the transport must listen there too). */
     public void natTraversalPort(int port) {
         this.natTraversalPort = port;
     }
 
-    int natTraversalPort() {
-        return natTraversalPort;
-    }
-
-    Transport transport() {
-        return transport;
-    }
-
-    Scheduler scheduler() {
-        return scheduler;
-    }
-
-    ChildSaListener listener() {
-        return listener;
+    IkeContext context() {
+        return context;
     }
 
     public Collection<IkeSa> ikeSas() {
@@ -156,7 +149,7 @@ public final class IkeEngine {
         if (c.mode() == Connection.Mode.RESPONDER_ONLY) {
             throw new IllegalStateException("connection " + connectionName + " only responds");
         }
-        IkeSa sa = new IkeSa(this, true, List.of(c), newIkeSpi(), 0, local, remote);
+        IkeSa sa = new IkeSa(this, true, List.of(c), context.newIkeSpi(), 0, local, remote);
         byOurSpi.put(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
         sa.startInitiator();
@@ -273,7 +266,7 @@ public final class IkeEngine {
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
-        IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), newIkeSpi(), local, remote);
+        IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
         sa.processInitRequest(message);
         if (sa.state() == IkeSaState.CONNECTING) {
             byOurSpi.put(sa.responderSpi(), sa);
@@ -430,40 +423,8 @@ public final class IkeEngine {
         halfOpen.values().removeIf(s -> s == sa);
     }
 
-    void releaseChildSpi(int spi) {
-        childSpis.remove(spi);
-    }
-
-    /** Uniform in [0, 1): rekey jitter and retry delays. */
-    double randomFraction() {
-        return random.nextDouble();
-    }
-
     void established(IkeSa sa) {
         halfOpen.values().removeIf(s -> s == sa);
-    }
-
-    byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        random.nextBytes(b);
-        return b;
-    }
-
-    long newIkeSpi() {
-        long spi;
-        do {
-            spi = random.nextLong();
-        } while (spi == 0 || byOurSpi.containsKey(spi));
-        return spi;
-    }
-
-    /** A fresh inbound ESP SPI: never 0-255 (RFC 4303 §2.1), never one in use. */
-    int newChildSpi() {
-        int spi;
-        do {
-            spi = random.nextInt();
-        } while (Integer.compareUnsigned(spi, 256) < 0 || !childSpis.add(spi));
-        return spi;
     }
 
     /** Where a connection listens by default. */

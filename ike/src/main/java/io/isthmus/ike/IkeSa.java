@@ -53,7 +53,6 @@ import java.util.function.Function;
  */
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
-    static final int NONCE_LENGTH = 32;
 
     final IkeEngine engine;
     private final boolean initiator;
@@ -156,7 +155,7 @@ public final class IkeSa {
         this.spiR = spiR;
         this.local = local;
         this.remote = remote;
-        this.lastHeard = engine.scheduler().now();
+        this.lastHeard = engine.context().scheduler().now();
     }
 
     /**
@@ -179,7 +178,7 @@ public final class IkeSa {
         Arrays.fill(sharedSecret, (byte) 0);
         sa.installCiphers();
         sa.state = IkeSaState.ESTABLISHED;
-        sa.establishedAt = old.engine.scheduler().now();
+        sa.establishedAt = old.engine.context().scheduler().now();
         old.engine.register(sa);
         sa.startTimers();
         return sa;
@@ -298,7 +297,7 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     void startInitiator() {
-        ni = engine.randomBytes(NONCE_LENGTH);
+        ni = engine.context().nonce();
         keyExchange = connection.ikeProposals().getFirst().keyExchange().generate();
         sendInitRequest();
     }
@@ -325,7 +324,7 @@ public final class IkeSa {
             outstanding.timer.cancel();
         }
         outstanding = new Outstanding(0, ExchangeType.IKE_SA_INIT, List.of(initRequest), (sa, r) -> processInitResponse(r),
-                engine.scheduler().now());
+                engine.context().scheduler().now());
         transmit();
     }
 
@@ -398,7 +397,7 @@ public final class IkeSa {
             ProposalSelection.Choice<IkeProposal> choice = ProposalSelection.choose(connection.ikeProposals(), sa.proposals(),
                     IkeProposal::offeredBy);
             if (choice == null) {
-                engine.floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this,
+                engine.context().floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this,
                         ProposalSelection.describe(sa));
                 answerInitWith(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
                 state = IkeSaState.DESTROYED;
@@ -406,7 +405,7 @@ public final class IkeSa {
             }
             IkeProposal chosen = choice.ours();
             if (ke.group() != chosen.keyExchange().ianaId()) {
-                engine.floodLog().log("init-invalid-ke", System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(),
+                engine.context().floodLog().log("init-invalid-ke", System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(),
                         chosen.keyExchange().keyword());
                 answerInitWith(KeyExchangeRetry.askFor(chosen.keyExchange()));
                 state = IkeSaState.DESTROYED;
@@ -416,7 +415,7 @@ public final class IkeSa {
             // The peer's value first: a forged or broken one must not cost us a key pair.
             java.security.PublicKey peerValue = chosen.keyExchange().peerPublicValue(ke.data());
             keyExchange = chosen.keyExchange().generate();
-            nr = engine.randomBytes(NONCE_LENGTH);
+            nr = engine.context().nonce();
             detectNat(payloads, spiI, 0);
             learnPeerCapabilities(payloads);
             byte[] secret = keyExchange.sharedSecret(peerValue);
@@ -437,10 +436,10 @@ public final class IkeSa {
             deriveKeys(secret);
             expectedRequestId = 1;
             lastResponse = List.of(initResponse);
-            engine.transport().send(initResponse, local, remote);
-            engine.floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
+            engine.context().transport().send(initResponse, local, remote);
+            engine.context().floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
         } catch (IkeProtocolException e) {
-            engine.floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
+            engine.context().floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
             answerInitWith(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
             state = IkeSaState.DESTROYED;
         }
@@ -448,7 +447,7 @@ public final class IkeSa {
 
     private void answerInitWith(NotifyPayload notify) {
         IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
-        engine.transport().send(IkeMessage.encode(header, List.of(notify)), local, remote);
+        engine.context().transport().send(IkeMessage.encode(header, List.of(notify)), local, remote);
     }
 
     /** From IKE_SA_INIT: what the peer supports. */
@@ -481,7 +480,7 @@ public final class IkeSa {
 
     /** To force UDP encapsulation, a source hash that cannot match. */
     private byte[] fakeNatSource() {
-        return connection.forceUdpEncapsulation() ? engine.randomBytes(20) : null;
+        return connection.forceUdpEncapsulation() ? engine.context().randomBytes(20) : null;
     }
 
     private void detectNat(List<Payload> payloads, long hashSpiI, long hashSpiR) {
@@ -495,9 +494,9 @@ public final class IkeSa {
     }
 
     private void moveToNatTraversalPort() {
-        if (local.getPort() != engine.natTraversalPort() || remote.getPort() != engine.natTraversalPort()) {
-            local = new InetSocketAddress(local.getAddress(), engine.natTraversalPort());
-            remote = new InetSocketAddress(remote.getAddress(), engine.natTraversalPort());
+        if (local.getPort() != engine.context().natTraversalPort() || remote.getPort() != engine.context().natTraversalPort()) {
+            local = new InetSocketAddress(local.getAddress(), engine.context().natTraversalPort());
+            remote = new InetSocketAddress(remote.getAddress(), engine.context().natTraversalPort());
         }
     }
 
@@ -514,7 +513,7 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     private void sendAuthRequest() {
-        int childSpi = engine.newChildSpi();
+        int childSpi = engine.context().newChildSpi();
         request(ExchangeType.IKE_AUTH, sa -> {
             IdPayload idi = connection.localId().toPayload(true);
             List<Payload> payloads = new ArrayList<>();
@@ -546,7 +545,7 @@ public final class IkeSa {
         Optional<IdPayload> idr = r.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = r.first(AuthPayload.class);
         if (idr.isEmpty() || auth.isEmpty()) {
-            engine.releaseChildSpi(childSpi);
+            engine.context().releaseChildSpi(childSpi);
             fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
             return;
         }
@@ -555,7 +554,7 @@ public final class IkeSa {
                 ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
                 : authenticator().verify(idr.get(), auth.get(), certificates(r.payloads()));
         if (refusal != null) {
-            engine.releaseChildSpi(childSpi);
+            engine.context().releaseChildSpi(childSpi);
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", this, refusal);
             state = IkeSaState.DELETING;
@@ -566,7 +565,7 @@ public final class IkeSa {
         peerId = claimed;
         established();
         if (error.isPresent()) {
-            engine.releaseChildSpi(childSpi);
+            engine.context().releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", this,
                     NotifyType.name(error.get().notifyType()));
             return;
@@ -574,7 +573,7 @@ public final class IkeSa {
         try {
             CreateChildSa.installFromResponse(this, r, childSpi, null, ni, nr, null);
         } catch (IkeProtocolException e) {
-            engine.releaseChildSpi(childSpi);
+            engine.context().releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", this, e.getMessage());
         }
         if (r.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
@@ -611,7 +610,7 @@ public final class IkeSa {
             }
         }
         if (matched == null) {
-            engine.floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this,
+            engine.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this,
                     claimed, refusal);
             closeAfterAnswer = true;
             return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
@@ -642,7 +641,7 @@ public final class IkeSa {
     }
 
     private void established() {
-        establishedAt = engine.scheduler().now();
+        establishedAt = engine.context().scheduler().now();
         state = IkeSaState.ESTABLISHED;
         engine.established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
@@ -681,15 +680,15 @@ public final class IkeSa {
             Arrays.fill(k, (byte) 0);
         }
         ChildSaDescription description = new ChildSaDescription(connection.name(), in, out, localTs, remoteTs, local, remote, natDetected);
-        ChildSa child = new ChildSa(this, description, chosen, engine.scheduler().now(), exchangeInitiator);
+        ChildSa child = new ChildSa(this, description, chosen, engine.context().scheduler().now(), exchangeInitiator);
         children.add(child);
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", this, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
-            engine.listener().rekeyed(replacing.description, description, exchangeInitiator);
+            engine.context().listener().rekeyed(replacing.description, description, exchangeInitiator);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", this, description);
-            engine.listener().installed(description);
+            engine.context().listener().installed(description);
         }
         scheduleChildTimers(child);
         return child;
@@ -697,15 +696,15 @@ public final class IkeSa {
 
     private void scheduleChildTimers(ChildSa child) {
         Connection.Timers t = connection.timers();
-        child.rekeyTimer = engine.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = engine.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+        child.rekeyTimer = engine.context().scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
+        child.expiryTimer = engine.context().scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
     }
 
     /** lifetime - margin - a random part of the margin: when a rekey starts. */
     private Duration rekeyDelay(Duration lifetime) {
         Connection.Timers t = connection.timers();
         long marginMillis = t.rekeyMargin().toMillis();
-        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * engine.randomFraction());
+        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * engine.context().randomFraction());
         return lifetime.minusMillis(marginMillis + jitterMillis);
     }
 
@@ -732,7 +731,7 @@ public final class IkeSa {
         }
         if (state == IkeSaState.REKEYING) {
             // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
-            engine.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
+            engine.context().scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
             return;
         }
         CreateChildSa.startChild(this, c);
@@ -775,9 +774,9 @@ public final class IkeSa {
             return;
         }
         c.cancelTimers();
-        engine.releaseChildSpi(c.inboundSpi());
+        engine.context().releaseChildSpi(c.inboundSpi());
         LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
-        engine.listener().deleted(c.description);
+        engine.context().listener().deleted(c.description);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -787,8 +786,8 @@ public final class IkeSa {
     private void startTimers() {
         Connection.Timers t = connection.timers();
         scheduleLiveness();
-        rekeyTimer = engine.scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
-        expiryTimer = engine.scheduler().schedule(t.ikeLifetime(), () -> {
+        rekeyTimer = engine.context().scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
+        expiryTimer = engine.context().scheduler().schedule(t.ikeLifetime(), () -> {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
             delete();
         });
@@ -807,16 +806,16 @@ public final class IkeSa {
     }
 
     private void scheduleKeepalive() {
-        keepaliveTimer = engine.scheduler().schedule(connection.timers().natKeepalive(), () -> {
+        keepaliveTimer = engine.context().scheduler().schedule(connection.timers().natKeepalive(), () -> {
             if (isUp()) {
-                engine.transport().sendNatKeepalive(local, remote);
+                engine.context().transport().sendNatKeepalive(local, remote);
                 scheduleKeepalive();
             }
         });
     }
 
     private void scheduleLiveness() {
-        livenessTimer = engine.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
+        livenessTimer = engine.context().scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
     }
 
     //   HDR, SK {}  -->
@@ -825,7 +824,7 @@ public final class IkeSa {
         if (!isUp()) {
             return;
         }
-        Duration idle = Duration.between(lastHeard, engine.scheduler().now());
+        Duration idle = Duration.between(lastHeard, engine.context().scheduler().now());
         if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && outstanding == null && pending.isEmpty()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
             request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
@@ -891,7 +890,7 @@ public final class IkeSa {
 
     /** After answering a rekey: if the peer never deletes this old SA, we do. */
     void expectDeleteOfReplaced() {
-        engine.scheduler().schedule(connection.timers().dpdTimeout(), () -> {
+        engine.context().scheduler().schedule(connection.timers().dpdTimeout(), () -> {
             if (state == IkeSaState.REKEYED) {
                 deleteReplaced("the peer did not delete the old IKE SA after rekeying");
             }
@@ -937,7 +936,7 @@ public final class IkeSa {
             List<byte[]> datagrams = protect(ExchangeType.INFORMATIONAL, false, nextRequestId++,
                     List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
             for (byte[] d : datagrams) {
-                engine.transport().send(d, local, remote);
+                engine.context().transport().send(d, local, remote);
             }
         }
         destroy(why);
@@ -946,14 +945,14 @@ public final class IkeSa {
     private List<Payload> processInformational(List<Payload> payloads) {
         if (notify(payloads, NotifyType.AUTHENTICATION_FAILED).isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", this);
-            engine.scheduler().schedule(Duration.ZERO, () -> destroy("the peer refused our authentication"));
+            engine.context().scheduler().schedule(Duration.ZERO, () -> destroy("the peer refused our authentication"));
             return List.of();
         }
         List<Payload> response = new ArrayList<>();
         for (Payload p : payloads) {
             if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_IKE) {
                 LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", this);
-                engine.scheduler().schedule(Duration.ZERO, () -> destroy(state == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer"));
+                engine.context().scheduler().schedule(Duration.ZERO, () -> destroy(state == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer"));
                 return List.of();
             }
             if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_ESP) {
@@ -1000,7 +999,7 @@ public final class IkeSa {
         }
         if (establishedAt == null && !initiator) {
             // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
-            engine.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+            engine.context().floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
@@ -1047,7 +1046,7 @@ public final class IkeSa {
             List<byte[]> datagrams = protect(r.exchangeType(), false, id, payloads);
             LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} request {2} {3}", this, ExchangeType.name(r.exchangeType()), id,
                     labels(payloads, datagrams.size()));
-            outstanding = new Outstanding(id, r.exchangeType(), datagrams, r.onResponse(), engine.scheduler().now());
+            outstanding = new Outstanding(id, r.exchangeType(), datagrams, r.onResponse(), engine.context().scheduler().now());
             transmit();
         }
     }
@@ -1060,11 +1059,11 @@ public final class IkeSa {
     private void transmit() {
         Outstanding o = outstanding;
         for (byte[] d : o.datagrams) {
-            engine.transport().send(d, local, remote);
+            engine.context().transport().send(d, local, remote);
         }
         Connection.Timers t = connection.timers();
         // strongSwan's schedule: base * 1.8^n, but never past the dead peer timeout.
-        Instant now = engine.scheduler().now();
+        Instant now = engine.context().scheduler().now();
         Instant deadline = o.firstSent.plus(t.dpdTimeout());
         Duration delay = Duration.ofMillis((long) (t.retransmitBase().toMillis() * Math.pow(1.8, o.transmissions)));
         if (now.plus(delay).isAfter(deadline)) {
@@ -1074,14 +1073,14 @@ public final class IkeSa {
             }
         }
         o.transmissions++;
-        o.timer = engine.scheduler().schedule(delay, () -> retransmit(o));
+        o.timer = engine.context().scheduler().schedule(delay, () -> retransmit(o));
     }
 
     private void retransmit(Outstanding o) {
         if (outstanding != o || state == IkeSaState.DESTROYED) {
             return;
         }
-        Instant now = engine.scheduler().now();
+        Instant now = engine.context().scheduler().now();
         if (o.transmissions >= connection.timers().retransmitTries() || !now.isBefore(o.firstSent.plus(connection.timers().dpdTimeout()))) {
             fail("peer " + remote + " did not answer " + ExchangeType.name(o.exchangeType) + " request " + o.messageId + " in "
                     + Duration.between(o.firstSent, now).toSeconds() + " s (" + o.transmissions + " transmissions): giving up");
@@ -1108,7 +1107,7 @@ public final class IkeSa {
     /** The IKE message size that fits the connection's fragment size in one IP datagram. */
     private int messageLimit() {
         int ipHeader = remote.getAddress() instanceof Inet6Address ? 40 : 20;
-        int marker = local.getPort() == engine.natTraversalPort() ? 4 : 0;
+        int marker = local.getPort() == engine.context().natTraversalPort() ? 4 : 0;
         return connection.fragmentSize() - ipHeader - 8 - marker;
     }
 
@@ -1120,17 +1119,17 @@ public final class IkeSa {
                 Outstanding o = outstanding;
                 o.timer.cancel();
                 outstanding = null;
-                lastHeard = engine.scheduler().now();
+                lastHeard = engine.context().scheduler().now();
                 o.onResponse.accept(this, new Response(message, message.payloads()));
             } else if (!h.isResponse() && !initiator && lastResponse != null && expectedRequestId == 1
                     && Arrays.equals(message.raw(), initRequest)) {
                 // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
-                engine.transport().send(lastResponse.getFirst(), local, remote);
+                engine.context().transport().send(lastResponse.getFirst(), local, remote);
             }
             return;
         }
         if (!message.isProtected() || protection == null) {
-            engine.floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
+            engine.context().floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
             return;
         }
         boolean fragment = message.payloads().getLast() instanceof SkfPayload;
@@ -1144,7 +1143,7 @@ public final class IkeSa {
             // make us send a response to the peer for every datagram they forge.
             if ((!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) && authentic(message)) {
                 for (byte[] d : lastResponse) {
-                    engine.transport().send(d, local, remote);
+                    engine.context().transport().send(d, local, remote);
                 }
             }
             return;
@@ -1157,14 +1156,14 @@ public final class IkeSa {
         } catch (IkeProtocolException e) {
             // Whatever is wrong before the ICV verified (a wrong length included) is anyone's forgery:
             // no answer, and the message window stays where it is (RFC 7296 §2.21.2).
-            engine.floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
+            engine.context().floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
             return;
         }
         List<Payload> payloads;
         try {
             payloads = protection.decode(message, inner);
             if (payloads == null) {
-                lastHeard = engine.scheduler().now();
+                lastHeard = engine.context().scheduler().now();
                 return; // more fragments to come
             }
         } catch (IkeProtocolException e) {
@@ -1175,8 +1174,8 @@ public final class IkeSa {
             }
             return;
         }
-        lastHeard = engine.scheduler().now();
-        if (natDetected || from.getPort() == engine.natTraversalPort()) {
+        lastHeard = engine.context().scheduler().now();
+        if (natDetected || from.getPort() == engine.context().natTraversalPort()) {
             // Follow the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23).
             remote = from;
             local = to;
@@ -1213,7 +1212,7 @@ public final class IkeSa {
             Arrays.fill(inner, (byte) 0);
             return true;
         } catch (IkeProtocolException e) {
-            engine.floodLog().log("forged-retransmission", System.Logger.Level.DEBUG,
+            engine.context().floodLog().log("forged-retransmission", System.Logger.Level.DEBUG,
                     "{0}: dropping a copy of request {1} that does not verify: {2}", this, message.header().messageId(), e.getMessage());
             return false;
         }
@@ -1225,7 +1224,7 @@ public final class IkeSa {
         LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", this, ExchangeType.name(request.exchangeType()),
                 request.messageId(), labels(payloads, lastResponse.size()));
         for (byte[] d : lastResponse) {
-            engine.transport().send(d, local, remote);
+            engine.context().transport().send(d, local, remote);
         }
     }
 
