@@ -9,6 +9,10 @@ import io.isthmus.ike.crypto.KeyExchangeMethod;
 import io.isthmus.ike.exchange.KeyExchangeRetry;
 import io.isthmus.ike.exchange.NatDetection;
 import io.isthmus.ike.exchange.ProposalSelection;
+import io.isthmus.ike.exchange.Exchange;
+import io.isthmus.ike.exchange.IncomingMessage;
+import io.isthmus.ike.exchange.MessageWindow;
+import io.isthmus.ike.exchange.OutgoingMessage;
 import io.isthmus.ike.exchange.SkProtection;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
@@ -25,20 +29,15 @@ import io.isthmus.ike.message.NoncePayload;
 import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
-import io.isthmus.ike.message.PayloadType;
 import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.SaPayload;
-import io.isthmus.ike.message.SkfPayload;
 import io.isthmus.ike.message.TrafficSelector;
 import io.isthmus.ike.message.TsPayload;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -70,7 +69,7 @@ public final class IkeSa {
     private byte[] nr;
     private byte[] cookie;
     private IkeSaKeys keys;
-    private SkProtection protection;
+    private final MessageWindow window = new MessageWindow(this);
     private byte[] initRequest;
     private byte[] initResponse;
     private boolean natDetected;
@@ -80,11 +79,6 @@ public final class IkeSa {
     private List<byte[]> peerCertificateRequests = List.of();
     private Identity peerId;
 
-    private int nextRequestId;
-    private int expectedRequestId;
-    private List<byte[]> lastResponse;
-    private Outstanding outstanding;
-    private final Deque<Request> pending = new ArrayDeque<>();
     private Instant lastHeard;
     private Instant establishedAt;
     private Scheduler.Cancellable livenessTimer;
@@ -105,28 +99,70 @@ public final class IkeSa {
     byte[] peersRekeyLowestNonce;
 
     /**
-     * A request of ours, built when its turn comes (so it uses the state of that moment) and
-     * handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
+     * Until every exchange is its own class: a request of ours as two functions, built when its
+     * turn comes and handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
      */
-    record Request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
+    private record Legacy(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned,
+                          byte[] plain) implements Exchange {
+        @Override
+        public Status build(OutgoingMessage m) {
+            if (plain != null) {
+                m.plain(plain);
+                return Status.NEED_MORE;
+            }
+            List<Payload> payloads = build.apply(m.sa());
+            if (payloads == null) {
+                return Status.CANCELLED;
+            }
+            m.addAll(payloads);
+            return Status.NEED_MORE;
+        }
+
+        @Override
+        public Status process(IncomingMessage m) {
+            onResponse.accept(m.sa(), new Response(m.message(), m.payloads()));
+            return Status.SUCCESS;
+        }
+
+        @Override
+        public boolean followsIkeRekey() {
+            return !pinned;
+        }
     }
 
-    /** The request on the wire, waiting for its response. */
-    private static final class Outstanding {
-        final int messageId;
-        final int exchangeType;
-        final List<byte[]> datagrams;
-        final BiConsumer<IkeSa, Response> onResponse;
-        final Instant firstSent;
-        int transmissions;
-        Scheduler.Cancellable timer;
+    /** Until every exchange is its own class: the responder's answer as a function. */
+    private final class LegacyResponder implements Exchange {
+        private final java.util.function.Supplier<List<Payload>> answer;
+        private final byte[] plain;
+        private List<Payload> response;
 
-        Outstanding(int messageId, int exchangeType, List<byte[]> datagrams, BiConsumer<IkeSa, Response> onResponse, Instant firstSent) {
-            this.messageId = messageId;
-            this.exchangeType = exchangeType;
-            this.datagrams = datagrams;
-            this.onResponse = onResponse;
-            this.firstSent = firstSent;
+        LegacyResponder(java.util.function.Supplier<List<Payload>> answer, byte[] plain) {
+            this.answer = answer;
+            this.plain = plain;
+        }
+
+        @Override
+        public int exchangeType() {
+            return 0;
+        }
+
+        @Override
+        public Status process(IncomingMessage m) {
+            if (plain != null) {
+                return Status.NEED_MORE;
+            }
+            response = answer.get();
+            return response == null ? Status.CANCELLED : Status.NEED_MORE;
+        }
+
+        @Override
+        public Status build(OutgoingMessage m) {
+            if (plain != null) {
+                m.plain(plain);
+                return Status.SUCCESS;
+            }
+            m.addAll(response);
+            return closeAfterAnswer ? Status.DESTROY : Status.SUCCESS;
         }
     }
 
@@ -319,13 +355,7 @@ public final class IkeSa {
         payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
         IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
         initRequest = IkeMessage.encode(header, payloads);
-        nextRequestId = 1;
-        if (outstanding != null && outstanding.timer != null) {
-            outstanding.timer.cancel();
-        }
-        outstanding = new Outstanding(0, ExchangeType.IKE_SA_INIT, List.of(initRequest), (sa, r) -> processInitResponse(r),
-                engine.context().scheduler().now());
-        transmit();
+        window.queue(new Legacy(ExchangeType.IKE_SA_INIT, null, (sa, r) -> processInitResponse(r), true, initRequest));
     }
 
     private void processInitResponse(Response r) {
@@ -434,9 +464,7 @@ public final class IkeSa {
             IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
             initResponse = IkeMessage.encode(header, response);
             deriveKeys(secret);
-            expectedRequestId = 1;
-            lastResponse = List.of(initResponse);
-            engine.context().transport().send(initResponse, local, remote);
+            window.respond(request, new LegacyResponder(null, initResponse));
             engine.context().floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
         } catch (IkeProtocolException e) {
             engine.context().floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
@@ -475,7 +503,7 @@ public final class IkeSa {
     }
 
     private void installCiphers() {
-        protection = new SkProtection(proposal.cipher(), keys, initiator);
+        window.protectWith(new SkProtection(proposal.cipher(), keys, initiator, peerFragments));
     }
 
     /** To force UDP encapsulation, a source hash that cannot match. */
@@ -825,7 +853,7 @@ public final class IkeSa {
             return;
         }
         Duration idle = Duration.between(lastHeard, engine.context().scheduler().now());
-        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && outstanding == null && pending.isEmpty()) {
+        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
             request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
         }
@@ -838,7 +866,7 @@ public final class IkeSa {
      * after the retransmissions.
      */
     public void probe() {
-        if (isUp() && outstanding == null && pending.isEmpty()) {
+        if (isUp() && window.idle()) {
             request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
         }
     }
@@ -870,15 +898,7 @@ public final class IkeSa {
             next.children.add(c);
         }
         children.clear();
-        List<Request> queued = new ArrayList<>(pending);
-        pending.clear();
-        for (Request r : queued) {
-            if (r.pinned()) {
-                pending.add(r);
-            } else {
-                next.queue(r);
-            }
-        }
+        window.handOver(next.window);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
     }
 
@@ -915,7 +935,7 @@ public final class IkeSa {
         }
         state = IkeSaState.DELETING;
         LOG.log(System.Logger.Level.INFO, "{0}: deleting IKE SA", this);
-        pending.clear();
+        window.dropQueued();
         request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
                 (sa, r) -> destroy("deleted"), true);
     }
@@ -932,12 +952,8 @@ public final class IkeSa {
         if (state == IkeSaState.DESTROYED) {
             return;
         }
-        if (protection != null && state != IkeSaState.CONNECTING) {
-            List<byte[]> datagrams = protect(ExchangeType.INFORMATIONAL, false, nextRequestId++,
-                    List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
-            for (byte[] d : datagrams) {
-                engine.context().transport().send(d, local, remote);
-            }
+        if (state != IkeSaState.CONNECTING) {
+            window.sendOnce(ExchangeType.INFORMATIONAL, List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
         }
         destroy(why);
     }
@@ -977,7 +993,7 @@ public final class IkeSa {
     }
 
     /** Tears down locally: children announced deleted, timers stopped, keys wiped. */
-    void destroy(String why) {
+    public void destroy(String why) {
         if (state == IkeSaState.DESTROYED) {
             return;
         }
@@ -985,17 +1001,10 @@ public final class IkeSa {
         for (ChildSa c : List.copyOf(children)) {
             removeChild(c, why);
         }
-        if (outstanding != null && outstanding.timer != null) {
-            outstanding.timer.cancel();
-        }
-        outstanding = null;
-        pending.clear();
+        window.stop();
         cancelTimers();
         if (keys != null) {
             keys.destroy();
-        }
-        if (protection != null) {
-            protection.destroy();
         }
         if (establishedAt == null && !initiator) {
             // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
@@ -1006,7 +1015,7 @@ public final class IkeSa {
         engine.unregister(this);
     }
 
-    void fail(String why) {
+    public void fail(String why) {
         LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
         destroy(why);
     }
@@ -1016,216 +1025,50 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
-        queue(new Request(exchangeType, build, onResponse, pinned));
-    }
-
-    private void queue(Request r) {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        if (replacement != null && !r.pinned()) {
-            replacement.queue(r);
-            return;
-        }
-        pending.add(r);
-        sendNext();
-    }
-
-    private void sendNext() {
-        while (outstanding == null && !pending.isEmpty() && state != IkeSaState.DESTROYED) {
-            Request r = pending.poll();
-            if (replacement != null && !r.pinned()) {
-                replacement.queue(r);
-                continue;
-            }
-            List<Payload> payloads = r.build().apply(this);
-            if (payloads == null) {
-                continue; // no longer needed
-            }
-            int id = nextRequestId++;
-            List<byte[]> datagrams = protect(r.exchangeType(), false, id, payloads);
-            LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} request {2} {3}", this, ExchangeType.name(r.exchangeType()), id,
-                    labels(payloads, datagrams.size()));
-            outstanding = new Outstanding(id, r.exchangeType(), datagrams, r.onResponse(), engine.context().scheduler().now());
-            transmit();
-        }
+        window.queue(new Legacy(exchangeType, build, onResponse, pinned, null));
     }
 
     /** Whether anything of ours other than a liveness check is queued or on the wire. */
     boolean busyWithRequests() {
-        return !pending.isEmpty() || (outstanding != null && outstanding.exchangeType != ExchangeType.INFORMATIONAL);
-    }
-
-    private void transmit() {
-        Outstanding o = outstanding;
-        for (byte[] d : o.datagrams) {
-            engine.context().transport().send(d, local, remote);
-        }
-        Connection.Timers t = connection.timers();
-        // strongSwan's schedule: base * 1.8^n, but never past the dead peer timeout.
-        Instant now = engine.context().scheduler().now();
-        Instant deadline = o.firstSent.plus(t.dpdTimeout());
-        Duration delay = Duration.ofMillis((long) (t.retransmitBase().toMillis() * Math.pow(1.8, o.transmissions)));
-        if (now.plus(delay).isAfter(deadline)) {
-            delay = Duration.between(now, deadline);
-            if (delay.isNegative()) {
-                delay = Duration.ZERO;
-            }
-        }
-        o.transmissions++;
-        o.timer = engine.context().scheduler().schedule(delay, () -> retransmit(o));
-    }
-
-    private void retransmit(Outstanding o) {
-        if (outstanding != o || state == IkeSaState.DESTROYED) {
-            return;
-        }
-        Instant now = engine.context().scheduler().now();
-        if (o.transmissions >= connection.timers().retransmitTries() || !now.isBefore(o.firstSent.plus(connection.timers().dpdTimeout()))) {
-            fail("peer " + remote + " did not answer " + ExchangeType.name(o.exchangeType) + " request " + o.messageId + " in "
-                    + Duration.between(o.firstSent, now).toSeconds() + " s (" + o.transmissions + " transmissions): giving up");
-            return;
-        }
-        LOG.log(System.Logger.Level.INFO, "{0}: retransmitting {1} request {2} ({3})", this, ExchangeType.name(o.exchangeType),
-                o.messageId, o.transmissions);
-        transmit();
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Protection and fragments
-    //
-    //   HDR, SK {payloads}                      one datagram, or when it would not fit:
-    //   HDR, SKF(1/n) {first part} ... HDR, SKF(n/n) {last part}   each sealed on its own
-    // ------------------------------------------------------------------------------------------
-
-    private List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
-        int flags = (initiator ? IkeHeader.FLAG_INITIATOR : 0) | (response ? IkeHeader.FLAG_RESPONSE : 0);
-        IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, exchangeType, flags, messageId, 0);
-        return protection.protect(header, payloads, peerFragments && exchangeType != ExchangeType.IKE_SA_INIT, messageLimit());
-    }
-
-    /** The IKE message size that fits the connection's fragment size in one IP datagram. */
-    private int messageLimit() {
-        int ipHeader = remote.getAddress() instanceof Inet6Address ? 40 : 20;
-        int marker = local.getPort() == engine.context().natTraversalPort() ? 4 : 0;
-        return connection.fragmentSize() - ipHeader - 8 - marker;
+        return window.busyWithRequests();
     }
 
     /** Any message for this SA after IKE_SA_INIT, from the engine. */
     void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
-        IkeHeader h = message.header();
-        if (h.exchangeType() == ExchangeType.IKE_SA_INIT) {
-            if (h.isResponse() && initiator && outstanding != null && outstanding.messageId == 0) {
-                Outstanding o = outstanding;
-                o.timer.cancel();
-                outstanding = null;
-                lastHeard = engine.context().scheduler().now();
-                o.onResponse.accept(this, new Response(message, message.payloads()));
-            } else if (!h.isResponse() && !initiator && lastResponse != null && expectedRequestId == 1
-                    && Arrays.equals(message.raw(), initRequest)) {
-                // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
-                engine.context().transport().send(lastResponse.getFirst(), local, remote);
-            }
-            return;
-        }
-        if (!message.isProtected() || protection == null) {
-            engine.context().floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
-            return;
-        }
-        boolean fragment = message.payloads().getLast() instanceof SkfPayload;
-        if (h.isResponse()) {
-            if (outstanding == null || h.messageId() != outstanding.messageId) {
-                return; // late or unexpected: RFC 7296 §2.3 says drop
-            }
-        } else if (h.messageId() == expectedRequestId - 1 && lastResponse != null) {
-            // A retransmitted request gets the same answer; of a fragmented one, only its first fragment does (RFC 7383 §2.6.1).
-            // Only once its integrity is checked (RFC 7296 §2.1): anyone who saw our SPIs could otherwise
-            // make us send a response to the peer for every datagram they forge.
-            if ((!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) && authentic(message)) {
-                for (byte[] d : lastResponse) {
-                    engine.context().transport().send(d, local, remote);
-                }
-            }
-            return;
-        } else if (h.messageId() != expectedRequestId) {
-            return;
-        }
-        byte[] inner;
-        try {
-            inner = protection.open(message);
-        } catch (IkeProtocolException e) {
-            // Whatever is wrong before the ICV verified (a wrong length included) is anyone's forgery:
-            // no answer, and the message window stays where it is (RFC 7296 §2.21.2).
-            engine.context().floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
-            return;
-        }
-        List<Payload> payloads;
-        try {
-            payloads = protection.decode(message, inner);
-            if (payloads == null) {
-                lastHeard = engine.context().scheduler().now();
-                return; // more fragments to come
-            }
-        } catch (IkeProtocolException e) {
-            // Authenticated, yet malformed: the peer's own bug, worth an answer and a line.
-            LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", this, message, e.getMessage());
-            if (!h.isResponse()) {
-                answer(h, List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData())));
-            }
-            return;
-        }
+        window.receive(message, from, to);
+    }
+
+    /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
+    public void heard() {
         lastHeard = engine.context().scheduler().now();
+    }
+
+    /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
+    public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
         if (natDetected || from.getPort() == engine.context().natTraversalPort()) {
-            // Follow the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23).
             remote = from;
             local = to;
         }
-        LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", this, ExchangeType.name(h.exchangeType()),
-                h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
-        if (h.isResponse()) {
-            Outstanding o = outstanding;
-            o.timer.cancel();
-            outstanding = null;
-            o.onResponse.accept(this, new Response(message, payloads));
-            sendNext();
-            return;
-        }
-        List<Payload> response = switch (h.exchangeType()) {
-            case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? processAuthRequest(payloads) : null;
-            case ExchangeType.INFORMATIONAL -> processInformational(payloads);
-            case ExchangeType.CREATE_CHILD_SA -> state == IkeSaState.CONNECTING ? null : CreateChildSa.respond(this, payloads);
+    }
+
+    /** Until every exchange is its own class. */
+    public Exchange legacyResponder(IncomingMessage in) {
+        List<Payload> payloads = in.payloads();
+        java.util.function.Supplier<List<Payload>> answer = switch (in.exchangeType()) {
+            case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? () -> processAuthRequest(payloads) : null;
+            case ExchangeType.INFORMATIONAL -> () -> processInformational(payloads);
+            case ExchangeType.CREATE_CHILD_SA -> state == IkeSaState.CONNECTING ? null : () -> CreateChildSa.respond(this, payloads);
             default -> null;
         };
-        if (response == null) {
-            return;
-        }
-        answer(h, response);
-        if (closeAfterAnswer) {
-            destroy("IKE_AUTH refused");
-        }
+        return answer == null ? null : new LegacyResponder(answer, null);
     }
 
-    /** Whether the message's SK or SKF payload verifies under the peer's keys. */
-    private boolean authentic(IkeMessage message) {
-        try {
-            byte[] inner = protection.open(message);
-            Arrays.fill(inner, (byte) 0);
-            return true;
-        } catch (IkeProtocolException e) {
-            engine.context().floodLog().log("forged-retransmission", System.Logger.Level.DEBUG,
-                    "{0}: dropping a copy of request {1} that does not verify: {2}", this, message.header().messageId(), e.getMessage());
-            return false;
-        }
+    public IkeContext context() {
+        return engine.context();
     }
 
-    private void answer(IkeHeader request, List<Payload> payloads) {
-        lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
-        expectedRequestId = request.messageId() + 1;
-        LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", this, ExchangeType.name(request.exchangeType()),
-                request.messageId(), labels(payloads, lastResponse.size()));
-        for (byte[] d : lastResponse) {
-            engine.context().transport().send(d, local, remote);
-        }
+    public MessageWindow window() {
+        return window;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -1237,15 +1080,5 @@ public final class IkeSa {
     static Optional<NotifyPayload> notify(List<Payload> payloads, int type) {
         return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.notifyType() == type)
                 .map(NotifyPayload.class::cast).findFirst();
-    }
-
-    /** As strongSwan logs a message's contents: "[ N(REKEY_SA) SA No KE TSi TSr ]". */
-    private static String labels(List<Payload> payloads, int fragments) {
-        StringBuilder s = new StringBuilder("[ ");
-        for (Payload p : payloads) {
-            s.append(p instanceof NotifyPayload n ? "N(" + NotifyType.name(n.notifyType()) + ")" : PayloadType.name(p.type())).append(' ');
-        }
-        s.append(']');
-        return fragments > 1 ? s + " in " + fragments + " fragments" : s.toString();
     }
 }

@@ -31,26 +31,28 @@ import java.util.List;
 public final class SkProtection {
     private final SkCipher outbound;
     private final SkCipher inbound;
+    private final boolean peerTakesFragments;
     private final Reassembly requests = new Reassembly();
     private final Reassembly responses = new Reassembly();
 
-    /** {@code initiator}: the original initiator of the IKE SA, which seals with SK_ei and opens with SK_er. */
-    public SkProtection(CipherSuite suite, IkeSaKeys keys, boolean initiator) {
+    /**
+     * @param initiator          the original initiator of the IKE SA, which seals with SK_ei and opens with SK_er
+     * @param peerTakesFragments the peer announced IKEV2_FRAGMENTATION_SUPPORTED in IKE_SA_INIT
+     */
+    public SkProtection(CipherSuite suite, IkeSaKeys keys, boolean initiator, boolean peerTakesFragments) {
         SkCipher i2r = new SkCipher(suite, keys.skEi(), keys.skAi());
         SkCipher r2i = new SkCipher(suite, keys.skEr(), keys.skAr());
         this.outbound = initiator ? i2r : r2i;
         this.inbound = initiator ? r2i : i2r;
+        this.peerTakesFragments = peerTakesFragments;
     }
 
-    /**
-     * The message as datagrams: one, or fragments of at most {@code limit} bytes each when
-     * {@code mayFragment} (the peer announced IKEV2_FRAGMENTATION_SUPPORTED) and it is bigger.
-     */
-    public List<byte[]> protect(IkeHeader header, List<Payload> payloads, boolean mayFragment, int limit) {
+    /** The message as datagrams: one, or fragments of at most {@code limit} bytes each when it is bigger and the peer takes them. */
+    public List<byte[]> protect(IkeHeader header, List<Payload> payloads, int limit) {
         byte[] plaintext = PayloadCodec.encodeChain(payloads);
         int firstInner = payloads.isEmpty() ? PayloadType.NONE : payloads.getFirst().type();
         int whole = IkeHeader.LENGTH + 4 + outbound.contentLength(plaintext.length);
-        if (!mayFragment || whole <= limit) {
+        if (!peerTakesFragments || whole <= limit) {
             int contentLength = outbound.contentLength(plaintext.length);
             byte[] datagram = IkeMessage.encodeProtected(header, firstInner, contentLength, null);
             outbound.seal(datagram, datagram.length - contentLength, plaintext);
