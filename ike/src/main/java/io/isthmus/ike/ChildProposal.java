@@ -56,7 +56,7 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
             transforms.add(Transform.of(Transform.KE, pfs.ianaId()));
         }
         transforms.add(Transform.of(Transform.ESN, esn ? 1 : 0));
-        return new Proposal(number, Proposal.PROTOCOL_ESP, ProposalWords.spiBytes(spi), transforms);
+        return new Proposal(number, Proposal.PROTOCOL_ESP, Proposal.spiBytes(spi), transforms);
     }
 
     public boolean offeredBy(Proposal p, boolean withKeyExchange) {

@@ -95,7 +95,7 @@ final class CreateChildSa {
             ke = group == null ? null : group.generate();
             List<Payload> payloads = new ArrayList<>();
             if (rekeyed != null) {
-                payloads.add(new NotifyPayload(Proposal.PROTOCOL_ESP, ProposalWords.spiBytes(rekeyed.inboundSpi()), NotifyType.REKEY_SA,
+                payloads.add(new NotifyPayload(Proposal.PROTOCOL_ESP, Proposal.spiBytes(rekeyed.inboundSpi()), NotifyType.REKEY_SA,
                         new byte[0]));
             }
             payloads.add(proposals(sa, spi, true));
@@ -126,7 +126,7 @@ final class CreateChildSa {
                 backToInstalled();
                 // The peer installed what it answered; tell it to drop that again (§1.3.2 leaves the cleanup to us).
                 sa.request(ExchangeType.INFORMATIONAL, s -> List.of(new io.isthmus.ike.message.DeletePayload(Proposal.PROTOCOL_ESP, 4,
-                        List.of(ProposalWords.spiBytes(spi)))), (s, x) -> s.engine.context().releaseChildSpi(spi), false);
+                        List.of(Proposal.spiBytes(spi)))), (s, x) -> s.engine.context().releaseChildSpi(spi), false);
                 return;
             }
             if (rekeyed != null) {
@@ -254,7 +254,7 @@ final class CreateChildSa {
         if (tsi.isEmpty() || tsr.isEmpty() || !within(tsi, sa.connection().localSelectors()) || !within(tsr, sa.connection().remoteSelectors())) {
             throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "responder's selectors " + tsi + " === " + tsr + " are not ours");
         }
-        return sa.installChild(chosen, inboundSpi, ProposalWords.spiInt(p.spi()), tsi, tsr, pfsSecret, nonceI, nonceR, true, replacing);
+        return sa.installChild(chosen, inboundSpi, Proposal.spiInt(p.spi()), tsi, tsr, pfsSecret, nonceI, nonceR, true, replacing);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ final class CreateChildSa {
         Optional<NotifyPayload> rekey = IkeSa.notify(request, NotifyType.REKEY_SA);
         if (rekey.isPresent()) {
             byte[] spi = rekey.get().spi();
-            old = spi.length == 4 ? sa.childByOutboundSpi(ProposalWords.spiInt(spi)) : null;
+            old = spi.length == 4 ? sa.childByOutboundSpi(Proposal.spiInt(spi)) : null;
             if (old == null) {
                 LOG.log(System.Logger.Level.INFO, "{0}: peer rekeys a CHILD_SA we do not have", sa);
                 return List.of(new NotifyPayload(Proposal.PROTOCOL_ESP, spi, NotifyType.CHILD_SA_NOT_FOUND, new byte[0]));
@@ -360,7 +360,7 @@ final class CreateChildSa {
             pfsSecret = ke.sharedSecret(kei.get().data());
         }
         int inboundSpi = sa.engine.context().newChildSpi();
-        int outboundSpi = ProposalWords.spiInt(chosenFrom.spi());
+        int outboundSpi = Proposal.spiInt(chosenFrom.spi());
         ChildProposal negotiated = new ChildProposal(chosen.cipher(), chosen.esn(), pfs);
         ChildSa child = sa.installChild(negotiated, inboundSpi, outboundSpi, narrowedR, narrowedI, pfsSecret, nonceI, nonceR, false, replacing);
         List<Payload> response = new ArrayList<>();
@@ -436,7 +436,7 @@ final class CreateChildSa {
             List<Proposal> proposals = new ArrayList<>();
             List<IkeProposal> mine = sa.connection().ikeProposals();
             for (int i = 0; i < mine.size(); i++) {
-                proposals.add(mine.get(i).toProposal(i + 1, ProposalWords.spiBytes(spi)));
+                proposals.add(mine.get(i).toProposal(i + 1, Proposal.spiBytes(spi)));
             }
             return List.of(new SaPayload(proposals), new NoncePayload(ni), new KePayload(ke.method().ianaId(), ke.publicValue()));
         }
@@ -462,7 +462,7 @@ final class CreateChildSa {
                         || kr.group() != ke.method().ianaId()) {
                     throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "responder chose " + chosen + " with KE " + kr.group());
                 }
-                next = IkeSa.rekeyed(sa, true, spi, ProposalWords.spiLong(p.spi()), chosen, ni, nr, ke.sharedSecret(kr.data()));
+                next = IkeSa.rekeyed(sa, true, spi, Proposal.spiLong(p.spi()), chosen, ni, nr, ke.sharedSecret(kr.data()));
             } catch (IkeProtocolException e) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: IKE rekey response unusable: {1}", sa, e.getMessage());
                 giveUp(sa);
@@ -549,7 +549,7 @@ final class CreateChildSa {
         long spiR = sa.engine.context().newIkeSpi();
         IkeSa next;
         try {
-            next = IkeSa.rekeyed(sa, false, ProposalWords.spiLong(chosenFrom.spi()), spiR, chosen, ni.get().nonce(), nr,
+            next = IkeSa.rekeyed(sa, false, Proposal.spiLong(chosenFrom.spi()), spiR, chosen, ni.get().nonce(), nr,
                     ke.sharedSecret(kei.get().data()));
         } catch (IkeProtocolException e) {
             return List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
@@ -561,7 +561,7 @@ final class CreateChildSa {
             sa.handOver(next);
             sa.expectDeleteOfReplaced();
         }
-        return List.of(new SaPayload(List.of(chosen.toProposal(chosenFrom.number(), ProposalWords.spiBytes(spiR)))), new NoncePayload(nr),
+        return List.of(new SaPayload(List.of(chosen.toProposal(chosenFrom.number(), Proposal.spiBytes(spiR)))), new NoncePayload(nr),
                 new KePayload(ke.method().ianaId(), ke.publicValue()));
     }
 }

@@ -1,5 +1,6 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -410,7 +411,7 @@ public final class IkeEngine {
                     fresh, older.size());
         }
         for (IkeSa o : older) {
-            o.abandon("replaced after the peer's INITIAL_CONTACT on " + fresh);
+            IkeDelete.abandon(o, "replaced after the peer's INITIAL_CONTACT on " + fresh);
         }
     }
 

@@ -7,9 +7,12 @@ import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
 import io.isthmus.ike.exchange.KeyExchangeRetry;
+import io.isthmus.ike.exchange.Liveness;
 import io.isthmus.ike.exchange.NatDetection;
 import io.isthmus.ike.exchange.ProposalSelection;
+import io.isthmus.ike.exchange.ChildDelete;
 import io.isthmus.ike.exchange.Exchange;
+import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.exchange.IncomingMessage;
 import io.isthmus.ike.exchange.MessageWindow;
 import io.isthmus.ike.exchange.OutgoingMessage;
@@ -586,8 +589,7 @@ public final class IkeSa {
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", this, refusal);
             state = IkeSaState.DELETING;
-            request(ExchangeType.INFORMATIONAL, sa -> List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED)),
-                    (sa, x) -> destroy("AUTHENTICATION_FAILED: " + refusal), true);
+            IkeDelete.authenticationFailed(this, refusal);
             return;
         }
         peerId = claimed;
@@ -736,11 +738,11 @@ public final class IkeSa {
         return lifetime.minusMillis(marginMillis + jitterMillis);
     }
 
-    ChildSa child(int inboundSpi) {
+    public ChildSa child(int inboundSpi) {
         return children.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
     }
 
-    ChildSa childByOutboundSpi(int outboundSpi) {
+    public ChildSa childByOutboundSpi(int outboundSpi) {
         return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
     }
 
@@ -780,9 +782,8 @@ public final class IkeSa {
         }
     }
 
-    //   HDR, SK {D(ESP, our inbound SPI)}  -->
-    //                                     <--  HDR, SK {D(ESP, the peer's inbound SPI)}
-    void deleteChild(ChildSa c, String why) {
+    /** Deletes {@code c} through {@link ChildDelete}, or at once when this SA can no longer tell the peer. */
+    public void deleteChild(ChildSa c, String why) {
         if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
             return;
         }
@@ -792,12 +793,11 @@ public final class IkeSa {
         }
         c.state = ChildSa.State.DELETING;
         c.cancelTimers();
-        LOG.log(System.Logger.Level.INFO, "{0}: deleting CHILD_SA {1}: {2}", this, c, why);
-        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_ESP, 4,
-                List.of(ProposalWords.spiBytes(c.inboundSpi())))), (sa, r) -> c.owner.removeChild(c, why), false);
+        ChildDelete.start(this, c, why);
     }
 
-    void removeChild(ChildSa c, String why) {
+    /** {@code c} is gone: announced deleted, its SPI free again. */
+    public void removeChild(ChildSa c, String why) {
         if (!children.remove(c)) {
             return;
         }
@@ -846,8 +846,6 @@ public final class IkeSa {
         livenessTimer = engine.context().scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
     }
 
-    //   HDR, SK {}  -->
-    //              <--  HDR, SK {}
     private void checkLiveness() {
         if (!isUp()) {
             return;
@@ -855,7 +853,7 @@ public final class IkeSa {
         Duration idle = Duration.between(lastHeard, engine.context().scheduler().now());
         if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
+            Liveness.check(this);
         }
         scheduleLiveness();
     }
@@ -867,7 +865,7 @@ public final class IkeSa {
      */
     public void probe() {
         if (isUp() && window.idle()) {
-            request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
+            Liveness.check(this);
         }
     }
 
@@ -904,8 +902,7 @@ public final class IkeSa {
 
     /** The initiator of a rekey deletes the old IKE SA on it; nothing of it survives but the keys' wiping. */
     void deleteReplaced(String why) {
-        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
-                (sa, r) -> destroy(why), true);
+        IkeDelete.replaced(this, why);
     }
 
     /** After answering a rekey: if the peer never deletes this old SA, we do. */
@@ -917,13 +914,6 @@ public final class IkeSa {
         });
     }
 
-    // ------------------------------------------------------------------------------------------
-    // INFORMATIONAL: deletes
-    //
-    //   HDR, SK {D(IKE)}        -->
-    //                          <--  HDR, SK {}
-    // ------------------------------------------------------------------------------------------
-
     /** Deletes the IKE SA, and with it every child SA, telling the peer. */
     public void delete() {
         if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
@@ -934,62 +924,7 @@ public final class IkeSa {
             return;
         }
         state = IkeSaState.DELETING;
-        LOG.log(System.Logger.Level.INFO, "{0}: deleting IKE SA", this);
-        window.dropQueued();
-        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
-                (sa, r) -> destroy("deleted"), true);
-    }
-
-    /**
-     * Tells the peer once, without waiting for an answer, that this IKE SA is gone, and destroys
-     * it. For an SA made obsolete by the peer's INITIAL_CONTACT: if the peer restarted, it will
-     * not answer. Best effort otherwise: with a request of ours still on the wire, a peer that
-     * keeps a window of one drops this Delete, and its own dead peer detection ends the SA.
-     * (INITIAL_CONTACT is only sent by an end that holds no other IKE SA with us, so a live peer
-     * meeting this is the exception.)
-     */
-    void abandon(String why) {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        if (state != IkeSaState.CONNECTING) {
-            window.sendOnce(ExchangeType.INFORMATIONAL, List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
-        }
-        destroy(why);
-    }
-
-    private List<Payload> processInformational(List<Payload> payloads) {
-        if (notify(payloads, NotifyType.AUTHENTICATION_FAILED).isPresent()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", this);
-            engine.context().scheduler().schedule(Duration.ZERO, () -> destroy("the peer refused our authentication"));
-            return List.of();
-        }
-        List<Payload> response = new ArrayList<>();
-        for (Payload p : payloads) {
-            if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_IKE) {
-                LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", this);
-                engine.context().scheduler().schedule(Duration.ZERO, () -> destroy(state == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer"));
-                return List.of();
-            }
-            if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_ESP) {
-                List<byte[]> ours = new ArrayList<>();
-                for (byte[] spi : d.spis()) {
-                    ChildSa c = childByOutboundSpi(ProposalWords.spiInt(spi));
-                    if (c == null) {
-                        continue;
-                    }
-                    // Both deleting at once: it is gone either way, and our own request names it (§2.25.1).
-                    if (c.state != ChildSa.State.DELETING) {
-                        ours.add(ProposalWords.spiBytes(c.inboundSpi()));
-                    }
-                    removeChild(c, "deleted by the peer");
-                }
-                if (!ours.isEmpty()) {
-                    response.add(new DeletePayload(Proposal.PROTOCOL_ESP, 4, ours));
-                }
-            }
-        }
-        return response;
+        IkeDelete.start(this);
     }
 
     /** Tears down locally: children announced deleted, timers stopped, keys wiped. */
@@ -1056,7 +991,6 @@ public final class IkeSa {
         List<Payload> payloads = in.payloads();
         java.util.function.Supplier<List<Payload>> answer = switch (in.exchangeType()) {
             case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? () -> processAuthRequest(payloads) : null;
-            case ExchangeType.INFORMATIONAL -> () -> processInformational(payloads);
             case ExchangeType.CREATE_CHILD_SA -> state == IkeSaState.CONNECTING ? null : () -> CreateChildSa.respond(this, payloads);
             default -> null;
         };

@@ -2,6 +2,7 @@ package io.isthmus.ike.exchange;
 
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.message.DeletePayload;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -10,6 +11,7 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.PayloadType;
+import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.SkfPayload;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -287,7 +289,22 @@ public final class MessageWindow {
      * several exchanges, on what the request carries.
      */
     private Exchange responderFor(IncomingMessage request) {
-        return sa.legacyResponder(request);
+        return switch (request.exchangeType()) {
+            case ExchangeType.INFORMATIONAL -> informational(request);
+            default -> sa.legacyResponder(request);
+        };
+    }
+
+    private static Exchange informational(IncomingMessage request) {
+        List<DeletePayload> deletes = request.all(DeletePayload.class);
+        if (request.notify(NotifyType.AUTHENTICATION_FAILED).isPresent()
+                || deletes.stream().anyMatch(d -> d.protocolId() == Proposal.PROTOCOL_IKE)) {
+            return IkeDelete.responder();
+        }
+        if (deletes.stream().anyMatch(d -> d.protocolId() == Proposal.PROTOCOL_ESP)) {
+            return ChildDelete.responder();
+        }
+        return Liveness.responder();
     }
 
     private void respond(IncomingMessage request, Exchange responder) {
