@@ -29,10 +29,6 @@ public final class ChildSa {
     IkeSa owner;
     Scheduler.Cancellable rekeyTimer;
     Scheduler.Cancellable expiryTimer;
-    /** Until ChildRekey holds them: the peer's replacement and its exchange's lowest nonce (RFC 7296 §2.8.1). */
-    ChildSa peersReplacement;
-    byte[] peersExchangeLowestNonce;
-
     static byte[] lower(byte[] a, byte[] b) {
         return java.util.Arrays.compareUnsigned(a, b) <= 0 ? a : b;
     }

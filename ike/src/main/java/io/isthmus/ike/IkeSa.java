@@ -1,7 +1,5 @@
 package io.isthmus.ike;
 
-import io.isthmus.esp.Lifetime;
-import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;
@@ -10,7 +8,9 @@ import io.isthmus.ike.exchange.KeyExchangeRetry;
 import io.isthmus.ike.exchange.Liveness;
 import io.isthmus.ike.exchange.NatDetection;
 import io.isthmus.ike.exchange.ProposalSelection;
+import io.isthmus.ike.exchange.ChildCreate;
 import io.isthmus.ike.exchange.ChildDelete;
+import io.isthmus.ike.exchange.ChildRekey;
 import io.isthmus.ike.exchange.Exchange;
 import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.exchange.IncomingMessage;
@@ -34,7 +34,6 @@ import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.SaPayload;
-import io.isthmus.ike.message.TrafficSelector;
 import io.isthmus.ike.message.TsPayload;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -105,7 +104,7 @@ public final class IkeSa {
      * Until every exchange is its own class: a request of ours as two functions, built when its
      * turn comes and handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
      */
-    private record Legacy(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned,
+    private record Legacy(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse, boolean pinned,
                           byte[] plain) implements Exchange {
         @Override
         public Status build(OutgoingMessage m) {
@@ -123,7 +122,7 @@ public final class IkeSa {
 
         @Override
         public Status process(IncomingMessage m) {
-            onResponse.accept(m.sa(), new Response(m.message(), m.payloads()));
+            onResponse.accept(m.sa(), m);
             return Status.SUCCESS;
         }
 
@@ -135,11 +134,11 @@ public final class IkeSa {
 
     /** Until every exchange is its own class: the responder's answer as a function. */
     private final class LegacyResponder implements Exchange {
-        private final java.util.function.Supplier<List<Payload>> answer;
+        private final Function<IncomingMessage, List<Payload>> answer;
         private final byte[] plain;
         private List<Payload> response;
 
-        LegacyResponder(java.util.function.Supplier<List<Payload>> answer, byte[] plain) {
+        LegacyResponder(Function<IncomingMessage, List<Payload>> answer, byte[] plain) {
             this.answer = answer;
             this.plain = plain;
         }
@@ -154,7 +153,7 @@ public final class IkeSa {
             if (plain != null) {
                 return Status.NEED_MORE;
             }
-            response = answer.get();
+            response = answer.apply(m);
             return response == null ? Status.CANCELLED : Status.NEED_MORE;
         }
 
@@ -166,21 +165,6 @@ public final class IkeSa {
             }
             m.addAll(response);
             return closeAfterAnswer ? Status.DESTROY : Status.SUCCESS;
-        }
-    }
-
-    /** A message's payloads, decrypted when it was protected. */
-    record Response(IkeMessage message, List<Payload> payloads) {
-        <P extends Payload> Optional<P> first(Class<P> kind) {
-            return find(payloads, kind);
-        }
-
-        Optional<NotifyPayload> notify(int type) {
-            return IkeSa.notify(payloads, type);
-        }
-
-        Optional<NotifyPayload> error() {
-            return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.isError()).map(NotifyPayload.class::cast).findFirst();
         }
     }
 
@@ -295,7 +279,7 @@ public final class IkeSa {
     }
 
     /** This IKE SA, or the one that replaced it (and so on). */
-    IkeSa current() {
+    public IkeSa current() {
         IkeSa s = this;
         while (s.replacement != null && s.replacement != s) {
             s = s.replacement;
@@ -361,7 +345,7 @@ public final class IkeSa {
         window.queue(new Legacy(ExchangeType.IKE_SA_INIT, null, (sa, r) -> processInitResponse(r), true, initRequest));
     }
 
-    private void processInitResponse(Response r) {
+    private void processInitResponse(IncomingMessage r) {
         Optional<NotifyPayload> cookieNotify = r.notify(NotifyType.COOKIE);
         if (cookieNotify.isPresent()) {
             cookie = cookieNotify.get().data();
@@ -560,7 +544,7 @@ public final class IkeSa {
             if (!engine.hasOtherIkeSa(this)) {
                 payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
             }
-            payloads.add(CreateChildSa.proposals(this, childSpi, false));
+            payloads.add(ChildCreate.offer(this, childSpi, false));
             payloads.add(new TsPayload(true, connection.localSelectors()));
             payloads.add(new TsPayload(false, connection.remoteSelectors()));
             return payloads;
@@ -571,7 +555,7 @@ public final class IkeSa {
         return new Authenticator(connection, proposal, keys, initiator, initRequest, initResponse, ni, nr, peerSignatureHashes);
     }
 
-    private void processAuthResponse(Response r, int childSpi) {
+    private void processAuthResponse(IncomingMessage r, int childSpi) {
         Optional<NotifyPayload> error = r.error();
         Optional<IdPayload> idr = r.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = r.first(AuthPayload.class);
@@ -601,7 +585,7 @@ public final class IkeSa {
             return;
         }
         try {
-            CreateChildSa.installFromResponse(this, r, childSpi, null, ni, nr, null);
+            ChildCreate.accept(r, childSpi, null, ni, nr, null);
         } catch (IkeProtocolException e) {
             engine.context().releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", this, e.getMessage());
@@ -612,7 +596,8 @@ public final class IkeSa {
     }
 
     /** Responder: IKE_AUTH request. */
-    private List<Payload> processAuthRequest(List<Payload> payloads) {
+    private List<Payload> processAuthRequest(IncomingMessage request) {
+        List<Payload> payloads = request.payloads();
         if (find(payloads, EapPayload.class).isPresent() || find(payloads, AuthPayload.class).isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: EAP is not supported (gateways authenticate with a key or a certificate)", this);
             closeAfterAnswer = true;
@@ -654,7 +639,7 @@ public final class IkeSa {
         response.add(authenticator().sign(idr));
         established();
         try {
-            response.addAll(CreateChildSa.answerChildRequest(this, payloads, ni, nr, null, false).payloads());
+            response.addAll(ChildCreate.answer(request, ni, nr, null, false).payloads());
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", this, e.getMessage());
             response.add(NotifyPayload.of(e.notifyType()));
@@ -679,55 +664,25 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Child SAs: installing, deleting, timers. The exchanges are in CreateChildSa.
+    // Child SAs: kept, rekeyed, deleted; the exchanges are in io.isthmus.ike.exchange
     // ------------------------------------------------------------------------------------------
 
-    /**
-     * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr): the keys for the direction from the exchange's
-     * initiator first, then the other (RFC 7296 §2.17). Announces the SA and starts its timers.
-     */
-    ChildSa installChild(ChildProposal chosen, int inboundSpi, int outboundSpi, List<TrafficSelector> localTs,
-                         List<TrafficSelector> remoteTs, byte[] pfsSecret, byte[] nonceI, byte[] nonceR,
-                         boolean exchangeInitiator, ChildSa replacing) {
-        int e = chosen.cipher().encryptionKeyLength();
-        int a = chosen.cipher().integrityKeyLength();
-        byte[] keymat = KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, 2 * (e + a));
-        byte[] encI = Arrays.copyOfRange(keymat, 0, e);
-        byte[] intI = Arrays.copyOfRange(keymat, e, e + a);
-        byte[] encR = Arrays.copyOfRange(keymat, e + a, 2 * e + a);
-        byte[] intR = Arrays.copyOfRange(keymat, 2 * e + a, 2 * (e + a));
-        Arrays.fill(keymat, (byte) 0);
-        if (pfsSecret != null) {
-            Arrays.fill(pfsSecret, (byte) 0);
-        }
-        long kb = connection.timers().childLifetimeKilobytes();
-        Lifetime lifetime = kb <= 0 ? Lifetime.UNLIMITED : Lifetime.ofBytes(kb * 1024 - kb * 1024 / 10, kb * 1024);
-        SaParameters in = SaParameters.builder(inboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encR : encI)
-                .integrityKey(exchangeInitiator ? intR : intI).esn(chosen.esn()).lifetime(lifetime).build();
-        SaParameters out = SaParameters.builder(outboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encI : encR)
-                .integrityKey(exchangeInitiator ? intI : intR).esn(chosen.esn()).lifetime(lifetime).build();
-        for (byte[] k : new byte[][] {encI, intI, encR, intR}) {
-            Arrays.fill(k, (byte) 0);
-        }
-        ChildSaDescription description = new ChildSaDescription(connection.name(), in, out, localTs, remoteTs, local, remote, natDetected);
-        ChildSa child = new ChildSa(this, description, chosen, engine.context().scheduler().now(), exchangeInitiator);
-        children.add(child);
-        if (replacing != null) {
-            LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", this, description,
-                    HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
-            engine.context().listener().rekeyed(replacing.description, description, exchangeInitiator);
-        } else {
-            LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", this, description);
-            engine.context().listener().installed(description);
-        }
-        scheduleChildTimers(child);
-        return child;
+    /** KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) for a child SA of this IKE SA (RFC 7296 §2.17). */
+    public byte[] childKeymat(byte[] pfsSecret, byte[] nonceI, byte[] nonceR, int length) {
+        return KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, length);
     }
 
-    private void scheduleChildTimers(ChildSa child) {
+    /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
+    public void addChild(ChildSa child) {
+        children.add(child);
         Connection.Timers t = connection.timers();
         child.rekeyTimer = engine.context().scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
         child.expiryTimer = engine.context().scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+    }
+
+    /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
+    public List<ChildSa> children() {
+        return java.util.Collections.unmodifiableList(children);
     }
 
     /** lifetime - margin - a random part of the margin: when a rekey starts. */
@@ -755,7 +710,7 @@ public final class IkeSa {
         rekeyChild(c);
     }
 
-    void rekeyChild(ChildSa c) {
+    public void rekeyChild(ChildSa c) {
         if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
             return;
         }
@@ -764,13 +719,13 @@ public final class IkeSa {
             engine.context().scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
             return;
         }
-        CreateChildSa.startChild(this, c);
+        ChildRekey.start(this, c);
     }
 
     /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
     public void createChild() {
         if (isUp()) {
-            CreateChildSa.startChild(this, null);
+            ChildCreate.start(this);
         }
     }
 
@@ -959,7 +914,7 @@ public final class IkeSa {
     // Requests, message IDs, retransmission
     // ------------------------------------------------------------------------------------------
 
-    void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
+    void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse, boolean pinned) {
         window.queue(new Legacy(exchangeType, build, onResponse, pinned, null));
     }
 
@@ -988,10 +943,9 @@ public final class IkeSa {
 
     /** Until every exchange is its own class. */
     public Exchange legacyResponder(IncomingMessage in) {
-        List<Payload> payloads = in.payloads();
-        java.util.function.Supplier<List<Payload>> answer = switch (in.exchangeType()) {
-            case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? () -> processAuthRequest(payloads) : null;
-            case ExchangeType.CREATE_CHILD_SA -> state == IkeSaState.CONNECTING ? null : () -> CreateChildSa.respond(this, payloads);
+        Function<IncomingMessage, List<Payload>> answer = switch (in.exchangeType()) {
+            case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? this::processAuthRequest : null;
+            case ExchangeType.CREATE_CHILD_SA -> m -> CreateChildSa.respondToIkeRekey(this, m);
             default -> null;
         };
         return answer == null ? null : new LegacyResponder(answer, null);

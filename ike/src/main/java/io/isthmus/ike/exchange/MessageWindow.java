@@ -12,6 +12,7 @@ import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.PayloadType;
 import io.isthmus.ike.message.Proposal;
+import io.isthmus.ike.message.SaPayload;
 import io.isthmus.ike.message.SkfPayload;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The message IDs of one IKE SA in both directions (RFC 7296 §2.3), libcharon's task manager:
@@ -290,9 +292,22 @@ public final class MessageWindow {
      */
     private Exchange responderFor(IncomingMessage request) {
         return switch (request.exchangeType()) {
+            case ExchangeType.IKE_AUTH -> sa.legacyResponder(request);
+            case ExchangeType.CREATE_CHILD_SA -> sa.state() == IkeSaState.CONNECTING ? null : createChildSa(request);
             case ExchangeType.INFORMATIONAL -> informational(request);
-            default -> sa.legacyResponder(request);
+            default -> null;
         };
+    }
+
+    private Exchange createChildSa(IncomingMessage request) {
+        Optional<SaPayload> offer = request.first(SaPayload.class);
+        if (offer.isPresent() && offer.get().proposals().stream().anyMatch(p -> p.protocolId() == Proposal.PROTOCOL_IKE)) {
+            return sa.legacyResponder(request);
+        }
+        if (offer.isPresent() && request.notify(NotifyType.REKEY_SA).isPresent()) {
+            return ChildRekey.responder();
+        }
+        return ChildCreate.responder(); // which refuses a request without an SA payload
     }
 
     private static Exchange informational(IncomingMessage request) {
