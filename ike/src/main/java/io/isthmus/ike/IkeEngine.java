@@ -1,6 +1,7 @@
 package io.isthmus.ike;
 
 import io.isthmus.ike.exchange.IkeDelete;
+import io.isthmus.ike.exchange.IkeSaInit;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -153,7 +154,7 @@ public final class IkeEngine {
         IkeSa sa = new IkeSa(this, true, List.of(c), context.newIkeSpi(), 0, local, remote);
         byOurSpi.put(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
-        sa.startInitiator();
+        IkeSaInit.initiate(sa);
         return sa;
     }
 
@@ -268,7 +269,7 @@ public final class IkeEngine {
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
         IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
-        sa.processInitRequest(message);
+        IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
             byOurSpi.put(sa.responderSpi(), sa);
             halfOpen.put(key, sa);

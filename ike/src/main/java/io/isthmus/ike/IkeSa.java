@@ -2,12 +2,8 @@ package io.isthmus.ike;
 
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
-import io.isthmus.ike.crypto.KeyExchange;
-import io.isthmus.ike.crypto.KeyExchangeMethod;
-import io.isthmus.ike.exchange.KeyExchangeRetry;
 import io.isthmus.ike.exchange.Liveness;
 import io.isthmus.ike.exchange.NatDetection;
-import io.isthmus.ike.exchange.ProposalSelection;
 import io.isthmus.ike.exchange.ChildCreate;
 import io.isthmus.ike.exchange.ChildDelete;
 import io.isthmus.ike.exchange.ChildRekey;
@@ -17,24 +13,10 @@ import io.isthmus.ike.exchange.IncomingMessage;
 import io.isthmus.ike.exchange.MessageWindow;
 import io.isthmus.ike.exchange.OutgoingMessage;
 import io.isthmus.ike.exchange.SkProtection;
-import io.isthmus.ike.message.AuthPayload;
-import io.isthmus.ike.message.CertPayload;
-import io.isthmus.ike.message.CertReqPayload;
-import io.isthmus.ike.message.DeletePayload;
-import io.isthmus.ike.message.EapPayload;
 import io.isthmus.ike.message.ExchangeType;
-import io.isthmus.ike.message.IdPayload;
-import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
-import io.isthmus.ike.message.IkeProtocolException;
-import io.isthmus.ike.message.KePayload;
-import io.isthmus.ike.message.NoncePayload;
 import io.isthmus.ike.message.NotifyPayload;
-import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
-import io.isthmus.ike.message.Proposal;
-import io.isthmus.ike.message.SaPayload;
-import io.isthmus.ike.message.TsPayload;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,19 +48,11 @@ public final class IkeSa {
     private IkeSaState state = IkeSaState.CONNECTING;
 
     private IkeProposal proposal;
-    private KeyExchange keyExchange;
-    private byte[] ni;
-    private byte[] nr;
-    private byte[] cookie;
     private IkeSaKeys keys;
     private final MessageWindow window = new MessageWindow(this);
-    private byte[] initRequest;
-    private byte[] initResponse;
     private boolean natDetected;
     private boolean behindNat;
     private boolean peerFragments;
-    private List<Integer> peerSignatureHashes = List.of();
-    private List<byte[]> peerCertificateRequests = List.of();
     private Identity peerId;
 
     private Instant lastHeard;
@@ -88,8 +62,6 @@ public final class IkeSa {
     private Scheduler.Cancellable expiryTimer;
     private Scheduler.Cancellable keepaliveTimer;
     final List<ChildSa> children = new ArrayList<>();
-    /** Set when a request was refused in a way that ends the IKE SA once the answer is out. */
-    private boolean closeAfterAnswer;
 
     /** The IKE SA that took over from this one after a rekey. */
     IkeSa replacement;
@@ -104,14 +76,10 @@ public final class IkeSa {
      * Until every exchange is its own class: a request of ours as two functions, built when its
      * turn comes and handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
      */
-    private record Legacy(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse, boolean pinned,
-                          byte[] plain) implements Exchange {
+    private record Legacy(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse,
+                          boolean pinned) implements Exchange {
         @Override
         public Status build(OutgoingMessage m) {
-            if (plain != null) {
-                m.plain(plain);
-                return Status.NEED_MORE;
-            }
             List<Payload> payloads = build.apply(m.sa());
             if (payloads == null) {
                 return Status.CANCELLED;
@@ -133,38 +101,29 @@ public final class IkeSa {
     }
 
     /** Until every exchange is its own class: the responder's answer as a function. */
-    private final class LegacyResponder implements Exchange {
+    private static final class LegacyResponder implements Exchange {
         private final Function<IncomingMessage, List<Payload>> answer;
-        private final byte[] plain;
         private List<Payload> response;
 
-        LegacyResponder(Function<IncomingMessage, List<Payload>> answer, byte[] plain) {
+        LegacyResponder(Function<IncomingMessage, List<Payload>> answer) {
             this.answer = answer;
-            this.plain = plain;
         }
 
         @Override
         public int exchangeType() {
-            return 0;
+            return ExchangeType.CREATE_CHILD_SA;
         }
 
         @Override
         public Status process(IncomingMessage m) {
-            if (plain != null) {
-                return Status.NEED_MORE;
-            }
             response = answer.apply(m);
-            return response == null ? Status.CANCELLED : Status.NEED_MORE;
+            return Status.NEED_MORE;
         }
 
         @Override
         public Status build(OutgoingMessage m) {
-            if (plain != null) {
-                m.plain(plain);
-                return Status.SUCCESS;
-            }
             m.addAll(response);
-            return closeAfterAnswer ? Status.DESTROY : Status.SUCCESS;
+            return Status.SUCCESS;
         }
     }
 
@@ -189,17 +148,14 @@ public final class IkeSa {
     static IkeSa rekeyed(IkeSa old, boolean initiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
         IkeSa sa = new IkeSa(old.engine, initiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
         sa.proposal = chosen;
-        sa.ni = ni;
-        sa.nr = nr;
         sa.natDetected = old.natDetected;
         sa.behindNat = old.behindNat;
         sa.peerFragments = old.peerFragments;
-        sa.peerSignatureHashes = old.peerSignatureHashes;
         sa.peerId = old.peerId;
         sa.keys = KeyDerivation.rekeyedIkeSaKeys(old.proposal.prf(), old.keys.skD(), chosen.prf(), sharedSecret, ni, nr, spiI, spiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
-        sa.installCiphers();
+        sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, initiator, sa.peerFragments));
         sa.state = IkeSaState.ESTABLISHED;
         sa.establishedAt = old.engine.context().scheduler().now();
         old.engine.register(sa);
@@ -309,358 +265,60 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
-    // IKE_SA_INIT
-    //
-    //   Initiator                         Responder
-    //   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
-    //     N(IKEV2_FRAGMENTATION_SUPPORTED), N(SIGNATURE_HASH_ALGORITHMS)  -->
-    //                                <--  HDR, SAr1, KEr, Nr, [CERTREQ], N(NAT_*), N(...)
-    //   or                           <--  HDR, N(INVALID_KE_PAYLOAD)   (retry with that group)
-    //   or                           <--  HDR, N(COOKIE)               (retry with the cookie first)
+    // What the exchanges (io.isthmus.ike.exchange) change: IKE_SA_INIT's outcome, authentication
     // ------------------------------------------------------------------------------------------
 
-    void startInitiator() {
-        ni = engine.context().nonce();
-        keyExchange = connection.ikeProposals().getFirst().keyExchange().generate();
-        sendInitRequest();
-    }
-
-    private void sendInitRequest() {
-        List<Payload> payloads = new ArrayList<>();
-        if (cookie != null) {
-            payloads.add(NotifyPayload.of(NotifyType.COOKIE, cookie));
-        }
-        List<Proposal> proposals = new ArrayList<>();
-        for (int i = 0; i < connection.ikeProposals().size(); i++) {
-            proposals.add(connection.ikeProposals().get(i).toProposal(i + 1, new byte[0]));
-        }
-        payloads.add(new SaPayload(proposals));
-        payloads.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
-        payloads.add(new NoncePayload(ni));
-        payloads.addAll(NatDetection.notifies(spiI, 0, local, remote, fakeNatSource()));
-        payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
-        payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
-        IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
-        initRequest = IkeMessage.encode(header, payloads);
-        window.queue(new Legacy(ExchangeType.IKE_SA_INIT, null, (sa, r) -> processInitResponse(r), true, initRequest));
-    }
-
-    private void processInitResponse(IncomingMessage r) {
-        Optional<NotifyPayload> cookieNotify = r.notify(NotifyType.COOKIE);
-        if (cookieNotify.isPresent()) {
-            cookie = cookieNotify.get().data();
-            LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie, retrying IKE_SA_INIT", this);
-            sendInitRequest();
-            return;
-        }
-        Optional<NotifyPayload> invalidKe = r.notify(NotifyType.INVALID_KE_PAYLOAD);
-        if (invalidKe.isPresent() && KeyExchangeRetry.requested(invalidKe.get()) >= 0) {
-            KeyExchangeMethod wanted = KeyExchangeRetry.retryWith(invalidKe.get(),
-                    connection.ikeProposals().stream().map(IkeProposal::keyExchange).toList(), keyExchange.method());
-            if (wanted != null) {
-                LOG.log(System.Logger.Level.INFO, "{0}: peer wants key exchange {1}, retrying IKE_SA_INIT", this, wanted.keyword());
-                keyExchange = wanted.generate();
-                sendInitRequest();
-                return;
-            }
-            fail("peer asked for key exchange method " + KeyExchangeRetry.requested(invalidKe.get()) + ", which is not in our proposals");
-            return;
-        }
-        Optional<NotifyPayload> error = r.error();
-        if (error.isPresent()) {
-            fail("IKE_SA_INIT refused: " + NotifyType.name(error.get().notifyType()));
-            return;
-        }
-        try {
-            SaPayload sa = r.first(SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
-            KePayload ke = r.first(KePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no KE payload"));
-            nr = r.first(NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
-            if (sa.proposals().size() != 1) {
-                throw IkeProtocolException.invalidSyntax("responder chose " + sa.proposals().size() + " proposals");
-            }
-            IkeProposal chosen = IkeProposal.fromChosen(sa.proposals().getFirst());
-            if (chosen == null || !connection.ikeProposals().contains(chosen)) {
-                throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "responder chose a proposal we did not offer");
-            }
-            if (ke.group() != keyExchange.method().ianaId() || chosen.keyExchange() != keyExchange.method()) {
-                throw IkeProtocolException.invalidSyntax("responder's KE group " + ke.group() + " is not the one chosen");
-            }
-            proposal = chosen;
-            spiR = r.message().header().responderSpi();
-            initResponse = r.message().raw();
-            detectNat(r.payloads(), spiI, spiR);
-            learnPeerCapabilities(r.payloads());
-            deriveKeys(keyExchange.sharedSecret(ke.data()));
-        } catch (IkeProtocolException e) {
-            fail("IKE_SA_INIT response unusable: " + e.getMessage());
-            return;
-        }
-        engine.register(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT done, {1}{2}", this, proposal, natNote());
-        if (natDetected) {
-            moveToNatTraversalPort();
-        }
-        sendAuthRequest();
-    }
-
-    /** Responder: an IKE_SA_INIT request, already checked for cookies by the engine. */
-    void processInitRequest(IkeMessage request) {
-        initRequest = request.raw();
-        List<Payload> payloads = request.payloads();
-        try {
-            SaPayload sa = find(payloads, SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
-            KePayload ke = find(payloads, KePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no KE payload"));
-            ni = find(payloads, NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
-            ProposalSelection.Choice<IkeProposal> choice = ProposalSelection.choose(connection.ikeProposals(), sa.proposals(),
-                    IkeProposal::offeredBy);
-            if (choice == null) {
-                engine.context().floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this,
-                        ProposalSelection.describe(sa));
-                answerInitWith(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
-                state = IkeSaState.DESTROYED;
-                return;
-            }
-            IkeProposal chosen = choice.ours();
-            if (ke.group() != chosen.keyExchange().ianaId()) {
-                engine.context().floodLog().log("init-invalid-ke", System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(),
-                        chosen.keyExchange().keyword());
-                answerInitWith(KeyExchangeRetry.askFor(chosen.keyExchange()));
-                state = IkeSaState.DESTROYED;
-                return;
-            }
-            proposal = chosen;
-            // The peer's value first: a forged or broken one must not cost us a key pair.
-            java.security.PublicKey peerValue = chosen.keyExchange().peerPublicValue(ke.data());
-            keyExchange = chosen.keyExchange().generate();
-            nr = engine.context().nonce();
-            detectNat(payloads, spiI, 0);
-            learnPeerCapabilities(payloads);
-            byte[] secret = keyExchange.sharedSecret(peerValue);
-            List<Payload> response = new ArrayList<>();
-            response.add(new SaPayload(List.of(chosen.toProposal(choice.offered().number(), new byte[0]))));
-            response.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
-            response.add(new NoncePayload(nr));
-            if (connection.authentication() instanceof Authentication.Certificates c) {
-                response.add(Authenticator.certificateRequest(c));
-            }
-            response.addAll(NatDetection.notifies(spiI, spiR, local, remote, fakeNatSource()));
-            if (peerFragments) {
-                response.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
-            }
-            response.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
-            IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
-            initResponse = IkeMessage.encode(header, response);
-            deriveKeys(secret);
-            window.respond(request, new LegacyResponder(null, initResponse));
-            engine.context().floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
-        } catch (IkeProtocolException e) {
-            engine.context().floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
-            answerInitWith(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
-            state = IkeSaState.DESTROYED;
-        }
-    }
-
-    private void answerInitWith(NotifyPayload notify) {
-        IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
-        engine.context().transport().send(IkeMessage.encode(header, List.of(notify)), local, remote);
-    }
-
-    /** From IKE_SA_INIT: what the peer supports. */
-    private void learnPeerCapabilities(List<Payload> payloads) {
-        peerFragments = notify(payloads, NotifyType.IKEV2_FRAGMENTATION_SUPPORTED).isPresent();
-        peerSignatureHashes = notify(payloads, NotifyType.SIGNATURE_HASH_ALGORITHMS).map(n -> Authenticator.hashList(n.data()))
-                .orElse(List.of());
-        learnCertificateRequests(payloads);
-    }
-
-    /** CERTREQ may come in IKE_SA_INIT (from a responder) or IKE_AUTH (from an initiator). */
-    private void learnCertificateRequests(List<Payload> payloads) {
-        List<byte[]> requests = new ArrayList<>(peerCertificateRequests);
-        payloads.stream().filter(p -> p instanceof CertReqPayload).map(p -> ((CertReqPayload) p).authorities()).forEach(requests::add);
-        peerCertificateRequests = requests;
-    }
-
-    private void deriveKeys(byte[] sharedSecret) {
-        byte[] skeyseed = KeyDerivation.skeyseed(proposal.prf(), ni, nr, sharedSecret);
-        keys = KeyDerivation.ikeSaKeys(proposal.prf(), skeyseed, ni, nr, spiI, spiR,
-                proposal.cipher().integrityKeyLength(), proposal.cipher().encryptionKeyLength());
-        Arrays.fill(skeyseed, (byte) 0);
-        Arrays.fill(sharedSecret, (byte) 0);
-        installCiphers();
-    }
-
-    private void installCiphers() {
-        window.protectWith(new SkProtection(proposal.cipher(), keys, initiator, peerFragments));
-    }
-
-    /** To force UDP encapsulation, a source hash that cannot match. */
-    private byte[] fakeNatSource() {
-        return connection.forceUdpEncapsulation() ? engine.context().randomBytes(20) : null;
-    }
-
-    private void detectNat(List<Payload> payloads, long hashSpiI, long hashSpiR) {
-        NatDetection.Result nat = NatDetection.detect(payloads, hashSpiI, hashSpiR, local, remote, connection.forceUdpEncapsulation());
+    /**
+     * IKE_SA_INIT's outcome, in either role: the proposal chosen, the keys, whether a NAT is in
+     * between and whether the peer takes fragments. From here on this SA's messages are protected.
+     */
+    public void negotiated(long responderSpi, IkeProposal chosen, IkeSaKeys derived, NatDetection.Result nat, boolean peerTakesFragments) {
+        spiR = responderSpi;
+        proposal = chosen;
+        keys = derived;
         natDetected = nat.natDetected();
         behindNat = nat.behindNat();
+        peerFragments = peerTakesFragments;
+        window.protectWith(new SkProtection(chosen.cipher(), keys, initiator, peerFragments));
     }
 
-    private String natNote() {
-        return behindNat ? ", we are behind a NAT" : natDetected ? ", NAT detected" : "";
-    }
-
-    private void moveToNatTraversalPort() {
-        if (local.getPort() != engine.context().natTraversalPort() || remote.getPort() != engine.context().natTraversalPort()) {
-            local = new InetSocketAddress(local.getAddress(), engine.context().natTraversalPort());
-            remote = new InetSocketAddress(remote.getAddress(), engine.context().natTraversalPort());
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // IKE_AUTH with the first child SA
-    //
-    //   Initiator                         Responder
-    //   HDR, SK {IDi, [CERT+], [CERTREQ], [IDr], AUTH, N(INITIAL_CONTACT), SAi2, TSi, TSr}  -->
-    //                                <--  HDR, SK {IDr, [CERT+], AUTH, SAr2, TSi, TSr}
-    //   or                           <--  HDR, SK {N(AUTHENTICATION_FAILED)}
-    //   or                           <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
-    //                                     (IKE SA up, no child SA)
-    // Either message may travel as SKF fragments (RFC 7383) when it is too big for one datagram.
-    // ------------------------------------------------------------------------------------------
-
-    private void sendAuthRequest() {
-        int childSpi = engine.context().newChildSpi();
-        request(ExchangeType.IKE_AUTH, sa -> {
-            IdPayload idi = connection.localId().toPayload(true);
-            List<Payload> payloads = new ArrayList<>();
-            payloads.add(idi);
-            payloads.addAll(Authenticator.certificates(connection.authentication()));
-            if (connection.authentication() instanceof Authentication.Certificates c) {
-                payloads.add(Authenticator.certificateRequest(c));
-            }
-            if (connection.remoteId() != null) {
-                payloads.add(connection.remoteId().toPayload(false));
-            }
-            payloads.add(authenticator().sign(idi));
-            if (!engine.hasOtherIkeSa(this)) {
-                payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
-            }
-            payloads.add(ChildCreate.offer(this, childSpi, false));
-            payloads.add(new TsPayload(true, connection.localSelectors()));
-            payloads.add(new TsPayload(false, connection.remoteSelectors()));
-            return payloads;
-        }, (sa, r) -> processAuthResponse(r, childSpi), true);
-    }
-
-    Authenticator authenticator() {
-        return new Authenticator(connection, proposal, keys, initiator, initRequest, initResponse, ni, nr, peerSignatureHashes);
-    }
-
-    private void processAuthResponse(IncomingMessage r, int childSpi) {
-        Optional<NotifyPayload> error = r.error();
-        Optional<IdPayload> idr = r.first(IdPayload.class).filter(id -> !id.initiator());
-        Optional<AuthPayload> auth = r.first(AuthPayload.class);
-        if (idr.isEmpty() || auth.isEmpty()) {
-            engine.context().releaseChildSpi(childSpi);
-            fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
-            return;
-        }
-        Identity claimed = Identity.of(idr.get());
-        String refusal = connection.remoteId() != null && !connection.remoteId().equals(claimed)
-                ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
-                : authenticator().verify(idr.get(), auth.get(), certificates(r.payloads()));
-        if (refusal != null) {
-            engine.context().releaseChildSpi(childSpi);
-            // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
-            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", this, refusal);
-            state = IkeSaState.DELETING;
-            IkeDelete.authenticationFailed(this, refusal);
-            return;
-        }
-        peerId = claimed;
-        established();
-        if (error.isPresent()) {
-            engine.context().releaseChildSpi(childSpi);
-            LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", this,
-                    NotifyType.name(error.get().notifyType()));
-            return;
-        }
-        try {
-            ChildCreate.accept(r, childSpi, null, ni, nr, null);
-        } catch (IkeProtocolException e) {
-            engine.context().releaseChildSpi(childSpi);
-            LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", this, e.getMessage());
-        }
-        if (r.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
-            engine.initialContact(this);
+    /** Both ends use port 4500 from IKE_AUTH on once a NAT is seen (RFC 7296 §2.23). */
+    public void moveToNatTraversalPort() {
+        int port = engine.context().natTraversalPort();
+        if (local.getPort() != port || remote.getPort() != port) {
+            local = new InetSocketAddress(local.getAddress(), port);
+            remote = new InetSocketAddress(remote.getAddress(), port);
         }
     }
 
-    /** Responder: IKE_AUTH request. */
-    private List<Payload> processAuthRequest(IncomingMessage request) {
-        List<Payload> payloads = request.payloads();
-        if (find(payloads, EapPayload.class).isPresent() || find(payloads, AuthPayload.class).isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: EAP is not supported (gateways authenticate with a key or a certificate)", this);
-            closeAfterAnswer = true;
-            return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
-        }
-        Optional<IdPayload> idi = find(payloads, IdPayload.class).filter(IdPayload::initiator);
-        AuthPayload auth = find(payloads, AuthPayload.class).get();
-        if (idi.isEmpty()) {
-            closeAfterAnswer = true;
-            return List.of(NotifyPayload.of(NotifyType.INVALID_SYNTAX));
-        }
-        learnCertificateRequests(payloads);
-        Identity claimed = Identity.of(idi.get());
-        List<CertPayload> certs = certificates(payloads);
-        Connection matched = null;
-        String refusal = "no connection accepts identity " + claimed;
-        for (Connection c : candidates) {
-            if (c.remoteId() == null || c.remoteId().equals(claimed)) {
-                connection = c;
-                refusal = authenticator().verify(idi.get(), auth, certs);
-                if (refusal == null) {
-                    matched = c;
-                    break;
-                }
-            }
-        }
-        if (matched == null) {
-            engine.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this,
-                    claimed, refusal);
-            closeAfterAnswer = true;
-            return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
-        }
+    /** The connections a responder may match the peer's identity to in IKE_AUTH (the first is used until then). */
+    public List<Connection> candidates() {
+        return candidates;
+    }
+
+    /** Whether an IKE SA other than this one exists for its connection: then we send no INITIAL_CONTACT. */
+    public boolean hasOtherIkeSa() {
+        return engine.hasOtherIkeSa(this);
+    }
+
+    /** The peer said INITIAL_CONTACT: our older IKE SAs with it are stale and go. */
+    public void peerHasNoOtherSa() {
+        engine.initialContact(this);
+    }
+
+    /** IKE_AUTH verified the peer as {@code peer}, for {@code matched}: the SA is up. */
+    public void authenticated(Connection matched, Identity peer) {
         connection = matched;
-        peerId = claimed;
-        IdPayload idr = connection.localId().toPayload(false);
-        List<Payload> response = new ArrayList<>();
-        response.add(idr);
-        response.addAll(Authenticator.certificates(connection.authentication()));
-        response.add(authenticator().sign(idr));
-        established();
-        try {
-            response.addAll(ChildCreate.answer(request, ni, nr, null, false).payloads());
-        } catch (IkeProtocolException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", this, e.getMessage());
-            response.add(NotifyPayload.of(e.notifyType()));
-        }
-        // After the new child SA is in, so the tunnel is never without one while the old SAs go.
-        if (notify(payloads, NotifyType.INITIAL_CONTACT).isPresent()) {
-            engine.initialContact(this);
-        }
-        return response;
-    }
-
-    private static List<CertPayload> certificates(List<Payload> payloads) {
-        return payloads.stream().filter(p -> p instanceof CertPayload).map(CertPayload.class::cast).toList();
-    }
-
-    private void established() {
+        peerId = peer;
         establishedAt = engine.context().scheduler().now();
         state = IkeSaState.ESTABLISHED;
         engine.established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
         startTimers();
+    }
+
+    public void transitionTo(IkeSaState next) {
+        state = next;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -915,7 +573,7 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse, boolean pinned) {
-        window.queue(new Legacy(exchangeType, build, onResponse, pinned, null));
+        window.queue(new Legacy(exchangeType, build, onResponse, pinned));
     }
 
     /** Whether anything of ours other than a liveness check is queued or on the wire. */
@@ -943,12 +601,7 @@ public final class IkeSa {
 
     /** Until every exchange is its own class. */
     public Exchange legacyResponder(IncomingMessage in) {
-        Function<IncomingMessage, List<Payload>> answer = switch (in.exchangeType()) {
-            case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? this::processAuthRequest : null;
-            case ExchangeType.CREATE_CHILD_SA -> m -> CreateChildSa.respondToIkeRekey(this, m);
-            default -> null;
-        };
-        return answer == null ? null : new LegacyResponder(answer, null);
+        return new LegacyResponder(m -> CreateChildSa.respondToIkeRekey(this, m));
     }
 
     public IkeContext context() {

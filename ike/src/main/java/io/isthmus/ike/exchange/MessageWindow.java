@@ -292,11 +292,21 @@ public final class MessageWindow {
      */
     private Exchange responderFor(IncomingMessage request) {
         return switch (request.exchangeType()) {
-            case ExchangeType.IKE_AUTH -> sa.legacyResponder(request);
+            case ExchangeType.IKE_AUTH -> sa.state() == IkeSaState.CONNECTING && !sa.isInitiator() ? awaited(ExchangeType.IKE_AUTH) : null;
             case ExchangeType.CREATE_CHILD_SA -> sa.state() == IkeSaState.CONNECTING ? null : createChildSa(request);
             case ExchangeType.INFORMATIONAL -> informational(request);
             default -> null;
         };
+    }
+
+    /** The exchange an earlier one left for this request (IkeSaInit leaves IkeAuth), taken once. */
+    private Exchange awaited(int exchangeType) {
+        Exchange e = awaited;
+        if (e == null || e.exchangeType() != exchangeType) {
+            return null;
+        }
+        awaited = null;
+        return e;
     }
 
     private Exchange createChildSa(IncomingMessage request) {

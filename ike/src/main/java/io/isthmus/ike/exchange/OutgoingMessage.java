@@ -40,7 +40,7 @@ public final class OutgoingMessage {
     }
 
     /** The whole message, encoded by the exchange, to go on the wire as it is (IKE_SA_INIT only). */
-    public void plain(byte[] datagram) {
+    void plain(byte[] datagram) {
         this.plain = datagram;
     }
 
