@@ -29,10 +29,6 @@ public final class ChildSa {
     IkeSa owner;
     Scheduler.Cancellable rekeyTimer;
     Scheduler.Cancellable expiryTimer;
-    static byte[] lower(byte[] a, byte[] b) {
-        return java.util.Arrays.compareUnsigned(a, b) <= 0 ? a : b;
-    }
-
     public ChildSa(IkeSa owner, ChildSaDescription description, ChildProposal proposal, Instant established, boolean createdAsInitiator) {
         this.owner = owner;
         this.description = description;

@@ -7,16 +7,11 @@ import io.isthmus.ike.exchange.NatDetection;
 import io.isthmus.ike.exchange.ChildCreate;
 import io.isthmus.ike.exchange.ChildDelete;
 import io.isthmus.ike.exchange.ChildRekey;
-import io.isthmus.ike.exchange.Exchange;
 import io.isthmus.ike.exchange.IkeDelete;
-import io.isthmus.ike.exchange.IncomingMessage;
+import io.isthmus.ike.exchange.IkeRekey;
 import io.isthmus.ike.exchange.MessageWindow;
-import io.isthmus.ike.exchange.OutgoingMessage;
 import io.isthmus.ike.exchange.SkProtection;
-import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeMessage;
-import io.isthmus.ike.message.NotifyPayload;
-import io.isthmus.ike.message.Payload;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -24,9 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
 
 /**
  * One IKE SA and its child SAs, on the engine's thread. IKE_SA_INIT, IKE_AUTH and INFORMATIONAL
@@ -64,68 +56,7 @@ public final class IkeSa {
     final List<ChildSa> children = new ArrayList<>();
 
     /** The IKE SA that took over from this one after a rekey. */
-    IkeSa replacement;
-    /**
-     * While our IKE rekey is under way and the peer rekeys too (RFC 7296 §2.8.2): the SA the
-     * peer's exchange made and the lower of its two nonces.
-     */
-    IkeSa peersReplacement;
-    byte[] peersRekeyLowestNonce;
-
-    /**
-     * Until every exchange is its own class: a request of ours as two functions, built when its
-     * turn comes and handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
-     */
-    private record Legacy(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse,
-                          boolean pinned) implements Exchange {
-        @Override
-        public Status build(OutgoingMessage m) {
-            List<Payload> payloads = build.apply(m.sa());
-            if (payloads == null) {
-                return Status.CANCELLED;
-            }
-            m.addAll(payloads);
-            return Status.NEED_MORE;
-        }
-
-        @Override
-        public Status process(IncomingMessage m) {
-            onResponse.accept(m.sa(), m);
-            return Status.SUCCESS;
-        }
-
-        @Override
-        public boolean followsIkeRekey() {
-            return !pinned;
-        }
-    }
-
-    /** Until every exchange is its own class: the responder's answer as a function. */
-    private static final class LegacyResponder implements Exchange {
-        private final Function<IncomingMessage, List<Payload>> answer;
-        private List<Payload> response;
-
-        LegacyResponder(Function<IncomingMessage, List<Payload>> answer) {
-            this.answer = answer;
-        }
-
-        @Override
-        public int exchangeType() {
-            return ExchangeType.CREATE_CHILD_SA;
-        }
-
-        @Override
-        public Status process(IncomingMessage m) {
-            response = answer.apply(m);
-            return Status.NEED_MORE;
-        }
-
-        @Override
-        public Status build(OutgoingMessage m) {
-            m.addAll(response);
-            return Status.SUCCESS;
-        }
-    }
+    private IkeSa replacement;
 
     IkeSa(IkeEngine engine, boolean initiator, List<Connection> candidates, long spiI, long spiR,
           InetSocketAddress local, InetSocketAddress remote) {
@@ -145,8 +76,9 @@ public final class IkeSa {
      * from zero; identities, addresses and what the peer supports carry over. The initiator of
      * the rekey is the new SA's original initiator.
      */
-    static IkeSa rekeyed(IkeSa old, boolean initiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
-        IkeSa sa = new IkeSa(old.engine, initiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
+    public IkeSa rekeyed(boolean asInitiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
+        IkeSa old = this;
+        IkeSa sa = new IkeSa(old.engine, asInitiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
         sa.proposal = chosen;
         sa.natDetected = old.natDetected;
         sa.behindNat = old.behindNat;
@@ -155,7 +87,7 @@ public final class IkeSa {
         sa.keys = KeyDerivation.rekeyedIkeSaKeys(old.proposal.prf(), old.keys.skD(), chosen.prf(), sharedSecret, ni, nr, spiI, spiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
-        sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, initiator, sa.peerFragments));
+        sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
         sa.state = IkeSaState.ESTABLISHED;
         sa.establishedAt = old.engine.context().scheduler().now();
         old.engine.register(sa);
@@ -487,20 +419,14 @@ public final class IkeSa {
         if (state != IkeSaState.ESTABLISHED) {
             return;
         }
-        CreateChildSa.startIkeRekey(this);
-    }
-
-    void rekeying(boolean underWay) {
-        if (state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING) {
-            state = underWay ? IkeSaState.REKEYING : IkeSaState.ESTABLISHED;
-        }
+        IkeRekey.start(this);
     }
 
     /**
      * Gives our child SAs and queued requests to the IKE SA that replaces us; this one then only
      * waits for its delete.
      */
-    void handOver(IkeSa next) {
+    public void handOver(IkeSa next) {
         replacement = next;
         state = IkeSaState.REKEYED;
         cancelTimers();
@@ -511,20 +437,6 @@ public final class IkeSa {
         children.clear();
         window.handOver(next.window);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
-    }
-
-    /** The initiator of a rekey deletes the old IKE SA on it; nothing of it survives but the keys' wiping. */
-    void deleteReplaced(String why) {
-        IkeDelete.replaced(this, why);
-    }
-
-    /** After answering a rekey: if the peer never deletes this old SA, we do. */
-    void expectDeleteOfReplaced() {
-        engine.context().scheduler().schedule(connection.timers().dpdTimeout(), () -> {
-            if (state == IkeSaState.REKEYED) {
-                deleteReplaced("the peer did not delete the old IKE SA after rekeying");
-            }
-        });
     }
 
     /** Deletes the IKE SA, and with it every child SA, telling the peer. */
@@ -572,15 +484,6 @@ public final class IkeSa {
     // Requests, message IDs, retransmission
     // ------------------------------------------------------------------------------------------
 
-    void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, IncomingMessage> onResponse, boolean pinned) {
-        window.queue(new Legacy(exchangeType, build, onResponse, pinned));
-    }
-
-    /** Whether anything of ours other than a liveness check is queued or on the wire. */
-    boolean busyWithRequests() {
-        return window.busyWithRequests();
-    }
-
     /** Any message for this SA after IKE_SA_INIT, from the engine. */
     void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
         window.receive(message, from, to);
@@ -599,27 +502,11 @@ public final class IkeSa {
         }
     }
 
-    /** Until every exchange is its own class. */
-    public Exchange legacyResponder(IncomingMessage in) {
-        return new LegacyResponder(m -> CreateChildSa.respondToIkeRekey(this, m));
-    }
-
     public IkeContext context() {
         return engine.context();
     }
 
     public MessageWindow window() {
         return window;
-    }
-
-    // ------------------------------------------------------------------------------------------
-
-    static <P extends Payload> Optional<P> find(List<Payload> payloads, Class<P> kind) {
-        return payloads.stream().filter(kind::isInstance).map(kind::cast).findFirst();
-    }
-
-    static Optional<NotifyPayload> notify(List<Payload> payloads, int type) {
-        return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.notifyType() == type)
-                .map(NotifyPayload.class::cast).findFirst();
     }
 }

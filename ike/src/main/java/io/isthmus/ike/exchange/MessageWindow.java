@@ -312,7 +312,7 @@ public final class MessageWindow {
     private Exchange createChildSa(IncomingMessage request) {
         Optional<SaPayload> offer = request.first(SaPayload.class);
         if (offer.isPresent() && offer.get().proposals().stream().anyMatch(p -> p.protocolId() == Proposal.PROTOCOL_IKE)) {
-            return sa.legacyResponder(request);
+            return IkeRekey.responder();
         }
         if (offer.isPresent() && request.notify(NotifyType.REKEY_SA).isPresent()) {
             return ChildRekey.responder();
