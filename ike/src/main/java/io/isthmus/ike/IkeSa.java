@@ -88,7 +88,7 @@ public final class IkeSa {
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
         sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
-        sa.state = IkeSaState.ESTABLISHED;
+        sa.transitionTo(IkeSaState.ESTABLISHED);
         sa.establishedAt = old.engine.context().scheduler().now();
         old.engine.register(sa);
         sa.startTimers();
@@ -243,13 +243,21 @@ public final class IkeSa {
         connection = matched;
         peerId = peer;
         establishedAt = engine.context().scheduler().now();
-        state = IkeSaState.ESTABLISHED;
+        transitionTo(IkeSaState.ESTABLISHED);
         engine.established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
         startTimers();
     }
 
+    /**
+     * The one place the state changes; a move {@link IkeSaState} does not allow is a bug of ours,
+     * not the peer's, and throws. Only the state changes here: what goes with it (timers, the
+     * window, keys) is done by whoever moves the SA.
+     */
     public void transitionTo(IkeSaState next) {
+        if (!state.canBecome(next)) {
+            throw new IllegalStateException(this + ": an IKE SA cannot go from " + state + " to " + next);
+        }
         state = next;
     }
 
@@ -428,7 +436,7 @@ public final class IkeSa {
      */
     public void handOver(IkeSa next) {
         replacement = next;
-        state = IkeSaState.REKEYED;
+        transitionTo(IkeSaState.REKEYED);
         cancelTimers();
         for (ChildSa c : children) {
             c.owner = next;
@@ -448,7 +456,7 @@ public final class IkeSa {
             destroy("deleted before it was established");
             return;
         }
-        state = IkeSaState.DELETING;
+        transitionTo(IkeSaState.DELETING);
         IkeDelete.start(this);
     }
 
@@ -457,7 +465,7 @@ public final class IkeSa {
         if (state == IkeSaState.DESTROYED) {
             return;
         }
-        state = IkeSaState.DESTROYED;
+        transitionTo(IkeSaState.DESTROYED);
         for (ChildSa c : List.copyOf(children)) {
             removeChild(c, why);
         }

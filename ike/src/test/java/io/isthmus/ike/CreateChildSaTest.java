@@ -178,6 +178,29 @@ class CreateChildSaTest extends EnginePair {
         assertOneIkeSaPair();
     }
 
+    /*
+     * The IKE SA is deleted while A's rekey of it is on the wire. B has moved its child SAs to the
+     * new IKE SA by the time A hears back, so A deletes that one too: nothing is left on either
+     * end, as the delete asked (before, the new IKE SA lived on with the child SAs).
+     *   A  CREATE_CHILD_SA SK{SA(IKE) No KE}       -->
+     *      delete(): D(IKE) queued on the old SA
+     *                                              <--  SK{SA(IKE) No KE}   B: child SAs on the new SA
+     *   A  INFORMATIONAL (new SA) SK{D(IKE)}       -->
+     *   A  INFORMATIONAL (old SA) SK{D(IKE)}       -->
+     *                                              <--  SK{}, SK{}
+     */
+    @Test
+    void anIkeSaDeletedWhileItsRekeyIsUnderWayLeavesNothing() {
+        IkeSa old = establish("aes128gcm16", "aes128gcm16");
+        old.rekey();
+        assertEquals(IkeSaState.REKEYING, old.state());
+        old.delete();
+        deliver();
+        assertTrue(engineA.ikeSas().isEmpty(), "A: " + engineA.ikeSas());
+        assertTrue(engineB.ikeSas().isEmpty(), "B: " + engineB.ikeSas());
+        assertTrue(childrenA.current().isEmpty() && childrenB.current().isEmpty());
+    }
+
     @Test
     void theOriginalResponderRekeysTheIkeSaAndBecomesItsInitiator() {
         establish("aes128gcm16", "aes128gcm16");

@@ -114,7 +114,11 @@ public final class IkeRekey implements Exchange {
             giveUp(sa);
             return Status.SUCCESS;
         }
-        IkeSa theirs = collision == null || collision.peersReplacement().state() == IkeSaState.DESTROYED ? null : collision.peersReplacement();
+        IkeSa theirs = peersReplacement();
+        if (sa.state() == IkeSaState.DELETING) {
+            deletedMeanwhile(sa, next, theirs);
+            return Status.SUCCESS;
+        }
         if (theirs != null && collision.oursHasLowest(ni, nr)) {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous IKE rekey: ours has the lowest nonce, deleting {1}", sa, next);
             sa.handOver(theirs);
@@ -159,13 +163,34 @@ public final class IkeRekey implements Exchange {
         return Status.SUCCESS;
     }
 
+    /**
+     * The IKE SA was deleted while our rekey was on the wire: the peer has made the new IKE SA
+     * (and the one of its own rekey, if it rekeyed too) and moved its child SAs there, so those
+     * go as well; the old one's delete, queued behind the rekey, takes our child SAs with it.
+     */
+    private static void deletedMeanwhile(IkeSa sa, IkeSa next, IkeSa theirs) {
+        LOG.log(System.Logger.Level.INFO, "{0}: deleted while its rekey was under way; deleting {1} too", sa, next);
+        next.delete();
+        if (theirs != null) {
+            theirs.delete();
+        }
+    }
+
     private void giveUp(IkeSa sa) {
-        if (collision != null && collision.peersReplacement().state() != IkeSaState.DESTROYED) {
-            sa.handOver(collision.peersReplacement()); // the peer's rekey stands alone
+        IkeSa theirs = peersReplacement();
+        if (theirs != null && sa.state() == IkeSaState.DELETING) {
+            theirs.delete();
+        } else if (theirs != null) {
+            sa.handOver(theirs); // the peer's rekey stands alone
             expectDeleteOfReplaced(sa);
         } else {
             backToEstablished(sa);
         }
+    }
+
+    /** The new IKE SA the peer's simultaneous rekey made, unless there was none or it is gone. */
+    private IkeSa peersReplacement() {
+        return collision == null || collision.peersReplacement().state() == IkeSaState.DESTROYED ? null : collision.peersReplacement();
     }
 
     private static void backToEstablished(IkeSa sa) {
