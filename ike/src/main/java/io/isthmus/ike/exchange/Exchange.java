@@ -28,9 +28,7 @@ public interface Exchange {
         /** Done; for a responder's {@code build}: send the answer. */
         SUCCESS,
         /** Initiator, after {@code build}: the request is no longer needed; nothing is sent. */
-        CANCELLED,
-        /** Responder, after {@code build}: send the answer, then the IKE SA ends (RFC 7296 §2.21.2). */
-        DESTROY
+        CANCELLED
     }
 
     /** The exchange type (RFC 7296 §3.1) its messages carry. */

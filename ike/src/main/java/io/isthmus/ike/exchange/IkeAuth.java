@@ -83,7 +83,10 @@ public final class IkeAuth implements Exchange {
     public Status build(OutgoingMessage m) {
         if (!initiator) {
             m.addAll(answer);
-            return refused ? Status.DESTROY : Status.SUCCESS;
+            if (refused) {
+                m.endsSa("IKE_AUTH refused");
+            }
+            return Status.SUCCESS;
         }
         Connection connection = sa.connection();
         IdPayload idi = connection.localId().toPayload(true);

@@ -8,7 +8,6 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.Proposal;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -23,13 +22,15 @@ import java.util.List;
  *                                    <--  HDR, SK {}
  * </pre>
  *
- * The responder destroys its SA once the answer is out, on the engine's next turn.
+ * The responder destroys its SA as soon as its answer is out.
  */
 public final class IkeDelete implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
+    /** Ours: what the request carries. */
     private final Payload request;
-    private final String why;
+    /** Why the IKE SA ends: once our request is answered, or once our answer is out. */
+    private String why;
 
     private IkeDelete(Payload request, String why) {
         this.request = request;
@@ -88,6 +89,7 @@ public final class IkeDelete implements Exchange {
     @Override
     public Status build(OutgoingMessage m) {
         if (request == null) {
+            m.endsSa(why);
             return Status.SUCCESS;
         }
         m.add(request);
@@ -101,14 +103,12 @@ public final class IkeDelete implements Exchange {
             sa.destroy(why);
             return Status.SUCCESS;
         }
-        // Destroyed on the next turn: the answer must go out under the keys first.
         if (m.notify(NotifyType.AUTHENTICATION_FAILED).isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", sa);
-            sa.context().scheduler().schedule(Duration.ZERO, () -> sa.destroy("the peer refused our authentication"));
+            why = "the peer refused our authentication";
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", sa);
-            sa.context().scheduler().schedule(Duration.ZERO,
-                    () -> sa.destroy(sa.state() == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer"));
+            why = sa.state() == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer";
         }
         return Status.NEED_MORE;
     }

@@ -337,7 +337,7 @@ public final class MessageWindow {
             return;
         }
         OutgoingMessage response = new OutgoingMessage(sa);
-        Exchange.Status status = responder.build(response);
+        responder.build(response);
         IkeHeader h = request.header();
         if (response.plain() != null) {
             initRequest = request.message().raw();
@@ -347,8 +347,8 @@ public final class MessageWindow {
         } else {
             answer(h, response.payloads());
         }
-        if (status == Exchange.Status.DESTROY) {
-            sa.destroy(ExchangeType.name(h.exchangeType()) + " refused");
+        if (response.endsSa() != null) {
+            sa.destroy(response.endsSa());
         }
     }
 

@@ -15,6 +15,7 @@ public final class OutgoingMessage {
     private final IkeSa sa;
     private final List<Payload> payloads = new ArrayList<>();
     private byte[] plain;
+    private String endsSa;
 
     OutgoingMessage(IkeSa sa) {
         this.sa = sa;
@@ -46,5 +47,17 @@ public final class OutgoingMessage {
 
     byte[] plain() {
         return plain;
+    }
+
+    /**
+     * A responder's answer after which the IKE SA ends (RFC 7296 §1.4.1, §2.21.2): the window
+     * sends it under the SA's keys and destroys the SA at once, so nothing else reaches a dying SA.
+     */
+    void endsSa(String why) {
+        this.endsSa = why;
+    }
+
+    String endsSa() {
+        return endsSa;
     }
 }
