@@ -10,7 +10,7 @@ import io.isthmus.ike.exchange.ChildRekey;
 import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.exchange.IkeRekey;
 import io.isthmus.ike.exchange.MessageWindow;
-import io.isthmus.ike.exchange.SkProtection;
+import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
 import java.time.Duration;

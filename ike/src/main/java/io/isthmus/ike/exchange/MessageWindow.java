@@ -13,6 +13,7 @@ import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.PayloadType;
 import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.SaPayload;
+import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.SkfPayload;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;

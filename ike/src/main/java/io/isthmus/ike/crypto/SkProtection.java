@@ -1,8 +1,6 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike.crypto;
 
 import io.isthmus.esp.CipherSuite;
-import io.isthmus.ike.crypto.IkeSaKeys;
-import io.isthmus.ike.crypto.SkCipher;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.IkeProtocolException;

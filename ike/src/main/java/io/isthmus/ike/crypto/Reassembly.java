@@ -1,6 +1,5 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike.crypto;
 
-import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.message.IkeProtocolException;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.PayloadCodec;
