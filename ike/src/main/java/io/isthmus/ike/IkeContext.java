@@ -25,10 +25,11 @@ public final class IkeContext {
     private final RandomGenerator random;
     private final LongPredicate ikeSpiInUse;
     private final IntSupplier natTraversalPort;
+    private final Exchanges exchanges;
     private final Set<Integer> childSpis = new HashSet<>();
 
     IkeContext(Transport transport, Scheduler scheduler, ChildSaListener listener, RateLimitedLog floodLog, RandomGenerator random,
-               LongPredicate ikeSpiInUse, IntSupplier natTraversalPort) {
+               LongPredicate ikeSpiInUse, IntSupplier natTraversalPort, Exchanges exchanges) {
         this.transport = transport;
         this.scheduler = scheduler;
         this.listener = listener;
@@ -36,6 +37,12 @@ public final class IkeContext {
         this.random = random;
         this.ikeSpiInUse = ikeSpiInUse;
         this.natTraversalPort = natTraversalPort;
+        this.exchanges = exchanges;
+    }
+
+    /** The exchanges IKE SAs start and answer with. */
+    public Exchanges exchanges() {
+        return exchanges;
     }
 
     public Transport transport() {

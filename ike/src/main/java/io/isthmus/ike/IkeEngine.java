@@ -2,6 +2,7 @@ package io.isthmus.ike;
 
 import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.exchange.IkeSaInit;
+import io.isthmus.ike.exchange.Ikev2Exchanges;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -84,7 +85,8 @@ public final class IkeEngine {
         this.transport = transport;
         this.scheduler = scheduler;
         this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
-        this.context = new IkeContext(transport, scheduler, listener, floodLog, random, byOurSpi::containsKey, () -> natTraversalPort);
+        this.context = new IkeContext(transport, scheduler, listener, floodLog, random, byOurSpi::containsKey, () -> natTraversalPort,
+                new Ikev2Exchanges());
         byte[] secret = context.randomBytes(cookieSecret.length);
         System.arraycopy(secret, 0, cookieSecret, 0, secret.length);
         java.util.Arrays.fill(secret, (byte) 0);

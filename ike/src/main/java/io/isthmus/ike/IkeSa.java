@@ -2,14 +2,6 @@ package io.isthmus.ike;
 
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
-import io.isthmus.ike.exchange.Liveness;
-import io.isthmus.ike.exchange.NatDetection;
-import io.isthmus.ike.exchange.ChildCreate;
-import io.isthmus.ike.exchange.ChildDelete;
-import io.isthmus.ike.exchange.ChildRekey;
-import io.isthmus.ike.exchange.IkeDelete;
-import io.isthmus.ike.exchange.IkeRekey;
-import io.isthmus.ike.exchange.MessageWindow;
 import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
@@ -204,12 +196,13 @@ public final class IkeSa {
      * IKE_SA_INIT's outcome, in either role: the proposal chosen, the keys, whether a NAT is in
      * between and whether the peer takes fragments. From here on this SA's messages are protected.
      */
-    public void negotiated(long responderSpi, IkeProposal chosen, IkeSaKeys derived, NatDetection.Result nat, boolean peerTakesFragments) {
+    public void negotiated(long responderSpi, IkeProposal chosen, IkeSaKeys derived, boolean nat, boolean weAreBehindNat,
+                           boolean peerTakesFragments) {
         spiR = responderSpi;
         proposal = chosen;
         keys = derived;
-        natDetected = nat.natDetected();
-        behindNat = nat.behindNat();
+        natDetected = nat;
+        behindNat = weAreBehindNat;
         peerFragments = peerTakesFragments;
         window.protectWith(new SkProtection(chosen.cipher(), keys, initiator, peerFragments));
     }
@@ -317,13 +310,13 @@ public final class IkeSa {
             engine.context().scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
             return;
         }
-        ChildRekey.start(this, c);
+        engine.context().exchanges().rekeyChild(this, c);
     }
 
     /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
     public void createChild() {
         if (isUp()) {
-            ChildCreate.start(this);
+            engine.context().exchanges().createChild(this);
         }
     }
 
@@ -335,7 +328,7 @@ public final class IkeSa {
         }
     }
 
-    /** Deletes {@code c} through {@link ChildDelete}, or at once when this SA can no longer tell the peer. */
+    /** Deletes {@code c} through {@link Exchanges#deleteChild}, or at once when this SA can no longer tell the peer. */
     public void deleteChild(ChildSa c, String why) {
         if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
             return;
@@ -346,7 +339,7 @@ public final class IkeSa {
         }
         c.state = ChildSa.State.DELETING;
         c.cancelTimers();
-        ChildDelete.start(this, c, why);
+        engine.context().exchanges().deleteChild(this, c, why);
     }
 
     /** {@code c} is gone: announced deleted, its SPI free again. */
@@ -406,7 +399,7 @@ public final class IkeSa {
         Duration idle = Duration.between(lastHeard, engine.context().scheduler().now());
         if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            Liveness.check(this);
+            engine.context().exchanges().checkLiveness(this);
         }
         scheduleLiveness();
     }
@@ -418,7 +411,7 @@ public final class IkeSa {
      */
     public void probe() {
         if (isUp() && window.idle()) {
-            Liveness.check(this);
+            engine.context().exchanges().checkLiveness(this);
         }
     }
 
@@ -427,7 +420,7 @@ public final class IkeSa {
         if (state != IkeSaState.ESTABLISHED) {
             return;
         }
-        IkeRekey.start(this);
+        engine.context().exchanges().rekeyIkeSa(this);
     }
 
     /**
@@ -457,7 +450,7 @@ public final class IkeSa {
             return;
         }
         transitionTo(IkeSaState.DELETING);
-        IkeDelete.start(this);
+        engine.context().exchanges().deleteIkeSa(this);
     }
 
     /** Tears down locally: children announced deleted, timers stopped, keys wiped. */

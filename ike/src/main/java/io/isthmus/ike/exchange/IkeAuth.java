@@ -1,5 +1,8 @@
 package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.OutgoingMessage;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Identity;

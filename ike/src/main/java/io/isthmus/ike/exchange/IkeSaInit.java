@@ -1,5 +1,8 @@
 package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.OutgoingMessage;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeProposal;
@@ -142,7 +145,7 @@ public final class IkeSaInit implements Exchange {
             nat = NatDetection.detect(m.payloads(), sa.initiatorSpi(), spiR, sa.localAddress(), sa.remoteAddress(), forced());
             peerHashes = peerSignatureHashes(m);
             keys = keys(chosen, spiR, keyExchange.sharedSecret(ke.data()));
-            sa.negotiated(spiR, chosen, keys, nat, m.notify(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED).isPresent());
+            sa.negotiated(spiR, chosen, keys, nat.natDetected(), nat.behindNat(), m.notify(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED).isPresent());
         } catch (IkeProtocolException e) {
             sa.fail("IKE_SA_INIT response unusable: " + e.getMessage());
             return Status.SUCCESS;
@@ -197,7 +200,7 @@ public final class IkeSaInit implements Exchange {
                     0, 0);
             byte[] answer = IkeMessage.encode(header, payloads);
             IkeSaKeys keys = keys(chosen, sa.responderSpi(), secret);
-            sa.negotiated(sa.responderSpi(), chosen, keys, nat, peerFragments);
+            sa.negotiated(sa.responderSpi(), chosen, keys, nat.natDetected(), nat.behindNat(), peerFragments);
             // The initiator's IKE_AUTH goes to the exchange that knows both messages and nonces.
             sa.window().await(new IkeAuth(sa, false, new IkeAuth.Signed(m.message().raw(), answer, ni, nr, keys, peerSignatureHashes(m))));
             sa.context().floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", sa, chosen, nat.note());

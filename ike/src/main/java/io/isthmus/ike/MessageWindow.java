@@ -1,8 +1,5 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike;
 
-import io.isthmus.ike.IkeSa;
-import io.isthmus.ike.IkeSaState;
-import io.isthmus.ike.message.DeletePayload;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -11,8 +8,6 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.PayloadType;
-import io.isthmus.ike.message.Proposal;
-import io.isthmus.ike.message.SaPayload;
 import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.SkfPayload;
 import java.net.Inet6Address;
@@ -22,13 +17,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * The message IDs of one IKE SA in both directions (RFC 7296 §2.3), libcharon's task manager:
  * our requests queued and sent one at a time, each on the wire with its {@link Retransmitter}
  * until the response comes; the peer's requests checked against the next expected ID, answered
- * by the exchange {@link #responderFor one switch} picks, and the last answer kept for the
+ * by the exchange {@link Exchanges#responderFor one switch} picks, and the last answer kept for the
  * peer's retransmissions.
  *
  * <p>What arrives is checked in this order, and nothing unauthenticated moves the window or gets
@@ -53,12 +47,12 @@ public final class MessageWindow {
     /** A responder's exchange left by an earlier one for the peer's next request of its type (IKE_AUTH after IKE_SA_INIT). */
     private Exchange awaited;
 
-    public MessageWindow(IkeSa sa) {
+    MessageWindow(IkeSa sa) {
         this.sa = sa;
     }
 
     /** From IKE_SA_INIT (or the rekey that made the SA) on, messages are protected with these keys. */
-    public void protectWith(SkProtection p) {
+    void protectWith(SkProtection p) {
         this.protection = p;
     }
 
@@ -76,7 +70,7 @@ public final class MessageWindow {
     }
 
     /** Leaves {@code e} to answer the peer's next request of its exchange type. */
-    void await(Exchange e) {
+    public void await(Exchange e) {
         this.awaited = e;
     }
 
@@ -86,7 +80,7 @@ public final class MessageWindow {
     }
 
     /** After an IKE rekey: the requests that follow the child SAs go to the new IKE SA's window. */
-    public void handOver(MessageWindow next) {
+    void handOver(MessageWindow next) {
         List<Exchange> waiting = new ArrayList<>(queued);
         queued.clear();
         for (Exchange e : waiting) {
@@ -104,17 +98,12 @@ public final class MessageWindow {
     }
 
     /** Nothing of ours queued or on the wire. */
-    public boolean idle() {
+    boolean idle() {
         return retransmitter == null && queued.isEmpty();
     }
 
-    /** Our exchange on the wire, if it is of this kind (for collisions, RFC 7296 §2.8.1, §2.8.2). */
-    <E extends Exchange> E active(Class<E> kind) {
-        return kind.isInstance(active) ? kind.cast(active) : null;
-    }
-
     /** Our exchanges of this kind, on the wire or queued. */
-    <E extends Exchange> List<E> ours(Class<E> kind) {
+    public <E extends Exchange> List<E> ours(Class<E> kind) {
         List<E> all = new ArrayList<>();
         if (kind.isInstance(active)) {
             all.add(kind.cast(active));
@@ -124,7 +113,7 @@ public final class MessageWindow {
     }
 
     /** The SA is gone: the retransmissions stop, nothing more is sent, the keys are wiped. */
-    public void stop() {
+    void stop() {
         settle();
         queued.clear();
         awaited = null;
@@ -194,7 +183,7 @@ public final class MessageWindow {
     }
 
     /** Any message for this SA, from the engine. Never throws for what the peer sends. */
-    public void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
+    void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
         IkeHeader h = message.header();
         if (h.exchangeType() == ExchangeType.IKE_SA_INIT) {
             receiveInit(message);
@@ -250,7 +239,7 @@ public final class MessageWindow {
         if (h.isResponse()) {
             complete(settle(), in);
         } else {
-            respond(in, responderFor(in));
+            respond(in, sa.context().exchanges().responderFor(in));
         }
     }
 
@@ -286,51 +275,14 @@ public final class MessageWindow {
         sendNext();
     }
 
-    /**
-     * The responder's exchange for a request, or null when it gets no answer: libcharon's
-     * {@code process_request}, one switch on the exchange type and, where one type serves
-     * several exchanges, on what the request carries.
-     */
-    private Exchange responderFor(IncomingMessage request) {
-        return switch (request.exchangeType()) {
-            case ExchangeType.IKE_AUTH -> sa.state() == IkeSaState.CONNECTING && !sa.isInitiator() ? awaited(ExchangeType.IKE_AUTH) : null;
-            case ExchangeType.CREATE_CHILD_SA -> sa.state() == IkeSaState.CONNECTING ? null : createChildSa(request);
-            case ExchangeType.INFORMATIONAL -> informational(request);
-            default -> null;
-        };
-    }
-
     /** The exchange an earlier one left for this request (IkeSaInit leaves IkeAuth), taken once. */
-    private Exchange awaited(int exchangeType) {
+    public Exchange awaited(int exchangeType) {
         Exchange e = awaited;
         if (e == null || e.exchangeType() != exchangeType) {
             return null;
         }
         awaited = null;
         return e;
-    }
-
-    private Exchange createChildSa(IncomingMessage request) {
-        Optional<SaPayload> offer = request.first(SaPayload.class);
-        if (offer.isPresent() && offer.get().proposals().stream().anyMatch(p -> p.protocolId() == Proposal.PROTOCOL_IKE)) {
-            return IkeRekey.responder();
-        }
-        if (offer.isPresent() && request.notify(NotifyType.REKEY_SA).isPresent()) {
-            return ChildRekey.responder();
-        }
-        return ChildCreate.responder(); // which refuses a request without an SA payload
-    }
-
-    private static Exchange informational(IncomingMessage request) {
-        List<DeletePayload> deletes = request.all(DeletePayload.class);
-        if (request.notify(NotifyType.AUTHENTICATION_FAILED).isPresent()
-                || deletes.stream().anyMatch(d -> d.protocolId() == Proposal.PROTOCOL_IKE)) {
-            return IkeDelete.responder();
-        }
-        if (deletes.stream().anyMatch(d -> d.protocolId() == Proposal.PROTOCOL_ESP)) {
-            return ChildDelete.responder();
-        }
-        return Liveness.responder();
     }
 
     private void respond(IncomingMessage request, Exchange responder) {

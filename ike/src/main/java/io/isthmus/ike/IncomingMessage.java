@@ -1,6 +1,5 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike;
 
-import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.NotifyPayload;

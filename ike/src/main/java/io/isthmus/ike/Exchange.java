@@ -1,4 +1,4 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike;
 
 /**
  * One IKE exchange as this end runs it, after strongSwan's tasks (libcharon's

@@ -1,9 +1,5 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike;
 
-import io.isthmus.ike.Connection;
-import io.isthmus.ike.IkeSa;
-import io.isthmus.ike.IkeSaState;
-import io.isthmus.ike.Scheduler;
 import io.isthmus.ike.message.ExchangeType;
 import java.time.Duration;
 import java.time.Instant;

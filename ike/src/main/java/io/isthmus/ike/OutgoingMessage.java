@@ -1,6 +1,5 @@
-package io.isthmus.ike.exchange;
+package io.isthmus.ike;
 
-import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.message.Payload;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -41,7 +40,7 @@ public final class OutgoingMessage {
     }
 
     /** The whole message, encoded by the exchange, to go on the wire as it is (IKE_SA_INIT only). */
-    void plain(byte[] datagram) {
+    public void plain(byte[] datagram) {
         this.plain = datagram;
     }
 
@@ -53,7 +52,7 @@ public final class OutgoingMessage {
      * A responder's answer after which the IKE SA ends (RFC 7296 §1.4.1, §2.21.2): the window
      * sends it under the SA's keys and destroys the SA at once, so nothing else reaches a dying SA.
      */
-    void endsSa(String why) {
+    public void endsSa(String why) {
         this.endsSa = why;
     }
 
