@@ -12,7 +12,7 @@ import io.isthmus.ike.Authentication;
 import io.isthmus.ike.ChildSaDescription;
 import io.isthmus.ike.ChildSaListener;
 import io.isthmus.ike.Connection;
-import io.isthmus.ike.IkeEngine;
+import io.isthmus.ike.engine.IkeEngine;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundDatagrams;

@@ -11,8 +11,8 @@ import java.util.random.RandomGenerator;
  * listener that child SAs are announced to, the rate-limited log for lines caused by
  * unauthenticated packets, the SPIs in use, and the source of randomness (after Android's IKE
  * library, injectable: {@link java.security.SecureRandom} in production, a seeded or scripted
- * one in tests that need to know which nonce is the lowest). Made by {@link IkeEngine}; not
- * something the daemon uses.
+ * one in tests that need to know which nonce is the lowest). Made by the engine
+ * ({@code io.isthmus.ike.engine.IkeEngine}); not something the daemon uses.
  */
 public final class IkeContext {
     /** Our nonces: 256 bits, well above RFC 7296 §2.10's minimum of 128 and half the PRF key size. */
@@ -26,10 +26,12 @@ public final class IkeContext {
     private final LongPredicate ikeSpiInUse;
     private final IntSupplier natTraversalPort;
     private final Exchanges exchanges;
+    private final IkeSaTable sas;
     private final Set<Integer> childSpis = new HashSet<>();
 
-    IkeContext(Transport transport, Scheduler scheduler, ChildSaListener listener, RateLimitedLog floodLog, RandomGenerator random,
-               LongPredicate ikeSpiInUse, IntSupplier natTraversalPort, Exchanges exchanges) {
+    /** Made by the engine, which holds the SA table and knows which exchanges there are. */
+    public IkeContext(Transport transport, Scheduler scheduler, ChildSaListener listener, RateLimitedLog floodLog, RandomGenerator random,
+                      LongPredicate ikeSpiInUse, IntSupplier natTraversalPort, Exchanges exchanges, IkeSaTable sas) {
         this.transport = transport;
         this.scheduler = scheduler;
         this.listener = listener;
@@ -38,6 +40,12 @@ public final class IkeContext {
         this.ikeSpiInUse = ikeSpiInUse;
         this.natTraversalPort = natTraversalPort;
         this.exchanges = exchanges;
+        this.sas = sas;
+    }
+
+    /** The engine's other IKE SAs. */
+    public IkeSaTable sas() {
+        return sas;
     }
 
     /** The exchanges IKE SAs start and answer with. */

@@ -21,7 +21,7 @@ import java.util.List;
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
-    final IkeEngine engine;
+    private final IkeContext context;
     private final boolean initiator;
     private Connection connection;
     private final List<Connection> candidates;
@@ -50,9 +50,10 @@ public final class IkeSa {
     /** The IKE SA that took over from this one after a rekey. */
     private IkeSa replacement;
 
-    IkeSa(IkeEngine engine, boolean initiator, List<Connection> candidates, long spiI, long spiR,
-          InetSocketAddress local, InetSocketAddress remote) {
-        this.engine = engine;
+    /** Made by the engine: for a connection we initiate, or for an IKE_SA_INIT request that may be for any of {@code candidates}. */
+    public IkeSa(IkeContext context, boolean initiator, List<Connection> candidates, long spiI, long spiR,
+                 InetSocketAddress local, InetSocketAddress remote) {
+        this.context = context;
         this.initiator = initiator;
         this.candidates = List.copyOf(candidates);
         this.connection = candidates.getFirst();
@@ -60,7 +61,7 @@ public final class IkeSa {
         this.spiR = spiR;
         this.local = local;
         this.remote = remote;
-        this.lastHeard = engine.context().scheduler().now();
+        this.lastHeard = context.scheduler().now();
     }
 
     /**
@@ -70,7 +71,7 @@ public final class IkeSa {
      */
     public IkeSa rekeyed(boolean asInitiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
         IkeSa old = this;
-        IkeSa sa = new IkeSa(old.engine, asInitiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
+        IkeSa sa = new IkeSa(old.context, asInitiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
         sa.proposal = chosen;
         sa.natDetected = old.natDetected;
         sa.behindNat = old.behindNat;
@@ -81,8 +82,8 @@ public final class IkeSa {
         Arrays.fill(sharedSecret, (byte) 0);
         sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
         sa.transitionTo(IkeSaState.ESTABLISHED);
-        sa.establishedAt = old.engine.context().scheduler().now();
-        old.engine.register(sa);
+        sa.establishedAt = old.context.scheduler().now();
+        context.sas().add(sa);
         sa.startTimers();
         return sa;
     }
@@ -167,7 +168,8 @@ public final class IkeSa {
         return s;
     }
 
-    long ourSpi() {
+    /** The SPI we chose, by which the engine finds this SA. */
+    public long ourSpi() {
         return initiator ? spiI : spiR;
     }
 
@@ -209,7 +211,7 @@ public final class IkeSa {
 
     /** Both ends use port 4500 from IKE_AUTH on once a NAT is seen (RFC 7296 §2.23). */
     public void moveToNatTraversalPort() {
-        int port = engine.context().natTraversalPort();
+        int port = context.natTraversalPort();
         if (local.getPort() != port || remote.getPort() != port) {
             local = new InetSocketAddress(local.getAddress(), port);
             remote = new InetSocketAddress(remote.getAddress(), port);
@@ -223,21 +225,21 @@ public final class IkeSa {
 
     /** Whether an IKE SA other than this one exists for its connection: then we send no INITIAL_CONTACT. */
     public boolean hasOtherIkeSa() {
-        return engine.hasOtherIkeSa(this);
+        return context.sas().hasOther(this);
     }
 
     /** The peer said INITIAL_CONTACT: our older IKE SAs with it are stale and go. */
     public void peerHasNoOtherSa() {
-        engine.initialContact(this);
+        context.sas().initialContact(this);
     }
 
     /** IKE_AUTH verified the peer as {@code peer}, for {@code matched}: the SA is up. */
     public void authenticated(Connection matched, Identity peer) {
         connection = matched;
         peerId = peer;
-        establishedAt = engine.context().scheduler().now();
+        establishedAt = context.scheduler().now();
         transitionTo(IkeSaState.ESTABLISHED);
-        engine.established(this);
+        context.sas().established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
         startTimers();
     }
@@ -267,8 +269,8 @@ public final class IkeSa {
     public void addChild(ChildSa child) {
         children.add(child);
         Connection.Timers t = connection.timers();
-        child.rekeyTimer = engine.context().scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = engine.context().scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+        child.rekeyTimer = context.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
+        child.expiryTimer = context.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
     }
 
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
@@ -280,7 +282,7 @@ public final class IkeSa {
     private Duration rekeyDelay(Duration lifetime) {
         Connection.Timers t = connection.timers();
         long marginMillis = t.rekeyMargin().toMillis();
-        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * engine.context().randomFraction());
+        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * context.randomFraction());
         return lifetime.minusMillis(marginMillis + jitterMillis);
     }
 
@@ -307,16 +309,16 @@ public final class IkeSa {
         }
         if (state == IkeSaState.REKEYING) {
             // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
-            engine.context().scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
+            context.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
             return;
         }
-        engine.context().exchanges().rekeyChild(this, c);
+        context.exchanges().rekeyChild(this, c);
     }
 
     /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
     public void createChild() {
         if (isUp()) {
-            engine.context().exchanges().createChild(this);
+            context.exchanges().createChild(this);
         }
     }
 
@@ -339,7 +341,7 @@ public final class IkeSa {
         }
         c.state = ChildSa.State.DELETING;
         c.cancelTimers();
-        engine.context().exchanges().deleteChild(this, c, why);
+        context.exchanges().deleteChild(this, c, why);
     }
 
     /** {@code c} is gone: announced deleted, its SPI free again. */
@@ -348,9 +350,9 @@ public final class IkeSa {
             return;
         }
         c.cancelTimers();
-        engine.context().releaseChildSpi(c.inboundSpi());
+        context.releaseChildSpi(c.inboundSpi());
         LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
-        engine.context().listener().deleted(c.description);
+        context.listener().deleted(c.description);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -360,8 +362,8 @@ public final class IkeSa {
     private void startTimers() {
         Connection.Timers t = connection.timers();
         scheduleLiveness();
-        rekeyTimer = engine.context().scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
-        expiryTimer = engine.context().scheduler().schedule(t.ikeLifetime(), () -> {
+        rekeyTimer = context.scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
+        expiryTimer = context.scheduler().schedule(t.ikeLifetime(), () -> {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
             delete();
         });
@@ -380,26 +382,26 @@ public final class IkeSa {
     }
 
     private void scheduleKeepalive() {
-        keepaliveTimer = engine.context().scheduler().schedule(connection.timers().natKeepalive(), () -> {
+        keepaliveTimer = context.scheduler().schedule(connection.timers().natKeepalive(), () -> {
             if (isUp()) {
-                engine.context().transport().sendNatKeepalive(local, remote);
+                context.transport().sendNatKeepalive(local, remote);
                 scheduleKeepalive();
             }
         });
     }
 
     private void scheduleLiveness() {
-        livenessTimer = engine.context().scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
+        livenessTimer = context.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
     }
 
     private void checkLiveness() {
         if (!isUp()) {
             return;
         }
-        Duration idle = Duration.between(lastHeard, engine.context().scheduler().now());
+        Duration idle = Duration.between(lastHeard, context.scheduler().now());
         if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            engine.context().exchanges().checkLiveness(this);
+            context.exchanges().checkLiveness(this);
         }
         scheduleLiveness();
     }
@@ -411,7 +413,7 @@ public final class IkeSa {
      */
     public void probe() {
         if (isUp() && window.idle()) {
-            engine.context().exchanges().checkLiveness(this);
+            context.exchanges().checkLiveness(this);
         }
     }
 
@@ -420,7 +422,7 @@ public final class IkeSa {
         if (state != IkeSaState.ESTABLISHED) {
             return;
         }
-        engine.context().exchanges().rekeyIkeSa(this);
+        context.exchanges().rekeyIkeSa(this);
     }
 
     /**
@@ -450,7 +452,7 @@ public final class IkeSa {
             return;
         }
         transitionTo(IkeSaState.DELETING);
-        engine.context().exchanges().deleteIkeSa(this);
+        context.exchanges().deleteIkeSa(this);
     }
 
     /** Tears down locally: children announced deleted, timers stopped, keys wiped. */
@@ -469,11 +471,11 @@ public final class IkeSa {
         }
         if (establishedAt == null && !initiator) {
             // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
-            engine.context().floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+            context.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
-        engine.unregister(this);
+        context.sas().remove(this);
     }
 
     public void fail(String why) {
@@ -486,25 +488,25 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     /** Any message for this SA after IKE_SA_INIT, from the engine. */
-    void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
+    public void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
         window.receive(message, from, to);
     }
 
     /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
     public void heard() {
-        lastHeard = engine.context().scheduler().now();
+        lastHeard = context.scheduler().now();
     }
 
     /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
     public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
-        if (natDetected || from.getPort() == engine.context().natTraversalPort()) {
+        if (natDetected || from.getPort() == context.natTraversalPort()) {
             remote = from;
             local = to;
         }
     }
 
     public IkeContext context() {
-        return engine.context();
+        return context;
     }
 
     public MessageWindow window() {

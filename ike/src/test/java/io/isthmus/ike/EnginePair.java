@@ -8,6 +8,7 @@ import io.isthmus.esp.EspPacket;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
 import io.isthmus.esp.SaListener;
+import io.isthmus.ike.engine.IkeEngine;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,4 +1,15 @@
-package io.isthmus.ike;
+package io.isthmus.ike.engine;
+
+import io.isthmus.ike.Authentication;
+import io.isthmus.ike.ChildSaListener;
+import io.isthmus.ike.Connection;
+import io.isthmus.ike.IkeContext;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IkeSaTable;
+import io.isthmus.ike.RateLimitedLog;
+import io.isthmus.ike.Scheduler;
+import io.isthmus.ike.Transport;
 
 import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.exchange.IkeSaInit;
@@ -30,7 +41,7 @@ import java.util.random.RandomGenerator;
  * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between. Single-threaded: every
  * method is called on the thread the {@link Scheduler} runs tasks on.
  */
-public final class IkeEngine {
+public final class IkeEngine implements Transport.Receiver {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
     public static final int IKE_PORT = 500;
     public static final int NAT_T_PORT = 4500;
@@ -52,7 +63,7 @@ public final class IkeEngine {
         }
     };
     /** IKE_SA_INIT requests with a valid cookie one address may make a second. */
-    static final int COOKIE_ANSWERS_PER_PEER = 10;
+    public static final int COOKIE_ANSWERS_PER_PEER = 10;
     private final byte[] cookieSecret = new byte[32];
     private int cookieThreshold = 10;
     private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
@@ -86,7 +97,7 @@ public final class IkeEngine {
         this.scheduler = scheduler;
         this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
         this.context = new IkeContext(transport, scheduler, listener, floodLog, random, byOurSpi::containsKey, () -> natTraversalPort,
-                new Ikev2Exchanges());
+                new Ikev2Exchanges(), new Table());
         byte[] secret = context.randomBytes(cookieSecret.length);
         System.arraycopy(secret, 0, cookieSecret, 0, secret.length);
         java.util.Arrays.fill(secret, (byte) 0);
@@ -138,10 +149,6 @@ public final class IkeEngine {
         this.natTraversalPort = port;
     }
 
-    IkeContext context() {
-        return context;
-    }
-
     public Collection<IkeSa> ikeSas() {
         return List.copyOf(new HashSet<>(byOurSpi.values()));
     }
@@ -153,7 +160,7 @@ public final class IkeEngine {
         if (c.mode() == Connection.Mode.RESPONDER_ONLY) {
             throw new IllegalStateException("connection " + connectionName + " only responds");
         }
-        IkeSa sa = new IkeSa(this, true, List.of(c), context.newIkeSpi(), 0, local, remote);
+        IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0, local, remote);
         byOurSpi.put(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
         IkeSaInit.initiate(sa);
@@ -190,6 +197,7 @@ public final class IkeEngine {
     }
 
     /** A datagram from the transport, without the non-ESP marker. Never throws. */
+    @Override
     public void receive(byte[] datagram, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
         IkeMessage message;
         try {
@@ -270,7 +278,7 @@ public final class IkeEngine {
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
-        IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
+        IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
         IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
             byOurSpi.put(sa.responderSpi(), sa);
@@ -388,47 +396,54 @@ public final class IkeEngine {
         return expected != null && MessageDigest.isEqual(expected, n.data());
     }
 
-    /**
-     * Whether an IKE SA other than {@code sa} exists for its connection, in any state but
-     * destroyed. INITIAL_CONTACT is sent only when none does (as strongSwan does): when both ends
-     * of a Default-mode connection initiate at once, each would otherwise take the other's
-     * INITIAL_CONTACT as a reason to drop its own SA, and the two ends could drop different ones.
-     */
-    boolean hasOtherIkeSa(IkeSa sa) {
-        return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
-                && o.connection().name().equals(sa.connection().name()));
-    }
-
-    /**
-     * The peer of {@code fresh} said INITIAL_CONTACT (RFC 7296 §2.4): it holds no other IKE SA
-     * with us, typically because it restarted. Our older IKE SAs with the same authenticated
-     * identity are dead weight: their child SAs would keep our outbound traffic on keys the peer
-     * has forgotten until dead peer detection gives up. They go now.
-     */
-    void initialContact(IkeSa fresh) {
-        List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
-                && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
-                && fresh.peerIdentity().equals(o.peerIdentity())).toList();
-        if (!older.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "{0}: INITIAL_CONTACT: the peer holds no other IKE SA with us; dropping {1} older one(s)",
-                    fresh, older.size());
+    /** The SA table as the SAs and their exchanges see it: private, so the daemon never reaches it. */
+    private final class Table implements IkeSaTable {
+        @Override
+        public void add(IkeSa sa) {
+            byOurSpi.put(sa.ourSpi(), sa);
         }
-        for (IkeSa o : older) {
-            IkeDelete.abandon(o, "replaced after the peer's INITIAL_CONTACT on " + fresh);
+
+        @Override
+        public void remove(IkeSa sa) {
+            byOurSpi.remove(sa.ourSpi(), sa);
+            halfOpen.values().removeIf(s -> s == sa);
         }
-    }
 
-    void register(IkeSa sa) {
-        byOurSpi.put(sa.ourSpi(), sa);
-    }
+        @Override
+        public void established(IkeSa sa) {
+            halfOpen.values().removeIf(s -> s == sa);
+        }
 
-    void unregister(IkeSa sa) {
-        byOurSpi.remove(sa.ourSpi(), sa);
-        halfOpen.values().removeIf(s -> s == sa);
-    }
+        /**
+         * INITIAL_CONTACT is sent only when no other SA exists (as strongSwan does): when both ends
+         * of a Default-mode connection initiate at once, each would otherwise take the other's
+         * INITIAL_CONTACT as a reason to drop its own SA, and the two ends could drop different ones.
+         */
+        @Override
+        public boolean hasOther(IkeSa sa) {
+            return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
+                    && o.connection().name().equals(sa.connection().name()));
+        }
 
-    void established(IkeSa sa) {
-        halfOpen.values().removeIf(s -> s == sa);
+        /**
+         * The peer of {@code fresh} holds no other IKE SA with us, typically because it restarted.
+         * Our older IKE SAs with the same authenticated identity are dead weight: their child SAs
+         * would keep our outbound traffic on keys the peer has forgotten until dead peer detection
+         * gives up. They go now.
+         */
+        @Override
+        public void initialContact(IkeSa fresh) {
+            List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
+                    && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
+                    && fresh.peerIdentity().equals(o.peerIdentity())).toList();
+            if (!older.isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: INITIAL_CONTACT: the peer holds no other IKE SA with us; dropping {1} older one(s)",
+                        fresh, older.size());
+            }
+            for (IkeSa o : older) {
+                IkeDelete.abandon(o, "replaced after the peer's INITIAL_CONTACT on " + fresh);
+            }
+        }
     }
 
     /** Where a connection listens by default. */
