@@ -9,14 +9,20 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
- * One IKE SA and its child SAs, on the engine's thread. IKE_SA_INIT, IKE_AUTH and INFORMATIONAL
- * are here, CREATE_CHILD_SA in {@link CreateChildSa}; each exchange is drawn in the comment of
- * the method that starts it. Requests go out one at a time (window size 1, RFC 7296 §2.3) from
- * a queue, so a rekey, a delete and a liveness check never trip over each other.
+ * One IKE SA, on the engine's thread: the record of what was negotiated (SPIs, proposal, keys,
+ * addresses, the peer's identity and what it supports), its child SAs, where it is in its life
+ * (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT keepalives) and its
+ * {@link MessageWindow}. It runs no exchange itself: each is a class of
+ * {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
+ *
+ * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
+ * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict, the child SAs, the hand-over to the
+ * IKE SA of a rekey), and {@link #receive} for the engine. Key arrays are wiped when it dies.
  */
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
@@ -46,7 +52,6 @@ public final class IkeSa {
     private Scheduler.Cancellable expiryTimer;
     private Scheduler.Cancellable keepaliveTimer;
     final List<ChildSa> children = new ArrayList<>();
-
     /** The IKE SA that took over from this one after a rekey. */
     private IkeSa replacement;
 
@@ -65,28 +70,31 @@ public final class IkeSa {
     }
 
     /**
-     * The IKE SA a rekey creates (RFC 7296 §2.18): new SPIs, keys from the old SK_d, message IDs
-     * from zero; identities, addresses and what the peer supports carry over. The initiator of
-     * the rekey is the new SA's original initiator.
+     * The IKE SA a rekey of this one creates (RFC 7296 §2.18): new SPIs, keys from our SK_d,
+     * message IDs from zero; identities, addresses and what the peer supports carry over. The
+     * initiator of the rekey is the new SA's original initiator.
      */
-    public IkeSa rekeyed(boolean asInitiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
-        IkeSa old = this;
-        IkeSa sa = new IkeSa(old.context, asInitiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
+    public IkeSa rekeyed(boolean asInitiator, long newSpiI, long newSpiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
+        IkeSa sa = new IkeSa(context, asInitiator, List.of(connection), newSpiI, newSpiR, local, remote);
         sa.proposal = chosen;
-        sa.natDetected = old.natDetected;
-        sa.behindNat = old.behindNat;
-        sa.peerFragments = old.peerFragments;
-        sa.peerId = old.peerId;
-        sa.keys = KeyDerivation.rekeyedIkeSaKeys(old.proposal.prf(), old.keys.skD(), chosen.prf(), sharedSecret, ni, nr, spiI, spiR,
+        sa.natDetected = natDetected;
+        sa.behindNat = behindNat;
+        sa.peerFragments = peerFragments;
+        sa.peerId = peerId;
+        sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
         sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
         sa.transitionTo(IkeSaState.ESTABLISHED);
-        sa.establishedAt = old.context.scheduler().now();
+        sa.establishedAt = context.scheduler().now();
         context.sas().add(sa);
         sa.startTimers();
         return sa;
     }
+
+    // ------------------------------------------------------------------------------------------
+    // What the daemon reads
+    // ------------------------------------------------------------------------------------------
 
     public IkeSaState state() {
         return state;
@@ -159,29 +167,6 @@ public final class IkeSa {
         return replacement;
     }
 
-    /** This IKE SA, or the one that replaced it (and so on). */
-    public IkeSa current() {
-        IkeSa s = this;
-        while (s.replacement != null && s.replacement != s) {
-            s = s.replacement;
-        }
-        return s;
-    }
-
-    /** The SPI we chose, by which the engine finds this SA. */
-    public long ourSpi() {
-        return initiator ? spiI : spiR;
-    }
-
-    boolean isUp() {
-        return state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING;
-    }
-
-    /** For tests that compare key derivation with a peer's log. */
-    IkeSaKeys keys() {
-        return keys;
-    }
-
     @Override
     public String toString() {
         HexFormat hex = HexFormat.of();
@@ -191,8 +176,125 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
-    // What the exchanges (io.isthmus.ike.exchange) change: IKE_SA_INIT's outcome, authentication
+    // What the daemon asks for
     // ------------------------------------------------------------------------------------------
+
+    /** Starts a CREATE_CHILD_SA that replaces the child SA with this inbound SPI. */
+    public void rekeyChild(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        if (c == null) {
+            throw new IllegalArgumentException("no child SA with inbound SPI " + HexFormat.of().toHexDigits(inboundSpi));
+        }
+        rekeyChild(c);
+    }
+
+    /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
+    public void createChild() {
+        if (isUp()) {
+            context.exchanges().createChild(this);
+        }
+    }
+
+    /** Deletes one child SA, telling the peer. */
+    public void deleteChild(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        if (c != null) {
+            deleteChild(c, "deleted");
+        }
+    }
+
+    /**
+     * An empty INFORMATIONAL now, unless a request is already on its way (its answer says the
+     * same): whether the peer still has this SA shows in {@link #lastHeard()}, or the SA fails
+     * after the retransmissions.
+     */
+    public void probe() {
+        if (isUp() && window.idle()) {
+            context.exchanges().checkLiveness(this);
+        }
+    }
+
+    /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
+    public void rekey() {
+        if (state == IkeSaState.ESTABLISHED) {
+            context.exchanges().rekeyIkeSa(this);
+        }
+    }
+
+    /** Deletes the IKE SA, and with it every child SA, telling the peer. */
+    public void delete() {
+        if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
+            return;
+        }
+        if (state == IkeSaState.CONNECTING) {
+            destroy("deleted before it was established");
+            return;
+        }
+        transitionTo(IkeSaState.DELETING);
+        context.exchanges().deleteIkeSa(this);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Where it is in its life
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The one place the state changes; a move {@link IkeSaState} does not allow is a bug of ours,
+     * not the peer's, and throws. Only the state changes here: what goes with it (timers, the
+     * window, keys) is done by whoever moves the SA.
+     */
+    public void transitionTo(IkeSaState next) {
+        if (!state.canBecome(next)) {
+            throw new IllegalStateException(this + ": an IKE SA cannot go from " + state + " to " + next);
+        }
+        state = next;
+    }
+
+    /** Whether it carries traffic and takes new exchanges. */
+    public boolean isUp() {
+        return state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING;
+    }
+
+    /** Tears down locally: children announced deleted, timers and retransmissions stopped, keys wiped. */
+    public void destroy(String why) {
+        if (state == IkeSaState.DESTROYED) {
+            return;
+        }
+        transitionTo(IkeSaState.DESTROYED);
+        for (ChildSa c : List.copyOf(children)) {
+            removeChild(c, why);
+        }
+        window.stop();
+        cancelTimers();
+        if (keys != null) {
+            keys.destroy();
+        }
+        if (establishedAt == null && !initiator) {
+            // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
+            context.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        } else {
+            LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        }
+        context.sas().remove(this);
+    }
+
+    public void fail(String why) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
+        destroy(why);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // What the exchanges change
+    // ------------------------------------------------------------------------------------------
+
+    public IkeContext context() {
+        return context;
+    }
+
+    /** Where the exchanges queue our requests and find each other (collisions). */
+    public MessageWindow window() {
+        return window;
+    }
 
     /**
      * IKE_SA_INIT's outcome, in either role: the proposal chosen, the keys, whether a NAT is in
@@ -244,20 +346,47 @@ public final class IkeSa {
         startTimers();
     }
 
-    /**
-     * The one place the state changes; a move {@link IkeSaState} does not allow is a bug of ours,
-     * not the peer's, and throws. Only the state changes here: what goes with it (timers, the
-     * window, keys) is done by whoever moves the SA.
-     */
-    public void transitionTo(IkeSaState next) {
-        if (!state.canBecome(next)) {
-            throw new IllegalStateException(this + ": an IKE SA cannot go from " + state + " to " + next);
+    /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
+    public void heard() {
+        lastHeard = context.scheduler().now();
+    }
+
+    /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
+    public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
+        if (natDetected || from.getPort() == context.natTraversalPort()) {
+            remote = from;
+            local = to;
         }
-        state = next;
+    }
+
+    /**
+     * Gives our child SAs and queued child exchanges to the IKE SA that replaces us; this one
+     * then only waits for its delete.
+     */
+    public void handOver(IkeSa next) {
+        replacement = next;
+        transitionTo(IkeSaState.REKEYED);
+        cancelTimers();
+        for (ChildSa c : children) {
+            c.owner = next;
+            next.children.add(c);
+        }
+        children.clear();
+        window.handOver(next.window);
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
+    }
+
+    /** This IKE SA, or the one that replaced it (and so on). */
+    public IkeSa current() {
+        IkeSa s = this;
+        while (s.replacement != null && s.replacement != s) {
+            s = s.replacement;
+        }
+        return s;
     }
 
     // ------------------------------------------------------------------------------------------
-    // Child SAs: kept, rekeyed, deleted; the exchanges are in io.isthmus.ike.exchange
+    // Child SAs: kept here, negotiated, rekeyed and deleted by the exchanges
     // ------------------------------------------------------------------------------------------
 
     /** KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) for a child SA of this IKE SA (RFC 7296 §2.17). */
@@ -275,15 +404,7 @@ public final class IkeSa {
 
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
     public List<ChildSa> children() {
-        return java.util.Collections.unmodifiableList(children);
-    }
-
-    /** lifetime - margin - a random part of the margin: when a rekey starts. */
-    private Duration rekeyDelay(Duration lifetime) {
-        Connection.Timers t = connection.timers();
-        long marginMillis = t.rekeyMargin().toMillis();
-        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * context.randomFraction());
-        return lifetime.minusMillis(marginMillis + jitterMillis);
+        return Collections.unmodifiableList(children);
     }
 
     public ChildSa child(int inboundSpi) {
@@ -294,15 +415,7 @@ public final class IkeSa {
         return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
     }
 
-    /** Starts a CREATE_CHILD_SA that replaces the child SA with this inbound SPI. */
-    public void rekeyChild(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        if (c == null) {
-            throw new IllegalArgumentException("no child SA with inbound SPI " + HexFormat.of().toHexDigits(inboundSpi));
-        }
-        rekeyChild(c);
-    }
-
+    /** Starts the rekey of {@code c} if it is ours and installed; while our IKE SA is rekeyed, a little later. */
     public void rekeyChild(ChildSa c) {
         if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
             return;
@@ -315,22 +428,7 @@ public final class IkeSa {
         context.exchanges().rekeyChild(this, c);
     }
 
-    /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
-    public void createChild() {
-        if (isUp()) {
-            context.exchanges().createChild(this);
-        }
-    }
-
-    /** Deletes one child SA, telling the peer. */
-    public void deleteChild(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        if (c != null) {
-            deleteChild(c, "deleted");
-        }
-    }
-
-    /** Deletes {@code c} through {@link Exchanges#deleteChild}, or at once when this SA can no longer tell the peer. */
+    /** Deletes {@code c}, telling the peer, or at once when this SA can no longer tell it. */
     public void deleteChild(ChildSa c, String why) {
         if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
             return;
@@ -356,6 +454,25 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
+    // For the engine
+    // ------------------------------------------------------------------------------------------
+
+    /** Any message for this SA, from the engine (which hands new IKE_SA_INIT requests to the exchanges itself). */
+    public void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
+        window.receive(message, from, to);
+    }
+
+    /** The SPI we chose, by which the engine finds this SA. */
+    public long ourSpi() {
+        return initiator ? spiI : spiR;
+    }
+
+    /** For tests that compare key derivation with a peer's log. */
+    IkeSaKeys keys() {
+        return keys;
+    }
+
+    // ------------------------------------------------------------------------------------------
     // The IKE SA's own timers: liveness, rekey, expiry, NAT keepalives
     // ------------------------------------------------------------------------------------------
 
@@ -370,6 +487,14 @@ public final class IkeSa {
         if (behindNat) {
             scheduleKeepalive();
         }
+    }
+
+    /** lifetime - margin - a random part of the margin: when a rekey starts. */
+    private Duration rekeyDelay(Duration lifetime) {
+        Connection.Timers t = connection.timers();
+        long marginMillis = t.rekeyMargin().toMillis();
+        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * context.randomFraction());
+        return lifetime.minusMillis(marginMillis + jitterMillis);
     }
 
     private void cancelTimers() {
@@ -404,112 +529,5 @@ public final class IkeSa {
             context.exchanges().checkLiveness(this);
         }
         scheduleLiveness();
-    }
-
-    /**
-     * An empty INFORMATIONAL now, unless a request is already on its way (its answer says the
-     * same): whether the peer still has this SA shows in {@link #lastHeard()}, or the SA fails
-     * after the retransmissions.
-     */
-    public void probe() {
-        if (isUp() && window.idle()) {
-            context.exchanges().checkLiveness(this);
-        }
-    }
-
-    /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
-    public void rekey() {
-        if (state != IkeSaState.ESTABLISHED) {
-            return;
-        }
-        context.exchanges().rekeyIkeSa(this);
-    }
-
-    /**
-     * Gives our child SAs and queued requests to the IKE SA that replaces us; this one then only
-     * waits for its delete.
-     */
-    public void handOver(IkeSa next) {
-        replacement = next;
-        transitionTo(IkeSaState.REKEYED);
-        cancelTimers();
-        for (ChildSa c : children) {
-            c.owner = next;
-            next.children.add(c);
-        }
-        children.clear();
-        window.handOver(next.window);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
-    }
-
-    /** Deletes the IKE SA, and with it every child SA, telling the peer. */
-    public void delete() {
-        if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
-            return;
-        }
-        if (state == IkeSaState.CONNECTING) {
-            destroy("deleted before it was established");
-            return;
-        }
-        transitionTo(IkeSaState.DELETING);
-        context.exchanges().deleteIkeSa(this);
-    }
-
-    /** Tears down locally: children announced deleted, timers stopped, keys wiped. */
-    public void destroy(String why) {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        transitionTo(IkeSaState.DESTROYED);
-        for (ChildSa c : List.copyOf(children)) {
-            removeChild(c, why);
-        }
-        window.stop();
-        cancelTimers();
-        if (keys != null) {
-            keys.destroy();
-        }
-        if (establishedAt == null && !initiator) {
-            // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
-            context.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
-        } else {
-            LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
-        }
-        context.sas().remove(this);
-    }
-
-    public void fail(String why) {
-        LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
-        destroy(why);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Requests, message IDs, retransmission
-    // ------------------------------------------------------------------------------------------
-
-    /** Any message for this SA after IKE_SA_INIT, from the engine. */
-    public void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
-        window.receive(message, from, to);
-    }
-
-    /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
-    public void heard() {
-        lastHeard = context.scheduler().now();
-    }
-
-    /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
-    public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
-        if (natDetected || from.getPort() == context.natTraversalPort()) {
-            remote = from;
-            local = to;
-        }
-    }
-
-    public IkeContext context() {
-        return context;
-    }
-
-    public MessageWindow window() {
-        return window;
     }
 }

@@ -1,5 +1,6 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -8,7 +9,6 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.PayloadType;
-import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.SkfPayload;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.ike.InMemoryChildSaListener.Kind;
-import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.message.ExchangeType;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,16 +1,16 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
-import io.isthmus.ike.Exchange;
 import io.isthmus.esp.Lifetime;
 import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.ChildSa;
 import io.isthmus.ike.ChildSaDescription;
 import io.isthmus.ike.Connection;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.KeyExchange;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
 import io.isthmus.ike.message.ExchangeType;
@@ -46,7 +46,7 @@ import java.util.Optional;
  * narrowing, the initiator's check of it, and the keys (KEYMAT, §2.17). IKE_AUTH's first child SA
  * and {@link ChildRekey} use it.
  */
-public final class ChildCreate implements Exchange {
+final class ChildCreate implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private final boolean initiator;
@@ -62,7 +62,7 @@ public final class ChildCreate implements Exchange {
     }
 
     /** Starts a further child SA on {@code sa}'s turn (or its replacement's, after an IKE rekey). */
-    public static void start(IkeSa sa) {
+    static void start(IkeSa sa) {
         sa.window().queue(new ChildCreate(true, sa.connection().childProposals().getFirst().pfs()));
     }
 
@@ -180,7 +180,7 @@ public final class ChildCreate implements Exchange {
     // ------------------------------------------------------------------------------------------
 
     /** Our ESP proposals with our inbound SPI; KE transforms only in CREATE_CHILD_SA (IKE_AUTH has no KE payload). */
-    public static SaPayload offer(IkeSa sa, int spi, boolean withKeyExchange) {
+    static SaPayload offer(IkeSa sa, int spi, boolean withKeyExchange) {
         List<Proposal> proposals = new ArrayList<>();
         List<ChildProposal> mine = sa.connection().childProposals();
         for (int i = 0; i < mine.size(); i++) {
@@ -202,7 +202,7 @@ public final class ChildCreate implements Exchange {
      * Initiator: the responder's choice of proposal and selectors, checked against what we
      * offered, then installed. {@code ke} is our PFS key exchange, if we offered one.
      */
-    public static ChildSa accept(IncomingMessage r, int inboundSpi, KeyExchange ke, byte[] nonceI, byte[] nonceR, ChildSa replacing)
+    static ChildSa accept(IncomingMessage r, int inboundSpi, KeyExchange ke, byte[] nonceI, byte[] nonceR, ChildSa replacing)
             throws IkeProtocolException {
         IkeSa sa = r.sa();
         SaPayload saPayload = r.first(SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
@@ -233,7 +233,7 @@ public final class ChildCreate implements Exchange {
     }
 
     /** The responder's answer and the child SA it installed. */
-    public record Answer(List<Payload> payloads, ChildSa child) {
+    record Answer(List<Payload> payloads, ChildSa child) {
     }
 
     /**
@@ -241,7 +241,7 @@ public final class ChildCreate implements Exchange {
      * the PFS key exchange if the proposal has one, install, and answer. {@code createChildSa}:
      * a CREATE_CHILD_SA (nonce and KE in the answer) rather than IKE_AUTH.
      */
-    public static Answer answer(IncomingMessage request, byte[] nonceI, byte[] nonceR, ChildSa replacing, boolean createChildSa)
+    static Answer answer(IncomingMessage request, byte[] nonceI, byte[] nonceR, ChildSa replacing, boolean createChildSa)
             throws IkeProtocolException {
         IkeSa sa = request.sa();
         Connection connection = sa.connection();

@@ -1,10 +1,10 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
-import io.isthmus.ike.Exchange;
 import io.isthmus.ike.ChildSa;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.message.DeletePayload;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.Proposal;
@@ -21,7 +21,7 @@ import java.util.List;
  *                                      <--  HDR, SK {D(ESP, the peer's inbound SPI)}
  * </pre>
  */
-public final class ChildDelete implements Exchange {
+final class ChildDelete implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     /** Ours: the child SA to delete (or null), and its SPI. */
@@ -40,7 +40,7 @@ public final class ChildDelete implements Exchange {
     }
 
     /** Deletes {@code c} (already DELETING) once its IKE SA's turn comes; it is gone on the answer. */
-    public static void start(IkeSa sa, ChildSa c, String why) {
+    static void start(IkeSa sa, ChildSa c, String why) {
         LOG.log(System.Logger.Level.INFO, "{0}: deleting CHILD_SA {1}: {2}", sa, c, why);
         sa.window().queue(new ChildDelete(c, c.inboundSpi(), why, true));
     }

@@ -1,11 +1,11 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
-import io.isthmus.ike.Exchange;
 import io.isthmus.ike.ChildSa;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.KeyExchange;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
 import io.isthmus.ike.message.ExchangeType;
@@ -32,7 +32,7 @@ import java.util.Optional;
  * When both ends rekey the same SA at once (§2.8.1) each answers the other's request first; the
  * {@link RekeyCollision} lives on our exchange until our response decides which replacement stays.
  */
-public final class ChildRekey implements Exchange {
+final class ChildRekey implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private final boolean initiator;
@@ -53,7 +53,7 @@ public final class ChildRekey implements Exchange {
     }
 
     /** Starts the rekey of {@code c} (INSTALLED, on {@code sa}). */
-    public static void start(IkeSa sa, ChildSa c) {
+    static void start(IkeSa sa, ChildSa c) {
         c.state(ChildSa.State.REKEYING);
         LOG.log(System.Logger.Level.INFO, "{0}: rekeying CHILD_SA {1}", sa, c);
         sa.window().queue(new ChildRekey(true, c, sa.connection().childProposals().getFirst().pfs()));

@@ -1,13 +1,13 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
-import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Identity;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
@@ -41,7 +41,7 @@ import java.util.Optional;
  * INITIAL_CONTACT is sent only by an end that holds no other IKE SA for the connection, and when
  * the peer says it, our older IKE SAs with it go once the new child SA is in.
  */
-public final class IkeAuth implements Exchange {
+final class IkeAuth implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     /**

@@ -1,10 +1,10 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.message.DeletePayload;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.NotifyPayload;
@@ -45,19 +45,19 @@ public final class IkeDelete implements Exchange {
     }
 
     /** Deletes {@code sa} (already DELETING), telling the peer; our requests not yet sent are dropped. */
-    public static void start(IkeSa sa) {
+    static void start(IkeSa sa) {
         LOG.log(System.Logger.Level.INFO, "{0}: deleting IKE SA", sa);
         sa.window().dropQueued();
         sa.window().queue(new IkeDelete(deleteIke(), "deleted"));
     }
 
     /** The old IKE SA after a rekey: nothing of it survives but the keys' wiping. */
-    public static void replaced(IkeSa sa, String why) {
+    static void replaced(IkeSa sa, String why) {
         sa.window().queue(new IkeDelete(deleteIke(), why));
     }
 
     /** The responder thinks the SA is up: tell it its AUTH did not verify, then go (RFC 7296 §2.21.2). */
-    public static void authenticationFailed(IkeSa sa, String refusal) {
+    static void authenticationFailed(IkeSa sa, String refusal) {
         sa.window().queue(new IkeDelete(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED), "AUTHENTICATION_FAILED: " + refusal));
     }
 

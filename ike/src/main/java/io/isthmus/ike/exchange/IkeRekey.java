@@ -1,11 +1,11 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeProposal;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.KeyExchange;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
 import io.isthmus.ike.message.ExchangeType;
@@ -37,7 +37,7 @@ import java.util.Optional;
  * IKE SA made by the exchange holding the lowest nonce is deleted by its initiator, the other
  * initiator deletes the old IKE SA.
  */
-public final class IkeRekey implements Exchange {
+final class IkeRekey implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private final boolean initiator;
@@ -55,7 +55,7 @@ public final class IkeRekey implements Exchange {
     }
 
     /** Starts the rekey of {@code sa} (ESTABLISHED), with the key exchange method it uses now. */
-    public static void start(IkeSa sa) {
+    static void start(IkeSa sa) {
         sa.window().queue(new IkeRekey(true, sa.proposal().keyExchange()));
     }
 

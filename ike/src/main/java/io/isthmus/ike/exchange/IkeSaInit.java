@@ -1,13 +1,13 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
-import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
+import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeProposal;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.KeyExchange;

@@ -12,22 +12,22 @@ import java.util.Objects;
  * bytes; the initiator sends the whole request again with a value for that method. The same for
  * IKE_SA_INIT, the IKE SA's rekey and a child SA's PFS.
  */
-public final class KeyExchangeRetry {
+final class KeyExchangeRetry {
     private KeyExchangeRetry() {
     }
 
     /** The responder's answer asking for {@code method}. */
-    public static NotifyPayload askFor(KeyExchangeMethod method) {
+    static NotifyPayload askFor(KeyExchangeMethod method) {
         return NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, groupBytes(method));
     }
 
     /** The notify's data asking for {@code method}, for answers made from an exception. */
-    public static byte[] groupBytes(KeyExchangeMethod method) {
+    static byte[] groupBytes(KeyExchangeMethod method) {
         return new byte[] {(byte) (method.ianaId() >>> 8), (byte) method.ianaId()};
     }
 
     /** The method number the responder asks for, or -1 when the notify does not carry one. */
-    public static int requested(NotifyPayload invalidKe) {
+    static int requested(NotifyPayload invalidKe) {
         byte[] d = invalidKe.data();
         return d.length == 2 ? ((d[0] & 0xFF) << 8) | (d[1] & 0xFF) : -1;
     }
@@ -37,7 +37,7 @@ public final class KeyExchangeRetry {
      * one we {@code sent} (asking for what we sent is a broken peer, and retrying would loop).
      * Null when there is none, and the exchange fails as refused.
      */
-    public static KeyExchangeMethod retryWith(NotifyPayload invalidKe, Collection<KeyExchangeMethod> ours, KeyExchangeMethod sent) {
+    static KeyExchangeMethod retryWith(NotifyPayload invalidKe, Collection<KeyExchangeMethod> ours, KeyExchangeMethod sent) {
         int wanted = requested(invalidKe);
         KeyExchangeMethod m = ours.stream().filter(Objects::nonNull).filter(k -> k.ianaId() == wanted).findFirst().orElse(null);
         return m != null && m != sent ? m : null;

@@ -1,9 +1,9 @@
 package io.isthmus.ike.exchange;
 
-import io.isthmus.ike.OutgoingMessage;
-import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.message.ExchangeType;
 
 /**
@@ -17,7 +17,7 @@ import io.isthmus.ike.message.ExchangeType;
  *              <--  HDR, SK {}
  * </pre>
  */
-public final class Liveness implements Exchange {
+final class Liveness implements Exchange {
     private final boolean initiator;
 
     private Liveness(boolean initiator) {
@@ -25,7 +25,7 @@ public final class Liveness implements Exchange {
     }
 
     /** Asks the peer whether it is alive. */
-    public static void check(IkeSa sa) {
+    static void check(IkeSa sa) {
         sa.window().queue(new Liveness(true));
     }
 

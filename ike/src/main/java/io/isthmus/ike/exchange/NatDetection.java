@@ -13,14 +13,14 @@ import java.util.List;
  * from and to; a hash that does not match where the packet came from or arrived means someone in
  * between rewrote them. Which side was rewritten decides who sends NAT keepalives (RFC 3948).
  */
-public final class NatDetection {
+final class NatDetection {
     /**
      * @param natDetected ESP goes in UDP (a NAT somewhere, or forced)
      * @param behindNat   our own address was rewritten, so we keep the mapping open
      */
-    public record Result(boolean natDetected, boolean behindNat) {
+    record Result(boolean natDetected, boolean behindNat) {
         /** For the log line that says how IKE_SA_INIT ended. */
-        public String note() {
+        String note() {
             return behindNat ? ", we are behind a NAT" : natDetected ? ", NAT detected" : "";
         }
     }
@@ -29,7 +29,7 @@ public final class NatDetection {
     }
 
     /** SHA-1(SPIi | SPIr | IP | port), as both notifies carry it. */
-    public static byte[] hash(long spiI, long spiR, InetSocketAddress address) {
+    static byte[] hash(long spiI, long spiR, InetSocketAddress address) {
         try {
             MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
             for (long spi : new long[] {spiI, spiR}) {
@@ -51,7 +51,7 @@ public final class NatDetection {
      * given, replaces the true source hash with bytes that cannot match, so the peer sees a NAT
      * too and both use UDP encapsulation (RFC 7296 §2.23 allows faking it).
      */
-    public static List<NotifyPayload> notifies(long spiI, long spiR, InetSocketAddress local, InetSocketAddress remote, byte[] fakeSource) {
+    static List<NotifyPayload> notifies(long spiI, long spiR, InetSocketAddress local, InetSocketAddress remote, byte[] fakeSource) {
         return List.of(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, fakeSource != null ? fakeSource : hash(spiI, spiR, local)),
                 NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, hash(spiI, spiR, remote)));
     }
@@ -60,7 +60,7 @@ public final class NatDetection {
      * The peer's view of its own address must match where its packets come from, and its view of
      * ours where they arrive; otherwise someone in between rewrote them.
      */
-    public static Result detect(List<Payload> payloads, long spiI, long spiR, InetSocketAddress local, InetSocketAddress remote,
+    static Result detect(List<Payload> payloads, long spiI, long spiR, InetSocketAddress local, InetSocketAddress remote,
                                 boolean forced) {
         boolean sourceSeen = false;
         boolean sourceMatches = false;

@@ -14,16 +14,16 @@ import java.util.function.BiPredicate;
  * alike: our own order of preference decides, not the initiator's, so that a gateway configured
  * to prefer one suite gets it from every peer that offers it.
  */
-public final class ProposalSelection {
+final class ProposalSelection {
     /** One of our proposals, and the offered proposal it matched (whose number and SPI the answer carries). */
-    public record Choice<P>(P ours, Proposal offered) {
+    record Choice<P>(P ours, Proposal offered) {
     }
 
     private ProposalSelection() {
     }
 
     /** The first of {@code ours} that some offered proposal {@code accepts}, or null when none does. */
-    public static <P> Choice<P> choose(List<P> ours, List<Proposal> offered, BiPredicate<P, Proposal> accepts) {
+    static <P> Choice<P> choose(List<P> ours, List<Proposal> offered, BiPredicate<P, Proposal> accepts) {
         for (P mine : ours) {
             for (Proposal p : offered) {
                 if (accepts.test(mine, p)) {
@@ -35,7 +35,7 @@ public final class ProposalSelection {
     }
 
     /** What was offered, for the log line that says none of it was acceptable. */
-    public static String describe(SaPayload sa) {
+    static String describe(SaPayload sa) {
         return sa.proposals().stream().map(p -> {
             IkeProposal ike = p.protocolId() == Proposal.PROTOCOL_IKE ? IkeProposal.fromChosen(firstOfEach(p)) : null;
             ChildProposal esp = p.protocolId() == Proposal.PROTOCOL_ESP ? ChildProposal.fromChosen(firstOfEach(p)) : null;
