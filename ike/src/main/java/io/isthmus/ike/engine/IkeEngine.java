@@ -10,7 +10,6 @@ import io.isthmus.ike.IkeSaTable;
 import io.isthmus.ike.RateLimitedLog;
 import io.isthmus.ike.Scheduler;
 import io.isthmus.ike.Transport;
-
 import io.isthmus.ike.exchange.IkeDelete;
 import io.isthmus.ike.exchange.IkeSaInit;
 import io.isthmus.ike.exchange.Ikev2Exchanges;
@@ -38,8 +37,10 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between. Single-threaded: every
- * method is called on the thread the {@link Scheduler} runs tasks on.
+ * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between, and who may open a new
+ * IKE SA (cookies, half-open limits). It makes each {@link IkeSa} with the exchanges of
+ * {@code io.isthmus.ike.exchange}, which sit between it and the SAs. Single-threaded: every method
+ * is called on the thread the {@link Scheduler} runs tasks on.
  */
 public final class IkeEngine implements Transport.Receiver {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
