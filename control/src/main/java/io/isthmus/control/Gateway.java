@@ -5,7 +5,7 @@ import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
-import io.isthmus.ike.IkeEngine;
+import io.isthmus.ike.engine.IkeEngine;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.InboundDatagrams;
 import io.isthmus.ike.Transport;

@@ -95,7 +95,13 @@ public sealed interface Authentication {
 
         @Override
         public String toString() {
-            return "certificate \"" + Authenticator.subject(chain.getFirst()) + "\"" + (rsaPss ? " (RSA-PSS)" : "");
+            return "certificate \"" + subject(chain.getFirst()) + "\"" + (rsaPss ? " (RSA-PSS)" : "");
         }
+    }
+
+    /** As strongSwan prints a subject: "C=CH, O=Example, CN=gw1"; the peer may have written it, so made printable for logs. */
+    static String subject(X509Certificate cert) {
+        return io.isthmus.ike.message.PeerText.printable(
+                org.bouncycastle.asn1.x500.X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()).toString());
     }
 }

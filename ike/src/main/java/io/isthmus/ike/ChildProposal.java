@@ -56,10 +56,10 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
             transforms.add(Transform.of(Transform.KE, pfs.ianaId()));
         }
         transforms.add(Transform.of(Transform.ESN, esn ? 1 : 0));
-        return new Proposal(number, Proposal.PROTOCOL_ESP, ProposalWords.spiBytes(spi), transforms);
+        return new Proposal(number, Proposal.PROTOCOL_ESP, Proposal.spiBytes(spi), transforms);
     }
 
-    boolean offeredBy(Proposal p, boolean withKeyExchange) {
+    public boolean offeredBy(Proposal p, boolean withKeyExchange) {
         if (p.protocolId() != Proposal.PROTOCOL_ESP || p.spi().length != 4 || !ProposalWords.offersCipher(p, cipher)) {
             return false;
         }
@@ -72,7 +72,7 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
         return esnOk && keOk;
     }
 
-    static ChildProposal fromChosen(Proposal p) {
+    public static ChildProposal fromChosen(Proposal p) {
         CipherSuite cipher = ProposalWords.chosenCipher(p);
         if (cipher == null) {
             return null;

@@ -1,14 +1,15 @@
 package io.isthmus.ike;
 
 import java.time.Instant;
-import java.util.Arrays;
 
 /**
  * A child SA as its IKE SA keeps it: what was announced, how it was negotiated, where it is in
- * its life, and its timers. Moves to the new IKE SA when the IKE SA is rekeyed.
+ * its life, and its timers. Moves to the new IKE SA when the IKE SA is rekeyed. The exchanges
+ * ({@code io.isthmus.ike.exchange}) move it through its states; what two exchanges need to know
+ * about each other when both rekey it at once is kept on the exchanges, not here.
  */
-final class ChildSa {
-    enum State {
+public final class ChildSa {
+    public enum State {
         /** Carrying traffic. */
         INSTALLED,
         /** Our CREATE_CHILD_SA to replace it is under way. */
@@ -28,16 +29,7 @@ final class ChildSa {
     IkeSa owner;
     Scheduler.Cancellable rekeyTimer;
     Scheduler.Cancellable expiryTimer;
-
-    /**
-     * Set while our rekey is under way and the peer rekeys the same SA (RFC 7296 §2.8.1): the SA
-     * the peer's exchange created and the lower of that exchange's two nonces, to decide which
-     * of the two replacements survives.
-     */
-    ChildSa peersReplacement;
-    byte[] peersExchangeLowestNonce;
-
-    ChildSa(IkeSa owner, ChildSaDescription description, ChildProposal proposal, Instant established, boolean createdAsInitiator) {
+    public ChildSa(IkeSa owner, ChildSaDescription description, ChildProposal proposal, Instant established, boolean createdAsInitiator) {
         this.owner = owner;
         this.description = description;
         this.proposal = proposal;
@@ -45,15 +37,37 @@ final class ChildSa {
         this.createdAsInitiator = createdAsInitiator;
     }
 
-    int inboundSpi() {
+    public ChildSaDescription description() {
+        return description;
+    }
+
+    public ChildProposal proposal() {
+        return proposal;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public void state(State next) {
+        this.state = next;
+    }
+
+    /** The IKE SA it belongs to now (a rekey of the IKE SA moves it). */
+    public IkeSa owner() {
+        return owner;
+    }
+
+    public int inboundSpi() {
         return description.inbound().spi();
     }
 
-    int outboundSpi() {
+    public int outboundSpi() {
         return description.outbound().spi();
     }
 
-    void cancelTimers() {
+    /** Stops the rekey and expiry timers: it is being replaced or deleted. */
+    public void cancelTimers() {
         if (rekeyTimer != null) {
             rekeyTimer.cancel();
             rekeyTimer = null;
@@ -62,10 +76,6 @@ final class ChildSa {
             expiryTimer.cancel();
             expiryTimer = null;
         }
-    }
-
-    static byte[] lower(byte[] a, byte[] b) {
-        return Arrays.compareUnsigned(a, b) <= 0 ? a : b;
     }
 
     @Override

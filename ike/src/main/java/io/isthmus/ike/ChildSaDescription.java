@@ -12,7 +12,7 @@ import java.util.List;
  * addresses packets go between and whether ESP is UDP-encapsulated (RFC 3948) because of NAT.
  * The time lifetime is IKE's to enforce (it rekeys before it ends); the byte and packet
  * lifetimes in {@link SaParameters} are the data plane's, which reports them to
- * {@link IkeEngine#rekeyChild} and {@link IkeEngine#expireChild}.
+ * {@link io.isthmus.ike.engine.IkeEngine#rekeyChild} and {@link io.isthmus.ike.engine.IkeEngine#expireChild}.
  */
 public record ChildSaDescription(String connection, SaParameters inbound, SaParameters outbound,
                                  List<TrafficSelector> localSelectors, List<TrafficSelector> remoteSelectors,

@@ -74,7 +74,7 @@ public record IkeProposal(CipherSuite cipher, PseudorandomFunction prf, KeyExcha
     }
 
     /** Whether a received proposal offers exactly this combination among its choices. */
-    boolean offeredBy(Proposal p) {
+    public boolean offeredBy(Proposal p) {
         return p.protocolId() == Proposal.PROTOCOL_IKE
                 && ProposalWords.offersCipher(p, cipher)
                 && p.transformsOfType(Transform.PRF).stream().anyMatch(t -> t.id() == prf.ianaId())
@@ -82,7 +82,7 @@ public record IkeProposal(CipherSuite cipher, PseudorandomFunction prf, KeyExcha
     }
 
     /** The transforms of the choice made, as the responder returns them (one per type). */
-    static IkeProposal fromChosen(Proposal p) {
+    public static IkeProposal fromChosen(Proposal p) {
         CipherSuite cipher = ProposalWords.chosenCipher(p);
         PseudorandomFunction prf = p.transformsOfType(Transform.PRF).stream().findFirst()
                 .map(t -> PseudorandomFunction.fromIanaId(t.id())).orElse(null);

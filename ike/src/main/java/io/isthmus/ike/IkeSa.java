@@ -1,63 +1,33 @@
 package io.isthmus.ike;
 
-import io.isthmus.esp.Lifetime;
-import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
-import io.isthmus.ike.crypto.KeyExchange;
-import io.isthmus.ike.crypto.SkCipher;
-import io.isthmus.ike.message.AuthPayload;
-import io.isthmus.ike.message.CertPayload;
-import io.isthmus.ike.message.CertReqPayload;
-import io.isthmus.ike.message.DeletePayload;
-import io.isthmus.ike.message.EapPayload;
-import io.isthmus.ike.message.ExchangeType;
-import io.isthmus.ike.message.IdPayload;
-import io.isthmus.ike.message.IkeHeader;
+import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.IkeMessage;
-import io.isthmus.ike.message.IkeProtocolException;
-import io.isthmus.ike.message.KePayload;
-import io.isthmus.ike.message.NoncePayload;
-import io.isthmus.ike.message.NotifyPayload;
-import io.isthmus.ike.message.NotifyType;
-import io.isthmus.ike.message.Payload;
-import io.isthmus.ike.message.PayloadCodec;
-import io.isthmus.ike.message.PayloadType;
-import io.isthmus.ike.message.Proposal;
-import io.isthmus.ike.message.SaPayload;
-import io.isthmus.ike.message.SkPayload;
-import io.isthmus.ike.message.SkfPayload;
-import io.isthmus.ike.message.TrafficSelector;
-import io.isthmus.ike.message.TsPayload;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.BiConsumer;
-import java.util.function.Function;
 
 /**
- * One IKE SA and its child SAs, on the engine's thread. IKE_SA_INIT, IKE_AUTH and INFORMATIONAL
- * are here, CREATE_CHILD_SA in {@link CreateChildSa}; each exchange is drawn in the comment of
- * the method that starts it. Requests go out one at a time (window size 1, RFC 7296 §2.3) from
- * a queue, so a rekey, a delete and a liveness check never trip over each other.
+ * One IKE SA, on the engine's thread: the record of what was negotiated (SPIs, proposal, keys,
+ * addresses, the peer's identity and what it supports), its child SAs, where it is in its life
+ * (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT keepalives) and its
+ * {@link MessageWindow}. It runs no exchange itself: each is a class of
+ * {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
+ *
+ * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
+ * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict, the child SAs, the hand-over to the
+ * IKE SA of a rekey), and {@link #receive} for the engine. Key arrays are wiped when it dies.
  */
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
-    static final int NONCE_LENGTH = 32;
-    /** Reassembled messages above this are dropped (RFC 7383 leaves the limit to us). */
-    private static final int MAX_REASSEMBLED = 64 * 1024;
 
-    final IkeEngine engine;
+    private final IkeContext context;
     private final boolean initiator;
     private Connection connection;
     private final List<Connection> candidates;
@@ -68,29 +38,13 @@ public final class IkeSa {
     private IkeSaState state = IkeSaState.CONNECTING;
 
     private IkeProposal proposal;
-    private KeyExchange keyExchange;
-    private byte[] ni;
-    private byte[] nr;
-    private byte[] cookie;
     private IkeSaKeys keys;
-    private SkCipher outbound;
-    private SkCipher inbound;
-    private byte[] initRequest;
-    private byte[] initResponse;
+    private final MessageWindow window = new MessageWindow(this);
     private boolean natDetected;
     private boolean behindNat;
     private boolean peerFragments;
-    private List<Integer> peerSignatureHashes = List.of();
-    private List<byte[]> peerCertificateRequests = List.of();
     private Identity peerId;
 
-    private int nextRequestId;
-    private int expectedRequestId;
-    private List<byte[]> lastResponse;
-    private Outstanding outstanding;
-    private final Deque<Request> pending = new ArrayDeque<>();
-    private Reassembly requestFragments;
-    private Reassembly responseFragments;
     private Instant lastHeard;
     private Instant establishedAt;
     private Scheduler.Cancellable livenessTimer;
@@ -98,78 +52,13 @@ public final class IkeSa {
     private Scheduler.Cancellable expiryTimer;
     private Scheduler.Cancellable keepaliveTimer;
     final List<ChildSa> children = new ArrayList<>();
-    /** Set when a request was refused in a way that ends the IKE SA once the answer is out. */
-    private boolean closeAfterAnswer;
-
     /** The IKE SA that took over from this one after a rekey. */
-    IkeSa replacement;
-    /**
-     * While our IKE rekey is under way and the peer rekeys too (RFC 7296 §2.8.2): the SA the
-     * peer's exchange made and the lower of its two nonces.
-     */
-    IkeSa peersReplacement;
-    byte[] peersRekeyLowestNonce;
+    private IkeSa replacement;
 
-    /**
-     * A request of ours, built when its turn comes (so it uses the state of that moment) and
-     * handed to whichever IKE SA is current then; {@code pinned} ones belong to this SA only.
-     */
-    record Request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
-    }
-
-    /** The request on the wire, waiting for its response. */
-    private static final class Outstanding {
-        final int messageId;
-        final int exchangeType;
-        final List<byte[]> datagrams;
-        final BiConsumer<IkeSa, Response> onResponse;
-        final Instant firstSent;
-        int transmissions;
-        Scheduler.Cancellable timer;
-
-        Outstanding(int messageId, int exchangeType, List<byte[]> datagrams, BiConsumer<IkeSa, Response> onResponse, Instant firstSent) {
-            this.messageId = messageId;
-            this.exchangeType = exchangeType;
-            this.datagrams = datagrams;
-            this.onResponse = onResponse;
-            this.firstSent = firstSent;
-        }
-    }
-
-    /** Fragments of one message (RFC 7383 §2.6), each already decrypted. */
-    private static final class Reassembly {
-        final int messageId;
-        final int total;
-        final byte[][] parts;
-        int firstInnerPayload = PayloadType.NONE;
-        int received;
-        int bytes;
-
-        Reassembly(int messageId, int total) {
-            this.messageId = messageId;
-            this.total = total;
-            this.parts = new byte[total][];
-        }
-    }
-
-    /** A message's payloads, decrypted when it was protected. */
-    record Response(IkeMessage message, List<Payload> payloads) {
-        <P extends Payload> Optional<P> first(Class<P> kind) {
-            return find(payloads, kind);
-        }
-
-        Optional<NotifyPayload> notify(int type) {
-            return IkeSa.notify(payloads, type);
-        }
-
-        Optional<NotifyPayload> error() {
-            return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.isError()).map(NotifyPayload.class::cast).findFirst();
-        }
-    }
-
-    IkeSa(IkeEngine engine, boolean initiator, List<Connection> candidates, long spiI, long spiR,
-          InetSocketAddress local, InetSocketAddress remote) {
-        this.engine = engine;
+    /** Made by the engine: for a connection we initiate, or for an IKE_SA_INIT request that may be for any of {@code candidates}. */
+    public IkeSa(IkeContext context, boolean initiator, List<Connection> candidates, long spiI, long spiR,
+                 InetSocketAddress local, InetSocketAddress remote) {
+        this.context = context;
         this.initiator = initiator;
         this.candidates = List.copyOf(candidates);
         this.connection = candidates.getFirst();
@@ -177,34 +66,35 @@ public final class IkeSa {
         this.spiR = spiR;
         this.local = local;
         this.remote = remote;
-        this.lastHeard = engine.scheduler().now();
+        this.lastHeard = context.scheduler().now();
     }
 
     /**
-     * The IKE SA a rekey creates (RFC 7296 §2.18): new SPIs, keys from the old SK_d, message IDs
-     * from zero; identities, addresses and what the peer supports carry over. The initiator of
-     * the rekey is the new SA's original initiator.
+     * The IKE SA a rekey of this one creates (RFC 7296 §2.18): new SPIs, keys from our SK_d,
+     * message IDs from zero; identities, addresses and what the peer supports carry over. The
+     * initiator of the rekey is the new SA's original initiator.
      */
-    static IkeSa rekeyed(IkeSa old, boolean initiator, long spiI, long spiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
-        IkeSa sa = new IkeSa(old.engine, initiator, List.of(old.connection), spiI, spiR, old.local, old.remote);
+    public IkeSa rekeyed(boolean asInitiator, long newSpiI, long newSpiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
+        IkeSa sa = new IkeSa(context, asInitiator, List.of(connection), newSpiI, newSpiR, local, remote);
         sa.proposal = chosen;
-        sa.ni = ni;
-        sa.nr = nr;
-        sa.natDetected = old.natDetected;
-        sa.behindNat = old.behindNat;
-        sa.peerFragments = old.peerFragments;
-        sa.peerSignatureHashes = old.peerSignatureHashes;
-        sa.peerId = old.peerId;
-        sa.keys = KeyDerivation.rekeyedIkeSaKeys(old.proposal.prf(), old.keys.skD(), chosen.prf(), sharedSecret, ni, nr, spiI, spiR,
+        sa.natDetected = natDetected;
+        sa.behindNat = behindNat;
+        sa.peerFragments = peerFragments;
+        sa.peerId = peerId;
+        sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
-        sa.installCiphers();
-        sa.state = IkeSaState.ESTABLISHED;
-        sa.establishedAt = old.engine.scheduler().now();
-        old.engine.register(sa);
+        sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
+        sa.transitionTo(IkeSaState.ESTABLISHED);
+        sa.establishedAt = context.scheduler().now();
+        context.sas().add(sa);
         sa.startTimers();
         return sa;
     }
+
+    // ------------------------------------------------------------------------------------------
+    // What the daemon reads
+    // ------------------------------------------------------------------------------------------
 
     public IkeSaState state() {
         return state;
@@ -277,28 +167,6 @@ public final class IkeSa {
         return replacement;
     }
 
-    /** This IKE SA, or the one that replaced it (and so on). */
-    IkeSa current() {
-        IkeSa s = this;
-        while (s.replacement != null && s.replacement != s) {
-            s = s.replacement;
-        }
-        return s;
-    }
-
-    long ourSpi() {
-        return initiator ? spiI : spiR;
-    }
-
-    boolean isUp() {
-        return state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING;
-    }
-
-    /** For tests that compare key derivation with a peer's log. */
-    IkeSaKeys keys() {
-        return keys;
-    }
-
     @Override
     public String toString() {
         HexFormat hex = HexFormat.of();
@@ -308,476 +176,8 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
-    // IKE_SA_INIT
-    //
-    //   Initiator                         Responder
-    //   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP),
-    //     N(IKEV2_FRAGMENTATION_SUPPORTED), N(SIGNATURE_HASH_ALGORITHMS)  -->
-    //                                <--  HDR, SAr1, KEr, Nr, [CERTREQ], N(NAT_*), N(...)
-    //   or                           <--  HDR, N(INVALID_KE_PAYLOAD)   (retry with that group)
-    //   or                           <--  HDR, N(COOKIE)               (retry with the cookie first)
+    // What the daemon asks for
     // ------------------------------------------------------------------------------------------
-
-    void startInitiator() {
-        ni = engine.randomBytes(NONCE_LENGTH);
-        keyExchange = connection.ikeProposals().getFirst().keyExchange().generate();
-        sendInitRequest();
-    }
-
-    private void sendInitRequest() {
-        List<Payload> payloads = new ArrayList<>();
-        if (cookie != null) {
-            payloads.add(NotifyPayload.of(NotifyType.COOKIE, cookie));
-        }
-        List<Proposal> proposals = new ArrayList<>();
-        for (int i = 0; i < connection.ikeProposals().size(); i++) {
-            proposals.add(connection.ikeProposals().get(i).toProposal(i + 1, new byte[0]));
-        }
-        payloads.add(new SaPayload(proposals));
-        payloads.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
-        payloads.add(new NoncePayload(ni));
-        payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, ourSourceHash(spiI, 0)));
-        payloads.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, 0, remote)));
-        payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
-        payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
-        IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
-        initRequest = IkeMessage.encode(header, payloads);
-        nextRequestId = 1;
-        if (outstanding != null && outstanding.timer != null) {
-            outstanding.timer.cancel();
-        }
-        outstanding = new Outstanding(0, ExchangeType.IKE_SA_INIT, List.of(initRequest), (sa, r) -> processInitResponse(r),
-                engine.scheduler().now());
-        transmit();
-    }
-
-    private void processInitResponse(Response r) {
-        Optional<NotifyPayload> cookieNotify = r.notify(NotifyType.COOKIE);
-        if (cookieNotify.isPresent()) {
-            cookie = cookieNotify.get().data();
-            LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie, retrying IKE_SA_INIT", this);
-            sendInitRequest();
-            return;
-        }
-        Optional<NotifyPayload> invalidKe = r.notify(NotifyType.INVALID_KE_PAYLOAD);
-        if (invalidKe.isPresent() && invalidKe.get().data().length == 2) {
-            int group = u16(invalidKe.get().data());
-            var wanted = connection.ikeProposals().stream().map(IkeProposal::keyExchange).filter(k -> k.ianaId() == group).findFirst();
-            if (wanted.isPresent() && wanted.get() != keyExchange.method()) {
-                LOG.log(System.Logger.Level.INFO, "{0}: peer wants key exchange {1}, retrying IKE_SA_INIT", this, wanted.get().keyword());
-                keyExchange = wanted.get().generate();
-                sendInitRequest();
-                return;
-            }
-            fail("peer asked for key exchange method " + group + ", which is not in our proposals");
-            return;
-        }
-        Optional<NotifyPayload> error = r.error();
-        if (error.isPresent()) {
-            fail("IKE_SA_INIT refused: " + NotifyType.name(error.get().notifyType()));
-            return;
-        }
-        try {
-            SaPayload sa = r.first(SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
-            KePayload ke = r.first(KePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no KE payload"));
-            nr = r.first(NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
-            if (sa.proposals().size() != 1) {
-                throw IkeProtocolException.invalidSyntax("responder chose " + sa.proposals().size() + " proposals");
-            }
-            IkeProposal chosen = IkeProposal.fromChosen(sa.proposals().getFirst());
-            if (chosen == null || !connection.ikeProposals().contains(chosen)) {
-                throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "responder chose a proposal we did not offer");
-            }
-            if (ke.group() != keyExchange.method().ianaId() || chosen.keyExchange() != keyExchange.method()) {
-                throw IkeProtocolException.invalidSyntax("responder's KE group " + ke.group() + " is not the one chosen");
-            }
-            proposal = chosen;
-            spiR = r.message().header().responderSpi();
-            initResponse = r.message().raw();
-            detectNat(r.payloads(), spiI, spiR);
-            learnPeerCapabilities(r.payloads());
-            deriveKeys(keyExchange.sharedSecret(ke.data()));
-        } catch (IkeProtocolException e) {
-            fail("IKE_SA_INIT response unusable: " + e.getMessage());
-            return;
-        }
-        engine.register(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT done, {1}{2}", this, proposal, natNote());
-        if (natDetected) {
-            moveToNatTraversalPort();
-        }
-        sendAuthRequest();
-    }
-
-    /** Responder: an IKE_SA_INIT request, already checked for cookies by the engine. */
-    void processInitRequest(IkeMessage request) {
-        initRequest = request.raw();
-        List<Payload> payloads = request.payloads();
-        try {
-            SaPayload sa = find(payloads, SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
-            KePayload ke = find(payloads, KePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no KE payload"));
-            ni = find(payloads, NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
-            IkeProposal chosen = null;
-            Proposal chosenFrom = null;
-            for (IkeProposal mine : connection.ikeProposals()) {
-                chosenFrom = sa.proposals().stream().filter(mine::offeredBy).findFirst().orElse(null);
-                if (chosenFrom != null) {
-                    chosen = mine;
-                    break;
-                }
-            }
-            if (chosen == null) {
-                engine.floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", this,
-                        describe(sa));
-                answerInitWith(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
-                state = IkeSaState.DESTROYED;
-                return;
-            }
-            if (ke.group() != chosen.keyExchange().ianaId()) {
-                engine.floodLog().log("init-invalid-ke", System.Logger.Level.INFO, "{0}: peer sent KE {1}, asking for {2}", this, ke.group(),
-                        chosen.keyExchange().keyword());
-                answerInitWith(NotifyPayload.of(NotifyType.INVALID_KE_PAYLOAD, u16Bytes(chosen.keyExchange().ianaId())));
-                state = IkeSaState.DESTROYED;
-                return;
-            }
-            proposal = chosen;
-            // The peer's value first: a forged or broken one must not cost us a key pair.
-            java.security.PublicKey peerValue = chosen.keyExchange().peerPublicValue(ke.data());
-            keyExchange = chosen.keyExchange().generate();
-            nr = engine.randomBytes(NONCE_LENGTH);
-            detectNat(payloads, spiI, 0);
-            learnPeerCapabilities(payloads);
-            byte[] secret = keyExchange.sharedSecret(peerValue);
-            List<Payload> response = new ArrayList<>();
-            response.add(new SaPayload(List.of(chosen.toProposal(chosenFrom.number(), new byte[0]))));
-            response.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
-            response.add(new NoncePayload(nr));
-            if (connection.authentication() instanceof Authentication.Certificates c) {
-                response.add(Authenticator.certificateRequest(c));
-            }
-            response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, ourSourceHash(spiI, spiR)));
-            response.add(NotifyPayload.of(NotifyType.NAT_DETECTION_DESTINATION_IP, natHash(spiI, spiR, remote)));
-            if (peerFragments) {
-                response.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
-            }
-            response.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
-            IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
-            initResponse = IkeMessage.encode(header, response);
-            deriveKeys(secret);
-            expectedRequestId = 1;
-            lastResponse = List.of(initResponse);
-            engine.transport().send(initResponse, local, remote);
-            engine.floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", this, proposal, natNote());
-        } catch (IkeProtocolException e) {
-            engine.floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", this, e.getMessage());
-            answerInitWith(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
-            state = IkeSaState.DESTROYED;
-        }
-    }
-
-    private void answerInitWith(NotifyPayload notify) {
-        IkeHeader header = new IkeHeader(spiI, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
-        engine.transport().send(IkeMessage.encode(header, List.of(notify)), local, remote);
-    }
-
-    /** From IKE_SA_INIT: what the peer supports. */
-    private void learnPeerCapabilities(List<Payload> payloads) {
-        peerFragments = notify(payloads, NotifyType.IKEV2_FRAGMENTATION_SUPPORTED).isPresent();
-        peerSignatureHashes = notify(payloads, NotifyType.SIGNATURE_HASH_ALGORITHMS).map(n -> Authenticator.hashList(n.data()))
-                .orElse(List.of());
-        learnCertificateRequests(payloads);
-    }
-
-    /** CERTREQ may come in IKE_SA_INIT (from a responder) or IKE_AUTH (from an initiator). */
-    private void learnCertificateRequests(List<Payload> payloads) {
-        List<byte[]> requests = new ArrayList<>(peerCertificateRequests);
-        payloads.stream().filter(p -> p instanceof CertReqPayload).map(p -> ((CertReqPayload) p).authorities()).forEach(requests::add);
-        peerCertificateRequests = requests;
-    }
-
-    private void deriveKeys(byte[] sharedSecret) {
-        byte[] skeyseed = KeyDerivation.skeyseed(proposal.prf(), ni, nr, sharedSecret);
-        keys = KeyDerivation.ikeSaKeys(proposal.prf(), skeyseed, ni, nr, spiI, spiR,
-                proposal.cipher().integrityKeyLength(), proposal.cipher().encryptionKeyLength());
-        Arrays.fill(skeyseed, (byte) 0);
-        Arrays.fill(sharedSecret, (byte) 0);
-        installCiphers();
-    }
-
-    private void installCiphers() {
-        SkCipher i2r = new SkCipher(proposal.cipher(), keys.skEi(), keys.skAi());
-        SkCipher r2i = new SkCipher(proposal.cipher(), keys.skEr(), keys.skAr());
-        outbound = initiator ? i2r : r2i;
-        inbound = initiator ? r2i : i2r;
-    }
-
-    /**
-     * Our NAT_DETECTION_SOURCE_IP: the true hash, or, to force UDP encapsulation, one that
-     * cannot match, so the peer sees a NAT as well (RFC 7296 §2.23 allows faking it).
-     */
-    private byte[] ourSourceHash(long hashSpiI, long hashSpiR) {
-        return connection.forceUdpEncapsulation() ? engine.randomBytes(20) : natHash(hashSpiI, hashSpiR, local);
-    }
-
-    private void detectNat(List<Payload> payloads, long hashSpiI, long hashSpiR) {
-        // The peer's view of its own address must match where its packets come from, and its view
-        // of ours where they arrive; otherwise someone in between rewrote them (RFC 7296 §2.23).
-        boolean sourceSeen = false;
-        boolean sourceMatches = false;
-        boolean destinationSeen = false;
-        boolean destinationMatches = false;
-        byte[] expectedSource = natHash(hashSpiI, hashSpiR, remote);
-        byte[] expectedDestination = natHash(hashSpiI, hashSpiR, local);
-        for (Payload p : payloads) {
-            if (p instanceof NotifyPayload n && n.notifyType() == NotifyType.NAT_DETECTION_SOURCE_IP) {
-                sourceSeen = true;
-                sourceMatches |= MessageDigest.isEqual(n.data(), expectedSource);
-            } else if (p instanceof NotifyPayload n && n.notifyType() == NotifyType.NAT_DETECTION_DESTINATION_IP) {
-                destinationSeen = true;
-                destinationMatches = MessageDigest.isEqual(n.data(), expectedDestination);
-            }
-        }
-        behindNat = destinationSeen && !destinationMatches;
-        natDetected = (sourceSeen && !sourceMatches) || behindNat || connection.forceUdpEncapsulation();
-    }
-
-    private String natNote() {
-        return behindNat ? ", we are behind a NAT" : natDetected ? ", NAT detected" : "";
-    }
-
-    private void moveToNatTraversalPort() {
-        if (local.getPort() != engine.natTraversalPort() || remote.getPort() != engine.natTraversalPort()) {
-            local = new InetSocketAddress(local.getAddress(), engine.natTraversalPort());
-            remote = new InetSocketAddress(remote.getAddress(), engine.natTraversalPort());
-        }
-    }
-
-    static byte[] natHash(long spiI, long spiR, InetSocketAddress address) {
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            byte[] ip = address.getAddress().getAddress();
-            sha1.update(KeyDerivation.concat(longBytes(spiI), longBytes(spiR), ip, u16Bytes(address.getPort())));
-            return sha1.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // IKE_AUTH with the first child SA
-    //
-    //   Initiator                         Responder
-    //   HDR, SK {IDi, [CERT+], [CERTREQ], [IDr], AUTH, N(INITIAL_CONTACT), SAi2, TSi, TSr}  -->
-    //                                <--  HDR, SK {IDr, [CERT+], AUTH, SAr2, TSi, TSr}
-    //   or                           <--  HDR, SK {N(AUTHENTICATION_FAILED)}
-    //   or                           <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
-    //                                     (IKE SA up, no child SA)
-    // Either message may travel as SKF fragments (RFC 7383) when it is too big for one datagram.
-    // ------------------------------------------------------------------------------------------
-
-    private void sendAuthRequest() {
-        int childSpi = engine.newChildSpi();
-        request(ExchangeType.IKE_AUTH, sa -> {
-            IdPayload idi = connection.localId().toPayload(true);
-            List<Payload> payloads = new ArrayList<>();
-            payloads.add(idi);
-            payloads.addAll(Authenticator.certificates(connection.authentication()));
-            if (connection.authentication() instanceof Authentication.Certificates c) {
-                payloads.add(Authenticator.certificateRequest(c));
-            }
-            if (connection.remoteId() != null) {
-                payloads.add(connection.remoteId().toPayload(false));
-            }
-            payloads.add(authenticator().sign(idi));
-            if (!engine.hasOtherIkeSa(this)) {
-                payloads.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
-            }
-            payloads.add(CreateChildSa.proposals(this, childSpi, false));
-            payloads.add(new TsPayload(true, connection.localSelectors()));
-            payloads.add(new TsPayload(false, connection.remoteSelectors()));
-            return payloads;
-        }, (sa, r) -> processAuthResponse(r, childSpi), true);
-    }
-
-    Authenticator authenticator() {
-        return new Authenticator(connection, proposal, keys, initiator, initRequest, initResponse, ni, nr, peerSignatureHashes);
-    }
-
-    private void processAuthResponse(Response r, int childSpi) {
-        Optional<NotifyPayload> error = r.error();
-        Optional<IdPayload> idr = r.first(IdPayload.class).filter(id -> !id.initiator());
-        Optional<AuthPayload> auth = r.first(AuthPayload.class);
-        if (idr.isEmpty() || auth.isEmpty()) {
-            engine.releaseChildSpi(childSpi);
-            fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
-            return;
-        }
-        Identity claimed = Identity.of(idr.get());
-        String refusal = connection.remoteId() != null && !connection.remoteId().equals(claimed)
-                ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
-                : authenticator().verify(idr.get(), auth.get(), certificates(r.payloads()));
-        if (refusal != null) {
-            engine.releaseChildSpi(childSpi);
-            // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
-            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", this, refusal);
-            state = IkeSaState.DELETING;
-            request(ExchangeType.INFORMATIONAL, sa -> List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED)),
-                    (sa, x) -> destroy("AUTHENTICATION_FAILED: " + refusal), true);
-            return;
-        }
-        peerId = claimed;
-        established();
-        if (error.isPresent()) {
-            engine.releaseChildSpi(childSpi);
-            LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", this,
-                    NotifyType.name(error.get().notifyType()));
-            return;
-        }
-        try {
-            CreateChildSa.installFromResponse(this, r, childSpi, null, ni, nr, null);
-        } catch (IkeProtocolException e) {
-            engine.releaseChildSpi(childSpi);
-            LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", this, e.getMessage());
-        }
-        if (r.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
-            engine.initialContact(this);
-        }
-    }
-
-    /** Responder: IKE_AUTH request. */
-    private List<Payload> processAuthRequest(List<Payload> payloads) {
-        if (find(payloads, EapPayload.class).isPresent() || find(payloads, AuthPayload.class).isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: EAP is not supported (gateways authenticate with a key or a certificate)", this);
-            closeAfterAnswer = true;
-            return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
-        }
-        Optional<IdPayload> idi = find(payloads, IdPayload.class).filter(IdPayload::initiator);
-        AuthPayload auth = find(payloads, AuthPayload.class).get();
-        if (idi.isEmpty()) {
-            closeAfterAnswer = true;
-            return List.of(NotifyPayload.of(NotifyType.INVALID_SYNTAX));
-        }
-        learnCertificateRequests(payloads);
-        Identity claimed = Identity.of(idi.get());
-        List<CertPayload> certs = certificates(payloads);
-        Connection matched = null;
-        String refusal = "no connection accepts identity " + claimed;
-        for (Connection c : candidates) {
-            if (c.remoteId() == null || c.remoteId().equals(claimed)) {
-                connection = c;
-                refusal = authenticator().verify(idi.get(), auth, certs);
-                if (refusal == null) {
-                    matched = c;
-                    break;
-                }
-            }
-        }
-        if (matched == null) {
-            engine.floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}", this,
-                    claimed, refusal);
-            closeAfterAnswer = true;
-            return List.of(NotifyPayload.of(NotifyType.AUTHENTICATION_FAILED));
-        }
-        connection = matched;
-        peerId = claimed;
-        IdPayload idr = connection.localId().toPayload(false);
-        List<Payload> response = new ArrayList<>();
-        response.add(idr);
-        response.addAll(Authenticator.certificates(connection.authentication()));
-        response.add(authenticator().sign(idr));
-        established();
-        try {
-            response.addAll(CreateChildSa.answerChildRequest(this, payloads, ni, nr, null, false).payloads());
-        } catch (IkeProtocolException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", this, e.getMessage());
-            response.add(NotifyPayload.of(e.notifyType()));
-        }
-        // After the new child SA is in, so the tunnel is never without one while the old SAs go.
-        if (notify(payloads, NotifyType.INITIAL_CONTACT).isPresent()) {
-            engine.initialContact(this);
-        }
-        return response;
-    }
-
-    private static List<CertPayload> certificates(List<Payload> payloads) {
-        return payloads.stream().filter(p -> p instanceof CertPayload).map(CertPayload.class::cast).toList();
-    }
-
-    private void established() {
-        establishedAt = engine.scheduler().now();
-        state = IkeSaState.ESTABLISHED;
-        engine.established(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
-        startTimers();
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Child SAs: installing, deleting, timers. The exchanges are in CreateChildSa.
-    // ------------------------------------------------------------------------------------------
-
-    /**
-     * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr): the keys for the direction from the exchange's
-     * initiator first, then the other (RFC 7296 §2.17). Announces the SA and starts its timers.
-     */
-    ChildSa installChild(ChildProposal chosen, int inboundSpi, int outboundSpi, List<TrafficSelector> localTs,
-                         List<TrafficSelector> remoteTs, byte[] pfsSecret, byte[] nonceI, byte[] nonceR,
-                         boolean exchangeInitiator, ChildSa replacing) {
-        int e = chosen.cipher().encryptionKeyLength();
-        int a = chosen.cipher().integrityKeyLength();
-        byte[] keymat = KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, 2 * (e + a));
-        byte[] encI = Arrays.copyOfRange(keymat, 0, e);
-        byte[] intI = Arrays.copyOfRange(keymat, e, e + a);
-        byte[] encR = Arrays.copyOfRange(keymat, e + a, 2 * e + a);
-        byte[] intR = Arrays.copyOfRange(keymat, 2 * e + a, 2 * (e + a));
-        Arrays.fill(keymat, (byte) 0);
-        if (pfsSecret != null) {
-            Arrays.fill(pfsSecret, (byte) 0);
-        }
-        long kb = connection.timers().childLifetimeKilobytes();
-        Lifetime lifetime = kb <= 0 ? Lifetime.UNLIMITED : Lifetime.ofBytes(kb * 1024 - kb * 1024 / 10, kb * 1024);
-        SaParameters in = SaParameters.builder(inboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encR : encI)
-                .integrityKey(exchangeInitiator ? intR : intI).esn(chosen.esn()).lifetime(lifetime).build();
-        SaParameters out = SaParameters.builder(outboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encI : encR)
-                .integrityKey(exchangeInitiator ? intI : intR).esn(chosen.esn()).lifetime(lifetime).build();
-        for (byte[] k : new byte[][] {encI, intI, encR, intR}) {
-            Arrays.fill(k, (byte) 0);
-        }
-        ChildSaDescription description = new ChildSaDescription(connection.name(), in, out, localTs, remoteTs, local, remote, natDetected);
-        ChildSa child = new ChildSa(this, description, chosen, engine.scheduler().now(), exchangeInitiator);
-        children.add(child);
-        if (replacing != null) {
-            LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", this, description,
-                    HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
-            engine.listener().rekeyed(replacing.description, description, exchangeInitiator);
-        } else {
-            LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", this, description);
-            engine.listener().installed(description);
-        }
-        scheduleChildTimers(child);
-        return child;
-    }
-
-    private void scheduleChildTimers(ChildSa child) {
-        Connection.Timers t = connection.timers();
-        child.rekeyTimer = engine.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = engine.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
-    }
-
-    /** lifetime - margin - a random part of the margin: when a rekey starts. */
-    private Duration rekeyDelay(Duration lifetime) {
-        Connection.Timers t = connection.timers();
-        long marginMillis = t.rekeyMargin().toMillis();
-        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * engine.randomFraction());
-        return lifetime.minusMillis(marginMillis + jitterMillis);
-    }
-
-    ChildSa child(int inboundSpi) {
-        return children.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
-    }
-
-    ChildSa childByOutboundSpi(int outboundSpi) {
-        return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
-    }
 
     /** Starts a CREATE_CHILD_SA that replaces the child SA with this inbound SPI. */
     public void rekeyChild(int inboundSpi) {
@@ -788,22 +188,10 @@ public final class IkeSa {
         rekeyChild(c);
     }
 
-    void rekeyChild(ChildSa c) {
-        if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
-            return;
-        }
-        if (state == IkeSaState.REKEYING) {
-            // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
-            engine.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
-            return;
-        }
-        CreateChildSa.startChild(this, c);
-    }
-
     /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
     public void createChild() {
         if (isUp()) {
-            CreateChildSa.startChild(this, null);
+            context.exchanges().createChild(this);
         }
     }
 
@@ -815,9 +203,233 @@ public final class IkeSa {
         }
     }
 
-    //   HDR, SK {D(ESP, our inbound SPI)}  -->
-    //                                     <--  HDR, SK {D(ESP, the peer's inbound SPI)}
-    void deleteChild(ChildSa c, String why) {
+    /**
+     * An empty INFORMATIONAL now, unless a request is already on its way (its answer says the
+     * same): whether the peer still has this SA shows in {@link #lastHeard()}, or the SA fails
+     * after the retransmissions.
+     */
+    public void probe() {
+        if (isUp() && window.idle()) {
+            context.exchanges().checkLiveness(this);
+        }
+    }
+
+    /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
+    public void rekey() {
+        if (state == IkeSaState.ESTABLISHED) {
+            context.exchanges().rekeyIkeSa(this);
+        }
+    }
+
+    /** Deletes the IKE SA, and with it every child SA, telling the peer. */
+    public void delete() {
+        if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
+            return;
+        }
+        if (state == IkeSaState.CONNECTING) {
+            destroy("deleted before it was established");
+            return;
+        }
+        transitionTo(IkeSaState.DELETING);
+        context.exchanges().deleteIkeSa(this);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Where it is in its life
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The one place the state changes; a move {@link IkeSaState} does not allow is a bug of ours,
+     * not the peer's, and throws. Only the state changes here: what goes with it (timers, the
+     * window, keys) is done by whoever moves the SA.
+     */
+    public void transitionTo(IkeSaState next) {
+        if (!state.canBecome(next)) {
+            throw new IllegalStateException(this + ": an IKE SA cannot go from " + state + " to " + next);
+        }
+        state = next;
+    }
+
+    /** Whether it carries traffic and takes new exchanges. */
+    public boolean isUp() {
+        return state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING;
+    }
+
+    /** Tears down locally: children announced deleted, timers and retransmissions stopped, keys wiped. */
+    public void destroy(String why) {
+        if (state == IkeSaState.DESTROYED) {
+            return;
+        }
+        transitionTo(IkeSaState.DESTROYED);
+        for (ChildSa c : List.copyOf(children)) {
+            removeChild(c, why);
+        }
+        window.stop();
+        cancelTimers();
+        if (keys != null) {
+            keys.destroy();
+        }
+        if (establishedAt == null && !initiator) {
+            // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
+            context.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        } else {
+            LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
+        }
+        context.sas().remove(this);
+    }
+
+    public void fail(String why) {
+        LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
+        destroy(why);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // What the exchanges change
+    // ------------------------------------------------------------------------------------------
+
+    public IkeContext context() {
+        return context;
+    }
+
+    /** Where the exchanges queue our requests and find each other (collisions). */
+    public MessageWindow window() {
+        return window;
+    }
+
+    /**
+     * IKE_SA_INIT's outcome, in either role: the proposal chosen, the keys, whether a NAT is in
+     * between and whether the peer takes fragments. From here on this SA's messages are protected.
+     */
+    public void negotiated(long responderSpi, IkeProposal chosen, IkeSaKeys derived, boolean nat, boolean weAreBehindNat,
+                           boolean peerTakesFragments) {
+        spiR = responderSpi;
+        proposal = chosen;
+        keys = derived;
+        natDetected = nat;
+        behindNat = weAreBehindNat;
+        peerFragments = peerTakesFragments;
+        window.protectWith(new SkProtection(chosen.cipher(), keys, initiator, peerFragments));
+    }
+
+    /** Both ends use port 4500 from IKE_AUTH on once a NAT is seen (RFC 7296 §2.23). */
+    public void moveToNatTraversalPort() {
+        int port = context.natTraversalPort();
+        if (local.getPort() != port || remote.getPort() != port) {
+            local = new InetSocketAddress(local.getAddress(), port);
+            remote = new InetSocketAddress(remote.getAddress(), port);
+        }
+    }
+
+    /** The connections a responder may match the peer's identity to in IKE_AUTH (the first is used until then). */
+    public List<Connection> candidates() {
+        return candidates;
+    }
+
+    /** Whether an IKE SA other than this one exists for its connection: then we send no INITIAL_CONTACT. */
+    public boolean hasOtherIkeSa() {
+        return context.sas().hasOther(this);
+    }
+
+    /** The peer said INITIAL_CONTACT: our older IKE SAs with it are stale and go. */
+    public void peerHasNoOtherSa() {
+        context.sas().initialContact(this);
+    }
+
+    /** IKE_AUTH verified the peer as {@code peer}, for {@code matched}: the SA is up. */
+    public void authenticated(Connection matched, Identity peer) {
+        connection = matched;
+        peerId = peer;
+        establishedAt = context.scheduler().now();
+        transitionTo(IkeSaState.ESTABLISHED);
+        context.sas().established(this);
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
+        startTimers();
+    }
+
+    /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
+    public void heard() {
+        lastHeard = context.scheduler().now();
+    }
+
+    /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
+    public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
+        if (natDetected || from.getPort() == context.natTraversalPort()) {
+            remote = from;
+            local = to;
+        }
+    }
+
+    /**
+     * Gives our child SAs and queued child exchanges to the IKE SA that replaces us; this one
+     * then only waits for its delete.
+     */
+    public void handOver(IkeSa next) {
+        replacement = next;
+        transitionTo(IkeSaState.REKEYED);
+        cancelTimers();
+        for (ChildSa c : children) {
+            c.owner = next;
+            next.children.add(c);
+        }
+        children.clear();
+        window.handOver(next.window);
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
+    }
+
+    /** This IKE SA, or the one that replaced it (and so on). */
+    public IkeSa current() {
+        IkeSa s = this;
+        while (s.replacement != null && s.replacement != s) {
+            s = s.replacement;
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Child SAs: kept here, negotiated, rekeyed and deleted by the exchanges
+    // ------------------------------------------------------------------------------------------
+
+    /** KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) for a child SA of this IKE SA (RFC 7296 §2.17). */
+    public byte[] childKeymat(byte[] pfsSecret, byte[] nonceI, byte[] nonceR, int length) {
+        return KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, length);
+    }
+
+    /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
+    public void addChild(ChildSa child) {
+        children.add(child);
+        Connection.Timers t = connection.timers();
+        child.rekeyTimer = context.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
+        child.expiryTimer = context.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+    }
+
+    /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
+    public List<ChildSa> children() {
+        return Collections.unmodifiableList(children);
+    }
+
+    public ChildSa child(int inboundSpi) {
+        return children.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
+    }
+
+    public ChildSa childByOutboundSpi(int outboundSpi) {
+        return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
+    }
+
+    /** Starts the rekey of {@code c} if it is ours and installed; while our IKE SA is rekeyed, a little later. */
+    public void rekeyChild(ChildSa c) {
+        if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
+            return;
+        }
+        if (state == IkeSaState.REKEYING) {
+            // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
+            context.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
+            return;
+        }
+        context.exchanges().rekeyChild(this, c);
+    }
+
+    /** Deletes {@code c}, telling the peer, or at once when this SA can no longer tell it. */
+    public void deleteChild(ChildSa c, String why) {
         if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
             return;
         }
@@ -827,19 +439,37 @@ public final class IkeSa {
         }
         c.state = ChildSa.State.DELETING;
         c.cancelTimers();
-        LOG.log(System.Logger.Level.INFO, "{0}: deleting CHILD_SA {1}: {2}", this, c, why);
-        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_ESP, 4,
-                List.of(ProposalWords.spiBytes(c.inboundSpi())))), (sa, r) -> c.owner.removeChild(c, why), false);
+        context.exchanges().deleteChild(this, c, why);
     }
 
-    void removeChild(ChildSa c, String why) {
+    /** {@code c} is gone: announced deleted, its SPI free again. */
+    public void removeChild(ChildSa c, String why) {
         if (!children.remove(c)) {
             return;
         }
         c.cancelTimers();
-        engine.releaseChildSpi(c.inboundSpi());
+        context.releaseChildSpi(c.inboundSpi());
         LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
-        engine.listener().deleted(c.description);
+        context.listener().deleted(c.description);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // For the engine
+    // ------------------------------------------------------------------------------------------
+
+    /** Any message for this SA, from the engine (which hands new IKE_SA_INIT requests to the exchanges itself). */
+    public void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
+        window.receive(message, from, to);
+    }
+
+    /** The SPI we chose, by which the engine finds this SA. */
+    public long ourSpi() {
+        return initiator ? spiI : spiR;
+    }
+
+    /** For tests that compare key derivation with a peer's log. */
+    IkeSaKeys keys() {
+        return keys;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -849,14 +479,22 @@ public final class IkeSa {
     private void startTimers() {
         Connection.Timers t = connection.timers();
         scheduleLiveness();
-        rekeyTimer = engine.scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
-        expiryTimer = engine.scheduler().schedule(t.ikeLifetime(), () -> {
+        rekeyTimer = context.scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
+        expiryTimer = context.scheduler().schedule(t.ikeLifetime(), () -> {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
             delete();
         });
         if (behindNat) {
             scheduleKeepalive();
         }
+    }
+
+    /** lifetime - margin - a random part of the margin: when a rekey starts. */
+    private Duration rekeyDelay(Duration lifetime) {
+        Connection.Timers t = connection.timers();
+        long marginMillis = t.rekeyMargin().toMillis();
+        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * context.randomFraction());
+        return lifetime.minusMillis(marginMillis + jitterMillis);
     }
 
     private void cancelTimers() {
@@ -869,550 +507,27 @@ public final class IkeSa {
     }
 
     private void scheduleKeepalive() {
-        keepaliveTimer = engine.scheduler().schedule(connection.timers().natKeepalive(), () -> {
+        keepaliveTimer = context.scheduler().schedule(connection.timers().natKeepalive(), () -> {
             if (isUp()) {
-                engine.transport().sendNatKeepalive(local, remote);
+                context.transport().sendNatKeepalive(local, remote);
                 scheduleKeepalive();
             }
         });
     }
 
     private void scheduleLiveness() {
-        livenessTimer = engine.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
+        livenessTimer = context.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
     }
 
-    //   HDR, SK {}  -->
-    //              <--  HDR, SK {}
     private void checkLiveness() {
         if (!isUp()) {
             return;
         }
-        Duration idle = Duration.between(lastHeard, engine.scheduler().now());
-        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && outstanding == null && pending.isEmpty()) {
+        Duration idle = Duration.between(lastHeard, context.scheduler().now());
+        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
             LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
+            context.exchanges().checkLiveness(this);
         }
         scheduleLiveness();
-    }
-
-    /**
-     * An empty INFORMATIONAL now, unless a request is already on its way (its answer says the
-     * same): whether the peer still has this SA shows in {@link #lastHeard()}, or the SA fails
-     * after the retransmissions.
-     */
-    public void probe() {
-        if (isUp() && outstanding == null && pending.isEmpty()) {
-            request(ExchangeType.INFORMATIONAL, sa -> List.of(), (sa, r) -> { }, true);
-        }
-    }
-
-    /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
-    public void rekey() {
-        if (state != IkeSaState.ESTABLISHED) {
-            return;
-        }
-        CreateChildSa.startIkeRekey(this);
-    }
-
-    void rekeying(boolean underWay) {
-        if (state == IkeSaState.ESTABLISHED || state == IkeSaState.REKEYING) {
-            state = underWay ? IkeSaState.REKEYING : IkeSaState.ESTABLISHED;
-        }
-    }
-
-    /**
-     * Gives our child SAs and queued requests to the IKE SA that replaces us; this one then only
-     * waits for its delete.
-     */
-    void handOver(IkeSa next) {
-        replacement = next;
-        state = IkeSaState.REKEYED;
-        cancelTimers();
-        for (ChildSa c : children) {
-            c.owner = next;
-            next.children.add(c);
-        }
-        children.clear();
-        List<Request> queued = new ArrayList<>(pending);
-        pending.clear();
-        for (Request r : queued) {
-            if (r.pinned()) {
-                pending.add(r);
-            } else {
-                next.queue(r);
-            }
-        }
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
-    }
-
-    /** The initiator of a rekey deletes the old IKE SA on it; nothing of it survives but the keys' wiping. */
-    void deleteReplaced(String why) {
-        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
-                (sa, r) -> destroy(why), true);
-    }
-
-    /** After answering a rekey: if the peer never deletes this old SA, we do. */
-    void expectDeleteOfReplaced() {
-        engine.scheduler().schedule(connection.timers().dpdTimeout(), () -> {
-            if (state == IkeSaState.REKEYED) {
-                deleteReplaced("the peer did not delete the old IKE SA after rekeying");
-            }
-        });
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // INFORMATIONAL: deletes
-    //
-    //   HDR, SK {D(IKE)}        -->
-    //                          <--  HDR, SK {}
-    // ------------------------------------------------------------------------------------------
-
-    /** Deletes the IKE SA, and with it every child SA, telling the peer. */
-    public void delete() {
-        if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
-            return;
-        }
-        if (state == IkeSaState.CONNECTING) {
-            destroy("deleted before it was established");
-            return;
-        }
-        state = IkeSaState.DELETING;
-        LOG.log(System.Logger.Level.INFO, "{0}: deleting IKE SA", this);
-        pending.clear();
-        request(ExchangeType.INFORMATIONAL, sa -> List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())),
-                (sa, r) -> destroy("deleted"), true);
-    }
-
-    /**
-     * Tells the peer once, without waiting for an answer, that this IKE SA is gone, and destroys
-     * it. For an SA made obsolete by the peer's INITIAL_CONTACT: if the peer restarted, it will
-     * not answer. Best effort otherwise: with a request of ours still on the wire, a peer that
-     * keeps a window of one drops this Delete, and its own dead peer detection ends the SA.
-     * (INITIAL_CONTACT is only sent by an end that holds no other IKE SA with us, so a live peer
-     * meeting this is the exception.)
-     */
-    void abandon(String why) {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        if (outbound != null && state != IkeSaState.CONNECTING) {
-            List<byte[]> datagrams = protect(ExchangeType.INFORMATIONAL, false, nextRequestId++,
-                    List.of(new DeletePayload(Proposal.PROTOCOL_IKE, 0, List.of())));
-            for (byte[] d : datagrams) {
-                engine.transport().send(d, local, remote);
-            }
-        }
-        destroy(why);
-    }
-
-    private List<Payload> processInformational(List<Payload> payloads) {
-        if (notify(payloads, NotifyType.AUTHENTICATION_FAILED).isPresent()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", this);
-            engine.scheduler().schedule(Duration.ZERO, () -> destroy("the peer refused our authentication"));
-            return List.of();
-        }
-        List<Payload> response = new ArrayList<>();
-        for (Payload p : payloads) {
-            if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_IKE) {
-                LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", this);
-                engine.scheduler().schedule(Duration.ZERO, () -> destroy(state == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer"));
-                return List.of();
-            }
-            if (p instanceof DeletePayload d && d.protocolId() == Proposal.PROTOCOL_ESP) {
-                List<byte[]> ours = new ArrayList<>();
-                for (byte[] spi : d.spis()) {
-                    ChildSa c = childByOutboundSpi(ProposalWords.spiInt(spi));
-                    if (c == null) {
-                        continue;
-                    }
-                    // Both deleting at once: it is gone either way, and our own request names it (§2.25.1).
-                    if (c.state != ChildSa.State.DELETING) {
-                        ours.add(ProposalWords.spiBytes(c.inboundSpi()));
-                    }
-                    removeChild(c, "deleted by the peer");
-                }
-                if (!ours.isEmpty()) {
-                    response.add(new DeletePayload(Proposal.PROTOCOL_ESP, 4, ours));
-                }
-            }
-        }
-        return response;
-    }
-
-    /** Tears down locally: children announced deleted, timers stopped, keys wiped. */
-    void destroy(String why) {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        state = IkeSaState.DESTROYED;
-        for (ChildSa c : List.copyOf(children)) {
-            removeChild(c, why);
-        }
-        if (outstanding != null && outstanding.timer != null) {
-            outstanding.timer.cancel();
-        }
-        outstanding = null;
-        pending.clear();
-        cancelTimers();
-        if (keys != null) {
-            keys.destroy();
-        }
-        if (outbound != null) {
-            outbound.destroy();
-            inbound.destroy();
-        }
-        if (establishedAt == null && !initiator) {
-            // A responder's SA that never got past IKE_SA_INIT: anyone can make those, by the thousand.
-            engine.floodLog().log("half-open-destroyed", System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
-        } else {
-            LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
-        }
-        engine.unregister(this);
-    }
-
-    void fail(String why) {
-        LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
-        destroy(why);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Requests, message IDs, retransmission
-    // ------------------------------------------------------------------------------------------
-
-    void request(int exchangeType, Function<IkeSa, List<Payload>> build, BiConsumer<IkeSa, Response> onResponse, boolean pinned) {
-        queue(new Request(exchangeType, build, onResponse, pinned));
-    }
-
-    private void queue(Request r) {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        if (replacement != null && !r.pinned()) {
-            replacement.queue(r);
-            return;
-        }
-        pending.add(r);
-        sendNext();
-    }
-
-    private void sendNext() {
-        while (outstanding == null && !pending.isEmpty() && state != IkeSaState.DESTROYED) {
-            Request r = pending.poll();
-            if (replacement != null && !r.pinned()) {
-                replacement.queue(r);
-                continue;
-            }
-            List<Payload> payloads = r.build().apply(this);
-            if (payloads == null) {
-                continue; // no longer needed
-            }
-            int id = nextRequestId++;
-            List<byte[]> datagrams = protect(r.exchangeType(), false, id, payloads);
-            LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} request {2} {3}", this, ExchangeType.name(r.exchangeType()), id,
-                    labels(payloads, datagrams.size()));
-            outstanding = new Outstanding(id, r.exchangeType(), datagrams, r.onResponse(), engine.scheduler().now());
-            transmit();
-        }
-    }
-
-    /** Whether anything of ours other than a liveness check is queued or on the wire. */
-    boolean busyWithRequests() {
-        return !pending.isEmpty() || (outstanding != null && outstanding.exchangeType != ExchangeType.INFORMATIONAL);
-    }
-
-    private void transmit() {
-        Outstanding o = outstanding;
-        for (byte[] d : o.datagrams) {
-            engine.transport().send(d, local, remote);
-        }
-        Connection.Timers t = connection.timers();
-        // strongSwan's schedule: base * 1.8^n, but never past the dead peer timeout.
-        Instant now = engine.scheduler().now();
-        Instant deadline = o.firstSent.plus(t.dpdTimeout());
-        Duration delay = Duration.ofMillis((long) (t.retransmitBase().toMillis() * Math.pow(1.8, o.transmissions)));
-        if (now.plus(delay).isAfter(deadline)) {
-            delay = Duration.between(now, deadline);
-            if (delay.isNegative()) {
-                delay = Duration.ZERO;
-            }
-        }
-        o.transmissions++;
-        o.timer = engine.scheduler().schedule(delay, () -> retransmit(o));
-    }
-
-    private void retransmit(Outstanding o) {
-        if (outstanding != o || state == IkeSaState.DESTROYED) {
-            return;
-        }
-        Instant now = engine.scheduler().now();
-        if (o.transmissions >= connection.timers().retransmitTries() || !now.isBefore(o.firstSent.plus(connection.timers().dpdTimeout()))) {
-            fail("peer " + remote + " did not answer " + ExchangeType.name(o.exchangeType) + " request " + o.messageId + " in "
-                    + Duration.between(o.firstSent, now).toSeconds() + " s (" + o.transmissions + " transmissions): giving up");
-            return;
-        }
-        LOG.log(System.Logger.Level.INFO, "{0}: retransmitting {1} request {2} ({3})", this, ExchangeType.name(o.exchangeType),
-                o.messageId, o.transmissions);
-        transmit();
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Protection and fragments
-    //
-    //   HDR, SK {payloads}                      one datagram, or when it would not fit:
-    //   HDR, SKF(1/n) {first part} ... HDR, SKF(n/n) {last part}   each sealed on its own
-    // ------------------------------------------------------------------------------------------
-
-    private List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
-        byte[] plaintext = PayloadCodec.encodeChain(payloads);
-        int flags = (initiator ? IkeHeader.FLAG_INITIATOR : 0) | (response ? IkeHeader.FLAG_RESPONSE : 0);
-        IkeHeader header = new IkeHeader(spiI, spiR, 0, 2, 0, exchangeType, flags, messageId, 0);
-        int firstInner = payloads.isEmpty() ? PayloadType.NONE : payloads.getFirst().type();
-        int limit = messageLimit();
-        int whole = IkeHeader.LENGTH + 4 + outbound.contentLength(plaintext.length);
-        if (!peerFragments || whole <= limit || exchangeType == ExchangeType.IKE_SA_INIT) {
-            int contentLength = outbound.contentLength(plaintext.length);
-            byte[] datagram = IkeMessage.encodeProtected(header, firstInner, contentLength, null);
-            outbound.seal(datagram, datagram.length - contentLength, plaintext);
-            return List.of(datagram);
-        }
-        int chunk = limit - IkeHeader.LENGTH - 8;
-        while (chunk > 0 && outbound.contentLength(chunk) > limit - IkeHeader.LENGTH - 8) {
-            chunk--;
-        }
-        int total = (plaintext.length + chunk - 1) / chunk;
-        List<byte[]> datagrams = new ArrayList<>(total);
-        for (int n = 1; n <= total; n++) {
-            byte[] part = Arrays.copyOfRange(plaintext, (n - 1) * chunk, Math.min(plaintext.length, n * chunk));
-            int contentLength = outbound.contentLength(part.length);
-            byte[] datagram = IkeMessage.encodeProtected(header, n == 1 ? firstInner : PayloadType.NONE, contentLength, new int[] {n, total});
-            outbound.seal(datagram, datagram.length - contentLength, part);
-            datagrams.add(datagram);
-        }
-        return datagrams;
-    }
-
-    /** The IKE message size that fits the connection's fragment size in one IP datagram. */
-    private int messageLimit() {
-        int ipHeader = remote.getAddress() instanceof Inet6Address ? 40 : 20;
-        int marker = local.getPort() == engine.natTraversalPort() ? 4 : 0;
-        return connection.fragmentSize() - ipHeader - 8 - marker;
-    }
-
-    /** Any message for this SA after IKE_SA_INIT, from the engine. */
-    void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
-        IkeHeader h = message.header();
-        if (h.exchangeType() == ExchangeType.IKE_SA_INIT) {
-            if (h.isResponse() && initiator && outstanding != null && outstanding.messageId == 0) {
-                Outstanding o = outstanding;
-                o.timer.cancel();
-                outstanding = null;
-                lastHeard = engine.scheduler().now();
-                o.onResponse.accept(this, new Response(message, message.payloads()));
-            } else if (!h.isResponse() && !initiator && lastResponse != null && expectedRequestId == 1
-                    && Arrays.equals(message.raw(), initRequest)) {
-                // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
-                engine.transport().send(lastResponse.getFirst(), local, remote);
-            }
-            return;
-        }
-        if (!message.isProtected() || inbound == null) {
-            engine.floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", this, message);
-            return;
-        }
-        boolean fragment = message.payloads().getLast() instanceof SkfPayload;
-        if (h.isResponse()) {
-            if (outstanding == null || h.messageId() != outstanding.messageId) {
-                return; // late or unexpected: RFC 7296 §2.3 says drop
-            }
-        } else if (h.messageId() == expectedRequestId - 1 && lastResponse != null) {
-            // A retransmitted request gets the same answer; of a fragmented one, only its first fragment does (RFC 7383 §2.6.1).
-            // Only once its integrity is checked (RFC 7296 §2.1): anyone who saw our SPIs could otherwise
-            // make us send a response to the peer for every datagram they forge.
-            if ((!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) && authentic(message)) {
-                for (byte[] d : lastResponse) {
-                    engine.transport().send(d, local, remote);
-                }
-            }
-            return;
-        } else if (h.messageId() != expectedRequestId) {
-            return;
-        }
-        byte[] inner;
-        try {
-            inner = inbound.open(message.raw(), message.protectedContentOffset());
-        } catch (IkeProtocolException e) {
-            // Whatever is wrong before the ICV verified (a wrong length included) is anyone's forgery:
-            // no answer, and the message window stays where it is (RFC 7296 §2.21.2).
-            engine.floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", this, message, e.getMessage());
-            return;
-        }
-        List<Payload> payloads;
-        try {
-            if (fragment) {
-                payloads = reassemble(message, (SkfPayload) message.payloads().getLast(), inner);
-                if (payloads == null) {
-                    lastHeard = engine.scheduler().now();
-                    return; // more to come
-                }
-            } else {
-                SkPayload sk = (SkPayload) message.payloads().getLast();
-                payloads = PayloadCodec.decodeChain(sk.firstInnerPayload(), inner, 0, inner.length);
-            }
-        } catch (IkeProtocolException e) {
-            // Authenticated, yet malformed: the peer's own bug, worth an answer and a line.
-            LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", this, message, e.getMessage());
-            if (!h.isResponse()) {
-                answer(h, List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData())));
-            }
-            return;
-        }
-        lastHeard = engine.scheduler().now();
-        if (natDetected || from.getPort() == engine.natTraversalPort()) {
-            // Follow the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23).
-            remote = from;
-            local = to;
-        }
-        LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", this, ExchangeType.name(h.exchangeType()),
-                h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
-        if (h.isResponse()) {
-            Outstanding o = outstanding;
-            o.timer.cancel();
-            outstanding = null;
-            o.onResponse.accept(this, new Response(message, payloads));
-            sendNext();
-            return;
-        }
-        List<Payload> response = switch (h.exchangeType()) {
-            case ExchangeType.IKE_AUTH -> state == IkeSaState.CONNECTING && !initiator ? processAuthRequest(payloads) : null;
-            case ExchangeType.INFORMATIONAL -> processInformational(payloads);
-            case ExchangeType.CREATE_CHILD_SA -> state == IkeSaState.CONNECTING ? null : CreateChildSa.respond(this, payloads);
-            default -> null;
-        };
-        if (response == null) {
-            return;
-        }
-        answer(h, response);
-        if (closeAfterAnswer) {
-            destroy("IKE_AUTH refused");
-        }
-    }
-
-    /** Whether the message's SK or SKF payload verifies under the peer's keys. */
-    private boolean authentic(IkeMessage message) {
-        try {
-            byte[] inner = inbound.open(message.raw(), message.protectedContentOffset());
-            Arrays.fill(inner, (byte) 0);
-            return true;
-        } catch (IkeProtocolException e) {
-            engine.floodLog().log("forged-retransmission", System.Logger.Level.DEBUG,
-                    "{0}: dropping a copy of request {1} that does not verify: {2}", this, message.header().messageId(), e.getMessage());
-            return false;
-        }
-    }
-
-    /** Keeps a verified fragment; returns the whole message's payloads once every fragment is in. */
-    private List<Payload> reassemble(IkeMessage message, SkfPayload f, byte[] plaintext) throws IkeProtocolException {
-        int id = message.header().messageId();
-        boolean response = message.header().isResponse();
-        Reassembly r = response ? responseFragments : requestFragments;
-        if (f.totalFragments() == 0 || f.fragmentNumber() == 0 || f.fragmentNumber() > f.totalFragments()) {
-            throw IkeProtocolException.invalidSyntax("fragment " + f.fragmentNumber() + " of " + f.totalFragments());
-        }
-        if (r == null || r.messageId != id || f.totalFragments() > r.total) {
-            // A retransmission with smaller fragments starts over (RFC 7383 §2.6).
-            r = new Reassembly(id, f.totalFragments());
-        } else if (f.totalFragments() < r.total) {
-            return null;
-        }
-        if (response) {
-            responseFragments = r;
-        } else {
-            requestFragments = r;
-        }
-        int index = f.fragmentNumber() - 1;
-        if (r.parts[index] == null) {
-            r.parts[index] = plaintext;
-            r.received++;
-            r.bytes += plaintext.length;
-            if (index == 0) {
-                r.firstInnerPayload = f.firstInnerPayload();
-            }
-        }
-        if (r.bytes > MAX_REASSEMBLED) {
-            throw IkeProtocolException.invalidSyntax("fragments of message " + id + " exceed " + MAX_REASSEMBLED + " bytes");
-        }
-        if (r.received < r.total) {
-            return null;
-        }
-        byte[] whole = KeyDerivation.concat(r.parts);
-        if (response) {
-            responseFragments = null;
-        } else {
-            requestFragments = null;
-        }
-        return PayloadCodec.decodeChain(r.firstInnerPayload, whole, 0, whole.length);
-    }
-
-    private void answer(IkeHeader request, List<Payload> payloads) {
-        lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
-        expectedRequestId = request.messageId() + 1;
-        LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", this, ExchangeType.name(request.exchangeType()),
-                request.messageId(), labels(payloads, lastResponse.size()));
-        for (byte[] d : lastResponse) {
-            engine.transport().send(d, local, remote);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
-
-    static <P extends Payload> Optional<P> find(List<Payload> payloads, Class<P> kind) {
-        return payloads.stream().filter(kind::isInstance).map(kind::cast).findFirst();
-    }
-
-    static Optional<NotifyPayload> notify(List<Payload> payloads, int type) {
-        return payloads.stream().filter(p -> p instanceof NotifyPayload n && n.notifyType() == type)
-                .map(NotifyPayload.class::cast).findFirst();
-    }
-
-    /** As strongSwan logs a message's contents: "[ N(REKEY_SA) SA No KE TSi TSr ]". */
-    private static String labels(List<Payload> payloads, int fragments) {
-        StringBuilder s = new StringBuilder("[ ");
-        for (Payload p : payloads) {
-            s.append(p instanceof NotifyPayload n ? "N(" + NotifyType.name(n.notifyType()) + ")" : PayloadType.name(p.type())).append(' ');
-        }
-        s.append(']');
-        return fragments > 1 ? s + " in " + fragments + " fragments" : s.toString();
-    }
-
-    static String describe(SaPayload sa) {
-        return sa.proposals().stream().map(p -> {
-            IkeProposal ike = p.protocolId() == Proposal.PROTOCOL_IKE ? IkeProposal.fromChosen(firstOfEach(p)) : null;
-            ChildProposal esp = p.protocolId() == Proposal.PROTOCOL_ESP ? ChildProposal.fromChosen(firstOfEach(p)) : null;
-            return ike != null ? ike.toString() : esp != null ? esp.toString() : "proposal " + p.number();
-        }).toList().toString();
-    }
-
-    private static Proposal firstOfEach(Proposal p) {
-        List<io.isthmus.ike.message.Transform> one = new ArrayList<>();
-        for (int type = 1; type <= 5; type++) {
-            p.transformsOfType(type).stream().findFirst().ifPresent(one::add);
-        }
-        return new Proposal(p.number(), p.protocolId(), p.spi(), one);
-    }
-
-    static int u16(byte[] b) {
-        return ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
-    }
-
-    static byte[] u16Bytes(int v) {
-        return new byte[] {(byte) (v >>> 8), (byte) v};
-    }
-
-    private static byte[] longBytes(long v) {
-        byte[] b = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (v >>> (56 - 8 * i));
-        }
-        return b;
     }
 }

@@ -1,6 +1,23 @@
 package io.isthmus.ike;
 
-/** Where an IKE SA is in its life (strongSwan's names where they exist). */
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Where an IKE SA is in its life (strongSwan's names where they exist), and where it may go from
+ * each state; {@link IkeSa#transitionTo} refuses anything else:
+ *
+ * <pre>
+ *   from          to
+ *   CONNECTING    ESTABLISHED (IKE_AUTH done, or a rekey made it), DELETING (we refuse the
+ *                 responder's AUTH and tell it), DESTROYED (failed, or a refused IKE_SA_INIT)
+ *   ESTABLISHED   REKEYING (our rekey is sent), REKEYED (the peer's rekey replaced it),
+ *                 DELETING, DESTROYED
+ *   REKEYING      ESTABLISHED (our rekey was refused), REKEYED, DELETING, DESTROYED
+ *   REKEYED       DELETING (deleted before its own delete came), DESTROYED
+ *   DELETING      DESTROYED
+ * </pre>
+ */
 public enum IkeSaState {
     /** IKE_SA_INIT sent or answered, IKE_AUTH not yet done. */
     CONNECTING,
@@ -11,5 +28,21 @@ public enum IkeSaState {
     REKEYED,
     DELETING,
     /** Gone: failed, deleted, or the peer stopped answering. */
-    DESTROYED
+    DESTROYED;
+
+    /** Whether an IKE SA in this state may move to {@code next}. */
+    public boolean canBecome(IkeSaState next) {
+        return next(this).contains(next);
+    }
+
+    private static Set<IkeSaState> next(IkeSaState s) {
+        return switch (s) {
+            case CONNECTING -> EnumSet.of(ESTABLISHED, DELETING, DESTROYED);
+            case ESTABLISHED -> EnumSet.of(REKEYING, REKEYED, DELETING, DESTROYED);
+            case REKEYING -> EnumSet.of(ESTABLISHED, REKEYED, DELETING, DESTROYED);
+            case REKEYED -> EnumSet.of(DELETING, DESTROYED);
+            case DELETING -> EnumSet.of(DESTROYED);
+            case DESTROYED -> EnumSet.noneOf(IkeSaState.class);
+        };
+    }
 }

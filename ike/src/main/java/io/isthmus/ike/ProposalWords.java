@@ -101,31 +101,6 @@ final class ProposalWords {
         }
     }
 
-    static byte[] spiBytes(int spi) {
-        return new byte[] {(byte) (spi >>> 24), (byte) (spi >>> 16), (byte) (spi >>> 8), (byte) spi};
-    }
-
-    static int spiInt(byte[] spi) {
-        return ((spi[0] & 0xFF) << 24) | ((spi[1] & 0xFF) << 16) | ((spi[2] & 0xFF) << 8) | (spi[3] & 0xFF);
-    }
-
-    /** An IKE SPI as the SA payload of an IKE rekey carries it (8 bytes). */
-    static byte[] spiBytes(long spi) {
-        byte[] b = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (spi >>> (56 - 8 * i));
-        }
-        return b;
-    }
-
-    static long spiLong(byte[] spi) {
-        long v = 0;
-        for (byte b : spi) {
-            v = (v << 8) | (b & 0xFF);
-        }
-        return v;
-    }
-
     private ProposalWords() {
     }
 }

@@ -46,7 +46,7 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
     private final EventLoop loop;
     private final Map<InetSocketAddress, Channel> channels = new HashMap<>();
     private final int natTraversalPort;
-    private volatile IkeEngine engine;
+    private volatile Transport.Receiver engine;
     private volatile EspSink espSink = (d, l, r) -> { };
 
     private UdpTransport(int natTraversalPort) {
@@ -123,7 +123,8 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
         return e;
     }
 
-    public void attach(IkeEngine engine) {
+    /** The engine, which gets every IKE datagram from now on. */
+    public void attach(Transport.Receiver engine) {
         this.engine = engine;
     }
 
@@ -193,7 +194,7 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
             byte[] bytes = new byte[content.readableBytes()];
             content.getBytes(content.readerIndex(), bytes);
             InetSocketAddress remote = packet.sender();
-            IkeEngine e = engine;
+            Transport.Receiver e = engine;
             if (local.getPort() == natTraversalPort) {
                 if (bytes.length == 1 && bytes[0] == (byte) 0xFF) {
                     return; // NAT keepalive

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.ike.crypto.IkeSaKeys;
+import io.isthmus.ike.exchange.Authenticator;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
 import io.isthmus.ike.message.IdPayload;

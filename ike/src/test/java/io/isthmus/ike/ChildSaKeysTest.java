@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.esp.SaParameters;
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.ike.InMemoryChildSaListener.Kind;
-import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.message.ExchangeType;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -178,6 +179,29 @@ class CreateChildSaTest extends EnginePair {
         assertOneIkeSaPair();
     }
 
+    /*
+     * The IKE SA is deleted while A's rekey of it is on the wire. B has moved its child SAs to the
+     * new IKE SA by the time A hears back, so A deletes that one too: nothing is left on either
+     * end, as the delete asked (before, the new IKE SA lived on with the child SAs).
+     *   A  CREATE_CHILD_SA SK{SA(IKE) No KE}       -->
+     *      delete(): D(IKE) queued on the old SA
+     *                                              <--  SK{SA(IKE) No KE}   B: child SAs on the new SA
+     *   A  INFORMATIONAL (new SA) SK{D(IKE)}       -->
+     *   A  INFORMATIONAL (old SA) SK{D(IKE)}       -->
+     *                                              <--  SK{}, SK{}
+     */
+    @Test
+    void anIkeSaDeletedWhileItsRekeyIsUnderWayLeavesNothing() {
+        IkeSa old = establish("aes128gcm16", "aes128gcm16");
+        old.rekey();
+        assertEquals(IkeSaState.REKEYING, old.state());
+        old.delete();
+        deliver();
+        assertTrue(engineA.ikeSas().isEmpty(), "A: " + engineA.ikeSas());
+        assertTrue(engineB.ikeSas().isEmpty(), "B: " + engineB.ikeSas());
+        assertTrue(childrenA.current().isEmpty() && childrenB.current().isEmpty());
+    }
+
     @Test
     void theOriginalResponderRekeysTheIkeSaAndBecomesItsInitiator() {
         establish("aes128gcm16", "aes128gcm16");
@@ -234,50 +258,102 @@ class CreateChildSaTest extends EnginePair {
         assertEquals(2, childrenB.events(Kind.INSTALLED).size());
     }
 
-    /*
-     * Both ends rekey the same child SA at once (RFC 7296 §2.8.1):
-     *   A  CREATE_CHILD_SA SK{N(REKEY_SA) ... Ni_A}  -->   <--  CREATE_CHILD_SA SK{N(REKEY_SA) ... Ni_B}  B
-     *   each answers the other's request, so there are two replacements;
-     *   the one made by the exchange holding the lowest of the four nonces is deleted by its
-     *   initiator, the other initiator deletes the old SA. One pair is left.
-     */
-    @Test
-    void simultaneousChildRekeysLeaveOnePair() {
-        for (int round = 0; round < 8; round++) {
-            EnginePair pair = new EnginePair();
-            pair.configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
-            pair.initiate();
-            ChildSaDescription a = pair.childrenA.current().getFirst();
-            pair.onlyIkeSa(pair.engineA).rekeyChild(a.inbound().spi());
-            pair.onlyIkeSa(pair.engineB).rekeyChild(a.outbound().spi());
-            pair.deliver();
-            pair.assertChildSasPair(1);
-            pair.assertOneIkeSaPair();
-            assertEquals(2, pair.childrenA.events(Kind.REKEYED).size(), "both replacements were made");
-            assertTrue(pair.childrenA.current().stream().noneMatch(c -> c.equals(a)));
-        }
+    /** Two engines whose nonces start with the bytes given, in the order each engine makes them. */
+    static EnginePair pairWithNonces(int[] noncesOfA, int[] noncesOfB) {
+        ScriptedNonces a = new ScriptedNonces(7296);
+        ScriptedNonces b = new ScriptedNonces(8031);
+        EnginePair pair = new EnginePair(a, b);
+        pair.configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+        pair.initiate();
+        a.nextNoncesStartWith(noncesOfA);
+        b.nextNoncesStartWith(noncesOfB);
+        return pair;
     }
 
-    /* Both ends rekey the IKE SA at once (§2.8.2): one new IKE SA is left, with the child SAs. */
-    @Test
-    void simultaneousIkeRekeysLeaveOneIkeSa() {
-        for (int round = 0; round < 8; round++) {
-            EnginePair pair = new EnginePair();
-            pair.configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
-            IkeSa old = pair.initiate();
-            List<ChildSaDescription> children = pair.childrenA.current();
-            old.rekey();
-            pair.onlyIkeSa(pair.engineB).rekey();
-            pair.deliver();
-            pair.assertOneIkeSaPair();
-            assertNotEquals(old.initiatorSpi(), pair.onlyIkeSa(pair.engineA).initiatorSpi());
-            assertEquals(children, pair.onlyIkeSa(pair.engineA).childSas());
-            assertEquals(1, pair.onlyIkeSa(pair.engineB).childSas().size());
-            pair.assertChildSasPair(1);
-            pair.onlyIkeSa(pair.engineA).rekeyChild(pair.childrenA.current().getFirst().inbound().spi());
-            pair.deliver();
-            pair.assertChildSasPair(1);
-        }
+    static int[] bytes(String hex) {
+        return java.util.Arrays.stream(hex.trim().split(" +")).mapToInt(h -> Integer.parseInt(h, 16)).toArray();
+    }
+
+    /*
+     * Both ends rekey the same child SA at once (RFC 7296 §2.8.1); each answers the other's
+     * request, so there are two replacements: "a" made by A's exchange, "b" by B's.
+     *
+     *   A                                                    B
+     *   CREATE_CHILD_SA SK{N(REKEY_SA) SA Ni(A) TSi TSr}  -->
+     *                  <--  CREATE_CHILD_SA SK{N(REKEY_SA) SA Ni(B) TSi TSr}
+     *   SK{SA Nr(A) TSi TSr}   (A installs b)             -->
+     *                  <--  SK{SA Nr(B) TSi TSr}   (B installed a)
+     *   The exchange holding the lowest of the four nonces made the redundant replacement: its
+     *   initiator deletes it, the other initiator deletes the old SA.
+     *   INFORMATIONAL SK{D(ESP redundant)}                -->          (A's exchange lowest)
+     *                  <--  INFORMATIONAL SK{D(ESP old)}
+     *
+     * Each row sets the first byte of the nonces each engine makes (its request's, then its
+     * answer's), as strongSwan's test_child_rekey.c does; the rest comes from a fixed seed.
+     */
+    @ParameterizedTest(name = "lowest nonce {0}: the replacement made by {3}'s exchange stays")
+    @CsvSource(delimiter = '|', textBlock = """
+            # lowest | A: Ni(A) Nr(A) | B: Ni(B) Nr(B) | survivor made by
+            Ni(A)    | 00 ff          | ff ff          | B
+            Nr(B)    | ff ff          | ff 00          | B
+            Ni(B)    | ff ff          | 00 ff          | A
+            Nr(A)    | ff 00          | ff ff          | A
+            """)
+    void simultaneousChildRekeysLeaveOnePair(String lowest, String noncesOfA, String noncesOfB, String survivorBy) {
+        EnginePair pair = pairWithNonces(bytes(noncesOfA), bytes(noncesOfB));
+        ChildSaDescription old = pair.childrenA.current().getFirst();
+        pair.onlyIkeSa(pair.engineA).rekeyChild(old.inbound().spi());
+        pair.onlyIkeSa(pair.engineB).rekeyChild(old.outbound().spi());
+        pair.deliver();
+        pair.assertChildSasPair(1);
+        pair.assertOneIkeSaPair();
+        assertEquals(2, pair.childrenA.events(Kind.REKEYED).size(), "both replacements were made");
+        assertTrue(pair.childrenA.current().stream().noneMatch(c -> c.equals(old)));
+        // On A, the replacement of A's own exchange was announced to carry outbound traffic at once, B's not.
+        ChildSaDescription survivor = pair.childrenA.events(Kind.REKEYED).stream()
+                .filter(e -> e.outboundNow() == survivorBy.equals("A")).findFirst().orElseThrow().sa();
+        assertEquals(List.of(survivor), pair.childrenA.current());
+        assertEquals(survivorBy.equals("A"), pair.onlyIkeSa(pair.engineA).children.getFirst().createdAsInitiator);
+    }
+
+    /*
+     * Both ends rekey the IKE SA at once (§2.8.2): two new IKE SAs; the one made by the exchange
+     * holding the lowest nonce is deleted by its initiator, who moves the child SAs to the other.
+     *
+     *   A                                                 B
+     *   CREATE_CHILD_SA SK{SA(IKE, SPIi a) Ni(A) KE}  -->
+     *                  <--  CREATE_CHILD_SA SK{SA(IKE, SPIi b) Ni(B) KE}
+     *   SK{SA(IKE) Nr(A) KE}   (A made new SA "b")    -->
+     *                  <--  SK{SA(IKE) Nr(B) KE}       (B made new SA "a")
+     *   INFORMATIONAL (on the redundant SA) SK{D(IKE)} and (on the old SA) SK{D(IKE)}, each from
+     *   the initiator the rule gives it to; one new IKE SA is left, with the child SAs.
+     */
+    @ParameterizedTest(name = "lowest nonce {0}: the IKE SA made by {3}'s exchange stays")
+    @CsvSource(delimiter = '|', textBlock = """
+            # lowest | A: Ni(A) Nr(A) | B: Ni(B) Nr(B) | survivor made by
+            Ni(A)    | 00 ff          | ff ff          | B
+            Nr(B)    | ff ff          | ff 00          | B
+            Ni(B)    | ff ff          | 00 ff          | A
+            Nr(A)    | ff 00          | ff ff          | A
+            """)
+    void simultaneousIkeRekeysLeaveOneIkeSa(String lowest, String noncesOfA, String noncesOfB, String survivorBy) {
+        EnginePair pair = pairWithNonces(bytes(noncesOfA), bytes(noncesOfB));
+        IkeSa old = pair.onlyIkeSa(pair.engineA);
+        List<ChildSaDescription> children = pair.childrenA.current();
+        old.rekey();
+        pair.onlyIkeSa(pair.engineB).rekey();
+        pair.deliver();
+        pair.assertOneIkeSaPair();
+        IkeSa now = pair.onlyIkeSa(pair.engineA);
+        assertNotEquals(old.initiatorSpi(), now.initiatorSpi());
+        // The initiator of the exchange that made an IKE SA is that SA's original initiator.
+        assertEquals(survivorBy.equals("A"), now.isInitiator());
+        assertEquals(children, now.childSas());
+        assertEquals(1, pair.onlyIkeSa(pair.engineB).childSas().size());
+        pair.assertChildSasPair(1);
+        now.rekeyChild(pair.childrenA.current().getFirst().inbound().spi());
+        pair.deliver();
+        pair.assertChildSasPair(1);
     }
 
     /*

@@ -8,6 +8,7 @@ import io.isthmus.esp.EspPacket;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
 import io.isthmus.esp.SaListener;
+import io.isthmus.ike.engine.IkeEngine;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -29,10 +30,17 @@ class EnginePair {
     final InMemoryNetwork network = new InMemoryNetwork();
     final InMemoryChildSaListener childrenA = new InMemoryChildSaListener();
     final InMemoryChildSaListener childrenB = new InMemoryChildSaListener();
-    final IkeEngine engineA = new IkeEngine(network.transport(), clock, childrenA);
-    final IkeEngine engineB = new IkeEngine(network.transport(), clock, childrenB);
+    final IkeEngine engineA;
+    final IkeEngine engineB;
 
     EnginePair() {
+        this(new java.security.SecureRandom(), new java.security.SecureRandom());
+    }
+
+    /** With each engine's source of randomness (for tests that decide which nonce is lowest). */
+    EnginePair(java.util.random.RandomGenerator randomA, java.util.random.RandomGenerator randomB) {
+        engineA = new IkeEngine(network.transport(), clock, childrenA, randomA);
+        engineB = new IkeEngine(network.transport(), clock, childrenB, randomB);
         network.attach(A, engineA);
         network.attach(B, engineB);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.engine.IkeEngine;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IdPayload;
 import io.isthmus.ike.message.IkeHeader;

@@ -1,5 +1,6 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;

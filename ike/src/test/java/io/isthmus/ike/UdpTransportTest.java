@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

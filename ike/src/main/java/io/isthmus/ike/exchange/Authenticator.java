@@ -1,5 +1,9 @@
-package io.isthmus.ike;
+package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.Authentication;
+import io.isthmus.ike.Connection;
+import io.isthmus.ike.Identity;
+import io.isthmus.ike.IkeProposal;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.message.AuthPayload;
@@ -51,18 +55,18 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * 1 for RSA (PKCS#1 v1.5 with SHA-1, as RFC 7296 fixes it) and 9, 10, 11 for ECDSA on P-256,
  * P-384 and P-521. Certificates are parsed and their chains validated by Bouncy Castle.
  */
-final class Authenticator {
+public final class Authenticator {
     private static final byte[] KEY_PAD = "Key Pad for IKEv2".getBytes(StandardCharsets.US_ASCII);
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     /** RFC 7427 hash algorithm identifiers. */
-    static final int SHA2_256 = 2;
-    static final int SHA2_384 = 3;
-    static final int SHA2_512 = 4;
+    public static final int SHA2_256 = 2;
+    public static final int SHA2_384 = 3;
+    public static final int SHA2_512 = 4;
     /** What we announce in N(SIGNATURE_HASH_ALGORITHMS): the SHA-2 hashes, never SHA-1. */
     static final byte[] SIGNATURE_HASHES = {0, SHA2_256, 0, SHA2_384, 0, SHA2_512};
 
     private final Connection connection;
-    private final io.isthmus.ike.IkeProposal proposal;
+    private final IkeProposal proposal;
     private final IkeSaKeys keys;
     private final boolean initiator;
     private final byte[] initRequest;
@@ -71,7 +75,7 @@ final class Authenticator {
     private final byte[] nr;
     private final List<Integer> peerHashes;
 
-    Authenticator(Connection connection, IkeProposal proposal, IkeSaKeys keys, boolean initiator, byte[] initRequest, byte[] initResponse,
+    public Authenticator(Connection connection, IkeProposal proposal, IkeSaKeys keys, boolean initiator, byte[] initRequest, byte[] initResponse,
                   byte[] ni, byte[] nr, List<Integer> peerHashes) {
         this.connection = connection;
         this.proposal = proposal;
@@ -106,7 +110,7 @@ final class Authenticator {
     }
 
     /** Our AUTH payload over {@code ourId}. */
-    AuthPayload sign(IdPayload ourId) {
+    public AuthPayload sign(IdPayload ourId) {
         byte[] octets = signedOctets(initiator, ourId);
         return switch (connection.authentication()) {
             case Authentication.PreSharedKey p -> new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskMac(p, initiator, ourId));
@@ -165,7 +169,7 @@ final class Authenticator {
      * Checks the peer's AUTH over {@code peerId}, and for signatures its certificate chain and that
      * the certificate names that identity. Returns why it fails, or null when it verifies.
      */
-    String verify(IdPayload peerId, AuthPayload auth, List<CertPayload> certs) {
+    public String verify(IdPayload peerId, AuthPayload auth, List<CertPayload> certs) {
         boolean ofInitiator = !initiator;
         switch (connection.authentication()) {
             case Authentication.PreSharedKey p -> {
@@ -194,7 +198,7 @@ final class Authenticator {
                 }
                 try {
                     return verifySignature(peerCert.getPublicKey(), auth, signedOctets(ofInitiator, peerId)) ? null
-                            : "the peer's signature does not verify with the key of " + subject(peerCert);
+                            : "the peer's signature does not verify with the key of " + Authentication.subject(peerCert);
                 } catch (GeneralSecurityException | IllegalArgumentException e) {
                     return "the peer's signature is unusable: " + e.getMessage();
                 }
@@ -328,7 +332,7 @@ final class Authenticator {
         } catch (java.security.cert.CertificateParsingException | IllegalArgumentException e) {
             return "cannot read the names in the peer's certificate: " + e.getMessage();
         }
-        return "the peer's certificate \"" + subject(cert) + "\" does not name identity " + id;
+        return "the peer's certificate \"" + Authentication.subject(cert) + "\" does not name identity " + id;
     }
 
     private static boolean sameName(int sanType, String inCertificate, String wanted, byte[] wantedAddress) {
@@ -342,13 +346,8 @@ final class Authenticator {
         return inCertificate.toLowerCase(Locale.ROOT).equals(wanted);
     }
 
-    /** As strongSwan prints a subject: "C=CH, O=Example, CN=gw1"; the peer wrote it, so made printable for logs. */
-    static String subject(X509Certificate cert) {
-        return io.isthmus.ike.message.PeerText.printable(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()).toString());
-    }
-
     /** Our CERT payloads: end entity first, then intermediates; none with a pre-shared key. */
-    static List<CertPayload> certificates(Authentication a) {
+    public static List<CertPayload> certificates(Authentication a) {
         if (!(a instanceof Authentication.Certificates c)) {
             return List.of();
         }

@@ -1,5 +1,18 @@
-package io.isthmus.ike;
+package io.isthmus.ike.engine;
 
+import io.isthmus.ike.Authentication;
+import io.isthmus.ike.ChildSaListener;
+import io.isthmus.ike.Connection;
+import io.isthmus.ike.IkeContext;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IkeSaTable;
+import io.isthmus.ike.RateLimitedLog;
+import io.isthmus.ike.Scheduler;
+import io.isthmus.ike.Transport;
+import io.isthmus.ike.exchange.IkeDelete;
+import io.isthmus.ike.exchange.IkeSaInit;
+import io.isthmus.ike.exchange.Ikev2Exchanges;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
@@ -21,13 +34,15 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.random.RandomGenerator;
 
 /**
- * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between. Single-threaded: every
- * method is called on the thread the {@link Scheduler} runs tasks on.
+ * The IKEv2 engine: connections, IKE SAs by SPI, the datagrams in between, and who may open a new
+ * IKE SA (cookies, half-open limits). It makes each {@link IkeSa} with the exchanges of
+ * {@code io.isthmus.ike.exchange}, which sit between it and the SAs. Single-threaded: every method
+ * is called on the thread the {@link Scheduler} runs tasks on.
  */
-public final class IkeEngine {
+public final class IkeEngine implements Transport.Receiver {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
     public static final int IKE_PORT = 500;
     public static final int NAT_T_PORT = 4500;
@@ -36,8 +51,7 @@ public final class IkeEngine {
 
     private final Transport transport;
     private final Scheduler scheduler;
-    private final ChildSaListener listener;
-    private final SecureRandom random = new SecureRandom();
+    private final IkeContext context;
     private final List<Connection> connections = new ArrayList<>();
     private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
     /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
@@ -50,8 +64,7 @@ public final class IkeEngine {
         }
     };
     /** IKE_SA_INIT requests with a valid cookie one address may make a second. */
-    static final int COOKIE_ANSWERS_PER_PEER = 10;
-    private final Set<Integer> childSpis = new HashSet<>();
+    public static final int COOKIE_ANSWERS_PER_PEER = 10;
     private final byte[] cookieSecret = new byte[32];
     private int cookieThreshold = 10;
     private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
@@ -71,11 +84,24 @@ public final class IkeEngine {
     public static final int DEFAULT_COOKIE_RATE = 50;
 
     public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener) {
+        this(transport, scheduler, listener, new SecureRandom());
+    }
+
+    /**
+     * With the source of every random number the engine uses: nonces, SPIs, cookie secret, NAT
+     * detection's faked hash, rekey jitter and retry delays (key pairs come from the JDK's own).
+     * Anything but a {@link SecureRandom} is for tests: a seeded one makes a run repeatable, a
+     * scripted one decides which of two exchanges holds the lowest nonce.
+     */
+    public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener, RandomGenerator random) {
         this.transport = transport;
         this.scheduler = scheduler;
-        this.listener = listener;
         this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
-        random.nextBytes(cookieSecret);
+        this.context = new IkeContext(transport, scheduler, listener, floodLog, random, byOurSpi::containsKey, () -> natTraversalPort,
+                new Ikev2Exchanges(), new Table());
+        byte[] secret = context.randomBytes(cookieSecret.length);
+        System.arraycopy(secret, 0, cookieSecret, 0, secret.length);
+        java.util.Arrays.fill(secret, (byte) 0);
     }
 
     public void addConnection(Connection connection) {
@@ -119,30 +145,9 @@ public final class IkeEngine {
         this.costlyInits = new CostlyInitRequests(perSecond);
     }
 
-    /** Lines about unauthenticated packets go through here, so a flood cannot flood the log. */
-    RateLimitedLog floodLog() {
-        return floodLog;
-    }
-
     /** The port IKE moves to when a NAT is detected, if not 4500 (the transport must listen there too). */
     public void natTraversalPort(int port) {
         this.natTraversalPort = port;
-    }
-
-    int natTraversalPort() {
-        return natTraversalPort;
-    }
-
-    Transport transport() {
-        return transport;
-    }
-
-    Scheduler scheduler() {
-        return scheduler;
-    }
-
-    ChildSaListener listener() {
-        return listener;
     }
 
     public Collection<IkeSa> ikeSas() {
@@ -156,10 +161,10 @@ public final class IkeEngine {
         if (c.mode() == Connection.Mode.RESPONDER_ONLY) {
             throw new IllegalStateException("connection " + connectionName + " only responds");
         }
-        IkeSa sa = new IkeSa(this, true, List.of(c), newIkeSpi(), 0, local, remote);
+        IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0, local, remote);
         byOurSpi.put(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
-        sa.startInitiator();
+        IkeSaInit.initiate(sa);
         return sa;
     }
 
@@ -193,6 +198,7 @@ public final class IkeEngine {
     }
 
     /** A datagram from the transport, without the non-ESP marker. Never throws. */
+    @Override
     public void receive(byte[] datagram, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
         IkeMessage message;
         try {
@@ -273,8 +279,8 @@ public final class IkeEngine {
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
-        IkeSa sa = new IkeSa(this, false, candidates, h.initiatorSpi(), newIkeSpi(), local, remote);
-        sa.processInitRequest(message);
+        IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
+        IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
             byOurSpi.put(sa.responderSpi(), sa);
             halfOpen.put(key, sa);
@@ -391,79 +397,54 @@ public final class IkeEngine {
         return expected != null && MessageDigest.isEqual(expected, n.data());
     }
 
-    /**
-     * Whether an IKE SA other than {@code sa} exists for its connection, in any state but
-     * destroyed. INITIAL_CONTACT is sent only when none does (as strongSwan does): when both ends
-     * of a Default-mode connection initiate at once, each would otherwise take the other's
-     * INITIAL_CONTACT as a reason to drop its own SA, and the two ends could drop different ones.
-     */
-    boolean hasOtherIkeSa(IkeSa sa) {
-        return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
-                && o.connection().name().equals(sa.connection().name()));
-    }
-
-    /**
-     * The peer of {@code fresh} said INITIAL_CONTACT (RFC 7296 §2.4): it holds no other IKE SA
-     * with us, typically because it restarted. Our older IKE SAs with the same authenticated
-     * identity are dead weight: their child SAs would keep our outbound traffic on keys the peer
-     * has forgotten until dead peer detection gives up. They go now.
-     */
-    void initialContact(IkeSa fresh) {
-        List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
-                && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
-                && fresh.peerIdentity().equals(o.peerIdentity())).toList();
-        if (!older.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "{0}: INITIAL_CONTACT: the peer holds no other IKE SA with us; dropping {1} older one(s)",
-                    fresh, older.size());
+    /** The SA table as the SAs and their exchanges see it: private, so the daemon never reaches it. */
+    private final class Table implements IkeSaTable {
+        @Override
+        public void add(IkeSa sa) {
+            byOurSpi.put(sa.ourSpi(), sa);
         }
-        for (IkeSa o : older) {
-            o.abandon("replaced after the peer's INITIAL_CONTACT on " + fresh);
+
+        @Override
+        public void remove(IkeSa sa) {
+            byOurSpi.remove(sa.ourSpi(), sa);
+            halfOpen.values().removeIf(s -> s == sa);
         }
-    }
 
-    void register(IkeSa sa) {
-        byOurSpi.put(sa.ourSpi(), sa);
-    }
+        @Override
+        public void established(IkeSa sa) {
+            halfOpen.values().removeIf(s -> s == sa);
+        }
 
-    void unregister(IkeSa sa) {
-        byOurSpi.remove(sa.ourSpi(), sa);
-        halfOpen.values().removeIf(s -> s == sa);
-    }
+        /**
+         * INITIAL_CONTACT is sent only when no other SA exists (as strongSwan does): when both ends
+         * of a Default-mode connection initiate at once, each would otherwise take the other's
+         * INITIAL_CONTACT as a reason to drop its own SA, and the two ends could drop different ones.
+         */
+        @Override
+        public boolean hasOther(IkeSa sa) {
+            return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
+                    && o.connection().name().equals(sa.connection().name()));
+        }
 
-    void releaseChildSpi(int spi) {
-        childSpis.remove(spi);
-    }
-
-    /** Uniform in [0, 1): rekey jitter and retry delays. */
-    double randomFraction() {
-        return random.nextDouble();
-    }
-
-    void established(IkeSa sa) {
-        halfOpen.values().removeIf(s -> s == sa);
-    }
-
-    byte[] randomBytes(int n) {
-        byte[] b = new byte[n];
-        random.nextBytes(b);
-        return b;
-    }
-
-    long newIkeSpi() {
-        long spi;
-        do {
-            spi = random.nextLong();
-        } while (spi == 0 || byOurSpi.containsKey(spi));
-        return spi;
-    }
-
-    /** A fresh inbound ESP SPI: never 0-255 (RFC 4303 §2.1), never one in use. */
-    int newChildSpi() {
-        int spi;
-        do {
-            spi = random.nextInt();
-        } while (Integer.compareUnsigned(spi, 256) < 0 || !childSpis.add(spi));
-        return spi;
+        /**
+         * The peer of {@code fresh} holds no other IKE SA with us, typically because it restarted.
+         * Our older IKE SAs with the same authenticated identity are dead weight: their child SAs
+         * would keep our outbound traffic on keys the peer has forgotten until dead peer detection
+         * gives up. They go now.
+         */
+        @Override
+        public void initialContact(IkeSa fresh) {
+            List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
+                    && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
+                    && fresh.peerIdentity().equals(o.peerIdentity())).toList();
+            if (!older.isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: INITIAL_CONTACT: the peer holds no other IKE SA with us; dropping {1} older one(s)",
+                        fresh, older.size());
+            }
+            for (IkeSa o : older) {
+                IkeDelete.abandon(o, "replaced after the peer's INITIAL_CONTACT on " + fresh);
+            }
+        }
     }
 
     /** Where a connection listens by default. */

@@ -1,0 +1,49 @@
+package io.isthmus.ike;
+
+/**
+ * One IKE exchange as this end runs it, after strongSwan's tasks (libcharon's
+ * {@code task_manager_v2.c}): the initiator builds the request and processes the response; the
+ * responder processes the request and builds the response. The {@link MessageWindow} numbers,
+ * protects, sends, retransmits and matches the messages; an exchange only reads and writes
+ * payloads and changes its IKE SA.
+ *
+ * <pre>
+ *   initiator                              responder
+ *   build(request)      --- request --->   process(request)
+ *   process(response)   <-- response ---   build(response)
+ * </pre>
+ *
+ * Our requests go out one at a time (window size 1, RFC 7296 §2.3), each built only when its turn
+ * comes, so it sees the state of that moment: a rekey queued behind a delete finds its SA gone.
+ */
+public interface Exchange {
+    /** What the window does next with this exchange. */
+    enum Status {
+        /**
+         * Initiator, after {@code build}: send the request. Initiator, after {@code process}: send
+         * the request again, built anew (after INVALID_KE_PAYLOAD or a COOKIE), behind whatever
+         * else is queued. Responder, after {@code process}: build the answer.
+         */
+        NEED_MORE,
+        /** Done; for a responder's {@code build}: send the answer. */
+        SUCCESS,
+        /** Initiator, after {@code build}: the request is no longer needed; nothing is sent. */
+        CANCELLED
+    }
+
+    /** The exchange type (RFC 7296 §3.1) its messages carry. */
+    int exchangeType();
+
+    Status build(OutgoingMessage message);
+
+    Status process(IncomingMessage message);
+
+    /**
+     * Whether a request of ours still queued when the IKE SA is rekeyed goes with the child SAs
+     * to the new IKE SA (child exchanges), or stays with this one (exchanges about the IKE SA
+     * itself). libcharon migrates its tasks the same way.
+     */
+    default boolean followsIkeRekey() {
+        return false;
+    }
+}

@@ -1,0 +1,116 @@
+package io.isthmus.ike;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.IntSupplier;
+import java.util.function.LongPredicate;
+import java.util.random.RandomGenerator;
+
+/**
+ * What every IKE SA of one engine and its exchanges share: the transport, the clock, the
+ * listener that child SAs are announced to, the rate-limited log for lines caused by
+ * unauthenticated packets, the SPIs in use, and the source of randomness (after Android's IKE
+ * library, injectable: {@link java.security.SecureRandom} in production, a seeded or scripted
+ * one in tests that need to know which nonce is the lowest). Made by the engine
+ * ({@code io.isthmus.ike.engine.IkeEngine}); not something the daemon uses.
+ */
+public final class IkeContext {
+    /** Our nonces: 256 bits, well above RFC 7296 §2.10's minimum of 128 and half the PRF key size. */
+    public static final int NONCE_LENGTH = 32;
+
+    private final Transport transport;
+    private final Scheduler scheduler;
+    private final ChildSaListener listener;
+    private final RateLimitedLog floodLog;
+    private final RandomGenerator random;
+    private final LongPredicate ikeSpiInUse;
+    private final IntSupplier natTraversalPort;
+    private final Exchanges exchanges;
+    private final IkeSaTable sas;
+    private final Set<Integer> childSpis = new HashSet<>();
+
+    /** Made by the engine, which holds the SA table and knows which exchanges there are. */
+    public IkeContext(Transport transport, Scheduler scheduler, ChildSaListener listener, RateLimitedLog floodLog, RandomGenerator random,
+                      LongPredicate ikeSpiInUse, IntSupplier natTraversalPort, Exchanges exchanges, IkeSaTable sas) {
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.listener = listener;
+        this.floodLog = floodLog;
+        this.random = random;
+        this.ikeSpiInUse = ikeSpiInUse;
+        this.natTraversalPort = natTraversalPort;
+        this.exchanges = exchanges;
+        this.sas = sas;
+    }
+
+    /** The engine's other IKE SAs. */
+    public IkeSaTable sas() {
+        return sas;
+    }
+
+    /** The exchanges IKE SAs start and answer with. */
+    public Exchanges exchanges() {
+        return exchanges;
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public ChildSaListener listener() {
+        return listener;
+    }
+
+    /** Lines about unauthenticated packets go through here, so a flood cannot flood the log. */
+    public RateLimitedLog floodLog() {
+        return floodLog;
+    }
+
+    /** The port IKE moves to when a NAT is detected (4500 unless a test says otherwise). */
+    public int natTraversalPort() {
+        return natTraversalPort.getAsInt();
+    }
+
+    /** A fresh nonce for an exchange of ours. */
+    public byte[] nonce() {
+        return randomBytes(NONCE_LENGTH);
+    }
+
+    public byte[] randomBytes(int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    /** Uniform in [0, 1): rekey jitter and retry delays. */
+    public double randomFraction() {
+        return random.nextDouble();
+    }
+
+    /** A fresh IKE SPI of ours: never 0, never one in use. */
+    public long newIkeSpi() {
+        long spi;
+        do {
+            spi = random.nextLong();
+        } while (spi == 0 || ikeSpiInUse.test(spi));
+        return spi;
+    }
+
+    /** A fresh inbound ESP SPI: never 0-255 (RFC 4303 §2.1), never one in use. */
+    public int newChildSpi() {
+        int spi;
+        do {
+            spi = random.nextInt();
+        } while (Integer.compareUnsigned(spi, 256) < 0 || !childSpis.add(spi));
+        return spi;
+    }
+
+    /** The SPI may be handed out again. */
+    public void releaseChildSpi(int spi) {
+        childSpis.remove(spi);
+    }
+}

@@ -1,0 +1,344 @@
+package io.isthmus.ike;
+
+import io.isthmus.ike.crypto.SkProtection;
+import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.message.IkeHeader;
+import io.isthmus.ike.message.IkeMessage;
+import io.isthmus.ike.message.IkeProtocolException;
+import io.isthmus.ike.message.NotifyPayload;
+import io.isthmus.ike.message.NotifyType;
+import io.isthmus.ike.message.Payload;
+import io.isthmus.ike.message.PayloadType;
+import io.isthmus.ike.message.SkfPayload;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The message IDs of one IKE SA in both directions (RFC 7296 §2.3), libcharon's task manager:
+ * our requests queued and sent one at a time, each on the wire with its {@link Retransmitter}
+ * until the response comes; the peer's requests checked against the next expected ID, answered
+ * by the exchange {@link Exchanges#responderFor one switch} picks, and the last answer kept for the
+ * peer's retransmissions.
+ *
+ * <p>What arrives is checked in this order, and nothing unauthenticated moves the window or gets
+ * an answer: the message ID, then the ICV ({@link SkProtection#open}), then the payloads. A
+ * retransmission of the request answered last is answered again only once its own ICV verified
+ * (anyone who saw our SPIs could otherwise make us send the peer a response per forged datagram);
+ * one of IKE_SA_INIT, which has no ICV, only when it is byte for byte the request answered.
+ */
+public final class MessageWindow {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
+
+    private final IkeSa sa;
+    private SkProtection protection;
+    private int nextRequestId;
+    private int expectedRequestId;
+    private List<byte[]> lastResponse;
+    /** Responder: the IKE_SA_INIT request {@link #lastResponse} answers, while it is the last one. */
+    private byte[] initRequest;
+    private Exchange active;
+    private Retransmitter retransmitter;
+    private final Deque<Exchange> queued = new ArrayDeque<>();
+    /** A responder's exchange left by an earlier one for the peer's next request of its type (IKE_AUTH after IKE_SA_INIT). */
+    private Exchange awaited;
+
+    MessageWindow(IkeSa sa) {
+        this.sa = sa;
+    }
+
+    /** From IKE_SA_INIT (or the rekey that made the SA) on, messages are protected with these keys. */
+    void protectWith(SkProtection p) {
+        this.protection = p;
+    }
+
+    /** Our request, sent when those before it are answered. */
+    public void queue(Exchange e) {
+        if (sa.state() == IkeSaState.DESTROYED) {
+            return;
+        }
+        if (sa.replacement() != null && e.followsIkeRekey()) {
+            sa.replacement().window().queue(e);
+            return;
+        }
+        queued.add(e);
+        sendNext();
+    }
+
+    /** Leaves {@code e} to answer the peer's next request of its exchange type. */
+    public void await(Exchange e) {
+        this.awaited = e;
+    }
+
+    /** Drops our requests not yet sent (the IKE SA is being deleted: they would only delay it). */
+    public void dropQueued() {
+        queued.clear();
+    }
+
+    /** After an IKE rekey: the requests that follow the child SAs go to the new IKE SA's window. */
+    void handOver(MessageWindow next) {
+        List<Exchange> waiting = new ArrayList<>(queued);
+        queued.clear();
+        for (Exchange e : waiting) {
+            if (e.followsIkeRekey()) {
+                next.queue(e);
+            } else {
+                queued.add(e);
+            }
+        }
+    }
+
+    /** Whether anything of ours other than a liveness check or delete is queued or on the wire. */
+    public boolean busyWithRequests() {
+        return !queued.isEmpty() || (retransmitter != null && retransmitter.exchangeType != ExchangeType.INFORMATIONAL);
+    }
+
+    /** Nothing of ours queued or on the wire. */
+    boolean idle() {
+        return retransmitter == null && queued.isEmpty();
+    }
+
+    /** Our exchanges of this kind, on the wire or queued. */
+    public <E extends Exchange> List<E> ours(Class<E> kind) {
+        List<E> all = new ArrayList<>();
+        if (kind.isInstance(active)) {
+            all.add(kind.cast(active));
+        }
+        queued.stream().filter(kind::isInstance).map(kind::cast).forEach(all::add);
+        return all;
+    }
+
+    /** The SA is gone: the retransmissions stop, nothing more is sent, the keys are wiped. */
+    void stop() {
+        settle();
+        queued.clear();
+        awaited = null;
+        if (protection != null) {
+            protection.destroy();
+        }
+    }
+
+    /** Stops the request on the wire (its response came, or the SA goes): the one place a retransmitter stops. */
+    private Exchange settle() {
+        Exchange e = active;
+        if (retransmitter != null) {
+            retransmitter.stop();
+        }
+        retransmitter = null;
+        active = null;
+        return e;
+    }
+
+    private void sendNext() {
+        while (retransmitter == null && !queued.isEmpty() && sa.state() != IkeSaState.DESTROYED) {
+            Exchange e = queued.poll();
+            if (sa.replacement() != null && e.followsIkeRekey()) {
+                sa.replacement().window().queue(e);
+                continue;
+            }
+            OutgoingMessage request = new OutgoingMessage(sa);
+            if (e.build(request) == Exchange.Status.CANCELLED) {
+                continue;
+            }
+            int id;
+            List<byte[]> datagrams;
+            if (request.plain() != null) {
+                id = 0;
+                nextRequestId = 1;
+                datagrams = List.of(request.plain());
+            } else {
+                id = nextRequestId++;
+                datagrams = protect(e.exchangeType(), false, id, request.payloads());
+                LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} request {2} {3}", sa, ExchangeType.name(e.exchangeType()), id,
+                        labels(request.payloads(), datagrams.size()));
+            }
+            active = e;
+            retransmitter = new Retransmitter(sa, id, e.exchangeType(), datagrams);
+            retransmitter.start();
+        }
+    }
+
+    /**
+     * Tells the peer something once, without waiting for an answer (a Delete for an IKE SA the
+     * peer has forgotten, RFC 7296 §2.4): a request with the next message ID, no retransmissions.
+     */
+    public void sendOnce(int exchangeType, List<Payload> payloads) {
+        if (protection == null) {
+            return;
+        }
+        send(protect(exchangeType, false, nextRequestId++, payloads));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // What arrives
+    // ------------------------------------------------------------------------------------------
+
+    /** Responder: the IKE_SA_INIT request that made this SA (the engine has checked its cookie). */
+    public void respond(IkeMessage request, Exchange init) {
+        respond(new IncomingMessage(sa, request, request.payloads()), init);
+    }
+
+    /** Any message for this SA, from the engine. Never throws for what the peer sends. */
+    void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
+        IkeHeader h = message.header();
+        if (h.exchangeType() == ExchangeType.IKE_SA_INIT) {
+            receiveInit(message);
+            return;
+        }
+        if (!message.isProtected() || protection == null) {
+            sa.context().floodLog().log("unprotected", System.Logger.Level.DEBUG, "{0}: dropping unprotected {1}", sa, message);
+            return;
+        }
+        boolean fragment = message.payloads().getLast() instanceof SkfPayload;
+        if (h.isResponse()) {
+            if (retransmitter == null || h.messageId() != retransmitter.messageId) {
+                return; // late or unexpected: RFC 7296 §2.3 says drop
+            }
+        } else if (h.messageId() == expectedRequestId - 1 && lastResponse != null) {
+            // The same answer again; of a fragmented request only its first fragment asks for it (RFC 7383 §2.6.1).
+            if ((!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) && verifies(message)) {
+                send(lastResponse);
+            }
+            return;
+        } else if (h.messageId() != expectedRequestId) {
+            return;
+        }
+        byte[] inner;
+        try {
+            inner = protection.open(message);
+        } catch (IkeProtocolException e) {
+            // Whatever is wrong before the ICV verified (a wrong length included) is anyone's forgery:
+            // no answer, and the message window stays where it is (RFC 7296 §2.21.2).
+            sa.context().floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", sa, message, e.getMessage());
+            return;
+        }
+        List<Payload> payloads;
+        try {
+            payloads = protection.decode(message, inner);
+            if (payloads == null) {
+                sa.heard();
+                return; // more fragments to come
+            }
+        } catch (IkeProtocolException e) {
+            // Authenticated, yet malformed: the peer's own bug, worth an answer and a line.
+            LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", sa, message, e.getMessage());
+            if (!h.isResponse()) {
+                answer(h, List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData())));
+            }
+            return;
+        }
+        sa.heard();
+        sa.peerSeenAt(from, to);
+        LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", sa, ExchangeType.name(h.exchangeType()),
+                h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
+        IncomingMessage in = new IncomingMessage(sa, message, payloads);
+        if (h.isResponse()) {
+            complete(settle(), in);
+        } else {
+            respond(in, sa.context().exchanges().responderFor(in));
+        }
+    }
+
+    private void receiveInit(IkeMessage message) {
+        IkeHeader h = message.header();
+        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
+            Exchange init = settle();
+            sa.heard();
+            complete(init, new IncomingMessage(sa, message, message.payloads()));
+        } else if (!h.isResponse() && !sa.isInitiator() && lastResponse != null && expectedRequestId == 1
+                && Arrays.equals(message.raw(), initRequest)) {
+            // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
+            send(List.of(lastResponse.getFirst()));
+        }
+    }
+
+    /** Whether the message's SK or SKF payload verifies under the peer's keys. */
+    private boolean verifies(IkeMessage message) {
+        try {
+            Arrays.fill(protection.open(message), (byte) 0);
+            return true;
+        } catch (IkeProtocolException e) {
+            sa.context().floodLog().log("forged-retransmission", System.Logger.Level.DEBUG,
+                    "{0}: dropping a copy of request {1} that does not verify: {2}", sa, message.header().messageId(), e.getMessage());
+            return false;
+        }
+    }
+
+    private void complete(Exchange e, IncomingMessage response) {
+        if (e.process(response) == Exchange.Status.NEED_MORE) {
+            queue(e);
+        }
+        sendNext();
+    }
+
+    /** The exchange an earlier one left for this request (IkeSaInit leaves IkeAuth), taken once. */
+    public Exchange awaited(int exchangeType) {
+        Exchange e = awaited;
+        if (e == null || e.exchangeType() != exchangeType) {
+            return null;
+        }
+        awaited = null;
+        return e;
+    }
+
+    private void respond(IncomingMessage request, Exchange responder) {
+        if (responder == null || responder.process(request) != Exchange.Status.NEED_MORE) {
+            return;
+        }
+        OutgoingMessage response = new OutgoingMessage(sa);
+        responder.build(response);
+        IkeHeader h = request.header();
+        if (response.plain() != null) {
+            initRequest = request.message().raw();
+            lastResponse = List.of(response.plain());
+            expectedRequestId = h.messageId() + 1;
+            send(lastResponse);
+        } else {
+            answer(h, response.payloads());
+        }
+        if (response.endsSa() != null) {
+            sa.destroy(response.endsSa());
+        }
+    }
+
+    private void answer(IkeHeader request, List<Payload> payloads) {
+        lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
+        expectedRequestId = request.messageId() + 1;
+        LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", sa, ExchangeType.name(request.exchangeType()),
+                request.messageId(), labels(payloads, lastResponse.size()));
+        send(lastResponse);
+    }
+
+    private void send(List<byte[]> datagrams) {
+        for (byte[] d : datagrams) {
+            sa.context().transport().send(d, sa.localAddress(), sa.remoteAddress());
+        }
+    }
+
+    private List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
+        int flags = (sa.isInitiator() ? IkeHeader.FLAG_INITIATOR : 0) | (response ? IkeHeader.FLAG_RESPONSE : 0);
+        IkeHeader header = new IkeHeader(sa.initiatorSpi(), sa.responderSpi(), 0, 2, 0, exchangeType, flags, messageId, 0);
+        return protection.protect(header, payloads, messageLimit());
+    }
+
+    /** The IKE message size that fits the connection's fragment size in one IP datagram. */
+    private int messageLimit() {
+        int ipHeader = sa.remoteAddress().getAddress() instanceof Inet6Address ? 40 : 20;
+        int marker = sa.localAddress().getPort() == sa.context().natTraversalPort() ? 4 : 0;
+        return sa.connection().fragmentSize() - ipHeader - 8 - marker;
+    }
+
+    /** As strongSwan logs a message's contents: "[ N(REKEY_SA) SA No KE TSi TSr ]". */
+    private static String labels(List<Payload> payloads, int fragments) {
+        StringBuilder s = new StringBuilder("[ ");
+        for (Payload p : payloads) {
+            s.append(p instanceof NotifyPayload n ? "N(" + NotifyType.name(n.notifyType()) + ")" : PayloadType.name(p.type())).append(' ');
+        }
+        s.append(']');
+        return fragments > 1 ? s + " in " + fragments + " fragments" : s.toString();
+    }
+}

@@ -1,0 +1,212 @@
+package io.isthmus.ike.exchange;
+
+import io.isthmus.ike.Authentication;
+import io.isthmus.ike.Connection;
+import io.isthmus.ike.Exchange;
+import io.isthmus.ike.Identity;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IncomingMessage;
+import io.isthmus.ike.OutgoingMessage;
+import io.isthmus.ike.crypto.IkeSaKeys;
+import io.isthmus.ike.message.AuthPayload;
+import io.isthmus.ike.message.CertPayload;
+import io.isthmus.ike.message.EapPayload;
+import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.message.IdPayload;
+import io.isthmus.ike.message.IkeProtocolException;
+import io.isthmus.ike.message.NotifyPayload;
+import io.isthmus.ike.message.NotifyType;
+import io.isthmus.ike.message.Payload;
+import io.isthmus.ike.message.TsPayload;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * IKE_AUTH with the first child SA (RFC 7296 §1.2): identities, certificates and the AUTH
+ * payloads over IKE_SA_INIT's messages; the IKE SA is up once the peer's AUTH verifies, the child
+ * SA (negotiated as {@link ChildCreate} does) is installed with it, or refused on its own.
+ *
+ * <pre>
+ *   Initiator                         Responder
+ *   HDR, SK {IDi, [CERT+], [CERTREQ], [IDr], AUTH, [N(INITIAL_CONTACT)], SAi2, TSi, TSr}  -->
+ *                                <--  HDR, SK {IDr, [CERT+], AUTH, SAr2, TSi, TSr}
+ *   or                           <--  HDR, SK {N(AUTHENTICATION_FAILED)}
+ *   or                           <--  HDR, SK {IDr, AUTH, N(NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE)}
+ *                                     (IKE SA up, no child SA)
+ * </pre>
+ *
+ * Either message may travel as SKF fragments (RFC 7383) when it is too big for one datagram.
+ * INITIAL_CONTACT is sent only by an end that holds no other IKE SA for the connection, and when
+ * the peer says it, our older IKE SAs with it go once the new child SA is in.
+ */
+final class IkeAuth implements Exchange {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
+
+    /**
+     * What IKE_SA_INIT leaves for IKE_AUTH: both its messages and nonces (each end signs its own
+     * message and the other's nonce), the keys, and the signature hashes the peer accepts.
+     */
+    record Signed(byte[] request, byte[] response, byte[] ni, byte[] nr, IkeSaKeys keys, List<Integer> peerSignatureHashes) {
+    }
+
+    private final IkeSa sa;
+    private final boolean initiator;
+    private final Signed init;
+    /** Initiator: the inbound SPI offered for the first child SA. */
+    private int childSpi;
+    /** Responder: the answer, and whether the IKE SA ends once it is out. */
+    private List<Payload> answer;
+    private boolean refused;
+
+    IkeAuth(IkeSa sa, boolean initiator, Signed init) {
+        this.sa = sa;
+        this.initiator = initiator;
+        this.init = init;
+    }
+
+    static void start(IkeSa sa, Signed init) {
+        IkeAuth auth = new IkeAuth(sa, true, init);
+        auth.childSpi = sa.context().newChildSpi();
+        sa.window().queue(auth);
+    }
+
+    private Authenticator authenticator(Connection c) {
+        return new Authenticator(c, sa.proposal(), init.keys(), initiator, init.request(), init.response(), init.ni(), init.nr(),
+                init.peerSignatureHashes());
+    }
+
+    @Override
+    public int exchangeType() {
+        return ExchangeType.IKE_AUTH;
+    }
+
+    @Override
+    public Status build(OutgoingMessage m) {
+        if (!initiator) {
+            m.addAll(answer);
+            if (refused) {
+                m.endsSa("IKE_AUTH refused");
+            }
+            return Status.SUCCESS;
+        }
+        Connection connection = sa.connection();
+        IdPayload idi = connection.localId().toPayload(true);
+        m.add(idi);
+        m.addAll(Authenticator.certificates(connection.authentication()));
+        if (connection.authentication() instanceof Authentication.Certificates c) {
+            m.add(Authenticator.certificateRequest(c));
+        }
+        if (connection.remoteId() != null) {
+            m.add(connection.remoteId().toPayload(false));
+        }
+        m.add(authenticator(connection).sign(idi));
+        if (!sa.hasOtherIkeSa()) {
+            m.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
+        }
+        m.add(ChildCreate.offer(sa, childSpi, false));
+        m.add(new TsPayload(true, connection.localSelectors())).add(new TsPayload(false, connection.remoteSelectors()));
+        return Status.NEED_MORE;
+    }
+
+    @Override
+    public Status process(IncomingMessage m) {
+        if (!initiator) {
+            answer = respond(m);
+            return Status.NEED_MORE;
+        }
+        Connection connection = sa.connection();
+        Optional<NotifyPayload> error = m.error();
+        Optional<IdPayload> idr = m.first(IdPayload.class).filter(id -> !id.initiator());
+        Optional<AuthPayload> auth = m.first(AuthPayload.class);
+        if (idr.isEmpty() || auth.isEmpty()) {
+            sa.context().releaseChildSpi(childSpi);
+            sa.fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
+            return Status.SUCCESS;
+        }
+        Identity claimed = Identity.of(idr.get());
+        String refusal = connection.remoteId() != null && !connection.remoteId().equals(claimed)
+                ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
+                : authenticator(connection).verify(idr.get(), auth.get(), m.all(CertPayload.class));
+        if (refusal != null) {
+            sa.context().releaseChildSpi(childSpi);
+            // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
+            LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
+            sa.transitionTo(IkeSaState.DELETING);
+            IkeDelete.authenticationFailed(sa, refusal);
+            return Status.SUCCESS;
+        }
+        sa.authenticated(connection, claimed);
+        if (error.isPresent()) {
+            sa.context().releaseChildSpi(childSpi);
+            LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", sa,
+                    NotifyType.name(error.get().notifyType()));
+            return Status.SUCCESS;
+        }
+        try {
+            ChildCreate.accept(m, childSpi, null, init.ni(), init.nr(), null);
+        } catch (IkeProtocolException e) {
+            sa.context().releaseChildSpi(childSpi);
+            LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", sa, e.getMessage());
+        }
+        if (m.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
+            sa.peerHasNoOtherSa();
+        }
+        return Status.SUCCESS;
+    }
+
+    /** Responder: the initiator's identity and AUTH checked against each connection that may be its, then ours and the child SA. */
+    private List<Payload> respond(IncomingMessage m) {
+        if (m.first(EapPayload.class).isPresent() || m.first(AuthPayload.class).isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: EAP is not supported (gateways authenticate with a key or a certificate)", sa);
+            return refuse(NotifyType.AUTHENTICATION_FAILED);
+        }
+        Optional<IdPayload> idi = m.first(IdPayload.class).filter(IdPayload::initiator);
+        AuthPayload auth = m.first(AuthPayload.class).get();
+        if (idi.isEmpty()) {
+            return refuse(NotifyType.INVALID_SYNTAX);
+        }
+        Identity claimed = Identity.of(idi.get());
+        List<CertPayload> certs = m.all(CertPayload.class);
+        Connection matched = null;
+        String refusal = "no connection accepts identity " + claimed;
+        for (Connection c : sa.candidates()) {
+            if (c.remoteId() == null || c.remoteId().equals(claimed)) {
+                refusal = authenticator(c).verify(idi.get(), auth, certs);
+                if (refusal == null) {
+                    matched = c;
+                    break;
+                }
+            }
+        }
+        if (matched == null) {
+            sa.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}",
+                    sa, claimed, refusal);
+            return refuse(NotifyType.AUTHENTICATION_FAILED);
+        }
+        IdPayload idr = matched.localId().toPayload(false);
+        List<Payload> response = new ArrayList<>();
+        response.add(idr);
+        response.addAll(Authenticator.certificates(matched.authentication()));
+        response.add(authenticator(matched).sign(idr));
+        sa.authenticated(matched, claimed);
+        try {
+            response.addAll(ChildCreate.answer(m, init.ni(), init.nr(), null, false).payloads());
+        } catch (IkeProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", sa, e.getMessage());
+            response.add(NotifyPayload.of(e.notifyType()));
+        }
+        // After the new child SA is in, so the tunnel is never without one while the old SAs go.
+        if (m.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
+            sa.peerHasNoOtherSa();
+        }
+        return response;
+    }
+
+    /** The answer that refuses IKE_AUTH; the IKE SA ends once it is out. */
+    private List<Payload> refuse(int notifyType) {
+        refused = true;
+        return List.of(NotifyPayload.of(notifyType));
+    }
+}
