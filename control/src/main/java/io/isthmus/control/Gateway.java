@@ -1,15 +1,15 @@
 package io.isthmus.control;
 
-import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
-import io.isthmus.ike.engine.IkeEngine;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.InboundDatagrams;
 import io.isthmus.ike.Transport;
 import io.isthmus.ike.UdpTransport;
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

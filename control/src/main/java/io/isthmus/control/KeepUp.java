@@ -1,12 +1,12 @@
 package io.isthmus.control;
 
-import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
-import io.isthmus.ike.IkeEngine;
+import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.Scheduler;
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
-import io.isthmus.ike.IkeEngine;
+import io.isthmus.ike.Identity;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.InMemoryNetwork;
 import io.isthmus.ike.InboundDatagrams;
-import io.isthmus.ike.Identity;
 import io.isthmus.ike.ManualScheduler;
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

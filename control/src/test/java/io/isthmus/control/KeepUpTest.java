@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
-import io.isthmus.ike.IkeEngine;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InMemoryChildSaListener;
 import io.isthmus.ike.InMemoryNetwork;
 import io.isthmus.ike.ManualScheduler;
+import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
