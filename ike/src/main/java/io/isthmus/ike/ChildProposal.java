@@ -23,9 +23,9 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
         boolean esn = false;
         KeyExchangeMethod ke = null;
         for (String w : text.strip().toLowerCase().split("-")) {
-            ProposalWords.Cipher c = ProposalWords.cipher(w);
-            IntegrityAlgorithm i = c == null ? ProposalWords.integrity(w) : null;
-            KeyExchangeMethod k = c == null && i == null ? ProposalWords.keyExchange(w) : null;
+            StrongSwanKeywords.Cipher c = StrongSwanKeywords.cipher(w);
+            IntegrityAlgorithm i = c == null ? StrongSwanKeywords.integrity(w) : null;
+            KeyExchangeMethod k = c == null && i == null ? StrongSwanKeywords.keyExchange(w) : null;
             if (c != null) {
                 encryption = c.encryption();
                 keyBits = c.keyBits();
@@ -48,7 +48,7 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
     /** @param withKeyExchange include the PFS group (CREATE_CHILD_SA) or not (IKE_AUTH) */
     public Proposal toProposal(int number, int spi, boolean withKeyExchange) {
         List<Transform> transforms = new ArrayList<>();
-        transforms.add(ProposalWords.encryptionTransform(cipher));
+        transforms.add(CipherTransforms.encryptionTransform(cipher));
         if (cipher.integrity() != IntegrityAlgorithm.NONE) {
             transforms.add(Transform.of(Transform.INTEG, cipher.integrity().ianaId()));
         }
@@ -60,7 +60,7 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
     }
 
     public boolean offeredBy(Proposal p, boolean withKeyExchange) {
-        if (p.protocolId() != Proposal.PROTOCOL_ESP || p.spi().length != 4 || !ProposalWords.offersCipher(p, cipher)) {
+        if (p.protocolId() != Proposal.PROTOCOL_ESP || p.spi().length != 4 || !CipherTransforms.offersCipher(p, cipher)) {
             return false;
         }
         List<Transform> esnOffered = p.transformsOfType(Transform.ESN);
@@ -73,7 +73,7 @@ public record ChildProposal(CipherSuite cipher, boolean esn, KeyExchangeMethod p
     }
 
     public static ChildProposal fromChosen(Proposal p) {
-        CipherSuite cipher = ProposalWords.chosenCipher(p);
+        CipherSuite cipher = CipherTransforms.chosenCipher(p);
         if (cipher == null) {
             return null;
         }

@@ -25,23 +25,23 @@ public record IkeProposal(CipherSuite cipher, PseudorandomFunction prf, KeyExcha
         PseudorandomFunction prf = null;
         KeyExchangeMethod ke = null;
         for (String w : words) {
-            ProposalWords.Cipher c = ProposalWords.cipher(w);
+            StrongSwanKeywords.Cipher c = StrongSwanKeywords.cipher(w);
             if (c != null) {
                 encryption = c.encryption();
                 keyBits = c.keyBits();
                 continue;
             }
-            IntegrityAlgorithm i = ProposalWords.integrity(w);
+            IntegrityAlgorithm i = StrongSwanKeywords.integrity(w);
             if (i != null) {
                 integrity = i;
                 continue;
             }
-            PseudorandomFunction p = ProposalWords.prf(w);
+            PseudorandomFunction p = StrongSwanKeywords.prf(w);
             if (p != null) {
                 prf = p;
                 continue;
             }
-            KeyExchangeMethod k = ProposalWords.keyExchange(w);
+            KeyExchangeMethod k = StrongSwanKeywords.keyExchange(w);
             if (k != null) {
                 ke = k;
                 continue;
@@ -64,7 +64,7 @@ public record IkeProposal(CipherSuite cipher, PseudorandomFunction prf, KeyExcha
 
     public Proposal toProposal(int number, byte[] spi) {
         List<Transform> transforms = new ArrayList<>();
-        transforms.add(ProposalWords.encryptionTransform(cipher));
+        transforms.add(CipherTransforms.encryptionTransform(cipher));
         transforms.add(Transform.of(Transform.PRF, prf.ianaId()));
         if (cipher.integrity() != IntegrityAlgorithm.NONE) {
             transforms.add(Transform.of(Transform.INTEG, cipher.integrity().ianaId()));
@@ -76,14 +76,14 @@ public record IkeProposal(CipherSuite cipher, PseudorandomFunction prf, KeyExcha
     /** Whether a received proposal offers exactly this combination among its choices. */
     public boolean offeredBy(Proposal p) {
         return p.protocolId() == Proposal.PROTOCOL_IKE
-                && ProposalWords.offersCipher(p, cipher)
+                && CipherTransforms.offersCipher(p, cipher)
                 && p.transformsOfType(Transform.PRF).stream().anyMatch(t -> t.id() == prf.ianaId())
                 && p.transformsOfType(Transform.KE).stream().anyMatch(t -> t.id() == keyExchange.ianaId());
     }
 
     /** The transforms of the choice made, as the responder returns them (one per type). */
     public static IkeProposal fromChosen(Proposal p) {
-        CipherSuite cipher = ProposalWords.chosenCipher(p);
+        CipherSuite cipher = CipherTransforms.chosenCipher(p);
         PseudorandomFunction prf = p.transformsOfType(Transform.PRF).stream().findFirst()
                 .map(t -> PseudorandomFunction.fromIanaId(t.id())).orElse(null);
         KeyExchangeMethod ke = p.transformsOfType(Transform.KE).stream().findFirst()

@@ -3,54 +3,12 @@ package io.isthmus.ike;
 import io.isthmus.esp.CipherSuite;
 import io.isthmus.esp.EncryptionAlgorithm;
 import io.isthmus.esp.IntegrityAlgorithm;
-import io.isthmus.ike.crypto.KeyExchangeMethod;
-import io.isthmus.ike.crypto.PseudorandomFunction;
 import io.isthmus.ike.message.Proposal;
 import io.isthmus.ike.message.Transform;
 
-/** strongSwan's proposal keywords, and the cipher part of proposals both kinds share. */
-final class ProposalWords {
-    record Cipher(EncryptionAlgorithm encryption, int keyBits) {
-    }
-
-    static Cipher cipher(String w) {
-        return switch (w) {
-            case "aes128", "aes" -> new Cipher(EncryptionAlgorithm.AES_CBC, 128);
-            case "aes192" -> new Cipher(EncryptionAlgorithm.AES_CBC, 192);
-            case "aes256" -> new Cipher(EncryptionAlgorithm.AES_CBC, 256);
-            case "aes128gcm16", "aes128gcm128" -> new Cipher(EncryptionAlgorithm.AES_GCM_16, 128);
-            case "aes192gcm16", "aes192gcm128" -> new Cipher(EncryptionAlgorithm.AES_GCM_16, 192);
-            case "aes256gcm16", "aes256gcm128" -> new Cipher(EncryptionAlgorithm.AES_GCM_16, 256);
-            case "chacha20poly1305" -> new Cipher(EncryptionAlgorithm.CHACHA20_POLY1305, 256);
-            default -> null;
-        };
-    }
-
-    static IntegrityAlgorithm integrity(String w) {
-        return switch (w) {
-            case "sha256", "sha2_256" -> IntegrityAlgorithm.HMAC_SHA2_256_128;
-            case "sha384", "sha2_384" -> IntegrityAlgorithm.HMAC_SHA2_384_192;
-            case "sha512", "sha2_512" -> IntegrityAlgorithm.HMAC_SHA2_512_256;
-            default -> null;
-        };
-    }
-
-    static PseudorandomFunction prf(String w) {
-        for (PseudorandomFunction p : PseudorandomFunction.values()) {
-            if (p.keyword().equals(w)) {
-                return p;
-            }
-        }
-        return null;
-    }
-
-    static KeyExchangeMethod keyExchange(String w) {
-        for (KeyExchangeMethod k : KeyExchangeMethod.values()) {
-            if (k.keyword().equals(w) || (k == KeyExchangeMethod.CURVE25519 && w.equals("curve25519"))) {
-                return k;
-            }
-        }
-        return null;
+/** A cipher suite as the ENCR and INTEG transforms of an SA payload's proposal (RFC 7296 §3.3), both ways: the part IKE and ESP proposals share. */
+final class CipherTransforms {
+    private CipherTransforms() {
     }
 
     /** ChaCha20-Poly1305 has one key size and takes no Key Length attribute (RFC 7634 §2, §4). */
@@ -99,8 +57,5 @@ final class ProposalWords {
         } catch (IllegalArgumentException invalid) {
             return null;
         }
-    }
-
-    private ProposalWords() {
     }
 }
