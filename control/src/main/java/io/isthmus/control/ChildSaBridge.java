@@ -4,6 +4,7 @@ import io.isthmus.dataplane.Dataplane;
 import io.isthmus.dataplane.SaPair;
 import io.isthmus.dataplane.Selector;
 import io.isthmus.ike.ChildSaDescription;
+import io.isthmus.ike.ChildSaKeys;
 import io.isthmus.ike.ChildSaListener;
 import io.isthmus.ike.InboundDatagrams;
 import io.isthmus.ike.Scheduler;
@@ -45,14 +46,15 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
         this.dataplane = dataplane;
     }
 
+    /** The data plane builds its ESP SAs from the keys and wipes them (it is their consumer). */
     @Override
-    public void installed(ChildSaDescription sa) {
-        dataplane.install(pair(sa), true);
+    public void installed(ChildSaDescription sa, ChildSaKeys keys) {
+        dataplane.install(pair(sa, keys), true);
     }
 
     @Override
-    public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow) {
-        dataplane.install(pair(replacement), outboundNow);
+    public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, ChildSaKeys keys, boolean outboundNow) {
+        dataplane.install(pair(replacement, keys), outboundNow);
     }
 
     @Override
@@ -78,8 +80,8 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
         });
     }
 
-    static SaPair pair(ChildSaDescription d) {
-        return new SaPair(d.connection(), d.inbound(), d.outbound(), selectors(d.localSelectors()), selectors(d.remoteSelectors()),
+    static SaPair pair(ChildSaDescription d, ChildSaKeys keys) {
+        return new SaPair(d.connection(), keys.inbound(), keys.outbound(), selectors(d.localSelectors()), selectors(d.remoteSelectors()),
                 d.localAddress(), d.remoteAddress(), d.udpEncapsulation());
     }
 

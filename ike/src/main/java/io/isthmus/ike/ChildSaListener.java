@@ -14,25 +14,24 @@ package io.isthmus.ike;
  * the SA carrying outbound traffic is deleted, traffic moves to the newest remaining SA of the
  * same connection.
  *
- * <p>Keys travel once and are wiped by their consumer. The {@link io.isthmus.esp.SaParameters}
- * of a description announced by {@link #installed} or {@link #rekeyed} belong to the listener
- * from then on: IKE has already wiped its own KEYMAT and never reads those keys again (it keeps
- * the description only for its SPIs, suite and selectors). The listener destroys both
- * directions' parameters once it has what it needs, at the latest when {@link #deleted}
- * announces the SA gone; the data plane does it as soon as it has built its SAs. A listener that
- * keeps them longer (a test comparing keys with strongSwan's) wipes them itself in the end.
+ * <p>Keys travel once and are wiped by their consumer: the {@link ChildSaKeys} handed to
+ * {@link #installed} and {@link #rekeyed} belong to the listener from then on, and it destroys
+ * them as soon as it has built what it needs (the data plane: its ESP SAs), at the latest when
+ * {@link #deleted} announces the SA gone. IKE has wiped its own KEYMAT by then and keeps only the
+ * key-free {@link ChildSaDescription}.
  */
 public interface ChildSaListener {
-    /** A child SA from IKE_AUTH or a CREATE_CHILD_SA that replaces nothing. */
-    void installed(ChildSaDescription sa);
+    /** A child SA from IKE_AUTH or a CREATE_CHILD_SA that replaces nothing, with its keys to consume. */
+    void installed(ChildSaDescription sa, ChildSaKeys keys);
 
     /**
-     * {@code replacement} now exists for {@code old}, which stays until it is deleted.
+     * {@code replacement} now exists for {@code old}, which stays until it is deleted; {@code keys}
+     * are the replacement's, to consume.
      *
      * @param outboundNow send through the replacement at once (we initiated the rekey), or only
      *                    once the old SA is deleted (the peer did)
      */
-    void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow);
+    void rekeyed(ChildSaDescription old, ChildSaDescription replacement, ChildSaKeys keys, boolean outboundNow);
 
     void deleted(ChildSaDescription sa);
 }

@@ -26,24 +26,26 @@ class ChildSaKeysTest {
     /** As the data plane: takes the keys it needs (here copies, to compare the two ends) and wipes what it was handed. */
     static final class WipingListener implements ChildSaListener {
         final Map<Integer, byte[]> keysBySpi = new HashMap<>();
+        final List<ChildSaKeys> handed = new ArrayList<>();
         final List<String> events = new ArrayList<>();
 
-        private void consume(ChildSaDescription d) {
-            for (SaParameters p : List.of(d.inbound(), d.outbound())) {
+        private void consume(ChildSaKeys keys) {
+            handed.add(keys);
+            for (SaParameters p : List.of(keys.inbound(), keys.outbound())) {
                 keysBySpi.put(p.spi(), p.encryptionKey());
-                p.destroy();
             }
+            keys.destroy();
         }
 
         @Override
-        public void installed(ChildSaDescription sa) {
-            consume(sa);
+        public void installed(ChildSaDescription sa, ChildSaKeys keys) {
+            consume(keys);
             events.add("installed");
         }
 
         @Override
-        public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow) {
-            consume(replacement);
+        public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, ChildSaKeys keys, boolean outboundNow) {
+            consume(keys);
             events.add("rekeyed");
         }
 
@@ -75,7 +77,8 @@ class ChildSaKeysTest {
         network.deliverAll(clock);
         assertEquals(IkeSaState.ESTABLISHED, sa.state());
         ChildSaDescription first = sa.childSas().getFirst();
-        assertTrue(wiped(first.inbound()) && wiped(first.outbound()), "IKE holds the very parameters it announced, and no other copy");
+        // IKE keeps a description without keys; what it handed over is all there was, and it is wiped.
+        assertTrue(la.handed.stream().allMatch(k -> wiped(k.inbound()) && wiped(k.outbound())));
         assertBothEndsGotTheSameKeys(first, la, lb);
 
         sa.rekeyChild(first.inbound().spi());
@@ -113,13 +116,46 @@ class ChildSaKeysTest {
         p.configure(EnginePair.connectionA(IKE, "aes128gcm16").build(), EnginePair.connectionB(IKE, "aes128gcm16").build());
         IkeSa sa = p.initiate();
         ChildSaDescription old = p.childrenA.current().getFirst();
-        ChildSaDescription oldB = p.childrenB.current().getFirst();
-        assertTrue(!wiped(old.inbound()));
+        ChildSaKeys oldKeys = p.childrenA.keys(old);
+        ChildSaKeys oldKeysB = p.childrenB.keys(p.childrenB.current().getFirst());
+        assertTrue(!wiped(oldKeys.inbound()));
         sa.rekeyChild(old.inbound().spi());
         p.deliver();
-        for (ChildSaDescription d : List.of(old, oldB)) {
-            assertTrue(wiped(d.inbound()) && wiped(d.outbound()), d + " was deleted and wiped");
+        for (ChildSaKeys k : List.of(oldKeys, oldKeysB)) {
+            assertTrue(wiped(k.inbound()) && wiped(k.outbound()), k + " was deleted and wiped");
         }
         p.assertChildSasPair();
+    }
+
+    static boolean zero(io.isthmus.ike.crypto.IkeSaKeys k) {
+        for (byte[] b : new byte[][] {k.skD(), k.skAi(), k.skAr(), k.skEi(), k.skEr(), k.skPi(), k.skPr()}) {
+            if (!Arrays.equals(b, new byte[b.length])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /* The IKE SA's own keys (SK_d, SK_a, SK_e, SK_p, both ends) are zeroed when it dies: replaced by a rekey, or deleted. */
+    @Test
+    void anIkeSasKeysAreZeroAfterItsRekeyAndAfterItsDelete() {
+        EnginePair p = new EnginePair();
+        p.configure(EnginePair.connectionA(IKE, "aes128gcm16").build(), EnginePair.connectionB(IKE, "aes128gcm16").build());
+        IkeSa first = p.initiate();
+        IkeSa firstAtB = p.onlyIkeSa(p.engineB);
+        var keysA = first.keys();
+        var keysB = firstAtB.keys();
+        assertTrue(!zero(keysA) && !zero(keysB));
+        first.rekey();
+        p.deliver();
+        assertTrue(zero(keysA) && zero(keysB), "the rekeyed IKE SA's keys, at both ends");
+        IkeSa second = p.onlyIkeSa(p.engineA);
+        var keysA2 = second.keys();
+        var keysB2 = p.onlyIkeSa(p.engineB).keys();
+        ChildSaKeys childKeys = p.childrenA.keys(p.childrenA.current().getFirst());
+        second.delete();
+        p.deliver();
+        assertTrue(zero(keysA2) && zero(keysB2), "the deleted IKE SA's keys, at both ends");
+        assertTrue(wiped(childKeys.inbound()) && wiped(childKeys.outbound()), "and its child SA's");
     }
 }

@@ -115,13 +115,15 @@ class EnginePair {
                     .orElseThrow(() -> new AssertionError("B has no SA matching " + a));
             assertEquals(a.inbound().spi(), b.outbound().spi());
             assertNotEquals(a.inbound().spi(), a.outbound().spi());
-            assertArrayEquals(a.outbound().encryptionKey(), b.inbound().encryptionKey());
-            assertArrayEquals(a.inbound().encryptionKey(), b.outbound().encryptionKey());
-            assertArrayEquals(a.outbound().integrityKey(), b.inbound().integrityKey());
+            ChildSaKeys ka = childrenA.keys(a);
+            ChildSaKeys kb = childrenB.keys(b);
+            assertArrayEquals(ka.outbound().encryptionKey(), kb.inbound().encryptionKey());
+            assertArrayEquals(ka.inbound().encryptionKey(), kb.outbound().encryptionKey());
+            assertArrayEquals(ka.outbound().integrityKey(), kb.inbound().integrityKey());
             assertEquals(a.localSelectors(), b.remoteSelectors());
             assertEquals(a.remoteSelectors(), b.localSelectors());
-            assertCarriesTraffic(a, b);
-            assertCarriesTraffic(b, a);
+            assertCarriesTraffic(ka, kb);
+            assertCarriesTraffic(kb, ka);
         }
     }
 
@@ -129,7 +131,7 @@ class EnginePair {
         assertChildSasPair(1);
     }
 
-    static void assertCarriesTraffic(ChildSaDescription from, ChildSaDescription to) {
+    static void assertCarriesTraffic(ChildSaKeys from, ChildSaKeys to) {
         OutboundSa out = new OutboundSa(from.outbound(), SaListener.NONE);
         InboundSa in = new InboundSa(to.inbound(), SaListener.NONE);
         byte[] packet = new byte[out.headerLength() + 100 + out.suite().maxTrailerLength()];

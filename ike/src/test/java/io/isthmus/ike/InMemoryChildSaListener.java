@@ -1,7 +1,9 @@
 package io.isthmus.ike;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Keeps what IKE announced, in order: for tests, and for running IKE without a data plane. As
@@ -17,25 +19,39 @@ public final class InMemoryChildSaListener implements ChildSaListener {
 
     private final List<Event> events = new ArrayList<>();
     private final List<ChildSaDescription> current = new ArrayList<>();
+    private final Map<ChildSaDescription, ChildSaKeys> keys = new HashMap<>();
 
     @Override
-    public synchronized void installed(ChildSaDescription sa) {
+    public synchronized void installed(ChildSaDescription sa, ChildSaKeys keys) {
         events.add(new Event(Kind.INSTALLED, sa, null, true));
         current.add(sa);
+        this.keys.put(sa, keys);
     }
 
     @Override
-    public synchronized void rekeyed(ChildSaDescription old, ChildSaDescription replacement, boolean outboundNow) {
+    public synchronized void rekeyed(ChildSaDescription old, ChildSaDescription replacement, ChildSaKeys keys, boolean outboundNow) {
         events.add(new Event(Kind.REKEYED, replacement, old, outboundNow));
         current.add(replacement);
+        this.keys.put(replacement, keys);
     }
 
     @Override
     public synchronized void deleted(ChildSaDescription sa) {
         events.add(new Event(Kind.DELETED, sa, null, false));
         current.remove(sa);
-        sa.inbound().destroy();
-        sa.outbound().destroy();
+        ChildSaKeys k = keys.remove(sa);
+        if (k != null) {
+            k.destroy();
+        }
+    }
+
+    /** The keys announced with {@code sa}, while it lives (tests compare them with the peer's). */
+    public synchronized ChildSaKeys keys(ChildSaDescription sa) {
+        ChildSaKeys k = keys.get(sa);
+        if (k == null) {
+            throw new IllegalStateException("no keys kept for " + sa);
+        }
+        return k;
     }
 
     public synchronized List<Event> events() {

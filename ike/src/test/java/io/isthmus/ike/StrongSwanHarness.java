@@ -191,8 +191,9 @@ abstract class StrongSwanHarness {
         assertTrue(sas.contains("INSTALLED"), sas);
         assertTrue(sas.contains("in  " + hex.toHexDigits(d.outbound().spi())), "strongSwan's inbound SPI is our outbound:\n" + sas);
         assertTrue(sas.contains("out " + hex.toHexDigits(d.inbound().spi())), "strongSwan's outbound SPI is our inbound:\n" + sas);
-        var initiatorToResponder = child.createdAsInitiator ? d.outbound() : d.inbound();
-        var responderToInitiator = child.createdAsInitiator ? d.inbound() : d.outbound();
+        ChildSaKeys keys = children.keys(d);
+        var initiatorToResponder = child.createdAsInitiator ? keys.outbound() : keys.inbound();
+        var responderToInitiator = child.createdAsInitiator ? keys.inbound() : keys.outbound();
         assertArrayEquals(peer.loggedKey("encryption initiator key"), initiatorToResponder.encryptionKey(), "ESP i->r key");
         assertArrayEquals(peer.loggedKey("encryption responder key"), responderToInitiator.encryptionKey(), "ESP r->i key");
         if (d.inbound().suite().integrity() != IntegrityAlgorithm.NONE) {

@@ -61,7 +61,7 @@ class UdpTransportTest {
             StrongSwanHarness.await("the child SA at both ends", Duration.ofSeconds(10),
                     () -> childrenA.current().size() == 1 && childrenB.current().size() == 1);
             assertEquals(IkeSaState.ESTABLISHED, sa.state());
-            EnginePair.assertCarriesTraffic(childrenA.current().getFirst(), childrenB.current().getFirst());
+            EnginePair.assertCarriesTraffic(childrenA.keys(childrenA.current().getFirst()), childrenB.keys(childrenB.current().getFirst()));
             on(ta, () -> {
                 sa.rekeyChild(childrenA.current().getFirst().inbound().spi());
                 sa.rekey();
@@ -70,7 +70,7 @@ class UdpTransportTest {
             StrongSwanHarness.await("both rekeys", Duration.ofSeconds(10), () -> sa.state() == IkeSaState.DESTROYED
                     && childrenB.events(InMemoryChildSaListener.Kind.DELETED).size() == 1 && childrenA.current().size() == 1);
             assertTrue(on(tb, () -> eb.ikeSas().size()) == 1);
-            EnginePair.assertCarriesTraffic(childrenB.current().getFirst(), childrenA.current().getFirst());
+            EnginePair.assertCarriesTraffic(childrenB.keys(childrenB.current().getFirst()), childrenA.keys(childrenA.current().getFirst()));
         }
     }
 

@@ -5,6 +5,7 @@ import io.isthmus.esp.SaParameters;
 import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.ChildSa;
 import io.isthmus.ike.ChildSaDescription;
+import io.isthmus.ike.ChildSaKeys;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
@@ -333,17 +334,18 @@ final class ChildCreate implements Exchange {
         for (byte[] k : new byte[][] {encI, intI, encR, intR}) {
             Arrays.fill(k, (byte) 0);
         }
-        ChildSaDescription description = new ChildSaDescription(sa.connection().name(), in, out, localTs, remoteTs, sa.localAddress(),
+        ChildSaKeys keys = new ChildSaKeys(in, out);
+        ChildSaDescription description = ChildSaDescription.of(sa.connection().name(), keys, localTs, remoteTs, sa.localAddress(),
                 sa.remoteAddress(), sa.natDetected());
         ChildSa child = new ChildSa(sa, description, chosen, sa.context().scheduler().now(), exchangeInitiator);
         sa.addChild(child);
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", sa, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
-            sa.context().listener().rekeyed(replacing.description(), description, exchangeInitiator);
+            sa.context().listener().rekeyed(replacing.description(), description, keys, exchangeInitiator);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", sa, description);
-            sa.context().listener().installed(description);
+            sa.context().listener().installed(description, keys);
         }
         return child;
     }
