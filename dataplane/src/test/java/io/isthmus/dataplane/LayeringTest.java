@@ -1,0 +1,28 @@
+package io.isthmus.dataplane;
+
+import io.isthmus.esp.PackageLayering;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The data plane's packages depend on each other one way only:
+ *
+ * <pre>
+ *   linux  <-  ip  <-  tun, conn  <-  io.isthmus.dataplane
+ *   FFM        IPv4/    the TUN and   the tables, the snapshot, the packet
+ *   calls      IPv6     socket ports  paths and agents, the control plane's API
+ * </pre>
+ */
+class LayeringTest {
+    @Test
+    void eachPackageDependsOnlyOnTheOnesBelowIt() {
+        PackageLayering.assertLayering(Path.of("target/classes"), "io.isthmus.dataplane", Map.of(
+                "linux", Set.of(),
+                "ip", Set.of("linux"),
+                "tun", Set.of("ip", "linux"),
+                "conn", Set.of("ip", "linux"),
+                "", Set.of("tun", "conn", "ip", "linux")));
+    }
+}
