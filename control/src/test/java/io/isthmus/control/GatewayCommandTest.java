@@ -39,7 +39,7 @@ class GatewayCommandTest {
 
     static Path demoConfig(Path dir, String mode) throws Exception {
         Path file = dir.resolve("gw-a.yaml");
-        try (InputStream in = Isthmus.class.getResourceAsStream("demo/gw-a.yaml")) {
+        try (InputStream in = GatewayCommandTest.class.getResourceAsStream("sample-gw.yaml")) {
             Files.write(file, in.readAllBytes());
         }
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));

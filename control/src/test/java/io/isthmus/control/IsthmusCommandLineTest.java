@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -107,28 +109,12 @@ class IsthmusCommandLineTest {
         return null;
     }
 
-    /** A gateway like the demo's gateway A, with each {@code from} replaced by the {@code to} that follows it. */
+    /** The sample gateway (the demo's gateway A), with each {@code from} replaced by the {@code to} that follows it. */
     Path demoConfig(String... fromTo) throws Exception {
-        String yaml = """
-                virtualNetworkGateway:
-                  name: demo-gw-a
-                  vpnType: RouteBased
-                  sku: VpnGw1
-                  addressSpace: [192.168.10.0/24, fd10::/64]
-                  instances:
-                    - name: demo-gw-a-0
-                      publicIpAddress: 10.77.0.1
-                  tunnel:
-                    device: isthmus0
-                localNetworkGateways:
-                  - name: site-b
-                    gatewayIpAddress: 10.77.0.2
-                    addressPrefixes: [192.168.20.0/24, fd20::/64]
-                connections:
-                  - name: a-to-b
-                    localNetworkGateway: site-b
-                    sharedKey: "a key for a test"
-                """;
+        String yaml;
+        try (InputStream in = IsthmusCommandLineTest.class.getResourceAsStream("sample-gw.yaml")) {
+            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
         for (int i = 0; i < fromTo.length; i += 2) {
             assertTrue(yaml.contains(fromTo[i]), fromTo[i]);
             yaml = yaml.replace(fromTo[i], fromTo[i + 1]);
