@@ -328,7 +328,7 @@ public final class MessageWindow {
     /** The IKE message size that fits the connection's fragment size in one IP datagram. */
     private int messageLimit() {
         int ipHeader = sa.remoteAddress().getAddress() instanceof Inet6Address ? 40 : 20;
-        int marker = sa.localAddress().getPort() == sa.context().natTraversalPort() ? 4 : 0;
+        int marker = sa.localAddress().getPort() == sa.context().natTraversalPort() ? io.isthmus.esp.UdpEncapsulation.MARKER_LENGTH : 0;
         return sa.connection().fragmentSize() - ipHeader - 8 - marker;
     }
 

@@ -1,5 +1,6 @@
 package io.isthmus.ike;
 
+import io.isthmus.esp.UdpEncapsulation;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -144,20 +145,15 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "no socket on {0} to send to {1}", local, remote);
             return;
         }
-        ByteBuf buf;
-        if (local.getPort() == natTraversalPort) {
-            buf = Unpooled.buffer(4 + datagram.length).writeInt(0).writeBytes(datagram);
-        } else {
-            buf = Unpooled.wrappedBuffer(datagram);
-        }
-        c.writeAndFlush(new DatagramPacket(buf, remote, local));
+        byte[] bytes = local.getPort() == natTraversalPort ? UdpEncapsulation.ikeDatagram(datagram) : datagram;
+        c.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(bytes), remote, local));
     }
 
     @Override
     public void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
         Channel c = channels.get(local);
         if (c != null) {
-            c.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(new byte[] {(byte) 0xFF}), remote, local));
+            c.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(UdpEncapsulation.keepalive()), remote, local));
         }
     }
 
@@ -196,15 +192,14 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
             InetSocketAddress remote = packet.sender();
             Transport.Receiver e = engine;
             if (local.getPort() == natTraversalPort) {
-                if (bytes.length == 1 && bytes[0] == (byte) 0xFF) {
-                    return; // NAT keepalive
-                }
-                if (bytes.length >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 0) {
-                    if (e != null) {
-                        e.receive(bytes, 4, bytes.length - 4, local, remote);
+                switch (UdpEncapsulation.classify(bytes, 0, bytes.length)) {
+                    case KEEPALIVE -> { }
+                    case IKE -> {
+                        if (e != null) {
+                            e.receive(bytes, UdpEncapsulation.MARKER_LENGTH, bytes.length - UdpEncapsulation.MARKER_LENGTH, local, remote);
+                        }
                     }
-                } else {
-                    espSink.esp(bytes, local, remote);
+                    case ESP -> espSink.esp(bytes, local, remote);
                 }
                 return;
             }
