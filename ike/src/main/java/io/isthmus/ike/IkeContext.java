@@ -113,4 +113,13 @@ public final class IkeContext {
     public void releaseChildSpi(int spi) {
         childSpis.remove(spi);
     }
+
+    /**
+     * Inbound ESP SPIs reserved now: one per child SA of every IKE SA, plus one per exchange of
+     * ours under way that offers one. More than that is a leak (each SPI stays out of use for the
+     * engine's life), which is what the tests of their release count.
+     */
+    public int reservedInboundSpis() {
+        return childSpis.size();
+    }
 }

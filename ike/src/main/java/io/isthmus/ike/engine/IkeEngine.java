@@ -308,6 +308,11 @@ public final class IkeEngine implements Transport.Receiver {
         return cookiesSent;
     }
 
+    /** Inbound ESP SPIs reserved by this engine's IKE SAs and their exchanges ({@link IkeContext#reservedInboundSpis()}). */
+    public int reservedInboundSpis() {
+        return context.reservedInboundSpis();
+    }
+
     /** IKE SAs waiting for IKE_AUTH, as responder. */
     public int halfOpenSas() {
         return halfOpen.size();
