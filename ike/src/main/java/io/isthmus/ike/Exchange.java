@@ -46,4 +46,14 @@ public interface Exchange {
     default boolean followsIkeRekey() {
         return false;
     }
+
+    /**
+     * The window is done with it, however it ended: answered ({@code SUCCESS}), no longer needed
+     * ({@code CANCELLED}), answered as a responder, or dropped, queued or on the wire, because its
+     * IKE SA was deleted or destroyed. Called once, from one place ({@link MessageWindow}), so
+     * what an exchange holds for its own life, the {@link InboundSpi} it reserved unless a child
+     * SA took it over, goes back here rather than at each of its refusals.
+     */
+    default void ended() {
+    }
 }

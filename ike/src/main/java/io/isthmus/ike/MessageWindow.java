@@ -30,6 +30,10 @@ import java.util.List;
  * retransmission of the request answered last is answered again only once its own ICV verified
  * (anyone who saw our SPIs could otherwise make us send the peer a response per forged datagram);
  * one of IKE_SA_INIT, which has no ICV, only when it is byte for byte the request answered.
+ *
+ * <p>Every exchange leaves the window once, through one method, however it ended: answered,
+ * cancelled, or dropped, queued or on the wire, when the IKE SA is deleted or destroyed. What it
+ * holds for its own life ({@link Exchange#ended}: the inbound SPI it reserved) goes back there.
  */
 public final class MessageWindow {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
@@ -59,6 +63,7 @@ public final class MessageWindow {
     /** Our request, sent when those before it are answered. */
     public void queue(Exchange e) {
         if (sa.state() == IkeSaState.DESTROYED) {
+            end(e);
             return;
         }
         if (sa.replacement() != null && e.followsIkeRekey()) {
@@ -76,7 +81,9 @@ public final class MessageWindow {
 
     /** Drops our requests not yet sent (the IKE SA is being deleted: they would only delay it). */
     public void dropQueued() {
-        queued.clear();
+        while (!queued.isEmpty()) {
+            end(queued.poll());
+        }
     }
 
     /** After an IKE rekey: the requests that follow the child SAs go to the new IKE SA's window. */
@@ -112,11 +119,17 @@ public final class MessageWindow {
         return all;
     }
 
-    /** The SA is gone: the retransmissions stop, nothing more is sent, the keys are wiped. */
+    /** The SA is gone: the retransmissions stop, nothing more is sent, the keys are wiped, and every exchange left ends. */
     void stop() {
-        settle();
-        queued.clear();
-        awaited = null;
+        Exchange outstanding = settle();
+        if (outstanding != null) {
+            end(outstanding);
+        }
+        dropQueued();
+        if (awaited != null) {
+            end(awaited);
+            awaited = null;
+        }
         if (protection != null) {
             protection.destroy();
         }
@@ -142,6 +155,7 @@ public final class MessageWindow {
             }
             OutgoingMessage request = new OutgoingMessage(sa);
             if (e.build(request) == Exchange.Status.CANCELLED) {
+                end(e);
                 continue;
             }
             int id;
@@ -269,10 +283,26 @@ public final class MessageWindow {
     }
 
     private void complete(Exchange e, IncomingMessage response) {
-        if (e.process(response) == Exchange.Status.NEED_MORE) {
-            queue(e);
+        Exchange.Status status = Exchange.Status.SUCCESS; // a bug that throws in process ends it too
+        try {
+            status = e.process(response);
+        } finally {
+            if (status == Exchange.Status.NEED_MORE) {
+                queue(e);
+            } else {
+                end(e);
+            }
         }
         sendNext();
+    }
+
+    /**
+     * The one place an exchange leaves the window for good, once, however it ended (see
+     * {@link Exchange#ended}): it gives back what it still holds. Not for one handed to the
+     * replacement of an IKE rekey, which goes on there.
+     */
+    private static void end(Exchange e) {
+        e.ended();
     }
 
     /** The exchange an earlier one left for this request (IkeSaInit leaves IkeAuth), taken once. */
@@ -286,11 +316,18 @@ public final class MessageWindow {
     }
 
     private void respond(IncomingMessage request, Exchange responder) {
-        if (responder == null || responder.process(request) != Exchange.Status.NEED_MORE) {
+        if (responder == null) {
             return;
         }
         OutgoingMessage response = new OutgoingMessage(sa);
-        responder.build(response);
+        try {
+            if (responder.process(request) != Exchange.Status.NEED_MORE) {
+                return;
+            }
+            responder.build(response);
+        } finally {
+            end(responder);
+        }
         IkeHeader h = request.header();
         if (response.plain() != null) {
             initRequest = request.message().raw();
