@@ -4,7 +4,8 @@ import java.time.Instant;
 
 /**
  * A child SA as its IKE SA keeps it: what was announced, how it was negotiated, where it is in
- * its life, and its timers. Moves to the new IKE SA when the IKE SA is rekeyed. The exchanges
+ * its life, its timers, and its inbound SPI, which it holds from its installation until its IKE SA
+ * removes it. Moves to the new IKE SA when the IKE SA is rekeyed. The exchanges
  * ({@code io.isthmus.ike.exchange}) move it through its states; what two exchanges need to know
  * about each other when both rekey it at once is kept on the exchanges, not here.
  */
@@ -25,16 +26,25 @@ public final class ChildSa {
     final Instant established;
     /** Whether we initiated the exchange that created it: its keys are in that exchange's order. */
     final boolean createdAsInitiator;
+    /** Taken over from the exchange that reserved it; released by {@link IkeSa#removeChild}. */
+    final InboundSpi spi;
     State state = State.INSTALLED;
     IkeSa owner;
     Scheduler.Cancellable rekeyTimer;
     Scheduler.Cancellable expiryTimer;
-    public ChildSa(IkeSa owner, ChildSaDescription description, ChildProposal proposal, Instant established, boolean createdAsInitiator) {
+    /** Installed with {@code spi}, which it holds from now on (the exchange that reserved it no longer gives it back). */
+    public ChildSa(IkeSa owner, ChildSaDescription description, ChildProposal proposal, Instant established, boolean createdAsInitiator,
+                   InboundSpi spi) {
+        if (description.inbound().spi() != spi.value()) {
+            throw new IllegalArgumentException("child SA " + description + " installed with " + spi);
+        }
         this.owner = owner;
         this.description = description;
         this.proposal = proposal;
         this.established = established;
         this.createdAsInitiator = createdAsInitiator;
+        this.spi = spi;
+        spi.installedIn(this);
     }
 
     public ChildSaDescription description() {

@@ -9,10 +9,10 @@ import java.util.random.RandomGenerator;
 /**
  * What every IKE SA of one engine and its exchanges share: the transport, the clock, the
  * listener that child SAs are announced to, the rate-limited log for lines caused by
- * unauthenticated packets, the SPIs in use, and the source of randomness (after Android's IKE
- * library, injectable: {@link java.security.SecureRandom} in production, a seeded or scripted
- * one in tests that need to know which nonce is the lowest). Made by the engine
- * ({@code io.isthmus.ike.engine.IkeEngine}); not something the daemon uses.
+ * unauthenticated packets, the inbound ESP SPIs reserved ({@link InboundSpi}), and the source
+ * of randomness (after Android's IKE library, injectable: {@link java.security.SecureRandom} in
+ * production, a seeded or scripted one in tests that need to know which nonce is the lowest).
+ * Made by the engine ({@code io.isthmus.ike.engine.IkeEngine}); not something the daemon uses.
  */
 public final class IkeContext {
     /** Our nonces: 256 bits, well above RFC 7296 §2.10's minimum of 128 and half the PRF key size. */
@@ -27,7 +27,8 @@ public final class IkeContext {
     private final IntSupplier natTraversalPort;
     private final Exchanges exchanges;
     private final IkeSaTable sas;
-    private final Set<Integer> childSpis = new HashSet<>();
+    /** The values of every {@link InboundSpi} not yet released. */
+    private final Set<Integer> inboundSpis = new HashSet<>();
 
     /** Made by the engine, which holds the SA table and knows which exchanges there are. */
     public IkeContext(Transport transport, Scheduler scheduler, ChildSaListener listener, RateLimitedLog floodLog, RandomGenerator random,
@@ -100,18 +101,21 @@ public final class IkeContext {
         return spi;
     }
 
-    /** A fresh inbound ESP SPI: never 0-255 (RFC 4303 §2.1), never one in use. */
-    public int newChildSpi() {
+    /**
+     * A fresh inbound ESP SPI, never 0-255 (RFC 4303 §2.1), never one reserved: {@code reservedBy}
+     * holds it, and gives it back when it ends unless a child SA made with it takes it over.
+     */
+    public InboundSpi reserveInboundSpi(Exchange reservedBy) {
         int spi;
         do {
             spi = random.nextInt();
-        } while (Integer.compareUnsigned(spi, 256) < 0 || !childSpis.add(spi));
-        return spi;
+        } while (Integer.compareUnsigned(spi, 256) < 0 || !inboundSpis.add(spi));
+        return new InboundSpi(this, spi, reservedBy);
     }
 
-    /** The SPI may be handed out again. */
-    public void releaseChildSpi(int spi) {
-        childSpis.remove(spi);
+    /** Only through {@link InboundSpi}, once: the SPI may be handed out again. */
+    void free(int spi) {
+        inboundSpis.remove(spi);
     }
 
     /**
@@ -120,6 +124,6 @@ public final class IkeContext {
      * engine's life), which is what the tests of their release count.
      */
     public int reservedInboundSpis() {
-        return childSpis.size();
+        return inboundSpis.size();
     }
 }

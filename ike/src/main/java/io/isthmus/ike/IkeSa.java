@@ -442,13 +442,13 @@ public final class IkeSa {
         context.exchanges().deleteChild(this, c, why);
     }
 
-    /** {@code c} is gone: announced deleted, its SPI free again. */
+    /** {@code c} is gone: announced deleted, its inbound SPI free again. */
     public void removeChild(ChildSa c, String why) {
         if (!children.remove(c)) {
             return;
         }
         c.cancelTimers();
-        context.releaseChildSpi(c.inboundSpi());
+        c.spi.release(c);
         LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
         context.listener().deleted(c.description);
     }

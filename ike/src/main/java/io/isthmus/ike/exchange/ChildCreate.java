@@ -10,6 +10,7 @@ import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.InboundSpi;
 import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.KeyExchange;
@@ -46,13 +47,18 @@ import java.util.Optional;
  * The negotiation itself is here for every child SA: our offer, the responder's choice and
  * narrowing, the initiator's check of it, and the keys (KEYMAT, §2.17). IKE_AUTH's first child SA
  * and {@link ChildRekey} use it.
+ *
+ * <p>The initiator reserves the inbound SPI it offers when it first builds the request and keeps
+ * it through retries with another group; the child SA takes it over when it is installed, and
+ * whatever else ends the exchange gives it back ({@link #ended}).
  */
 final class ChildCreate implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private final boolean initiator;
     private KeyExchangeMethod group;
-    private int spi;
+    /** Initiator: the inbound SPI we offer, ours until the child SA is installed with it. */
+    private InboundSpi spi;
     private byte[] ni;
     private KeyExchange ke;
     private List<Payload> answer;
@@ -88,12 +94,12 @@ final class ChildCreate implements Exchange {
             return Status.SUCCESS;
         }
         IkeSa sa = m.sa();
-        if (spi == 0) {
-            spi = sa.context().newChildSpi();
+        if (spi == null) {
+            spi = sa.context().reserveInboundSpi(this);
         }
         ni = sa.context().nonce();
         ke = group == null ? null : group.generate();
-        request(m, spi, ni, ke, sa.connection().localSelectors(), sa.connection().remoteSelectors());
+        request(m, spi.value(), ni, ke, sa.connection().localSelectors(), sa.connection().remoteSelectors());
         return Status.NEED_MORE;
     }
 
@@ -112,9 +118,17 @@ final class ChildCreate implements Exchange {
             byte[] nr = m.first(NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
             accept(m, spi, ke, ni, nr, null);
         } catch (IkeProtocolException e) {
-            unusable(sa, spi, e);
+            unusable(sa, this, spi, e);
         }
         return Status.SUCCESS;
+    }
+
+    /** Whether or not a child SA took it over, refused or gone with the IKE SA: the SPI goes back unless one did. */
+    @Override
+    public void ended() {
+        if (spi != null) {
+            spi.release(this);
+        }
     }
 
     private Status refused(IkeSa sa, NotifyPayload error) {
@@ -128,11 +142,9 @@ final class ChildCreate implements Exchange {
                 return Status.NEED_MORE;
             }
         }
-        sa.context().releaseChildSpi(spi);
         if (type == NotifyType.TEMPORARY_FAILURE) {
             // The peer is busy with an exchange of its own (§2.25); a little later it will not be.
             LOG.log(System.Logger.Level.INFO, "{0}: peer answered TEMPORARY_FAILURE, trying again shortly", sa);
-            spi = 0;
             sa.context().scheduler().schedule(retryDelay(sa), () -> sa.current().createChild());
             return Status.SUCCESS;
         }
@@ -140,10 +152,14 @@ final class ChildCreate implements Exchange {
         return Status.SUCCESS;
     }
 
-    /** The peer installed what it answered: tell it to drop that again (§1.3.2 leaves the cleanup to us). */
-    static void unusable(IkeSa sa, int spi, IkeProtocolException e) {
+    /**
+     * The peer installed what it answered: tell it to drop that again (§1.3.2 leaves the cleanup
+     * to us). The delete holds {@code exchange}'s SPI until it ends, so no other child SA gets it
+     * while the peer may still send on it.
+     */
+    static void unusable(IkeSa sa, Exchange exchange, InboundSpi spi, IkeProtocolException e) {
         LOG.log(System.Logger.Level.WARNING, "{0}: CREATE_CHILD_SA response unusable: {1}", sa, e.getMessage());
-        ChildDelete.unused(sa, spi);
+        ChildDelete.unused(sa, exchange, spi);
     }
 
     /** Busy peers retry 2 to 5 s later, at random, so two busy ends do not meet again. */
@@ -165,7 +181,7 @@ final class ChildCreate implements Exchange {
             return List.of(NotifyPayload.of(NotifyType.INVALID_SYNTAX));
         }
         try {
-            return answer(m, nonce.get().nonce(), sa.context().nonce(), null, true).payloads();
+            return answer(this, m, nonce.get().nonce(), sa.context().nonce(), null, true).payloads();
         } catch (IkeProtocolException e) {
             return refusal(sa, e);
         }
@@ -203,7 +219,7 @@ final class ChildCreate implements Exchange {
      * Initiator: the responder's choice of proposal and selectors, checked against what we
      * offered, then installed. {@code ke} is our PFS key exchange, if we offered one.
      */
-    static ChildSa accept(IncomingMessage r, int inboundSpi, KeyExchange ke, byte[] nonceI, byte[] nonceR, ChildSa replacing)
+    static ChildSa accept(IncomingMessage r, InboundSpi inboundSpi, KeyExchange ke, byte[] nonceI, byte[] nonceR, ChildSa replacing)
             throws IkeProtocolException {
         IkeSa sa = r.sa();
         SaPayload saPayload = r.first(SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
@@ -240,10 +256,11 @@ final class ChildCreate implements Exchange {
     /**
      * Responder: choose a proposal by our order of preference, narrow the selectors (§2.9), run
      * the PFS key exchange if the proposal has one, install, and answer. {@code createChildSa}:
-     * a CREATE_CHILD_SA (nonce and KE in the answer) rather than IKE_AUTH.
+     * a CREATE_CHILD_SA (nonce and KE in the answer) rather than IKE_AUTH. {@code responder}
+     * reserves the inbound SPI only once nothing can refuse the SA, and the child SA takes it at once.
      */
-    static Answer answer(IncomingMessage request, byte[] nonceI, byte[] nonceR, ChildSa replacing, boolean createChildSa)
-            throws IkeProtocolException {
+    static Answer answer(Exchange responder, IncomingMessage request, byte[] nonceI, byte[] nonceR, ChildSa replacing,
+                         boolean createChildSa) throws IkeProtocolException {
         IkeSa sa = request.sa();
         Connection connection = sa.connection();
         SaPayload saPayload = request.first(SaPayload.class).orElseThrow(() -> new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "no SA"));
@@ -275,12 +292,12 @@ final class ChildCreate implements Exchange {
             ke = pfs.generate();
             pfsSecret = ke.sharedSecret(kei.get().data());
         }
-        int inboundSpi = sa.context().newChildSpi();
+        InboundSpi inboundSpi = sa.context().reserveInboundSpi(responder);
         int outboundSpi = Proposal.spiInt(choice.offered().spi());
         ChildProposal negotiated = new ChildProposal(chosen.cipher(), chosen.esn(), pfs);
         ChildSa child = install(sa, negotiated, inboundSpi, outboundSpi, narrowedR, narrowedI, pfsSecret, nonceI, nonceR, false, replacing);
         List<Payload> response = new ArrayList<>();
-        response.add(new SaPayload(List.of(negotiated.toProposal(choice.offered().number(), inboundSpi, createChildSa))));
+        response.add(new SaPayload(List.of(negotiated.toProposal(choice.offered().number(), inboundSpi.value(), createChildSa))));
         if (createChildSa) {
             response.add(new NoncePayload(nonceR));
             if (ke != null) {
@@ -309,9 +326,10 @@ final class ChildCreate implements Exchange {
     /**
      * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr): the keys for the direction from the exchange's
      * initiator first, then the other (RFC 7296 §2.17). The child SA joins {@code sa} and is
-     * announced; its keys travel once, to the listener, and our copies are wiped here.
+     * announced; its keys travel once, to the listener, and our copies are wiped here. The child
+     * SA takes {@code inboundSpi} over from the exchange that reserved it.
      */
-    static ChildSa install(IkeSa sa, ChildProposal chosen, int inboundSpi, int outboundSpi, List<TrafficSelector> localTs,
+    static ChildSa install(IkeSa sa, ChildProposal chosen, InboundSpi inboundSpi, int outboundSpi, List<TrafficSelector> localTs,
                            List<TrafficSelector> remoteTs, byte[] pfsSecret, byte[] nonceI, byte[] nonceR, boolean exchangeInitiator,
                            ChildSa replacing) {
         int e = chosen.cipher().encryptionKeyLength();
@@ -327,7 +345,7 @@ final class ChildCreate implements Exchange {
         }
         long kb = sa.connection().timers().childLifetimeKilobytes();
         Lifetime lifetime = kb <= 0 ? Lifetime.UNLIMITED : Lifetime.ofBytes(kb * 1024 - kb * 1024 / 10, kb * 1024);
-        SaParameters in = SaParameters.builder(inboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encR : encI)
+        SaParameters in = SaParameters.builder(inboundSpi.value(), chosen.cipher()).encryptionKey(exchangeInitiator ? encR : encI)
                 .integrityKey(exchangeInitiator ? intR : intI).esn(chosen.esn()).lifetime(lifetime).build();
         SaParameters out = SaParameters.builder(outboundSpi, chosen.cipher()).encryptionKey(exchangeInitiator ? encI : encR)
                 .integrityKey(exchangeInitiator ? intI : intR).esn(chosen.esn()).lifetime(lifetime).build();
@@ -337,7 +355,7 @@ final class ChildCreate implements Exchange {
         ChildSaKeys keys = new ChildSaKeys(in, out);
         ChildSaDescription description = ChildSaDescription.of(sa.connection().name(), keys, localTs, remoteTs, sa.localAddress(),
                 sa.remoteAddress(), sa.natDetected());
-        ChildSa child = new ChildSa(sa, description, chosen, sa.context().scheduler().now(), exchangeInitiator);
+        ChildSa child = new ChildSa(sa, description, chosen, sa.context().scheduler().now(), exchangeInitiator, inboundSpi);
         sa.addChild(child);
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", sa, description,

@@ -3,6 +3,7 @@ package io.isthmus.ike.exchange;
 import io.isthmus.ike.ChildSa;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.InboundSpi;
 import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.message.DeletePayload;
@@ -27,6 +28,8 @@ final class ChildDelete implements Exchange {
     /** Ours: the child SA to delete (or null), and its SPI. */
     private final ChildSa child;
     private final int spi;
+    /** Ours, for a child SA only the peer installed: its SPI, held until this exchange ends so no other child SA gets it first. */
+    private InboundSpi unused;
     private final String why;
     private final boolean initiator;
     /** Responder: ours for the SAs the peer's Deletes named, one Delete for each of its. */
@@ -45,9 +48,15 @@ final class ChildDelete implements Exchange {
         sa.window().queue(new ChildDelete(c, c.inboundSpi(), why, true));
     }
 
-    /** The peer installed a child SA with our inbound SPI {@code spi} that we did not: it drops it, we free the SPI. */
-    static void unused(IkeSa sa, int spi) {
-        sa.window().queue(new ChildDelete(null, spi, null, true));
+    /**
+     * The peer installed a child SA on our inbound SPI {@code spi} that {@code from} did not: the
+     * peer drops it, and the SPI, taken over from {@code from}, is free again once this ends.
+     */
+    static void unused(IkeSa sa, Exchange from, InboundSpi spi) {
+        ChildDelete d = new ChildDelete(null, spi.value(), null, true);
+        spi.handTo(from, d);
+        d.unused = spi;
+        sa.window().queue(d);
     }
 
     static ChildDelete responder() {
@@ -80,8 +89,6 @@ final class ChildDelete implements Exchange {
         if (initiator) {
             if (child != null) {
                 child.owner().removeChild(child, why);
-            } else {
-                sa.context().releaseChildSpi(spi);
             }
             return Status.SUCCESS;
         }
@@ -106,5 +113,13 @@ final class ChildDelete implements Exchange {
             }
         }
         return Status.NEED_MORE;
+    }
+
+    /** Answered, or gone with the IKE SA: the SPI of a child SA only the peer installed is free again. */
+    @Override
+    public void ended() {
+        if (unused != null) {
+            unused.release(this);
+        }
     }
 }

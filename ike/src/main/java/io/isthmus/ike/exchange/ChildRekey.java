@@ -4,6 +4,7 @@ import io.isthmus.ike.ChildSa;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.InboundSpi;
 import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.KeyExchange;
@@ -31,6 +32,8 @@ import java.util.Optional;
  *
  * When both ends rekey the same SA at once (§2.8.1) each answers the other's request first; the
  * {@link RekeyCollision} lives on our exchange until our response decides which replacement stays.
+ * The inbound SPI our request offers is held as {@link ChildCreate}'s is: by the exchange until
+ * the replacement takes it, given back when the exchange ends without one.
  */
 final class ChildRekey implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
@@ -39,7 +42,8 @@ final class ChildRekey implements Exchange {
     /** Initiator: the SA we replace. */
     private final ChildSa rekeyed;
     private KeyExchangeMethod group;
-    private int spi;
+    /** Initiator: the inbound SPI we offer for the replacement, ours until it is installed with it. */
+    private InboundSpi spi;
     private byte[] ni;
     private KeyExchange ke;
     /** Initiator: set when the peer's rekey of the same SA came in while ours was under way. */
@@ -83,14 +87,14 @@ final class ChildRekey implements Exchange {
         if (rekeyed.owner() != sa || rekeyed.state() != ChildSa.State.REKEYING) {
             return Status.CANCELLED; // deleted, or the peer's rekey won meanwhile
         }
-        if (spi == 0) {
-            spi = sa.context().newChildSpi();
+        if (spi == null) {
+            spi = sa.context().reserveInboundSpi(this);
         }
         ni = sa.context().nonce();
         ke = group == null ? null : group.generate();
         m.add(new NotifyPayload(Proposal.PROTOCOL_ESP, Proposal.spiBytes(rekeyed.inboundSpi()), NotifyType.REKEY_SA, new byte[0]));
         // A rekey keeps the selectors the old SA settled on (§2.9.2).
-        ChildCreate.request(m, spi, ni, ke, rekeyed.description().localSelectors(), rekeyed.description().remoteSelectors());
+        ChildCreate.request(m, spi.value(), ni, ke, rekeyed.description().localSelectors(), rekeyed.description().remoteSelectors());
         return Status.NEED_MORE;
     }
 
@@ -113,11 +117,19 @@ final class ChildRekey implements Exchange {
             created = ChildCreate.accept(m, spi, ke, ni, nr, replacing);
         } catch (IkeProtocolException e) {
             backToInstalled();
-            ChildCreate.unusable(sa, spi, e);
+            ChildCreate.unusable(sa, this, spi, e);
             return Status.SUCCESS;
         }
         complete(sa, created, nr);
         return Status.SUCCESS;
+    }
+
+    /** Refused, cancelled, gone with the IKE SA, or beaten in a collision: the SPI goes back unless the replacement holds it. */
+    @Override
+    public void ended() {
+        if (spi != null) {
+            spi.release(this);
+        }
     }
 
     /** Whether this is our rekey of {@code c}. */
@@ -159,7 +171,6 @@ final class ChildRekey implements Exchange {
             // The peer rekeyed it at the same time and we answered: that replacement stands alone.
             LOG.log(System.Logger.Level.INFO, "{0}: our rekey of {1} was refused ({2}), the peer's replacement stands", sa, rekeyed,
                     NotifyType.name(type));
-            sa.context().releaseChildSpi(spi);
             rekeyed.state(ChildSa.State.REKEYED);
             rekeyed.cancelTimers();
             expectPeerToDelete(sa, rekeyed);
@@ -174,10 +185,8 @@ final class ChildRekey implements Exchange {
                 return Status.NEED_MORE;
             }
         }
-        sa.context().releaseChildSpi(spi);
         if (type == NotifyType.TEMPORARY_FAILURE) {
             LOG.log(System.Logger.Level.INFO, "{0}: peer answered TEMPORARY_FAILURE, trying again shortly", sa);
-            spi = 0;
             backToInstalled();
             sa.context().scheduler().schedule(ChildCreate.retryDelay(sa), () -> rekeyed.owner().rekeyChild(rekeyed));
             return Status.SUCCESS;
@@ -230,7 +239,7 @@ final class ChildRekey implements Exchange {
         byte[] nr = sa.context().nonce();
         ChildCreate.Answer answer;
         try {
-            answer = ChildCreate.answer(m, nonce.get().nonce(), nr, old, true);
+            answer = ChildCreate.answer(this, m, nonce.get().nonce(), nr, old, true);
         } catch (IkeProtocolException e) {
             return ChildCreate.refusal(sa, e);
         }

@@ -6,6 +6,7 @@ import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Identity;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.InboundSpi;
 import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.IkeSaKeys;
@@ -54,8 +55,11 @@ final class IkeAuth implements Exchange {
     private final IkeSa sa;
     private final boolean initiator;
     private final Signed init;
-    /** Initiator: the inbound SPI offered for the first child SA. */
-    private int childSpi;
+    /**
+     * Initiator: the inbound SPI offered for the first child SA, reserved when IKE_AUTH is queued;
+     * ours until the child SA is installed with it, given back when IKE_AUTH ends without one.
+     */
+    private InboundSpi childSpi;
     /** Responder: the answer, and whether the IKE SA ends once it is out. */
     private List<Payload> answer;
     private boolean refused;
@@ -68,7 +72,7 @@ final class IkeAuth implements Exchange {
 
     static void start(IkeSa sa, Signed init) {
         IkeAuth auth = new IkeAuth(sa, true, init);
-        auth.childSpi = sa.context().newChildSpi();
+        auth.childSpi = sa.context().reserveInboundSpi(auth);
         sa.window().queue(auth);
     }
 
@@ -105,7 +109,7 @@ final class IkeAuth implements Exchange {
         if (!sa.hasOtherIkeSa()) {
             m.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
         }
-        m.add(ChildCreate.offer(sa, childSpi, false));
+        m.add(ChildCreate.offer(sa, childSpi.value(), false));
         m.add(new TsPayload(true, connection.localSelectors())).add(new TsPayload(false, connection.remoteSelectors()));
         return Status.NEED_MORE;
     }
@@ -121,7 +125,6 @@ final class IkeAuth implements Exchange {
         Optional<IdPayload> idr = m.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = m.first(AuthPayload.class);
         if (idr.isEmpty() || auth.isEmpty()) {
-            sa.context().releaseChildSpi(childSpi);
             sa.fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
             return Status.SUCCESS;
         }
@@ -130,7 +133,6 @@ final class IkeAuth implements Exchange {
                 ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
                 : authenticator(connection).verify(idr.get(), auth.get(), m.all(CertPayload.class));
         if (refusal != null) {
-            sa.context().releaseChildSpi(childSpi);
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
             sa.transitionTo(IkeSaState.DELETING);
@@ -139,7 +141,6 @@ final class IkeAuth implements Exchange {
         }
         sa.authenticated(connection, claimed);
         if (error.isPresent()) {
-            sa.context().releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", sa,
                     NotifyType.name(error.get().notifyType()));
             return Status.SUCCESS;
@@ -147,13 +148,20 @@ final class IkeAuth implements Exchange {
         try {
             ChildCreate.accept(m, childSpi, null, init.ni(), init.nr(), null);
         } catch (IkeProtocolException e) {
-            sa.context().releaseChildSpi(childSpi);
             LOG.log(System.Logger.Level.WARNING, "{0}: child SA from IKE_AUTH unusable: {1}", sa, e.getMessage());
         }
         if (m.notify(NotifyType.INITIAL_CONTACT).isPresent()) {
             sa.peerHasNoOtherSa();
         }
         return Status.SUCCESS;
+    }
+
+    /** Refused either way, unanswered, or gone with the IKE SA: the SPI goes back unless the child SA holds it. */
+    @Override
+    public void ended() {
+        if (childSpi != null) {
+            childSpi.release(this);
+        }
     }
 
     /** Responder: the initiator's identity and AUTH checked against each connection that may be its, then ours and the child SA. */
@@ -192,7 +200,7 @@ final class IkeAuth implements Exchange {
         response.add(authenticator(matched).sign(idr));
         sa.authenticated(matched, claimed);
         try {
-            response.addAll(ChildCreate.answer(m, init.ni(), init.nr(), null, false).payloads());
+            response.addAll(ChildCreate.answer(this, m, init.ni(), init.nr(), null, false).payloads());
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", sa, e.getMessage());
             response.add(NotifyPayload.of(e.notifyType()));
