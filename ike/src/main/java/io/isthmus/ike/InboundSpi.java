@@ -46,11 +46,6 @@ public final class InboundSpi {
         return exchange;
     }
 
-    /** The child SA installed with it, or null before. */
-    public ChildSa child() {
-        return child;
-    }
-
     public boolean isReleased() {
         return released;
     }
