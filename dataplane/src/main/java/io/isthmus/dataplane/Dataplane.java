@@ -6,6 +6,7 @@ import io.isthmus.dataplane.conn.LinuxEspPort;
 import io.isthmus.dataplane.linux.Poller;
 import io.isthmus.dataplane.linux.TunDevice;
 import io.isthmus.dataplane.tun.LinuxTun;
+import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.UdpEncapsulation;
 import java.io.IOException;
@@ -93,6 +94,9 @@ public final class Dataplane implements AutoCloseable {
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
     private final ForwardingTables tables;
     private final List<AgentRunner> runners = new ArrayList<>();
+    /** The agents of a data plane over memory, run by {@link #runDutyCycle} rather than by threads of their own. */
+    private final List<Agent> stepped = new ArrayList<>();
+    private final AtomicLong steppedCycles = new AtomicLong();
     private TunDevice tun;
 
     private Dataplane(Settings settings, Events events, EspPort esp) {
@@ -137,6 +141,42 @@ public final class Dataplane implements AutoCloseable {
     /** Tables and forwarding only, no devices or threads: for driving the packet paths by hand, and for wiring tests without root. */
     public static Dataplane withoutIo(Settings settings, Events events) {
         return new Dataplane(settings, events, new InMemoryEspPort());
+    }
+
+    /**
+     * The whole data plane over memory, without root: the same agents, paths and tables as
+     * {@link #start}, reading and writing {@code tun} and {@code esp} instead of a device and
+     * sockets. No thread runs them: each {@link #runDutyCycle} is one duty cycle of both packet
+     * threads on the caller's, which is how tests on a manual clock stay deterministic (and the
+     * {@link Graveyard} counts those cycles as it counts real ones).
+     */
+    public static Dataplane overMemory(Settings settings, Events events, TunPort tun, InMemoryEspPort esp) {
+        Dataplane d = new Dataplane(settings, events, esp);
+        Forwarding forwarding = d.tables.forwarding();
+        d.stepped.add(new OutboundAgent(forwarding, tun, esp.sender(), d.counters, settings.mss()));
+        d.stepped.add(new InboundAgent(forwarding, esp.receivers(), tun, events, d.counters, settings.mss()));
+        d.dutyCycles.add(d.steppedCycles);
+        return d;
+    }
+
+    /**
+     * One duty cycle of each packet agent of a data plane made {@link #overMemory}, on this
+     * thread: the packets and datagrams handled (0 once both ports are drained).
+     */
+    public int runDutyCycle() {
+        if (stepped.isEmpty()) {
+            throw new IllegalStateException("only a data plane over memory is stepped by hand");
+        }
+        int work = 0;
+        for (Agent a : stepped) {
+            try {
+                work += a.doWork();
+            } catch (Exception e) {
+                throw new IllegalStateException(a.roleName() + " failed", e);
+            }
+        }
+        steppedCycles.incrementAndGet();
+        return work;
     }
 
     /** Runs {@code agent} on a thread of its own, sleeping in poll(2) when idle, its duty cycles counted for the {@link Graveyard}. */
