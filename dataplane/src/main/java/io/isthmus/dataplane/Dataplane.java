@@ -92,6 +92,8 @@ public final class Dataplane implements AutoCloseable {
     private final EspPort esp;
     /** Duty cycles each packet thread has completed: how the control plane knows they let go of what it unpublished. */
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
+    /** The packet threads' names, in the order of {@link #dutyCycles}. */
+    private final List<String> packetThreads = new ArrayList<>();
     private final ForwardingTables tables;
     private final List<AgentRunner> runners = new ArrayList<>();
     /** The agents of a data plane over memory, run by {@link #runDutyCycle} rather than by threads of their own. */
@@ -156,6 +158,7 @@ public final class Dataplane implements AutoCloseable {
         d.stepped.add(new OutboundAgent(forwarding, tun, esp.sender(), d.counters, settings.mss()));
         d.stepped.add(new InboundAgent(forwarding, esp.receivers(), tun, events, d.counters, settings.mss()));
         d.dutyCycles.add(d.steppedCycles);
+        d.packetThreads.add("stepped by hand");
         return d;
     }
 
@@ -183,6 +186,7 @@ public final class Dataplane implements AutoCloseable {
     private void run(Agent agent, Poller poller) {
         AtomicLong cycles = new AtomicLong();
         dutyCycles.add(cycles);
+        packetThreads.add(agent.roleName());
         IdleStrategy idle = new PacketThreadIdle.Counting(new PacketThreadIdle.Poll(poller), cycles);
         AgentRunner r = new AgentRunner(idle, t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t), null, agent);
         AgentRunner.startOnThread(r, runnable -> {
@@ -191,6 +195,26 @@ public final class Dataplane implements AutoCloseable {
             return t;
         });
         runners.add(r);
+    }
+
+    /** How many duty cycles one packet thread has completed so far. */
+    public record PacketThreadProgress(String thread, long dutyCycles) {
+    }
+
+    /**
+     * Each packet thread's duty cycles so far: for a liveness check (systemd's watchdog). An idle
+     * thread still completes one every {@link PacketThreadIdle#WAKE_MILLIS} ms, so a count that
+     * stands still for a second means a thread that is stuck (or caught in a loop of failures:
+     * the cycle is counted only when its work returned). Lock-free: the counters are fixed once
+     * the data plane has started, and a stuck control thread holding this object's lock must not
+     * hide the packet threads' health.
+     */
+    public List<PacketThreadProgress> progress() {
+        List<PacketThreadProgress> out = new ArrayList<>(dutyCycles.size());
+        for (int i = 0; i < dutyCycles.size(); i++) {
+            out.add(new PacketThreadProgress(packetThreads.get(i), dutyCycles.get(i).get()));
+        }
+        return out;
     }
 
     /** What the packet threads forward by now. */

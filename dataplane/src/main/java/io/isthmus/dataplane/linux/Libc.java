@@ -21,6 +21,8 @@ public final class Libc {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EMSGSIZE = 90;
+    /** Unix domain sockets: systemd's notification socket is a datagram one. */
+    public static final int AF_UNIX = 1;
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;
     public static final int SOCK_DGRAM = 2;
