@@ -7,6 +7,7 @@ import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.InboundDatagrams;
+import io.isthmus.ike.Scheduler;
 import io.isthmus.ike.Transport;
 import io.isthmus.ike.UdpTransport;
 import io.isthmus.ike.engine.IkeEngine;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +47,8 @@ public final class Gateway implements AutoCloseable {
      */
     private static final int IKE_QUEUE = 256;
     private KeepUp keepUp;
+    /** How long a stop waits for the peers to answer our Deletes: a round trip takes far less; a peer that is gone never answers. */
+    static final Duration DELETE_WAIT = Duration.ofSeconds(2);
 
     private Gateway(GatewayConfig config, Instance instance) {
         this.config = config;
@@ -111,6 +115,10 @@ public final class Gateway implements AutoCloseable {
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {
+        return onLoop(task, Duration.ofSeconds(10));
+    }
+
+    private <T> T onLoop(Callable<T> task, Duration timeout) throws Exception {
         CompletableFuture<T> f = new CompletableFuture<>();
         ikeSockets.execute(() -> {
             try {
@@ -119,7 +127,26 @@ public final class Gateway implements AutoCloseable {
                 f.completeExceptionally(t);
             }
         });
-        return f.get(10, TimeUnit.SECONDS);
+        return f.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** The IKE thread, for work beside the engine: liveness probes, the service's tunnel count. */
+    Executor ikeThread() {
+        return ikeSockets::execute;
+    }
+
+    /** The IKE thread's clock and timers. */
+    Scheduler ikeScheduler() {
+        return ikeSockets;
+    }
+
+    Dataplane dataplane() {
+        return dataplane;
+    }
+
+    /** How many configured connections are up: an IKE SA up with a child SA. IKE thread only. */
+    int tunnelsUp() {
+        return (int) engine.ikeSas().stream().filter(s -> s.isUp() && !s.childSas().isEmpty()).map(s -> s.connection().name()).distinct().count();
     }
 
     /** A snapshot of everything, for status. */
@@ -138,13 +165,22 @@ public final class Gateway implements AutoCloseable {
         }
         if (engine != null) {
             try {
-                onLoop(() -> {
-                    engine.ikeSas().forEach(IkeSa::delete);
-                    return null;
-                });
-                long end = System.nanoTime() + 2_000_000_000L;
-                while (System.nanoTime() < end && !onLoop(() -> engine.ikeSas().isEmpty())) {
+                // Short waits on the IKE thread: a stop (SIGTERM) is over within 5 s even when that thread is stuck.
+                int deleting = onLoop(() -> {
+                    List<IkeSa> sas = List.copyOf(engine.ikeSas());
+                    sas.forEach(IkeSa::delete);
+                    return sas.size();
+                }, Duration.ofSeconds(1));
+                long end = System.nanoTime() + DELETE_WAIT.toNanos();
+                int left = deleting;
+                while (left > 0 && System.nanoTime() < end) {
                     Thread.sleep(50);
+                    left = onLoop(() -> engine.ikeSas().size(), Duration.ofSeconds(1));
+                }
+                if (deleting > 0) {
+                    LOG.log(left == 0 ? System.Logger.Level.INFO : System.Logger.Level.WARNING, left == 0
+                            ? "{0} IKE SA(s) deleted, the peers answered" : "{0} IKE SA(s) deleted, {1} without the peer''s answer in {2} s",
+                            deleting, left, DELETE_WAIT.toSeconds());
                 }
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "while deleting the IKE SAs: {0}", e.toString());

@@ -1,11 +1,15 @@
 package io.isthmus.control;
 
+import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.systemd.ServiceManager;
+import io.isthmus.control.systemd.Watchdog;
+import java.net.BindException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,29 +37,70 @@ final class GatewayCommand {
         @Override
         public Integer call() throws Exception {
             ReloadSignal.install(); // from the start: a SIGHUP while starting must not stop us either
-            GatewayConfig c = ConfigReader.read(config);
-            c.instance(instance); // an unknown name stops here, before anything is bound
-            // The socket first: a second gateway on the same socket is refused before it touches ports, devices or routes.
-            AtomicReference<Gateway> running = new AtomicReference<>();
-            ControlSocket control = ControlSocket.open(socket != null ? socket : defaultSocket(c), () -> {
-                Gateway g = running.get();
-                return g != null ? g.status() : Map.of("error", "the gateway is still starting");
-            });
+            StopSignal stop = StopSignal.install(); // SIGTERM, SIGINT: the SAs deleted, then exit 0
+            ServiceManager systemd = ServiceManager.fromEnvironment(System::getenv);
+            ControlSocket control;
             Gateway gateway;
             try {
-                gateway = Gateway.start(c, instance);
-            } catch (Exception | Error e) {
-                control.close();
+                GatewayConfig c = ConfigReader.read(config);
+                // Before anything is made on the host (this socket included): its address, ports, TUN, forwarding, routes.
+                StartupChecks.run(c, c.instance(instance)); // an unknown instance name stops here too
+                // Then the socket: a second gateway on the same socket is refused before it binds ports, makes devices or adds routes.
+                AtomicReference<Gateway> running = new AtomicReference<>();
+                control = ControlSocket.open(socket != null ? socket : defaultSocket(c), () -> {
+                    Gateway g = running.get();
+                    return g != null ? g.status() : Map.of("error", "the gateway is still starting");
+                });
+                try {
+                    gateway = Gateway.start(c, instance);
+                } catch (Exception | Error e) {
+                    control.close();
+                    throw e;
+                }
+                running.set(gateway);
+            } catch (Exception e) {
+                systemd.startFailed(Isthmus.OneLineErrors.describe(e), errno(e));
                 throw e;
             }
-            running.set(gateway);
-            CountDownLatch stopped = new CountDownLatch(1);
-            IsthmusLogManager.addShutdownHook(new Thread(() -> {
-                control.close();
-                gateway.close();
-                stopped.countDown();
-            }, "isthmus-shutdown"));
-            stopped.await();
+            AtomicReference<GatewayService> service = new AtomicReference<>();
+            AtomicBoolean stopped = new AtomicBoolean();
+            Runnable stopAll = () -> {
+                if (stopped.compareAndSet(false, true)) {
+                    String why = "stopping: deleting the IKE SAs" + (stop.name() == null ? "" : " (" + stop.name() + ")");
+                    if (service.get() != null) {
+                        service.get().stopping(why);
+                    } else {
+                        systemd.stopping(why);
+                    }
+                    control.close();
+                    gateway.close();
+                    systemd.close();
+                }
+            };
+            // Any other way the JVM ends (System.exit, a signal that could not be handled) still deletes the SAs.
+            IsthmusLogManager.addShutdownHook(new Thread(stopAll, "isthmus-shutdown"));
+            try {
+                service.set(GatewayService.start(gateway, systemd, Watchdog.interval(System::getenv, ProcessHandle.current().pid())));
+            } catch (Exception e) {
+                systemd.startFailed(Isthmus.OneLineErrors.describe(e), 0);
+                stopAll.run();
+                throw e;
+            }
+            stop.await();
+            stopAll.run();
+            return 0;
+        }
+
+        /** An errno-style code for systemd's ERRNO=, where the failure has an obvious one. */
+        static int errno(Exception e) {
+            String message = String.valueOf(e.getMessage());
+            if (e instanceof ConfigException) {
+                return 22; // EINVAL
+            } else if (e instanceof BindException && message.contains("in use")) {
+                return 98; // EADDRINUSE
+            } else if (e instanceof BindException && message.contains("assign")) {
+                return 99; // EADDRNOTAVAIL
+            }
             return 0;
         }
     }

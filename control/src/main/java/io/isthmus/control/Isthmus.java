@@ -102,7 +102,8 @@ public final class Isthmus implements Callable<Integer> {
             return e instanceof ConfigException || e instanceof BindException;
         }
 
-        private static String describe(Exception e) {
+        /** The one line an operator reads for {@code e} (also systemd's STATUS= after a failed start). */
+        static String describe(Exception e) {
             if (e instanceof ConfigException) {
                 return e.getMessage(); // one line per problem, as written
             }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,13 +24,25 @@ final class ChildJvm implements AutoCloseable {
     }
 
     static ChildJvm start(Class<?> main, Path output) throws IOException {
+        return start(List.of(), Map.of(), main, List.of(), output);
+    }
+
+    /**
+     * {@code main} with {@code arguments}, its command line after {@code wrapper} (e.g. ip netns
+     * exec NS, which execs: the pid is the JVM's), with {@code environment} added to this one's.
+     */
+    static ChildJvm start(List<String> wrapper, Map<String, String> environment, Class<?> main, List<String> arguments, Path output)
+            throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java));
+        List<String> command = new ArrayList<>(wrapper);
+        command.add(java);
         command.addAll(Isthmus.jvmOptions());
         command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))));
         command.add(main.getName());
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-        return new ChildJvm(p, output);
+        command.addAll(arguments);
+        ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        b.environment().putAll(environment);
+        return new ChildJvm(b.start(), output);
     }
 
     long pid() {

@@ -1,0 +1,81 @@
+package io.isthmus.control;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import sun.misc.Signal;
+
+/**
+ * SIGTERM (systemctl stop) and SIGINT (Ctrl-C): stop the gateway in order, deleting its IKE SAs
+ * (the peers are told), and exit 0, which is what systemd expects of a service it stops. The
+ * JVM's own handling of these signals runs the shutdown hooks and exits 143 or 130, which
+ * systemd records as a failure and a {@code Restart=on-failure} unit would not even need; here
+ * the handler only wakes the main thread, which stops the gateway and returns.
+ *
+ * <p>A stop is bounded: if it has not ended {@link #LIMIT} after the signal (an IKE thread stuck
+ * in a task, say), the process halts with exit code 1 and one line saying so, rather than wait
+ * for systemd's SIGKILL 90 s later. {@code sun.misc.Signal}, as in {@link ReloadSignal}: the
+ * handler runs on an ordinary Java thread.
+ */
+final class StopSignal {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    /** The promise is 5 s; the JVM needs a moment after this to be gone. */
+    static final Duration LIMIT = Duration.ofMillis(4500);
+
+    private final CountDownLatch received = new CountDownLatch(1);
+    private volatile String name;
+
+    private StopSignal() {
+    }
+
+    /** From now on SIGTERM and SIGINT end {@link #await()} instead of stopping the JVM. */
+    static StopSignal install() {
+        StopSignal s = new StopSignal();
+        for (String signal : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(signal), s::receive);
+            } catch (IllegalArgumentException e) {
+                // -Xrs, or the JVM keeps it: the shutdown hook still deletes the SAs, with the JVM's exit code.
+                LOG.log(System.Logger.Level.WARNING, "SIG{0} cannot be handled ({1}): it stops this gateway with exit code 128+signal",
+                        signal, e.getMessage());
+            }
+        }
+        return s;
+    }
+
+    private void receive(Signal signal) {
+        if (received.getCount() == 0) {
+            LOG.log(System.Logger.Level.INFO, "SIG{0}: already stopping", signal.getName());
+            return;
+        }
+        name = "SIG" + signal.getName();
+        LOG.log(System.Logger.Level.INFO, "{0}: stopping", name);
+        received.countDown();
+        Thread.ofPlatform().daemon().name("isthmus-stop-limit").start(StopSignal::haltIfStillStopping);
+    }
+
+    private static void haltIfStillStopping() {
+        try {
+            Thread.sleep(LIMIT);
+        } catch (InterruptedException e) {
+            return;
+        }
+        LOG.log(System.Logger.Level.ERROR, "still stopping {0} ms after the signal: exiting now, without the rest of the cleanup", LIMIT.toMillis());
+        System.err.flush();
+        Runtime.getRuntime().halt(1);
+    }
+
+    /** Whether a stop was asked for (during start-up, say). */
+    boolean received() {
+        return received.getCount() == 0;
+    }
+
+    /** Which signal it was, e.g. "SIGTERM"; null before one came. */
+    String name() {
+        return name;
+    }
+
+    /** Waits for SIGTERM or SIGINT. */
+    void await() throws InterruptedException {
+        received.await();
+    }
+}
