@@ -355,7 +355,7 @@ public final class ConfigReader {
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
-                "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
+                "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
                 "forceUdpEncapsulation");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
@@ -365,14 +365,14 @@ public final class ConfigReader {
         choice(n, p, "connectionType", "IPsec", Map.of("IPsec", "IPsec"));
         choice(n, p, "connectionProtocol", "IKEv2", Map.of("IKEv2", "IKEv2"));
         List<String> given = new ArrayList<>();
-        for (String f : List.of("sharedKey", "sharedKeyFile", "sharedKeyEnv", "certificateAuthentication")) {
+        for (String f : List.of("sharedKey", "sharedKeyFile", "sharedKeyEnv", "sharedKeyCredential", "certificateAuthentication")) {
             if (n.hasNonNull(f)) {
                 given.add(f);
             }
         }
         if (given.size() != 1) {
             throw error(p, given.isEmpty() ? "how the peers authenticate is missing: one of sharedKey, sharedKeyFile, sharedKeyEnv, "
-                    + "certificateAuthentication" : "only one of " + given + " may be given");
+                    + "sharedKeyCredential, certificateAuthentication" : "only one of " + given + " may be given");
         }
         byte[] sharedKey = null;
         CertificateAuthentication certificate = null;
@@ -381,18 +381,20 @@ public final class ConfigReader {
                 sharedKey = sharedKey(string(n, p, "sharedKey", null), p + ".sharedKey");
                 inlineKeys.add(p + ".sharedKey");
             }
-            case "sharedKeyFile" -> {
-                Path keyFile = resolve(string(n, p, "sharedKeyFile", null));
-                ownerOnly(keyFile, p + ".sharedKeyFile");
+            case "sharedKeyFile", "sharedKeyCredential" -> {
+                String field = p + "." + given.getFirst();
+                Path keyFile = given.getFirst().equals("sharedKeyFile") ? resolve(string(n, p, "sharedKeyFile", null))
+                        : credential(string(n, p, "sharedKeyCredential", null), field);
+                ownerOnly(keyFile, field);
                 // Bytes, not a String: a String cannot be wiped, and this one would hold the key.
                 byte[] text;
                 try {
                     text = Files.readAllBytes(keyFile);
                 } catch (IOException e) {
-                    throw error(p + ".sharedKeyFile", "cannot read " + keyFile + ": " + e.getMessage());
+                    throw error(field, "cannot read " + keyFile + ": " + e.getMessage());
                 }
                 try {
-                    sharedKey = sharedKey(text, p + ".sharedKeyFile");
+                    sharedKey = sharedKey(text, field);
                 } finally {
                     Arrays.fill(text, (byte) 0);
                 }
@@ -459,16 +461,31 @@ public final class ConfigReader {
         return Arrays.copyOfRange(text, from, to);
     }
 
+    /** The file of a systemd credential ({@link Credential}). */
+    private Path credential(String name, String field) {
+        try {
+            return Credential.file(name, environment);
+        } catch (IllegalArgumentException e) {
+            throw error(field, e.getMessage());
+        }
+    }
+
     private Path resolve(String path) {
         Path p = Path.of(path);
         return p.isAbsolute() || file == null || file.getParent() == null ? p : file.getParent().resolve(p);
     }
 
     private CertificateAuthentication certificateAuthentication(JsonNode n, String p) {
-        onlyFields(n, p, "outboundAuthCertificate", "privateKey", "inboundAuthCertificateChain", "inboundAuthCertificateSubjectName");
+        onlyFields(n, p, "outboundAuthCertificate", "privateKey", "privateKeyCredential", "inboundAuthCertificateChain",
+                "inboundAuthCertificateSubjectName");
         Path cert = existing(resolve(string(n, p, "outboundAuthCertificate", null)), p + ".outboundAuthCertificate");
-        Path key = existing(resolve(string(n, p, "privateKey", null)), p + ".privateKey");
-        ownerOnly(key, p + ".privateKey");
+        if (n.hasNonNull("privateKey") == n.hasNonNull("privateKeyCredential")) {
+            throw error(p, "one of privateKey and privateKeyCredential, not " + (n.hasNonNull("privateKey") ? "both" : "neither"));
+        }
+        String keyField = p + (n.hasNonNull("privateKey") ? ".privateKey" : ".privateKeyCredential");
+        Path key = n.hasNonNull("privateKey") ? existing(resolve(string(n, p, "privateKey", null)), keyField)
+                : credential(string(n, p, "privateKeyCredential", null), keyField);
+        ownerOnly(key, keyField);
         List<Path> chain = new ArrayList<>();
         List<JsonNode> cas = list(n, p, "inboundAuthCertificateChain", 1, 16);
         for (int i = 0; i < cas.size(); i++) {
