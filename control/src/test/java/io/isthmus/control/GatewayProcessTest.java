@@ -96,6 +96,19 @@ class GatewayProcessTest {
                     assertNotNull(systemd.awaitMessage("WATCHDOG=1"::equals, Duration.ofSeconds(30), said), () -> "no WATCHDOG=1: " + said);
                     System.out.printf("gateway A: READY=1 %d ms after its start, 1 of 1 tunnels up after %d ms%n", readyMillis, upMillis);
 
+                    // A second gateway on the same host and configuration: its ports are taken, by whom is said, in one line each.
+                    try (ChildJvm twin = gateway(nsA, a, "a-twin", Map.of())) {
+                        assertEquals(2, twin.awaitExit(Duration.ofSeconds(60)), () -> ReloadSignalTest.output(twin));
+                        List<String> lines = twin.output().lines().toList();
+                        String holder = "is taken by java (pid " + gwA.pid() + ")";
+                        assertEquals(2, lines.size(), () -> "one line per port: " + lines);
+                        assertEquals("isthmus: " + a + ": virtualNetworkGateway.tunnel.ikePort: UDP port 500 on 10.77.0.1 " + holder
+                                + "; the gateway needs it for IKE", lines.get(0));
+                        assertEquals(a + ": virtualNetworkGateway.tunnel.natTraversalPort: UDP port 4500 on 10.77.0.1 " + holder
+                                + "; the gateway needs it for ESP in UDP, and IKE behind a NAT", lines.get(1));
+                    }
+                    assertTrue(gwA.alive(), "the twin changed nothing of the running gateway");
+
                     long signalled = System.nanoTime();
                     gwA.signal("TERM");
                     Integer exit = gwA.awaitExit(Duration.ofSeconds(30));
