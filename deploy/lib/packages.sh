@@ -4,8 +4,10 @@
 # libstrongswan-standard-plugins, only recommended by charon; without it charon answers an
 # AES-GCM IKE_SA_INIT and then silently drops the IKE_AUTH.
 
-# The namespace lab and the demo: ip, nft for the lab's NAT, ping and iperf3 for traffic.
-ISTHMUS_LAB_PACKAGES=(iproute2 nftables iputils-ping iperf3)
+# The namespace lab and the demo: ip and ss (iproute2; the gateway itself runs both at start), nft for
+# the lab's NAT, ping and iperf3 for traffic, sysctl and kill (procps: the lab's forwarding, the tests'
+# signals to gateway processes).
+ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3)
 # strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
 # extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP).
 ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
