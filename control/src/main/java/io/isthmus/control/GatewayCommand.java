@@ -66,6 +66,7 @@ final class GatewayCommand {
             AtomicBoolean stopped = new AtomicBoolean();
             Runnable stopAll = () -> {
                 if (stopped.compareAndSet(false, true)) {
+                    StopSignal.bound();
                     String why = "stopping: deleting the IKE SAs" + (stop.name() == null ? "" : " (" + stop.name() + ")");
                     if (service.get() != null) {
                         service.get().stopping(why);

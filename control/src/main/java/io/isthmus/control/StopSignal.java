@@ -11,7 +11,7 @@ import sun.misc.Signal;
  * systemd records as a failure and a {@code Restart=on-failure} unit would not even need; here
  * the handler only wakes the main thread, which stops the gateway and returns.
  *
- * <p>A stop is bounded: if it has not ended {@link #LIMIT} after the signal (an IKE thread stuck
+ * <p>A stop is bounded: if it has not ended {@link #LIMIT} after it began (an IKE thread stuck
  * in a task, say), the process halts with exit code 1 and one line saying so, rather than wait
  * for systemd's SIGKILL 90 s later. {@code sun.misc.Signal}, as in {@link ReloadSignal}: the
  * handler runs on an ordinary Java thread.
@@ -50,6 +50,14 @@ final class StopSignal {
         name = "SIG" + signal.getName();
         LOG.log(System.Logger.Level.INFO, "{0}: stopping", name);
         received.countDown();
+    }
+
+    /**
+     * The stop begins: from now on the process has {@link #LIMIT} to end by itself. Not from the
+     * signal: one that comes while the gateway is still starting waits for the start to end,
+     * however slow, and the stop that follows is what is bounded.
+     */
+    static void bound() {
         Thread.ofPlatform().daemon().name("isthmus-stop-limit").start(StopSignal::haltIfStillStopping);
     }
 
@@ -59,7 +67,8 @@ final class StopSignal {
         } catch (InterruptedException e) {
             return;
         }
-        LOG.log(System.Logger.Level.ERROR, "still stopping {0} ms after the signal: exiting now, without the rest of the cleanup", LIMIT.toMillis());
+        LOG.log(System.Logger.Level.ERROR, "still stopping {0} ms after the stop began: exiting now, without the rest of the cleanup",
+                Long.toString(LIMIT.toMillis()));
         System.err.flush();
         Runtime.getRuntime().halt(1);
     }
