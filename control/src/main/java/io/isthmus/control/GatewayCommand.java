@@ -37,7 +37,12 @@ final class GatewayCommand {
         @Override
         public Integer call() throws Exception {
             ReloadSignal.install(); // from the start: a SIGHUP while starting must not stop us either
-            StopSignal stop = StopSignal.install(); // SIGTERM, SIGINT: the SAs deleted, then exit 0
+            try (StopSignal stop = StopSignal.install()) { // SIGTERM, SIGINT: the SAs deleted, then exit 0
+                return run(stop);
+            }
+        }
+
+        private int run(StopSignal stop) throws Exception {
             ServiceManager systemd = ServiceManager.fromEnvironment(System::getenv);
             ControlSocket control;
             Gateway gateway;

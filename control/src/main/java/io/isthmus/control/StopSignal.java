@@ -1,8 +1,11 @@
 package io.isthmus.control;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * SIGTERM (systemctl stop) and SIGINT (Ctrl-C): stop the gateway in order, deleting its IKE SAs
@@ -16,12 +19,13 @@ import sun.misc.Signal;
  * for systemd's SIGKILL 90 s later. {@code sun.misc.Signal}, as in {@link ReloadSignal}: the
  * handler runs on an ordinary Java thread.
  */
-final class StopSignal {
+final class StopSignal implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
     /** The promise is 5 s; the JVM needs a moment after this to be gone. */
     static final Duration LIMIT = Duration.ofMillis(4500);
 
     private final CountDownLatch received = new CountDownLatch(1);
+    private final Map<Signal, SignalHandler> before = new LinkedHashMap<>();
     private volatile String name;
 
     private StopSignal() {
@@ -32,7 +36,8 @@ final class StopSignal {
         StopSignal s = new StopSignal();
         for (String signal : new String[] {"TERM", "INT"}) {
             try {
-                Signal.handle(new Signal(signal), s::receive);
+                Signal sig = new Signal(signal);
+                s.before.put(sig, Signal.handle(sig, s::receive));
             } catch (IllegalArgumentException e) {
                 // -Xrs, or the JVM keeps it: the shutdown hook still deletes the SAs, with the JVM's exit code.
                 LOG.log(System.Logger.Level.WARNING, "SIG{0} cannot be handled ({1}): it stops this gateway with exit code 128+signal",
@@ -71,6 +76,16 @@ final class StopSignal {
                 Long.toString(LIMIT.toMillis()));
         System.err.flush();
         Runtime.getRuntime().halt(1);
+    }
+
+    /**
+     * Gives the signals back to whoever had them: a gateway that failed to start inside a longer
+     * lived JVM (a test, the lab) must not leave it deaf to Ctrl-C.
+     */
+    @Override
+    public void close() {
+        before.forEach(Signal::handle);
+        before.clear();
     }
 
     /** Whether a stop was asked for (during start-up, say). */

@@ -20,6 +20,9 @@ class StopSignalTest {
         public static void main(String[] args) throws InterruptedException {
             Isthmus.setUpLogging();
             StopSignal stop = StopSignal.install();
+            if (args.length > 0 && args[0].equals("given-back")) {
+                stop.close(); // as after a start that failed inside a longer-lived JVM
+            }
             System.getLogger("io.isthmus.test").log(System.Logger.Level.INFO, "child ready");
             stop.await();
             StopSignal.bound();
@@ -42,6 +45,16 @@ class StopSignalTest {
             assertEquals(0, child.awaitExit(Duration.ofSeconds(30)), () -> ReloadSignalTest.output(child));
             assertTrue(child.output().contains("SIGTERM: stopping"), () -> ReloadSignalTest.output(child));
             assertTrue(child.output().contains("stopped after SIGTERM"), () -> ReloadSignalTest.output(child));
+        }
+    }
+
+    @Test
+    void closedItGivesTheSignalsBackToTheJvm() throws Exception {
+        try (ChildJvm child = ChildJvm.start(List.of(), Map.of(), Child.class, List.of("given-back"), dir.resolve("child.log"))) {
+            assertTrue(child.awaitOutput("child ready", Duration.ofSeconds(30)), () -> ReloadSignalTest.output(child));
+            child.signal("TERM");
+            assertEquals(143, child.awaitExit(Duration.ofSeconds(30)), () -> "the JVM's own SIGTERM: 128 + 15; " + ReloadSignalTest.output(child));
+            assertTrue(!child.output().contains("SIGTERM: stopping"), () -> ReloadSignalTest.output(child));
         }
     }
 
