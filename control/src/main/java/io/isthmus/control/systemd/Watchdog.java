@@ -85,7 +85,13 @@ public final class Watchdog implements AutoCloseable {
     public boolean check() {
         List<String> stalls = new ArrayList<>();
         for (Liveness part : parts) {
-            String stall = part.stall();
+            String stall;
+            try {
+                stall = part.stall();
+            } catch (RuntimeException e) {
+                // Not knowing is not vouching; and the watchdog's own thread must not die of it, which would be silence for good.
+                stall = "a liveness check failed: " + e;
+            }
             if (stall != null) {
                 stalls.add(stall);
             }

@@ -159,6 +159,24 @@ class WatchdogTest {
     }
 
     @Test
+    void aCheckThatFailsIsNoVouchingAndTheWatchdogGoesOn() throws Exception {
+        boolean[] failing = {true};
+        Watchdog w = watchdog(Duration.ofSeconds(10), () -> {
+            if (failing[0]) {
+                throw new IllegalStateException("cannot tell");
+            }
+            return null;
+        });
+        assertFalse(w.check());
+        assertEquals(List.of(), systemd.drain());
+        failing[0] = false;
+        dataplane.runDutyCycle();
+        ikeThreadCatchesUp();
+        assertTrue(w.check());
+        assertEquals(List.of("WATCHDOG=1"), systemd.drain());
+    }
+
+    @Test
     void aStalledThreadIsNamedWithWhereItStopped() {
         List<Dataplane.PacketThreadProgress> now = new ArrayList<>(List.of(new Dataplane.PacketThreadProgress("isthmus-outbound", 7),
                 new Dataplane.PacketThreadProgress("isthmus-inbound", 9)));
