@@ -6,6 +6,7 @@ import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundDatagrams;
 import io.isthmus.ike.Scheduler;
 import io.isthmus.ike.Transport;
@@ -16,7 +17,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -166,21 +169,17 @@ public final class Gateway implements AutoCloseable {
         if (engine != null) {
             try {
                 // Short waits on the IKE thread: a stop (SIGTERM) is over within 5 s even when that thread is stuck.
-                int deleting = onLoop(() -> {
-                    List<IkeSa> sas = List.copyOf(engine.ikeSas());
-                    sas.forEach(IkeSa::delete);
-                    return sas.size();
-                }, Duration.ofSeconds(1));
+                Set<IkeSa> deleted = new HashSet<>();
                 long end = System.nanoTime() + DELETE_WAIT.toNanos();
-                int left = deleting;
+                int left = onLoop(() -> deleteAll(deleted), Duration.ofSeconds(1));
                 while (left > 0 && System.nanoTime() < end) {
                     Thread.sleep(50);
-                    left = onLoop(() -> engine.ikeSas().size(), Duration.ofSeconds(1));
+                    left = onLoop(() -> deleteAll(deleted), Duration.ofSeconds(1));
                 }
-                if (deleting > 0) {
+                if (!deleted.isEmpty()) {
                     LOG.log(left == 0 ? System.Logger.Level.INFO : System.Logger.Level.WARNING, left == 0
                             ? "{0} IKE SA(s) deleted, the peers answered" : "{0} IKE SA(s) deleted, {1} without the peer''s answer in {2} s",
-                            deleting, left, DELETE_WAIT.toSeconds());
+                            deleted.size(), left, DELETE_WAIT.toSeconds());
                 }
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "while deleting the IKE SAs: {0}", e.toString());
@@ -194,6 +193,22 @@ public final class Gateway implements AutoCloseable {
         }
         config.destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());
+    }
+
+    /**
+     * Deletes every IKE SA not being deleted yet (telling its peer), also those that came up
+     * since the last call: a peer's IKE_SA_INIT crossing our stop is still answered, and its SA
+     * would outlive us on the peer's side. A half-open one just goes. Returns how many are left.
+     * IKE thread only.
+     */
+    private int deleteAll(Set<IkeSa> deleted) {
+        for (IkeSa sa : List.copyOf(engine.ikeSas())) {
+            if (sa.state() != IkeSaState.CONNECTING) {
+                deleted.add(sa);
+            }
+            sa.delete();
+        }
+        return engine.ikeSas().size();
     }
 
     // ------------------------------------------------------------------------------------------
