@@ -2,6 +2,7 @@ package io.isthmus.control;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.isthmus.control.log.LogOutput;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.BindException;
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * a socket someone still listens on is never taken over, a stale one is replaced.
  */
 final class ControlSocket implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Status requests are cheap and operators few: more at once than this is a script gone wrong. */
@@ -237,6 +238,7 @@ final class ControlSocket implements AutoCloseable {
                     yield error("status failed: " + e.getMessage());
                 }
             }
+            case String r when LogLevelRequest.is(r) -> JSON.writeValueAsBytes(LogLevelRequest.answer(r, LogOutput.process()));
             default -> error("unknown request '" + request + "'; try status");
         };
     }

@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * plane owns 4500, where ESP in UDP and IKE share the socket, and passes IKE messages over.
  */
 public final class Gateway implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
+    private static final System.Logger CONFIG_LOG = System.getLogger("io.isthmus.config");
 
     private final GatewayConfig config;
     private final Instance instance;
@@ -84,7 +85,7 @@ public final class Gateway implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} starting on {2} ({3}, SKU {4}: up to {5} tunnels, {6} Mbit/s as Azure rates it)",
                 config.gateway().name(), instance.name(), bind.getHostAddress(), config.gateway().vpnType(), config.gateway().sku().azureName(),
                 config.gateway().sku().maxTunnels(), config.gateway().sku().megabitsPerSecond());
-        config.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+        config.warnings().forEach(w -> CONFIG_LOG.log(System.Logger.Level.WARNING, w));
         // Before anything is bound or made: a route that would cut this host off stops the start here.
         HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
         ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), t.ikePort(), t.natTraversalPort());

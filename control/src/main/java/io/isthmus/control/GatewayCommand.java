@@ -3,6 +3,8 @@ package io.isthmus.control;
 import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.log.LogOutput;
+import io.isthmus.control.log.LogShutdown;
 import io.isthmus.control.systemd.ServiceManager;
 import io.isthmus.control.systemd.Watchdog;
 import java.net.BindException;
@@ -48,6 +50,7 @@ final class GatewayCommand {
             Gateway gateway;
             try {
                 GatewayConfig c = ConfigReader.read(config);
+                LogOutput.process().apply(c.logging());
                 // Before anything is made on the host (this socket included): its address, ports, TUN, forwarding, routes.
                 StartupChecks.run(c, c.instance(instance)); // an unknown instance name stops here too
                 // Then the socket: a second gateway on the same socket is refused before it binds ports, makes devices or adds routes.
@@ -84,7 +87,7 @@ final class GatewayCommand {
                 }
             };
             // Any other way the JVM ends (System.exit, a signal that could not be handled) still deletes the SAs.
-            IsthmusLogManager.addShutdownHook(new Thread(stopAll, "isthmus-shutdown"));
+            LogShutdown.addShutdownHook(new Thread(stopAll, "isthmus-shutdown"));
             try {
                 service.set(GatewayService.start(gateway, systemd, Watchdog.interval(System::getenv, ProcessHandle.current().pid())));
             } catch (Exception e) {

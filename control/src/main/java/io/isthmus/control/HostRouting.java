@@ -13,7 +13,7 @@ import java.util.List;
  * (Whether those routes would cut the host off is {@link HostNetwork}'s check, made before.)
  */
 final class HostRouting {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
 
     private HostRouting() {
     }

@@ -1,6 +1,7 @@
 package io.isthmus.control;
 
 import io.isthmus.control.config.ConfigException;
+import io.isthmus.control.log.LogOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -23,7 +24,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "isthmus", mixinStandardHelpOptions = true, versionProvider = Isthmus.Version.class, scope = ScopeType.INHERIT,
         description = "Isthmus: a userspace IPsec/IKEv2 site-to-site VPN gateway for Linux.",
-        subcommands = {GatewayCommand.class, StatusCommand.class, Isthmus.Help.class})
+        subcommands = {GatewayCommand.class, StatusCommand.class, LogLevelCommand.class, Isthmus.Help.class})
 public final class Isthmus implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -40,23 +41,16 @@ public final class Isthmus implements Callable<Integer> {
     }
 
     /**
-     * First thing in main: the JDK chooses its LogManager, once, when the first logger is made
-     * (or when any LogManager class is initialized, IsthmusLogManager included: hence the
-     * property is set here, naming that class without initializing it).
+     * First thing in main: Logback starts (configured by io.isthmus.control.log, no XML), so the
+     * first line already has its format, and Netty is pointed at SLF4J.
      */
     public static void setUpLogging() {
-        if (System.getProperty("java.util.logging.manager") == null) {
-            System.setProperty("java.util.logging.manager", IsthmusLogManager.class.getName());
-        }
-        // One line per event, with the time: what an engineer greps at 3 a.m.
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT.%1$tL %4$s %5$s%6$s%n");
-        }
+        LogOutput.install();
     }
 
     /**
      * The flags every Isthmus JVM runs with (FFM native access, the crypto provider's package
-     * open for the intrinsics, this log manager), as the build wrote them from the root pom's
+     * open for the intrinsics), as the build wrote them from the root pom's
      * isthmus.jvm.flags: for starting gateways in other JVMs (the lab) without writing them again.
      */
     public static List<String> jvmOptions() {

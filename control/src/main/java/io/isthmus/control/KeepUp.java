@@ -19,7 +19,7 @@ import java.util.List;
  * one. On the engine's scheduler and its clock, so that tests drive it by hand.
  */
 final class KeepUp {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     static final Duration PERIOD = Duration.ofSeconds(5);
     /** An IKE SA this long without a child SA (its creation refused, or the child deleted) gets a new one. */
     static final Duration CHILDLESS = Duration.ofSeconds(10);

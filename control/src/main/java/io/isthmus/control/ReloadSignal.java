@@ -15,7 +15,7 @@ import sun.misc.Signal;
  * needs the signal blocked in every thread, the JVM's own included.
  */
 final class ReloadSignal {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
 
     private ReloadSignal() {
     }

@@ -257,7 +257,7 @@ public final class ConfigReader {
     // ------------------------------------------------------------------------------------------
 
     private GatewayConfig gatewayConfig(JsonNode root) {
-        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections");
+        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging");
         VirtualNetworkGateway gateway = gateway(required(root, "", "virtualNetworkGateway"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
         List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
@@ -292,7 +292,7 @@ public final class ConfigReader {
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
-        return new GatewayConfig(file, gateway, sites, connections, warnings);
+        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")));
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {

@@ -1,5 +1,6 @@
 package io.isthmus.control.config;
 
+import io.isthmus.control.log.LoggingSettings;
 import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.IkeProposal;
 import java.net.InetAddress;
@@ -15,9 +16,10 @@ import java.util.List;
  *
  * @param warnings what the gateway runs with but the operator should fix (a file with a shared
  *                 key that others may read), each naming the file and field
+ * @param logging  the {@code logging:} section: line format and levels per subsystem
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
-                            List<Connection> connections, List<String> warnings) {
+                            List<Connection> connections, List<String> warnings, LoggingSettings logging) {
 
     public GatewayConfig {
         warnings = List.copyOf(warnings);

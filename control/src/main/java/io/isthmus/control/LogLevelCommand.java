@@ -1,0 +1,71 @@
+package io.isthmus.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code isthmus log-level [SUBSYSTEM LEVEL]}: a running gateway's log levels, or one of them changed. */
+@Command(name = "log-level", description = {"Show the log level of each subsystem of a running gateway, or set one until it restarts:",
+        "isthmus log-level ike debug. Subsystems: ike, esp, dataplane, config, control, netty; levels: error, warning, info, debug, trace."})
+final class LogLevelCommand implements Callable<Integer> {
+    @Option(names = "--control-socket", description = "The gateway's control socket (default: the only one in /run/isthmus).")
+    Path socket;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SUBSYSTEM", description = "The subsystem whose level to set.")
+    String subsystem;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "LEVEL", description = "Its new level.")
+    String level;
+
+    @Override
+    public Integer call() throws IOException {
+        if (subsystem != null && level == null) {
+            System.err.println("isthmus: log-level " + subsystem + ": which level? e.g. isthmus log-level " + subsystem + " debug");
+            return 2;
+        }
+        Path s = socket != null ? socket : onlySocket();
+        if (s == null) {
+            return 1;
+        }
+        String answer;
+        try {
+            answer = ControlSocket.ask(s, subsystem == null ? LogLevelRequest.NAME : LogLevelRequest.NAME + " " + subsystem + " " + level);
+        } catch (IOException e) {
+            System.err.println("isthmus: cannot reach the gateway at " + s + ": " + e.getMessage());
+            return 1;
+        }
+        JsonNode tree = answer.isBlank() ? null : ControlSocket.JSON.readTree(answer);
+        if (tree == null || tree.has("error")) {
+            System.err.println("isthmus: the gateway at " + s + " answered: "
+                    + (tree == null ? "nothing (too many clients at once?)" : tree.path("error").asText()));
+            return 1;
+        }
+        JsonNode changed = tree.path("changed");
+        if (!changed.isMissingNode()) {
+            System.out.printf("%s: %s (was %s)%n", changed.path("subsystem").asText(), changed.path("to").asText(), changed.path("from").asText());
+        } else {
+            tree.path("levels").fields().forEachRemaining(e -> System.out.printf("%-10s %s%n", e.getKey(), e.getValue().asText()));
+        }
+        return 0;
+    }
+
+    /** The one gateway's socket in /run/isthmus, as isthmus status finds it; null (and why, on stderr) if there is not exactly one. */
+    private static Path onlySocket() {
+        try (var list = Files.list(Path.of("/run/isthmus"))) {
+            var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
+            if (sockets.size() == 1) {
+                return sockets.getFirst();
+            }
+            System.err.println("isthmus: " + (sockets.isEmpty() ? "no gateway is running here (no /run/isthmus/*.sock)"
+                    : "several gateways run here; choose one with --control-socket: " + sockets));
+        } catch (IOException e) {
+            System.err.println("isthmus: no gateway is running here (no /run/isthmus)");
+        }
+        return null;
+    }
+}
