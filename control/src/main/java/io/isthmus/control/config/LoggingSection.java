@@ -77,7 +77,12 @@ final class LoggingSection {
                 problems.add(new ConfigException(file, field, "unknown subsystem; one of " + Subsystem.words()));
                 continue;
             }
-            var level = e.getValue().isValueNode() ? LogLevel.byWord(e.getValue().asText()) : java.util.Optional.<LogLevel>empty();
+            if (!e.getValue().isValueNode()) {
+                problems.add(new ConfigException(file, field, "expected one level, not " + (e.getValue().isArray() ? "a list" : "a mapping")
+                        + "; one of " + LogLevel.words()));
+                continue;
+            }
+            var level = LogLevel.byWord(e.getValue().asText());
             if (level.isEmpty()) {
                 problems.add(new ConfigException(file, field, "'" + e.getValue().asText() + "' is not allowed; one of " + LogLevel.words()));
                 continue;
