@@ -51,8 +51,14 @@ final class LogLevelRequest {
         if (!silencesThisLine) {
             logChange(subsystem.get(), level.get(), before);
         }
-        return Map.of("levels", levels(log), "changed", Map.of("subsystem", subsystem.get().word(), "from", before.word(),
-                "to", level.get().word()));
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("levels", levels(log));
+        answer.put("changed", new Change(subsystem.get().word(), before.word(), level.get().word()));
+        return answer;
+    }
+
+    /** What a request changed, as the answer's "changed" field. */
+    record Change(String subsystem, String from, String to) {
     }
 
     private static void logChange(Subsystem s, LogLevel now, LogLevel before) {
