@@ -20,7 +20,7 @@ import sun.misc.SignalHandler;
  * handler runs on an ordinary Java thread.
  */
 final class StopSignal implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     /** The promise is 5 s; the JVM needs a moment after this to be gone. */
     static final Duration LIMIT = Duration.ofMillis(4500);
 

@@ -12,7 +12,7 @@ import java.util.function.Function;
  * or not systemd hears about it (and a lost WATCHDOG=1 is what the watchdog is for).
  */
 public final class ServiceManager implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     /** What `systemctl status` shows of STATUS= fits a line; a list of a hundred problems would not. */
     static final int MAX_STATUS = 400;
 

@@ -14,7 +14,7 @@ import java.util.function.Function;
  * passes without a word.
  */
 public final class Watchdog implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     /** However small WATCHDOG_USEC is, a round takes at least this: the probes need time to show progress. */
     static final Duration SHORTEST_ROUND = Duration.ofMillis(10);
 
