@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 isthmus_find_jdk
 
 # Linux packages the tests need (deploy/lib/packages.sh says which and why): the lab, strongSwan
-# for the interop tests, wireguard-go for the benchmark's comparison (its short run is a test).
-isthmus_apt_install "${ISTHMUS_LAB_PACKAGES[@]}" "${ISTHMUS_STRONGSWAN_PACKAGES[@]}" "${ISTHMUS_WIREGUARD_PACKAGES[@]}"
+# for the interop tests, wireguard-go for the benchmark's comparison (its short run is a test), and
+# what builds and checks the Debian package.
+isthmus_apt_install "${ISTHMUS_LAB_PACKAGES[@]}" "${ISTHMUS_STRONGSWAN_PACKAGES[@]}" "${ISTHMUS_WIREGUARD_PACKAGES[@]}" \
+    "${ISTHMUS_PACKAGE_BUILD_PACKAGES[@]}"
 
 echo "Running the test suite with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) at $JAVA_HOME"
 exec mvn -B -ntp verify "$@"

@@ -14,3 +14,6 @@ ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-
     libcharon-extra-plugins libstrongswan-extra-plugins)
 # The benchmark's comparison: wireguard-go and wg.
 ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
+# The Debian package (deploy/package): dpkg-shlibdeps and dpkg-parsechangelog (dpkg-dev) and
+# asciidoctor (the man pages) to build it; systemd-analyze (systemd) and groff (groff-base) to test it.
+ISTHMUS_PACKAGE_BUILD_PACKAGES=(dpkg-dev asciidoctor systemd groff-base)
