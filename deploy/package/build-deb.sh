@@ -98,8 +98,8 @@ gzip -9nc "$project/deploy/TWO-MACHINES.md" >"$root/usr/share/doc/isthmus/TWO-MA
 chmod 644 "$root"/usr/share/doc/isthmus/*.gz "$root"/usr/share/man/man1/*.gz
 
 # Depends: the C libraries the runtime's binaries and Netty's epoll library (unpacked from its jar
-# at run time) link to, as dpkg-shlibdeps reads them; and ip(8), which the gateway runs for its
-# device's MTU and its routes.
+# at run time) link to, as dpkg-shlibdeps reads them; and iproute2: the gateway runs ip(8) for its
+# device's MTU and its routes, and ss(8) to name who holds a port it needs.
 mkdir -p "$stage/shlibs/debian" "$stage/native"
 printf 'Source: isthmus\n\nPackage: isthmus\nArchitecture: amd64\n' >"$stage/shlibs/debian/control"
 for jar in "$lib"/netty-transport-native-*.jar; do
