@@ -69,6 +69,7 @@ class UnitFileIT {
         assertEquals("notify", one("Type"));
         assertTrue(one("WatchdogSec").matches("\\d+s"), "a watchdog");
         assertEquals("on-failure", one("Restart"));
+        assertEquals("2", one("RestartPreventExitStatus"), "a configuration mistake (exit 2) fails the unit at once, its line in the status");
         assertEquals("SIGTERM", one("KillSignal"));
         assertTrue(Integer.parseInt(one("TimeoutStopSec").replace("s", "")) > 5, "room for the 5 s a gateway takes to delete its SAs");
         assertEquals("isthmus", one("RuntimeDirectory"));
