@@ -14,6 +14,7 @@ ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-
     libcharon-extra-plugins libstrongswan-extra-plugins)
 # The benchmark's comparison: wireguard-go and wg.
 ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
-# The Debian package (deploy/package): dpkg-shlibdeps and dpkg-parsechangelog (dpkg-dev) and
-# asciidoctor (the man pages) to build it; systemd-analyze (systemd) and groff (groff-base) to test it.
-ISTHMUS_PACKAGE_BUILD_PACKAGES=(dpkg-dev asciidoctor systemd groff-base)
+# The Debian package (deploy/package): dpkg-shlibdeps and dpkg-parsechangelog (dpkg-dev), strip
+# (binutils) and asciidoctor (the man pages) to build it; systemd-analyze (systemd), groff
+# (groff-base) and readelf (binutils) to test it.
+ISTHMUS_PACKAGE_BUILD_PACKAGES=(dpkg-dev binutils asciidoctor systemd groff-base)

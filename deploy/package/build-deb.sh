@@ -31,7 +31,7 @@ deb_version=${version//-/\~}
     || die "version '$version' does not make a Debian version (a digit first, then letters, digits and . + ~ -)"
 
 [ -x "$jdk/bin/jlink" ] && [ -x "$jdk/bin/java" ] || die "no JDK with jlink at '$jdk' (give --jdk or JAVA_HOME)"
-for tool in dpkg-deb dpkg-shlibdeps dpkg-parsechangelog asciidoctor gzip md5sum; do
+for tool in dpkg-deb dpkg-shlibdeps dpkg-parsechangelog asciidoctor gzip md5sum strip; do
     command -v "$tool" >/dev/null \
         || die "$tool not found: deploy/lib/packages.sh names the packages the build needs (ISTHMUS_PACKAGE_BUILD_PACKAGES)"
 done
@@ -74,7 +74,16 @@ install -m 644 "$stage/tmp/io/isthmus/control/jvm.options" "$root/usr/lib/isthmu
 echo "build-deb.sh: jlink --add-modules $modules"
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --compress=zip-6 \
     --output "$root/usr/lib/isthmus/runtime"
-chmod -R go-w "$root/usr/lib/isthmus/runtime"
+# Policy 10.1: binaries stripped of their symbol tables (5 MB of libjvm.so; the dynamic symbols
+# stay). A crash report (hs_err) then names native frames by offset, not by function.
+elves=()
+while IFS= read -r -d '' f; do
+    [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && elves+=("$f")
+done < <(find "$root/usr/lib/isthmus/runtime" -type f -print0)
+[ ${#elves[@]} -gt 0 ] || die "no ELF file in the runtime: jlink made no runtime?"
+strip --strip-unneeded --remove-section=.comment "${elves[@]}"
+# jlink leaves the legal notices read-only (0444); a package's files are 0644, executables 0755.
+chmod -R u+w,go-w "$root/usr/lib/isthmus/runtime"
 
 # Man pages: picocli writes AsciiDoc for isthmus and each subcommand from the command line's own
 # definitions, asciidoctor turns it into troff.
@@ -105,11 +114,9 @@ printf 'Source: isthmus\n\nPackage: isthmus\nArchitecture: amd64\n' >"$stage/shl
 for jar in "$lib"/netty-transport-native-*.jar; do
     (cd "$stage/native" && "$jdk/bin/jar" xf "$jar" META-INF/native)
 done
-elves=()
 while IFS= read -r -d '' f; do
-    [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && elves+=("$f")
-done < <(find "$root/usr/lib/isthmus/runtime" "$stage/native" -type f -print0)
-[ ${#elves[@]} -gt 0 ] || die "no ELF file in the runtime: jlink made no runtime?"
+    elves+=("$f")
+done < <(find "$stage/native" -type f -name '*.so' -print0)
 shlibs=$(cd "$stage/shlibs" && dpkg-shlibdeps -O "${elves[@]}" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no library dependencies"
 depends="iproute2, $shlibs"

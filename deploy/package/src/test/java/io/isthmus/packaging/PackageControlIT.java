@@ -28,7 +28,7 @@ class PackageControlIT {
     private static Path control;
     /** Where the package's files may be (with the directories above them): nothing of another package's. */
     private static final List<String> PLACES = List.of("/etc/isthmus", "/lib/systemd/system/isthmus@.service", "/usr/bin/isthmus", "/usr/lib/isthmus/",
-            "/usr/lib/sysctl.d/60-isthmus.conf", "/usr/share/doc/isthmus/", "/usr/share/man/man1/isthmus");
+            "/usr/lib/sysctl.d/60-isthmus.conf", "/usr/share/doc/isthmus/", "/usr/share/man/man1/isthmus", "/usr/share/lintian/overrides/isthmus");
 
     @BeforeAll
     static void read() throws Exception {
@@ -115,6 +115,29 @@ class PackageControlIT {
             assertTrue(jars.stream().noneMatch(j -> j.startsWith(unwanted)), unwanted + " must not be in the package: " + jars);
         }
         assertTrue(jars.stream().allMatch(j -> j.endsWith(".jar") && !j.endsWith("-tests.jar")), jars.toString());
+    }
+
+    @Test
+    void theRuntimesBinariesAreStripped() throws Exception {
+        Path root = PackageUnderTest.installedRoot();
+        int elves = 0;
+        for (String path : CONTENTS.keySet()) {
+            Path f = root.resolve(path.substring(1));
+            if (path.startsWith("/usr/lib/isthmus/runtime/") && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS) && isElf(f)) {
+                elves++;
+                String sections = Command.run("readelf", "--section-headers", "--wide", f.toString()).ok().out();
+                assertFalse(sections.contains(" .symtab "), path + " keeps its symbol table (Debian policy 10.1: strip it)");
+                assertTrue(sections.contains(" .dynsym "), path + " must keep its dynamic symbols");
+            }
+        }
+        assertTrue(elves >= 10, "the runtime's java, libjvm.so and the others: " + elves);
+    }
+
+    private static boolean isElf(Path f) throws IOException {
+        try (var in = Files.newInputStream(f)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+        }
     }
 
     @Test
