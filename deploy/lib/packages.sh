@@ -14,3 +14,6 @@ ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-
     libcharon-extra-plugins libstrongswan-extra-plugins)
 # The benchmark's comparison: wireguard-go and wg.
 ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
+# The two-machine test (deploy/system-test): Docker's engine (Debian's docker.io, 20.10), started by
+# deploy/test.sh when none runs, and debootstrap for its base image (deploy/lib/base-image.sh).
+ISTHMUS_SYSTEM_TEST_PACKAGES=(docker.io debootstrap)
