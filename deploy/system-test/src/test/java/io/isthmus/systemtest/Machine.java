@@ -54,7 +54,11 @@ final class Machine implements AutoCloseable {
                             .withCapDrop(Capability.SYS_RESOURCE)
                             .withSecurityOpts(List.of("seccomp=unconfined"))
                             .withDevices(Device.parse("/dev/net/tun"))
-                            .withBinds(Bind.parse("/sys/fs/cgroup:/sys/fs/cgroup:rw"));
+                            .withBinds(Bind.parse("/sys/fs/cgroup:/sys/fs/cgroup:rw"))
+                            // The container sees its own cgroup path (/docker/<id>) in the tree it is given: systemd
+                            // makes its units below it, never at the host's root (Docker's default on cgroup v1; said
+                            // here so that a cgroup v2 host, where the default is a private namespace, behaves alike).
+                            .withCgroupnsMode("host");
                 });
     }
 
