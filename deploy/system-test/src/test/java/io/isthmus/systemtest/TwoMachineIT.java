@@ -62,13 +62,13 @@ class TwoMachineIT {
     private Network wan;
     private Machine a;
     private Machine b;
-    private Package deb;
+    private DebianPackage deb;
 
     @BeforeAll
     void machines() throws Exception {
         assertTrue(DockerClientFactory.instance().isDockerAvailable(),
                 "no Docker engine answers (DOCKER_HOST=" + System.getenv("DOCKER_HOST") + "): deploy/test.sh starts one");
-        deb = Package.underTest();
+        deb = DebianPackage.underTest();
         String image = BaseImage.name();
         wan = Network.builder().createNetworkCmdModifier(cmd -> cmd.withName(prefix + "-wan").withInternal(true)
                 .withIpam(new Ipam().withConfig(new Ipam.Config().withSubnet("10.199.0.0/24")))).build();
@@ -126,7 +126,7 @@ class TwoMachineIT {
         measured.put("installed size", a.sh("dpkg-query -W -f '${Installed-Size}' isthmus").strip() + " KiB");
     }
 
-    private static String versionOf(Package p) {
+    private static String versionOf(DebianPackage p) {
         Matcher v = Pattern.compile("isthmus_([^_~-]+)").matcher(p.file().getFileName().toString());
         assertTrue(v.find(), p.file().toString());
         return v.group(1);
