@@ -18,3 +18,6 @@ ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
 # (binutils) and asciidoctor (the man pages) to build it; systemd-analyze (systemd), groff
 # (groff-base) and readelf (binutils) to test it.
 ISTHMUS_PACKAGE_BUILD_PACKAGES=(dpkg-dev binutils asciidoctor systemd groff-base)
+# The two-machine test (deploy/system-test): Docker's engine (Debian's docker.io, 20.10), started by
+# deploy/test.sh when none runs, and debootstrap for its base image (deploy/lib/base-image.sh).
+ISTHMUS_SYSTEM_TEST_PACKAGES=(docker.io debootstrap)
