@@ -1,5 +1,7 @@
 package io.isthmus.ike;
 
+import java.util.List;
+
 /**
  * The exchanges IKE SAs run, as the layer above implements them ({@code io.isthmus.ike.exchange},
  * one class per exchange). An {@link IkeSa} and its {@link MessageWindow} sit below the exchanges,
@@ -16,6 +18,12 @@ public interface Exchanges {
 
     /** A further child SA with the connection's selectors. */
     void createChild(IkeSa sa);
+
+    /**
+     * A further child SA with the connection's selectors, which replaces {@code outdated} (child
+     * SAs negotiated with selectors the connection no longer has): they are deleted once it is installed.
+     */
+    void replaceChildren(IkeSa sa, List<ChildSa> outdated);
 
     /** The rekey of {@code c}, an INSTALLED child SA of {@code sa}. */
     void rekeyChild(IkeSa sa, ChildSa c);

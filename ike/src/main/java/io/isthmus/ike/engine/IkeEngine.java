@@ -34,6 +34,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
@@ -106,6 +108,37 @@ public final class IkeEngine implements Transport.Receiver {
 
     public void addConnection(Connection connection) {
         connections.add(connection);
+    }
+
+    /** The connection of this name, if there is one. */
+    public Optional<Connection> connection(String name) {
+        return connections.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    /**
+     * Puts {@code next} in place of the connection of the same name (a reload that changed it):
+     * new IKE SAs are made with it, and the existing ones follow it from their next exchange on
+     * ({@link IkeSa#reconfigure}): a changed policy takes effect at the next rekey, a changed key
+     * at the next IKE_AUTH. Nothing negotiated changes, except that when {@code next} has other
+     * traffic selectors, the child SAs negotiated with the old ones are replaced, make-before-break
+     * ({@link IkeSa#renewSelectors}). The old connection's key is not wiped here: the
+     * configuration it came from owns it (and may still share it with {@code next}).
+     */
+    public void replaceConnection(Connection next) {
+        int i = connections.indexOf(connection(next.name()).orElseThrow(() -> new IllegalArgumentException("no connection " + next.name())));
+        Connection old = connections.set(i, next);
+        boolean newSelectors = !Set.copyOf(old.localSelectors()).equals(Set.copyOf(next.localSelectors()))
+                || !Set.copyOf(old.remoteSelectors()).equals(Set.copyOf(next.remoteSelectors()));
+        for (IkeSa sa : ikeSas()) {
+            boolean ofIt = sa.connection().name().equals(next.name()) || sa.candidates().stream().anyMatch(c -> c.name().equals(next.name()));
+            if (!ofIt || sa.state() == IkeSaState.DESTROYED) {
+                continue;
+            }
+            sa.reconfigure(next);
+            if (newSelectors && sa.connection() == next) {
+                sa.renewSelectors();
+            }
+        }
     }
 
     /**

@@ -56,6 +56,11 @@ final class ChildCreate implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private final boolean initiator;
+    /**
+     * Initiator: child SAs negotiated with selectors the connection no longer has (a reload
+     * changed them), which this one replaces: deleted once it is installed, kept if it is refused.
+     */
+    private final List<ChildSa> superseded;
     private KeyExchangeMethod group;
     /** Initiator: the inbound SPI we offer, ours until the child SA is installed with it. */
     private InboundSpi spi;
@@ -63,18 +68,24 @@ final class ChildCreate implements Exchange {
     private KeyExchange ke;
     private List<Payload> answer;
 
-    private ChildCreate(boolean initiator, KeyExchangeMethod group) {
+    private ChildCreate(boolean initiator, KeyExchangeMethod group, List<ChildSa> superseded) {
         this.initiator = initiator;
         this.group = group;
+        this.superseded = List.copyOf(superseded);
     }
 
     /** Starts a further child SA on {@code sa}'s turn (or its replacement's, after an IKE rekey). */
     static void start(IkeSa sa) {
-        sa.window().queue(new ChildCreate(true, sa.connection().childProposals().getFirst().pfs()));
+        sa.window().queue(new ChildCreate(true, sa.connection().childProposals().getFirst().pfs(), List.of()));
+    }
+
+    /** Starts a child SA with the connection's selectors that replaces {@code outdated}, make-before-break. */
+    static void replacing(IkeSa sa, List<ChildSa> outdated) {
+        sa.window().queue(new ChildCreate(true, sa.connection().childProposals().getFirst().pfs(), outdated));
     }
 
     static ChildCreate responder() {
-        return new ChildCreate(false, null);
+        return new ChildCreate(false, null, List.of());
     }
 
     @Override
@@ -119,8 +130,32 @@ final class ChildCreate implements Exchange {
             accept(m, spi, ke, ni, nr, null);
         } catch (IkeProtocolException e) {
             unusable(sa, this, spi, e);
+            keepSuperseded(sa);
+            return Status.SUCCESS;
+        }
+        for (ChildSa old : superseded) {
+            // On the IKE SA that holds it now (an IKE rekey moves child SAs); one already going is left alone.
+            old.owner().deleteChild(old, "replaced by a child SA with the connection's new selectors");
         }
         return Status.SUCCESS;
+    }
+
+    /** A replacement that did not come about: the child SAs with the old selectors carry on. */
+    private void keepSuperseded(IkeSa sa) {
+        if (!superseded.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: no child SA with the new selectors {1} === {2}; the {3} with the old ones stay(s)", sa,
+                    sa.connection().localSelectors(), sa.connection().remoteSelectors(), superseded.size());
+        }
+    }
+
+    /** After a busy peer's TEMPORARY_FAILURE: the replacement again, of the outdated child SAs still there. */
+    private void replaceAgain(IkeSa sa) {
+        IkeSa now = sa.current();
+        List<ChildSa> left = superseded.stream().filter(c -> c.owner() == now && now.children().contains(c)
+                && (c.state() == ChildSa.State.INSTALLED || c.state() == ChildSa.State.REKEYING)).toList();
+        if (now.isUp() && !left.isEmpty()) {
+            now.context().exchanges().replaceChildren(now, left);
+        }
     }
 
     /** Whether or not a child SA took it over, refused or gone with the IKE SA: the SPI goes back unless one did. */
@@ -145,10 +180,11 @@ final class ChildCreate implements Exchange {
         if (type == NotifyType.TEMPORARY_FAILURE) {
             // The peer is busy with an exchange of its own (§2.25); a little later it will not be.
             LOG.log(System.Logger.Level.INFO, "{0}: peer answered TEMPORARY_FAILURE, trying again shortly", sa);
-            sa.context().scheduler().schedule(retryDelay(sa), () -> sa.current().createChild());
+            sa.context().scheduler().schedule(retryDelay(sa), superseded.isEmpty() ? () -> sa.current().createChild() : () -> replaceAgain(sa));
             return Status.SUCCESS;
         }
         LOG.log(System.Logger.Level.WARNING, "{0}: CREATE_CHILD_SA refused: {1}", sa, NotifyType.name(type));
+        keepSuperseded(sa);
         return Status.SUCCESS;
     }
 

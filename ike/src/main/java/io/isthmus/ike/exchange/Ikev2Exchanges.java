@@ -38,6 +38,11 @@ public final class Ikev2Exchanges implements Exchanges {
     }
 
     @Override
+    public void replaceChildren(IkeSa sa, List<ChildSa> outdated) {
+        ChildCreate.replacing(sa, outdated);
+    }
+
+    @Override
     public void rekeyChild(IkeSa sa, ChildSa c) {
         ChildRekey.start(sa, c);
     }
