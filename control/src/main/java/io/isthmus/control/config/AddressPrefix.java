@@ -53,6 +53,17 @@ public final class AddressPrefix {
         return true;
     }
 
+    /** The same network and length, however written ({@code fd20::/64} and {@code fd20:0::/64} are one prefix). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AddressPrefix p && p.length == length && java.util.Arrays.equals(p.network, network);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Arrays.hashCode(network) * 31 + length;
+    }
+
     @Override
     public String toString() {
         return text;

@@ -276,15 +276,21 @@ public final class ConfigReader {
                     + gateway.sku().maxTunnels() + " site-to-site tunnels");
         }
         Set<String> connectionNames = new HashSet<>();
-        for (int i = 0; i < connectionNodes.size(); i++) {
-            String path = "connections[" + i + "]";
-            Connection c = connection(connectionNodes.get(i), path, names, gateway);
-            if (!connectionNames.add(c.name())) {
-                throw error(path + ".name", "'" + c.name() + "' is used twice");
+        try {
+            for (int i = 0; i < connectionNodes.size(); i++) {
+                String path = "connections[" + i + "]";
+                Connection c = connection(connectionNodes.get(i), path, names, gateway);
+                connections.add(c);
+                if (!connectionNames.add(c.name())) {
+                    throw error(path + ".name", "'" + c.name() + "' is used twice");
+                }
             }
-            connections.add(c);
+            TunnelRoutes.check(file, gateway, sites);
+        } catch (RuntimeException e) {
+            // A file refused after some keys were read (at start, or by a reload while the gateway runs): wiped now, not some day by the GC.
+            connections.forEach(Connection::destroySharedKey);
+            throw e;
         }
-        TunnelRoutes.check(file, gateway, sites);
         List<String> warnings = new ArrayList<>();
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
@@ -409,6 +415,19 @@ public final class ConfigReader {
             }
             default -> certificate = certificateAuthentication(n.get("certificateAuthentication"), p + ".certificateAuthentication");
         }
+        try {
+            return connection(n, p, name, site, sharedKey, certificate, gateway);
+        } catch (RuntimeException e) {
+            if (sharedKey != null) {
+                Arrays.fill(sharedKey, (byte) 0);
+            }
+            throw e;
+        }
+    }
+
+    /** The rest of a connection, once its key is read (and wiped by the caller if this throws). */
+    private Connection connection(JsonNode n, String p, String name, String site, byte[] sharedKey, CertificateAuthentication certificate,
+                                  VirtualNetworkGateway gateway) {
         ConnectionMode mode = choice(n, p, "connectionMode", "Default", ordered("Default", ConnectionMode.DEFAULT,
                 "InitiatorOnly", ConnectionMode.INITIATOR_ONLY, "ResponderOnly", ConnectionMode.RESPONDER_ONLY));
         boolean policyBased = bool(n, p, "usePolicyBasedTrafficSelectors", gateway.vpnType() == VpnType.POLICY_BASED);

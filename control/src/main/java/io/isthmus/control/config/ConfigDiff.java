@@ -1,0 +1,201 @@
+package io.isthmus.control.config;
+
+import io.isthmus.control.config.GatewayConfig.Connection;
+import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.GatewayConfig.Tunnel;
+import io.isthmus.control.config.GatewayConfig.VirtualNetworkGateway;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * What a reload would change: the running configuration and the one read anew, compared
+ * connection by connection, by name (a renamed connection is one removed and one added; the
+ * order of the file does not matter), each connection by what it means rather than how it is
+ * written (its site's address and prefixes, not the site's name; prefixes as networks, in any
+ * order). Gateway-level fields a running gateway cannot take over (its addresses, ports, TUN
+ * device, name, VPN type) make {@link #restartNeeded()} lines, and the reload is refused.
+ *
+ * <p>Pure: it reads nothing but the two configurations. Shared keys are compared in constant
+ * time and never appear in what it says; certificates are compared by their settings here (the
+ * files' contents are compared by whoever loads them, see {@link #with}).
+ *
+ * @param changed for each changed connection, how it changed (never empty)
+ */
+public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<String, Set<Change>> changed, List<String> added,
+                         List<String> removed) {
+
+    /** How a kept connection changed, and so when the change takes effect. */
+    public enum Change {
+        /** Its site's address prefixes, or (policy-based) the gateway's addressSpace: routes, tunnel table and selectors change now. */
+        PREFIXES("prefixes"),
+        /** Its IPsec/IKE policy (proposals, lifetimes): the next rekey uses it. */
+        POLICY("policy"),
+        /** Its shared key or certificate settings: the next IKE_AUTH uses them. */
+        KEY("key"),
+        /**
+         * Its peer (address or IKE identity) or its kind (route-based or policy-based): what it
+         * negotiated was with another peer or for another kind of tunnel, so it is re-established.
+         */
+        PEER("peer"),
+        /** Its connection mode, DPD timeout or UDP encapsulation: each applies the next time it is used. */
+        OTHER("mode, DPD or encapsulation");
+
+        private final String text;
+
+        Change(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
+    public ConfigDiff {
+        restartNeeded = List.copyOf(restartNeeded);
+        kept = List.copyOf(kept);
+        Map<String, Set<Change>> copy = new LinkedHashMap<>();
+        changed.forEach((name, how) -> copy.put(name, Set.copyOf(EnumSet.copyOf(how))));
+        changed = java.util.Collections.unmodifiableMap(copy);
+        added = List.copyOf(added);
+        removed = List.copyOf(removed);
+    }
+
+    public static ConfigDiff between(GatewayConfig running, GatewayConfig next) {
+        List<String> restart = restartNeeded(running.gateway(), next.gateway());
+        Map<String, Connection> before = byName(running.connections());
+        Map<String, Connection> after = byName(next.connections());
+        List<String> kept = new ArrayList<>();
+        Map<String, Set<Change>> changed = new LinkedHashMap<>();
+        List<String> added = new ArrayList<>();
+        for (Connection n : next.connections()) {
+            Connection o = before.get(n.name());
+            if (o == null) {
+                added.add(n.name());
+                continue;
+            }
+            Set<Change> how = changes(running, o, next, n);
+            if (how.isEmpty()) {
+                kept.add(n.name());
+            } else {
+                changed.put(n.name(), how);
+            }
+        }
+        List<String> removed = running.connections().stream().map(Connection::name).filter(name -> !after.containsKey(name)).toList();
+        return new ConfigDiff(restart, kept, changed, added, removed);
+    }
+
+    /** The same, with connection {@code name} (kept or changed) found changed in one more way, e.g. its certificate files rewritten. */
+    public ConfigDiff with(String name, Change change) {
+        if (!kept.contains(name) && !changed.containsKey(name)) {
+            throw new IllegalArgumentException("connection " + name + " is neither kept nor changed");
+        }
+        Map<String, Set<Change>> more = new LinkedHashMap<>(changed);
+        Set<Change> how = EnumSet.of(change);
+        how.addAll(changed.getOrDefault(name, Set.of()));
+        more.put(name, how);
+        return new ConfigDiff(restartNeeded, kept.stream().filter(k -> !k.equals(name)).toList(), more, added, removed);
+    }
+
+    /** Whether the running gateway cannot take the new configuration without a restart. */
+    public boolean refused() {
+        return !restartNeeded.isEmpty();
+    }
+
+    /** Whether applying it would change nothing. */
+    public boolean empty() {
+        return changed.isEmpty() && added.isEmpty() && removed.isEmpty();
+    }
+
+    /** Names only, and how they changed: what the log and the operator are told. */
+    @Override
+    public String toString() {
+        if (refused()) {
+            return "restart needed: " + String.join("; ", restartNeeded);
+        }
+        return "kept " + kept + ", changed " + changed.entrySet().stream().map(e -> e.getKey() + " (" + e.getValue().stream().sorted()
+                .map(Change::toString).collect(Collectors.joining(", ")) + ")").toList() + ", added " + added + ", removed " + removed;
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    private static Map<String, Connection> byName(List<Connection> connections) {
+        Map<String, Connection> m = new LinkedHashMap<>();
+        connections.forEach(c -> m.put(c.name(), c));
+        return m;
+    }
+
+    private static Set<Change> changes(GatewayConfig running, Connection o, GatewayConfig next, Connection n) {
+        LocalNetworkGateway os = running.localNetworkGateway(o.localNetworkGateway());
+        LocalNetworkGateway ns = next.localNetworkGateway(n.localNetworkGateway());
+        Set<Change> how = EnumSet.noneOf(Change.class);
+        if (!os.gatewayIpAddress().equals(ns.gatewayIpAddress()) || !Objects.equals(os.ikeIdentity(), ns.ikeIdentity())
+                || o.usePolicyBasedTrafficSelectors() != n.usePolicyBasedTrafficSelectors()) {
+            how.add(Change.PEER);
+        }
+        boolean localSideChanged = n.usePolicyBasedTrafficSelectors()
+                && !networks(running.gateway().addressSpace()).equals(networks(next.gateway().addressSpace()));
+        if (!networks(os.addressPrefixes()).equals(networks(ns.addressPrefixes())) || localSideChanged) {
+            how.add(Change.PREFIXES);
+        }
+        if (!o.ipsecPolicies().equals(n.ipsecPolicies())) {
+            how.add(Change.POLICY);
+        }
+        if (!sameKey(o.sharedKey(), n.sharedKey()) || !Objects.equals(o.certificate(), n.certificate())) {
+            how.add(Change.KEY);
+        }
+        if (o.connectionMode() != n.connectionMode() || !o.dpdTimeout().equals(n.dpdTimeout())
+                || o.forceUdpEncapsulation() != n.forceUdpEncapsulation()) {
+            how.add(Change.OTHER);
+        }
+        return how;
+    }
+
+    /** In constant time for keys of one length (MessageDigest.isEqual); a key's length is all a timing could tell. */
+    private static boolean sameKey(byte[] a, byte[] b) {
+        return a == null || b == null ? a == b : MessageDigest.isEqual(a, b);
+    }
+
+    static Set<AddressPrefix> networks(List<String> prefixes) {
+        return prefixes.stream().map(AddressPrefix::parse).collect(Collectors.toSet());
+    }
+
+    /** The fields a running gateway is built around: its name (the control socket's), its VPN type, its instances, its tunnel device and ports. */
+    private static List<String> restartNeeded(VirtualNetworkGateway o, VirtualNetworkGateway n) {
+        List<String> lines = new ArrayList<>();
+        differs(lines, "virtualNetworkGateway.name", o.name(), n.name());
+        differs(lines, "virtualNetworkGateway.vpnType", o.vpnType(), n.vpnType());
+        Function<VirtualNetworkGateway, List<String>> instances = g -> g.instances().stream().map(i -> i.name() + " "
+                + i.publicIpAddress().getHostAddress() + (i.privateIpAddress() == null ? "" : " (" + i.privateIpAddress().getHostAddress() + ")"))
+                .toList();
+        differs(lines, "virtualNetworkGateway.instances", instances.apply(o), instances.apply(n));
+        Tunnel a = o.tunnel();
+        Tunnel b = n.tunnel();
+        String t = "virtualNetworkGateway.tunnel.";
+        differs(lines, t + "device", a.device(), b.device());
+        differs(lines, t + "mtu", a.mtu(), b.mtu());
+        differs(lines, t + "pathMtu", a.pathMtu(), b.pathMtu());
+        differs(lines, t + "tcpMssClamp", a.tcpMssClamp(), b.tcpMssClamp());
+        differs(lines, t + "rawEsp", a.rawEsp(), b.rawEsp());
+        differs(lines, t + "natTraversalPort", a.natTraversalPort(), b.natTraversalPort());
+        differs(lines, t + "ikePort", a.ikePort(), b.ikePort());
+        differs(lines, t + "offloads", a.offloads(), b.offloads());
+        differs(lines, t + "packetThreads", a.packetThreads(), b.packetThreads());
+        return lines;
+    }
+
+    private static void differs(List<String> lines, String field, Object running, Object next) {
+        if (!running.equals(next)) {
+            lines.add(field + ": " + running + " -> " + next + " cannot change while the gateway runs; restart it to apply");
+        }
+    }
+}
