@@ -1,7 +1,7 @@
 package io.isthmus.control;
 
 import io.isthmus.control.config.GatewayConfig.Instance;
-import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
@@ -53,6 +53,9 @@ public final class Gateway implements AutoCloseable {
     private KeepUp keepUp;
     /** How long a stop waits for the peers to answer our Deletes: a round trip takes far less; a peer that is gone never answers. */
     static final Duration DELETE_WAIT = Duration.ofSeconds(2);
+    /** The connections as reloads and resets change them, once the gateway runs. */
+    private volatile RunningConnections running;
+    private Reload reload;
 
     private Gateway(GatewayConfig config, Instance instance) {
         this.config = config;
@@ -71,8 +74,10 @@ public final class Gateway implements AutoCloseable {
         return g;
     }
 
+    /** The configuration it runs with: the one it started with, or the last reload's. */
     public GatewayConfig config() {
-        return config;
+        RunningConnections r = running;
+        return r != null ? r.config() : config;
     }
 
     public Instance instance() {
@@ -98,14 +103,11 @@ public final class Gateway implements AutoCloseable {
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads()), bridge);
         bridge.connect(engine, dataplane);
         HostRouting.configure(config);
-        List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
         List<Connection> connections = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
-            LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
-            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), site.addressPrefixes()));
             connections.add(IkeConnections.of(config, instance, c));
         }
-        dataplane.tunnels(tunnels);
+        dataplane.tunnels(RunningConnections.tunnels(config));
         ikeSockets.attach(engine);
         onLoop(() -> {
             connections.forEach(engine::addConnection);
@@ -113,6 +115,8 @@ public final class Gateway implements AutoCloseable {
         });
         keepUp = new KeepUp(config, instance, engine, ikeSockets, dataplane::reclaim);
         keepUp.start(Duration.ofMillis(ThreadLocalRandom.current().nextLong(2000)));
+        running = new RunningConnections(config, instance, connections, engine, this::onLoop, dataplane, keepUp, HostRouting.into(t.device()));
+        reload = new Reload(running, ConfigReader::read, next -> HostNetwork.read(next).refuseRoutesThatCutTheHostOff(next, t.device()));
         for (Connection c : connections) {
             LOG.log(System.Logger.Level.INFO, "{0}, mode {1}, IKE {2}, ESP {3}", c, c.mode(), c.ikeProposals(), c.childProposals());
         }
@@ -151,6 +155,18 @@ public final class Gateway implements AutoCloseable {
     /** How many configured connections are up: an IKE SA up with a child SA. IKE thread only. */
     int tunnelsUp() {
         return (int) engine.ikeSas().stream().filter(s -> s.isUp() && !s.childSas().isEmpty()).map(s -> s.connection().name()).distinct().count();
+    }
+
+    /** Reads the configuration file again and applies what changed, or refuses it and changes nothing (see {@link Reload}). */
+    public Reload.Outcome reload() {
+        return reload.run();
+    }
+
+    /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}). */
+    public Reload.Outcome reset(String name) throws Exception {
+        String line = running.reset(name);
+        LOG.log(System.Logger.Level.INFO, "reset: {0}", line);
+        return new Reload.Outcome(true, List.of(line));
     }
 
     /** A snapshot of everything, for status. */
@@ -192,7 +208,7 @@ public final class Gateway implements AutoCloseable {
         if (ikeSockets != null) {
             ikeSockets.close();
         }
-        config.destroySecrets();
+        config().destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());
     }
 

@@ -44,6 +44,21 @@ final class HostRouting {
         }
     }
 
+    /** A reload's changes to the routes into {@code device}: the same ip(8) commands as at start, one prefix at a time. */
+    static SiteRoutes into(String device) {
+        return new SiteRoutes() {
+            @Override
+            public void add(String prefix) throws IOException, InterruptedException {
+                run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", device);
+            }
+
+            @Override
+            public void remove(String prefix) throws IOException, InterruptedException {
+                run("ip", prefix.contains(":") ? "-6" : "-4", "route", "del", prefix, "dev", device);
+            }
+        };
+    }
+
     private static void run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).strip();

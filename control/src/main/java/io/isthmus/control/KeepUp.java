@@ -24,7 +24,8 @@ final class KeepUp {
     /** An IKE SA this long without a child SA (its creation refused, or the child deleted) gets a new one. */
     static final Duration CHILDLESS = Duration.ofSeconds(10);
 
-    private final GatewayConfig config;
+    /** The configuration it keeps up: replaced by a reload, on the IKE thread. */
+    private GatewayConfig config;
     private final GatewayConfig.Instance instance;
     private final IkeEngine engine;
     private final Scheduler scheduler;
@@ -50,11 +51,25 @@ final class KeepUp {
         stopped = true;
     }
 
+    /** From the next round on, the connections of {@code next} (a reload); on the IKE thread. */
+    void configure(GatewayConfig next) {
+        this.config = next;
+    }
+
+    /** Initiates an IKE SA for connection {@code name} now, as a round does for one without any; on the IKE thread. */
+    void initiate(String name) {
+        GatewayConfig.Connection c = config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no connection " + name));
+        GatewayConfig.Tunnel t = config.gateway().tunnel();
+        LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
+        engine.initiate(c.name(), new InetSocketAddress(instance.bindAddress(), t.ikePort()),
+                new InetSocketAddress(site.gatewayIpAddress(), t.ikePort()));
+    }
+
     void round() {
         if (stopped) {
             return;
         }
-        GatewayConfig.Tunnel t = config.gateway().tunnel();
         Instant now = scheduler.now();
         for (GatewayConfig.Connection c : config.connections()) {
             if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY) {
@@ -63,10 +78,8 @@ final class KeepUp {
             List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(c.name())
                     && s.state() != IkeSaState.DESTROYED).toList();
             if (sas.isEmpty()) {
-                LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
                 try {
-                    engine.initiate(c.name(), new InetSocketAddress(instance.bindAddress(), t.ikePort()),
-                            new InetSocketAddress(site.gatewayIpAddress(), t.ikePort()));
+                    initiate(c.name());
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "{0}: cannot initiate: {1}", c.name(), e.getMessage());
                 }

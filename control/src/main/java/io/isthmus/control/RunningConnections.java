@@ -1,0 +1,268 @@
+package io.isthmus.control;
+
+import io.isthmus.control.config.AddressPrefix;
+import io.isthmus.control.config.ConfigDiff;
+import io.isthmus.control.config.ConfigDiff.Change;
+import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.GatewayConfig.ConnectionMode;
+import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.dataplane.Dataplane;
+import io.isthmus.ike.Connection;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.engine.IkeEngine;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * A running gateway's connections, changed while it runs: by a reload ({@link #apply}, after
+ * {@link Reload} has checked and compared the new configuration) and by {@code isthmus connection
+ * reset} ({@link #reset}). It changes, in this order, the host's routes into the tunnel device
+ * (new prefixes first, so no packet for them finds no route), then on the IKE thread the IKE
+ * engine's connections, the data plane's tunnel table and keep-up, then removes the routes no
+ * longer configured. A connection that stays keeps its IKE and child SAs; see
+ * {@link ConfigDiff.Change} for what each kind of change does to it. One change at a time.
+ */
+final class RunningConnections {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+
+    /** Runs a task on the IKE thread and waits for its result (the gateway's event loop; the test's own thread in tests). */
+    interface IkeThread {
+        <T> T call(Callable<T> task) throws Exception;
+    }
+
+    private final GatewayConfig.Instance instance;
+    private final IkeEngine engine;
+    private final IkeThread ike;
+    private final Dataplane dataplane;
+    private final KeepUp keepUp;
+    private final SiteRoutes routes;
+    private volatile GatewayConfig config;
+    /** The IKE connections the engine was given, by name: what new keys and certificates are compared with. */
+    private final Map<String, Connection> ikeConnections = new HashMap<>();
+
+    RunningConnections(GatewayConfig config, GatewayConfig.Instance instance, List<Connection> ikeConnections, IkeEngine engine, IkeThread ike,
+                       Dataplane dataplane, KeepUp keepUp, SiteRoutes routes) {
+        this.config = config;
+        this.instance = instance;
+        ikeConnections.forEach(c -> this.ikeConnections.put(c.name(), c));
+        this.engine = engine;
+        this.ike = ike;
+        this.dataplane = dataplane;
+        this.keepUp = keepUp;
+        this.routes = routes;
+    }
+
+    /** The configuration the gateway runs with now. */
+    GatewayConfig config() {
+        return config;
+    }
+
+    GatewayConfig.Instance instance() {
+        return instance;
+    }
+
+    /** The data plane's tunnels for {@code config}: one per connection, its site's prefixes leading into it. */
+    static List<Dataplane.TunnelSpec> tunnels(GatewayConfig config) {
+        List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
+        for (GatewayConfig.Connection c : config.connections()) {
+            LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
+            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), site.addressPrefixes()));
+        }
+        return tunnels;
+    }
+
+    /** Whether the running connection {@code name} authenticates as {@code built} does (the same key, the same certificates and key files' contents). */
+    synchronized boolean sameAuthentication(String name, Connection built) {
+        Connection running = ikeConnections.get(name);
+        return running != null && running.authentication().equals(built.authentication());
+    }
+
+    /**
+     * Applies {@code next}, compared with the running configuration as {@code diff} (not
+     * refused), with {@code built} its IKE connections by name. Returns what it did, a line per
+     * connection. Throws, with nothing changed, when a route for a new prefix cannot be added (the
+     * routes added before it are taken out again). On success the running configuration's keys are
+     * wiped: the engine holds {@code next}'s from now on.
+     */
+    synchronized List<String> apply(GatewayConfig next, ConfigDiff diff, Map<String, Connection> built) throws Exception {
+        GatewayConfig old = config;
+        Map<AddressPrefix, String> before = prefixes(old);
+        Map<AddressPrefix, String> after = prefixes(next);
+        List<String> addedRoutes = new ArrayList<>();
+        after.forEach((p, text) -> {
+            if (!before.containsKey(p)) {
+                addedRoutes.add(text);
+            }
+        });
+        addRoutes(addedRoutes);
+        List<String> reestablished = diff.changed().entrySet().stream().filter(e -> e.getValue().contains(Change.PEER)).map(Map.Entry::getKey)
+                .toList();
+        try {
+            ike.call(() -> changeConnections(next, diff, built, reestablished));
+        } catch (Exception e) {
+            // Some of it may have been done: the engine may hold connections of both. Both configurations' keys stay.
+            config = next;
+            ikeConnections.putAll(built);
+            throw new PartlyApplied(e);
+        }
+        config = next;
+        ikeConnections.clear();
+        ikeConnections.putAll(built);
+        List<String> lines = new ArrayList<>(describe(next, diff));
+        before.forEach((p, text) -> {
+            if (!after.containsKey(p)) {
+                try {
+                    routes.remove(text);
+                } catch (IOException | InterruptedException e) {
+                    // Applied all the same: a stale route into the tunnel device leads to no tunnel, and is dropped there.
+                    lines.add("the route for " + text + " could not be removed: " + e.getMessage());
+                }
+            }
+        });
+        // Removed connections' keys went with them (IkeEngine.removeConnection); the others' old copies go now.
+        old.destroySecrets();
+        return lines;
+    }
+
+    /** On the IKE thread: the engine's connections, the tunnel table and keep-up, as {@code next} has them. */
+    private Void changeConnections(GatewayConfig next, ConfigDiff diff, Map<String, Connection> built, List<String> reestablished) {
+        for (String name : diff.removed()) {
+            engine.removeConnection(name);
+        }
+        for (String name : reestablished) {
+            engine.removeConnection(name);
+        }
+        // After the removals (their IKE Delete is on its way) and before the additions (whose SAs need their tunnel).
+        dataplane.tunnels(tunnels(next));
+        for (String name : diff.kept()) {
+            engine.replaceConnection(built.get(name));
+        }
+        for (String name : diff.changed().keySet()) {
+            if (!reestablished.contains(name)) {
+                engine.replaceConnection(built.get(name));
+            }
+        }
+        for (String name : diff.added()) {
+            engine.addConnection(built.get(name));
+        }
+        for (String name : reestablished) {
+            engine.addConnection(built.get(name));
+        }
+        keepUp.configure(next);
+        return null;
+    }
+
+    /** A reload that failed on the IKE thread, after its routes were added: some of it may be in place. */
+    static final class PartlyApplied extends Exception {
+        PartlyApplied(Exception cause) {
+            super("applied only partly (" + cause + "); check isthmus status, and restart the gateway if in doubt", cause);
+        }
+    }
+
+    /**
+     * {@code isthmus connection reset NAME}: the connection's IKE SAs (and so its child SAs)
+     * deleted, the peer told, and a new IKE SA initiated at once, with what the connection is
+     * configured with now (a new policy or key included). A ResponderOnly connection waits for
+     * its peer to come again.
+     */
+    synchronized String reset(String name) throws Exception {
+        GatewayConfig.Connection c = config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no connection '" + name + "'; this gateway has: "
+                        + String.join(", ", config.connections().stream().map(GatewayConfig.Connection::name).toList())));
+        return ike.call(() -> {
+            List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(name) && s.state() != IkeSaState.DESTROYED)
+                    .toList();
+            sas.forEach(IkeSa::delete);
+            String deleted = name + ": " + sas.size() + " IKE SA(s) deleted, the peer told";
+            if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY) {
+                return deleted + "; ResponderOnly: the peer makes them again";
+            }
+            keepUp.initiate(name);
+            return deleted + "; a new IKE SA initiated";
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** Every site prefix of {@code config} as a network, with its text as configured (what ip(8) is given). */
+    private static Map<AddressPrefix, String> prefixes(GatewayConfig config) {
+        Map<AddressPrefix, String> out = new LinkedHashMap<>();
+        for (LocalNetworkGateway site : config.localNetworkGateways()) {
+            for (String p : site.addressPrefixes()) {
+                out.putIfAbsent(AddressPrefix.parse(p), p);
+            }
+        }
+        return out;
+    }
+
+    /** Adds them all or none: on a failure, the ones added are taken out again and the failure thrown. */
+    private void addRoutes(List<String> prefixes) throws IOException, InterruptedException {
+        List<String> done = new ArrayList<>();
+        try {
+            for (String p : prefixes) {
+                routes.add(p);
+                done.add(p);
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            for (String p : done) {
+                try {
+                    routes.remove(p);
+                } catch (IOException | InterruptedException again) {
+                    LOG.log(System.Logger.Level.WARNING, "the route for {0} added by a failed reload could not be removed: {1}", p, again.getMessage());
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static List<String> describe(GatewayConfig next, ConfigDiff diff) {
+        List<String> lines = new ArrayList<>();
+        lines.add("reloaded " + next.source() + ": " + diff.kept().size() + " unchanged, " + diff.changed().size() + " changed, "
+                + diff.added().size() + " added, " + diff.removed().size() + " removed");
+        for (String name : diff.kept()) {
+            lines.add(name + ": unchanged, its SAs kept");
+        }
+        diff.changed().forEach((name, how) -> lines.add(name + ": " + changed(next, name, how)));
+        for (String name : diff.added()) {
+            boolean waits = connection(next, name).connectionMode() == ConnectionMode.RESPONDER_ONLY;
+            lines.add(name + ": added; " + (waits ? "ResponderOnly: it comes up when the peer initiates" : "it comes up now"));
+        }
+        for (String name : diff.removed()) {
+            lines.add(name + ": removed; its SAs deleted (the peer told), its tunnel and routes gone");
+        }
+        return lines;
+    }
+
+    private static String changed(GatewayConfig next, String name, Set<Change> how) {
+        if (how.contains(Change.PEER)) {
+            return "another peer or kind of tunnel: re-established (its SAs deleted, the peer told, new ones made)";
+        }
+        List<String> parts = new ArrayList<>();
+        if (how.contains(Change.PREFIXES)) {
+            parts.add("prefixes: routes and tunnel table updated" + (connection(next, name).usePolicyBasedTrafficSelectors()
+                    ? ", its child SAs replaced by ones with the new selectors" : "; its SAs kept (route-based: any to any)"));
+        }
+        if (how.contains(Change.POLICY)) {
+            parts.add("policy: the next rekey uses it");
+        }
+        if (how.contains(Change.KEY)) {
+            parts.add("key: the next IKE_AUTH uses it");
+        }
+        if (how.contains(Change.OTHER)) {
+            parts.add("mode, DPD or encapsulation: applies from its next use");
+        }
+        boolean later = how.contains(Change.POLICY) || how.contains(Change.KEY);
+        return String.join("; ", parts) + (later ? " (isthmus connection reset " + name + " applies it now)" : "");
+    }
+
+    private static GatewayConfig.Connection connection(GatewayConfig config, String name) {
+        return config.connections().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
+    }
+}

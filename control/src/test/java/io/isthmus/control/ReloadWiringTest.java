@@ -1,0 +1,461 @@
+package io.isthmus.control;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.control.config.ConfigException;
+import io.isthmus.control.config.ConfigReader;
+import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.dataplane.Dataplane;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
+import io.isthmus.dataplane.tun.InMemoryTun;
+import io.isthmus.ike.Connection;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.InMemoryNetwork;
+import io.isthmus.ike.InboundDatagrams;
+import io.isthmus.ike.ManualScheduler;
+import io.isthmus.ike.engine.IkeEngine;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reloads of a gateway wired as the daemon wires it, without root (as {@link ChildSaBridgeTest}):
+ * IKE engines over an in-memory network on a manual clock, each with its whole data plane over
+ * memory behind a {@link ChildSaBridge}, keep-up on the same clock, and a {@link Reload} reading
+ * real configuration files. Gateway A has connections to B and C; a reload keeps A-B as it is
+ * (same SPIs, every packet through), deletes A-C on both ends and brings up a new A-D; changed
+ * prefixes move routes and renegotiate a policy-based child SA, make-before-break; a new key waits
+ * for a reset; a file that does not check changes nothing.
+ */
+class ReloadWiringTest {
+    static final String KEY_B = "the key between a and b";
+    static final String KEY_C = "the key between a and c";
+    static final String KEY_D = "the key between a and d";
+
+    final ManualScheduler clock = new ManualScheduler();
+    final InMemoryNetwork network = new InMemoryNetwork();
+    final List<Gw> gateways = new ArrayList<>();
+    /** IKE datagrams sent by anyone so far. */
+    final java.util.concurrent.atomic.AtomicInteger ikeDatagrams = new java.util.concurrent.atomic.AtomicInteger();
+
+    ReloadWiringTest() {
+        network.dropWhen(d -> {
+            ikeDatagrams.incrementAndGet();
+            return false;
+        });
+    }
+
+    @TempDir
+    Path dir;
+
+    /** A site's gateway entry in another gateway's file. */
+    static String site(String name, String address, String prefixes) {
+        return """
+                  - name: %s
+                    gatewayIpAddress: %s
+                    addressPrefixes: [%s]
+                """.formatted(name, address, prefixes);
+    }
+
+    static String connection(String name, String site, String key, String more) {
+        return """
+                  - name: %s
+                    localNetworkGateway: %s
+                    sharedKey: "%s"
+                %s""".formatted(name, site, key, more.isEmpty() ? "" : "    " + more.strip().replace("\n", "\n    ") + "\n");
+    }
+
+    static String gateway(String name, String address, String addressSpace, String sites, String connections) {
+        return """
+                virtualNetworkGateway:
+                  name: %s
+                  vpnType: RouteBased
+                  sku: VpnGw1
+                  addressSpace: [%s]
+                  instances:
+                    - name: %s-0
+                      publicIpAddress: %s
+                localNetworkGateways:
+                %sconnections:
+                %s""".formatted(name, addressSpace, name, address, sites, connections);
+    }
+
+    /** A answers only for B, C and D: A alone initiates, so which IKE SA is whose is never in doubt. */
+    static String peerOfA(String name, String address, String addressSpace, String key, String more) {
+        return gateway(name, address, addressSpace, site("site-a", "10.0.0.1", "192.168.10.0/24"),
+                connection("to-a", "site-a", key, "connectionMode: ResponderOnly\n" + more));
+    }
+
+    static final String A_WITH_B_AND_C = gateway("gw-a", "10.0.0.1", "192.168.10.0/24",
+            site("site-b", "10.0.0.2", "192.168.20.0/24") + site("site-c", "10.0.0.3", "192.168.30.0/24"),
+            connection("to-b", "site-b", KEY_B, "") + connection("to-c", "site-c", KEY_C, ""));
+
+    /** One gateway: the daemon's parts, with the host's routes as a set and the file it reloads. */
+    final class Gw {
+        final InetAddress address;
+        final Path file;
+        final IkeEngine engine;
+        final ChildSaBridge bridge;
+        final Dataplane dataplane;
+        final InMemoryEspPort esp = new InMemoryEspPort();
+        final List<byte[]> delivered = new ArrayList<>();
+        final InMemoryTun tun = new InMemoryTun(false, false, (b, o, l) -> delivered.add(Arrays.copyOfRange(b, o, o + l)));
+        final Set<String> routes = new LinkedHashSet<>();
+        final KeepUp keepUp;
+        final RunningConnections running;
+        final Reload reload;
+        /** The configuration each reload read (to see that a refused one's keys are wiped). */
+        final AtomicReference<GatewayConfig> lastRead = new AtomicReference<>();
+        /** A prefix whose route the host refuses to add (ip route failing). */
+        String failingRoute;
+
+        Gw(String name, String address, String yaml) throws IOException {
+            this(name, address, yaml, next -> { });
+        }
+
+        Gw(String name, String address, String yaml, Reload.HostCheck hostCheck) throws IOException {
+            this.address = InetAddress.ofLiteral(address);
+            file = Files.writeString(dir.resolve(name + ".yaml"), yaml);
+            GatewayConfig config = ConfigReader.read(file);
+            GatewayConfig.Instance instance = config.instance(null);
+            InboundDatagrams port4500 = new InboundDatagrams(16, Runnable::run, (d, l, r) -> { });
+            bridge = new ChildSaBridge(Runnable::run, clock, port4500);
+            engine = new IkeEngine(network.transport(), clock, bridge);
+            dataplane = Dataplane.overMemory(new Dataplane.Settings("test0", List.of(this.address), 4500, true, 1500, 1350, 1 << 20), bridge, tun,
+                    esp);
+            bridge.connect(engine, dataplane);
+            dataplane.tunnels(RunningConnections.tunnels(config));
+            List<Connection> ike = new ArrayList<>();
+            for (GatewayConfig.Connection c : config.connections()) {
+                ike.add(IkeConnections.of(config, instance, c));
+            }
+            ike.forEach(engine::addConnection);
+            config.localNetworkGateways().forEach(s -> routes.addAll(s.addressPrefixes()));
+            keepUp = new KeepUp(config, instance, engine, clock, dataplane::reclaim);
+            SiteRoutes hostRoutes = new SiteRoutes() {
+                @Override
+                public void add(String prefix) throws IOException {
+                    if (prefix.equals(failingRoute)) {
+                        throw new IOException("ip -4 route replace " + prefix + " dev test0 failed: RTNETLINK answers: File exists");
+                    }
+                    routes.add(prefix);
+                }
+
+                @Override
+                public void remove(String prefix) {
+                    routes.remove(prefix);
+                }
+            };
+            running = new RunningConnections(config, instance, ike, engine, ReloadWiringTest::onThisThread, dataplane, keepUp, hostRoutes);
+            Function<Path, GatewayConfig> reader = path -> {
+                GatewayConfig c = ConfigReader.read(path);
+                lastRead.set(c);
+                return c;
+            };
+            reload = new Reload(running, reader, hostCheck);
+            network.attach(this.address, engine);
+            gateways.add(this);
+        }
+
+        Reload.Outcome reload(String yaml) throws IOException {
+            Files.writeString(file, yaml);
+            Reload.Outcome outcome = reload.run();
+            network.deliverAll(clock);
+            return outcome;
+        }
+
+        List<IkeSa> ikeSas(String connection) {
+            return engine.ikeSas().stream().filter(s -> s.connection().name().equals(connection) && s.state() != IkeSaState.DESTROYED).toList();
+        }
+
+        IkeSa ikeSa(String connection) {
+            List<IkeSa> sas = ikeSas(connection);
+            assertEquals(1, sas.size(), connection + ": " + sas);
+            return sas.getFirst();
+        }
+
+        /** Inbound SPIs of the child SAs IKE holds for {@code connection}. */
+        List<Integer> childSpis(String connection) {
+            return ikeSas(connection).stream().flatMap(s -> s.childSas().stream()).map(c -> c.inbound().spi()).toList();
+        }
+
+        /** The data plane's tunnel, or null. */
+        Dataplane.TunnelStatus tunnel(String name) {
+            return dataplane.status().stream().filter(t -> t.name().equals(name)).findFirst().orElse(null);
+        }
+
+        void drain() {
+            while (dataplane.runDutyCycle() > 0) {
+                // a burst per port each cycle
+            }
+        }
+
+        /** A packet from this side's network into its TUN device: the ESP datagrams it became, each carried to the gateway it is for. */
+        void send(byte[] packet) {
+            tun.offer(packet);
+            drain();
+            for (InMemoryEspPort.Datagram d; (d = esp.sent().poll()) != null; ) {
+                InetAddress to = d.remote().getAddress();
+                Gw there = gateways.stream().filter(g -> g.address.equals(to)).findFirst().orElseThrow();
+                there.esp.deliver(new InMemoryEspPort.Datagram(d.remote(), d.local(), d.udp(), d.bytes()));
+                there.drain();
+            }
+        }
+    }
+
+    static <T> T onThisThread(Callable<T> task) throws Exception {
+        return task.call();
+    }
+
+    /** Keep-up rounds (every 5 s) and the network, for {@code seconds} of virtual time. */
+    void run(int seconds) {
+        network.run(clock, Duration.ofSeconds(seconds), Duration.ofSeconds(1));
+    }
+
+    static boolean wiped(byte[] key) {
+        return Arrays.equals(key, new byte[key.length]);
+    }
+
+    static byte[] key(GatewayConfig config, String connection) {
+        return config.connections().stream().filter(c -> c.name().equals(connection)).findFirst().orElseThrow().sharedKey();
+    }
+
+    @Test
+    void theUnchangedConnectionKeepsItsSasTheRemovedOneIsDeletedOnBothEndsTheAddedOneComesUp() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C);
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        Gw c = new Gw("c", "10.0.0.3", peerOfA("gw-c", "10.0.0.3", "192.168.30.0/24", KEY_C, ""));
+        Gw d = new Gw("d", "10.0.0.4", peerOfA("gw-d", "10.0.0.4", "192.168.40.0/24", KEY_D, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        IkeSa ab = a.ikeSa("to-b");
+        long spiI = ab.initiatorSpi();
+        long spiR = ab.responderSpi();
+        List<Integer> childrenAb = a.childSpis("to-b");
+        List<Integer> childrenBa = b.childSpis("to-a");
+        assertEquals(1, childrenAb.size());
+        assertEquals(1, c.childSpis("to-a").size(), "A-C is up");
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 1));
+        GatewayConfig before = a.running.config();
+
+        Reload.Outcome outcome = a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24",
+                site("site-d", "10.0.0.4", "192.168.40.0/24") + site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-d", "site-d", KEY_D, "") + connection("to-b", "site-b", KEY_B, "")));
+        assertTrue(outcome.applied(), outcome.lines().toString());
+        assertTrue(outcome.lines().containsAll(List.of("to-b: unchanged, its SAs kept", "to-d: added; it comes up now",
+                "to-c: removed; its SAs deleted (the peer told), its tunnel and routes gone")), outcome.lines().toString());
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 2));
+
+        // A-C: A told C; both ends hold nothing of it any more, its route and tunnel gone.
+        assertTrue(c.ikeSas("to-a").isEmpty(), "C was told: " + c.engine.ikeSas());
+        assertTrue(a.ikeSas("to-c").isEmpty());
+        assertEquals(null, a.tunnel("to-c"));
+        clock.advance(ChildSaBridge.INBOUND_GRACE.plusSeconds(1));
+        assertTrue(c.tunnel("to-a").sas().isEmpty(), "C's data plane let its SAs go: " + c.tunnel("to-a").sas());
+        assertEquals(Set.of("192.168.20.0/24", "192.168.40.0/24"), a.routes);
+
+        // A-D: the next keep-up round brings it up.
+        run(KeepUp.PERIOD.toSecondsPart() + 1);
+        assertEquals(1, a.childSpis("to-d").size(), "A-D is up: " + a.engine.ikeSas());
+        assertEquals(1, d.tunnel("to-a").sas().size());
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.40.9", 3));
+        assertEquals(3, d.delivered.getLast()[28]);
+
+        // A-B: the same IKE SA and child SAs at both ends, and every packet through.
+        assertSame(ab, a.ikeSa("to-b"));
+        assertEquals(spiI, b.ikeSa("to-a").initiatorSpi());
+        assertEquals(spiR, b.ikeSa("to-a").responderSpi());
+        assertEquals(childrenAb, a.childSpis("to-b"));
+        assertEquals(childrenBa, b.childSpis("to-a"));
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 4));
+        assertEquals(List.of(1, 2, 4), b.delivered.stream().map(p -> (int) p[28]).toList(), "no packet lost");
+
+        // Its key now lives in the new configuration only: the old copy is wiped, the new one works.
+        assertTrue(wiped(key(before, "to-b")), "the replaced configuration's key is wiped");
+        assertTrue(wiped(key(before, "to-c")), "and the removed connection's");
+        assertFalse(wiped(key(a.running.config(), "to-b")));
+        a.running.reset("to-b");
+        network.deliverAll(clock);
+        IkeSa again = a.ikeSa("to-b");
+        assertNotEquals(spiI, again.initiatorSpi(), "reset: a new IKE SA, authenticated with the key of the new configuration");
+        assertEquals(IkeSaState.ESTABLISHED, again.state());
+        assertEquals(again.initiatorSpi(), b.ikeSa("to-a").initiatorSpi(), "and B has dropped the old one");
+    }
+
+    @Test
+    void newPrefixesMoveRoutesAndRenewAPolicyBasedChildSaMakeBeforeBreak() throws Exception {
+        String policyBased = "usePolicyBasedTrafficSelectors: true";
+        Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, policyBased)));
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, policyBased));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        long spiI = a.ikeSa("to-b").initiatorSpi();
+        List<Integer> old = a.childSpis("to-b");
+
+        // B first: it asks for its wider side; A, not reloaded yet, narrows it to what it has.
+        assertTrue(b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24, 192.168.21.0/24", KEY_B, policyBased)).applied());
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 1));
+        Reload.Outcome outcome = a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24",
+                site("site-b", "10.0.0.2", "192.168.20.0/24, 192.168.21.0/24"), connection("to-b", "site-b", KEY_B, policyBased)));
+        assertTrue(outcome.lines().contains("to-b: prefixes: routes and tunnel table updated, its child SAs replaced by ones with the new selectors"),
+                outcome.lines().toString());
+        assertEquals(Set.of("192.168.20.0/24", "192.168.21.0/24"), a.routes);
+        assertEquals(spiI, a.ikeSa("to-b").initiatorSpi(), "the IKE SA stays");
+        List<Integer> now = a.childSpis("to-b");
+        assertEquals(1, now.size(), "one child SA, with both prefixes: " + a.ikeSa("to-b").childSas());
+        assertFalse(old.contains(now.getFirst()));
+        assertEquals(List.of("192.168.20.0/24", "192.168.21.0/24"),
+                a.ikeSa("to-b").childSas().getFirst().remoteSelectors().stream().map(Object::toString).toList());
+
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 2));
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.21.7", 3));
+        assertEquals(List.of(1, 2, 3), b.delivered.stream().map(p -> (int) p[28]).toList(), "the old prefix throughout, the new one now");
+    }
+
+    @Test
+    void aNewKeyWaitsForTheNextIkeAuthOrAReset() throws Exception {
+        String newKey = "a new key between a and b";
+        Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "")));
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        long spiI = a.ikeSa("to-b").initiatorSpi();
+        Reload.Outcome atB = b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", newKey, ""));
+        Reload.Outcome atA = a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", newKey, "")));
+        assertTrue(atA.lines().contains("to-b: key: the next IKE_AUTH uses it (isthmus connection reset to-b applies it now)"), atA.lines().toString());
+        assertTrue(atB.applied());
+        assertTrue(atA.lines().stream().noneMatch(l -> l.contains(newKey)), "the key is never told");
+        assertEquals(spiI, a.ikeSa("to-b").initiatorSpi(), "the running IKE SA stays");
+
+        String reset = a.running.reset("to-b");
+        network.deliverAll(clock);
+        assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated", reset);
+        assertNotEquals(spiI, a.ikeSa("to-b").initiatorSpi());
+        assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "both ends authenticated with the new key");
+        assertEquals(a.ikeSa("to-b").initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+    }
+
+    @Test
+    void aConfigurationThatDoesNotCheckChangesNothingAndItsKeysAreWiped() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C, next -> {
+            if (next.localNetworkGateways().stream().anyMatch(s -> s.addressPrefixes().contains("192.168.99.0/24"))) {
+                throw new ConfigException(next.source(), "localNetworkGateways[0].addressPrefixes[1]",
+                        "192.168.99.0/24 overlaps 192.168.99.0/24, a network this host is on (dev mgmt)");
+            }
+        });
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        new Gw("c", "10.0.0.3", peerOfA("gw-c", "10.0.0.3", "192.168.30.0/24", KEY_C, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        GatewayConfig running = a.running.config();
+        List<Integer> children = a.childSpis("to-b");
+        Set<String> routes = Set.copyOf(a.routes);
+        int sent = ikeDatagrams.get();
+
+        Map<String, String> refusals = Map.of(
+                "a field the reader refuses", A_WITH_B_AND_C.replace("sku: VpnGw1", "sku: VpnGw9"),
+                "a change that needs a restart", A_WITH_B_AND_C.replace("  instances:", "  tunnel: {device: isthmus1}\n  instances:"),
+                "the host's check", A_WITH_B_AND_C.replace("[192.168.20.0/24]", "[192.168.20.0/24, 192.168.99.0/24]"),
+                "a route the host refuses", A_WITH_B_AND_C.replace("[192.168.20.0/24]", "[192.168.20.0/24, 192.168.98.0/24]")
+                        .replace("[192.168.30.0/24]", "[192.168.30.0/24, 192.168.97.0/24]"));
+        Map<String, String> reasons = Map.of(
+                "a field the reader refuses", a.file + ": virtualNetworkGateway.sku: 'VpnGw9' is not allowed",
+                "a change that needs a restart", a.file + ": virtualNetworkGateway.tunnel.device: isthmus0 -> isthmus1 cannot change while the gateway"
+                        + " runs; restart it to apply",
+                "the host's check", a.file + ": localNetworkGateways[0].addressPrefixes[1]: 192.168.99.0/24 overlaps",
+                "a route the host refuses", a.file + ": ip -4 route replace 192.168.97.0/24 dev test0 failed");
+        a.failingRoute = "192.168.97.0/24";
+        for (var refusal : refusals.entrySet()) {
+            a.lastRead.set(null);
+            Reload.Outcome outcome = a.reload(refusal.getValue());
+            assertFalse(outcome.applied(), refusal.getKey());
+            assertEquals("reload refused, the running configuration stays:", outcome.lines().getFirst());
+            assertTrue(outcome.lines().get(1).startsWith(reasons.get(refusal.getKey())), refusal.getKey() + ": " + outcome.lines());
+            assertSame(running, a.running.config(), refusal.getKey());
+            assertEquals(routes, a.routes, refusal.getKey() + ": the routes it added are gone again");
+            assertEquals(children, a.childSpis("to-b"), refusal.getKey());
+            assertEquals(sent, ikeDatagrams.get(), refusal.getKey() + ": nothing said to a peer");
+            GatewayConfig read = a.lastRead.get();
+            if (read != null) {
+                assertTrue(wiped(key(read, "to-b")) && wiped(key(read, "to-c")), refusal.getKey() + ": the refused file's keys are wiped");
+            }
+            assertFalse(wiped(key(running, "to-b")), refusal.getKey() + ": the running ones are not");
+        }
+        assertEquals(List.of("to-b", "to-c"), a.dataplane.status().stream().map(Dataplane.TunnelStatus::name).toList());
+        assertTrue(a.reload(A_WITH_B_AND_C).applied(), "the same file as at start goes in");
+        assertEquals(children, a.childSpis("to-b"));
+        assertEquals(1, b.childSpis("to-a").size());
+    }
+
+    /** A self-signed ECDSA certificate for {@code subject} and its key, written as PEM files (the key for its owner alone). */
+    static void certificate(String subject, Path certFile, Path keyFile) throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair keys = g.generateKeyPair();
+        org.bouncycastle.asn1.x500.X500Name name = new org.bouncycastle.asn1.x500.X500Name(subject);
+        java.util.Date from = java.util.Date.from(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        java.util.Date to = java.util.Date.from(java.time.Instant.parse("2036-01-01T00:00:00Z"));
+        var holder = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(name, java.math.BigInteger.valueOf(System.nanoTime()), from, to,
+                name, keys.getPublic()).build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate()));
+        try (var w = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(Files.newBufferedWriter(certFile))) {
+            w.writeObject(holder);
+        }
+        // PKCS#8, as openssl genpkey writes it.
+        Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64, "\n".getBytes())
+                .encodeToString(keys.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+        Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /*
+     * The same settings, the files under them rewritten (a renewed certificate, as certbot or an
+     * operator's copy leaves it): compared by their contents, it is a new key.
+     */
+    @Test
+    void aCertificateRewrittenUnderTheSameNameIsANewKey() throws Exception {
+        Path cert = dir.resolve("gw-a.pem");
+        Path key = dir.resolve("gw-a.key");
+        Path ca = dir.resolve("ca.pem");
+        certificate("CN=gw-a", cert, key);
+        certificate("CN=ca", ca, dir.resolve("ca.key"));
+        String yaml = gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"), """
+                  - name: to-b
+                    localNetworkGateway: site-b
+                    certificateAuthentication:
+                      outboundAuthCertificate: %s
+                      privateKey: %s
+                      inboundAuthCertificateChain: [%s]
+                """.formatted(cert, key, ca));
+        Gw a = new Gw("a", "10.0.0.1", yaml);
+        assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2));
+        certificate("CN=gw-a", cert, key);
+        Reload.Outcome renewed = a.reload(yaml);
+        assertEquals(List.of("to-b: key: the next IKE_AUTH uses it (isthmus connection reset to-b applies it now)"), renewed.lines().subList(1, 2));
+        assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2), "and now it is the running one");
+        Files.writeString(key, "not a key");
+        Reload.Outcome broken = a.reload(yaml);
+        assertFalse(broken.applied(), "a key file that does not load is refused: " + broken.lines());
+        assertTrue(broken.lines().get(1).startsWith(a.file + ": "), broken.lines().toString());
+    }
+}
