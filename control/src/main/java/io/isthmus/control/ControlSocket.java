@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The management socket of a running gateway: a Unix domain socket (only root and the owner may
- * connect: mode 0600) that answers one line, {@code status}, with the gateway's status as JSON.
+ * connect: mode 0600) that answers one line, {@code status}, {@code reload} or {@code reset NAME},
+ * as JSON (the gateway's status, or what the reload or reset did).
  *
  * <p>It must keep answering on a bad day, when someone's script hangs on it: clients are served
  * at once, each on its own virtual thread, up to {@link #MAX_CLIENTS} (more are closed unserved);
@@ -229,18 +230,34 @@ final class ControlSocket implements AutoCloseable {
     }
 
     private byte[] answer(String request) throws IOException {
-        return switch (request) {
-            case "status" -> {
-                try {
-                    yield JSON.writeValueAsBytes(requests.status());
-                } catch (Exception e) {
-                    LOG.log(System.Logger.Level.WARNING, "control socket: status failed: " + e, e);
-                    yield error("status failed: " + e.getMessage());
-                }
-            }
-            case String r when LogLevelRequest.is(r) -> JSON.writeValueAsBytes(LogLevelRequest.answer(r, LogOutput.process()));
-            default -> error("unknown request '" + request + "'; try status");
+        if (LogLevelRequest.is(request)) {
+            return JSON.writeValueAsBytes(LogLevelRequest.answer(request, LogOutput.process()));
+        }
+        String[] words = request.split(" ", 2);
+        return switch (words[0]) {
+            case "status" -> words.length == 1 ? answered("status", requests::status) : unknown(request);
+            case "reload" -> words.length == 1 ? answered("reload", requests::reload) : unknown(request);
+            // The rest of the line is the name: a connection's name may have spaces in it.
+            case "reset" -> words.length == 2 && !words[1].isBlank() ? answered("reset", () -> requests.reset(words[1].strip()))
+                    : error("reset needs a connection's name: reset NAME");
+            default -> unknown(request);
         };
+    }
+
+    private static byte[] unknown(String request) throws IOException {
+        return error("unknown request '" + request + "'; try status, reload, reset NAME or log-level");
+    }
+
+    /** The request's answer as JSON, or its failure as an error (an operator's mistake, such as an unknown name, is not logged). */
+    private static byte[] answered(String what, java.util.concurrent.Callable<Object> request) throws IOException {
+        try {
+            return JSON.writeValueAsBytes(request.call());
+        } catch (IllegalArgumentException e) {
+            return error(e.getMessage());
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "control socket: " + what + " failed: " + e, e);
+            return error(what + " failed: " + e.getMessage());
+        }
     }
 
     private static byte[] error(String message) throws IOException {

@@ -9,7 +9,6 @@ import io.isthmus.control.systemd.ServiceManager;
 import io.isthmus.control.systemd.Watchdog;
 import java.net.BindException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,13 +37,14 @@ final class GatewayCommand {
 
         @Override
         public Integer call() throws Exception {
-            ReloadSignal.install(); // from the start: a SIGHUP while starting must not stop us either
+            GatewayRequests requests = new GatewayRequests();
+            ReloadSignal.install(requests::reloadOnSignal); // from the start: a SIGHUP while starting must not stop us either
             try (StopSignal stop = StopSignal.install()) { // SIGTERM, SIGINT: the SAs deleted, then exit 0
-                return run(stop);
+                return run(stop, requests);
             }
         }
 
-        private int run(StopSignal stop) throws Exception {
+        private int run(StopSignal stop, GatewayRequests requests) throws Exception {
             ServiceManager systemd = ServiceManager.fromEnvironment(System::getenv);
             ControlSocket control;
             Gateway gateway;
@@ -54,18 +54,14 @@ final class GatewayCommand {
                 // Before anything is made on the host (this socket included): its address, ports, TUN, forwarding, routes.
                 StartupChecks.run(c, c.instance(instance)); // an unknown instance name stops here too
                 // Then the socket: a second gateway on the same socket is refused before it binds ports, makes devices or adds routes.
-                AtomicReference<Gateway> running = new AtomicReference<>();
-                control = ControlSocket.open(socket != null ? socket : defaultSocket(c), () -> {
-                    Gateway g = running.get();
-                    return g != null ? g.status() : Map.of("error", "the gateway is still starting");
-                });
+                control = ControlSocket.open(socket != null ? socket : defaultSocket(c), requests);
                 try {
                     gateway = Gateway.start(c, instance);
                 } catch (Exception | Error e) {
                     control.close();
                     throw e;
                 }
-                running.set(gateway);
+                requests.running(gateway);
             } catch (Exception e) {
                 systemd.startFailed(Isthmus.OneLineErrors.describe(e), errno(e));
                 throw e;

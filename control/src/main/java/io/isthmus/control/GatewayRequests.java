@@ -1,0 +1,47 @@
+package io.isthmus.control;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * What {@code isthmus gateway run} answers on its control socket and to SIGHUP: the running
+ * gateway's status, reload and resets; while the gateway is still starting, that it is.
+ */
+final class GatewayRequests implements ControlRequests {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final String STARTING = "the gateway is still starting";
+    private final AtomicReference<Gateway> running = new AtomicReference<>();
+
+    /** From now on, {@code gateway} answers. */
+    void running(Gateway gateway) {
+        running.set(gateway);
+    }
+
+    @Override
+    public Object status() throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.status() : Map.of("error", STARTING);
+    }
+
+    @Override
+    public Object reload() {
+        Gateway g = running.get();
+        return g != null ? g.reload() : Map.of("error", STARTING + "; reload it once it runs");
+    }
+
+    @Override
+    public Object reset(String connection) throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.reset(connection) : Map.of("error", STARTING);
+    }
+
+    /** SIGHUP: the reload logs what it did or why it refused. */
+    void reloadOnSignal() {
+        Gateway g = running.get();
+        if (g == null) {
+            LOG.log(System.Logger.Level.WARNING, "SIGHUP while the gateway starts: nothing to reload yet; nothing changed");
+            return;
+        }
+        g.reload();
+    }
+}

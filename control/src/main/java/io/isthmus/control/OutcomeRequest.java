@@ -1,0 +1,69 @@
+package io.isthmus.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine;
+
+/**
+ * A request that changes a running gateway ({@code reload}, {@code reset NAME}), sent to its
+ * control socket, and its {@link Reload.Outcome} shown: what was done on stdout (exit 0), or
+ * why it was refused on stderr (exit 2, as for a configuration mistake at start); a gateway that
+ * cannot be reached or answers with an error exits 1.
+ */
+final class OutcomeRequest {
+    static final int APPLIED = 0;
+    static final int UNREACHABLE = 1;
+    static final int REFUSED = 2;
+
+    private OutcomeRequest() {
+    }
+
+    static int send(Path socket, String request, CommandLine cmd) {
+        PrintWriter out = cmd.getOut();
+        PrintWriter err = cmd.getErr();
+        try {
+            Path s = socket != null ? socket : onlySocket();
+            String answer;
+            try {
+                answer = ControlSocket.ask(s, request);
+            } catch (IOException e) {
+                throw new IOException("cannot reach the gateway at " + s + ": " + e.getMessage());
+            }
+            if (answer.isBlank()) {
+                throw new IOException("the gateway at " + s + " closed the connection without an answer (too many clients at once?)");
+            }
+            JsonNode tree = ControlSocket.JSON.readTree(answer);
+            if (tree.has("error")) {
+                throw new IOException("the gateway at " + s + " answered: " + tree.path("error").asText());
+            }
+            boolean applied = tree.path("applied").asBoolean();
+            PrintWriter to = applied ? out : err;
+            for (JsonNode line : tree.path("lines")) {
+                to.println(applied ? line.asText() : "isthmus: " + line.asText());
+            }
+            to.flush();
+            return applied ? APPLIED : REFUSED;
+        } catch (IOException e) {
+            err.println("isthmus: " + e.getMessage());
+            err.flush();
+            return UNREACHABLE;
+        }
+    }
+
+    /** Without --control-socket: the one gateway running here. */
+    private static Path onlySocket() throws IOException {
+        try (var list = Files.list(Path.of("/run/isthmus"))) {
+            var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
+            if (sockets.size() != 1) {
+                throw new IOException(sockets.isEmpty() ? "no gateway is running here (no /run/isthmus/*.sock)"
+                        : "several gateways run here; choose one with --control-socket: " + sockets);
+            }
+            return sockets.getFirst();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException("no gateway is running here (no /run/isthmus)");
+        }
+    }
+}

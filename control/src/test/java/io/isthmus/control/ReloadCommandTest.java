@@ -1,0 +1,141 @@
+package io.isthmus.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.isthmus.control.IsthmusCommandLineTest.Run;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code isthmus reload} and {@code isthmus connection reset NAME}, and the control socket's
+ * {@code reload} and {@code reset NAME} requests, against a stand-in gateway (no root): what the
+ * operator sees, the exit codes systemctl reload goes by, and requests that are not quite right.
+ */
+class ReloadCommandTest {
+    @TempDir
+    Path dir;
+
+    /** A gateway whose reloads answer with {@code outcome}, and which knows one connection, to-b. */
+    static final class StandIn implements ControlRequests {
+        final List<String> requests = new ArrayList<>();
+        Reload.Outcome outcome;
+
+        StandIn(Reload.Outcome outcome) {
+            this.outcome = outcome;
+        }
+
+        @Override
+        public Object status() {
+            return Map.of("gateway", "gw-test");
+        }
+
+        @Override
+        public Object reload() {
+            requests.add("reload");
+            return outcome;
+        }
+
+        @Override
+        public Object reset(String connection) {
+            requests.add("reset " + connection);
+            if (!connection.equals("to-b")) {
+                throw new IllegalArgumentException("no connection '" + connection + "'; this gateway has: to-b");
+            }
+            return new Reload.Outcome(true, List.of("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated"));
+        }
+    }
+
+    static final Reload.Outcome APPLIED = new Reload.Outcome(true, List.of("reloaded gw.yaml: 1 unchanged, 1 changed, 0 added, 0 removed",
+            "to-b: unchanged, its SAs kept", "to-c: prefixes: routes and tunnel table updated; its SAs kept (route-based: any to any)"));
+    static final Reload.Outcome REFUSED = new Reload.Outcome(false, List.of("reload refused, the running configuration stays:",
+            "gw.yaml: connections[1].ipsecPolicies[0].dhGroup: 'DHGroup2' is not allowed; one of ECP384, ECP256, DHGroup14, DHGroup2048, X25519"));
+
+    JsonNode ask(Path socket, String request) throws Exception {
+        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, request, Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void reloadPrintsWhatItDidAndExitsZero() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        StandIn gateway = new StandIn(APPLIED);
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            Run run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", socket.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(APPLIED.lines(), run.out().lines().toList());
+            assertEquals("", run.err());
+            assertEquals(List.of("reload"), gateway.requests);
+        }
+    }
+
+    @Test
+    void aRefusedReloadSaysWhyOnStderrAndExitsTwo() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        try (ControlSocket control = ControlSocket.open(socket, new StandIn(REFUSED))) {
+            Run run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", socket.toString());
+            assertEquals(2, run.exit());
+            assertEquals("", run.out());
+            assertEquals(REFUSED.lines().stream().map(l -> "isthmus: " + l).toList(), run.errLines());
+        }
+    }
+
+    @Test
+    void noGatewayThereExitsOne() {
+        Run run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", dir.resolve("nobody.sock").toString());
+        assertEquals(1, run.exit());
+        assertTrue(run.err().startsWith("isthmus: cannot reach the gateway at " + dir.resolve("nobody.sock")), run.err());
+    }
+
+    @Test
+    void connectionResetNamesTheConnection() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        StandIn gateway = new StandIn(APPLIED);
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            Run run = IsthmusCommandLineTest.isthmus("connection", "reset", "to-b", "--control-socket", socket.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated\n", run.out());
+
+            Run unknown = IsthmusCommandLineTest.isthmus("connection", "reset", "to-x", "--control-socket", socket.toString());
+            assertEquals(1, unknown.exit());
+            assertEquals("isthmus: the gateway at " + socket + " answered: no connection 'to-x'; this gateway has: to-b\n", unknown.err());
+
+            Run missing = IsthmusCommandLineTest.isthmus("connection", "reset", "--control-socket", socket.toString());
+            assertEquals(2, missing.exit(), "picocli: a usage error");
+            assertTrue(missing.err().contains("NAME"), missing.err());
+            assertEquals(List.of("reset to-b", "reset to-x"), gateway.requests);
+        }
+    }
+
+    @Test
+    void theSocketTakesReloadAndResetAndNothingLikeThem() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        StandIn gateway = new StandIn(APPLIED);
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            assertTrue(ask(socket, "reload").path("applied").asBoolean());
+            assertEquals(APPLIED.lines().getFirst(), ask(socket, "reload").path("lines").get(0).asText());
+            assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated", ask(socket, "reset  to-b ").path("lines").get(0).asText());
+            assertEquals("reset needs a connection's name: reset NAME", ask(socket, "reset").path("error").asText());
+            assertEquals("reset needs a connection's name: reset NAME", ask(socket, "reset   ").path("error").asText());
+            assertEquals("unknown request 'reload now'; try status, reload, reset NAME or log-level", ask(socket, "reload now").path("error").asText());
+            assertEquals("unknown request 'status please'; try status, reload, reset NAME or log-level", ask(socket, "status please").path("error").asText());
+            assertEquals("unknown request 'RELOAD'; try status, reload, reset NAME or log-level", ask(socket, "RELOAD").path("error").asText());
+            assertEquals("no connection 'a b'; this gateway has: to-b", ask(socket, "reset a b").path("error").asText(), "a name may have spaces");
+            assertEquals(List.of("reload", "reload", "reset to-b", "reset a b"), gateway.requests);
+        }
+    }
+
+    @Test
+    void aSocketThatOnlyShowsStatusSaysSo() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        try (ControlSocket control = ControlSocket.open(socket, () -> Map.of("gateway", "gw-test"))) {
+            assertEquals("reload failed: this control socket does not reload", ask(socket, "reload").path("error").asText());
+            assertEquals("gw-test", ask(socket, "status").path("gateway").asText());
+        }
+    }
+}
