@@ -49,7 +49,12 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
     /** The data plane builds its ESP SAs from the keys and wipes them (it is their consumer). */
     @Override
     public void installed(ChildSaDescription sa, ChildSaKeys keys) {
-        dataplane.install(pair(sa, keys), true);
+        installed(sa, keys, true);
+    }
+
+    @Override
+    public void installed(ChildSaDescription sa, ChildSaKeys keys, boolean outboundNow) {
+        dataplane.install(pair(sa, keys), outboundNow);
     }
 
     @Override

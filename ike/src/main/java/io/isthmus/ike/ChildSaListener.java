@@ -25,6 +25,17 @@ public interface ChildSaListener {
     void installed(ChildSaDescription sa, ChildSaKeys keys);
 
     /**
+     * As {@link #installed(ChildSaDescription, ChildSaKeys)}, saying when outbound traffic may
+     * take it. At once when we initiated its exchange, or it is its IKE SA's only child SA. When
+     * the peer asked for it beside child SAs that carry traffic (a replacement with new selectors
+     * after a reload, say), the peer has it only once our answer arrives: as after a rekey the peer
+     * started, outbound traffic stays on the others until they are deleted.
+     */
+    default void installed(ChildSaDescription sa, ChildSaKeys keys, boolean outboundNow) {
+        installed(sa, keys);
+    }
+
+    /**
      * {@code replacement} now exists for {@code old}, which stays until it is deleted; {@code keys}
      * are the replacement's, to consume.
      *

@@ -13,7 +13,7 @@ import java.util.Map;
 public final class InMemoryChildSaListener implements ChildSaListener {
     public enum Kind { INSTALLED, REKEYED, DELETED }
 
-    /** {@code replaced} is set for REKEYED: the SA {@code sa} replaces, and whether outbound moved at once. */
+    /** {@code replaced} is set for REKEYED: the SA {@code sa} replaces; {@code outboundNow}: whether outbound moved to it at once. */
     public record Event(Kind kind, ChildSaDescription sa, ChildSaDescription replaced, boolean outboundNow) {
     }
 
@@ -23,7 +23,12 @@ public final class InMemoryChildSaListener implements ChildSaListener {
 
     @Override
     public synchronized void installed(ChildSaDescription sa, ChildSaKeys keys) {
-        events.add(new Event(Kind.INSTALLED, sa, null, true));
+        installed(sa, keys, true);
+    }
+
+    @Override
+    public synchronized void installed(ChildSaDescription sa, ChildSaKeys keys, boolean outboundNow) {
+        events.add(new Event(Kind.INSTALLED, sa, null, outboundNow));
         current.add(sa);
         this.keys.put(sa, keys);
     }

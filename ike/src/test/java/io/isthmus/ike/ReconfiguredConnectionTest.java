@@ -142,6 +142,9 @@ class ReconfiguredConnectionTest extends EnginePair {
             assertEquals(List.of(Kind.INSTALLED, Kind.INSTALLED, Kind.DELETED), kinds(l), "the new one before the old one goes");
             assertEquals(l.events().get(0).sa(), l.events().get(2).sa());
         }
+        // A asked for it after B had installed it: A sends on it at once; B, which cannot know when A has it, once A deletes the old one.
+        assertTrue(childrenA.events().get(1).outboundNow());
+        assertTrue(!childrenB.events().get(1).outboundNow());
         assertEquals(spiI, onlyIkeSa(engineA).initiatorSpi(), "the IKE SA stays");
         assertEquals(spiI, onlyIkeSa(engineB).initiatorSpi());
     }

@@ -399,7 +399,8 @@ final class ChildCreate implements Exchange {
             sa.context().listener().rekeyed(replacing.description(), description, keys, exchangeInitiator);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", sa, description);
-            sa.context().listener().installed(description, keys);
+            boolean beside = sa.children().stream().anyMatch(c -> c != child && c.state() != ChildSa.State.DELETING);
+            sa.context().listener().installed(description, keys, exchangeInitiator || !beside);
         }
         return child;
     }
