@@ -35,6 +35,11 @@ public final class Lab implements AutoCloseable {
     public static final String NAT = PREFIX + "nat";
     public static final String GW_B = PREFIX + "gw-b";
     public static final String HOST_B = PREFIX + "host-b";
+    /** A third site's gateway, behind gw-a alone (see {@link #addSiteC}). */
+    public static final String GW_C = PREFIX + "gw-c";
+    public static final String GW_C_WAN = "10.76.0.3";
+    /** gw-c's address on its own site network: what answers there is gw-c itself. */
+    public static final String SITE_C_IP = "192.168.30.1";
     public static final String HOST_A_IP = "192.168.10.10";
     public static final String HOST_B_IP = "192.168.20.10";
     public static final String HOST_A_IP6 = "fd10::10";
@@ -135,6 +140,34 @@ public final class Lab implements AutoCloseable {
             sh("ip", "-n", host[0], "route", "add", "default", "via", host[1]);
             sh("ip", "-n", host[0], "-6", "route", "add", "default", "via", host[2]);
         }
+    }
+
+    /**
+     * A third site for tests of a gateway with two connections: gw-c, linked to gw-a only (gw-a
+     * wan-c 10.76.0.1, gw-c wan 10.76.0.3; gw-a still speaks from 10.77.0.1, which gw-c reaches
+     * through its default route), with its site 192.168.30.0/24 on an interface of its own (lan). Its
+     * namespace is the lab's, and goes with it.
+     *
+     * <pre>
+     *  host-a ---- gw-a ------------------- gw-b ---- host-b
+     *               | wan-c 10.76.0.1
+     *               | wan   10.76.0.3
+     *              gw-c   lan 192.168.30.1/24
+     * </pre>
+     */
+    public void addSiteC() throws IOException, InterruptedException {
+        sh("ip", "netns", "add", GW_C);
+        sh("ip", "-n", GW_C, "link", "set", "lo", "up");
+        link(GW_A, "wan-c", GW_C, "wan");
+        addr(GW_A, "wan-c", "10.76.0.1/24");
+        addr(GW_C, "wan", GW_C_WAN + "/24");
+        sh("ip", "-n", GW_C, "route", "add", "default", "via", "10.76.0.1");
+        // A veth pair with both ends in gw-c: this kernel has no dummy devices, and a site network needs a link to be on.
+        sh("ip", "-n", GW_C, "link", "add", "lan", "type", "veth", "peer", "name", "lan-end");
+        sh("ip", "-n", GW_C, "link", "set", "lan", "up");
+        sh("ip", "-n", GW_C, "link", "set", "lan-end", "up");
+        addr(GW_C, "lan", SITE_C_IP + "/24");
+        sysctl(GW_C, "net.ipv4.ip_forward", "1");
     }
 
     private static void link(String nsA, String ifA, String nsB, String ifB) throws IOException, InterruptedException {

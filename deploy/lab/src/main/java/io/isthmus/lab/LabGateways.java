@@ -112,15 +112,23 @@ public final class LabGateways {
 
     /** As {@link #startIsthmus(Lab, Side, String)}, logging to {@code logName} in the lab's directory; returns the gateway's process. */
     public static Process startIsthmus(Lab lab, Side side, String config, String logName) throws IOException {
-        String name = side == Side.A ? "gw-a" : "gw-b";
+        return startIsthmus(lab, side == Side.A ? Lab.GW_A : Lab.GW_B, side == Side.A ? "gw-a" : "gw-b", config, logName);
+    }
+
+    /**
+     * An Isthmus gateway in namespace {@code ns} (gw-c's, say), its files in the lab's directory
+     * named after {@code name}: {@code name.yaml}, {@code logName}, and its control socket
+     * {@code name.sock}; returns its process.
+     */
+    public static Process startIsthmus(Lab lab, String ns, String name, String config, String logName) throws IOException {
         Path file = lab.work().resolve(name + ".yaml");
         Files.writeString(file, config);
         // It holds the shared key: for its owner alone, as the gateway asks of such a file.
         Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        Path socket = socket(lab, side);
+        Path socket = lab.work().resolve(name + ".sock");
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString()));
-        return lab.spawn(side == Side.A ? Lab.GW_A : Lab.GW_B, lab.work().resolve(logName), command);
+        return lab.spawn(ns, lab.work().resolve(logName), command);
     }
 
     public static Path socket(Lab lab, Side side) {

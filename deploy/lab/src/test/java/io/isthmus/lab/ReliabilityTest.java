@@ -105,7 +105,7 @@ class ReliabilityTest extends LabTestBase {
      * every message ID from 0 to 31, on both ports. gw-a answered gw-b's IKE_AUTH, so message ID
      * 1 is its last: before the fix, each forged copy of it made gw-a send its cached response to
      * gw-b (64 responses in this test). Now none verifies and none is answered. Meanwhile gw-a
-     * gets a SIGHUP, which used to stop it.
+     * gets a SIGHUP, which used to stop it, and now reloads its unchanged file.
      */
     @Test
     void forgedRetransmissionsAreNotAnswered() throws Exception {
@@ -119,7 +119,7 @@ class ReliabilityTest extends LabTestBase {
         String on4500 = LabTraffic.flood(lab, Lab.GW_B, "forged", A_WAN, "4500", sa.path("initiatorSpi").asText(),
                 sa.path("responderSpi").asText(), "2000");
         long answers = ikeFromA() - before;
-        // An operator's reflex, kill -HUP, must not stop the gateway either (reload is not there yet).
+        // An operator's reflex, kill -HUP, reloads the unchanged file: it must not stop the gateway or touch its SAs.
         for (String pid : Lab.sh("ip", "netns", "pids", Lab.GW_A).split("\\s+")) {
             if (!pid.isBlank()) {
                 Lab.sh("kill", "-HUP", pid.strip());
