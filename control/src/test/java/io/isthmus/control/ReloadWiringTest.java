@@ -404,6 +404,14 @@ class ReloadWiringTest {
             assertFalse(wiped(key(running, "to-b")), refusal.getKey() + ": the running ones are not");
         }
         assertEquals(List.of("to-b", "to-c"), a.dataplane.status().stream().map(Dataplane.TunnelStatus::name).toList());
+        Files.delete(a.file);
+        Reload.Outcome gone = a.reload.run();
+        assertFalse(gone.applied());
+        assertTrue(gone.lines().get(1).startsWith(a.file + ": cannot read it"), gone.lines().toString());
+        assertSame(running, a.running.config());
+        IllegalArgumentException unknown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> a.running.reset("to-x"));
+        assertEquals("no connection 'to-x'; this gateway has: to-b, to-c", unknown.getMessage());
         assertTrue(a.reload(A_WITH_B_AND_C).applied(), "the same file as at start goes in");
         assertEquals(children, a.childSpis("to-b"));
         assertEquals(1, b.childSpis("to-a").size());
