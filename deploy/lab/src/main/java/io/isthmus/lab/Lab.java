@@ -168,6 +168,7 @@ public final class Lab implements AutoCloseable {
         sh("ip", "-n", GW_C, "link", "set", "lan-end", "up");
         addr(GW_C, "lan", SITE_C_IP + "/24");
         sysctl(GW_C, "net.ipv4.ip_forward", "1");
+        sysctl(GW_C, "net.ipv6.conf.all.forwarding", "1");
     }
 
     private static void link(String nsA, String ifA, String nsB, String ifB) throws IOException, InterruptedException {
