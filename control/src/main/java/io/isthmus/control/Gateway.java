@@ -116,7 +116,7 @@ public final class Gateway implements AutoCloseable {
         keepUp = new KeepUp(config, instance, engine, ikeSockets, dataplane::reclaim);
         keepUp.start(Duration.ofMillis(ThreadLocalRandom.current().nextLong(2000)));
         running = new RunningConnections(config, instance, connections, engine, this::onLoop, dataplane, keepUp, HostRouting.into(t.device()));
-        reload = new Reload(running, ConfigReader::read, next -> HostNetwork.read(next).refuseRoutesThatCutTheHostOff(next, t.device()));
+        reload = new Reload(running, ConfigReader::read, StartupChecks::forReload);
         for (Connection c : connections) {
             LOG.log(System.Logger.Level.INFO, "{0}, mode {1}, IKE {2}, ESP {3}", c, c.mode(), c.ikeProposals(), c.childProposals());
         }

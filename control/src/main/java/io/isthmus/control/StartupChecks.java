@@ -72,6 +72,26 @@ final class StartupChecks {
         ConfigException.throwIfAny(problems);
     }
 
+    /**
+     * What a reload checks again in the file read anew: the running gateway holds its address,
+     * ports and TUN device already, but new prefixes may be of a family the host does not forward,
+     * or cut the host off. Throws one ConfigException listing every problem.
+     */
+    static void forReload(GatewayConfig next) throws IOException, InterruptedException {
+        forReload(next, Host.read(next));
+    }
+
+    static void forReload(GatewayConfig next, Host host) {
+        List<ConfigException> problems = new ArrayList<>();
+        forwarding(next, host, problems);
+        try {
+            host.network().refuseRoutesThatCutTheHostOff(next, next.gateway().tunnel().device());
+        } catch (ConfigException e) {
+            problems.addAll(e.problems());
+        }
+        ConfigException.throwIfAny(problems);
+    }
+
     /** The address IKE and ESP bind (the private one behind a cloud's 1:1 NAT) must be one of this host's. */
     static boolean addressOnHost(GatewayConfig config, Instance instance, Host host, List<ConfigException> problems) {
         InetAddress bind = instance.bindAddress();

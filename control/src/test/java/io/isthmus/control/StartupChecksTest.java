@@ -230,4 +230,18 @@ class StartupChecksTest {
             assertTrue(p.lines().count() == 1, p);
         }
     }
+
+    /* A reload repeats what still applies to a running gateway: forwarding for each family, and the routes; not its own ports. */
+    @Test
+    void aReloadChecksForwardingAndRoutesButNotThePortsItHolds() {
+        StartupChecks.Host noV6Forwarding = new StartupChecks.Host(host(FORWARDING, TUN).network(), Map.of("net.ipv4.ip_forward", "1\n",
+                "net.ipv6.conf.all.forwarding", "0\n")::get, Path.of("/nonexistent/tun"), StartupChecksTest::neverBound);
+        assertDoesNotThrow(() -> StartupChecks.forReload(config("publicIpAddress: 192.0.2.1", 500, 4500, "192.168.20.0/24"), noV6Forwarding),
+                "an address not on the host, a TUN device missing: the running gateway has its own");
+        ConfigException e = assertThrows(ConfigException.class, () -> StartupChecks.forReload(
+                config("publicIpAddress: 192.0.2.1", 500, 4500, "192.168.20.0/24, fd20::/64, 127.0.0.0/8"), noV6Forwarding));
+        assertEquals(2, e.problems().size(), e.getMessage());
+        assertTrue(e.problems().get(0).getMessage().contains("net.ipv6.conf.all.forwarding is 0"), e.getMessage());
+        assertTrue(e.problems().get(1).getMessage().contains("127.0.0.0/8 holds 127.0.0.1"), e.getMessage());
+    }
 }
