@@ -3,6 +3,7 @@ package io.isthmus.control;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.log.LogOutput;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
@@ -116,7 +117,7 @@ public final class Gateway implements AutoCloseable {
         keepUp = new KeepUp(config, instance, engine, ikeSockets, dataplane::reclaim);
         keepUp.start(Duration.ofMillis(ThreadLocalRandom.current().nextLong(2000)));
         running = new RunningConnections(config, instance, connections, engine, this::onLoop, dataplane, keepUp, HostRouting.into(t.device()));
-        reload = new Reload(running, ConfigReader::read, StartupChecks::forReload);
+        reload = new Reload(running, ConfigReader::read, StartupChecks::forReload, LogOutput.process()::apply);
         for (Connection c : connections) {
             LOG.log(System.Logger.Level.INFO, "{0}, mode {1}, IKE {2}, ESP {3}", c, c.mode(), c.ikeProposals(), c.childProposals());
         }

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * gateway's status, reload and resets; while the gateway is still starting, that it is.
  */
 final class GatewayRequests implements ControlRequests {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     private static final String STARTING = "the gateway is still starting";
     private final AtomicReference<Gateway> running = new AtomicReference<>();
 

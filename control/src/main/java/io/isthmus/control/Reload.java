@@ -3,24 +3,27 @@ package io.isthmus.control;
 import io.isthmus.control.config.ConfigDiff;
 import io.isthmus.control.config.ConfigException;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.log.LoggingSettings;
 import io.isthmus.ike.Connection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * A reload ({@code isthmus reload}, {@code systemctl reload}, SIGHUP): the configuration file the
  * gateway was started with, read and checked again as at start (the file, then the host's
  * routes, then the certificate files), compared with the running configuration
- * ({@link ConfigDiff}) and applied ({@link RunningConnections#apply}). Or refused, with the
+ * ({@link ConfigDiff}) and applied ({@link RunningConnections#apply}), and the file's logging
+ * settings with it (levels set at run time with {@code isthmus log-level} are the file's again). Or refused, with the
  * reason, when any of that fails or the change needs a restart: then the running configuration
  * stays as it was, and the keys the new file brought are wiped at once. One reload at a time.
  */
 final class Reload {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.config");
 
     /** What a reload (or a reset) did, as the operator is told: applied, or refused with why. */
     public record Outcome(boolean applied, List<String> lines) {
@@ -38,12 +41,17 @@ final class Reload {
     private final RunningConnections running;
     private final Function<Path, GatewayConfig> reader;
     private final HostCheck hostCheck;
+    private final Consumer<LoggingSettings> logging;
 
-    /** {@code reader}: how the file is read and checked ({@link io.isthmus.control.config.ConfigReader#read}), throwing ConfigException. */
-    Reload(RunningConnections running, Function<Path, GatewayConfig> reader, HostCheck hostCheck) {
+    /**
+     * {@code reader}: how the file is read and checked ({@link io.isthmus.control.config.ConfigReader#read}), throwing
+     * ConfigException; {@code logging}: where its logging settings go (the process's log output).
+     */
+    Reload(RunningConnections running, Function<Path, GatewayConfig> reader, HostCheck hostCheck, Consumer<LoggingSettings> logging) {
         this.running = running;
         this.reader = reader;
         this.hostCheck = hostCheck;
+        this.logging = logging;
     }
 
     synchronized Outcome run() {
@@ -74,7 +82,11 @@ final class Reload {
                     diff = diff.with(name, ConfigDiff.Change.KEY);
                 }
             }
-            List<String> lines = running.apply(next, diff, built);
+            List<String> lines = new ArrayList<>(running.apply(next, diff, built));
+            logging.accept(next.logging());
+            if (!next.logging().equals(current.logging())) {
+                lines.add("logging: the file's new format and levels applied");
+            }
             lines.forEach(line -> LOG.log(System.Logger.Level.INFO, "reload: {0}", line));
             return new Outcome(true, lines);
         } catch (ConfigException e) {

@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
  * {@link ConfigDiff.Change} for what each kind of change does to it. One change at a time.
  */
 final class RunningConnections {
-    private static final System.Logger LOG = System.getLogger("io.isthmus.gateway");
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
 
     /** Runs a task on the IKE thread and waits for its result (the gateway's event loop; the test's own thread in tests). */
     interface IkeThread {

@@ -125,6 +125,8 @@ class ReloadWiringTest {
         final Reload reload;
         /** The configuration each reload read (to see that a refused one's keys are wiped). */
         final AtomicReference<GatewayConfig> lastRead = new AtomicReference<>();
+        /** The logging settings each applied reload handed on. */
+        final List<io.isthmus.control.log.LoggingSettings> logging = new ArrayList<>();
         /** A prefix whose route the host refuses to add (ip route failing). */
         String failingRoute;
 
@@ -171,7 +173,7 @@ class ReloadWiringTest {
                 lastRead.set(c);
                 return c;
             };
-            reload = new Reload(running, reader, hostCheck);
+            reload = new Reload(running, reader, hostCheck, logging::add);
             network.attach(this.address, engine);
             gateways.add(this);
         }
@@ -412,7 +414,12 @@ class ReloadWiringTest {
         IllegalArgumentException unknown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> a.running.reset("to-x"));
         assertEquals("no connection 'to-x'; this gateway has: to-b, to-c", unknown.getMessage());
+        assertTrue(a.logging.isEmpty(), "a refused file's logging settings are not applied");
         assertTrue(a.reload(A_WITH_B_AND_C).applied(), "the same file as at start goes in");
+        assertEquals(List.of(io.isthmus.control.log.LoggingSettings.DEFAULT), a.logging, "and its logging settings (run-time levels undone)");
+        Reload.Outcome louder = a.reload(A_WITH_B_AND_C + "logging:\n  levels:\n    ike: debug\n");
+        assertEquals("logging: the file's new format and levels applied", louder.lines().getLast());
+        assertEquals(io.isthmus.control.log.LogLevel.DEBUG, a.logging.getLast().level(io.isthmus.control.log.Subsystem.IKE));
         assertEquals(children, a.childSpis("to-b"));
         assertEquals(1, b.childSpis("to-a").size());
     }
