@@ -10,6 +10,8 @@ import io.isthmus.ike.crypto.KeyExchangeMethod;
 import io.isthmus.ike.message.ExchangeType;
 import java.time.Duration;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -358,7 +360,9 @@ class CreateChildSaTest extends EnginePair {
 
     /*
      * B rekeys the IKE SA while A rekeys the child: each is busy with its own exchange, so each
-     * answers the other with TEMPORARY_FAILURE (RFC 7296 §2.25), and both try again later.
+     * answers the other with TEMPORARY_FAILURE (RFC 7296 §2.25). A, which held up the IKE rekey,
+     * rekeys the IKE SA itself once its child exchange is done, and tries the child rekey again
+     * later, on the new IKE SA.
      */
     @Test
     void aChildRekeyDuringAnIkeRekeyIsRetried() {
@@ -366,12 +370,59 @@ class CreateChildSaTest extends EnginePair {
         onlyIkeSa(engineB).rekey();
         a.rekeyChild(inboundSpiA());
         deliver();
-        // Both were refused; the retries come 2 to 5 s later at random, so one goes first.
-        // (Steps finer than the spread, or two retries in one step would meet again.)
+        // Both were refused; the child rekey comes again 2 to 5 s later, and B's own retry of
+        // the IKE rekey finds it done.
         network.run(clock, Duration.ofSeconds(10), Duration.ofMillis(50));
         assertOneIkeSaPair();
         assertChildSasPair();
         assertEquals(1, childrenA.events(Kind.REKEYED).size());
+    }
+
+    /** Randomness from a seed, except every random fraction (rekey jitter, retry delays): always {@code fraction}. */
+    record FixedFractions(SplittableRandom seeded, double fraction) implements RandomGenerator {
+        @Override
+        public long nextLong() {
+            return seeded.nextLong();
+        }
+
+        @Override
+        public double nextDouble() {
+            return fraction;
+        }
+    }
+
+    /*
+     * The same meeting, where the two retries come at the same moment (both ends draw the same
+     * delay here; on a network, whenever they come within a round trip of each other). Retried on
+     * their own, they met and were refused again and again, until the child SA's lifetime ran out:
+     * the one-in-a-few-hundred failure of lifetimesRekeyBothKindsOfSaOnTime. A, which held up B's
+     * IKE rekey, now rekeys the IKE SA itself as soon as its own exchange is done, and its child
+     * rekey, retried later, goes on the new IKE SA:
+     *
+     *   B  CREATE_CHILD_SA SK{SA(IKE) No KE}              -->  A: a child exchange under way
+     *   A  CREATE_CHILD_SA SK{N(REKEY_SA) SA No TSi TSr}  -->  B: rekeying the IKE SA
+     *   each                                             <--  SK{N(TEMPORARY_FAILURE)}
+     *   A  CREATE_CHILD_SA SK{SA(IKE) No KE}              -->
+     *                                                    <--  SK{SA(IKE) No KE}   (old IKE SA deleted)
+     *   2 to 5 s later, on the new IKE SA (B's own retry finds the IKE SA rekeyed):
+     *   A  CREATE_CHILD_SA SK{N(REKEY_SA) SA No TSi TSr}  -->
+     *                                                    <--  SK{SA No TSi TSr}   (old child SA deleted)
+     */
+    @Test
+    void anIkeRekeyAndAChildRekeyWhoseRetriesMeetAgainBothComplete() {
+        EnginePair pair = new EnginePair(new FixedFractions(new SplittableRandom(7296), 0.5), new FixedFractions(new SplittableRandom(8031), 0.5));
+        pair.configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+        IkeSa old = pair.initiate();
+        ChildSaDescription child = pair.childrenA.current().getFirst();
+        pair.onlyIkeSa(pair.engineB).rekey();
+        old.rekeyChild(child.inbound().spi());
+        pair.run(Duration.ofSeconds(25));
+        assertEquals(IkeSaState.DESTROYED, old.state(), "the IKE SA was rekeyed");
+        pair.assertOneIkeSaPair();
+        pair.assertChildSasPair();
+        assertEquals(1, pair.childrenA.events(Kind.REKEYED).size(), "the child SA was rekeyed, once");
+        assertEquals(4, pair.network.sent.stream().filter(message(m -> m.header().exchangeType() == ExchangeType.CREATE_CHILD_SA
+                && !m.header().isResponse())).count(), "the two that met, A's IKE rekey, A's child rekey");
     }
 
     /*

@@ -198,7 +198,10 @@ final class ChildCreate implements Exchange {
         ChildDelete.unused(sa, exchange, spi);
     }
 
-    /** Busy peers retry 2 to 5 s later, at random, so two busy ends do not meet again. */
+    /**
+     * Busy peers retry 2 to 5 s later, at random, so two busy ends seldom meet again; when an IKE
+     * rekey met a child exchange, the IKE rekey does not wait for this (IkeRekey#rekeyAfterOurExchanges).
+     */
     static Duration retryDelay(IkeSa sa) {
         return Duration.ofMillis(2000 + (long) (3000 * sa.context().randomFraction()));
     }

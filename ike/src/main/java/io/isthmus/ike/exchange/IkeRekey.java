@@ -35,7 +35,9 @@ import java.util.Optional;
  *
  * When both ends rekey at once (§2.8.2) the {@link RekeyCollision} lives on our exchange: the new
  * IKE SA made by the exchange holding the lowest nonce is deleted by its initiator, the other
- * initiator deletes the old IKE SA.
+ * initiator deletes the old IKE SA. When the peer's rekey meets a child exchange of ours instead,
+ * each end refuses the other's request (§2.25.2), and the IKE rekey goes first: we make it
+ * ourselves once our exchange is done ({@link #rekeyAfterOurExchanges}).
  */
 final class IkeRekey implements Exchange {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
@@ -211,13 +213,29 @@ final class IkeRekey implements Exchange {
         });
     }
 
+    /**
+     * We hold up the peer's rekey with our own exchanges, and the peer refuses our child exchanges
+     * while it rekeys (§2.25.2): both ends are refused, and if each retried only its own exchange
+     * the retries could meet, and be refused, again and again until an SA's lifetime ran out. So
+     * the IKE rekey goes first: we queue it behind our exchanges, to go as soon as they are done.
+     * Our refused child exchanges, retried later, go on the new IKE SA; the peer's own retry finds
+     * the IKE SA rekeyed, or meets ours as a simultaneous rekey (§2.8.2).
+     */
+    private static void rekeyAfterOurExchanges(IkeSa sa) {
+        if (sa.window().ours(IkeRekey.class).isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "{0}: peer rekeys the IKE SA while exchanges of ours are under way; rekeying it after them", sa);
+            start(sa);
+        }
+    }
+
     private List<Payload> respond(IncomingMessage m) {
         IkeSa sa = m.sa();
         if (sa.state() != IkeSaState.ESTABLISHED && sa.state() != IkeSaState.REKEYING) {
             return List.of(NotifyPayload.of(NotifyType.TEMPORARY_FAILURE));
         }
         if (sa.state() == IkeSaState.ESTABLISHED && sa.window().busyWithRequests()) {
-            // Our own child exchanges must finish on this SA first (§2.25.2).
+            // Our own child exchanges must finish on this SA first (§2.25.2); then we rekey it.
+            rekeyAfterOurExchanges(sa);
             return List.of(NotifyPayload.of(NotifyType.TEMPORARY_FAILURE));
         }
         SaPayload offered = m.first(SaPayload.class).orElseThrow();
