@@ -13,12 +13,21 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code isthmus gateway run|check}: the daemon, and a dry run of its configuration. */
 @Command(name = "gateway", description = "Run a gateway instance, or check its configuration.",
         subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class})
 final class GatewayCommand {
+    /**
+     * The exit status of {@code gateway run} when this host does not offer what the configuration
+     * needs ({@link StartupChecks}: the address not yet on it, a port taken, no TUN driver,
+     * forwarding off): often for a moment at boot, so systemd starts it again (the unit's
+     * RestartPreventExitStatus names only 2, a mistake in the file itself).
+     */
+    static final int HOST_NOT_READY = 3;
 
     static Path defaultSocket(GatewayConfig config) {
         return Path.of("/run/isthmus/" + config.gateway().name() + ".sock");
@@ -35,12 +44,26 @@ final class GatewayCommand {
         @Option(names = "--control-socket", description = "Where isthmus status finds this gateway (default: /run/isthmus/<name>.sock).")
         Path socket;
 
+        @Spec
+        CommandSpec spec;
+
+        /** The start-up checks found the problems being thrown: exit {@link #HOST_NOT_READY}, not 2. */
+        private boolean hostNotReady;
+
         @Override
         public Integer call() throws Exception {
             GatewayRequests requests = new GatewayRequests();
             ReloadSignal.install(requests::reloadOnSignal); // from the start: a SIGHUP while starting must not stop us either
             try (StopSignal stop = StopSignal.install()) { // SIGTERM, SIGINT: the SAs deleted, then exit 0
                 return run(stop, requests);
+            } catch (ConfigException e) {
+                var handler = spec.commandLine().getExecutionExceptionHandler();
+                if (!hostNotReady || handler == null) {
+                    throw e;
+                }
+                // The same lines as any configuration problem (the file and field), another status.
+                handler.handleExecutionException(e, spec.commandLine(), spec.commandLine().getParseResult());
+                return HOST_NOT_READY;
             }
         }
 
@@ -51,8 +74,14 @@ final class GatewayCommand {
             try {
                 GatewayConfig c = ConfigReader.read(config);
                 LogOutput.process().apply(c.logging());
+                GatewayConfig.Instance which = c.instance(instance); // an unknown instance name is a mistake: exit 2
                 // Before anything is made on the host (this socket included): its address, ports, TUN, forwarding, routes.
-                StartupChecks.run(c, c.instance(instance)); // an unknown instance name stops here too
+                try {
+                    StartupChecks.run(c, which);
+                } catch (ConfigException e) {
+                    hostNotReady = true;
+                    throw e;
+                }
                 // Then the socket: a second gateway on the same socket is refused before it binds ports, makes devices or adds routes.
                 control = ControlSocket.open(socket != null ? socket : defaultSocket(c), requests);
                 try {

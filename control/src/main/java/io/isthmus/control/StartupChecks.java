@@ -29,7 +29,8 @@ import java.util.function.Function;
  * may open, IP forwarding on for each family it carries, and no site prefix that would cut the
  * host off ({@link HostNetwork}). Every problem is found, and reported at once in one
  * {@link ConfigException}, one line each, naming the configuration field it concerns: at 3 a.m.
- * an operator fixes them in one round, not one restart at a time.
+ * an operator fixes them in one round, not one restart at a time. {@code gateway run} exits
+ * {@link GatewayCommand#HOST_NOT_READY} (3) for them, not 2: at boot they may pass, and systemd retries.
  */
 final class StartupChecks {
 

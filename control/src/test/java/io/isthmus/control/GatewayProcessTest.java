@@ -65,7 +65,7 @@ class GatewayProcessTest {
                 String why = config + ": virtualNetworkGateway.instances[0].publicIpAddress: 10.77.0.1 is not an address of this host (it has none but"
                         + " loopback and link-local ones); behind a cloud's 1:1 NAT, set privateIpAddress to the address the machine itself has";
                 assertEquals("isthmus: " + why + "\n", g.output(), "one line, no stack trace, nothing logged before it");
-                assertEquals(2, exit, "a configuration that does not fit the host: 2, as for any configuration mistake");
+                assertEquals(GatewayCommand.HOST_NOT_READY, exit, "a host not (yet) ready for the file: 3, which systemd restarts; not 2, a mistake in the file");
                 assertEquals(List.of("STATUS=" + why + "\nERRNO=22"), systemd.drain(), "systemctl status shows the same line");
             }
             assertTrue(!Files.exists(dir.resolve("a.sock")), "nothing made on the host, the control socket included");
@@ -98,7 +98,7 @@ class GatewayProcessTest {
 
                     // A second gateway on the same host and configuration: its ports are taken, by whom is said, in one line each.
                     try (ChildJvm twin = gateway(nsA, a, "a-twin", Map.of())) {
-                        assertEquals(2, twin.awaitExit(Duration.ofSeconds(60)), () -> ReloadSignalTest.output(twin));
+                        assertEquals(GatewayCommand.HOST_NOT_READY, twin.awaitExit(Duration.ofSeconds(60)), () -> ReloadSignalTest.output(twin));
                         List<String> lines = twin.output().lines().toList();
                         String holder = "is taken by java (pid " + gwA.pid() + ")";
                         assertEquals(2, lines.size(), () -> "one line per port: " + lines);

@@ -10,23 +10,35 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sysctl drop-in turns forwarding on, and the postinst applies it where systemd runs and fails
- * nothing where it cannot (a container with a read-only /proc/sys). Each runs in a network
- * namespace of its own: net.* sysctls are per namespace, so this host's stay as they are.
+ * The sysctl drop-in turns IPv4 forwarding on, and the postinst applies it where systemd runs and
+ * fails nothing where it cannot (a container with a read-only /proc/sys). IPv6 forwarding it leaves
+ * as it is: turned on, it makes Linux ignore router advertisements where accept_ra is 1, and a
+ * cloud VM would lose the IPv6 default route it takes from them. Each runs in a network namespace
+ * of its own: net.* sysctls are per namespace, so this host's stay as they are.
  */
 class ForwardingIT {
-    private static final List<String> FORWARDING = List.of("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding");
+    private static final String IPV4 = "net.ipv4.ip_forward";
+    private static final String IPV6 = "net.ipv6.conf.all.forwarding";
+    private static final List<String> FORWARDING = List.of(IPV4, IPV6);
 
     @Test
-    void theDropInTurnsOnIpv4AndIpv6Forwarding() throws Exception {
+    void theDropInTurnsOnIpv4ForwardingAndLeavesIpv6s() throws Exception {
         try (Namespace ns = new Namespace("sysctl")) {
             off(ns);
             // As at boot: systemd-sysctl reads the file (given by path: only this one).
             Command.run("ip", "netns", "exec", ns.name, "/lib/systemd/systemd-sysctl", dropIn().toString()).ok();
-            for (String key : FORWARDING) {
-                assertEquals("1", ns.sysctl(key), key);
-            }
+            assertEquals("1", ns.sysctl(IPV4), IPV4);
+            assertEquals("0", ns.sysctl(IPV6), IPV6 + " is not the package's to turn on");
         }
+    }
+
+    @Test
+    void theDropInSetsNothingButIpv4Forwarding() throws Exception {
+        // Every line systemd-sysctl would apply: one, IPv4's. (IPv6's is there as a comment, with how to turn it on.)
+        List<String> settings = java.nio.file.Files.readAllLines(dropIn()).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith(";")).toList();
+        assertEquals(List.of(IPV4 + " = 1"), settings);
+        assertTrue(Files.readString(dropIn()).contains("accept_ra = 2"), "the file says what to do before turning IPv6's on");
     }
 
     @Test
@@ -66,9 +78,8 @@ class ForwardingIT {
             Command c = Command.run("ip", "netns", "exec", ns.name, "unshare", "--mount", "sh", "-c",
                     WITH_DROP_IN + " && mkdir -p /run/systemd/system && sh \"$0\" configure", postinst.toString(), dropIn().toString());
             assertEquals(0, c.exit(), c.toString());
-            for (String key : FORWARDING) {
-                assertEquals("1", ns.sysctl(key), key + " after postinst: " + c);
-            }
+            assertEquals("1", ns.sysctl(IPV4), IPV4 + " after postinst: " + c);
+            assertEquals("0", ns.sysctl(IPV6), IPV6 + " unchanged by the install: " + c);
         }
     }
 

@@ -25,6 +25,8 @@ class UnitFileIT {
     private static Path unit;
     /** The [Service] section: each key with its values, in order (a key may come more than once). */
     private static final Map<String, List<String>> SERVICE = new LinkedHashMap<>();
+    /** The [Unit] section, likewise. */
+    private static final Map<String, List<String>> UNIT = new LinkedHashMap<>();
 
     @BeforeAll
     static void read() throws Exception {
@@ -33,8 +35,9 @@ class UnitFileIT {
         for (String line : Files.readAllLines(unit)) {
             if (line.startsWith("[")) {
                 section = line;
-            } else if (section.equals("[Service]") && !line.startsWith("#") && line.contains("=")) {
-                SERVICE.computeIfAbsent(line.substring(0, line.indexOf('=')), k -> new ArrayList<>()).add(line.substring(line.indexOf('=') + 1));
+            } else if ((section.equals("[Service]") || section.equals("[Unit]")) && !line.startsWith("#") && line.contains("=")) {
+                (section.equals("[Unit]") ? UNIT : SERVICE).computeIfAbsent(line.substring(0, line.indexOf('=')), k -> new ArrayList<>())
+                        .add(line.substring(line.indexOf('=') + 1));
             }
         }
     }
@@ -69,7 +72,8 @@ class UnitFileIT {
         assertEquals("notify", one("Type"));
         assertTrue(one("WatchdogSec").matches("\\d+s"), "a watchdog");
         assertEquals("on-failure", one("Restart"));
-        assertEquals("2", one("RestartPreventExitStatus"), "a configuration mistake (exit 2) fails the unit at once, its line in the status");
+        assertEquals("2", one("RestartPreventExitStatus"), "a configuration mistake (exit 2) fails the unit at once, its line in the status;"
+                + " a host not yet ready (exit 3: the address, a port, TUN at boot) is restarted");
         assertEquals("SIGTERM", one("KillSignal"));
         assertTrue(Integer.parseInt(one("TimeoutStopSec").replace("s", "")) > 5, "room for the 5 s a gateway takes to delete its SAs");
         assertEquals("isthmus", one("RuntimeDirectory"));
@@ -83,6 +87,28 @@ class UnitFileIT {
                 "none of the sandboxing that takes away /dev/net/tun, the JIT's memory or /proc/sys/net");
         assertEquals("isthmus:/etc/isthmus/credentials", one("LoadCredential"));
         assertTrue(one("ExecStart").contains("--config /etc/isthmus/%i.yaml") && one("ExecStart").contains("--control-socket /run/isthmus/%i.sock"));
+    }
+
+    @Test
+    void aHostNotReadyIsRetriedABoundedNumberOfTimes() {
+        // Exit 3 (the start-up checks: what the host lacks) is restarted: a boot where the address comes late recovers.
+        long restartSec = Long.parseLong(one("RestartSec").replace("s", ""));
+        long burst = Long.parseLong(unit("StartLimitBurst"));
+        long interval = Long.parseLong(unit("StartLimitIntervalSec").replace("s", ""));
+        assertTrue(restartSec >= 2, "not a tight loop: " + restartSec);
+        assertTrue(burst >= 3 && burst <= 20, "a few tries, not endless: " + burst);
+        // The limit is reached only if the burst's starts fall within the interval: then a host that stays
+        // broken ends in "failed", with its reason, rather than being started again for ever.
+        assertTrue(burst * restartSec < interval, "StartLimitBurst=" + burst + " starts RestartSec=" + restartSec + "s apart fit in "
+                + interval + " s: the limit can be hit");
+        assertTrue(UNIT.get("After").getFirst().contains("network-online.target") && UNIT.get("Wants").getFirst().contains("network-online.target"),
+                "started once the network is up: " + UNIT);
+    }
+
+    private static String unit(String key) {
+        List<String> values = UNIT.get(key);
+        assertTrue(values != null && values.size() == 1, key + " once in [Unit]: " + values);
+        return values.getFirst();
     }
 
     @Test
