@@ -169,7 +169,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}); never beside a reload or the stop. */
-    public Reload.Outcome reset(String name) {
+    public Reload.Outcome reset(String name) throws Exception {
         return reload.exclusively(() -> {
             String line = running.reset(name);
             LOG.log(System.Logger.Level.INFO, "reset: {0}", line);

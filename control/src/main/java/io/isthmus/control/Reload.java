@@ -89,11 +89,18 @@ final class Reload {
 
     /** A reload: the file read, checked and applied, or refused. */
     Outcome run() {
-        return exclusively(this::reload);
+        try {
+            return exclusively(this::reload);
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // reload() throws nothing checked
+        }
     }
 
-    /** A change that must not overlap a reload, another change or the stop ({@code isthmus connection reset}). */
-    Outcome exclusively(Callable<Outcome> change) {
+    /**
+     * A change that must not overlap a reload, another change or the stop ({@code isthmus
+     * connection reset}); what it throws is thrown on (the control socket answers it as an error).
+     */
+    Outcome exclusively(Callable<Outcome> change) throws Exception {
         try {
             if (!lock.tryLock(busyWait.toNanos(), TimeUnit.NANOSECONDS)) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: nothing changed", BUSY);
@@ -108,9 +115,6 @@ final class Reload {
                 return stoppingOutcome();
             }
             return change.call();
-        } catch (Exception e) {
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            return new Outcome(false, List.of(why), Result.REFUSED);
         } finally {
             lock.unlock();
         }
