@@ -12,8 +12,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "connection", description = "Act on one connection of a running gateway.", subcommands = ConnectionCommand.Reset.class)
 final class ConnectionCommand {
 
-    @Command(name = "reset", description = "Delete the connection's IKE and child SAs (the peer is told) and make them again at once, "
-            + "with its configuration as loaded now: how a changed policy or key takes effect before the next rekey.")
+    @Command(name = "reset", description = {"Delete the connection's IKE and child SAs (the peer is told) and make them again at once, "
+            + "with its configuration as loaded now: how a changed key takes effect at all (an IKE SA rekeys with CREATE_CHILD_SA, "
+            + "without IKE_AUTH, so only a new IKE SA uses it), and a changed policy before the next rekey.", OutcomeRequest.EXIT_CODES})
     static final class Reset implements Callable<Integer> {
         @Parameters(paramLabel = "NAME", description = "The connection's name, as in the configuration's connections.")
         String name;

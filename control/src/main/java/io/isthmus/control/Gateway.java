@@ -54,6 +54,11 @@ public final class Gateway implements AutoCloseable {
     private KeepUp keepUp;
     /** How long a stop waits for the peers to answer our Deletes: a round trip takes far less; a peer that is gone never answers. */
     static final Duration DELETE_WAIT = Duration.ofSeconds(2);
+    /**
+     * How long a stop waits for a reload or reset in progress to finish before it closes
+     * anything: with the Deletes' wait and the IKE thread's, within {@link StopSignal#LIMIT}.
+     */
+    static final Duration CHANGE_WAIT = Duration.ofSeconds(1);
     /** The connections as reloads and resets change them, once the gateway runs. */
     private volatile RunningConnections running;
     private Reload reload;
@@ -163,11 +168,13 @@ public final class Gateway implements AutoCloseable {
         return reload.run();
     }
 
-    /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}). */
+    /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}); never beside a reload or the stop. */
     public Reload.Outcome reset(String name) throws Exception {
-        String line = running.reset(name);
-        LOG.log(System.Logger.Level.INFO, "reset: {0}", line);
-        return new Reload.Outcome(true, List.of(line));
+        return reload.exclusively(() -> {
+            String line = running.reset(name);
+            LOG.log(System.Logger.Level.INFO, "reset: {0}", line);
+            return new Reload.Outcome(true, List.of(line));
+        });
     }
 
     /** A snapshot of everything, for status. */
@@ -181,6 +188,10 @@ public final class Gateway implements AutoCloseable {
     /** Deletes every IKE SA (telling the peers), then stops and wipes the shared keys. */
     @Override
     public void close() {
+        long began = System.nanoTime();
+        if (reload != null && !reload.stop(CHANGE_WAIT)) {
+            LOG.log(System.Logger.Level.WARNING, "a reload or reset still runs after {0} s; stopping all the same", CHANGE_WAIT.toSeconds());
+        }
         if (keepUp != null) {
             keepUp.stop();
         }
@@ -188,7 +199,8 @@ public final class Gateway implements AutoCloseable {
             try {
                 // Short waits on the IKE thread: a stop (SIGTERM) is over within 5 s even when that thread is stuck.
                 Set<IkeSa> deleted = new HashSet<>();
-                long end = System.nanoTime() + DELETE_WAIT.toNanos();
+                // From the stop's start: time spent waiting for a reload is taken from the Deletes' wait, so the stop's bound holds.
+                long end = began + DELETE_WAIT.toNanos();
                 int left = onLoop(() -> deleteAll(deleted), Duration.ofSeconds(1));
                 while (left > 0 && System.nanoTime() < end) {
                     Thread.sleep(50);

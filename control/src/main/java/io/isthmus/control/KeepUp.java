@@ -56,14 +56,22 @@ final class KeepUp {
         this.config = next;
     }
 
-    /** Initiates an IKE SA for connection {@code name} now, as a round does for one without any; on the IKE thread. */
-    void initiate(String name) {
+    /**
+     * Initiates an IKE SA for connection {@code name} now, as a round does for one without any; on
+     * the IKE thread. Returns false, doing nothing, once stopped: a stop deletes the SAs, and none
+     * may be made behind it.
+     */
+    boolean initiate(String name) {
+        if (stopped) {
+            return false;
+        }
         GatewayConfig.Connection c = config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no connection " + name));
         GatewayConfig.Tunnel t = config.gateway().tunnel();
         LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
         engine.initiate(c.name(), new InetSocketAddress(instance.bindAddress(), t.ikePort()),
                 new InetSocketAddress(site.gatewayIpAddress(), t.ikePort()));
+        return true;
     }
 
     void round() {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code isthmus log-level [SUBSYSTEM LEVEL]}: a running gateway's log levels, or one of them changed. */
-@Command(name = "log-level", description = {"Show the log level of each subsystem of a running gateway, or set one until it restarts:",
+@Command(name = "log-level", description = {"Show the log level of each subsystem of a running gateway, or set one until the next reload or restart (a reload sets the file's levels again):",
         "isthmus log-level ike debug. Subsystems: ike, esp, dataplane, config, control, netty; levels: error, warning, info, debug, trace."})
 final class LogLevelCommand implements Callable<Integer> {
     @Option(names = "--control-socket", description = "The gateway's control socket (default: the only one in /run/isthmus).")

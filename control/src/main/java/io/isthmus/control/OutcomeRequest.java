@@ -10,13 +10,21 @@ import picocli.CommandLine;
 /**
  * A request that changes a running gateway ({@code reload}, {@code reset NAME}), sent to its
  * control socket, and its {@link Reload.Outcome} shown: what was done on stdout (exit 0), or
- * why it was refused on stderr (exit 2, as for a configuration mistake at start); a gateway that
- * cannot be reached or answers with an error exits 1.
+ * on stderr why it was refused (exit 2, as for a configuration mistake at start, and while the
+ * gateway stops), that it was applied only partly (exit 3), or that another reload or reset was
+ * running and nothing was done (exit 4: try again); a gateway that cannot be reached or answers
+ * with an error exits 1. See {@link #EXIT_CODES}.
  */
 final class OutcomeRequest {
     static final int APPLIED = 0;
     static final int UNREACHABLE = 1;
     static final int REFUSED = 2;
+    static final int PARTLY_APPLIED = 3;
+    static final int BUSY = 4;
+    /** For the commands' help. */
+    static final String EXIT_CODES = "Exit codes: 0 applied; 1 the gateway could not be reached (or answered with an error); 2 refused, "
+            + "nothing changed (also while the gateway stops); 3 applied only partly (see isthmus status; restart if in doubt); "
+            + "4 another reload or reset was running, nothing changed: try again.";
 
     private OutcomeRequest() {
     }
@@ -45,7 +53,14 @@ final class OutcomeRequest {
                 to.println(applied ? line.asText() : "isthmus: " + line.asText());
             }
             to.flush();
-            return applied ? APPLIED : REFUSED;
+            if (applied) {
+                return APPLIED;
+            }
+            return switch (tree.path("result").asText()) {
+                case "PARTLY_APPLIED" -> PARTLY_APPLIED;
+                case "BUSY" -> BUSY;
+                default -> REFUSED;
+            };
         } catch (IOException e) {
             err.println("isthmus: " + e.getMessage());
             err.flush();

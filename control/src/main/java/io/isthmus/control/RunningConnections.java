@@ -108,24 +108,17 @@ final class RunningConnections {
             ike.call(() -> changeConnections(next, diff, built, reestablished));
         } catch (Exception e) {
             // Some of it may have been done: the engine may hold connections of both. Both configurations' keys stay.
+            // What the gateway runs with is next's from now on, as far as it went: the removed connections and prefixes go.
             config = next;
+            diff.removed().forEach(ikeConnections::remove);
             ikeConnections.putAll(built);
-            throw new PartlyApplied(e);
+            throw new PartlyApplied(e, removeRoutes(before, after));
         }
         config = next;
         ikeConnections.clear();
         ikeConnections.putAll(built);
         List<String> lines = new ArrayList<>(describe(next, diff));
-        before.forEach((p, text) -> {
-            if (!after.containsKey(p)) {
-                try {
-                    routes.remove(text);
-                } catch (IOException | InterruptedException e) {
-                    // Applied all the same: a stale route into the tunnel device leads to no tunnel, and is dropped there.
-                    lines.add("the route for " + text + " could not be removed: " + e.getMessage());
-                }
-            }
-        });
+        lines.addAll(removeRoutes(before, after));
         // Removed connections' keys went with them (IkeEngine.removeConnection); the others' old copies go now.
         old.destroySecrets();
         return lines;
@@ -159,10 +152,34 @@ final class RunningConnections {
         return null;
     }
 
+    /** The routes of prefixes {@code before} has and {@code after} has not, removed; a line for each that could not be. */
+    private List<String> removeRoutes(Map<AddressPrefix, String> before, Map<AddressPrefix, String> after) {
+        List<String> lines = new ArrayList<>();
+        before.forEach((p, text) -> {
+            if (!after.containsKey(p)) {
+                try {
+                    routes.remove(text);
+                } catch (IOException | InterruptedException | RuntimeException e) {
+                    // Applied all the same: a stale route into the tunnel device leads to no tunnel, and is dropped there.
+                    lines.add("the route for " + text + " could not be removed: " + e.getMessage());
+                }
+            }
+        });
+        return lines;
+    }
+
     /** A reload that failed on the IKE thread, after its routes were added: some of it may be in place. */
     static final class PartlyApplied extends Exception {
-        PartlyApplied(Exception cause) {
+        private final List<String> lines;
+
+        PartlyApplied(Exception cause, List<String> lines) {
             super("applied only partly (" + cause + "); check isthmus status, and restart the gateway if in doubt", cause);
+            this.lines = List.copyOf(lines);
+        }
+
+        /** What else went wrong (routes that could not be removed). */
+        List<String> lines() {
+            return lines;
         }
     }
 
@@ -184,8 +201,7 @@ final class RunningConnections {
             if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY) {
                 return deleted + "; ResponderOnly: the peer makes them again";
             }
-            keepUp.initiate(name);
-            return deleted + "; a new IKE SA initiated";
+            return deleted + (keepUp.initiate(name) ? "; a new IKE SA initiated" : "; the gateway is stopping: none made again");
         });
     }
 
@@ -250,16 +266,16 @@ final class RunningConnections {
                     ? ", its child SAs replaced by ones with the new selectors" : "; its SAs kept (route-based: any to any)"));
         }
         if (how.contains(Change.POLICY)) {
-            parts.add("policy: the next rekey uses it");
-        }
-        if (how.contains(Change.KEY)) {
-            parts.add("key: the next IKE_AUTH uses it");
+            parts.add("policy: the next rekey uses it" + (how.contains(Change.KEY) ? "" : " (isthmus connection reset " + name + " applies it now)"));
         }
         if (how.contains(Change.OTHER)) {
             parts.add("mode, DPD or encapsulation: applies from its next use");
         }
-        boolean later = how.contains(Change.POLICY) || how.contains(Change.KEY);
-        return String.join("; ", parts) + (later ? " (isthmus connection reset " + name + " applies it now)" : "");
+        if (how.contains(Change.KEY)) {
+            // There is no reauthentication: an IKE SA rekeys with CREATE_CHILD_SA, without IKE_AUTH, so only a new IKE SA uses the key.
+            parts.add("new key is used once the IKE SA is re-established: isthmus connection reset " + name);
+        }
+        return String.join("; ", parts);
     }
 
     private static GatewayConfig.Connection connection(GatewayConfig config, String name) {

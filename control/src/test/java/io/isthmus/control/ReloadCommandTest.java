@@ -86,6 +86,32 @@ class ReloadCommandTest {
     }
 
     @Test
+    void aPartlyAppliedReloadExitsThreeAndABusyOneFour() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        Reload.Outcome partly = new Reload.Outcome(false, List.of("reload of gw.yaml applied only partly (java.util.concurrent.TimeoutException);"
+                + " check isthmus status, and restart the gateway if in doubt"), Reload.Result.PARTLY_APPLIED);
+        Reload.Outcome busy = new Reload.Outcome(false, List.of(Reload.BUSY), Reload.Result.BUSY);
+        Reload.Outcome stopping = new Reload.Outcome(false, List.of(Reload.STOPPING));
+        StandIn gateway = new StandIn(partly);
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            Run run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", socket.toString());
+            assertEquals(3, run.exit(), run.err());
+            assertEquals(List.of("isthmus: " + partly.lines().getFirst()), run.errLines());
+            gateway.outcome = busy;
+            run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", socket.toString());
+            assertEquals(4, run.exit(), run.err());
+            assertEquals(List.of("isthmus: a reload or reset is already running; try again"), run.errLines());
+            gateway.outcome = stopping;
+            run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", socket.toString());
+            assertEquals(2, run.exit(), run.err());
+            assertEquals(List.of("isthmus: the gateway is stopping"), run.errLines());
+        }
+        Run help = IsthmusCommandLineTest.isthmus("reload", "--help");
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("3 applied only partly"), help.out());
+        assertTrue(help.out().replaceAll("\\s+", " ").contains("isthmus connection reset NAME"), help.out());
+    }
+
+    @Test
     void noGatewayThereExitsOne() {
         Run run = IsthmusCommandLineTest.isthmus("reload", "--control-socket", dir.resolve("nobody.sock").toString());
         assertEquals(1, run.exit());

@@ -129,6 +129,12 @@ class ReloadWiringTest {
         final List<io.isthmus.control.log.LoggingSettings> logging = new ArrayList<>();
         /** A prefix whose route the host refuses to add (ip route failing). */
         String failingRoute;
+        /** When set, reading the file waits for it (a FIFO, a slow disk). */
+        volatile java.util.concurrent.CountDownLatch readGate;
+        /** When set, handing on the logging settings throws it (a failure after the connections are applied). */
+        RuntimeException loggingFails;
+        /** When set, the IKE thread runs the reload's task and then fails with it (a timeout, say). */
+        Exception ikeFails;
 
         Gw(String name, String address, String yaml) throws IOException {
             this(name, address, yaml, next -> { });
@@ -167,13 +173,36 @@ class ReloadWiringTest {
                     routes.remove(prefix);
                 }
             };
-            running = new RunningConnections(config, instance, ike, engine, ReloadWiringTest::onThisThread, dataplane, keepUp, hostRoutes);
+            RunningConnections.IkeThread ikeThread = new RunningConnections.IkeThread() {
+                @Override
+                public <T> T call(Callable<T> task) throws Exception {
+                    T t = task.call();
+                    if (ikeFails != null) {
+                        throw ikeFails;
+                    }
+                    return t;
+                }
+            };
+            running = new RunningConnections(config, instance, ike, engine, ikeThread, dataplane, keepUp, hostRoutes);
             Function<Path, GatewayConfig> reader = path -> {
+                java.util.concurrent.CountDownLatch gate = readGate;
+                if (gate != null) {
+                    try {
+                        gate.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
                 GatewayConfig c = ConfigReader.read(path);
                 lastRead.set(c);
                 return c;
             };
-            reload = new Reload(running, reader, hostCheck, logging::add);
+            reload = new Reload(running, reader, hostCheck, settings -> {
+                logging.add(settings);
+                if (loggingFails != null) {
+                    throw loggingFails;
+                }
+            }, Duration.ofMillis(200));
             network.attach(this.address, engine);
             gateways.add(this);
         }
@@ -335,7 +364,7 @@ class ReloadWiringTest {
     }
 
     @Test
-    void aNewKeyWaitsForTheNextIkeAuthOrAReset() throws Exception {
+    void aNewKeyWaitsForANewIkeSaAsAResetMakes() throws Exception {
         String newKey = "a new key between a and b";
         Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
                 connection("to-b", "site-b", KEY_B, "")));
@@ -346,7 +375,8 @@ class ReloadWiringTest {
         Reload.Outcome atB = b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", newKey, ""));
         Reload.Outcome atA = a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
                 connection("to-b", "site-b", newKey, "")));
-        assertTrue(atA.lines().contains("to-b: key: the next IKE_AUTH uses it (isthmus connection reset to-b applies it now)"), atA.lines().toString());
+        assertTrue(atA.lines().contains("to-b: new key is used once the IKE SA is re-established: isthmus connection reset to-b"),
+                atA.lines().toString());
         assertTrue(atB.applied());
         assertTrue(atA.lines().stream().noneMatch(l -> l.contains(newKey)), "the key is never told");
         assertEquals(spiI, a.ikeSa("to-b").initiatorSpi(), "the running IKE SA stays");
@@ -466,11 +496,142 @@ class ReloadWiringTest {
         assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2));
         certificate("CN=gw-a", cert, key);
         Reload.Outcome renewed = a.reload(yaml);
-        assertEquals(List.of("to-b: key: the next IKE_AUTH uses it (isthmus connection reset to-b applies it now)"), renewed.lines().subList(1, 2));
+        assertEquals(List.of("to-b: new key is used once the IKE SA is re-established: isthmus connection reset to-b"), renewed.lines().subList(1, 2));
         assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2), "and now it is the running one");
         Files.writeString(key, "not a key");
         Reload.Outcome broken = a.reload(yaml);
         assertFalse(broken.applied(), "a key file that does not load is refused: " + broken.lines());
         assertTrue(broken.lines().get(1).startsWith(a.file + ": "), broken.lines().toString());
+    }
+
+    /** A with B alone, and its file's key inline; the file readable by others (a warning, not a refusal). */
+    static final String A_WITH_B = gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+            connection("to-b", "site-b", KEY_B, ""));
+
+    /* Anything that fails once the connections are applied (the logging settings) is told, and neither refuses nor wipes. */
+    @Test
+    void aFailureAfterTheConnectionsAreAppliedNeverRefusesThemNorWipesTheirKeys() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C);
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        a.loggingFails = new IllegalStateException("the log output broke");
+        Reload.Outcome outcome = a.reload(A_WITH_B);
+        assertTrue(outcome.applied(), outcome.lines().toString());
+        assertEquals(Reload.Result.APPLIED, outcome.result());
+        assertTrue(outcome.lines().stream().anyMatch(l -> l.startsWith("logging: the file's logging settings could not be applied")),
+                outcome.lines().toString());
+        assertTrue(outcome.lines().contains("to-c: removed; its SAs deleted (the peer told), its tunnel and routes gone"), outcome.lines().toString());
+        assertFalse(wiped(key(a.running.config(), "to-b")), "the engine's key stays");
+        assertSame(a.lastRead.get(), a.running.config());
+        a.running.reset("to-b");
+        network.deliverAll(clock);
+        assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "the running key still authenticates");
+        assertEquals(a.ikeSa("to-b").initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+    }
+
+    /* The new file's warnings are told, as at start; a file naming a systemd credential gets the note that a rotated one needs a restart. */
+    @Test
+    void theNewFilesWarningsAreInTheAnswer() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B);
+        Files.setPosixFilePermissions(a.file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Reload.Outcome outcome = a.reload(A_WITH_B);
+        assertTrue(outcome.applied());
+        assertEquals(a.running.config().warnings(), outcome.lines().stream().filter(l -> l.contains("chmod 600")).toList());
+        assertFalse(a.running.config().warnings().isEmpty());
+        assertFalse(outcome.lines().contains(Reload.CREDENTIALS_NOTE));
+        Path withCredential = dir.resolve("cred.yaml");
+        Files.writeString(withCredential, A_WITH_B.replace("sharedKey: \"" + KEY_B + "\"", "sharedKeyCredential: psk-b"));
+        assertTrue(Reload.usesCredentials(withCredential));
+        assertFalse(Reload.usesCredentials(a.file));
+    }
+
+    /* A reload failing on the IKE thread: its own result, and the running state as far as it went (removed connections, routes). */
+    @Test
+    void aPartlyAppliedReloadSaysSoAndForgetsWhatItRemoved() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C);
+        GatewayConfig before = a.running.config();
+        Connection toC = IkeConnections.of(before, before.instance(null), before.connections().get(1));
+        assertTrue(a.running.sameAuthentication("to-c", toC));
+        a.ikeFails = new java.util.concurrent.TimeoutException("the IKE thread did not answer in 10 s");
+        Reload.Outcome outcome = a.reload(A_WITH_B);
+        assertFalse(outcome.applied());
+        assertEquals(Reload.Result.PARTLY_APPLIED, outcome.result(), outcome.lines().toString());
+        assertTrue(outcome.lines().getFirst().contains("applied only partly"), outcome.lines().toString());
+        assertFalse(a.running.sameAuthentication("to-c", toC), "the removed connection is gone from what keys are compared with");
+        assertEquals(Set.of("192.168.20.0/24"), a.routes, "the removed site's route went");
+        assertFalse(wiped(key(before, "to-b")), "both configurations' keys stay");
+    }
+
+    /* Resets and reloads wait for one running a short while, then say so: nothing hangs, nothing applies later unseen. */
+    @Test
+    void aReloadWhileAnotherRunsIsBusyAndChangesNothing() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C);
+        GatewayConfig running = a.running.config();
+        a.readGate = new java.util.concurrent.CountDownLatch(1);
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(a.reload::run, ReloadWiringTest::ownThread);
+        Thread.sleep(100);
+        Reload.Outcome second = a.reload.run();
+        assertEquals(Reload.Result.BUSY, second.result(), second.lines().toString());
+        assertEquals(List.of(Reload.BUSY), second.lines());
+        assertFalse(second.applied());
+        a.readGate.countDown();
+        assertTrue(first.get(5, java.util.concurrent.TimeUnit.SECONDS).applied());
+        assertSame(running.source(), a.running.config().source());
+    }
+
+    /* A stop: it waits for a reload in progress (bounded), refuses those that come later, and a reset during it makes no new IKE SA. */
+    @Test
+    void aStopWaitsForTheReloadInProgressAndRefusesLaterOnes() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C);
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        a.readGate = new java.util.concurrent.CountDownLatch(1);
+        var inProgress = java.util.concurrent.CompletableFuture.supplyAsync(a.reload::run, ReloadWiringTest::ownThread);
+        Thread.sleep(50);
+        assertFalse(a.reload.stop(Duration.ofMillis(100)), "bounded: the stop goes on without a reload stuck reading");
+        a.readGate.countDown();
+        Reload.Outcome late = inProgress.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(List.of(Reload.STOPPING), late.lines(), "a reload that read its file after the stop began applies nothing");
+        assertTrue(wiped(key(a.lastRead.get(), "to-b")), "and its keys are wiped");
+        assertFalse(wiped(key(a.running.config(), "to-b")));
+
+        a.lastRead.set(null);
+        Reload.Outcome after = a.reload.run();
+        assertEquals(Reload.Result.REFUSED, after.result());
+        assertEquals(List.of(Reload.STOPPING), after.lines());
+        assertEquals(null, a.lastRead.get(), "not even read");
+        Reload.Outcome reset = a.reload.exclusively(() -> new Reload.Outcome(true, List.of(a.running.reset("to-b"))));
+        assertEquals(List.of(Reload.STOPPING), reset.lines());
+
+        // KeepUp stopped (the stop's next step): a reset that got in before makes no new IKE SA.
+        a.keepUp.stop();
+        assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; the gateway is stopping: none made again", a.running.reset("to-b"));
+        network.deliverAll(clock);
+        assertTrue(a.ikeSas("to-b").isEmpty(), a.engine.ikeSas().toString());
+        assertTrue(b.ikeSas("to-a").isEmpty());
+    }
+
+    /* A reload in progress when the stop begins ends before the stop goes on (applying nothing, if it was still reading). */
+    @Test
+    void aStopWaitsForAReloadInProgress() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", A_WITH_B_AND_C);
+        var gate = new java.util.concurrent.CountDownLatch(1);
+        a.readGate = gate;
+        var inProgress = java.util.concurrent.CompletableFuture.supplyAsync(a.reload::run, ReloadWiringTest::ownThread);
+        Thread.sleep(100);
+        var stop = java.util.concurrent.CompletableFuture.supplyAsync(() -> a.reload.stop(Duration.ofSeconds(5)), ReloadWiringTest::ownThread);
+        Thread.sleep(100);
+        assertFalse(stop.isDone(), "the stop waits for it");
+        gate.countDown();
+        assertTrue(stop.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(List.of(Reload.STOPPING), inProgress.get().lines());
+        assertTrue(wiped(key(a.lastRead.get(), "to-b")));
+    }
+
+    /** Each task on a thread of its own (the common pool may have one thread on two cores, and these tasks block). */
+    static void ownThread(Runnable task) {
+        Thread.ofPlatform().daemon().start(task);
     }
 }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A connection configured anew while its SAs run (a reload), through
  * {@link io.isthmus.ike.engine.IkeEngine#replaceConnection}: what was negotiated stays (SPIs,
- * keys, child SAs); new proposals come with the next rekey, a new key with the next IKE_AUTH;
+ * keys, child SAs); new proposals come with the next rekey, a new key with the next new IKE SA (a rekey has no IKE_AUTH);
  * new traffic selectors bring a new child SA that replaces the old one, make-before-break.
  */
 class ReconfiguredConnectionTest extends EnginePair {
@@ -190,6 +190,44 @@ class ReconfiguredConnectionTest extends EnginePair {
         assertChildSasPair(now.size());
         for (ChildSaDescription c : now) {
             assertEquals(ts("192.168.20.0/24", "192.168.21.0/24"), c.remoteSelectors());
+        }
+    }
+
+    /*
+     * A second reload while the first one's replacement is out: the first one's answer is for
+     * selectors the connection no longer has. Its child SA is not kept, the second's replacement
+     * brings the right ones, and the log says so without a warning.
+     */
+    @Test
+    void aSecondReloadNarrowingTheSelectorsOvertakesTheReplacementInFlight() {
+        overtaken(List.of("192.168.21.0/24"));
+    }
+
+    @Test
+    void aSecondReloadWideningTheSelectorsOvertakesTheReplacementInFlight() {
+        overtaken(List.of("192.168.20.0/24", "192.168.21.0/24", "192.168.22.0/24"));
+    }
+
+    void overtaken(List<String> second) {
+        {
+            establish(a("192.168.20.0/24").build(), b("192.168.20.0/24", "192.168.21.0/24", "192.168.22.0/24").build());
+            java.util.logging.Logger ike = java.util.logging.Logger.getLogger("io.isthmus.ike");
+            HostileInputTest.Captured log = new HostileInputTest.Captured();
+            ike.addHandler(log);
+            try {
+                engineA.replaceConnection(a("192.168.20.0/24", "192.168.21.0/24").build());
+                engineA.replaceConnection(a(second.toArray(String[]::new)).build());
+                deliver();
+            } finally {
+                ike.removeHandler(log);
+            }
+            assertChildSasPair();
+            assertEquals(1, childrenA.current().size(), second + ": " + childrenA.current());
+            assertEquals(ts(second.toArray(String[]::new)), childrenA.current().getFirst().remoteSelectors());
+            assertTrue(log.records.stream().noneMatch(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()),
+                    second + ": " + log.messages());
+            assertTrue(log.messages().stream().anyMatch(l -> l.contains("asked for with selectors [192.168.10.0/24] === [192.168.20.0/24, "
+                    + "192.168.21.0/24] is not installed")), second + ": " + log.messages());
         }
     }
 

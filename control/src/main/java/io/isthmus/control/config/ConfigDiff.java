@@ -38,7 +38,11 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         PREFIXES("prefixes"),
         /** Its IPsec/IKE policy (proposals, lifetimes): the next rekey uses it. */
         POLICY("policy"),
-        /** Its shared key or certificate settings: the next IKE_AUTH uses them. */
+        /**
+         * Its shared key or certificate settings: only a new IKE SA uses them (an IKE SA rekeys with
+         * CREATE_CHILD_SA, without IKE_AUTH; there is no reauthentication), so after {@code isthmus
+         * connection reset NAME}, or when the IKE SA is re-established for another reason.
+         */
         KEY("key"),
         /**
          * Its peer (address or IKE identity) or its kind (route-based or policy-based): what it

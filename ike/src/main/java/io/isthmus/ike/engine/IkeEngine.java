@@ -118,8 +118,8 @@ public final class IkeEngine implements Transport.Receiver {
     /**
      * Puts {@code next} in place of the connection of the same name (a reload that changed it):
      * new IKE SAs are made with it, and the existing ones follow it from their next exchange on
-     * ({@link IkeSa#reconfigure}): a changed policy takes effect at the next rekey, a changed key
-     * at the next IKE_AUTH. Nothing negotiated changes, except that when {@code next} has other
+     * ({@link IkeSa#reconfigure}): a changed policy takes effect at the next rekey; a changed key
+     * only in a new IKE SA (a rekey is CREATE_CHILD_SA, without IKE_AUTH). Nothing negotiated changes, except that when {@code next} has other
      * traffic selectors, the child SAs negotiated with the old ones are replaced, make-before-break
      * ({@link IkeSa#renewSelectors}). The old connection's key is not wiped here: the
      * configuration it came from owns it (and may still share it with {@code next}).

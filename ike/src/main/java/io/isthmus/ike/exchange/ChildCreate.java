@@ -32,6 +32,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A further child SA with the connection's selectors (RFC 7296 §1.3.1), with PFS when the
@@ -67,6 +68,9 @@ final class ChildCreate implements Exchange {
     private byte[] ni;
     private KeyExchange ke;
     private List<Payload> answer;
+    /** Initiator: the selectors asked for (a reload may change the connection's while the request is out). */
+    private List<TrafficSelector> askedLocal;
+    private List<TrafficSelector> askedRemote;
 
     private ChildCreate(boolean initiator, KeyExchangeMethod group, List<ChildSa> superseded) {
         this.initiator = initiator;
@@ -110,7 +114,9 @@ final class ChildCreate implements Exchange {
         }
         ni = sa.context().nonce();
         ke = group == null ? null : group.generate();
-        request(m, spi.value(), ni, ke, sa.connection().localSelectors(), sa.connection().remoteSelectors());
+        askedLocal = sa.connection().localSelectors();
+        askedRemote = sa.connection().remoteSelectors();
+        request(m, spi.value(), ni, ke, askedLocal, askedRemote);
         return Status.NEED_MORE;
     }
 
@@ -125,9 +131,17 @@ final class ChildCreate implements Exchange {
         if (error.isPresent()) {
             return refused(sa, error.get());
         }
+        if (!superseded.isEmpty() && overtaken(sa) && newerReplacementQueued(sa)) {
+            // A later reload changed the selectors while this was out, and its replacement is queued: that one brings the right ones.
+            LOG.log(System.Logger.Level.INFO, "{0}: the child SA asked for with selectors {1} === {2} is not installed: the connection has {3} === {4}"
+                    + " now, and a replacement with those is queued", sa, askedLocal, askedRemote, sa.connection().localSelectors(),
+                    sa.connection().remoteSelectors());
+            ChildDelete.unused(sa, this, spi);
+            return Status.SUCCESS;
+        }
         try {
             byte[] nr = m.first(NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
-            accept(m, spi, ke, ni, nr, null);
+            accept(m, spi, ke, ni, nr, null, askedLocal, askedRemote);
         } catch (IkeProtocolException e) {
             unusable(sa, this, spi, e);
             keepSuperseded(sa);
@@ -142,10 +156,27 @@ final class ChildCreate implements Exchange {
 
     /** A replacement that did not come about: the child SAs with the old selectors carry on. */
     private void keepSuperseded(IkeSa sa) {
-        if (!superseded.isEmpty()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: no child SA with the new selectors {1} === {2}; the {3} with the old ones stay(s)", sa,
-                    sa.connection().localSelectors(), sa.connection().remoteSelectors(), superseded.size());
+        if (superseded.isEmpty()) {
+            return;
         }
+        if (newerReplacementQueued(sa)) {
+            LOG.log(System.Logger.Level.INFO, "{0}: no child SA with the selectors asked for {1} === {2}; a newer replacement is queued", sa,
+                    askedLocal, askedRemote);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "{0}: no child SA with the new selectors {1} === {2}; the {3} with the old ones stay(s)", sa,
+                    askedLocal, askedRemote, superseded.size());
+        }
+    }
+
+    /** Whether the connection's selectors changed since this asked (a later reload). */
+    private boolean overtaken(IkeSa sa) {
+        return askedLocal != null && (!Set.copyOf(askedLocal).equals(Set.copyOf(sa.connection().localSelectors()))
+                || !Set.copyOf(askedRemote).equals(Set.copyOf(sa.connection().remoteSelectors())));
+    }
+
+    /** Whether another replacement (a later reload's) waits on the IKE SA that holds the child SAs now. */
+    private boolean newerReplacementQueued(IkeSa sa) {
+        return sa.current().window().ours(ChildCreate.class).stream().anyMatch(c -> c != this && c.initiator && !c.superseded.isEmpty());
     }
 
     /** After a busy peer's TEMPORARY_FAILURE: the replacement again, of the outdated child SAs still there. */
@@ -260,6 +291,12 @@ final class ChildCreate implements Exchange {
      */
     static ChildSa accept(IncomingMessage r, InboundSpi inboundSpi, KeyExchange ke, byte[] nonceI, byte[] nonceR, ChildSa replacing)
             throws IkeProtocolException {
+        return accept(r, inboundSpi, ke, nonceI, nonceR, replacing, null, null);
+    }
+
+    /** {@code askedLocal}, {@code askedRemote}: the selectors the request carried, when it may have been the connection's before a reload. */
+    static ChildSa accept(IncomingMessage r, InboundSpi inboundSpi, KeyExchange ke, byte[] nonceI, byte[] nonceR, ChildSa replacing,
+                          List<TrafficSelector> askedLocal, List<TrafficSelector> askedRemote) throws IkeProtocolException {
         IkeSa sa = r.sa();
         SaPayload saPayload = r.first(SaPayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no SA payload"));
         if (saPayload.proposals().size() != 1) {
@@ -283,7 +320,10 @@ final class ChildCreate implements Exchange {
         List<TrafficSelector> tsi = r.selectors(true).orElse(List.of());
         List<TrafficSelector> tsr = r.selectors(false).orElse(List.of());
         if (tsi.isEmpty() || tsr.isEmpty() || !within(tsi, sa.connection().localSelectors()) || !within(tsr, sa.connection().remoteSelectors())) {
-            throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "responder's selectors " + tsi + " === " + tsr + " are not ours");
+            String ours = sa.connection().localSelectors() + " === " + sa.connection().remoteSelectors();
+            String asked = askedLocal == null ? ours : askedLocal + " === " + askedRemote;
+            throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "responder's selectors " + tsi + " === " + tsr + " are not within "
+                    + (asked.equals(ours) ? "ours, " + ours : "ours, " + ours + " (asked for " + asked + ")"));
         }
         return install(sa, chosen, inboundSpi, Proposal.spiInt(p.spi()), tsi, tsr, pfsSecret, nonceI, nonceR, true, replacing);
     }
