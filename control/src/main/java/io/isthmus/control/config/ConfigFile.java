@@ -50,6 +50,13 @@ final class ConfigFile {
             Linker.nativeLinker().defaultLookup().find("statx").orElseThrow(() -> new UnsatisfiedLinkError("libc has no statx")),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    /**
+     * read(2) as an ordinary downcall: Libc's is a critical one, fit for the packet path's short
+     * reads but not for a read of a file on a disk or a network that may take a while.
+     */
+    private static final MethodHandle READ = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("read").orElseThrow(() -> new UnsatisfiedLinkError("libc has no read")),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
 
     record Contents(String text, FileAccess access) {
     }
@@ -91,17 +98,20 @@ final class ConfigFile {
             MemorySegment buffer = arena.allocate(MAX_BYTES + 1);
             int total = 0;
             while (total <= MAX_BYTES) {
-                int n = Libc.read(s, fd, buffer.asSlice(total), MAX_BYTES + 1 - total);
-                if (n == -Libc.EINTR) {
-                    continue;
+                long n;
+                try {
+                    n = (long) READ.invokeExact(fd, buffer.asSlice(total), (long) (MAX_BYTES + 1 - total));
+                } catch (Throwable t) {
+                    throw new IllegalStateException("read: " + t, t);
                 }
                 if (n < 0) {
-                    throw new ConfigException(file, "", "cannot read it: " + Libc.describe(-n));
+                    // EINTR cannot happen here: the JVM installs its signal handlers with SA_RESTART.
+                    throw new ConfigException(file, "", "cannot read it: read failed");
                 }
                 if (n == 0) {
                     break;
                 }
-                total += n;
+                total += (int) n;
             }
             if (total > MAX_BYTES) {
                 throw tooLarge(file);
