@@ -184,6 +184,10 @@ final class ControlSocket implements AutoCloseable {
             Thread.ofVirtual().name("isthmus-control-client").start(() -> {
                 try {
                     serve(client);
+                } catch (Throwable t) {
+                    // Not a request's failure (serve answers those): the client is dropped, but not without a word.
+                    LOG.log(System.Logger.Level.ERROR, "control socket: serving a client failed: " + t, t);
+                    closeQuietly(client);
                 } finally {
                     slots.release();
                 }
@@ -202,7 +206,8 @@ final class ControlSocket implements AutoCloseable {
                     return; // connected and left without a word: another gateway's start, probing
                 }
                 deadline.close(); // the status itself may take a while: that is not the client's fault
-                answer = answer(request);
+                String problem = problem(request);
+                answer = problem != null ? error(problem) : answerOrInternalError(request);
             } catch (RequestTooLong e) {
                 answer = error("request longer than " + MAX_REQUEST_BYTES + " bytes");
                 unread = true;
@@ -227,6 +232,38 @@ final class ControlSocket implements AutoCloseable {
         } finally {
             deadline.close();
         }
+    }
+
+    /**
+     * The answer, or for anything a handler throws that {@link #answered} does not (an Error such
+     * as OutOfMemoryError or StackOverflowError, or a failure outside the handler) one line
+     * naming its class, logged once with its stack: the client is told, the server goes on.
+     */
+    private byte[] answerOrInternalError(String request) throws IOException {
+        try {
+            return answer(request);
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "control socket: request '" + request + "' failed: " + t, t);
+            return error("internal error: " + t.getClass().getName());
+        }
+    }
+
+    /**
+     * Why a request is not one line of printable text, or null if it is. A control character
+     * (a second line above all) would make the gateway act on something other than what the
+     * operator typed: {@code reset $'to-peer\nstatus'} reset to-peer.
+     */
+    static String problem(String request) {
+        for (int i = 0; i < request.length(); ) {
+            int c = request.codePointAt(i);
+            int type = Character.getType(c);
+            if (type == Character.CONTROL || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                return (c == '\n' ? "a request is one line; this one has a second" : "the request carries a control character")
+                        + String.format(" (U+%04X at character %d)", c, request.codePointCount(0, i) + 1);
+            }
+            i += Character.charCount(c);
+        }
+        return null;
     }
 
     private byte[] answer(String request) throws IOException {
@@ -264,7 +301,11 @@ final class ControlSocket implements AutoCloseable {
         return JSON.writeValueAsBytes(Map.of("error", message));
     }
 
-    /** One line (up to the newline, or all a client sent before it shut its side); null if it sent nothing. */
+    /**
+     * One line (up to the newline, or all a client sent before it shut its side); null if it sent
+     * nothing. What came in after the newline is kept (with that newline), so that a second line
+     * is refused by {@link #problem} rather than silently dropped.
+     */
     private static String readRequest(SocketChannel c) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(MAX_REQUEST_BYTES + 1);
         int end;
@@ -277,7 +318,11 @@ final class ControlSocket implements AutoCloseable {
         if (b.position() == 0) {
             return null;
         }
-        return new String(b.array(), 0, end < 0 ? b.position() : end, StandardCharsets.UTF_8).strip();
+        int length = b.position();
+        if (end == length - 1) {
+            length = end; // the one newline that ends the line
+        }
+        return new String(b.array(), 0, length, StandardCharsets.UTF_8).strip();
     }
 
     /** Reads and drops what a client still sends, up to a bound, until it closes its side. */
@@ -305,7 +350,12 @@ final class ControlSocket implements AutoCloseable {
         return ask(path, request, ASK_TIMEOUT);
     }
 
+    /** @throws IllegalArgumentException before connecting, for a request that is not one line of printable text */
     static String ask(Path path, String request, Duration timeout) throws IOException {
+        String problem = problem(request);
+        if (problem != null) {
+            throw new IllegalArgumentException("not sent: " + problem + "; a request is one line of printable text");
+        }
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX); Deadline d = new Deadline(c, timeout)) {
             try {
                 // The deadline covers the connect too: a gateway that no longer accepts fills its backlog, and connect waits.

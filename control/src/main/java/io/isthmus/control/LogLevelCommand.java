@@ -38,6 +38,9 @@ final class LogLevelCommand implements Callable<Integer> {
         } catch (IOException e) {
             System.err.println("isthmus: cannot reach the gateway at " + s + ": " + e.getMessage());
             return 1;
+        } catch (IllegalArgumentException e) {
+            System.err.println("isthmus: " + e.getMessage());
+            return 2;
         }
         JsonNode tree = answer.isBlank() ? null : ControlSocket.JSON.readTree(answer);
         if (tree == null || tree.has("error")) {

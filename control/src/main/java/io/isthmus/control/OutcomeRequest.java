@@ -65,6 +65,11 @@ final class OutcomeRequest {
             err.println("isthmus: " + e.getMessage());
             err.flush();
             return UNREACHABLE;
+        } catch (IllegalArgumentException e) {
+            // ask refused to send it: e.g. a connection's name with a newline in it, which the gateway would read as two requests.
+            err.println("isthmus: " + e.getMessage());
+            err.flush();
+            return REFUSED;
         }
     }
 

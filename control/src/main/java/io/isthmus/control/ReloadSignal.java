@@ -28,8 +28,9 @@ final class ReloadSignal {
                 LOG.log(System.Logger.Level.INFO, "SIGHUP: reloading the configuration");
                 try {
                     reload.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "SIGHUP: the reload failed: " + e, e);
+                } catch (Throwable t) {
+                    // An Error too (a StackOverflowError, an OutOfMemoryError the JVM did not exit on): said once, with its stack.
+                    LOG.log(System.Logger.Level.ERROR, "SIGHUP: the reload failed: " + t, t);
                 }
             });
         } catch (IllegalArgumentException e) {

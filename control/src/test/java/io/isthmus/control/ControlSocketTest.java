@@ -152,4 +152,96 @@ class ControlSocketTest {
             assertEquals("no answer within 300 ms", e.getMessage());
         }
     }
+    /** A stand-in that answers status and records every reset it is asked for. */
+    static final class Resets implements ControlRequests {
+        final java.util.List<String> names = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public Object status() {
+            return Map.of("gateway", "gw-test");
+        }
+
+        @Override
+        public Object reset(String connection) {
+            names.add(connection);
+            return Map.of("applied", true, "lines", java.util.List.of("reset " + connection));
+        }
+    }
+
+    /** Sends raw bytes as one write (as a client would that frames its own request) and returns the answer. */
+    static JsonNode raw(Path socket, String bytes) throws IOException {
+        try (SocketChannel c = connect(socket)) {
+            c.write(ByteBuffer.wrap(bytes.getBytes(StandardCharsets.UTF_8)));
+            c.shutdownOutput();
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            while (c.read(b) >= 0) {
+                out.write(b.array(), 0, b.position());
+                b.clear();
+            }
+            return ControlSocket.JSON.readTree(out.toByteArray());
+        }
+    }
+
+    @Test
+    void aRequestWithASecondLineOrAControlCharacterIsRefusedAndNotActedOn() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        Resets gateway = new Resets();
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            assertEquals("a request is one line; this one has a second (U+000A at character 14)",
+                    raw(socket, "reset to-peer\nstatus\n").path("error").asText());
+            assertEquals("the request carries a control character (U+0007 at character 9)",
+                    raw(socket, "reset to\u0007peer\n").path("error").asText());
+            assertEquals(java.util.List.of(), gateway.names, "nothing was reset");
+            // What an operator's ordinary line ending leaves is still one line.
+            raw(socket, "reset to-peer\r\n");
+            assertEquals(java.util.List.of("to-peer"), gateway.names);
+        }
+    }
+
+    @Test
+    void theClientDoesNotSendARequestWithASecondLine() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        Resets gateway = new Resets();
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ControlSocket.ask(socket, "reset to-peer\nstatus", Duration.ofSeconds(5)));
+            assertEquals("not sent: a request is one line; this one has a second (U+000A at character 14); a request is one line of printable text",
+                    e.getMessage());
+            IsthmusCommandLineTest.Run run = IsthmusCommandLineTest.isthmus("connection", "reset", "to-peer\nstatus", "--control-socket", socket.toString());
+            assertEquals(2, run.exit(), run.err());
+            assertEquals("isthmus: " + e.getMessage(), run.err().strip());
+            assertEquals(java.util.List.of(), gateway.names, "nothing was reset");
+        }
+    }
+
+    @Test
+    void aHandlerThatThrowsAnErrorIsAnsweredAndTheServerServesTheNextClient() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        ControlRequests failing = new ControlRequests() {
+            @Override
+            public Object status() {
+                return Map.of("gateway", "gw-test");
+            }
+
+            @Override
+            public Object reset(String connection) {
+                throw new StackOverflowError();
+            }
+
+            @Override
+            public Object reload() {
+                throw new AssertionError("a bug");
+            }
+        };
+        try (ControlSocket control = ControlSocket.open(socket, failing)) {
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                assertEquals("internal error: java.lang.StackOverflowError", ControlSocket.JSON.readTree(
+                        ControlSocket.ask(socket, "reset to-peer", Duration.ofSeconds(5))).path("error").asText());
+                assertEquals("internal error: java.lang.AssertionError", ControlSocket.JSON.readTree(
+                        ControlSocket.ask(socket, "reload", Duration.ofSeconds(5))).path("error").asText());
+                assertEquals("gw-test", status(socket).path("gateway").asText());
+            });
+        }
+    }
 }

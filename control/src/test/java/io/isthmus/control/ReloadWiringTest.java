@@ -439,7 +439,7 @@ class ReloadWiringTest {
         Files.delete(a.file);
         Reload.Outcome gone = a.reload.run();
         assertFalse(gone.applied());
-        assertTrue(gone.lines().get(1).startsWith(a.file + ": cannot read it"), gone.lines().toString());
+        assertTrue(gone.lines().get(1).startsWith(a.file + ": no such file"), gone.lines().toString());
         assertSame(running, a.running.config());
         IllegalArgumentException unknown = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> a.running.reset("to-x"));

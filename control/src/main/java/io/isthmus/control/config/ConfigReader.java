@@ -68,15 +68,9 @@ public final class ConfigReader {
 
     /** With the environment given, for tests of sharedKeyEnv. */
     public static GatewayConfig read(Path file, Function<String, String> environment) {
-        String text;
-        FileAccess access;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-            access = FileAccess.of(file);
-        } catch (IOException e) {
-            throw new ConfigException(file, "", "cannot read it: " + e.getMessage());
-        }
-        return parse(file, text, environment, access);
+        // One open file gives both the text and the mode judged below; bounded, and never a FIFO's wait.
+        ConfigFile.Contents contents = ConfigFile.read(file);
+        return parse(file, contents.text(), environment, contents.access());
     }
 
     public static GatewayConfig parse(Path file, String text, Function<String, String> environment) {

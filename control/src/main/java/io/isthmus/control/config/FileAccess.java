@@ -23,6 +23,17 @@ record FileAccess(Path file, Set<PosixFilePermission> permissions) {
         }
     }
 
+    /** From the mode bits of a stat of the very file that was read. */
+    static FileAccess ofMode(Path file, int mode) {
+        Set<PosixFilePermission> permissions = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        for (PosixFilePermission p : PosixFilePermission.values()) {
+            if ((mode & (0400 >>> p.ordinal())) != 0) {
+                permissions.add(p);
+            }
+        }
+        return new FileAccess(file, permissions);
+    }
+
     /** As ls and chmod write it, e.g. 0644. */
     String mode() {
         int bits = 0;

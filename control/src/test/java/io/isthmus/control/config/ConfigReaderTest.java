@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -195,5 +196,74 @@ class ConfigReaderTest {
         assertEquals("connections[0]", e.field());
         assertTrue(e.getMessage().contains("only one of [sharedKey, sharedKeyEnv]"), e.getMessage());
         assertNull(null);
+    }
+    // --- The file itself: what is read, and how much (a reload must not hang or run out of memory) ---
+
+    static String readProblem(Path file) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> assertThrows(ConfigException.class, () -> ConfigReader.read(file)).getMessage());
+    }
+
+    @Test
+    void aLinkToDevZeroIsRefusedAtOnceUnread(@TempDir Path dir) throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("gw.yaml"), Path.of("/dev/zero"));
+        assertEquals(link + ": not a regular file (a character device)", readProblem(link));
+    }
+
+    @Test
+    void aFifoIsRefusedWithoutWaitingForAWriter(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("gw.yaml");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        assertEquals(fifo + ": not a regular file (a FIFO)", readProblem(fifo));
+    }
+
+    @Test
+    void aDirectoryIsRefused(@TempDir Path dir) {
+        assertEquals(dir + ": not a regular file (a directory)", readProblem(dir));
+    }
+
+    @Test
+    void aFileOverOneMebibyteIsRefusedAndOneOfExactlyThatIsRead(@TempDir Path dir) throws Exception {
+        Path big = dir.resolve("gw.yaml");
+        byte[] padded = (GOOD + "#".repeat((1 << 20) - GOOD.length())).getBytes(StandardCharsets.UTF_8);
+        Files.write(big, padded);
+        assertEquals(1 << 20, Files.size(big));
+        assertEquals("gw-west", ConfigReader.read(big).gateway().name());
+        Files.write(big, new byte[] {'#'}, java.nio.file.StandardOpenOption.APPEND);
+        assertEquals(big + ": larger than 1 MiB (1048576 bytes), the most a configuration may hold", readProblem(big));
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreNamedByPosition(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("gw.yaml");
+        Files.write(file, new byte[] {'a', ':', ' ', (byte) 0xff, '\n'});
+        assertEquals(file + ": not UTF-8 (byte 4)", readProblem(file));
+    }
+
+    @Test
+    void aMissingFileIsSaidSo(@TempDir Path dir) {
+        Path file = dir.resolve("ga.yaml");
+        assertEquals(file + ": no such file", readProblem(file));
+    }
+
+    /** The mode judged is the one of the file that was parsed, not of whatever the path names a moment later. */
+    @Test
+    void theModeIsTheReadFilesEvenIfThePathIsSwappedMeanwhile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("gw.yaml");
+        Files.writeString(file, GOOD);
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Path tidy = dir.resolve("tidy.yaml");
+        Files.writeString(tidy, "not: even: yaml");
+        Files.setPosixFilePermissions(tidy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        ConfigFile.Contents read = ConfigFile.read(file, () -> {
+            try {
+                Files.move(tidy, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        assertEquals(GOOD, read.text());
+        assertEquals("0644", read.access().mode());
+        assertTrue(read.access().readableByOthers());
     }
 }
