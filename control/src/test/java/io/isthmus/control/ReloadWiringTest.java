@@ -375,7 +375,7 @@ class ReloadWiringTest {
         Reload.Outcome atB = b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", newKey, ""));
         Reload.Outcome atA = a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
                 connection("to-b", "site-b", newKey, "")));
-        assertTrue(atA.lines().contains("to-b: new key is used once the IKE SA is re-established: isthmus connection reset to-b"),
+        assertTrue(atA.lines().contains("to-b: new key used at the next IKE rekey (reauthentication), or at once with isthmus connection reset to-b"),
                 atA.lines().toString());
         assertTrue(atB.applied());
         assertTrue(atA.lines().stream().noneMatch(l -> l.contains(newKey)), "the key is never told");
@@ -496,7 +496,7 @@ class ReloadWiringTest {
         assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2));
         certificate("CN=gw-a", cert, key);
         Reload.Outcome renewed = a.reload(yaml);
-        assertEquals(List.of("to-b: new key is used once the IKE SA is re-established: isthmus connection reset to-b"), renewed.lines().subList(1, 2));
+        assertEquals(List.of("to-b: new key used at the next IKE rekey (reauthentication), or at once with isthmus connection reset to-b"), renewed.lines().subList(1, 2));
         assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2), "and now it is the running one");
         Files.writeString(key, "not a key");
         Reload.Outcome broken = a.reload(yaml);
