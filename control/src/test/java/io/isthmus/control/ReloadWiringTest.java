@@ -100,6 +100,11 @@ class ReloadWiringTest {
     }
 
     /** A answers only for B, C and D: A alone initiates, so which IKE SA is whose is never in doubt. */
+    /** B as a peer of A that initiates too (Default mode), so both run duplicate settling. */
+    static String peerOfADefault(String key) {
+        return gateway("gw-b", "10.0.0.2", "192.168.20.0/24", site("site-a", "10.0.0.1", "192.168.10.0/24"), connection("to-a", "site-a", key, ""));
+    }
+
     static String peerOfA(String name, String address, String addressSpace, String key, String more) {
         return gateway(name, address, addressSpace, site("site-a", "10.0.0.1", "192.168.10.0/24"),
                 connection("to-a", "site-a", key, "connectionMode: ResponderOnly\n" + more));
@@ -387,6 +392,33 @@ class ReloadWiringTest {
         assertNotEquals(spiI, a.ikeSa("to-b").initiatorSpi());
         assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "both ends authenticated with the new key");
         assertEquals(a.ikeSa("to-b").initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+    }
+
+    /** Both gateways keep each other up (KeepUp's duplicate settling included) through the reauthentication at the IKE rekey. */
+    @Test
+    void aNewKeyOnBothEndsIsUsedAtTheNextIkeRekeyWithoutATunnelGap() throws Exception {
+        String newKey = "a new key between a and b";
+        Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "")));
+        Gw b = new Gw("b", "10.0.0.2", peerOfADefault(KEY_B));
+        a.keepUp.start(Duration.ZERO);
+        b.keepUp.start(Duration.ZERO);
+        run(60); // both ends initiated: their duplicate IKE SAs settled
+        IkeSa old = a.ikeSa("to-b");
+        assertTrue(b.reload(peerOfADefault(newKey)).applied());
+        assertTrue(a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", newKey, ""))).applied());
+        for (int s = 0; s < 28_800; s++) {
+            run(1);
+            assertFalse(a.childSpis("to-b").isEmpty(), "a has no child SA at " + clock.now());
+            assertFalse(b.childSpis("to-a").isEmpty(), "b has no child SA at " + clock.now());
+        }
+        assertEquals(IkeSaState.DESTROYED, old.state());
+        IkeSa fresh = a.ikeSa("to-b");
+        assertEquals(IkeSaState.ESTABLISHED, fresh.state());
+        assertFalse(fresh.credentialsChanged(), "authenticated with the new key");
+        assertEquals(fresh.initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+        assertEquals(fresh.responderSpi(), b.ikeSa("to-a").responderSpi());
     }
 
     @Test
