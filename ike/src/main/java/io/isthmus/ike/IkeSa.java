@@ -60,6 +60,12 @@ public final class IkeSa {
      * this does not.
      */
     private Connection authenticatedWith;
+    /**
+     * What {@link #authenticatedWith} authenticated with ({@link #credentialsOf}), taken when it
+     * did: the configuration a reload replaces wipes its pre-shared key, which must not then look
+     * like a changed key.
+     */
+    private Object authenticatedCredentials;
     /** On a new IKE SA made to reauthenticate another (RFC 7296 §2.8.3): the SA it is to replace. */
     private IkeSa reauthenticating;
     /** On an SA being reauthenticated: the new IKE SA that is to replace it, until it is up or has failed. */
@@ -92,6 +98,7 @@ public final class IkeSa {
         sa.peerFragments = peerFragments;
         sa.peerId = peerId;
         sa.authenticatedWith = authenticatedWith;
+        sa.authenticatedCredentials = authenticatedCredentials;
         sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
@@ -144,13 +151,37 @@ public final class IkeSa {
      * reauthentication, a new IKE SA with IKE_AUTH, not a CREATE_CHILD_SA.
      */
     public boolean credentialsChanged() {
-        return authenticatedWith != null && !sameCredentials(authenticatedWith, connection);
+        return authenticatedCredentials != null && !authenticatedCredentials.equals(credentialsOf(connection));
     }
 
-    /** Whether two configurations of a connection authenticate alike: same key or certificates, same identities. */
-    public static boolean sameCredentials(Connection a, Connection b) {
-        return java.util.Objects.equals(a.authentication(), b.authentication()) && java.util.Objects.equals(a.localId(), b.localId())
-                && java.util.Objects.equals(a.remoteId(), b.remoteId());
+    /** Whether this SA was authenticated with the credentials {@code c} has now. */
+    public boolean authenticatedAs(Connection c) {
+        return authenticatedCredentials != null && authenticatedCredentials.equals(credentialsOf(c));
+    }
+
+    /** A random salt for {@link #credentialsOf}, so that what is kept of a key compares only within this process. */
+    private static final byte[] CREDENTIALS_SALT = new byte[32];
+
+    static {
+        new java.security.SecureRandom().nextBytes(CREDENTIALS_SALT);
+    }
+
+    private record Credentials(Object authentication, Identity localId, Identity remoteId) {
+    }
+
+    /**
+     * What {@code c} authenticates with, comparable with equals: its identities, its certificates
+     * and private key, or of its pre-shared key only prf(key, salt) (the key itself is not kept,
+     * and may be wiped later with the configuration it came from). A wiped key compares unequal
+     * to everything.
+     */
+    static Object credentialsOf(Connection c) {
+        Object auth = c.authentication();
+        if (auth instanceof Authentication.PreSharedKey psk) {
+            auth = psk.isDestroyed() ? new Object()
+                    : HexFormat.of().formatHex(psk.prf(io.isthmus.ike.crypto.PseudorandomFunction.HMAC_SHA2_256, CREDENTIALS_SALT));
+        }
+        return new Credentials(auth, c.localId(), c.remoteId());
     }
 
     /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
@@ -302,7 +333,7 @@ public final class IkeSa {
         } else if (old.isUp()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: the peer refused the new key or credentials ({1}): this IKE SA keeps running with the "
                     + "old, is rekeyed, and reauthentication is tried again at its next rekey", old, failure);
-            if (old.state == IkeSaState.ESTABLISHED) {
+            if (old == this && old.state == IkeSaState.ESTABLISHED) { // (the peer may have rekeyed it meanwhile)
                 context.exchanges().rekeyIkeSa(old);
             }
         }
@@ -470,6 +501,7 @@ public final class IkeSa {
     public void authenticated(Connection matched, Identity peer) {
         connection = matched;
         authenticatedWith = matched;
+        authenticatedCredentials = credentialsOf(matched);
         peerId = peer;
         establishedAt = context.scheduler().now();
         transitionTo(IkeSaState.ESTABLISHED);

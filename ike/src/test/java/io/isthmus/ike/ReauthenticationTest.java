@@ -74,6 +74,11 @@ class ReauthenticationTest extends EnginePair {
         }
     }
 
+    /** As a reload does once applied: the replaced configuration's key is wiped. */
+    static void wipeReplacedKey(IkeSa sa) {
+        ((Authentication.PreSharedKey) sa.authenticatedWith().authentication()).destroy();
+    }
+
     long ikeSaInits() {
         return network.sent.stream().filter(d -> decode(d.bytes()).header().exchangeType() == ExchangeType.IKE_SA_INIT).count();
     }
@@ -90,6 +95,8 @@ class ReauthenticationTest extends EnginePair {
         engineA.replaceConnection(a(NEW_KEY, "192.168.20.0/24").build());
         engineB.replaceConnection(b(NEW_KEY, "192.168.20.0/24").build());
         deliver();
+        wipeReplacedKey(old);
+        wipeReplacedKey(oldAtB);
         assertSame(engineA.connection("site").orElseThrow(), old.connection(), "the SA follows the new connection");
         assertNotEquals(old.connection(), old.authenticatedWith(), "but was authenticated with the old one");
         assertTrue(old.credentialsChanged());
@@ -156,6 +163,9 @@ class ReauthenticationTest extends EnginePair {
         engineA.replaceConnection(a(PSK, "192.168.20.0/24").ike("aes256gcm16-prfsha384-ecp384").esp("aes256gcm16").build());
         engineB.replaceConnection(b(PSK, "192.168.20.0/24").ike("aes256gcm16-prfsha384-ecp384").esp("aes256gcm16").build());
         deliver();
+        // The reload wipes the replaced configuration's key: that is no changed key.
+        wipeReplacedKey(old);
+        wipeReplacedKey(onlyIkeSa(engineB));
         assertFalse(old.credentialsChanged());
         long inits = ikeSaInits();
 

@@ -512,8 +512,7 @@ public final class IkeEngine implements Transport.Receiver {
         @Override
         public boolean hasReauthenticated(IkeSa old) {
             return byOurSpi.values().stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
-                    && o.connection().name().equals(old.connection().name()) && o.authenticatedWith() != null
-                    && IkeSa.sameCredentials(o.authenticatedWith(), old.connection()));
+                    && o.connection().name().equals(old.connection().name()) && o.authenticatedAs(old.connection()));
         }
     }
 
