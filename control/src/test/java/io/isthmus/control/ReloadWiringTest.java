@@ -3,6 +3,8 @@ package io.isthmus.control;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -392,6 +394,26 @@ class ReloadWiringTest {
         assertNotEquals(spiI, a.ikeSa("to-b").initiatorSpi());
         assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "both ends authenticated with the new key");
         assertEquals(a.ikeSa("to-b").initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+    }
+
+    /** A reload wipes the replaced configuration's key: a connection reloaded with the same key is rekeyed, not reauthenticated. */
+    @Test
+    void theSameKeyReloadedIsRekeyedWithCreateChildSaNotReauthenticated() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "")));
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        IkeSa old = a.ikeSa("to-b");
+        assertTrue(b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24, 192.168.21.0/24", KEY_B, "")).applied());
+        assertTrue(a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24, 192.168.21.0/24"),
+                connection("to-b", "site-b", KEY_B, ""))).applied());
+        assertNotSame(old.authenticatedWith(), old.connection(), "the connection was replaced");
+        assertFalse(old.credentialsChanged(), "the same key, though the old configuration's copy is wiped");
+        run(28_800);
+        assertEquals(IkeSaState.DESTROYED, old.state());
+        assertNotNull(old.replacement(), "rekeyed with CREATE_CHILD_SA");
+        assertEquals(old.replacement().current(), a.ikeSa("to-b"));
     }
 
     /** Both gateways keep each other up (KeepUp's duplicate settling included) through the reauthentication at the IKE rekey. */
