@@ -13,8 +13,8 @@ import picocli.CommandLine.Spec;
 final class ConnectionCommand {
 
     @Command(name = "reset", description = {"Delete the connection's IKE and child SAs (the peer is told) and make them again at once, "
-            + "with its configuration as loaded now: how a changed key takes effect at all (an IKE SA rekeys with CREATE_CHILD_SA, "
-            + "without IKE_AUTH, so only a new IKE SA uses it), and a changed policy before the next rekey.", OutcomeRequest.EXIT_CODES})
+            + "with its configuration as loaded now: a changed key or policy takes effect now rather than at the next IKE rekey "
+            + "(where a changed key is used by reauthentication, make-before-break); the tunnel drops meanwhile.", OutcomeRequest.EXIT_CODES})
     static final class Reset implements Callable<Integer> {
         @Parameters(paramLabel = "NAME", description = "The connection's name, as in the configuration's connections.")
         String name;

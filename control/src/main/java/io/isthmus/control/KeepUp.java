@@ -24,6 +24,22 @@ final class KeepUp {
     /** An IKE SA this long without a child SA (its creation refused, or the child deleted) gets a new one. */
     static final Duration CHILDLESS = Duration.ofSeconds(10);
 
+    /**
+     * The established IKE SAs of one connection that duplicate settling may choose among. An SA
+     * authenticated with credentials the connection no longer has (a reload changed the key) is
+     * left out when an SA authenticated with the current ones exists: that is a reauthentication
+     * (RFC 7296 §2.8.3) between its two steps, the new SA up and the old one about to be deleted
+     * by whichever end started it (or reauthenticated at its own rekey, or gone at its lifetime's
+     * end). Compared as duplicates, the lowest SPIs could pick the old one, and this end would
+     * delete the new SA while the other deletes the old: both gone. A responder cannot tell a
+     * reauthentication from a second initiation otherwise (no INITIAL_CONTACT is sent on it).
+     */
+    static List<IkeSa> duplicateCandidates(List<IkeSa> sas) {
+        List<IkeSa> established = sas.stream().filter(s -> s.state() == IkeSaState.ESTABLISHED).toList();
+        List<IkeSa> current = established.stream().filter(s -> !s.credentialsChanged()).toList();
+        return current.isEmpty() ? established : current;
+    }
+
     /** The configuration it keeps up: replaced by a reload, on the IKE thread. */
     private GatewayConfig config;
     private final GatewayConfig.Instance instance;
@@ -93,8 +109,7 @@ final class KeepUp {
                 }
                 continue;
             }
-            duplicates.settle(c.name(), sas.stream().filter(s -> s.state() == IkeSaState.ESTABLISHED).map(Duplicate::new).toList(),
-                    now, c.dpdTimeout());
+            duplicates.settle(c.name(), duplicateCandidates(sas).stream().map(Duplicate::new).toList(), now, c.dpdTimeout());
             for (IkeSa sa : sas) {
                 if (sa.state() == IkeSaState.ESTABLISHED && sa.childSas().isEmpty() && sa.establishedAt() != null
                         && Duration.between(sa.establishedAt(), now).compareTo(CHILDLESS) > 0) {

@@ -11,9 +11,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "reload", description = {
         "Make a running gateway read its configuration file again and apply what changed, connection by connection: "
                 + "unchanged connections keep their SAs, changed prefixes take effect at once, a changed policy at the next "
-                + "rekey, added connections start, removed ones are deleted. A changed key is used only by a new IKE SA: an IKE SA "
-                + "rekeys with CREATE_CHILD_SA, without IKE_AUTH (there is no reauthentication), so the new key is used once the IKE "
-                + "SA is re-established: isthmus connection reset NAME (or when it is re-established for another reason).",
+                + "rekey, added connections start, removed ones are deleted. A changed key is used at the next IKE rekey, which "
+                + "is then a reauthentication: a new IKE SA with the new key and its child SA, and only then the old IKE SA "
+                + "deleted (make-before-break); if the peer refuses the new key, the old IKE SA is rekeyed, a warning is logged, "
+                + "and the next rekey tries again. isthmus connection reset NAME uses it at once (the tunnel drops briefly).",
         "systemd credentials (LoadCredential=) are copied when the service starts, not on a reload: a rotated credential "
                 + "file needs systemctl restart.",
         "A file that does not check, or a change that needs a restart, is refused with the reason; the running "

@@ -272,8 +272,8 @@ final class RunningConnections {
             parts.add("mode, DPD or encapsulation: applies from its next use");
         }
         if (how.contains(Change.KEY)) {
-            // There is no reauthentication: an IKE SA rekeys with CREATE_CHILD_SA, without IKE_AUTH, so only a new IKE SA uses the key.
-            parts.add("new key is used once the IKE SA is re-established: isthmus connection reset " + name);
+            // Only IKE_AUTH uses the key: the next IKE rekey reauthenticates (a new IKE SA, make-before-break) instead of CREATE_CHILD_SA.
+            parts.add("new key used at the next IKE rekey (reauthentication), or at once with isthmus connection reset " + name);
         }
         return String.join("; ", parts);
     }

@@ -3,6 +3,8 @@ package io.isthmus.control;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,6 +102,11 @@ class ReloadWiringTest {
     }
 
     /** A answers only for B, C and D: A alone initiates, so which IKE SA is whose is never in doubt. */
+    /** B as a peer of A that initiates too (Default mode), so both run duplicate settling. */
+    static String peerOfADefault(String key) {
+        return gateway("gw-b", "10.0.0.2", "192.168.20.0/24", site("site-a", "10.0.0.1", "192.168.10.0/24"), connection("to-a", "site-a", key, ""));
+    }
+
     static String peerOfA(String name, String address, String addressSpace, String key, String more) {
         return gateway(name, address, addressSpace, site("site-a", "10.0.0.1", "192.168.10.0/24"),
                 connection("to-a", "site-a", key, "connectionMode: ResponderOnly\n" + more));
@@ -375,7 +382,7 @@ class ReloadWiringTest {
         Reload.Outcome atB = b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", newKey, ""));
         Reload.Outcome atA = a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
                 connection("to-b", "site-b", newKey, "")));
-        assertTrue(atA.lines().contains("to-b: new key is used once the IKE SA is re-established: isthmus connection reset to-b"),
+        assertTrue(atA.lines().contains("to-b: new key used at the next IKE rekey (reauthentication), or at once with isthmus connection reset to-b"),
                 atA.lines().toString());
         assertTrue(atB.applied());
         assertTrue(atA.lines().stream().noneMatch(l -> l.contains(newKey)), "the key is never told");
@@ -387,6 +394,53 @@ class ReloadWiringTest {
         assertNotEquals(spiI, a.ikeSa("to-b").initiatorSpi());
         assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "both ends authenticated with the new key");
         assertEquals(a.ikeSa("to-b").initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+    }
+
+    /** A reload wipes the replaced configuration's key: a connection reloaded with the same key is rekeyed, not reauthenticated. */
+    @Test
+    void theSameKeyReloadedIsRekeyedWithCreateChildSaNotReauthenticated() throws Exception {
+        Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "")));
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        IkeSa old = a.ikeSa("to-b");
+        assertTrue(b.reload(peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24, 192.168.21.0/24", KEY_B, "")).applied());
+        assertTrue(a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24, 192.168.21.0/24"),
+                connection("to-b", "site-b", KEY_B, ""))).applied());
+        assertNotSame(old.authenticatedWith(), old.connection(), "the connection was replaced");
+        assertFalse(old.credentialsChanged(), "the same key, though the old configuration's copy is wiped");
+        run(28_800);
+        assertEquals(IkeSaState.DESTROYED, old.state());
+        assertNotNull(old.replacement(), "rekeyed with CREATE_CHILD_SA");
+        assertEquals(old.replacement().current(), a.ikeSa("to-b"));
+    }
+
+    /** Both gateways keep each other up (KeepUp's duplicate settling included) through the reauthentication at the IKE rekey. */
+    @Test
+    void aNewKeyOnBothEndsIsUsedAtTheNextIkeRekeyWithoutATunnelGap() throws Exception {
+        String newKey = "a new key between a and b";
+        Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "")));
+        Gw b = new Gw("b", "10.0.0.2", peerOfADefault(KEY_B));
+        a.keepUp.start(Duration.ZERO);
+        b.keepUp.start(Duration.ZERO);
+        run(60); // both ends initiated: their duplicate IKE SAs settled
+        IkeSa old = a.ikeSa("to-b");
+        assertTrue(b.reload(peerOfADefault(newKey)).applied());
+        assertTrue(a.reload(gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", newKey, ""))).applied());
+        for (int s = 0; s < 28_800; s++) {
+            run(1);
+            assertFalse(a.childSpis("to-b").isEmpty(), "a has no child SA at " + clock.now());
+            assertFalse(b.childSpis("to-a").isEmpty(), "b has no child SA at " + clock.now());
+        }
+        assertEquals(IkeSaState.DESTROYED, old.state());
+        IkeSa fresh = a.ikeSa("to-b");
+        assertEquals(IkeSaState.ESTABLISHED, fresh.state());
+        assertFalse(fresh.credentialsChanged(), "authenticated with the new key");
+        assertEquals(fresh.initiatorSpi(), b.ikeSa("to-a").initiatorSpi());
+        assertEquals(fresh.responderSpi(), b.ikeSa("to-a").responderSpi());
     }
 
     @Test
@@ -496,7 +550,7 @@ class ReloadWiringTest {
         assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2));
         certificate("CN=gw-a", cert, key);
         Reload.Outcome renewed = a.reload(yaml);
-        assertEquals(List.of("to-b: new key is used once the IKE SA is re-established: isthmus connection reset to-b"), renewed.lines().subList(1, 2));
+        assertEquals(List.of("to-b: new key used at the next IKE rekey (reauthentication), or at once with isthmus connection reset to-b"), renewed.lines().subList(1, 2));
         assertEquals(List.of("to-b: unchanged, its SAs kept"), a.reload(yaml).lines().subList(1, 2), "and now it is the running one");
         Files.writeString(key, "not a key");
         Reload.Outcome broken = a.reload(yaml);

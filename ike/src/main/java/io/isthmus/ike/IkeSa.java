@@ -54,6 +54,22 @@ public final class IkeSa {
     final List<ChildSa> children = new ArrayList<>();
     /** The IKE SA that took over from this one after a rekey. */
     private IkeSa replacement;
+    /**
+     * The connection as it was when IKE_AUTH authenticated this SA (or the SA it was rekeyed
+     * from): its credentials are the ones this SA proved. {@link #connection} follows reloads;
+     * this does not.
+     */
+    private Connection authenticatedWith;
+    /**
+     * What {@link #authenticatedWith} authenticated with ({@link #credentialsOf}), taken when it
+     * did: the configuration a reload replaces wipes its pre-shared key, which must not then look
+     * like a changed key.
+     */
+    private Object authenticatedCredentials;
+    /** On a new IKE SA made to reauthenticate another (RFC 7296 §2.8.3): the SA it is to replace. */
+    private IkeSa reauthenticating;
+    /** On an SA being reauthenticated: the new IKE SA that is to replace it, until it is up or has failed. */
+    private IkeSa reauthenticatedBy;
 
     /** Made by the engine: for a connection we initiate, or for an IKE_SA_INIT request that may be for any of {@code candidates}. */
     public IkeSa(IkeContext context, boolean initiator, List<Connection> candidates, long spiI, long spiR,
@@ -81,6 +97,8 @@ public final class IkeSa {
         sa.behindNat = behindNat;
         sa.peerFragments = peerFragments;
         sa.peerId = peerId;
+        sa.authenticatedWith = authenticatedWith;
+        sa.authenticatedCredentials = authenticatedCredentials;
         sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
@@ -113,8 +131,67 @@ public final class IkeSa {
         return spiR;
     }
 
+    /** The connection this SA follows now: the latest configuration of its name (see {@link #reconfigure}). */
     public Connection connection() {
         return connection;
+    }
+
+    /**
+     * The connection as configured when this SA was authenticated (IKE_AUTH of this SA or of the
+     * one it was rekeyed from), whose credentials and identities it proved; null before. A reload
+     * changes {@link #connection()}, not this.
+     */
+    public Connection authenticatedWith() {
+        return authenticatedWith;
+    }
+
+    /**
+     * Whether the connection was replaced since this SA was authenticated by one that
+     * authenticates otherwise (another key, certificate or identity): then its next rekey is a
+     * reauthentication, a new IKE SA with IKE_AUTH, not a CREATE_CHILD_SA.
+     */
+    public boolean credentialsChanged() {
+        return authenticatedCredentials != null && !authenticatedCredentials.equals(credentialsOf(connection));
+    }
+
+    /** Whether this SA was authenticated with the credentials {@code c} has now. */
+    public boolean authenticatedAs(Connection c) {
+        return authenticatedCredentials != null && authenticatedCredentials.equals(credentialsOf(c));
+    }
+
+    /** A random salt for {@link #credentialsOf}, so that what is kept of a key compares only within this process. */
+    private static final byte[] CREDENTIALS_SALT = new byte[32];
+
+    static {
+        new java.security.SecureRandom().nextBytes(CREDENTIALS_SALT);
+    }
+
+    private record Credentials(Object authentication, Identity localId, Identity remoteId) {
+    }
+
+    /**
+     * What {@code c} authenticates with, comparable with equals: its identities, its certificates
+     * and private key, or of its pre-shared key only prf(key, salt) (the key itself is not kept,
+     * and may be wiped later with the configuration it came from). A wiped key compares unequal
+     * to everything.
+     */
+    static Object credentialsOf(Connection c) {
+        Object auth = c.authentication();
+        if (auth instanceof Authentication.PreSharedKey psk) {
+            auth = psk.isDestroyed() ? new Object()
+                    : HexFormat.of().formatHex(psk.prf(io.isthmus.ike.crypto.PseudorandomFunction.HMAC_SHA2_256, CREDENTIALS_SALT));
+        }
+        return new Credentials(auth, c.localId(), c.remoteId());
+    }
+
+    /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
+    public IkeSa reauthenticatedBy() {
+        return reauthenticatedBy;
+    }
+
+    /** The IKE SA this new one is to replace once up (a reauthentication), until then; null otherwise. */
+    public IkeSa reauthenticating() {
+        return reauthenticating;
     }
 
     public IkeProposal proposal() {
@@ -214,10 +291,51 @@ public final class IkeSa {
         }
     }
 
-    /** Starts a CREATE_CHILD_SA that replaces this IKE SA (RFC 7296 §2.18). */
+    /**
+     * The IKE SA is due for its rekey: a CREATE_CHILD_SA that replaces it (RFC 7296 §2.18); or,
+     * when the connection now authenticates otherwise than this SA did ({@link #credentialsChanged()}),
+     * a reauthentication, make-before-break (§2.8.3): a new IKE SA with IKE_AUTH and its first
+     * child SA, after which this one is deleted. Should the new one fail, this one is rekeyed as
+     * usual and the next rekey tries again.
+     */
     public void rekey() {
-        if (state == IkeSaState.ESTABLISHED) {
-            context.exchanges().rekeyIkeSa(this);
+        if (state != IkeSaState.ESTABLISHED || reauthenticatedBy != null) {
+            return;
+        }
+        if (credentialsChanged() && connection.mode() != Connection.Mode.RESPONDER_ONLY) {
+            IkeSa fresh = context.sas().reauthenticate(this);
+            if (fresh != null) {
+                reauthenticatedBy = fresh;
+                fresh.reauthenticating = this;
+                return;
+            }
+            // Already replaced by an SA the peer made with the new credentials: it deletes this one.
+            if (context.sas().hasReauthenticated(this)) {
+                return;
+            }
+        }
+        context.exchanges().rekeyIkeSa(this);
+    }
+
+    /** The reauthentication ended, the new SA up (this one goes) or failed (this one is rekeyed, and stays). */
+    private void reauthenticationEnded(IkeSa fresh, String failure) {
+        IkeSa old = current();
+        if (reauthenticatedBy == fresh) {
+            reauthenticatedBy = null;
+        }
+        if (old != this && old.reauthenticatedBy == fresh) {
+            old.reauthenticatedBy = null;
+        }
+        if (failure == null) {
+            LOG.log(System.Logger.Level.INFO, "{0}: reauthenticated with the connection''s new credentials as {1}: deleting the old IKE SA",
+                    old, fresh);
+            old.delete();
+        } else if (old.isUp()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: the peer refused the new key or credentials ({1}): this IKE SA keeps running with the "
+                    + "old, is rekeyed, and reauthentication is tried again at its next rekey", old, failure);
+            if (old == this && old.state == IkeSaState.ESTABLISHED) { // (the peer may have rekeyed it meanwhile)
+                context.exchanges().rekeyIkeSa(old);
+            }
         }
     }
 
@@ -315,6 +433,11 @@ public final class IkeSa {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
         context.sas().remove(this);
+        if (reauthenticating != null) {
+            IkeSa old = reauthenticating;
+            reauthenticating = null;
+            old.reauthenticationEnded(this, why);
+        }
     }
 
     public void fail(String why) {
@@ -377,6 +500,8 @@ public final class IkeSa {
     /** IKE_AUTH verified the peer as {@code peer}, for {@code matched}: the SA is up. */
     public void authenticated(Connection matched, Identity peer) {
         connection = matched;
+        authenticatedWith = matched;
+        authenticatedCredentials = credentialsOf(matched);
         peerId = peer;
         establishedAt = context.scheduler().now();
         transitionTo(IkeSaState.ESTABLISHED);
@@ -439,6 +564,12 @@ public final class IkeSa {
         Connection.Timers t = connection.timers();
         child.rekeyTimer = context.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
         child.expiryTimer = context.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+        if (reauthenticating != null && isUp()) {
+            // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
+            IkeSa old = reauthenticating;
+            reauthenticating = null;
+            old.reauthenticationEnded(this, null);
+        }
     }
 
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */

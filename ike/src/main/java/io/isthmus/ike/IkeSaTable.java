@@ -22,4 +22,17 @@ public interface IkeSaTable {
 
     /** The peer of {@code fresh} said INITIAL_CONTACT (RFC 7296 §2.4): our older IKE SAs with it are stale. */
     void initialContact(IkeSa fresh);
+
+    /**
+     * Starts a new IKE SA (IKE_SA_INIT, IKE_AUTH with the connection's current credentials, its
+     * first child SA) to replace {@code old}, whose connection now authenticates otherwise; null
+     * when none is started ({@link #hasReauthenticated}).
+     */
+    IkeSa reauthenticate(IkeSa old);
+
+    /**
+     * Whether another established IKE SA of {@code old}'s connection was authenticated with the
+     * connection's current credentials: the peer reauthenticated first, and deletes {@code old}.
+     */
+    boolean hasReauthenticated(IkeSa old);
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A connection configured anew while its SAs run (a reload), through
  * {@link io.isthmus.ike.engine.IkeEngine#replaceConnection}: what was negotiated stays (SPIs,
- * keys, child SAs); new proposals come with the next rekey, a new key with the next new IKE SA (a rekey has no IKE_AUTH);
+ * keys, child SAs); new proposals come with the next rekey, a new key with the next IKE_AUTH (see
+ * {@link ReauthenticationTest} for the reauthentication at the next IKE rekey);
  * new traffic selectors bring a new child SA that replaces the old one, make-before-break.
  */
 class ReconfiguredConnectionTest extends EnginePair {

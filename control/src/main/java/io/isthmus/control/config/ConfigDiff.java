@@ -39,9 +39,12 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         /** Its IPsec/IKE policy (proposals, lifetimes): the next rekey uses it. */
         POLICY("policy"),
         /**
-         * Its shared key or certificate settings: only a new IKE SA uses them (an IKE SA rekeys with
-         * CREATE_CHILD_SA, without IKE_AUTH; there is no reauthentication), so after {@code isthmus
-         * connection reset NAME}, or when the IKE SA is re-established for another reason.
+         * Its shared key or certificate settings: only IKE_AUTH uses them, so the next IKE rekey
+         * is a reauthentication (RFC 7296 §2.8.3, make-before-break: a new IKE SA and its child
+         * SA, then the old IKE SA deleted) instead of a CREATE_CHILD_SA; should the peer not have
+         * the new key yet, the old IKE SA is rekeyed and the next rekey tries again. {@code isthmus
+         * connection reset NAME} uses it at once (break-before-make). A responder-only connection
+         * waits for the peer to re-establish or reauthenticate.
          */
         KEY("key"),
         /**

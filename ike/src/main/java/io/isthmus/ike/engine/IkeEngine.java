@@ -119,7 +119,9 @@ public final class IkeEngine implements Transport.Receiver {
      * Puts {@code next} in place of the connection of the same name (a reload that changed it):
      * new IKE SAs are made with it, and the existing ones follow it from their next exchange on
      * ({@link IkeSa#reconfigure}): a changed policy takes effect at the next rekey; a changed key
-     * only in a new IKE SA (a rekey is CREATE_CHILD_SA, without IKE_AUTH). Nothing negotiated changes, except that when {@code next} has other
+     * (or certificate, or identities) at the next IKE rekey too, which is then a reauthentication:
+     * a new IKE SA with IKE_AUTH, make-before-break ({@link IkeSa#rekey}), since a CREATE_CHILD_SA
+     * rekey authenticates nothing. Nothing negotiated changes, except that when {@code next} has other
      * traffic selectors, the child SAs negotiated with the old ones are replaced, make-before-break
      * ({@link IkeSa#renewSelectors}). The old connection's key is not wiped here: the
      * configuration it came from owns it (and may still share it with {@code next}).
@@ -482,6 +484,35 @@ public final class IkeEngine implements Transport.Receiver {
             for (IkeSa o : older) {
                 IkeDelete.abandon(o, "replaced after the peer's INITIAL_CONTACT on " + fresh);
             }
+        }
+
+        /**
+         * Make-before-break reauthentication (RFC 7296 §2.8.3, strongSwan's make_before_break):
+         * a new IKE SA from our own address to the peer's, as {@link #initiate} makes one, with
+         * the connection's current credentials. Its IKE_AUTH carries no INITIAL_CONTACT, since
+         * {@code old} still exists ({@link #hasOther}): the peer must keep {@code old} and its
+         * child SAs until ours are up, and it is told to delete them then.
+         */
+        @Override
+        public IkeSa reauthenticate(IkeSa old) {
+            if (hasReauthenticated(old)) {
+                LOG.log(System.Logger.Level.INFO, "{0}: the peer already made an IKE SA with the new credentials; not reauthenticating", old);
+                return null;
+            }
+            Connection c = old.connection();
+            IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0,
+                    new InetSocketAddress(old.localAddress().getAddress(), IKE_PORT), new InetSocketAddress(old.remoteAddress().getAddress(), IKE_PORT));
+            byOurSpi.put(sa.initiatorSpi(), sa);
+            LOG.log(System.Logger.Level.INFO, "{0}: the connection''s key or identities changed since it was authenticated: reauthenticating "
+                    + "with a new IKE SA (make-before-break) instead of rekeying", old);
+            IkeSaInit.initiate(sa);
+            return sa.state() == IkeSaState.DESTROYED ? null : sa;
+        }
+
+        @Override
+        public boolean hasReauthenticated(IkeSa old) {
+            return byOurSpi.values().stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
+                    && o.connection().name().equals(old.connection().name()) && o.authenticatedAs(old.connection()));
         }
     }
 
