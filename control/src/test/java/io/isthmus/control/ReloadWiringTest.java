@@ -371,7 +371,7 @@ class ReloadWiringTest {
     }
 
     @Test
-    void aNewKeyWaitsForANewIkeSaAsAResetMakes() throws Exception {
+    void aNewKeyIsUsedAtOnceByTheNewIkeSaAResetMakes() throws Exception {
         String newKey = "a new key between a and b";
         Gw a = new Gw("a", "10.0.0.1", gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
                 connection("to-b", "site-b", KEY_B, "")));
