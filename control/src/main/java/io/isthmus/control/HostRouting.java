@@ -5,6 +5,7 @@ import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,12 +29,25 @@ final class HostRouting {
         }
         // A deeper queue towards our outbound thread: bursts wait rather than being dropped.
         run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "txqueuelen", "4096", "up");
+        boolean ipv4 = false;
+        boolean ipv6 = false;
         for (LocalNetworkGateway site : config.localNetworkGateways()) {
             for (String prefix : site.addressPrefixes()) {
                 run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
+                ipv6 |= prefix.contains(":");
+                ipv4 |= !prefix.contains(":");
             }
         }
-        for (String sysctl : List.of("/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding")) {
+        // Only the families the sites use: IPv6 forwarding stays off on purpose on hosts whose IPv6
+        // default route comes from router advertisements (forwarding makes the kernel ignore them).
+        List<String> sysctls = new ArrayList<>();
+        if (ipv4) {
+            sysctls.add("/proc/sys/net/ipv4/ip_forward");
+        }
+        if (ipv6) {
+            sysctls.add("/proc/sys/net/ipv6/conf/all/forwarding");
+        }
+        for (String sysctl : sysctls) {
             try {
                 if (!Files.readString(Path.of(sysctl)).strip().equals("1")) {
                     LOG.log(System.Logger.Level.WARNING, "{0} is 0: this host will not forward its sites'' traffic into the tunnel", sysctl);
