@@ -66,6 +66,12 @@ class ControlSocketTest {
             slow.write(ByteBuffer.wrap("sta".getBytes(StandardCharsets.US_ASCII))); // and never the rest
             Duration open = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> untilClosed(slow));
             assertTrue(open.compareTo(deadline.minusMillis(100)) >= 0, "cut off after " + open + ", before the deadline");
+            // The client sees the close first; the server's thread counts it as it unwinds, a moment later.
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+                while (control.cutOffClients() == 0) {
+                    Thread.sleep(10);
+                }
+            });
             assertEquals(1, control.cutOffClients());
             assertEquals("gw-test", status(socket).path("gateway").asText());
         }
