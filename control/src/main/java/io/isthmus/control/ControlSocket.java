@@ -345,6 +345,30 @@ final class ControlSocket implements AutoCloseable {
         return -1;
     }
 
+    /** Where the gateways of this host put their control sockets, one per gateway: {@code <name>.sock}. */
+    static final Path RUN_DIRECTORY = Path.of("/run/isthmus");
+
+    /**
+     * Without {@code --control-socket}: the socket of the one gateway running here, or an
+     * IOException whose message says why there is not exactly one (for the command's one line).
+     */
+    static Path onlySocketHere() throws IOException {
+        return onlySocketIn(RUN_DIRECTORY);
+    }
+
+    static Path onlySocketIn(Path directory) throws IOException {
+        try (var list = Files.list(directory)) {
+            var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
+            if (sockets.size() != 1) {
+                throw new IOException(sockets.isEmpty() ? "no gateway is running here (no " + directory + "/*.sock)"
+                        : "several gateways run here; choose one with --control-socket: " + sockets);
+            }
+            return sockets.getFirst();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IOException("no gateway is running here (no " + directory + ")");
+        }
+    }
+
     /** Client side: sends {@code request}, returns the answer; gives up after {@link #ASK_TIMEOUT}. */
     static String ask(Path path, String request) throws IOException {
         return ask(path, request, ASK_TIMEOUT);

@@ -30,7 +30,7 @@ final class GatewayCommand {
     static final int HOST_NOT_READY = 3;
 
     static Path defaultSocket(GatewayConfig config) {
-        return Path.of("/run/isthmus/" + config.gateway().name() + ".sock");
+        return ControlSocket.RUN_DIRECTORY.resolve(config.gateway().name() + ".sock");
     }
 
     @Command(name = "run", description = "Run the gateway (IKE and the data plane) until stopped with SIGTERM or Ctrl-C.")

@@ -2,7 +2,6 @@ package io.isthmus.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,8 +27,11 @@ final class LogLevelCommand implements Callable<Integer> {
             System.err.println("isthmus: log-level " + subsystem + ": which level? e.g. isthmus log-level " + subsystem + " debug");
             return 2;
         }
-        Path s = socket != null ? socket : onlySocket();
-        if (s == null) {
+        Path s;
+        try {
+            s = socket != null ? socket : ControlSocket.onlySocketHere();
+        } catch (IOException e) {
+            System.err.println("isthmus: " + e.getMessage());
             return 1;
         }
         String answer;
@@ -55,20 +57,5 @@ final class LogLevelCommand implements Callable<Integer> {
             tree.path("levels").fields().forEachRemaining(e -> System.out.printf("%-10s %s%n", e.getKey(), e.getValue().asText()));
         }
         return 0;
-    }
-
-    /** The one gateway's socket in /run/isthmus, as isthmus status finds it; null (and why, on stderr) if there is not exactly one. */
-    private static Path onlySocket() {
-        try (var list = Files.list(Path.of("/run/isthmus"))) {
-            var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
-            if (sockets.size() == 1) {
-                return sockets.getFirst();
-            }
-            System.err.println("isthmus: " + (sockets.isEmpty() ? "no gateway is running here (no /run/isthmus/*.sock)"
-                    : "several gateways run here; choose one with --control-socket: " + sockets));
-        } catch (IOException e) {
-            System.err.println("isthmus: no gateway is running here (no /run/isthmus)");
-        }
-        return null;
     }
 }

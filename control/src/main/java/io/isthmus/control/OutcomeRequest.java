@@ -3,7 +3,6 @@ package io.isthmus.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine;
 
@@ -33,7 +32,7 @@ final class OutcomeRequest {
         PrintWriter out = cmd.getOut();
         PrintWriter err = cmd.getErr();
         try {
-            Path s = socket != null ? socket : onlySocket();
+            Path s = socket != null ? socket : ControlSocket.onlySocketHere();
             String answer;
             try {
                 answer = ControlSocket.ask(s, request);
@@ -70,20 +69,6 @@ final class OutcomeRequest {
             err.println("isthmus: " + e.getMessage());
             err.flush();
             return REFUSED;
-        }
-    }
-
-    /** Without --control-socket: the one gateway running here. */
-    private static Path onlySocket() throws IOException {
-        try (var list = Files.list(Path.of("/run/isthmus"))) {
-            var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
-            if (sockets.size() != 1) {
-                throw new IOException(sockets.isEmpty() ? "no gateway is running here (no /run/isthmus/*.sock)"
-                        : "several gateways run here; choose one with --control-socket: " + sockets);
-            }
-            return sockets.getFirst();
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IOException("no gateway is running here (no /run/isthmus)");
         }
     }
 }

@@ -2,7 +2,6 @@ package io.isthmus.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,20 +18,12 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path s = socket;
-        if (s == null) {
-            try (var list = Files.list(Path.of("/run/isthmus"))) {
-                var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
-                if (sockets.size() != 1) {
-                    System.err.println("isthmus: " + (sockets.isEmpty() ? "no gateway is running here (no /run/isthmus/*.sock)"
-                            : "several gateways run here; choose one with --control-socket: " + sockets));
-                    return 1;
-                }
-                s = sockets.getFirst();
-            } catch (IOException e) {
-                System.err.println("isthmus: no gateway is running here (no /run/isthmus)");
-                return 1;
-            }
+        Path s;
+        try {
+            s = socket != null ? socket : ControlSocket.onlySocketHere();
+        } catch (IOException e) {
+            System.err.println("isthmus: " + e.getMessage());
+            return 1;
         }
         String answer;
         try {

@@ -250,4 +250,20 @@ class ControlSocketTest {
             });
         }
     }
+
+    /* Without --control-socket, the commands take the one socket in the directory, or say in one line why not. */
+    @Test
+    void theOnlySocketInTheDirectoryIsTheGatewaysAndNoneOrSeveralAreSaid() throws Exception {
+        Path run = dir.resolve("run");
+        IOException missing = assertThrows(IOException.class, () -> ControlSocket.onlySocketIn(run));
+        assertEquals("no gateway is running here (no " + run + ")", missing.getMessage());
+        Files.createDirectory(run);
+        Files.createFile(run.resolve("notes.txt"));
+        assertTrue(assertThrows(IOException.class, () -> ControlSocket.onlySocketIn(run)).getMessage().startsWith("no gateway is running here (no "));
+        Files.createFile(run.resolve("gw-a.sock"));
+        assertEquals(run.resolve("gw-a.sock"), ControlSocket.onlySocketIn(run));
+        Files.createFile(run.resolve("gw-b.sock"));
+        assertTrue(assertThrows(IOException.class, () -> ControlSocket.onlySocketIn(run)).getMessage()
+                .startsWith("several gateways run here; choose one with --control-socket: "));
+    }
 }
