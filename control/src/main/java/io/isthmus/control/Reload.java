@@ -208,27 +208,13 @@ final class Reload {
             LOG.log(System.Logger.Level.WARNING, "reload: the connections were applied but the logging settings were not", e);
             lines.add("logging: the file's logging settings could not be applied (" + e + "); the connections were applied");
         }
-        try {
-            if (usesCredentials(next.source())) {
-                lines.add(CREDENTIALS_NOTE);
-            }
-        } catch (RuntimeException e) {
-            // Only a note: the file was read a moment ago.
+        if (next.usesCredentials()) {
+            lines.add(CREDENTIALS_NOTE);
         }
     }
 
     static final String CREDENTIALS_NOTE = "credentials: systemd copies them at the service's start and not on a reload,"
             + " so a rotated credential file is read only after systemctl restart";
-
-    /** Whether the file names a systemd credential (sharedKeyCredential, privateKeyCredential). */
-    static boolean usesCredentials(Path file) {
-        try {
-            return java.util.regex.Pattern.compile("(?m)^[\\s-]*(sharedKeyCredential|privateKeyCredential)\\s*:")
-                    .matcher(java.nio.file.Files.readString(file)).find();
-        } catch (java.io.IOException e) {
-            return false;
-        }
-    }
 
     /** Nothing changed; the new configuration's keys (if it was read) are wiped now. */
     private Outcome refused(GatewayConfig next, List<String> why) {

@@ -596,8 +596,13 @@ class ReloadWiringTest {
         assertFalse(outcome.lines().contains(Reload.CREDENTIALS_NOTE));
         Path withCredential = dir.resolve("cred.yaml");
         Files.writeString(withCredential, A_WITH_B.replace("sharedKey: \"" + KEY_B + "\"", "sharedKeyCredential: psk-b"));
-        assertTrue(Reload.usesCredentials(withCredential));
-        assertFalse(Reload.usesCredentials(a.file));
+        Path credentials = Files.createDirectories(dir.resolve("credentials"));
+        Files.writeString(credentials.resolve("psk-b"), KEY_B);
+        Files.setPosixFilePermissions(credentials.resolve("psk-b"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        GatewayConfig credentialConfig = ConfigReader.read(withCredential, Map.of("CREDENTIALS_DIRECTORY", credentials.toString())::get);
+        assertTrue(credentialConfig.usesCredentials());
+        credentialConfig.destroySecrets();
+        assertFalse(a.running.config().usesCredentials());
     }
 
     /* A reload failing on the IKE thread: its own result, and the running state as far as it went (removed connections, routes). */

@@ -56,6 +56,9 @@ public final class ConfigReader {
     /** The fields that hold a shared key in the file itself. */
     private final List<String> inlineKeys = new ArrayList<>();
 
+    /** Set once a field names a systemd credential. */
+    private boolean usesCredentials;
+
     private ConfigReader(Path file, Function<String, String> environment, FileAccess access) {
         this.file = file;
         this.environment = environment;
@@ -292,7 +295,7 @@ public final class ConfigReader {
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
-        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")));
+        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")), usesCredentials);
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {
@@ -476,6 +479,7 @@ public final class ConfigReader {
 
     /** The file of a systemd credential ({@link Credential}). */
     private Path credential(String name, String field) {
+        usesCredentials = true;
         try {
             return Credential.file(name, environment);
         } catch (IllegalArgumentException e) {

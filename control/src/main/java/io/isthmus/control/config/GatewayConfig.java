@@ -17,9 +17,12 @@ import java.util.List;
  * @param warnings what the gateway runs with but the operator should fix (a file with a shared
  *                 key that others may read), each naming the file and field
  * @param logging  the {@code logging:} section: line format and levels per subsystem
+ * @param usesCredentials whether a key comes from a systemd credential (systemd copies those at
+ *                        the service's start only, so a reload cannot see a rotated one)
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
-                            List<Connection> connections, List<String> warnings, LoggingSettings logging) {
+                            List<Connection> connections, List<String> warnings, LoggingSettings logging,
+                            boolean usesCredentials) {
 
     public GatewayConfig {
         warnings = List.copyOf(warnings);
