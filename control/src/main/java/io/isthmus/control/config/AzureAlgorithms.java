@@ -82,8 +82,9 @@ final class AzureAlgorithms {
                 false, pfs);
     }
 
+    /** Names to values in the order given (the order error messages list the allowed names in); for ConfigReader's other choices too. */
     @SuppressWarnings("unchecked")
-    private static <T> Map<String, T> ordered(Object... pairs) {
+    static <T> Map<String, T> ordered(Object... pairs) {
         Map<String, T> m = new LinkedHashMap<>();
         for (int i = 0; i < pairs.length; i += 2) {
             m.put((String) pairs[i], (T) pairs[i + 1]);

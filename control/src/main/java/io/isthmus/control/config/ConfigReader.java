@@ -303,7 +303,7 @@ public final class ConfigReader {
         onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
-        VpnType vpnType = choice(n, p, "vpnType", null, ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
+        VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
         Map<String, Sku> skus = new LinkedHashMap<>();
         for (Sku s : Sku.values()) {
             skus.put(s.azureName(), s);
@@ -425,7 +425,7 @@ public final class ConfigReader {
     /** The rest of a connection, once its key is read (and wiped by the caller if this throws). */
     private Connection connection(JsonNode n, String p, String name, String site, byte[] sharedKey, CertificateAuthentication certificate,
                                   VirtualNetworkGateway gateway) {
-        ConnectionMode mode = choice(n, p, "connectionMode", "Default", ordered("Default", ConnectionMode.DEFAULT,
+        ConnectionMode mode = choice(n, p, "connectionMode", "Default", AzureAlgorithms.ordered("Default", ConnectionMode.DEFAULT,
                 "InitiatorOnly", ConnectionMode.INITIATOR_ONLY, "ResponderOnly", ConnectionMode.RESPONDER_ONLY));
         boolean policyBased = bool(n, p, "usePolicyBasedTrafficSelectors", gateway.vpnType() == VpnType.POLICY_BASED);
         if (policyBased && gateway.addressSpace().isEmpty()) {
@@ -560,14 +560,5 @@ public final class ConfigReader {
         Duration life = Duration.ofSeconds(longValue(n, p, "saLifeTimeSeconds", DEFAULT_SA_LIFETIME.toSeconds(), 10, 172_799));
         long kilobytes = longValue(n, p, "saDataSizeKilobytes", DEFAULT_SA_KILOBYTES, 1024, 2_147_483_647L);
         return new IpsecPolicy(AzureAlgorithms.ike(ikeEnc, ikeInt, dh), AzureAlgorithms.esp(espEnc, espInt, pfs), life, kilobytes);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> Map<String, T> ordered(Object... pairs) {
-        Map<String, T> m = new LinkedHashMap<>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            m.put((String) pairs[i], (T) pairs[i + 1]);
-        }
-        return m;
     }
 }
