@@ -79,6 +79,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
 
     public static ConfigDiff between(GatewayConfig running, GatewayConfig next) {
         List<String> restart = restartNeeded(running.gateway(), next.gateway());
+        // The pair's sync link and leases are built once, at start, around the two machines.
+        differs(restart, "pair", running.pair(), next.pair());
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();
@@ -161,7 +163,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
             how.add(Change.KEY);
         }
         if (o.connectionMode() != n.connectionMode() || !o.dpdTimeout().equals(n.dpdTimeout())
-                || o.forceUdpEncapsulation() != n.forceUdpEncapsulation()) {
+                || o.forceUdpEncapsulation() != n.forceUdpEncapsulation() || !Objects.equals(o.pairInstance(), n.pairInstance())) {
             how.add(Change.OTHER);
         }
         return how;
@@ -182,7 +184,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(lines, "virtualNetworkGateway.name", o.name(), n.name());
         differs(lines, "virtualNetworkGateway.vpnType", o.vpnType(), n.vpnType());
         Function<VirtualNetworkGateway, List<String>> instances = g -> g.instances().stream().map(i -> i.name() + " "
-                + i.publicIpAddress().getHostAddress() + (i.privateIpAddress() == null ? "" : " (" + i.privateIpAddress().getHostAddress() + ")"))
+                + i.publicIpAddress().getHostAddress() + (i.privateIpAddress() == null ? "" : " (" + i.privateIpAddress().getHostAddress() + ")")
+                + (i.floatingIpAddress() == null ? "" : " floating " + i.floatingIpAddress().getHostAddress()))
                 .toList();
         differs(lines, "virtualNetworkGateway.instances", instances.apply(o), instances.apply(n));
         Tunnel a = o.tunnel();
@@ -201,7 +204,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
     }
 
     private static void differs(List<String> lines, String field, Object running, Object next) {
-        if (!running.equals(next)) {
+        if (!Objects.equals(running, next)) {
             lines.add(field + ": " + running + " -> " + next + " cannot change while the gateway runs; restart it to apply");
         }
     }

@@ -40,7 +40,7 @@ import java.util.function.Function;
  * {@code connections[0].ipsecPolicies[0].dhGroup}) and what is allowed. Unknown fields are
  * errors too: a misspelt key must not silently fall back to a default.
  */
-public final class ConfigReader {
+public final class ConfigReader extends ConfigFields {
     /** Proposals when a connection has no custom IPsec/IKE policy: strong ones strongSwan and Azure both speak. */
     /** IKE proposals of a connection without a custom ipsecPolicy, most preferred first. */
     public static final List<IkeProposal> DEFAULT_IKE = AzureAlgorithms.DEFAULT_IKE;
@@ -49,7 +49,6 @@ public final class ConfigReader {
     public static final Duration DEFAULT_SA_LIFETIME = Duration.ofSeconds(27_000);
     public static final long DEFAULT_SA_KILOBYTES = 102_400_000L;
 
-    private final Path file;
     private final Function<String, String> environment;
     /** The configuration file's permissions, when it was read from one that has them. */
     private final FileAccess access;
@@ -60,7 +59,7 @@ public final class ConfigReader {
     private boolean usesCredentials;
 
     private ConfigReader(Path file, Function<String, String> environment, FileAccess access) {
-        this.file = file;
+        super(file);
         this.environment = environment;
         this.access = access;
     }
@@ -106,155 +105,10 @@ public final class ConfigReader {
 
     // ------------------------------------------------------------------------------------------
 
-    private ConfigException error(String field, String problem) {
-        return new ConfigException(file, field, problem);
-    }
-
-    private void onlyFields(JsonNode node, String path, String... allowed) {
-        Set<String> ok = Set.of(allowed);
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String name = it.next();
-            if (!ok.contains(name)) {
-                throw error(join(path, name), "unknown field; allowed here: " + String.join(", ", allowed));
-            }
-        }
-    }
-
-    private static String join(String path, String field) {
-        return path.isEmpty() ? field : path + "." + field;
-    }
-
-    private JsonNode required(JsonNode parent, String path, String field) {
-        JsonNode n = parent.get(field);
-        if (n == null || n.isNull()) {
-            throw error(join(path, field), "required");
-        }
-        return n;
-    }
-
-    private String string(JsonNode parent, String path, String field, String fallback) {
-        JsonNode n = parent.get(field);
-        if (n == null || n.isNull()) {
-            if (fallback == null) {
-                throw error(join(path, field), "required");
-            }
-            return fallback;
-        }
-        if (!n.isTextual() && !n.isNumber() && !n.isBoolean()) {
-            throw error(join(path, field), "expected a single value, not " + n.getNodeType().name().toLowerCase());
-        }
-        String s = n.asText().strip();
-        if (s.isEmpty()) {
-            throw error(join(path, field), "must not be empty");
-        }
-        return s;
-    }
-
-    private int integer(JsonNode parent, String path, String field, int fallback, int min, int max) {
-        JsonNode n = parent.get(field);
-        if (n == null || n.isNull()) {
-            return fallback;
-        }
-        if (!n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
-            throw error(join(path, field), "'" + n.asText() + "' is not allowed; a whole number from " + min + " to " + max);
-        }
-        return (int) n.asLong();
-    }
-
-    private long longValue(JsonNode parent, String path, String field, long fallback, long min, long max) {
-        JsonNode n = parent.get(field);
-        if (n == null || n.isNull()) {
-            return fallback;
-        }
-        if (!n.canConvertToLong() || n.asLong() < min || n.asLong() > max) {
-            throw error(join(path, field), "'" + n.asText() + "' is not allowed; a whole number from " + min + " to " + max);
-        }
-        return n.asLong();
-    }
-
-    private boolean bool(JsonNode parent, String path, String field, boolean fallback) {
-        JsonNode n = parent.get(field);
-        if (n == null || n.isNull()) {
-            return fallback;
-        }
-        if (!n.isBoolean()) {
-            throw error(join(path, field), "'" + n.asText() + "' is not allowed; true or false");
-        }
-        return n.asBoolean();
-    }
-
-    /** One of {@code allowed}'s keys (case-insensitive, as Azure accepts them). */
-    private <T> T choice(JsonNode parent, String path, String field, String fallback, Map<String, T> allowed) {
-        String value = string(parent, path, field, fallback);
-        for (Map.Entry<String, T> e : allowed.entrySet()) {
-            if (e.getKey().equalsIgnoreCase(value)) {
-                return e.getValue();
-            }
-        }
-        throw error(join(path, field), "'" + value + "' is not allowed; one of " + String.join(", ", allowed.keySet()));
-    }
-
-    private InetAddress address(JsonNode parent, String path, String field, boolean required) {
-        JsonNode n = parent.get(field);
-        if (n == null || n.isNull()) {
-            if (required) {
-                throw error(join(path, field), "required: an IPv4 or IPv6 address");
-            }
-            return null;
-        }
-        try {
-            return InetAddress.ofLiteral(n.asText().strip());
-        } catch (IllegalArgumentException e) {
-            throw error(join(path, field), "'" + n.asText() + "' is not an IPv4 or IPv6 address (names are not resolved)");
-        }
-    }
-
-    private List<String> prefixes(JsonNode parent, String path, String field, boolean required) {
-        JsonNode n = parent.get(field);
-        String where = join(path, field);
-        if (n == null || n.isNull()) {
-            if (required) {
-                throw error(where, "required: a list of address prefixes such as 192.168.20.0/24");
-            }
-            return List.of();
-        }
-        if (!n.isArray() || n.isEmpty()) {
-            throw error(where, "expected a list of address prefixes such as [192.168.20.0/24, fd20::/64]");
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i < n.size(); i++) {
-            String text = n.get(i).asText().strip();
-            try {
-                io.isthmus.dataplane.TunnelTable.route(text, null);
-            } catch (IllegalArgumentException e) {
-                throw error(where + "[" + i + "]", e.getMessage());
-            }
-            out.add(text);
-        }
-        return out;
-    }
-
-    private List<JsonNode> list(JsonNode parent, String path, String field, int min, int max) {
-        JsonNode n = parent.get(field);
-        String where = join(path, field);
-        if (n == null || n.isNull()) {
-            if (min == 0) {
-                return List.of();
-            }
-            throw error(where, "required: a list of " + min + (max > min ? " to " + max : "") + " entries");
-        }
-        if (!n.isArray() || n.size() < min || n.size() > max) {
-            throw error(where, "expected a list of " + min + (max > min ? " to " + max : "") + " entries");
-        }
-        List<JsonNode> out = new ArrayList<>();
-        n.forEach(out::add);
-        return out;
-    }
-
     // ------------------------------------------------------------------------------------------
 
     private GatewayConfig gatewayConfig(JsonNode root) {
-        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging");
+        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging", "pair");
         VirtualNetworkGateway gateway = gateway(required(root, "", "virtualNetworkGateway"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
         List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
@@ -273,6 +127,7 @@ public final class ConfigReader {
                     + gateway.sku().maxTunnels() + " site-to-site tunnels");
         }
         Set<String> connectionNames = new HashSet<>();
+        GatewayConfig.Pair pair;
         try {
             for (int i = 0; i < connectionNodes.size(); i++) {
                 String path = "connections[" + i + "]";
@@ -283,6 +138,12 @@ public final class ConfigReader {
                 }
             }
             TunnelRoutes.check(file, gateway, sites);
+            pair = PairSection.read(this, root.get("pair"), gateway, bool(root.get("virtualNetworkGateway"), "virtualNetworkGateway", "activeActive", false));
+            for (int i = 0; i < connections.size(); i++) {
+                if (pair == null && connections.get(i).pairInstance() != null) {
+                    throw error("connections[" + i + "].pairInstance", "only a gateway with a pair section has floating addresses to choose from");
+                }
+            }
         } catch (RuntimeException e) {
             // A file refused after some keys were read (at start, or by a reload while the gateway runs): wiped now, not some day by the GC.
             connections.forEach(Connection::destroySharedKey);
@@ -295,7 +156,7 @@ public final class ConfigReader {
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
-        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")), usesCredentials);
+        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")), usesCredentials, pair);
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {
@@ -319,9 +180,9 @@ public final class ConfigReader {
         for (int i = 0; i < instanceNodes.size(); i++) {
             String ip = p + ".instances[" + i + "]";
             JsonNode in = instanceNodes.get(i);
-            onlyFields(in, ip, "name", "publicIpAddress", "privateIpAddress");
+            onlyFields(in, ip, "name", "publicIpAddress", "privateIpAddress", "floatingIpAddress");
             instances.add(new Instance(string(in, ip, "name", name + "-" + i), address(in, ip, "publicIpAddress", true),
-                    address(in, ip, "privateIpAddress", false)));
+                    address(in, ip, "privateIpAddress", false), address(in, ip, "floatingIpAddress", false)));
         }
         JsonNode t = n.get("tunnel");
         Tunnel tunnel;
@@ -359,7 +220,7 @@ public final class ConfigReader {
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
                 "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
-                "forceUdpEncapsulation");
+                "forceUdpEncapsulation", "pairInstance");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -442,7 +303,11 @@ public final class ConfigReader {
         }
         // An Isthmus addition: ESP in UDP 4500 even without a NAT, for paths that drop IP protocol 50.
         boolean forceUdp = bool(n, p, "forceUdpEncapsulation", false);
-        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp);
+        String pairInstance = n.hasNonNull("pairInstance") ? string(n, p, "pairInstance", null) : null;
+        if (pairInstance != null && gateway.instances().stream().noneMatch(i -> i.name().equals(pairInstance))) {
+            throw error(p + ".pairInstance", "'" + pairInstance + "' is not one of virtualNetworkGateway.instances");
+        }
+        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance);
     }
 
     /**

@@ -19,10 +19,12 @@ import java.util.List;
  * @param logging  the {@code logging:} section: line format and levels per subsystem
  * @param usesCredentials whether a key comes from a systemd credential (systemd copies those at
  *                        the service's start only, so a reload cannot see a rotated one)
+ * @param pair     the {@code pair:} section of an active-active gateway whose instances have
+ *                 floating addresses and sync their state; null otherwise
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
                             List<Connection> connections, List<String> warnings, LoggingSettings logging,
-                            boolean usesCredentials) {
+                            boolean usesCredentials, Pair pair) {
 
     public GatewayConfig {
         warnings = List.copyOf(warnings);
@@ -73,7 +75,11 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     }
 
     /** One VM of the gateway: the address peers see, and the one it binds (behind a cloud's 1:1 NAT). */
-    public record Instance(String name, InetAddress publicIpAddress, InetAddress privateIpAddress) {
+    /**
+     * @param floatingIpAddress the pair's floating address this instance owns while both run (keepalived
+     *                          moves it to the survivor with the SAs on it); null without a pair
+     */
+    public record Instance(String name, InetAddress publicIpAddress, InetAddress privateIpAddress, InetAddress floatingIpAddress) {
         public InetAddress bindAddress() {
             return privateIpAddress != null ? privateIpAddress : publicIpAddress;
         }
@@ -109,10 +115,11 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * @param sharedKey the pre-shared key (null with certificates): the gateway's one live copy,
      *                  handed as it is to the IKE connection made from it, never copied, and
      *                  wiped by {@link #destroySharedKey()}
+     * @param pairInstance in a pair, the instance whose floating address the tunnel uses (null: the first)
      */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
-                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation) {
+                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance) {
         /** Wipes the shared key, and with it the IKE connection's, which is the same array. */
         public void destroySharedKey() {
             if (sharedKey != null) {
@@ -127,6 +134,34 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         }
     }
 
+    /**
+     * The {@code pair:} section: how the two instances of an active-active gateway with floating
+     * addresses keep each other's state (see {@link PairSection}).
+     *
+     * @param leaseBlock       how many outbound ESP sequence numbers one lease covers
+     * @param replaySyncPackets the inbound replay window's top is synced after this many packets
+     * @param replaySyncInterval ... or after this long, whichever comes first
+     * @param stateDirectory   where the epochs that fence a paused instance are kept across restarts
+     */
+    public record Pair(int syncPort, Duration heartbeat, int missedHeartbeats, long leaseBlock, int replaySyncPackets,
+                       Duration replaySyncInterval, Path stateDirectory, List<PairInstance> instances) {
+        public Pair {
+            instances = List.copyOf(instances);
+        }
+
+        public PairInstance instance(String name) {
+            return instances.stream().filter(i -> i.name().equals(name)).findFirst().orElseThrow();
+        }
+
+        public PairInstance partnerOf(String name) {
+            return instances.stream().filter(i -> !i.name().equals(name)).findFirst().orElseThrow();
+        }
+    }
+
+    /** One instance's end of the sync link: its address there and its certificate (the partner pins it). */
+    public record PairInstance(String name, InetAddress syncAddress, Path certificate, Path privateKey) {
+    }
+
     /** Wipes every connection's shared key: when the gateway that runs this configuration closes. */
     public void destroySecrets() {
         connections.forEach(Connection::destroySharedKey);
@@ -134,6 +169,17 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
 
     public LocalNetworkGateway localNetworkGateway(String name) {
         return localNetworkGateways.stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /**
+     * The instance whose floating address connection {@code c}'s tunnel uses in a pair (its
+     * {@code pairInstance}, else the first); null without a pair.
+     */
+    public Instance carrier(Connection c) {
+        if (pair == null) {
+            return null;
+        }
+        return c.pairInstance() == null ? gateway.instances().getFirst() : instance(c.pairInstance());
     }
 
     public Instance instance(String name) {
