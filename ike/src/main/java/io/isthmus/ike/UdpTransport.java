@@ -12,6 +12,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
@@ -75,27 +76,59 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
         return bind(addresses, new int[] {ikePort}, natTraversalPort);
     }
 
-    private static UdpTransport bind(List<InetAddress> addresses, int[] ports, int natTraversalPort) throws BindException, InterruptedException {
-        UdpTransport t = new UdpTransport(natTraversalPort);
+    /**
+     * As {@link #bindIkePortOnly(List, int, int)}, and also on {@code floating} addresses, which
+     * this host may not have yet (IP_FREEBIND): a pair's addresses that keepalived moves here when
+     * the other instance fails. Bound from the start, the socket receives the moment the address
+     * arrives; binding it then would be one more step in a takeover, and one more way to fail.
+     */
+    public static UdpTransport bindIkePortOnly(List<InetAddress> addresses, List<InetAddress> floating, int ikePort, int natTraversalPort)
+            throws BindException, InterruptedException {
+        UdpTransport t = bind(addresses, new int[] {ikePort}, natTraversalPort);
+        if (floating.isEmpty()) {
+            return t;
+        }
+        if (!Epoll.isAvailable()) {
+            t.close();
+            throw new BindException("floating addresses need Netty's epoll transport (IP_FREEBIND): " + Epoll.unavailabilityCause());
+        }
         try {
-            for (InetAddress a : addresses) {
-                for (int port : ports) {
-                    InetSocketAddress local = new InetSocketAddress(a, port);
-                    ChannelFuture bound = new Bootstrap().group(t.group)
-                            .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                            .handler(t.new Inbound(local))
-                            .bind(local).await();
-                    if (!bound.isSuccess()) {
-                        throw bindFailure(local, bound.cause());
-                    }
-                    t.channels.put(local, bound.channel());
-                }
-            }
+            t.bindEach(floating, new int[] {ikePort}, true);
         } catch (BindException | RuntimeException | InterruptedException e) {
             t.close();
             throw e;
         }
         return t;
+    }
+
+    private static UdpTransport bind(List<InetAddress> addresses, int[] ports, int natTraversalPort) throws BindException, InterruptedException {
+        UdpTransport t = new UdpTransport(natTraversalPort);
+        try {
+            t.bindEach(addresses, ports, false);
+        } catch (BindException | RuntimeException | InterruptedException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    private void bindEach(List<InetAddress> addresses, int[] ports, boolean freeBind) throws BindException, InterruptedException {
+        for (InetAddress a : addresses) {
+            for (int port : ports) {
+                InetSocketAddress local = new InetSocketAddress(a, port);
+                Bootstrap b = new Bootstrap().group(group)
+                        .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                        .handler(new Inbound(local));
+                if (freeBind) {
+                    b.option(EpollChannelOption.IP_FREEBIND, true);
+                }
+                ChannelFuture bound = b.bind(local).await();
+                if (!bound.isSuccess()) {
+                    throw bindFailure(local, bound.cause());
+                }
+                channels.put(local, bound.channel());
+            }
+        }
     }
 
     /**

@@ -86,4 +86,15 @@ class UdpTransportTest {
         var notHere = assertThrows(BindException.class, () -> UdpTransport.bindIkePortOnly(List.of(InetAddress.getByName("192.0.2.1")), 15_510, 14_510));
         assertEquals("cannot bind IKE to 192.0.2.1:15510: Cannot assign requested address (is the address on this host?)", notHere.getMessage());
     }
+
+    @Test
+    void aFloatingAddressIsBoundBeforeTheHostHasIt() throws Exception {
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        InetAddress floating = InetAddress.getByName("192.0.2.1"); // TEST-NET-1: on no host, as a pair's address before keepalived moves it here
+        // Bound where a plain bind fails (below); packets reach it once keepalived adds the address, which the pair's lab test shows.
+        UdpTransport.bindIkePortOnly(List.of(loopback), List.of(floating), 15_512, 14_512).close();
+        // The instance's own addresses keep the plain bind and its error: a typo there is not taken for a floating address.
+        var notHere = assertThrows(BindException.class, () -> UdpTransport.bindIkePortOnly(List.of(floating), List.of(), 15_512, 14_512));
+        assertEquals("cannot bind IKE to 192.0.2.1:15512: Cannot assign requested address (is the address on this host?)", notHere.getMessage());
+    }
 }
