@@ -64,7 +64,7 @@ modules=$("$here/jlink-modules.sh" --jdk "$jdk" "$here/jlink-modules" "$lib"/*.j
 # The files as they are in the repository (git keeps no modes but x), then the ones made here.
 cp -r "$here/root/." "$root/"
 chmod -R u=rwX,go=rX "$root"
-chmod 755 "$root/usr/bin/isthmus"
+chmod 755 "$root/usr/bin/isthmus" "$root/usr/lib/isthmus/alive-check"
 chmod 600 "$root/etc/isthmus/example.yaml" # an operator's copy may hold a key: cp -p keeps this mode
 install -d -m 755 "$root/usr/lib/isthmus/lib" "$root/usr/share/doc/isthmus" "$root/usr/share/man/man1"
 install -d -m 700 "$root/etc/isthmus/credentials"

@@ -1,18 +1,16 @@
 package io.isthmus.control;
 
 import io.isthmus.dataplane.Dataplane;
-import io.isthmus.dataplane.SaPair;
-import io.isthmus.dataplane.Selector;
+import io.isthmus.control.ha.ChildSaReplication;
+import io.isthmus.control.ha.SaPairs;
 import io.isthmus.ike.ChildSaDescription;
 import io.isthmus.ike.ChildSaKeys;
 import io.isthmus.ike.ChildSaListener;
 import io.isthmus.ike.InboundDatagrams;
 import io.isthmus.ike.Scheduler;
 import io.isthmus.ike.engine.IkeEngine;
-import io.isthmus.ike.message.TrafficSelector;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -32,12 +30,18 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
     private final InboundDatagrams ikeFromPort4500;
     private volatile IkeEngine engine;
     private volatile Dataplane dataplane;
+    private ChildSaReplication replication = ChildSaReplication.NONE;
 
     /** {@code ikeFromPort4500}: where IKE from the data plane's socket waits for the IKE thread. */
     ChildSaBridge(Executor ikeThread, Scheduler scheduler, InboundDatagrams ikeFromPort4500) {
         this.ikeThread = ikeThread;
         this.scheduler = scheduler;
         this.ikeFromPort4500 = ikeFromPort4500;
+    }
+
+    /** In a pair: the partner hears of each child SA (and gets its keys) before the data plane consumes them. */
+    void replicateTo(ChildSaReplication r) {
+        this.replication = r;
     }
 
     /** Each side exists only once the other can be told about it: the engine takes this as its listener, the data plane as its events. */
@@ -54,16 +58,23 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
 
     @Override
     public void installed(ChildSaDescription sa, ChildSaKeys keys, boolean outboundNow) {
-        dataplane.install(pair(sa, keys), outboundNow);
+        install(sa, keys, outboundNow);
     }
 
     @Override
     public void rekeyed(ChildSaDescription old, ChildSaDescription replacement, ChildSaKeys keys, boolean outboundNow) {
-        dataplane.install(pair(replacement, keys), outboundNow);
+        install(replacement, keys, outboundNow);
+    }
+
+    private void install(ChildSaDescription sa, ChildSaKeys keys, boolean outboundNow) {
+        replication.installing(sa, keys);
+        dataplane.install(SaPairs.of(sa, keys), outboundNow);
+        replication.installed(sa);
     }
 
     @Override
     public void deleted(ChildSaDescription sa) {
+        replication.deleted(sa);
         int spi = sa.inbound().spi();
         dataplane.retire(spi);
         scheduler.schedule(INBOUND_GRACE, () -> dataplane.remove(spi));
@@ -83,14 +94,5 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
                 engine.rekeyChild(inboundSpi);
             }
         });
-    }
-
-    static SaPair pair(ChildSaDescription d, ChildSaKeys keys) {
-        return new SaPair(d.connection(), keys.inbound(), keys.outbound(), selectors(d.localSelectors()), selectors(d.remoteSelectors()),
-                d.localAddress(), d.remoteAddress(), d.udpEncapsulation());
-    }
-
-    static List<Selector> selectors(List<TrafficSelector> ts) {
-        return ts.stream().map(t -> new Selector(t.startAddress(), t.endAddress(), t.ipProtocol(), t.startPort(), t.endPort())).toList();
     }
 }

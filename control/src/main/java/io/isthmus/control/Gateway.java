@@ -3,6 +3,7 @@ package io.isthmus.control;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.ha.GatewayPair;
 import io.isthmus.control.log.LogOutput;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
@@ -62,6 +63,8 @@ public final class Gateway implements AutoCloseable {
     /** The connections as reloads and resets change them, once the gateway runs. */
     private volatile RunningConnections running;
     private Reload reload;
+    /** This instance's half of an active-active pair with floating addresses; null otherwise. */
+    private GatewayPair pair;
 
     private Gateway(GatewayConfig config, Instance instance) {
         this.config = config;
@@ -99,15 +102,26 @@ public final class Gateway implements AutoCloseable {
         config.warnings().forEach(w -> CONFIG_LOG.log(System.Logger.Level.WARNING, w));
         // Before anything is bound or made: a route that would cut this host off stops the start here.
         HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
-        ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), t.ikePort(), t.natTraversalPort());
+        List<InetAddress> floating = config.pair() == null ? List.of()
+                : config.gateway().instances().stream().map(Instance::floatingIpAddress).toList();
+        ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), floating, t.ikePort(), t.natTraversalPort());
         // The engine exists before the data plane reads port 4500, whose IKE it is handed.
         ikeFromDataplane = new InboundDatagrams(IKE_QUEUE, ikeSockets::execute, (d, local, remote) -> engine.receive(d, 0, d.length, local, remote));
         ChildSaBridge bridge = new ChildSaBridge(ikeSockets::execute, ikeSockets, ikeFromDataplane);
-        engine = new IkeEngine(new GatewayTransport(), ikeSockets, bridge);
+        Transport transport = new GatewayTransport();
+        if (config.pair() != null) {
+            pair = GatewayPair.prepare(config, instance, ikeSockets::execute, ikeSockets);
+            transport = pair.transport(transport);
+            bridge.replicateTo(pair.children());
+        }
+        engine = new IkeEngine(transport, ikeSockets, bridge);
         engine.natTraversalPort(t.natTraversalPort());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads()), bridge);
         bridge.connect(engine, dataplane);
+        if (pair != null) {
+            pair.attach(engine, dataplane);
+        }
         HostRouting.configure(config);
         List<Connection> connections = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
@@ -120,6 +134,9 @@ public final class Gateway implements AutoCloseable {
             return null;
         });
         keepUp = new KeepUp(config, instance, engine, ikeSockets, dataplane::reclaim);
+        if (pair != null) {
+            keepUp.carriedHere(pair::mayInitiate);
+        }
         keepUp.start(Duration.ofMillis(ThreadLocalRandom.current().nextLong(2000)));
         running = new RunningConnections(config, instance, connections, engine, this::onLoop, dataplane, keepUp, HostRouting.into(t.device()));
         reload = new Reload(running, ConfigReader::read, StartupChecks::forReload, LogOutput.process()::apply);
@@ -182,7 +199,7 @@ public final class Gateway implements AutoCloseable {
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
         return onLoop(() -> GatewayStatus.of(this, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
-                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated())));
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status()));
     }
 
     /** Deletes every IKE SA (telling the peers), then stops and wipes the shared keys. */
@@ -215,6 +232,9 @@ public final class Gateway implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "while deleting the IKE SAs: {0}", e.toString());
             }
         }
+        if (pair != null) {
+            pair.close();
+        }
         if (dataplane != null) {
             dataplane.close();
         }
@@ -233,12 +253,16 @@ public final class Gateway implements AutoCloseable {
      */
     private int deleteAll(Set<IkeSa> deleted) {
         for (IkeSa sa : List.copyOf(engine.ikeSas())) {
+            if (pair != null && pair.floatingAddresses().contains(sa.localAddress().getAddress())) {
+                // The partner carries these on when keepalived sees this process go: deleting them would end the tunnel.
+                continue;
+            }
             if (sa.state() != IkeSaState.CONNECTING) {
                 deleted.add(sa);
             }
             sa.delete();
         }
-        return engine.ikeSas().size();
+        return (int) engine.ikeSas().stream().filter(sa -> pair == null || !pair.floatingAddresses().contains(sa.localAddress().getAddress())).count();
     }
 
     // ------------------------------------------------------------------------------------------

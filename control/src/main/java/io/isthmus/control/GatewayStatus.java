@@ -19,7 +19,8 @@ import java.util.Map;
  * tunnel's counters under Azure's metric names.
  */
 public record GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
-                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, ProcessStatus process) {
+                            List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, ProcessStatus process,
+                            io.isthmus.control.ha.GatewayPair.Status pair) {
 
     /**
      * How the gateway holds up against what anyone can send it: cookies asked for, responder IKE
@@ -71,7 +72,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     }
 
     static GatewayStatus of(Gateway g, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt,
-                            Defense defense) {
+                            Defense defense, io.isthmus.control.ha.GatewayPair.Status pair) {
         HexFormat hex = HexFormat.of();
         Instant now = Instant.now();
         List<ConnectionStatus> connections = new ArrayList<>();
@@ -135,7 +136,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
         }
         return new GatewayStatus(g.config().gateway().name(), g.instance().name(), g.config().gateway().vpnType().name(),
                 g.config().gateway().sku().azureName(), g.config().gateway().sku().maxTunnels(),
-                Duration.between(startedAt, now).toSeconds(), connections, unattributed, defense, ProcessStatus.now());
+                Duration.between(startedAt, now).toSeconds(), connections, unattributed, defense, ProcessStatus.now(), pair);
     }
 
 

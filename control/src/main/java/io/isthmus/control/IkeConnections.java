@@ -34,7 +34,7 @@ final class IkeConnections {
         } else {
             remoteId = Identity.of(site.gatewayIpAddress());
         }
-        Identity localId = Identity.of(instance.publicIpAddress());
+        Identity localId = Identity.of(config.identityAddress(instance, c));
         if (c.sharedKey() != null) {
             b.preSharedKey(c.sharedKey());
         } else {
@@ -48,7 +48,7 @@ final class IkeConnections {
             localId = Identity.parse(org.bouncycastle.asn1.x500.X500Name.getInstance(chain.getFirst().getSubjectX500Principal().getEncoded())
                     .toString());
         }
-        b.local(instance.bindAddress(), localId).remote(site.gatewayIpAddress(), remoteId);
+        b.local(config.localAddress(instance, c), localId).remote(site.gatewayIpAddress(), remoteId);
         if (c.usePolicyBasedTrafficSelectors()) {
             config.gateway().addressSpace().forEach(b::localTs);
             site.addressPrefixes().forEach(b::remoteTs);

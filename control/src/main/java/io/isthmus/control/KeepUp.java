@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Azure's tunnels are always on. Every few seconds, on the IKE thread: a connection that may
@@ -48,6 +49,8 @@ final class KeepUp {
     private final Runnable alsoEachRound;
     private final DuplicateIkeSas duplicates = new DuplicateIkeSas();
     private volatile boolean stopped;
+    /** In a pair: whether this instance carries a connection's floating address now (keepalived says so); alone, always. */
+    private Predicate<GatewayConfig.Connection> carriedHere = c -> true;
 
     /** {@code alsoEachRound}: housekeeping that goes with each round (the data plane's reclaiming). */
     KeepUp(GatewayConfig config, GatewayConfig.Instance instance, IkeEngine engine, Scheduler scheduler, Runnable alsoEachRound) {
@@ -61,6 +64,11 @@ final class KeepUp {
     /** The first round after {@code delay} (a little randomness, so two gateways started together do not both initiate at once). */
     void start(Duration delay) {
         scheduler.schedule(delay, this::round);
+    }
+
+    /** In a pair, rounds keep up only the connections this instance carries now; the partner keeps up the others. */
+    void carriedHere(Predicate<GatewayConfig.Connection> carried) {
+        this.carriedHere = carried;
     }
 
     void stop() {
@@ -85,7 +93,7 @@ final class KeepUp {
                 .orElseThrow(() -> new IllegalArgumentException("no connection " + name));
         GatewayConfig.Tunnel t = config.gateway().tunnel();
         LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
-        engine.initiate(c.name(), new InetSocketAddress(instance.bindAddress(), t.ikePort()),
+        engine.initiate(c.name(), new InetSocketAddress(config.localAddress(instance, c), t.ikePort()),
                 new InetSocketAddress(site.gatewayIpAddress(), t.ikePort()));
         return true;
     }
@@ -96,7 +104,7 @@ final class KeepUp {
         }
         Instant now = scheduler.now();
         for (GatewayConfig.Connection c : config.connections()) {
-            if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY) {
+            if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY || !carriedHere.test(c)) {
                 continue;
             }
             List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(c.name())

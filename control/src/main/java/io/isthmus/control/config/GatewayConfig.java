@@ -182,6 +182,22 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         return c.pairInstance() == null ? gateway.instances().getFirst() : instance(c.pairInstance());
     }
 
+    /**
+     * The address connection {@code c}'s IKE and ESP go from on instance {@code self}: in a pair
+     * the floating address of the instance that carries it (whichever machine holds it now),
+     * else the instance's own (its private one behind a cloud's 1:1 NAT).
+     */
+    public InetAddress localAddress(Instance self, Connection c) {
+        Instance carrier = carrier(c);
+        return carrier != null ? carrier.floatingIpAddress() : self.bindAddress();
+    }
+
+    /** The address connection {@code c} identifies itself with (IKE's IDi/IDr) when it has no certificate. */
+    public InetAddress identityAddress(Instance self, Connection c) {
+        Instance carrier = carrier(c);
+        return carrier != null ? carrier.floatingIpAddress() : self.publicIpAddress();
+    }
+
     public Instance instance(String name) {
         if (name == null) {
             return gateway.instances().getFirst();

@@ -53,6 +53,8 @@ class PackageControlIT {
         // ip(8) sets the TUN device's MTU and the routes; the runtime's binaries link to glibc.
         assertTrue(depends.matches("(^|.*, )iproute2(,.*|$)"), depends);
         assertTrue(depends.matches(".*\\blibc6 \\(>= 2\\.\\d+\\).*"), depends);
+        // A pair's floating addresses are keepalived's to move; a gateway alone does without.
+        assertEquals("keepalived", field("Suggests"));
         assertTrue(field("Maintainer").matches(".+ <[^@ ]+@[^@ ]+>"), field("Maintainer"));
         assertEquals("net", field("Section"));
         assertEquals("optional", field("Priority"));
@@ -90,6 +92,7 @@ class PackageControlIT {
         expected.put("/usr/share/doc/isthmus/changelog.gz", "-rw-r--r--");
         expected.put("/usr/share/doc/isthmus/TWO-MACHINES.md.gz", "-rw-r--r--");
         expected.put("/usr/lib/isthmus/jvm.options", "-rw-r--r--");
+        expected.put("/usr/lib/isthmus/alive-check", "-rwxr-xr-x");
         expected.put("/usr/lib/isthmus/runtime/bin/java", "-rwxr-xr-x");
         expected.put("/usr/lib/isthmus/runtime/lib/modules", "-rw-r--r--");
         expected.put("/usr/lib/isthmus/lib/isthmus-control-" + PackageUnderTest.VERSION + ".jar", "-rw-r--r--");

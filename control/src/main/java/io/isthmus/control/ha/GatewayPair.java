@@ -1,0 +1,401 @@
+package io.isthmus.control.ha;
+
+import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.GatewayConfig.Instance;
+import io.isthmus.control.config.GatewayConfig.PairInstance;
+import io.isthmus.dataplane.Dataplane;
+import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaObserver;
+import io.isthmus.ike.Scheduler;
+import io.isthmus.ike.Transport;
+import io.isthmus.ike.engine.IkeEngine;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/**
+ * This instance's half of an active-active pair with floating addresses: the sync link to the
+ * partner, the partner's state kept hot, keepalived's view of who holds which floating address,
+ * and the takeovers that follow it. Made before the IKE engine (whose transport it wraps),
+ * attached once the engine and the data plane exist. Everything but construction and close runs
+ * on the IKE thread.
+ *
+ * <p>Ownership of a group (a floating address and the SAs on it) follows keepalived: MASTER for
+ * the group's VRRP instance and this instance carries its SAs; any other state, or a fence by the
+ * partner (it took the group at a higher epoch), and it lets them go, sending nothing.
+ */
+public final class GatewayPair implements SyncListener, KeepalivedEvents.Listener, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
+    /** How often the file keepalived's check looks at is touched, from the IKE thread: a paused or stuck thread stops touching it. */
+    static final Duration ALIVE_PERIOD = Duration.ofMillis(50);
+
+    private final GatewayConfig config;
+    private final Instance self;
+    private final PairGroups groups;
+    private final Executor ikeThread;
+    private final Scheduler scheduler;
+    private final Path aliveFile;
+    private final Path fifo;
+    private final Replica state = new Replica();
+    private final Map<String, GroupOwnership> ownership = new LinkedHashMap<>();
+    private final LinkAdapter link = new LinkAdapter();
+    private SyncLink sync;
+    private KeepalivedEvents keepalived;
+    private IkeEngine engine;
+    private SequenceLeases leases;
+    private PairReplication replication;
+    private Takeover takeover;
+    private HeldTransport held;
+    private LastTakeover last;
+    private volatile boolean closed;
+
+    /** Who carries a group now, as this instance sees it. */
+    private static final class GroupOwnership {
+        boolean owned;
+        long epoch;
+        Instant since = Instant.now();
+        KeepalivedEvents.State vrrp;
+    }
+
+    /** The last takeover: which group, when, how long it took, what it carried on. */
+    public record LastTakeover(String group, Instant at, Duration took, int ikeSas, int childSas, int refused) {
+    }
+
+    private GatewayPair(GatewayConfig config, Instance self, Executor ikeThread, Scheduler scheduler) {
+        this.config = config;
+        this.self = self;
+        this.groups = PairGroups.of(config);
+        this.ikeThread = ikeThread;
+        this.scheduler = scheduler;
+        // All the pair's files in its state directory, which keepalived's configuration names too.
+        this.aliveFile = aliveFile(config, self);
+        this.fifo = keepalivedFifo(config, self);
+        groups.floating().keySet().forEach(g -> ownership.put(g, new GroupOwnership()));
+    }
+
+    /** The pair of {@code config} (which has one) for instance {@code self}: nothing runs yet. */
+    public static GatewayPair prepare(GatewayConfig config, Instance self, Executor ikeThread, Scheduler scheduler) {
+        return new GatewayPair(config, self, ikeThread, scheduler);
+    }
+
+    /** The floating addresses, bound from the start (IP_FREEBIND) so a takeover binds nothing. */
+    public List<InetAddress> floatingAddresses() {
+        return List.copyOf(groups.floating().values());
+    }
+
+    /** The engine's transport: IKE datagrams wait for the partner's acknowledgement of the state before them. */
+    public Transport transport(Transport wire) {
+        held = new HeldTransport(wire, link, this::maySendFrom);
+        return held;
+    }
+
+    /** Made before the data plane exists; real once {@link #attach} ran. */
+    public ChildSaReplication children() {
+        return new ChildSaReplication() {
+            @Override
+            public void installing(io.isthmus.ike.ChildSaDescription sa, io.isthmus.ike.ChildSaKeys keys) {
+                if (replication != null) {
+                    replication.installing(sa, keys);
+                }
+            }
+
+            @Override
+            public void installed(io.isthmus.ike.ChildSaDescription sa) {
+                if (replication != null) {
+                    replication.installed(sa);
+                }
+            }
+
+            @Override
+            public void deleted(io.isthmus.ike.ChildSaDescription sa) {
+                if (replication != null) {
+                    replication.deleted(sa);
+                }
+            }
+        };
+    }
+
+    /**
+     * Starts the pair once the engine and data plane exist: SAs made on floating addresses are
+     * leased sequence numbers from now on, the sync link dials or listens, keepalived's events
+     * are read, and the alive file is touched. Call on any thread; the work is the IKE thread's.
+     */
+    public void attach(IkeEngine engine, Dataplane dataplane) throws IOException, InterruptedException {
+        GatewayConfig.Pair p = config.pair();
+        this.engine = engine;
+        dataplane.requireLeases(true);
+        leases = new SequenceLeases(dataplane, link, this::owns, p.leaseBlock(), p.replaySyncPackets(), p.replaySyncInterval());
+        replication = new PairReplication(groups, this::owns, link, leases);
+        takeover = new Takeover(engine, dataplane, groups, leases, p.replaySyncPackets());
+        PairInstance me = p.instance(self.name());
+        PairInstance partner = p.partnerOf(self.name());
+        Path epochs = epochFile(config, self);
+        Files.createDirectories(p.stateDirectory());
+        sync = SyncLink.start(new SyncSettings(self.name(), new InetSocketAddress(me.syncAddress(), p.syncPort()), partner.name(),
+                new InetSocketAddress(partner.syncAddress(), p.syncPort()), me.certificate(), me.privateKey(), partner.certificate(),
+                p.heartbeat(), p.missedHeartbeats(), SyncSettings.MAX_FRAME_BYTES, epochs), this, ikeThread);
+        ikeThread.execute(() -> engine.observer(replication));
+        keepalived = KeepalivedEvents.open(fifo, this, ikeThread);
+        scheduler.schedule(SequenceLeases.TICK, this::tick);
+        scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
+        LOG.log(System.Logger.Level.INFO, "pair: instance {0} with {1}; groups {2}; keepalived''s events from {3}; alive file {4}",
+                self.name(), partner.name(), groups.floating(), fifo, aliveFile);
+    }
+
+    /** Where the epochs of this instance's groups are kept across restarts. */
+    public static Path epochFile(GatewayConfig config, Instance self) {
+        return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".epochs");
+    }
+
+    /** Where keepalived's notify_fifo must point, for instance {@code self}. */
+    public static Path keepalivedFifo(GatewayConfig config, Instance self) {
+        return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".keepalived");
+    }
+
+    /** The file keepalived's check (alive-check) looks at, for instance {@code self}. */
+    public static Path aliveFile(GatewayConfig config, Instance self) {
+        return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".alive");
+    }
+
+    /** Where keepalived's notify_fifo must point. */
+    public Path keepalivedFifo() {
+        return fifo;
+    }
+
+    /** What keepalived's check looks at: touched every {@link #ALIVE_PERIOD} by the IKE thread. */
+    public Path aliveFile() {
+        return aliveFile;
+    }
+
+    /** Whether this instance may initiate connection {@code c} now: it owns the group whose floating address the tunnel uses. */
+    public boolean mayInitiate(GatewayConfig.Connection c) {
+        Instance carrier = config.carrier(c);
+        return carrier == null || owns(carrier.name());
+    }
+
+    boolean owns(String group) {
+        GroupOwnership o = ownership.get(group);
+        return o != null && o.owned;
+    }
+
+    private boolean maySendFrom(InetAddress local) {
+        String g = groups.of(local);
+        return g == null || (owns(g) && (leases == null || leases.confident()));
+    }
+
+    private void tick() {
+        if (closed) {
+            return;
+        }
+        leases.tick();
+        scheduler.schedule(SequenceLeases.TICK, this::tick);
+    }
+
+    private void touchAlive() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!Files.exists(aliveFile)) {
+                Files.createFile(aliveFile);
+            }
+            Files.setLastModifiedTime(aliveFile, FileTime.from(Instant.now()));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "pair: cannot touch {0}: {1}", aliveFile, e.getMessage());
+        }
+        scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // keepalived
+
+    @Override
+    public void state(String vrrpInstance, KeepalivedEvents.State s) {
+        GroupOwnership o = ownership.get(vrrpInstance);
+        if (o == null) {
+            LOG.log(System.Logger.Level.WARNING, "keepalived: VRRP instance {0} is {1}, but it names no group of this pair {2}",
+                    vrrpInstance, s, ownership.keySet());
+            return;
+        }
+        o.vrrp = s;
+        LOG.log(System.Logger.Level.INFO, "keepalived: group {0} is {1} here", vrrpInstance, s);
+        if (s == KeepalivedEvents.State.MASTER && !o.owned) {
+            takeOver(vrrpInstance, o);
+        } else if (s != KeepalivedEvents.State.MASTER && o.owned) {
+            letGo(vrrpInstance, o, "keepalived made this instance " + s);
+        }
+    }
+
+    private void takeOver(String group, GroupOwnership o) {
+        long began = System.nanoTime();
+        try {
+            o.epoch = sync.takeOver(group);
+        } catch (IOException e) {
+            // Without the epoch on disk a restart could reuse it: not safe to carry the SAs.
+            LOG.log(System.Logger.Level.ERROR, "pair: cannot take group {0}: the epoch cannot be kept: {1}", group, e.getMessage());
+            return;
+        }
+        o.owned = true;
+        o.since = Instant.now();
+        Takeover.Outcome out = takeover.adopt(group, state.entries(group), false);
+        // Published as ours now, for a partner that comes back.
+        for (IkeSa sa : List.copyOf(engine.ikeSas())) {
+            if (group.equals(groups.of(sa.localAddress().getAddress()))) {
+                replication.changed(sa);
+            }
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        last = new LastTakeover(group, o.since, took, out.ikeSas(), out.childSas(), out.refused());
+        LOG.log(System.Logger.Level.WARNING, "pair: took group {0} at epoch {1} in {2} ms: {3} IKE SA(s), {4} child SA(s) carried on"
+                + (out.refused() > 0 ? ", {5} could not be" : ""), group, o.epoch, took.toMillis(), out.ikeSas(), out.childSas(), out.refused());
+    }
+
+    private void letGo(String group, GroupOwnership o, String why) {
+        o.owned = false;
+        o.since = Instant.now();
+        int n = takeover.release(group);
+        LOG.log(System.Logger.Level.WARNING, "pair: let go of group {0} ({1}): {2} IKE SA(s) are the partner''s now", group, why, n);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // the sync link
+
+    @Override
+    public void put(String group, byte kind, byte[] key, byte[] value) {
+        state.put(group, kind, key, value);
+    }
+
+    @Override
+    public void remove(String group, byte kind, byte[] key) {
+        state.remove(group, kind, key);
+    }
+
+    @Override
+    public void fullSyncBegin(Set<String> names) {
+        state.fullSyncBegin(names);
+    }
+
+    @Override
+    public void fullSyncEnd(Set<String> names) {
+        state.fullSyncEnd(names);
+        LOG.log(System.Logger.Level.INFO, "pair: the partner''s state of {0} is here ({1} entries)", names,
+                names.stream().mapToInt(g -> state.entries(g).size()).sum());
+    }
+
+    @Override
+    public void connected() {
+        LOG.log(System.Logger.Level.INFO, "pair: the sync link to {0} is up", config.pair().partnerOf(self.name()).name());
+    }
+
+    @Override
+    public void disconnected() {
+        LOG.log(System.Logger.Level.WARNING, "pair: the sync link to {0} is down; this instance goes on alone with what it owns",
+                config.pair().partnerOf(self.name()).name());
+    }
+
+    @Override
+    public void ownership(String group, long epoch, String owner) {
+        GroupOwnership o = ownership.get(group);
+        if (o != null && o.owned && !owner.equals(self.name()) && epoch > o.epoch) {
+            letGo(group, o, owner + " took it at epoch " + epoch);
+        }
+    }
+
+    @Override
+    public void fenced(String group, long epoch) {
+        GroupOwnership o = ownership.get(group);
+        if (o != null && o.owned) {
+            letGo(group, o, "fenced: the partner holds it at epoch " + epoch);
+        }
+    }
+
+    @Override
+    public void ownState(String group, Entries out) {
+        state.entries(group).forEach((k, v) -> out.put(k.kind(), k.key(), v));
+    }
+
+    // ------------------------------------------------------------------------------------------
+
+    /** The pair in {@code isthmus status}. */
+    public record Status(String instance, String partner, SyncStatus link, List<GroupStatus> groups, LastTakeover lastTakeover,
+                         SequenceLeases.Counts leases, long ikeDatagramsHeld, long ikeDatagramsDropped) {
+    }
+
+    public record GroupStatus(String name, String floatingAddress, String carriedBy, long epoch, String keepalived, Instant since) {
+    }
+
+    /** On the IKE thread. */
+    public Status status() {
+        List<GroupStatus> gs = new ArrayList<>();
+        String partner = config.pair().partnerOf(self.name()).name();
+        ownership.forEach((g, o) -> gs.add(new GroupStatus(g, groups.address(g).getHostAddress(), o.owned ? self.name() : partner, o.epoch,
+                o.vrrp == null ? "unknown" : o.vrrp.name(), o.since)));
+        return new Status(self.name(), partner, sync == null ? null : sync.status(), gs, last, leases == null ? null : leases.counts(),
+                held == null ? 0 : held.held(), held == null ? 0 : held.dropped());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (keepalived != null) {
+            keepalived.close();
+        }
+        if (sync != null) {
+            sync.close();
+        }
+    }
+
+    /** The sync link as the pair's logic uses it: each update is also kept in {@link #state}, which a rejoining partner's full sync is made from. */
+    private final class LinkAdapter implements PairLink {
+        private long lastPublished;
+
+        @Override
+        public long put(String group, byte kind, byte[] key, byte[] value) {
+            state.put(group, kind, key, value);
+            lastPublished = sync.put(group, kind, key, value);
+            return lastPublished;
+        }
+
+        @Override
+        public long remove(String group, byte kind, byte[] key) {
+            state.remove(group, kind, key);
+            lastPublished = sync.remove(group, kind, key);
+            return lastPublished;
+        }
+
+        @Override
+        public long lastPublished() {
+            return lastPublished;
+        }
+
+        @Override
+        public void whenAcked(long sequence, Runnable then) {
+            if (sequence <= 0) {
+                then.run();
+            } else {
+                sync.whenAcked(sequence, then);
+            }
+        }
+
+        @Override
+        public boolean acknowledged(long sequence) {
+            return sync.acknowledged(sequence);
+        }
+
+        @Override
+        public boolean connected() {
+            return sync != null && sync.connected();
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.isthmus.control.ha;
+
+import io.isthmus.dataplane.Dataplane;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Keeps the outbound SAs of the groups this instance owns supplied with sequence numbers, and
+ * the partner told how far each may go and how far each inbound SA has received. IKE thread.
+ *
+ * <p>Why no (key, sequence number) pair is ever used twice across the pair, so no AES-GCM or
+ * ChaCha20-Poly1305 nonce repeats under one key, even when both instances think the other dead:
+ * <ul>
+ * <li>An SA's first {@link #block} numbers are implied by its keys' entry: the partner can only
+ *     take over an SA whose keys it holds, and it counts those numbers as used.</li>
+ * <li>Every further block is sealed with only once the partner acknowledged the lease's new end
+ *     ({@link SyncKinds#LEASE}); a survivor starts past the last end it acknowledged plus
+ *     {@link #SOLO_RANGE} ({@link Takeover}).</li>
+ * <li>While the link is down the owner goes on alone, but never past the last end the partner
+ *     acknowledged plus {@code SOLO_RANGE}: the numbers a survivor skips. Past that the SA must be
+ *     rekeyed (new keys), which IKE does well before, at its soft lifetime.</li>
+ * </ul>
+ * So the owner's numbers stay at or below {@code acked + SOLO_RANGE} and the survivor's start
+ * above it, whatever either believes about the other.
+ *
+ * <p>Leases also end in time ({@link #LEASE_TIME}): renewed at every tick while this instance
+ * owns the group, so after a pause longer than that (SIGSTOP, a long GC pause, a frozen VM) the
+ * packet threads find the lease run out and send nothing until ownership is confirmed again;
+ * the partner may have taken the group over meanwhile, and then fences this instance.
+ */
+final class SequenceLeases {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
+    /**
+     * Numbers a survivor skips past the last acknowledged lease end: what an owner cut off from
+     * its partner may use alone. 2^24 is 17 s at a million packets a second, and 256 takeovers of
+     * one SA in a 32-bit space; a rekey comes far sooner.
+     */
+    static final long SOLO_RANGE = 1L << 24;
+    /**
+     * How long a lease holds without renewal: shorter than keepalived's master-down interval in the
+     * lab (3 adverts of 50 ms and the skew), so a paused instance's lease has run out by the time
+     * its partner can have taken over.
+     */
+    static final Duration LEASE_TIME = Duration.ofMillis(150);
+    static final Duration TICK = Duration.ofMillis(20);
+
+    private final Dataplane dataplane;
+    private final PairLink link;
+    private final Predicate<String> owns;
+    private final long block;
+    private final int replayPackets;
+    private final long replayIntervalNanos;
+    private final Map<Integer, Tracked> tracked = new HashMap<>();
+    private long lastTick = System.nanoTime();
+    private long pausedUntil;
+    private long pauses;
+    private long leasesGranted;
+    private long soloLimitReached;
+
+    private static final class Tracked {
+        final String group;
+        final int inboundSpi;
+        /** The end granted to the data plane. */
+        long granted;
+        /** The end the partner acknowledged (or implied by the keys' entry). */
+        long acknowledged;
+        boolean requesting;
+        long syncedTop;
+        long syncedAt;
+
+        Tracked(String group, int inboundSpi, long granted, long acknowledged) {
+            this.group = group;
+            this.inboundSpi = inboundSpi;
+            this.granted = granted;
+            this.acknowledged = acknowledged;
+        }
+    }
+
+    /** {@code owns}: whether this instance owns a group now (keepalived says so and the partner did not fence it). */
+    SequenceLeases(Dataplane dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval) {
+        this.dataplane = dataplane;
+        this.link = link;
+        this.owns = owns;
+        this.block = block;
+        this.replayPackets = replayPackets;
+        this.replayIntervalNanos = replayInterval.toNanos();
+    }
+
+    long block() {
+        return block;
+    }
+
+    /** A child SA this instance made: its first block is granted at once (the keys' entry implies it). */
+    void started(String group, int inboundSpi) {
+        Tracked t = new Tracked(group, inboundSpi, block, block);
+        tracked.put(inboundSpi, t);
+        dataplane.lease(inboundSpi, block, System.nanoTime() + LEASE_TIME.toNanos());
+        leasesGranted++;
+    }
+
+    /** A child SA taken over, already installed to go on after {@code outboundAfter}; its next lease is asked for at once. */
+    void resumed(String group, int inboundSpi, long outboundAfter, long inboundTop) {
+        Tracked t = new Tracked(group, inboundSpi, outboundAfter, outboundAfter);
+        t.syncedTop = inboundTop;
+        t.syncedAt = System.nanoTime();
+        tracked.put(inboundSpi, t);
+        request(t, outboundAfter);
+    }
+
+    void stopped(int inboundSpi) {
+        tracked.remove(inboundSpi);
+    }
+
+    /** Every {@link #TICK}: leases extended and renewed, replay tops synced. */
+    void tick() {
+        long now = System.nanoTime();
+        if (now - lastTick > LEASE_TIME.toNanos()) {
+            // This thread did not run for longer than a lease lasts: paused. Until the link and
+            // keepalived's events have caught up (a fence, a BACKUP), renew nothing.
+            pausedUntil = now + LEASE_TIME.toNanos();
+            pauses++;
+            LOG.log(System.Logger.Level.WARNING, "the gateway did not run for {0} ms; its leases ran out and are renewed only once the pair"
+                    + " confirms it still owns its groups", (now - lastTick) / 1_000_000);
+        }
+        lastTick = now;
+        boolean renew = now >= pausedUntil;
+        List<Dataplane.SaCounters> state = dataplane.sequenceState();
+        for (Dataplane.SaCounters c : state) {
+            Tracked t = tracked.get(c.inboundSpi());
+            if (t == null || !owns.test(t.group)) {
+                continue;
+            }
+            if (!t.requesting && Long.compareUnsigned(t.granted - c.outboundSequence(), block / 2) < 0) {
+                request(t, c.outboundSequence());
+            }
+            if (renew) {
+                dataplane.lease(t.inboundSpi, t.granted, now + LEASE_TIME.toNanos());
+            }
+            long top = c.inboundHighest();
+            if (top != t.syncedTop && (top - t.syncedTop >= replayPackets || now - t.syncedAt >= replayIntervalNanos)) {
+                link.put(t.group, SyncKinds.REPLAY_TOP, SyncKinds.spiKey(t.inboundSpi), SyncKinds.number(top));
+                t.syncedTop = top;
+                t.syncedAt = now;
+            }
+        }
+    }
+
+    private void request(Tracked t, long used) {
+        long end = Math.max(t.granted, used) + block;
+        boolean alone = !link.connected();
+        if (alone) {
+            end = Math.min(end, t.acknowledged + SOLO_RANGE);
+            if (end <= t.granted) {
+                soloLimitReached++;
+                LOG.log(System.Logger.Level.WARNING, "SA {0}: alone, its sequence numbers reached the partner''s last lease plus {1};"
+                        + " it sends again after a rekey or once the partner is back", Integer.toHexString(t.inboundSpi), SOLO_RANGE);
+                return;
+            }
+        }
+        long sequence = link.put(t.group, SyncKinds.LEASE, SyncKinds.spiKey(t.inboundSpi), SyncKinds.number(end));
+        t.requesting = true;
+        long asked = end;
+        link.whenAcked(sequence, () -> granted(t, sequence, asked));
+    }
+
+    private void granted(Tracked t, long sequence, long asked) {
+        t.requesting = false;
+        long end = asked;
+        if (link.acknowledged(sequence)) {
+            t.acknowledged = Math.max(t.acknowledged, asked);
+        } else {
+            // Given up on (the link went down): only what being alone allows.
+            end = Math.min(asked, t.acknowledged + SOLO_RANGE);
+        }
+        if (end <= t.granted || tracked.get(t.inboundSpi) != t) {
+            return;
+        }
+        t.granted = end;
+        leasesGranted++;
+        if (owns.test(t.group) && System.nanoTime() >= pausedUntil) {
+            dataplane.lease(t.inboundSpi, end, System.nanoTime() + LEASE_TIME.toNanos());
+        }
+    }
+
+    /**
+     * Whether this instance can trust that it still owns what it owned: this thread ran within a
+     * lease's time and is not settling after a pause. A timer that fires right after a pause
+     * (a DPD, a retransmission) must not send before the pause is noticed and its fences arrive.
+     */
+    boolean confident() {
+        long now = System.nanoTime();
+        return now - lastTick <= LEASE_TIME.toNanos() && now >= pausedUntil;
+    }
+
+    /** For status: pauses seen, leases granted, and times an SA reached its solo limit. */
+    record Counts(long pauses, long leasesGranted, long soloLimitReached, int tracked) {
+    }
+
+    Counts counts() {
+        return new Counts(pauses, leasesGranted, soloLimitReached, tracked.size());
+    }
+}

@@ -1,0 +1,41 @@
+package io.isthmus.control.ha;
+
+import java.nio.ByteBuffer;
+
+/**
+ * What the pair's entries are, by the kind byte the sync link carries opaquely, and how their keys
+ * are written. One group's entries are the SAs that land on its floating address.
+ */
+final class SyncKinds {
+    /** An established IKE SA: key its two SPIs, value {@code IkeSaRecord.encode()}. */
+    static final byte IKE_SA = 1;
+    /** A child SA's ESP keys, both directions: key its inbound SPI, value the IKE SA's key then {@code ChildSaKeys.encode()}. */
+    static final byte CHILD_KEYS = 2;
+    /** How far an outbound SA may count: key its outbound SPI, value the lease's last sequence number. */
+    static final byte LEASE = 3;
+    /** The inbound replay window's top as last synced: key the inbound SPI, value the top. */
+    static final byte REPLAY_TOP = 4;
+
+    private SyncKinds() {
+    }
+
+    static byte[] ikeKey(long initiatorSpi, long responderSpi) {
+        return ByteBuffer.allocate(16).putLong(initiatorSpi).putLong(responderSpi).array();
+    }
+
+    static byte[] spiKey(int spi) {
+        return ByteBuffer.allocate(4).putInt(spi).array();
+    }
+
+    static int spi(byte[] key) {
+        return ByteBuffer.wrap(key).getInt();
+    }
+
+    static byte[] number(long n) {
+        return ByteBuffer.allocate(8).putLong(n).array();
+    }
+
+    static long number(byte[] value) {
+        return ByteBuffer.wrap(value).getLong();
+    }
+}
