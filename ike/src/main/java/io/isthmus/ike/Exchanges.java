@@ -34,6 +34,12 @@ public interface Exchanges {
     /** An empty INFORMATIONAL: is the peer still there? */
     void checkLiveness(IkeSa sa);
 
+    /** RFC 6311's message ID synchronisation, as its initiator; the peer announced support. */
+    void syncMessageIds(IkeSa sa);
+
+    /** The responder of a verified N(IKEV2_MESSAGE_ID_SYNC) request of message ID 0 (the window picks those itself). */
+    Exchange messageIdSyncResponder(IkeSa sa);
+
     /** The exchange that answers {@code request}, or null when it gets no answer at all. */
     Exchange responderFor(IncomingMessage request);
 }

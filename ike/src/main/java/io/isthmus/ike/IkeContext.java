@@ -1,6 +1,9 @@
 package io.isthmus.ike;
 
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.IntSupplier;
 import java.util.function.LongPredicate;
@@ -29,6 +32,9 @@ public final class IkeContext {
     private final IkeSaTable sas;
     /** The values of every {@link InboundSpi} not yet released. */
     private final Set<Integer> inboundSpis = new HashSet<>();
+    private IkeSaObserver observer;
+    /** SAs whose record changed (true) or that went (false) since the observer was last told, in order. */
+    private final Map<IkeSa, Boolean> unobserved = new LinkedHashMap<>();
 
     /** Made by the engine, which holds the SA table and knows which exchanges there are. */
     public IkeContext(Transport transport, Scheduler scheduler, ChildSaListener listener, RateLimitedLog floodLog, RandomGenerator random,
@@ -111,6 +117,72 @@ public final class IkeContext {
             spi = random.nextInt();
         } while (Integer.compareUnsigned(spi, 256) < 0 || !inboundSpis.add(spi));
         return new InboundSpi(this, spi, reservedBy);
+    }
+
+    /**
+     * An inbound SPI a child SA of an adopted IKE SA already has (the peer sends to it): held by
+     * no exchange, installed with the child SA at once; null when a child SA here has it.
+     */
+    InboundSpi claimInboundSpi(int spi) {
+        if (Integer.compareUnsigned(spi, 256) < 0 || !inboundSpis.add(spi)) {
+            return null;
+        }
+        return new InboundSpi(this, spi, null);
+    }
+
+    /** Whether a child SA (or an exchange) of this engine holds this inbound SPI. */
+    public boolean inboundSpiInUse(int spi) {
+        return inboundSpis.contains(spi);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The observer (active-active): told of each change before the next datagram leaves
+    // ------------------------------------------------------------------------------------------
+
+    public void observer(IkeSaObserver o) {
+        this.observer = o;
+    }
+
+    /**
+     * What a record of {@code sa} holds may have changed (or its state did): noted, and told to
+     * the observer at {@link #flushObservations()}. Without an observer, one comparison.
+     */
+    void touched(IkeSa sa) {
+        if (observer == null) {
+            return;
+        }
+        if (sa.released()) {
+            unobserved.remove(sa);
+        } else if (sa.isUp()) {
+            unobserved.put(sa, Boolean.TRUE);
+        } else if (sa.observed()) {
+            unobserved.put(sa, Boolean.FALSE);
+        } else {
+            unobserved.remove(sa);
+        }
+    }
+
+    /**
+     * Tells the observer what changed since it was last told, oldest first. The engine calls it
+     * before every datagram it hands to the transport and after each event it handled (a
+     * datagram, a timer, a call of the daemon), so nothing visible ever precedes it.
+     */
+    public void flushObservations() {
+        if (observer == null || unobserved.isEmpty()) {
+            return;
+        }
+        List<Map.Entry<IkeSa, Boolean>> pending = List.copyOf(unobserved.entrySet());
+        unobserved.clear();
+        for (Map.Entry<IkeSa, Boolean> e : pending) {
+            IkeSa sa = e.getKey();
+            if (e.getValue()) {
+                sa.observed(true);
+                observer.changed(sa);
+            } else if (sa.observed()) {
+                sa.observed(false);
+                observer.removed(sa);
+            }
+        }
     }
 
     /** Only through {@link InboundSpi}, once: the SPI may be handed out again. */

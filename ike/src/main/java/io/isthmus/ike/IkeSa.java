@@ -43,7 +43,13 @@ public final class IkeSa {
     private boolean natDetected;
     private boolean behindNat;
     private boolean peerFragments;
+    /** The peer said IKEV2_MESSAGE_ID_SYNC_SUPPORTED in IKE_AUTH (RFC 6311): {@link #syncMessageIds} may be used. */
+    private boolean peerMessageIdSync;
     private Identity peerId;
+    /** The observer was told of this SA ({@link IkeSaObserver#changed}) and not yet that it went. */
+    private boolean observed;
+    /** Handed to another instance ({@link #release()}): gone from here without a word to anyone. */
+    private boolean released;
 
     private Instant lastHeard;
     private Instant establishedAt;
@@ -96,6 +102,7 @@ public final class IkeSa {
         sa.natDetected = natDetected;
         sa.behindNat = behindNat;
         sa.peerFragments = peerFragments;
+        sa.peerMessageIdSync = peerMessageIdSync;
         sa.peerId = peerId;
         sa.authenticatedWith = authenticatedWith;
         sa.authenticatedCredentials = authenticatedCredentials;
@@ -108,6 +115,114 @@ public final class IkeSa {
         context.sas().add(sa);
         sa.startTimers();
         return sa;
+    }
+
+    /**
+     * The IKE SA of {@code r}, carried on here as it was there (active-active takeover): ESTABLISHED
+     * with its SPIs, keys (copies: {@code r} stays the caller's to wipe), message window and child
+     * SAs, its timers running for what is left of its lifetimes, no exchange, and no word to the
+     * listener (the daemon installs the child SAs with the keys it synced). Registered under its
+     * SPI. Throws IllegalStateException when a child SA here already holds one of its inbound SPIs.
+     */
+    public static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
+        List<InboundSpi> spis = new ArrayList<>();
+        for (IkeSaRecord.Child child : r.children()) {
+            InboundSpi spi = context.claimInboundSpi(child.description().inbound().spi());
+            if (spi == null) {
+                spis.forEach(InboundSpi::releaseUnheld);
+                throw new IllegalStateException("inbound SPI of " + child.description() + " is in use here");
+            }
+            spis.add(spi);
+        }
+        IkeSa sa = new IkeSa(context, r.initiator(), List.of(c), r.initiatorSpi(), r.responderSpi(), r.localAddress(), r.remoteAddress());
+        IkeSaKeys k = r.keys();
+        sa.keys = new IkeSaKeys(k.skD().clone(), k.skAi().clone(), k.skAr().clone(), k.skEi().clone(), k.skEr().clone(),
+                k.skPi().clone(), k.skPr().clone());
+        sa.proposal = r.proposal();
+        sa.natDetected = r.natDetected();
+        sa.behindNat = r.behindNat();
+        sa.peerFragments = r.peerFragments();
+        sa.peerMessageIdSync = r.peerMessageIdSync();
+        sa.peerId = r.peerIdentity();
+        // Both instances run one configuration: what authenticated the SA there is what c holds here.
+        sa.authenticatedWith = c;
+        sa.authenticatedCredentials = credentialsOf(c);
+        sa.window.protectWith(new SkProtection(sa.proposal.cipher(), sa.keys, sa.initiator, sa.peerFragments));
+        sa.window.restore(r.nextRequestId(), r.expectedRequestId(), r.lastResponse());
+        sa.establishedAt = r.establishedAt();
+        sa.transitionTo(IkeSaState.ESTABLISHED);
+        Instant now = context.scheduler().now();
+        for (int i = 0; i < spis.size(); i++) {
+            IkeSaRecord.Child rc = r.children().get(i);
+            ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
+            sa.children.add(child);
+            sa.scheduleChildTimers(child, Duration.between(rc.establishedAt(), now));
+        }
+        context.sas().add(sa);
+        sa.startTimers(Duration.between(sa.establishedAt, now));
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA adopted with {1} child SA(s), next request {2}, expecting {3}", sa, spis.size(),
+                r.nextRequestId(), r.expectedRequestId());
+        return sa;
+    }
+
+    /**
+     * What another instance needs to carry this SA on ({@link #adopt}); IKE thread only, and only
+     * while it is up. The keys in it are copies, the caller's to wipe ({@link IkeSaRecord#destroy()}).
+     */
+    public IkeSaRecord record() {
+        if (!isUp()) {
+            throw new IllegalStateException(this + " is " + state + ": only an established IKE SA has a record");
+        }
+        List<IkeSaRecord.Child> cs = children.stream()
+                .map(c -> new IkeSaRecord.Child(c.description, c.proposal, c.established, c.createdAsInitiator)).toList();
+        IkeSaKeys copy = new IkeSaKeys(keys.skD().clone(), keys.skAi().clone(), keys.skAr().clone(), keys.skEi().clone(),
+                keys.skEr().clone(), keys.skPi().clone(), keys.skPr().clone());
+        return new IkeSaRecord(connection.name(), initiator, spiI, spiR, local, remote, proposal, copy, natDetected, behindNat,
+                peerFragments, peerMessageIdSync, peerId, establishedAt, window.nextRequestId(), window.expectedRequestId(),
+                window.lastResponse(), cs);
+    }
+
+    /**
+     * Handed to another instance, which carries it on from its record: gone from here as if it
+     * never was. Timers and retransmissions stop, its child SAs and their inbound SPIs are
+     * forgotten, keys wiped; nothing is sent, and neither the listener nor the observer hears
+     * of it (the daemon asked, and the data plane's SAs are the daemon's to move).
+     */
+    public void release() {
+        if (state == IkeSaState.DESTROYED) {
+            return;
+        }
+        released = true;
+        transitionTo(IkeSaState.DESTROYED);
+        for (ChildSa c : children) {
+            c.cancelTimers();
+            c.spi.release(c);
+        }
+        children.clear();
+        window.stop();
+        cancelTimers();
+        if (keys != null) {
+            keys.destroy();
+        }
+        context.sas().remove(this);
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", this);
+    }
+
+    boolean released() {
+        return released;
+    }
+
+    boolean observed() {
+        return observed;
+    }
+
+    void observed(boolean told) {
+        observed = told;
+    }
+
+    /** Something a record of this SA holds changed: the observer hears of it before anything is sent. */
+    void touched() {
+        context.touched(this);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -233,6 +348,16 @@ public final class IkeSa {
 
     public Identity peerIdentity() {
         return peerId;
+    }
+
+    /** Whether the peer announced RFC 6311 message ID synchronisation in IKE_AUTH. */
+    public boolean peerSupportsMessageIdSync() {
+        return peerMessageIdSync;
+    }
+
+    /** IKE_AUTH: the peer said IKEV2_MESSAGE_ID_SYNC_SUPPORTED. */
+    public void peerSupportsMessageIdSync(boolean supported) {
+        peerMessageIdSync = supported;
     }
 
     public List<ChildSaDescription> childSas() {
@@ -378,6 +503,20 @@ public final class IkeSa {
         }
     }
 
+    /**
+     * RFC 6311 §4: agrees the message IDs of both directions with the peer, in an INFORMATIONAL of
+     * message ID 0 outside the window: after a takeover from a record that may be behind (the
+     * instance that died may have answered or sent a request since). False, and nothing sent,
+     * when the SA is not up or the peer did not announce support in IKE_AUTH.
+     */
+    public boolean syncMessageIds() {
+        if (!isUp() || !peerMessageIdSync) {
+            return false;
+        }
+        context.exchanges().syncMessageIds(this);
+        return true;
+    }
+
     /** Deletes the IKE SA, and with it every child SA, telling the peer. */
     public void delete() {
         if (state == IkeSaState.DESTROYED || state == IkeSaState.DELETING) {
@@ -405,6 +544,7 @@ public final class IkeSa {
             throw new IllegalStateException(this + ": an IKE SA cannot go from " + state + " to " + next);
         }
         state = next;
+        context.touched(this);
     }
 
     /** Whether it carries traffic and takes new exchanges. */
@@ -479,6 +619,7 @@ public final class IkeSa {
         if (local.getPort() != port || remote.getPort() != port) {
             local = new InetSocketAddress(local.getAddress(), port);
             remote = new InetSocketAddress(remote.getAddress(), port);
+            touched();
         }
     }
 
@@ -517,9 +658,10 @@ public final class IkeSa {
 
     /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
     public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
-        if (natDetected || from.getPort() == context.natTraversalPort()) {
+        if ((natDetected || from.getPort() == context.natTraversalPort()) && (!from.equals(remote) || !to.equals(local))) {
             remote = from;
             local = to;
+            touched();
         }
     }
 
@@ -536,6 +678,7 @@ public final class IkeSa {
             next.children.add(c);
         }
         children.clear();
+        next.touched();
         window.handOver(next.window);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
     }
@@ -561,9 +704,8 @@ public final class IkeSa {
     /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
     public void addChild(ChildSa child) {
         children.add(child);
-        Connection.Timers t = connection.timers();
-        child.rekeyTimer = context.scheduler().schedule(rekeyDelay(t.childLifetime()), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = context.scheduler().schedule(t.childLifetime(), () -> child.owner.deleteChild(child, "lifetime expired"));
+        touched();
+        scheduleChildTimers(child, Duration.ZERO);
         if (reauthenticating != null && isUp()) {
             // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
             IkeSa old = reauthenticating;
@@ -619,6 +761,7 @@ public final class IkeSa {
         }
         c.cancelTimers();
         c.spi.release(c);
+        touched();
         LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
         context.listener().deleted(c.description);
     }
@@ -647,16 +790,33 @@ public final class IkeSa {
     // ------------------------------------------------------------------------------------------
 
     private void startTimers() {
+        startTimers(Duration.ZERO);
+    }
+
+    /** For an SA {@code age} old (adopted): what is left of its lifetime, a rekey at once if it is overdue. */
+    private void startTimers(Duration age) {
         Connection.Timers t = connection.timers();
         scheduleLiveness();
-        rekeyTimer = context.scheduler().schedule(rekeyDelay(t.ikeLifetime()), this::rekey);
-        expiryTimer = context.scheduler().schedule(t.ikeLifetime(), () -> {
+        rekeyTimer = context.scheduler().schedule(left(rekeyDelay(t.ikeLifetime()), age), this::rekey);
+        expiryTimer = context.scheduler().schedule(left(t.ikeLifetime(), age), () -> {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
             delete();
         });
         if (behindNat) {
             scheduleKeepalive();
         }
+    }
+
+    private void scheduleChildTimers(ChildSa child, Duration age) {
+        Connection.Timers t = connection.timers();
+        child.rekeyTimer = context.scheduler().schedule(left(rekeyDelay(t.childLifetime()), age), () -> child.owner.rekeyChild(child));
+        child.expiryTimer = context.scheduler().schedule(left(t.childLifetime(), age),
+                () -> child.owner.deleteChild(child, "lifetime expired"));
+    }
+
+    private static Duration left(Duration delay, Duration age) {
+        Duration d = delay.minus(age);
+        return d.isNegative() ? Duration.ZERO : d;
     }
 
     /** lifetime - margin - a random part of the margin: when a rekey starts. */

@@ -84,6 +84,13 @@ public final class InboundSpi {
         }
     }
 
+    /** Claimed for an adopted child SA that is not made after all (another of its SPIs was taken): held by no one, freed. */
+    void releaseUnheld() {
+        if (exchange == null && child == null) {
+            free();
+        }
+    }
+
     private void free() {
         if (!released) {
             released = true;

@@ -50,6 +50,12 @@ public final class MessageWindow {
     private final Deque<Exchange> queued = new ArrayDeque<>();
     /** A responder's exchange left by an earlier one for the peer's next request of its type (IKE_AUTH after IKE_SA_INIT). */
     private Exchange awaited;
+    /** RFC 6311: our IKEV2_MESSAGE_ID_SYNC request, on the wire under message ID 0 beside the window, until answered. */
+    private Exchange syncing;
+    private Retransmitter syncRetransmitter;
+    /** RFC 6311: the nonce of the peer's last IKEV2_MESSAGE_ID_SYNC request we answered, and the answer, for its retransmissions. */
+    private byte[] syncNonce;
+    private List<byte[]> syncAnswer;
 
     MessageWindow(IkeSa sa) {
         this.sa = sa;
@@ -58,6 +64,33 @@ public final class MessageWindow {
     /** From IKE_SA_INIT (or the rekey that made the SA) on, messages are protected with these keys. */
     void protectWith(SkProtection p) {
         this.protection = p;
+    }
+
+    /**
+     * An adopted SA's window as its record left it (active-active): the request it answered
+     * last is answered again with the very same bytes, and nothing of ours is on the wire (a
+     * request the other instance had sent is lost with it; {@link IkeSa#syncMessageIds} agrees
+     * the IDs with the peer when that matters).
+     */
+    void restore(int nextRequest, int expectedRequest, List<byte[]> lastAnswer) {
+        this.nextRequestId = nextRequest;
+        this.expectedRequestId = expectedRequest;
+        this.lastResponse = lastAnswer.isEmpty() ? null : List.copyOf(lastAnswer);
+    }
+
+    /** The message ID our next request takes (our request on the wire has the one before). */
+    public int nextRequestId() {
+        return nextRequestId;
+    }
+
+    /** The message ID the peer's next request must have. */
+    public int expectedRequestId() {
+        return expectedRequestId;
+    }
+
+    /** The datagrams that answered the peer's last request, for its retransmission; empty before any. */
+    public List<byte[]> lastResponse() {
+        return lastResponse == null ? List.of() : lastResponse.stream().map(byte[]::clone).toList();
     }
 
     /** Our request, sent when those before it are answered. */
@@ -130,6 +163,12 @@ public final class MessageWindow {
             end(awaited);
             awaited = null;
         }
+        if (syncing != null) {
+            syncRetransmitter.stop();
+            end(syncing);
+            syncing = null;
+            syncRetransmitter = null;
+        }
         if (protection != null) {
             protection.destroy();
         }
@@ -147,7 +186,8 @@ public final class MessageWindow {
     }
 
     private void sendNext() {
-        while (retransmitter == null && !queued.isEmpty() && sa.state() != IkeSaState.DESTROYED) {
+        // While the message IDs are being agreed (RFC 6311), a request would go out under one the peer may drop.
+        while (retransmitter == null && syncing == null && !queued.isEmpty() && sa.state() != IkeSaState.DESTROYED) {
             Exchange e = queued.poll();
             if (sa.replacement() != null && e.followsIkeRekey()) {
                 sa.replacement().window().queue(e);
@@ -166,6 +206,7 @@ public final class MessageWindow {
                 datagrams = List.of(request.plain());
             } else {
                 id = nextRequestId++;
+                sa.touched();
                 datagrams = protect(e.exchangeType(), false, id, request.payloads());
                 LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} request {2} {3}", sa, ExchangeType.name(e.exchangeType()), id,
                         labels(request.payloads(), datagrams.size()));
@@ -184,7 +225,9 @@ public final class MessageWindow {
         if (protection == null) {
             return;
         }
-        send(protect(exchangeType, false, nextRequestId++, payloads));
+        int id = nextRequestId++;
+        sa.touched();
+        send(protect(exchangeType, false, id, payloads));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -208,6 +251,10 @@ public final class MessageWindow {
             return;
         }
         boolean fragment = message.payloads().getLast() instanceof SkfPayload;
+        if (h.messageId() == 0 && h.exchangeType() == ExchangeType.INFORMATIONAL && !fragment && sa.isUp()
+                && MessageIdSyncLane.receive(this, message, h.isResponse())) {
+            return;
+        }
         if (h.isResponse()) {
             if (retransmitter == null || h.messageId() != retransmitter.messageId) {
                 return; // late or unexpected: RFC 7296 §2.3 says drop
@@ -345,9 +392,125 @@ public final class MessageWindow {
     private void answer(IkeHeader request, List<Payload> payloads) {
         lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
         expectedRequestId = request.messageId() + 1;
+        sa.touched();
         LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", sa, ExchangeType.name(request.exchangeType()),
                 request.messageId(), labels(payloads, lastResponse.size()));
         send(lastResponse);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // RFC 6311 message ID synchronisation: message ID 0, beside the window (MessageIdSyncLane)
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Sends {@code e}'s IKEV2_MESSAGE_ID_SYNC request under message ID 0, retransmitted as any
+     * request, while the window holds back our other requests. One of ours already on the wire
+     * went out under an ID the peer may never take: it is built anew once the IDs are agreed.
+     */
+    public void syncOutsideWindow(Exchange e) {
+        if (protection == null || syncing != null || sa.state() == IkeSaState.DESTROYED) {
+            end(e);
+            return;
+        }
+        if (retransmitter != null) {
+            queued.addFirst(settle());
+        }
+        OutgoingMessage request = new OutgoingMessage(sa);
+        if (e.build(request) == Exchange.Status.CANCELLED) {
+            end(e);
+            sendNext();
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "{0}: synchronising message IDs (RFC 6311): ours {1}, the peer''s {2}", sa, nextRequestId,
+                expectedRequestId);
+        syncing = e;
+        syncRetransmitter = new Retransmitter(sa, 0, ExchangeType.INFORMATIONAL, protect(ExchangeType.INFORMATIONAL, false, 0, request.payloads()));
+        syncRetransmitter.start();
+    }
+
+    IkeSa owner() {
+        return sa;
+    }
+
+    boolean syncing() {
+        return syncing != null;
+    }
+
+    /**
+     * A verified answer with a sync notify: its exchange takes the values, then our requests go
+     * on. Unless it says NEED_MORE: not the answer to ours (another nonce, an old answer replayed),
+     * which is still waited for.
+     */
+    void syncAnswered(IncomingMessage response) {
+        Exchange e = syncing;
+        if (e.process(response) == Exchange.Status.NEED_MORE) {
+            return;
+        }
+        syncRetransmitter.stop();
+        syncing = null;
+        syncRetransmitter = null;
+        end(e);
+        sendNext();
+    }
+
+    /**
+     * Both directions as agreed: our next request takes {@code nextSend}, the peer's next must
+     * have {@code expectedReceive}. The answer kept for the peer's last request stays only if that
+     * request is still the last one.
+     */
+    public void resynchronize(int nextSend, int expectedReceive) {
+        nextRequestId = nextSend;
+        if (expectedReceive != expectedRequestId) {
+            expectedRequestId = expectedReceive;
+            lastResponse = null;
+        }
+        sa.touched();
+    }
+
+    /** The message ID of our request on the wire, or -1. */
+    public int outstandingRequestId() {
+        return retransmitter == null ? -1 : retransmitter.messageId;
+    }
+
+    /** Our request on the wire will never be taken under its ID: built anew under the next one. */
+    public void rebuildOutstanding() {
+        if (retransmitter != null) {
+            queued.addFirst(settle());
+        }
+    }
+
+    /** The peer's sync request {@code nonce}, answered before: the same answer again; true if it was. */
+    boolean answeredSyncBefore(byte[] nonce) {
+        if (syncNonce != null && Arrays.equals(syncNonce, nonce)) {
+            send(syncAnswer);
+            return true;
+        }
+        return false;
+    }
+
+    /** Answers the peer's sync request under message ID 0, kept for its retransmissions, never as the window's last answer. */
+    void answerSync(byte[] nonce, List<Payload> payloads) {
+        syncNonce = nonce.clone();
+        syncAnswer = protect(ExchangeType.INFORMATIONAL, true, 0, payloads);
+        send(syncAnswer);
+        sendNext();
+    }
+
+    /** Opens a verified message's payloads, or null when it does not verify (anyone's forgery) or is malformed. */
+    List<Payload> openWhole(IkeMessage message) {
+        byte[] inner;
+        try {
+            inner = protection.open(message);
+        } catch (IkeProtocolException e) {
+            sa.context().floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", sa, message, e.getMessage());
+            return null;
+        }
+        try {
+            return protection.decode(message, inner);
+        } catch (IkeProtocolException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", sa, message, e.getMessage());
+            return null;
+        }
     }
 
     private void send(List<byte[]> datagrams) {

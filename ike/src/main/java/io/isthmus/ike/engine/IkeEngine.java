@@ -5,6 +5,8 @@ import io.isthmus.ike.ChildSaListener;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeContext;
 import io.isthmus.ike.IkeSa;
+import io.isthmus.ike.IkeSaObserver;
+import io.isthmus.ike.IkeSaRecord;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.IkeSaTable;
 import io.isthmus.ike.RateLimitedLog;
@@ -96,14 +98,102 @@ public final class IkeEngine implements Transport.Receiver {
      * scripted one decides which of two exchanges holds the lowest nonce.
      */
     public IkeEngine(Transport transport, Scheduler scheduler, ChildSaListener listener, RandomGenerator random) {
-        this.transport = transport;
-        this.scheduler = scheduler;
+        this.transport = observed(transport);
+        this.scheduler = observed(scheduler);
         this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
-        this.context = new IkeContext(transport, scheduler, listener, floodLog, random, byOurSpi::containsKey, () -> natTraversalPort,
-                new Ikev2Exchanges(), new Table());
+        this.context = new IkeContext(this.transport, this.scheduler, listener, floodLog, random, byOurSpi::containsKey,
+                () -> natTraversalPort, new Ikev2Exchanges(), new Table());
         byte[] secret = context.randomBytes(cookieSecret.length);
         System.arraycopy(secret, 0, cookieSecret, 0, secret.length);
         java.util.Arrays.fill(secret, (byte) 0);
+    }
+
+    /**
+     * The transport every datagram leaves through: the observer hears of every change first
+     * ({@link IkeSaObserver}), so no datagram ever shows the peer a state it has not seen.
+     */
+    private Transport observed(Transport t) {
+        return new Transport() {
+            @Override
+            public void send(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
+                context.flushObservations();
+                t.send(datagram, local, remote);
+            }
+
+            @Override
+            public void sendNatKeepalive(InetSocketAddress local, InetSocketAddress remote) {
+                context.flushObservations();
+                t.sendNatKeepalive(local, remote);
+            }
+        };
+    }
+
+    /** Timers: what one changed without sending anything (a child SA expired, the SA given up) is told when it ends. */
+    private Scheduler observed(Scheduler s) {
+        return new Scheduler() {
+            @Override
+            public Instant now() {
+                return s.now();
+            }
+
+            @Override
+            public Cancellable schedule(Duration delay, Runnable task) {
+                return s.schedule(delay, () -> {
+                    try {
+                        task.run();
+                    } finally {
+                        context.flushObservations();
+                    }
+                });
+            }
+        };
+    }
+
+    /**
+     * Who keeps a copy of the established IKE SAs (the pair partner's sync): told of each change
+     * before any datagram leaves, on this thread; null for none, which costs nothing.
+     */
+    public void observer(IkeSaObserver observer) {
+        context.observer(observer);
+    }
+
+    /**
+     * Carries on the IKE SA of {@code record} here, taken from another instance (active-active
+     * takeover): ESTABLISHED under its SPIs with its keys, message window (the peer's last request
+     * answered again with the recorded bytes) and child SAs, timers running for what is left of
+     * its lifetimes, nothing sent and no child SA announced to the listener (the daemon installs
+     * them with the keys it synced). {@code record} stays the caller's, to wipe.
+     *
+     * @throws IllegalArgumentException when no connection has the record's name
+     * @throws IllegalStateException when an IKE SA here has its SPI or a child SA here one of its inbound SPIs
+     */
+    public IkeSa adopt(IkeSaRecord record) {
+        Connection c = connection(record.connection())
+                .orElseThrow(() -> new IllegalArgumentException("no connection " + record.connection() + " to adopt " + record + " with"));
+        if (byOurSpi.containsKey(record.ourSpi())) {
+            throw new IllegalStateException("an IKE SA with SPI " + Long.toHexString(record.ourSpi()) + " is already here: not adopting " + record);
+        }
+        IkeSa sa = IkeSa.adopt(context, c, record);
+        context.flushObservations();
+        return sa;
+    }
+
+    /**
+     * Hands {@code sa} away to another instance ({@link IkeSa#release()}): forgotten here without
+     * a datagram, a word to the listener or to the observer.
+     */
+    public void release(IkeSa sa) {
+        sa.release();
+    }
+
+    /** {@link #release(IkeSa)} by the SPI we chose; false when there is no such IKE SA. */
+    public boolean release(long ourSpi) {
+        IkeSa sa = byOurSpi.get(ourSpi);
+        if (sa == null) {
+            return false;
+        }
+        sa.release();
+        return true;
     }
 
     public void addConnection(Connection connection) {
@@ -221,6 +311,7 @@ public final class IkeEngine implements Transport.Receiver {
         IkeSa sa = ownerOfChild(inboundSpi);
         if (sa != null) {
             sa.rekeyChild(inboundSpi);
+            context.flushObservations();
         }
     }
 
@@ -229,6 +320,7 @@ public final class IkeEngine implements Transport.Receiver {
         IkeSa sa = ownerOfChild(inboundSpi);
         if (sa != null) {
             sa.deleteChild(sa.child(inboundSpi), "hard lifetime reached");
+            context.flushObservations();
         }
     }
 
@@ -261,6 +353,8 @@ public final class IkeEngine implements Transport.Receiver {
             sa.receive(message, remote, local);
         } catch (RuntimeException e) {
             floodLog.log("handling-bug", System.Logger.Level.WARNING, "error handling " + h + " from " + remote + ": " + e, e);
+        } finally {
+            context.flushObservations();
         }
     }
 

@@ -109,6 +109,7 @@ final class IkeAuth implements Exchange {
         if (!sa.hasOtherIkeSa()) {
             m.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
         }
+        m.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
         m.add(ChildCreate.offer(sa, childSpi.value(), false));
         m.add(new TsPayload(true, connection.localSelectors())).add(new TsPayload(false, connection.remoteSelectors()));
         return Status.NEED_MORE;
@@ -139,6 +140,7 @@ final class IkeAuth implements Exchange {
             IkeDelete.authenticationFailed(sa, refusal);
             return Status.SUCCESS;
         }
+        sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(connection, claimed);
         if (error.isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", sa,
@@ -198,6 +200,9 @@ final class IkeAuth implements Exchange {
         response.add(idr);
         response.addAll(Authenticator.certificates(matched.authentication()));
         response.add(authenticator(matched).sign(idr));
+        // Both ends say so (RFC 6311 §3): either may be a pair that asks to synchronise message IDs after a takeover.
+        response.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
+        sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(matched, claimed);
         try {
             response.addAll(ChildCreate.answer(this, m, init.ni(), init.nr(), null, false).payloads());

@@ -58,6 +58,16 @@ public final class Ikev2Exchanges implements Exchanges {
     }
 
     @Override
+    public void syncMessageIds(IkeSa sa) {
+        MessageIdSync.start(sa);
+    }
+
+    @Override
+    public Exchange messageIdSyncResponder(IkeSa sa) {
+        return MessageIdSync.responder(sa);
+    }
+
+    @Override
     public Exchange responderFor(IncomingMessage request) {
         IkeSa sa = request.sa();
         return switch (request.exchangeType()) {

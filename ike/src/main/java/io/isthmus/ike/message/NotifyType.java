@@ -38,6 +38,10 @@ public final class NotifyType {
     public static final int MOBIKE_SUPPORTED = 16396;
     public static final int MULTIPLE_AUTH_SUPPORTED = 16404;
     public static final int EAP_ONLY_AUTHENTICATION = 16417;
+    /** RFC 6311 §3.1, in IKE_AUTH: this end takes part in message ID synchronisation. */
+    public static final int IKEV2_MESSAGE_ID_SYNC_SUPPORTED = 16420;
+    /** RFC 6311 §4.1, message ID 0: nonce, EXPECTED_SEND_REQ_MESSAGE_ID, EXPECTED_RECV_REQ_MESSAGE_ID. */
+    public static final int IKEV2_MESSAGE_ID_SYNC = 16422;
     public static final int IKEV2_FRAGMENTATION_SUPPORTED = 16430;
     public static final int SIGNATURE_HASH_ALGORITHMS = 16431;
 
@@ -74,6 +78,8 @@ public final class NotifyType {
             Map.entry(MOBIKE_SUPPORTED, "MOBIKE_SUPPORTED"),
             Map.entry(MULTIPLE_AUTH_SUPPORTED, "MULTIPLE_AUTH_SUPPORTED"),
             Map.entry(EAP_ONLY_AUTHENTICATION, "EAP_ONLY_AUTHENTICATION"),
+            Map.entry(IKEV2_MESSAGE_ID_SYNC_SUPPORTED, "IKEV2_MESSAGE_ID_SYNC_SUPPORTED"),
+            Map.entry(IKEV2_MESSAGE_ID_SYNC, "IKEV2_MESSAGE_ID_SYNC"),
             Map.entry(IKEV2_FRAGMENTATION_SUPPORTED, "IKEV2_FRAGMENTATION_SUPPORTED"),
             Map.entry(SIGNATURE_HASH_ALGORITHMS, "SIGNATURE_HASH_ALGORITHMS"));
 

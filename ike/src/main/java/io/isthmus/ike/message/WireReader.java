@@ -4,12 +4,12 @@ package io.isthmus.ike.message;
  * Bounds-checked reads over a slice of a datagram: every read past the limit is an
  * INVALID_SYNTAX, never an ArrayIndexOutOfBoundsException.
  */
-final class WireReader {
+public final class WireReader {
     private final byte[] buf;
     private int position;
     private final int limit;
 
-    WireReader(byte[] buf, int offset, int length) {
+    public WireReader(byte[] buf, int offset, int length) {
         if (offset < 0 || length < 0 || offset > buf.length - length) {
             throw new IllegalArgumentException("slice outside the buffer");
         }
@@ -18,11 +18,11 @@ final class WireReader {
         this.limit = offset + length;
     }
 
-    int remaining() {
+    public int remaining() {
         return limit - position;
     }
 
-    int position() {
+    public int position() {
         return position;
     }
 
@@ -32,19 +32,19 @@ final class WireReader {
         }
     }
 
-    int u8(String what) throws IkeProtocolException {
+    public int u8(String what) throws IkeProtocolException {
         need(1, what);
         return buf[position++] & 0xFF;
     }
 
-    int u16(String what) throws IkeProtocolException {
+    public int u16(String what) throws IkeProtocolException {
         need(2, what);
         int v = ((buf[position] & 0xFF) << 8) | (buf[position + 1] & 0xFF);
         position += 2;
         return v;
     }
 
-    int u32(String what) throws IkeProtocolException {
+    public int u32(String what) throws IkeProtocolException {
         need(4, what);
         int v = ((buf[position] & 0xFF) << 24) | ((buf[position + 1] & 0xFF) << 16)
                 | ((buf[position + 2] & 0xFF) << 8) | (buf[position + 3] & 0xFF);
@@ -52,13 +52,13 @@ final class WireReader {
         return v;
     }
 
-    long u64(String what) throws IkeProtocolException {
+    public long u64(String what) throws IkeProtocolException {
         need(8, what);
         long hi = u32(what) & 0xFFFFFFFFL;
         return (hi << 32) | (u32(what) & 0xFFFFFFFFL);
     }
 
-    byte[] bytes(int n, String what) throws IkeProtocolException {
+    public byte[] bytes(int n, String what) throws IkeProtocolException {
         need(n, what);
         byte[] out = new byte[n];
         System.arraycopy(buf, position, out, 0, n);
@@ -66,20 +66,20 @@ final class WireReader {
         return out;
     }
 
-    void skip(int n, String what) throws IkeProtocolException {
+    public void skip(int n, String what) throws IkeProtocolException {
         need(n, what);
         position += n;
     }
 
     /** A reader over the next {@code n} bytes; this one moves past them. */
-    WireReader slice(int n, String what) throws IkeProtocolException {
+    public WireReader slice(int n, String what) throws IkeProtocolException {
         need(n, what);
         WireReader r = new WireReader(buf, position, n);
         position += n;
         return r;
     }
 
-    byte[] rest() {
+    public byte[] rest() {
         byte[] out = new byte[limit - position];
         System.arraycopy(buf, position, out, 0, out.length);
         position = limit;

@@ -2,28 +2,42 @@ package io.isthmus.ike.message;
 
 import java.util.Arrays;
 
-/** A growable big-endian byte buffer for building messages (control plane: allocation is fine). */
-final class WireWriter {
-    private byte[] buf = new byte[256];
+/**
+ * A growable big-endian byte buffer for building messages (control plane: allocation is fine).
+ * Also what SA records are written with: those hold keys, so a buffer outgrown is wiped before
+ * it is dropped, and {@link #wipe()} zeroes the last one.
+ */
+public final class WireWriter {
+    private byte[] buf;
     private int length;
 
-    int length() {
+    public WireWriter() {
+        this(256);
+    }
+
+    public WireWriter(int capacity) {
+        buf = new byte[Math.max(16, capacity)];
+    }
+
+    public int length() {
         return length;
     }
 
     private void ensure(int n) {
         if (length + n > buf.length) {
+            byte[] old = buf;
             buf = Arrays.copyOf(buf, Math.max(buf.length * 2, length + n));
+            Arrays.fill(old, (byte) 0);
         }
     }
 
-    WireWriter u8(int v) {
+    public WireWriter u8(int v) {
         ensure(1);
         buf[length++] = (byte) v;
         return this;
     }
 
-    WireWriter u16(int v) {
+    public WireWriter u16(int v) {
         if (v < 0 || v > 0xFFFF) {
             throw new IllegalArgumentException("does not fit 16 bits: " + v);
         }
@@ -33,7 +47,7 @@ final class WireWriter {
         return this;
     }
 
-    WireWriter u32(int v) {
+    public WireWriter u32(int v) {
         ensure(4);
         buf[length++] = (byte) (v >>> 24);
         buf[length++] = (byte) (v >>> 16);
@@ -42,16 +56,16 @@ final class WireWriter {
         return this;
     }
 
-    WireWriter u64(long v) {
+    public WireWriter u64(long v) {
         u32((int) (v >>> 32));
         return u32((int) v);
     }
 
-    WireWriter bytes(byte[] b) {
+    public WireWriter bytes(byte[] b) {
         return bytes(b, 0, b.length);
     }
 
-    WireWriter bytes(byte[] b, int offset, int n) {
+    public WireWriter bytes(byte[] b, int offset, int n) {
         ensure(n);
         System.arraycopy(b, offset, buf, length, n);
         length += n;
@@ -59,7 +73,7 @@ final class WireWriter {
     }
 
     /** Overwrites two bytes already written, e.g. a length known only at the end. */
-    void patchU16(int at, int v) {
+    public void patchU16(int at, int v) {
         if (v < 0 || v > 0xFFFF) {
             throw new IllegalArgumentException("does not fit 16 bits: " + v);
         }
@@ -67,14 +81,20 @@ final class WireWriter {
         buf[at + 1] = (byte) v;
     }
 
-    void patchU32(int at, int v) {
+    public void patchU32(int at, int v) {
         buf[at] = (byte) (v >>> 24);
         buf[at + 1] = (byte) (v >>> 16);
         buf[at + 2] = (byte) (v >>> 8);
         buf[at + 3] = (byte) v;
     }
 
-    byte[] toByteArray() {
+    public byte[] toByteArray() {
         return Arrays.copyOf(buf, length);
+    }
+
+    /** Zeroes what was written (keys, for records): the copies {@link #toByteArray()} made are the caller's. */
+    public void wipe() {
+        Arrays.fill(buf, (byte) 0);
+        length = 0;
     }
 }

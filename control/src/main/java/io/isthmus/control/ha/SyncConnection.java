@@ -1,0 +1,300 @@
+package io.isthmus.control.ha;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One TCP connection of the link, last handler of its pipeline (TLS, then the length-field
+ * framer, then this). On its event loop: the pinned-certificate check, HELLO, heartbeats and the
+ * silence timeout, the sequence check of incoming updates, and ACKs. What changes the daemon's
+ * state (applying updates, epochs, ownership) goes to the daemon's thread through {@link Intake}.
+ *
+ * <p>Writes from other threads are handed to the event loop as tasks, in the order they were made
+ * (the link makes them under its lock), and flushed once per burst: a burst of 10,000 puts is
+ * then a few TLS records, not 10,000.
+ */
+final class SyncConnection extends ChannelInboundHandlerAdapter {
+    private final SyncLink link;
+    private final Intake intake;
+    private final boolean dialed;
+    private volatile Channel channel;
+    private ScheduledFuture<?> ticks;
+    private long openedNanos;
+    private volatile long lastHeardNanos;
+    private boolean authenticated;
+    private boolean helloSeen;
+    private boolean refused;
+    private boolean pendingCounted;
+    private long lastSequenceIn;
+    private boolean flushScheduled;
+    private final AtomicLong applied = new AtomicLong();
+    private final AtomicBoolean ackScheduled = new AtomicBoolean();
+
+    /** Deliver thread only: FENCED answers already given on this connection, and the groups of a full sync under way. */
+    final Set<String> fencedSent = new HashSet<>();
+    Set<String> syncing;
+
+    SyncConnection(SyncLink link, Intake intake, boolean dialed) {
+        this.link = link;
+        this.intake = intake;
+        this.dialed = dialed;
+    }
+
+    /** Counts against the listener's limit of connections still in their handshake. */
+    void countPending() {
+        pendingCounted = true;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        openedNanos = System.nanoTime();
+        lastHeardNanos = openedNanos;
+        long every = link.settings.heartbeatInterval().toNanos();
+        ticks = ctx.executor().scheduleAtFixedRate(this::tick, every, every, TimeUnit.NANOSECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (!(event instanceof SslHandshakeCompletionEvent done)) {
+            ctx.fireUserEventTriggered(event);
+            return;
+        }
+        if (!done.isSuccess()) {
+            refuse(describe(done.cause()));
+            return;
+        }
+        String wrong = link.tls.checkPartner(ctx.pipeline().get(SslHandler.class).engine().getSession());
+        if (wrong != null) {
+            refuse(wrong);
+            return;
+        }
+        authenticated = true;
+        settlePending();
+        sendNow(link.hello());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        try {
+            lastHeardNanos = System.nanoTime();
+            handle(FrameCodec.decode(frame));
+        } catch (MalformedFrameException e) {
+            fail("malformed frame: " + e.getMessage());
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void handle(Frame frame) {
+        if (!helloSeen && !(frame instanceof Frame.Hello)) {
+            fail("a " + frame.getClass().getSimpleName() + " frame before HELLO");
+            return;
+        }
+        switch (frame) {
+            case Frame.Hello h -> {
+                if (helloSeen) {
+                    fail("a second HELLO");
+                } else if (h.version() != FrameCodec.VERSION) {
+                    fail("protocol version " + h.version() + ", this instance speaks " + FrameCodec.VERSION);
+                } else if (!h.instance().equals(link.settings.partner())) {
+                    fail("HELLO from an instance named " + h.instance() + ", the partner is " + link.settings.partner());
+                } else {
+                    helloSeen = true;
+                    link.deliver(() -> link.becameReady(this, h));
+                }
+            }
+            case Frame.Put p -> sequenced(p.sequence(), p);
+            case Frame.Remove r -> sequenced(r.sequence(), r);
+            case Frame.FullSyncBegin b -> sequenced(b.sequence(), b);
+            case Frame.FullSyncEnd e -> sequenced(e.sequence(), e);
+            case Frame.Ack a -> {
+                String wrong = link.acked(this, a.sequence());
+                if (wrong != null) {
+                    fail(wrong);
+                }
+            }
+            case Frame.Heartbeat ignored -> {
+            }
+            case Frame.Ownership o -> {
+                if (!o.owner().equals(link.settings.partner())) {
+                    fail("OWNERSHIP of " + o.group() + " for " + o.owner() + ", the partner is " + link.settings.partner());
+                } else {
+                    link.deliver(() -> intake.announce(this, o.group(), o.epoch()));
+                }
+            }
+            case Frame.Fenced f -> link.deliver(() -> intake.fenced(f.group(), f.epoch()));
+        }
+    }
+
+    private void sequenced(long sequence, Frame frame) {
+        if (sequence <= lastSequenceIn) {
+            fail("update " + sequence + " after " + lastSequenceIn + ": sequence numbers must rise");
+            return;
+        }
+        lastSequenceIn = sequence;
+        link.deliver(() -> intake.update(this, frame));
+    }
+
+    /** Deliver thread: the update is applied (or refused as fenced); acknowledge it, one ACK per burst. */
+    void applied(long sequence) {
+        applied.set(sequence);
+        if (ackScheduled.compareAndSet(false, true)) {
+            onLoop(() -> {
+                ackScheduled.set(false);
+                sendNow(new Frame.Ack(applied.get()));
+            });
+        }
+    }
+
+    /** Any thread: encodes here (so a frame too large fails its caller) and writes on the loop. */
+    void send(Frame frame) {
+        send(link.encode(frame));
+    }
+
+    void send(ByteBuf encoded) {
+        if (!onLoop(() -> write(encoded))) {
+            encoded.release();
+        }
+    }
+
+    private void sendNow(Frame frame) {
+        write(link.encode(frame));
+    }
+
+    private void write(ByteBuf encoded) {
+        Channel ch = channel;
+        ch.write(encoded, ch.voidPromise());
+        if (!flushScheduled) {
+            flushScheduled = true;
+            ch.eventLoop().execute(() -> {
+                flushScheduled = false;
+                ch.flush();
+            });
+        }
+    }
+
+    private boolean onLoop(Runnable task) {
+        Channel ch = channel;
+        if (ch == null) {
+            return false;
+        }
+        try {
+            ch.eventLoop().execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        if (!helloSeen) {
+            if (now - openedNanos > SyncLink.HANDSHAKE_TIMEOUT.toNanos()) {
+                fail("no HELLO within " + SyncLink.HANDSHAKE_TIMEOUT.toSeconds() + " s");
+            }
+            return;
+        }
+        long limit = link.settings.heartbeatInterval().toNanos() * link.settings.missedHeartbeats();
+        if (now - lastHeardNanos > limit) {
+            fail("partner silent for " + (now - lastHeardNanos) / 1_000_000 + " ms (" + link.settings.missedHeartbeats()
+                    + " heartbeats missed)");
+            return;
+        }
+        sendNow(new Frame.Heartbeat());
+    }
+
+    long lastHeardNanos() {
+        return lastHeardNanos;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!authenticated) {
+            refuse(describe(cause));
+        } else if (cause instanceof TooLongFrameException) {
+            fail("frame over the limit of " + link.settings.maxFrameBytes() + " octets (" + cause.getMessage() + ")");
+        } else {
+            fail(describe(cause));
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (ticks != null) {
+            ticks.cancel(false);
+        }
+        settlePending();
+        if (helloSeen) {
+            link.deliver(() -> link.lost(this));
+        }
+        ctx.fireChannelInactive();
+    }
+
+    private void settlePending() {
+        if (pendingCounted) {
+            pendingCounted = false;
+            link.handshakeSettled();
+        }
+    }
+
+    /** Before authentication: a connection that is not the partner. Counted, logged rate-limited, closed. */
+    private void refuse(String why) {
+        if (!refused) {
+            refused = true;
+            link.refused(remoteHost(), why);
+        }
+        close();
+    }
+
+    /** After authentication: the partner broke the protocol or the connection failed. */
+    private void fail(String why) {
+        if (channel != null && channel.isOpen()) {
+            link.warn(remoteHost() + ":fail", "sync link " + (dialed ? "to " : "from ") + link.settings.partner() + " at "
+                    + channel.remoteAddress() + ": " + why + "; closing");
+        }
+        close();
+    }
+
+    void close() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
+    boolean isOpen() {
+        Channel ch = channel;
+        return ch != null && ch.isOpen();
+    }
+
+    private String remoteHost() {
+        Channel ch = channel;
+        SocketAddress a = ch == null ? null : ch.remoteAddress();
+        return a instanceof InetSocketAddress i ? i.getAddress().getHostAddress() : String.valueOf(a);
+    }
+
+    private static String describe(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+    }
+}
