@@ -171,6 +171,16 @@ public final class SyncLink implements AutoCloseable {
         return epoch;
     }
 
+    /**
+     * Whether the partner acknowledged the update of this sequence number, rather than the wait
+     * being given up because the link went down. An update made while the link was down counts
+     * once a later acknowledgement covers it: the full sync at the reconnection, sent before any
+     * later update, carried the state it was part of.
+     */
+    public synchronized boolean acknowledged(long sequence) {
+        return sequence <= acked;
+    }
+
     /** The groups this instance owns and their epochs. */
     public synchronized Map<String, Long> owned() {
         return Map.copyOf(owned);
