@@ -51,8 +51,11 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                                Preemption preemption, TrackedProcess daemonProcess, HealthCheck healthCheck, List<String> notifyCommand) {
 
     /**
-     * 50 ms: the lab's default, where the pair's failover on a kill -9 measured about 40 ms and a
-     * silent peer about 200 ms, with no spurious transition on a shared, loaded 2-core machine.
+     * 50 ms: the lab's default. On a shared 2-core machine (load 3 to 6) the group moved about
+     * 40 ms after a kill -9 or a WAN link down (the failed side resigns with a priority-0 advert)
+     * and about 150 ms after the peer fell silent (3 intervals and a skew), with no transition
+     * without a fault; 20 ms and 10 ms also held there (silent peer: 75 ms, 39 ms), but leave
+     * less room for a stalled scheduler on a busier host.
      */
     public static final Duration LAB_ADVERT_INTERVAL = Duration.ofMillis(50);
     /** VRRPv3's field is 12 bits of centiseconds (RFC 5798 section 5.2.7). */
@@ -128,7 +131,9 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
 
         /**
          * Every second, one second to answer; two failures (one slow answer from a busy or
-         * collecting JVM is not a failover) and two successes: a pause is seen within 2 to 3 s.
+         * collecting JVM is not a failover) and two successes. A pause is seen after the second
+         * failed check: 1.4 to 1.7 s measured with the lab's stand-in (its check answers "no"
+         * in 0.3 s), up to 3 s for a check that waits out its timeout.
          */
         public static HealthCheck every(List<String> command) {
             return new HealthCheck(command, 1, 1, 2, 2);

@@ -205,7 +205,8 @@ public final class PairLab implements AutoCloseable {
             Path file = work.resolve("keepalived-" + gw.label + ".conf");
             Files.writeString(file, config.render());
             List<String> command = new ArrayList<>(config.command(file, work, gw.ns));
-            // In the lab, a VRRP child killed by a leftovers' clean-up (Lab.down) takes its parent with it.
+            // keepalived's parent enters the namespace itself, so a leftovers' clean-up (Lab.down) signals it with its
+            // VRRP child; should the child die first, the parent must not start another in a namespace about to go.
             command.add("--dont-respawn");
             processes.add(new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(work.resolve("keepalived-" + gw.label + ".log").toFile()).start());
