@@ -171,13 +171,13 @@ public final class Lab implements AutoCloseable {
         sysctl(GW_C, "net.ipv6.conf.all.forwarding", "1");
     }
 
-    private static void link(String nsA, String ifA, String nsB, String ifB) throws IOException, InterruptedException {
+    static void link(String nsA, String ifA, String nsB, String ifB) throws IOException, InterruptedException {
         sh("ip", "link", "add", "name", ifA, "netns", nsA, "type", "veth", "peer", "name", ifB, "netns", nsB);
         sh("ip", "-n", nsA, "link", "set", ifA, "up");
         sh("ip", "-n", nsB, "link", "set", ifB, "up");
     }
 
-    private static void addr(String ns, String dev, String... cidrs) throws IOException, InterruptedException {
+    static void addr(String ns, String dev, String... cidrs) throws IOException, InterruptedException {
         for (String c : cidrs) {
             if (c.contains(":")) {
                 sh("ip", "-n", ns, "addr", "add", c, "dev", dev, "nodad");
@@ -187,7 +187,7 @@ public final class Lab implements AutoCloseable {
         }
     }
 
-    private static void sysctl(String ns, String key, String value) throws IOException, InterruptedException {
+    static void sysctl(String ns, String key, String value) throws IOException, InterruptedException {
         sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", key + "=" + value);
     }
 
@@ -286,7 +286,7 @@ public final class Lab implements AutoCloseable {
         return ProcessHandle.of(Long.parseLong(rest.substring(0, dash))).map(ProcessHandle::isAlive).orElse(false);
     }
 
-    private static void killIn(String ns) throws IOException, InterruptedException {
+    static void killIn(String ns) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("ip", "netns", "pids", ns).start();
         String pids = new String(p.getInputStream().readAllBytes()).strip();
         p.waitFor();
