@@ -48,7 +48,8 @@ import java.util.regex.Pattern;
  * </ul>
  */
 public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<FloatingGroup> groups, Duration advertInterval,
-                               Preemption preemption, TrackedProcess daemonProcess, HealthCheck healthCheck, List<String> notifyCommand) {
+                               Preemption preemption, TrackedProcess daemonProcess, HealthCheck healthCheck, List<String> notifyCommand,
+                               Path notifyFifo) {
 
     /**
      * 50 ms: the lab's default. On a shared 2-core machine (load 3 to 6) the group moved about
@@ -140,11 +141,28 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
         }
     }
 
+    /** With a notify command and no FIFO. */
+    public KeepalivedConfig(String instanceName, SyncLink syncLink, List<FloatingGroup> groups, Duration advertInterval, Preemption preemption,
+                            TrackedProcess daemonProcess, HealthCheck healthCheck, List<String> notifyCommand) {
+        this(instanceName, syncLink, groups, advertInterval, preemption, daemonProcess, healthCheck, notifyCommand, null);
+    }
+
+    /**
+     * @param notifyCommand run at each transition (may be empty when {@code notifyFifo} is given)
+     * @param notifyFifo    where keepalived writes each transition, in order, for the gateway to read
+     *                      (the gateway's way: no process per transition, no reordering); null for none
+     */
     public KeepalivedConfig {
         groups = List.copyOf(groups);
         notifyCommand = List.copyOf(notifyCommand);
         List<String> problems = problems(instanceName, syncLink, groups, advertInterval, preemption, daemonProcess, healthCheck,
                 notifyCommand);
+        if (notifyFifo != null && (!notifyFifo.isAbsolute() || !WORD.matcher(notifyFifo.toString()).matches())) {
+            problems.add("the notify FIFO " + notifyFifo + " must be an absolute path without spaces, quotes, braces, '!' or '#'");
+        }
+        if (notifyFifo != null && notifyCommand.isEmpty()) {
+            problems.removeIf(x -> x.startsWith("notify command"));
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("keepalived configuration of " + instanceName + ": " + String.join("; ", problems));
         }
@@ -300,8 +318,12 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                 .append("  vrrp_higher_prio_send_advert true\n")
                 .append("  # Sub-second adverts must not wait for a busy CPU or a page-in.\n")
                 .append("  vrrp_rt_priority 50\n")
-                .append("  vrrp_no_swap\n")
-                .append("}\n\n");
+                .append("  vrrp_no_swap\n");
+        if (notifyFifo != null) {
+            out.append("  # Every transition, in order, to the gateway, which reads this FIFO: no process per transition.\n")
+                    .append("  notify_fifo ").append(notifyFifo).append('\n');
+        }
+        out.append("}\n\n");
         out.append("# The daemon's process, seen through the kernel's process events: a kill -9 or a crash is seen at once.\n")
                 .append("vrrp_track_process isthmus_process {\n")
                 .append("  process ").append(daemonProcess.name());
@@ -371,10 +393,12 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
         addresses(out, "virtual_ipaddress", primary);
         // A VRRP instance advertises one family; the other family's addresses move with it, unannounced.
         addresses(out, "virtual_ipaddress_excluded", other);
-        out.append("  # keepalived adds: INSTANCE NAME STATE PRIORITY. One process per transition, possibly concurrent:\n")
-                .append("  # the command must be idempotent and ask for the current state rather than trust the order.\n")
-                .append("  notify \"").append(words(notifyCommand)).append("\"\n")
-                .append("}\n");
+        if (!notifyCommand.isEmpty()) {
+            out.append("  # keepalived adds: INSTANCE NAME STATE PRIORITY. One process per transition, possibly concurrent:\n")
+                    .append("  # the command must be idempotent and ask for the current state rather than trust the order.\n")
+                    .append("  notify \"").append(words(notifyCommand)).append("\"\n");
+        }
+        out.append("}\n");
     }
 
     private static void addresses(StringBuilder out, String block, List<FloatingAddress> list) {

@@ -1,6 +1,7 @@
 package io.isthmus.control.ha;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -106,6 +107,20 @@ class KeepalivedConfigTest {
     }
 
     /** The config test is not a formality: a value keepalived 2.2.7 refuses (a fractional script interval) fails it. */
+    @Test
+    void theGatewayReadsTransitionsFromAFifoInsteadOfANotifyCommand() throws Exception {
+        KeepalivedConfig g = gw1();
+        KeepalivedConfig fifo = new KeepalivedConfig(g.instanceName(), g.syncLink(), g.groups(), g.advertInterval(), g.preemption(),
+                g.daemonProcess(), g.healthCheck(), List.of(), Path.of("/var/lib/isthmus/west-gw1.keepalived"));
+        String text = fifo.render();
+        assertTrue(text.contains("  notify_fifo /var/lib/isthmus/west-gw1.keepalived\n"), text);
+        assertFalse(text.contains("  notify \""), text);
+        assertEquals(new Result(0, ""), configTest(renderedWithStandIn(fifo)), text);
+        var e = assertThrows(IllegalArgumentException.class, () -> new KeepalivedConfig(g.instanceName(), g.syncLink(), g.groups(),
+                g.advertInterval(), g.preemption(), g.daemonProcess(), g.healthCheck(), List.of(), Path.of("relative/fifo")));
+        assertTrue(e.getMessage().contains("the notify FIFO relative/fifo must be an absolute path"), e.getMessage());
+    }
+
     @Test
     void theConfigTestCatchesWhatKeepalivedRefuses() throws Exception {
         String text = renderedWithStandIn(gw1()).replace("  interval 1\n", "  interval 0.5\n");
