@@ -295,6 +295,8 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+        String message = root.getMessage() == null ? "" : ": " + root.getMessage();
+        // Some messages quote what arrived (a hex dump of the garbage): enough to recognise it, no more.
+        return root.getClass().getSimpleName() + (message.length() > 120 ? message.substring(0, 120) + "..." : message);
     }
 }

@@ -262,6 +262,33 @@ class SyncLinkTest {
     }
 
     @Test
+    void aBurstOfTenThousandUpdatesArrivesInOrder() throws Exception {
+        Node[] pair = connectedPair();
+        Node a = pair[0];
+        Node b = pair[1];
+        a.call(() -> a.link.takeOver("ga"));
+        int n = 10_000;
+        CountDownLatch acked = new CountDownLatch(1);
+        long started = System.nanoTime();
+        a.call(() -> {
+            long last = 0;
+            for (int i = 0; i < n; i++) {
+                last = a.link.put("ga", Node.KIND, Node.bytes("k" + i), Node.bytes("v" + i));
+            }
+            a.link.whenAcked(last, acked::countDown);
+            return null;
+        });
+        a.await("the burst acknowledged", () -> acked.getCount() == 0);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.println("sync link: " + n + " updates put and acknowledged in " + millis + " ms");
+        List<String> puts = b.puts();
+        assertEquals(n, puts.size());
+        for (int i = 0; i < n; i++) {
+            assertEquals("put ga k" + i + "=v" + i, puts.get(i));
+        }
+    }
+
+    @Test
     void closeLeavesNoThreadBehind() throws Exception {
         Node[] pair = connectedPair();
         for (Node n : pair) {
