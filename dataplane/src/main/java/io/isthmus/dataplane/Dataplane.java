@@ -255,7 +255,7 @@ public final class Dataplane implements AutoCloseable {
 
     /** Installs a child SA whose outbound half carries traffic at once. */
     public synchronized void install(SaPair pair) {
-        install(pair, true);
+        install(pair, true, null);
     }
 
     /**
@@ -269,12 +269,108 @@ public final class Dataplane implements AutoCloseable {
      * {@link #remove} wipes.
      */
     public synchronized void install(SaPair pair, boolean outboundNow) {
+        install(pair, outboundNow, null);
+    }
+
+    /**
+     * Where a child SA taken over from the other node of a gateway pair goes on from; all numbers
+     * unsigned (ESN ones may pass 2^63).
+     *
+     * @param outboundAfter the last sequence number the other node may have used: at least the
+     *                      end of every lease it was granted. The first packet sent gets the
+     *                      next one.
+     * @param inboundTop    every inbound sequence number up to this one counts as received (the
+     *                      other node may have delivered them): anything at or below it is
+     *                      dropped as a replay (or as too old), the next one is accepted
+     * @param leaseEnd      the lease this node starts with: it may send up to this number (at or
+     *                      below {@code outboundAfter}: nothing until {@link #lease} grants more)
+     * @param leaseDeadlineNanos until when ({@link System#nanoTime()} here)
+     */
+    public record Resume(long outboundAfter, long inboundTop, long leaseEnd, long leaseDeadlineNanos) {
+    }
+
+    /**
+     * As {@link #install(SaPair, boolean)}; with a {@code resume} point the SA is one taken over
+     * from the other node of a gateway pair: its outbound half continues after
+     * {@link Resume#outboundAfter}, its replay window starts at {@link Resume#inboundTop}, and it
+     * is under a sequence lease from the start, whether or not {@link #requireLeases} is on.
+     * All of it is set before the packet threads can see the SA. Without one (null), the SA
+     * starts at the beginning, with an empty lease if leases are required, unlimited if not
+     * (which is the behaviour without a pair).
+     */
+    public synchronized void install(SaPair pair, boolean outboundNow, Resume resume) {
         try {
-            tables.install(pair, outboundNow);
+            tables.install(pair, outboundNow, resume);
         } finally {
             pair.inbound().destroy();
             pair.outbound().destroy();
         }
+    }
+
+    /**
+     * Whether every SA installed from now on (without a {@link Resume}) starts with an empty
+     * sequence lease: on, for a node of a gateway pair, nothing is sealed on a new SA until the
+     * pair has granted it numbers with {@link #lease}; off (the default), SAs are limited by
+     * their sequence space only. SAs already installed keep what they have.
+     */
+    public synchronized void requireLeases(boolean required) {
+        tables.requireLeases(required);
+    }
+
+    /**
+     * Grants the outbound half of the child SA with this inbound SPI every sequence number up to
+     * {@code lastSequence} (unsigned) until {@code deadlineNanos} ({@link System#nanoTime()}
+     * here). The end never shrinks (a smaller one only moves the deadline); a deadline of now or
+     * earlier revokes the lease. Keyed by the inbound SPI as {@link #retire} and {@link #remove}
+     * are: it is the one this gateway chose, so unique here, where outbound SPIs are chosen by
+     * the peers and two peers may choose the same. Lock-free, so the pair's lease keeping is
+     * never held up behind a change to the tables; the packet threads see the lease at their
+     * next packet.
+     *
+     * @return false if no SA with this inbound SPI is installed (removed, or not yet)
+     */
+    public boolean lease(int inboundSpi, long lastSequence, long deadlineNanos) {
+        InstalledSa.Inbound sa = tables.forwarding().current().inbound(inboundSpi);
+        if (sa == null) {
+            return false;
+        }
+        sa.outbound.lease(lastSequence, deadlineNanos);
+        return true;
+    }
+
+    /**
+     * One installed child SA's sequence numbers and traffic, what a gateway pair keeps in step
+     * (all sequence numbers unsigned).
+     *
+     * @param outboundSequence the last outbound sequence number handed out (or resumed after)
+     * @param outboundLeaseEnd the highest one it may use now: the lease's end, or the end of the
+     *                         sequence space (2^32 - 1, 2^64 - 1 with ESN) when not leased
+     * @param leased           whether a lease limits it
+     * @param inboundHighest   the highest inbound sequence number accepted (or jumped to)
+     * @param inPackets        inner packets delivered; with {@code inBytes}, {@code outPackets} and
+     *                         {@code outBytes} counted on this node only
+     */
+    public record SaCounters(int inboundSpi, int outboundSpi, long outboundSequence, long outboundLeaseEnd, boolean leased,
+                             long inboundHighest, long inPackets, long inBytes, long outPackets, long outBytes) {
+    }
+
+    /**
+     * Every installed child SA's sequence state, by inbound SPI (retired ones too, until
+     * removed): for a gateway pair's sync. Read from the counters the packet threads keep
+     * anyway, nothing added per packet, and lock-free like {@link #progress}; each SA's numbers
+     * are read one after the other while traffic flows, so they are a moment apart, never ahead
+     * of what the SA did.
+     */
+    public List<SaCounters> sequenceState() {
+        List<InstalledSa.Inbound> installed = tables.forwarding().current().inboundList();
+        List<SaCounters> out = new ArrayList<>(installed.size());
+        for (InstalledSa.Inbound i : installed) {
+            out.add(new SaCounters(i.pair.inbound().spi(), i.pair.outbound().spi(), i.outbound.sequence(), i.outbound.leaseEnd(),
+                    i.outbound.isLeased(), i.sa.replayWindow().highest(), i.sa.packets(), i.sa.bytes(), i.outbound.packets(),
+                    i.outbound.bytes()));
+        }
+        out.sort((x, y) -> Integer.compareUnsigned(x.inboundSpi(), y.inboundSpi()));
+        return out;
     }
 
     /**

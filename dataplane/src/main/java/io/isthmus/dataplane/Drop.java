@@ -26,6 +26,11 @@ public enum Drop {
     SEAL_BUFFER_TOO_SMALL,
     SEAL_INVALID_LENGTH,
     SEAL_INVALID_NEXT_HEADER,
+    /**
+     * Outbound: in a gateway pair, the SA's sequence lease is used up or past its deadline: this
+     * node may not send on it until the pair grants more numbers (or it is the standby).
+     */
+    SEAL_SEQUENCE_LEASE,
     /** The kernel refused to send. */
     SEND_FAILED,
     /** Not an IPv4 or IPv6 packet, or its lengths do not add up. */

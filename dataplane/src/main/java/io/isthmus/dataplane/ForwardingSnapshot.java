@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -70,6 +71,16 @@ final class ForwardingSnapshot {
 
     Iterable<InstalledSa.Inbound> inbound() {
         return inbound.values();
+    }
+
+    /**
+     * The installed SAs, copied out without the map's iterator, which the map reuses: so any
+     * thread may call this, several at once, where {@link #inbound()} is for the control thread.
+     */
+    List<InstalledSa.Inbound> inboundList() {
+        List<InstalledSa.Inbound> out = new ArrayList<>(inbound.size());
+        inbound.forEachInt((spi, sa) -> out.add(sa));
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ final class ForwardingTables {
     private final Map<Integer, InstalledSa.Outbound> retired = new HashMap<>();
     /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
     private final Graveyard graveyard;
+    /** Whether SAs installed from now on start with an empty sequence lease (a gateway pair's). */
+    private boolean requireLeases;
 
     /** {@code dutyCycles}: one counter per packet thread, for the {@link Graveyard}. */
     ForwardingTables(Dataplane.Settings settings, Dataplane.Events events, EspPort esp, List<AtomicLong> dutyCycles) {
@@ -96,11 +98,17 @@ final class ForwardingTables {
         LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
     }
 
+    /** See {@link Dataplane#requireLeases}. */
+    void requireLeases(boolean required) {
+        requireLeases = required;
+    }
+
     /**
      * Installs a child SA; with {@code outboundNow} its outbound half becomes the tunnel's newest,
-     * otherwise it queues behind the SAs there (see {@link Dataplane#install(SaPair, boolean)}).
+     * otherwise it queues behind the SAs there (see {@link Dataplane#install(SaPair, boolean)});
+     * with {@code resume}, where a taken-over SA goes on from (see {@link Dataplane.Resume}).
      */
-    void install(SaPair pair, boolean outboundNow) {
+    void install(SaPair pair, boolean outboundNow, Dataplane.Resume resume) {
         Tunnel t = tunnels.get(pair.tunnel());
         if (t == null) {
             throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + Dataplane.spiText(pair.inbound().spi()));
@@ -115,6 +123,14 @@ final class ForwardingTables {
             in.destroy();
             throw e;
         }
+        // Before the SA is published: no packet thread may see it without its lease or resume point.
+        if (resume != null) {
+            out.resumeAfter(resume.outboundAfter());
+            in.replayWindow().advanceTo(resume.inboundTop());
+            out.lease(resume.leaseEnd(), resume.leaseDeadlineNanos());
+        } else if (requireLeases) {
+            out.lease(0, System.nanoTime()); // nothing until the pair grants numbers
+        }
         EspPort.Endpoint to = esp.endpoint(pair.local(), pair.remote(), pair.udpEncapsulation());
         if (to == null) {
             in.destroy();
@@ -125,10 +141,13 @@ final class ForwardingTables {
         ForwardingSnapshot now = forwarding.current();
         List<InstalledSa.Outbound> sas = new ArrayList<>(List.of(now.outbound(t)));
         sas.add(outboundNow ? 0 : sas.size(), new InstalledSa.Outbound(out, pair, t, to, settings.pathMtu()));
-        forwarding.publish(now.withOutbound(t, sas).withInbound(inSpi, new InstalledSa.Inbound(in, pair, t)));
-        LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}", t.name(), Dataplane.spiText(inSpi),
+        forwarding.publish(now.withOutbound(t, sas).withInbound(inSpi, new InstalledSa.Inbound(in, out, pair, t)));
+        LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}{7}", t.name(), Dataplane.spiText(inSpi),
                 Dataplane.spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
-                pair.udpEncapsulation() ? " in UDP" : " as raw ESP");
+                pair.udpEncapsulation() ? " in UDP" : " as raw ESP",
+                resume != null ? ", resumed: out after " + Long.toUnsignedString(resume.outboundAfter()) + ", in above "
+                        + Long.toUnsignedString(resume.inboundTop()) + ", lease to " + Long.toUnsignedString(out.leaseEnd())
+                        : requireLeases ? ", sending once leased" : "");
     }
 
     /** Takes the outbound half of the SA with this inbound SPI out of its tunnel; nothing is destroyed. */

@@ -45,16 +45,22 @@ final class InstalledSa {
         }
     }
 
-    /** The inbound half: the SA, its tunnel, and the selectors a decrypted packet must meet. */
+    /**
+     * The inbound half: the SA, its tunnel, and the selectors a decrypted packet must meet; also
+     * the pair's outbound SA, so that what is looked up by inbound SPI (leases, the sequence
+     * state) finds both halves in the snapshot, without the control plane's lock.
+     */
     static final class Inbound {
         final InboundSa sa;
+        final OutboundSa outbound;
         final SaPair pair;
         final Tunnel tunnel;
         final Selector[] local;
         final Selector[] remote;
 
-        Inbound(InboundSa sa, SaPair pair, Tunnel tunnel) {
+        Inbound(InboundSa sa, OutboundSa outbound, SaPair pair, Tunnel tunnel) {
             this.sa = sa;
+            this.outbound = outbound;
             this.pair = pair;
             this.tunnel = tunnel;
             this.local = pair.localSelectors().toArray(Selector[]::new);

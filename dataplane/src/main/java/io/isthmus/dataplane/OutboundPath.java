@@ -90,6 +90,9 @@ final class OutboundPath {
             tooBig(tunnel, sa, p, ip, largest);
             return;
         }
+        // A gateway pair's SA is sealed under a lease with a deadline: the clock is read once per
+        // TUN read (up to 64 segments), not per packet, and not at all for an SA without a lease.
+        long now = sa.sa.isLeased() ? System.nanoTime() : 0;
         byte[] b = batch.bytes();
         for (int i = 0; i < count; i++) {
             int len = read.length(i);
@@ -98,7 +101,7 @@ final class OutboundPath {
             if (!read.segmented()) {
                 IpPacket.clampMss(b, at, len, mss);
             }
-            seal(sa, tunnel, at, len);
+            seal(sa, tunnel, at, len, now);
         }
     }
 
@@ -124,10 +127,10 @@ final class OutboundPath {
     }
 
     /** Seals the inner packet placed at {@code at} into an ESP packet at the batch's end, and adds it to the batch. */
-    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length) {
+    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length, long now) {
         int esp = at - sa.sa.headerLength();
         int n = sa.sa.seal(batch.bytes(), esp, length,
-                IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6);
+                IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6, now);
         if (n < 0) {
             tunnel.counters().drop(Drop.ofSeal(n));
             return;

@@ -109,6 +109,56 @@ public final class ReplayWindow {
     }
 
     /**
+     * Counts every sequence number at or below {@code newTop} (unsigned) as received, as if each
+     * had been committed: afterwards the window is the one that saw every packet up to
+     * {@code newTop} (the numbers within it replays, those below it too old) and accepts
+     * {@code newTop + 1} on. For the survivor of a gateway pair, which takes over an inbound SA
+     * whose last packets it never saw: the other node may have delivered any number up to the
+     * highest it reported, and none of them may be delivered again. Never moves backwards: with
+     * {@code newTop} at or below {@link #highest()} the window keeps its top, and the numbers up
+     * to {@code newTop} still in it are marked as received too.
+     *
+     * <p>Safe while other threads commit: each ring slot in the window below {@code newTop} is
+     * filled with one compare-and-set (a slot already holding a newer block is left alone: its
+     * numbers are newer, and those of the block it replaced too old), then {@link #highest}
+     * moves with the same CAS maximum as a commit. Slots only gain bits and newer tags, so a
+     * number marked here stays refused; a commit racing with this call may still accept a
+     * number at or below {@code newTop} it gets to first, but only once, as it would have before
+     * the call. Once this returns, every number at or below {@code newTop} is refused.
+     */
+    public void advanceTo(long newTop) {
+        long current = highest();
+        if (Long.compareUnsigned(newTop, current) <= 0 && Long.compareUnsigned(current - newTop, size) >= 0) {
+            return; // every number up to newTop is below the window already
+        }
+        long lowest = Long.compareUnsigned(newTop, size) < 0 ? 0 : newTop - size + 1;
+        long lastBlock = newTop >>> 5;
+        for (long block = lowest >>> 5; Long.compareUnsigned(block, lastBlock) <= 0; block++) {
+            int tag = (int) block;
+            long bits = block == lastBlock ? (-1L >>> (63 - (newTop & 31))) : 0xFFFF_FFFFL; // up to newTop in its block
+            int index = (int) block & mask;
+            while (true) {
+                long slot = (long) LONGS.getVolatile(slots, index);
+                int slotTag = (int) (slot >>> 32);
+                long updated;
+                if (slotTag == tag) {
+                    updated = slot | bits;
+                } else if (slotTag - tag > 0) {
+                    break; // a newer block: this one's numbers are too old already
+                } else {
+                    updated = ((long) tag << 32) | bits;
+                }
+                if (updated == slot || LONGS.compareAndSet(slots, index, slot, updated)) {
+                    break;
+                }
+            }
+        }
+        while (Long.compareUnsigned(newTop, current) > 0 && !LONGS.compareAndSet(top, HIGHEST, current, newTop)) {
+            current = highest();
+        }
+    }
+
+    /**
      * The full 64-bit sequence number of a packet carrying {@code low} when ESN is in use
      * (RFC 4303 Appendix A2.2): the value nearest to the window, so a number just below the
      * window's bottom is taken as having wrapped into the next 2^32 subspace.

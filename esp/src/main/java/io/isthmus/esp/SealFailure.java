@@ -16,7 +16,13 @@ public enum SealFailure {
     /** Negative, or longer than an IP packet can be. */
     INVALID_LENGTH,
     /** Next Header must be IPv4 (4), IPv6 (41) or none (59, a dummy packet). */
-    INVALID_NEXT_HEADER;
+    INVALID_NEXT_HEADER,
+    /**
+     * The SA's sequence lease is used up or past its deadline ({@link OutboundSa#lease}): in a
+     * gateway pair this node may not use more sequence numbers until the pair grants them. No
+     * number was taken.
+     */
+    SEQUENCE_LEASE;
 
     private static final SealFailure[] VALUES = values();
 

@@ -5,6 +5,7 @@ import static io.isthmus.esp.ReplayWindow.REPLAY;
 import static io.isthmus.esp.ReplayWindow.TOO_OLD;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -163,5 +164,156 @@ class ReplayWindowTest {
         // Whichever thread is ahead meets each number while it is inside the window.
         assertEquals(numbers, total);
         assertEquals(numbers, w.highest());
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // advanceTo: the survivor of a gateway pair jumps over what the other node may have delivered
+    // ------------------------------------------------------------------------------------------
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 5, 31, 32, 1023, 1024, 1025, 3 * 1024 + 17, 0xFFFF_FFFFL, 0x1_0000_0007L})
+    void afterAJumpEverythingAtOrBelowTheTopIsRefusedAndTheNextAccepted(long top) {
+        for (int size : new int[] {32, 1024, 4096}) {
+            ReplayWindow w = new ReplayWindow(size);
+            w.advanceTo(top);
+            assertEquals(top, w.highest());
+            assertEquals(ACCEPT, w.check(top + 1));
+            for (long s = Math.max(0, top - 2L * size); s <= top; s++) {
+                int expected = top - s >= size ? TOO_OLD : REPLAY;
+                assertEquals(expected, w.check(s), "check " + s + " after a jump to " + top + ", window " + size);
+                assertEquals(expected, w.commit(s), "commit " + s);
+            }
+            assertEquals(ACCEPT, w.commit(top + 1));
+            assertEquals(REPLAY, w.commit(top + 1));
+        }
+    }
+
+    /**
+     * A window that jumped behaves, from then on, exactly as one that saw every packet up to the
+     * top: both get the same random traffic (reordered, duplicated, jumping ahead) and must agree
+     * on every verdict, so the jump left no slot of the ring in a state the other does not have.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {32, 256, 1024, 4096})
+    void aJumpedWindowBehavesAsOneThatSawEveryPacket(int size) {
+        Random random = new Random(size * 31L);
+        for (int round = 0; round < 20; round++) {
+            ReplayWindow jumped = new ReplayWindow(size);
+            ReplayWindow saw = new ReplayWindow(size);
+            // Both saw some traffic first; then the jump, and the other sees every number up to the top.
+            for (int i = 0; i < 200; i++) {
+                long s = 1 + random.nextInt(4 * size);
+                assertEquals(saw.commit(s), jumped.commit(s));
+            }
+            long top = Math.max(1, saw.highest() + random.nextInt(5 * size) - size); // sometimes below the top already
+            jumped.advanceTo(top);
+            for (long s = Math.max(1, top - size - 40); s <= top; s++) {
+                saw.commit(s);
+            }
+            assertEquals(saw.highest(), jumped.highest());
+            long high = saw.highest();
+            for (int i = 0; i < 20_000; i++) {
+                long s = Math.max(1, switch (random.nextInt(8)) {
+                    case 0 -> high + 1 + random.nextInt(3 * size);
+                    case 1 -> high - size - random.nextInt(64);
+                    default -> high + random.nextInt(2 * size) - (long) (1.5 * size);
+                });
+                assertEquals(saw.check(s), jumped.check(s), "check " + s + ", top " + high + ", jumped to " + top);
+                int verdict = saw.commit(s);
+                assertEquals(verdict, jumped.commit(s), "commit " + s);
+                high = saw.highest();
+            }
+        }
+    }
+
+    @Test
+    void aJumpNeverMovesTheWindowBack() {
+        ReplayWindow w = new ReplayWindow(1024);
+        assertEquals(ACCEPT, w.commit(5000));
+        w.advanceTo(100);
+        assertEquals(5000, w.highest(), "far below the window: nothing changes");
+        assertEquals(ACCEPT, w.check(4990));
+        w.advanceTo(4990);
+        assertEquals(5000, w.highest());
+        assertEquals(REPLAY, w.check(4990), "inside the window: marked as received");
+        assertEquals(REPLAY, w.check(4000));
+        assertEquals(ACCEPT, w.check(4995), "above the jump and not received");
+        assertEquals(REPLAY, w.check(5000));
+        assertEquals(ACCEPT, w.commit(5001));
+    }
+
+    @Test
+    void aJumpWithExtendedSequenceNumbersInfersTheHighHalfFromTheNewTop() {
+        ReplayWindow w = new ReplayWindow(64);
+        w.advanceTo(0x2_0000_0010L);
+        assertEquals(0x2_0000_0011L, w.inferSequence(0x11));
+        assertEquals(0x1_FFFF_FFF0L, w.inferSequence(0xFFFF_FFF0), "just below: the previous subspace");
+        assertEquals(REPLAY, w.commit(w.inferSequence(0xFFFF_FFF0)));
+        assertEquals(ACCEPT, w.commit(w.inferSequence(0x11)));
+    }
+
+    /**
+     * Threads commit the same numbers, locally shuffled, while another jumps the window to the
+     * middle of them: no number is accepted twice, none at or below the jump once it returned,
+     * and every number above the jump exactly once.
+     */
+    @Test
+    void aJumpWhileOtherThreadsCommitIsSafe() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            int threads = 3;
+            int numbers = 30_000;
+            long jump = 15_000 + round * 7;
+            ReplayWindow w = new ReplayWindow(1024);
+            AtomicIntegerArray accepted = new AtomicIntegerArray(numbers + 1);
+            java.util.concurrent.atomic.AtomicBoolean jumped = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
+            CyclicBarrier start = new CyclicBarrier(threads + 1);
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<Long> mine = new ArrayList<>();
+                for (long s = 1; s <= numbers; s++) {
+                    mine.add(s);
+                }
+                Random random = new Random(round * 10L + t);
+                for (int i = 0; i + 64 <= mine.size(); i += 64) {
+                    Collections.shuffle(mine.subList(i, i + 64), random);
+                }
+                Thread thread = new Thread(() -> {
+                    try {
+                        start.await();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                    for (long s : mine) {
+                        boolean after = jumped.get();
+                        if (w.commit(s) == ACCEPT) {
+                            accepted.incrementAndGet((int) s);
+                            if (after && s <= jump) {
+                                failure.compareAndSet(null, s + " accepted after the jump to " + jump + " returned");
+                            }
+                        }
+                    }
+                });
+                workers.add(thread);
+                thread.start();
+            }
+            start.await();
+            while (w.highest() < jump / 2) {
+                Thread.onSpinWait();
+            }
+            w.advanceTo(jump);
+            jumped.set(true);
+            for (Thread thread : workers) {
+                thread.join();
+            }
+            assertEquals(null, failure.get());
+            for (int s = 1; s <= numbers; s++) {
+                assertTrue(accepted.get(s) <= 1, "sequence " + s + " accepted " + accepted.get(s) + " times");
+                if (s > jump) {
+                    assertEquals(1, accepted.get(s), "sequence " + s + " above the jump");
+                }
+            }
+            assertEquals(numbers, w.highest());
+        }
     }
 }
