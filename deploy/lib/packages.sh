@@ -9,8 +9,10 @@
 # signals to gateway processes). keepalived (2.2.7 in Debian 12) moves the active-active pair's floating
 # addresses in the lab (deploy/lab PairLab) and checks the configurations Isthmus writes for it
 # (control's KeepalivedConfigTest runs keepalived -t); its Debian unit starts nothing without an
-# /etc/keepalived/keepalived.conf, so installing it changes nothing on the machine.
-ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived)
+# /etc/keepalived/keepalived.conf, so installing it changes nothing on the machine. tcpdump
+# captures the pair lab's wide-area link, where the failover test reads the ESP sequence numbers
+# and IKE exchange types the peer saw.
+ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived tcpdump)
 # strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
 # extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP).
 ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins

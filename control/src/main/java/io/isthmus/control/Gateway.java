@@ -117,7 +117,7 @@ public final class Gateway implements AutoCloseable {
         engine = new IkeEngine(transport, ikeSockets, bridge);
         engine.natTraversalPort(t.natTraversalPort());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
-                t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads()), bridge);
+                t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), floating), bridge);
         bridge.connect(engine, dataplane);
         if (pair != null) {
             pair.attach(engine, dataplane);

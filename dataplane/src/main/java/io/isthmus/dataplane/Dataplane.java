@@ -51,11 +51,15 @@ public final class Dataplane implements AutoCloseable {
      * @param packetThreads 2: one thread per direction, for a gateway with cores to itself; 1:
      *                      both directions on one thread, for a gateway that shares its cores
      *                      (fewer thread wake-ups per packet, so less latency and CPU)
+     * @param floatingAddresses addresses this host may not have yet (a pair's, which keepalived
+     *                          moves here when the other instance fails), bound from the start
+     *                          with IP_FREEBIND, so ESP to them is received the moment they arrive
      */
     public record Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu,
-                           int mss, int socketBufferBytes, boolean offloads, int packetThreads) {
+                           int mss, int socketBufferBytes, boolean offloads, int packetThreads, List<InetAddress> floatingAddresses) {
         public Settings {
             localAddresses = List.copyOf(localAddresses);
+            floatingAddresses = List.copyOf(floatingAddresses);
             if (packetThreads != 1 && packetThreads != 2) {
                 throw new IllegalArgumentException("packet threads: 1 or 2, not " + packetThreads);
             }
@@ -64,6 +68,11 @@ public final class Dataplane implements AutoCloseable {
         public Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu, int mss,
                         int socketBufferBytes) {
             this(tunDevice, localAddresses, natTraversalPort, rawEsp, pathMtu, mss, socketBufferBytes, true, 2);
+        }
+
+        public Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu, int mss,
+                        int socketBufferBytes, boolean offloads, int packetThreads) {
+            this(tunDevice, localAddresses, natTraversalPort, rawEsp, pathMtu, mss, socketBufferBytes, offloads, packetThreads, List.of());
         }
     }
 
@@ -113,8 +122,8 @@ public final class Dataplane implements AutoCloseable {
         LinuxEspPort esp;
         try {
             tun = TunDevice.open(settings.tunDevice(), settings.offloads());
-            esp = LinuxEspPort.open(settings.localAddresses(), settings.natTraversalPort(), settings.rawEsp(), settings.socketBufferBytes(),
-                    settings.offloads());
+            esp = LinuxEspPort.open(settings.localAddresses(), settings.floatingAddresses(), settings.natTraversalPort(), settings.rawEsp(),
+                    settings.socketBufferBytes(), settings.offloads());
         } catch (IOException | RuntimeException e) {
             if (tun != null) {
                 tun.close();

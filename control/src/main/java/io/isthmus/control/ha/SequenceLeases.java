@@ -54,7 +54,8 @@ final class SequenceLeases {
     private final int replayPackets;
     private final long replayIntervalNanos;
     private final Map<Integer, Tracked> tracked = new HashMap<>();
-    private long lastTick = System.nanoTime();
+    /** When the last tick ran; 0 before the first (no pause to see yet). */
+    private long lastTick;
     private long pausedUntil;
     private long pauses;
     private long leasesGranted;
@@ -117,7 +118,7 @@ final class SequenceLeases {
     /** Every {@link #TICK}: leases extended and renewed, replay tops synced. */
     void tick() {
         long now = System.nanoTime();
-        if (now - lastTick > LEASE_TIME.toNanos()) {
+        if (lastTick != 0 && now - lastTick > LEASE_TIME.toNanos()) {
             // This thread did not run for longer than a lease lasts: paused. Until the link and
             // keepalived's events have caught up (a fence, a BACKUP), renew nothing.
             pausedUntil = now + LEASE_TIME.toNanos();
@@ -192,7 +193,7 @@ final class SequenceLeases {
      */
     boolean confident() {
         long now = System.nanoTime();
-        return now - lastTick <= LEASE_TIME.toNanos() && now >= pausedUntil;
+        return lastTick != 0 && now - lastTick <= LEASE_TIME.toNanos() && now >= pausedUntil;
     }
 
     /** For status: pauses seen, leases granted, and times an SA reached its solo limit. */

@@ -35,13 +35,22 @@ public final class LinuxEspPort implements EspPort {
      * {@code offloads}), and raw ESP there too if {@code rawEsp}. All or none.
      */
     public static LinuxEspPort open(List<InetAddress> locals, int port, boolean rawEsp, int bufferBytes, boolean offloads) throws IOException {
+        return open(locals, List.of(), port, rawEsp, bufferBytes, offloads);
+    }
+
+    /** As {@link #open(List, int, boolean, int, boolean)}, and on {@code floating} addresses the host may not have yet (IP_FREEBIND). */
+    public static LinuxEspPort open(List<InetAddress> locals, List<InetAddress> floating, int port, boolean rawEsp, int bufferBytes,
+                                    boolean offloads) throws IOException {
         LinuxEspPort p = new LinuxEspPort();
         try {
-            for (InetAddress a : locals) {
+            List<InetAddress> all = new ArrayList<>(locals);
+            all.addAll(floating);
+            for (InetAddress a : all) {
+                boolean free = floating.contains(a);
                 InetSocketAddress at = new InetSocketAddress(a, port);
-                p.udpSockets.put(a, offloads ? DatagramSocket.udp(at, bufferBytes) : DatagramSocket.udpWithoutOffloads(at, bufferBytes));
+                p.udpSockets.put(a, DatagramSocket.udp(at, bufferBytes, offloads, free));
                 if (rawEsp) {
-                    p.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes));
+                    p.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, free));
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -56,10 +56,27 @@ public final class DatagramSocket implements AutoCloseable {
 
     /** UDP without GSO and GRO, as on a kernel that lacks them. */
     public static DatagramSocket udpWithoutOffloads(InetSocketAddress local, int bufferBytes) throws IOException {
-        return open(local, false, bufferBytes, false);
+        return open(local, false, bufferBytes, false, false);
+    }
+
+    /**
+     * UDP with or without offloads; {@code freeBind}: bound even to an address the host does not
+     * have (yet), as a pair's floating address (IP_FREEBIND).
+     */
+    public static DatagramSocket udp(InetSocketAddress local, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
+        return open(local, false, bufferBytes, offloads, freeBind);
+    }
+
+    /** Raw ESP, with IP_FREEBIND if {@code freeBind}. */
+    public static DatagramSocket rawEsp(InetSocketAddress local, int bufferBytes, boolean freeBind) throws IOException {
+        return open(new InetSocketAddress(local.getAddress(), 0), true, bufferBytes, true, freeBind);
     }
 
     private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads) throws IOException {
+        return open(local, raw, bufferBytes, offloads, false);
+    }
+
+    private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
         Libc.CallState s = new Libc.CallState();
         boolean v6 = local.getAddress() instanceof Inet6Address;
         int fd = Libc.socket(s, v6 ? Libc.AF_INET6 : Libc.AF_INET, (raw ? Libc.SOCK_RAW : Libc.SOCK_DGRAM) | Libc.SOCK_NONBLOCK
@@ -72,6 +89,9 @@ public final class DatagramSocket implements AutoCloseable {
             Libc.setsockopt(s, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1);
         }
         Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
+        if (freeBind) {
+            Libc.setsockopt(s, fd, v6 ? Libc.IPPROTO_IPV6 : Libc.IPPROTO_IP, v6 ? Libc.IPV6_FREEBIND : Libc.IP_FREEBIND, 1);
+        }
         // FORCE lifts rmem_max/wmem_max as root; otherwise the plain option gets what it may.
         if (Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, bufferBytes) < 0) {
             Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, bufferBytes);

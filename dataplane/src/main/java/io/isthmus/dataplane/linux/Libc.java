@@ -33,6 +33,9 @@ public final class Libc {
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int IPPROTO_IP = 0;
+    /** Binding an address the host does not have (yet): ip(7), ipv6(7). */
+    public static final int IP_FREEBIND = 15;
+    public static final int IPV6_FREEBIND = 78;
     public static final int IPPROTO_UDP = 17;
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPPROTO_ESP = 50;

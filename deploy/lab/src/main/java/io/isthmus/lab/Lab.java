@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * demo started while the tests run (or two test runs) never tear each other's labs down; a
  * new lab removes only what runs whose process is gone left behind.
  */
-public final class Lab implements AutoCloseable {
+public final class Lab implements Namespaces, AutoCloseable {
     /** What every lab namespace's name starts with, whichever run made it. */
     public static final String FAMILY = "isthmus-lab-";
     /** This run's: the family, then this process's id. */

@@ -120,14 +120,31 @@ public final class LabGateways {
      * named after {@code name}: {@code name.yaml}, {@code logName}, and its control socket
      * {@code name.sock}; returns its process.
      */
-    public static Process startIsthmus(Lab lab, String ns, String name, String config, String logName) throws IOException {
+    public static Process startIsthmus(Namespaces lab, String ns, String name, String config, String logName) throws IOException {
+        return startIsthmus(lab, ns, name, config, logName, List.of());
+    }
+
+    /** As {@link #startIsthmus(Namespaces, String, String, String, String)}, with more arguments to {@code gateway run} ({@code --instance gw2}). */
+    public static Process startIsthmus(Namespaces lab, String ns, String name, String config, String logName, List<String> more) throws IOException {
+        return startIsthmus(lab, ns, name, config, logName, List.of(), more);
+    }
+
+    /**
+     * As {@link #startIsthmus(Namespaces, String, String, String, String, List)}, with
+     * {@code firstJvmOptions} right after the java command: what keepalived's process tracking
+     * tells two gateways' JVMs apart by (it compares the command line's first words).
+     */
+    public static Process startIsthmus(Namespaces lab, String ns, String name, String config, String logName, List<String> firstJvmOptions,
+                                       List<String> more) throws IOException {
         Path file = lab.work().resolve(name + ".yaml");
         Files.writeString(file, config);
         // It holds the shared key: for its owner alone, as the gateway asks of such a file.
         Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path socket = lab.work().resolve(name + ".sock");
         List<String> command = new ArrayList<>(javaCommand());
+        command.addAll(1, firstJvmOptions);
         command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString()));
+        command.addAll(more);
         return lab.spawn(ns, lab.work().resolve(logName), command);
     }
 
@@ -184,8 +201,11 @@ public final class LabGateways {
      * pid file and sockets stay its own), with this swanctl.conf loaded.
      */
     public static void startStrongSwan(Lab lab, Side side, String swanctlConf) throws IOException, InterruptedException {
-        String ns = side == Side.A ? Lab.GW_A : Lab.GW_B;
-        Path dir = lab.work().resolve(side == Side.A ? "sw-a" : "sw-b");
+        startStrongSwan(lab, side == Side.A ? Lab.GW_A : Lab.GW_B, lab.work().resolve(side == Side.A ? "sw-a" : "sw-b"), swanctlConf);
+    }
+
+    /** As {@link #startStrongSwan(Lab, Side, String)}: charon in namespace {@code ns}, its files in {@code dir}. */
+    public static void startStrongSwan(Namespaces lab, String ns, Path dir, String swanctlConf) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("swanctl.conf"), swanctlConf);
         Files.writeString(dir.resolve("strongswan.conf"), """
@@ -241,7 +261,11 @@ public final class LabGateways {
     }
 
     public static String swanctl(Lab lab, Side side, String... args) throws IOException, InterruptedException {
-        Path dir = lab.work().resolve(side == Side.A ? "sw-a" : "sw-b");
+        return swanctl(lab.work().resolve(side == Side.A ? "sw-a" : "sw-b"), args);
+    }
+
+    /** swanctl against the charon whose files are in {@code dir}. */
+    public static String swanctl(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("swanctl"));
         cmd.addAll(List.of(args));
         cmd.addAll(List.of("--uri", "unix://" + dir.resolve("charon.vici")));

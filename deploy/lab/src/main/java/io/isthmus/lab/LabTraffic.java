@@ -36,7 +36,7 @@ public final class LabTraffic {
     }
 
     /** Runs {@link Flood} in namespace {@code ns} to its end; returns its line of counts. */
-    public static String flood(Lab lab, String ns, String... args) throws IOException, InterruptedException {
+    public static String flood(Namespaces lab, String ns, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(LabGateways.javaCommand());
         cmd.add(Flood.class.getName());
         cmd.addAll(List.of(args));
@@ -50,7 +50,7 @@ public final class LabTraffic {
         return cmd;
     }
 
-    public static Transfer tcp(Lab lab, String fromNs, String toNs, String toAddress, long bytes) throws IOException, InterruptedException {
+    public static Transfer tcp(Namespaces lab, String fromNs, String toNs, String toAddress, long bytes) throws IOException, InterruptedException {
         int port = nextPort++;
         Process receiver = lab.start(toNs, traffic("tcp-receive", Integer.toString(port)));
         BufferedReader r = awaitListening(receiver);
@@ -60,13 +60,13 @@ public final class LabTraffic {
         return result(sent, got, (System.nanoTime() - start) / 1e9);
     }
 
-    public static Transfer udp(Lab lab, String fromNs, String toNs, String toAddress, int datagrams, int size, int perSecond)
+    public static Transfer udp(Namespaces lab, String fromNs, String toNs, String toAddress, int datagrams, int size, int perSecond)
             throws IOException, InterruptedException {
         return udp(lab, fromNs, toNs, toAddress, datagrams, size, perSecond, 5000);
     }
 
     /** With the receiver waiting up to {@code silenceMillis} for the next datagram (across an outage) before it reports. */
-    public static Transfer udp(Lab lab, String fromNs, String toNs, String toAddress, int datagrams, int size, int perSecond,
+    public static Transfer udp(Namespaces lab, String fromNs, String toNs, String toAddress, int datagrams, int size, int perSecond,
                                int silenceMillis) throws IOException, InterruptedException {
         int port = nextPort++;
         Process receiver = lab.start(toNs, traffic("udp-receive", Integer.toString(port), Integer.toString(datagrams),

@@ -45,7 +45,7 @@ import java.util.function.BiFunction;
  * {@code isthmus ha check}) replaces it. Names carry {@link Lab#PREFIX} and the stand-ins' names
  * this process's id, so two runs neither tear down nor track each other's.
  */
-public final class PairLab implements AutoCloseable {
+public final class PairLab implements Namespaces, AutoCloseable {
     public static final String HOST_A = Lab.PREFIX + "pair-host-a";
     public static final String PEER = Lab.PREFIX + "pair-peer";
     public static final String WAN = Lab.PREFIX + "pair-wan";
@@ -85,8 +85,15 @@ public final class PairLab implements AutoCloseable {
         }
     }
 
-    /** What keepalived tracks in an instance: the daemon's process, the check it must answer, the command told of each transition. */
-    public record Daemon(TrackedProcess process, HealthCheck check, List<String> notifyCommand) {
+    /**
+     * What keepalived tracks in an instance: the daemon's process, the check it must answer, the
+     * command told of each transition or the FIFO it reads them from (the Isthmus daemon's), and
+     * the names of the VRRP instances (the groups: the Isthmus daemon names them after the pair's instances).
+     */
+    public record Daemon(TrackedProcess process, HealthCheck check, List<String> notifyCommand, Path notifyFifo, List<String> groupNames) {
+        public Daemon(TrackedProcess process, HealthCheck check, List<String> notifyCommand) {
+            this(process, check, notifyCommand, null, List.of("vip1", "vip2"));
+        }
     }
 
     /**
@@ -124,6 +131,7 @@ public final class PairLab implements AutoCloseable {
         this.work = work;
     }
 
+    @Override
     public Path work() {
         return work;
     }
@@ -191,11 +199,11 @@ public final class PairLab implements AutoCloseable {
         boolean one = gw == Instance.GW1;
         Daemon daemon = options.daemon().apply(this, gw);
         return new KeepalivedConfig(gw.label, new SyncLink("sync", gw.sync, gw.other().sync), List.of(
-                new FloatingGroup("vip1", 51, one ? 150 : 100, List.of(new FloatingAddress(VIP1 + "/24", "wan"),
+                new FloatingGroup(daemon.groupNames().get(0), 51, one ? 150 : 100, List.of(new FloatingAddress(VIP1 + "/24", "wan"),
                         new FloatingAddress(NET_VIP1 + "/24", "lan"))),
-                new FloatingGroup("vip2", 52, one ? 100 : 150, List.of(new FloatingAddress(VIP2 + "/24", "wan"),
+                new FloatingGroup(daemon.groupNames().get(1), 52, one ? 100 : 150, List.of(new FloatingAddress(VIP2 + "/24", "wan"),
                         new FloatingAddress(NET_VIP2 + "/24", "lan")))),
-                options.advertInterval(), options.preemption(), daemon.process(), daemon.check(), daemon.notifyCommand());
+                options.advertInterval(), options.preemption(), daemon.process(), daemon.check(), daemon.notifyCommand(), daemon.notifyFifo());
     }
 
     /** Starts keepalived for both instances, each with its configuration, log and pid files in the work directory. */
@@ -341,7 +349,26 @@ public final class PairLab implements AutoCloseable {
         return Files.exists(log) ? Files.readAllLines(log) : List.of();
     }
 
+    @Override
+    public Process start(String ns, List<String> command) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(command);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        processes.add(p);
+        return p;
+    }
+
+    @Override
+    public Process spawn(String ns, Path log, List<String> command) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        cmd.addAll(command);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        processes.add(p);
+        return p;
+    }
+
     /** Runs a command in a namespace of the lab; fails with its output if it fails. */
+    @Override
     public String in(String ns, String... command) throws IOException, InterruptedException {
         List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         c.addAll(List.of(command));

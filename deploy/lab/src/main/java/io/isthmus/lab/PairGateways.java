@@ -1,0 +1,198 @@
+package io.isthmus.lab;
+
+import io.isthmus.control.ha.KeepalivedConfig.HealthCheck;
+import io.isthmus.control.ha.KeepalivedConfig.ParameterMatch;
+import io.isthmus.control.ha.KeepalivedConfig.TrackedProcess;
+import io.isthmus.control.ha.PairCertificates;
+import io.isthmus.lab.PairLab.Instance;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Isthmus as the pair in {@link PairLab}: both instances of one gateway with their floating
+ * addresses and sync link, keepalived tracking the daemons, and a strongSwan peer whose tunnel
+ * lands on gw1's floating address (vip1).
+ */
+public final class PairGateways {
+    public static final String GATEWAY = "lab-pair";
+    public static final String CONNECTION = "to-peer";
+    /** How stale the alive file may be before keepalived's check fails: ten of the daemon's touches. */
+    static final int ALIVE_LIMIT_MS = 500;
+
+    private final PairLab lab;
+    private final Map<Instance, Process> daemons = new EnumMap<>(Instance.class);
+
+    private PairGateways(PairLab lab) {
+        this.lab = lab;
+    }
+
+    public Path stateDirectory() {
+        return lab.work().resolve("pair-state");
+    }
+
+    /** The gateway's configuration, the same file for both instances (each started with --instance). */
+    public String config() {
+        Path certs = lab.work().resolve("pair-certs");
+        return """
+                virtualNetworkGateway:
+                  name: %1$s
+                  vpnType: RouteBased
+                  sku: VpnGw2
+                  activeActive: true
+                  instances:
+                    - name: gw1
+                      publicIpAddress: %2$s
+                      floatingIpAddress: %3$s
+                    - name: gw2
+                      publicIpAddress: %4$s
+                      floatingIpAddress: %5$s
+                localNetworkGateways:
+                  - name: peer
+                    gatewayIpAddress: %6$s
+                    addressPrefixes: [192.168.10.0/24]
+                connections:
+                  - name: %7$s
+                    localNetworkGateway: peer
+                    sharedKey: "%8$s"
+                    connectionMode: ResponderOnly
+                    pairInstance: gw1
+                    ipsecPolicies:
+                      - %9$s
+                pair:
+                  stateDirectory: %10$s
+                  instances:
+                    - name: gw1
+                      syncAddress: %11$s
+                      certificate: %12$s/gw1.crt
+                      privateKey: %12$s/gw1.key
+                    - name: gw2
+                      syncAddress: %13$s
+                      certificate: %12$s/gw2.crt
+                      privateKey: %12$s/gw2.key
+                """.formatted(GATEWAY, Instance.GW1.wan, PairLab.VIP1, Instance.GW2.wan, PairLab.VIP2, PairLab.PEER_WAN, CONNECTION,
+                LabGateways.PSK, Pairing.POLICY.strip().replace("\n", "\n        "), stateDirectory(), Instance.GW1.sync, certs,
+                Instance.GW2.sync);
+    }
+
+    /**
+     * Starts both Isthmus instances, then keepalived tracking them; returns once gw1 holds vip1
+     * and gw2 vip2.
+     */
+    public static PairGateways start(PairLab lab, PairLab.Options options) throws IOException, InterruptedException {
+        PairGateways p = new PairGateways(lab);
+        Path certs = lab.work().resolve("pair-certs");
+        Files.createDirectories(certs);
+        Files.createDirectories(p.stateDirectory());
+        for (Instance gw : Instance.values()) {
+            PairCertificates.generate(gw.label, certs.resolve(gw.label + ".crt"), certs.resolve(gw.label + ".key"));
+        }
+        // keepalived runs the check as root only if no one else can change it.
+        Path check = lab.work().resolve("alive-check");
+        Files.copy(Path.of(System.getProperty("isthmus.aliveCheck", "../package/root/usr/lib/isthmus/alive-check")).toAbsolutePath(), check,
+                StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(check, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Instance gw : Instance.values()) {
+            p.startDaemon(gw);
+        }
+        for (Instance gw : Instance.values()) {
+            awaitFile(p.aliveFile(gw), Duration.ofSeconds(60), lab.work().resolve(gw.label + ".log"));
+        }
+        lab.startKeepalived(options.withDaemon(p::daemon));
+        for (Instance gw : Instance.values()) {
+            String vip = gw == Instance.GW1 ? PairLab.VIP1 : PairLab.VIP2;
+            if (lab.awaitAddress(gw, vip, Duration.ofSeconds(30)) < 0) {
+                throw new IOException(gw.label + " did not take " + vip + ": see keepalived-" + gw.label + ".log and " + gw.label + ".log in "
+                        + lab.work());
+            }
+        }
+        return p;
+    }
+
+    /** Starts (or starts again) the Isthmus daemon of {@code gw}. */
+    public Process startDaemon(Instance gw) throws IOException {
+        Process p = LabGateways.startIsthmus(lab, gw.ns, gw.label, config(), gw.label + ".log", List.of(processMark(gw)),
+                List.of("--instance", gw.label));
+        daemons.put(gw, p);
+        lab.daemon(gw, p);
+        return p;
+    }
+
+    Path aliveFile(Instance gw) {
+        return stateDirectory().resolve(GATEWAY + "-" + gw.label + ".alive");
+    }
+
+    Path fifo(Instance gw) {
+        return stateDirectory().resolve(GATEWAY + "-" + gw.label + ".keepalived");
+    }
+
+    /**
+     * The JVM's first option, which keepalived's process tracking matches (it compares a command
+     * line's first words, and both gateways, like any Java program, are "java"): this run's and
+     * this instance's alone.
+     */
+    String processMark(Instance gw) {
+        return "-Disthmus.pair=" + lab.work().resolve(gw.label);
+    }
+
+    /** What keepalived tracks of the Isthmus daemon of {@code gw}: its java process by its first option, its alive file, its FIFO. */
+    PairLab.Daemon daemon(PairLab l, Instance gw) {
+        List<String> java = LabGateways.javaCommand();
+        TrackedProcess process = new TrackedProcess(java.getFirst(), List.of(processMark(gw)), ParameterMatch.INITIAL);
+        HealthCheck check = new HealthCheck(List.of(lab.work().resolve("alive-check").toString(), aliveFile(gw).toString(),
+                Integer.toString(ALIVE_LIMIT_MS)), 1, 1, 1, 2);
+        return new PairLab.Daemon(process, check, List.of(), fifo(gw), List.of("gw1", "gw2"));
+    }
+
+    /** The strongSwan peer's swanctl.conf: its tunnel goes to vip1, as a site's device would to an Azure gateway's address. */
+    public static String peerConfig() {
+        return """
+                connections { pair {
+                  local_addrs = %1$s
+                  remote_addrs = %2$s
+                  version = 2
+                  proposals = %3$s
+                  dpd_delay = 10s
+                  local { auth = psk
+                    id = %1$s }
+                  remote { auth = psk
+                    id = %2$s }
+                  children { net {
+                      local_ts = 192.168.10.0/24
+                      remote_ts = 192.168.20.0/24
+                      esp_proposals = %4$s
+                      start_action = start
+                      dpd_action = restart
+                      mode = tunnel } } } }
+                secrets { ike-pair { secret = "%5$s" } }
+                """.formatted(PairLab.PEER_WAN, PairLab.VIP1, Pairing.SW_IKE, Pairing.SW_ESP, LabGateways.PSK);
+    }
+
+    public Path peerDirectory() {
+        return lab.work().resolve("sw-peer");
+    }
+
+    public void startPeer() throws IOException, InterruptedException {
+        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig());
+    }
+
+    public String peerSas() throws IOException, InterruptedException {
+        return LabGateways.swanctl(peerDirectory(), "--list-sas");
+    }
+
+    private static void awaitFile(Path file, Duration limit, Path log) throws IOException, InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (!Files.exists(file)) {
+            if (System.nanoTime() > end) {
+                throw new IOException(file + " did not appear; the gateway's log " + log + ":\n" + (Files.exists(log) ? Files.readString(log) : ""));
+            }
+            Thread.sleep(50);
+        }
+    }
+}
