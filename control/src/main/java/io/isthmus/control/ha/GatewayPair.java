@@ -137,7 +137,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         dataplane.requireLeases(true);
         leases = new SequenceLeases(dataplane, link, this::owns, p.leaseBlock(), p.replaySyncPackets(), p.replaySyncInterval());
         replication = new PairReplication(groups, this::owns, link, leases);
-        takeover = new Takeover(engine, dataplane, groups, leases, p.replaySyncPackets());
+        takeover = new Takeover(engine, dataplane, groups, leases, p.replaySyncPackets(), p.replaySyncInterval());
         PairInstance me = p.instance(self.name());
         PairInstance partner = p.partnerOf(self.name());
         Path epochs = epochFile(config, self);

@@ -142,7 +142,8 @@ final class SequenceLeases {
             }
             long top = c.inboundHighest();
             if (top != t.syncedTop && (top - t.syncedTop >= replayPackets || now - t.syncedAt >= replayIntervalNanos)) {
-                link.put(t.group, SyncKinds.REPLAY_TOP, SyncKinds.spiKey(t.inboundSpi), SyncKinds.number(top));
+                long rate = (top - t.syncedTop) * 1_000_000_000L / Math.max(1, now - t.syncedAt);
+                link.put(t.group, SyncKinds.REPLAY_TOP, SyncKinds.spiKey(t.inboundSpi), SyncKinds.replayTop(top, rate));
                 t.syncedTop = top;
                 t.syncedAt = now;
             }

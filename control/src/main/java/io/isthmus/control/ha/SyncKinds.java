@@ -13,7 +13,10 @@ final class SyncKinds {
     static final byte CHILD_KEYS = 2;
     /** How far an outbound SA may count: key its outbound SPI, value the lease's last sequence number. */
     static final byte LEASE = 3;
-    /** The inbound replay window's top as last synced: key the inbound SPI, value the top. */
+    /**
+     * The inbound replay window's top as last synced: key the inbound SPI, value the top and the
+     * packets a second it rose by since the sync before ({@link #top}, {@link #rate}).
+     */
     static final byte REPLAY_TOP = 4;
 
     private SyncKinds() {
@@ -37,5 +40,17 @@ final class SyncKinds {
 
     static long number(byte[] value) {
         return ByteBuffer.wrap(value).getLong();
+    }
+
+    static byte[] replayTop(long top, long packetsPerSecond) {
+        return ByteBuffer.allocate(16).putLong(top).putLong(packetsPerSecond).array();
+    }
+
+    static long top(byte[] value) {
+        return ByteBuffer.wrap(value).getLong();
+    }
+
+    static long rate(byte[] value) {
+        return value.length >= 16 ? ByteBuffer.wrap(value).getLong(8) : 0;
     }
 }

@@ -25,13 +25,15 @@ final class Takeover {
     private final PairGroups groups;
     private final SequenceLeases leases;
     private final int replayPackets;
+    private final java.time.Duration replayInterval;
 
-    Takeover(IkeEngine engine, Dataplane dataplane, PairGroups groups, SequenceLeases leases, int replayPackets) {
+    Takeover(IkeEngine engine, Dataplane dataplane, PairGroups groups, SequenceLeases leases, int replayPackets, java.time.Duration replayInterval) {
         this.engine = engine;
         this.dataplane = dataplane;
         this.groups = groups;
         this.leases = leases;
         this.replayPackets = replayPackets;
+        this.replayInterval = replayInterval;
     }
 
     /** What a takeover did: SAs carried on, and those that could not be (each logged with why). */
@@ -107,11 +109,25 @@ final class Takeover {
         // Every SA's first block is implied by its keys' entry (SequenceLeases says why).
         long leased = Math.max(leases.block(), lease == null ? 0 : SyncKinds.number(lease));
         long after = exact ? leased : leased + SequenceLeases.SOLO_RANGE;
-        long received = top == null ? 0 : SyncKinds.number(top);
-        long inboundTop = exact ? received : received + replayPackets;
+        long received = top == null ? 0 : SyncKinds.top(top);
+        long inboundTop = exact ? received : received + replayJump(top == null ? 0 : SyncKinds.rate(top));
         dataplane.install(SaPairs.of(d, keys), true, new Dataplane.Resume(after, inboundTop, after, 0));
         leases.resumed(group, spi, after, inboundTop);
         return true;
+    }
+
+    /**
+     * How far past the last synced top the survivor's replay window starts: what the owner may
+     * have accepted since that sync. Syncs come every {@code replayPackets} packets or
+     * {@code replayInterval}, whichever first, so at most that many; at the rate the last sync
+     * showed, about two intervals' worth (one since the sync, one for a sync still on its way).
+     * Numbers at or below the jump are refused as replays: of the peer's packets that were in
+     * flight at the takeover, at most this many are lost; an attacker can replay only packets
+     * the owner accepted past the jump (none, if the rate held), each once, into the window.
+     */
+    long replayJump(long packetsPerSecond) {
+        long twoIntervals = packetsPerSecond * 2 * replayInterval.toNanos() / 1_000_000_000L;
+        return Math.min(replayPackets, twoIntervals);
     }
 
     /** Lets go of every SA of {@code group} here, telling nobody: the partner carries them now (or will). */
