@@ -60,6 +60,8 @@ public final class Gateway implements AutoCloseable {
      * anything: with the Deletes' wait and the IKE thread's, within {@link StopSignal#LIMIT}.
      */
     static final Duration CHANGE_WAIT = Duration.ofSeconds(1);
+    /** How long a stop waits for the partner to acknowledge a handover: a round trip on the pair's own link takes a millisecond. */
+    static final Duration HANDOVER_WAIT = Duration.ofMillis(500);
     /** The connections as reloads and resets change them, once the gateway runs. */
     private volatile RunningConnections running;
     private Reload reload;
@@ -211,6 +213,18 @@ public final class Gateway implements AutoCloseable {
         }
         if (keepUp != null) {
             keepUp.stop();
+        }
+        if (pair != null) {
+            try {
+                List<String> handed = pair.handOver(HANDOVER_WAIT);
+                if (!handed.isEmpty()) {
+                    LOG.log(System.Logger.Level.INFO, "groups {0} handed over to the partner in {1} ms", handed,
+                            (System.nanoTime() - began) / 1_000_000);
+                }
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "the handover to the partner did not finish ({0}); it takes the SAs over with jumped numbers",
+                        e.toString());
+            }
         }
         if (engine != null) {
             try {

@@ -69,7 +69,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     }
 
     /** The last takeover: which group, when, how long it took, what it carried on. */
-    public record LastTakeover(String group, Instant at, Duration took, int ikeSas, int childSas, int refused) {
+    public record LastTakeover(String group, String at, long tookMillis, int ikeSas, int childSas, int refused, boolean handedOver) {
     }
 
     private GatewayPair(GatewayConfig config, Instance self, Executor ikeThread, Scheduler scheduler) {
@@ -137,7 +137,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         dataplane.requireLeases(true);
         leases = new SequenceLeases(dataplane, link, this::owns, p.leaseBlock(), p.replaySyncPackets(), p.replaySyncInterval());
         replication = new PairReplication(groups, this::owns, link, leases);
-        takeover = new Takeover(engine, dataplane, groups, leases, p.replaySyncPackets(), p.replaySyncInterval());
+        takeover = new Takeover(engine, dataplane, groups, leases);
         PairInstance me = p.instance(self.name());
         PairInstance partner = p.partnerOf(self.name());
         Path epochs = epochFile(config, self);
@@ -146,6 +146,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
                 new InetSocketAddress(partner.syncAddress(), p.syncPort()), me.certificate(), me.privateKey(), partner.certificate(),
                 p.heartbeat(), p.missedHeartbeats(), SyncSettings.MAX_FRAME_BYTES, epochs), this, ikeThread);
         ikeThread.execute(() -> engine.observer(replication));
+        // Running: keepalived may give this instance its groups (a stop before wrote 1).
+        Files.writeString(handoverFile(config, self), "0\n");
         keepalived = KeepalivedEvents.open(fifo, this, ikeThread);
         scheduler.schedule(SequenceLeases.TICK, this::tick);
         scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
@@ -156,6 +158,11 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     /** Where the epochs of this instance's groups are kept across restarts. */
     public static Path epochFile(GatewayConfig config, Instance self) {
         return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".epochs");
+    }
+
+    /** The file keepalived's track_file watches: 1 once this instance handed its SAs over (FAULT at once), else 0. */
+    public static Path handoverFile(GatewayConfig config, Instance self) {
+        return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".handover");
     }
 
     /** Where keepalived's notify_fifo must point, for instance {@code self}. */
@@ -217,6 +224,54 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
     }
 
+    /**
+     * The service stops (SIGTERM): each group this instance carries goes to the partner with its
+     * exact numbers, so the partner resumes without skipping any (a planned handover). The SAs
+     * here stop sealing and receiving, their last numbers are published, and this returns once
+     * the partner acknowledged them (or after {@code limit}); keepalived then sees the process go
+     * and moves the floating addresses. Alone, there is nobody to hand over to. Not on the IKE thread.
+     *
+     * @return the groups handed over
+     */
+    public List<String> handOver(Duration limit) throws Exception {
+        java.util.concurrent.CompletableFuture<List<String>> done = new java.util.concurrent.CompletableFuture<>();
+        ikeThread.execute(() -> {
+            List<String> handed = new ArrayList<>();
+            if (sync == null || !sync.connected()) {
+                done.complete(handed);
+                return;
+            }
+            ownership.forEach((group, o) -> {
+                if (o.owned) {
+                    List<Integer> spis = leases.handOver(group);
+                    for (IkeSa sa : List.copyOf(engine.ikeSas())) {
+                        if (group.equals(groups.of(sa.localAddress().getAddress()))) {
+                            replication.changed(sa);
+                        }
+                    }
+                    link.put(group, SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY, new byte[0]);
+                    takeover.release(group);
+                    o.owned = false;
+                    handed.add(group);
+                    LOG.log(System.Logger.Level.INFO, "pair: handing group {0} over to the partner: {1} child SA(s) stopped with exact numbers",
+                            group, spis.size());
+                }
+            });
+            long sequence = link.lastPublished();
+            if (sequence == 0 || handed.isEmpty()) {
+                done.complete(handed);
+            } else {
+                link.whenAcked(sequence, () -> done.complete(handed));
+            }
+        });
+        List<String> handed = done.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (!handed.isEmpty()) {
+            // keepalived moves the floating addresses now (FAULT: a priority-0 advert), not when the process is gone.
+            Files.writeString(handoverFile(config, self), "1\n");
+        }
+        return handed;
+    }
+
     // ------------------------------------------------------------------------------------------
     // keepalived
 
@@ -248,7 +303,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         }
         o.owned = true;
         o.since = Instant.now();
-        Takeover.Outcome out = takeover.adopt(group, state.entries(group), false);
+        Map<Replica.Key, byte[]> entries = state.entries(group);
+        boolean exact = entries.containsKey(new Replica.Key(SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY));
+        Takeover.Outcome out = takeover.adopt(group, entries, exact);
+        if (exact) {
+            // Ours from now on: a later takeover back is not a handover unless announced again.
+            link.remove(group, SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY);
+        }
         // Published as ours now, for a partner that comes back.
         for (IkeSa sa : List.copyOf(engine.ikeSas())) {
             if (group.equals(groups.of(sa.localAddress().getAddress()))) {
@@ -256,9 +317,10 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
             }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - began);
-        last = new LastTakeover(group, o.since, took, out.ikeSas(), out.childSas(), out.refused());
-        LOG.log(System.Logger.Level.WARNING, "pair: took group {0} at epoch {1} in {2} ms: {3} IKE SA(s), {4} child SA(s) carried on"
-                + (out.refused() > 0 ? ", {5} could not be" : ""), group, o.epoch, took.toMillis(), out.ikeSas(), out.childSas(), out.refused());
+        last = new LastTakeover(group, o.since.toString(), took.toMillis(), out.ikeSas(), out.childSas(), out.refused(), exact);
+        LOG.log(System.Logger.Level.WARNING, "pair: took group {0} at epoch {1} in {2} ms ({6}): {3} IKE SA(s), {4} child SA(s) carried on"
+                + (out.refused() > 0 ? ", {5} could not be" : ""), group, o.epoch, took.toMillis(), out.ikeSas(), out.childSas(), out.refused(),
+                exact ? "handed over, exact numbers" : "numbers jumped past the last lease and replay top");
     }
 
     private void letGo(String group, GroupOwnership o, String why) {
@@ -328,11 +390,21 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     // ------------------------------------------------------------------------------------------
 
     /** The pair in {@code isthmus status}. */
-    public record Status(String instance, String partner, SyncStatus link, List<GroupStatus> groups, LastTakeover lastTakeover,
+    public record Status(String instance, String partner, Link link, List<GroupStatus> groups, LastTakeover lastTakeover,
                          SequenceLeases.Counts leases, long ikeDatagramsHeld, long ikeDatagramsDropped) {
     }
 
-    public record GroupStatus(String name, String floatingAddress, String carriedBy, long epoch, String keepalived, Instant since) {
+    /** The sync link in status: connected, since when, how long since the partner was heard, how many updates wait for its acknowledgement. */
+    public record Link(boolean connected, String connectedSince, Long lastHeardMillis, long lagUpdates, long updatesSent, long updatesApplied,
+                       long fullSyncsReceived, long reconnects, long refusedHandshakes, long updatesFenced) {
+        static Link of(SyncStatus s) {
+            return new Link(s.connected(), s.connectedSince() == null ? null : s.connectedSince().toString(),
+                    s.lastHeard() == null ? null : s.lastHeard().toMillis(), s.lagUpdates(), s.updatesSent(), s.updatesApplied(),
+                    s.fullSyncsReceived(), s.reconnects(), s.refusedHandshakes(), s.updatesFenced());
+        }
+    }
+
+    public record GroupStatus(String name, String floatingAddress, String carriedBy, long epoch, String keepalived, String since) {
     }
 
     /** On the IKE thread. */
@@ -340,8 +412,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         List<GroupStatus> gs = new ArrayList<>();
         String partner = config.pair().partnerOf(self.name()).name();
         ownership.forEach((g, o) -> gs.add(new GroupStatus(g, groups.address(g).getHostAddress(), o.owned ? self.name() : partner, o.epoch,
-                o.vrrp == null ? "unknown" : o.vrrp.name(), o.since)));
-        return new Status(self.name(), partner, sync == null ? null : sync.status(), gs, last, leases == null ? null : leases.counts(),
+                o.vrrp == null ? "unknown" : o.vrrp.name(), o.since.toString())));
+        return new Status(self.name(), partner, sync == null ? null : Link.of(sync.status()), gs, last, leases == null ? null : leases.counts(),
                 held == null ? 0 : held.held(), held == null ? 0 : held.dropped());
     }
 

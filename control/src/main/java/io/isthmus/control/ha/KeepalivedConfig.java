@@ -49,7 +49,7 @@ import java.util.regex.Pattern;
  */
 public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<FloatingGroup> groups, Duration advertInterval,
                                Preemption preemption, TrackedProcess daemonProcess, HealthCheck healthCheck, List<String> notifyCommand,
-                               Path notifyFifo) {
+                               Path notifyFifo, Path handoverFile) {
 
     /**
      * 50 ms: the lab's default. On a shared 2-core machine (load 3 to 6) the group moved about
@@ -144,13 +144,16 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
     /** With a notify command and no FIFO. */
     public KeepalivedConfig(String instanceName, SyncLink syncLink, List<FloatingGroup> groups, Duration advertInterval, Preemption preemption,
                             TrackedProcess daemonProcess, HealthCheck healthCheck, List<String> notifyCommand) {
-        this(instanceName, syncLink, groups, advertInterval, preemption, daemonProcess, healthCheck, notifyCommand, null);
+        this(instanceName, syncLink, groups, advertInterval, preemption, daemonProcess, healthCheck, notifyCommand, null, null);
     }
 
     /**
      * @param notifyCommand run at each transition (may be empty when {@code notifyFifo} is given)
      * @param notifyFifo    where keepalived writes each transition, in order, for the gateway to read
      *                      (the gateway's way: no process per transition, no reordering); null for none
+     * @param handoverFile  a file the gateway writes 1 to once it handed its SAs over (a planned stop):
+     *                      keepalived puts its groups in FAULT at once and the partner takes them,
+     *                      without waiting for the process to end; 0 otherwise. Null for none
      */
     public KeepalivedConfig {
         groups = List.copyOf(groups);
@@ -159,6 +162,9 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                 notifyCommand);
         if (notifyFifo != null && (!notifyFifo.isAbsolute() || !WORD.matcher(notifyFifo.toString()).matches())) {
             problems.add("the notify FIFO " + notifyFifo + " must be an absolute path without spaces, quotes, braces, '!' or '#'");
+        }
+        if (handoverFile != null && (!handoverFile.isAbsolute() || !WORD.matcher(handoverFile.toString()).matches())) {
+            problems.add("the handover file " + handoverFile + " must be an absolute path without spaces, quotes, braces, '!' or '#'");
         }
         if (notifyFifo != null && notifyCommand.isEmpty()) {
             problems.removeIf(x -> x.startsWith("notify command"));
@@ -345,6 +351,14 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                 .append("  weight 0\n")
                 .append("  init_fail\n")
                 .append("}\n");
+        if (handoverFile != null) {
+            out.append("\n# The gateway writes 1 here once it has handed its SAs over (a planned stop): FAULT at once (weight 0),\n")
+                    .append("# so the partner takes the groups without waiting for the process to end.\n")
+                    .append("vrrp_track_file isthmus_handover {\n")
+                    .append("  file ").append(handoverFile).append('\n')
+                    .append("  weight 0\n")
+                    .append("}\n");
+        }
         for (FloatingGroup g : groups) {
             group(out, g);
         }
@@ -378,6 +392,9 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                     .append("  track_interface {\n");
             devices.forEach(d -> out.append("    ").append(d).append('\n'));
             out.append("  }\n");
+        }
+        if (handoverFile != null) {
+            out.append("  track_file {\n    isthmus_handover\n  }\n");
         }
         out.append("  track_process {\n    isthmus_process\n  }\n")
                 .append("  track_script {\n    isthmus_check\n  }\n")

@@ -18,6 +18,13 @@ final class SyncKinds {
      * packets a second it rose by since the sync before ({@link #top}, {@link #rate}).
      */
     static final byte REPLAY_TOP = 4;
+    /**
+     * A planned handover: the owner stopped the group's SAs and published their exact numbers
+     * (LEASE the last sequence number used, REPLAY_TOP the last accepted), so the partner
+     * resumes without jumps. Key {@link #HANDOVER_KEY}, value empty.
+     */
+    static final byte HANDOVER = 5;
+    static final byte[] HANDOVER_KEY = {0};
 
     private SyncKinds() {
     }

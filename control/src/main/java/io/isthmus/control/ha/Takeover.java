@@ -24,16 +24,11 @@ final class Takeover {
     private final Dataplane dataplane;
     private final PairGroups groups;
     private final SequenceLeases leases;
-    private final int replayPackets;
-    private final java.time.Duration replayInterval;
-
-    Takeover(IkeEngine engine, Dataplane dataplane, PairGroups groups, SequenceLeases leases, int replayPackets, java.time.Duration replayInterval) {
+    Takeover(IkeEngine engine, Dataplane dataplane, PairGroups groups, SequenceLeases leases) {
         this.engine = engine;
         this.dataplane = dataplane;
         this.groups = groups;
         this.leases = leases;
-        this.replayPackets = replayPackets;
-        this.replayInterval = replayInterval;
     }
 
     /** What a takeover did: SAs carried on, and those that could not be (each logged with why). */
@@ -44,7 +39,7 @@ final class Takeover {
      * Carries on every IKE SA and child SA of {@code group} from {@code entries} (the partner's,
      * as last synced). {@code exact}: the partner handed them over with its final numbers, so
      * nothing is skipped; otherwise outbound SAs jump {@link SequenceLeases#SOLO_RANGE} past
-     * the last lease and inbound windows {@code replayPackets} past the last synced top.
+     * the last lease. Inbound windows start at the last synced top ({@link #inboundStart}).
      */
     Outcome adopt(String group, Map<Replica.Key, byte[]> entries, boolean exact) {
         int ike = 0;
@@ -106,28 +101,35 @@ final class Takeover {
         }
         byte[] lease = entries.get(new Replica.Key(SyncKinds.LEASE, key));
         byte[] top = entries.get(new Replica.Key(SyncKinds.REPLAY_TOP, key));
-        // Every SA's first block is implied by its keys' entry (SequenceLeases says why).
-        long leased = Math.max(leases.block(), lease == null ? 0 : SyncKinds.number(lease));
-        long after = exact ? leased : leased + SequenceLeases.SOLO_RANGE;
+        // Handed over, LEASE is the last number used; otherwise the last lease, and every SA's first
+        // block is implied by its keys' entry (SequenceLeases says why).
+        long after = exact && lease != null ? SyncKinds.number(lease)
+                : Math.max(leases.block(), lease == null ? 0 : SyncKinds.number(lease)) + SequenceLeases.SOLO_RANGE;
         long received = top == null ? 0 : SyncKinds.top(top);
-        long inboundTop = exact ? received : received + replayJump(top == null ? 0 : SyncKinds.rate(top));
+        long inboundTop = inboundStart(received);
+        LOG.log(System.Logger.Level.INFO, "group {0}: child SA {1}: outbound resumes after {2}, inbound accepts above {3} (synced top {4}, {5}/s)",
+                group, d, Long.toUnsignedString(after), Long.toUnsignedString(inboundTop), Long.toUnsignedString(received),
+                top == null ? 0 : SyncKinds.rate(top));
         dataplane.install(SaPairs.of(d, keys), true, new Dataplane.Resume(after, inboundTop, after, 0));
         leases.resumed(group, spi, after, inboundTop);
         return true;
     }
 
     /**
-     * How far past the last synced top the survivor's replay window starts: what the owner may
-     * have accepted since that sync. Syncs come every {@code replayPackets} packets or
-     * {@code replayInterval}, whichever first, so at most that many; at the rate the last sync
-     * showed, about two intervals' worth (one since the sync, one for a sync still on its way).
-     * Numbers at or below the jump are refused as replays: of the peer's packets that were in
-     * flight at the takeover, at most this many are lost; an attacker can replay only packets
-     * the owner accepted past the jump (none, if the rate held), each once, into the window.
+     * Where the survivor's replay window starts: at the top the owner last synced, everything at
+     * or below it counted as received. The owner syncs every {@code replayPackets} packets or
+     * {@code replayInterval}, whichever comes first, so it may have accepted up to one
+     * interval's packets above that top before it died (the rate the sync carried times the
+     * interval, at most {@code replayPackets}): an attacker who recorded them can have each
+     * accepted once more here. That is the bound, and it is accepted: the packets are the peer's
+     * own, authentic and recent, and whatever runs inside already sees such duplicates from the
+     * network (TCP drops them, QUIC and DTLS have their own windows); what replay protection must
+     * stop, old traffic played back at will, stays refused. Jumping further instead would drop
+     * the peer's next packets as replays: measured in the lab, a TCP stream's retransmissions
+     * then climb through the skipped numbers one timeout at a time, and the connection dies.
      */
-    long replayJump(long packetsPerSecond) {
-        long twoIntervals = packetsPerSecond * 2 * replayInterval.toNanos() / 1_000_000_000L;
-        return Math.min(replayPackets, twoIntervals);
+    static long inboundStart(long syncedTop) {
+        return syncedTop;
     }
 
     /** Lets go of every SA of {@code group} here, telling nobody: the partner carries them now (or will). */

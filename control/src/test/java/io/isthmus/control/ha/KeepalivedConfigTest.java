@@ -111,13 +111,16 @@ class KeepalivedConfigTest {
     void theGatewayReadsTransitionsFromAFifoInsteadOfANotifyCommand() throws Exception {
         KeepalivedConfig g = gw1();
         KeepalivedConfig fifo = new KeepalivedConfig(g.instanceName(), g.syncLink(), g.groups(), g.advertInterval(), g.preemption(),
-                g.daemonProcess(), g.healthCheck(), List.of(), Path.of("/var/lib/isthmus/west-gw1.keepalived"));
+                g.daemonProcess(), g.healthCheck(), List.of(), Path.of("/var/lib/isthmus/west-gw1.keepalived"),
+                Path.of("/var/lib/isthmus/west-gw1.handover"));
         String text = fifo.render();
         assertTrue(text.contains("  notify_fifo /var/lib/isthmus/west-gw1.keepalived\n"), text);
+        assertTrue(text.contains("vrrp_track_file isthmus_handover {\n  file /var/lib/isthmus/west-gw1.handover\n  weight 0\n}"), text);
+        assertTrue(text.contains("  track_file {\n    isthmus_handover\n  }\n"), text);
         assertFalse(text.contains("  notify \""), text);
         assertEquals(new Result(0, ""), configTest(renderedWithStandIn(fifo)), text);
         var e = assertThrows(IllegalArgumentException.class, () -> new KeepalivedConfig(g.instanceName(), g.syncLink(), g.groups(),
-                g.advertInterval(), g.preemption(), g.daemonProcess(), g.healthCheck(), List.of(), Path.of("relative/fifo")));
+                g.advertInterval(), g.preemption(), g.daemonProcess(), g.healthCheck(), List.of(), Path.of("relative/fifo"), null));
         assertTrue(e.getMessage().contains("the notify FIFO relative/fifo must be an absolute path"), e.getMessage());
     }
 

@@ -124,6 +124,11 @@ public final class PairGateways {
         return p;
     }
 
+    /** The daemon of {@code gw} as last started. */
+    public Process daemon(Instance gw) {
+        return daemons.get(gw);
+    }
+
     Path aliveFile(Instance gw) {
         return stateDirectory().resolve(GATEWAY + "-" + gw.label + ".alive");
     }
@@ -147,7 +152,8 @@ public final class PairGateways {
         TrackedProcess process = new TrackedProcess(java.getFirst(), List.of(processMark(gw)), ParameterMatch.INITIAL);
         HealthCheck check = new HealthCheck(List.of(lab.work().resolve("alive-check").toString(), aliveFile(gw).toString(),
                 Integer.toString(ALIVE_LIMIT_MS)), 1, 1, 1, 2);
-        return new PairLab.Daemon(process, check, List.of(), fifo(gw), List.of("gw1", "gw2"));
+        return new PairLab.Daemon(process, check, List.of(), fifo(gw), stateDirectory().resolve(GATEWAY + "-" + gw.label + ".handover"),
+                List.of("gw1", "gw2"));
     }
 
     /** The strongSwan peer's swanctl.conf: its tunnel goes to vip1, as a site's device would to an Azure gateway's address. */

@@ -90,9 +90,10 @@ public final class PairLab implements Namespaces, AutoCloseable {
      * command told of each transition or the FIFO it reads them from (the Isthmus daemon's), and
      * the names of the VRRP instances (the groups: the Isthmus daemon names them after the pair's instances).
      */
-    public record Daemon(TrackedProcess process, HealthCheck check, List<String> notifyCommand, Path notifyFifo, List<String> groupNames) {
+    public record Daemon(TrackedProcess process, HealthCheck check, List<String> notifyCommand, Path notifyFifo, Path handoverFile,
+                         List<String> groupNames) {
         public Daemon(TrackedProcess process, HealthCheck check, List<String> notifyCommand) {
-            this(process, check, notifyCommand, null, List.of("vip1", "vip2"));
+            this(process, check, notifyCommand, null, null, List.of("vip1", "vip2"));
         }
     }
 
@@ -203,7 +204,8 @@ public final class PairLab implements Namespaces, AutoCloseable {
                         new FloatingAddress(NET_VIP1 + "/24", "lan"))),
                 new FloatingGroup(daemon.groupNames().get(1), 52, one ? 100 : 150, List.of(new FloatingAddress(VIP2 + "/24", "wan"),
                         new FloatingAddress(NET_VIP2 + "/24", "lan")))),
-                options.advertInterval(), options.preemption(), daemon.process(), daemon.check(), daemon.notifyCommand(), daemon.notifyFifo());
+                options.advertInterval(), options.preemption(), daemon.process(), daemon.check(), daemon.notifyCommand(), daemon.notifyFifo(),
+                daemon.handoverFile());
     }
 
     /** Starts keepalived for both instances, each with its configuration, log and pid files in the work directory. */
