@@ -142,9 +142,11 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * @param replaySyncPackets the inbound replay window's top is synced after this many packets
      * @param replaySyncInterval ... or after this long, whichever comes first
      * @param stateDirectory   where the epochs that fence a paused instance are kept across restarts
+     * @param stateSync        false: the floating addresses move, the SAs do not (the peer's dead peer
+     *                         detection and a new negotiation, as Azure's instances): for comparison
      */
     public record Pair(int syncPort, Duration heartbeat, int missedHeartbeats, long leaseBlock, int replaySyncPackets,
-                       Duration replaySyncInterval, Path stateDirectory, List<PairInstance> instances) {
+                       Duration replaySyncInterval, Path stateDirectory, List<PairInstance> instances, boolean stateSync) {
         public Pair {
             instances = List.copyOf(instances);
         }

@@ -25,6 +25,7 @@ import java.util.Set;
  *   sequenceLeaseBlock: 1048576       # outbound ESP sequence numbers per lease
  *   replaySync: {packets: 1024, milliseconds: 50}
  *   stateDirectory: /var/lib/isthmus
+ *   stateSync: true                   # false: addresses move, SAs do not (a comparison)
  *   instances:
  *     - name: gw1
  *       syncAddress: 10.99.0.1
@@ -68,7 +69,8 @@ final class PairSection {
                 }
             }
         }
-        f.onlyFields(n, FIELD, "syncPort", "heartbeatMilliseconds", "missedHeartbeats", "sequenceLeaseBlock", "replaySync", "stateDirectory", "instances");
+        f.onlyFields(n, FIELD, "syncPort", "heartbeatMilliseconds", "missedHeartbeats", "sequenceLeaseBlock", "replaySync", "stateDirectory", "instances",
+                "stateSync");
         int port = f.integer(n, FIELD, "syncPort", 4510, 1, 65535);
         Duration heartbeat = Duration.ofMillis(f.integer(n, FIELD, "heartbeatMilliseconds", 50, 10, 5000));
         int missed = f.integer(n, FIELD, "missedHeartbeats", 3, 2, 100);
@@ -109,7 +111,7 @@ final class PairSection {
         if (instances.get(0).syncAddress().equals(instances.get(1).syncAddress())) {
             throw f.error(FIELD + ".instances[1].syncAddress", "the two instances need different sync addresses");
         }
-        return new Pair(port, heartbeat, missed, block, replayPackets, replayInterval, state, instances);
+        return new Pair(port, heartbeat, missed, block, replayPackets, replayInterval, state, instances, f.bool(n, FIELD, "stateSync", true));
     }
 
     private static Path absolute(ConfigFields f, JsonNode n, String p, String field) {

@@ -142,7 +142,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         PairInstance partner = p.partnerOf(self.name());
         Path epochs = epochFile(config, self);
         Files.createDirectories(p.stateDirectory());
-        sync = SyncLink.start(new SyncSettings(self.name(), new InetSocketAddress(me.syncAddress(), p.syncPort()), partner.name(),
+        sync = !p.stateSync() ? null : SyncLink.start(new SyncSettings(self.name(), new InetSocketAddress(me.syncAddress(), p.syncPort()), partner.name(),
                 new InetSocketAddress(partner.syncAddress(), p.syncPort()), me.certificate(), me.privateKey(), partner.certificate(),
                 p.heartbeat(), p.missedHeartbeats(), SyncSettings.MAX_FRAME_BYTES, epochs), this, ikeThread);
         ikeThread.execute(() -> engine.observer(replication));
@@ -151,8 +151,9 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         keepalived = KeepalivedEvents.open(fifo, this, ikeThread);
         scheduler.schedule(SequenceLeases.TICK, this::tick);
         scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
-        LOG.log(System.Logger.Level.INFO, "pair: instance {0} with {1}; groups {2}; keepalived''s events from {3}; alive file {4}",
-                self.name(), partner.name(), groups.floating(), fifo, aliveFile);
+        LOG.log(System.Logger.Level.INFO, "pair: instance {0} with {1}; groups {2}; keepalived''s events from {3}; alive file {4}{5}",
+                self.name(), partner.name(), groups.floating(), fifo, aliveFile,
+                p.stateSync() ? "" : "; state sync OFF: a takeover moves the addresses only, the peers renegotiate");
     }
 
     /** Where the epochs of this instance's groups are kept across restarts. */
@@ -295,7 +296,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     private void takeOver(String group, GroupOwnership o) {
         long began = System.nanoTime();
         try {
-            o.epoch = sync.takeOver(group);
+            o.epoch = sync == null ? 0 : sync.takeOver(group);
         } catch (IOException e) {
             // Without the epoch on disk a restart could reuse it: not safe to carry the SAs.
             LOG.log(System.Logger.Level.ERROR, "pair: cannot take group {0}: the epoch cannot be kept: {1}", group, e.getMessage());
@@ -435,14 +436,18 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         @Override
         public long put(String group, byte kind, byte[] key, byte[] value) {
             state.put(group, kind, key, value);
-            lastPublished = sync.put(group, kind, key, value);
+            if (sync != null) {
+                lastPublished = sync.put(group, kind, key, value);
+            }
             return lastPublished;
         }
 
         @Override
         public long remove(String group, byte kind, byte[] key) {
             state.remove(group, kind, key);
-            lastPublished = sync.remove(group, kind, key);
+            if (sync != null) {
+                lastPublished = sync.remove(group, kind, key);
+            }
             return lastPublished;
         }
 
@@ -453,7 +458,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
         @Override
         public void whenAcked(long sequence, Runnable then) {
-            if (sequence <= 0) {
+            if (sequence <= 0 || sync == null) {
                 then.run();
             } else {
                 sync.whenAcked(sequence, then);
@@ -462,7 +467,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
         @Override
         public boolean acknowledged(long sequence) {
-            return sync.acknowledged(sequence);
+            return sync != null && sync.acknowledged(sequence);
         }
 
         @Override

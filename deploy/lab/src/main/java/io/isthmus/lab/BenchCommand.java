@@ -8,9 +8,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code isthmus bench}: the throughput benchmark (see {@link Bench}). */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchCommand.FailoverCommand.class,
         description = "Throughput, packet rate, latency and cost of Isthmus against plain veth, strongSwan and wireguard-go, "
-                + "in the namespace lab (needs root).")
+                + "in the namespace lab (needs root). 'bench failover': the active-active pair's failovers.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "Length of each iperf3 measurement (default ${DEFAULT-VALUE}).")
     int seconds;
@@ -35,5 +35,38 @@ final class BenchCommand implements Callable<Integer> {
         List<Bench.Path> chosen = paths == null ? Bench.DEFAULT : paths.stream().map(Bench.Path::parse).toList();
         List<Bench.Row> rows = Bench.runAndReport(chosen, seconds, pings, json, System.out);
         return rows.stream().allMatch(Bench.Row::complete) ? 0 : 1;
+    }
+
+    /** {@code isthmus bench failover}: the pair's failovers (see {@link io.isthmus.lab.bench.Failover}). */
+    @Command(name = "failover", mixinStandardHelpOptions = true,
+            description = "The active-active pair's failovers against a strongSwan peer, each fault repeated while a paced UDP stream runs "
+                    + "through the tunnel: loss window and packets lost (p50, p95, max), with and without state sync, in the pair lab (needs root).")
+    static final class FailoverCommand implements Callable<Integer> {
+        @Option(names = "--runs", defaultValue = "20", description = "Runs of each fault (default ${DEFAULT-VALUE}).")
+        int runs;
+
+        @Option(names = "--rate", defaultValue = "10000", description = "UDP datagrams a second through the tunnel (default ${DEFAULT-VALUE}).")
+        int rate;
+
+        @Option(names = "--faults", split = ",", defaultValue = "kill,sigterm,wan-down,machine-gone",
+                description = "Which faults, comma-separated (default ${DEFAULT-VALUE}).")
+        List<String> faults;
+
+        @Option(names = "--no-compare", description = "Skip the pair without state sync (its runs take a dead peer detection each).")
+        boolean noCompare;
+
+        @Option(names = "--json", defaultValue = "isthmus-failover.json", description = "Where to write the results as JSON (default ${DEFAULT-VALUE}).")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!"root".equals(System.getProperty("user.name"))) {
+                System.err.println("isthmus: the failover benchmark builds network namespaces: run it as root (sudo ./deploy/bench failover)");
+                return 1;
+            }
+            new io.isthmus.lab.bench.Failover(rate, 6, System.out).runAndReport(faults.stream().map(io.isthmus.lab.bench.Failover.Fault::parse)
+                    .toList(), runs, !noCompare, json);
+            return 0;
+        }
     }
 }

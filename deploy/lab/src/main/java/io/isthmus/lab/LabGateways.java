@@ -206,12 +206,18 @@ public final class LabGateways {
 
     /** As {@link #startStrongSwan(Lab, Side, String)}: charon in namespace {@code ns}, its files in {@code dir}. */
     public static void startStrongSwan(Namespaces lab, String ns, Path dir, String swanctlConf) throws IOException, InterruptedException {
+        startStrongSwan(lab, ns, dir, swanctlConf, "");
+    }
+
+    /** As {@link #startStrongSwan(Namespaces, String, Path, String)}, with more {@code charon} settings ("retransmit_tries = 3"). */
+    public static void startStrongSwan(Namespaces lab, String ns, Path dir, String swanctlConf, String charonSettings) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("swanctl.conf"), swanctlConf);
         Files.writeString(dir.resolve("strongswan.conf"), """
                 charon {
                   load = %2$s
                   install_routes = yes
+                  %3$s
                   plugins { vici { socket = unix://%1$s/charon.vici } }
                   filelog { f { path = %1$s/charon.log
                       default = 1
@@ -219,7 +225,7 @@ public final class LabGateways {
                       time_format = %%T
                       flush_line = yes } }
                 }
-                """.formatted(dir, String.join(" ", STRONGSWAN_PLUGINS)));
+                """.formatted(dir, String.join(" ", STRONGSWAN_PLUGINS), charonSettings));
         Files.deleteIfExists(dir.resolve("charon.vici"));
         lab.spawn(ns, dir.resolve("charon.out"), List.of("unshare", "-m", "sh", "-c",
                 "mount -t tmpfs none /run; STRONGSWAN_CONF=" + dir.resolve("strongswan.conf") + " exec /usr/lib/ipsec/charon"));

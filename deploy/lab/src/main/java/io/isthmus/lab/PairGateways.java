@@ -29,8 +29,11 @@ public final class PairGateways {
     private final PairLab lab;
     private final Map<Instance, Process> daemons = new EnumMap<>(Instance.class);
 
-    private PairGateways(PairLab lab) {
+    private final boolean stateSync;
+
+    private PairGateways(PairLab lab, boolean stateSync) {
         this.lab = lab;
+        this.stateSync = stateSync;
     }
 
     public Path stateDirectory() {
@@ -67,6 +70,7 @@ public final class PairGateways {
                       - %9$s
                 pair:
                   stateDirectory: %10$s
+                  stateSync: %14$s
                   instances:
                     - name: gw1
                       syncAddress: %11$s
@@ -78,7 +82,7 @@ public final class PairGateways {
                       privateKey: %12$s/gw2.key
                 """.formatted(GATEWAY, Instance.GW1.wan, PairLab.VIP1, Instance.GW2.wan, PairLab.VIP2, PairLab.PEER_WAN, CONNECTION,
                 LabGateways.PSK, Pairing.POLICY.strip().replace("\n", "\n        "), stateDirectory(), Instance.GW1.sync, certs,
-                Instance.GW2.sync);
+                Instance.GW2.sync, stateSync);
     }
 
     /**
@@ -86,7 +90,12 @@ public final class PairGateways {
      * and gw2 vip2.
      */
     public static PairGateways start(PairLab lab, PairLab.Options options) throws IOException, InterruptedException {
-        PairGateways p = new PairGateways(lab);
+        return start(lab, options, true);
+    }
+
+    /** As {@link #start(PairLab, PairLab.Options)}; {@code stateSync} false: the pair without its sync (the comparison). */
+    public static PairGateways start(PairLab lab, PairLab.Options options, boolean stateSync) throws IOException, InterruptedException {
+        PairGateways p = new PairGateways(lab, stateSync);
         Path certs = lab.work().resolve("pair-certs");
         Files.createDirectories(certs);
         Files.createDirectories(p.stateDirectory());
@@ -158,13 +167,18 @@ public final class PairGateways {
 
     /** The strongSwan peer's swanctl.conf: its tunnel goes to vip1, as a site's device would to an Azure gateway's address. */
     public static String peerConfig() {
+        return peerConfig(Duration.ofSeconds(10));
+    }
+
+    /** With this dead peer detection interval. */
+    public static String peerConfig(Duration dpd) {
         return """
                 connections { pair {
                   local_addrs = %1$s
                   remote_addrs = %2$s
                   version = 2
                   proposals = %3$s
-                  dpd_delay = 10s
+                  dpd_delay = %6$ds
                   local { auth = psk
                     id = %1$s }
                   remote { auth = psk
@@ -177,7 +191,7 @@ public final class PairGateways {
                       dpd_action = restart
                       mode = tunnel } } } }
                 secrets { ike-pair { secret = "%5$s" } }
-                """.formatted(PairLab.PEER_WAN, PairLab.VIP1, Pairing.SW_IKE, Pairing.SW_ESP, LabGateways.PSK);
+                """.formatted(PairLab.PEER_WAN, PairLab.VIP1, Pairing.SW_IKE, Pairing.SW_ESP, LabGateways.PSK, dpd.toSeconds());
     }
 
     public Path peerDirectory() {
@@ -186,6 +200,17 @@ public final class PairGateways {
 
     public void startPeer() throws IOException, InterruptedException {
         LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig());
+    }
+
+    /**
+     * A peer that notices a dead gateway fast: dead peer detection every 2 s, its request
+     * retransmitted twice a second apart before the IKE SA counts as gone (strongSwan's default
+     * takes minutes), then a new negotiation. For the comparison without state sync, where that
+     * is how the tunnel comes back; far quicker than an Azure peer would see it.
+     */
+    public void startImpatientPeer() throws IOException, InterruptedException {
+        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig(Duration.ofSeconds(2)),
+                "retransmit_timeout = 1.0\n  retransmit_base = 1.0\n  retransmit_tries = 2");
     }
 
     public String peerSas() throws IOException, InterruptedException {
