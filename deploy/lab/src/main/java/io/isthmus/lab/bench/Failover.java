@@ -95,7 +95,7 @@ public final class Failover {
 
     List<Run> measure(List<Fault> faults, int runs, boolean stateSync) throws Exception {
         List<Run> results = new ArrayList<>();
-        try (PairLab lab = PairLab.up(Path.of("/tmp/isthmus-failover-bench"))) {
+        try (PairLab lab = PairLab.up(Path.of(stateSync ? "/tmp/isthmus-failover-bench" : "/tmp/isthmus-failover-bench-nosync"))) {
             PairGateways pair = PairGateways.start(lab, PairLab.Options.DEFAULT, stateSync);
             if (stateSync) {
                 pair.startPeer();
