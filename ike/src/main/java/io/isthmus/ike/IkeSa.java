@@ -16,8 +16,8 @@ import java.util.List;
 /**
  * One IKE SA, on the engine's thread: the record of what was negotiated (SPIs, proposal, keys,
  * addresses, the peer's identity and what it supports), its child SAs, where it is in its life
- * (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT keepalives) and its
- * {@link MessageWindow}. It runs no exchange itself: each is a class of
+ * (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT keepalives, in
+ * {@link IkeSaTimers}) and its {@link MessageWindow}. It runs no exchange itself: each is a class of
  * {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
  *
  * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
@@ -53,10 +53,7 @@ public final class IkeSa {
 
     private Instant lastHeard;
     private Instant establishedAt;
-    private Scheduler.Cancellable livenessTimer;
-    private Scheduler.Cancellable rekeyTimer;
-    private Scheduler.Cancellable expiryTimer;
-    private Scheduler.Cancellable keepaliveTimer;
+    private final IkeSaTimers timers = new IkeSaTimers(this);
     final List<ChildSa> children = new ArrayList<>();
     /** The IKE SA that took over from this one after a rekey. */
     private IkeSa replacement;
@@ -113,7 +110,7 @@ public final class IkeSa {
         sa.transitionTo(IkeSaState.ESTABLISHED);
         sa.establishedAt = context.scheduler().now();
         context.sas().add(sa);
-        sa.startTimers();
+        sa.timers.start();
         return sa;
     }
 
@@ -156,10 +153,10 @@ public final class IkeSa {
             IkeSaRecord.Child rc = r.children().get(i);
             ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
             sa.children.add(child);
-            sa.scheduleChildTimers(child, Duration.between(rc.establishedAt(), now));
+            sa.timers.startChild(child, Duration.between(rc.establishedAt(), now));
         }
         context.sas().add(sa);
-        sa.startTimers(Duration.between(sa.establishedAt, now));
+        sa.timers.start(Duration.between(sa.establishedAt, now));
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA adopted with {1} child SA(s), next request {2}, expecting {3}", sa, spis.size(),
                 r.nextRequestId(), r.expectedRequestId());
         return sa;
@@ -200,7 +197,7 @@ public final class IkeSa {
         }
         children.clear();
         window.stop();
-        cancelTimers();
+        timers.cancel();
         if (keys != null) {
             keys.destroy();
         }
@@ -562,7 +559,7 @@ public final class IkeSa {
             removeChild(c, why);
         }
         window.stop();
-        cancelTimers();
+        timers.cancel();
         if (keys != null) {
             keys.destroy();
         }
@@ -648,7 +645,7 @@ public final class IkeSa {
         transitionTo(IkeSaState.ESTABLISHED);
         context.sas().established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
-        startTimers();
+        timers.start();
     }
 
     /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
@@ -672,7 +669,7 @@ public final class IkeSa {
     public void handOver(IkeSa next) {
         replacement = next;
         transitionTo(IkeSaState.REKEYED);
-        cancelTimers();
+        timers.cancel();
         for (ChildSa c : children) {
             c.owner = next;
             next.children.add(c);
@@ -705,7 +702,7 @@ public final class IkeSa {
     public void addChild(ChildSa child) {
         children.add(child);
         touched();
-        scheduleChildTimers(child, Duration.ZERO);
+        timers.startChild(child, Duration.ZERO);
         if (reauthenticating != null && isUp()) {
             // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
             IkeSa old = reauthenticating;
@@ -783,81 +780,5 @@ public final class IkeSa {
     /** For tests that compare key derivation with a peer's log. */
     IkeSaKeys keys() {
         return keys;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The IKE SA's own timers: liveness, rekey, expiry, NAT keepalives
-    // ------------------------------------------------------------------------------------------
-
-    private void startTimers() {
-        startTimers(Duration.ZERO);
-    }
-
-    /** For an SA {@code age} old (adopted): what is left of its lifetime, a rekey at once if it is overdue. */
-    private void startTimers(Duration age) {
-        Connection.Timers t = connection.timers();
-        scheduleLiveness();
-        rekeyTimer = context.scheduler().schedule(left(rekeyDelay(t.ikeLifetime()), age), this::rekey);
-        expiryTimer = context.scheduler().schedule(left(t.ikeLifetime(), age), () -> {
-            LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
-            delete();
-        });
-        if (behindNat) {
-            scheduleKeepalive();
-        }
-    }
-
-    private void scheduleChildTimers(ChildSa child, Duration age) {
-        Connection.Timers t = connection.timers();
-        child.rekeyTimer = context.scheduler().schedule(left(rekeyDelay(t.childLifetime()), age), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = context.scheduler().schedule(left(t.childLifetime(), age),
-                () -> child.owner.deleteChild(child, "lifetime expired"));
-    }
-
-    private static Duration left(Duration delay, Duration age) {
-        Duration d = delay.minus(age);
-        return d.isNegative() ? Duration.ZERO : d;
-    }
-
-    /** lifetime - margin - a random part of the margin: when a rekey starts. */
-    private Duration rekeyDelay(Duration lifetime) {
-        Connection.Timers t = connection.timers();
-        long marginMillis = t.rekeyMargin().toMillis();
-        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * context.randomFraction());
-        return lifetime.minusMillis(marginMillis + jitterMillis);
-    }
-
-    private void cancelTimers() {
-        for (Scheduler.Cancellable c : new Scheduler.Cancellable[] {livenessTimer, rekeyTimer, expiryTimer, keepaliveTimer}) {
-            if (c != null) {
-                c.cancel();
-            }
-        }
-        livenessTimer = rekeyTimer = expiryTimer = keepaliveTimer = null;
-    }
-
-    private void scheduleKeepalive() {
-        keepaliveTimer = context.scheduler().schedule(connection.timers().natKeepalive(), () -> {
-            if (isUp()) {
-                context.transport().sendNatKeepalive(local, remote);
-                scheduleKeepalive();
-            }
-        });
-    }
-
-    private void scheduleLiveness() {
-        livenessTimer = context.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
-    }
-
-    private void checkLiveness() {
-        if (!isUp()) {
-            return;
-        }
-        Duration idle = Duration.between(lastHeard, context.scheduler().now());
-        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            context.exchanges().checkLiveness(this);
-        }
-        scheduleLiveness();
     }
 }
