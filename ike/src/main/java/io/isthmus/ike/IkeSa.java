@@ -64,11 +64,10 @@ public final class IkeSa {
      */
     private Connection authenticatedWith;
     /**
-     * What {@link #authenticatedWith} authenticated with ({@link #credentialsOf}), taken when it
-     * did: the configuration a reload replaces wipes its pre-shared key, which must not then look
-     * like a changed key.
+     * What {@link #authenticatedWith} authenticated with, taken when it did: the configuration a
+     * reload replaces wipes its pre-shared key, which must not then look like a changed key.
      */
-    private Object authenticatedCredentials;
+    private Credentials authenticatedCredentials;
     /** On a new IKE SA made to reauthenticate another (RFC 7296 §2.8.3): the SA it is to replace. */
     private IkeSa reauthenticating;
     /** On an SA being reauthenticated: the new IKE SA that is to replace it, until it is up or has failed. */
@@ -122,44 +121,7 @@ public final class IkeSa {
      * SPI. Throws IllegalStateException when a child SA here already holds one of its inbound SPIs.
      */
     public static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
-        List<InboundSpi> spis = new ArrayList<>();
-        for (IkeSaRecord.Child child : r.children()) {
-            InboundSpi spi = context.claimInboundSpi(child.description().inbound().spi());
-            if (spi == null) {
-                spis.forEach(InboundSpi::releaseUnheld);
-                throw new IllegalStateException("inbound SPI of " + child.description() + " is in use here");
-            }
-            spis.add(spi);
-        }
-        IkeSa sa = new IkeSa(context, r.initiator(), List.of(c), r.initiatorSpi(), r.responderSpi(), r.localAddress(), r.remoteAddress());
-        IkeSaKeys k = r.keys();
-        sa.keys = new IkeSaKeys(k.skD().clone(), k.skAi().clone(), k.skAr().clone(), k.skEi().clone(), k.skEr().clone(),
-                k.skPi().clone(), k.skPr().clone());
-        sa.proposal = r.proposal();
-        sa.natDetected = r.natDetected();
-        sa.behindNat = r.behindNat();
-        sa.peerFragments = r.peerFragments();
-        sa.peerMessageIdSync = r.peerMessageIdSync();
-        sa.peerId = r.peerIdentity();
-        // Both instances run one configuration: what authenticated the SA there is what c holds here.
-        sa.authenticatedWith = c;
-        sa.authenticatedCredentials = credentialsOf(c);
-        sa.window.protectWith(new SkProtection(sa.proposal.cipher(), sa.keys, sa.initiator, sa.peerFragments));
-        sa.window.restore(r.nextRequestId(), r.expectedRequestId(), r.lastResponse());
-        sa.establishedAt = r.establishedAt();
-        sa.transitionTo(IkeSaState.ESTABLISHED);
-        Instant now = context.scheduler().now();
-        for (int i = 0; i < spis.size(); i++) {
-            IkeSaRecord.Child rc = r.children().get(i);
-            ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
-            sa.children.add(child);
-            sa.timers.startChild(child, Duration.between(rc.establishedAt(), now));
-        }
-        context.sas().add(sa);
-        sa.timers.start(Duration.between(sa.establishedAt, now));
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA adopted with {1} child SA(s), next request {2}, expecting {3}", sa, spis.size(),
-                r.nextRequestId(), r.expectedRequestId());
-        return sa;
+        return IkeSaRecords.adopt(context, c, r);
     }
 
     /**
@@ -167,16 +129,7 @@ public final class IkeSa {
      * while it is up. The keys in it are copies, the caller's to wipe ({@link IkeSaRecord#destroy()}).
      */
     public IkeSaRecord record() {
-        if (!isUp()) {
-            throw new IllegalStateException(this + " is " + state + ": only an established IKE SA has a record");
-        }
-        List<IkeSaRecord.Child> cs = children.stream()
-                .map(c -> new IkeSaRecord.Child(c.description, c.proposal, c.established, c.createdAsInitiator)).toList();
-        IkeSaKeys copy = new IkeSaKeys(keys.skD().clone(), keys.skAi().clone(), keys.skAr().clone(), keys.skEi().clone(),
-                keys.skEr().clone(), keys.skPi().clone(), keys.skPr().clone());
-        return new IkeSaRecord(connection.name(), initiator, spiI, spiR, local, remote, proposal, copy, natDetected, behindNat,
-                peerFragments, peerMessageIdSync, peerId, establishedAt, window.nextRequestId(), window.expectedRequestId(),
-                window.lastResponse(), cs);
+        return IkeSaRecords.take(this);
     }
 
     /**
@@ -203,6 +156,22 @@ public final class IkeSa {
         }
         context.sas().remove(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", this);
+    }
+
+    /**
+     * Carried on from another instance's record ({@link #adopt}): who the peer proved to be, and
+     * when. Both instances run one configuration: what authenticated the SA there is what
+     * {@code c} holds here.
+     */
+    void adopted(Identity peer, Connection c, Instant at) {
+        peerId = peer;
+        authenticatedWith = c;
+        authenticatedCredentials = Credentials.of(c);
+        establishedAt = at;
+    }
+
+    IkeSaTimers timers() {
+        return timers;
     }
 
     boolean released() {
@@ -263,37 +232,12 @@ public final class IkeSa {
      * reauthentication, a new IKE SA with IKE_AUTH, not a CREATE_CHILD_SA.
      */
     public boolean credentialsChanged() {
-        return authenticatedCredentials != null && !authenticatedCredentials.equals(credentialsOf(connection));
+        return authenticatedCredentials != null && !authenticatedCredentials.equals(Credentials.of(connection));
     }
 
     /** Whether this SA was authenticated with the credentials {@code c} has now. */
     public boolean authenticatedAs(Connection c) {
-        return authenticatedCredentials != null && authenticatedCredentials.equals(credentialsOf(c));
-    }
-
-    /** A random salt for {@link #credentialsOf}, so that what is kept of a key compares only within this process. */
-    private static final byte[] CREDENTIALS_SALT = new byte[32];
-
-    static {
-        new java.security.SecureRandom().nextBytes(CREDENTIALS_SALT);
-    }
-
-    private record Credentials(Object authentication, Identity localId, Identity remoteId) {
-    }
-
-    /**
-     * What {@code c} authenticates with, comparable with equals: its identities, its certificates
-     * and private key, or of its pre-shared key only prf(key, salt) (the key itself is not kept,
-     * and may be wiped later with the configuration it came from). A wiped key compares unequal
-     * to everything.
-     */
-    static Object credentialsOf(Connection c) {
-        Object auth = c.authentication();
-        if (auth instanceof Authentication.PreSharedKey psk) {
-            auth = psk.isDestroyed() ? new Object()
-                    : HexFormat.of().formatHex(psk.prf(io.isthmus.ike.crypto.PseudorandomFunction.HMAC_SHA2_256, CREDENTIALS_SALT));
-        }
-        return new Credentials(auth, c.localId(), c.remoteId());
+        return authenticatedCredentials != null && authenticatedCredentials.equals(Credentials.of(c));
     }
 
     /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
@@ -336,6 +280,11 @@ public final class IkeSa {
     public Instant childEstablishedAt(int inboundSpi) {
         ChildSa c = child(inboundSpi);
         return c == null ? null : c.established;
+    }
+
+    /** Whether the peer takes IKE fragments (RFC 7383). */
+    boolean peerFragments() {
+        return peerFragments;
     }
 
     /** Whether a NAT rewrote our address, so this end sends keepalives. */
@@ -639,7 +588,7 @@ public final class IkeSa {
     public void authenticated(Connection matched, Identity peer) {
         connection = matched;
         authenticatedWith = matched;
-        authenticatedCredentials = credentialsOf(matched);
+        authenticatedCredentials = Credentials.of(matched);
         peerId = peer;
         establishedAt = context.scheduler().now();
         transitionTo(IkeSaState.ESTABLISHED);
