@@ -68,10 +68,7 @@ public final class IkeSa {
      * reload replaces wipes its pre-shared key, which must not then look like a changed key.
      */
     private Credentials authenticatedCredentials;
-    /** On a new IKE SA made to reauthenticate another (RFC 7296 §2.8.3): the SA it is to replace. */
-    private IkeSa reauthenticating;
-    /** On an SA being reauthenticated: the new IKE SA that is to replace it, until it is up or has failed. */
-    private IkeSa reauthenticatedBy;
+    private final Reauthentication reauthentication = new Reauthentication(this);
 
     /** Made by the engine: for a connection we initiate, or for an IKE_SA_INIT request that may be for any of {@code candidates}. */
     public IkeSa(IkeContext context, boolean initiator, List<Connection> candidates, long spiI, long spiR,
@@ -174,6 +171,10 @@ public final class IkeSa {
         return timers;
     }
 
+    Reauthentication reauthentication() {
+        return reauthentication;
+    }
+
     boolean released() {
         return released;
     }
@@ -242,12 +243,12 @@ public final class IkeSa {
 
     /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
     public IkeSa reauthenticatedBy() {
-        return reauthenticatedBy;
+        return reauthentication.replacedBy();
     }
 
     /** The IKE SA this new one is to replace once up (a reauthentication), until then; null otherwise. */
     public IkeSa reauthenticating() {
-        return reauthenticating;
+        return reauthentication.replacing();
     }
 
     public IkeProposal proposal() {
@@ -370,44 +371,13 @@ public final class IkeSa {
      * usual and the next rekey tries again.
      */
     public void rekey() {
-        if (state != IkeSaState.ESTABLISHED || reauthenticatedBy != null) {
+        if (state != IkeSaState.ESTABLISHED || reauthentication.replacedBy() != null) {
             return;
         }
-        if (credentialsChanged() && connection.mode() != Connection.Mode.RESPONDER_ONLY) {
-            IkeSa fresh = context.sas().reauthenticate(this);
-            if (fresh != null) {
-                reauthenticatedBy = fresh;
-                fresh.reauthenticating = this;
-                return;
-            }
-            // Already replaced by an SA the peer made with the new credentials: it deletes this one.
-            if (context.sas().hasReauthenticated(this)) {
-                return;
-            }
+        if (credentialsChanged() && connection.mode() != Connection.Mode.RESPONDER_ONLY && reauthentication.start()) {
+            return;
         }
         context.exchanges().rekeyIkeSa(this);
-    }
-
-    /** The reauthentication ended, the new SA up (this one goes) or failed (this one is rekeyed, and stays). */
-    private void reauthenticationEnded(IkeSa fresh, String failure) {
-        IkeSa old = current();
-        if (reauthenticatedBy == fresh) {
-            reauthenticatedBy = null;
-        }
-        if (old != this && old.reauthenticatedBy == fresh) {
-            old.reauthenticatedBy = null;
-        }
-        if (failure == null) {
-            LOG.log(System.Logger.Level.INFO, "{0}: reauthenticated with the connection''s new credentials as {1}: deleting the old IKE SA",
-                    old, fresh);
-            old.delete();
-        } else if (old.isUp()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: the peer refused the new key or credentials ({1}): this IKE SA keeps running with the "
-                    + "old, is rekeyed, and reauthentication is tried again at its next rekey", old, failure);
-            if (old == this && old.state == IkeSaState.ESTABLISHED) { // (the peer may have rekeyed it meanwhile)
-                context.exchanges().rekeyIkeSa(old);
-            }
-        }
     }
 
     /**
@@ -519,11 +489,7 @@ public final class IkeSa {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
         context.sas().remove(this);
-        if (reauthenticating != null) {
-            IkeSa old = reauthenticating;
-            reauthenticating = null;
-            old.reauthenticationEnded(this, why);
-        }
+        reauthentication.ended(why);
     }
 
     public void fail(String why) {
@@ -652,11 +618,9 @@ public final class IkeSa {
         children.add(child);
         touched();
         timers.startChild(child, Duration.ZERO);
-        if (reauthenticating != null && isUp()) {
+        if (isUp()) {
             // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
-            IkeSa old = reauthenticating;
-            reauthenticating = null;
-            old.reauthenticationEnded(this, null);
+            reauthentication.ended(null);
         }
     }
 
