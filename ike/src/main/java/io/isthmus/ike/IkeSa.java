@@ -7,18 +7,16 @@ import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
  * One IKE SA, on the engine's thread: the record of what was negotiated (SPIs, proposal, keys,
- * addresses, the peer's identity and what it supports), its child SAs, where it is in its life
- * (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT keepalives, in
- * {@link IkeSaTimers}) and its {@link MessageWindow}. It runs no exchange itself: each is a class of
- * {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
+ * addresses, the peer's identity and what it supports), its child SAs ({@link ChildSas}), where
+ * it is in its life (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT
+ * keepalives: {@link IkeSaTimers}) and its {@link MessageWindow}. It runs no exchange itself: each
+ * is a class of {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
  *
  * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
  * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict, the child SAs, the hand-over to the
@@ -54,7 +52,7 @@ public final class IkeSa {
     private Instant lastHeard;
     private Instant establishedAt;
     private final IkeSaTimers timers = new IkeSaTimers(this);
-    final List<ChildSa> children = new ArrayList<>();
+    private final ChildSas children = new ChildSas(this);
     /** The IKE SA that took over from this one after a rekey. */
     private IkeSa replacement;
     /**
@@ -141,11 +139,7 @@ public final class IkeSa {
         }
         released = true;
         transitionTo(IkeSaState.DESTROYED);
-        for (ChildSa c : children) {
-            c.cancelTimers();
-            c.spi.release(c);
-        }
-        children.clear();
+        children.forget();
         window.stop();
         timers.cancel();
         if (keys != null) {
@@ -169,6 +163,11 @@ public final class IkeSa {
 
     IkeSaTimers timers() {
         return timers;
+    }
+
+    /** A child SA of an adopted IKE SA, {@code age} old. */
+    void adoptChild(ChildSa child, Duration age) {
+        children.adopt(child, age);
     }
 
     Reauthentication reauthentication() {
@@ -308,7 +307,7 @@ public final class IkeSa {
     }
 
     public List<ChildSaDescription> childSas() {
-        return children.stream().map(c -> c.description).toList();
+        return children.view().stream().map(c -> c.description).toList();
     }
 
     /** The IKE SA that replaced this one in a rekey, if any. */
@@ -410,7 +409,7 @@ public final class IkeSa {
         if (!isUp()) {
             return;
         }
-        List<ChildSa> outdated = children.stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
+        List<ChildSa> outdated = children.view().stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
                 .toList();
         if (!outdated.isEmpty()) {
             LOG.log(System.Logger.Level.INFO, "{0}: new selectors {1} === {2}: replacing {3} child SA(s)", this, connection.localSelectors(),
@@ -474,9 +473,7 @@ public final class IkeSa {
             return;
         }
         transitionTo(IkeSaState.DESTROYED);
-        for (ChildSa c : List.copyOf(children)) {
-            removeChild(c, why);
-        }
+        children.removeAll(why);
         window.stop();
         timers.cancel();
         if (keys != null) {
@@ -585,11 +582,7 @@ public final class IkeSa {
         replacement = next;
         transitionTo(IkeSaState.REKEYED);
         timers.cancel();
-        for (ChildSa c : children) {
-            c.owner = next;
-            next.children.add(c);
-        }
-        children.clear();
+        children.handOverTo(next.children);
         next.touched();
         window.handOver(next.window);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
@@ -605,7 +598,7 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Child SAs: kept here, negotiated, rekeyed and deleted by the exchanges
+    // Child SAs: kept in ChildSas, negotiated, rekeyed and deleted by the exchanges
     // ------------------------------------------------------------------------------------------
 
     /** KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) for a child SA of this IKE SA (RFC 7296 §2.17). */
@@ -616,8 +609,6 @@ public final class IkeSa {
     /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
     public void addChild(ChildSa child) {
         children.add(child);
-        touched();
-        timers.startChild(child, Duration.ZERO);
         if (isUp()) {
             // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
             reauthentication.ended(null);
@@ -626,54 +617,30 @@ public final class IkeSa {
 
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
     public List<ChildSa> children() {
-        return Collections.unmodifiableList(children);
+        return children.view();
     }
 
     public ChildSa child(int inboundSpi) {
-        return children.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
+        return children.byInboundSpi(inboundSpi);
     }
 
     public ChildSa childByOutboundSpi(int outboundSpi) {
-        return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
+        return children.byOutboundSpi(outboundSpi);
     }
 
     /** Starts the rekey of {@code c} if it is ours and installed; while our IKE SA is rekeyed, a little later. */
     public void rekeyChild(ChildSa c) {
-        if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
-            return;
-        }
-        if (state == IkeSaState.REKEYING) {
-            // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
-            context.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
-            return;
-        }
-        context.exchanges().rekeyChild(this, c);
+        children.rekey(c);
     }
 
     /** Deletes {@code c}, telling the peer, or at once when this SA can no longer tell it. */
     public void deleteChild(ChildSa c, String why) {
-        if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
-            return;
-        }
-        if (!isUp()) {
-            removeChild(c, why);
-            return;
-        }
-        c.state = ChildSa.State.DELETING;
-        c.cancelTimers();
-        context.exchanges().deleteChild(this, c, why);
+        children.delete(c, why);
     }
 
     /** {@code c} is gone: announced deleted, its inbound SPI free again. */
     public void removeChild(ChildSa c, String why) {
-        if (!children.remove(c)) {
-            return;
-        }
-        c.cancelTimers();
-        c.spi.release(c);
-        touched();
-        LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
-        context.listener().deleted(c.description);
+        children.remove(c, why);
     }
 
     // ------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ final class IkeSaRecords {
         if (!sa.isUp()) {
             throw new IllegalStateException(sa + " is " + sa.state() + ": only an established IKE SA has a record");
         }
-        List<IkeSaRecord.Child> cs = sa.children.stream()
+        List<IkeSaRecord.Child> cs = sa.children().stream()
                 .map(c -> new IkeSaRecord.Child(c.description, c.proposal, c.established, c.createdAsInitiator)).toList();
         IkeSaKeys keys = sa.keys();
         IkeSaKeys copy = new IkeSaKeys(keys.skD().clone(), keys.skAi().clone(), keys.skAr().clone(), keys.skEi().clone(),
@@ -57,8 +57,7 @@ final class IkeSaRecords {
         for (int i = 0; i < spis.size(); i++) {
             IkeSaRecord.Child rc = r.children().get(i);
             ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
-            sa.children.add(child);
-            sa.timers().startChild(child, Duration.between(rc.establishedAt(), now));
+            sa.adoptChild(child, Duration.between(rc.establishedAt(), now));
         }
         context.sas().add(sa);
         sa.timers().start(Duration.between(sa.establishedAt(), now));
