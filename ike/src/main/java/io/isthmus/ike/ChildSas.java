@@ -6,10 +6,10 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The child SAs one IKE SA keeps, in the order they were made, and what becomes of them: their
- * timers started, rekeyed and deleted through the exchanges while their IKE SA allows it,
- * removed (their inbound SPIs free again), handed over to the IKE SA that replaces theirs, or
- * forgotten when it is released to another instance.
+ * The child SAs one IKE SA keeps, and what becomes of them: their timers started, rekeyed and
+ * deleted through the exchanges while their IKE SA allows it, removed (their inbound SPIs free
+ * again), handed over to the IKE SA that replaces theirs, or forgotten when it is released to
+ * another instance.
  */
 final class ChildSas {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
