@@ -7,18 +7,16 @@ import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 
 /**
  * One IKE SA, on the engine's thread: the record of what was negotiated (SPIs, proposal, keys,
- * addresses, the peer's identity and what it supports), its child SAs, where it is in its life
- * (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT keepalives) and its
- * {@link MessageWindow}. It runs no exchange itself: each is a class of
- * {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
+ * addresses, the peer's identity and what it supports), its child SAs ({@link ChildSas}), where
+ * it is in its life (one {@link #transitionTo}), its own timers (liveness, rekey, expiry, NAT
+ * keepalives: {@link IkeSaTimers}) and its {@link MessageWindow}. It runs no exchange itself: each
+ * is a class of {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
  *
  * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
  * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict, the child SAs, the hand-over to the
@@ -53,11 +51,8 @@ public final class IkeSa {
 
     private Instant lastHeard;
     private Instant establishedAt;
-    private Scheduler.Cancellable livenessTimer;
-    private Scheduler.Cancellable rekeyTimer;
-    private Scheduler.Cancellable expiryTimer;
-    private Scheduler.Cancellable keepaliveTimer;
-    final List<ChildSa> children = new ArrayList<>();
+    private final IkeSaTimers timers = new IkeSaTimers(this);
+    private final ChildSas children = new ChildSas(this);
     /** The IKE SA that took over from this one after a rekey. */
     private IkeSa replacement;
     /**
@@ -67,15 +62,11 @@ public final class IkeSa {
      */
     private Connection authenticatedWith;
     /**
-     * What {@link #authenticatedWith} authenticated with ({@link #credentialsOf}), taken when it
-     * did: the configuration a reload replaces wipes its pre-shared key, which must not then look
-     * like a changed key.
+     * What {@link #authenticatedWith} authenticated with, taken when it did: the configuration a
+     * reload replaces wipes its pre-shared key, which must not then look like a changed key.
      */
-    private Object authenticatedCredentials;
-    /** On a new IKE SA made to reauthenticate another (RFC 7296 §2.8.3): the SA it is to replace. */
-    private IkeSa reauthenticating;
-    /** On an SA being reauthenticated: the new IKE SA that is to replace it, until it is up or has failed. */
-    private IkeSa reauthenticatedBy;
+    private Credentials authenticatedCredentials;
+    private final Reauthentication reauthentication = new Reauthentication(this);
 
     /** Made by the engine: for a connection we initiate, or for an IKE_SA_INIT request that may be for any of {@code candidates}. */
     public IkeSa(IkeContext context, boolean initiator, List<Connection> candidates, long spiI, long spiR,
@@ -113,7 +104,7 @@ public final class IkeSa {
         sa.transitionTo(IkeSaState.ESTABLISHED);
         sa.establishedAt = context.scheduler().now();
         context.sas().add(sa);
-        sa.startTimers();
+        sa.timers.start();
         return sa;
     }
 
@@ -125,44 +116,7 @@ public final class IkeSa {
      * SPI. Throws IllegalStateException when a child SA here already holds one of its inbound SPIs.
      */
     public static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
-        List<InboundSpi> spis = new ArrayList<>();
-        for (IkeSaRecord.Child child : r.children()) {
-            InboundSpi spi = context.claimInboundSpi(child.description().inbound().spi());
-            if (spi == null) {
-                spis.forEach(InboundSpi::releaseUnheld);
-                throw new IllegalStateException("inbound SPI of " + child.description() + " is in use here");
-            }
-            spis.add(spi);
-        }
-        IkeSa sa = new IkeSa(context, r.initiator(), List.of(c), r.initiatorSpi(), r.responderSpi(), r.localAddress(), r.remoteAddress());
-        IkeSaKeys k = r.keys();
-        sa.keys = new IkeSaKeys(k.skD().clone(), k.skAi().clone(), k.skAr().clone(), k.skEi().clone(), k.skEr().clone(),
-                k.skPi().clone(), k.skPr().clone());
-        sa.proposal = r.proposal();
-        sa.natDetected = r.natDetected();
-        sa.behindNat = r.behindNat();
-        sa.peerFragments = r.peerFragments();
-        sa.peerMessageIdSync = r.peerMessageIdSync();
-        sa.peerId = r.peerIdentity();
-        // Both instances run one configuration: what authenticated the SA there is what c holds here.
-        sa.authenticatedWith = c;
-        sa.authenticatedCredentials = credentialsOf(c);
-        sa.window.protectWith(new SkProtection(sa.proposal.cipher(), sa.keys, sa.initiator, sa.peerFragments));
-        sa.window.restore(r.nextRequestId(), r.expectedRequestId(), r.lastResponse());
-        sa.establishedAt = r.establishedAt();
-        sa.transitionTo(IkeSaState.ESTABLISHED);
-        Instant now = context.scheduler().now();
-        for (int i = 0; i < spis.size(); i++) {
-            IkeSaRecord.Child rc = r.children().get(i);
-            ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
-            sa.children.add(child);
-            sa.scheduleChildTimers(child, Duration.between(rc.establishedAt(), now));
-        }
-        context.sas().add(sa);
-        sa.startTimers(Duration.between(sa.establishedAt, now));
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA adopted with {1} child SA(s), next request {2}, expecting {3}", sa, spis.size(),
-                r.nextRequestId(), r.expectedRequestId());
-        return sa;
+        return IkeSaRecords.adopt(context, c, r);
     }
 
     /**
@@ -170,16 +124,7 @@ public final class IkeSa {
      * while it is up. The keys in it are copies, the caller's to wipe ({@link IkeSaRecord#destroy()}).
      */
     public IkeSaRecord record() {
-        if (!isUp()) {
-            throw new IllegalStateException(this + " is " + state + ": only an established IKE SA has a record");
-        }
-        List<IkeSaRecord.Child> cs = children.stream()
-                .map(c -> new IkeSaRecord.Child(c.description, c.proposal, c.established, c.createdAsInitiator)).toList();
-        IkeSaKeys copy = new IkeSaKeys(keys.skD().clone(), keys.skAi().clone(), keys.skAr().clone(), keys.skEi().clone(),
-                keys.skEr().clone(), keys.skPi().clone(), keys.skPr().clone());
-        return new IkeSaRecord(connection.name(), initiator, spiI, spiR, local, remote, proposal, copy, natDetected, behindNat,
-                peerFragments, peerMessageIdSync, peerId, establishedAt, window.nextRequestId(), window.expectedRequestId(),
-                window.lastResponse(), cs);
+        return IkeSaRecords.take(this);
     }
 
     /**
@@ -194,18 +139,39 @@ public final class IkeSa {
         }
         released = true;
         transitionTo(IkeSaState.DESTROYED);
-        for (ChildSa c : children) {
-            c.cancelTimers();
-            c.spi.release(c);
-        }
-        children.clear();
+        children.forget();
         window.stop();
-        cancelTimers();
+        timers.cancel();
         if (keys != null) {
             keys.destroy();
         }
         context.sas().remove(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", this);
+    }
+
+    /**
+     * Carried on from another instance's record ({@link #adopt}): who the peer proved to be, and
+     * when. Both instances run one configuration: what authenticated the SA there is what
+     * {@code c} holds here.
+     */
+    void adopted(Identity peer, Connection c, Instant at) {
+        peerId = peer;
+        authenticatedWith = c;
+        authenticatedCredentials = Credentials.of(c);
+        establishedAt = at;
+    }
+
+    IkeSaTimers timers() {
+        return timers;
+    }
+
+    /** A child SA of an adopted IKE SA, {@code age} old. */
+    void adoptChild(ChildSa child, Duration age) {
+        children.adopt(child, age);
+    }
+
+    Reauthentication reauthentication() {
+        return reauthentication;
     }
 
     boolean released() {
@@ -266,47 +232,22 @@ public final class IkeSa {
      * reauthentication, a new IKE SA with IKE_AUTH, not a CREATE_CHILD_SA.
      */
     public boolean credentialsChanged() {
-        return authenticatedCredentials != null && !authenticatedCredentials.equals(credentialsOf(connection));
+        return authenticatedCredentials != null && !authenticatedCredentials.equals(Credentials.of(connection));
     }
 
     /** Whether this SA was authenticated with the credentials {@code c} has now. */
     public boolean authenticatedAs(Connection c) {
-        return authenticatedCredentials != null && authenticatedCredentials.equals(credentialsOf(c));
-    }
-
-    /** A random salt for {@link #credentialsOf}, so that what is kept of a key compares only within this process. */
-    private static final byte[] CREDENTIALS_SALT = new byte[32];
-
-    static {
-        new java.security.SecureRandom().nextBytes(CREDENTIALS_SALT);
-    }
-
-    private record Credentials(Object authentication, Identity localId, Identity remoteId) {
-    }
-
-    /**
-     * What {@code c} authenticates with, comparable with equals: its identities, its certificates
-     * and private key, or of its pre-shared key only prf(key, salt) (the key itself is not kept,
-     * and may be wiped later with the configuration it came from). A wiped key compares unequal
-     * to everything.
-     */
-    static Object credentialsOf(Connection c) {
-        Object auth = c.authentication();
-        if (auth instanceof Authentication.PreSharedKey psk) {
-            auth = psk.isDestroyed() ? new Object()
-                    : HexFormat.of().formatHex(psk.prf(io.isthmus.ike.crypto.PseudorandomFunction.HMAC_SHA2_256, CREDENTIALS_SALT));
-        }
-        return new Credentials(auth, c.localId(), c.remoteId());
+        return authenticatedCredentials != null && authenticatedCredentials.equals(Credentials.of(c));
     }
 
     /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
     public IkeSa reauthenticatedBy() {
-        return reauthenticatedBy;
+        return reauthentication.replacedBy();
     }
 
     /** The IKE SA this new one is to replace once up (a reauthentication), until then; null otherwise. */
     public IkeSa reauthenticating() {
-        return reauthenticating;
+        return reauthentication.replacing();
     }
 
     public IkeProposal proposal() {
@@ -341,6 +282,11 @@ public final class IkeSa {
         return c == null ? null : c.established;
     }
 
+    /** Whether the peer takes IKE fragments (RFC 7383). */
+    boolean peerFragments() {
+        return peerFragments;
+    }
+
     /** Whether a NAT rewrote our address, so this end sends keepalives. */
     public boolean behindNat() {
         return behindNat;
@@ -361,7 +307,7 @@ public final class IkeSa {
     }
 
     public List<ChildSaDescription> childSas() {
-        return children.stream().map(c -> c.description).toList();
+        return children.view().stream().map(c -> c.description).toList();
     }
 
     /** The IKE SA that replaced this one in a rekey, if any. */
@@ -424,44 +370,13 @@ public final class IkeSa {
      * usual and the next rekey tries again.
      */
     public void rekey() {
-        if (state != IkeSaState.ESTABLISHED || reauthenticatedBy != null) {
+        if (state != IkeSaState.ESTABLISHED || reauthentication.replacedBy() != null) {
             return;
         }
-        if (credentialsChanged() && connection.mode() != Connection.Mode.RESPONDER_ONLY) {
-            IkeSa fresh = context.sas().reauthenticate(this);
-            if (fresh != null) {
-                reauthenticatedBy = fresh;
-                fresh.reauthenticating = this;
-                return;
-            }
-            // Already replaced by an SA the peer made with the new credentials: it deletes this one.
-            if (context.sas().hasReauthenticated(this)) {
-                return;
-            }
+        if (credentialsChanged() && connection.mode() != Connection.Mode.RESPONDER_ONLY && reauthentication.start()) {
+            return;
         }
         context.exchanges().rekeyIkeSa(this);
-    }
-
-    /** The reauthentication ended, the new SA up (this one goes) or failed (this one is rekeyed, and stays). */
-    private void reauthenticationEnded(IkeSa fresh, String failure) {
-        IkeSa old = current();
-        if (reauthenticatedBy == fresh) {
-            reauthenticatedBy = null;
-        }
-        if (old != this && old.reauthenticatedBy == fresh) {
-            old.reauthenticatedBy = null;
-        }
-        if (failure == null) {
-            LOG.log(System.Logger.Level.INFO, "{0}: reauthenticated with the connection''s new credentials as {1}: deleting the old IKE SA",
-                    old, fresh);
-            old.delete();
-        } else if (old.isUp()) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: the peer refused the new key or credentials ({1}): this IKE SA keeps running with the "
-                    + "old, is rekeyed, and reauthentication is tried again at its next rekey", old, failure);
-            if (old == this && old.state == IkeSaState.ESTABLISHED) { // (the peer may have rekeyed it meanwhile)
-                context.exchanges().rekeyIkeSa(old);
-            }
-        }
     }
 
     /**
@@ -494,7 +409,7 @@ public final class IkeSa {
         if (!isUp()) {
             return;
         }
-        List<ChildSa> outdated = children.stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
+        List<ChildSa> outdated = children.view().stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
                 .toList();
         if (!outdated.isEmpty()) {
             LOG.log(System.Logger.Level.INFO, "{0}: new selectors {1} === {2}: replacing {3} child SA(s)", this, connection.localSelectors(),
@@ -558,11 +473,9 @@ public final class IkeSa {
             return;
         }
         transitionTo(IkeSaState.DESTROYED);
-        for (ChildSa c : List.copyOf(children)) {
-            removeChild(c, why);
-        }
+        children.removeAll(why);
         window.stop();
-        cancelTimers();
+        timers.cancel();
         if (keys != null) {
             keys.destroy();
         }
@@ -573,11 +486,7 @@ public final class IkeSa {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
         context.sas().remove(this);
-        if (reauthenticating != null) {
-            IkeSa old = reauthenticating;
-            reauthenticating = null;
-            old.reauthenticationEnded(this, why);
-        }
+        reauthentication.ended(why);
     }
 
     public void fail(String why) {
@@ -642,13 +551,13 @@ public final class IkeSa {
     public void authenticated(Connection matched, Identity peer) {
         connection = matched;
         authenticatedWith = matched;
-        authenticatedCredentials = credentialsOf(matched);
+        authenticatedCredentials = Credentials.of(matched);
         peerId = peer;
         establishedAt = context.scheduler().now();
         transitionTo(IkeSaState.ESTABLISHED);
         context.sas().established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
-        startTimers();
+        timers.start();
     }
 
     /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
@@ -672,12 +581,8 @@ public final class IkeSa {
     public void handOver(IkeSa next) {
         replacement = next;
         transitionTo(IkeSaState.REKEYED);
-        cancelTimers();
-        for (ChildSa c : children) {
-            c.owner = next;
-            next.children.add(c);
-        }
-        children.clear();
+        timers.cancel();
+        children.handOverTo(next.children);
         next.touched();
         window.handOver(next.window);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
@@ -693,7 +598,7 @@ public final class IkeSa {
     }
 
     // ------------------------------------------------------------------------------------------
-    // Child SAs: kept here, negotiated, rekeyed and deleted by the exchanges
+    // Child SAs: kept in ChildSas, negotiated, rekeyed and deleted by the exchanges
     // ------------------------------------------------------------------------------------------
 
     /** KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) for a child SA of this IKE SA (RFC 7296 §2.17). */
@@ -704,66 +609,38 @@ public final class IkeSa {
     /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
     public void addChild(ChildSa child) {
         children.add(child);
-        touched();
-        scheduleChildTimers(child, Duration.ZERO);
-        if (reauthenticating != null && isUp()) {
+        if (isUp()) {
             // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
-            IkeSa old = reauthenticating;
-            reauthenticating = null;
-            old.reauthenticationEnded(this, null);
+            reauthentication.ended(null);
         }
     }
 
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
     public List<ChildSa> children() {
-        return Collections.unmodifiableList(children);
+        return children.view();
     }
 
     public ChildSa child(int inboundSpi) {
-        return children.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
+        return children.byInboundSpi(inboundSpi);
     }
 
     public ChildSa childByOutboundSpi(int outboundSpi) {
-        return children.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
+        return children.byOutboundSpi(outboundSpi);
     }
 
     /** Starts the rekey of {@code c} if it is ours and installed; while our IKE SA is rekeyed, a little later. */
     public void rekeyChild(ChildSa c) {
-        if (!isUp() || c.owner != this || c.state != ChildSa.State.INSTALLED || !children.contains(c)) {
-            return;
-        }
-        if (state == IkeSaState.REKEYING) {
-            // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
-            context.scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
-            return;
-        }
-        context.exchanges().rekeyChild(this, c);
+        children.rekey(c);
     }
 
     /** Deletes {@code c}, telling the peer, or at once when this SA can no longer tell it. */
     public void deleteChild(ChildSa c, String why) {
-        if (c.owner != this || c.state == ChildSa.State.DELETING || !children.contains(c)) {
-            return;
-        }
-        if (!isUp()) {
-            removeChild(c, why);
-            return;
-        }
-        c.state = ChildSa.State.DELETING;
-        c.cancelTimers();
-        context.exchanges().deleteChild(this, c, why);
+        children.delete(c, why);
     }
 
     /** {@code c} is gone: announced deleted, its inbound SPI free again. */
     public void removeChild(ChildSa c, String why) {
-        if (!children.remove(c)) {
-            return;
-        }
-        c.cancelTimers();
-        c.spi.release(c);
-        touched();
-        LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", this, c, why);
-        context.listener().deleted(c.description);
+        children.remove(c, why);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -783,81 +660,5 @@ public final class IkeSa {
     /** For tests that compare key derivation with a peer's log. */
     IkeSaKeys keys() {
         return keys;
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The IKE SA's own timers: liveness, rekey, expiry, NAT keepalives
-    // ------------------------------------------------------------------------------------------
-
-    private void startTimers() {
-        startTimers(Duration.ZERO);
-    }
-
-    /** For an SA {@code age} old (adopted): what is left of its lifetime, a rekey at once if it is overdue. */
-    private void startTimers(Duration age) {
-        Connection.Timers t = connection.timers();
-        scheduleLiveness();
-        rekeyTimer = context.scheduler().schedule(left(rekeyDelay(t.ikeLifetime()), age), this::rekey);
-        expiryTimer = context.scheduler().schedule(left(t.ikeLifetime(), age), () -> {
-            LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", this);
-            delete();
-        });
-        if (behindNat) {
-            scheduleKeepalive();
-        }
-    }
-
-    private void scheduleChildTimers(ChildSa child, Duration age) {
-        Connection.Timers t = connection.timers();
-        child.rekeyTimer = context.scheduler().schedule(left(rekeyDelay(t.childLifetime()), age), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = context.scheduler().schedule(left(t.childLifetime(), age),
-                () -> child.owner.deleteChild(child, "lifetime expired"));
-    }
-
-    private static Duration left(Duration delay, Duration age) {
-        Duration d = delay.minus(age);
-        return d.isNegative() ? Duration.ZERO : d;
-    }
-
-    /** lifetime - margin - a random part of the margin: when a rekey starts. */
-    private Duration rekeyDelay(Duration lifetime) {
-        Connection.Timers t = connection.timers();
-        long marginMillis = t.rekeyMargin().toMillis();
-        long jitterMillis = (long) (marginMillis * t.rekeyJitter() * context.randomFraction());
-        return lifetime.minusMillis(marginMillis + jitterMillis);
-    }
-
-    private void cancelTimers() {
-        for (Scheduler.Cancellable c : new Scheduler.Cancellable[] {livenessTimer, rekeyTimer, expiryTimer, keepaliveTimer}) {
-            if (c != null) {
-                c.cancel();
-            }
-        }
-        livenessTimer = rekeyTimer = expiryTimer = keepaliveTimer = null;
-    }
-
-    private void scheduleKeepalive() {
-        keepaliveTimer = context.scheduler().schedule(connection.timers().natKeepalive(), () -> {
-            if (isUp()) {
-                context.transport().sendNatKeepalive(local, remote);
-                scheduleKeepalive();
-            }
-        });
-    }
-
-    private void scheduleLiveness() {
-        livenessTimer = context.scheduler().schedule(connection.timers().dpdDelay(), this::checkLiveness);
-    }
-
-    private void checkLiveness() {
-        if (!isUp()) {
-            return;
-        }
-        Duration idle = Duration.between(lastHeard, context.scheduler().now());
-        if (idle.compareTo(connection.timers().dpdDelay()) >= 0 && window.idle()) {
-            LOG.log(System.Logger.Level.DEBUG, "{0}: idle {1}s, checking the peer is alive", this, idle.toSeconds());
-            context.exchanges().checkLiveness(this);
-        }
-        scheduleLiveness();
     }
 }

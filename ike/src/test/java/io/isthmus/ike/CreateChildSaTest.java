@@ -91,8 +91,8 @@ class CreateChildSaTest extends EnginePair {
         deliver();
         assertChildSasPair();
         assertEquals(2, createChildRequests());
-        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineA).children.getFirst().proposal.pfs());
-        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineB).children.getFirst().proposal.pfs());
+        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineA).children().getFirst().proposal.pfs());
+        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineB).children().getFirst().proposal.pfs());
     }
 
     @ParameterizedTest
@@ -250,7 +250,7 @@ class CreateChildSaTest extends EnginePair {
     @Test
     void aRekeyOfAChildSaThePeerLostMakesANewOne() {
         IkeSa a = establish("aes128gcm16", "aes128gcm16");
-        ChildSa lost = a.children.getFirst();
+        ChildSa lost = a.children().getFirst();
         a.removeChild(lost, "lost for the test");
         onlyIkeSa(engineB).rekeyChild(childrenB.current().getFirst().inbound().spi());
         deliver();
@@ -315,7 +315,7 @@ class CreateChildSaTest extends EnginePair {
         ChildSaDescription survivor = pair.childrenA.events(Kind.REKEYED).stream()
                 .filter(e -> e.outboundNow() == survivorBy.equals("A")).findFirst().orElseThrow().sa();
         assertEquals(List.of(survivor), pair.childrenA.current());
-        assertEquals(survivorBy.equals("A"), pair.onlyIkeSa(pair.engineA).children.getFirst().createdAsInitiator);
+        assertEquals(survivorBy.equals("A"), pair.onlyIkeSa(pair.engineA).children().getFirst().createdAsInitiator);
     }
 
     /*

@@ -177,7 +177,7 @@ abstract class StrongSwanHarness {
     }
 
     List<ChildSa> ourChildren() throws Exception {
-        return onLoop(() -> engine.ikeSas().stream().flatMap(s -> s.children.stream()).toList());
+        return onLoop(() -> engine.ikeSas().stream().flatMap(s -> s.children().stream()).toList());
     }
 
     /**

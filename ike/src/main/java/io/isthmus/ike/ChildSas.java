@@ -1,0 +1,113 @@
+package io.isthmus.ike;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The child SAs one IKE SA keeps, and what becomes of them: their timers started, rekeyed and
+ * deleted through the exchanges while their IKE SA allows it, removed (their inbound SPIs free
+ * again), handed over to the IKE SA that replaces theirs, or forgotten when it is released to
+ * another instance.
+ */
+final class ChildSas {
+    private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
+
+    private final IkeSa sa;
+    private final List<ChildSa> list = new ArrayList<>();
+
+    ChildSas(IkeSa sa) {
+        this.sa = sa;
+    }
+
+    /** See {@link IkeSa#children()}. */
+    List<ChildSa> view() {
+        return Collections.unmodifiableList(list);
+    }
+
+    ChildSa byInboundSpi(int inboundSpi) {
+        return list.stream().filter(c -> c.inboundSpi() == inboundSpi).findFirst().orElse(null);
+    }
+
+    ChildSa byOutboundSpi(int outboundSpi) {
+        return list.stream().filter(c -> c.outboundSpi() == outboundSpi).findFirst().orElse(null);
+    }
+
+    /** A new one of ours: kept, and rekeyed before its lifetime ends. */
+    void add(ChildSa child) {
+        list.add(child);
+        sa.touched();
+        sa.timers().startChild(child, Duration.ZERO);
+    }
+
+    /** One of an adopted IKE SA, {@code age} old: its timers run for what is left of its lifetime. */
+    void adopt(ChildSa child, Duration age) {
+        list.add(child);
+        sa.timers().startChild(child, age);
+    }
+
+    /** See {@link IkeSa#rekeyChild(ChildSa)}. */
+    void rekey(ChildSa c) {
+        if (!sa.isUp() || c.owner != sa || c.state != ChildSa.State.INSTALLED || !list.contains(c)) {
+            return;
+        }
+        if (sa.state() == IkeSaState.REKEYING) {
+            // RFC 7296 §2.25.2 would have the peer refuse it anyway; try once the new IKE SA is up.
+            sa.context().scheduler().schedule(Duration.ofSeconds(2), () -> c.owner.rekeyChild(c));
+            return;
+        }
+        sa.context().exchanges().rekeyChild(sa, c);
+    }
+
+    /** See {@link IkeSa#deleteChild(ChildSa, String)}. */
+    void delete(ChildSa c, String why) {
+        if (c.owner != sa || c.state == ChildSa.State.DELETING || !list.contains(c)) {
+            return;
+        }
+        if (!sa.isUp()) {
+            remove(c, why);
+            return;
+        }
+        c.state = ChildSa.State.DELETING;
+        c.cancelTimers();
+        sa.context().exchanges().deleteChild(sa, c, why);
+    }
+
+    /** See {@link IkeSa#removeChild}. */
+    void remove(ChildSa c, String why) {
+        if (!list.remove(c)) {
+            return;
+        }
+        c.cancelTimers();
+        c.spi.release(c);
+        sa.touched();
+        LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", sa, c, why);
+        sa.context().listener().deleted(c.description);
+    }
+
+    /** Every one removed, as {@link #remove} does: the IKE SA is destroyed. */
+    void removeAll(String why) {
+        for (ChildSa c : List.copyOf(list)) {
+            remove(c, why);
+        }
+    }
+
+    /** All of them now belong to {@code next}'s IKE SA, which replaces this one. */
+    void handOverTo(ChildSas next) {
+        for (ChildSa c : list) {
+            c.owner = next.sa;
+            next.list.add(c);
+        }
+        list.clear();
+    }
+
+    /** Forgotten without a word: their timers stopped and inbound SPIs freed (the IKE SA is released). */
+    void forget() {
+        for (ChildSa c : list) {
+            c.cancelTimers();
+            c.spi.release(c);
+        }
+        list.clear();
+    }
+}
