@@ -47,8 +47,9 @@ final class SequenceLeases {
     static final Duration LEASE_TIME = Duration.ofMillis(150);
     static final Duration TICK = Duration.ofMillis(20);
 
-    private final Dataplane dataplane;
+    private final LeasedSas dataplane;
     private final PairLink link;
+    private final java.util.function.LongSupplier clock;
     private final Predicate<String> owns;
     private final long block;
     private final int replayPackets;
@@ -80,8 +81,36 @@ final class SequenceLeases {
         }
     }
 
+    /** The data plane as the leases see it: each SA's numbers, and the lease of each. */
+    interface LeasedSas {
+        List<Dataplane.SaCounters> sequenceState();
+
+        boolean lease(int inboundSpi, long lastSequence, long deadlineNanos);
+
+        static LeasedSas of(Dataplane d) {
+            return new LeasedSas() {
+                @Override
+                public List<Dataplane.SaCounters> sequenceState() {
+                    return d.sequenceState();
+                }
+
+                @Override
+                public boolean lease(int inboundSpi, long lastSequence, long deadlineNanos) {
+                    return d.lease(inboundSpi, lastSequence, deadlineNanos);
+                }
+            };
+        }
+    }
+
     /** {@code owns}: whether this instance owns a group now (keepalived says so and the partner did not fence it). */
     SequenceLeases(Dataplane dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval) {
+        this(LeasedSas.of(dataplane), link, owns, block, replayPackets, replayInterval, System::nanoTime);
+    }
+
+    /** With the data plane and the monotonic clock given: for tests. */
+    SequenceLeases(LeasedSas dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval,
+                   java.util.function.LongSupplier clock) {
+        this.clock = clock;
         this.dataplane = dataplane;
         this.link = link;
         this.owns = owns;
@@ -98,7 +127,7 @@ final class SequenceLeases {
     void started(String group, int inboundSpi) {
         Tracked t = new Tracked(group, inboundSpi, block, block);
         tracked.put(inboundSpi, t);
-        dataplane.lease(inboundSpi, block, System.nanoTime() + LEASE_TIME.toNanos());
+        dataplane.lease(inboundSpi, block, clock.getAsLong() + LEASE_TIME.toNanos());
         leasesGranted++;
     }
 
@@ -106,7 +135,7 @@ final class SequenceLeases {
     void resumed(String group, int inboundSpi, long outboundAfter, long inboundTop) {
         Tracked t = new Tracked(group, inboundSpi, outboundAfter, outboundAfter);
         t.syncedTop = inboundTop;
-        t.syncedAt = System.nanoTime();
+        t.syncedAt = clock.getAsLong();
         tracked.put(inboundSpi, t);
         request(t, outboundAfter);
     }
@@ -117,7 +146,7 @@ final class SequenceLeases {
 
     /** Every {@link #TICK}: leases extended and renewed, replay tops synced. */
     void tick() {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (lastTick != 0 && now - lastTick > LEASE_TIME.toNanos()) {
             // This thread did not run for longer than a lease lasts: paused. Until the link and
             // keepalived's events have caught up (a fence, a BACKUP), renew nothing.
@@ -182,8 +211,8 @@ final class SequenceLeases {
         }
         t.granted = end;
         leasesGranted++;
-        if (owns.test(t.group) && System.nanoTime() >= pausedUntil) {
-            dataplane.lease(t.inboundSpi, end, System.nanoTime() + LEASE_TIME.toNanos());
+        if (owns.test(t.group) && clock.getAsLong() >= pausedUntil) {
+            dataplane.lease(t.inboundSpi, end, clock.getAsLong() + LEASE_TIME.toNanos());
         }
     }
 
@@ -225,7 +254,7 @@ final class SequenceLeases {
      * (a DPD, a retransmission) must not send before the pause is noticed and its fences arrive.
      */
     boolean confident() {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         return lastTick != 0 && now - lastTick <= LEASE_TIME.toNanos() && now >= pausedUntil;
     }
 

@@ -101,10 +101,7 @@ final class Takeover {
         }
         byte[] lease = entries.get(new Replica.Key(SyncKinds.LEASE, key));
         byte[] top = entries.get(new Replica.Key(SyncKinds.REPLAY_TOP, key));
-        // Handed over, LEASE is the last number used; otherwise the last lease, and every SA's first
-        // block is implied by its keys' entry (SequenceLeases says why).
-        long after = exact && lease != null ? SyncKinds.number(lease)
-                : Math.max(leases.block(), lease == null ? 0 : SyncKinds.number(lease)) + SequenceLeases.SOLO_RANGE;
+        long after = resumeAfter(leases.block(), lease == null ? 0 : SyncKinds.number(lease), exact && lease != null);
         long received = top == null ? 0 : SyncKinds.top(top);
         long inboundTop = inboundStart(received);
         LOG.log(System.Logger.Level.INFO, "group {0}: child SA {1}: outbound resumes after {2}, inbound accepts above {3} (synced top {4}, {5}/s)",
@@ -113,6 +110,17 @@ final class Takeover {
         dataplane.install(SaPairs.of(d, keys), true, new Dataplane.Resume(after, inboundTop, after, 0));
         leases.resumed(group, spi, after, inboundTop);
         return true;
+    }
+
+    /**
+     * The last outbound sequence number the owner may have used, which the survivor continues
+     * after. Handed over, the lease entry is that number exactly. Otherwise it is the last lease
+     * end the survivor received; every SA's first {@code block} is implied by its keys' entry; and
+     * an owner cut off from its partner may have gone on alone for {@link SequenceLeases#SOLO_RANGE}
+     * more (SequenceLeases says why no more).
+     */
+    static long resumeAfter(long block, long lease, boolean exact) {
+        return exact ? lease : Math.max(block, lease) + SequenceLeases.SOLO_RANGE;
     }
 
     /**

@@ -18,7 +18,7 @@ class HeldTransportTest {
     static final InetSocketAddress PEER = new InetSocketAddress(InetAddress.ofLiteral("10.77.0.2"), 500);
 
     /** A link whose acknowledgements the test gives by hand. */
-    static final class ManualLink implements PairLink {
+    static class ManualLink implements PairLink {
         long published;
         long acked;
         boolean up = true;
@@ -56,6 +56,15 @@ class HeldTransportTest {
         @Override
         public boolean connected() {
             return up;
+        }
+
+        /** The link goes down: as the real one, those waiting for an acknowledgement are released (not acknowledged). */
+        void down() {
+            up = false;
+            List<Runnable> released = new ArrayList<>();
+            waiting.values().forEach(released::addAll);
+            waiting.clear();
+            released.forEach(Runnable::run);
         }
 
         void ack(long upTo) {

@@ -1,0 +1,205 @@
+package io.isthmus.control.ha;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.dataplane.Dataplane;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sequence-number leases against a data plane that seals only inside its lease, as the real
+ * one does: a block at a time, each only once the partner acknowledged it; alone, no further
+ * than the solo range; nothing after a pause until confirmed; exact numbers at a handover; and,
+ * over many random interleavings of traffic, acknowledgements, link failures and a takeover, no
+ * sequence number the owner uses is one the survivor would use: no nonce twice under one key.
+ */
+class SequenceLeasesTest {
+    static final long BLOCK = 4096;
+    static final int SPI = 0x1234;
+    static final long START = 1_000_000_000L;
+
+    /** One outbound SA as the data plane seals: never past its lease's end, never after its deadline. */
+    static final class FakeSas implements SequenceLeases.LeasedSas {
+        long sequence;
+        long leaseEnd;
+        long deadline;
+        long inboundHighest;
+        long[] clock;
+
+        FakeSas(long[] clock) {
+            this.clock = clock;
+        }
+
+        /** Seals up to {@code n} packets; how many it could. */
+        long use(long n) {
+            if (clock[0] >= deadline) {
+                return 0;
+            }
+            long before = sequence;
+            sequence = Math.min(sequence + n, leaseEnd);
+            return sequence - before;
+        }
+
+        @Override
+        public List<Dataplane.SaCounters> sequenceState() {
+            return List.of(new Dataplane.SaCounters(SPI, 0x4321, sequence, leaseEnd, true, inboundHighest, 0, 0, 0, 0));
+        }
+
+        @Override
+        public boolean lease(int inboundSpi, long lastSequence, long deadlineNanos) {
+            leaseEnd = Math.max(leaseEnd, lastSequence);
+            deadline = deadlineNanos;
+            return true;
+        }
+    }
+
+    /** A link that records what it carried and acknowledges when told. */
+    static final class Link extends HeldTransportTest.ManualLink {
+        final TreeMap<Long, long[]> leases = new TreeMap<>();
+        final List<String> published = new ArrayList<>();
+
+        @Override
+        public long put(String group, byte kind, byte[] key, byte[] value) {
+            long s = super.put(group, kind, key, value);
+            ByteBuffer v = ByteBuffer.wrap(value);
+            published.add(kind + ":" + v.getLong() + (value.length >= 16 ? "/" + v.getLong() : ""));
+            if (kind == SyncKinds.LEASE) {
+                leases.put(s, new long[] {ByteBuffer.wrap(value).getLong()});
+            }
+            return s;
+        }
+
+        /** The largest lease end the partner has received (acknowledged: what a survivor knows at least). */
+        long partnerKnows() {
+            return leases.headMap(acked, true).values().stream().mapToLong(v -> v[0]).max().orElse(0);
+        }
+    }
+
+    final long[] clock = {START};
+    final FakeSas sas = new FakeSas(clock);
+    final Link link = new Link();
+    boolean owned = true;
+    final SequenceLeases leases = new SequenceLeases(sas, link, g -> owned, BLOCK, 1024, Duration.ofMillis(50), () -> clock[0]);
+
+    void tick() {
+        clock[0] += SequenceLeases.TICK.toNanos();
+        leases.tick();
+    }
+
+    @Test
+    void aNewSaHasItsFirstBlockAndTheNextOnlyOnceThePartnerAcknowledgedIt() {
+        leases.started("gw1", SPI);
+        assertEquals(BLOCK, sas.leaseEnd, "the first block comes with the keys' entry");
+        sas.use(BLOCK / 2 + 1);
+        tick();
+        assertEquals(List.of("3:" + 2 * BLOCK), link.published, "the next lease is asked for at half the block");
+        assertEquals(BLOCK, sas.leaseEnd, "and not used before the partner has it");
+        assertEquals(BLOCK / 2 - 1, sas.use(BLOCK));
+        link.ack(link.lastPublished());
+        assertEquals(2 * BLOCK, sas.leaseEnd);
+        assertEquals(BLOCK, sas.use(BLOCK * 3));
+    }
+
+    @Test
+    void aloneItGoesNoFurtherThanTheSoloRangePastWhatThePartnerAcknowledged() {
+        link.down();
+        leases.started("gw1", SPI);
+        for (int i = 0; i < 10_000 && leases.counts().soloLimitReached() == 0; i++) {
+            sas.use(BLOCK);
+            tick();
+        }
+        sas.use(BLOCK);
+        assertEquals(BLOCK + SequenceLeases.SOLO_RANGE, sas.sequence, "alone up to the first block plus the solo range, not one more");
+        assertTrue(leases.counts().soloLimitReached() > 0);
+    }
+
+    @Test
+    void aPauseLongerThanALeaseStopsSealingUntilThePairConfirmsAgain() {
+        leases.started("gw1", SPI);
+        tick();
+        assertTrue(leases.confident());
+        clock[0] += Duration.ofSeconds(2).toNanos(); // SIGSTOP: nothing of this process ran
+        assertFalse(leases.confident(), "a timer firing first after the pause must not send");
+        assertEquals(0, sas.use(10), "the lease ran out during the pause");
+        leases.tick();
+        assertEquals(0, sas.use(10), "the first tick after the pause renews nothing");
+        assertEquals(1, leases.counts().pauses());
+        for (long waited = 0; waited <= SequenceLeases.LEASE_TIME.toNanos(); waited += SequenceLeases.TICK.toNanos()) {
+            tick();
+        }
+        assertEquals(10, sas.use(10), "once the fences had time to arrive, and none did");
+        owned = false; // ... had one arrived (the partner took the group), nothing would have been renewed
+        for (int i = 0; i < 10; i++) {
+            tick();
+        }
+        assertEquals(0, sas.use(10));
+    }
+
+    @Test
+    void aHandoverStopsSealingAndPublishesTheExactNumbers() {
+        leases.started("gw1", SPI);
+        sas.use(100);
+        sas.inboundHighest = 77;
+        assertEquals(List.of(SPI), leases.handOver("gw1"));
+        assertEquals(List.of("3:" + (100 + SequenceLeases.BATCH), "4:77/0"), link.published,
+                "the last number that may have gone out (a batch begun before the revoke included), and the last accepted");
+        assertEquals(0, sas.use(1), "revoked");
+        assertEquals(0, leases.counts().tracked());
+    }
+
+    /**
+     * Random traffic, acknowledgements, link failures and repairs; then the owner is cut off for
+     * good (a split: it believes the partner dead and goes on alone) while the partner takes
+     * over from what it received. Whatever the order, the owner never reaches the survivor's
+     * first number.
+     */
+    @Test
+    void noSequenceNumberIsUsedByBothAfterASplitWhateverTheOrder() {
+        Random random = new Random(12);
+        for (int round = 0; round < 300; round++) {
+            long[] c = {START};
+            FakeSas s = new FakeSas(c);
+            Link l = new Link();
+            SequenceLeases owner = new SequenceLeases(s, l, g -> true, BLOCK, 1024, Duration.ofMillis(50), () -> c[0]);
+            owner.started("gw1", SPI);
+            int steps = random.nextInt(400);
+            for (int i = 0; i < steps; i++) {
+                switch (random.nextInt(5)) {
+                    case 0, 1 -> s.use(random.nextInt((int) BLOCK));
+                    case 2 -> {
+                        c[0] += SequenceLeases.TICK.toNanos();
+                        owner.tick();
+                    }
+                    case 3 -> {
+                        if (l.up) {
+                            l.ack(Math.min(l.lastPublished(), l.acked + 1 + random.nextInt(3)));
+                        }
+                    }
+                    default -> {
+                        if (random.nextInt(4) == 0) {
+                            l.down();
+                        } else {
+                            l.up = true;
+                        }
+                    }
+                }
+            }
+            // The split: what the survivor received is all it will ever know; the owner goes on alone.
+            long survivorFirst = Takeover.resumeAfter(BLOCK, l.partnerKnows(), false) + 1;
+            l.down();
+            for (int i = 0; i < 5000; i++) {
+                s.use(BLOCK);
+                c[0] += SequenceLeases.TICK.toNanos();
+                owner.tick();
+            }
+            assertTrue(s.sequence < survivorFirst, "round " + round + ": the owner used " + s.sequence + ", the survivor starts at " + survivorFirst);
+        }
+    }
+}
