@@ -19,4 +19,14 @@ interface ControlRequests {
     default Object reset(String connection) throws Exception {
         throw new UnsupportedOperationException("this control socket does not reset connections");
     }
+
+    /** {@code handover}: this pair instance's groups handed to the partner with their exact numbers; what happened. */
+    default Object handover() throws Exception {
+        throw new UnsupportedOperationException("this control socket does not hand over");
+    }
+
+    /** {@code resume}: after a handover, this instance may carry its groups again; what happened. */
+    default Object resume() throws Exception {
+        throw new UnsupportedOperationException("this control socket does not resume");
+    }
 }

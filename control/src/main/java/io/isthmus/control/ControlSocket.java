@@ -274,6 +274,8 @@ final class ControlSocket implements AutoCloseable {
         return switch (words[0]) {
             case "status" -> words.length == 1 ? answered("status", requests::status) : unknown(request);
             case "reload" -> words.length == 1 ? answered("reload", requests::reload) : unknown(request);
+            case "handover" -> words.length == 1 ? answered("handover", requests::handover) : unknown(request);
+            case "resume" -> words.length == 1 ? answered("resume", requests::resume) : unknown(request);
             // The rest of the line is the name: a connection's name may have spaces in it.
             case "reset" -> words.length == 2 && !words[1].isBlank() ? answered("reset", () -> requests.reset(words[1].strip()))
                     : error("reset needs a connection's name: reset NAME");
@@ -282,7 +284,7 @@ final class ControlSocket implements AutoCloseable {
     }
 
     private static byte[] unknown(String request) throws IOException {
-        return error("unknown request '" + request + "'; try status, reload, reset NAME or log-level");
+        return error("unknown request '" + request + "'; try status, reload, reset NAME, log-level, handover or resume");
     }
 
     /** The request's answer as JSON, or its failure as an error (an operator's mistake, such as an unknown name, is not logged). */

@@ -196,6 +196,35 @@ public final class Gateway implements AutoCloseable {
         });
     }
 
+    /** {@code isthmus ha handover}: every group this instance carries goes to the partner with its exact numbers. */
+    public Reload.Outcome handover() throws Exception {
+        if (pair == null) {
+            return new Reload.Outcome(false, List.of("this gateway is not one of a pair with floating addresses: nothing to hand over"));
+        }
+        return reload.exclusively(() -> {
+            List<String> handed = pair.handOver(HANDOVER_WAIT);
+            if (handed.isEmpty()) {
+                return new Reload.Outcome(false, List.of("nothing handed over: this instance carries no group now, or the partner does not "
+                        + "answer on the sync link (isthmus status shows which)"));
+            }
+            String line = "groups " + handed + " handed over to the partner with their exact numbers; keepalived moves their addresses; "
+                    + "isthmus ha resume to take them back";
+            LOG.log(System.Logger.Level.INFO, "handover: {0}", line);
+            return new Reload.Outcome(true, List.of(line));
+        });
+    }
+
+    /** {@code isthmus ha resume}: after a handover, keepalived may give this instance its groups again. */
+    public Reload.Outcome resume() throws Exception {
+        if (pair == null) {
+            return new Reload.Outcome(false, List.of("this gateway is not one of a pair with floating addresses: nothing to resume"));
+        }
+        pair.resume();
+        String line = "this instance may carry its groups again: keepalived gives them back after its preemption delay";
+        LOG.log(System.Logger.Level.INFO, "resume: {0}", line);
+        return new Reload.Outcome(true, List.of(line));
+    }
+
     /** A snapshot of everything, for status. */
     public GatewayStatus status() throws Exception {
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();

@@ -35,6 +35,18 @@ final class GatewayRequests implements ControlRequests {
         return g != null ? g.reset(connection) : Map.of("error", STARTING);
     }
 
+    @Override
+    public Object handover() throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.handover() : Map.of("error", STARTING);
+    }
+
+    @Override
+    public Object resume() throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.resume() : Map.of("error", STARTING);
+    }
+
     /** SIGHUP: the reload logs what it did or why it refused. */
     void reloadOnSignal() {
         Gateway g = running.get();

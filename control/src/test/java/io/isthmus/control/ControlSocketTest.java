@@ -100,7 +100,7 @@ class ControlSocketTest {
             JsonNode tooLong = ControlSocket.JSON.readTree(ControlSocket.ask(socket, "s".repeat(10_000), Duration.ofSeconds(5)));
             assertEquals("request longer than 256 bytes", tooLong.path("error").asText());
             JsonNode unknown = ControlSocket.JSON.readTree(ControlSocket.ask(socket, "reboot \"now\"", Duration.ofSeconds(5)));
-            assertEquals("unknown request 'reboot \"now\"'; try status, reload, reset NAME or log-level", unknown.path("error").asText());
+            assertEquals("unknown request 'reboot \"now\"'; try status, reload, reset NAME, log-level, handover or resume", unknown.path("error").asText());
         }
     }
 

@@ -76,7 +76,7 @@ class LogLevelRequestTest {
                     ask(socket, "log-level ikev2 debug").path("error").asText());
             assertEquals("unknown level 'loud'; one of error, warning, info, debug, trace", ask(socket, "log-level ike loud").path("error").asText());
             assertEquals("usage: log-level [SUBSYSTEM LEVEL], e.g. log-level ike debug", ask(socket, "log-level ike").path("error").asText());
-            assertEquals("unknown request 'log-levels'; try status, reload, reset NAME or log-level", ask(socket, "log-levels").path("error").asText());
+            assertEquals("unknown request 'log-levels'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "log-levels").path("error").asText());
         }
         LogOutput.process().levels().forEach((s, l) -> assertEquals(LogLevel.INFO, l, s.word()));
     }

@@ -148,9 +148,9 @@ class ReloadCommandTest {
             assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated", ask(socket, "reset  to-b ").path("lines").get(0).asText());
             assertEquals("reset needs a connection's name: reset NAME", ask(socket, "reset").path("error").asText());
             assertEquals("reset needs a connection's name: reset NAME", ask(socket, "reset   ").path("error").asText());
-            assertEquals("unknown request 'reload now'; try status, reload, reset NAME or log-level", ask(socket, "reload now").path("error").asText());
-            assertEquals("unknown request 'status please'; try status, reload, reset NAME or log-level", ask(socket, "status please").path("error").asText());
-            assertEquals("unknown request 'RELOAD'; try status, reload, reset NAME or log-level", ask(socket, "RELOAD").path("error").asText());
+            assertEquals("unknown request 'reload now'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "reload now").path("error").asText());
+            assertEquals("unknown request 'status please'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "status please").path("error").asText());
+            assertEquals("unknown request 'RELOAD'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "RELOAD").path("error").asText());
             assertEquals("no connection 'a b'; this gateway has: to-b", ask(socket, "reset a b").path("error").asText(), "a name may have spaces");
             assertEquals(List.of("reload", "reload", "reset to-b", "reset a b"), gateway.requests);
         }

@@ -273,6 +273,11 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         return handed;
     }
 
+    /** After a handover: keepalived may give this instance its groups again (its track file back to 0). */
+    public void resume() throws IOException {
+        Files.writeString(handoverFile(config, self), "0\n");
+    }
+
     // ------------------------------------------------------------------------------------------
     // keepalived
 

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  * The pair against a strongSwan peer whose tunnel lands on gw1's floating address, through
  * every fault of issue 12 one after another, each while a paced UDP stream with sequence
  * numbers and a TCP stream (iperf3) run through the tunnel: gw1 killed (-9), stopped (SIGTERM:
- * a handover), its wide-area link down, all its links down (the machine gone), paused for 2 s;
- * and after each, gw1 back (failback). The peer must not notice any of it: the same IKE and
+ * a handover), its wide-area link down, all its links down (the machine gone), paused for 2 s,
+ * handing over on command (isthmus ha handover); and after each, gw1 back (failback). The peer must not notice any of it: the same IKE and
  * child SPIs at the end as at the start, no IKE_SA_INIT or CREATE_CHILD_SA on the wide-area link,
  * ESP sequence numbers per SPI that only rise (a paused gw1 sends nothing stale), the TCP stream
  * never reset, the UDP stream flowing again after each fault. Each fault's loss is printed
@@ -89,6 +89,8 @@ class PairFailoverTest {
             lab.resumeDaemon(Instance.GW1);
         });
         fault("failback after SIGCONT", Instance.GW1, () -> { });
+        fault("isthmus ha handover", Instance.GW2, () -> assertEquals(0, ha(Instance.GW1, "handover")));
+        fault("failback after isthmus ha resume", Instance.GW1, () -> assertEquals(0, ha(Instance.GW1, "resume")));
 
         Thread.sleep(500);
         capture.destroy();
@@ -165,6 +167,17 @@ class PairFailoverTest {
         } catch (Exception e) {
             System.out.println("diagnosis failed: " + e);
         }
+    }
+
+    /** {@code isthmus ha WHAT} against {@code gw}'s control socket; its exit code. */
+    int ha(Instance gw, String what) throws Exception {
+        List<String> command = new ArrayList<>(LabGateways.javaCommand());
+        command.addAll(List.of("io.isthmus.control.Isthmus", "ha", what, "--control-socket", lab.work().resolve(gw.label + ".sock").toString()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        int exit = p.waitFor();
+        System.out.println("isthmus ha " + what + ": " + out.strip());
+        return exit;
     }
 
     void stop(Instance gw) throws Exception {

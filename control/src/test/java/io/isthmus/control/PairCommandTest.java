@@ -1,0 +1,85 @@
+package io.isthmus.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.control.IsthmusCommandLineTest.Run;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code isthmus ha handover}, {@code resume} and {@code certificate}, against a stand-in gateway (no root). */
+class PairCommandTest {
+    @TempDir
+    Path dir;
+
+    static final class StandIn implements ControlRequests {
+        final List<String> requests = new ArrayList<>();
+        boolean partnerAnswers = true;
+
+        @Override
+        public Object status() {
+            return Map.of("gateway", "gw-test");
+        }
+
+        @Override
+        public Object handover() {
+            requests.add("handover");
+            return partnerAnswers ? new Reload.Outcome(true, List.of("groups [gw1] handed over to the partner with their exact numbers"))
+                    : new Reload.Outcome(false, List.of("nothing handed over: the partner does not answer on the sync link"));
+        }
+
+        @Override
+        public Object resume() {
+            requests.add("resume");
+            return new Reload.Outcome(true, List.of("this instance may carry its groups again"));
+        }
+    }
+
+    @Test
+    void handoverAndResumeSayWhatHappenedAndExitAsAReloadDoes() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        StandIn gateway = new StandIn();
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            Run handed = IsthmusCommandLineTest.isthmus("ha", "handover", "--control-socket", socket.toString());
+            assertEquals(0, handed.exit(), handed.err());
+            assertEquals("groups [gw1] handed over to the partner with their exact numbers\n", handed.out());
+            gateway.partnerAnswers = false;
+            Run refused = IsthmusCommandLineTest.isthmus("ha", "handover", "--control-socket", socket.toString());
+            assertEquals(2, refused.exit());
+            assertEquals("isthmus: nothing handed over: the partner does not answer on the sync link\n", refused.err());
+            Run resumed = IsthmusCommandLineTest.isthmus("ha", "resume", "--control-socket", socket.toString());
+            assertEquals(0, resumed.exit(), resumed.err());
+            assertEquals(List.of("handover", "handover", "resume"), gateway.requests);
+        }
+    }
+
+    @Test
+    void aGatewayWithoutAPairSaysSo() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        try (ControlSocket control = ControlSocket.open(socket, () -> Map.of("gateway", "alone"))) {
+            Run run = IsthmusCommandLineTest.isthmus("ha", "handover", "--control-socket", socket.toString());
+            assertEquals(1, run.exit());
+            assertTrue(run.err().contains("does not hand over"), run.err());
+        }
+    }
+
+    @Test
+    void certificatesForTheSyncLinkAndNeverOverThoseThere() throws Exception {
+        Run made = IsthmusCommandLineTest.isthmus("ha", "certificate", "--name", "gw1", "--directory", dir.resolve("pair").toString());
+        assertEquals(0, made.exit(), made.err());
+        Path key = dir.resolve("pair/gw1.key");
+        assertEquals(dir.resolve("pair/gw1.crt") + "\n" + key + "\n", made.out());
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        byte[] before = Files.readAllBytes(key);
+        Run again = IsthmusCommandLineTest.isthmus("ha", "certificate", "--name", "gw1", "--directory", dir.resolve("pair").toString());
+        assertTrue(again.exit() != 0, "a second run must not replace the key the partner's pin is made from");
+        assertTrue(again.err().contains("will not overwrite"), again.err());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(key)));
+    }
+}
