@@ -100,7 +100,32 @@ final class StatusCommand implements Callable<Integer> {
         out.append(String.format("process: heap %d MB in use (%d MB live after the last GC), resident %d MB, %d threads%n",
                 p.path("heapUsedBytes").asLong() >> 20, p.path("heapLiveAfterLastGcBytes").asLong() >> 20, p.path("residentBytes").asLong() >> 20,
                 p.path("threads").asLong()));
+        pair(st.path("pair"), out);
         return out.toString();
+    }
+
+    /** The pair's lines: who carries which floating address, the sync link, the last takeover. */
+    private static void pair(JsonNode pair, StringBuilder out) {
+        if (pair.isMissingNode() || pair.isNull()) {
+            return;
+        }
+        JsonNode link = pair.path("link");
+        out.append(String.format("pair: %s with %s, sync link %s%n", pair.path("instance").asText(), pair.path("partner").asText(),
+                link.isNull() || link.isMissingNode() ? "off (state sync off)"
+                        : link.path("connected").asBoolean() ? String.format("up, partner heard %d ms ago, %d updates waiting for it",
+                        link.path("lastHeardMillis").asLong(), link.path("lagUpdates").asLong()) : "DOWN"));
+        for (JsonNode g : pair.path("groups")) {
+            out.append(String.format("  group %s (%s): carried by %s at epoch %d, keepalived %s here, since %s%n", g.path("name").asText(),
+                    g.path("floatingAddress").asText(), g.path("carriedBy").asText(), g.path("epoch").asLong(), g.path("keepalived").asText(),
+                    g.path("since").asText()));
+        }
+        JsonNode t = pair.path("lastTakeover");
+        if (!t.isMissingNode() && !t.isNull()) {
+            out.append(String.format("  last takeover: group %s at %s in %d ms (%s), %d IKE SA(s) and %d child SA(s) carried on%s%n",
+                    t.path("group").asText(), t.path("at").asText(), t.path("tookMillis").asLong(),
+                    t.path("handedOver").asBoolean() ? "handed over" : "numbers jumped", t.path("ikeSas").asInt(), t.path("childSas").asInt(),
+                    t.path("refused").asInt() > 0 ? ", " + t.path("refused").asInt() + " could not be" : ""));
+        }
     }
 
     private static String join(JsonNode list) {
