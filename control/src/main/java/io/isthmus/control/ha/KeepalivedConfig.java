@@ -324,6 +324,10 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                 .append("  vrrp_higher_prio_send_advert true\n")
                 .append("  # Sub-second adverts must not wait for a busy CPU or a page-in.\n")
                 .append("  vrrp_rt_priority 50\n")
+                .append("  # At real-time priority the kernel kills a VRRP process that runs 10 ms (keepalived's default) without\n")
+                .append("  # sleeping: seen in the lab on a loaded 2-core machine, after a burst of gratuitous ARPs; keepalived\n")
+                .append("  # then stopped and the partner took every group. 200 ms still stops a runaway.\n")
+                .append("  vrrp_rlimit_rttime 200000\n")
                 .append("  vrrp_no_swap\n");
         if (notifyFifo != null) {
             out.append("  # Every transition, in order, to the gateway, which reads this FIFO: no process per transition.\n")

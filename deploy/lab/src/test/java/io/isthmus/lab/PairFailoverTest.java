@@ -130,8 +130,13 @@ class PairFailoverTest {
         long stepped = System.nanoTime();
         long moved = lab.awaitAddress(carrier, PairLab.VIP1, Duration.ofSeconds(20));
         LabTraffic.Transfer t = stream.get();
+        // A stalled connection would keep iperf3 waiting for the server's report for ever: bounded, and a failure.
+        boolean ended = tcp.waitFor(seconds + 30L, java.util.concurrent.TimeUnit.SECONDS);
+        if (!ended) {
+            tcp.destroyForcibly();
+        }
         String tcpOut = new String(tcp.getInputStream().readAllBytes());
-        int tcpExit = tcp.waitFor();
+        int tcpExit = ended ? tcp.exitValue() : -1;
         int longest = t.lostRanges().stream().mapToInt(r -> r[1] - r[0] + 1).max().orElse(0);
         figures.add(String.format("%-30s vip1 on %s after %5.0f ms; UDP: %4d of %d lost, longest gap %4.0f ms; TCP %s", name, carrier.label,
                 moved < 0 ? -1 : (stepped - began + moved) / 1e6, t.lost(), datagrams, longest * 1000.0 / RATE,
