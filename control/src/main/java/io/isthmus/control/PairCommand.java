@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 /** {@code isthmus ha}: an active-active pair's planned handover and return, and its certificates. */
 @Command(name = "ha", description = "An active-active pair: hand this instance's tunnels to the partner and take them back, "
         + "and make the certificates of the pair's sync link.",
-        subcommands = {PairCommand.Handover.class, PairCommand.Resume.class, PairCommand.Certificate.class})
+        subcommands = {PairCommand.Handover.class, PairCommand.Resume.class, PairCommand.Certificate.class, PairKeepalivedCommand.class})
 final class PairCommand {
     private PairCommand() {
     }

@@ -100,4 +100,31 @@ class PairCommandTest {
         assertTrue(text.contains("  last takeover: group gw1 at 2026-12-02T08:40:23Z in 57 ms (numbers jumped), 1 IKE SA(s) and 1 child SA(s) carried on\n"),
                 text);
     }
+
+    @Test
+    void keepalivedsConfigurationComesFromTheGatewaysFile() throws Exception {
+        Path file = dir.resolve("gw.yaml");
+        Files.writeString(file, io.isthmus.control.config.PairSectionTest.PAIR);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        Run run = IsthmusCommandLineTest.isthmus("ha", "keepalived-config", "--config", file.toString(), "--instance", "gw2",
+                "--sync-interface", "eth2", "--wan-interface", "eth0", "--network-interface", "eth1", "--network-address", "gw1=192.168.20.1/24");
+        assertEquals(0, run.exit(), run.err());
+        String text = run.out();
+        assertTrue(text.contains("vrrp_instance gw1 {"), text);
+        assertTrue(text.contains("vrrp_instance gw2 {"), text);
+        assertTrue(text.contains("  notify_fifo /var/lib/isthmus/gw-west-gw2.keepalived\n"), text);
+        assertTrue(text.contains("  file /var/lib/isthmus/gw-west-gw2.handover\n"), text);
+        assertTrue(text.contains("/usr/lib/isthmus/alive-check /var/lib/isthmus/gw-west-gw2.alive 1500"), text);
+        assertTrue(text.contains("  unicast_src_ip 10.99.0.2\n"), text);
+        assertTrue(text.contains("    10.99.0.1 min_ttl 255\n"), text);
+        assertTrue(text.contains("    10.77.0.101/24 dev eth0\n    192.168.20.1/24 dev eth1\n"), text);
+        // gw2 backs gw1's group up (100) and owns its own (150).
+        int gw1 = text.indexOf("vrrp_instance gw1 {");
+        int gw2 = text.indexOf("vrrp_instance gw2 {");
+        assertTrue(text.substring(gw1, gw2).contains("  priority 100\n"), text);
+        assertTrue(text.substring(gw2).contains("  priority 150\n"), text);
+        Run alone = IsthmusCommandLineTest.isthmus("ha", "keepalived-config", "--config", file.toString(), "--instance", "gw3",
+                "--sync-interface", "eth2", "--wan-interface", "eth0");
+        assertEquals(2, alone.exit(), alone.err());
+    }
 }

@@ -9,8 +9,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The pair section: two instances with floating addresses, their sync link, and every half-made pair refused by its field. */
-class PairSectionTest {
-    static final String PAIR = """
+public class PairSectionTest {
+    public static final String PAIR = """
             virtualNetworkGateway:
               name: gw-west
               vpnType: RouteBased
