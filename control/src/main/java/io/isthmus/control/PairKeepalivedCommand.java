@@ -66,7 +66,7 @@ final class PairKeepalivedCommand implements Callable<Integer> {
             + "of virtualNetworkGateway.instances (default ${DEFAULT-VALUE}).")
     List<Integer> routerIds;
 
-    @Option(names = "--alive-limit-ms", defaultValue = "1500", description = "How stale the gateway's alive file may be (default ${DEFAULT-VALUE}).")
+    @Option(names = "--alive-limit-ms", defaultValue = "1000", description = "How stale the gateway's alive file may be (default ${DEFAULT-VALUE}).")
     int aliveLimit;
 
     @Spec
