@@ -110,8 +110,12 @@ public final class PairGateways {
         }
         // keepalived runs the check as root only if no one else can change it.
         Path check = lab.work().resolve("alive-check");
-        Files.copy(Path.of(System.getProperty("isthmus.aliveCheck", "../package/root/usr/lib/isthmus/alive-check")).toAbsolutePath(), check,
-                StandardCopyOption.REPLACE_EXISTING);
+        try (var script = PairGateways.class.getResourceAsStream("alive-check")) {
+            if (script == null) {
+                throw new IOException("alive-check is not in the lab's jar (the build copies deploy/package/root/usr/lib/isthmus/alive-check)");
+            }
+            Files.copy(script, check, StandardCopyOption.REPLACE_EXISTING);
+        }
         Files.setPosixFilePermissions(check, PosixFilePermissions.fromString("rwxr-xr-x"));
         for (Instance gw : Instance.values()) {
             p.startDaemon(gw);
