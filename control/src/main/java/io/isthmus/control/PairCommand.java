@@ -23,16 +23,9 @@ final class PairCommand {
                     + "the addresses (this instance reports FAULT to it until isthmus ha resume). For maintenance of this machine; "
                     + "stopping the service does the same.",
             OutcomeRequest.EXIT_CODES})
-    static final class Handover implements Callable<Integer> {
-        @Option(names = "--control-socket", description = "The gateway's control socket (default: the only one in /run/isthmus).")
-        Path socket;
-
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public Integer call() {
-            return OutcomeRequest.send(socket, "handover", spec.commandLine());
+    static final class Handover extends SocketWord {
+        Handover() {
+            super("handover");
         }
     }
 
@@ -40,16 +33,29 @@ final class PairCommand {
             "After isthmus ha handover: this instance may carry tunnels again; keepalived gives it back its own floating address "
                     + "after its preemption delay, and the partner's copy of the SAs comes with it.",
             OutcomeRequest.EXIT_CODES})
-    static final class Resume implements Callable<Integer> {
+    static final class Resume extends SocketWord {
+        Resume() {
+            super("resume");
+        }
+    }
+
+    /** A word to the gateway's control socket, its outcome as the exit code. */
+    abstract static class SocketWord implements Callable<Integer> {
+        private final String word;
+
         @Option(names = "--control-socket", description = "The gateway's control socket (default: the only one in /run/isthmus).")
         Path socket;
 
         @Spec
         CommandSpec spec;
 
+        SocketWord(String word) {
+            this.word = word;
+        }
+
         @Override
         public Integer call() {
-            return OutcomeRequest.send(socket, "resume", spec.commandLine());
+            return OutcomeRequest.send(socket, word, spec.commandLine());
         }
     }
 

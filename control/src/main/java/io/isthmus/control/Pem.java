@@ -16,12 +16,12 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
-/** Certificates and private keys from PEM files (PKCS#8, PKCS#1 and SEC1 keys), through Bouncy Castle. */
-final class Pem {
+/** Certificates and private keys from PEM files (PKCS#8, PKCS#1 and SEC1 keys), through Bouncy Castle: for IKE and for the pair. */
+public final class Pem {
     private Pem() {
     }
 
-    static List<X509Certificate> certificates(Path file) throws IOException {
+    public static List<X509Certificate> certificates(Path file) throws IOException {
         List<X509Certificate> out = new ArrayList<>();
         try (Reader r = Files.newBufferedReader(file); PEMParser p = new PEMParser(r)) {
             for (Object o = p.readObject(); o != null; o = p.readObject()) {
@@ -38,7 +38,12 @@ final class Pem {
         return out;
     }
 
-    static PrivateKey privateKey(Path file) throws IOException {
+    /** The first certificate of a PEM file. */
+    public static X509Certificate certificate(Path file) throws IOException {
+        return certificates(file).getFirst();
+    }
+
+    public static PrivateKey privateKey(Path file) throws IOException {
         try (Reader r = Files.newBufferedReader(file); PEMParser p = new PEMParser(r)) {
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             for (Object o = p.readObject(); o != null; o = p.readObject()) {

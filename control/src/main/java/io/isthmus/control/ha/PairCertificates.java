@@ -1,7 +1,6 @@
 package io.isthmus.control.ha;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.io.StringWriter;
 import java.io.Writer;
 import java.math.BigInteger;
@@ -15,14 +14,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
-import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -34,9 +31,6 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -89,36 +83,6 @@ public final class PairCertificates {
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IOException("cannot make a certificate for " + name + ": " + e.getMessage(), e);
         }
-    }
-
-    /** The first certificate of a PEM file. */
-    public static X509Certificate certificate(Path file) throws IOException {
-        try (Reader r = Files.newBufferedReader(file); PEMParser p = new PEMParser(r)) {
-            for (Object o = p.readObject(); o != null; o = p.readObject()) {
-                if (o instanceof X509CertificateHolder h) {
-                    return new JcaX509CertificateConverter().getCertificate(h);
-                }
-            }
-        } catch (GeneralSecurityException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
-        }
-        throw new IOException(file + " holds no PEM certificate");
-    }
-
-    /** The first unencrypted private key of a PEM file (PKCS#8, or SEC1/PKCS#1 key pairs). */
-    public static PrivateKey privateKey(Path file) throws IOException {
-        try (Reader r = Files.newBufferedReader(file); PEMParser p = new PEMParser(r)) {
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            for (Object o = p.readObject(); o != null; o = p.readObject()) {
-                if (o instanceof PrivateKeyInfo info) {
-                    return converter.getPrivateKey(info);
-                }
-                if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate();
-                }
-            }
-        }
-        throw new IOException(file + " holds no unencrypted PEM private key");
     }
 
     private static String pem(Object o) throws IOException {

@@ -1,5 +1,6 @@
 package io.isthmus.control.ha;
 
+import io.isthmus.control.Pem;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -34,9 +35,9 @@ final class PairTls {
     }
 
     static PairTls load(SyncSettings s) throws IOException {
-        X509Certificate own = PairCertificates.certificate(s.certificate());
-        PrivateKey key = PairCertificates.privateKey(s.privateKey());
-        X509Certificate partner = PairCertificates.certificate(s.partnerCertificate());
+        X509Certificate own = Pem.certificate(s.certificate());
+        PrivateKey key = Pem.privateKey(s.privateKey());
+        X509Certificate partner = Pem.certificate(s.partnerCertificate());
         try {
             KeyStore trusted = KeyStore.getInstance("PKCS12");
             trusted.load(null, null);

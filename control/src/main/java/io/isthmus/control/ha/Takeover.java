@@ -39,7 +39,7 @@ final class Takeover {
      * Carries on every IKE SA and child SA of {@code group} from {@code entries} (the partner's,
      * as last synced). {@code exact}: the partner handed them over with its final numbers, so
      * nothing is skipped; otherwise outbound SAs jump {@link SequenceLeases#SOLO_RANGE} past
-     * the last lease. Inbound windows start at the last synced top ({@link #inboundStart}).
+     * the last lease. Inbound windows start at the last synced top (why: in {@code install}).
      */
     Outcome adopt(String group, Map<Replica.Key, byte[]> entries, boolean exact) {
         int ike = 0;
@@ -103,7 +103,18 @@ final class Takeover {
         byte[] top = entries.get(new Replica.Key(SyncKinds.REPLAY_TOP, key));
         long after = resumeAfter(leases.block(), lease == null ? 0 : SyncKinds.number(lease), exact && lease != null);
         long received = top == null ? 0 : SyncKinds.top(top);
-        long inboundTop = inboundStart(received);
+        // The replay window starts at the top the owner last synced, everything at or below it counted
+        // as received. The owner syncs every replayPackets packets or replayInterval, whichever comes
+        // first, so it may have accepted up to one interval's packets above that top before it died
+        // (the rate the sync carried times the interval, at most replayPackets): an attacker who
+        // recorded them can have each accepted once more here. That bound is accepted: the packets are
+        // the peer's own, authentic and recent, and whatever runs inside already sees such duplicates
+        // from the network (TCP drops them, QUIC and DTLS have their own windows); what replay
+        // protection must stop, old traffic played back at will, stays refused. Jumping further
+        // instead would drop the peer's next packets as replays: measured in the lab, a TCP stream's
+        // retransmissions then climb through the skipped numbers one timeout at a time, and the
+        // connection dies.
+        long inboundTop = received;
         LOG.log(System.Logger.Level.INFO, "group {0}: child SA {1}: outbound resumes after {2}, inbound accepts above {3} (synced top {4}, {5}/s)",
                 group, d, Long.toUnsignedString(after), Long.toUnsignedString(inboundTop), Long.toUnsignedString(received),
                 top == null ? 0 : SyncKinds.rate(top));
@@ -121,23 +132,6 @@ final class Takeover {
      */
     static long resumeAfter(long block, long lease, boolean exact) {
         return exact ? lease : Math.max(block, lease) + SequenceLeases.SOLO_RANGE;
-    }
-
-    /**
-     * Where the survivor's replay window starts: at the top the owner last synced, everything at
-     * or below it counted as received. The owner syncs every {@code replayPackets} packets or
-     * {@code replayInterval}, whichever comes first, so it may have accepted up to one
-     * interval's packets above that top before it died (the rate the sync carried times the
-     * interval, at most {@code replayPackets}): an attacker who recorded them can have each
-     * accepted once more here. That is the bound, and it is accepted: the packets are the peer's
-     * own, authentic and recent, and whatever runs inside already sees such duplicates from the
-     * network (TCP drops them, QUIC and DTLS have their own windows); what replay protection must
-     * stop, old traffic played back at will, stays refused. Jumping further instead would drop
-     * the peer's next packets as replays: measured in the lab, a TCP stream's retransmissions
-     * then climb through the skipped numbers one timeout at a time, and the connection dies.
-     */
-    static long inboundStart(long syncedTop) {
-        return syncedTop;
     }
 
     /** Lets go of every SA of {@code group} here, telling nobody: the partner carries them now (or will). */

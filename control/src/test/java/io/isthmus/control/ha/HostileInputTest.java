@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.control.Pem;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
@@ -14,8 +15,6 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import javax.net.ssl.KeyManagerFactory;
@@ -24,6 +23,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,39 +37,26 @@ class HostileInputTest {
     static Path certs;
     @TempDir
     Path dir;
-    private final List<Node> nodes = new ArrayList<>();
+    private Nodes nodes;
 
     @BeforeAll
     static void certificates() throws Exception {
-        for (String n : List.of("a", "b")) {
-            PairCertificates.generate(n, certs.resolve(n + ".pem"), certs.resolve(n + ".key"));
-        }
+        Nodes.certificates(certs, "a", "b");
+    }
+
+    @BeforeEach
+    void nodes() {
+        nodes = new Nodes(certs, dir);
     }
 
     @AfterEach
     void closeAll() throws Exception {
-        for (Node n : nodes) {
-            n.close();
-        }
-    }
-
-    private Node start(SyncSettings s) throws Exception {
-        Node n = Node.start(s);
-        nodes.add(n);
-        return n;
-    }
-
-    private Node[] pair() throws Exception {
-        Node b = start(Node.settings("b", "a", certs, dir, Node.unusedPort()));
-        Node a = start(Node.settings("a", "b", certs, dir, b.link.localAddress()));
-        a.await("connected", a.link::connected);
-        b.await("connected", b.link::connected);
-        return new Node[] {a, b};
+        nodes.close();
     }
 
     @Test
     void plainTcpGarbageIsRefusedAndTheLinkCarriesOn() throws Exception {
-        Node[] p = pair();
+        Node[] p = nodes.connectedPair();
         Node b = p[1];
         try (Socket s = new Socket()) {
             s.connect(b.link.localAddress());
@@ -83,7 +70,7 @@ class HostileInputTest {
 
     @Test
     void tlsWithoutACertificateIsRefused() throws Exception {
-        Node[] p = pair();
+        Node[] p = nodes.connectedPair();
         Node b = p[1];
         try (SSLSocket s = tlsClient(b.link.localAddress(), null)) {
             try {
@@ -101,7 +88,7 @@ class HostileInputTest {
 
     @Test
     void anOversizeLengthPrefixClosesThatConnection() throws Exception {
-        Node[] p = pair();
+        Node[] p = nodes.connectedPair();
         Node b = p[1];
         try (SSLSocket s = tlsClient(b.link.localAddress(), "a")) {
             s.startHandshake();
@@ -117,7 +104,7 @@ class HostileInputTest {
 
     @Test
     void aPartnerThatFallsSilentIsDisconnected() throws Exception {
-        Node b = start(Node.settings("b", "a", certs, dir, Node.unusedPort()));
+        Node b = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()));
         try (SSLSocket s = tlsClient(b.link.localAddress(), "a")) {
             s.startHandshake();
             ByteBuf hello = FrameCodec.encode(ByteBufAllocator.DEFAULT, new Frame.Hello(FrameCodec.VERSION, "a", Map.of()));
@@ -135,7 +122,7 @@ class HostileInputTest {
 
     @Test
     void anUpdateLargerThanAFrameIsRefusedToTheCaller() throws Exception {
-        Node[] p = pair();
+        Node[] p = nodes.connectedPair();
         Node a = p[0];
         a.call(() -> a.link.takeOver("ga"));
         byte[] huge = new byte[SyncSettings.MAX_FRAME_BYTES];
@@ -176,15 +163,15 @@ class HostileInputTest {
     private static SSLSocket tlsClient(InetSocketAddress to, String name) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("b", PairCertificates.certificate(certs.resolve("b.pem")));
+        trust.setCertificateEntry("b", Pem.certificate(certs.resolve("b.pem")));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
         tmf.init(trust);
         KeyManagerFactory kmf = null;
         if (name != null) {
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(null, null);
-            keys.setKeyEntry(name, PairCertificates.privateKey(certs.resolve(name + ".key")), new char[0],
-                    new Certificate[] {PairCertificates.certificate(certs.resolve(name + ".pem"))});
+            keys.setKeyEntry(name, Pem.privateKey(certs.resolve(name + ".key")), new char[0],
+                    new Certificate[] {Pem.certificate(certs.resolve(name + ".pem"))});
             kmf = KeyManagerFactory.getInstance("PKIX");
             kmf.init(keys, new char[0]);
         }

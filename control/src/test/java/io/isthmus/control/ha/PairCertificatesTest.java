@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.control.Pem;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +23,12 @@ class PairCertificatesTest {
         Path cert = dir.resolve("a.pem");
         Path key = dir.resolve("a.key");
         X509Certificate made = PairCertificates.generate("gw-a", cert, key);
-        X509Certificate read = PairCertificates.certificate(cert);
+        X509Certificate read = Pem.certificate(cert);
         assertEquals(made, read);
         assertTrue(read.getSubjectX500Principal().getName().contains("CN=gw-a"));
         read.verify(read.getPublicKey());
         Signature s = Signature.getInstance("SHA256withECDSA");
-        s.initSign(PairCertificates.privateKey(key));
+        s.initSign(Pem.privateKey(key));
         s.update(new byte[] {1});
         byte[] sig = s.sign();
         s.initVerify(read);

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,47 +30,26 @@ class SyncLinkTest {
     static Path certs;
     @TempDir
     Path dir;
-    private final List<Node> nodes = new ArrayList<>();
+    private Nodes nodes;
 
     @BeforeAll
     static void certificates() throws Exception {
-        for (String n : List.of("a", "b", "c")) {
-            PairCertificates.generate(n, certs.resolve(n + ".pem"), certs.resolve(n + ".key"));
-        }
+        Nodes.certificates(certs, "a", "b", "c");
+    }
+
+    @BeforeEach
+    void nodes() {
+        nodes = new Nodes(certs, dir);
     }
 
     @AfterEach
     void closeAll() throws Exception {
-        for (Node n : nodes) {
-            n.close();
-        }
-    }
-
-    private Node start(SyncSettings s) throws Exception {
-        Node n = Node.start(s);
-        nodes.add(n);
-        return n;
-    }
-
-    private Node startB() throws Exception {
-        return start(Node.settings("b", "a", certs, dir, Node.unusedPort()));
-    }
-
-    private Node startA(Node b) throws Exception {
-        return start(Node.settings("a", "b", certs, dir, b.link.localAddress()));
-    }
-
-    private Node[] connectedPair() throws Exception {
-        Node b = startB();
-        Node a = startA(b);
-        a.await("connected", a.link::connected);
-        b.await("connected", b.link::connected);
-        return new Node[] {a, b};
+        nodes.close();
     }
 
     @Test
     void updatesArriveInOrderAndAreAcknowledged() throws Exception {
-        Node[] pair = connectedPair();
+        Node[] pair = nodes.connectedPair();
         Node a = pair[0];
         Node b = pair[1];
         assertEquals(1, a.call(() -> a.link.takeOver("ga")));
@@ -98,7 +78,7 @@ class SyncLinkTest {
 
     @Test
     void whenAckedWaitsUntilThePartnerAppliedTheUpdate() throws Exception {
-        Node[] pair = connectedPair();
+        Node[] pair = nodes.connectedPair();
         Node a = pair[0];
         Node b = pair[1];
         a.call(() -> a.link.takeOver("ga"));
@@ -124,7 +104,7 @@ class SyncLinkTest {
 
     @Test
     void whenAckedRunsAtOnceWhileTheLinkIsDown() throws Exception {
-        Node a = start(Node.settings("a", "b", certs, dir, Node.unusedPort()));
+        Node a = nodes.start(Node.settings("a", "b", certs, dir, Node.unusedPort()));
         a.call(() -> a.link.takeOver("ga"));
         long seq = a.put("ga", "k", "v");
         CountDownLatch ran = new CountDownLatch(1);
@@ -139,7 +119,7 @@ class SyncLinkTest {
 
     @Test
     void aRestartedPartnerIsResynchronisedAndStaleEntriesGo() throws Exception {
-        Node[] pair = connectedPair();
+        Node[] pair = nodes.connectedPair();
         Node a = pair[0];
         Node b = pair[1];
         InetSocketAddress bAddress = b.link.localAddress();
@@ -164,12 +144,12 @@ class SyncLinkTest {
             return null;
         });
         b.putEntered.await();
-        nodes.remove(b);
+        nodes.forget(b);
         b.close();
         a.await("the released callback", () -> eventsWhenReleased.get() != null);
         assertTrue(eventsWhenReleased.get().contains("disconnected"), "released before disconnected()");
 
-        Node b2 = start(Node.settings("b", "a", certs, dir, Node.unusedPort()).withListen(bAddress));
+        Node b2 = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()).withListen(bAddress));
         b2.own.put("gb", new ConcurrentHashMap<>(Map.of("k1", "new", "k3", "new")));
         // The restarted b takes its group again: epoch 4, above the 2 its file remembers.
         assertEquals(4, b2.call(() -> b2.link.takeOver("gb")));
@@ -185,10 +165,10 @@ class SyncLinkTest {
 
     @Test
     void aWrongPartnerCertificateIsRefusedByTheListener() throws Exception {
-        Node b = startB();
+        Node b = nodes.startB();
         // a presents c's certificate; b pins a's.
         SyncSettings s = Node.settings("a", "b", certs, dir, b.link.localAddress());
-        Node a = start(new SyncSettings("a", s.listen(), "b", s.partnerAddress(), certs.resolve("c.pem"),
+        Node a = nodes.start(new SyncSettings("a", s.listen(), "b", s.partnerAddress(), certs.resolve("c.pem"),
                 certs.resolve("c.key"), s.partnerCertificate(), s.heartbeatInterval(), s.missedHeartbeats(),
                 s.maxFrameBytes(), s.epochFile()));
         b.await("two refusals (a retried)", () -> b.link.status().refusedHandshakes() >= 2);
@@ -197,10 +177,10 @@ class SyncLinkTest {
 
     @Test
     void aWrongPartnerCertificateIsRefusedByTheDialer() throws Exception {
-        Node b = startB();
+        Node b = nodes.startB();
         // a pins c's certificate; b presents its own.
         SyncSettings s = Node.settings("a", "b", certs, dir, b.link.localAddress());
-        Node a = start(new SyncSettings("a", s.listen(), "b", s.partnerAddress(), s.certificate(), s.privateKey(),
+        Node a = nodes.start(new SyncSettings("a", s.listen(), "b", s.partnerAddress(), s.certificate(), s.privateKey(),
                 certs.resolve("c.pem"), s.heartbeatInterval(), s.missedHeartbeats(), s.maxFrameBytes(), s.epochFile()));
         a.await("two refusals", () -> a.link.status().refusedHandshakes() >= 2);
         assertNothingHappened(a, b);
@@ -218,7 +198,7 @@ class SyncLinkTest {
 
     @Test
     void aPausedOwnerIsFencedAfterTheTakeOver() throws Exception {
-        Node[] pair = connectedPair();
+        Node[] pair = nodes.connectedPair();
         Node a = pair[0];
         Node b = pair[1];
         assertEquals(1, a.call(() -> a.link.takeOver("g")));
@@ -263,7 +243,7 @@ class SyncLinkTest {
 
     @Test
     void aBurstOfTenThousandUpdatesArrivesInOrder() throws Exception {
-        Node[] pair = connectedPair();
+        Node[] pair = nodes.connectedPair();
         Node a = pair[0];
         Node b = pair[1];
         a.call(() -> a.link.takeOver("ga"));
@@ -290,9 +270,9 @@ class SyncLinkTest {
 
     @Test
     void closeLeavesNoThreadBehind() throws Exception {
-        Node[] pair = connectedPair();
+        Node[] pair = nodes.connectedPair();
         for (Node n : pair) {
-            nodes.remove(n);
+            nodes.forget(n);
             n.close();
         }
         Node probe = pair[0];

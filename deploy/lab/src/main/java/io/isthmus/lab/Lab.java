@@ -307,12 +307,23 @@ public final class Lab implements Namespaces, AutoCloseable {
             }
         }
         stops.clear();
+        stopAll(processes, 5);
+        try {
+            destroyLeftovers(false);
+        } catch (IOException | InterruptedException ignored) {
+            // best effort
+        }
+        forgetShutdownHook(hook);
+    }
+
+    /** SIGTERM to each, then SIGKILL to those still running after {@code graceSeconds}; the list is emptied. */
+    static void stopAll(List<Process> processes, int graceSeconds) {
         for (Process p : processes) {
             p.destroy();
         }
         for (Process p : processes) {
             try {
-                if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                if (!p.waitFor(graceSeconds, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                 }
             } catch (InterruptedException e) {
@@ -320,11 +331,10 @@ public final class Lab implements Namespaces, AutoCloseable {
             }
         }
         processes.clear();
-        try {
-            destroyLeftovers(false);
-        } catch (IOException | InterruptedException ignored) {
-            // best effort
-        }
+    }
+
+    /** A lab closed by hand no longer needs its hook; closed by the hook, removing it throws, which is fine. */
+    static void forgetShutdownHook(Thread hook) {
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException ignored) {

@@ -388,19 +388,7 @@ public final class PairLab implements Namespaces, AutoCloseable {
             // A paused process would not act on SIGTERM; SIGKILL needs no cooperation.
             p.destroyForcibly();
         }
-        for (Process p : processes) {
-            p.destroy();
-        }
-        for (Process p : processes) {
-            try {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                p.destroyForcibly();
-            }
-        }
-        processes.clear();
+        Lab.stopAll(processes, 10);
         daemons.clear();
         for (String ns : namespaces) {
             try {
@@ -411,10 +399,6 @@ public final class PairLab implements Namespaces, AutoCloseable {
             }
         }
         namespaces.clear();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException ignored) {
-            // already shutting down: this is the hook
-        }
+        Lab.forgetShutdownHook(hook);
     }
 }
