@@ -124,7 +124,9 @@ final class StatusCommand implements Callable<Integer> {
             out.append(String.format("  last takeover: group %s at %s in %d ms (%s), %d IKE SA(s) and %d child SA(s) carried on%s%n",
                     t.path("group").asText(), t.path("at").asText(), t.path("tookMillis").asLong(),
                     t.path("handedOver").asBoolean() ? "handed over" : "numbers jumped", t.path("ikeSas").asInt(), t.path("childSas").asInt(),
-                    t.path("refused").asInt() > 0 ? ", " + t.path("refused").asInt() + " could not be" : ""));
+                    (t.path("refused").asInt() > 0 ? ", " + t.path("refused").asInt() + " could not be" : "")
+                            + (t.path("messageIdSyncs").asInt() > 0 ? ", message IDs of " + t.path("messageIdSyncs").asInt()
+                                    + " agreed with the peer (RFC 6311)" : "")));
         }
     }
 

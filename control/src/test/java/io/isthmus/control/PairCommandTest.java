@@ -92,12 +92,12 @@ class PairCommandTest {
                    "groups": [{"name": "gw1", "floatingAddress": "10.77.0.11", "carriedBy": "gw2", "epoch": 3, "keepalived": "MASTER",
                                "since": "2026-12-02T08:40:23Z"}],
                    "lastTakeover": {"group": "gw1", "at": "2026-12-02T08:40:23Z", "tookMillis": 57, "ikeSas": 1, "childSas": 1,
-                                    "refused": 0, "handedOver": false}}}
+                                    "refused": 0, "handedOver": false, "messageIdSyncs": 1}}}
                 """);
         String text = StatusCommand.render(status);
         assertTrue(text.contains("pair: gw2 with gw1, sync link up, partner heard 12 ms ago, 0 updates waiting for it\n"), text);
         assertTrue(text.contains("  group gw1 (10.77.0.11): carried by gw2 at epoch 3, keepalived MASTER here, since 2026-12-02T08:40:23Z\n"), text);
-        assertTrue(text.contains("  last takeover: group gw1 at 2026-12-02T08:40:23Z in 57 ms (numbers jumped), 1 IKE SA(s) and 1 child SA(s) carried on\n"),
+        assertTrue(text.contains("  last takeover: group gw1 at 2026-12-02T08:40:23Z in 57 ms (numbers jumped), 1 IKE SA(s) and 1 child SA(s) carried on, message IDs of 1 agreed with the peer (RFC 6311)\n"),
                 text);
     }
 

@@ -68,8 +68,9 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         KeepalivedEvents.State vrrp;
     }
 
-    /** The last takeover: which group, when, how long it took, what it carried on. */
-    public record LastTakeover(String group, String at, long tookMillis, int ikeSas, int childSas, int refused, boolean handedOver) {
+    /** The last takeover: which group, when, how long it took, what it carried on, how many IKE SAs it resynchronised (RFC 6311). */
+    public record LastTakeover(String group, String at, long tookMillis, int ikeSas, int childSas, int refused, boolean handedOver,
+            int messageIdSyncs) {
     }
 
     private GatewayPair(GatewayConfig config, Instance self, Executor ikeThread, Scheduler scheduler) {
@@ -311,7 +312,11 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         o.since = Instant.now();
         Map<Replica.Key, byte[]> entries = state.entries(group);
         boolean exact = entries.containsKey(new Replica.Key(SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY));
-        Takeover.Outcome out = takeover.adopt(group, entries, exact);
+        // While the link is up the partner sends no IKE message before we acknowledged its state
+        // (HeldTransport), so what we hold is what the peer saw. With the link down it may have
+        // gone on alone (a cut sync link) before it died: only the peer knows the message IDs then.
+        boolean recordsMayLag = !exact && (sync == null || !sync.connected());
+        Takeover.Outcome out = takeover.adopt(group, entries, exact, recordsMayLag);
         if (exact) {
             // Ours from now on: a later takeover back is not a handover unless announced again.
             link.remove(group, SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY);
@@ -323,7 +328,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
             }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - began);
-        last = new LastTakeover(group, o.since.toString(), took.toMillis(), out.ikeSas(), out.childSas(), out.refused(), exact);
+        last = new LastTakeover(group, o.since.toString(), took.toMillis(), out.ikeSas(), out.childSas(), out.refused(), exact,
+                out.messageIdSyncs());
         LOG.log(System.Logger.Level.WARNING, "pair: took group {0} at epoch {1} in {2} ms ({6}): {3} IKE SA(s), {4} child SA(s) carried on"
                 + (out.refused() > 0 ? ", {5} could not be" : ""), group, o.epoch, took.toMillis(), out.ikeSas(), out.childSas(), out.refused(),
                 exact ? "handed over, exact numbers" : "numbers jumped past the last lease and replay top");

@@ -31,8 +31,11 @@ final class Takeover {
         this.leases = leases;
     }
 
-    /** What a takeover did: SAs carried on, and those that could not be (each logged with why). */
-    record Outcome(int ikeSas, int childSas, int refused) {
+    /**
+     * What a takeover did: SAs carried on, those that could not be (each logged with why), and the
+     * IKE SAs whose message IDs it set out to agree with their peers (RFC 6311).
+     */
+    record Outcome(int ikeSas, int childSas, int refused, int messageIdSyncs) {
     }
 
     /**
@@ -40,11 +43,16 @@ final class Takeover {
      * as last synced). {@code exact}: the partner handed them over with its final numbers, so
      * nothing is skipped; otherwise outbound SAs jump {@link SequenceLeases#SOLO_RANGE} past
      * the last lease. Inbound windows start at the last synced top (why: in {@code install}).
+     * {@code recordsMayLag}: the partner may have gone on alone after its last update reached us
+     * (the link was down when it died), so its IKE SAs' message IDs may be behind what their peers
+     * saw; each is then agreed with its peer by RFC 6311's message ID sync, where the peer said
+     * in IKE_AUTH that it can.
      */
-    Outcome adopt(String group, Map<Replica.Key, byte[]> entries, boolean exact) {
+    Outcome adopt(String group, Map<Replica.Key, byte[]> entries, boolean exact, boolean recordsMayLag) {
         int ike = 0;
         int children = 0;
         int refused = 0;
+        int syncs = 0;
         for (Map.Entry<Replica.Key, byte[]> e : entries.entrySet()) {
             if (e.getKey().kind() != SyncKinds.IKE_SA) {
                 continue;
@@ -80,8 +88,19 @@ final class Takeover {
             }
             record.destroy();
             LOG.log(System.Logger.Level.INFO, "group {0}: carrying on {1} with {2} child SA(s), no exchange", group, sa, kids.size());
+            if (recordsMayLag) {
+                if (sa.syncMessageIds()) {
+                    syncs++;
+                    LOG.log(System.Logger.Level.INFO, "group {0}: {1}: the partner may have gone on without us; agreeing message IDs with the peer "
+                            + "(RFC 6311)", group, sa);
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "group {0}: {1}: the partner may have gone on without us, and the peer did not announce "
+                            + "RFC 6311 message ID sync: if the partner answered a request since, the peer renegotiates when its next one "
+                            + "goes unanswered", group, sa);
+                }
+            }
         }
-        return new Outcome(ike, children, refused);
+        return new Outcome(ike, children, refused, syncs);
     }
 
     private boolean install(String group, ChildSaDescription d, Map<Replica.Key, byte[]> entries, boolean exact) {

@@ -11,9 +11,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Isthmus as the pair in {@link PairLab}: both instances of one gateway with their floating
@@ -31,6 +34,8 @@ public final class PairGateways {
      * checks, which come once a second (1500 ms did, in one run of the failover test).
      */
     static final int ALIVE_LIMIT_MS = 1000;
+    private static final Pattern IKE_SPIS = Pattern.compile("([0-9a-f]{16})_i\\*? ([0-9a-f]{16})_r");
+    private static final Pattern CHILD_SPIS = Pattern.compile("in +([0-9a-f]{8}).*?out +([0-9a-f]{8})", Pattern.DOTALL);
 
     private final PairLab lab;
     private final Map<Instance, Process> daemons = new EnumMap<>(Instance.class);
@@ -231,6 +236,40 @@ public final class PairGateways {
 
     public String peerSas() throws IOException, InterruptedException {
         return LabGateways.swanctl(peerDirectory(), "--list-sas");
+    }
+
+    /** The peer's IKE SAs in {@code swanctl --list-sas} output, as initiator-SPI/responder-SPI. */
+    public static List<String> ikeSpis(String sas) {
+        return pairs(IKE_SPIS, sas);
+    }
+
+    /** The peer's child SAs in {@code swanctl --list-sas} output, as inbound-SPI/outbound-SPI. */
+    public static List<String> childSpis(String sas) {
+        return pairs(CHILD_SPIS, sas);
+    }
+
+    private static List<String> pairs(Pattern p, String sas) {
+        Matcher m = p.matcher(sas);
+        List<String> out = new ArrayList<>();
+        while (m.find()) {
+            out.add(m.group(1) + "/" + m.group(2));
+        }
+        return out;
+    }
+
+    /** The peer's SAs once its IKE SA is established and a child SA installed, within {@code limit}. */
+    public String awaitPeerTunnel(Duration limit) throws IOException, InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (true) {
+            String sas = peerSas();
+            if (sas.contains("ESTABLISHED") && sas.contains("INSTALLED")) {
+                return sas;
+            }
+            if (System.nanoTime() > end) {
+                throw new IOException("no tunnel from the peer to vip1 within " + limit.toSeconds() + " s: " + sas);
+            }
+            Thread.sleep(200);
+        }
     }
 
     private static void awaitFile(Path file, Duration limit, Path log) throws IOException, InterruptedException {

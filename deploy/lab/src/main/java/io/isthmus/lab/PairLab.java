@@ -305,6 +305,18 @@ public final class PairLab implements Namespaces, AutoCloseable {
     }
 
     /**
+     * The sync link's TCP cut at {@code gw}, both ways, on port {@code syncPort}: the state sync
+     * stops while VRRP, on the same link, still passes, so nobody takes over and {@code gw} goes on
+     * alone, its partner's copy of its state falling behind (what a half-broken sync network does).
+     */
+    public void syncStreamCut(Instance gw, int syncPort) throws IOException, InterruptedException {
+        String drop = "tcp dport " + syncPort + " drop; tcp sport " + syncPort + " drop; }";
+        Lab.sh("ip", "netns", "exec", gw.ns, "nft", "add table inet isthmus_sync_cut; "
+                + "add chain inet isthmus_sync_cut in { type filter hook input priority 0; " + drop + "; "
+                + "add chain inet isthmus_sync_cut out { type filter hook output priority 0; " + drop);
+    }
+
+    /**
      * {@code gw} gone, as a machine that loses power: every link down, the sync link first, so
      * that no last advert (a FAULT's priority 0) announces it: the survivor finds out by silence.
      */

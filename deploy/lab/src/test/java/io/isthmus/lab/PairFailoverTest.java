@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,8 +28,6 @@ import org.junit.jupiter.api.Test;
  */
 class PairFailoverTest {
     static final int RATE = 2000;
-    static final Pattern IKE_SPIS = Pattern.compile("([0-9a-f]{16})_i\\*? ([0-9a-f]{16})_r");
-    static final Pattern CHILD_SPIS = Pattern.compile("in +([0-9a-f]{8}).*?out +([0-9a-f]{8})", Pattern.DOTALL);
 
     PairLab lab;
     PairGateways pair;
@@ -66,7 +62,7 @@ class PairFailoverTest {
         lab = PairLab.up(Path.of("/tmp/isthmus-pair-failover-test"));
         pair = PairGateways.start(lab, Options.DEFAULT);
         pair.startPeer();
-        String before = awaitTunnel();
+        String before = pair.awaitPeerTunnel(Duration.ofSeconds(60));
         lab.in(PairLab.HOST_A, "ping", "-c", "3", "-i", "0.2", "-W", "2", PairLab.HOST_B_IP);
         Path pcap = lab.work().resolve("wan.pcap");
         capture = lab.spawn(PairLab.PEER, lab.work().resolve("tcpdump.log"), List.of("tcpdump", "-i", "wan", "-U", "-s", "128", "-w",
@@ -99,8 +95,8 @@ class PairFailoverTest {
         capture.waitFor();
         String after = pair.peerSas();
         System.out.println("peer's SAs before:\n" + before + "\nafter:\n" + after);
-        assertEquals(spis(IKE_SPIS, before), spis(IKE_SPIS, after), "the peer's IKE SA is the same one");
-        assertEquals(spis(CHILD_SPIS, before), spis(CHILD_SPIS, after), "the peer's child SA is the same one");
+        assertEquals(PairGateways.ikeSpis(before), PairGateways.ikeSpis(after), "the peer's IKE SA is the same one");
+        assertEquals(PairGateways.childSpis(before), PairGateways.childSpis(after), "the peer's child SA is the same one");
         WanCapture wan = WanCapture.read(pcap);
         assertEquals(List.of(), wan.ikeAfter(startMicros, WanCapture.IKE_SA_INIT), "no new IKE SA");
         assertEquals(List.of(), wan.ikeAfter(startMicros, WanCapture.CREATE_CHILD_SA), "no new child SA");
@@ -191,28 +187,5 @@ class PairFailoverTest {
         Process p = pair.daemon(gw);
         p.destroy(); // SIGTERM, as systemctl stop
         assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), gw.label + " stopped");
-    }
-
-    String awaitTunnel() throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            String sas = pair.peerSas();
-            if (sas.contains("ESTABLISHED") && sas.contains("INSTALLED")) {
-                return sas;
-            }
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no tunnel from the peer to vip1 within 60 s: " + sas);
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    static List<String> spis(Pattern p, String sas) {
-        Matcher m = p.matcher(sas);
-        List<String> out = new ArrayList<>();
-        while (m.find()) {
-            out.add(m.group(1) + "/" + m.group(2));
-        }
-        return out;
     }
 }

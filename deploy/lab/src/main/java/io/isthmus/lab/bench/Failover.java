@@ -18,8 +18,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The failover benchmark ({@code isthmus bench failover}): the pair of {@link PairLab} with a
@@ -33,7 +31,6 @@ import java.util.regex.Pattern;
  * new negotiation bring the tunnel back) are measured in the same run, for comparison.
  */
 public final class Failover {
-    static final Pattern IKE_SPIS = Pattern.compile("([0-9a-f]{16})_i\\*? ([0-9a-f]{16})_r");
 
     /** What happens to gw1, and how it comes back. */
     public enum Fault {
@@ -102,7 +99,7 @@ public final class Failover {
             } else {
                 pair.startImpatientPeer();
             }
-            awaitTunnel(pair, Duration.ofSeconds(60));
+            pair.awaitPeerTunnel(Duration.ofSeconds(60));
             for (int i = 0; i < runs; i++) {
                 for (Fault f : faults) {
                     results.add(once(lab, pair, f, stateSync, false));
@@ -146,12 +143,12 @@ public final class Failover {
         Files.deleteIfExists(pcap);
         int longest = t.lostRanges().stream().mapToInt(r -> r[1] - r[0] + 1).max().orElse(0);
         Run run = new Run(back ? "failback after " + f.label : f.label, stateSync, longest * 1000.0 / rate, t.lost(),
-                spis(before).equals(spis(pair.peerSas())), wan.ikeAfter(faultMicros, WanCapture.IKE_SA_INIT).size(),
+                PairGateways.ikeSpis(before).equals(PairGateways.ikeSpis(pair.peerSas())), wan.ikeAfter(faultMicros, WanCapture.IKE_SA_INIT).size(),
                 wan.ikeAfter(faultMicros, WanCapture.CREATE_CHILD_SA).size());
         out.printf("%-40s %-8s loss window %7.0f ms, %6d lost, same IKE SA %s%n", run.fault(), stateSync ? "sync" : "no sync", run.lossWindowMs(),
                 run.lost(), run.sameIkeSa());
         if (!stateSync) {
-            awaitTunnel(pair, Duration.ofSeconds(60));
+            pair.awaitPeerTunnel(Duration.ofSeconds(60));
         }
         return run;
     }
@@ -175,29 +172,6 @@ public final class Failover {
             case WAN_DOWN -> lab.wanUp(Instance.GW1);
             case MACHINE_GONE -> lab.machineBack(Instance.GW1);
         }
-    }
-
-    static void awaitTunnel(PairGateways pair, Duration limit) throws Exception {
-        long end = System.nanoTime() + limit.toNanos();
-        while (true) {
-            String sas = pair.peerSas();
-            if (sas.contains("ESTABLISHED") && sas.contains("INSTALLED")) {
-                return;
-            }
-            if (System.nanoTime() > end) {
-                throw new IOException("no tunnel from the peer to vip1 within " + limit.toSeconds() + " s: " + sas);
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    static List<String> spis(String sas) {
-        Matcher m = IKE_SPIS.matcher(sas);
-        List<String> out = new ArrayList<>();
-        while (m.find()) {
-            out.add(m.group(1) + "/" + m.group(2));
-        }
-        return out;
     }
 
     static List<Row> rows(List<Run> runs) {
