@@ -310,10 +310,19 @@ public final class PairLab implements Namespaces, AutoCloseable {
      * alone, its partner's copy of its state falling behind (what a half-broken sync network does).
      */
     public void syncStreamCut(Instance gw, int syncPort) throws IOException, InterruptedException {
-        String drop = "tcp dport " + syncPort + " drop; tcp sport " + syncPort + " drop; }";
-        Lab.sh("ip", "netns", "exec", gw.ns, "nft", "add table inet isthmus_sync_cut; "
-                + "add chain inet isthmus_sync_cut in { type filter hook input priority 0; " + drop + "; "
-                + "add chain inet isthmus_sync_cut out { type filter hook output priority 0; " + drop);
+        String drop = "tcp dport " + syncPort + " drop; tcp sport " + syncPort + " drop;";
+        filter(gw, "isthmus_sync_cut", drop, drop);
+    }
+
+    /** {@code gw}'s IKE messages (UDP from ports 500 and 4500) dropped on their way out: it hears the peer, the peer does not hear it. */
+    public void ikeOutCut(Instance gw) throws IOException, InterruptedException {
+        filter(gw, "isthmus_ike_out_cut", "", "udp sport { 500, 4500 } drop;");
+    }
+
+    private void filter(Instance gw, String table, String inRules, String outRules) throws IOException, InterruptedException {
+        Lab.sh("ip", "netns", "exec", gw.ns, "nft", "add table inet " + table + "; "
+                + "add chain inet " + table + " in { type filter hook input priority 0; " + inRules + " }; "
+                + "add chain inet " + table + " out { type filter hook output priority 0; " + outRules + " }");
     }
 
     /**
