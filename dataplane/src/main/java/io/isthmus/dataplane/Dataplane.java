@@ -294,8 +294,23 @@ public final class Dataplane implements AutoCloseable {
      * @param leaseEnd      the lease this node starts with: it may send up to this number (at or
      *                      below {@code outboundAfter}: nothing until {@link #lease} grants more)
      * @param leaseDeadlineNanos until when ({@link System#nanoTime()} here)
+     * @param carried       what the SA carried on the other node, as last synced: counted here
+     *                      too, so that its byte and packet lifetimes and its totals go on
      */
-    public record Resume(long outboundAfter, long inboundTop, long leaseEnd, long leaseDeadlineNanos) {
+    public record Resume(long outboundAfter, long inboundTop, long leaseEnd, long leaseDeadlineNanos, Traffic carried) {
+        public Resume {
+            java.util.Objects.requireNonNull(carried, "carried");
+        }
+
+        /** Nothing carried before. */
+        public Resume(long outboundAfter, long inboundTop, long leaseEnd, long leaseDeadlineNanos) {
+            this(outboundAfter, inboundTop, leaseEnd, leaseDeadlineNanos, Traffic.NONE);
+        }
+    }
+
+    /** A child SA's traffic, each direction's inner packets and bytes. */
+    public record Traffic(long inPackets, long inBytes, long outPackets, long outBytes) {
+        public static final Traffic NONE = new Traffic(0, 0, 0, 0);
     }
 
     /**

@@ -128,6 +128,8 @@ final class ForwardingTables {
             out.resumeAfter(resume.outboundAfter());
             in.replayWindow().advanceTo(resume.inboundTop());
             out.lease(resume.leaseEnd(), resume.leaseDeadlineNanos());
+            in.carryOver(resume.carried().inPackets(), resume.carried().inBytes());
+            out.carryOver(resume.carried().outPackets(), resume.carried().outBytes());
         } else if (requireLeases) {
             out.lease(0, System.nanoTime()); // nothing until the pair grants numbers
         }

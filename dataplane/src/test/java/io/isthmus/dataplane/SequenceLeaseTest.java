@@ -210,6 +210,20 @@ class SequenceLeaseTest {
         assertEquals(3, a.counters().drops(Drop.SEAL_SEQUENCE_LEASE));
     }
 
+    /** The partner's totals come with the SA: its lifetime and its counters go on, not from zero. */
+    @Test
+    void aResumedSaCountsOnFromWhatItCarriedBefore() {
+        installA(new Dataplane.Resume(1000, 0, 1010, later(), new Dataplane.Traffic(5, 700, 9, 900)));
+        installB(null);
+        b.receive(fromA(1));
+        a.receive(fromB(1));
+        Dataplane.SaCounters s = a.state();
+        assertEquals(6, s.inPackets());
+        assertEquals(700 + 128, s.inBytes());
+        assertEquals(10, s.outPackets());
+        assertEquals(900 + 128, s.outBytes());
+    }
+
     @Test
     void aResumedSaWithALeaseUpToItsResumePointWaitsForAGrant() {
         installA(new Dataplane.Resume(1000, 0, 1000, later()));

@@ -124,6 +124,19 @@ public final class OutboundSa extends SecurityAssociation {
      * meant for before the SA carries traffic. Packet lifetime warnings the jump crosses are
      * reported now: the numbers count as used, by this node or the other.
      */
+    /**
+     * Outbound packets are counted by sequence number: the carried ones are among the numbers
+     * {@link #resumeAfter} jumped, so they count as sealed rather than skipped (at most all of them).
+     */
+    @Override
+    public synchronized void carryOver(long packets, long bytes) {
+        if (packets < 0) {
+            throw new IllegalArgumentException("carried " + packets + " packets: may not be negative");
+        }
+        super.carryOver(0, bytes);
+        skipped -= Math.min(packets, skipped);
+    }
+
     public synchronized void resumeAfter(long lastUsed) {
         long before;
         do {

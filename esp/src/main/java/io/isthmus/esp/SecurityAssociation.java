@@ -122,6 +122,20 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
     /** Packets carried so far. */
     public abstract long packets();
 
+    /**
+     * Counts {@code packets} and {@code bytes} the SA carried elsewhere before this copy of it (the
+     * other instance of a gateway pair, before a takeover), so that its lifetime and its totals
+     * go on from there: a limit already crossed is not reported again. Before the SA carries
+     * traffic here.
+     */
+    public void carryOver(long packets, long bytes) {
+        if (packets < 0 || bytes < 0) {
+            throw new IllegalArgumentException("carried " + packets + " packets, " + bytes + " bytes: neither may be negative");
+        }
+        SHARED.getAndAdd(shared, BYTES, bytes);
+        SHARED.getAndAdd(shared, PACKETS, packets);
+    }
+
     /** SPI and sequence number plus IV: where the inner packet begins. */
     public final int headerLength() {
         return suite.headerLength();

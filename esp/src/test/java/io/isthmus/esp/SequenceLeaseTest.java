@@ -2,6 +2,7 @@ package io.isthmus.esp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -153,6 +154,33 @@ class SequenceLeaseTest {
         esn.resumeAfter(-3L);
         esn.resumeAfter(5);
         assertEquals(-3L, esn.sequence(), "and unsigned: 2^64 - 3 is ahead of 5");
+    }
+
+    @Test
+    void trafficCarriedElsewhereCountsTowardsTotalsAndLifetimes() {
+        List<SaEvent> events = new ArrayList<>();
+        // Soft at 10,000 bytes, hard at 20,000: a 40-byte packet is 40 bytes of volume.
+        OutboundSa out = new OutboundSa(Sas.parameters(CipherSuite.AES128_GCM16, 7).lifetime(new Lifetime(10_000, 20_000,
+                Long.MAX_VALUE, Long.MAX_VALUE)).build(), (sa, e) -> events.add(e));
+        out.resumeAfter(1000);
+        out.carryOver(600, 9_990);
+        assertEquals(600, out.packets(), "the carried packets count as sealed, the rest of the jump does not");
+        assertEquals(9_990, out.bytes());
+        // Volume is counted per thread in quanta of a sixty-fourth of the soft limit (156 bytes): four packets fill one.
+        for (long s = 1001; s <= 1004; s++) {
+            assertEquals(s, seal(out, NOW));
+        }
+        assertEquals(604, out.packets());
+        assertEquals(List.of(SaEvent.SOFT_LIFETIME_BYTES), events, "the carried bytes and these packets' cross the soft limit");
+        out.carryOver(5_000, 0);
+        assertEquals(1004, out.packets(), "never more carried than jumped: the numbers are what was used");
+        assertThrows(IllegalArgumentException.class, () -> out.carryOver(-1, 0));
+
+        InboundSa in = new InboundSa(Sas.parameters(CipherSuite.AES128_GCM16, 7).build(), SaListener.NONE);
+        in.carryOver(7, 300);
+        assertEquals(7, in.packets());
+        assertEquals(300, in.bytes());
+        assertThrows(IllegalArgumentException.class, () -> in.carryOver(0, -1));
     }
 
     @Test

@@ -83,6 +83,7 @@ final class PairReplication implements IkeSaObserver, ChildSaReplication {
             remove(g, SyncKinds.CHILD_KEYS, key);
             remove(g, SyncKinds.LEASE, key);
             remove(g, SyncKinds.REPLAY_TOP, key);
+            remove(g, SyncKinds.TRAFFIC, key);
         }
     }
 

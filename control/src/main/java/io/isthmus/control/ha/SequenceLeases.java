@@ -46,6 +46,11 @@ final class SequenceLeases {
      */
     static final Duration LEASE_TIME = Duration.ofMillis(150);
     static final Duration TICK = Duration.ofMillis(20);
+    /**
+     * How often each SA's traffic totals go to the partner: what a survivor's byte lifetime may
+     * fall short by is a second's traffic, a sliver of any lifetime worth setting.
+     */
+    static final Duration TRAFFIC_INTERVAL = Duration.ofSeconds(1);
 
     private final LeasedSas dataplane;
     private final PairLink link;
@@ -72,6 +77,9 @@ final class SequenceLeases {
         boolean requesting;
         long syncedTop;
         long syncedAt;
+        /** When the traffic totals were last sent (or the SA began here), and their bytes then. */
+        long trafficAt;
+        long trafficBytes;
 
         Tracked(String group, int inboundSpi, long granted, long acknowledged) {
             this.group = group;
@@ -126,6 +134,7 @@ final class SequenceLeases {
     /** A child SA this instance made: its first block is granted at once (the keys' entry implies it). */
     void started(String group, int inboundSpi) {
         Tracked t = new Tracked(group, inboundSpi, block, block);
+        t.trafficAt = clock.getAsLong();
         tracked.put(inboundSpi, t);
         dataplane.lease(inboundSpi, block, clock.getAsLong() + LEASE_TIME.toNanos());
         leasesGranted++;
@@ -136,6 +145,7 @@ final class SequenceLeases {
         Tracked t = new Tracked(group, inboundSpi, outboundAfter, outboundAfter);
         t.syncedTop = inboundTop;
         t.syncedAt = clock.getAsLong();
+        t.trafficAt = t.syncedAt;
         tracked.put(inboundSpi, t);
         request(t, outboundAfter);
     }
@@ -175,6 +185,12 @@ final class SequenceLeases {
                 link.put(t.group, SyncKinds.REPLAY_TOP, SyncKinds.spiKey(t.inboundSpi), SyncKinds.replayTop(top, rate));
                 t.syncedTop = top;
                 t.syncedAt = now;
+            }
+            long bytes = c.inBytes() + c.outBytes();
+            if (bytes != t.trafficBytes && now - t.trafficAt >= TRAFFIC_INTERVAL.toNanos()) {
+                link.put(t.group, SyncKinds.TRAFFIC, SyncKinds.spiKey(t.inboundSpi), SyncKinds.traffic(c));
+                t.trafficBytes = bytes;
+                t.trafficAt = now;
             }
         }
     }
@@ -240,6 +256,7 @@ final class SequenceLeases {
             byte[] key = SyncKinds.spiKey(t.inboundSpi);
             link.put(group, SyncKinds.LEASE, key, SyncKinds.number(used));
             link.put(group, SyncKinds.REPLAY_TOP, key, SyncKinds.replayTop(c.inboundHighest(), 0));
+            link.put(group, SyncKinds.TRAFFIC, key, SyncKinds.traffic(c));
         }
         spis.forEach(tracked::remove);
         return spis;

@@ -1,5 +1,6 @@
 package io.isthmus.control.ha;
 
+import io.isthmus.dataplane.Dataplane;
 import java.nio.ByteBuffer;
 
 /**
@@ -11,7 +12,7 @@ final class SyncKinds {
     static final byte IKE_SA = 1;
     /** A child SA's ESP keys, both directions: key its inbound SPI, value the IKE SA's key then {@code ChildSaKeys.encode()}. */
     static final byte CHILD_KEYS = 2;
-    /** How far an outbound SA may count: key its outbound SPI, value the lease's last sequence number. */
+    /** How far an outbound SA may count: key the child SA's inbound SPI (unique here), value the lease's last sequence number. */
     static final byte LEASE = 3;
     /**
      * The inbound replay window's top as last synced: key the inbound SPI, value the top and the
@@ -25,6 +26,12 @@ final class SyncKinds {
      */
     static final byte HANDOVER = 5;
     static final byte[] HANDOVER_KEY = {0};
+    /**
+     * What a child SA carried, synced every {@link SequenceLeases#TRAFFIC_INTERVAL} and at a
+     * handover: key the inbound SPI, value inner packets and bytes in, then out ({@link #traffic}).
+     * The survivor counts on from them: the byte lifetime ends when it would have, totals go on.
+     */
+    static final byte TRAFFIC = 6;
 
     private SyncKinds() {
     }
@@ -59,5 +66,25 @@ final class SyncKinds {
 
     static long rate(byte[] value) {
         return value.length >= 16 ? ByteBuffer.wrap(value).getLong(8) : 0;
+    }
+
+    static byte[] traffic(Dataplane.SaCounters c) {
+        return ByteBuffer.allocate(32).putLong(c.inPackets()).putLong(c.inBytes()).putLong(c.outPackets()).putLong(c.outBytes()).array();
+    }
+
+    /** What {@link #traffic(Dataplane.SaCounters)} wrote; none for a value that is not four counts (from a partner that is wrong). */
+    static Dataplane.Traffic traffic(byte[] value) {
+        if (value == null || value.length != 32) {
+            return Dataplane.Traffic.NONE;
+        }
+        ByteBuffer b = ByteBuffer.wrap(value);
+        long inPackets = b.getLong();
+        long inBytes = b.getLong();
+        long outPackets = b.getLong();
+        long outBytes = b.getLong();
+        if ((inPackets | inBytes | outPackets | outBytes) < 0) {
+            return Dataplane.Traffic.NONE;
+        }
+        return new Dataplane.Traffic(inPackets, inBytes, outPackets, outBytes);
     }
 }

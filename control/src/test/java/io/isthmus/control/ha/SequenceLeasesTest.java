@@ -31,6 +31,7 @@ class SequenceLeasesTest {
         long leaseEnd;
         long deadline;
         long inboundHighest;
+        long inBytes;
         long[] clock;
 
         FakeSas(long[] clock) {
@@ -49,7 +50,8 @@ class SequenceLeasesTest {
 
         @Override
         public List<Dataplane.SaCounters> sequenceState() {
-            return List.of(new Dataplane.SaCounters(SPI, 0x4321, sequence, leaseEnd, true, inboundHighest, 0, 0, 0, 0));
+            return List.of(new Dataplane.SaCounters(SPI, 0x4321, sequence, leaseEnd, true, inboundHighest, inBytes / 100, inBytes, sequence,
+                    sequence * 100));
         }
 
         @Override
@@ -148,10 +150,32 @@ class SequenceLeasesTest {
         sas.use(100);
         sas.inboundHighest = 77;
         assertEquals(List.of(SPI), leases.handOver("gw1"));
-        assertEquals(List.of("3:" + (100 + SequenceLeases.BATCH), "4:77/0"), link.published,
-                "the last number that may have gone out (a batch begun before the revoke included), and the last accepted");
+        assertEquals(List.of("3:" + (100 + SequenceLeases.BATCH), "4:77/0", "6:0/0"), link.published,
+                "the last number that may have gone out (a batch begun before the revoke included), the last accepted, the traffic");
         assertEquals(0, sas.use(1), "revoked");
         assertEquals(0, leases.counts().tracked());
+    }
+
+    @Test
+    void trafficTotalsGoToThePartnerOnceASecondWhileTheyChange() {
+        leases.started("gw1", SPI);
+        sas.inBytes = 5000;
+        tick();
+        assertEquals(List.of(), link.published, "not before a second since the SA began");
+        long ticksPerInterval = SequenceLeases.TRAFFIC_INTERVAL.toNanos() / SequenceLeases.TICK.toNanos();
+        for (long i = 0; i < ticksPerInterval; i++) {
+            tick();
+        }
+        assertEquals(List.of("6:50/5000"), link.published, "packets and bytes in (then out, also carried)");
+        for (long i = 0; i < 3 * ticksPerInterval; i++) {
+            tick();
+        }
+        assertEquals(1, link.published.size(), "unchanged: not sent again");
+        sas.inBytes = 9000;
+        for (long i = 0; i < ticksPerInterval; i++) {
+            tick();
+        }
+        assertEquals(List.of("6:50/5000", "6:90/9000"), link.published);
     }
 
     /**

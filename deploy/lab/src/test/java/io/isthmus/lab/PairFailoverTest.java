@@ -71,7 +71,12 @@ class PairFailoverTest {
         Thread.sleep(1000);
         long startMicros = System.currentTimeMillis() * 1000;
 
-        fault("kill -9", Instance.GW2, () -> lab.killDaemon(Instance.GW1));
+        fault("kill -9", Instance.GW2, () -> lab.killDaemon(Instance.GW1), () -> {
+            // 2 s of the UDP stream (2000 datagrams a second, 228 bytes inside) went through gw1, synced once a second.
+            long carried = outBytes(Instance.GW2);
+            figures.add("kill -9: right after the takeover gw2's child SA counts " + carried + " bytes out, gw1's included");
+            assertTrue(carried > 300_000, "the SA's traffic totals came with it: " + carried);
+        });
         fault("failback after kill -9", Instance.GW1, () -> pair.startDaemon(Instance.GW1));
         fault("SIGTERM (handover)", Instance.GW2, () -> stop(Instance.GW1));
         fault("failback after SIGTERM", Instance.GW1, () -> pair.startDaemon(Instance.GW1));
@@ -110,6 +115,11 @@ class PairFailoverTest {
      * connection must not have been reset.
      */
     void fault(String name, Instance carrier, Step step) throws Exception {
+        fault(name, carrier, step, null);
+    }
+
+    /** As {@link #fault(String, Instance, Step)}, with {@code afterMove} run as soon as vip1 is on {@code carrier}. */
+    void fault(String name, Instance carrier, Step step, Step afterMove) throws Exception {
         // A failback waits for the returning gateway (its JVM, keepalived's checks, the preemption delay): a longer stream.
         int seconds = carrier == Instance.GW1 ? 16 : 8;
         int datagrams = RATE * seconds;
@@ -127,6 +137,9 @@ class PairFailoverTest {
         step.run();
         long stepped = System.nanoTime();
         long moved = lab.awaitAddress(carrier, PairLab.VIP1, Duration.ofSeconds(20));
+        if (afterMove != null && moved >= 0) {
+            afterMove.run();
+        }
         LabTraffic.Transfer t = stream.get();
         // A stalled connection would keep iperf3 waiting for the server's report for ever: bounded, and a failure.
         boolean ended = tcp.waitFor(seconds + 30L, java.util.concurrent.TimeUnit.SECONDS);
@@ -181,6 +194,12 @@ class PairFailoverTest {
         int exit = p.waitFor();
         System.out.println("isthmus ha " + what + ": " + out.strip());
         return exit;
+    }
+
+    /** The outbound bytes of the first child SA {@code gw} carries, as its status shows them. */
+    long outBytes(Instance gw) throws Exception {
+        var status = io.isthmus.control.GatewayClient.status(lab.work().resolve(gw.label + ".sock"));
+        return status.path("connections").path(0).path("ikeSas").path(0).path("childSas").path(0).path("outBytes").asLong();
     }
 
     void stop(Instance gw) throws Exception {
