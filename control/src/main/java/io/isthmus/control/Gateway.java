@@ -249,6 +249,8 @@ public final class Gateway implements AutoCloseable {
                 if (!handed.isEmpty()) {
                     LOG.log(System.Logger.Level.INFO, "groups {0} handed over to the partner in {1} ms", handed,
                             (System.nanoTime() - began) / 1_000_000);
+                    // The data plane carries what still arrives here until keepalived has moved the addresses.
+                    pair.awaitDrained();
                 }
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "the handover to the partner did not finish ({0}); it takes the SAs over with jumped numbers",

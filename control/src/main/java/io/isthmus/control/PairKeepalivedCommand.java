@@ -105,7 +105,7 @@ final class PairKeepalivedCommand implements Callable<Integer> {
                 }
                 addresses.add(new FloatingAddress(net, networkInterface));
             }
-            groups.add(new FloatingGroup(g.name(), routerIds.get(i), g.equals(self) ? 150 : 100, addresses));
+            groups.add(new FloatingGroup(g.name(), routerIds.get(i), g.equals(self) ? FloatingGroup.OWNER_PRIORITY : FloatingGroup.PARTNER_PRIORITY, addresses));
         }
         GatewayConfig.Pair p = c.pair();
         // The package's launcher starts every isthmus command as this java with these first words; keepalived counts them.

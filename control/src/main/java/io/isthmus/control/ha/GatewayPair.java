@@ -39,6 +39,12 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     /** How often the file keepalived's check looks at is touched, from the IKE thread: a paused or stuck thread stops touching it. */
     static final Duration ALIVE_PERIOD = Duration.ofMillis(50);
+    /**
+     * How long the partner must have kept a group with the sync link down before a takeover of
+     * it treats the synced state as possibly behind: longer than keepalived takes to move the group
+     * of a dead or paused partner (the package's alive check: 1 s stale, two failures a second apart).
+     */
+    static final Duration SOLO_EVIDENCE = Duration.ofSeconds(5);
 
     private final GatewayConfig config;
     private final Instance self;
@@ -57,6 +63,9 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     private PairReplication replication;
     private Takeover takeover;
     private HeldTransport held;
+    private HandoverDrain drain;
+    /** When the sync link went down ({@link System#nanoTime()}), 0 while it is up or before it ever was. */
+    private long linkDownSince;
     private LastTakeover last;
     private volatile boolean closed;
 
@@ -139,6 +148,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         leases = new SequenceLeases(dataplane, link, this::owns, p.leaseBlock(), p.replaySyncPackets(), p.replaySyncInterval());
         replication = new PairReplication(groups, this::owns, link, leases);
         takeover = new Takeover(engine, dataplane, groups, leases);
+        drain = new HandoverDrain(scheduler, takeover::removeChildren);
         PairInstance me = p.instance(self.name());
         PairInstance partner = p.partnerOf(self.name());
         Path epochs = epochFile(config, self);
@@ -227,11 +237,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     }
 
     /**
-     * The service stops (SIGTERM): each group this instance carries goes to the partner with its
-     * exact numbers, so the partner resumes without skipping any (a planned handover). The SAs
-     * here stop sealing and receiving, their last numbers are published, and this returns once
-     * the partner acknowledged them (or after {@code limit}); keepalived then sees the process go
-     * and moves the floating addresses. Alone, there is nobody to hand over to. Not on the IKE thread.
+     * The service stops (SIGTERM) or {@code isthmus ha handover}: each group this instance carries
+     * goes to the partner with its exact numbers, so the partner resumes without skipping any (a
+     * planned handover). Its IKE SAs stop here at once; its child SAs go on carrying what still
+     * arrives here, within the lease end handed over, until keepalived has moved the addresses
+     * ({@link HandoverDrain}). Returns once the partner acknowledged (or after {@code limit}), and
+     * then tells keepalived to move the addresses (the track file). Alone, there is nobody to hand
+     * over to. Not on the IKE thread.
      *
      * @return the groups handed over
      */
@@ -245,18 +257,20 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
             }
             ownership.forEach((group, o) -> {
                 if (o.owned) {
-                    List<Integer> spis = leases.handOver(group);
+                    List<Integer> spis = leases.handOver(group, System.nanoTime() + HandoverDrain.LIMIT.toNanos());
                     for (IkeSa sa : List.copyOf(engine.ikeSas())) {
                         if (group.equals(groups.of(sa.localAddress().getAddress()))) {
                             replication.changed(sa);
                         }
                     }
                     link.put(group, SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY, new byte[0]);
-                    takeover.release(group);
+                    List<Integer> children = new ArrayList<>();
+                    takeover.releaseIke(group, children);
+                    drain.start(group, children);
                     o.owned = false;
                     handed.add(group);
-                    LOG.log(System.Logger.Level.INFO, "pair: handing group {0} over to the partner: {1} child SA(s) stopped with exact numbers",
-                            group, spis.size());
+                    LOG.log(System.Logger.Level.INFO, "pair: handing group {0} over to the partner: {1} child SA(s) with exact numbers; "
+                            + "they carry what still arrives here until keepalived has moved the address", group, spis.size());
                 }
             });
             long sequence = link.lastPublished();
@@ -272,6 +286,24 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
             Files.writeString(handoverFile(config, self), "1\n");
         }
         return handed;
+    }
+
+    /** Waits for the drains of the groups handed over to end, at most their limit: a stop keeps the data plane until then. Not on the IKE thread. */
+    public void awaitDrained() throws InterruptedException {
+        Duration limit = HandoverDrain.LIMIT;
+        long end = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() < end) {
+            java.util.concurrent.CompletableFuture<Boolean> idle = new java.util.concurrent.CompletableFuture<>();
+            ikeThread.execute(() -> idle.complete(drain == null || drain.idle()));
+            try {
+                if (idle.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return;
+            }
+            Thread.sleep(20);
+        }
     }
 
     /** After a handover: keepalived may give this instance its groups again (its track file back to 0). */
@@ -297,10 +329,15 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         } else if (s != KeepalivedEvents.State.MASTER && o.owned) {
             letGo(vrrpInstance, o, "keepalived made this instance " + s);
         }
+        if (s != KeepalivedEvents.State.MASTER) {
+            drain.letGo(vrrpInstance);
+        }
     }
 
     private void takeOver(String group, GroupOwnership o) {
         long began = System.nanoTime();
+        // Handed over and back before the drain ended: the SAs coming back are the ones still draining.
+        drain.finish(group);
         try {
             o.epoch = sync == null ? 0 : sync.takeOver(group);
         } catch (IOException e) {
@@ -312,10 +349,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         o.since = Instant.now();
         Map<Replica.Key, byte[]> entries = state.entries(group);
         boolean exact = entries.containsKey(new Replica.Key(SyncKinds.HANDOVER, SyncKinds.HANDOVER_KEY));
-        // While the link is up the partner sends no IKE message before we acknowledged its state
-        // (HeldTransport), so what we hold is what the peer saw. With the link down it may have
-        // gone on alone (a cut sync link) before it died: only the peer knows the message IDs then.
-        boolean recordsMayLag = !exact && (sync == null || !sync.connected());
+        boolean recordsMayLag = !exact && partnerWentOnAlone();
         Takeover.Outcome out = takeover.adopt(group, entries, exact, recordsMayLag);
         if (exact) {
             // Ours from now on: a later takeover back is not a handover unless announced again.
@@ -335,6 +369,18 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
                 exact ? "handed over, exact numbers" : "numbers jumped past the last lease and replay top");
     }
 
+    /**
+     * Whether the partner may have answered peers after its last update reached us. While the link
+     * is up it sends no IKE message before we acknowledged its state (HeldTransport), so what we
+     * hold is what the peers saw. Once the link is down it goes on alone; but a partner that died
+     * or froze sends nothing more, and keepalived moves its group within its alive check. Only a
+     * partner that kept its group for {@link #SOLO_EVIDENCE} with the link down was running
+     * (the sync stream cut, VRRP still passing) and may have moved its SAs' message IDs on.
+     */
+    private boolean partnerWentOnAlone() {
+        return linkDownSince != 0 && System.nanoTime() - linkDownSince >= SOLO_EVIDENCE.toNanos();
+    }
+
     private void letGo(String group, GroupOwnership o, String why) {
         o.owned = false;
         o.since = Instant.now();
@@ -348,6 +394,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     @Override
     public void put(String group, byte kind, byte[] key, byte[] value) {
         state.put(group, kind, key, value);
+        GroupOwnership o = ownership.get(group);
+        if (kind == SyncKinds.HANDOVER && o != null && !o.owned && o.vrrp == KeepalivedEvents.State.BACKUP) {
+            // The partner hands the group over: ready before keepalived moves the address, so the
+            // first packet that arrives here finds its SAs (the partner drains what still goes there).
+            LOG.log(System.Logger.Level.INFO, "pair: the partner hands group {0} over; taking it before keepalived moves the address", group);
+            takeOver(group, o);
+        }
     }
 
     @Override
@@ -369,11 +422,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
     @Override
     public void connected() {
+        linkDownSince = 0;
         LOG.log(System.Logger.Level.INFO, "pair: the sync link to {0} is up", config.pair().partnerOf(self.name()).name());
     }
 
     @Override
     public void disconnected() {
+        linkDownSince = System.nanoTime();
         LOG.log(System.Logger.Level.WARNING, "pair: the sync link to {0} is down; this instance goes on alone with what it owns",
                 config.pair().partnerOf(self.name()).name());
     }

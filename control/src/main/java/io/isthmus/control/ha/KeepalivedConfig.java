@@ -39,8 +39,10 @@ import java.util.regex.Pattern;
  * still a process, so a check command must also be answered. keepalived 2.2.7 runs scripts at
  * whole-second intervals and timeouts only, so a pause is seen in seconds, a death in
  * milliseconds.
- * <li><b>Weight 0 everywhere</b>: a failed check puts the group in FAULT rather than lowering
- * its priority; a daemon that cannot answer cannot carry tunnels at any priority.
+ * <li><b>Weight 0 for every check</b>: a failed check puts the group in FAULT rather than lowering
+ * its priority; a daemon that cannot answer cannot carry tunnels at any priority. The one
+ * weight is the handover file's, which lowers the priority instead, so that the partner claims
+ * the addresses before this side drops them (make before break).
  * <li><b>{@code dont_track_primary}, {@code track_interface} on the floating addresses'
  * devices</b>: losing the sync link's carrier is what the peer's death looks like from here
  * (a direct cable, a veth), and must make this side take over, not go to FAULT; losing the
@@ -61,6 +63,8 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
     public static final Duration LAB_ADVERT_INTERVAL = Duration.ofMillis(50);
     /** VRRPv3's field is 12 bits of centiseconds (RFC 5798 section 5.2.7). */
     public static final Duration MAX_ADVERT_INTERVAL = Duration.ofMillis(40_950);
+    /** The handover file's 1 takes this from every priority: whatever it was (1 to 254), it ends at 1, keepalived's floor. */
+    static final int HANDOVER_WEIGHT = 253;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final Pattern DEVICE = Pattern.compile("[A-Za-z0-9_.@:-]{1,15}");
@@ -78,12 +82,20 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
     /**
      * What moves together: say the wide-area address a peer's tunnel lands on and the
      * network-side gateway address. {@code priority} is this instance's, 1 to 254: higher on the
-     * group's owner; 255 (keepalived's "address owner") is refused, as it cannot be lowered by a
-     * failed check.
+     * group's owner ({@link #OWNER_PRIORITY} against {@link #PARTNER_PRIORITY}); 255 (keepalived's
+     * "address owner") is refused, as it cannot be lowered by a failed check.
      */
     public record FloatingGroup(String name, int virtualRouterId, int priority, List<FloatingAddress> addresses) {
+        public static final int OWNER_PRIORITY = 150;
+        public static final int PARTNER_PRIORITY = 100;
+
         public FloatingGroup {
             addresses = List.copyOf(addresses);
+        }
+
+        /** Whether this instance owns the group: its priority is above the partner's side. */
+        public boolean owned() {
+            return priority > PARTNER_PRIORITY;
         }
     }
 
@@ -356,11 +368,12 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                 .append("  init_fail\n")
                 .append("}\n");
         if (handoverFile != null) {
-            out.append("\n# The gateway writes 1 here once it has handed its SAs over (a planned stop): FAULT at once (weight 0),\n")
-                    .append("# so the partner takes the groups without waiting for the process to end.\n")
+            out.append("\n# The gateway writes 1 here once it has handed its SAs over (a planned stop, isthmus ha handover): its\n")
+                    .append("# priority drops to 1, below the partner's, which preempts at once and announces the addresses before\n")
+                    .append("# this side lets go of them (a FAULT would drop them first, and nobody would hold them for an advert or two).\n")
                     .append("vrrp_track_file isthmus_handover {\n")
                     .append("  file ").append(handoverFile).append('\n')
-                    .append("  weight 0\n")
+                    .append("  weight -").append(HANDOVER_WEIGHT).append('\n')
                     .append("}\n");
         }
         for (FloatingGroup g : groups) {
@@ -404,7 +417,11 @@ public record KeepalivedConfig(String instanceName, SyncLink syncLink, List<Floa
                 .append("  track_script {\n    isthmus_check\n  }\n")
                 .append("  # The tunnels' endpoint is a floating address: the gateway must accept what is sent to it.\n")
                 .append("  accept\n");
-        if (preemption.preempt()) {
+        if (!g.owned()) {
+            out.append("  # The partner's group: taken at once when the partner lowers its priority (a handover); otherwise it is\n")
+                    .append("  # taken only when the partner falls silent or resigns, which preemption does not govern.\n")
+                    .append("  preempt_delay 0\n");
+        } else if (preemption.preempt()) {
             out.append("  preempt_delay ").append(seconds(preemption.delay())).append('\n');
         } else {
             out.append("  nopreempt\n");

@@ -233,37 +233,30 @@ final class SequenceLeases {
     }
 
     /**
-     * A planned handover of {@code group}: its SAs stop sealing now (their leases revoked) and
-     * their exact numbers are published, the last sequence number that may have been used and
-     * the last one accepted; returns the inbound SPIs, which the caller removes from the data
-     * plane, so nothing more is accepted there either. A packet thread may finish a batch it
-     * began before the revoke: up to {@code BATCH} more numbers are counted as used.
+     * A planned handover of {@code group}: each SA's lease end, which the partner acknowledged, is
+     * published as the last number this instance may use, with the last inbound number accepted
+     * and the traffic totals; the partner resumes right after them. The SAs stop being tracked
+     * (no renewal, no extension, even one asked for before) but keep sealing up to that end until
+     * {@code drainDeadlineNanos}, for the handover's drain ({@link HandoverDrain}). Returns the
+     * inbound SPIs.
      */
-    List<Integer> handOver(String group) {
+    List<Integer> handOver(String group, long drainDeadlineNanos) {
         List<Integer> spis = new java.util.ArrayList<>();
-        for (Tracked t : tracked.values()) {
-            if (t.group.equals(group)) {
-                dataplane.lease(t.inboundSpi, t.granted, 0);
-                spis.add(t.inboundSpi);
-            }
-        }
         for (Dataplane.SaCounters c : dataplane.sequenceState()) {
             Tracked t = tracked.get(c.inboundSpi());
             if (t == null || !t.group.equals(group)) {
                 continue;
             }
-            long used = Math.min(t.granted, c.outboundSequence() + BATCH);
+            dataplane.lease(t.inboundSpi, t.granted, drainDeadlineNanos);
             byte[] key = SyncKinds.spiKey(t.inboundSpi);
-            link.put(group, SyncKinds.LEASE, key, SyncKinds.number(used));
+            link.put(group, SyncKinds.LEASE, key, SyncKinds.number(t.granted));
             link.put(group, SyncKinds.REPLAY_TOP, key, SyncKinds.replayTop(c.inboundHighest(), 0));
             link.put(group, SyncKinds.TRAFFIC, key, SyncKinds.traffic(c));
+            spis.add(t.inboundSpi);
         }
         spis.forEach(tracked::remove);
         return spis;
     }
-
-    /** The most packets one TUN read hands the outbound thread (the data plane's batch), sealed after one check of the lease. */
-    static final int BATCH = 64;
 
     /**
      * Whether this instance can trust that it still owns what it owned: this thread ran within a

@@ -88,7 +88,15 @@ final class Takeover {
             }
             record.destroy();
             LOG.log(System.Logger.Level.INFO, "group {0}: carrying on {1} with {2} child SA(s), no exchange", group, sa, kids.size());
-            if (recordsMayLag) {
+            if (recordsMayLag && sa.proposal().cipher().encryption().isAead()) {
+                // strongSwan (5.9 at least) derives an AEAD message's IV from its message ID and refuses to
+                // use one again in either of its two IV ranges: its answer under message ID 0 fails to
+                // encrypt once it has both sent and answered requests, and it drops the whole IKE SA. Measured
+                // in the lab; a peer that does not answer would do less harm than one that tears down.
+                LOG.log(System.Logger.Level.WARNING, "group {0}: {1}: the partner may have gone on without us, but the IKE SA uses an AEAD "
+                        + "cipher, under which strongSwan cannot answer a message ID sync (RFC 6311) and drops the SA: not asked; if the "
+                        + "partner answered a request since, the peer renegotiates when its next one goes unanswered", group, sa);
+            } else if (recordsMayLag) {
                 if (sa.syncMessageIds()) {
                     syncs++;
                     LOG.log(System.Logger.Level.INFO, "group {0}: {1}: the partner may have gone on without us; agreeing message IDs with the peer "
@@ -156,6 +164,18 @@ final class Takeover {
 
     /** Lets go of every SA of {@code group} here, telling nobody: the partner carries them now (or will). */
     int release(String group) {
+        List<Integer> spis = new ArrayList<>();
+        int n = releaseIke(group, spis);
+        removeChildren(spis);
+        return n;
+    }
+
+    /**
+     * Lets go of the IKE SAs of {@code group} here, telling nobody, and adds their child SAs'
+     * inbound SPIs to {@code children}, which stay in the data plane (a handover's drain) until
+     * {@link #removeChildren}. Their leases are no longer kept. Returns how many IKE SAs.
+     */
+    int releaseIke(String group, List<Integer> children) {
         int n = 0;
         for (IkeSa sa : List.copyOf(engine.ikeSas())) {
             if (!group.equals(groups.of(sa.localAddress().getAddress()))) {
@@ -163,12 +183,19 @@ final class Takeover {
             }
             for (ChildSaDescription c : sa.childSas()) {
                 leases.stopped(c.inbound().spi());
-                dataplane.retire(c.inbound().spi());
-                dataplane.remove(c.inbound().spi());
+                children.add(c.inbound().spi());
             }
             engine.release(sa);
             n++;
         }
         return n;
+    }
+
+    /** Takes these child SAs (by inbound SPI) out of the data plane, keys wiped. */
+    void removeChildren(List<Integer> inboundSpis) {
+        for (int spi : inboundSpis) {
+            dataplane.retire(spi);
+            dataplane.remove(spi);
+        }
     }
 }

@@ -115,7 +115,7 @@ class KeepalivedConfigTest {
                 Path.of("/var/lib/isthmus/west-gw1.handover"));
         String text = fifo.render();
         assertTrue(text.contains("  notify_fifo /var/lib/isthmus/west-gw1.keepalived\n"), text);
-        assertTrue(text.contains("vrrp_track_file isthmus_handover {\n  file /var/lib/isthmus/west-gw1.handover\n  weight 0\n}"), text);
+        assertTrue(text.contains("vrrp_track_file isthmus_handover {\n  file /var/lib/isthmus/west-gw1.handover\n  weight -253\n}"), text);
         assertTrue(text.contains("  track_file {\n    isthmus_handover\n  }\n"), text);
         assertFalse(text.contains("  notify \""), text);
         assertEquals(new Result(0, ""), configTest(renderedWithStandIn(fifo)), text);
@@ -161,6 +161,10 @@ class KeepalivedConfigTest {
         assertTrue(text.contains("virtual_ipaddress_excluded {\n    fd20::1/64 dev lan\n  }"), text);
         assertTrue(text.contains("track_interface {\n    wan\n    lan\n  }"), text);
         assertTrue(with(f -> set(f, 4, Preemption.NEVER)).render().contains("  nopreempt\n"));
+        // Its own group (vip1, 150) waits before taking it back; the partner's (vip2, 100) is taken at once when the partner hands it over.
+        String vip2 = text.substring(text.indexOf("vrrp_instance vip2"));
+        assertTrue(vip2.contains("  preempt_delay 0\n") && !vip2.contains("preempt_delay 1.5"), vip2);
+        assertTrue(text.substring(text.indexOf("vrrp_instance vip1"), text.indexOf("vrrp_instance vip2")).contains("  preempt_delay 1.5\n"), text);
         assertTrue(!text.contains("authentication {"), "VRRPv3 has none");
     }
 

@@ -145,15 +145,25 @@ class SequenceLeasesTest {
     }
 
     @Test
-    void aHandoverStopsSealingAndPublishesTheExactNumbers() {
+    void aHandoverPublishesTheLeaseEndAndSealsNoFurtherThanItUntilTheDrainEnds() {
         leases.started("gw1", SPI);
-        sas.use(100);
+        sas.use(BLOCK / 2 + 1);
+        tick(); // asks for the next block: never acknowledged before the handover
+        link.published.clear();
         sas.inboundHighest = 77;
-        assertEquals(List.of(SPI), leases.handOver("gw1"));
-        assertEquals(List.of("3:" + (100 + SequenceLeases.BATCH), "4:77/0", "6:0/0"), link.published,
-                "the last number that may have gone out (a batch begun before the revoke included), the last accepted, the traffic");
-        assertEquals(0, sas.use(1), "revoked");
+        long drainEnd = clock[0] + Duration.ofSeconds(2).toNanos();
+        assertEquals(List.of(SPI), leases.handOver("gw1", drainEnd));
+        assertEquals(List.of("3:" + BLOCK, "4:77/0", "6:0/0"), link.published,
+                "the lease end the partner acknowledged (it resumes after it), the last accepted, the traffic");
+        link.ack(link.lastPublished());
+        assertEquals(BLOCK, sas.leaseEnd, "the block asked for before the handover is not taken: the partner's from now on");
+        assertEquals(BLOCK / 2 - 1, sas.use(BLOCK), "the drain seals up to the end handed over");
+        clock[0] = drainEnd;
         assertEquals(0, leases.counts().tracked());
+        for (int i = 0; i < 5; i++) {
+            tick();
+        }
+        assertEquals(BLOCK, sas.leaseEnd, "nothing renewed or extended after the handover");
     }
 
     @Test

@@ -41,10 +41,28 @@ public final class PairGateways {
     private final Map<Instance, Process> daemons = new EnumMap<>(Instance.class);
 
     private final boolean stateSync;
+    private final IkeCipher ike;
 
-    private PairGateways(PairLab lab, boolean stateSync) {
+    /** The IKE SA's cipher, for both the pair and the peer (ESP stays AES-GCM-128). */
+    public enum IkeCipher {
+        /** AES-GCM-128, PRF SHA-256, ECP-256: the lab's default. */
+        AES_GCM("ikeEncryption: GCMAES128", Pairing.SW_IKE),
+        /** AES-CBC-256 with HMAC-SHA-256, ECP-256: Azure's default kind, and what strongSwan answers RFC 6311 under. */
+        AES_CBC("ikeEncryption: AES256", "aes256-sha256-ecp256");
+
+        final String policyLine;
+        final String strongSwan;
+
+        IkeCipher(String policyLine, String strongSwan) {
+            this.policyLine = policyLine;
+            this.strongSwan = strongSwan;
+        }
+    }
+
+    private PairGateways(PairLab lab, boolean stateSync, IkeCipher ike) {
         this.lab = lab;
         this.stateSync = stateSync;
+        this.ike = ike;
     }
 
     public Path stateDirectory() {
@@ -92,7 +110,7 @@ public final class PairGateways {
                       certificate: %12$s/gw2.crt
                       privateKey: %12$s/gw2.key
                 """.formatted(GATEWAY, Instance.GW1.wan, PairLab.VIP1, Instance.GW2.wan, PairLab.VIP2, PairLab.PEER_WAN, CONNECTION,
-                LabGateways.PSK, Pairing.POLICY.strip().replace("\n", "\n        "), stateDirectory(), Instance.GW1.sync, certs,
+                LabGateways.PSK, Pairing.POLICY.replace("ikeEncryption: GCMAES128", ike.policyLine).strip().replace("\n", "\n        "), stateDirectory(), Instance.GW1.sync, certs,
                 Instance.GW2.sync, stateSync);
     }
 
@@ -106,7 +124,13 @@ public final class PairGateways {
 
     /** As {@link #start(PairLab, PairLab.Options)}; {@code stateSync} false: the pair without its sync (the comparison). */
     public static PairGateways start(PairLab lab, PairLab.Options options, boolean stateSync) throws IOException, InterruptedException {
-        PairGateways p = new PairGateways(lab, stateSync);
+        return start(lab, options, stateSync, IkeCipher.AES_GCM);
+    }
+
+    /** As {@link #start(PairLab, PairLab.Options, boolean)}, with this IKE cipher (the peer's must be the same: {@link #startImpatientPeer}). */
+    public static PairGateways start(PairLab lab, PairLab.Options options, boolean stateSync, IkeCipher ike)
+            throws IOException, InterruptedException {
+        PairGateways p = new PairGateways(lab, stateSync, ike);
         Path certs = lab.work().resolve("pair-certs");
         Files.createDirectories(certs);
         Files.createDirectories(p.stateDirectory());
@@ -192,6 +216,10 @@ public final class PairGateways {
 
     /** With this dead peer detection interval and as many tries to negotiate (0: for ever). */
     public static String peerConfig(Duration dpd, int keyingTries) {
+        return peerConfig(dpd, keyingTries, Pairing.SW_IKE);
+    }
+
+    private static String peerConfig(Duration dpd, int keyingTries, String ikeProposal) {
         return """
                 connections { pair {
                   local_addrs = %1$s
@@ -212,7 +240,7 @@ public final class PairGateways {
                       dpd_action = restart
                       mode = tunnel } } } }
                 secrets { ike-pair { secret = "%5$s" } }
-                """.formatted(PairLab.PEER_WAN, PairLab.VIP1, Pairing.SW_IKE, Pairing.SW_ESP, LabGateways.PSK, dpd.toSeconds(), keyingTries);
+                """.formatted(PairLab.PEER_WAN, PairLab.VIP1, ikeProposal, Pairing.SW_ESP, LabGateways.PSK, dpd.toSeconds(), keyingTries);
     }
 
     public Path peerDirectory() {
@@ -220,7 +248,7 @@ public final class PairGateways {
     }
 
     public void startPeer() throws IOException, InterruptedException {
-        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig());
+        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig(Duration.ofSeconds(10), 1, ike.strongSwan));
     }
 
     /**
@@ -230,7 +258,7 @@ public final class PairGateways {
      * is how the tunnel comes back; far quicker than an Azure peer would see it.
      */
     public void startImpatientPeer() throws IOException, InterruptedException {
-        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig(Duration.ofSeconds(2), 0),
+        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), peerConfig(Duration.ofSeconds(2), 0, ike.strongSwan),
                 "retransmit_timeout = 1.0\n  retransmit_base = 1.0\n  retransmit_tries = 2");
     }
 

@@ -200,9 +200,9 @@ public final class PairLab implements Namespaces, AutoCloseable {
         boolean one = gw == Instance.GW1;
         Daemon daemon = options.daemon().apply(this, gw);
         return new KeepalivedConfig(gw.label, new SyncLink("sync", gw.sync, gw.other().sync), List.of(
-                new FloatingGroup(daemon.groupNames().get(0), 51, one ? 150 : 100, List.of(new FloatingAddress(VIP1 + "/24", "wan"),
+                new FloatingGroup(daemon.groupNames().get(0), 51, one ? FloatingGroup.OWNER_PRIORITY : FloatingGroup.PARTNER_PRIORITY, List.of(new FloatingAddress(VIP1 + "/24", "wan"),
                         new FloatingAddress(NET_VIP1 + "/24", "lan"))),
-                new FloatingGroup(daemon.groupNames().get(1), 52, one ? 100 : 150, List.of(new FloatingAddress(VIP2 + "/24", "wan"),
+                new FloatingGroup(daemon.groupNames().get(1), 52, one ? FloatingGroup.PARTNER_PRIORITY : FloatingGroup.OWNER_PRIORITY, List.of(new FloatingAddress(VIP2 + "/24", "wan"),
                         new FloatingAddress(NET_VIP2 + "/24", "lan")))),
                 options.advertInterval(), options.preemption(), daemon.process(), daemon.check(), daemon.notifyCommand(), daemon.notifyFifo(),
                 daemon.handoverFile());

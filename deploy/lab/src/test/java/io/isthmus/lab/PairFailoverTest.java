@@ -196,10 +196,20 @@ class PairFailoverTest {
         return exit;
     }
 
-    /** The outbound bytes of the first child SA {@code gw} carries, as its status shows them. */
+    /**
+     * The outbound bytes of the first child SA {@code gw} carries, as its status shows them, once it
+     * carries one (keepalived adds the address a moment before the daemon hears of it and takes over).
+     */
     long outBytes(Instance gw) throws Exception {
-        var status = io.isthmus.control.GatewayClient.status(lab.work().resolve(gw.label + ".sock"));
-        return status.path("connections").path(0).path("ikeSas").path(0).path("childSas").path(0).path("outBytes").asLong();
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            var status = io.isthmus.control.GatewayClient.status(lab.work().resolve(gw.label + ".sock"));
+            var child = status.path("connections").path(0).path("ikeSas").path(0).path("childSas").path(0);
+            if (!child.isMissingNode() || System.nanoTime() > end) {
+                return child.path("outBytes").asLong();
+            }
+            Thread.sleep(10);
+        }
     }
 
     void stop(Instance gw) throws Exception {

@@ -54,14 +54,16 @@ class PairMidFlightTest {
     @Test
     void aTakeoverFromARecordThatIsBehindAgreesMessageIdsWithThePeer() throws Exception {
         lab = PairLab.up(Path.of("/tmp/isthmus-pair-resync-test"));
-        PairGateways pair = PairGateways.start(lab, Options.DEFAULT);
+        // AES-CBC: under an AEAD IKE cipher strongSwan cannot answer the sync (Takeover says why), and it is not asked.
+        PairGateways pair = PairGateways.start(lab, Options.DEFAULT, true, PairGateways.IkeCipher.AES_CBC);
         pair.startImpatientPeer();
         String before = pair.awaitPeerTunnel(Duration.ofSeconds(60));
         Path charonLog = pair.peerDirectory().resolve("charon.log");
 
         lab.syncStreamCut(Instance.GW1, SYNC_PORT);
         long cutAt = Files.size(charonLog);
-        // The peer's DPD every 2 s, answered by gw1 alone: gw2 sees none of them.
+        // The peer's DPD every 2 s, answered by gw1 alone: gw2 sees none of them. Longer than GatewayPair.SOLO_EVIDENCE:
+        // gw1 kept its group that long with the link down, so it was running, not dead or paused.
         Thread.sleep(7000);
         String alone = Files.readString(charonLog).substring((int) cutAt);
         long answeredAlone = DPD_EXCHANGE.matcher(alone).results().count();
