@@ -55,6 +55,10 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--no-compare", description = "Skip the pair without state sync (its runs take a dead peer detection each).")
         boolean noCompare;
 
+        @Option(names = "--compare-runs", defaultValue = "-1",
+                description = "Runs of each fault for the pair without state sync (default: as many as --runs).")
+        int compareRuns;
+
         @Option(names = "--json", defaultValue = "isthmus-failover.json", description = "Where to write the results as JSON (default ${DEFAULT-VALUE}).")
         Path json;
 
@@ -65,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
                 return 1;
             }
             new io.isthmus.lab.bench.Failover(rate, 6, System.out).runAndReport(faults.stream().map(io.isthmus.lab.bench.Failover.Fault::parse)
-                    .toList(), runs, !noCompare, json);
+                    .toList(), runs, noCompare ? 0 : compareRuns < 0 ? runs : compareRuns, json);
             return 0;
         }
     }

@@ -33,7 +33,7 @@ class FailoverBenchTest {
     void everyFaultProducesEveryFigureWithAndWithoutSync() throws Exception {
         Path json = Files.createTempFile("isthmus-failover", ".json");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        List<Failover.Row> rows = new Failover(2000, 5, new PrintStream(printed, true)).runAndReport(Failover.faults("kill"), 1, true, json);
+        List<Failover.Row> rows = new Failover(2000, 5, new PrintStream(printed, true)).runAndReport(Failover.faults("kill"), 1, 1, json);
         String output = printed.toString();
         System.out.println(output);
         assertEquals(4, rows.size(), "kill -9 and the failback after it, each with and without sync: " + rows);
