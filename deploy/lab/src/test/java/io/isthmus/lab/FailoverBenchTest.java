@@ -1,7 +1,6 @@
 package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,7 +11,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,14 +19,7 @@ import org.junit.jupiter.api.Test;
  * JSON. The figures are not judged here (they belong in the benchmark's output); that the pair
  * with sync kept its IKE SA and the one without did not is: that is what is being compared.
  */
-class FailoverBenchTest {
-    @BeforeAll
-    static void root() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the pair lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/sbin/keepalived")) ? "keepalived is missing; deploy/test.sh installs it" : null;
-        assertNull(why, why);
-    }
-
+class FailoverBenchTest extends PairLabTestBase {
     @Test
     void everyFaultProducesEveryFigureWithAndWithoutSync() throws Exception {
         Path json = Files.createTempFile("isthmus-failover", ".json");

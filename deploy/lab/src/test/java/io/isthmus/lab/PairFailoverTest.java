@@ -1,18 +1,15 @@
 package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.lab.PairLab.Instance;
 import io.isthmus.lab.PairLab.Options;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,29 +23,18 @@ import org.junit.jupiter.api.Test;
  * never reset, the UDP stream flowing again after each fault. Each fault's loss is printed
  * (target/surefire-reports/io.isthmus.lab.PairFailoverTest-output.txt), not asserted.
  */
-class PairFailoverTest {
+class PairFailoverTest extends PairLabTestBase {
     static final int RATE = 2000;
 
-    PairLab lab;
     PairGateways pair;
     Process capture;
     final List<String> figures = new ArrayList<>();
-
-    @BeforeAll
-    static void root() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the pair lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/sbin/keepalived")) ? "keepalived is missing; deploy/lib/packages.sh names it" : null;
-        assertNull(why, why);
-    }
 
     @AfterEach
     void down() {
         figures.forEach(System.out::println);
         if (capture != null) {
             capture.destroy();
-        }
-        if (lab != null) {
-            lab.close();
         }
     }
 

@@ -1,21 +1,18 @@
 package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.isthmus.control.GatewayClient;
 import io.isthmus.lab.PairLab.Instance;
 import io.isthmus.lab.PairLab.Options;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,26 +22,15 @@ import org.junit.jupiter.api.Test;
  * or CREATE_CHILD_SA on the wide-area link, the pair's ESP sequence numbers only rising, and a
  * UDP stream from host-b to host-a flowing again after each step (its gaps printed).
  */
-class PairIsthmusPeerTest {
+class PairIsthmusPeerTest extends PairLabTestBase {
     static final int RATE = 2000;
 
-    PairLab lab;
     Process capture;
-
-    @BeforeAll
-    static void root() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the pair lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/sbin/keepalived")) ? "keepalived is missing; deploy/lib/packages.sh names it" : null;
-        assertNull(why, why);
-    }
 
     @AfterEach
     void down() {
         if (capture != null) {
             capture.destroy();
-        }
-        if (lab != null) {
-            lab.close();
         }
     }
 

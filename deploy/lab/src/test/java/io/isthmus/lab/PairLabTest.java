@@ -2,20 +2,16 @@ package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.control.ha.KeepalivedConfig;
 import io.isthmus.lab.PairLab.Instance;
 import io.isthmus.lab.PairLab.Options;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,27 +22,10 @@ import org.junit.jupiter.api.Test;
  * target/surefire-reports/io.isthmus.lab.PairLabTest-output.txt); only the move is asserted,
  * as the machine is shared. Needs root and keepalived (CI has both: deploy/lib/packages.sh).
  */
-class PairLabTest {
+class PairLabTest extends PairLabTestBase {
     static final Duration LIMIT = Duration.ofSeconds(20);
     /** The lab's 50 ms, or another for a measurement: -Disthmus.pair.advertMs=20. */
     static final Options OPTIONS = Options.DEFAULT.withAdvertInterval(Duration.ofMillis(Long.getLong("isthmus.pair.advertMs", 50)));
-
-    PairLab lab;
-
-    @BeforeAll
-    static void rootAndKeepalived() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the pair lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/sbin/keepalived")) ? "keepalived is missing; deploy/lib/packages.sh names it, deploy/test.sh installs it"
-                : null;
-        assertNull(why, why);
-    }
-
-    @AfterEach
-    void down() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
     void upWithStandIns(Options options) throws Exception {
         lab = PairLab.up(Path.of("/tmp/isthmus-pair-lab-test"));

@@ -2,7 +2,6 @@ package io.isthmus.lab;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,26 +21,11 @@ import org.junit.jupiter.api.Test;
  * ignores: a record that is behind what the peer saw (the owner went on alone), and the owner
  * killed in the middle of a rekey the peer started.
  */
-class PairMidFlightTest {
+class PairMidFlightTest extends PairLabTestBase {
     /** pair.syncPort's default, which the lab's configuration keeps. */
     static final int SYNC_PORT = 4510;
     static final Pattern DPD_EXCHANGE = Pattern.compile("generating INFORMATIONAL request \\d+ \\[ \\]");
 
-    PairLab lab;
-
-    @BeforeAll
-    static void root() {
-        String why = !"root".equals(System.getProperty("user.name")) ? "the pair lab needs root (network namespaces); CI runs as root"
-                : !Files.isExecutable(Path.of("/usr/sbin/keepalived")) ? "keepalived is missing; deploy/lib/packages.sh names it" : null;
-        assertNull(why, why);
-    }
-
-    @AfterEach
-    void down() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
 
     /**
      * gw1's sync stream is cut (VRRP still passes, so gw1 keeps its group) and gw1 answers the
