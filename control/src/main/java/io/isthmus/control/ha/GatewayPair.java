@@ -66,12 +66,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     private HandoverDrain drain;
     /** When the sync link went down ({@link System#nanoTime()}), 0 while it is up or before it ever was. */
     private long linkDownSince;
+    private Standing standing;
     private LastTakeover last;
     private volatile boolean closed;
 
     /** Who carries a group now, as this instance sees it. */
     private static final class GroupOwnership {
-        boolean owned;
+        volatile boolean owned;
         long epoch;
         Instant since = Instant.now();
         KeepalivedEvents.State vrrp;
@@ -153,12 +154,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         PairInstance partner = p.partnerOf(self.name());
         Path epochs = epochFile(config, self);
         Files.createDirectories(p.stateDirectory());
+        standing = new Standing(handoverFile(config, self), p.stateSync(), () -> ownership.values().stream().noneMatch(o -> o.owned));
         sync = !p.stateSync() ? null : SyncLink.start(new SyncSettings(self.name(), new InetSocketAddress(me.syncAddress(), p.syncPort()), partner.name(),
                 new InetSocketAddress(partner.syncAddress(), p.syncPort()), me.certificate(), me.privateKey(), partner.certificate(),
                 p.heartbeat(), p.missedHeartbeats(), SyncSettings.MAX_FRAME_BYTES, epochs), this, ikeThread);
         ikeThread.execute(() -> engine.observer(replication));
-        // Running: keepalived may give this instance its groups (a stop before wrote 1).
-        Files.writeString(handoverFile(config, self), "0\n");
+        // Running: keepalived may give this instance its groups once the partner's state is here (a stop before wrote 1).
+        standing.update();
         keepalived = KeepalivedEvents.open(fifo, this, ikeThread);
         scheduler.schedule(SequenceLeases.TICK, this::tick);
         scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
@@ -282,8 +284,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         });
         List<String> handed = done.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         if (!handed.isEmpty()) {
-            // keepalived moves the floating addresses now (FAULT: a priority-0 advert), not when the process is gone.
-            Files.writeString(handoverFile(config, self), "1\n");
+            // keepalived moves the floating addresses now (this side's priority drops to 1), not when the process is gone.
+            standing.handedOver(true);
         }
         return handed;
     }
@@ -308,7 +310,24 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
     /** After a handover: keepalived may give this instance its groups again (its track file back to 0). */
     public void resume() throws IOException {
-        Files.writeString(handoverFile(config, self), "0\n");
+        standing.handedOver(false);
+    }
+
+    /** What keepalived is told, where an IOException can only be logged: the IKE thread's callbacks. */
+    private interface StandingChange {
+        void apply(Standing s) throws IOException;
+    }
+
+    private void updateStanding() {
+        updateStanding(Standing::update);
+    }
+
+    private void updateStanding(StandingChange change) {
+        try {
+            change.apply(standing);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "pair: cannot write {0}: {1}", handoverFile(config, self), e.getMessage());
+        }
     }
 
     // ------------------------------------------------------------------------------------------
@@ -364,6 +383,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         last = new LastTakeover(group, o.since.toString(), took.toMillis(), out.ikeSas(), out.childSas(), out.refused(), exact,
                 out.messageIdSyncs());
+        updateStanding();
         LOG.log(System.Logger.Level.WARNING, "pair: took group {0} at epoch {1} in {2} ms ({6}): {3} IKE SA(s), {4} child SA(s) carried on"
                 + (out.refused() > 0 ? ", {5} could not be" : ""), group, o.epoch, took.toMillis(), out.ikeSas(), out.childSas(), out.refused(),
                 exact ? "handed over, exact numbers" : "numbers jumped past the last lease and replay top");
@@ -386,6 +406,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         o.since = Instant.now();
         int n = takeover.release(group);
         LOG.log(System.Logger.Level.WARNING, "pair: let go of group {0} ({1}): {2} IKE SA(s) are the partner''s now", group, why, n);
+        updateStanding();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -418,6 +439,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         state.fullSyncEnd(names);
         LOG.log(System.Logger.Level.INFO, "pair: the partner''s state of {0} is here ({1} entries)", names,
                 names.stream().mapToInt(g -> state.entries(g).size()).sum());
+        updateStanding(st -> st.synced(true));
     }
 
     @Override
@@ -429,6 +451,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     @Override
     public void disconnected() {
         linkDownSince = System.nanoTime();
+        updateStanding(st -> st.synced(false));
         LOG.log(System.Logger.Level.WARNING, "pair: the sync link to {0} is down; this instance goes on alone with what it owns",
                 config.pair().partnerOf(self.name()).name());
     }
