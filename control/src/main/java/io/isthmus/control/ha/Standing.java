@@ -53,6 +53,6 @@ final class Standing {
         Files.writeString(file, value + "\n");
         written = value;
         LOG.log(System.Logger.Level.INFO, "pair: keepalived priority {0}", value.equals("0") ? "as configured"
-                : handedOver ? "1: handed over until isthmus ha resume" : "1 until the partner''s state is here: no group taken back before");
+                : handedOver ? "1: handed over until isthmus ha resume" : "1 until the partner's state is here: no group taken back before");
     }
 }
