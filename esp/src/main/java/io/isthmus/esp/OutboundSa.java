@@ -124,19 +124,6 @@ public final class OutboundSa extends SecurityAssociation {
      * meant for before the SA carries traffic. Packet lifetime warnings the jump crosses are
      * reported now: the numbers count as used, by this node or the other.
      */
-    /**
-     * Outbound packets are counted by sequence number: the carried ones are among the numbers
-     * {@link #resumeAfter} jumped, so they count as sealed rather than skipped (at most all of them).
-     */
-    @Override
-    public synchronized void carryOver(long packets, long bytes) {
-        if (packets < 0) {
-            throw new IllegalArgumentException("carried " + packets + " packets: may not be negative");
-        }
-        super.carryOver(0, bytes);
-        skipped -= Math.min(packets, skipped);
-    }
-
     public synchronized void resumeAfter(long lastUsed) {
         long before;
         do {
@@ -152,6 +139,19 @@ public final class OutboundSa extends SecurityAssociation {
         if (Long.compareUnsigned(lastUsed, lowWarning) >= 0) {
             fire(SaEvent.SEQUENCE_NUMBERS_LOW);
         }
+    }
+
+    /**
+     * Outbound packets are counted by sequence number: the carried ones are among the numbers
+     * {@link #resumeAfter} jumped, so they count as sealed rather than skipped (at most all of them).
+     */
+    @Override
+    public synchronized void carryOver(long packets, long bytes) {
+        if (packets < 0) {
+            throw new IllegalArgumentException("carried " + packets + " packets: may not be negative");
+        }
+        super.carryOver(0, bytes);
+        skipped -= Math.min(packets, skipped);
     }
 
     /**

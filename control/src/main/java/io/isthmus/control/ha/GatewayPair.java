@@ -292,19 +292,12 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
     /** Waits for the drains of the groups handed over to end, at most their limit: a stop keeps the data plane until then. Not on the IKE thread. */
     public void awaitDrained() throws InterruptedException {
-        Duration limit = HandoverDrain.LIMIT;
-        long end = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < end) {
-            java.util.concurrent.CompletableFuture<Boolean> idle = new java.util.concurrent.CompletableFuture<>();
-            ikeThread.execute(() -> idle.complete(drain == null || drain.idle()));
-            try {
-                if (idle.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                    return;
-                }
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                return;
-            }
-            Thread.sleep(20);
+        java.util.concurrent.CompletableFuture<java.util.concurrent.CompletableFuture<Void>> idle = new java.util.concurrent.CompletableFuture<>();
+        ikeThread.execute(() -> idle.complete(drain == null ? java.util.concurrent.CompletableFuture.completedFuture(null) : drain.whenIdle()));
+        try {
+            idle.thenCompose(f -> f).get(HandoverDrain.LIMIT.toMillis() + 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "pair: the handover''s drain did not end in {0} ms; stopping all the same", HandoverDrain.LIMIT.toMillis());
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -35,6 +36,8 @@ final class HandoverDrain {
     private final Consumer<List<Integer>> remove;
     private final Map<String, Draining> draining = new HashMap<>();
     private long drains;
+    /** Completed whenever no drain runs. */
+    private CompletableFuture<Void> idle = CompletableFuture.completedFuture(null);
 
     /** One drain: its SAs, and which drain it is, so that a timer of an earlier one leaves it alone. */
     private record Draining(List<Integer> inboundSpis, long id) {
@@ -50,6 +53,9 @@ final class HandoverDrain {
     void start(String group, List<Integer> inboundSpis) {
         finish(group);
         long id = ++drains;
+        if (idle.isDone()) {
+            idle = new CompletableFuture<>();
+        }
         draining.put(group, new Draining(List.copyOf(inboundSpis), id));
         scheduler.schedule(LIMIT, () -> finish(group, id));
     }
@@ -69,6 +75,9 @@ final class HandoverDrain {
             remove.accept(d.inboundSpis());
             LOG.log(System.Logger.Level.INFO, "pair: group {0} drained: its {1} child SA(s) are the partner''s alone now", group,
                     d.inboundSpis().size());
+            if (draining.isEmpty()) {
+                idle.complete(null);
+            }
         }
     }
 
@@ -81,5 +90,10 @@ final class HandoverDrain {
 
     boolean idle() {
         return draining.isEmpty();
+    }
+
+    /** Completes once no drain runs (at once if none does); other threads may wait on it. */
+    CompletableFuture<Void> whenIdle() {
+        return idle;
     }
 }

@@ -19,14 +19,17 @@ class HandoverDrainTest {
     @Test
     void itEndsShortlyAfterKeepalivedTookTheGroupAway() {
         drain.start("gw1", List.of(1, 2));
+        var idle = drain.whenIdle();
         clock.advance(Duration.ofMillis(30));
         drain.letGo("gw1");
         clock.advance(HandoverDrain.AFTER_LET_GO.minusMillis(1));
         assertEquals(List.of(), removed, "still carrying what arrives here");
         assertFalse(drain.idle());
+        assertFalse(idle.isDone());
         clock.advance(Duration.ofMillis(1));
         assertEquals(List.of(List.of(1, 2)), removed);
         assertTrue(drain.idle());
+        assertTrue(idle.isDone(), "a stop waiting for the drain goes on");
         clock.advance(HandoverDrain.LIMIT);
         assertEquals(1, removed.size(), "once");
     }
