@@ -30,6 +30,7 @@ public final class IkeContext {
     private final IntSupplier natTraversalPort;
     private final Exchanges exchanges;
     private final IkeSaTable sas;
+    private final IkeCounters.ByConnection counters = new IkeCounters.ByConnection();
     /** The values of every {@link InboundSpi} not yet released. */
     private final Set<Integer> inboundSpis = new HashSet<>();
     private IkeSaObserver observer;
@@ -53,6 +54,16 @@ public final class IkeContext {
     /** The engine's other IKE SAs. */
     public IkeSaTable sas() {
         return sas;
+    }
+
+    /** What was counted for each connection, for metrics. */
+    public IkeCounters.ByConnection counters() {
+        return counters;
+    }
+
+    /** The counters of {@code sa}'s connection (a responder's first candidate until IKE_AUTH picks one). */
+    public IkeCounters counters(IkeSa sa) {
+        return counters.of(sa.connection().name());
     }
 
     /** The exchanges IKE SAs start and answer with. */

@@ -277,6 +277,12 @@ public final class IkeSa {
     }
 
     /** When the child SA with this inbound SPI was made, or null. */
+    /** The state of the child SA with this inbound SPI, or null if there is none. */
+    public ChildSa.State childState(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        return c == null ? null : c.state();
+    }
+
     public Instant childEstablishedAt(int inboundSpi) {
         ChildSa c = child(inboundSpi);
         return c == null ? null : c.established;
@@ -585,6 +591,7 @@ public final class IkeSa {
         children.handOverTo(next.children);
         next.touched();
         window.handOver(next.window);
+        context.counters(this).ikeRekeyed();
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
     }
 

@@ -1,5 +1,7 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.IkeCounters.Direction;
+import io.isthmus.ike.IkeCounters.Kind;
 import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
@@ -227,6 +229,7 @@ public final class MessageWindow {
         }
         int id = nextRequestId++;
         sa.touched();
+        count(exchangeType, Direction.OUT, Kind.REQUEST);
         send(protect(exchangeType, false, id, payloads));
     }
 
@@ -236,6 +239,7 @@ public final class MessageWindow {
 
     /** Responder: the IKE_SA_INIT request that made this SA (the engine has checked its cookie). */
     public void respond(IkeMessage request, Exchange init) {
+        count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.REQUEST);
         respond(new IncomingMessage(sa, request, request.payloads()), init);
     }
 
@@ -262,6 +266,8 @@ public final class MessageWindow {
         } else if (h.messageId() == expectedRequestId - 1 && lastResponse != null) {
             // The same answer again; of a fragmented request only its first fragment asks for it (RFC 7383 §2.6.1).
             if ((!fragment || ((SkfPayload) message.payloads().getLast()).fragmentNumber() == 1) && verifies(message)) {
+                count(h.exchangeType(), Direction.IN, Kind.RETRANSMISSION);
+                count(h.exchangeType(), Direction.OUT, Kind.RETRANSMISSION);
                 send(lastResponse);
             }
             return;
@@ -294,6 +300,7 @@ public final class MessageWindow {
         }
         sa.heard();
         sa.peerSeenAt(from, to);
+        count(h.exchangeType(), Direction.IN, h.isResponse() ? Kind.RESPONSE : Kind.REQUEST);
         LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", sa, ExchangeType.name(h.exchangeType()),
                 h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
         IncomingMessage in = new IncomingMessage(sa, message, payloads);
@@ -309,10 +316,13 @@ public final class MessageWindow {
         if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
             Exchange init = settle();
             sa.heard();
+            count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
             complete(init, new IncomingMessage(sa, message, message.payloads()));
         } else if (!h.isResponse() && !sa.isInitiator() && lastResponse != null && expectedRequestId == 1
                 && Arrays.equals(message.raw(), initRequest)) {
             // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
+            count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RETRANSMISSION);
+            count(ExchangeType.IKE_SA_INIT, Direction.OUT, Kind.RETRANSMISSION);
             send(List.of(lastResponse.getFirst()));
         }
     }
@@ -380,6 +390,7 @@ public final class MessageWindow {
             initRequest = request.message().raw();
             lastResponse = List.of(response.plain());
             expectedRequestId = h.messageId() + 1;
+            count(ExchangeType.IKE_SA_INIT, Direction.OUT, Kind.RESPONSE);
             send(lastResponse);
         } else {
             answer(h, response.payloads());
@@ -395,6 +406,7 @@ public final class MessageWindow {
         sa.touched();
         LOG.log(System.Logger.Level.DEBUG, "{0}: sending {1} response {2} {3}", sa, ExchangeType.name(request.exchangeType()),
                 request.messageId(), labels(payloads, lastResponse.size()));
+        count(request.exchangeType(), Direction.OUT, Kind.RESPONSE);
         send(lastResponse);
     }
 
@@ -482,6 +494,7 @@ public final class MessageWindow {
     /** The peer's sync request {@code nonce}, answered before: the same answer again; true if it was. */
     boolean answeredSyncBefore(byte[] nonce) {
         if (syncNonce != null && Arrays.equals(syncNonce, nonce)) {
+            count(ExchangeType.INFORMATIONAL, Direction.OUT, Kind.RETRANSMISSION);
             send(syncAnswer);
             return true;
         }
@@ -492,6 +505,7 @@ public final class MessageWindow {
     void answerSync(byte[] nonce, List<Payload> payloads) {
         syncNonce = nonce.clone();
         syncAnswer = protect(ExchangeType.INFORMATIONAL, true, 0, payloads);
+        count(ExchangeType.INFORMATIONAL, Direction.OUT, Kind.RESPONSE);
         send(syncAnswer);
         sendNext();
     }
@@ -511,6 +525,10 @@ public final class MessageWindow {
             LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", sa, message, e.getMessage());
             return null;
         }
+    }
+
+    private void count(int exchangeType, Direction d, Kind k) {
+        sa.context().counters(sa).message(exchangeType, d, k);
     }
 
     private void send(List<byte[]> datagrams) {

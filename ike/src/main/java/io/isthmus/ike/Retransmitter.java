@@ -45,6 +45,8 @@ final class Retransmitter {
 
     /** To wherever the peer is now: NAT traversal may have moved it since the first transmission. */
     private void transmit() {
+        sa.context().counters(sa).message(exchangeType, IkeCounters.Direction.OUT, transmissions == 0 ? IkeCounters.Kind.REQUEST
+                : IkeCounters.Kind.RETRANSMISSION);
         for (byte[] d : datagrams) {
             sa.context().transport().send(d, sa.localAddress(), sa.remoteAddress());
         }
@@ -69,6 +71,7 @@ final class Retransmitter {
         Connection.Timers t = sa.connection().timers();
         Instant now = sa.context().scheduler().now();
         if (transmissions >= t.retransmitTries() || !now.isBefore(firstSent.plus(t.dpdTimeout()))) {
+            sa.context().counters(sa).timedOut(exchangeType);
             sa.fail("peer " + sa.remoteAddress() + " did not answer " + ExchangeType.name(exchangeType) + " request " + messageId + " in "
                     + Duration.between(firstSent, now).toSeconds() + " s (" + transmissions + " transmissions): giving up");
             return;

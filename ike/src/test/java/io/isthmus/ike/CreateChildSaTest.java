@@ -106,6 +106,8 @@ class CreateChildSaTest extends EnginePair {
         }
         assertEquals(3, childrenA.events(Kind.REKEYED).size());
         assertEquals(3, childrenB.events(Kind.DELETED).size());
+        assertEquals(3, engineA.counters().get("site").childRekeys(), "counted for metrics on both ends");
+        assertEquals(3, engineB.counters().get("site").childRekeys());
     }
 
     @Test
@@ -179,6 +181,9 @@ class CreateChildSaTest extends EnginePair {
         assertChildSasPair();
         run(Duration.ofMinutes(2));
         assertOneIkeSaPair();
+        assertEquals(1, engineA.counters().get("site").ikeRekeys(), "counted for metrics on both ends");
+        assertEquals(1, engineB.counters().get("site").ikeRekeys());
+        assertEquals(1, engineA.counters().get("site").childRekeys());
     }
 
     /*

@@ -10,6 +10,7 @@ import io.isthmus.ike.message.NotifyType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,6 +45,16 @@ class TwoEnginesTest extends EnginePair {
         assertEquals(4, network.delivered);
         assertOneIkeSaPair();
         assertChildSasPair();
+        // Counted for metrics, each message once, on each side.
+        IkeCounters a = engineA.counters().get("site");
+        IkeCounters b = engineB.counters().get("site");
+        for (IkeCounters.Exchange e : List.of(IkeCounters.Exchange.IKE_SA_INIT, IkeCounters.Exchange.IKE_AUTH)) {
+            assertEquals(1, a.messages(e, IkeCounters.Direction.OUT, IkeCounters.Kind.REQUEST), e.name());
+            assertEquals(1, a.messages(e, IkeCounters.Direction.IN, IkeCounters.Kind.RESPONSE), e.name());
+            assertEquals(1, b.messages(e, IkeCounters.Direction.IN, IkeCounters.Kind.REQUEST), e.name());
+            assertEquals(1, b.messages(e, IkeCounters.Direction.OUT, IkeCounters.Kind.RESPONSE), e.name());
+            assertEquals(0, a.messages(e, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION), e.name());
+        }
     }
 
     @ParameterizedTest
@@ -83,6 +94,9 @@ class TwoEnginesTest extends EnginePair {
         assertTrue(childrenB.events().isEmpty());
         assertTrue(engineA.ikeSas().isEmpty());
         assertTrue(engineB.ikeSas().isEmpty());
+        assertEquals(1, engineB.counters().get("site").authenticationFailures(IkeCounters.Refuser.LOCAL));
+        assertEquals(1, engineA.counters().get("site").authenticationFailures(IkeCounters.Refuser.PEER));
+        assertEquals(0, engineA.counters().get("site").authenticationFailures(IkeCounters.Refuser.LOCAL));
     }
 
     @Test
@@ -193,6 +207,11 @@ class TwoEnginesTest extends EnginePair {
         assertEquals(IkeSaState.ESTABLISHED, sa.state());
         assertEquals(1, childrenB.events().size(), "the responder installed one child SA, not two");
         assertChildSasPair();
+        IkeCounters.Exchange auth = IkeCounters.Exchange.IKE_AUTH;
+        assertEquals(1, engineA.counters().get("site").messages(auth, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION));
+        assertEquals(1, engineB.counters().get("site").messages(auth, IkeCounters.Direction.IN, IkeCounters.Kind.RETRANSMISSION));
+        assertEquals(1, engineB.counters().get("site").messages(auth, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION));
+        assertEquals(1, engineB.counters().get("site").messages(auth, IkeCounters.Direction.IN, IkeCounters.Kind.REQUEST), "processed once");
     }
 
     @Test
@@ -227,6 +246,10 @@ class TwoEnginesTest extends EnginePair {
         assertEquals(IkeSaState.DESTROYED, sa.state());
         assertTrue(childrenA.current().isEmpty());
         assertEquals(2, childrenA.events().size(), "installed, then deleted");
+        IkeCounters a = engineA.counters().get("site");
+        assertEquals(1, a.timeouts(IkeCounters.Exchange.INFORMATIONAL), "one dead peer detection timeout");
+        assertEquals(1, a.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.OUT, IkeCounters.Kind.REQUEST));
+        assertTrue(a.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION) >= 3);
     }
 
     @Test

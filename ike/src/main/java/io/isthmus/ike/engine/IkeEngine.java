@@ -4,6 +4,7 @@ import io.isthmus.ike.Authentication;
 import io.isthmus.ike.ChildSaListener;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeContext;
+import io.isthmus.ike.IkeCounters;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaObserver;
 import io.isthmus.ike.IkeSaRecord;
@@ -430,6 +431,11 @@ public final class IkeEngine implements Transport.Receiver {
         if (sa != null && sa.state() == IkeSaState.CONNECTING) {
             sa.destroy(why);
         }
+    }
+
+    /** Messages, rekeys, authentication failures and timeouts, per connection; readable from any thread. */
+    public IkeCounters.ByConnection counters() {
+        return context.counters();
     }
 
     /** Cookies this engine asked for, since it started. */

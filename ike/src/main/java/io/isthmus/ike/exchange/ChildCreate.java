@@ -439,6 +439,7 @@ final class ChildCreate implements Exchange {
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", sa, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
+            sa.context().counters(sa).childRekeyed();
             sa.context().listener().rekeyed(replacing.description(), description, keys, exchangeInitiator);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", sa, description);

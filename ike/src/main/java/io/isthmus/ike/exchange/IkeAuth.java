@@ -4,6 +4,7 @@ import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Identity;
+import io.isthmus.ike.IkeCounters;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundSpi;
@@ -126,6 +127,9 @@ final class IkeAuth implements Exchange {
         Optional<IdPayload> idr = m.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = m.first(AuthPayload.class);
         if (idr.isEmpty() || auth.isEmpty()) {
+            if (error.filter(n -> n.notifyType() == NotifyType.AUTHENTICATION_FAILED).isPresent()) {
+                sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.PEER);
+            }
             sa.fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
             return Status.SUCCESS;
         }
@@ -136,6 +140,7 @@ final class IkeAuth implements Exchange {
         if (refusal != null) {
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
+            sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.LOCAL);
             sa.transitionTo(IkeSaState.DELETING);
             IkeDelete.authenticationFailed(sa, refusal);
             return Status.SUCCESS;
@@ -170,6 +175,7 @@ final class IkeAuth implements Exchange {
     private List<Payload> respond(IncomingMessage m) {
         if (m.first(EapPayload.class).isPresent() || m.first(AuthPayload.class).isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: EAP is not supported (gateways authenticate with a key or a certificate)", sa);
+            sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.LOCAL);
             return refuse(NotifyType.AUTHENTICATION_FAILED);
         }
         Optional<IdPayload> idi = m.first(IdPayload.class).filter(IdPayload::initiator);
@@ -193,6 +199,7 @@ final class IkeAuth implements Exchange {
         if (matched == null) {
             sa.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}",
                     sa, claimed, refusal);
+            sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.LOCAL);
             return refuse(NotifyType.AUTHENTICATION_FAILED);
         }
         IdPayload idr = matched.localId().toPayload(false);
