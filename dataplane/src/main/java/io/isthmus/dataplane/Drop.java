@@ -11,10 +11,15 @@ import io.isthmus.esp.SealFailure;
 public enum Drop {
     /** Outbound: no tunnel's prefixes hold the destination. */
     NO_ROUTE,
-    /** Outbound: the tunnel has no child SA (yet), or none whose selectors fit the packet. */
+    /** Outbound: the tunnel has no child SA (yet). */
     NO_SA,
     /** Inbound: the decrypted packet is outside the SA's traffic selectors (TunnelIngressPacketDropTSMismatch). */
     TS_MISMATCH,
+    /**
+     * Outbound, policy-based: the tunnel has child SAs, but none whose traffic selectors hold the
+     * packet (TunnelEgressPacketDropTSMismatch).
+     */
+    TS_MISMATCH_EGRESS,
     /** Outbound: bigger than the tunnel carries; an ICMP error went back to the sender. */
     TOO_BIG,
     /** Outbound: the SA's sequence numbers are used up; it waits for its replacement. The SEAL_ ones mirror {@link SealFailure}. */
@@ -63,6 +68,6 @@ public enum Drop {
 
     /** Whether this drop happened on the way out (Azure's TunnelEgressPacketDrop... metrics). */
     public boolean isEgress() {
-        return this == NO_SA || this == TOO_BIG || this == SEND_FAILED || name().startsWith("SEAL_");
+        return this == NO_SA || this == TS_MISMATCH_EGRESS || this == TOO_BIG || this == SEND_FAILED || name().startsWith("SEAL_");
     }
 }

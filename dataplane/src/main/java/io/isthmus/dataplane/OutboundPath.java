@@ -82,7 +82,8 @@ final class OutboundPath {
         int largest = read.largest();
         InstalledSa.Outbound sa = snapshot.outbound(tunnel, p, ip, largest);
         if (sa == null) {
-            tunnel.counters().drop(Drop.NO_SA);
+            // Told apart only here, off the forwarding path: no SA yet, or none whose selectors hold the packet.
+            tunnel.counters().drop(snapshot.outbound(tunnel).length == 0 ? Drop.NO_SA : Drop.TS_MISMATCH_EGRESS);
             return;
         }
         // Segments of a super-packet are never fragmented: the sender asked for that size.

@@ -263,6 +263,23 @@ class ForwardingTest {
         assertEquals(1, outB.tun.size());
     }
 
+    /**
+     * Policy-based A has an SA for 192.168.10.0/24 to 192.168.20.0/24: a packet routed into the
+     * tunnel from elsewhere has no SA that may carry it (TunnelEgressPacketDropTSMismatch), which
+     * is not the same as having no SA at all.
+     */
+    @Test
+    void anOutboundPacketOutsideEverySasSelectorsIsAnEgressMismatch() {
+        tunnels(true);
+        assertTrue(sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100)).isEmpty());
+        assertEquals(1, tunnelCounters(a, "to-b").drops(Drop.NO_SA));
+        childSa(0x1001, 0x2002, List.of(prefix("192.168.10.0/24")), List.of(prefix("192.168.20.0/24")), Lifetime.UNLIMITED);
+        assertTrue(sendFromA(Packets.udp4("10.66.6.6", "192.168.20.7", 5000, 53, 100)).isEmpty());
+        assertEquals(1, tunnelCounters(a, "to-b").drops(Drop.TS_MISMATCH_EGRESS));
+        assertEquals(1, tunnelCounters(a, "to-b").drops(Drop.NO_SA));
+        assertEquals(1, sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100)).size());
+    }
+
     @Test
     void withoutRouteSaOrKnownSpiNothingIsSent() {
         tunnels(false);
@@ -322,7 +339,7 @@ class ForwardingTest {
         sendFromA(Packets.udp4("192.168.10.5", "172.16.3.4", 1, 2, 10));
         assertEquals(List.of(0x1001, 0x3003), outA.espSpis);
         sendFromA(Packets.udp4("10.1.1.1", "172.16.3.4", 1, 2, 10));
-        assertEquals(1, tunnelCounters(a, "to-b").drops(Drop.NO_SA), "a source outside every SA's selectors");
+        assertEquals(1, tunnelCounters(a, "to-b").drops(Drop.TS_MISMATCH_EGRESS), "a source outside every SA's selectors");
     }
 
     /*
