@@ -11,8 +11,12 @@
 # (control's KeepalivedConfigTest runs keepalived -t); its Debian unit starts nothing without an
 # /etc/keepalived/keepalived.conf, so installing it changes nothing on the machine. tcpdump
 # captures the pair lab's wide-area link, where the failover test reads the ESP sequence numbers
-# and IKE exchange types the peer saw.
-ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived tcpdump)
+# and IKE exchange types the peer saw. curl scrapes a lab gateway's /metrics inside its namespace, and
+# tcpreplay sends ESP packets tcpdump caught once more (the metrics test's replayed packets).
+ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived tcpdump curl tcpreplay)
+# Metrics: promtool (Debian's prometheus package; its server is not started, see isthmus_apt_install)
+# checks the text /metrics serves as Prometheus parses and lints it (control's GatewayMetricsTest).
+ISTHMUS_METRICS_PACKAGES=(prometheus)
 # strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
 # extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP).
 ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins

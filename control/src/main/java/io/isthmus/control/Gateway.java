@@ -1,10 +1,11 @@
 package io.isthmus.control;
 
-import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.ConfigReader;
+import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.ha.GatewayPair;
 import io.isthmus.control.log.LogOutput;
+import io.isthmus.control.metrics.GatewayMetrics;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
@@ -230,7 +231,12 @@ public final class Gateway implements AutoCloseable {
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
         return onLoop(() -> GatewayStatus.of(this, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
-                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status()));
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters()));
+    }
+
+    /** What a metrics scrape reads: the status snapshot, and the IKE engine's counters (readable from any thread). */
+    public GatewayMetrics.Scrape scrape() throws Exception {
+        return new GatewayMetrics.Scrape(status(), engine.counters());
     }
 
     /** Deletes every IKE SA (telling the peers), then stops and wipes the shared keys. */

@@ -5,8 +5,12 @@ import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.log.LogOutput;
 import io.isthmus.control.log.LogShutdown;
+import io.isthmus.control.metrics.GatewayMetrics;
+import io.isthmus.control.metrics.MetricsServer;
 import io.isthmus.control.systemd.ServiceManager;
 import io.isthmus.control.systemd.Watchdog;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -70,6 +74,7 @@ final class GatewayCommand {
         private int run(StopSignal stop, GatewayRequests requests) throws Exception {
             ServiceManager systemd = ServiceManager.fromEnvironment(System::getenv);
             ControlSocket control;
+            MetricsServer metrics;
             Gateway gateway;
             try {
                 GatewayConfig c = ConfigReader.read(config);
@@ -84,9 +89,14 @@ final class GatewayCommand {
                 }
                 // Then the socket: a second gateway on the same socket is refused before it binds ports, makes devices or adds routes.
                 control = ControlSocket.open(socket != null ? socket : defaultSocket(c), requests);
+                // Before the gateway starts: a scrape during a long start shows the build, and a port taken is logged at once.
+                metrics = c.metrics().listen() == null ? null : MetricsServer.start(c.metrics().listen(), registry(requests));
                 try {
                     gateway = Gateway.start(c, instance);
                 } catch (Exception | Error e) {
+                    if (metrics != null) {
+                        metrics.close();
+                    }
                     control.close();
                     throw e;
                 }
@@ -107,6 +117,9 @@ final class GatewayCommand {
                         systemd.stopping(why);
                     }
                     control.close();
+                    if (metrics != null) {
+                        metrics.close();
+                    }
                     gateway.close();
                     systemd.close();
                 }
@@ -123,6 +136,14 @@ final class GatewayCommand {
             stop.await();
             stopAll.run();
             return 0;
+        }
+
+        /** The gateway's own metrics, read at each scrape from whatever gateway runs, and the JVM's. */
+        private static PrometheusRegistry registry(GatewayRequests requests) {
+            PrometheusRegistry registry = new PrometheusRegistry();
+            JvmMetrics.builder().register(registry);
+            registry.register(new GatewayMetrics(Isthmus.Version.version(), requests::scrape));
+            return registry;
         }
 
         /** An errno-style code for systemd's ERRNO=, where the failure has an obvious one. */

@@ -1,5 +1,6 @@
 package io.isthmus.control;
 
+import io.isthmus.control.metrics.GatewayMetrics;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -45,6 +46,19 @@ final class GatewayRequests implements ControlRequests {
     public Object resume() throws Exception {
         Gateway g = running.get();
         return g != null ? g.resume() : Map.of("error", STARTING);
+    }
+
+    /** What a metrics scrape reads: nothing but the build while the gateway is starting. */
+    GatewayMetrics.Scrape scrape() {
+        Gateway g = running.get();
+        if (g == null) {
+            return new GatewayMetrics.Scrape(null, null);
+        }
+        try {
+            return g.scrape();
+        } catch (Exception e) {
+            throw new IllegalStateException("the gateway's snapshot failed: " + e, e); // a timeout's message is null: its name says it
+        }
     }
 
     /** SIGHUP: the reload logs what it did or why it refused. */

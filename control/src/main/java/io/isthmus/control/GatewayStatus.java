@@ -1,8 +1,10 @@
 package io.isthmus.control;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.isthmus.dataplane.Counters;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.dataplane.Drop;
+import io.isthmus.ike.IkeCounters;
 import io.isthmus.ike.IkeSa;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +20,7 @@ import java.util.Map;
  * sends it (JSON): per connection its IKE SAs and their child SAs with traffic, and the
  * tunnel's counters under Azure's metric names.
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
                             List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, ProcessStatus process,
                             io.isthmus.control.ha.GatewayPair.Status pair) {
@@ -57,22 +60,36 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
         }
     }
 
-    public record ConnectionStatus(String name, String mode, String peer, boolean policyBased, List<IkeSaStatus> ikeSas,
-                                   Map<String, Long> metrics, Map<String, Long> drops) {
+    /**
+     * One connection: Azure's status word ({@link #CONNECTED}, {@link #CONNECTING},
+     * {@link #NOT_CONNECTED}) and, while it is not connected, why (the last failure IKE saw for
+     * it, if any, and how long ago).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ConnectionStatus(String name, String mode, String peer, boolean policyBased, String status, String lastFailure,
+                                   Long lastFailureSecondsAgo, List<IkeSaStatus> ikeSas, Map<String, Long> metrics, Map<String, Long> drops) {
     }
 
+    public static final String CONNECTED = "Connected";
+    public static final String CONNECTING = "Connecting";
+    public static final String NOT_CONNECTED = "NotConnected";
+
+    /** An IKE SA; the times are absent where they do not apply (no proposal before IKE_SA_INIT is answered, no rekey while one runs). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record IkeSaStatus(String initiatorSpi, String responderSpi, boolean weInitiated, String state, String proposal,
-                              String local, String remote, String localId, String remoteId, boolean natDetected, long establishedSecondsAgo,
-                              List<ChildSaStatus> childSas) {
+                              String local, String remote, String localId, String remoteId, boolean natDetected, long createdSecondsAgo,
+                              Long establishedSecondsAgo, Long rekeyInSeconds, Long expiresInSeconds, List<ChildSaStatus> childSas) {
     }
 
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ChildSaStatus(String inboundSpi, String outboundSpi, String suite, boolean esn, String encapsulation,
-                                List<String> localSelectors, List<String> remoteSelectors, long establishedSecondsAgo,
-                                long inBytes, long inPackets, long outBytes, long outPackets, boolean carriesOutbound, Map<String, Long> drops) {
+                                List<String> localSelectors, List<String> remoteSelectors, Long establishedSecondsAgo, Long rekeyInSeconds,
+                                Long expiresInSeconds, long inBytes, long inPackets, long outBytes, long outPackets, boolean carriesOutbound,
+                                Map<String, Long> drops, String state) {
     }
 
     static GatewayStatus of(Gateway g, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt,
-                            Defense defense, io.isthmus.control.ha.GatewayPair.Status pair) {
+                            Defense defense, io.isthmus.control.ha.GatewayPair.Status pair, IkeCounters.ByConnection ikeCounters) {
         HexFormat hex = HexFormat.of();
         Instant now = Instant.now();
         List<ConnectionStatus> connections = new ArrayList<>();
@@ -87,7 +104,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 for (var d : sa.childSas()) {
                     Dataplane.SaStatus s = tunnel == null ? null : tunnel.sas().stream()
                             .filter(x -> x.inboundSpi() == d.inbound().spi()).findFirst().orElse(null);
-                    Instant made = sa.childEstablishedAt(d.inbound().spi());
+                    int spi = d.inbound().spi();
+                    Instant made = sa.childEstablishedAt(spi);
                     Map<String, Long> drops = new LinkedHashMap<>();
                     if (s != null) {
                         s.drops().forEach((k, v) -> drops.put(k.name(), v));
@@ -95,13 +113,15 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                     children.add(new ChildSaStatus(hex.toHexDigits(d.inbound().spi()), hex.toHexDigits(d.outbound().spi()),
                             d.inbound().suite().toString(), d.inbound().esn(), d.udpEncapsulation() ? "UDP" : "ESP",
                             d.localSelectors().stream().map(Object::toString).toList(), d.remoteSelectors().stream().map(Object::toString).toList(),
-                            made == null ? 0 : Duration.between(made, now).toSeconds(), s == null ? 0 : s.inBytes(), s == null ? 0 : s.inPackets(),
-                            s == null ? 0 : s.outBytes(), s == null ? 0 : s.outPackets(), s != null && s.carriesOutbound(), drops));
+                            since(made, now), until(sa.childRekeyAt(spi), now), until(sa.childExpiresAt(spi), now),
+                            s == null ? 0 : s.inBytes(), s == null ? 0 : s.inPackets(), s == null ? 0 : s.outBytes(), s == null ? 0 : s.outPackets(),
+                            s != null && s.carriesOutbound(), drops, String.valueOf(sa.childState(spi))));
                 }
                 sas.add(new IkeSaStatus(hex.toHexDigits(sa.initiatorSpi()), hex.toHexDigits(sa.responderSpi()), sa.isInitiator(),
-                        sa.state().name(), String.valueOf(sa.proposal()), text(sa.localAddress()), text(sa.remoteAddress()),
-                        sa.connection().localId().toString(), sa.peerIdentity() == null ? "" : sa.peerIdentity().toString(), sa.natDetected(),
-                        sa.establishedAt() == null ? 0 : Duration.between(sa.establishedAt(), now).toSeconds(), children));
+                        sa.state().name(), sa.proposal() == null ? null : sa.proposal().toString(), text(sa.localAddress()), text(sa.remoteAddress()),
+                        sa.connection().localId().toString(), sa.peerIdentity() == null ? null : sa.peerIdentity().toString(), sa.natDetected(),
+                        Duration.between(sa.createdAt(), now).toSeconds(), since(sa.establishedAt(), now), until(sa.rekeyAt(), now),
+                        until(sa.expiresAt(), now), children));
             }
             Map<String, Long> metrics = new LinkedHashMap<>();
             Map<String, Long> drops = new LinkedHashMap<>();
@@ -123,9 +143,14 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 metrics.put("TunnelIngressPacketDropCount", ingressDrops);
                 metrics.put("TunnelEgressPacketDropCount", egressDrops);
                 metrics.put("TunnelIngressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH, 0L));
+                metrics.put("TunnelEgressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH_EGRESS, 0L));
             }
             String peer = g.config().localNetworkGateway(c.localNetworkGateway()).gatewayIpAddress().getHostAddress();
-            connections.add(new ConnectionStatus(c.name(), c.connectionMode().name(), peer, c.usePolicyBasedTrafficSelectors(), sas, metrics, drops));
+            String word = statusWord(sas);
+            IkeCounters counted = ikeCounters == null ? null : ikeCounters.get(c.name());
+            IkeCounters.Failure failure = counted == null || word.equals(CONNECTED) ? null : counted.lastFailure();
+            connections.add(new ConnectionStatus(c.name(), c.connectionMode().name(), peer, c.usePolicyBasedTrafficSelectors(), word,
+                    failure == null ? null : failure.why(), failure == null ? null : since(failure.at(), now), sas, metrics, drops));
         }
         Map<String, Long> unattributed = new LinkedHashMap<>();
         for (Drop d : Drop.values()) {
@@ -139,6 +164,32 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 Duration.between(startedAt, now).toSeconds(), connections, unattributed, defense, ProcessStatus.now(), pair);
     }
 
+
+    /**
+     * Connected: an IKE SA up with a child SA that carries the traffic. Connecting: an IKE SA on
+     * its way, or up without a child SA yet. NotConnected: no IKE SA at all.
+     */
+    static String statusWord(List<IkeSaStatus> sas) {
+        boolean trying = false;
+        for (IkeSaStatus sa : sas) {
+            boolean up = sa.state().equals("ESTABLISHED") || sa.state().equals("REKEYING");
+            if (up && sa.childSas().stream().anyMatch(ChildSaStatus::carriesOutbound)) {
+                return CONNECTED;
+            }
+            trying |= up || sa.state().equals("CONNECTING");
+        }
+        return trying ? CONNECTING : NOT_CONNECTED;
+    }
+
+    /** Whole seconds since {@code then}, or null if it never happened. */
+    private static Long since(Instant then, Instant now) {
+        return then == null ? null : Duration.between(then, now).toSeconds();
+    }
+
+    /** Whole seconds until {@code then} (0 if overdue), or null if nothing is due. */
+    private static Long until(Instant then, Instant now) {
+        return then == null ? null : Math.max(0, Duration.between(now, then).toSeconds());
+    }
 
     private static String text(java.net.InetSocketAddress a) {
         return a.getAddress().getHostAddress() + "[" + a.getPort() + "]";

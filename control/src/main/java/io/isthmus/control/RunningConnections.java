@@ -149,6 +149,8 @@ final class RunningConnections {
             engine.addConnection(built.get(name));
         }
         keepUp.configure(next);
+        // A removed connection's IKE counters go with it (its metrics series end); the others' go on counting.
+        engine.counters().retainOnly(next.connections().stream().map(GatewayConfig.Connection::name).toList());
         return null;
     }
 

@@ -55,23 +55,29 @@ final class StatusCommand implements Callable<Integer> {
         out.append(String.format("gateway %s, instance %s, %s, SKU %s, up %ds%n", st.path("gateway").asText(), st.path("instance").asText(),
                 st.path("vpnType").asText(), st.path("sku").asText(), st.path("uptimeSeconds").asLong()));
         for (JsonNode c : st.path("connections")) {
-            out.append(String.format("%s: peer %s, %s, %s%n", c.path("name").asText(), c.path("peer").asText(), c.path("mode").asText(),
-                    c.path("policyBased").asBoolean() ? "policy-based" : "route-based"));
+            out.append(String.format("%s: %s, peer %s, %s, %s%n", c.path("name").asText(), c.path("status").asText(), c.path("peer").asText(),
+                    c.path("mode").asText(), c.path("policyBased").asBoolean() ? "policy-based" : "route-based"));
+            if (c.has("lastFailure")) {
+                out.append(String.format("  last failure %s ago: %s%n", duration(c.path("lastFailureSecondsAgo").asLong()), c.path("lastFailure").asText()));
+            }
             if (c.path("ikeSas").isEmpty()) {
                 out.append("  no IKE SA\n");
             }
             for (JsonNode sa : c.path("ikeSas")) {
-                out.append(String.format("  IKE %s_i%s %s_r%s, %s, %s%n", sa.path("initiatorSpi").asText(), sa.path("weInitiated").asBoolean() ? "*" : "",
+                out.append(String.format("  IKE %s_i%s %s_r%s, %s%s%n", sa.path("initiatorSpi").asText(), sa.path("weInitiated").asBoolean() ? "*" : "",
                         sa.path("responderSpi").asText(), sa.path("weInitiated").asBoolean() ? "" : "*", sa.path("state").asText(),
-                        sa.path("proposal").asText()));
+                        sa.has("proposal") ? ", " + sa.path("proposal").asText() : ""));
                 out.append(String.format("    local  '%s' @ %s%n    remote '%s' @ %s%s%n", sa.path("localId").asText(), sa.path("local").asText(),
-                        sa.path("remoteId").asText(), sa.path("remote").asText(), sa.path("natDetected").asBoolean() ? ", NAT detected" : ""));
-                out.append(String.format("    established %ds ago%n", sa.path("establishedSecondsAgo").asLong()));
+                        sa.path("remoteId").asText("(not yet authenticated)"), sa.path("remote").asText(),
+                        sa.path("natDetected").asBoolean() ? ", NAT detected" : ""));
+                out.append("    ").append(sa.has("establishedSecondsAgo") ? "established " + duration(sa.path("establishedSecondsAgo").asLong()) + " ago"
+                        : "not established, started " + duration(sa.path("createdSecondsAgo").asLong()) + " ago").append(times(sa)).append('\n');
                 for (JsonNode ch : sa.path("childSas")) {
-                    out.append(String.format("    child %s_i %s_o, INSTALLED, TUNNEL%s, ESP:%s%s, %ds ago%s%n", ch.path("inboundSpi").asText(),
-                            ch.path("outboundSpi").asText(), ch.path("encapsulation").asText().equals("UDP") ? "-in-UDP" : "",
-                            ch.path("suite").asText(), ch.path("esn").asBoolean() ? "/ESN" : "", ch.path("establishedSecondsAgo").asLong(),
-                            ch.path("carriesOutbound").asBoolean() ? "" : " (replaced: inbound only)"));
+                    out.append(String.format("    child %s_i %s_o, %s, TUNNEL%s, ESP:%s%s, %s%s%s%n", ch.path("inboundSpi").asText(),
+                            ch.path("outboundSpi").asText(), ch.path("state").asText(), ch.path("encapsulation").asText().equals("UDP") ? "-in-UDP" : "",
+                            ch.path("suite").asText(), ch.path("esn").asBoolean() ? "/ESN" : "",
+                            ch.has("establishedSecondsAgo") ? "installed " + duration(ch.path("establishedSecondsAgo").asLong()) + " ago"
+                                    : "adopted", times(ch), ch.path("carriesOutbound").asBoolean() ? "" : " (replaced: inbound only)"));
                     out.append(String.format("      in  %s, %d bytes, %d packets%n", ch.path("inboundSpi").asText(), ch.path("inBytes").asLong(),
                             ch.path("inPackets").asLong()));
                     out.append(String.format("      out %s, %d bytes, %d packets%n", ch.path("outboundSpi").asText(), ch.path("outBytes").asLong(),
@@ -128,6 +134,24 @@ final class StatusCommand implements Callable<Integer> {
                             + (t.path("messageIdSyncs").asInt() > 0 ? ", message IDs of " + t.path("messageIdSyncs").asInt()
                                     + " agreed with the peer (RFC 6311)" : "")));
         }
+    }
+
+    /** ", rekey in 2h 50m, expires in 3h 2m", or what of it is due. */
+    private static String times(JsonNode sa) {
+        return (sa.has("rekeyInSeconds") ? ", rekey in " + duration(sa.path("rekeyInSeconds").asLong()) : "")
+                + (sa.has("expiresInSeconds") ? ", expires in " + duration(sa.path("expiresInSeconds").asLong()) : "");
+    }
+
+    /** 45s, 5m 3s, 2h 50m, 3d 4h: two units at most, as a person says it. */
+    static String duration(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        } else if (seconds < 3600) {
+            return seconds / 60 + "m" + (seconds % 60 == 0 ? "" : " " + seconds % 60 + "s");
+        } else if (seconds < 86_400) {
+            return seconds / 3600 + "h" + (seconds % 3600 / 60 == 0 ? "" : " " + seconds % 3600 / 60 + "m");
+        }
+        return seconds / 86_400 + "d" + (seconds % 86_400 / 3600 == 0 ? "" : " " + seconds % 86_400 / 3600 + "h");
     }
 
     private static String join(JsonNode list) {

@@ -32,6 +32,9 @@ public final class ChildSa {
     IkeSa owner;
     Scheduler.Cancellable rekeyTimer;
     Scheduler.Cancellable expiryTimer;
+    /** When its rekey and expiry are due, for status; null once the timers are cancelled. */
+    Instant rekeyAt;
+    Instant expiresAt;
     /** Installed with {@code spi}, which it holds from now on (the exchange that reserved it no longer gives it back). */
     public ChildSa(IkeSa owner, ChildSaDescription description, ChildProposal proposal, Instant established, boolean createdAsInitiator,
                    InboundSpi spi) {
@@ -82,6 +85,8 @@ public final class ChildSa {
             rekeyTimer.cancel();
             rekeyTimer = null;
         }
+        rekeyAt = null;
+        expiresAt = null;
         if (expiryTimer != null) {
             expiryTimer.cancel();
             expiryTimer = null;

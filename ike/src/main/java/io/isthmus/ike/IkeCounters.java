@@ -1,6 +1,7 @@
 package io.isthmus.ike;
 
 import io.isthmus.ike.message.ExchangeType;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -8,16 +9,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * What the IKE engine did for one connection, counted for metrics: messages by exchange,
- * direction and kind, rekeys, authentication failures and peers that stopped answering.
+ * What the IKE engine saw of one connection: for metrics, its messages by exchange, direction
+ * and kind, rekeys, authentication failures and peers that stopped answering; for status, its
+ * last failure.
  * Written on the IKE thread only; read from any thread (a scrape) without asking it. IKE
  * messages come at most some thousands a second, so an atomic add each costs nothing that
  * matters, and a reader never sees a torn value.
  *
  * <p>Counted by the engine only (the counting methods are public for its exchanges' package and
- * for tests). Only what was authenticated (or, for IKE_SA_INIT, which nothing authenticates, what the
- * engine took up) is counted as received: a flood of forged datagrams shows in the drop and
- * cookie counters, not here, so these counts say what the peer really did.
+ * for tests). A message counts as received once it is taken up: an IKE_SA_INIT request
+ * answered (nothing authenticates IKE_SA_INIT), any later message once its integrity check
+ * passed. Datagrams dropped before that (forged, for an unknown SPI, retransmitted without
+ * verifying) are not counted here. Whoever completes IKE_SA_INIT from a connection's peer
+ * address can still move that connection's IKE_SA_INIT and IKE_AUTH counts and its local
+ * authentication failures: that takes the peer's address and a full exchange, and it bounds
+ * what a flood can do to these counters.
  */
 public final class IkeCounters {
     /** The exchanges counted by name; any other goes under OTHER. */
@@ -51,6 +57,11 @@ public final class IkeCounters {
     private final AtomicLongArray authenticationFailures = new AtomicLongArray(2);
     /** [0] IKE SA rekeys, [1] child SA rekeys. */
     private final AtomicLongArray rekeys = new AtomicLongArray(2);
+    private volatile Failure lastFailure;
+
+    /** Why the connection's last attempt failed (a refusal by the peer or by us, a peer that did not answer), and when. */
+    public record Failure(String why, Instant at) {
+    }
 
     public void message(int exchangeType, Direction d, Kind k) {
         messages.incrementAndGet((Exchange.of(exchangeType).ordinal() * 2 + d.ordinal()) * KINDS + k.ordinal());
@@ -66,7 +77,7 @@ public final class IkeCounters {
         timeouts.incrementAndGet(Exchange.of(exchangeType).ordinal());
     }
 
-    /** Requests of {@code e} the peer never answered; those of INFORMATIONAL are dead peer detection's. */
+    /** Requests of {@code e} the peer never answered within the dead peer timeout; those of INFORMATIONAL are dead peer detection's own. */
     public long timeouts(Exchange e) {
         return timeouts.get(e.ordinal());
     }
@@ -85,6 +96,16 @@ public final class IkeCounters {
 
     public void childRekeyed() {
         rekeys.incrementAndGet(1);
+    }
+
+    /** An IKE SA of the connection failed, or its child SA was refused: what {@code isthmus status} says when it is not connected. */
+    public void failed(String why, Instant at) {
+        lastFailure = new Failure(why, at);
+    }
+
+    /** The last failure, or null if there was none since the gateway started. */
+    public Failure lastFailure() {
+        return lastFailure;
     }
 
     public long ikeRekeys() {

@@ -50,6 +50,7 @@ public final class IkeSa {
     private boolean released;
 
     private Instant lastHeard;
+    private final Instant createdAt;
     private Instant establishedAt;
     private final IkeSaTimers timers = new IkeSaTimers(this);
     private final ChildSas children = new ChildSas(this);
@@ -80,6 +81,7 @@ public final class IkeSa {
         this.local = local;
         this.remote = remote;
         this.lastHeard = context.scheduler().now();
+        this.createdAt = lastHeard;
     }
 
     /**
@@ -276,16 +278,43 @@ public final class IkeSa {
         return establishedAt;
     }
 
+    /** When this SA was made (our IKE_SA_INIT request, or the peer's): how long a CONNECTING one has been at it. */
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    /** When this SA's rekey starts, or null if none is due (not established, or being replaced). */
+    public Instant rekeyAt() {
+        return timers.rekeyAt();
+    }
+
+    /** When this SA is deleted unless a rekey replaced it first, or null. */
+    public Instant expiresAt() {
+        return timers.expiresAt();
+    }
+
+    /** When the child SA with this inbound SPI is rekeyed, or null (none due, or no such child). */
+    public Instant childRekeyAt(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        return c == null ? null : c.rekeyAt;
+    }
+
+    /** When the child SA with this inbound SPI expires unless rekeyed first, or null. */
+    public Instant childExpiresAt(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        return c == null ? null : c.expiresAt;
+    }
+
     /** When the child SA with this inbound SPI was made, or null. */
+    public Instant childEstablishedAt(int inboundSpi) {
+        ChildSa c = child(inboundSpi);
+        return c == null ? null : c.established;
+    }
+
     /** The state of the child SA with this inbound SPI, or null if there is none. */
     public ChildSa.State childState(int inboundSpi) {
         ChildSa c = child(inboundSpi);
         return c == null ? null : c.state();
-    }
-
-    public Instant childEstablishedAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.established;
     }
 
     /** Whether the peer takes IKE fragments (RFC 7383). */
@@ -497,6 +526,7 @@ public final class IkeSa {
 
     public void fail(String why) {
         LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
+        context.counters(this).failed(why, context.scheduler().now());
         destroy(why);
     }
 

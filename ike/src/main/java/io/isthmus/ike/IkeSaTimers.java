@@ -1,6 +1,7 @@
 package io.isthmus.ike;
 
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * An IKE SA's own timers (liveness, rekey, expiry, NAT keepalives) and the rekey and expiry
@@ -15,6 +16,9 @@ final class IkeSaTimers {
     private Scheduler.Cancellable rekeyTimer;
     private Scheduler.Cancellable expiryTimer;
     private Scheduler.Cancellable keepaliveTimer;
+    /** When the rekey and the expiry are due, for status; null once cancelled. */
+    private Instant rekeyAt;
+    private Instant expiresAt;
 
     IkeSaTimers(IkeSa sa) {
         this.sa = sa;
@@ -28,8 +32,13 @@ final class IkeSaTimers {
     void start(Duration age) {
         Connection.Timers t = sa.connection().timers();
         scheduleLiveness();
-        rekeyTimer = sa.context().scheduler().schedule(left(rekeyDelay(t.ikeLifetime()), age), sa::rekey);
-        expiryTimer = sa.context().scheduler().schedule(left(t.ikeLifetime(), age), () -> {
+        Instant now = sa.context().scheduler().now();
+        Duration rekey = left(rekeyDelay(t.ikeLifetime()), age);
+        Duration expiry = left(t.ikeLifetime(), age);
+        rekeyAt = now.plus(rekey);
+        expiresAt = now.plus(expiry);
+        rekeyTimer = sa.context().scheduler().schedule(rekey, sa::rekey);
+        expiryTimer = sa.context().scheduler().schedule(expiry, () -> {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE SA lifetime over without a rekey", sa);
             sa.delete();
         });
@@ -41,9 +50,13 @@ final class IkeSaTimers {
     /** The rekey and expiry of {@code child}, {@code age} old; they go to whichever IKE SA owns it by then. */
     void startChild(ChildSa child, Duration age) {
         Connection.Timers t = sa.connection().timers();
-        child.rekeyTimer = sa.context().scheduler().schedule(left(rekeyDelay(t.childLifetime()), age), () -> child.owner.rekeyChild(child));
-        child.expiryTimer = sa.context().scheduler().schedule(left(t.childLifetime(), age),
-                () -> child.owner.deleteChild(child, "lifetime expired"));
+        Instant now = sa.context().scheduler().now();
+        Duration rekey = left(rekeyDelay(t.childLifetime()), age);
+        Duration expiry = left(t.childLifetime(), age);
+        child.rekeyAt = now.plus(rekey);
+        child.expiresAt = now.plus(expiry);
+        child.rekeyTimer = sa.context().scheduler().schedule(rekey, () -> child.owner.rekeyChild(child));
+        child.expiryTimer = sa.context().scheduler().schedule(expiry, () -> child.owner.deleteChild(child, "lifetime expired"));
     }
 
     private static Duration left(Duration delay, Duration age) {
@@ -67,6 +80,17 @@ final class IkeSaTimers {
             }
         }
         livenessTimer = rekeyTimer = expiryTimer = keepaliveTimer = null;
+        rekeyAt = expiresAt = null;
+    }
+
+    /** When the SA's rekey starts, or null if none is due (not up, being replaced). */
+    Instant rekeyAt() {
+        return rekeyAt;
+    }
+
+    /** When the SA is deleted if no rekey replaced it first, or null. */
+    Instant expiresAt() {
+        return expiresAt;
     }
 
     private void scheduleKeepalive() {

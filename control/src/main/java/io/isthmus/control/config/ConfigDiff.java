@@ -81,6 +81,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         List<String> restart = restartNeeded(running.gateway(), next.gateway());
         // The pair's sync link and leases are built once, at start, around the two machines.
         differs(restart, "pair", running.pair(), next.pair());
+        // Bound once at start: a moved metrics port is rare enough not to warrant rebinding under a running scrape.
+        differs(restart, "metrics.listen", running.metrics().text(), next.metrics().text());
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();

@@ -108,8 +108,9 @@ public final class ConfigReader extends ConfigFields {
     // ------------------------------------------------------------------------------------------
 
     private GatewayConfig gatewayConfig(JsonNode root) {
-        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging", "pair");
+        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging", "pair", "metrics");
         VirtualNetworkGateway gateway = gateway(required(root, "", "virtualNetworkGateway"));
+        GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
         List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
         Set<String> names = new HashSet<>();
@@ -156,7 +157,8 @@ public final class ConfigReader extends ConfigFields {
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
-        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")), usesCredentials, pair);
+        return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")), usesCredentials, pair,
+                metrics);
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {

@@ -3,7 +3,9 @@ package io.isthmus.control.config;
 import io.isthmus.control.log.LoggingSettings;
 import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.IkeProposal;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -21,13 +23,28 @@ import java.util.List;
  *                        the service's start only, so a reload cannot see a rotated one)
  * @param pair     the {@code pair:} section of an active-active gateway whose instances have
  *                 floating addresses and sync their state; null otherwise
+ * @param metrics  the {@code metrics:} section: where Prometheus scrapes
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
                             List<Connection> connections, List<String> warnings, LoggingSettings logging,
-                            boolean usesCredentials, Pair pair) {
+                            boolean usesCredentials, Pair pair, Metrics metrics) {
 
     public GatewayConfig {
         warnings = List.copyOf(warnings);
+    }
+
+    /** Where {@code /metrics} is served, or null for nowhere. */
+    public record Metrics(InetSocketAddress listen) {
+        public static final int DEFAULT_PORT = 9850;
+
+        /** As the configuration writes it: 127.0.0.1:9850, [::1]:9850, or off. */
+        public String text() {
+            if (listen == null) {
+                return "off";
+            }
+            String host = listen.getAddress().getHostAddress();
+            return (listen.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + listen.getPort();
+        }
     }
 
     public enum VpnType { ROUTE_BASED, POLICY_BASED }

@@ -68,6 +68,9 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     private long linkDownSince;
     private Standing standing;
     private LastTakeover last;
+    /** Groups taken over since start, and of them those handed over with their exact numbers. */
+    private long takeovers;
+    private long handoversTaken;
     private volatile boolean closed;
 
     /** Who carries a group now, as this instance sees it. */
@@ -376,6 +379,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         Duration took = Duration.ofNanos(System.nanoTime() - began);
         last = new LastTakeover(group, o.since.toString(), took.toMillis(), out.ikeSas(), out.childSas(), out.refused(), exact,
                 out.messageIdSyncs());
+        takeovers++;
+        handoversTaken += exact ? 1 : 0;
         updateStanding();
         LOG.log(System.Logger.Level.WARNING, "pair: took group {0} at epoch {1} in {2} ms ({6}): {3} IKE SA(s), {4} child SA(s) carried on"
                 + (out.refused() > 0 ? ", {5} could not be" : ""), group, o.epoch, took.toMillis(), out.ikeSas(), out.childSas(), out.refused(),
@@ -474,7 +479,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
     /** The pair in {@code isthmus status}. */
     public record Status(String instance, String partner, Link link, List<GroupStatus> groups, LastTakeover lastTakeover,
-                         SequenceLeases.Counts leases, long ikeDatagramsHeld, long ikeDatagramsDropped) {
+                         long takeovers, long handoversTaken, SequenceLeases.Counts leases, long ikeDatagramsHeld, long ikeDatagramsDropped) {
     }
 
     /** The sync link in status: connected, since when, how long since the partner was heard, how many updates wait for its acknowledgement. */
@@ -496,7 +501,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         String partner = config.pair().partnerOf(self.name()).name();
         ownership.forEach((g, o) -> gs.add(new GroupStatus(g, groups.address(g).getHostAddress(), o.owned ? self.name() : partner, o.epoch,
                 o.vrrp == null ? "unknown" : o.vrrp.name(), o.since.toString())));
-        return new Status(self.name(), partner, sync == null ? null : Link.of(sync.status()), gs, last, leases == null ? null : leases.counts(),
+        return new Status(self.name(), partner, sync == null ? null : Link.of(sync.status()), gs, last, takeovers, handoversTaken,
+                leases == null ? null : leases.counts(),
                 held == null ? 0 : held.held(), held == null ? 0 : held.dropped());
     }
 

@@ -269,7 +269,7 @@ final class SequenceLeases {
     }
 
     /** For status: pauses seen, leases granted, and times an SA reached its solo limit. */
-    record Counts(long pauses, long leasesGranted, long soloLimitReached, int tracked) {
+    public record Counts(long pauses, long leasesGranted, long soloLimitReached, int tracked) {
     }
 
     Counts counts() {

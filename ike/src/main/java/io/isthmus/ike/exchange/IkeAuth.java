@@ -141,6 +141,7 @@ final class IkeAuth implements Exchange {
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
             sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.LOCAL);
+            failed("AUTHENTICATION_FAILED: we refused the peer's: " + refusal);
             sa.transitionTo(IkeSaState.DELETING);
             IkeDelete.authenticationFailed(sa, refusal);
             return Status.SUCCESS;
@@ -150,6 +151,7 @@ final class IkeAuth implements Exchange {
         if (error.isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", sa,
                     NotifyType.name(error.get().notifyType()));
+            failed("the peer refused the child SA: " + NotifyType.name(error.get().notifyType()));
             return Status.SUCCESS;
         }
         try {
@@ -176,6 +178,7 @@ final class IkeAuth implements Exchange {
         if (m.first(EapPayload.class).isPresent() || m.first(AuthPayload.class).isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: EAP is not supported (gateways authenticate with a key or a certificate)", sa);
             sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.LOCAL);
+            failed("AUTHENTICATION_FAILED: we refused the peer's: it asked for EAP");
             return refuse(NotifyType.AUTHENTICATION_FAILED);
         }
         Optional<IdPayload> idi = m.first(IdPayload.class).filter(IdPayload::initiator);
@@ -200,6 +203,7 @@ final class IkeAuth implements Exchange {
             sa.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}",
                     sa, claimed, refusal);
             sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.LOCAL);
+            failed("AUTHENTICATION_FAILED: we refused the peer claiming " + claimed + ": " + refusal);
             return refuse(NotifyType.AUTHENTICATION_FAILED);
         }
         IdPayload idr = matched.localId().toPayload(false);
@@ -215,6 +219,7 @@ final class IkeAuth implements Exchange {
             response.addAll(ChildCreate.answer(this, m, init.ni(), init.nr(), null, false).payloads());
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, child SA refused: {1}", sa, e.getMessage());
+            failed("we refused the peer's child SA: " + NotifyType.name(e.notifyType()) + ": " + e.getMessage());
             response.add(NotifyPayload.of(e.notifyType()));
         }
         // After the new child SA is in, so the tunnel is never without one while the old SAs go.
@@ -222,6 +227,10 @@ final class IkeAuth implements Exchange {
             sa.peerHasNoOtherSa();
         }
         return response;
+    }
+
+    private void failed(String why) {
+        sa.context().counters(sa).failed(why, sa.context().scheduler().now());
     }
 
     /** The answer that refuses IKE_AUTH; the IKE SA ends once it is out. */

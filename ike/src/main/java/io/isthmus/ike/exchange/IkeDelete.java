@@ -1,6 +1,7 @@
 package io.isthmus.ike.exchange;
 
 import io.isthmus.ike.Exchange;
+import io.isthmus.ike.IkeCounters;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.IncomingMessage;
@@ -109,6 +110,9 @@ public final class IkeDelete implements Exchange {
         if (m.notify(NotifyType.AUTHENTICATION_FAILED).isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: the peer refuses our authentication", sa);
             why = "the peer refused our authentication";
+            // As responder, this is how we learn it: the initiator refuses our AUTH after IKE_AUTH.
+            sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.PEER);
+            sa.context().counters(sa).failed("AUTHENTICATION_FAILED: the peer refused ours", sa.context().scheduler().now());
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", sa);
             why = sa.state() == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer";

@@ -169,6 +169,7 @@ public final class IkeSaInit implements Exchange {
             if (choice == null) {
                 sa.context().floodLog().log("init-no-proposal", System.Logger.Level.WARNING, "{0}: no acceptable IKE proposal among {1}", sa,
                         ProposalSelection.describe(offered));
+                failed("we answered NO_PROPOSAL_CHOSEN to " + sa.remoteAddress() + ", which offered " + ProposalSelection.describe(offered));
                 return refuse(NotifyPayload.of(NotifyType.NO_PROPOSAL_CHOSEN));
             }
             IkeProposal chosen = choice.ours();
@@ -208,8 +209,17 @@ public final class IkeSaInit implements Exchange {
         } catch (IkeProtocolException e) {
             sa.context().floodLog().log("init-refused", System.Logger.Level.WARNING, "{0}: IKE_SA_INIT request refused: {1}", sa,
                     e.getMessage());
+            failed("we refused the IKE_SA_INIT of " + sa.remoteAddress() + ": " + e.getMessage());
             return refuse(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
         }
+    }
+
+    /**
+     * For status. Not authenticated (nothing in IKE_SA_INIT is), but it came from the address of a
+     * connection's peer, and a mismatch of proposals is what the operator then has to see.
+     */
+    private void failed(String why) {
+        sa.context().counters(sa).failed(why, sa.context().scheduler().now());
     }
 
     /** The refusal, with a zero responder SPI: we keep nothing for it. */

@@ -1,0 +1,90 @@
+package io.isthmus.control.metrics;
+
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The metric families of one scrape, filled point by point and turned into the client
+ * library's snapshots at the end: a family is declared once (name, help, unit, counter or
+ * gauge) wherever its first point comes from, and a point with labels already seen adds to it
+ * (two SAs of one connection add up into the connection's gauge).
+ */
+final class Families {
+    private final Map<String, Family> byName = new LinkedHashMap<>();
+
+    private static final class Family {
+        final String name;
+        final String help;
+        final Unit unit;
+        final boolean counter;
+        final Map<Labels, Double> points = new LinkedHashMap<>();
+
+        Family(String name, String help, Unit unit, boolean counter) {
+            this.name = name;
+            this.help = help;
+            this.unit = unit;
+            this.counter = counter;
+        }
+    }
+
+    /** A counter, named without {@code _total} (the text format adds it). */
+    Point counter(String name, String help, Unit unit) {
+        return new Point(family(name, help, unit, true));
+    }
+
+    Point gauge(String name, String help, Unit unit) {
+        return new Point(family(name, help, unit, false));
+    }
+
+    private Family family(String name, String help, Unit unit, boolean counter) {
+        Family f = byName.computeIfAbsent(name, n -> new Family(n, help, unit, counter));
+        if (f.counter != counter) {
+            throw new IllegalStateException(name + " declared as both a counter and a gauge");
+        }
+        return f;
+    }
+
+    /** Adds points to one family. */
+    static final class Point {
+        private final Family family;
+
+        private Point(Family family) {
+            this.family = family;
+        }
+
+        /** Adds {@code value} to the point with these label names and values (name, value, name, value...). */
+        Point add(double value, String... labels) {
+            family.points.merge(Labels.of(labels), value, Double::sum);
+            return this;
+        }
+    }
+
+    MetricSnapshots snapshots() {
+        List<MetricSnapshot> all = new ArrayList<>();
+        for (Family f : byName.values()) {
+            if (f.counter) {
+                var b = described(CounterSnapshot.builder(), f);
+                f.points.forEach((labels, v) -> b.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().labels(labels).value(v).build()));
+                all.add(b.build());
+            } else {
+                var b = described(GaugeSnapshot.builder(), f);
+                f.points.forEach((labels, v) -> b.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels).value(v).build()));
+                all.add(b.build());
+            }
+        }
+        return new MetricSnapshots(all);
+    }
+
+    private static <B extends MetricSnapshot.Builder<B>> B described(B b, Family f) {
+        b.name(f.name).help(f.help);
+        return f.unit == null ? b : b.unit(f.unit);
+    }
+}

@@ -1,0 +1,175 @@
+package io.isthmus.control.metrics;
+
+import io.isthmus.control.GatewayStatus;
+import io.isthmus.control.GatewayStatus.ChildSaStatus;
+import io.isthmus.control.GatewayStatus.ConnectionStatus;
+import io.isthmus.control.GatewayStatus.IkeSaStatus;
+import io.isthmus.control.ha.GatewayPair;
+import io.isthmus.dataplane.Drop;
+import io.isthmus.ike.ChildSa;
+import io.isthmus.ike.IkeCounters;
+import io.isthmus.ike.IkeSaState;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's metrics, made at each scrape from one {@link GatewayStatus} (the snapshot
+ * {@code isthmus status} shows: the data plane's lock-free counters read once, the IKE SAs read
+ * on the IKE thread) and the IKE engine's {@link IkeCounters}: nothing is added to the packet
+ * path, and nothing is kept between scrapes. The HELP text names the Azure VPN Gateway metric
+ * each one stands for, where there is one.
+ *
+ * <p>No metric carries a label named {@code instance}: Prometheus gives every target that label
+ * itself. The pair instance's name is in {@code isthmus_gateway_info}.
+ */
+public final class GatewayMetrics implements MultiCollector {
+    /** What one scrape reads; a null status while the gateway is still starting. */
+    public record Scrape(GatewayStatus status, IkeCounters.ByConnection ike) {
+    }
+
+    private final String version;
+    private final Supplier<Scrape> source;
+
+    public GatewayMetrics(String version, Supplier<Scrape> source) {
+        this.version = version;
+        this.source = source;
+    }
+
+    @Override
+    public MetricSnapshots collect() {
+        return of(version, source.get());
+    }
+
+    static MetricSnapshots of(String version, Scrape scrape) {
+        Families f = new Families();
+        f.gauge("isthmus_build_info", "The Isthmus build that serves these metrics (always 1).", null).add(1, "version", version,
+                "java", Runtime.version().toString());
+        GatewayStatus s = scrape.status();
+        if (s != null) {
+            f.gauge("isthmus_gateway_info", "The gateway, this instance of it, its VPN type and SKU (always 1).", null).add(1,
+                    "gateway", s.gateway(), "gateway_instance", s.instance(), "vpn_type", s.vpnType(), "sku", s.sku());
+            f.gauge("isthmus_gateway_max_tunnels", "Site-to-site tunnels the SKU allows (Azure: the SKU's S2S tunnel limit).", null)
+                    .add(s.skuMaxTunnels());
+            for (ConnectionStatus c : s.connections()) {
+                connection(f, c, scrape.ike() == null ? null : scrape.ike().get(c.name()));
+            }
+            var drops = f.counter("isthmus_packet_drops", "Packets dropped where no connection can be named (an unknown SPI, no route), "
+                    + "by direction and reason.", null);
+            s.unattributedDrops().forEach((reason, n) -> drops.add(n, "direction", unattributedDirection(reason), "reason", reason(reason)));
+            defense(f, s.defense());
+            if (s.pair() != null) {
+                PairMetrics.add(f, s.pair());
+            }
+        }
+        return f.snapshots();
+    }
+
+    private static void connection(Families f, ConnectionStatus c, IkeCounters ike) {
+        String name = c.name();
+        Map<String, Long> m = c.metrics();
+        f.counter("isthmus_tunnel_ingress_bytes", "Bytes received through the tunnel, after decryption (Azure: TunnelIngressBytes).",
+                Unit.BYTES).add(m.getOrDefault("TunnelIngressBytes", 0L), "connection", name);
+        f.counter("isthmus_tunnel_egress_bytes", "Bytes sent into the tunnel, before encryption (Azure: TunnelEgressBytes).", Unit.BYTES)
+                .add(m.getOrDefault("TunnelEgressBytes", 0L), "connection", name);
+        f.counter("isthmus_tunnel_ingress_packets", "Packets received through the tunnel (Azure: TunnelIngressPackets).", null)
+                .add(m.getOrDefault("TunnelIngressPackets", 0L), "connection", name);
+        f.counter("isthmus_tunnel_egress_packets", "Packets sent into the tunnel (Azure: TunnelEgressPackets).", null)
+                .add(m.getOrDefault("TunnelEgressPackets", 0L), "connection", name);
+        var drops = f.counter("isthmus_tunnel_packet_drops", "Packets of the tunnel dropped, by direction and reason (Azure: "
+                + "TunnelIngressPacketDropCount and TunnelEgressPacketDropCount; reason ts_mismatch: TunnelIngressPacketDropTSMismatch "
+                + "and TunnelEgressPacketDropTSMismatch; esp_replay: replayed ESP packets).", null);
+        // Always there, at 0 until it happens, so that a rate() or an alert on it works from the first scrape.
+        drops.add(0, "connection", name, "direction", "ingress", "reason", "ts_mismatch");
+        drops.add(0, "connection", name, "direction", "egress", "reason", "ts_mismatch");
+        drops.add(0, "connection", name, "direction", "ingress", "reason", "esp_replay");
+        c.drops().forEach((reason, n) -> drops.add(n, "connection", name, "direction", direction(reason), "reason", reason(reason)));
+
+        var ikeSas = f.gauge("isthmus_ike_sas", "IKE SAs by state (Azure: MmsaCount counts the established ones).", null);
+        var childSas = f.gauge("isthmus_child_sas", "Child (ESP) SAs by state (Azure: QmsaCount counts the installed ones).", null);
+        for (IkeSaState st : IkeSaState.values()) {
+            if (st != IkeSaState.DESTROYED) {
+                ikeSas.add(0, "connection", name, "state", lower(st.name()));
+            }
+        }
+        for (ChildSa.State st : ChildSa.State.values()) {
+            childSas.add(0, "connection", name, "state", lower(st.name()));
+        }
+        for (IkeSaStatus sa : c.ikeSas()) {
+            ikeSas.add(1, "connection", name, "state", lower(sa.state()));
+            for (ChildSaStatus child : sa.childSas()) {
+                childSas.add(1, "connection", name, "state", lower(child.state()));
+            }
+        }
+        f.gauge("isthmus_connection_up", "1 while the connection has an established IKE SA and a child SA that carries its traffic "
+                + "(Azure's connection status Connected), else 0.", null).add(GatewayStatus.CONNECTED.equals(c.status()) ? 1 : 0,
+                "connection", name);
+        ike(f, name, ike == null ? new IkeCounters() : ike);
+    }
+
+    private static void ike(Families f, String name, IkeCounters ike) {
+        var messages = f.counter("isthmus_ike_messages", "IKE messages by exchange, direction (in, out) and kind (request, response, "
+                + "retransmission: a copy of either, sent again or received again); one in counts once taken up: an IKE_SA_INIT "
+                + "request answered, any other once its integrity check passed.", null);
+        for (IkeCounters.Exchange e : IkeCounters.Exchange.values()) {
+            for (IkeCounters.Direction d : IkeCounters.Direction.values()) {
+                for (IkeCounters.Kind k : IkeCounters.Kind.values()) {
+                    messages.add(ike.messages(e, d, k), "connection", name, "exchange", e.name(), "direction", lower(d.name()), "kind",
+                            lower(k.name()));
+                }
+            }
+        }
+        f.counter("isthmus_ike_rekeys", "Rekeys completed, of the IKE SA (sa=ike) or of a child SA (sa=child), by either side.", null)
+                .add(ike.ikeRekeys(), "connection", name, "sa", "ike").add(ike.childRekeys(), "connection", name, "sa", "child");
+        var auth = f.counter("isthmus_ike_authentication_failures", "IKE_AUTH refused: the peer's authentication by us (refused_by=local) "
+                + "or ours by the peer (refused_by=peer).", null);
+        for (IkeCounters.Refuser r : IkeCounters.Refuser.values()) {
+            auth.add(ike.authenticationFailures(r), "connection", name, "refused_by", lower(r.name()));
+        }
+        var timeouts = f.counter("isthmus_ike_request_timeouts", "Requests of ours the peer never answered within the dead peer timeout, "
+                + "by exchange: each one ended the IKE SA (exchange INFORMATIONAL: dead peer detection's liveness checks, DPD timeouts).", null);
+        for (IkeCounters.Exchange e : IkeCounters.Exchange.values()) {
+            timeouts.add(ike.timeouts(e), "connection", name, "exchange", e.name());
+        }
+    }
+
+    private static void defense(Families f, GatewayStatus.Defense d) {
+        f.gauge("isthmus_ike_half_open_sas", "Responder IKE SAs waiting for their IKE_AUTH (what a flood of IKE_SA_INIT fills).", null)
+                .add(d.halfOpenIkeSas());
+        f.counter("isthmus_ike_cookies_sent", "IKE_SA_INIT requests answered with a cookie (RFC 7296 §2.6) instead of work.", null)
+                .add(d.cookiesSent());
+        f.counter("isthmus_ike_port4500_datagrams", "IKE datagrams that came in on port 4500 through the data plane, taken up "
+                + "(outcome=accepted) or dropped because the IKE thread was behind (outcome=dropped).", null)
+                .add(d.ikeFromPort4500(), "outcome", "accepted").add(d.ikeFromPort4500Dropped(), "outcome", "dropped");
+        f.counter("isthmus_ike_key_pairs_generated", "Diffie-Hellman key pairs generated (the work a flood tries to cause).", null)
+                .add(d.keyPairsGenerated());
+    }
+
+    /**
+     * Drops no tunnel is named for: NO_ROUTE and MALFORMED_INNER come from the TUN device, so on
+     * the way out (a tunnel's MALFORMED_INNER is one that came out of an SA: on the way in).
+     */
+    static String unattributedDirection(String dropReason) {
+        return dropReason.equals(Drop.NO_ROUTE.name()) || dropReason.equals(Drop.MALFORMED_INNER.name()) ? "egress" : direction(dropReason);
+    }
+
+    static String direction(String dropReason) {
+        try {
+            return Drop.valueOf(dropReason).isEgress() ? "egress" : "ingress";
+        } catch (IllegalArgumentException e) {
+            return "unknown";
+        }
+    }
+
+    /** A drop's reason as a label: both directions of a traffic selector mismatch are ts_mismatch, as in Azure. */
+    static String reason(String drop) {
+        return drop.equals(Drop.TS_MISMATCH_EGRESS.name()) ? "ts_mismatch" : lower(drop);
+    }
+
+    static String lower(String s) {
+        return s.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,81 @@
+package io.isthmus.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.control.GatewayStatus.ChildSaStatus;
+import io.isthmus.control.GatewayStatus.IkeSaStatus;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code isthmus status} as an engineer reads it at 3 a.m.: Azure's status word and why a
+ * connection is not connected, the times that apply to each SA and none that do not: no
+ * {@code null}, no "established 0s ago" for an SA that never was.
+ */
+class StatusRenderTest {
+    static IkeSaStatus connecting() {
+        return new IkeSaStatus("0102030405060708", "0000000000000000", true, "CONNECTING", null, "10.77.0.1[500]", "10.77.0.2[500]",
+                "10.77.0.1", null, false, 12, null, null, null, List.of());
+    }
+
+    static IkeSaStatus established(boolean withChild) {
+        var child = new ChildSaStatus("c1000001", "c2000002", "AES_GCM_16_256", false, "ESP", List.of("0.0.0.0/0"), List.of("0.0.0.0/0"),
+                303L, 2_990L, 3_300L, 100, 1, 200, 2, true, Map.of(), "INSTALLED");
+        return new IkeSaStatus("1112131415161718", "2122232425262728", false, "ESTABLISHED", "AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384",
+                "10.77.0.1[500]", "10.77.0.2[500]", "10.77.0.1", "10.77.0.2", false, 304, 303L, 10_200L, 10_497L,
+                withChild ? List.of(child) : List.of());
+    }
+
+    static String render(GatewayStatus.ConnectionStatus... connections) throws Exception {
+        GatewayStatus st = new GatewayStatus("gw", "gw1", "ROUTE_BASED", "VpnGw2", 30, 100, List.of(connections), Map.of(),
+                new GatewayStatus.Defense(0, 0, 0, 0, 0), new GatewayStatus.ProcessStatus(1 << 20, 1 << 20, 1 << 20, 20), null);
+        String json = ControlSocket.JSON.writeValueAsString(st);
+        assertFalse(json.contains("null"), "absent fields are left out of the JSON, not written as null: " + json);
+        return StatusCommand.render(ControlSocket.JSON.readTree(json));
+    }
+
+    @Test
+    void aConnectionThatNeverCameUpSaysWhy() throws Exception {
+        String why = "peer 10.77.0.2[500] did not answer IKE_SA_INIT request 0 in 45 s (7 transmissions): giving up";
+        String out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTING, why, 125L,
+                List.of(connecting()), Map.of(), Map.of()));
+        assertTrue(out.contains("to-b: Connecting, peer 10.77.0.2, DEFAULT, route-based\n"), out);
+        assertTrue(out.contains("  last failure 2m 5s ago: " + why + "\n"), out);
+        assertTrue(out.contains(", CONNECTING\n"), "no proposal yet, and no 'null' for it: " + out);
+        assertTrue(out.contains("remote '(not yet authenticated)'"), out);
+        assertTrue(out.contains("not established, started 12s ago\n"), out);
+        assertFalse(out.contains("null") || out.contains("established 0s"), out);
+    }
+
+    @Test
+    void anEstablishedSaShowsItsAgeRekeyAndExpiry() throws Exception {
+        String out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
+                List.of(established(true)), Map.of(), Map.of()));
+        assertTrue(out.contains("to-b: Connected, peer 10.77.0.2"), out);
+        assertFalse(out.contains("last failure"), out);
+        assertTrue(out.contains("established 5m 3s ago, rekey in 2h 50m, expires in 2h 54m\n"), out);
+        assertTrue(out.contains("child c1000001_i c2000002_o, INSTALLED, TUNNEL, ESP:AES_GCM_16_256, installed 5m 3s ago, rekey in 49m 50s, expires in 55m\n"),
+                out);
+    }
+
+    @Test
+    void theStatusWordFollowsTheSas() {
+        assertEquals(GatewayStatus.NOT_CONNECTED, GatewayStatus.statusWord(List.of()));
+        assertEquals(GatewayStatus.CONNECTING, GatewayStatus.statusWord(List.of(connecting())));
+        assertEquals(GatewayStatus.CONNECTING, GatewayStatus.statusWord(List.of(established(false))), "IKE up, no child SA yet");
+        assertEquals(GatewayStatus.CONNECTED, GatewayStatus.statusWord(List.of(connecting(), established(true))));
+    }
+
+    @Test
+    void durationsAreSaidAsAPersonSaysThem() {
+        assertEquals("0s", StatusCommand.duration(0));
+        assertEquals("59s", StatusCommand.duration(59));
+        assertEquals("1m", StatusCommand.duration(60));
+        assertEquals("1h", StatusCommand.duration(3600));
+        assertEquals("1h 1m", StatusCommand.duration(3661));
+        assertEquals("2d 3h", StatusCommand.duration(2 * 86_400 + 3 * 3600 + 59));
+    }
+}
