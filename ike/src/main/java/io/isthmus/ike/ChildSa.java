@@ -32,6 +32,8 @@ public final class ChildSa {
     IkeSa owner;
     Scheduler.Cancellable rekeyTimer;
     Scheduler.Cancellable expiryTimer;
+    /** A rekey made its replacement (CHILD_REKEYED said so): its going is no CHILD_DOWN. */
+    boolean replaced;
     /** When its rekey and expiry are due, for status; null once the timers are cancelled. */
     Instant rekeyAt;
     Instant expiresAt;
@@ -56,6 +58,11 @@ public final class ChildSa {
 
     public ChildProposal proposal() {
         return proposal;
+    }
+
+    /** Its rekey made a replacement: when it goes, that is no CHILD_DOWN (the CHILD_REKEYED said it). */
+    public void markReplaced() {
+        replaced = true;
     }
 
     public State state() {

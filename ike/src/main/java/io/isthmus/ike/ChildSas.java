@@ -83,6 +83,9 @@ final class ChildSas {
         c.spi.release(c);
         sa.touched();
         LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA {1} closed: {2}", sa, c, why);
+        if (!c.replaced) {
+            sa.context().emit(IkeEvent.Kind.CHILD_DOWN, sa, c.description, why);
+        }
         sa.context().listener().deleted(c.description);
     }
 

@@ -1,10 +1,12 @@
 package io.isthmus.ike;
 
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntSupplier;
 import java.util.function.LongPredicate;
 import java.util.random.RandomGenerator;
@@ -31,6 +33,8 @@ public final class IkeContext {
     private final Exchanges exchanges;
     private final IkeSaTable sas;
     private final IkeCounters.ByConnection counters = new IkeCounters.ByConnection();
+    /** Added and removed from other threads (API clients come and go), called on the IKE thread. */
+    private final List<IkeEvent.Listener> eventListeners = new CopyOnWriteArrayList<>();
     /** The values of every {@link InboundSpi} not yet released. */
     private final Set<Integer> inboundSpis = new HashSet<>();
     private IkeSaObserver observer;
@@ -64,6 +68,37 @@ public final class IkeContext {
     /** The counters of {@code sa}'s connection (a responder's first candidate until IKE_AUTH picks one). */
     public IkeCounters counters(IkeSa sa) {
         return counters.of(sa.connection().name());
+    }
+
+    public void addEventListener(IkeEvent.Listener l) {
+        eventListeners.add(l);
+    }
+
+    public void removeEventListener(IkeEvent.Listener l) {
+        eventListeners.remove(l);
+    }
+
+    /** Tells every listener; one that throws does not keep the others from hearing, nor the engine from going on. */
+    public void emit(IkeEvent.Kind kind, IkeSa sa, ChildSaDescription child, String detail) {
+        if (eventListeners.isEmpty()) {
+            return;
+        }
+        HexFormat hex = HexFormat.of();
+        IkeEvent e = new IkeEvent(scheduler.now(), kind, sa.connection().name(), sa.spis(),
+                child == null ? null : hex.toHexDigits(child.inbound().spi()) + "_i " + hex.toHexDigits(child.outbound().spi()) + "_o", detail);
+        for (IkeEvent.Listener l : eventListeners) {
+            try {
+                l.event(e);
+            } catch (RuntimeException ex) {
+                System.getLogger("io.isthmus.ike").log(System.Logger.Level.WARNING, "an event listener failed: " + ex, ex);
+            }
+        }
+    }
+
+    /** A connection's attempt failed: kept as its last failure (status) and announced. */
+    public void failed(IkeSa sa, IkeEvent.Kind kind, String why) {
+        counters(sa).failed(why, scheduler.now());
+        emit(kind, sa, null, why);
     }
 
     /** The exchanges IKE SAs start and answer with. */

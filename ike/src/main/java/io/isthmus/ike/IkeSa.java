@@ -149,6 +149,7 @@ public final class IkeSa {
         }
         context.sas().remove(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", this);
+        context.emit(IkeEvent.Kind.IKE_DOWN, this, null, "released to the pair's other instance, which carries it on");
     }
 
     /**
@@ -350,10 +351,15 @@ public final class IkeSa {
         return replacement;
     }
 
+    /** Its SPIs as swanctl writes them: {@code 5f0c..._i 9a31..._r}. */
+    public String spis() {
+        HexFormat hex = HexFormat.of();
+        return hex.toHexDigits(spiI) + "_i " + hex.toHexDigits(spiR) + "_r";
+    }
+
     @Override
     public String toString() {
-        HexFormat hex = HexFormat.of();
-        return connection.name() + "[" + hex.toHexDigits(spiI) + "_i " + hex.toHexDigits(spiR) + "_r] "
+        return connection.name() + "[" + spis() + "] "
                 + local.getAddress().getHostAddress() + "[" + connection.localId() + "]" + "..."
                 + remote.getAddress().getHostAddress() + "[" + (peerId == null ? "?" : peerId) + "]";
     }
@@ -521,12 +527,21 @@ public final class IkeSa {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
         context.sas().remove(this);
+        if (establishedAt != null && replacement == null) {
+            // Up once, and not replaced by a rekey (whose IKE_REKEYED said it): it is down.
+            context.emit(IkeEvent.Kind.IKE_DOWN, this, null, why);
+        }
         reauthentication.ended(why);
     }
 
     public void fail(String why) {
+        fail(why, IkeEvent.Kind.FAILED);
+    }
+
+    /** As {@link #fail(String)}, announced as {@code kind} (an authentication refused, a dead peer). */
+    public void fail(String why, IkeEvent.Kind kind) {
         LOG.log(System.Logger.Level.WARNING, "{0}: {1}", this, why);
-        context.counters(this).failed(why, context.scheduler().now());
+        context.failed(this, kind, why);
         destroy(why);
     }
 
@@ -593,6 +608,7 @@ public final class IkeSa {
         transitionTo(IkeSaState.ESTABLISHED);
         context.sas().established(this);
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA established, {1}, {2}", this, proposal, connection.authentication());
+        context.emit(IkeEvent.Kind.IKE_UP, this, null, proposal + ", peer " + peer);
         timers.start();
     }
 
@@ -622,6 +638,7 @@ public final class IkeSa {
         next.touched();
         window.handOver(next.window);
         context.counters(this).ikeRekeyed();
+        context.emit(IkeEvent.Kind.IKE_REKEYED, next, null, "replaces " + spis());
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
     }
 

@@ -63,6 +63,7 @@ final class IkeSaRecords {
         sa.timers().start(Duration.between(sa.establishedAt(), now));
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA adopted with {1} child SA(s), next request {2}, expecting {3}", sa, spis.size(),
                 r.nextRequestId(), r.expectedRequestId());
+        context.emit(IkeEvent.Kind.IKE_UP, sa, null, "carried on from the pair's other instance, with " + spis.size() + " child SA(s)");
         return sa;
     }
 }

@@ -73,7 +73,8 @@ final class Retransmitter {
         if (transmissions >= t.retransmitTries() || !now.isBefore(firstSent.plus(t.dpdTimeout()))) {
             sa.context().counters(sa).timedOut(exchangeType);
             sa.fail("peer " + sa.remoteAddress() + " did not answer " + ExchangeType.name(exchangeType) + " request " + messageId + " in "
-                    + Duration.between(firstSent, now).toSeconds() + " s (" + transmissions + " transmissions): giving up");
+                    + Duration.between(firstSent, now).toSeconds() + " s (" + transmissions + " transmissions): giving up",
+                    exchangeType == ExchangeType.INFORMATIONAL ? IkeEvent.Kind.DPD_TIMEOUT : IkeEvent.Kind.FAILED);
             return;
         }
         LOG.log(System.Logger.Level.INFO, "{0}: retransmitting {1} request {2} ({3})", sa, ExchangeType.name(exchangeType), messageId,

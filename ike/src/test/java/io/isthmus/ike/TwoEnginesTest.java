@@ -237,6 +237,8 @@ class TwoEnginesTest extends EnginePair {
         configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
         IkeSa sa = initiate();
         assertEquals(IkeSaState.ESTABLISHED, sa.state());
+        List<IkeEvent> events = new java.util.ArrayList<>();
+        engineA.addEventListener(events::add);
         network.dropWhen(d -> true);
         // Idle 15 s, then a liveness check retransmitted at 4, 11.2, 24.2 s until 45 s have passed
         // without an answer (Azure's DPD timeout): gone by 15 + 45 s.
@@ -248,6 +250,8 @@ class TwoEnginesTest extends EnginePair {
         assertEquals(2, childrenA.events().size(), "installed, then deleted");
         IkeCounters a = engineA.counters().get("site");
         assertEquals(1, a.timeouts(IkeCounters.Exchange.INFORMATIONAL), "one dead peer detection timeout");
+        assertTrue(a.lastFailure().why().contains("did not answer INFORMATIONAL"), a.lastFailure().why());
+        assertEquals(List.of(IkeEvent.Kind.DPD_TIMEOUT, IkeEvent.Kind.CHILD_DOWN, IkeEvent.Kind.IKE_DOWN), events.stream().map(IkeEvent::kind).toList());
         assertEquals(1, a.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.OUT, IkeCounters.Kind.REQUEST));
         assertTrue(a.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION) >= 3);
     }
@@ -274,5 +278,54 @@ class TwoEnginesTest extends EnginePair {
         assertTrue(childrenB.current().isEmpty());
         assertTrue(engineA.ikeSas().isEmpty());
         assertTrue(engineB.ikeSas().isEmpty());
+    }
+
+    /** What {@code isthmus monitor} follows: each SA up and down once, in order, with the connection and SPIs; a failure with its reason. */
+    @Test
+    void eventsTellEachSaUpAndDownAndWhyAnAttemptFailed() {
+        configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
+        List<IkeEvent> a = new java.util.ArrayList<>();
+        List<IkeEvent> b = new java.util.ArrayList<>();
+        engineA.addEventListener(a::add);
+        engineB.addEventListener(b::add);
+        IkeSa sa = initiate();
+        assertEquals(List.of(IkeEvent.Kind.IKE_UP, IkeEvent.Kind.CHILD_UP), a.stream().map(IkeEvent::kind).toList());
+        assertEquals(List.of(IkeEvent.Kind.IKE_UP, IkeEvent.Kind.CHILD_UP), b.stream().map(IkeEvent::kind).toList());
+        IkeEvent up = a.getFirst();
+        assertEquals("site", up.connection());
+        assertEquals(sa.spis(), up.ikeSa());
+        assertTrue(a.get(1).childSa().matches("[0-9a-f]{8}_i [0-9a-f]{8}_o"), a.get(1).childSa());
+        sa.rekeyChild(childrenA.current().getFirst().inbound().spi());
+        deliver();
+        assertEquals(IkeEvent.Kind.CHILD_REKEYED, a.get(2).kind());
+        assertEquals(3, a.size(), "the replaced child SA's going is no CHILD_DOWN: " + a);
+        sa.delete();
+        deliver();
+        assertEquals(List.of(IkeEvent.Kind.CHILD_DOWN, IkeEvent.Kind.IKE_DOWN), a.subList(3, a.size()).stream().map(IkeEvent::kind).toList());
+        assertEquals(List.of(IkeEvent.Kind.CHILD_DOWN, IkeEvent.Kind.IKE_DOWN), b.subList(3, b.size()).stream().map(IkeEvent::kind).toList());
+        // A listener that throws keeps no one else from hearing.
+        engineA.addEventListener(e -> {
+            throw new IllegalStateException("a broken listener");
+        });
+        network.dropWhen(d -> true);
+        engineA.initiate("site", new InetSocketAddress(A, 500), new InetSocketAddress(B, 500));
+        run(Duration.ofSeconds(60));
+        IkeEvent failed = a.getLast();
+        assertEquals(IkeEvent.Kind.FAILED, failed.kind());
+        assertTrue(failed.detail().contains("did not answer IKE_SA_INIT request 0"), failed.detail());
+        assertEquals(failed.detail(), engineA.counters().get("site").lastFailure().why(), "the status's last failure");
+    }
+
+    @Test
+    void aRefusedAuthenticationIsItsOwnEvent() {
+        configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").preSharedKey("another secret entirely".getBytes()).build());
+        List<IkeEvent> a = new java.util.ArrayList<>();
+        List<IkeEvent> b = new java.util.ArrayList<>();
+        engineA.addEventListener(a::add);
+        engineB.addEventListener(b::add);
+        initiate();
+        assertEquals(List.of(IkeEvent.Kind.AUTHENTICATION_FAILED), a.stream().map(IkeEvent::kind).toList(), a.toString());
+        assertEquals(List.of(IkeEvent.Kind.AUTHENTICATION_FAILED), b.stream().map(IkeEvent::kind).toList(), b.toString());
+        assertTrue(b.getFirst().detail().startsWith("AUTHENTICATION_FAILED: we refused the peer claiming"), b.getFirst().detail());
     }
 }

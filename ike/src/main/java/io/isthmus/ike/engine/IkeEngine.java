@@ -5,6 +5,7 @@ import io.isthmus.ike.ChildSaListener;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeContext;
 import io.isthmus.ike.IkeCounters;
+import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaObserver;
 import io.isthmus.ike.IkeSaRecord;
@@ -436,6 +437,15 @@ public final class IkeEngine implements Transport.Receiver {
     /** Messages, rekeys, authentication failures and timeouts, per connection; readable from any thread. */
     public IkeCounters.ByConnection counters() {
         return context.counters();
+    }
+
+    /** Who hears of SAs going up, down, rekeyed, and of failures; from any thread. */
+    public void addEventListener(IkeEvent.Listener l) {
+        context.addEventListener(l);
+    }
+
+    public void removeEventListener(IkeEvent.Listener l) {
+        context.removeEventListener(l);
     }
 
     /** Cookies this engine asked for, since it started. */

@@ -8,6 +8,7 @@ import io.isthmus.ike.ChildSaDescription;
 import io.isthmus.ike.ChildSaKeys;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
+import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundSpi;
@@ -440,9 +441,12 @@ final class ChildCreate implements Exchange {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", sa, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
             sa.context().counters(sa).childRekeyed();
+            sa.context().emit(IkeEvent.Kind.CHILD_REKEYED, sa, description, "replaces " + HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
+            replacing.markReplaced();
             sa.context().listener().rekeyed(replacing.description(), description, keys, exchangeInitiator);
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA established: {1}", sa, description);
+            sa.context().emit(IkeEvent.Kind.CHILD_UP, sa, description, null);
             boolean beside = sa.children().stream().anyMatch(c -> c != child && c.state() != ChildSa.State.DELETING);
             sa.context().listener().installed(description, keys, exchangeInitiator || !beside);
         }

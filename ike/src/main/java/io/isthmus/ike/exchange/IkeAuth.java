@@ -5,6 +5,7 @@ import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.Identity;
 import io.isthmus.ike.IkeCounters;
+import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundSpi;
@@ -130,7 +131,9 @@ final class IkeAuth implements Exchange {
             if (error.filter(n -> n.notifyType() == NotifyType.AUTHENTICATION_FAILED).isPresent()) {
                 sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.PEER);
             }
-            sa.fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"));
+            sa.fail("IKE_AUTH refused: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no IDr and AUTH"),
+                    error.filter(n -> n.notifyType() == NotifyType.AUTHENTICATION_FAILED).isPresent() ? IkeEvent.Kind.AUTHENTICATION_FAILED
+                            : IkeEvent.Kind.FAILED);
             return Status.SUCCESS;
         }
         Identity claimed = Identity.of(idr.get());
@@ -230,7 +233,7 @@ final class IkeAuth implements Exchange {
     }
 
     private void failed(String why) {
-        sa.context().counters(sa).failed(why, sa.context().scheduler().now());
+        sa.context().failed(sa, why.startsWith("AUTHENTICATION_FAILED") ? IkeEvent.Kind.AUTHENTICATION_FAILED : IkeEvent.Kind.FAILED, why);
     }
 
     /** The answer that refuses IKE_AUTH; the IKE SA ends once it is out. */

@@ -2,6 +2,7 @@ package io.isthmus.ike.exchange;
 
 import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeCounters;
+import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.IncomingMessage;
@@ -112,7 +113,7 @@ public final class IkeDelete implements Exchange {
             why = "the peer refused our authentication";
             // As responder, this is how we learn it: the initiator refuses our AUTH after IKE_AUTH.
             sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.PEER);
-            sa.context().counters(sa).failed("AUTHENTICATION_FAILED: the peer refused ours", sa.context().scheduler().now());
+            sa.context().failed(sa, IkeEvent.Kind.AUTHENTICATION_FAILED, "AUTHENTICATION_FAILED: the peer refused ours");
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: peer deletes the IKE SA", sa);
             why = sa.state() == IkeSaState.REKEYED ? "rekeyed" : "deleted by the peer";

@@ -3,6 +3,7 @@ package io.isthmus.ike.exchange;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
+import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeProposal;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
@@ -219,7 +220,7 @@ public final class IkeSaInit implements Exchange {
      * connection's peer, and a mismatch of proposals is what the operator then has to see.
      */
     private void failed(String why) {
-        sa.context().counters(sa).failed(why, sa.context().scheduler().now());
+        sa.context().failed(sa, IkeEvent.Kind.FAILED, why);
     }
 
     /** The refusal, with a zero responder SPI: we keep nothing for it. */
