@@ -3,6 +3,8 @@ package io.isthmus.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,6 +17,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "The status as JSON, as the control socket sends it.")
     boolean json;
+
+    @Option(names = "--connection", paramLabel = "NAME", description = "Only this connection (the gateway's lines stay).")
+    String connection;
 
     @Override
     public Integer call() throws IOException {
@@ -41,12 +46,35 @@ final class StatusCommand implements Callable<Integer> {
             System.err.println("isthmus: the gateway at " + s + " answered: " + tree.path("error").asText());
             return 1;
         }
+        if (connection != null) {
+            String problem = only(tree, connection);
+            if (problem != null) {
+                System.err.println("isthmus: " + problem);
+                return 1;
+            }
+        }
         if (json) {
-            System.out.println(answer);
+            System.out.println(connection == null ? answer : ControlSocket.JSON.writeValueAsString(tree));
         } else {
             System.out.print(render(tree));
         }
         return 0;
+    }
+
+    /** Keeps only the connection named {@code name} in {@code status}; why not, if it has none of that name. */
+    static String only(JsonNode status, String name) {
+        var connections = (com.fasterxml.jackson.databind.node.ArrayNode) status.path("connections");
+        List<String> names = new ArrayList<>();
+        connections.forEach(c -> names.add(c.path("name").asText()));
+        if (!names.contains(name)) {
+            return "no connection '" + name + "'; this gateway has " + String.join(", ", names);
+        }
+        for (int i = connections.size() - 1; i >= 0; i--) {
+            if (!connections.get(i).path("name").asText().equals(name)) {
+                connections.remove(i);
+            }
+        }
+        return null;
     }
 
     /** The status as an engineer who knows swanctl reads it. */

@@ -70,6 +70,21 @@ class StatusRenderTest {
     }
 
     @Test
+    void oneConnectionAlone() throws Exception {
+        GatewayStatus st = new GatewayStatus("gw", "gw1", "ROUTE_BASED", "VpnGw2", 30, 100, List.of(
+                new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
+                        List.of(established(true)), Map.of(), Map.of()),
+                new GatewayStatus.ConnectionStatus("to-c", "DEFAULT", "10.76.0.3", false, GatewayStatus.NOT_CONNECTED, null, null,
+                        List.of(), Map.of(), Map.of())), Map.of(), new GatewayStatus.Defense(0, 0, 0, 0, 0),
+                new GatewayStatus.ProcessStatus(1, 1, 1, 1), null);
+        var tree = ControlSocket.JSON.readTree(ControlSocket.JSON.writeValueAsString(st));
+        assertEquals("no connection 'to-d'; this gateway has to-b, to-c", StatusCommand.only(tree, "to-d"));
+        assertEquals(null, StatusCommand.only(tree, "to-c"));
+        String out = StatusCommand.render(tree);
+        assertTrue(out.contains("to-c: NotConnected") && !out.contains("to-b"), out);
+    }
+
+    @Test
     void durationsAreSaidAsAPersonSaysThem() {
         assertEquals("0s", StatusCommand.duration(0));
         assertEquals("59s", StatusCommand.duration(59));
