@@ -166,6 +166,13 @@ class TwoMachineIT {
         b.sh("ip netns exec host ping -c 3 -i 0.2 -W 2 -I 192.168.20.10 192.168.10.10");
         assertTrue(counter(childSas(a, "red").getFirst(), "outPackets") >= 3, "red carried the pings");
         assertTrue(counter(childSas(a, "blue").getFirst(), "outPackets") >= 3, "blue carried the pings");
+        // The package's own runtime serves /metrics, the JVM's included (they need jdk.management in its jlink image).
+        // Bash's /dev/tcp: the machines have no curl, as a minimal Debian has none.
+        String scrape = a.sh("exec 3<>/dev/tcp/127.0.0.1/9850 && printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3");
+        assertTrue(scrape.startsWith("HTTP/1.1 200"), scrape);
+        assertTrue(scrape.contains("isthmus_connection_up{connection=\"red\"} 1.0") && scrape.contains("isthmus_connection_up{connection=\"blue\"} 1.0"),
+                scrape);
+        assertTrue(scrape.contains("jvm_memory_used_bytes") && scrape.contains("process_open_fds"), scrape);
     }
 
     @Test
