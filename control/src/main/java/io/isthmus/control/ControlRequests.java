@@ -1,32 +1,63 @@
 package io.isthmus.control;
 
+import io.isthmus.ike.IkeEvent;
+
 /**
- * What a gateway's control socket answers, one method per request line: the running
- * {@link Gateway} in production ({@link GatewayRequests}), a stand-in in tests (which then need
- * no root and no devices; one that only shows a status answers the other requests with an error).
+ * What a gateway's management API answers, one method per verb: the running {@link Gateway} in
+ * production ({@link GatewayRequests}), a stand-in in tests (which then need no root and no
+ * devices; one that only shows a status answers the other verbs with an error). A verb's
+ * {@link IllegalArgumentException} is the operator's mistake (an unknown name, a bad word): its
+ * message is the answer; {@link NoSuchConnection} is answered 404.
  */
 @FunctionalInterface
 interface ControlRequests {
-    /** {@code status}: the gateway's status, sent to the client as JSON. */
+    /** The gateway's status, sent to the client as JSON ({@link GatewayStatus}). */
     Object status() throws Exception;
 
-    /** {@code reload}: the configuration file read again and the difference applied, or refused; what happened. */
+    /** The configuration file read again and the difference applied, or refused; what happened. */
     default Object reload() throws Exception {
-        throw new UnsupportedOperationException("this control socket does not reload");
+        throw new UnsupportedOperationException("this gateway does not reload");
     }
 
-    /** {@code reset NAME}: that connection's SAs deleted and made anew; what happened. */
+    /** That connection's SAs deleted and made anew; what happened. */
     default Object reset(String connection) throws Exception {
-        throw new UnsupportedOperationException("this control socket does not reset connections");
+        throw new UnsupportedOperationException("this gateway does not reset connections");
     }
 
-    /** {@code handover}: this pair instance's groups handed to the partner with their exact numbers; what happened. */
+    /** That connection brought up now (and kept up again after a terminate); what happened. */
+    default Object initiate(String connection) throws Exception {
+        throw new UnsupportedOperationException("this gateway does not initiate connections");
+    }
+
+    /** That connection's SAs deleted, and kept down until it is initiated or reset; what happened. */
+    default Object terminate(String connection) throws Exception {
+        throw new UnsupportedOperationException("this gateway does not terminate connections");
+    }
+
+    /** That connection's IKE SA ({@code child} false) or its child SAs rekeyed now; what happened. */
+    default Object rekey(String connection, boolean child) throws Exception {
+        throw new UnsupportedOperationException("this gateway does not rekey on request");
+    }
+
+    /** This pair instance's groups handed to the partner with their exact numbers; what happened. */
     default Object handover() throws Exception {
-        throw new UnsupportedOperationException("this control socket does not hand over");
+        throw new UnsupportedOperationException("this gateway does not hand over");
     }
 
-    /** {@code resume}: after a handover, this instance may carry its groups again; what happened. */
+    /** After a handover, this instance may carry its groups again; what happened. */
     default Object resume() throws Exception {
-        throw new UnsupportedOperationException("this control socket does not resume");
+        throw new UnsupportedOperationException("this gateway does not resume");
+    }
+
+    /** {@code listener} hears every IKE event from now on (the API's event stream); called once, at the socket's start. */
+    default void listen(IkeEvent.Listener listener) {
+        // a stand-in without events: the stream stays quiet
+    }
+
+    /** A connection's name that the gateway does not have: answered 404, with the names it has. */
+    final class NoSuchConnection extends IllegalArgumentException {
+        NoSuchConnection(String message) {
+            super(message);
+        }
     }
 }

@@ -3,348 +3,316 @@ package io.isthmus.control;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.isthmus.control.log.LogOutput;
-import java.io.ByteArrayOutputStream;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.PeerCredentials;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The management socket of a running gateway: a Unix domain socket (only root and the owner may
- * connect: mode 0600) that answers one line, {@code status}, {@code reload} or {@code reset NAME},
- * as JSON (the gateway's status, or what the reload or reset did).
+ * The management API of a running gateway: HTTP/1.1 and JSON over a Unix domain socket
+ * ({@code curl --unix-socket /run/isthmus/gw.sock http://isthmus/v1/status}), the verbs in
+ * {@link ApiRoutes}, the event stream in {@link EventStream}. Netty's HTTP codec on one epoll
+ * event loop of its own; each request's work (which may wait for the IKE thread) on a virtual
+ * thread, so a slow verb holds up no other client.
  *
- * <p>It must keep answering on a bad day, when someone's script hangs on it: clients are served
- * at once, each on its own virtual thread, up to {@link #MAX_CLIENTS} (more are closed unserved);
- * a client that has not sent its request line within {@link #REQUEST_DEADLINE} is cut off; a
- * request is one line of at most {@link #MAX_REQUEST_BYTES}. And only one gateway owns a path:
- * a socket someone still listens on is never taken over, a stale one is replaced.
+ * <p>It must keep answering on a bad day, when someone's script hangs on it: at most
+ * {@link Limits#clients} at once (more are answered 503), of which at most
+ * {@link Limits#followers} follow the events; a request must be whole within
+ * {@link Limits#requestDeadline} of connecting, an answer read within
+ * {@link Limits#answerDeadline}; a body is a few KB at most; one request per connection. Only
+ * root, the gateway's own user and a configured group get an answer ({@link ControlAccess}, from
+ * SO_PEERCRED); anyone else is answered 403 and logged. The socket file belongs to one gateway
+ * ({@link SocketFile}).
  */
 final class ControlSocket implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final AttributeKey<String> REFUSAL = AttributeKey.valueOf("isthmus.control.refusal");
+    private static final AttributeKey<ApiRoutes.Caller> CALLER = AttributeKey.valueOf("isthmus.control.caller");
 
-    /** Status requests are cheap and operators few: more at once than this is a script gone wrong. */
-    static final int MAX_CLIENTS = 16;
-    /** A person's `isthmus status` sends its line at once; waiting longer only ties up a slot. */
-    static final Duration REQUEST_DEADLINE = Duration.ofSeconds(3);
-    /** A client that does not read its answer is cut off too. */
-    static final Duration ANSWER_DEADLINE = Duration.ofSeconds(10);
-    /** The longest request line ("status" and its future siblings are short). */
-    static final int MAX_REQUEST_BYTES = 256;
-    /** How long {@code isthmus status} waits: the gateway itself gives the IKE thread 10 s to answer. */
-    static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
+    /** What one socket allows; {@link #DEFAULT} in the gateway, shorter in tests. */
+    record Limits(int clients, int followers, Duration requestDeadline, Duration answerDeadline, Duration streamStall, int maxBody) {
+        /** Operators are few: more clients at once than this is a script gone wrong. */
+        static final Limits DEFAULT = new Limits(16, 8, Duration.ofSeconds(3), Duration.ofSeconds(10), Duration.ofSeconds(30), 16 * 1024);
+    }
 
-    private final Path path;
-    private final FileChannel lock;
-    private final Object fileKey;
-    private final ServerSocketChannel server;
-    private final ControlRequests requests;
-    private final Semaphore slots;
-    private final Duration requestDeadline;
-    private final RateLimitedWarning refused = new RateLimitedWarning("connections closed unserved: too many clients at once");
-    private final RateLimitedWarning cutOff = new RateLimitedWarning("clients cut off: no request line in time, or the answer not read");
-    private final Thread acceptor;
+    private final SocketFile file;
+    private final Limits limits;
+    private final ControlAccess access;
+    private final ApiRoutes routes;
+    private final EventStream events;
+    private final String gatewayName;
+    private final EventLoopGroup group;
+    private final ChannelGroup clients = new DefaultChannelGroup("isthmus-control-clients", GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger refused = new AtomicInteger();
+    private final AtomicInteger cutOff = new AtomicInteger();
+    private final AtomicInteger denied = new AtomicInteger();
+    private final RateLimitedLine deniedLine = new RateLimitedLine();
+    private Channel server;
 
-    private ControlSocket(Path path, Object fileKey, ServerSocketChannel server, FileChannel lock, ControlRequests requests, int maxClients,
-                          Duration requestDeadline) {
-        this.path = path;
-        this.lock = lock;
-        this.fileKey = fileKey;
-        this.server = server;
-        this.requests = requests;
-        this.slots = new Semaphore(maxClients);
-        this.requestDeadline = requestDeadline;
-        this.acceptor = Thread.ofVirtual().name("isthmus-control").start(this::accept);
+    private ControlSocket(SocketFile file, ControlRequests requests, ControlAccess access, Limits limits) {
+        this.file = file;
+        this.limits = limits;
+        this.access = access;
+        this.routes = new ApiRoutes(requests, LogOutput.process());
+        this.events = new EventStream(limits.streamStall());
+        this.gatewayName = file.path().getFileName().toString().replaceFirst("\\.sock$", "");
+        this.group = new MultiThreadIoEventLoopGroup(1, Thread.ofPlatform().name("isthmus-control").daemon().factory(), EpollIoHandler.newFactory());
+        requests.listen(events::publish);
     }
 
     /**
-     * Binds {@code path} and serves {@code requests} there. Throws a {@link BindException} whose
-     * message is one line for the operator when another process listens on the path or the
-     * path is something other than a socket.
+     * Binds {@code path} and serves the API there for root and this process's user. Throws a
+     * {@link BindException} whose message is one line for the operator when another process
+     * listens on the path or the path is something other than a socket.
      */
     static ControlSocket open(Path path, ControlRequests requests) throws IOException {
-        return open(path, requests, MAX_CLIENTS, REQUEST_DEADLINE);
+        return open(path, requests, ControlAccess.ownerOnly(), Limits.DEFAULT);
     }
 
-    static ControlSocket open(Path path, ControlRequests requests, int maxClients, Duration requestDeadline) throws IOException {
+    static ControlSocket open(Path path, ControlRequests requests, ControlAccess access, Limits limits) throws IOException {
+        SocketFile file = SocketFile.claim(path);
+        ControlSocket s = new ControlSocket(file, requests, access, limits);
         try {
-            Files.createDirectories(path.toAbsolutePath().getParent());
-        } catch (AccessDeniedException e) {
-            throw new BindException("cannot create control socket " + path + ": permission denied on " + e.getFile()
-                    + " (run as root, or choose another place with --control-socket)");
+            s.bind();
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e instanceof BindException b ? b : new BindException("cannot bind control socket " + path + ": " + e.getMessage());
         }
-        // Held for as long as this gateway runs: two gateways starting together cannot both find the
-        // socket stale, and one cannot delete the socket the other has just bound.
-        FileChannel lock = lock(path);
-        ServerSocketChannel server = null;
-        Object fileKey;
+        LOG.log(System.Logger.Level.INFO, "control socket {0}: management API v1 for {1}", path, access.describe());
+        return s;
+    }
+
+    private void bind() throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
+                    @Override
+                    protected void initChannel(EpollDomainSocketChannel ch) {
+                        admit(ch);
+                        ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(limits.maxBody()), new Handler());
+                    }
+                });
+        var bound = b.bind(new DomainSocketAddress(file.path().toFile())).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new IOException(bound.cause().getMessage(), bound.cause());
+        }
+        server = bound.channel();
+        file.bound(access.group());
+    }
+
+    /** On the event loop, for a new client: whether it may be answered, and if not why (it is told once its request is in). */
+    private void admit(EpollDomainSocketChannel ch) {
+        PeerCredentials who;
         try {
-            removeIfStale(path);
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(path));
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            who = ch.peerCredentials();
         } catch (IOException e) {
-            if (server != null) {
-                server.close();
-            }
-            lock.close();
-            throw e instanceof BindException ? e : new BindException("cannot bind control socket " + path + ": " + e.getMessage());
-        }
-        LOG.log(System.Logger.Level.INFO, "control socket {0}", path);
-        return new ControlSocket(path, fileKey, server, lock, requests, maxClients, requestDeadline);
-    }
-
-    /** An exclusive lock on PATH.lock, or a BindException saying another gateway holds it. */
-    private static FileChannel lock(Path path) throws IOException {
-        Path lockFile = Path.of(path + ".lock");
-        FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try {
-            Files.setPosixFilePermissions(lockFile, PosixFilePermissions.fromString("rw-------"));
-            if (channel.tryLock() != null) {
-                return channel;
-            }
-        } catch (OverlappingFileLockException heldInThisProcess) {
-            // another gateway of this very JVM (tests) holds it
-        } catch (IOException e) {
-            channel.close();
-            throw e;
-        }
-        channel.close();
-        throw new BindException("another gateway is running on control socket " + path
-                + " (stop it first, or give this one another --control-socket)");
-    }
-
-    /**
-     * Something at {@code path} already: if a process answers there, another gateway owns it and
-     * this one must not start (deleting the file would silently cut that gateway off from
-     * {@code isthmus status}); if nothing listens, a gateway died without cleaning up.
-     */
-    private static void removeIfStale(Path path) throws IOException {
-        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            ch.attr(REFUSAL).set("403 cannot tell who is asking");
             return;
         }
-        int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if ((mode & 0170000) != 0140000) {
-            throw new BindException("control socket " + path + " exists and is not a socket; remove it or choose another --control-socket");
-        }
-        try {
-            SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
-        } catch (ConnectException nobodyListens) {
-            LOG.log(System.Logger.Level.INFO, "control socket {0} was left behind by a gateway that is gone; replacing it", path);
-            Files.deleteIfExists(path);
+        ch.attr(CALLER).set(new ApiRoutes.Caller(who.uid(), who.pid()));
+        int gid = who.gids().length > 0 ? who.gids()[0] : -1;
+        if (!access.admits(who.uid(), gid, who.pid())) {
+            denied.incrementAndGet();
+            deniedLine.log("management API: refused uid " + who.uid() + " (pid " + who.pid() + "): only " + access.describe() + " may use it");
+            ch.attr(REFUSAL).set("403 only " + access.describe() + " may use the management API");
             return;
         }
-        throw new BindException("another gateway is running on control socket " + path + " (stop it first, or give this one another --control-socket)");
+        if (clients.size() >= limits.clients()) {
+            refused.incrementAndGet();
+            ch.attr(REFUSAL).set("503 " + limits.clients() + " clients are being served already; try again");
+            return;
+        }
+        clients.add(ch);
     }
 
-    private void accept() {
-        while (server.isOpen()) {
-            SocketChannel client;
+    /** One client: one request, its answer (or the events, for ever), then the connection closes. */
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private ScheduledFuture<?> deadline;
+        private boolean requested;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            arm(ctx, limits.requestDeadline());
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (requested) {
+                return; // one request per connection; a follower's stray bytes are read and dropped
+            }
+            requested = true;
+            cancel();
+            String refusal = ctx.channel().attr(REFUSAL).get();
+            if (refusal != null) {
+                int space = refusal.indexOf(' ');
+                answer(ctx, new ApiRoutes.Answer(Integer.parseInt(refusal.substring(0, space)), Map.of("error", refusal.substring(space + 1))));
+                return;
+            }
+            if (!request.decoderResult().isSuccess()) {
+                answer(ctx, ApiRoutes.Answer.error(400, "not an HTTP request: " + request.decoderResult().cause().getMessage()));
+                return;
+            }
+            QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+            String path = uri.path();
+            if (!path.equals(ApiRoutes.PREFIX) && !path.startsWith(ApiRoutes.PREFIX + "/")) {
+                answer(ctx, ApiRoutes.Answer.error(404, "the API is under /v1 (GET /v1 lists the verbs)"));
+                return;
+            }
+            if (path.equals(ApiRoutes.EVENTS) && request.method().name().equals("GET")) {
+                follow(ctx, uri);
+                return;
+            }
+            ctx.channel().config().setAutoRead(false);
+            List<String> segments = segments(request.uri());
+            String method = request.method().name();
+            var query = uri.parameters();
+            byte[] body = ByteBufUtil.getBytes(request.content());
+            ApiRoutes.Caller caller = ctx.channel().attr(CALLER).get();
+            Thread.ofVirtual().name("isthmus-control-request").start(() -> answer(ctx, routes.answer(method, segments, query, body, caller)));
+        }
+
+        private void follow(ChannelHandlerContext ctx, QueryStringDecoder uri) {
+            if (events.followers() >= limits.followers()) {
+                answer(ctx, ApiRoutes.Answer.error(503, limits.followers() + " clients follow the events already; try again"));
+                return;
+            }
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/x-ndjson");
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            HttpUtil.setTransferEncodingChunked(head, true);
+            ctx.writeAndFlush(head);
+            List<String> connection = uri.parameters().get("connection");
+            events.follow(ctx.channel(), connection == null ? null : connection.getFirst(), gatewayName);
+        }
+
+        /** From any thread: the answer, then the close; a client that does not read it is cut off. */
+        private void answer(ChannelHandlerContext ctx, ApiRoutes.Answer a) {
+            byte[] json;
             try {
-                client = server.accept();
-            } catch (IOException e) {
-                if (!server.isOpen()) {
-                    return;
-                }
-                // E.g. out of file descriptors: pause rather than spin and flood the log.
-                LOG.log(System.Logger.Level.WARNING, "control socket {0}: {1}; trying again in a second", path, e.toString());
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException closing) {
-                    return;
-                }
-                continue;
+                json = JSON.writeValueAsBytes(a.body());
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "management API: an answer could not be written as JSON: " + e, e);
+                json = "{\"error\": \"internal error: the answer could not be written\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                a = new ApiRoutes.Answer(500, null);
             }
-            if (!slots.tryAcquire()) {
-                refused.happened();
-                closeQuietly(client);
-                continue;
-            }
-            Thread.ofVirtual().name("isthmus-control-client").start(() -> {
-                try {
-                    serve(client);
-                } catch (Throwable t) {
-                    // Not a request's failure (serve answers those): the client is dropped, but not without a word.
-                    LOG.log(System.Logger.Level.ERROR, "control socket: serving a client failed: " + t, t);
-                    closeQuietly(client);
-                } finally {
-                    slots.release();
-                }
-            });
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(a.status()),
+                    Unpooled.wrappedBuffer(json, new byte[] {'\n'}));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            HttpUtil.setContentLength(r, r.content().readableBytes());
+            ctx.executor().execute(() -> arm(ctx, limits.answerDeadline()));
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
         }
-    }
 
-    private void serve(SocketChannel client) {
-        Deadline deadline = new Deadline(client, requestDeadline);
-        try (client) {
-            byte[] answer;
-            boolean unread = false;
-            try {
-                String request = readRequest(client);
-                if (request == null) {
-                    return; // connected and left without a word: another gateway's start, probing
-                }
-                deadline.close(); // the status itself may take a while: that is not the client's fault
-                String problem = problem(request);
-                answer = problem != null ? error(problem) : answerOrInternalError(request);
-            } catch (RequestTooLong e) {
-                answer = error("request longer than " + MAX_REQUEST_BYTES + " bytes");
-                unread = true;
-            }
-            deadline.close();
-            deadline = new Deadline(client, ANSWER_DEADLINE);
-            ByteBuffer b = ByteBuffer.wrap(answer);
-            while (b.hasRemaining()) {
-                client.write(b);
-            }
-            if (unread) {
-                // Closed with the rest of its request unread, the socket would reset and the client lose the answer.
-                client.shutdownOutput();
-                discardUntilEnd(client);
-            }
-        } catch (IOException e) {
-            if (deadline.expired()) {
-                cutOff.happened();
-            } else if (server.isOpen()) {
-                LOG.log(System.Logger.Level.DEBUG, "control socket client: {0}", e.toString());
-            }
-        } finally {
-            deadline.close();
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            cancel();
+            ctx.fireChannelInactive();
         }
-    }
 
-    /**
-     * The answer, or for anything a handler throws that {@link #answered} does not (an Error such
-     * as OutOfMemoryError or StackOverflowError, or a failure outside the handler) one line
-     * naming its class, logged once with its stack: the client is told, the server goes on.
-     */
-    private byte[] answerOrInternalError(String request) throws IOException {
-        try {
-            return answer(request);
-        } catch (Throwable t) {
-            LOG.log(System.Logger.Level.ERROR, "control socket: request '" + request + "' failed: " + t, t);
-            return error("internal error: " + t.getClass().getName());
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(System.Logger.Level.DEBUG, "control socket client: {0}", cause.toString());
+            ctx.close();
         }
-    }
 
-    /**
-     * Why a request is not one line of printable text, or null if it is. A control character
-     * (a second line above all) would make the gateway act on something other than what the
-     * operator typed: {@code reset $'to-peer\nstatus'} reset to-peer.
-     */
-    static String problem(String request) {
-        for (int i = 0; i < request.length(); ) {
-            int c = request.codePointAt(i);
-            int type = Character.getType(c);
-            if (type == Character.CONTROL || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
-                return (c == '\n' ? "a request is one line; this one has a second" : "the request carries a control character")
-                        + String.format(" (U+%04X at character %d)", c, request.codePointCount(0, i) + 1);
-            }
-            i += Character.charCount(c);
+        private void arm(ChannelHandlerContext ctx, Duration after) {
+            cancel();
+            deadline = ctx.executor().schedule(() -> {
+                cutOff.incrementAndGet();
+                ctx.close();
+            }, after.toMillis(), TimeUnit.MILLISECONDS);
         }
-        return null;
-    }
 
-    private byte[] answer(String request) throws IOException {
-        if (LogLevelRequest.is(request)) {
-            return JSON.writeValueAsBytes(LogLevelRequest.answer(request, LogOutput.process()));
-        }
-        String[] words = request.split(" ", 2);
-        return switch (words[0]) {
-            case "status" -> words.length == 1 ? answered("status", requests::status) : unknown(request);
-            case "reload" -> words.length == 1 ? answered("reload", requests::reload) : unknown(request);
-            case "handover" -> words.length == 1 ? answered("handover", requests::handover) : unknown(request);
-            case "resume" -> words.length == 1 ? answered("resume", requests::resume) : unknown(request);
-            // The rest of the line is the name: a connection's name may have spaces in it.
-            case "reset" -> words.length == 2 && !words[1].isBlank() ? answered("reset", () -> requests.reset(words[1].strip()))
-                    : error("reset needs a connection's name: reset NAME");
-            default -> unknown(request);
-        };
-    }
-
-    private static byte[] unknown(String request) throws IOException {
-        return error("unknown request '" + request + "'; try status, reload, reset NAME, log-level, handover or resume");
-    }
-
-    /** The request's answer as JSON, or its failure as an error (an operator's mistake, such as an unknown name, is not logged). */
-    private static byte[] answered(String what, java.util.concurrent.Callable<Object> request) throws IOException {
-        try {
-            return JSON.writeValueAsBytes(request.call());
-        } catch (IllegalArgumentException e) {
-            return error(e.getMessage());
-        } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "control socket: " + what + " failed: " + e, e);
-            return error(what + " failed: " + e.getMessage());
-        }
-    }
-
-    private static byte[] error(String message) throws IOException {
-        return JSON.writeValueAsBytes(Map.of("error", message));
-    }
-
-    /**
-     * One line (up to the newline, or all a client sent before it shut its side); null if it sent
-     * nothing. What came in after the newline is kept (with that newline), so that a second line
-     * is refused by {@link #problem} rather than silently dropped.
-     */
-    private static String readRequest(SocketChannel c) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(MAX_REQUEST_BYTES + 1);
-        int end;
-        while ((end = indexOfNewline(b)) < 0 && b.hasRemaining() && c.read(b) > 0) {
-            // more of the line
-        }
-        if (end < 0 && !b.hasRemaining()) {
-            throw new RequestTooLong();
-        }
-        if (b.position() == 0) {
-            return null;
-        }
-        int length = b.position();
-        if (end == length - 1) {
-            length = end; // the one newline that ends the line
-        }
-        return new String(b.array(), 0, length, StandardCharsets.UTF_8).strip();
-    }
-
-    /** Reads and drops what a client still sends, up to a bound, until it closes its side. */
-    private static void discardUntilEnd(SocketChannel c) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(4096);
-        int total = 0;
-        int n;
-        while (total < 1 << 20 && (n = c.read(b)) >= 0) {
-            total += n;
-            b.clear();
-        }
-    }
-
-    private static int indexOfNewline(ByteBuffer b) {
-        for (int i = 0; i < b.position(); i++) {
-            if (b.get(i) == '\n') {
-                return i;
+        private void cancel() {
+            if (deadline != null) {
+                deadline.cancel(false);
+                deadline = null;
             }
         }
-        return -1;
+    }
+
+    /** The path's parts after /v1, each percent-decoded ({@code connections/to%20hq/reset} has the name {@code to hq}). */
+    static List<String> segments(String uri) {
+        String raw = uri;
+        int q = raw.indexOf('?');
+        if (q >= 0) {
+            raw = raw.substring(0, q);
+        }
+        raw = raw.substring(ApiRoutes.PREFIX.length());
+        List<String> out = new ArrayList<>();
+        if (raw.isEmpty() || raw.equals("/")) {
+            return out;
+        }
+        for (String s : raw.substring(1).split("/", -1)) {
+            out.add(QueryStringDecoder.decodeComponent(s));
+        }
+        return out;
+    }
+
+    /** Clients answered 503 because {@link Limits#clients} were being served. */
+    long refusedClients() {
+        return refused.get();
+    }
+
+    /** Clients cut off at a deadline. */
+    long cutOffClients() {
+        return cutOff.get();
+    }
+
+    /** Clients refused for who they are. */
+    long deniedClients() {
+        return denied.get();
+    }
+
+    /** Stops serving (followers are cut off) and removes the socket file, if it is still this socket's. */
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        file.close();
     }
 
     /** Where the gateways of this host put their control sockets, one per gateway: {@code <name>.sock}. */
@@ -359,7 +327,7 @@ final class ControlSocket implements AutoCloseable {
     }
 
     static Path onlySocketIn(Path directory) throws IOException {
-        try (var list = Files.list(directory)) {
+        try (var list = java.nio.file.Files.list(directory)) {
             var sockets = list.filter(p -> p.toString().endsWith(".sock")).toList();
             if (sockets.size() != 1) {
                 throw new IOException(sockets.isEmpty() ? "no gateway is running here (no " + directory + "/*.sock)"
@@ -371,139 +339,20 @@ final class ControlSocket implements AutoCloseable {
         }
     }
 
-    /** Client side: sends {@code request}, returns the answer; gives up after {@link #ASK_TIMEOUT}. */
-    static String ask(Path path, String request) throws IOException {
-        return ask(path, request, ASK_TIMEOUT);
-    }
-
-    /** @throws IllegalArgumentException before connecting, for a request that is not one line of printable text */
-    static String ask(Path path, String request, Duration timeout) throws IOException {
-        String problem = problem(request);
-        if (problem != null) {
-            throw new IllegalArgumentException("not sent: " + problem + "; a request is one line of printable text");
-        }
-        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX); Deadline d = new Deadline(c, timeout)) {
-            try {
-                // The deadline covers the connect too: a gateway that no longer accepts fills its backlog, and connect waits.
-                c.connect(UnixDomainSocketAddress.of(path));
-                c.write(ByteBuffer.wrap((request + "\n").getBytes(StandardCharsets.UTF_8)));
-                return new String(readAll(c), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                if (d.expired()) {
-                    throw new IOException("no answer within " + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms"));
-                }
-                throw e;
-            }
-        }
-    }
-
-    private static byte[] readAll(SocketChannel c) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer b = ByteBuffer.allocate(64 * 1024);
-        while (c.read(b) > 0) {
-            out.write(b.array(), 0, b.position());
-            b.clear();
-        }
-        return out.toByteArray();
-    }
-
-    /** Connections closed unserved because {@link #MAX_CLIENTS} were being served. */
-    long refusedClients() {
-        return refused.total();
-    }
-
-    /** Clients cut off at a deadline. */
-    long cutOffClients() {
-        return cutOff.total();
-    }
-
-    /** Stops accepting and removes the socket file, if it is still this socket's. */
-    @Override
-    public void close() {
-        try {
-            server.close();
-            Object now = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            if (Objects.equals(now, fileKey)) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException ignored) {
-            // gone already, or going away anyway
-        }
-        try {
-            lock.close(); // the lock file stays: deleting it would let two newcomers lock two different files
-        } catch (IOException ignored) {
-            // released with the process anyway
-        }
-        acceptor.interrupt();
-    }
-
-    private static void closeQuietly(SocketChannel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // nothing to tell anyone
-        }
-    }
-
-    /** A read or write on a channel has no timeout of its own: this closes the channel when time is up. */
-    private static final class Deadline implements AutoCloseable {
-        private final Thread timer;
-        private volatile boolean expired;
-
-        Deadline(SocketChannel c, Duration after) {
-            this.timer = Thread.ofVirtual().name("isthmus-control-deadline").start(() -> {
-                try {
-                    Thread.sleep(after);
-                } catch (InterruptedException done) {
-                    return;
-                }
-                expired = true;
-                closeQuietly(c);
-            });
-        }
-
-        boolean expired() {
-            return expired;
-        }
-
-        @Override
-        public void close() {
-            timer.interrupt();
-        }
-    }
-
-    /** No newline in the first {@link #MAX_REQUEST_BYTES} + 1 bytes. */
-    private static final class RequestTooLong extends IOException {
-        RequestTooLong() {
-            super("request too long");
-        }
-    }
-
-    /** At most one log line a minute for something that comes in bursts, with how often it happened meanwhile. */
-    private final class RateLimitedWarning {
+    /** At most one line a minute for refusals, which come in bursts when a script loops, with how many there were. */
+    private static final class RateLimitedLine {
         private static final long PERIOD_NANOS = Duration.ofMinutes(1).toNanos();
-        private final String what;
-        private final AtomicLong total = new AtomicLong();
-        private final AtomicLong sinceLastLine = new AtomicLong();
-        private final AtomicLong lastLine = new AtomicLong(System.nanoTime() - PERIOD_NANOS);
+        private long last = System.nanoTime() - PERIOD_NANOS;
+        private long since;
 
-        RateLimitedWarning(String what) {
-            this.what = what;
-        }
-
-        void happened() {
-            total.incrementAndGet();
-            sinceLastLine.incrementAndGet();
+        synchronized void log(String line) {
+            since++;
             long now = System.nanoTime();
-            long last = lastLine.get();
-            if (now - last >= PERIOD_NANOS && lastLine.compareAndSet(last, now)) {
-                LOG.log(System.Logger.Level.WARNING, "control socket {0}: {1}: {2} (at most one such line a minute)", path,
-                        what, sinceLastLine.getAndSet(0));
+            if (now - last >= PERIOD_NANOS) {
+                LOG.log(System.Logger.Level.WARNING, since == 1 ? line : line + " (" + since + " refusals since the last such line)");
+                last = now;
+                since = 0;
             }
-        }
-
-        long total() {
-            return total.get();
         }
     }
 }

@@ -197,6 +197,26 @@ public final class Gateway implements AutoCloseable {
         });
     }
 
+    /** Brings connection {@code name} up now and waits for its child SA (see {@link RunningConnections#initiate}); beside a reload, not under it: the wait may be long. */
+    public Reload.Outcome initiate(String name) throws Exception {
+        return running.initiate(name);
+    }
+
+    /** Deletes connection {@code name}'s SAs and keeps it down; never beside a reload or the stop. */
+    public Reload.Outcome terminate(String name) throws Exception {
+        return reload.exclusively(() -> running.terminate(name));
+    }
+
+    /** Rekeys connection {@code name}'s IKE SA or child SAs now and waits for it (see {@link RunningConnections#rekey}). */
+    public Reload.Outcome rekey(String name, boolean child) throws Exception {
+        return running.rekey(name, child);
+    }
+
+    /** {@code l} hears of every IKE SA and child SA going up, down, rekeyed, or failing; from any thread. */
+    public void addEventListener(io.isthmus.ike.IkeEvent.Listener l) {
+        engine.addEventListener(l);
+    }
+
     /** {@code isthmus ha handover}: every group this instance carries goes to the partner with its exact numbers. */
     public Reload.Outcome handover() throws Exception {
         if (pair == null) {

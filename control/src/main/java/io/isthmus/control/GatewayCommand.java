@@ -88,7 +88,9 @@ final class GatewayCommand {
                     throw e;
                 }
                 // Then the socket: a second gateway on the same socket is refused before it binds ports, makes devices or adds routes.
-                control = ControlSocket.open(socket != null ? socket : defaultSocket(c), requests);
+                control = ControlSocket.open(socket != null ? socket : defaultSocket(c), requests,
+                        c.control().group() == null ? ControlAccess.ownerOnly() : ControlAccess.withGroup(c.control().group()),
+                        ControlSocket.Limits.DEFAULT);
                 // Before the gateway starts: a scrape during a long start shows the build, and a port taken is logged at once.
                 metrics = c.metrics().listen() == null ? null : MetricsServer.start(c.metrics().listen(), registry(requests));
                 try {

@@ -12,10 +12,40 @@ final class GatewayRequests implements ControlRequests {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     private static final String STARTING = "the gateway is still starting";
     private final AtomicReference<Gateway> running = new AtomicReference<>();
+    private final java.util.List<io.isthmus.ike.IkeEvent.Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** From now on, {@code gateway} answers. */
     void running(Gateway gateway) {
+        listeners.forEach(gateway::addEventListener);
         running.set(gateway);
+    }
+
+    @Override
+    public void listen(io.isthmus.ike.IkeEvent.Listener listener) {
+        Gateway g = running.get();
+        if (g != null) {
+            g.addEventListener(listener);
+        } else {
+            listeners.add(listener); // the socket opens before the gateway starts: it hears from the first event on
+        }
+    }
+
+    @Override
+    public Object initiate(String connection) throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.initiate(connection) : Map.of("error", STARTING);
+    }
+
+    @Override
+    public Object terminate(String connection) throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.terminate(connection) : Map.of("error", STARTING);
+    }
+
+    @Override
+    public Object rekey(String connection, boolean child) throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.rekey(connection, child) : Map.of("error", STARTING);
     }
 
     @Override

@@ -49,6 +49,8 @@ final class KeepUp {
     private final Runnable alsoEachRound;
     private final DuplicateIkeSas duplicates = new DuplicateIkeSas();
     private volatile boolean stopped;
+    /** Connections an operator terminated: not initiated again until initiated or reset (IKE thread only). */
+    private final java.util.Set<String> held = new java.util.HashSet<>();
     /** In a pair: whether this instance carries a connection's floating address now (keepalived says so); alone, always. */
     private Predicate<GatewayConfig.Connection> carriedHere = c -> true;
 
@@ -98,13 +100,23 @@ final class KeepUp {
         return true;
     }
 
+    /** {@code isthmus connection terminate}: rounds leave {@code name} down; on the IKE thread. */
+    void hold(String name) {
+        held.add(name);
+    }
+
+    /** An initiate or reset: rounds keep {@code name} up again; whether it was held. On the IKE thread. */
+    boolean release(String name) {
+        return held.remove(name);
+    }
+
     void round() {
         if (stopped) {
             return;
         }
         Instant now = scheduler.now();
         for (GatewayConfig.Connection c : config.connections()) {
-            if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY || !carriedHere.test(c)) {
+            if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY || !carriedHere.test(c) || held.contains(c.name())) {
                 continue;
             }
             List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(c.name())

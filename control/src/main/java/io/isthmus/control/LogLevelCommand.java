@@ -34,20 +34,18 @@ final class LogLevelCommand implements Callable<Integer> {
             System.err.println("isthmus: " + e.getMessage());
             return 1;
         }
-        String answer;
+        JsonNode tree;
         try {
-            answer = ControlSocket.ask(s, subsystem == null ? LogLevelRequest.NAME : LogLevelRequest.NAME + " " + subsystem + " " + level);
+            ApiClient.Response r = subsystem == null ? ApiClient.get(s, "/v1/log-level")
+                    : ApiClient.call(s, io.netty.handler.codec.http.HttpMethod.PUT, "/v1/log-level/" + ApiClient.segment(subsystem),
+                            ControlSocket.JSON.writeValueAsString(java.util.Map.of("level", level)), ApiClient.TIMEOUT);
+            if (r.error() != null) {
+                System.err.println("isthmus: the gateway at " + s + " answered: " + r.error());
+                return r.status() == 400 ? 2 : 1;
+            }
+            tree = r.json();
         } catch (IOException e) {
             System.err.println("isthmus: cannot reach the gateway at " + s + ": " + e.getMessage());
-            return 1;
-        } catch (IllegalArgumentException e) {
-            System.err.println("isthmus: " + e.getMessage());
-            return 2;
-        }
-        JsonNode tree = answer.isBlank() ? null : ControlSocket.JSON.readTree(answer);
-        if (tree == null || tree.has("error")) {
-            System.err.println("isthmus: the gateway at " + s + " answered: "
-                    + (tree == null ? "nothing (too many clients at once?)" : tree.path("error").asText()));
             return 1;
         }
         JsonNode changed = tree.path("changed");

@@ -8,38 +8,34 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The control socket's {@code log-level} request: alone, it answers every subsystem's level;
- * {@code log-level SUBSYSTEM LEVEL} sets one, until the gateway restarts (or a reload applies the
+ * The API's log levels: {@code GET /v1/log-level} answers every subsystem's level;
+ * {@code PUT /v1/log-level/SUBSYSTEM} with {@code {"level": "debug"}} sets one, until the gateway restarts (or a reload applies the
  * configuration's levels again), and says what it was. The change is logged: who turned IKE to
  * trace is a question someone asks later.
  */
 final class LogLevelRequest {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
-    static final String NAME = "log-level";
 
     private LogLevelRequest() {
     }
 
-    static boolean is(String request) {
-        return request.equals(NAME) || request.startsWith(NAME + " ");
+    /** Every subsystem's level: {"levels": {"ike": "info", ...}}. */
+    static Map<String, Object> all(LogOutput log) {
+        return Map.of("levels", levels(log));
     }
 
-    /** {"levels": {"ike": "info", ...}}, with "changed" after a change, or {"error": ...}. */
-    static Map<String, Object> answer(String request, LogOutput log) {
-        String[] words = request.strip().split("\\s+");
-        if (words.length == 1) {
-            return Map.of("levels", levels(log));
-        }
-        if (words.length != 3) {
-            return Map.of("error", "usage: log-level [SUBSYSTEM LEVEL], e.g. log-level ike debug");
-        }
-        Optional<Subsystem> subsystem = Subsystem.byWord(words[1]);
+    /**
+     * {@code subsystem} set to {@code level}: {"levels": ..., "changed": {...}}; an unknown word is
+     * an IllegalArgumentException naming the words there are.
+     */
+    static Map<String, Object> set(String subsystemWord, String levelWord, LogOutput log) {
+        Optional<Subsystem> subsystem = Subsystem.byWord(subsystemWord);
         if (subsystem.isEmpty()) {
-            return Map.of("error", "unknown subsystem '" + words[1] + "'; one of " + Subsystem.words());
+            throw new IllegalArgumentException("unknown subsystem '" + subsystemWord + "'; one of " + Subsystem.words());
         }
-        Optional<LogLevel> level = LogLevel.byWord(words[2]);
+        Optional<LogLevel> level = LogLevel.byWord(levelWord == null ? "" : levelWord);
         if (level.isEmpty()) {
-            return Map.of("error", "unknown level '" + words[2] + "'; one of " + LogLevel.words());
+            throw new IllegalArgumentException("unknown level '" + levelWord + "'; one of " + LogLevel.words());
         }
         LogLevel before = log.level(subsystem.get());
         // Logged at the level in force after the change, unless the change silences this very line: then before it.
@@ -62,7 +58,7 @@ final class LogLevelRequest {
     }
 
     private static void logChange(Subsystem s, LogLevel now, LogLevel before) {
-        LOG.log(System.Logger.Level.INFO, "log level of {0} set to {1} (was {2}) through the control socket", s.word(), now.word(), before.word());
+        LOG.log(System.Logger.Level.INFO, "log level of {0} set to {1} (was {2}) through the management API", s.word(), now.word(), before.word());
     }
 
     private static Map<String, String> levels(LogOutput log) {

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import picocli.CommandLine;
 
 /**
- * A request that changes a running gateway ({@code reload}, {@code reset NAME}), sent to its
- * control socket, and its {@link Reload.Outcome} shown: what was done on stdout (exit 0), or
+ * A request that changes a running gateway ({@code POST /v1/reload}, {@code POST
+ * /v1/connections/NAME/reset}, ...), sent to its management API, and its {@link Reload.Outcome} shown: what was done on stdout (exit 0), or
  * on stderr why it was refused (exit 2, as for a configuration mistake at start, and while the
  * gateway stops), that it was applied only partly (exit 3), or that another reload or reset was
  * running and nothing was done (exit 4: try again); a gateway that cannot be reached or answers
@@ -28,21 +28,23 @@ final class OutcomeRequest {
     private OutcomeRequest() {
     }
 
-    static int send(Path socket, String request, CommandLine cmd) {
+    static int send(Path socket, String path, CommandLine cmd) {
+        return send(socket, path, ApiClient.TIMEOUT, cmd);
+    }
+
+    /** {@code POST path}; {@code timeout}: how long the verb may take (an initiate waits for the peer). */
+    static int send(Path socket, String path, java.time.Duration timeout, CommandLine cmd) {
         PrintWriter out = cmd.getOut();
         PrintWriter err = cmd.getErr();
         try {
             Path s = socket != null ? socket : ControlSocket.onlySocketHere();
-            String answer;
+            ApiClient.Response answer;
             try {
-                answer = ControlSocket.ask(s, request);
+                answer = ApiClient.post(s, path, timeout);
             } catch (IOException e) {
                 throw new IOException("cannot reach the gateway at " + s + ": " + e.getMessage());
             }
-            if (answer.isBlank()) {
-                throw new IOException("the gateway at " + s + " closed the connection without an answer (too many clients at once?)");
-            }
-            JsonNode tree = ControlSocket.JSON.readTree(answer);
+            JsonNode tree = answer.json();
             if (tree.has("error")) {
                 throw new IOException("the gateway at " + s + " answered: " + tree.path("error").asText());
             }
@@ -64,11 +66,6 @@ final class OutcomeRequest {
             err.println("isthmus: " + e.getMessage());
             err.flush();
             return UNREACHABLE;
-        } catch (IllegalArgumentException e) {
-            // ask refused to send it: e.g. a connection's name with a newline in it, which the gateway would read as two requests.
-            err.println("isthmus: " + e.getMessage());
-            err.flush();
-            return REFUSED;
         }
     }
 }

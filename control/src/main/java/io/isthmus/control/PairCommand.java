@@ -55,7 +55,7 @@ final class PairCommand {
 
         @Override
         public Integer call() {
-            return OutcomeRequest.send(socket, word, spec.commandLine());
+            return OutcomeRequest.send(socket, "/v1/pair/" + word, spec.commandLine());
         }
     }
 

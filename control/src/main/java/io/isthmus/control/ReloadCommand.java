@@ -29,6 +29,6 @@ final class ReloadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return OutcomeRequest.send(socket, "reload", spec.commandLine());
+        return OutcomeRequest.send(socket, "/v1/reload", spec.commandLine());
     }
 }

@@ -192,10 +192,9 @@ final class RunningConnections {
      * its peer to come again.
      */
     synchronized String reset(String name) throws Exception {
-        GatewayConfig.Connection c = config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no connection '" + name + "'; this gateway has: "
-                        + String.join(", ", config.connections().stream().map(GatewayConfig.Connection::name).toList())));
+        GatewayConfig.Connection c = configured(name);
         return ike.call(() -> {
+            keepUp.release(name);
             List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(name) && s.state() != IkeSaState.DESTROYED)
                     .toList();
             sas.forEach(IkeSa::delete);
@@ -205,6 +204,107 @@ final class RunningConnections {
             }
             return deleted + (keepUp.initiate(name) ? "; a new IKE SA initiated" : "; the gateway is stopping: none made again");
         });
+    }
+
+    /** How long a rekey through the API waits for its outcome; an initiate waits {@link ConnectionCommand#INITIATE_WAIT}. */
+    static final java.time.Duration OUTCOME_WAIT = java.time.Duration.ofSeconds(20);
+
+    /**
+     * {@code isthmus connection initiate NAME}: the connection kept up again (after a terminate)
+     * and, unless it is up already, a new IKE SA initiated; waits for its child SA, or for why it
+     * failed (the event says: no proposal chosen, authentication refused, no answer).
+     */
+    Reload.Outcome initiate(String name) throws Exception {
+        GatewayConfig.Connection c = configured(name);
+        if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY) {
+            return new Reload.Outcome(false, List.of(name + ": ResponderOnly: its peer initiates it (see isthmus status for why it is not up)"));
+        }
+        try (EventWait wait = new EventWait(engine, name, Set.of(io.isthmus.ike.IkeEvent.Kind.CHILD_UP), 1,
+                Set.of(io.isthmus.ike.IkeEvent.Kind.AUTHENTICATION_FAILED, io.isthmus.ike.IkeEvent.Kind.FAILED, io.isthmus.ike.IkeEvent.Kind.DPD_TIMEOUT))) {
+            String started = ike.call(() -> {
+                boolean wasHeld = keepUp.release(name);
+                IkeSa up = engine.ikeSas().stream().filter(s -> s.connection().name().equals(name) && s.isUp() && !s.childSas().isEmpty())
+                        .findFirst().orElse(null);
+                if (up != null) {
+                    return name + ": up already (IKE SA " + up.spis() + ")" + (wasHeld ? "; kept up again from now on" : "");
+                }
+                return keepUp.initiate(name) ? null : name + ": the gateway is stopping: not initiated";
+            });
+            if (started != null) {
+                return new Reload.Outcome(!started.contains("stopping"), List.of(started));
+            }
+            io.isthmus.ike.IkeEvent e = wait.await(ConnectionCommand.INITIATE_WAIT);
+            if (e == null) {
+                return new Reload.Outcome(false, List.of(name + ": initiated, not up within " + ConnectionCommand.INITIATE_WAIT.toSeconds()
+                        + " s; the gateway keeps trying (isthmus monitor follows it, isthmus status says why)"));
+            }
+            return new Reload.Outcome(wait.succeeded(e), List.of(name + ": " + (wait.succeeded(e)
+                    ? "up: child SA " + e.childSa() + " of IKE SA " + e.ikeSa() : "failed: " + e.detail())));
+        }
+    }
+
+    /**
+     * {@code isthmus connection terminate NAME}: its IKE SAs deleted (the peer told) and the
+     * connection kept down until an initiate or a reset; status says why it is down.
+     */
+    synchronized Reload.Outcome terminate(String name) throws Exception {
+        configured(name);
+        String line = ike.call(() -> {
+            keepUp.hold(name);
+            List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(name) && s.state() != IkeSaState.DESTROYED)
+                    .toList();
+            sas.forEach(IkeSa::delete);
+            engine.counters().of(name).failed("terminated by the operator; isthmus connection initiate " + name + " brings it back",
+                    java.time.Instant.now());
+            return name + ": " + sas.size() + " IKE SA(s) deleted, the peer told; kept down until isthmus connection initiate " + name;
+        });
+        return new Reload.Outcome(true, List.of(line));
+    }
+
+    /**
+     * {@code isthmus connection rekey NAME [--child]}: its established IKE SA rekeyed (CREATE_CHILD_SA;
+     * a reauthentication if its credentials changed), or each of its child SAs; waits for the
+     * rekeys to finish, or for why one failed.
+     */
+    Reload.Outcome rekey(String name, boolean child) throws Exception {
+        configured(name);
+        try (EventWait wait = new EventWait(engine, name,
+                Set.of(child ? io.isthmus.ike.IkeEvent.Kind.CHILD_REKEYED : io.isthmus.ike.IkeEvent.Kind.IKE_REKEYED), 1,
+                Set.of(io.isthmus.ike.IkeEvent.Kind.FAILED, io.isthmus.ike.IkeEvent.Kind.DPD_TIMEOUT, io.isthmus.ike.IkeEvent.Kind.IKE_DOWN))) {
+            String refused = ike.call(() -> {
+                IkeSa sa = engine.ikeSas().stream().filter(s -> s.connection().name().equals(name) && s.state() == IkeSaState.ESTABLISHED)
+                        .findFirst().orElse(null);
+                if (sa == null) {
+                    return name + ": no established IKE SA to rekey (isthmus status shows its state)";
+                }
+                if (!child) {
+                    sa.rekey();
+                    return null;
+                }
+                if (sa.childSas().isEmpty()) {
+                    return name + ": IKE SA " + sa.spis() + " has no child SA to rekey";
+                }
+                wait.successes(sa.childSas().size());
+                sa.childSas().forEach(d -> sa.rekeyChild(d.inbound().spi()));
+                return null;
+            });
+            if (refused != null) {
+                return new Reload.Outcome(false, List.of(refused));
+            }
+            io.isthmus.ike.IkeEvent e = wait.await(OUTCOME_WAIT);
+            if (e == null) {
+                return new Reload.Outcome(false, List.of(name + ": rekey started, not finished within " + OUTCOME_WAIT.toSeconds()
+                        + " s (isthmus monitor follows it)"));
+            }
+            return new Reload.Outcome(wait.succeeded(e), List.of(name + ": " + (wait.succeeded(e)
+                    ? (child ? "child SAs rekeyed, the last now " + e.childSa() : "IKE SA rekeyed: " + e.detail()) : "rekey failed: " + e.detail())));
+        }
+    }
+
+    private GatewayConfig.Connection configured(String name) {
+        return config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> new ControlRequests.NoSuchConnection("no connection '" + name + "'; this gateway has: "
+                        + String.join(", ", config.connections().stream().map(GatewayConfig.Connection::name).toList())));
     }
 
     // ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--control-socket", description = "The gateway's control socket (default: the only one in /run/isthmus).")
     Path socket;
 
-    @Option(names = "--json", description = "The status as JSON, as the control socket sends it.")
+    @Option(names = "--json", description = "The status as JSON, as the management API sends it (GET /v1/status).")
     boolean json;
 
     @Option(names = "--connection", paramLabel = "NAME", description = "Only this connection (the gateway's lines stay).")
@@ -30,20 +30,16 @@ final class StatusCommand implements Callable<Integer> {
             System.err.println("isthmus: " + e.getMessage());
             return 1;
         }
-        String answer;
+        JsonNode tree;
         try {
-            answer = ControlSocket.ask(s, "status");
+            ApiClient.Response r = ApiClient.get(s, "/v1/status");
+            if (r.error() != null) {
+                System.err.println("isthmus: the gateway at " + s + " answered: " + r.error());
+                return 1;
+            }
+            tree = r.json();
         } catch (IOException e) {
             System.err.println("isthmus: cannot reach the gateway at " + s + ": " + e.getMessage());
-            return 1;
-        }
-        if (answer.isBlank()) {
-            System.err.println("isthmus: the gateway at " + s + " closed the connection without an answer (too many clients at once?)");
-            return 1;
-        }
-        JsonNode tree = ControlSocket.JSON.readTree(answer);
-        if (tree.has("error")) {
-            System.err.println("isthmus: the gateway at " + s + " answered: " + tree.path("error").asText());
             return 1;
         }
         if (connection != null) {
@@ -54,7 +50,7 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         if (json) {
-            System.out.println(connection == null ? answer : ControlSocket.JSON.writeValueAsString(tree));
+            System.out.println(ControlSocket.JSON.writeValueAsString(tree));
         } else {
             System.out.print(render(tree));
         }

@@ -38,8 +38,18 @@ class LogLevelRequestTest {
         LogOutput.process().apply(LoggingSettings.DEFAULT);
     }
 
-    static JsonNode ask(Path socket, String request) throws IOException {
-        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, request, Duration.ofSeconds(5)));
+    static JsonNode levels(Path socket) throws IOException {
+        return ApiClient.get(socket, "/v1/log-level").json();
+    }
+
+    static ApiClient.Response set(Path socket, String subsystem, String body) throws IOException {
+        return ApiClient.call(socket, io.netty.handler.codec.http.HttpMethod.PUT, "/v1/log-level/" + subsystem, body, Duration.ofSeconds(5));
+    }
+
+    static JsonNode set(Path socket, String subsystem, String level, int expectedStatus) throws IOException {
+        ApiClient.Response r = set(socket, subsystem, "{\"level\": \"" + level + "\"}");
+        assertEquals(expectedStatus, r.status(), r.body());
+        return r.json();
     }
 
     @Test
@@ -47,14 +57,14 @@ class LogLevelRequestTest {
         Path socket = dir.resolve("gw.sock");
         try (ControlSocket control = ControlSocket.open(socket, ControlSocketTest.GATEWAY); CapturedLines log = CapturedLines.open(LineFormat.HUMAN, true)) {
             assertEquals("{\"ike\":\"info\",\"esp\":\"info\",\"dataplane\":\"info\",\"config\":\"info\",\"control\":\"info\",\"netty\":\"info\"}",
-                    ask(socket, "log-level").path("levels").toString());
+                    levels(socket).path("levels").toString());
 
-            JsonNode set = ask(socket, "log-level ike debug");
+            JsonNode set = set(socket, "ike", "debug", 200);
             assertEquals("{\"subsystem\":\"ike\",\"from\":\"info\",\"to\":\"debug\"}", set.path("changed").toString());
             assertEquals("debug", set.path("levels").path("ike").asText());
             assertTrue(System.getLogger("io.isthmus.ike.exchange").isLoggable(System.Logger.Level.DEBUG), "IKE's own loggers log at debug now");
             assertFalse(System.getLogger("io.isthmus.dataplane").isLoggable(System.Logger.Level.DEBUG));
-            assertEquals(List.of("<6>control: log level of ike set to debug (was info) through the control socket\n"), log.texts());
+            assertEquals(List.of("<6>control: log level of ike set to debug (was info) through the management API\n"), log.texts());
         }
     }
 
@@ -62,8 +72,8 @@ class LogLevelRequestTest {
     void turningControlDownStillLogsTheChange() throws Exception {
         Path socket = dir.resolve("gw.sock");
         try (ControlSocket control = ControlSocket.open(socket, ControlSocketTest.GATEWAY); CapturedLines log = CapturedLines.open(LineFormat.HUMAN, true)) {
-            assertEquals("error", ask(socket, "log-level control error").path("changed").path("to").asText());
-            assertEquals(List.of("<6>control: log level of control set to error (was info) through the control socket\n"), log.texts());
+            assertEquals("error", set(socket, "control", "error", 200).path("changed").path("to").asText());
+            assertEquals(List.of("<6>control: log level of control set to error (was info) through the management API\n"), log.texts());
             assertEquals(LogLevel.ERROR, LogOutput.process().level(Subsystem.CONTROL));
         }
     }
@@ -73,10 +83,13 @@ class LogLevelRequestTest {
         Path socket = dir.resolve("gw.sock");
         try (ControlSocket control = ControlSocket.open(socket, ControlSocketTest.GATEWAY)) {
             assertEquals("unknown subsystem 'ikev2'; one of ike, esp, dataplane, config, control, netty",
-                    ask(socket, "log-level ikev2 debug").path("error").asText());
-            assertEquals("unknown level 'loud'; one of error, warning, info, debug, trace", ask(socket, "log-level ike loud").path("error").asText());
-            assertEquals("usage: log-level [SUBSYSTEM LEVEL], e.g. log-level ike debug", ask(socket, "log-level ike").path("error").asText());
-            assertEquals("unknown request 'log-levels'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "log-levels").path("error").asText());
+                    set(socket, "ikev2", "debug", 400).path("error").asText());
+            assertEquals("unknown level 'loud'; one of error, warning, info, debug, trace", set(socket, "ike", "loud", 400).path("error").asText());
+            assertEquals("the body needs \"level\" as a string, e.g. {\"level\": \"debug\"}", set(socket, "ike", "{\"level\": 3}").error());
+            assertEquals("a JSON body is needed: {\"level\": ...}", set(socket, "ike", null).error());
+            assertTrue(set(socket, "ike", "{level").error().startsWith("the body is not JSON: "));
+            assertEquals("no /v1/log-levels; GET /v1 lists the verbs", ApiClient.get(socket, "/v1/log-levels").error());
+            assertEquals(405, ApiClient.post(socket, "/v1/log-level/ike", Duration.ofSeconds(5)).status());
         }
         LogOutput.process().levels().forEach((s, l) -> assertEquals(LogLevel.INFO, l, s.word()));
     }
@@ -121,7 +134,7 @@ class LogLevelRequestTest {
                     """, shown.out());
 
             Result wrong = isthmus("log-level", "--control-socket", socket.toString(), "ike", "loud");
-            assertEquals(1, wrong.code());
+            assertEquals(2, wrong.code(), "a wrong word is the operator's mistake");
             assertEquals("isthmus: the gateway at " + socket + " answered: unknown level 'loud'; one of error, warning, info, debug, trace\n",
                     wrong.err());
 

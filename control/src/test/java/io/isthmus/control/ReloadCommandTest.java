@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code isthmus reload} and {@code isthmus connection reset NAME}, and the control socket's
- * {@code reload} and {@code reset NAME} requests, against a stand-in gateway (no root): what the
+ * {@code isthmus reload} and {@code isthmus connection reset NAME}, and the management API's
+ * {@code POST /v1/reload} and {@code POST /v1/connections/NAME/reset}, against a stand-in gateway (no root): what the
  * operator sees, the exit codes systemctl reload goes by, and requests that are not quite right.
  */
 class ReloadCommandTest {
@@ -46,7 +46,7 @@ class ReloadCommandTest {
         public Object reset(String connection) {
             requests.add("reset " + connection);
             if (!connection.equals("to-b")) {
-                throw new IllegalArgumentException("no connection '" + connection + "'; this gateway has: to-b");
+                throw new ControlRequests.NoSuchConnection("no connection '" + connection + "'; this gateway has: to-b");
             }
             return new Reload.Outcome(true, List.of("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated"));
         }
@@ -57,8 +57,8 @@ class ReloadCommandTest {
     static final Reload.Outcome REFUSED = new Reload.Outcome(false, List.of("reload refused, the running configuration stays:",
             "gw.yaml: connections[1].ipsecPolicies[0].dhGroup: 'DHGroup2' is not allowed; one of ECP384, ECP256, DHGroup14, DHGroup2048, X25519"));
 
-    JsonNode ask(Path socket, String request) throws Exception {
-        return ControlSocket.JSON.readTree(ControlSocket.ask(socket, request, Duration.ofSeconds(5)));
+    static ApiClient.Response post(Path socket, String path) throws Exception {
+        return ApiClient.post(socket, path, Duration.ofSeconds(5));
     }
 
     @Test
@@ -139,20 +139,25 @@ class ReloadCommandTest {
     }
 
     @Test
-    void theSocketTakesReloadAndResetAndNothingLikeThem() throws Exception {
+    void theApiTakesReloadAndResetAndNothingLikeThem() throws Exception {
         Path socket = dir.resolve("gw.sock");
         StandIn gateway = new StandIn(APPLIED);
         try (ControlSocket control = ControlSocket.open(socket, gateway)) {
-            assertTrue(ask(socket, "reload").path("applied").asBoolean());
-            assertEquals(APPLIED.lines().getFirst(), ask(socket, "reload").path("lines").get(0).asText());
-            assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated", ask(socket, "reset  to-b ").path("lines").get(0).asText());
-            assertEquals("reset needs a connection's name: reset NAME", ask(socket, "reset").path("error").asText());
-            assertEquals("reset needs a connection's name: reset NAME", ask(socket, "reset   ").path("error").asText());
-            assertEquals("unknown request 'reload now'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "reload now").path("error").asText());
-            assertEquals("unknown request 'status please'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "status please").path("error").asText());
-            assertEquals("unknown request 'RELOAD'; try status, reload, reset NAME, log-level, handover or resume", ask(socket, "RELOAD").path("error").asText());
-            assertEquals("no connection 'a b'; this gateway has: to-b", ask(socket, "reset a b").path("error").asText(), "a name may have spaces");
-            assertEquals(List.of("reload", "reload", "reset to-b", "reset a b"), gateway.requests);
+            assertTrue(post(socket, "/v1/reload").json().path("applied").asBoolean());
+            assertEquals(APPLIED.lines().getFirst(), post(socket, "/v1/reload").json().path("lines").get(0).asText());
+            assertEquals("to-b: 1 IKE SA(s) deleted, the peer told; a new IKE SA initiated",
+                    post(socket, "/v1/connections/to-b/reset").json().path("lines").get(0).asText());
+            assertEquals("a connection's name is not blank", post(socket, "/v1/connections//reset").error());
+            assertEquals(405, ApiClient.get(socket, "/v1/reload").status(), "a change is a POST");
+            assertEquals("no /v1/reload/now; GET /v1 lists the verbs", post(socket, "/v1/reload/now").error());
+            assertEquals("no /v1/RELOAD; GET /v1 lists the verbs", post(socket, "/v1/RELOAD").error());
+            assertEquals("the API is under /v1 (GET /v1 lists the verbs)", post(socket, "/reload").error());
+            ApiClient.Response spaced = post(socket, "/v1/connections/" + ApiClient.segment("a b") + "/reset");
+            assertEquals(404, spaced.status());
+            assertEquals("no connection 'a b'; this gateway has: to-b", spaced.error(), "a name may have spaces");
+            // A newline in a name is part of the name, not a second request.
+            assertEquals(404, post(socket, "/v1/connections/" + ApiClient.segment("to-b\nreload") + "/reset").status());
+            assertEquals(List.of("reload", "reload", "reset to-b", "reset a b", "reset to-b\nreload"), gateway.requests);
         }
     }
 
@@ -160,8 +165,10 @@ class ReloadCommandTest {
     void aSocketThatOnlyShowsStatusSaysSo() throws Exception {
         Path socket = dir.resolve("gw.sock");
         try (ControlSocket control = ControlSocket.open(socket, () -> Map.of("gateway", "gw-test"))) {
-            assertEquals("reload failed: this control socket does not reload", ask(socket, "reload").path("error").asText());
-            assertEquals("gw-test", ask(socket, "status").path("gateway").asText());
+            ApiClient.Response reload = post(socket, "/v1/reload");
+            assertEquals(501, reload.status());
+            assertEquals("this gateway does not reload", reload.error());
+            assertEquals("gw-test", ApiClient.get(socket, "/v1/status").json().path("gateway").asText());
         }
     }
 }

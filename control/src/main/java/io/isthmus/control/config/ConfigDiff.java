@@ -83,6 +83,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(restart, "pair", running.pair(), next.pair());
         // Bound once at start: a moved metrics port is rare enough not to warrant rebinding under a running scrape.
         differs(restart, "metrics.listen", running.metrics().text(), next.metrics().text());
+        // The socket's group and mode are set when it is bound.
+        differs(restart, "control.group", running.control().group(), next.control().group());
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();

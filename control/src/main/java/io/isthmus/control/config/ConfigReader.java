@@ -108,7 +108,7 @@ public final class ConfigReader extends ConfigFields {
     // ------------------------------------------------------------------------------------------
 
     private GatewayConfig gatewayConfig(JsonNode root) {
-        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging", "pair", "metrics");
+        onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging", "pair", "metrics", "control");
         VirtualNetworkGateway gateway = gateway(required(root, "", "virtualNetworkGateway"));
         GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
@@ -158,7 +158,7 @@ public final class ConfigReader extends ConfigFields {
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
         return new GatewayConfig(file, gateway, sites, connections, warnings, LoggingSection.read(file, root.get("logging")), usesCredentials, pair,
-                metrics);
+                metrics, ControlSection.read(file, root.get("control")));
     }
 
     private VirtualNetworkGateway gateway(JsonNode n) {

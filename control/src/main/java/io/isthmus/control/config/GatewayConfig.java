@@ -24,13 +24,18 @@ import java.util.List;
  * @param pair     the {@code pair:} section of an active-active gateway whose instances have
  *                 floating addresses and sync their state; null otherwise
  * @param metrics  the {@code metrics:} section: where Prometheus scrapes
+ * @param control  the {@code control:} section: who besides root may use the management API
  */
 public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<LocalNetworkGateway> localNetworkGateways,
                             List<Connection> connections, List<String> warnings, LoggingSettings logging,
-                            boolean usesCredentials, Pair pair, Metrics metrics) {
+                            boolean usesCredentials, Pair pair, Metrics metrics, Control control) {
 
     public GatewayConfig {
         warnings = List.copyOf(warnings);
+    }
+
+    /** The management API's group: its members may use the control socket too (null: root and the gateway's user only). */
+    public record Control(String group) {
     }
 
     /** Where {@code /metrics} is served, or null for nowhere. */

@@ -238,6 +238,11 @@ public final class Lab implements Namespaces, AutoCloseable {
         return p;
     }
 
+    /** A process of the test's own (a curl following events) that the lab stops when it closes. */
+    public synchronized void own(Process p) {
+        processes.add(p);
+    }
+
     /** Something to run when the lab closes (a charon to stop). */
     void onClose(String... command) {
         stops.add(command);

@@ -47,4 +47,21 @@ abstract class LabTestBase {
     static JsonNode status(Path socket) throws IOException {
         return GatewayClient.status(socket);
     }
+
+    /** What an isthmus command printed, and how it ended. */
+    record Cli(int exit, String out, String err) {
+    }
+
+    /** {@code isthmus ARGS} in a JVM of its own, as an operator (or systemctl reload) runs it. */
+    Cli isthmus(String... args) throws IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>(LabGateways.javaCommand());
+        command.add("io.isthmus.control.Isthmus");
+        command.addAll(java.util.List.of(args));
+        Path err = Files.createTempFile(lab.work(), "isthmus", ".err");
+        Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        org.junit.jupiter.api.Assertions.assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "isthmus " + String.join(" ", args) + " did not finish");
+        return new Cli(p.exitValue(), out, Files.readString(err));
+    }
+
 }

@@ -111,22 +111,6 @@ class ReloadTest extends LabTestBase {
                 """.formatted(addressSpace, Lab.GW_C_WAN, LabGateways.PSK);
     }
 
-    /** What an isthmus command printed, and how it ended. */
-    record Cli(int exit, String out, String err) {
-    }
-
-    /** {@code isthmus ARGS} in a JVM of its own, as an operator (or systemctl reload) runs it. */
-    Cli isthmus(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(LabGateways.javaCommand());
-        command.add("io.isthmus.control.Isthmus");
-        command.addAll(List.of(args));
-        Path err = Files.createTempFile(lab.work(), "isthmus", ".err");
-        Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "isthmus " + String.join(" ", args) + " did not finish");
-        return new Cli(p.exitValue(), out, Files.readString(err));
-    }
-
     Cli reload(Path socket) throws IOException, InterruptedException {
         long start = System.nanoTime();
         Cli cli = isthmus("reload", "--control-socket", socket.toString());
