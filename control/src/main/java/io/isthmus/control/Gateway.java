@@ -43,6 +43,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewayConfig config;
     private final Instance instance;
     private final Instant startedAt = Instant.now();
+    private final PacketTimes packetTimes = new PacketTimes();
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
     private IkeEngine engine;
@@ -136,7 +137,10 @@ public final class Gateway implements AutoCloseable {
             connections.forEach(engine::addConnection);
             return null;
         });
-        keepUp = new KeepUp(config, instance, engine, ikeSockets, dataplane::reclaim);
+        keepUp = new KeepUp(config, instance, engine, ikeSockets, () -> {
+            dataplane.reclaim();
+            packetTimes.observe(dataplane.status(), Instant.now());
+        });
         if (pair != null) {
             keepUp.carriedHere(pair::mayInitiate);
         }
@@ -249,7 +253,8 @@ public final class Gateway implements AutoCloseable {
     /** A snapshot of everything, for status. */
     public GatewayStatus status() throws Exception {
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
-        return onLoop(() -> GatewayStatus.of(this, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
+        packetTimes.observe(tunnels, Instant.now());
+        return onLoop(() -> GatewayStatus.of(this, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
                         io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters()));
     }

@@ -84,11 +84,11 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ChildSaStatus(String inboundSpi, String outboundSpi, String suite, boolean esn, String encapsulation,
                                 List<String> localSelectors, List<String> remoteSelectors, Long establishedSecondsAgo, Long rekeyInSeconds,
-                                Long expiresInSeconds, long inBytes, long inPackets, long outBytes, long outPackets, boolean carriesOutbound,
-                                Map<String, Long> drops, String state) {
+                                Long expiresInSeconds, long inBytes, long inPackets, long outBytes, long outPackets, Long lastInSecondsAgo,
+                                Long lastOutSecondsAgo, boolean carriesOutbound, Map<String, Long> drops, String state) {
     }
 
-    static GatewayStatus of(Gateway g, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt,
+    static GatewayStatus of(Gateway g, PacketTimes packetTimes, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt,
                             Defense defense, io.isthmus.control.ha.GatewayPair.Status pair, IkeCounters.ByConnection ikeCounters) {
         HexFormat hex = HexFormat.of();
         Instant now = Instant.now();
@@ -115,7 +115,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                             d.localSelectors().stream().map(Object::toString).toList(), d.remoteSelectors().stream().map(Object::toString).toList(),
                             since(made, now), until(sa.childRekeyAt(spi), now), until(sa.childExpiresAt(spi), now),
                             s == null ? 0 : s.inBytes(), s == null ? 0 : s.inPackets(), s == null ? 0 : s.outBytes(), s == null ? 0 : s.outPackets(),
-                            s != null && s.carriesOutbound(), drops, String.valueOf(sa.childState(spi))));
+                            since(packetTimes.lastIn(spi), now), since(packetTimes.lastOut(spi), now), s != null && s.carriesOutbound(), drops, String.valueOf(sa.childState(spi))));
                 }
                 sas.add(new IkeSaStatus(hex.toHexDigits(sa.initiatorSpi()), hex.toHexDigits(sa.responderSpi()), sa.isInitiator(),
                         sa.state().name(), sa.proposal() == null ? null : sa.proposal().toString(), text(sa.localAddress()), text(sa.remoteAddress()),

@@ -57,6 +57,11 @@ final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** ", the last 3s ago" as swanctl shows it, or nothing before the first packet. */
+    private static String lastPacket(JsonNode child, String field) {
+        return child.has(field) ? ", the last " + duration(child.path(field).asLong()) + " ago" : "";
+    }
+
     /** Keeps only the connection named {@code name} in {@code status}; why not, if it has none of that name. */
     static String only(JsonNode status, String name) {
         var connections = (com.fasterxml.jackson.databind.node.ArrayNode) status.path("connections");
@@ -102,10 +107,10 @@ final class StatusCommand implements Callable<Integer> {
                             ch.path("suite").asText(), ch.path("esn").asBoolean() ? "/ESN" : "",
                             ch.has("establishedSecondsAgo") ? "installed " + duration(ch.path("establishedSecondsAgo").asLong()) + " ago"
                                     : "adopted", times(ch), ch.path("carriesOutbound").asBoolean() ? "" : " (replaced: inbound only)"));
-                    out.append(String.format("      in  %s, %d bytes, %d packets%n", ch.path("inboundSpi").asText(), ch.path("inBytes").asLong(),
-                            ch.path("inPackets").asLong()));
-                    out.append(String.format("      out %s, %d bytes, %d packets%n", ch.path("outboundSpi").asText(), ch.path("outBytes").asLong(),
-                            ch.path("outPackets").asLong()));
+                    out.append(String.format("      in  %s, %d bytes, %d packets%s%n", ch.path("inboundSpi").asText(), ch.path("inBytes").asLong(),
+                            ch.path("inPackets").asLong(), lastPacket(ch, "lastInSecondsAgo")));
+                    out.append(String.format("      out %s, %d bytes, %d packets%s%n", ch.path("outboundSpi").asText(), ch.path("outBytes").asLong(),
+                            ch.path("outPackets").asLong(), lastPacket(ch, "lastOutSecondsAgo")));
                     out.append(String.format("      local  %s%n      remote %s%n", join(ch.path("localSelectors")), join(ch.path("remoteSelectors"))));
                     if (!ch.path("drops").isEmpty()) {
                         out.append("      drops ").append(ch.path("drops")).append('\n');

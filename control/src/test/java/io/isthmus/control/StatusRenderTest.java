@@ -23,7 +23,7 @@ class StatusRenderTest {
 
     static IkeSaStatus established(boolean withChild) {
         var child = new ChildSaStatus("c1000001", "c2000002", "AES_GCM_16_256", false, "ESP", List.of("0.0.0.0/0"), List.of("0.0.0.0/0"),
-                303L, 2_990L, 3_300L, 100, 1, 200, 2, true, Map.of(), "INSTALLED");
+                303L, 2_990L, 3_300L, 100, 1, 200, 2, 65L, null, true, Map.of(), "INSTALLED");
         return new IkeSaStatus("1112131415161718", "2122232425262728", false, "ESTABLISHED", "AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384",
                 "10.77.0.1[500]", "10.77.0.2[500]", "10.77.0.1", "10.77.0.2", false, 304, 303L, 10_200L, 10_497L,
                 withChild ? List.of(child) : List.of());
@@ -59,6 +59,8 @@ class StatusRenderTest {
         assertTrue(out.contains("established 5m 3s ago, rekey in 2h 50m, expires in 2h 54m\n"), out);
         assertTrue(out.contains("child c1000001_i c2000002_o, INSTALLED, TUNNEL, ESP:AES_GCM_16_256, installed 5m 3s ago, rekey in 49m 50s, expires in 55m\n"),
                 out);
+        assertTrue(out.contains("      in  c1000001, 100 bytes, 1 packets, the last 1m 5s ago\n"), out);
+        assertTrue(out.contains("      out c2000002, 200 bytes, 2 packets\n"), "no time for a direction not yet seen moving: " + out);
     }
 
     @Test

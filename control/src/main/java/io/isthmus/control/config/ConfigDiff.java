@@ -84,7 +84,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         // Bound once at start: a moved metrics port is rare enough not to warrant rebinding under a running scrape.
         differs(restart, "metrics.listen", running.metrics().text(), next.metrics().text());
         // The socket's group and mode are set when it is bound.
-        differs(restart, "control.group", running.control().group(), next.control().group());
+        differs(restart, "control.group", Objects.toString(running.control().group(), "none"), Objects.toString(next.control().group(), "none"));
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();

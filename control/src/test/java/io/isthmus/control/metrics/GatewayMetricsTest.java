@@ -29,9 +29,9 @@ class GatewayMetricsTest {
         metrics.put("TunnelEgressPackets", 7L);
         metrics.put("TunnelEgressBytes", 700L);
         var child = new GatewayStatus.ChildSaStatus("c1000001", "c2000002", "AES_GCM_16_256", false, "ESP", List.of("0.0.0.0/0"),
-                List.of("0.0.0.0/0"), 5L, 3000L, 3300L, 12_000, 10, 700, 7, true, Map.of(), "INSTALLED");
+                List.of("0.0.0.0/0"), 5L, 3000L, 3300L, 12_000, 10, 700, 7, 1L, 1L, true, Map.of(), "INSTALLED");
         var old = new GatewayStatus.ChildSaStatus("c1000000", "c2000000", "AES_GCM_16_256", false, "ESP", List.of("0.0.0.0/0"),
-                List.of("0.0.0.0/0"), 50L, null, null, 0, 0, 0, 0, false, Map.of(), "REKEYED");
+                List.of("0.0.0.0/0"), 50L, null, null, 0, 0, 0, 0, null, null, false, Map.of(), "REKEYED");
         var ike = new GatewayStatus.IkeSaStatus("0102030405060708", "1112131415161718", true, "ESTABLISHED", "AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384",
                 "10.77.0.1[500]", "10.77.0.2[500]", "10.77.0.1", "10.77.0.2", false, 61, 60L, 10_000L, 10_800L, List.of(child, old));
         var up = new GatewayStatus.ConnectionStatus("to-site \"b\"", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,

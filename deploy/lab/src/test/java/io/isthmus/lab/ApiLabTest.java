@@ -82,7 +82,11 @@ class ApiLabTest extends LabTestBase {
         assertEquals(200, up.status(), up.body());
         assertTrue(up.json().path("lines").get(0).asText().startsWith(CONNECTION + ": up: child SA "), up.body());
         assertTrue(lab.awaitPath(Duration.ofSeconds(10), false), "initiated again, the tunnel carries");
-        assertEquals("Connected", connection(socket).path("status").asText());
+        JsonNode again = connection(socket);
+        assertEquals("Connected", again.path("status").asText());
+        JsonNode child = again.path("ikeSas").get(0).path("childSas").get(0);
+        assertTrue(child.path("lastInSecondsAgo").asLong(99) <= 6 && child.path("lastOutSecondsAgo").asLong(99) <= 6,
+                "the ping went through this child SA a moment ago: " + child.toPrettyString());
 
         Answer unknown = curl(socket, "-X", "POST", "http://isthmus/v1/connections/nowhere/reset");
         assertEquals(404, unknown.status(), unknown.body());
