@@ -12,8 +12,10 @@
 # /etc/keepalived/keepalived.conf, so installing it changes nothing on the machine. tcpdump
 # captures the pair lab's wide-area link, where the failover test reads the ESP sequence numbers
 # and IKE exchange types the peer saw. curl scrapes a lab gateway's /metrics inside its namespace, and
-# tcpreplay sends ESP packets tcpdump caught once more (the metrics test's replayed packets).
-ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived tcpdump curl tcpreplay)
+# tcpreplay sends ESP packets tcpdump caught once more (the metrics test's replayed packets). tshark
+# (Wireshark 4.0) reads the gateway's own captures with their exported keys (the capture test);
+# setpriv (util-linux, always there) is how the API test speaks as another user.
+ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived tcpdump curl tcpreplay tshark)
 # Metrics: promtool (Debian's prometheus package; its server is not started, see isthmus_apt_install)
 # checks the text /metrics serves as Prometheus parses and lints it (control's GatewayMetricsTest).
 ISTHMUS_METRICS_PACKAGES=(prometheus)

@@ -27,6 +27,8 @@ import java.util.Map;
  * GET  /v1/log-level                     PUT /v1/log-level/SUBSYSTEM {"level": "debug"}
  * POST /v1/pair/handover                 POST /v1/pair/resume
  * GET  /v1/events[?connection=NAME]      IKE events as they happen, a JSON object a line
+ * POST /v1/captures {filter}             start a packet capture (see CaptureRequest); GET: its progress
+ * POST /v1/captures/stop                 stop it
  * </pre>
  */
 final class ApiRoutes {
@@ -113,6 +115,9 @@ final class ApiRoutes {
             case "connections" -> {
                 return connections(method, s, query, caller);
             }
+            case "captures" -> {
+                return captures(method, s, body, caller);
+            }
             default -> {
                 return notFound(s);
             }
@@ -145,6 +150,32 @@ final class ApiRoutes {
             });
             default -> notFound(s);
         };
+    }
+
+    private Answer captures(String method, List<String> s, byte[] body, Caller caller) throws Exception {
+        try {
+            if (s.size() == 1 && method.equals("GET")) {
+                return new Answer(200, requests.captureStatus());
+            }
+            if (s.size() == 1) {
+                return only(method, "POST", s, 1, () -> {
+                    JsonNode filter = body.length == 0 ? null : json(body);
+                    LOG.log(System.Logger.Level.INFO, "capture: asked through the management API by {0}: {1}", caller,
+                            filter == null ? "{}" : filter.toString());
+                    return new Answer(200, requests.captureStart(filter));
+                });
+            }
+            if (s.size() == 2 && s.get(1).equals("stop")) {
+                return only(method, "POST", s, 2, () -> {
+                    LOG.log(System.Logger.Level.INFO, "capture stop: asked through the management API by {0}", caller);
+                    return new Answer(200, requests.captureStop());
+                });
+            }
+            return notFound(s);
+        } catch (IllegalStateException e) {
+            // One runs already, or none runs to stop: the operator's timing, not the gateway's failure.
+            return Answer.error(409, e.getMessage());
+        }
     }
 
     /** A change: logged with who asked, answered with its outcome's status. */
@@ -202,16 +233,19 @@ final class ApiRoutes {
         return answer;
     }
 
+    private static JsonNode json(byte[] body) {
+        try {
+            return ControlSocket.JSON.readTree(body);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
     private static String field(byte[] body, String name) {
         if (body.length == 0) {
             throw new IllegalArgumentException("a JSON body is needed: {\"" + name + "\": ...}");
         }
-        JsonNode tree;
-        try {
-            tree = ControlSocket.JSON.readTree(body);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("the body is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
-        }
+        JsonNode tree = json(body);
         JsonNode v = tree == null ? null : tree.get(name);
         if (v == null || !v.isTextual()) {
             throw new IllegalArgumentException("the body needs \"" + name + "\" as a string, e.g. {\"" + name + "\": \"debug\"}");
@@ -242,6 +276,7 @@ final class ApiRoutes {
         return List.of("GET /v1/status", "GET /v1/connections", "GET /v1/connections/NAME", "POST /v1/connections/NAME/initiate",
                 "POST /v1/connections/NAME/terminate", "POST /v1/connections/NAME/rekey?sa=ike|child", "POST /v1/connections/NAME/reset",
                 "GET /v1/counters", "POST /v1/reload", "GET /v1/log-level", "PUT /v1/log-level/SUBSYSTEM {\"level\": LEVEL}",
-                "POST /v1/pair/handover", "POST /v1/pair/resume", "GET /v1/events[?connection=NAME]");
+                "POST /v1/pair/handover", "POST /v1/pair/resume", "GET /v1/events[?connection=NAME]", "GET /v1/captures", "POST /v1/captures {filter}",
+                "POST /v1/captures/stop");
     }
 }

@@ -49,6 +49,21 @@ interface ControlRequests {
         throw new UnsupportedOperationException("this gateway does not resume");
     }
 
+    /** A packet capture started with the filter in {@code body} (see {@link CaptureRequest}); its files. */
+    default Object captureStart(com.fasterxml.jackson.databind.JsonNode body) throws Exception {
+        throw new UnsupportedOperationException("this gateway does not capture");
+    }
+
+    /** The running capture stopped; its summary. An IllegalStateException when none runs. */
+    default Object captureStop() throws Exception {
+        throw new UnsupportedOperationException("this gateway does not capture");
+    }
+
+    /** The running capture's progress, and the last one's summary. */
+    default Object captureStatus() throws Exception {
+        throw new UnsupportedOperationException("this gateway does not capture");
+    }
+
     /** {@code listener} hears every IKE event from now on (the API's event stream); called once, at the socket's start. */
     default void listen(IkeEvent.Listener listener) {
         // a stand-in without events: the stream stays quiet

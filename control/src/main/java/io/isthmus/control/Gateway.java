@@ -17,6 +17,7 @@ import io.isthmus.ike.UdpTransport;
 import io.isthmus.ike.engine.IkeEngine;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,6 +45,8 @@ public final class Gateway implements AutoCloseable {
     private final Instance instance;
     private final Instant startedAt = Instant.now();
     private final PacketTimes packetTimes = new PacketTimes();
+    private Path captureDirectory;
+    private volatile Captures captures;
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
     private IkeEngine engine;
@@ -77,7 +80,13 @@ public final class Gateway implements AutoCloseable {
 
     /** Starts instance {@code instanceName} (null: the first) of the configured gateway. */
     public static Gateway start(GatewayConfig config, String instanceName) throws Exception {
+        return start(config, instanceName, Captures.defaultDirectory());
+    }
+
+    /** As {@link #start(GatewayConfig, String)}, its packet captures written into {@code captureDirectory}. */
+    public static Gateway start(GatewayConfig config, String instanceName, Path captureDirectory) throws Exception {
         Gateway g = new Gateway(config, config.instance(instanceName));
+        g.captureDirectory = captureDirectory;
         try {
             g.startAll();
         } catch (Exception | Error e) {
@@ -110,7 +119,10 @@ public final class Gateway implements AutoCloseable {
                 : config.gateway().instances().stream().map(Instance::floatingIpAddress).toList();
         ikeSockets = UdpTransport.bindIkePortOnly(List.of(bind), floating, t.ikePort(), t.natTraversalPort());
         // The engine exists before the data plane reads port 4500, whose IKE it is handed.
-        ikeFromDataplane = new InboundDatagrams(IKE_QUEUE, ikeSockets::execute, (d, local, remote) -> engine.receive(d, 0, d.length, local, remote));
+        ikeFromDataplane = new InboundDatagrams(IKE_QUEUE, ikeSockets::execute, (d, local, remote) -> {
+            captureIke(true, d, 0, d.length, local, remote);
+            engine.receive(d, 0, d.length, local, remote);
+        });
         ChildSaBridge bridge = new ChildSaBridge(ikeSockets::execute, ikeSockets, ikeFromDataplane);
         Transport transport = new GatewayTransport();
         if (config.pair() != null) {
@@ -132,7 +144,11 @@ public final class Gateway implements AutoCloseable {
             connections.add(IkeConnections.of(config, instance, c));
         }
         dataplane.tunnels(RunningConnections.tunnels(config));
-        ikeSockets.attach(engine);
+        captures = new Captures(captureDirectory, config.gateway().name() + "-" + instance.name(), dataplane, this::keysForExport, connectionsByPeer(config));
+        ikeSockets.attach((d, offset, length, local, remote) -> {
+            captureIke(true, d, offset, length, local, remote);
+            engine.receive(d, offset, length, local, remote);
+        });
         onLoop(() -> {
             connections.forEach(engine::addConnection);
             return null;
@@ -189,7 +205,9 @@ public final class Gateway implements AutoCloseable {
 
     /** Reads the configuration file again and applies what changed, or refuses it and changes nothing (see {@link Reload}). */
     public Reload.Outcome reload() {
-        return reload.run();
+        Reload.Outcome o = reload.run();
+        captures.connections(connectionsByPeer(config()));
+        return o;
     }
 
     /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}); never beside a reload or the stop. */
@@ -250,6 +268,59 @@ public final class Gateway implements AutoCloseable {
         return new Reload.Outcome(true, List.of(line));
     }
 
+    /** The packet captures of this gateway (one at a time). */
+    Captures captures() {
+        return captures;
+    }
+
+    /** The names of the connections it runs now. */
+    List<String> connectionNames() {
+        return config().connections().stream().map(GatewayConfig.Connection::name).toList();
+    }
+
+    private void captureIke(boolean ingress, byte[] d, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
+        Captures c = captures;
+        if (c != null) {
+            c.ike(ingress, d, offset, length, local, remote);
+        }
+    }
+
+    /** Which connection's peer an address is, as {@code config} has them (the first, if several share one). */
+    private static java.util.function.Function<InetAddress, String> connectionsByPeer(GatewayConfig config) {
+        java.util.Map<InetAddress, String> byPeer = new java.util.HashMap<>();
+        for (GatewayConfig.Connection c : config.connections()) {
+            byPeer.putIfAbsent(config.localNetworkGateway(c.localNetworkGateway()).gatewayIpAddress(), c.name());
+        }
+        return byPeer::get;
+    }
+
+    /**
+     * Copies of the keys of {@code connection}'s (null: every) ESP SAs and IKE SAs, for a capture
+     * that Wireshark is to decrypt ({@link KeyExport} writes and wipes them). The IKE SAs are read
+     * on the IKE thread.
+     */
+    private KeyExport.Keys keysForExport(String connection) throws Exception {
+        List<Dataplane.ExportedKeys> esp = dataplane.keysForExport(connection);
+        List<KeyExport.IkeKeys> ike = onLoop(() -> {
+            List<KeyExport.IkeKeys> out = new ArrayList<>();
+            for (IkeSa sa : engine.ikeSas()) {
+                if (!sa.isUp() || connection != null && !sa.connection().name().equals(connection)) {
+                    continue;
+                }
+                io.isthmus.ike.IkeSaRecord r = sa.record();
+                try {
+                    var k = r.keys();
+                    out.add(new KeyExport.IkeKeys(r.initiatorSpi(), r.responderSpi(), r.proposal().cipher(), k.skEi().clone(), k.skEr().clone(),
+                            k.skAi().clone(), k.skAr().clone()));
+                } finally {
+                    r.destroy();
+                }
+            }
+            return out;
+        });
+        return new KeyExport.Keys(esp, ike);
+    }
+
     /** A snapshot of everything, for status. */
     public GatewayStatus status() throws Exception {
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
@@ -268,6 +339,9 @@ public final class Gateway implements AutoCloseable {
     @Override
     public void close() {
         long began = System.nanoTime();
+        if (captures != null) {
+            captures.close(); // its file closed whole, before the packet threads stop
+        }
         if (reload != null && !reload.stop(CHANGE_WAIT)) {
             LOG.log(System.Logger.Level.WARNING, "a reload or reset still runs after {0} s; stopping all the same", CHANGE_WAIT.toSeconds());
         }
@@ -347,6 +421,7 @@ public final class Gateway implements AutoCloseable {
     private final class GatewayTransport implements Transport {
         @Override
         public void send(byte[] datagram, InetSocketAddress local, InetSocketAddress remote) {
+            captureIke(false, datagram, 0, datagram.length, local, remote);
             if (local.getPort() == config.gateway().tunnel().natTraversalPort()) {
                 dataplane.sendIke(datagram, local, remote);
             } else {

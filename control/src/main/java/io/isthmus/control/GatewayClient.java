@@ -31,6 +31,16 @@ public final class GatewayClient {
         ApiClient.follow(controlSocket, "/v1/events" + (connection == null ? "" : "?connection=" + ApiClient.segment(connection)), lines);
     }
 
+    /** The running capture and the last one ({@code GET /v1/captures}). */
+    public static JsonNode captures(Path controlSocket) throws IOException {
+        return ApiClient.get(controlSocket, "/v1/captures").json();
+    }
+
+    /** {@code POST /v1/captures} with this filter (see the README's capture section); the answer, an "error" if refused. */
+    public static JsonNode startCapture(Path controlSocket, String filterJson) throws IOException {
+        return ApiClient.call(controlSocket, io.netty.handler.codec.http.HttpMethod.POST, "/v1/captures", filterJson, ApiClient.TIMEOUT).json();
+    }
+
     /** An answer's body as JSON. */
     public static JsonNode parse(String json) throws IOException {
         return ControlSocket.JSON.readTree(json);

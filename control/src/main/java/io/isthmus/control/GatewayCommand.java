@@ -48,6 +48,10 @@ final class GatewayCommand {
         @Option(names = "--control-socket", description = "Where isthmus status finds this gateway (default: /run/isthmus/<name>.sock).")
         Path socket;
 
+        @Option(names = "--capture-directory", paramLabel = "DIR", description = "Where isthmus capture writes (default: $STATE_DIRECTORY/captures "
+                + "under systemd, else /var/lib/isthmus/captures); made with mode 0700, the newest 10 captures kept.")
+        Path captureDirectory;
+
         @Spec
         CommandSpec spec;
 
@@ -94,7 +98,7 @@ final class GatewayCommand {
                 // Before the gateway starts: a scrape during a long start shows the build, and a port taken is logged at once.
                 metrics = c.metrics().listen() == null ? null : MetricsServer.start(c.metrics().listen(), registry(requests));
                 try {
-                    gateway = Gateway.start(c, instance);
+                    gateway = Gateway.start(c, instance, captureDirectory != null ? captureDirectory : Captures.defaultDirectory());
                 } catch (Exception | Error e) {
                     if (metrics != null) {
                         metrics.close();

@@ -67,6 +67,24 @@ final class GatewayRequests implements ControlRequests {
     }
 
     @Override
+    public Object captureStart(com.fasterxml.jackson.databind.JsonNode body) throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.captures().start(CaptureRequest.parse(body), g.connectionNames()) : Map.of("error", STARTING);
+    }
+
+    @Override
+    public Object captureStop() throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.captures().stop() : Map.of("error", STARTING);
+    }
+
+    @Override
+    public Object captureStatus() throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.captures().status() : Map.of("error", STARTING);
+    }
+
+    @Override
     public Object handover() throws Exception {
         Gateway g = running.get();
         return g != null ? g.handover() : Map.of("error", STARTING);

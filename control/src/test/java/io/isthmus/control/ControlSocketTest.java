@@ -269,6 +269,59 @@ class ControlSocketTest {
         }
     }
 
+    @Test
+    void captureVerbsAnswerWhatTheGatewaySaysWithTheirStatus() throws Exception {
+        Path socket = dir.resolve("gw.sock");
+        List<String> filters = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ControlRequests gateway = new ControlRequests() {
+            boolean running;
+
+            @Override
+            public Object status() {
+                return Map.of("gateway", "gw-test");
+            }
+
+            @Override
+            public synchronized Object captureStart(JsonNode body) {
+                CaptureRequest r = CaptureRequest.parse(body); // the gateway's own parsing: a wrong field is a 400
+                if (running) {
+                    throw new Captures.Busy("a capture is running already");
+                }
+                running = true;
+                filters.add(r.filter().layers().name());
+                return Map.of("file", "/var/lib/isthmus/captures/gw.pcapng");
+            }
+
+            @Override
+            public synchronized Object captureStop() {
+                if (!running) {
+                    throw new IllegalStateException("no capture is running");
+                }
+                running = false;
+                return Map.of("file", "/var/lib/isthmus/captures/gw.pcapng", "ended", "stopped");
+            }
+
+            @Override
+            public Object captureStatus() {
+                return Map.of();
+            }
+        };
+        try (ControlSocket control = ControlSocket.open(socket, gateway)) {
+            var post = io.netty.handler.codec.http.HttpMethod.POST;
+            assertEquals(200, ApiClient.call(socket, post, "/v1/captures", "{\"layers\": \"inner\"}", Duration.ofSeconds(5)).status());
+            ApiClient.Response again = ApiClient.call(socket, post, "/v1/captures", null, Duration.ofSeconds(5));
+            assertEquals(409, again.status());
+            assertEquals("a capture is running already", again.error());
+            ApiClient.Response wrong = ApiClient.call(socket, post, "/v1/captures", "{\"file\": \"/etc/passwd\"}", Duration.ofSeconds(5));
+            assertEquals(400, wrong.status());
+            assertTrue(wrong.error().startsWith("unknown field 'file'"), wrong.error());
+            assertEquals(200, ApiClient.post(socket, "/v1/captures/stop", Duration.ofSeconds(5)).status());
+            assertEquals(409, ApiClient.post(socket, "/v1/captures/stop", Duration.ofSeconds(5)).status());
+            assertEquals(200, ApiClient.get(socket, "/v1/captures").status());
+            assertEquals(List.of("INNER"), filters);
+        }
+    }
+
     /** A stand-in whose IKE events the test makes. */
     static final class Events implements ControlRequests {
         volatile IkeEvent.Listener listener;

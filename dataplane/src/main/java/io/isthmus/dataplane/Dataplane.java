@@ -98,6 +98,7 @@ public final class Dataplane implements AutoCloseable {
 
     private final Settings settings;
     private final Counters counters = new Counters();
+    private final CaptureSwitch capture = new CaptureSwitch();
     private final EspPort esp;
     /** Duty cycles each packet thread has completed: how the control plane knows they let go of what it unpublished. */
     private final List<AtomicLong> dutyCycles = new ArrayList<>();
@@ -133,8 +134,8 @@ public final class Dataplane implements AutoCloseable {
         Dataplane d = new Dataplane(settings, events, esp);
         d.tun = tun;
         Forwarding forwarding = d.tables.forwarding();
-        Agent out = new OutboundAgent(forwarding, new LinuxTun(tun), esp.sender(), d.counters, settings.mss());
-        Agent in = new InboundAgent(forwarding, esp.receivers(), new LinuxTun(tun), events, d.counters, settings.mss());
+        Agent out = new OutboundAgent(forwarding, new LinuxTun(tun), esp.sender(), d.counters, settings.mss(), d.capture);
+        Agent in = new InboundAgent(forwarding, esp.receivers(), new LinuxTun(tun), events, d.counters, settings.mss(), d.capture);
         int[] socketFds = esp.fds();
         if (settings.packetThreads() == 1) {
             int[] all = IntStream.concat(IntStream.of(tun.fd()), Arrays.stream(socketFds)).toArray();
@@ -164,8 +165,8 @@ public final class Dataplane implements AutoCloseable {
     public static Dataplane overMemory(Settings settings, Events events, TunPort tun, InMemoryEspPort esp) {
         Dataplane d = new Dataplane(settings, events, esp);
         Forwarding forwarding = d.tables.forwarding();
-        d.stepped.add(new OutboundAgent(forwarding, tun, esp.sender(), d.counters, settings.mss()));
-        d.stepped.add(new InboundAgent(forwarding, esp.receivers(), tun, events, d.counters, settings.mss()));
+        d.stepped.add(new OutboundAgent(forwarding, tun, esp.sender(), d.counters, settings.mss(), d.capture));
+        d.stepped.add(new InboundAgent(forwarding, esp.receivers(), tun, events, d.counters, settings.mss(), d.capture));
         d.dutyCycles.add(d.steppedCycles);
         d.packetThreads.add("stepped by hand");
         return d;
@@ -246,6 +247,19 @@ public final class Dataplane implements AutoCloseable {
 
     public String tunDevice() {
         return settings.tunDevice();
+    }
+
+    /**
+     * From now on the packet threads feed {@code c} (null: no capture). A batch under way when it
+     * is switched off may still add a few packets: the capture's writer drains its ring after this.
+     */
+    public void capture(io.isthmus.dataplane.capture.PacketCapture c) {
+        capture.current = c;
+    }
+
+    /** What the packet paths read the capture from: for paths driven by hand in tests. */
+    CaptureSwitch captureSwitch() {
+        return capture;
     }
 
     /** Drops not attributable to a tunnel (no route, unknown SPI, malformed). */
@@ -452,6 +466,19 @@ public final class Dataplane implements AutoCloseable {
 
     public synchronized List<TunnelStatus> status() {
         return tables.status();
+    }
+
+    /** One SA direction's keys, copied for a capture's key export: from {@code source} to {@code destination}, as the packets go. */
+    public record ExportedKeys(String tunnel, int spi, InetSocketAddress source, InetSocketAddress destination, io.isthmus.esp.CipherSuite suite,
+                               boolean esn, byte[] encryptionKey, byte[] integrityKey, boolean udp) {
+    }
+
+    /**
+     * Copies of the keys of every SA of {@code tunnel} (null: of all), for an operator's capture
+     * that Wireshark is to decrypt: the caller writes them where only root reads and logs it.
+     */
+    public synchronized List<ExportedKeys> keysForExport(String tunnel) {
+        return tables.keysForExport(tunnel);
     }
 
     static String spiText(int spi) {

@@ -227,6 +227,33 @@ final class ForwardingTables {
         return out;
     }
 
+    /** Every installed SA direction of {@code tunnel} (null: all) with copies of its keys, for a capture's key export. */
+    List<Dataplane.ExportedKeys> keysForExport(String tunnel) {
+        ForwardingSnapshot now = forwarding.current();
+        List<Dataplane.ExportedKeys> out = new ArrayList<>();
+        for (Tunnel t : tunnels.values()) {
+            if (tunnel != null && !tunnel.equals(t.name())) {
+                continue;
+            }
+            List<InstalledSa.Outbound> all = new ArrayList<>(List.of(now.outbound(t)));
+            retired.values().stream().filter(o -> o.tunnel == t).forEach(all::add);
+            for (InstalledSa.Outbound o : all) {
+                out.add(exported(t, o.sa, o.pair.local(), o.pair.remote(), o.pair.udpEncapsulation()));
+                InstalledSa.Inbound in = now.inbound(o.pair.inbound().spi());
+                if (in != null) {
+                    out.add(exported(t, in.sa, o.pair.remote(), o.pair.local(), o.pair.udpEncapsulation()));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Dataplane.ExportedKeys exported(Tunnel t, io.isthmus.esp.SecurityAssociation sa, java.net.InetSocketAddress from,
+                                                   java.net.InetSocketAddress to, boolean udp) {
+        byte[][] keys = sa.keysForExport();
+        return new Dataplane.ExportedKeys(t.name(), sa.spi(), from, to, sa.suite(), sa.esn(), keys[0], keys[1], udp);
+    }
+
     private static Dataplane.SaStatus saStatus(InstalledSa.Outbound o, InstalledSa.Inbound in, boolean carriesOutbound) {
         Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
         if (in != null) {

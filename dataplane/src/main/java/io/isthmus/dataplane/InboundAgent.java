@@ -22,10 +22,11 @@ final class InboundAgent implements Agent {
     private final PacketBuffer buffer = new PacketBuffer(BUFFER);
     private final InboundPath path;
 
-    InboundAgent(Forwarding forwarding, List<EspPort.Receiver> receivers, TunPort tun, Dataplane.Events events, Counters global, int mss) {
+    InboundAgent(Forwarding forwarding, List<EspPort.Receiver> receivers, TunPort tun, Dataplane.Events events, Counters global, int mss,
+                 CaptureSwitch capture) {
         this.receivers = receivers.toArray(EspPort.Receiver[]::new);
         this.tun = tun;
-        this.path = new InboundPath(forwarding, global, mss, tun, events);
+        this.path = new InboundPath(forwarding, global, mss, tun, events, capture);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.capture.PacketCapture;
 import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
@@ -25,6 +26,7 @@ final class InboundPath {
     private final int mss;
     private final TunPort tun;
     private final Dataplane.Events events;
+    private final CaptureSwitch capture;
 
     /**
      * @param global drops no tunnel can be named for
@@ -32,8 +34,9 @@ final class InboundPath {
      * @param tun where the inner packets go
      * @param events where IKE messages that came in on port 4500 go
      */
-    InboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, Dataplane.Events events) {
+    InboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, Dataplane.Events events, CaptureSwitch capture) {
         this.forwarding = forwarding;
+        this.capture = capture;
         this.global = global;
         this.mss = mss;
         this.tun = tun;
@@ -47,14 +50,15 @@ final class InboundPath {
      */
     void datagrams(PacketBuffer buffer, int off, int length, int segmentSize, EspPort.Receiver from) {
         ForwardingSnapshot snapshot = forwarding.current();
+        PacketCapture cap = capture.current;
         int size = segmentSize <= 0 ? length : segmentSize;
         for (int o = off; o < off + length; o += size) {
-            datagram(snapshot, buffer, o, Math.min(size, off + length - o), from);
+            datagram(snapshot, buffer, o, Math.min(size, off + length - o), from, cap);
         }
     }
 
     /** One datagram at {@code buffer[off]}: ESP (or, from UDP, possibly IKE or a keepalive). */
-    private void datagram(ForwardingSnapshot snapshot, PacketBuffer buffer, int off, int length, EspPort.Receiver from) {
+    private void datagram(ForwardingSnapshot snapshot, PacketBuffer buffer, int off, int length, EspPort.Receiver from, PacketCapture cap) {
         byte[] p = buffer.bytes();
         if (from.udp()) {
             UdpEncapsulation.Kind kind = UdpEncapsulation.classify(p, off, length);
@@ -74,8 +78,15 @@ final class InboundPath {
         int spi = (int) IpPacket.u32(p, off);
         InstalledSa.Inbound in = snapshot.inbound(spi);
         if (in == null) {
+            if (cap != null) {
+                cap.esp(true, null, p, off, length, from.localAddress(), from.lastSource(), from.udp());
+            }
             global.drop(Drop.UNKNOWN_SPI);
             return;
+        }
+        if (cap != null) {
+            // Before it is opened in place; with the SA's addresses, which the exported keys name.
+            cap.esp(true, in.tunnel.name(), p, off, length, in.pair.local(), in.pair.remote(), from.udp());
         }
         Counters counters = in.tunnel.counters();
         int n = in.sa.open(p, off, length);
@@ -94,6 +105,9 @@ final class InboundPath {
             return;
         }
         IpPacket.clampMss(p, inner, len, mss);
+        if (cap != null) {
+            cap.inner(true, in.tunnel.name(), p, inner, len);
+        }
         counters.ingress(len);
         tun.write(buffer, inner, len, counters.tunWriteLoss);
     }

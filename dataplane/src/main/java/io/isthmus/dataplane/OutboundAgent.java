@@ -17,9 +17,9 @@ final class OutboundAgent implements Agent {
     private final TunBatch batch = new TunBatch();
     private final OutboundPath path;
 
-    OutboundAgent(Forwarding forwarding, TunPort tun, EspPort.Sender esp, Counters global, int mss) {
+    OutboundAgent(Forwarding forwarding, TunPort tun, EspPort.Sender esp, Counters global, int mss, CaptureSwitch capture) {
         this.tun = tun;
-        this.path = new OutboundPath(forwarding, global, mss, tun, esp);
+        this.path = new OutboundPath(forwarding, global, mss, tun, esp, capture);
     }
 
     @Override

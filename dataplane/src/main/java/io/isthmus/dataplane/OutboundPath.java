@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.capture.PacketCapture;
 import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
@@ -35,6 +36,7 @@ final class OutboundPath {
     private final int mss;
     private final TunPort tun;
     private final EspPort.Sender esp;
+    private final CaptureSwitch capture;
     private final PacketBuffer batch = new PacketBuffer(2 * 65_536 + 2 * ESP_SLACK);
     private final PacketBuffer scratch = new PacketBuffer(2048);
 
@@ -53,8 +55,9 @@ final class OutboundPath {
      * @param tun where ICMP errors go back to the sender
      * @param esp where the ESP packets go
      */
-    OutboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, EspPort.Sender esp) {
+    OutboundPath(Forwarding forwarding, Counters global, int mss, TunPort tun, EspPort.Sender esp, CaptureSwitch capture) {
         this.forwarding = forwarding;
+        this.capture = capture;
         this.global = global;
         this.mss = mss;
         this.tun = tun;
@@ -94,15 +97,19 @@ final class OutboundPath {
         // A gateway pair's SA is sealed under a lease with a deadline: the clock is read once per
         // TUN read (up to 64 segments), not per packet, and not at all for an SA without a lease.
         long now = sa.sa.isLeased() ? System.nanoTime() : 0;
-        byte[] b = batch.bytes();
+        PacketCapture cap = capture.current;
         for (int i = 0; i < count; i++) {
             int len = read.length(i);
             int at = place(sa, len);
+            byte[] b = batch.bytes();
             read.copy(i, b, at);
             if (!read.segmented()) {
                 IpPacket.clampMss(b, at, len, mss);
             }
-            seal(sa, tunnel, at, len, now);
+            if (cap != null) {
+                cap.inner(false, tunnel.name(), b, at, len);
+            }
+            seal(sa, tunnel, at, len, now, cap);
         }
     }
 
@@ -128,13 +135,16 @@ final class OutboundPath {
     }
 
     /** Seals the inner packet placed at {@code at} into an ESP packet at the batch's end, and adds it to the batch. */
-    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length, long now) {
+    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length, long now, PacketCapture cap) {
         int esp = at - sa.sa.headerLength();
         int n = sa.sa.seal(batch.bytes(), esp, length,
                 IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6, now);
         if (n < 0) {
             tunnel.counters().drop(Drop.ofSeal(n));
             return;
+        }
+        if (cap != null) {
+            cap.esp(false, tunnel.name(), batch.bytes(), esp, n, sa.pair.local(), sa.pair.remote(), sa.pair.udpEncapsulation());
         }
         if (count > 0 && (sa != batchSa || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
             send();

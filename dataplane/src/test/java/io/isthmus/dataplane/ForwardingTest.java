@@ -102,11 +102,11 @@ class ForwardingTest {
     final InMemoryEspPort espB = new InMemoryEspPort();
 
     static OutboundPath outboundPath(Dataplane d, TunPort tun, EspPort.Sender esp) {
-        return new OutboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, esp);
+        return new OutboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, esp, d.captureSwitch());
     }
 
     static InboundPath inboundPath(Dataplane d, TunPort tun, Dataplane.Events events) {
-        return new InboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, events);
+        return new InboundPath(d.forwarding(), d.globalCounters(), d.settings().mss(), tun, events, d.captureSwitch());
     }
 
     static Dataplane.Settings settings(int pathMtu) {

@@ -25,8 +25,8 @@ class PacketAgentsTest {
     final InMemoryTun tunB = new InMemoryTun(true, true, tunOfB.tunFrames(true));
     final InMemoryEspPort espA = new InMemoryEspPort();
     final InMemoryEspPort espB = new InMemoryEspPort();
-    final OutboundAgent outboundA = new OutboundAgent(t.a.forwarding(), tunA, espA.sender(), t.a.globalCounters(), 1350);
-    final InboundAgent inboundB = new InboundAgent(t.b.forwarding(), espB.receivers(), tunB, tunOfB, t.b.globalCounters(), 1350);
+    final OutboundAgent outboundA = new OutboundAgent(t.a.forwarding(), tunA, espA.sender(), t.a.globalCounters(), 1350, t.a.captureSwitch());
+    final InboundAgent inboundB = new InboundAgent(t.b.forwarding(), espB.receivers(), tunB, tunOfB, t.b.globalCounters(), 1350, t.b.captureSwitch());
 
     /** What A sent, handed to B's sockets, then B's inbound duty cycles until B has read it all. */
     void wire() {

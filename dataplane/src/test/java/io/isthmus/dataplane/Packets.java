@@ -85,6 +85,7 @@ final class Packets {
         return IpPacket.sum(p, 20, len, s);
     }
 
+    static final int TCP_SYN = 0x02;
     static final int TCP_ACK = 0x10;
     static final int TCP_PSH = 0x08;
 

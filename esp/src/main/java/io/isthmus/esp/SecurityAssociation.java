@@ -94,6 +94,18 @@ public abstract sealed class SecurityAssociation permits InboundSa, OutboundSa {
         suite.newTransform(encryptionKey, integrityKey).destroy();
     }
 
+    /**
+     * Copies of this SA's encryption key (with its salt, for AEAD suites) and integrity key (empty
+     * for AEAD): for an operator's packet capture that Wireshark is to decrypt, asked for by name
+     * and logged by whoever asks. Empty arrays once the SA is destroyed.
+     */
+    public final byte[][] keysForExport() {
+        if (destroyed) {
+            return new byte[][] {new byte[0], new byte[0]};
+        }
+        return new byte[][] {encryptionKey.clone(), integrityKey.clone()};
+    }
+
     public final int spi() {
         return spi;
     }

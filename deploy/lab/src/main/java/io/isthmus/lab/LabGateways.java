@@ -143,7 +143,8 @@ public final class LabGateways {
         Path socket = lab.work().resolve(name + ".sock");
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(1, firstJvmOptions);
-        command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString()));
+        command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString(),
+                "--capture-directory", lab.work().resolve(name + "-captures").toString()));
         command.addAll(more);
         return lab.spawn(ns, lab.work().resolve(logName), command);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.isthmus.lab.Lab;
+import io.isthmus.lab.LabGateways;
 import io.isthmus.lab.LabGateways.IsthmusOptions;
 import io.isthmus.lab.Pairing;
 import io.isthmus.lab.WireGuard;
@@ -53,6 +54,8 @@ public final class Bench {
         ISTHMUS_RAW_ESP("isthmus aes128gcm16 raw ESP", "as isthmus-aes128gcm, but ESP as IP protocol 50 (no UDP GSO/GRO)"),
         ISTHMUS_NO_OFFLOADS("isthmus aes128gcm16 no offloads", "as isthmus-aes128gcm, but offloads off (a system call per packet)"),
         ISTHMUS_TWO_THREADS("isthmus aes128gcm16 two threads", "as isthmus-aes128gcm, but a packet thread per direction"),
+        ISTHMUS_CAPTURING("isthmus aes128gcm16 capturing", "as isthmus-aes128gcm, with gw-a capturing both layers both ways, "
+                + "the first 128 bytes of each packet (isthmus capture start --snap-length 128)"),
         ISTHMUS_STRONGSWAN("isthmus - strongswan", "Isthmus (A, one packet thread) to strongSwan 5.9.8 kernel-libipsec (B), AES-GCM-128"),
         STRONGSWAN_STRONGSWAN("strongswan - strongswan", "strongSwan 5.9.8 kernel-libipsec both ends, AES-GCM-128"),
         WIREGUARD_GO("wireguard-go", "wireguard-go (Debian package) both ends, ChaCha20-Poly1305");
@@ -126,6 +129,9 @@ public final class Bench {
                 return failed(path, "no traffic from host-a to host-b after 40 s; logs in " + lab.work());
             }
             Thread.sleep(500);
+            if (path == Path.ISTHMUS_CAPTURING) {
+                startCapture(lab);
+            }
             lab.spawn(Lab.HOST_B, lab.work().resolve("iperf3-server.log"), List.of("iperf3", "-s"));
             Thread.sleep(500);
             // Unmeasured: the JIT compiles Isthmus's packet paths, every path gets the same.
@@ -139,10 +145,28 @@ public final class Bench {
             double[] rtt = ping(lab);
             double cpu = (cpuTicks(lab) - cpuBefore) / 100.0; // USER_HZ
             double wall = (System.nanoTime() - wallBefore) / 1e9;
+            if (path == Path.ISTHMUS_CAPTURING) {
+                JsonNode running = io.isthmus.control.GatewayClient.captures(LabGateways.socket(lab, Lab.Side.A)).path("running");
+                if (running.isMissingNode()) {
+                    throw new IOException("the capture ended before the measurements did: " + io.isthmus.control.GatewayClient.captures(
+                            LabGateways.socket(lab, Lab.Side.A)));
+                }
+                log.printf("capture: %d packets, %d MB, %d dropped (the writer behind)%n", running.path("packets").asLong(),
+                        running.path("bytes").asLong() >> 20, running.path("dropped").asLong());
+            }
             return new Row(path.label, path.id(), path.description, gbps(tcp1), tcp1.path("end").path("sum_sent").path("retransmits").asLong(),
                     gbps(tcp4), udp64, udp1400, percentile(rtt, 0.5), percentile(rtt, 0.99), rtt.length, cpu, wall, peakRssKb(lab), null);
         } catch (IOException | RuntimeException e) {
             return failed(path, e.getMessage());
+        }
+    }
+
+    /** gw-a captures everything it carries, both layers, cut to 128 bytes, for as long as the bench may take. */
+    private static void startCapture(Lab lab) throws IOException {
+        JsonNode started = io.isthmus.control.GatewayClient.startCapture(LabGateways.socket(lab, Lab.Side.A),
+                "{\"snapLength\": 128, \"maxBytes\": 1073741824, \"durationSeconds\": 3600}");
+        if (started.has("error")) {
+            throw new IOException("capture: " + started.path("error").asText());
         }
     }
 
@@ -163,6 +187,7 @@ public final class Bench {
             case ISTHMUS_RAW_ESP -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, o -> o.withPacketThreads(1));
             case ISTHMUS_NO_OFFLOADS -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, o -> isthmus(o).withoutOffloads());
             case ISTHMUS_TWO_THREADS -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, o -> isthmus(o).withPacketThreads(2));
+            case ISTHMUS_CAPTURING -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, Bench::isthmus);
             case ISTHMUS_STRONGSWAN -> Pairing.ISTHMUS_STRONGSWAN.start(lab, Pairing.POLICY, o -> o.withPacketThreads(1));
             case STRONGSWAN_STRONGSWAN -> Pairing.STRONGSWAN_STRONGSWAN.start(lab);
             case WIREGUARD_GO -> WireGuard.start(lab);

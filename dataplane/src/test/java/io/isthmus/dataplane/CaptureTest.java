@@ -1,0 +1,205 @@
+package io.isthmus.dataplane;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.dataplane.capture.CaptureFile;
+import io.isthmus.dataplane.capture.CaptureFilter;
+import io.isthmus.dataplane.capture.IpPrefix;
+import io.isthmus.dataplane.capture.PacketCapture;
+import io.isthmus.dataplane.conn.InMemoryEspPort;
+import io.isthmus.dataplane.tun.VirtioHeader;
+import io.isthmus.esp.Lifetime;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Capture from the packet paths themselves, over memory: what A seals and B opens lands in their
+ * pcapng files as the wire and the tunnel have it (outer: IP, UDP and the ESP bytes that were
+ * sent; inner: the packet itself), with its direction; filters keep what they say; a ring with no
+ * room drops and counts rather than waits.
+ */
+class CaptureTest {
+    @TempDir
+    Path dir;
+
+    final PacketAgentsTest agents = new PacketAgentsTest();
+
+    /** One packet of a pcapng file. */
+    record Packet(int iface, boolean inbound, byte[] bytes, int original, String comment) {
+    }
+
+    /** The packets of a pcapng file, after checking its section header and its two interfaces (outer, inner: raw IP). */
+    static List<Packet> read(Path file) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        List<Packet> packets = new ArrayList<>();
+        int interfaces = 0;
+        while (b.hasRemaining()) {
+            int start = b.position();
+            int type = b.getInt();
+            int length = b.getInt();
+            assertEquals(length, b.getInt(start + length - 4), "a block ends with its length");
+            assertEquals(0, length % 4);
+            if (type == 0x0A0D0D0A) {
+                assertEquals(0x1A2B3C4D, b.getInt(start + 8));
+            } else if (type == 1) {
+                assertEquals(101, b.getShort(start + 8), "LINKTYPE_RAW");
+                interfaces++;
+            } else if (type == 6) {
+                int iface = b.getInt(start + 8);
+                int captured = b.getInt(start + 20);
+                int original = b.getInt(start + 24);
+                byte[] bytes = Arrays.copyOfRange(b.array(), start + 28, start + 28 + captured);
+                int o = start + 28 + (captured + 3) / 4 * 4;
+                boolean inbound = false;
+                String comment = null;
+                while (o < start + length - 4) {
+                    int code = b.getShort(o) & 0xffff;
+                    int len = b.getShort(o + 2) & 0xffff;
+                    if (code == 2) {
+                        inbound = (b.getInt(o + 4) & 3) == 1;
+                    } else if (code == 1) {
+                        comment = new String(b.array(), o + 4, len, java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                    o += 4 + (len + 3) / 4 * 4;
+                }
+                packets.add(new Packet(iface, inbound, bytes, original, comment));
+            }
+            b.position(start + length);
+        }
+        assertEquals(2, interfaces);
+        return packets;
+    }
+
+    static CaptureFilter filter(CaptureFilter.Layers layers, CaptureFilter.Direction direction, Set<Integer> destinationPorts, int tcpFlags) {
+        return new CaptureFilter(null, layers, direction, List.of(), List.of(), Set.of(), destinationPorts, Set.of(), tcpFlags, 65_535, 1 << 20,
+                Duration.ofMinutes(1));
+    }
+
+    private void send(byte[] inner) {
+        agents.tunA.offer(ForwardingTest.frame(new byte[VirtioHeader.LENGTH], inner));
+        agents.outboundA.doWork();
+    }
+
+    @Test
+    void bothEndsCaptureWhatTheWireAndTheTunnelCarry() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        PacketCapture a = new PacketCapture(CaptureFilter.everything());
+        PacketCapture b = new PacketCapture(CaptureFilter.everything());
+        List<CaptureFile.Summary> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CaptureFile fa = CaptureFile.start(a, dir.resolve("a.pcapng"), ended::add);
+        CaptureFile fb = CaptureFile.start(b, dir.resolve("b.pcapng"), ended::add);
+        agents.t.a.capture(a);
+        agents.t.b.capture(b);
+        byte[] inner = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100);
+        send(inner);
+        InMemoryEspPort.Datagram onTheWire = agents.espA.sent().peek();
+        agents.wire();
+        agents.t.a.capture(null);
+        agents.t.b.capture(null);
+        CaptureFile.Summary sa = fa.stop(Duration.ofSeconds(5));
+        CaptureFile.Summary sb = fb.stop(Duration.ofSeconds(5));
+        assertEquals(CaptureFile.End.STOPPED, sa.end());
+        assertEquals(2, sa.packets());
+        assertEquals(0, sa.dropped());
+        assertEquals(2, ended.size(), "each start hears its end once");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sa.file())));
+
+        List<Packet> atA = read(sa.file());
+        assertEquals(2, atA.size());
+        Packet innerOut = atA.get(0);
+        assertEquals(1, innerOut.iface(), "inner");
+        assertTrue(!innerOut.inbound());
+        assertArrayEquals(inner, innerOut.bytes());
+        assertEquals("to-b", innerOut.comment());
+        Packet espOut = atA.get(1);
+        assertEquals(0, espOut.iface(), "outer");
+        assertEquals(0x45, espOut.bytes()[0] & 0xff);
+        assertEquals(17, espOut.bytes()[9], "UDP-encapsulated ESP");
+        assertEquals(4500, (espOut.bytes()[20] & 0xff) << 8 | espOut.bytes()[21] & 0xff);
+        assertArrayEquals(onTheWire.bytes(), Arrays.copyOfRange(espOut.bytes(), 28, espOut.bytes().length), "the ESP bytes that were sent");
+        assertEquals(28 + onTheWire.bytes().length, espOut.original());
+
+        List<Packet> atB = read(sb.file());
+        assertEquals(2, atB.size());
+        assertTrue(atB.get(0).inbound() && atB.get(0).iface() == 0);
+        assertArrayEquals(onTheWire.bytes(), Arrays.copyOfRange(atB.get(0).bytes(), 28, atB.get(0).bytes().length), "taken before it was opened");
+        assertTrue(atB.get(1).inbound() && atB.get(1).iface() == 1);
+        assertArrayEquals(inner, atB.get(1).bytes());
+    }
+
+    @Test
+    void filtersKeepWhatTheySay() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        // Inner only, port 53 only, towards the peer only: the outer packet and the port 54 one are left out.
+        PacketCapture dns = new PacketCapture(filter(CaptureFilter.Layers.INNER, CaptureFilter.Direction.EGRESS, Set.of(53), 0));
+        CaptureFile f = CaptureFile.start(dns, dir.resolve("dns.pcapng"), s -> { });
+        agents.t.a.capture(dns);
+        send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
+        send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 54, 100));
+        agents.t.a.capture(null);
+        List<Packet> got = read(f.stop(Duration.ofSeconds(5)).file());
+        assertEquals(1, got.size());
+        assertEquals(53, (got.get(0).bytes()[22] & 0xff) << 8 | got.get(0).bytes()[23] & 0xff);
+
+        // SYNs only, and only from 192.168.10.0/25; cut to 64 bytes.
+        PacketCapture syns = new PacketCapture(new CaptureFilter(null, CaptureFilter.Layers.INNER, CaptureFilter.Direction.BOTH,
+                List.of(IpPrefix.parse("192.168.10.0/25")), List.of(), Set.of(), Set.of(), Set.of(6), 2, 64, 1 << 20, Duration.ofMinutes(1)));
+        f = CaptureFile.start(syns, dir.resolve("syns.pcapng"), s -> { });
+        agents.t.a.capture(syns);
+        send(Packets.tcp("192.168.10.5", "192.168.20.7", 1000, 200, Packets.TCP_SYN));
+        send(Packets.tcp("192.168.10.5", "192.168.20.7", 1000, 200, Packets.TCP_ACK));
+        send(Packets.tcp("192.168.10.200", "192.168.20.7", 1000, 200, Packets.TCP_SYN));
+        agents.t.a.capture(null);
+        got = read(f.stop(Duration.ofSeconds(5)).file());
+        assertEquals(1, got.size(), "one SYN from the /25");
+        assertEquals(64, got.get(0).bytes().length);
+        assertEquals(20 + 32 + 200, got.get(0).original());
+    }
+
+    @Test
+    void aFullRingDropsAndCountsRatherThanWaits() {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        PacketCapture nobodyReads = new PacketCapture(CaptureFilter.everything());
+        agents.t.a.capture(nobodyReads);
+        for (int i = 0; i < 5000; i++) {
+            send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1200));
+        }
+        assertTrue(nobodyReads.dropped() > 0, "4 MB of ring hold fewer than 10,000 packets of 1,228 bytes");
+        assertEquals(10_000, nobodyReads.kept() + nobodyReads.dropped());
+        assertEquals(5000, ForwardingTest.tunnelCounters(agents.t.a, "to-b").egressPackets(), "every packet went on");
+    }
+
+    @Test
+    void aCaptureEndsAtItsSize() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        PacketCapture small = new PacketCapture(new CaptureFilter(null, CaptureFilter.Layers.BOTH, CaptureFilter.Direction.BOTH, List.of(), List.of(),
+                Set.of(), Set.of(), Set.of(), 0, 65_535, 8192, Duration.ofMinutes(1)));
+        java.util.concurrent.CompletableFuture<CaptureFile.Summary> ended = new java.util.concurrent.CompletableFuture<>();
+        CaptureFile f = CaptureFile.start(small, dir.resolve("small.pcapng"), ended::complete);
+        agents.t.a.capture(small);
+        for (int i = 0; i < 20; i++) {
+            send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1000));
+        }
+        CaptureFile.Summary s = ended.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
+        agents.t.a.capture(null);
+        assertEquals(CaptureFile.End.SIZE, s.end());
+        assertTrue(s.bytes() >= 8192 && s.bytes() < 8192 + 2 * 1200, "stops at the first packet past the size: " + s.bytes());
+        assertEquals(s.packets(), read(f.file()).size());
+    }
+}
