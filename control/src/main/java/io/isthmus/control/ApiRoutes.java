@@ -65,6 +65,8 @@ final class ApiRoutes {
             return route(method, segments, query, body, caller);
         } catch (ControlRequests.NoSuchConnection e) {
             return Answer.error(404, e.getMessage());
+        } catch (Unavailable e) {
+            return Answer.error(503, e.getMessage());
         } catch (IllegalArgumentException e) {
             return Answer.error(400, e.getMessage());
         } catch (UnsupportedOperationException e) {
@@ -86,7 +88,7 @@ final class ApiRoutes {
                 return only(method, "GET", s, s.size(), () -> new Answer(200, Map.of("version", 1, "verbs", verbs())));
             }
             case "status" -> {
-                return only(method, "GET", s, 1, () -> new Answer(200, requests.status()));
+                return only(method, "GET", s, 1, () -> ok(requests.status()));
             }
             case "counters" -> {
                 return only(method, "GET", s, 1, () -> new Answer(200, counters()));
@@ -155,26 +157,38 @@ final class ApiRoutes {
     private Answer captures(String method, List<String> s, byte[] body, Caller caller) throws Exception {
         try {
             if (s.size() == 1 && method.equals("GET")) {
-                return new Answer(200, requests.captureStatus());
+                return ok(requests.captureStatus());
             }
             if (s.size() == 1) {
                 return only(method, "POST", s, 1, () -> {
                     JsonNode filter = body.length == 0 ? null : json(body);
                     LOG.log(System.Logger.Level.INFO, "capture: asked through the management API by {0}: {1}", caller,
                             filter == null ? "{}" : filter.toString());
-                    return new Answer(200, requests.captureStart(filter));
+                    return ok(requests.captureStart(filter));
                 });
             }
             if (s.size() == 2 && s.get(1).equals("stop")) {
                 return only(method, "POST", s, 2, () -> {
                     LOG.log(System.Logger.Level.INFO, "capture stop: asked through the management API by {0}", caller);
-                    return new Answer(200, requests.captureStop());
+                    return ok(requests.captureStop());
                 });
             }
             return notFound(s);
         } catch (IllegalStateException e) {
             // One runs already, or none runs to stop: the operator's timing, not the gateway's failure.
             return Answer.error(409, e.getMessage());
+        }
+    }
+
+    /** 200, or 503 for the gateway's own "error" (it is still starting). */
+    private static Answer ok(Object body) {
+        return new Answer(body instanceof Map<?, ?> m && m.containsKey("error") ? 503 : 200, body);
+    }
+
+    /** The gateway cannot answer yet (it is starting): 503, try again. */
+    static final class Unavailable extends RuntimeException {
+        Unavailable(String message) {
+            super(message);
         }
     }
 
@@ -196,7 +210,7 @@ final class ApiRoutes {
     private JsonNode status() throws Exception {
         JsonNode st = ControlSocket.JSON.valueToTree(requests.status());
         if (st.has("error")) {
-            throw new IllegalStateException(st.path("error").asText());
+            throw new Unavailable(st.path("error").asText());
         }
         return st;
     }

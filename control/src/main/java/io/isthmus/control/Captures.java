@@ -27,11 +27,14 @@ import java.util.stream.Stream;
  * CaptureFile}) and by IKE (its messages as sent and received) into a file of the capture
  * directory (mode 0700, files 0600), with, if asked for, the keys Wireshark needs beside it
  * ({@link KeyExport}). A client names no path: root's gateway writes only where it keeps its
- * captures, under a name it makes, and keeps the newest {@link #KEEP} there.
+ * captures, under a name it makes (this instance's name first), and keeps its own newest
+ * {@link #KEEP} there (the directory is shared by the instances of a host).
  */
 final class Captures implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     static final int KEEP = 10;
+    /** How long a stop waits for the file to be closed; the stop of the gateway waits less. */
+    static final Duration STOP_WAIT = Duration.ofSeconds(3);
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     /** A capture's keys, found anew while it runs (rekeys make new SAs): what {@link KeyExport} writes. */
@@ -39,25 +42,68 @@ final class Captures implements AutoCloseable {
         KeyExport.Keys keys(String connection) throws Exception;
     }
 
+    /** One capture: what it feeds, its file, its keys and the thread that looks for new SAs. */
+    private final class Session {
+        final PacketCapture capture;
+        final CaptureFile file;
+        final KeyExport export;
+        final Instant startedAt;
+        volatile Thread watcher;
+
+        Session(PacketCapture capture, CaptureFile file, KeyExport export, Instant startedAt) {
+            this.capture = capture;
+            this.file = file;
+            this.export = export;
+            this.startedAt = startedAt;
+        }
+
+        /** While it runs with keys: SAs made meanwhile (rekeys, new connections) go into the files too. */
+        void watchKeys() {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException done) {
+                    return;
+                }
+                if (!exportKeys()) {
+                    return;
+                }
+            }
+        }
+
+        /** Writes the SAs not yet in the files; false if interrupted (the capture ended). */
+        boolean exportKeys() {
+            try {
+                export.add(keySource.keys(export.connection()));
+                return true;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "capture: the keys could not be exported: {0}", e.toString());
+                return true;
+            }
+        }
+    }
+
     private final Path directory;
     private final String name;
     private final Dataplane dataplane;
     private final KeySource keySource;
+    private final int natTraversalPort;
     /** Which connection an IKE message belongs to, by the peer's address (null: none configured). */
     private volatile Function<InetAddress, String> connectionOf;
-    private volatile PacketCapture current;
-    private CaptureFile file;
-    private KeyExport export;
-    private Thread keyWatcher;
+    /** The capture running, or null; changed under this object's lock. */
+    private volatile Session current;
     private CaptureFile.Summary last;
-    private Instant startedAt;
 
-    Captures(Path directory, String name, Dataplane dataplane, KeySource keySource, Function<InetAddress, String> connectionOf) {
+    Captures(Path directory, String name, Dataplane dataplane, KeySource keySource, Function<InetAddress, String> connectionOf, int natTraversalPort) {
         this.directory = directory;
         this.name = name;
         this.dataplane = dataplane;
         this.keySource = keySource;
         this.connectionOf = connectionOf;
+        this.natTraversalPort = natTraversalPort;
     }
 
     /**
@@ -77,16 +123,16 @@ final class Captures implements AutoCloseable {
 
     /** An IKE message as sent ({@code ingress} false) or received: into the capture, if one runs and wants it. */
     void ike(boolean ingress, byte[] datagram, int offset, int length, InetSocketAddress local, InetSocketAddress remote) {
-        PacketCapture c = current;
-        if (c != null) {
-            c.ike(ingress, connectionOf.apply(remote.getAddress()), datagram, offset, length, local, remote);
+        Session s = current;
+        if (s != null) {
+            s.capture.ike(ingress, connectionOf.apply(remote.getAddress()), datagram, offset, length, local, remote);
         }
     }
 
     /** Starts one; refused while one runs. What was started: the files. */
     synchronized Map<String, Object> start(CaptureRequest request, List<String> connections) throws IOException {
         if (current != null) {
-            throw new Busy("a capture is running already (" + file.file() + "); stop it first: isthmus capture stop");
+            throw new Busy("a capture is running already (" + current.file.file() + "); stop it first: isthmus capture stop");
         }
         String connection = request.filter().connection();
         if (connection != null && !connections.contains(connection)) {
@@ -96,53 +142,68 @@ final class Captures implements AutoCloseable {
         prune();
         Instant now = Instant.now();
         Path pcap = directory.resolve(name + "-" + STAMP.format(now) + ".pcapng");
-        PacketCapture capture = new PacketCapture(request.filter());
-        file = CaptureFile.start(capture, pcap, this::ended);
-        startedAt = now;
-        current = capture;
+        PacketCapture capture = new PacketCapture(request.filter(), natTraversalPort);
+        Session[] self = new Session[1];
+        // The writer may end at once (a full disk): it waits for this lock, so it finds its session made.
+        CaptureFile file = CaptureFile.start(capture, pcap, summary -> ended(sessionOf(self), summary));
+        Session s = new Session(capture, file, request.keys() ? new KeyExport(pcap, connection) : null, now);
+        self[0] = s;
+        current = s;
         dataplane.capture(capture);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("file", pcap.toString());
-        if (request.keys()) {
-            export = new KeyExport(pcap, connection);
-            exportKeys();
-            answer.put("espSa", export.espSaFile().toString());
-            answer.put("ikev2DecryptionTable", export.ikeFile().toString());
-            keyWatcher = Thread.ofVirtual().name("isthmus-capture-keys").start(this::watchKeys);
+        if (s.export != null) {
+            s.exportKeys();
+            answer.put("espSa", s.export.espSaFile().toString());
+            answer.put("ikev2DecryptionTable", s.export.ikeFile().toString());
+            s.watcher = Thread.ofVirtual().name("isthmus-capture-keys").start(s::watchKeys);
         }
         answer.put("filter", CaptureRequest.describe(request.filter()));
         LOG.log(System.Logger.Level.INFO, "capture started into {0}: {1}{2}", pcap, CaptureRequest.describe(request.filter()),
-                request.keys() ? ", with keys" : "");
+                s.export != null ? ", with keys" : "");
         return answer;
     }
 
-    /** Stops the one running; its summary. */
+    /** Stops the one running; its summary, or that it is still being closed. */
     Map<String, Object> stop() throws InterruptedException {
-        CaptureFile f;
-        synchronized (this) {
-            if (current == null) {
+        return stop(STOP_WAIT);
+    }
+
+    private Map<String, Object> stop(Duration wait) throws InterruptedException {
+        Session s = current;
+        if (s == null) {
+            synchronized (this) {
                 throw new IllegalStateException("no capture is running" + (last == null ? "" : "; the last one wrote " + last.file()));
             }
-            f = file;
         }
         dataplane.capture(null);
-        CaptureFile.Summary s = f.stop(Duration.ofSeconds(10));
-        return describe(s);
+        CaptureFile.Summary summary = s.file.stop(wait);
+        if (summary == null) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("file", s.file.file().toString());
+            m.put("ended", "ending");
+            m.put("packets", s.file.packets());
+            m.put("bytes", s.file.bytes());
+            m.put("dropped", s.capture.dropped());
+            return m;
+        }
+        return describe(summary);
     }
 
     /** The one running (with its progress), or none, and the last one that ended. */
     synchronized Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
-        if (current != null) {
+        Session s = current;
+        if (s != null) {
             Map<String, Object> running = new LinkedHashMap<>();
-            running.put("file", file.file().toString());
-            running.put("packets", file.packets());
-            running.put("bytes", file.bytes());
-            running.put("dropped", current.dropped());
-            long left = current.filter().duration().minus(Duration.between(startedAt, Instant.now())).toSeconds();
+            running.put("file", s.file.file().toString());
+            running.put("packets", s.file.packets());
+            running.put("bytes", s.file.bytes());
+            running.put("dropped", s.capture.dropped());
+            long left = s.capture.filter().duration().minus(Duration.between(s.startedAt, Instant.now())).toSeconds();
             running.put("secondsLeft", Math.max(0, left));
-            running.put("keys", export != null);
-            running.put("filter", CaptureRequest.describe(current.filter()));
+            running.put("keys", s.export != null);
+            running.put("filter", CaptureRequest.describe(s.capture.filter()));
             m.put("running", running);
         }
         if (last != null) {
@@ -151,48 +212,30 @@ final class Captures implements AutoCloseable {
         return m;
     }
 
-    /** From the capture's writer thread, once: it ended (stopped, its time or size reached, failed). */
-    private void ended(CaptureFile.Summary s) {
-        dataplane.capture(null);
+    private synchronized Session sessionOf(Session[] self) {
+        return self[0];
+    }
+
+    /** From {@code s}'s writer thread, once: it ended (stopped, its time or size reached, failed). Another capture may run by now. */
+    private void ended(Session s, CaptureFile.Summary summary) {
+        Thread watcher = s.watcher;
+        if (watcher != null) {
+            watcher.interrupt();
+        }
+        if (s.export != null) {
+            s.exportKeys(); // the SAs made in the capture's last moments, into its own files
+        }
         synchronized (this) {
-            current = null;
-            last = s;
-            if (keyWatcher != null) {
-                keyWatcher.interrupt();
-                keyWatcher = null;
+            if (current == s) {
+                dataplane.capture(null);
+                current = null;
             }
+            last = summary;
         }
-        if (export != null) {
-            exportKeys(); // the SAs made in the capture's last moments
-            export = null;
-        }
-        LOG.log(s.end() == CaptureFile.End.FAILED ? System.Logger.Level.ERROR : System.Logger.Level.INFO,
-                "capture into {0} ended ({1}): {2} packets, {3} bytes, {4} dropped (the writer fell behind){5}", s.file(),
-                s.end().name().toLowerCase(), s.packets(), s.bytes(), s.dropped(), s.failure() == null ? "" : ": " + s.failure());
-    }
-
-    /** While a capture with keys runs: SAs made meanwhile (rekeys, new connections) go into the files too. */
-    private void watchKeys() {
-        try {
-            while (!Thread.currentThread().isInterrupted()) {
-                Thread.sleep(500);
-                exportKeys();
-            }
-        } catch (InterruptedException done) {
-            // the capture ended
-        }
-    }
-
-    private void exportKeys() {
-        KeyExport e = export;
-        if (e == null) {
-            return;
-        }
-        try {
-            e.add(keySource.keys(e.connection()));
-        } catch (Exception ex) {
-            LOG.log(System.Logger.Level.WARNING, "capture: the keys could not be exported: {0}", ex.toString());
-        }
+        LOG.log(summary.end() == CaptureFile.End.FAILED ? System.Logger.Level.ERROR : System.Logger.Level.INFO,
+                "capture into {0} ended ({1}): {2} packets, {3} bytes, {4} dropped (the writer fell behind){5}", summary.file(),
+                summary.end().name().toLowerCase(), summary.packets(), summary.bytes(), summary.dropped(),
+                summary.failure() == null ? "" : ": " + summary.failure());
     }
 
     private static Map<String, Object> describe(CaptureFile.Summary s) {
@@ -208,12 +251,12 @@ final class Captures implements AutoCloseable {
         return m;
     }
 
-    /** Keeps the newest captures (and their key files), so that captures cannot fill the disk one after another. */
+    /** Keeps this instance's newest captures (and their key files): captures one after another cannot fill the disk. */
     private void prune() throws IOException {
         List<Path> captures;
         try (Stream<Path> files = Files.list(directory)) {
-            captures = new ArrayList<>(files.filter(p -> p.getFileName().toString().endsWith(".pcapng")).sorted(Comparator.comparing(Path::toString))
-                    .toList());
+            captures = new ArrayList<>(files.filter(p -> p.getFileName().toString().startsWith(name + "-")
+                    && p.getFileName().toString().endsWith(".pcapng")).sorted(Comparator.comparing(Path::toString)).toList());
         }
         while (captures.size() >= KEEP) {
             Path oldest = captures.removeFirst();
@@ -221,16 +264,16 @@ final class Captures implements AutoCloseable {
             for (Path p : List.of(oldest, Path.of(base + ".esp_sa"), Path.of(base + ".ikev2_decryption_table"))) {
                 Files.deleteIfExists(p);
             }
-            LOG.log(System.Logger.Level.INFO, "capture: {0} removed (only the newest {1} are kept)", oldest, KEEP);
+            LOG.log(System.Logger.Level.INFO, "capture: {0} removed (only the newest {1} of this instance are kept)", oldest, KEEP);
         }
     }
 
-    /** The gateway stops: a running capture is ended and its file closed. */
+    /** The gateway stops: a running capture is ended and its file closed (a second at most: the stop has its own bound). */
     @Override
     public void close() {
         if (current != null) {
             try {
-                stop();
+                stop(Duration.ofSeconds(1));
             } catch (InterruptedException | IllegalStateException e) {
                 // ended meanwhile, or the stop goes on without it
             }

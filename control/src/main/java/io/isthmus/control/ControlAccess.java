@@ -39,6 +39,11 @@ record ControlAccess(int ownUid, GroupPrincipal group, int groupGid) {
         return gid == groupGid || supplementaryGroups(pid).contains(groupGid);
     }
 
+    /** Root or the gateway's own user: who has slots of their own. */
+    boolean privileged(int uid) {
+        return uid == 0 || uid == ownUid;
+    }
+
     /** Who is admitted, for the log. */
     String describe() {
         String who = ownUid == 0 ? "root" : "root, uid " + ownUid;

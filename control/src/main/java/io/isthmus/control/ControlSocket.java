@@ -85,6 +85,10 @@ final class ControlSocket implements AutoCloseable {
     private final AtomicInteger refused = new AtomicInteger();
     private final AtomicInteger cutOff = new AtomicInteger();
     private final AtomicInteger denied = new AtomicInteger();
+    /** Refused clients still waiting for their 503 (it goes once their request is in). */
+    private final AtomicInteger waitingRefused = new AtomicInteger();
+    /** Slots beyond {@link Limits#clients} that only root and the gateway's own user may take. */
+    static final int RESERVED_FOR_ROOT = 4;
     private final RateLimitedLine deniedLine = new RateLimitedLine();
     private Channel server;
 
@@ -155,8 +159,16 @@ final class ControlSocket implements AutoCloseable {
             ch.attr(REFUSAL).set("403 only " + access.describe() + " may use the management API");
             return;
         }
-        if (clients.size() >= limits.clients()) {
+        // Root and the gateway's own user have slots of their own: a group member's clients cannot lock out systemctl reload.
+        int cap = limits.clients() + (access.privileged(who.uid()) ? RESERVED_FOR_ROOT : 0);
+        if (clients.size() >= cap) {
             refused.incrementAndGet();
+            if (waitingRefused.incrementAndGet() > cap) {
+                waitingRefused.decrementAndGet();
+                ch.close(); // a flood: not even the answer, each one would hold a descriptor until its deadline
+                return;
+            }
+            ch.closeFuture().addListener(f -> waitingRefused.decrementAndGet());
             ch.attr(REFUSAL).set("503 " + limits.clients() + " clients are being served already; try again");
             return;
         }

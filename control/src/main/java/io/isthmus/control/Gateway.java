@@ -144,7 +144,8 @@ public final class Gateway implements AutoCloseable {
             connections.add(IkeConnections.of(config, instance, c));
         }
         dataplane.tunnels(RunningConnections.tunnels(config));
-        captures = new Captures(captureDirectory, config.gateway().name() + "-" + instance.name(), dataplane, this::keysForExport, connectionsByPeer(config));
+        captures = new Captures(captureDirectory, config.gateway().name() + "-" + instance.name(), dataplane, this::keysForExport, connectionsByPeer(config),
+                t.natTraversalPort());
         ikeSockets.attach((d, offset, length, local, remote) -> {
             captureIke(true, d, offset, length, local, remote);
             engine.receive(d, offset, length, local, remote);

@@ -80,6 +80,8 @@ final class KeepUp {
     /** From the next round on, the connections of {@code next} (a reload); on the IKE thread. */
     void configure(GatewayConfig next) {
         this.config = next;
+        // A connection removed is no longer held: added again later, it comes up as a reload says it does.
+        held.retainAll(next.connections().stream().map(GatewayConfig.Connection::name).toList());
     }
 
     /**
@@ -138,8 +140,13 @@ final class KeepUp {
                 }
             }
         }
-        alsoEachRound.run();
         scheduler.schedule(PERIOD, this::round);
+        try {
+            alsoEachRound.run();
+        } catch (RuntimeException e) {
+            // Housekeeping's failure must not end keep-up: the next round tries again.
+            LOG.log(System.Logger.Level.WARNING, "keep-up housekeeping failed: {0}", e.toString());
+        }
     }
 
     /** An IKE SA as the duplicate rule sees it. */

@@ -29,9 +29,10 @@ final class PacketTimes {
                 Seen before = byInboundSpi.get(sa.inboundSpi());
                 long inBefore = before == null ? 0 : before.inPackets();
                 long outBefore = before == null ? 0 : before.outPackets();
-                Instant inAt = sa.inPackets() != inBefore ? now : before == null ? null : before.inAt();
-                Instant outAt = sa.outPackets() != outBefore ? now : before == null ? null : before.outAt();
-                byInboundSpi.put(sa.inboundSpi(), new Seen(sa.inPackets(), inAt, sa.outPackets(), outAt));
+                // Looks are taken on several threads and may arrive out of order: only a count higher than any seen moved.
+                Instant inAt = sa.inPackets() > inBefore ? now : before == null ? null : before.inAt();
+                Instant outAt = sa.outPackets() > outBefore ? now : before == null ? null : before.outAt();
+                byInboundSpi.put(sa.inboundSpi(), new Seen(Math.max(sa.inPackets(), inBefore), inAt, Math.max(sa.outPackets(), outBefore), outAt));
             }
         }
         byInboundSpi.keySet().retainAll(present);

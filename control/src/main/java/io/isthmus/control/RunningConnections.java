@@ -228,6 +228,10 @@ final class RunningConnections {
                 if (up != null) {
                     return name + ": up already (IKE SA " + up.spis() + ")" + (wasHeld ? "; kept up again from now on" : "");
                 }
+                boolean underWay = engine.ikeSas().stream().anyMatch(s -> s.connection().name().equals(name) && s.state() != IkeSaState.DESTROYED);
+                if (underWay) {
+                    return null; // keep-up's attempt (or the peer's) is under way: a second IKE SA would only be settled away
+                }
                 return keepUp.initiate(name) ? null : name + ": the gateway is stopping: not initiated";
             });
             if (started != null) {

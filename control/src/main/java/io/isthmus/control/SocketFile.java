@@ -64,7 +64,13 @@ final class SocketFile implements AutoCloseable {
      */
     void bound(GroupPrincipal group) throws IOException {
         if (group != null) {
-            Files.getFileAttributeView(path, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+            try {
+                Files.getFileAttributeView(path, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+            } catch (IOException e) {
+                // Root without CAP_CHOWN (the packaged unit) may give a file only to a group it is in.
+                throw new BindException("cannot give control socket " + path + " to group " + group.getName() + ": " + e.getMessage()
+                        + " (under systemd: systemctl edit isthmus@NAME, and add SupplementaryGroups=" + group.getName() + " under [Service])");
+            }
         }
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-rw----"));
         fileKey = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();

@@ -30,6 +30,9 @@ class PacketTimesTest {
         times.observe(tunnel(5, 3), t0.plusSeconds(10));
         assertEquals(t0.plusSeconds(5), times.lastIn(0x1000), "in has not moved since");
         assertEquals(t0.plusSeconds(10), times.lastOut(0x1000));
+        times.observe(tunnel(4, 2), t0.plusSeconds(12)); // an older look, arriving late
+        assertEquals(t0.plusSeconds(5), times.lastIn(0x1000), "a lower count is no packet");
+        assertEquals(t0.plusSeconds(10), times.lastOut(0x1000));
         times.observe(List.of(), t0.plusSeconds(15));
         assertNull(times.lastIn(0x1000), "an SA gone is forgotten");
     }

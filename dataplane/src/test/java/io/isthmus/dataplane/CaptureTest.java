@@ -96,8 +96,8 @@ class CaptureTest {
     void bothEndsCaptureWhatTheWireAndTheTunnelCarry() throws Exception {
         agents.t.tunnels(false);
         agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
-        PacketCapture a = new PacketCapture(CaptureFilter.everything());
-        PacketCapture b = new PacketCapture(CaptureFilter.everything());
+        PacketCapture a = new PacketCapture(CaptureFilter.everything(), 4500);
+        PacketCapture b = new PacketCapture(CaptureFilter.everything(), 4500);
         List<CaptureFile.Summary> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
         CaptureFile fa = CaptureFile.start(a, dir.resolve("a.pcapng"), ended::add);
         CaptureFile fb = CaptureFile.start(b, dir.resolve("b.pcapng"), ended::add);
@@ -145,7 +145,7 @@ class CaptureTest {
         agents.t.tunnels(false);
         agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
         // Inner only, port 53 only, towards the peer only: the outer packet and the port 54 one are left out.
-        PacketCapture dns = new PacketCapture(filter(CaptureFilter.Layers.INNER, CaptureFilter.Direction.EGRESS, Set.of(53), 0));
+        PacketCapture dns = new PacketCapture(filter(CaptureFilter.Layers.INNER, CaptureFilter.Direction.EGRESS, Set.of(53), 0), 4500);
         CaptureFile f = CaptureFile.start(dns, dir.resolve("dns.pcapng"), s -> { });
         agents.t.a.capture(dns);
         send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
@@ -157,7 +157,7 @@ class CaptureTest {
 
         // SYNs only, and only from 192.168.10.0/25; cut to 64 bytes.
         PacketCapture syns = new PacketCapture(new CaptureFilter(null, CaptureFilter.Layers.INNER, CaptureFilter.Direction.BOTH,
-                List.of(IpPrefix.parse("192.168.10.0/25")), List.of(), Set.of(), Set.of(), Set.of(6), 2, 64, 1 << 20, Duration.ofMinutes(1)));
+                List.of(IpPrefix.parse("192.168.10.0/25")), List.of(), Set.of(), Set.of(), Set.of(6), 2, 64, 1 << 20, Duration.ofMinutes(1)), 4500);
         f = CaptureFile.start(syns, dir.resolve("syns.pcapng"), s -> { });
         agents.t.a.capture(syns);
         send(Packets.tcp("192.168.10.5", "192.168.20.7", 1000, 200, Packets.TCP_SYN));
@@ -171,10 +171,42 @@ class CaptureTest {
     }
 
     @Test
+    void ikeOnTheNatTraversalPortHasItsMarkerAndIpv6UdpItsChecksum() throws Exception {
+        PacketCapture c = new PacketCapture(CaptureFilter.everything(), 4500);
+        CaptureFile f = CaptureFile.start(c, dir.resolve("ike.pcapng"), s -> { });
+        byte[] ike = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+        c.ike(false, "to-b", ike, 0, ike.length, ForwardingTest.at("fd00::1", 4500), ForwardingTest.at("fd00::2", 4500));
+        c.ike(true, "to-b", ike, 0, ike.length, ForwardingTest.at("10.0.0.1", 500), ForwardingTest.at("10.0.0.2", 500));
+        List<Packet> got = read(f.stop(Duration.ofSeconds(5)).file());
+        byte[] v6 = got.get(0).bytes();
+        assertEquals(40 + 8 + 4 + ike.length, v6.length);
+        assertArrayEquals(new byte[4], Arrays.copyOfRange(v6, 48, 52), "the non-ESP marker");
+        assertArrayEquals(ike, Arrays.copyOfRange(v6, 52, v6.length));
+        // A right checksum sums, with the pseudo-header, to all ones.
+        long sum = 0;
+        for (int i = 8; i < 40; i += 2) {
+            sum += (v6[i] & 0xff) << 8 | v6[i + 1] & 0xff;
+        }
+        sum += (v6.length - 40) + 17;
+        for (int i = 40; i < v6.length; i += 2) {
+            sum += (v6[i] & 0xff) << 8 | (i + 1 < v6.length ? v6[i + 1] & 0xff : 0);
+        }
+        while (sum >>> 16 != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        assertEquals(0xffff, sum);
+        byte[] v4 = got.get(1).bytes();
+        assertEquals(20 + 8 + ike.length, v4.length, "port 500: no marker");
+        assertTrue(got.get(1).inbound());
+        assertEquals(10, v4[12] & 0xff, "from the peer");
+        assertEquals(2, v4[15], "from the peer");
+    }
+
+    @Test
     void aFullRingDropsAndCountsRatherThanWaits() {
         agents.t.tunnels(false);
         agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
-        PacketCapture nobodyReads = new PacketCapture(CaptureFilter.everything());
+        PacketCapture nobodyReads = new PacketCapture(CaptureFilter.everything(), 4500);
         agents.t.a.capture(nobodyReads);
         for (int i = 0; i < 5000; i++) {
             send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 1200));
@@ -189,7 +221,7 @@ class CaptureTest {
         agents.t.tunnels(false);
         agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
         PacketCapture small = new PacketCapture(new CaptureFilter(null, CaptureFilter.Layers.BOTH, CaptureFilter.Direction.BOTH, List.of(), List.of(),
-                Set.of(), Set.of(), Set.of(), 0, 65_535, 8192, Duration.ofMinutes(1)));
+                Set.of(), Set.of(), Set.of(), 0, 65_535, 8192, Duration.ofMinutes(1)), 4500);
         java.util.concurrent.CompletableFuture<CaptureFile.Summary> ended = new java.util.concurrent.CompletableFuture<>();
         CaptureFile f = CaptureFile.start(small, dir.resolve("small.pcapng"), ended::complete);
         agents.t.a.capture(small);

@@ -87,7 +87,8 @@ public final class CaptureFile {
 
     /**
      * Ends it (the caller has already taken the capture off the packet paths): what is in the
-     * ring is written, the file closed. Waits for that, {@code wait} at most; the summary.
+     * ring is written, the file closed. Waits for that, {@code wait} at most; the summary, or
+     * null if it has not ended within {@code wait} (it ends on its own all the same).
      */
     public Summary stop(Duration wait) throws InterruptedException {
         stop = true;
@@ -140,8 +141,11 @@ public final class CaptureFile {
                 }
             }
             summary = new Summary(file, end, packets, capture.dropped(), writer.written(), failure);
-            done.countDown();
-            ended.accept(summary);
+            try {
+                ended.accept(summary);
+            } finally {
+                done.countDown(); // after the owner has heard: a stop that returns finds the capture over everywhere
+            }
         }
     }
 

@@ -8,6 +8,8 @@ import java.net.InetSocketAddress;
 final class OuterHeaders {
     static final int ESP = 50;
     static final int UDP = 17;
+    /** The length of an IPv6 header with a UDP header after it. */
+    static final int IPV6_UDP = 48;
 
     private OuterHeaders() {
     }
@@ -52,9 +54,38 @@ final class OuterHeaders {
             u16(b, at, src.getPort());
             u16(b, at + 2, dst.getPort());
             u16(b, at + 4, 8 + payload);
-            u16(b, at + 6, 0); // no checksum: the payload is not at hand here (IPv4 allows it; Wireshark does not check it by default)
+            u16(b, at + 6, 0); // IPv4 allows none; IPv6's is filled in by udpChecksumV6, which has the payload
+
         }
         return at + transport;
+    }
+
+    /**
+     * The UDP checksum of the IPv6 packet whose headers {@link #write} put at {@code h[0..48)}, its
+     * payload {@code p[off..off+length)} after {@code marker}'s four zero bytes if any.
+     */
+    static void udpChecksumV6(byte[] h, byte[] p, int off, int length, boolean marker) {
+        long sum = 0;
+        for (int i = 8; i < 40; i += 2) {
+            sum += (h[i] & 0xff) << 8 | h[i + 1] & 0xff; // source and destination
+        }
+        int udpLength = (h[44] & 0xff) << 8 | h[45] & 0xff;
+        sum += udpLength + UDP;
+        for (int i = 40; i < 46; i += 2) {
+            sum += (h[i] & 0xff) << 8 | h[i + 1] & 0xff; // ports and length; the checksum field counts as zero
+        }
+        // The marker's zeros add nothing; the payload's bytes keep their parity after it (4 bytes).
+        for (int i = 0; i + 1 < length; i += 2) {
+            sum += (p[off + i] & 0xff) << 8 | p[off + i + 1] & 0xff;
+        }
+        if ((length & 1) != 0) {
+            sum += (p[off + length - 1] & 0xff) << 8;
+        }
+        while (sum >>> 16 != 0) {
+            sum = (sum & 0xffff) + (sum >>> 16);
+        }
+        int c = ~(int) sum & 0xffff;
+        u16(h, 46, c == 0 ? 0xffff : c);
     }
 
     private static void u16(byte[] b, int at, int v) {

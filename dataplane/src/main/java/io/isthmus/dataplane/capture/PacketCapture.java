@@ -35,9 +35,10 @@ public final class PacketCapture {
     static final int RECORD_HEADER = 16;
     /** 4 MB of packets in flight between the packet threads and the file. */
     static final int DEFAULT_RING_BYTES = 4 << 20;
-    private static final int NAT_T_PORT = 4500;
 
     private final CaptureFilter filter;
+    /** The gateway's NAT-traversal port: IKE there has the non-ESP marker before it on the wire. */
+    private final int natTraversalPort;
     private final CompiledFilter compiled;
     private final ManyToOneRingBuffer ring;
     private final long epochNanosAtStart;
@@ -51,12 +52,13 @@ public final class PacketCapture {
     private final byte[] egressScratch = new byte[64];
     private final byte[] ikeScratch = new byte[64];
 
-    public PacketCapture(CaptureFilter filter) {
-        this(filter, DEFAULT_RING_BYTES);
+    public PacketCapture(CaptureFilter filter, int natTraversalPort) {
+        this(filter, natTraversalPort, DEFAULT_RING_BYTES);
     }
 
-    PacketCapture(CaptureFilter filter, int ringBytes) {
+    PacketCapture(CaptureFilter filter, int natTraversalPort, int ringBytes) {
         this.filter = filter;
+        this.natTraversalPort = natTraversalPort;
         this.compiled = new CompiledFilter(filter);
         this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(ringBytes + RingBufferDescriptor.TRAILER_LENGTH)));
         Instant now = Instant.now();
@@ -97,12 +99,12 @@ public final class PacketCapture {
         outer(ingress ? ingressScratch : egressScratch, ingress, tunnel, p, off, length, local, remote, udp, false);
     }
 
-    /** An IKE message as sent or received over UDP; on port 4500 the wire has the non-ESP marker before it, and so does the capture. */
+    /** An IKE message as sent or received over UDP; on the NAT-traversal port the wire has the non-ESP marker before it, and so does the capture. */
     public synchronized void ike(boolean ingress, String tunnel, byte[] p, int off, int length, InetSocketAddress local, InetSocketAddress remote) {
         if (!compiled.wants(true, ingress, tunnel)) {
             return;
         }
-        boolean marker = local.getPort() == NAT_T_PORT || remote.getPort() == NAT_T_PORT;
+        boolean marker = local.getPort() == natTraversalPort || remote.getPort() == natTraversalPort;
         outer(ikeScratch, ingress, tunnel, p, off, length, local, remote, true, marker);
     }
 
@@ -118,6 +120,9 @@ public final class PacketCapture {
         int total = header + payload;
         if (!compiled.matches(scratch, 0, total)) {
             return;
+        }
+        if (udp && header == OuterHeaders.IPV6_UDP) {
+            OuterHeaders.udpChecksumV6(scratch, p, off, length, marker); // IPv6 has no UDP without one
         }
         int captured = Math.min(total, filter.snapLength());
         int index = claim(ingress ? OUTER_INGRESS : OUTER_EGRESS, captured, total, tunnel);

@@ -129,9 +129,7 @@ public final class Bench {
                 return failed(path, "no traffic from host-a to host-b after 40 s; logs in " + lab.work());
             }
             Thread.sleep(500);
-            if (path == Path.ISTHMUS_CAPTURING) {
-                startCapture(lab);
-            }
+            CaptureKeeper keeper = path == Path.ISTHMUS_CAPTURING ? new CaptureKeeper(LabGateways.socket(lab, Lab.Side.A)) : null;
             lab.spawn(Lab.HOST_B, lab.work().resolve("iperf3-server.log"), List.of("iperf3", "-s"));
             Thread.sleep(500);
             // Unmeasured: the JIT compiles Isthmus's packet paths, every path gets the same.
@@ -145,14 +143,8 @@ public final class Bench {
             double[] rtt = ping(lab);
             double cpu = (cpuTicks(lab) - cpuBefore) / 100.0; // USER_HZ
             double wall = (System.nanoTime() - wallBefore) / 1e9;
-            if (path == Path.ISTHMUS_CAPTURING) {
-                JsonNode running = io.isthmus.control.GatewayClient.captures(LabGateways.socket(lab, Lab.Side.A)).path("running");
-                if (running.isMissingNode()) {
-                    throw new IOException("the capture ended before the measurements did: " + io.isthmus.control.GatewayClient.captures(
-                            LabGateways.socket(lab, Lab.Side.A)));
-                }
-                log.printf("capture: %d packets, %d MB, %d dropped (the writer behind)%n", running.path("packets").asLong(),
-                        running.path("bytes").asLong() >> 20, running.path("dropped").asLong());
+            if (keeper != null) {
+                log.println(keeper.stop());
             }
             return new Row(path.label, path.id(), path.description, gbps(tcp1), tcp1.path("end").path("sum_sent").path("retransmits").asLong(),
                     gbps(tcp4), udp64, udp1400, percentile(rtt, 0.5), percentile(rtt, 0.99), rtt.length, cpu, wall, peakRssKb(lab), null);
@@ -161,12 +153,72 @@ public final class Bench {
         }
     }
 
-    /** gw-a captures everything it carries, both layers, cut to 128 bytes, for as long as the bench may take. */
-    private static void startCapture(Lab lab) throws IOException {
-        JsonNode started = io.isthmus.control.GatewayClient.startCapture(LabGateways.socket(lab, Lab.Side.A),
-                "{\"snapLength\": 128, \"maxBytes\": 1073741824, \"durationSeconds\": 3600}");
-        if (started.has("error")) {
-            throw new IOException("capture: " + started.path("error").asText());
+    /**
+     * Keeps gw-a capturing everything it carries, both layers, cut to 128 bytes: at these rates a
+     * capture fills its largest file (1 GiB) in seconds, so when one ends the next starts
+     * (checked every 100 ms), and the figures say how many it took and how long none ran.
+     */
+    private static final class CaptureKeeper {
+        private final java.nio.file.Path socket;
+        private final Thread thread;
+        private volatile boolean stop;
+        private int captures;
+        private long packets;
+        private long dropped;
+        private long bytes;
+        private long gapNanos;
+
+        CaptureKeeper(java.nio.file.Path socket) throws IOException {
+            this.socket = socket;
+            start();
+            this.thread = Thread.ofVirtual().name("bench-capture-keeper").start(this::keep);
+        }
+
+        private void start() throws IOException {
+            JsonNode started = io.isthmus.control.GatewayClient.startCapture(socket,
+                    "{\"snapLength\": 128, \"maxBytes\": 1073741824, \"durationSeconds\": 3600}");
+            if (started.has("error")) {
+                throw new IOException("capture: " + started.path("error").asText());
+            }
+            captures++;
+        }
+
+        private void keep() {
+            while (!stop) {
+                try {
+                    Thread.sleep(100);
+                    JsonNode st = io.isthmus.control.GatewayClient.captures(socket);
+                    if (!st.has("running") && !stop) {
+                        long gapFrom = System.nanoTime();
+                        count(st.path("last"));
+                        start();
+                        gapNanos += System.nanoTime() - gapFrom + 50_000_000L; // half a check's period, on average, before it was seen
+                    }
+                } catch (IOException | InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        /** Adds an ended capture's figures, and deletes its file: a gigabyte of benchmark packets is nobody's to keep. */
+        private void count(JsonNode summary) {
+            packets += summary.path("packets").asLong();
+            dropped += summary.path("dropped").asLong();
+            bytes += summary.path("bytes").asLong();
+            try {
+                Files.deleteIfExists(java.nio.file.Path.of(summary.path("file").asText()));
+            } catch (IOException | java.nio.file.InvalidPathException ignored) {
+                // the lab's directory goes with the lab's next run
+            }
+        }
+
+        /** Ends the last capture; what they all held. */
+        String stop() throws IOException, InterruptedException {
+            stop = true;
+            thread.join();
+            count(io.isthmus.control.GatewayClient.post(socket, "captures/stop"));
+            return String.format("capture: %d capture(s), %d packets, %d MB, %d dropped (the writer behind), about %d ms with none running",
+                    captures, packets, bytes >> 20, dropped, gapNanos / 1_000_000);
         }
     }
 
