@@ -141,6 +141,8 @@ final class KeepUp {
             }
         }
         scheduler.schedule(PERIOD, this::round);
+        // A removed connection's Delete exchanges count after the reload forgot its counters: forgotten again here.
+        engine.counters().retainOnly(config.connections().stream().map(GatewayConfig.Connection::name).toList());
         try {
             alsoEachRound.run();
         } catch (RuntimeException e) {

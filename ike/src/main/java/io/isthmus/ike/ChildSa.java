@@ -60,6 +60,11 @@ public final class ChildSa {
         return proposal;
     }
 
+    /** Whether a rekey has made its replacement already. */
+    public boolean isReplaced() {
+        return replaced;
+    }
+
     /** Its rekey made a replacement: when it goes, that is no CHILD_DOWN (the CHILD_REKEYED said it). */
     public void markReplaced() {
         replaced = true;

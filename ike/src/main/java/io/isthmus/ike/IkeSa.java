@@ -631,12 +631,28 @@ public final class IkeSa {
      * then only waits for its delete.
      */
     public void handOver(IkeSa next) {
+        handOver(next, true);
+    }
+
+    /**
+     * As {@link #handOver}, for the redundant IKE SA of a simultaneous rekey (RFC 7296 2.8.2): it
+     * was never announced, so neither is its going, and the one rekey is counted once.
+     */
+    public void handOverRedundant(IkeSa next) {
+        handOver(next, false);
+    }
+
+    private void handOver(IkeSa next, boolean announce) {
         replacement = next;
         transitionTo(IkeSaState.REKEYED);
         timers.cancel();
         children.handOverTo(next.children);
         next.touched();
         window.handOver(next.window);
+        if (!announce) {
+            LOG.log(System.Logger.Level.INFO, "{0}: redundant after a simultaneous rekey, its child SAs moved to {1}", this, next);
+            return;
+        }
         context.counters(this).ikeRekeyed();
         context.emit(IkeEvent.Kind.IKE_REKEYED, next, null, "replaces " + spis());
         LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);

@@ -36,6 +36,7 @@ final class MessageIdSyncLane {
         IkeSa sa = window.owner();
         IncomingMessage in = new IncomingMessage(sa, message, payloads);
         sa.heard();
+        window.countedSync(response);
         if (response) {
             window.syncAnswered(in);
             return true;

@@ -491,6 +491,11 @@ public final class MessageWindow {
         }
     }
 
+    /** A verified RFC 6311 sync message taken in, request or response: counted as the window counts what it takes. */
+    void countedSync(boolean response) {
+        count(ExchangeType.INFORMATIONAL, Direction.IN, response ? Kind.RESPONSE : Kind.REQUEST);
+    }
+
     /** The peer's sync request {@code nonce}, answered before: the same answer again; true if it was. */
     boolean answeredSyncBefore(byte[] nonce) {
         if (syncNonce != null && Arrays.equals(syncNonce, nonce)) {

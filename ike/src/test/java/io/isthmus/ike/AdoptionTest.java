@@ -281,8 +281,15 @@ class AdoptionTest {
         assertNotEquals(a.window().nextRequestId(), b2.window().expectedRequestId(), "the record is behind");
         assertNotEquals(b2.window().nextRequestId(), a.window().expectedRequestId(), "the record is behind");
 
+        IkeCounters atA = engineA.counters().of(a.connection().name());
+        IkeCounters atB2 = engineB2.counters().of(b2.connection().name());
+        long requestsInA = atA.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.IN, IkeCounters.Kind.REQUEST);
+        long responsesInB2 = atB2.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.IN, IkeCounters.Kind.RESPONSE);
         assertTrue(b2.syncMessageIds());
         deliver();
+        assertEquals(requestsInA + 1, atA.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.IN, IkeCounters.Kind.REQUEST),
+                "the sync request is counted where it is taken, beside the window");
+        assertEquals(responsesInB2 + 1, atB2.messages(IkeCounters.Exchange.INFORMATIONAL, IkeCounters.Direction.IN, IkeCounters.Kind.RESPONSE));
         assertEquals(a.window().nextRequestId(), b2.window().expectedRequestId());
         assertEquals(b2.window().nextRequestId(), a.window().expectedRequestId());
 

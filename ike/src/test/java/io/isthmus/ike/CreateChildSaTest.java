@@ -321,6 +321,8 @@ class CreateChildSaTest extends EnginePair {
                 .filter(e -> e.outboundNow() == survivorBy.equals("A")).findFirst().orElseThrow().sa();
         assertEquals(List.of(survivor), pair.childrenA.current());
         assertEquals(survivorBy.equals("A"), pair.onlyIkeSa(pair.engineA).children().getFirst().createdAsInitiator);
+        assertEquals(1, pair.engineA.counters().get(old.connection()).childRekeys(), "one rekey, though it made two replacements");
+        assertEquals(1, pair.engineB.counters().get(old.connection()).childRekeys());
     }
 
     /*
@@ -357,6 +359,8 @@ class CreateChildSaTest extends EnginePair {
         assertEquals(survivorBy.equals("A"), now.isInitiator());
         assertEquals(children, now.childSas());
         assertEquals(1, pair.onlyIkeSa(pair.engineB).childSas().size());
+        assertEquals(1, pair.engineA.counters().get(now.connection().name()).ikeRekeys(), "one IKE rekey");
+        assertEquals(1, pair.engineB.counters().get(now.connection().name()).ikeRekeys());
         pair.assertChildSasPair(1);
         now.rekeyChild(pair.childrenA.current().getFirst().inbound().spi());
         pair.deliver();

@@ -440,7 +440,10 @@ final class ChildCreate implements Exchange {
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", sa, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
-            sa.context().counters(sa).childRekeyed();
+            if (!replacing.isReplaced()) {
+                // Both ends rekeying it at once (RFC 7296 2.8.1) make two replacements of one SA: one rekey, counted once.
+                sa.context().counters(sa).childRekeyed();
+            }
             sa.context().emit(IkeEvent.Kind.CHILD_REKEYED, sa, description, "replaces " + HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");
             replacing.markReplaced();
             sa.context().listener().rekeyed(replacing.description(), description, keys, exchangeInitiator);

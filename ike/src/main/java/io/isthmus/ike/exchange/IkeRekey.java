@@ -128,13 +128,13 @@ final class IkeRekey implements Exchange {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous IKE rekey: ours has the lowest nonce, deleting {1}", sa, next);
             sa.handOver(theirs);
             expectDeleteOfReplaced(sa);
-            next.handOver(theirs);
+            next.handOverRedundant(theirs);
             IkeDelete.replaced(next, "redundant after a simultaneous IKE rekey");
             return Status.SUCCESS;
         }
         if (theirs != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous IKE rekey: the peer deletes its redundant {1}", sa, theirs);
-            theirs.handOver(next);
+            theirs.handOverRedundant(next);
             expectDeleteOfReplaced(theirs);
         }
         sa.handOver(next);
