@@ -48,7 +48,7 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--rate", defaultValue = "10000", description = "UDP datagrams a second through the tunnel (default ${DEFAULT-VALUE}).")
         int rate;
 
-        @Option(names = "--faults", split = ",", defaultValue = "kill,sigterm,wan-down,machine-gone",
+        @Option(names = "--faults", split = ",", defaultValue = "kill,sigterm,wan-down,machine-gone,sigstop,kill-during-rekey",
                 description = "Which faults, comma-separated (default ${DEFAULT-VALUE}).")
         List<String> faults;
 

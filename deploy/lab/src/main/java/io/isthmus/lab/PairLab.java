@@ -319,6 +319,19 @@ public final class PairLab implements Namespaces, AutoCloseable {
         filter(gw, "isthmus_ike_out_cut", "", "udp sport { 500, 4500 } drop;");
     }
 
+    /**
+     * The peer's IKE messages to {@code gw} dropped on their way in (UDP to port 500, and to port
+     * 4500 those with the non-ESP marker, so ESP in UDP still passes): {@code gw} sends its
+     * requests and never hears the answers. {@link #ikeInRestored} undoes it.
+     */
+    public void ikeInCut(Instance gw) throws IOException, InterruptedException {
+        filter(gw, "isthmus_ike_in_cut", "udp dport 500 drop; udp dport 4500 @th,64,32 0 drop;", "");
+    }
+
+    public void ikeInRestored(Instance gw) throws IOException, InterruptedException {
+        Lab.sh("ip", "netns", "exec", gw.ns, "nft", "delete table inet isthmus_ike_in_cut");
+    }
+
     private void filter(Instance gw, String table, String inRules, String outRules) throws IOException, InterruptedException {
         Lab.sh("ip", "netns", "exec", gw.ns, "nft", "add table inet " + table + "; "
                 + "add chain inet " + table + " in { type filter hook input priority 0; " + inRules + " }; "

@@ -34,7 +34,11 @@ public final class Failover {
 
     /** What happens to gw1, and how it comes back. */
     public enum Fault {
-        KILL("kill -9"), SIGTERM("SIGTERM (handover)"), WAN_DOWN("WAN link down"), MACHINE_GONE("machine gone");
+        KILL("kill -9"), SIGTERM("SIGTERM (handover)"), WAN_DOWN("WAN link down"), MACHINE_GONE("machine gone"),
+        /** Frozen for 2.5 s, then going on: keepalived moves the address away and back (preemption); one run holds both moves. */
+        SIGSTOP("SIGSTOP 2.5 s, SIGCONT"),
+        /** Killed with a child rekey of its own under way: the peer has answered, gw1 never took the answer. */
+        KILL_DURING_REKEY("kill -9 during a child rekey");
 
         final String label;
 
@@ -109,7 +113,9 @@ public final class Failover {
             for (int i = 0; i < runs; i++) {
                 for (Fault f : faults) {
                     results.add(once(lab, pair, f, stateSync, false));
-                    results.add(once(lab, pair, f, stateSync, true));
+                    if (f != Fault.SIGSTOP) { // gw1 comes back by itself within its own run
+                        results.add(once(lab, pair, f, stateSync, true));
+                    }
                 }
             }
         }
@@ -140,7 +146,7 @@ public final class Failover {
         } else {
             inject(lab, pair, f);
         }
-        Instance carrier = back ? Instance.GW1 : Instance.GW2;
+        Instance carrier = back || f == Fault.SIGSTOP ? Instance.GW1 : Instance.GW2;
         lab.awaitAddress(carrier, PairLab.VIP1, Duration.ofSeconds(30));
         LabTraffic.Transfer t = stream.get();
         capture.destroy();
@@ -169,14 +175,40 @@ public final class Failover {
             }
             case WAN_DOWN -> lab.wanDown(Instance.GW1);
             case MACHINE_GONE -> lab.machineGone(Instance.GW1);
+            case SIGSTOP -> {
+                lab.pauseDaemon(Instance.GW1);
+                Thread.sleep(2500);
+                lab.resumeDaemon(Instance.GW1);
+            }
+            case KILL_DURING_REKEY -> {
+                // The answers cannot reach gw1: its request goes out, the peer makes the new SA and answers into the void.
+                lab.ikeInCut(Instance.GW1);
+                Path socket = lab.work().resolve(Instance.GW1.label + ".sock");
+                CompletableFuture.runAsync(() -> {
+                    try {
+                        io.isthmus.control.GatewayClient.post(socket, "connections/" + PairGateways.CONNECTION + "/rekey?sa=child");
+                    } catch (java.io.IOException killed) {
+                        // gw1 dies before it answers: that is the point
+                    }
+                });
+                Thread.sleep(300);
+                lab.killDaemon(Instance.GW1);
+            }
         }
     }
 
     private static void restore(PairLab lab, PairGateways pair, Fault f) throws Exception {
         switch (f) {
             case KILL, SIGTERM -> pair.startDaemon(Instance.GW1);
+            case KILL_DURING_REKEY -> {
+                lab.ikeInRestored(Instance.GW1);
+                pair.startDaemon(Instance.GW1);
+            }
             case WAN_DOWN -> lab.wanUp(Instance.GW1);
             case MACHINE_GONE -> lab.machineBack(Instance.GW1);
+            case SIGSTOP -> {
+                // back by itself within the fault's run
+            }
         }
     }
 
