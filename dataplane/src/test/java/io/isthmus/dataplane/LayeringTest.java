@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
  *   linux  <-  ip  <-  tun, conn  <-  io.isthmus.dataplane
  *   FFM        IPv4/    the TUN and   the tables, the snapshot, the packet
  *   calls      IPv6     socket ports  paths and agents, the control plane's API
+ *
+ *   capture (the packet capture: its filter, ring and pcapng file) stands alone, fed by the paths
  * </pre>
  */
 class LayeringTest {
@@ -23,6 +25,7 @@ class LayeringTest {
                 "ip", Set.of("linux"),
                 "tun", Set.of("ip", "linux"),
                 "conn", Set.of("ip", "linux"),
-                "", Set.of("tun", "conn", "ip", "linux")));
+                "capture", Set.of(),
+                "", Set.of("tun", "conn", "ip", "linux", "capture")));
     }
 }
