@@ -4,6 +4,8 @@ import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.conn.InMemoryEspPort;
 import io.isthmus.dataplane.conn.LinuxEspPort;
 import io.isthmus.dataplane.linux.Poller;
+import io.isthmus.dataplane.nat.NatRule;
+import io.isthmus.dataplane.nat.TunnelNat;
 import io.isthmus.dataplane.linux.TunDevice;
 import io.isthmus.dataplane.tun.LinuxTun;
 import io.isthmus.dataplane.tun.TunPort;
@@ -89,10 +91,25 @@ public final class Dataplane implements AutoCloseable {
         void lifetime(int inboundSpi, boolean hard);
     }
 
-    /** A tunnel as configured: route-based or policy-based, and the prefixes that lead into it. */
-    public record TunnelSpec(String name, boolean policyBased, List<String> prefixes) {
+    /**
+     * A tunnel as configured: route-based or policy-based, the prefixes that lead into it (with
+     * IngressSnat rules, the external ones: the table is looked up before translation), and its
+     * NAT rules ({@link io.isthmus.dataplane.nat.TunnelNat} says how they apply). NAT needs a
+     * route-based tunnel, as in Azure (not with policy-based traffic selectors): a policy-based
+     * tunnel picks the SA by the packet's addresses before NAT would change them.
+     */
+    public record TunnelSpec(String name, boolean policyBased, List<String> prefixes, List<NatRule> natRules) {
         public TunnelSpec {
             prefixes = List.copyOf(prefixes);
+            natRules = List.copyOf(natRules);
+            if (policyBased && !natRules.isEmpty()) {
+                throw new IllegalArgumentException("tunnel " + name + ": NAT rules need a route-based connection, not one with policy-based "
+                        + "traffic selectors");
+            }
+        }
+
+        public TunnelSpec(String name, boolean policyBased, List<String> prefixes) {
+            this(name, policyBased, prefixes, List.of());
         }
     }
 
@@ -235,6 +252,11 @@ public final class Dataplane implements AutoCloseable {
     /** What the packet threads read the snapshot from: for paths driven by hand in tests. */
     Forwarding forwarding() {
         return tables.forwarding();
+    }
+
+    /** What dynamic NAT flows are timed by, for tunnels declared from now on (tests: a clock of their own). */
+    synchronized void natClock(java.util.function.LongSupplier clock) {
+        tables.natClock(clock);
     }
 
     synchronized Map<String, Tunnel> tunnelsForTests() {
@@ -459,9 +481,17 @@ public final class Dataplane implements AutoCloseable {
                            long inBytes, long inPackets, long outBytes, long outPackets, Map<DropReason, Long> drops, boolean carriesOutbound) {
     }
 
-    /** One tunnel's counters and SAs, for status. */
+    /** One tunnel's counters, SAs and NAT rules (with each dynamic rule's flows in use), for status. */
     public record TunnelStatus(String name, boolean policyBased, long ingressPackets, long ingressBytes, long egressPackets,
-                               long egressBytes, Map<Drop, Long> drops, List<SaStatus> sas) {
+                               long egressBytes, Map<Drop, Long> drops, List<SaStatus> sas, List<TunnelNat.RuleStatus> nat) {
+        public TunnelStatus {
+            nat = List.copyOf(nat);
+        }
+
+        public TunnelStatus(String name, boolean policyBased, long ingressPackets, long ingressBytes, long egressPackets, long egressBytes,
+                            Map<Drop, Long> drops, List<SaStatus> sas) {
+            this(name, policyBased, ingressPackets, ingressBytes, egressPackets, egressBytes, drops, sas, List.of());
+        }
     }
 
     public synchronized List<TunnelStatus> status() {

@@ -1,5 +1,6 @@
 package io.isthmus.dataplane;
 
+import io.isthmus.dataplane.nat.NatDrop;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.SealFailure;
 
@@ -53,7 +54,20 @@ public enum Drop {
     ESP_UNSUPPORTED_NEXT_HEADER,
     ESP_DUMMY_PACKET,
     ESP_SA_EXPIRED,
-    ESP_SA_DELETED;
+    ESP_SA_DELETED,
+    /**
+     * NAT, either direction (the NAT_ ones mirror {@link NatDrop}): a dynamic rule's flow table is
+     * full, the packet that needed a new flow dropped.
+     */
+    NAT_FLOW_TABLE_FULL,
+    /** NAT: to a dynamic rule's external address without a flow (unsolicited, forged or expired). */
+    NAT_NO_FLOW,
+    /** NAT: a later fragment, without ports, that a dynamic rule or one with port ranges would need them for. */
+    NAT_FRAGMENT,
+    /** NAT: a rule applies but the header it must rewrite (or an ICMP error's quoted header) is cut short. */
+    NAT_MALFORMED,
+    /** NAT: neither TCP, UDP nor ICMP echo, from or to a dynamic rule's addresses. */
+    NAT_UNSUPPORTED_PROTOCOL;
 
     private static final Drop[] VALUES = values();
 
@@ -64,6 +78,11 @@ public enum Drop {
     /** The drop for a failed seal, from the code {@code OutboundSa.seal} returned. */
     static Drop ofSeal(int code) {
         return VALUES[SEAL_SEQUENCE_NUMBERS_EXHAUSTED.ordinal() + SealFailure.fromCode(code).ordinal()];
+    }
+
+    /** The drop for a NAT translation's result code ({@link io.isthmus.dataplane.nat.TunnelNat}). */
+    static Drop ofNat(int code) {
+        return VALUES[NAT_FLOW_TABLE_FULL.ordinal() + NatDrop.fromCode(code).ordinal()];
     }
 
     /** Whether this drop happened on the way out (Azure's TunnelEgressPacketDrop... metrics). */

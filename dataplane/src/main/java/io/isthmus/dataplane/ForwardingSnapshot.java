@@ -3,7 +3,9 @@ package io.isthmus.dataplane;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import io.isthmus.dataplane.nat.TunnelNat;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
@@ -22,16 +24,35 @@ import org.agrona.collections.Int2ObjectHashMap;
 final class ForwardingSnapshot {
     private static final InstalledSa.Outbound[] NONE = new InstalledSa.Outbound[0];
     static final ForwardingSnapshot EMPTY = new ForwardingSnapshot(TunnelTable.EMPTY, new InstalledSa.Outbound[0][],
-            new Int2ObjectHashMap<>());
+            new Int2ObjectHashMap<>(), new TunnelNat[0]);
 
     private final TunnelTable table;
     private final InstalledSa.Outbound[][] outbound;
     private final Int2ObjectHashMap<InstalledSa.Inbound> inbound;
+    /** Each tunnel's NAT rules, by {@link Tunnel#slot()} as the outbound SAs (null: none). */
+    private final TunnelNat[] nat;
+    /** Those of {@link #nat} with dynamic rules, for the packet threads' sweeps. */
+    private final TunnelNat[] natWithFlows;
 
-    private ForwardingSnapshot(TunnelTable table, InstalledSa.Outbound[][] outbound, Int2ObjectHashMap<InstalledSa.Inbound> inbound) {
+    private ForwardingSnapshot(TunnelTable table, InstalledSa.Outbound[][] outbound, Int2ObjectHashMap<InstalledSa.Inbound> inbound,
+                               TunnelNat[] nat) {
         this.table = table;
         this.outbound = outbound;
         this.inbound = inbound;
+        this.nat = nat;
+        this.natWithFlows = java.util.Arrays.stream(nat).filter(n -> n != null && !n.flowTables().isEmpty()).toArray(TunnelNat[]::new);
+    }
+
+    /** The tunnel's NAT rules ({@link TunnelNat#NONE} for none). */
+    TunnelNat nat(Tunnel tunnel) {
+        int slot = tunnel.slot();
+        TunnelNat n = slot < nat.length ? nat[slot] : null;
+        return n == null ? TunnelNat.NONE : n;
+    }
+
+    /** The tunnels' NAT rules that keep flows. */
+    TunnelNat[] natWithFlows() {
+        return natWithFlows;
     }
 
     TunnelTable table() {
@@ -87,21 +108,30 @@ final class ForwardingSnapshot {
     // The next snapshot (control thread only)
     // ------------------------------------------------------------------------------------------
 
-    /** With a new tunnel table over {@code tunnels}: those {@code kept} keep their SAs, the others start without. */
-    ForwardingSnapshot withTable(TunnelTable next, Collection<Tunnel> tunnels, Set<Tunnel> kept) {
+    /**
+     * With a new tunnel table over {@code tunnels}: those {@code kept} keep their SAs, the others
+     * start without; each tunnel with the NAT rules of {@code nat} (by name; none if absent).
+     */
+    ForwardingSnapshot withTable(TunnelTable next, Collection<Tunnel> tunnels, Set<Tunnel> kept, Map<String, TunnelNat> nat) {
         int slots = tunnels.stream().mapToInt(Tunnel::slot).max().orElse(-1) + 1;
         InstalledSa.Outbound[][] sas = new InstalledSa.Outbound[slots][];
+        TunnelNat[] rules = new TunnelNat[slots];
         for (Tunnel t : tunnels) {
             sas[t.slot()] = kept.contains(t) ? outbound(t) : NONE;
+            rules[t.slot()] = nat.get(t.name());
         }
-        return new ForwardingSnapshot(next, sas, inbound);
+        return new ForwardingSnapshot(next, sas, inbound, rules);
+    }
+
+    ForwardingSnapshot withTable(TunnelTable next, Collection<Tunnel> tunnels, Set<Tunnel> kept) {
+        return withTable(next, tunnels, kept, Map.of());
     }
 
     /** With {@code tunnel}'s outbound SAs replaced by these, newest first. */
     ForwardingSnapshot withOutbound(Tunnel tunnel, List<InstalledSa.Outbound> newestFirst) {
         InstalledSa.Outbound[][] sas = java.util.Arrays.copyOf(outbound, Math.max(outbound.length, tunnel.slot() + 1));
         sas[tunnel.slot()] = newestFirst.toArray(InstalledSa.Outbound[]::new);
-        return new ForwardingSnapshot(table, sas, inbound);
+        return new ForwardingSnapshot(table, sas, inbound, nat);
     }
 
     /** With the SA of this inbound SPI added, or removed if {@code sa} is null. */
@@ -112,6 +142,6 @@ final class ForwardingSnapshot {
         } else {
             next.put(spi, sa);
         }
-        return new ForwardingSnapshot(table, outbound, next);
+        return new ForwardingSnapshot(table, outbound, next, nat);
     }
 }

@@ -1,6 +1,7 @@
 package io.isthmus.dataplane;
 
 import io.isthmus.dataplane.conn.EspPort;
+import io.isthmus.dataplane.nat.TunnelNat;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.InboundSa;
 import io.isthmus.esp.OutboundSa;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The tunnels and installed SAs as the control plane changes them: every change builds the next
@@ -38,6 +40,8 @@ final class ForwardingTables {
     private final Graveyard graveyard;
     /** Whether SAs installed from now on start with an empty sequence lease (a gateway pair's). */
     private boolean requireLeases;
+    /** What dynamic NAT flows are timed by. */
+    private LongSupplier natClock = System::nanoTime;
 
     /** {@code dutyCycles}: one counter per packet thread, for the {@link Graveyard}. */
     ForwardingTables(Dataplane.Settings settings, Dataplane.Events events, EspPort esp, List<AtomicLong> dutyCycles) {
@@ -60,6 +64,7 @@ final class ForwardingTables {
     void tunnels(List<Dataplane.TunnelSpec> specs) {
         Map<String, Tunnel> next = new LinkedHashMap<>();
         List<TunnelTable.Route> routes = new ArrayList<>();
+        Map<String, TunnelNat> nat = new HashMap<>();
         Set<Tunnel> kept = new HashSet<>();
         BitSet slots = new BitSet();
         for (Dataplane.TunnelSpec s : specs) {
@@ -80,6 +85,9 @@ final class ForwardingTables {
                 t = new Tunnel(s.name(), s.policyBased(), existing != null ? existing.counters() : new Counters(), slot);
             }
             next.put(s.name(), t);
+            // An unchanged dynamic rule keeps its flow table, so a reload does not cut its flows.
+            TunnelNat before = existing == null ? null : forwarding.current().nat(existing);
+            nat.put(s.name(), TunnelNat.of(s.natRules(), before, natClock));
             for (String prefix : s.prefixes()) {
                 routes.add(TunnelTable.route(prefix, t));
             }
@@ -94,8 +102,17 @@ final class ForwardingTables {
         tunnels.clear();
         tunnels.putAll(next);
         TunnelTable table = new TunnelTable(routes);
-        forwarding.publish(forwarding.current().withTable(table, next.values(), kept));
+        forwarding.publish(forwarding.current().withTable(table, next.values(), kept, nat));
         LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
+        nat.forEach((name, n) -> {
+            if (!n.isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: NAT rules {1}", name, n.rules());
+            }
+        });
+    }
+
+    void natClock(LongSupplier clock) {
+        natClock = clock;
     }
 
     /** See {@link Dataplane#requireLeases}. */
@@ -222,7 +239,7 @@ final class ForwardingTables {
                 }
             }
             out.add(new Dataplane.TunnelStatus(t.name(), t.policyBased(), t.counters().ingressPackets(), t.counters().ingressBytes(),
-                    t.counters().egressPackets(), t.counters().egressBytes(), drops, sas));
+                    t.counters().egressPackets(), t.counters().egressBytes(), drops, sas, now.nat(t).status()));
         }
         return out;
     }

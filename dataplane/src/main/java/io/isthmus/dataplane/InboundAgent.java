@@ -47,6 +47,7 @@ final class InboundAgent implements Agent {
             }
         }
         tun.flush();
+        path.sweepNat();
         return work;
     }
 

@@ -4,6 +4,7 @@ import io.isthmus.dataplane.capture.PacketCapture;
 import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.nat.TunnelNat;
 import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.DropReason;
 import io.isthmus.esp.UdpEncapsulation;
@@ -14,11 +15,14 @@ import io.isthmus.esp.UdpEncapsulation;
  * <pre>
  * UDP 4500 / raw ESP read (one datagram, or with UDP GRO a run of them)
  *   -> for each datagram: keepalive? IKE (non-ESP marker)? -> SA by SPI -> open in place
- *      -> inner packet within the SA's selectors? -> clamp MSS
+ *      -> inner packet within the SA's selectors? -> clamp MSS -> NAT ({@link TunnelNat#inbound})
  *   -> TUN write (tun/ merges the segments of a flow into one super-packet, written at flush)
  * </pre>
  *
  * The ESP header of each datagram is the headroom the TUN port needs before its inner packet.
+ * The selectors are checked on the packet as it came through the tunnel, before NAT (they were
+ * negotiated with the peer, which knows nothing of our translation); the inner tap of a capture
+ * sees it then too, as the outbound tap sees its packets after NAT.
  */
 final class InboundPath {
     private final Forwarding forwarding;
@@ -54,6 +58,13 @@ final class InboundPath {
         int size = segmentSize <= 0 ? length : segmentSize;
         for (int o = off; o < off + length; o += size) {
             datagram(snapshot, buffer, o, Math.min(size, off + length - o), from, cap);
+        }
+    }
+
+    /** Once a duty cycle: expired NAT flows this thread made are freed, a few per table (see {@link TunnelNat#sweep}). */
+    void sweepNat() {
+        for (TunnelNat n : forwarding.current().natWithFlows()) {
+            n.sweep(false, OutboundPath.NAT_SWEEP);
         }
     }
 
@@ -107,6 +118,14 @@ final class InboundPath {
         IpPacket.clampMss(p, inner, len, mss);
         if (cap != null) {
             cap.inner(true, in.tunnel.name(), p, inner, len);
+        }
+        TunnelNat nat = snapshot.nat(in.tunnel);
+        if (nat != TunnelNat.NONE) {
+            int verdict = nat.inbound(p, inner, len);
+            if (verdict != TunnelNat.PASS) {
+                counters.drop(Drop.ofNat(verdict));
+                return;
+            }
         }
         counters.ingress(len);
         tun.write(buffer, inner, len, counters.tunWriteLoss);

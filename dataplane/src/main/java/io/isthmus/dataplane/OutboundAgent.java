@@ -33,6 +33,7 @@ final class OutboundAgent implements Agent {
         }
         path.flush();
         tun.flush();
+        path.sweepNat();
         return work;
     }
 

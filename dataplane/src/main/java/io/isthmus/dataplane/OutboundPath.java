@@ -4,6 +4,7 @@ import io.isthmus.dataplane.capture.PacketCapture;
 import io.isthmus.dataplane.conn.EspPort;
 import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.PacketBuffer;
+import io.isthmus.dataplane.nat.TunnelNat;
 import io.isthmus.dataplane.tun.TunBatch;
 import io.isthmus.dataplane.tun.TunPort;
 import io.isthmus.esp.EspPacket;
@@ -15,13 +16,19 @@ import io.isthmus.esp.EspPacket;
  * TUN read (tun/: a packet, or the segments of a TCP or UDP super-packet)
  *   -> tunnel by destination (LPM) -> SA -> too big? ICMP back
  *   -> for each packet: copied into the batch (tun/ cuts a segment on the way), clamp MSS,
- *      seal in place
+ *      NAT (the tunnel's rules, {@link TunnelNat#outbound}), seal in place
  *   -> the batch: ESP packets of one SA back to back, sent as one UDP GSO call
  * </pre>
  *
  * A batch is sent when the next packet cannot join it (another SA, a longer packet, one after a
  * shorter one, 64 segments or 64 KB) and when the TUN device has nothing more to read
  * ({@link #flush}), so a lone packet never waits.
+ *
+ * <p>NAT comes after the tunnel lookup (with IngressSnat, by the external destination) and the
+ * too-big check (whose ICMP error goes back to the local sender, so it quotes the packet as the
+ * sender sent it), and per packet, each segment of a super-packet being whole by then. The inner
+ * tap of a capture sees the packet translated, as it travels in the tunnel (the inbound path's
+ * tap sees it before translation: both show the tunnel's side).
  */
 final class OutboundPath {
     /** The most segments one GSO send may carry (UDP_MAX_SEGMENTS is 64 before Linux 6.x). */
@@ -30,6 +37,11 @@ final class OutboundPath {
     static final int MAX_BATCH_BYTES = 65_000;
     /** Room for the ESP header before, and padding, trailer and ICV after, an inner packet. */
     private static final int ESP_SLACK = 64 + 64;
+    /**
+     * Flow slots each duty cycle looks at per dynamic NAT rule: an idle thread runs a cycle a
+     * millisecond, so a table of 65,536 is gone round in about two seconds.
+     */
+    static final int NAT_SWEEP = 32;
 
     private final Forwarding forwarding;
     private final Counters global;
@@ -98,6 +110,7 @@ final class OutboundPath {
         // TUN read (up to 64 segments), not per packet, and not at all for an SA without a lease.
         long now = sa.sa.isLeased() ? System.nanoTime() : 0;
         PacketCapture cap = capture.current;
+        TunnelNat nat = snapshot.nat(tunnel);
         for (int i = 0; i < count; i++) {
             int len = read.length(i);
             int at = place(sa, len);
@@ -106,10 +119,24 @@ final class OutboundPath {
             if (!read.segmented()) {
                 IpPacket.clampMss(b, at, len, mss);
             }
+            if (nat != TunnelNat.NONE) {
+                int verdict = nat.outbound(b, at, len);
+                if (verdict != TunnelNat.PASS) {
+                    tunnel.counters().drop(Drop.ofNat(verdict)); // nothing was added to the batch: the next packet takes its place
+                    continue;
+                }
+            }
             if (cap != null) {
                 cap.inner(false, tunnel.name(), b, at, len);
             }
             seal(sa, tunnel, at, len, now, cap);
+        }
+    }
+
+    /** Once a duty cycle: expired NAT flows this thread made are freed, a few per table (see {@link TunnelNat#sweep}). */
+    void sweepNat() {
+        for (TunnelNat n : forwarding.current().natWithFlows()) {
+            n.sweep(true, NAT_SWEEP);
         }
     }
 

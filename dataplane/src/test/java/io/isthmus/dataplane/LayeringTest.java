@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  *   calls      IPv6     socket ports  paths and agents, the control plane's API
  *
  *   capture (the packet capture: its filter, ring and pcapng file) stands alone, fed by the paths
+ *   nat (NAT rules, their translation and flow tables) stands on ip, called by the paths
  * </pre>
  */
 class LayeringTest {
@@ -26,6 +27,7 @@ class LayeringTest {
                 "tun", Set.of("ip", "linux"),
                 "conn", Set.of("ip", "linux"),
                 "capture", Set.of(),
-                "", Set.of("tun", "conn", "ip", "linux", "capture")));
+                "nat", Set.of("ip"),
+                "", Set.of("tun", "conn", "ip", "linux", "capture", "nat")));
     }
 }
