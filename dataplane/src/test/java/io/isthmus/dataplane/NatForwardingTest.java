@@ -269,6 +269,23 @@ class NatForwardingTest {
         assertEquals(200, g.nat("site1").status().getFirst().flowsInUse());
     }
 
+    /** A TCP super-packet read with TSO is cut into segments before NAT: each is translated, all by one flow. */
+    @Test
+    void theSegmentsOfASuperPacketAreTranslatedEachByTheSameFlow() {
+        hiddenNetwork(100);
+        byte[] sp = Packets.tcp("192.168.20.3", "10.0.0.5", 7000, 1300 * 10 + 5, Packets.TCP_ACK);
+        byte[] original = sp.clone();
+        List<byte[]> esp = ForwardingTest.sendThrough(g.outbound, g.tun, g.out, Packets.tsoHeader(sp, 1300), sp);
+        assertEquals(11, esp.size());
+        List<byte[]> arrived = s1.receive(esp);
+        assertEquals(1, arrived.size(), "merged again at the site");
+        byte[] merged = arrived.getFirst();
+        assertEquals("203.0.113.9", source(merged));
+        assertEquals(original.length, merged.length);
+        assertArrayEquals(Arrays.copyOfRange(original, 52, original.length), Arrays.copyOfRange(merged, 52, merged.length));
+        assertEquals(1, g.nat("site1").status().getFirst().flowsInUse());
+    }
+
     @Test
     void unsolicitedOrForgedPacketsToTheHiddenAddressAreDroppedAndCounted() {
         hiddenNetwork(1000);

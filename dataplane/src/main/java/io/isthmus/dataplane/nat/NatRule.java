@@ -31,9 +31,9 @@ import java.util.Objects;
  *                     ignored by static rules
  */
 public record NatRule(String name, Mode mode, Type type, Mapping internal, Mapping external, int flowCapacity) {
-    /** Flows of a dynamic rule by default: about 3.5 MB of tables, preallocated. */
+    /** Flows of a dynamic rule by default: about 5 MB of tables (some 76 bytes a flow), preallocated. */
     public static final int DEFAULT_FLOW_CAPACITY = 65_536;
-    /** The most a dynamic rule may keep (memory is preallocated: about 56 bytes a flow). */
+    /** The most a dynamic rule may keep (memory is preallocated: about 80 MB at this size). */
     public static final int MAX_FLOW_CAPACITY = 1 << 20;
     /** Pool of a dynamic rule: at most a /24 (Azure's "small pool"). */
     public static final int MIN_DYNAMIC_POOL_BITS = 24;
