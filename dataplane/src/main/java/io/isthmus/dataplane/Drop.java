@@ -56,8 +56,9 @@ public enum Drop {
     ESP_SA_EXPIRED,
     ESP_SA_DELETED,
     /**
-     * NAT, either direction (the NAT_ ones mirror {@link NatDrop}): a dynamic rule's flow table is
-     * full, the packet that needed a new flow dropped.
+     * NAT, inbound (the NAT_ ones mirror {@link NatDrop}, first inbound, then the same outbound as
+     * _EGRESS, as TS_MISMATCH has its egress twin): a dynamic rule's flow table is full, the
+     * packet that needed a new flow dropped.
      */
     NAT_FLOW_TABLE_FULL,
     /** NAT: to a dynamic rule's external address without a flow (unsolicited, forged or expired). */
@@ -67,7 +68,12 @@ public enum Drop {
     /** NAT: a rule applies but the header it must rewrite (or an ICMP error's quoted header) is cut short. */
     NAT_MALFORMED,
     /** NAT: neither TCP, UDP nor ICMP echo, from or to a dynamic rule's addresses. */
-    NAT_UNSUPPORTED_PROTOCOL;
+    NAT_UNSUPPORTED_PROTOCOL,
+    NAT_FLOW_TABLE_FULL_EGRESS,
+    NAT_NO_FLOW_EGRESS,
+    NAT_FRAGMENT_EGRESS,
+    NAT_MALFORMED_EGRESS,
+    NAT_UNSUPPORTED_PROTOCOL_EGRESS;
 
     private static final Drop[] VALUES = values();
 
@@ -80,13 +86,14 @@ public enum Drop {
         return VALUES[SEAL_SEQUENCE_NUMBERS_EXHAUSTED.ordinal() + SealFailure.fromCode(code).ordinal()];
     }
 
-    /** The drop for a NAT translation's result code ({@link io.isthmus.dataplane.nat.TunnelNat}). */
-    static Drop ofNat(int code) {
-        return VALUES[NAT_FLOW_TABLE_FULL.ordinal() + NatDrop.fromCode(code).ordinal()];
+    /** The drop for a NAT translation's result code ({@link io.isthmus.dataplane.nat.TunnelNat}), on the way in or out. */
+    static Drop ofNat(int code, boolean egress) {
+        return VALUES[(egress ? NAT_FLOW_TABLE_FULL_EGRESS : NAT_FLOW_TABLE_FULL).ordinal() + NatDrop.fromCode(code).ordinal()];
     }
 
     /** Whether this drop happened on the way out (Azure's TunnelEgressPacketDrop... metrics). */
     public boolean isEgress() {
-        return this == NO_SA || this == TS_MISMATCH_EGRESS || this == TOO_BIG || this == SEND_FAILED || name().startsWith("SEAL_");
+        return this == NO_SA || this == TS_MISMATCH_EGRESS || this == TOO_BIG || this == SEND_FAILED || name().startsWith("SEAL_")
+                || name().startsWith("NAT_") && name().endsWith("_EGRESS");
     }
 }

@@ -123,7 +123,7 @@ final class InboundPath {
         if (nat != TunnelNat.NONE) {
             int verdict = nat.inbound(p, inner, len);
             if (verdict != TunnelNat.PASS) {
-                counters.drop(Drop.ofNat(verdict));
+                counters.drop(Drop.ofNat(verdict, false));
                 return;
             }
         }

@@ -122,7 +122,7 @@ final class OutboundPath {
             if (nat != TunnelNat.NONE) {
                 int verdict = nat.outbound(b, at, len);
                 if (verdict != TunnelNat.PASS) {
-                    tunnel.counters().drop(Drop.ofNat(verdict)); // nothing was added to the batch: the next packet takes its place
+                    tunnel.counters().drop(Drop.ofNat(verdict, true)); // nothing was added to the batch: the next packet takes its place
                     continue;
                 }
             }

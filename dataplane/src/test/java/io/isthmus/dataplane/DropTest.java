@@ -19,6 +19,16 @@ class DropTest {
     }
 
     @Test
+    void everyNatDropHasItsOwnDropEachWay() {
+        for (io.isthmus.dataplane.nat.NatDrop n : io.isthmus.dataplane.nat.NatDrop.values()) {
+            assertEquals("NAT_" + n.name(), Drop.ofNat(n.code(), false).name());
+            assertTrue(!Drop.ofNat(n.code(), false).isEgress());
+            assertEquals("NAT_" + n.name() + "_EGRESS", Drop.ofNat(n.code(), true).name());
+            assertTrue(Drop.ofNat(n.code(), true).isEgress());
+        }
+    }
+
+    @Test
     void everyEspDropReasonHasItsOwnDrop() {
         for (DropReason r : DropReason.values()) {
             Drop d = Drop.of(r);

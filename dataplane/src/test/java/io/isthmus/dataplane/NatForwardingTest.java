@@ -310,7 +310,8 @@ class NatForwardingTest {
         for (int i = 0; i < 10; i++) {
             assertTrue(g.send(Packets.udp4("192.168.20.4", "10.0.0.5", 5000 + i, 53, 20)).isEmpty());
         }
-        assertEquals(10, g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL));
+        assertEquals(10, g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL_EGRESS));
+        assertTrue(Drop.NAT_FLOW_TABLE_FULL_EGRESS.isEgress() && !Drop.NAT_NO_FLOW.isEgress());
         assertEquals(4, g.nat("site1").status().getFirst().flowsInUse());
         for (byte[] s : seen) {
             assertEquals(1, g.receive(s1.send(answer(s))).size(), "the flows there keep working");
@@ -381,7 +382,7 @@ class NatForwardingTest {
             }
             assertEquals(others, next, "the freed ports, and only those");
         }
-        assertEquals(0, g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL));
+        assertEquals(0, g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL_EGRESS));
     }
 
     @Test
@@ -462,7 +463,7 @@ class NatForwardingTest {
         IpPacket.put16(out, 10, 0);
         IpPacket.put16(out, 10, ~IpPacket.sum(out, 0, 20, 0) & 0xFFFF);
         assertTrue(g.send(out).isEmpty());
-        assertEquals(1, g.counters("site1").drops(Drop.NAT_FRAGMENT));
+        assertEquals(1, g.counters("site1").drops(Drop.NAT_FRAGMENT_EGRESS));
     }
 
     @Test
