@@ -374,7 +374,8 @@ final class RunningConnections {
                     ? ", its child SAs replaced by ones with the new selectors" : "; its SAs kept (route-based: any to any)"));
         }
         if (how.contains(Change.NAT)) {
-            parts.add("NAT rules: its translations replaced now (flows of a changed Dynamic rule start over); its SAs kept (route-based: any to any)");
+            parts.add("NAT rules: its translations replaced now (flows of a changed Dynamic rule start over)"
+                    + (how.contains(Change.PREFIXES) ? "" : "; its SAs kept (route-based: any to any)"));
         }
         if (how.contains(Change.POLICY)) {
             parts.add("policy: the next rekey uses it" + (how.contains(Change.KEY) ? "" : " (isthmus connection reset " + name + " applies it now)"));

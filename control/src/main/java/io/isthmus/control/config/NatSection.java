@@ -193,9 +193,10 @@ final class NatSection {
             }
             return s;
         });
-        NatRuleType type = attempt(() -> f.choice(n, p, "type", "Static", Map.of("Static", NatRuleType.STATIC, "Dynamic", NatRuleType.DYNAMIC)));
-        NatRuleMode mode = attempt(() -> f.choice(n, p, "mode", null, Map.of("IngressSnat", NatRuleMode.INGRESS_SNAT, "EgressSnat",
-                NatRuleMode.EGRESS_SNAT)));
+        NatRuleType type = attempt(() -> f.choice(n, p, "type", "Static", AzureAlgorithms.<NatRuleType>ordered("Static", NatRuleType.STATIC, "Dynamic",
+                NatRuleType.DYNAMIC)));
+        NatRuleMode mode = attempt(() -> f.choice(n, p, "mode", null, AzureAlgorithms.<NatRuleMode>ordered("IngressSnat", NatRuleMode.INGRESS_SNAT,
+                "EgressSnat", NatRuleMode.EGRESS_SNAT)));
         NatMapping internal = mapping(n, p, "internalMappings");
         NatMapping external = mapping(n, p, "externalMappings");
         String instance = attempt(() -> {
