@@ -71,21 +71,20 @@ public final class TranslatedPrefixes {
     }
 
     /**
-     * Every route into the tunnel device, each once: the connections' in the file's order, then
-     * the prefixes of sites no connection uses. A translated route is named after the rule whose
-     * external mapping it comes from ({@code virtualNetworkGateway.natRules[0].externalMappings[0].addressSpace}).
+     * Every route into the tunnel device, each once, site by site in the file's order: a site's
+     * prefixes as each connection to it translates them (as written when it has no connection).
+     * A translated route is named after the rule whose external mapping it comes from
+     * ({@code virtualNetworkGateway.natRules[0].externalMappings[0].addressSpace}).
      */
     public List<SiteRoute> routes() {
         Set<SiteRoute> out = new LinkedHashSet<>();
-        Set<String> used = new LinkedHashSet<>();
-        for (Connection c : connections) {
-            out.addAll(routesOf(c));
-            used.add(c.localNetworkGateway());
-        }
         for (int i = 0; i < sites.size(); i++) {
-            if (!used.contains(sites.get(i).name())) {
+            String name = sites.get(i).name();
+            List<Connection> to = connections.stream().filter(c -> c.localNetworkGateway().equals(name)).toList();
+            if (to.isEmpty()) {
                 out.addAll(untranslated(i));
             }
+            to.forEach(c -> out.addAll(routesOf(c)));
         }
         return List.copyOf(out);
     }

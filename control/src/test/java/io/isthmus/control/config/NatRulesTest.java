@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * them behind one address by a Dynamic EgressSnat rule) read and translated, and each of Azure's
  * constraints refused with its own message.
  */
-class NatRulesTest {
+public class NatRulesTest {
     static final Path FILE = Path.of("gw.yaml");
 
     static final String BRANCH1_IN = """
@@ -46,9 +46,9 @@ class NatRulesTest {
                   internalMappings: [192.168.10.0/24]
                   externalMappings: [100.70.0.1/32]
             """;
-    static final String LAB_RULES = BRANCH1_IN + BRANCH2_IN + VNET_HIDE;
-    static final String TO_BRANCH1 = "ingressNatRules: [branch1-in]\n    egressNatRules: [vnet-hide]";
-    static final String TO_BRANCH2 = "ingressNatRules: [branch2-in]";
+    public static final String LAB_RULES = BRANCH1_IN + BRANCH2_IN + VNET_HIDE;
+    public static final String TO_BRANCH1 = "ingressNatRules: [branch1-in]\n    egressNatRules: [vnet-hide]";
+    public static final String TO_BRANCH2 = "ingressNatRules: [branch2-in]";
 
     /** The lab's gateway (192.168.10.0/24, fd10::/64) with {@code rules}; each connection's NAT lists as given. */
     static String lab(String sku, String rules, String toBranch1, String toBranch2) {
@@ -82,7 +82,7 @@ class NatRulesTest {
                 """.formatted(sku, rules.stripTrailing(), toBranch1, toBranch2);
     }
 
-    static String lab(String rules, String toBranch1, String toBranch2) {
+    public static String lab(String rules, String toBranch1, String toBranch2) {
         return lab("VpnGw2", rules, toBranch1, toBranch2);
     }
 
