@@ -183,6 +183,14 @@ final class GatewayCommand {
                 System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE %s, ESP %s%n", conn.name(), site.name(), site.gatewayIpAddress().getHostAddress(),
                         site.addressPrefixes(), conn.connectionMode(), conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based",
                         policy == null ? ConfigReader.DEFAULT_IKE : policy.ikeProposal(), policy == null ? ConfigReader.DEFAULT_ESP : policy.espProposal());
+                if (conn.hasNat()) {
+                    // What the operator sets up on the peer: its prefixes are routed here as translated, and it sees this side as translated.
+                    var translated = io.isthmus.control.config.TranslatedPrefixes.of(c);
+                    var ts = translated.selectors(conn);
+                    System.out.printf("    NAT %s: routes into the tunnel %s; inside the tunnel the site is %s and sees this side as %s%n",
+                            c.natRules(conn).stream().map(r -> r.name() + " (" + r.type() + " " + r.mode() + " " + r.internalMapping() + " -> "
+                                    + r.externalMapping() + ")").toList(), translated.tunnelRoutes(conn), ts.remote(), ts.local());
+                }
             }
             c.warnings().forEach(w -> System.err.println("isthmus: warning: " + w));
             return 0;

@@ -88,7 +88,7 @@ final class HostNetwork {
      */
     void refuseRoutesThatCutTheHostOff(GatewayConfig config, String tunnelDevice) {
         List<ConfigException> problems = new ArrayList<>();
-        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config.localNetworkGateways())) {
+        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config)) {
             String why = null;
             for (NextHop hop : nextHops) {
                 if (route.prefix().contains(hop.address())) {

@@ -1,7 +1,7 @@
 package io.isthmus.control;
 
 import io.isthmus.control.config.GatewayConfig;
-import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.TunnelRoutes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The host's side of the tunnel, with ip(8) as an operator would: the TUN device's MTU, queue and
- * link, a route into it for every site prefix, and a warning when the host does not forward.
+ * link, a route into it for every site prefix (translated by IngressSnat rules), and a warning when the host does not forward.
  * (Whether those routes would cut the host off is {@link HostNetwork}'s check, made before.)
  */
 final class HostRouting {
@@ -31,12 +31,12 @@ final class HostRouting {
         run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "txqueuelen", "4096", "up");
         boolean ipv4 = false;
         boolean ipv6 = false;
-        for (LocalNetworkGateway site : config.localNetworkGateways()) {
-            for (String prefix : site.addressPrefixes()) {
-                run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
-                ipv6 |= prefix.contains(":");
-                ipv4 |= !prefix.contains(":");
-            }
+        // The site prefixes as the gateway's network sees them: translated where IngressSnat rules say so.
+        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config)) {
+            String prefix = route.prefix().toString();
+            run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
+            ipv6 |= prefix.contains(":");
+            ipv4 |= !prefix.contains(":");
         }
         // Only the families the sites use: IPv6 forwarding stays off on purpose on hosts whose IPv6
         // default route comes from router advertisements (forwarding makes the kernel ignore them).

@@ -4,6 +4,7 @@ import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.GatewayConfig.IpsecPolicy;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.TranslatedPrefixes;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Identity;
@@ -50,9 +51,12 @@ final class IkeConnections {
         }
         b.local(config.localAddress(instance, c), localId).remote(site.gatewayIpAddress(), remoteId);
         if (c.usePolicyBasedTrafficSelectors()) {
-            config.gateway().addressSpace().forEach(b::localTs);
-            site.addressPrefixes().forEach(b::remoteTs);
+            // No NAT here (refused with policy-based selectors, as Azure does): the addressSpace and the site's prefixes as written.
+            TranslatedPrefixes.TrafficSelectors ts = TranslatedPrefixes.of(config).selectors(c);
+            ts.local().forEach(b::localTs);
+            ts.remote().forEach(b::remoteTs);
         } else {
+            // Any to any, NAT or not: Azure's route-based way, and what its NAT requires of the peer (TranslatedPrefixes).
             b.localTs("0.0.0.0/0").localTs("::/0").remoteTs("0.0.0.0/0").remoteTs("::/0");
         }
         IpsecPolicy policy = c.ipsecPolicies().isEmpty() ? null : c.ipsecPolicies().getFirst();

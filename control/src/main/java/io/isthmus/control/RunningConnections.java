@@ -5,7 +5,8 @@ import io.isthmus.control.config.ConfigDiff;
 import io.isthmus.control.config.ConfigDiff.Change;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
-import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.TranslatedPrefixes;
+import io.isthmus.control.config.TunnelRoutes;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
@@ -68,12 +69,15 @@ final class RunningConnections {
         return instance;
     }
 
-    /** The data plane's tunnels for {@code config}: one per connection, its site's prefixes leading into it. */
+    /**
+     * The data plane's tunnels for {@code config}: one per connection, its site's prefixes leading
+     * into it (translated by its IngressSnat rules: what the gateway's network addresses the site as).
+     */
     static List<Dataplane.TunnelSpec> tunnels(GatewayConfig config) {
         List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
+        TranslatedPrefixes translated = TranslatedPrefixes.of(config);
         for (GatewayConfig.Connection c : config.connections()) {
-            LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
-            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), site.addressPrefixes()));
+            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), translated.tunnelRoutes(c)));
         }
         return tunnels;
     }
@@ -313,13 +317,11 @@ final class RunningConnections {
 
     // ------------------------------------------------------------------------------------------
 
-    /** Every site prefix of {@code config} as a network, with its text as configured (what ip(8) is given). */
+    /** Every route into the tunnel of {@code config} (site prefixes, translated by IngressSnat rules) as a network, with its text (what ip(8) is given). */
     private static Map<AddressPrefix, String> prefixes(GatewayConfig config) {
         Map<AddressPrefix, String> out = new LinkedHashMap<>();
-        for (LocalNetworkGateway site : config.localNetworkGateways()) {
-            for (String p : site.addressPrefixes()) {
-                out.putIfAbsent(AddressPrefix.parse(p), p);
-            }
+        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config)) {
+            out.putIfAbsent(route.prefix(), route.prefix().toString());
         }
         return out;
     }
@@ -370,6 +372,10 @@ final class RunningConnections {
         if (how.contains(Change.PREFIXES)) {
             parts.add("prefixes: routes and tunnel table updated" + (connection(next, name).usePolicyBasedTrafficSelectors()
                     ? ", its child SAs replaced by ones with the new selectors" : "; its SAs kept (route-based: any to any)"));
+        }
+        if (how.contains(Change.NAT)) {
+            parts.add("NAT rules: its translations replaced now (flows of a changed Dynamic rule start over)"
+                    + (how.contains(Change.PREFIXES) ? "" : "; its SAs kept (route-based: any to any)"));
         }
         if (how.contains(Change.POLICY)) {
             parts.add("policy: the next rekey uses it" + (how.contains(Change.KEY) ? "" : " (isthmus connection reset " + name + " applies it now)"));

@@ -175,7 +175,7 @@ final class StartupChecks {
      */
     static void forwarding(GatewayConfig config, Host host, List<ConfigException> problems) {
         for (boolean v6 : new boolean[] {false, true}) {
-            var first = TunnelRoutes.of(config.localNetworkGateways()).stream()
+            var first = TunnelRoutes.of(config).stream()
                     .filter(r -> r.prefix().toString().contains(":") == v6).findFirst();
             if (first.isEmpty()) {
                 continue;

@@ -164,7 +164,7 @@ class ReloadWiringTest {
                 ike.add(IkeConnections.of(config, instance, c));
             }
             ike.forEach(engine::addConnection);
-            config.localNetworkGateways().forEach(s -> routes.addAll(s.addressPrefixes()));
+            io.isthmus.control.config.TunnelRoutes.of(config).forEach(r -> routes.add(r.prefix().toString()));
             keepUp = new KeepUp(config, instance, engine, clock, dataplane::reclaim);
             SiteRoutes hostRoutes = new SiteRoutes() {
                 @Override
@@ -368,6 +368,48 @@ class ReloadWiringTest {
         a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 2));
         a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.21.7", 3));
         assertEquals(List.of(1, 2, 3), b.delivered.stream().map(p -> (int) p[28]).toList(), "the old prefix throughout, the new one now");
+    }
+
+    /**
+     * An IngressSnat rule added by a reload: the host's route and the tunnel table move from the
+     * site's real prefix to the rule's external mapping, and the SAs stay (route-based, any to any).
+     * (Translating the packets themselves is the data plane's NAT, not wired here.)
+     */
+    @Test
+    void anIngressRuleAddedMovesTheRoutesToItsExternalMappingAndKeepsTheSas() throws Exception {
+        String natRule = """
+                  natRules:
+                    - {name: b-in, mode: IngressSnat, internalMappings: [192.168.20.0/24], externalMappings: [100.64.20.0/24]}
+                """;
+        String plain = gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "")).replace("sku: VpnGw1", "sku: VpnGw2");
+        Gw a = new Gw("a", "10.0.0.1", plain);
+        Gw b = new Gw("b", "10.0.0.2", peerOfA("gw-b", "10.0.0.2", "192.168.20.0/24", KEY_B, ""));
+        a.keepUp.start(Duration.ZERO);
+        run(1);
+        IkeSa ab = a.ikeSa("to-b");
+        List<Integer> children = a.childSpis("to-b");
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 1));
+        assertEquals(Set.of("192.168.20.0/24"), a.routes);
+
+        String translated = plain.replace("localNetworkGateways:", natRule + "localNetworkGateways:")
+                .replace("sharedKey: \"" + KEY_B + "\"", "sharedKey: \"" + KEY_B + "\"\n    ingressNatRules: [b-in]");
+        Reload.Outcome outcome = a.reload(translated);
+        assertTrue(outcome.applied(), outcome.lines().toString());
+        assertTrue(outcome.lines().contains("to-b: prefixes: routes and tunnel table updated; its SAs kept (route-based: any to any);"
+                + " NAT rules: its translations replaced now (flows of a changed Dynamic rule start over)"), outcome.lines().toString());
+        // As Azure: a NAT connection proposes any to any; the tunnel table, not the selectors, decides what goes in.
+        Connection built = IkeConnections.of(a.running.config(), a.running.instance(), a.running.config().connections().getFirst());
+        assertEquals(List.of("0.0.0.0/0", "::/0"), built.localSelectors().stream().map(Object::toString).toList());
+        assertEquals(List.of("0.0.0.0/0", "::/0"), built.remoteSelectors().stream().map(Object::toString).toList());
+        assertEquals(Set.of("100.64.20.0/24"), a.routes, "the real prefix's route gone, the external mapping's added");
+        assertSame(ab, a.ikeSa("to-b"));
+        assertEquals(children, a.childSpis("to-b"));
+
+        // The tunnel table follows: the external mapping leads into to-b, the site's real prefix no longer does.
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "100.64.20.7", 2));
+        a.send(ChildSaBridgeTest.udp("192.168.10.5", "192.168.20.7", 3));
+        assertEquals(List.of(1, 2), b.delivered.stream().map(p -> (int) p[28]).toList());
     }
 
     @Test

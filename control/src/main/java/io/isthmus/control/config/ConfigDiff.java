@@ -34,8 +34,20 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
 
     /** How a kept connection changed, and so when the change takes effect. */
     public enum Change {
-        /** Its site's address prefixes, or (policy-based) the gateway's addressSpace: routes, tunnel table and selectors change now. */
+        /**
+         * Its routes into the tunnel (its site's address prefixes as its IngressSnat rules
+         * translate them), or (policy-based) the gateway's addressSpace: routes, tunnel table and
+         * selectors change now.
+         */
         PREFIXES("prefixes"),
+        /**
+         * Its NAT rules: which ones it lists, or what they say (compared by content, not name).
+         * The data plane's translations for it are replaced now, its routes with them (a
+         * {@link #PREFIXES} change too when they move); its SAs stay, a NAT connection being
+         * route-based (any to any). Flows a changed Dynamic rule had mapped lose their mapping and
+         * start over; a Static rule keeps no state, so its flows carry on where it still applies.
+         */
+        NAT("NAT rules"),
         /** Its IPsec/IKE policy (proposals, lifetimes): the next rekey uses it. */
         POLICY("policy"),
         /**
@@ -157,8 +169,12 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         }
         boolean localSideChanged = n.usePolicyBasedTrafficSelectors()
                 && !networks(running.gateway().addressSpace()).equals(networks(next.gateway().addressSpace()));
-        if (!networks(os.addressPrefixes()).equals(networks(ns.addressPrefixes())) || localSideChanged) {
+        boolean routesChanged = !networks(TranslatedPrefixes.of(running).tunnelRoutes(o)).equals(networks(TranslatedPrefixes.of(next).tunnelRoutes(n)));
+        if (!networks(os.addressPrefixes()).equals(networks(ns.addressPrefixes())) || routesChanged || localSideChanged) {
             how.add(Change.PREFIXES);
+        }
+        if (!natRules(running, o).equals(natRules(next, n))) {
+            how.add(Change.NAT);
         }
         if (!o.ipsecPolicies().equals(n.ipsecPolicies())) {
             how.add(Change.POLICY);
@@ -176,6 +192,12 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
     /** In constant time for keys of one length (MessageDigest.isEqual); a key's length is all a timing could tell. */
     private static boolean sameKey(byte[] a, byte[] b) {
         return a == null || b == null ? a == b : MessageDigest.isEqual(a, b);
+    }
+
+    /** A connection's NAT rules by what they mean: every field but the name, prefixes as networks. */
+    private static Set<List<Object>> natRules(GatewayConfig config, Connection c) {
+        return config.natRules(c).stream().map(r -> List.<Object>of(r.type(), r.mode(), r.internalMapping(), r.externalMapping(),
+                Objects.toString(r.ipConfigurationId(), ""))).collect(Collectors.toSet());
     }
 
     static Set<AddressPrefix> networks(List<String> prefixes) {

@@ -110,6 +110,7 @@ public final class ConfigReader extends ConfigFields {
     private GatewayConfig gatewayConfig(JsonNode root) {
         onlyFields(root, "", "virtualNetworkGateway", "localNetworkGateways", "connections", "logging", "pair", "metrics", "control");
         VirtualNetworkGateway gateway = gateway(required(root, "", "virtualNetworkGateway"));
+        NatSection nat = NatSection.read(this, root.get("virtualNetworkGateway").get("natRules"), gateway.instances());
         GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
         List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
@@ -138,7 +139,8 @@ public final class ConfigReader extends ConfigFields {
                     throw error(path + ".name", "'" + c.name() + "' is used twice");
                 }
             }
-            TunnelRoutes.check(file, gateway, sites);
+            gateway = nat.check(gateway, sites, connections);
+            TunnelRoutes.check(file, gateway, sites, connections);
             pair = PairSection.read(this, root.get("pair"), gateway, bool(root.get("virtualNetworkGateway"), "virtualNetworkGateway", "activeActive", false));
             for (int i = 0; i < connections.size(); i++) {
                 if (pair == null && connections.get(i).pairInstance() != null) {
@@ -150,7 +152,7 @@ public final class ConfigReader extends ConfigFields {
             connections.forEach(Connection::destroySharedKey);
             throw e;
         }
-        List<String> warnings = new ArrayList<>();
+        List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
             warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
@@ -163,7 +165,7 @@ public final class ConfigReader extends ConfigFields {
 
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
-        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel");
+        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -202,7 +204,8 @@ public final class ConfigReader extends ConfigFields {
                     integer(t, tp, "natTraversalPort", 4500, 1, 65535), integer(t, tp, "ikePort", 500, 1, 65535), bool(t, tp, "offloads", true),
                     integer(t, tp, "packetThreads", 2, 1, 2));
         }
-        return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel);
+        // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
+        return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of());
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {
@@ -222,7 +225,7 @@ public final class ConfigReader extends ConfigFields {
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
                 "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
-                "forceUdpEncapsulation", "pairInstance");
+                "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -309,7 +312,8 @@ public final class ConfigReader extends ConfigFields {
         if (pairInstance != null && gateway.instances().stream().noneMatch(i -> i.name().equals(pairInstance))) {
             throw error(p + ".pairInstance", "'" + pairInstance + "' is not one of virtualNetworkGateway.instances");
         }
-        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance);
+        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance,
+                NatSection.references(this, n, p, "ingressNatRules"), NatSection.references(this, n, p, "egressNatRules"));
     }
 
     /**

@@ -116,8 +116,105 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
                          boolean offloads, int packetThreads) {
     }
 
+    /**
+     * @param natRules Azure's {@code natRules} of the gateway, which connections pick by name
+     *                 (see {@link NatSection}); empty without NAT
+     */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
-                                        Tunnel tunnel) {
+                                        Tunnel tunnel, List<NatRule> natRules) {
+        public VirtualNetworkGateway {
+            natRules = List.copyOf(natRules);
+        }
+
+        VirtualNetworkGateway withNatRules(List<NatRule> rules) {
+            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules);
+        }
+
+        /** The rule named {@code name}, or null. */
+        public NatRule natRule(String name) {
+            return natRules.stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
+        }
+    }
+
+    /** Azure's NAT rule types: a fixed 1:1 mapping, or a pool shared by flows started on the internal side. */
+    public enum NatRuleType {
+        STATIC("Static"), DYNAMIC("Dynamic");
+
+        private final String azureName;
+
+        NatRuleType(String azureName) {
+            this.azureName = azureName;
+        }
+
+        @Override
+        public String toString() {
+            return azureName;
+        }
+    }
+
+    /**
+     * Which side a NAT rule translates. IngressSnat: the on-premises side (internal = the site's
+     * real range, external = how the gateway's network sees it); its source on the way in, its
+     * destination on the way out. EgressSnat: the gateway's side (internal = the VNet's real
+     * range, external = how the site sees it); its source on the way out, its destination on the
+     * way in. One SNAT rule covers both directions: there are no DNAT rules.
+     */
+    public enum NatRuleMode {
+        INGRESS_SNAT("IngressSnat"), EGRESS_SNAT("EgressSnat");
+
+        private final String azureName;
+
+        NatRuleMode(String azureName) {
+            this.azureName = azureName;
+        }
+
+        @Override
+        public String toString() {
+            return azureName;
+        }
+    }
+
+    /** TCP/UDP ports {@code first} to {@code last}, both included (one port: first == last). */
+    public record PortRange(int first, int last) {
+        public int size() {
+            return last - first + 1;
+        }
+
+        @Override
+        public String toString() {
+            return first == last ? Integer.toString(first) : first + "-" + last;
+        }
+    }
+
+    /**
+     * One side of a NAT rule: an IPv4 prefix and, for a Static rule, optionally the TCP/UDP
+     * ports it is limited to (null: every packet of the prefix, whatever its protocol).
+     */
+    public record NatMapping(AddressPrefix addressSpace, PortRange portRange) {
+        @Override
+        public String toString() {
+            return addressSpace + (portRange == null ? "" : " ports " + portRange);
+        }
+    }
+
+    /**
+     * One of the gateway's NAT rules (Azure's VirtualNetworkGatewayNatRule), as the data plane
+     * applies it on each connection that lists it. Static: {@code internalMapping}'s addresses
+     * map 1:1, in order, onto {@code externalMapping}'s (same prefix length; with port ranges,
+     * ports likewise, same count). Dynamic: flows started from the internal side take an address
+     * and port of the external pool for as long as they last; nothing can start from the
+     * external side.
+     *
+     * @param ipConfigurationId the instance of {@code virtualNetworkGateway.instances} the rule
+     *                          is applied on (Azure: the gateway IP configuration, one rule per
+     *                          instance of an active-active gateway); null: every instance
+     */
+    public record NatRule(String name, NatRuleType type, NatRuleMode mode, NatMapping internalMapping, NatMapping externalMapping,
+                          String ipConfigurationId) {
+        /** Whether it applies on {@code instance}. */
+        public boolean appliesOn(Instance instance) {
+            return ipConfigurationId == null || ipConfigurationId.equals(instance.name());
+        }
     }
 
     /** An on-premises site: its VPN device's address and identity, and the prefixes behind it. */
@@ -138,10 +235,23 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      *                  handed as it is to the IKE connection made from it, never copied, and
      *                  wiped by {@link #destroySharedKey()}
      * @param pairInstance in a pair, the instance whose floating address the tunnel uses (null: the first)
+     * @param ingressNatRules the names of its IngressSnat rules (of {@code virtualNetworkGateway.natRules}), in the file's order
+     * @param egressNatRules the names of its EgressSnat rules
      */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
-                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance) {
+                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance,
+                             List<String> ingressNatRules, List<String> egressNatRules) {
+        public Connection {
+            ingressNatRules = List.copyOf(ingressNatRules);
+            egressNatRules = List.copyOf(egressNatRules);
+        }
+
+        /** Whether it translates addresses at all. */
+        public boolean hasNat() {
+            return !ingressNatRules.isEmpty() || !egressNatRules.isEmpty();
+        }
+
         /** Wipes the shared key, and with it the IKE connection's, which is the same array. */
         public void destroySharedKey() {
             if (sharedKey != null) {
@@ -189,6 +299,19 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     /** Wipes every connection's shared key: when the gateway that runs this configuration closes. */
     public void destroySecrets() {
         connections.forEach(Connection::destroySharedKey);
+    }
+
+    /**
+     * The NAT rules connection {@code c} applies: its ingressNatRules, then its egressNatRules,
+     * each as configured (the data plane's input for the connection's tunnel). Empty without NAT.
+     */
+    public List<NatRule> natRules(Connection c) {
+        return java.util.stream.Stream.concat(c.ingressNatRules().stream(), c.egressNatRules().stream()).map(gateway::natRule).toList();
+    }
+
+    /** As {@link #natRules(Connection)}, without the rules whose ipConfigurationId names another instance than {@code self}. */
+    public List<NatRule> natRules(Connection c, Instance self) {
+        return natRules(c).stream().filter(r -> r.appliesOn(self)).toList();
     }
 
     public LocalNetworkGateway localNetworkGateway(String name) {

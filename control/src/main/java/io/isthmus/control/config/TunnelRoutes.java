@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * The destinations a configuration sends into the tunnel: every local network gateway's
- * address prefixes, each of which becomes a kernel route into the TUN device and an entry of the
- * tunnel table. Checked as a whole, every problem listed:
+ * address prefixes (translated where a connection has IngressSnat rules, see
+ * {@link TranslatedPrefixes}), each of which becomes a kernel route into the TUN device and an
+ * entry of the tunnel table. Checked as a whole, every problem listed:
  * <ul>
  * <li>each destination leads to one site: with two sites' prefixes overlapping, the tunnel table
  *     would silently send the overlap to whichever came last;</li>
@@ -19,7 +20,9 @@ import java.util.List;
  * <li>no site prefix captures the gateway's own traffic: a default route (0.0.0.0/0, ::/0) or a
  *     prefix holding a peer's address or one of the gateway's instance addresses would route IKE
  *     and ESP themselves into the tunnel and cut the gateway off. Azure calls a default route
- *     through the tunnel forced tunnelling; Isthmus does not support it yet.</li>
+ *     through the tunnel forced tunnelling; Isthmus does not support it yet;</li>
+ * <li>no EgressSnat rule's external mapping (the gateway's network as a site sees it) is also a
+ *     route into the tunnel.</li>
  * </ul>
  * What only the running host knows (its other addresses, its default route's next hop) is
  * checked at start, against the kernel, by {@code io.isthmus.control.HostNetwork}.
@@ -32,22 +35,19 @@ public final class TunnelRoutes {
     private TunnelRoutes() {
     }
 
-    /** Every site prefix of the configuration, in the file's order. */
-    public static List<SiteRoute> of(List<LocalNetworkGateway> sites) {
-        List<SiteRoute> out = new ArrayList<>();
-        for (int i = 0; i < sites.size(); i++) {
-            List<String> prefixes = sites.get(i).addressPrefixes();
-            for (int j = 0; j < prefixes.size(); j++) {
-                out.add(new SiteRoute(sites.get(i).name(), siteField(i) + ".addressPrefixes[" + j + "]", AddressPrefix.parse(prefixes.get(j))));
-            }
-        }
-        return out;
+    /**
+     * Every route into the tunnel of the configuration, each once, in the file's order: the site
+     * prefixes, translated where a connection's IngressSnat rules say so (see {@link TranslatedPrefixes}).
+     */
+    public static List<SiteRoute> of(GatewayConfig config) {
+        return TranslatedPrefixes.of(config).routes();
     }
 
     /** Throws one {@link ConfigException} listing every problem of the site prefixes, if there is any. */
-    static void check(Path file, GatewayConfig.VirtualNetworkGateway gateway, List<LocalNetworkGateway> sites) {
+    static void check(Path file, GatewayConfig.VirtualNetworkGateway gateway, List<LocalNetworkGateway> sites,
+                      List<GatewayConfig.Connection> connections) {
         List<ConfigException> problems = new ArrayList<>();
-        List<SiteRoute> routes = of(sites);
+        List<SiteRoute> routes = TranslatedPrefixes.of(gateway, sites, connections).routes();
         List<AddressPrefix> addressSpace = gateway.addressSpace().stream().map(AddressPrefix::parse).toList();
         for (int r = 0; r < routes.size(); r++) {
             SiteRoute route = routes.get(r);
@@ -77,7 +77,33 @@ public final class TunnelRoutes {
                 }
             }
         }
+        egressMappingsThatAreRoutes(file, gateway, routes, problems);
         ConfigException.throwIfAny(problems);
+    }
+
+    /**
+     * An EgressSnat rule's external mapping is the gateway's network as a site sees it: the
+     * gateway takes packets to it from that site as packets for its own network. Were it also a
+     * route into the tunnel (another site's, the gateway passing traffic between sites as Azure's
+     * does), a site's packet to one of its addresses would be for this side and for that site at once.
+     */
+    private static void egressMappingsThatAreRoutes(Path file, GatewayConfig.VirtualNetworkGateway gateway, List<SiteRoute> routes,
+                                                    List<ConfigException> problems) {
+        List<GatewayConfig.NatRule> rules = gateway.natRules();
+        for (int i = 0; i < rules.size(); i++) {
+            GatewayConfig.NatRule rule = rules.get(i);
+            if (rule.mode() != GatewayConfig.NatRuleMode.EGRESS_SNAT) {
+                continue;
+            }
+            AddressPrefix external = rule.externalMapping().addressSpace();
+            for (SiteRoute route : routes) {
+                if (route.prefix().overlaps(external)) {
+                    problems.add(new ConfigException(file, "virtualNetworkGateway.natRules[" + i + "].externalMappings[0].addressSpace", external
+                            + " overlaps " + route.prefix() + ", a route into the tunnel to " + route.site() + " (" + route.field()
+                            + "); the gateway's network as the sites see it must not also be a destination behind a site"));
+                }
+            }
+        }
     }
 
     /** Whose traffic a site prefix would capture, and where that address is configured. */
