@@ -107,13 +107,18 @@ public final class RouteMonitor implements AutoCloseable {
      * every such route there is now, then {@link Listener#synced}.
      */
     public static RouteMonitor start(int table, int protocol, Listener listener) throws IOException {
+        return start(table, protocol, listener, RECEIVE_BUFFER);
+    }
+
+    /** With a receive queue of {@code receiveBuffer} bytes: a small one is how a test makes the kernel drop messages. */
+    static RouteMonitor start(int table, int protocol, Listener listener, int receiveBuffer) throws IOException {
         Libc.CallState s = new Libc.CallState();
         int fd = Libc.socket(s, Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, Libc.NETLINK_ROUTE);
         if (fd < 0) {
             throw new IOException("rtnetlink socket: " + Libc.describe(-fd));
         }
-        if (Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, RECEIVE_BUFFER) < 0) {
-            Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, RECEIVE_BUFFER);
+        if (Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, receiveBuffer) < 0) {
+            Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, receiveBuffer);
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment nl = a.allocate(12, 8);
