@@ -493,6 +493,13 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
 
     /** Applies what is pending now, without waiting for the coalescing: for tests and for the stop. */
     void flush() {
+        synchronized (this) {
+            if (!scheduled) {
+                // Measured from now: nothing was pending (a withdrawal of everything, the stop).
+                firstPendingNanos = System.nanoTime();
+                lastPendingNanos = firstPendingNanos;
+            }
+        }
         try {
             applier.submit(() -> {
                 Plan plan;

@@ -106,6 +106,23 @@ public final class RouteMessages {
         return m;
     }
 
+    /**
+     * The dump of one table only, with RTA_TABLE: a kernel that checks dump requests strictly
+     * (the socket option NETLINK_GET_STRICT_CHK, Linux 4.20) filters by it, so a host that also
+     * carries a full Internet table does not send it all; others ignore it.
+     */
+    public static byte[] dumpRequest(int seq, int table) {
+        byte[] m = new byte[HEADER + RTMSG + 8];
+        byte[] plain = dumpRequest(seq);
+        System.arraycopy(plain, 0, m, 0, plain.length);
+        S32.set(m, 0, m.length);
+        m[HEADER + 4] = (byte) (Integer.compareUnsigned(table, 255) < 0 ? table : 0);
+        U16.set(m, HEADER + RTMSG, (short) 8);
+        U16.set(m, HEADER + RTMSG + 2, (short) RTA_TABLE);
+        S32.set(m, HEADER + RTMSG + 4, table);
+        return m;
+    }
+
     /** Every message in {@code buf[offset, offset + length)}, each to {@code h}; never throws for what the buffer holds. */
     public static void parse(byte[] buf, int offset, int length, Handler h) {
         int at = offset;

@@ -37,6 +37,8 @@ public final class RouteMonitor implements AutoCloseable {
     /** A full BGP table of a few thousand routes is a few hundred KB of messages; room to spare so a burst is not lost. */
     private static final int RECEIVE_BUFFER = 8 << 20;
     private static final int POLL_MILLIS = 200;
+    private static final int SOL_NETLINK = 270;
+    private static final int NETLINK_GET_STRICT_CHK = 12;
     private static final long RETRY_NANOS = 100_000_000L;
 
     /** Hears the followed routes change, on the monitor's thread: return soon. */
@@ -63,7 +65,9 @@ public final class RouteMonitor implements AutoCloseable {
     private final Libc.CallState state = new Libc.CallState();
     private final byte[] buffer = new byte[256 << 10];
     private final MemorySegment bufferSegment = MemorySegment.ofArray(buffer);
-    private final MemorySegment dumpRequest = Arena.ofAuto().allocate(RouteMessages.HEADER + RouteMessages.RTMSG, 8);
+    private final MemorySegment dumpRequest = Arena.ofAuto().allocate(RouteMessages.HEADER + RouteMessages.RTMSG + 8, 8);
+    /** Whether dumps ask the kernel for the one table only (see {@link RouteMessages#dumpRequest(int, int)}); off after one is refused. */
+    private boolean tableDumps;
     private final MemorySegment kernel = Arena.ofAuto().allocate(12, 8);
     private final Poller poller;
     private final Thread thread;
@@ -135,6 +139,7 @@ public final class RouteMonitor implements AutoCloseable {
                 throw new IOException("rtnetlink socket: getsockname: " + Libc.describe(-r));
             }
             RouteMonitor m = new RouteMonitor(table, protocol, listener, fd, nl.get(ValueLayout.JAVA_INT, 4));
+            m.tableDumps = Libc.setsockopt(s, fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1) == 0;
             m.thread.start();
             return m;
         }
@@ -143,6 +148,11 @@ public final class RouteMonitor implements AutoCloseable {
     /** Makes a fresh dump and tells the listener the difference (from any thread; within {@value #POLL_MILLIS} ms). */
     public void resync() {
         resyncRequested = true;
+    }
+
+    /** Whether the kernel is asked for the followed table only when dumping. */
+    boolean dumpsOneTable() {
+        return tableDumps;
     }
 
     public Counts counts() {
@@ -212,7 +222,8 @@ public final class RouteMonitor implements AutoCloseable {
         dumpRetryAt = -1;
         seq++;
         dumpSeq = seq;
-        byte[] request = RouteMessages.dumpRequest(dumpSeq);
+        // Whatever the kernel sends back is filtered here all the same: the table filter only saves work.
+        byte[] request = tableDumps ? RouteMessages.dumpRequest(dumpSeq, table) : RouteMessages.dumpRequest(dumpSeq);
         MemorySegment.copy(request, 0, dumpRequest, ValueLayout.JAVA_BYTE, 0, request.length);
         building = new HashMap<>();
         dumpInterrupted = false;
@@ -254,6 +265,7 @@ public final class RouteMonitor implements AutoCloseable {
                 return;
             }
             if (status < 0 || dumpInterrupted || (flags & RouteMessages.NLM_F_DUMP_INTR) != 0) {
+                tableDumps &= status >= 0;
                 LOG.log(System.Logger.Level.INFO, "route monitor: the dump {0}; making it again",
                         status < 0 ? "failed: " + Libc.describe(-status) : "changed while it was written");
                 requestDump();
@@ -286,7 +298,9 @@ public final class RouteMonitor implements AutoCloseable {
             messages.incrementAndGet();
             if (errno != 0 && msgSeq == dumpSeq && building != null) {
                 // EBUSY: a dump given up on is still running on this socket. Its end, then ours.
-                LOG.log(System.Logger.Level.INFO, "route monitor: the dump was refused: {0}; trying again", Libc.describe(errno));
+                LOG.log(System.Logger.Level.INFO, "route monitor: the dump was refused: {0}; trying again{1}", Libc.describe(errno),
+                        tableDumps && errno != 16 ? " without the table filter" : "");
+                tableDumps &= errno == 16; // EBUSY is only a dump still running
                 building = null;
                 dumpRetryAt = System.nanoTime() + RETRY_NANOS;
             }

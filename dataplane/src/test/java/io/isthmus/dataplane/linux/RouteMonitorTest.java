@@ -166,6 +166,25 @@ class RouteMonitorTest {
         }
     }
 
+    /* With strict checking (Linux 4.20 on) the dump holds the followed table only: the host's other tables never cross the socket. */
+    @Test
+    void theDumpAsksForTheFollowedTableOnly() throws Exception {
+        List<String> elsewhere = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            elsewhere.add("route add 10.40." + i + ".0/24 via 169.254.21.2 dev d0 onlink table 202 proto bird");
+            elsewhere.add("route add 10.41." + i + ".0/24 via 169.254.21.2 dev d0 onlink proto bird");
+        }
+        elsewhere.add("route add 10.42.0.0/24 via 169.254.21.2 dev d0 onlink table 201 proto bird");
+        ns.batch(elsewhere);
+        Heard heard = new Heard();
+        try (RouteMonitor m = start(heard)) {
+            await(() -> heard.syncs.get() == 1, "the first dump");
+            assertEquals(List.of("10.42.0.0/24"), heard.prefixes());
+            assertTrue(m.dumpsOneTable(), "this kernel filters dumps by table");
+            assertEquals(0, m.counts().otherRoutes(), "no route of another table was sent: " + m.counts());
+        }
+    }
+
     @Test
     void fourThousandRoutesAtOnceAndTheirWithdrawal() throws Exception {
         Heard heard = new Heard();
