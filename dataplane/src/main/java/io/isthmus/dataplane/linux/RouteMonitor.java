@@ -150,6 +150,11 @@ public final class RouteMonitor implements AutoCloseable {
         resyncRequested = true;
     }
 
+    /** The socket's netlink port id (what another process would send a forged message to). */
+    int portId() {
+        return portId;
+    }
+
     /** Whether the kernel is asked for the followed table only when dumping. */
     boolean dumpsOneTable() {
         return tableDumps;

@@ -185,6 +185,38 @@ class RouteMonitorTest {
         }
     }
 
+    /*
+     * Any process may send a netlink message to the monitor's port id: a forged RTM_NEWROUTE
+     * for table 201 and proto bird, well-formed, must be dropped because it is not the kernel's.
+     */
+    @Test
+    void aRouteMessageFromAnotherProcessIsNotBelieved() throws Exception {
+        Heard heard = new Heard();
+        try (RouteMonitor m = start(heard)) {
+            await(() -> heard.syncs.get() == 1, "the first dump");
+            byte[] forged = new RouteMessagesTest.Writer().message(RouteMessages.RTM_NEWROUTE, 0, 1, 4242,
+                    RouteMessagesTest.birdRoute("10.66.0.0", 16, "169.254.21.2", TABLE)).bytes();
+            int sent = ns.inside(() -> {
+                Libc.CallState s = new Libc.CallState();
+                int fd = Libc.socket(s, Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, Libc.NETLINK_ROUTE);
+                assertTrue(fd >= 0, "a second netlink socket");
+                try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                    java.lang.foreign.MemorySegment to = a.allocate(12, 8);
+                    to.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_NETLINK);
+                    to.set(java.lang.foreign.ValueLayout.JAVA_INT, 4, m.portId());
+                    java.lang.foreign.MemorySegment msg = a.allocate(forged.length, 8);
+                    java.lang.foreign.MemorySegment.copy(forged, 0, msg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, forged.length);
+                    return Libc.sendto(s, fd, msg, forged.length, to, 12);
+                } finally {
+                    Libc.close(s, fd);
+                }
+            });
+            assertEquals(forged.length, sent, "the kernel delivers it: only the monitor's check stands in the way");
+            await(() -> m.counts().forged() == 1, "the forged message counted");
+            assertEquals(List.of(), heard.prefixes());
+        }
+    }
+
     @Test
     void fourThousandRoutesAtOnceAndTheirWithdrawal() throws Exception {
         Heard heard = new Heard();
