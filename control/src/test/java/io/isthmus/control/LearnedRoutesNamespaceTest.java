@@ -44,6 +44,8 @@ class LearnedRoutesNamespaceTest {
     static final String DEVICE = "bgprt0";
     static final InetAddress PEER_A = InetAddress.ofLiteral("169.254.21.2");
     static final InetAddress PEER_B = InetAddress.ofLiteral("169.254.22.2");
+    /** to-b's IPv6 BGP session: IPv6 prefixes come with an IPv6 next hop (this kernel has no IPv6 route through an IPv4 one). */
+    static final InetAddress PEER_B6 = InetAddress.ofLiteral("fd99::2");
 
     private final String ns = "bgprt-" + ProcessHandle.current().pid() + "-gw";
     private Dataplane dataplane;
@@ -78,7 +80,7 @@ class LearnedRoutesNamespaceTest {
     }
 
     LearnedRoutes.Following follow() throws Exception {
-        LearnedRoutes routes = new LearnedRoutes(LearnedRoutes.Settings.defaults(), Map.of(PEER_A, "to-a", PEER_B, "to-b"),
+        LearnedRoutes routes = new LearnedRoutes(LearnedRoutes.Settings.defaults(), Map.of(PEER_A, "to-a", PEER_B, "to-b", PEER_B6, "to-b"),
                 Set.of(AddressPrefix.parse("10.1.0.0/16")), ProtectedDestinations.none(), dataplane::learnedRoutes,
                 HostRouting.learnedInto(DEVICE, List.of("ip", "-n", ns)));
         routes.removeStaleHostRoutes();
@@ -138,6 +140,14 @@ class LearnedRoutesNamespaceTest {
         Thread.sleep(50);
         following.routes().flush();
         assertEquals(List.of("10.98.0.0/24 -> to-a", "10.99.0.0/24 -> to-b"), learnedInTable());
+
+        // IPv6.
+        ip("-6", "route", "add", "2001:db8:5::/48", "via", "fd99::2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        await(() -> learnedInTable().contains("2001:db8:5:0:0:0:0:0/48 -> to-b"), "the IPv6 route");
+        awaitHost(List.of("10.98.0.0/24 dev bgprt0 scope link", "10.99.0.0/24 dev bgprt0 scope link",
+                "2001:db8:5::/48 dev bgprt0 metric 1024 pref medium"));
+        ip("-6", "route", "del", "2001:db8:5::/48", "table", "201");
+        await(() -> !learnedInTable().contains("2001:db8:5:0:0:0:0:0/48 -> to-b"), "the IPv6 withdrawal");
 
         // BIRD moves a prefix to the other peer (a replace), then withdraws one.
         ip("route", "replace", "10.98.0.0/24", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
