@@ -47,7 +47,7 @@ import java.util.function.Consumer;
  * connections, and the first by name takes it: the tunnel table sends one prefix into one
  * tunnel (no per-flow spreading across tunnels yet), and a stable choice does not flap.
  */
-final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
+public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     /** Longest an apply waits for a stream of messages to end. */
     static final Duration MAX_HOLD = Duration.ofMillis(100);
@@ -57,16 +57,16 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
     static final int HOST_ROUTE_PROTOCOL = 73;
 
     /** The table BIRD exports into and the limits; {@code coalesce}: how long the first change waits for others. */
-    record Settings(int table, int maxPrefixesPerPeer, Duration coalesce) {
-        static final int AZURE_MAX_PREFIXES = 4000;
+    public record Settings(int table, int maxPrefixesPerPeer, Duration coalesce) {
+        public static final int AZURE_MAX_PREFIXES = 4000;
 
-        Settings {
+        public Settings {
             if (maxPrefixesPerPeer < 1) {
                 throw new IllegalArgumentException("maxPrefixesPerPeer " + maxPrefixesPerPeer);
             }
         }
 
-        static Settings defaults() {
+        public static Settings defaults() {
             return new Settings(201, AZURE_MAX_PREFIXES, Duration.ofMillis(5));
         }
     }
@@ -84,20 +84,20 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
      * One apply: when its first and last route messages were read, when the new tunnel table was
      * published and when the host routes were in (System.nanoTime), and what changed.
      */
-    record Applied(long firstMessageNanos, long lastMessageNanos, long publishedNanos, long hostRoutesNanos, int prefixes, int added,
+    public record Applied(long firstMessageNanos, long lastMessageNanos, long publishedNanos, long hostRoutesNanos, int prefixes, int added,
                    int removed) {
         /** From the first route message read to the new table the packet threads forward by. */
-        double publishedMillis() {
+        public double publishedMillis() {
             return (publishedNanos - firstMessageNanos) / 1e6;
         }
 
-        double hostRoutesMillis() {
+        public double hostRoutesMillis() {
             return (hostRoutesNanos - firstMessageNanos) / 1e6;
         }
     }
 
     /** What was heard and refused; the refusals are as of the last apply. */
-    record Counts(long routeMessages, long unknownPeer, int refused, int overLimit, long applies, int learnedPrefixes) {
+    public record Counts(long routeMessages, long unknownPeer, int refused, int overLimit, long applies, int learnedPrefixes) {
     }
 
     /** One kernel route as learned: its prefix, metric and gateways, in the order the messages came. */
@@ -239,7 +239,7 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
      * outright leaves its routes behind). The table is still followed, so {@link #resume} finds
      * what BIRD has put back by then.
      */
-    synchronized void withdrawAll(String why) {
+    public synchronized void withdrawAll(String why) {
         if (!suspended) {
             LOG.log(System.Logger.Level.WARNING, "learned routes: all withdrawn: {0}", why);
         }
@@ -248,7 +248,7 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
     }
 
     /** BIRD is back: the learned routes in its table count again. */
-    synchronized void resume() {
+    public synchronized void resume() {
         suspended = false;
         pending(System.nanoTime());
     }
@@ -258,7 +258,7 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
      * to delete them from the table (it does, and should it not, they stay out until the
      * table says them again).
      */
-    synchronized void peerDown(InetAddress peer) {
+    public synchronized void peerDown(InetAddress peer) {
         List<String> keys = new ArrayList<>(routes.keySet());
         for (String k : keys) {
             Learned l = routes.get(k);
@@ -283,12 +283,12 @@ final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable {
         pending(System.nanoTime());
     }
 
-    Counts counts() {
+    public Counts counts() {
         return counts;
     }
 
     /** The last apply's timing, null before the first. */
-    Applied lastApplied() {
+    public Applied lastApplied() {
         return lastApplied;
     }
 
