@@ -206,6 +206,13 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
     @Override
     public synchronized void added(KernelRoute route, long receivedNanos) {
         routeMessages++;
+        if (route.type() != KernelRoute.RTN_UNICAST) {
+            // Unreachable, blackhole, prohibit: a prefix BIRD says leads nowhere steers nothing into a tunnel.
+            if (routes.remove(route.key()) != null) {
+                pending(receivedNanos);
+            }
+            return;
+        }
         List<InetAddress> gateways = new ArrayList<>();
         route.nextHops().forEach(h -> {
             if (h.gateway() != null) {

@@ -141,6 +141,20 @@ class LearnedRoutesTest {
     }
 
     @Test
+    void anUnreachableRouteSteersNothing() {
+        LearnedRoutes r = routes();
+        r.added(route("10.80.0.0/16", 32, PEER_A), System.nanoTime());
+        r.flush();
+        assertEquals(List.of("10.80.0.0/16 -> to-a"), learnedInTable());
+        KernelRoute u = route("10.80.0.0/16", 32);
+        r.added(new KernelRoute(false, u.destination(), 16, 201, KernelRoute.RTPROT_BIRD, 7 /* RTN_UNREACHABLE */, 0, 32, List.of()),
+                System.nanoTime());
+        r.flush();
+        assertEquals(List.of(), learnedInTable());
+        assertEquals(0, r.counts().unknownPeer(), "not a route of an unknown peer");
+    }
+
+    @Test
     void lowestMetricWinsAndMultipathGoesToTheFirstConnectionByName() {
         LearnedRoutes r = routes();
         r.added(route("10.50.0.0/16", 100, PEER_A), System.nanoTime());
