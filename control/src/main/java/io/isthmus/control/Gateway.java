@@ -72,6 +72,9 @@ public final class Gateway implements AutoCloseable {
     private Reload reload;
     /** This instance's half of an active-active pair with floating addresses; null otherwise. */
     private GatewayPair pair;
+    /** The routes learned over BGP, once {@link #followLearnedRoutes} was called; null before. */
+    private volatile LearnedRoutes.Following learned;
+    private java.util.function.Function<GatewayConfig, java.util.Map<InetAddress, String>> bgpPeersOf;
 
     private Gateway(GatewayConfig config, Instance instance) {
         this.config = config;
@@ -208,7 +211,43 @@ public final class Gateway implements AutoCloseable {
     public Reload.Outcome reload() {
         Reload.Outcome o = reload.run();
         captures.connections(connectionsByPeer(config()));
+        LearnedRoutes.Following l = learned;
+        if (l != null && o.applied()) {
+            try {
+                GatewayConfig now = config();
+                String device = now.gateway().tunnel().device();
+                l.routes().reconfigure(bgpPeersOf.apply(now), LearnedRoutes.configuredPrefixes(now),
+                        ProtectedDestinations.of(now, HostNetwork.read(now), device));
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "learned routes keep the peers and guards of before the reload: {0}", e.toString());
+            }
+        }
         return o;
+    }
+
+    /**
+     * Steers the routes BIRD learned over BGP and exported into kernel table
+     * {@code settings.table()} (protocol bird) into the connections whose BGP peer is each
+     * route's gateway, until the gateway stops ({@link LearnedRoutes}). Called once, when BGP
+     * runs; {@code bgpPeersOf}: each BGP-enabled connection's peer BGP address and name in a
+     * configuration, asked again after each reload.
+     */
+    public synchronized LearnedRoutes followLearnedRoutes(LearnedRoutes.Settings settings,
+                                                          java.util.function.Function<GatewayConfig, java.util.Map<InetAddress, String>> bgpPeersOf)
+            throws java.io.IOException, InterruptedException {
+        if (learned != null) {
+            throw new IllegalStateException("learned routes are followed already");
+        }
+        GatewayConfig now = config();
+        this.bgpPeersOf = bgpPeersOf;
+        learned = LearnedRoutes.start(settings, now, HostNetwork.read(now), dataplane, bgpPeersOf.apply(now));
+        return learned.routes();
+    }
+
+    /** The routes learned over BGP (null when BGP is not followed): BIRD's side tells it when BIRD or a session goes down. */
+    public LearnedRoutes learnedRoutes() {
+        LearnedRoutes.Following l = learned;
+        return l == null ? null : l.routes();
     }
 
     /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}); never beside a reload or the stop. */
@@ -385,6 +424,10 @@ public final class Gateway implements AutoCloseable {
         }
         if (pair != null) {
             pair.close();
+        }
+        LearnedRoutes.Following l = learned;
+        if (l != null) {
+            l.close(); // the host routes into the device go before the device does
         }
         if (dataplane != null) {
             dataplane.close();

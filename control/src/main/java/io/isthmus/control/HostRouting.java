@@ -73,6 +73,66 @@ final class HostRouting {
         };
     }
 
+    /**
+     * The host routes of prefixes learned over BGP, into {@code device}, marked with their own
+     * protocol number ({@link LearnedRoutes#HOST_ROUTE_PROTOCOL}) so that those a crashed run
+     * left are found and only those. Thousands at a time: one {@code ip -batch} with
+     * {@code -force} (a line that fails does not stop the others; ip(8) says which failed).
+     */
+    static LearnedRoutes.HostRoutes learnedInto(String device) {
+        return learnedInto(device, List.of("ip"));
+    }
+
+    /** With {@code ip} as the command: {@code ip -n NAMESPACE} in tests, which must never touch the host's own routes. */
+    static LearnedRoutes.HostRoutes learnedInto(String device, List<String> ip) {
+        String proto = Integer.toString(LearnedRoutes.HOST_ROUTE_PROTOCOL);
+        return new LearnedRoutes.HostRoutes() {
+            @Override
+            public void apply(List<String> add, List<String> remove) throws IOException, InterruptedException {
+                StringBuilder lines = new StringBuilder();
+                for (String prefix : remove) {
+                    lines.append("route del ").append(prefix).append(" dev ").append(device).append(" proto ").append(proto).append('\n');
+                }
+                for (String prefix : add) {
+                    lines.append("route replace ").append(prefix).append(" dev ").append(device).append(" proto ").append(proto).append('\n');
+                }
+                batch(ip, lines.toString());
+                LOG.log(System.Logger.Level.INFO, "learned routes into {0}: {1} added, {2} removed", device, add.size(), remove.size());
+            }
+
+            @Override
+            public void removeAll() throws IOException, InterruptedException {
+                run(command(ip, "-4", "route", "flush", "proto", proto));
+                run(command(ip, "-6", "route", "flush", "proto", proto));
+            }
+        };
+    }
+
+    private static String[] command(List<String> ip, String... args) {
+        List<String> c = new ArrayList<>(ip);
+        c.addAll(List.of(args));
+        return c.toArray(String[]::new);
+    }
+
+    private static void batch(List<String> ip, String lines) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command(ip, "-force", "-batch", "-")).redirectErrorStream(true).start();
+        // Read while writing: thousands of failing lines fill the pipe back, and ip(8) would wait on it as we wait on ip.
+        java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes()).strip();
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, Thread::startVirtualThread);
+        try (var in = p.getOutputStream()) {
+            in.write(lines.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        String out = output.join();
+        if (p.waitFor() != 0) {
+            throw new IOException("ip -force -batch: " + (out.length() > 2000 ? out.substring(0, 2000) + "..." : out));
+        }
+    }
+
     private static void run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).strip();

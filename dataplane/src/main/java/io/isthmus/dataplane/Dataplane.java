@@ -298,6 +298,28 @@ public final class Dataplane implements AutoCloseable {
         tables.tunnels(specs);
     }
 
+    /**
+     * Sets the prefixes learned over BGP, by tunnel (connection) name, replacing those set
+     * before; the tunnels keep their SAs. Longest prefix wins across configured and learned
+     * prefixes; of the same prefix and length, the configured one. A learned prefix of a tunnel
+     * not configured is held until it is. One new table is published for the whole change.
+     *
+     * @throws IllegalArgumentException for a prefix that is not one (nothing is changed)
+     */
+    public synchronized void learnedRoutes(Map<String, List<String>> byTunnel) {
+        tables.learned(byTunnel);
+    }
+
+    /** How many tunnel tables have been published so far (configuration and learned routes). */
+    public synchronized long tunnelTableRebuilds() {
+        return tables.rebuilds();
+    }
+
+    /** The tunnel table the packet threads route by now. */
+    public List<TunnelTable.Route> tunnelRoutes() {
+        return tables.forwarding().current().table().routes();
+    }
+
     /** Installs a child SA whose outbound half carries traffic at once. */
     public synchronized void install(SaPair pair) {
         install(pair, true, null);

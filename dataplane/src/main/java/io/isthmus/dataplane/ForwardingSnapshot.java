@@ -123,8 +123,9 @@ final class ForwardingSnapshot {
         return new ForwardingSnapshot(next, sas, inbound, rules);
     }
 
-    ForwardingSnapshot withTable(TunnelTable next, Collection<Tunnel> tunnels, Set<Tunnel> kept) {
-        return withTable(next, tunnels, kept, Map.of());
+    /** With another tunnel table over the same tunnels: their SAs and NAT rules stay as they are. */
+    ForwardingSnapshot withRoutes(TunnelTable next) {
+        return new ForwardingSnapshot(next, outbound, inbound, nat);
     }
 
     /** With {@code tunnel}'s outbound SAs replaced by these, newest first. */

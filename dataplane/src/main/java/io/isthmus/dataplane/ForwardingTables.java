@@ -38,6 +38,11 @@ final class ForwardingTables {
     private final Map<Integer, InstalledSa.Outbound> retired = new HashMap<>();
     /** Removed SAs waiting for the packet threads to let go before their keys are wiped. */
     private final Graveyard graveyard;
+    /** The configured tunnels and prefixes as last set. */
+    private List<Dataplane.TunnelSpec> specs = List.of();
+    /** Prefixes learned over BGP, by tunnel name, as last set. */
+    private Map<String, List<String>> learned = Map.of();
+    private long rebuilds;
     /** Whether SAs installed from now on start with an empty sequence lease (a gateway pair's). */
     private boolean requireLeases;
     /** What dynamic NAT flows are timed by. */
@@ -63,7 +68,6 @@ final class ForwardingTables {
     /** Sets the tunnels and their prefixes; tunnels that stay keep their SAs and counters. */
     void tunnels(List<Dataplane.TunnelSpec> specs) {
         Map<String, Tunnel> next = new LinkedHashMap<>();
-        List<TunnelTable.Route> routes = new ArrayList<>();
         Map<String, TunnelNat> nat = new HashMap<>();
         Set<Tunnel> kept = new HashSet<>();
         BitSet slots = new BitSet();
@@ -88,10 +92,9 @@ final class ForwardingTables {
             // An unchanged dynamic rule keeps its flow table, so a reload does not cut its flows.
             TunnelNat before = existing == null ? null : forwarding.current().nat(existing);
             nat.put(s.name(), TunnelNat.of(s.natRules(), before, natClock));
-            for (String prefix : s.prefixes()) {
-                routes.add(TunnelTable.route(prefix, t));
-            }
         }
+        // Parsed before anything changes: a bad prefix leaves the table as it was.
+        TunnelTable table = table(next, specs, learned);
         for (Tunnel gone : tunnels.values()) {
             if (next.get(gone.name()) != gone) {
                 for (InstalledSa.Outbound o : forwarding.current().outbound(gone)) {
@@ -101,9 +104,10 @@ final class ForwardingTables {
         }
         tunnels.clear();
         tunnels.putAll(next);
-        TunnelTable table = new TunnelTable(routes);
+        this.specs = List.copyOf(specs);
         forwarding.publish(forwarding.current().withTable(table, next.values(), kept, nat));
-        LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", table.routes());
+        rebuilds++;
+        LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", describe(table));
         nat.forEach((name, n) -> {
             if (!n.isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: NAT rules {1}", name, n.rules());
@@ -113,6 +117,70 @@ final class ForwardingTables {
 
     void natClock(LongSupplier clock) {
         natClock = clock;
+    }
+
+    /**
+     * Sets the prefixes learned over BGP, by tunnel name; every tunnel keeps its SAs. Learned
+     * prefixes of a tunnel not configured (any more), or of a policy-based one (Azure has no BGP
+     * on those), are left out of the table, and kept here in case it comes back.
+     */
+    void learned(Map<String, List<String>> byTunnel) {
+        Map<String, List<String>> copy = new LinkedHashMap<>();
+        byTunnel.forEach((name, prefixes) -> copy.put(name, List.copyOf(prefixes)));
+        TunnelTable table = table(tunnels, specs, copy);
+        learned = copy;
+        // Only the routes change: every tunnel keeps its SAs and its NAT rules (and their flows).
+        forwarding.publish(forwarding.current().withRoutes(table));
+        rebuilds++;
+        LOG.log(System.Logger.Level.DEBUG, "tunnel table: {0}", describe(table));
+    }
+
+    /** How many times a new tunnel table was published. */
+    long rebuilds() {
+        return rebuilds;
+    }
+
+    /**
+     * The configured prefixes and the learned ones; longest prefix wins, and of two routes for
+     * the same prefix and length the configured one (Azure lists a local network gateway's
+     * prefixes as routes of origin Network, which BGP's best-path choice prefers to one learned
+     * from a peer at the same weight). The same prefix learned for two tunnels goes to the first
+     * in {@code learned}'s order.
+     */
+    private static TunnelTable table(Map<String, Tunnel> tunnels, List<Dataplane.TunnelSpec> specs, Map<String, List<String>> learned) {
+        List<TunnelTable.Route> configured = new ArrayList<>();
+        Set<String> taken = new HashSet<>();
+        for (Dataplane.TunnelSpec s : specs) {
+            for (String prefix : s.prefixes()) {
+                TunnelTable.Route r = TunnelTable.route(prefix, tunnels.get(s.name()));
+                configured.add(r);
+                taken.add(r.prefixText());
+            }
+        }
+        List<TunnelTable.Route> routes = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : learned.entrySet()) {
+            Tunnel t = tunnels.get(e.getKey());
+            if (t == null || t.policyBased()) {
+                continue;
+            }
+            for (String prefix : e.getValue()) {
+                TunnelTable.Route r = TunnelTable.route(prefix, t);
+                if (taken.add(r.prefixText())) {
+                    routes.add(new TunnelTable.Route(r.prefix(), r.length(), t, true));
+                }
+            }
+        }
+        routes.addAll(configured);
+        return new TunnelTable(routes);
+    }
+
+    /** The routes in full while few; past that only how many (a BGP table of thousands would fill the log line). */
+    private static Object describe(TunnelTable table) {
+        int learnedCount = table.learnedCount();
+        if (table.routes().size() <= 64) {
+            return table.routes();
+        }
+        return table.routes().size() + " routes, " + learnedCount + " of them learned";
     }
 
     /** See {@link Dataplane#requireLeases}. */

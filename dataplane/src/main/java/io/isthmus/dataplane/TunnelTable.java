@@ -10,11 +10,20 @@ import java.util.List;
  * new table and swaps it in while packets keep flowing.
  */
 public final class TunnelTable {
-    /** One prefix of the table, as configured. */
-    public record Route(byte[] prefix, int length, Tunnel tunnel) {
+    /** One prefix of the table: configured (a local network gateway's), or {@code learned} from the connection's BGP peer. */
+    public record Route(byte[] prefix, int length, Tunnel tunnel, boolean learned) {
+        public Route(byte[] prefix, int length, Tunnel tunnel) {
+            this(prefix, length, tunnel, false);
+        }
+
+        /** "10.1.0.0/16", as the route was given. */
+        public String prefixText() {
+            return PrefixTrie.text(prefix) + "/" + length;
+        }
+
         @Override
         public String toString() {
-            return PrefixTrie.text(prefix) + "/" + length + " -> " + tunnel.name();
+            return prefixText() + " -> " + tunnel.name() + (learned ? " (learned)" : "");
         }
     }
 
@@ -24,11 +33,21 @@ public final class TunnelTable {
     private final PrefixTrie<Tunnel> v6 = new PrefixTrie<>(16);
     private final List<Route> routes;
 
+    /** Where two routes have the same prefix and length, the later one in {@code routes} wins. */
     TunnelTable(List<Route> routes) {
         this.routes = List.copyOf(routes);
         for (Route r : routes) {
             (r.prefix().length == 4 ? v4 : v6).put(r.prefix(), r.length(), r.tunnel());
         }
+    }
+
+    /** How many of the routes are learned ones. */
+    int learnedCount() {
+        int n = 0;
+        for (Route r : routes) {
+            n += r.learned() ? 1 : 0;
+        }
+        return n;
     }
 
     /** The tunnel for the packet at {@code off} (by its destination), or null. */

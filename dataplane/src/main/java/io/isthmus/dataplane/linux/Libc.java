@@ -21,6 +21,11 @@ public final class Libc {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EMSGSIZE = 90;
+    /** A netlink socket's receive queue overflowed: messages were lost (netlink(7)). */
+    public static final int ENOBUFS = 105;
+    /** Routing messages from the kernel (rtnetlink(7)). */
+    public static final int AF_NETLINK = 16;
+    public static final int NETLINK_ROUTE = 0;
     /** Unix domain sockets: systemd's notification socket is a datagram one. */
     public static final int AF_UNIX = 1;
     public static final int AF_INET = 2;
@@ -68,6 +73,8 @@ public final class Libc {
             ValueLayout.JAVA_INT);
     private static final MethodHandle BIND = handle("bind", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_INT);
+    private static final MethodHandle GETSOCKNAME = handle("getsockname", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.ADDRESS);
     private static final MethodHandle SETSOCKOPT = handle("setsockopt", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
     private static final MethodHandle POLL = handle("poll", false, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
@@ -160,6 +167,17 @@ public final class Libc {
             return r < 0 ? -s.errno() : r;
         } catch (Throwable t) {
             throw fault("bind", t);
+        }
+    }
+
+    /** getsockname(2) into {@code address}, at most {@code length} bytes: the length filled in, or minus errno. */
+    public static int getsockname(CallState s, int fd, MemorySegment address, int length) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment l = a.allocateFrom(ValueLayout.JAVA_INT, length);
+            int r = (int) GETSOCKNAME.invokeExact(s.segment, fd, address, l);
+            return r < 0 ? -s.errno() : l.get(ValueLayout.JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw fault("getsockname", t);
         }
     }
 
@@ -257,6 +275,7 @@ public final class Libc {
             case 99 -> "EADDRNOTAVAIL (address not available here)";
             case EAGAIN -> "EAGAIN";
             case EMSGSIZE -> "EMSGSIZE (message too long)";
+            case ENOBUFS -> "ENOBUFS (receive queue overflowed: messages lost)";
             default -> "errno " + errno;
         };
     }
