@@ -1,7 +1,6 @@
 package io.isthmus.control;
 
 import io.isthmus.control.config.GatewayConfig;
-import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,12 +30,11 @@ final class HostRouting {
         run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "txqueuelen", "4096", "up");
         boolean ipv4 = false;
         boolean ipv6 = false;
-        for (LocalNetworkGateway site : config.localNetworkGateways()) {
-            for (String prefix : site.addressPrefixes()) {
-                run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
-                ipv6 |= prefix.contains(":");
-                ipv4 |= !prefix.contains(":");
-            }
+        // The BGP peers' host routes too: their sessions go through the tunnel (BIRD's multihop next hops resolve through them).
+        for (String prefix : config.routedPrefixes()) {
+            run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
+            ipv6 |= prefix.contains(":");
+            ipv4 |= !prefix.contains(":");
         }
         // Only the families the sites use: IPv6 forwarding stays off on purpose on hosts whose IPv6
         // default route comes from router advertisements (forwarding makes the kernel ignore them).

@@ -5,7 +5,6 @@ import io.isthmus.control.config.ConfigDiff;
 import io.isthmus.control.config.ConfigDiff.Change;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
-import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
@@ -68,12 +67,11 @@ final class RunningConnections {
         return instance;
     }
 
-    /** The data plane's tunnels for {@code config}: one per connection, its site's prefixes leading into it. */
+    /** The data plane's tunnels for {@code config}: one per connection, its site's prefixes (and BGP peer's host route) leading into it. */
     static List<Dataplane.TunnelSpec> tunnels(GatewayConfig config) {
         List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
-            LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
-            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), site.addressPrefixes()));
+            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), config.tunnelPrefixes(c)));
         }
         return tunnels;
     }
@@ -313,13 +311,11 @@ final class RunningConnections {
 
     // ------------------------------------------------------------------------------------------
 
-    /** Every site prefix of {@code config} as a network, with its text as configured (what ip(8) is given). */
+    /** Every site prefix (and BGP peer's host route) of {@code config} as a network, with its text as configured (what ip(8) is given). */
     private static Map<AddressPrefix, String> prefixes(GatewayConfig config) {
         Map<AddressPrefix, String> out = new LinkedHashMap<>();
-        for (LocalNetworkGateway site : config.localNetworkGateways()) {
-            for (String p : site.addressPrefixes()) {
-                out.putIfAbsent(AddressPrefix.parse(p), p);
-            }
+        for (String p : config.routedPrefixes()) {
+            out.putIfAbsent(AddressPrefix.parse(p), p);
         }
         return out;
     }
@@ -376,6 +372,10 @@ final class RunningConnections {
         }
         if (how.contains(Change.OTHER)) {
             parts.add("mode, DPD or encapsulation: applies from its next use");
+        }
+        if (how.contains(Change.BGP)) {
+            parts.add("BGP: BIRD reconfigured" + (connection(next, name).enableBgp() ? " (its session restarts if the peer's ASN or address changed)"
+                    : ", its session ended") + "; its SAs kept");
         }
         if (how.contains(Change.KEY)) {
             // Only IKE_AUTH uses the key: the next IKE rekey reauthenticates (a new IKE SA, make-before-break) instead of CREATE_CHILD_SA.

@@ -53,7 +53,9 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
          */
         PEER("peer"),
         /** Its connection mode, DPD timeout or UDP encapsulation: each applies the next time it is used. */
-        OTHER("mode, DPD or encapsulation");
+        OTHER("mode, DPD or encapsulation"),
+        /** Its BGP session (enableBgp, the site's ASN, BGP address or weight): BIRD is reconfigured; the IPsec SAs stay. */
+        BGP("BGP");
 
         private final String text;
 
@@ -85,6 +87,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(restart, "metrics.listen", running.metrics().text(), next.metrics().text());
         // The socket's group and mode are set when it is bound.
         differs(restart, "control.group", Objects.toString(running.control().group(), "none"), Objects.toString(next.control().group(), "none"));
+        // BIRD's identity (router id, ASN, source addresses on the TUN device, its kernel table) is set when it starts.
+        differs(restart, "virtualNetworkGateway.bgpSettings (asn, bgpPeeringAddresses, routeTable)", bgpIdentity(running), bgpIdentity(next));
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();
@@ -157,8 +161,11 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         }
         boolean localSideChanged = n.usePolicyBasedTrafficSelectors()
                 && !networks(running.gateway().addressSpace()).equals(networks(next.gateway().addressSpace()));
-        if (!networks(os.addressPrefixes()).equals(networks(ns.addressPrefixes())) || localSideChanged) {
+        if (!networks(running.tunnelPrefixes(o)).equals(networks(next.tunnelPrefixes(n))) || localSideChanged) {
             how.add(Change.PREFIXES);
+        }
+        if (o.enableBgp() != n.enableBgp() || (n.enableBgp() && !Objects.equals(os.bgpSettings(), ns.bgpSettings()))) {
+            how.add(Change.BGP);
         }
         if (!o.ipsecPolicies().equals(n.ipsecPolicies())) {
             how.add(Change.POLICY);
@@ -176,6 +183,12 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
     /** In constant time for keys of one length (MessageDigest.isEqual); a key's length is all a timing could tell. */
     private static boolean sameKey(byte[] a, byte[] b) {
         return a == null || b == null ? a == b : MessageDigest.isEqual(a, b);
+    }
+
+    /** What BIRD is started with, as one comparable value; null without BGP. */
+    private static String bgpIdentity(GatewayConfig c) {
+        GatewayConfig.BgpSettings b = c.gateway().bgpSettings();
+        return b == null ? "none" : "asn " + b.asn() + ", " + b.bgpPeeringAddresses() + ", table " + b.routeTable();
     }
 
     static Set<AddressPrefix> networks(List<String> prefixes) {

@@ -139,6 +139,7 @@ public final class ConfigReader extends ConfigFields {
                 }
             }
             TunnelRoutes.check(file, gateway, sites);
+            BgpSection.check(file, gateway, sites, connections);
             pair = PairSection.read(this, root.get("pair"), gateway, bool(root.get("virtualNetworkGateway"), "virtualNetworkGateway", "activeActive", false));
             for (int i = 0; i < connections.size(); i++) {
                 if (pair == null && connections.get(i).pairInstance() != null) {
@@ -163,7 +164,7 @@ public final class ConfigReader extends ConfigFields {
 
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
-        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel");
+        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "bgpSettings");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -202,11 +203,12 @@ public final class ConfigReader extends ConfigFields {
                     integer(t, tp, "natTraversalPort", 4500, 1, 65535), integer(t, tp, "ikePort", 500, 1, 65535), bool(t, tp, "offloads", true),
                     integer(t, tp, "packetThreads", 2, 1, 2));
         }
-        return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel);
+        return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel,
+                BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances));
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {
-        onlyFields(n, p, "name", "gatewayIpAddress", "ikeIdentity", "addressPrefixes");
+        onlyFields(n, p, "name", "gatewayIpAddress", "ikeIdentity", "addressPrefixes", "bgpSettings");
         String identity = n.hasNonNull("ikeIdentity") ? string(n, p, "ikeIdentity", null) : null;
         if (identity != null) {
             try {
@@ -216,13 +218,13 @@ public final class ConfigReader extends ConfigFields {
             }
         }
         return new LocalNetworkGateway(string(n, p, "name", null), address(n, p, "gatewayIpAddress", true), identity,
-                prefixes(n, p, "addressPrefixes", true));
+                prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")), BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"));
     }
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
                 "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
-                "forceUdpEncapsulation", "pairInstance");
+                "forceUdpEncapsulation", "pairInstance", "enableBgp");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -309,7 +311,8 @@ public final class ConfigReader extends ConfigFields {
         if (pairInstance != null && gateway.instances().stream().noneMatch(i -> i.name().equals(pairInstance))) {
             throw error(p + ".pairInstance", "'" + pairInstance + "' is not one of virtualNetworkGateway.instances");
         }
-        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance);
+        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance,
+                bool(n, p, "enableBgp", false));
     }
 
     /**

@@ -116,12 +116,69 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
                          boolean offloads, int packetThreads) {
     }
 
+    /** @param bgpSettings the gateway's BGP speaker (see {@link BgpSection}); null: no BGP */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
-                                        Tunnel tunnel) {
+                                        Tunnel tunnel, BgpSettings bgpSettings) {
     }
 
-    /** An on-premises site: its VPN device's address and identity, and the prefixes behind it. */
-    public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes) {
+    /**
+     * An on-premises site: its VPN device's address and identity, and the prefixes behind it.
+     *
+     * @param bgpSettings its BGP speaker, for connections with enableBgp; null: none
+     */
+    public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes,
+                                      LocalBgpSettings bgpSettings) {
+    }
+
+    /**
+     * The gateway's BGP speaker (Azure's virtualNetworkGateway.bgpSettings), run by BIRD.
+     *
+     * @param asn                 this side's autonomous system (Azure's default 65515)
+     * @param bgpPeeringAddresses each instance's own BGP addresses (Azure: one entry per IP configuration)
+     * @param advertisedPrefixes  what is advertised besides the addressSpace (an Isthmus addition)
+     * @param routeTable          the kernel routing table BIRD writes the learned routes into (an Isthmus addition)
+     * @param maxPrefixes         routes a peer may send before its session is restarted (Azure: 4000)
+     */
+    public record BgpSettings(long asn, List<BgpPeeringAddress> bgpPeeringAddresses, List<String> advertisedPrefixes, int routeTable,
+                              int maxPrefixes) {
+        public BgpSettings {
+            bgpPeeringAddresses = List.copyOf(bgpPeeringAddresses);
+            advertisedPrefixes = List.copyOf(advertisedPrefixes);
+        }
+
+        /** Instance {@code name}'s addresses, or null if the file gives it none. */
+        public BgpPeeringAddress of(String instance) {
+            return bgpPeeringAddresses.stream().filter(a -> a.instance().equals(instance)).findFirst().orElse(null);
+        }
+    }
+
+    /**
+     * One instance's BGP addresses: the default one (Azure assigns it from the GatewaySubnet; here
+     * the operator gives it) and the custom APIPA ones (169.254.21.0 to 169.254.22.255) for peers
+     * whose own BGP address is an APIPA address.
+     */
+    public record BgpPeeringAddress(String instance, InetAddress defaultBgpIpAddress, List<InetAddress> customBgpIpAddresses) {
+        public BgpPeeringAddress {
+            customBgpIpAddresses = List.copyOf(customBgpIpAddresses);
+        }
+
+        /** Every address of this instance's, for the TUN device. */
+        public List<InetAddress> all() {
+            List<InetAddress> out = new java.util.ArrayList<>();
+            if (defaultBgpIpAddress != null) {
+                out.add(defaultBgpIpAddress);
+            }
+            out.addAll(customBgpIpAddresses);
+            return out;
+        }
+    }
+
+    /** A site's BGP speaker (Azure's localNetworkGateway.bgpSettings); peerWeight prefers one site's routes over another's. */
+    public record LocalBgpSettings(long asn, InetAddress bgpPeeringAddress, int peerWeight) {
+        /** The peer's BGP address as the host prefix routed into its tunnel, as Azure adds it. */
+        public String hostPrefix() {
+            return bgpPeeringAddress.getHostAddress() + "/32";
+        }
     }
 
     /** Azure's custom IPsec/IKE policy, already turned into strongSwan-style proposals. */
@@ -138,10 +195,11 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      *                  handed as it is to the IKE connection made from it, never copied, and
      *                  wiped by {@link #destroySharedKey()}
      * @param pairInstance in a pair, the instance whose floating address the tunnel uses (null: the first)
+     * @param enableBgp    BIRD peers with the site's BGP speaker through this tunnel
      */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
-                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance) {
+                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance, boolean enableBgp) {
         /** Wipes the shared key, and with it the IKE connection's, which is the same array. */
         public void destroySharedKey() {
             if (sharedKey != null) {
@@ -220,6 +278,67 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     public InetAddress identityAddress(Instance self, Connection c) {
         Instance carrier = carrier(c);
         return carrier != null ? carrier.floatingIpAddress() : self.publicIpAddress();
+    }
+
+    /**
+     * The prefixes that lead into connection {@code c}'s tunnel: its site's address prefixes and,
+     * with BGP, the site's BGP address as a host route (Azure adds that one itself), so that the
+     * BGP session to it goes through this tunnel. Routes BIRD learns come on top (not here).
+     */
+    public List<String> tunnelPrefixes(Connection c) {
+        LocalNetworkGateway site = localNetworkGateway(c.localNetworkGateway());
+        if (!c.enableBgp() || site.bgpSettings() == null) {
+            return site.addressPrefixes();
+        }
+        List<String> out = new java.util.ArrayList<>(site.addressPrefixes());
+        String host = site.bgpSettings().hostPrefix();
+        if (!site.addressPrefixes().contains(host)) {
+            out.add(host);
+        }
+        return out;
+    }
+
+    /** Every prefix routed into the TUN device: the sites' prefixes and the BGP peers' host routes. */
+    public List<String> routedPrefixes() {
+        List<String> out = new java.util.ArrayList<>();
+        localNetworkGateways.forEach(l -> l.addressPrefixes().stream().filter(p -> !out.contains(p)).forEach(out::add));
+        for (Connection c : connections) {
+            tunnelPrefixes(c).stream().filter(p -> !out.contains(p)).forEach(out::add);
+        }
+        return out;
+    }
+
+    /** The connections BIRD peers through, in the file's order. */
+    public List<Connection> bgpConnections() {
+        return gateway.bgpSettings() == null ? List.of() : connections.stream().filter(Connection::enableBgp).toList();
+    }
+
+    /**
+     * The address instance {@code self}'s BGP session of connection {@code c} comes from: a custom
+     * APIPA address when the site's BGP address is an APIPA one (169.254.0.0/16), as Azure pairs
+     * them, else the instance's default BGP address. Null when the file gives none (refused when read).
+     */
+    public InetAddress bgpSourceAddress(Instance self, Connection c) {
+        BgpPeeringAddress mine = gateway.bgpSettings() == null ? null : gateway.bgpSettings().of(self.name());
+        LocalBgpSettings peer = localNetworkGateway(c.localNetworkGateway()).bgpSettings();
+        if (mine == null || peer == null) {
+            return null;
+        }
+        if (BgpSection.isLinkLocal(peer.bgpPeeringAddress())) {
+            return mine.customBgpIpAddresses().isEmpty() ? null : mine.customBgpIpAddresses().getFirst();
+        }
+        return mine.defaultBgpIpAddress();
+    }
+
+    /** The BGP connection whose site's BGP address is {@code peer} (a learned route's gateway), or null. */
+    public Connection bgpConnectionOf(InetAddress peer) {
+        for (Connection c : bgpConnections()) {
+            LocalBgpSettings b = localNetworkGateway(c.localNetworkGateway()).bgpSettings();
+            if (b != null && b.bgpPeeringAddress().equals(peer)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     public Instance instance(String name) {
