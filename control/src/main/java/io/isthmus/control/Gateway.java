@@ -1,5 +1,7 @@
 package io.isthmus.control;
 
+import io.isthmus.control.bgp.BgpPeerStatus;
+import io.isthmus.control.bgp.BirdDaemon;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig;
@@ -72,6 +74,8 @@ public final class Gateway implements AutoCloseable {
     private Reload reload;
     /** This instance's half of an active-active pair with floating addresses; null otherwise. */
     private GatewayPair pair;
+    /** BIRD, when the gateway has bgpSettings; null otherwise. */
+    private volatile BirdDaemon bird;
 
     private Gateway(GatewayConfig config, Instance instance) {
         this.config = config;
@@ -139,6 +143,11 @@ public final class Gateway implements AutoCloseable {
             pair.attach(engine, dataplane);
         }
         HostRouting.configure(config);
+        if (config.gateway().bgpSettings() != null) {
+            // Its addresses first: BIRD binds its sessions to them. Started even with no enableBgp yet, so a reload can add sessions.
+            HostRouting.addBgpAddresses(config, instance);
+            bird = BirdDaemon.start(config, instance, bgpDirectory(), List.of());
+        }
         List<Connection> connections = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
             connections.add(IkeConnections.of(config, instance, c));
@@ -208,7 +217,34 @@ public final class Gateway implements AutoCloseable {
     public Reload.Outcome reload() {
         Reload.Outcome o = reload.run();
         captures.connections(connectionsByPeer(config()));
-        return o;
+        BirdDaemon b = bird;
+        if (b == null || o.result() == Reload.Result.REFUSED || o.result() == Reload.Result.BUSY) {
+            return o;
+        }
+        // What the gateway runs with now, applied or partly: BIRD follows it (sessions whose settings are the same stay up).
+        List<String> lines = new ArrayList<>(o.lines());
+        try {
+            lines.add("BGP: BIRD " + b.reconfigure(config(), instance));
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "reload: BIRD was not reconfigured: {0}", e.getMessage());
+            lines.add("BGP: BIRD was not reconfigured and runs with the sessions it had: " + e.getMessage());
+        }
+        return new Reload.Outcome(o.applied(), lines, o.result());
+    }
+
+    /**
+     * Where BIRD's configuration, socket and pid file go: the service's runtime directory
+     * ({@code RuntimeDirectory=isthmus} sets {@code $RUNTIME_DIRECTORY}), else /run/isthmus.
+     */
+    static Path bgpDirectory() {
+        String dir = System.getenv("RUNTIME_DIRECTORY");
+        return Path.of(dir == null || dir.isBlank() ? "/run/isthmus" : dir.split(":")[0]);
+    }
+
+    /** BIRD's view of each BGP connection's session; Unknown with why when BIRD does not answer. Off the IKE thread: it may wait. */
+    java.util.Map<String, BgpPeerStatus> bgpPeers() {
+        BirdDaemon b = bird;
+        return b == null ? java.util.Map.of() : b.peers();
     }
 
     /** Deletes connection {@code name}'s SAs and makes them anew (see {@link RunningConnections#reset}); never beside a reload or the stop. */
@@ -324,11 +360,13 @@ public final class Gateway implements AutoCloseable {
 
     /** A snapshot of everything, for status. */
     public GatewayStatus status() throws Exception {
+        // Asked before the IKE thread is: BIRD may take up to its timeout to answer.
+        java.util.Map<String, BgpPeerStatus> bgp = bgpPeers();
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
         packetTimes.observe(tunnels, Instant.now());
         return onLoop(() -> GatewayStatus.of(this, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
-                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters()));
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp));
     }
 
     /** What a metrics scrape reads: the status snapshot, and the IKE engine's counters (readable from any thread). */
@@ -348,6 +386,10 @@ public final class Gateway implements AutoCloseable {
         }
         if (keepUp != null) {
             keepUp.stop();
+        }
+        if (bird != null) {
+            // While the tunnels are still up: BIRD's Cease reaches the peers, and its routes leave the kernel table.
+            bird.close();
         }
         if (pair != null) {
             try {

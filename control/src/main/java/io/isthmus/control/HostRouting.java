@@ -56,6 +56,17 @@ final class HostRouting {
         }
     }
 
+    /**
+     * Instance {@code self}'s BGP addresses on the TUN device (as /32: nothing else is on-link
+     * there), where BIRD's sessions come from; they go with the device when the gateway stops.
+     */
+    static void addBgpAddresses(GatewayConfig config, GatewayConfig.Instance self) throws IOException, InterruptedException {
+        GatewayConfig.BgpPeeringAddress mine = config.gateway().bgpSettings().of(self.name());
+        for (java.net.InetAddress a : mine.all()) {
+            run("ip", "-4", "addr", "replace", a.getHostAddress() + "/32", "dev", config.gateway().tunnel().device());
+        }
+    }
+
     /** A reload's changes to the routes into {@code device}: the same ip(8) commands as at start, one prefix at a time. */
     static SiteRoutes into(String device) {
         return new SiteRoutes() {
