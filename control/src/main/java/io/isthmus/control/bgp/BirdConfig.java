@@ -89,7 +89,11 @@ public final class BirdConfig {
         b.append("# The peers' BGP addresses, through the tunnel: what their multihop next hops resolve by.\n");
         b.append("protocol static isthmus_peers4 {\n  ipv4 { table isthmus_igp4; };\n");
         for (Connection c : config.bgpConnections()) {
-            b.append("  route ").append(peer(config, c).hostPrefix()).append(" via \"").append(device).append("\";\n");
+            // Via the peer itself, onlink: the learned routes then carry the peer as their gateway even on the point-to-point TUN
+            // device (where a route into the device alone would lose it), and the gateway can tell which session a route is from.
+            String peerAddress = peer(config, c).bgpPeeringAddress().getHostAddress();
+            b.append("  route ").append(peer(config, c).hostPrefix()).append(" via ").append(peerAddress).append('%').append(device)
+                    .append(" onlink;\n");
         }
         b.append("}\n\n");
         List<String> advertised = advertised(config);
