@@ -88,7 +88,8 @@ final class HostNetwork {
      */
     void refuseRoutesThatCutTheHostOff(GatewayConfig config, String tunnelDevice) {
         List<ConfigException> problems = new ArrayList<>();
-        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config.localNetworkGateways())) {
+        // The BGP peers' host routes too: a peer address that is this host's next hop would cut it off as surely.
+        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config)) {
             String why = null;
             for (NextHop hop : nextHops) {
                 if (route.prefix().contains(hop.address())) {

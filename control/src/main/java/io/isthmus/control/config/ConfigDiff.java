@@ -185,10 +185,15 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         return a == null || b == null ? a == b : MessageDigest.isEqual(a, b);
     }
 
-    /** What BIRD is started with, as one comparable value; null without BGP. */
+    /** What BIRD is started with, as one comparable value and as the operator reads it; "none" without BGP. */
     private static String bgpIdentity(GatewayConfig c) {
         GatewayConfig.BgpSettings b = c.gateway().bgpSettings();
-        return b == null ? "none" : "asn " + b.asn() + ", " + b.bgpPeeringAddresses() + ", table " + b.routeTable();
+        if (b == null) {
+            return "none";
+        }
+        List<String> addresses = b.bgpPeeringAddresses().stream().map(a -> a.instance() + " " + a.all().stream()
+                .map(java.net.InetAddress::getHostAddress).toList()).toList();
+        return "asn " + b.asn() + ", addresses " + addresses + ", table " + Integer.toUnsignedString(b.routeTable());
     }
 
     static Set<AddressPrefix> networks(List<String> prefixes) {

@@ -44,6 +44,22 @@ public final class TunnelRoutes {
         return out;
     }
 
+    /**
+     * Every prefix {@code config} routes into the TUN device: the site prefixes, and the host route
+     * of each BGP connection's peer, configured at its site's {@code bgpSettings.bgpPeeringAddress}.
+     */
+    public static List<SiteRoute> of(GatewayConfig config) {
+        List<SiteRoute> out = new ArrayList<>(of(config.localNetworkGateways()));
+        for (GatewayConfig.Connection c : config.bgpConnections()) {
+            LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
+            if (site.bgpSettings() != null) {
+                out.add(new SiteRoute(site.name(), siteField(config.localNetworkGateways().indexOf(site)) + ".bgpSettings.bgpPeeringAddress",
+                        AddressPrefix.parse(site.bgpSettings().hostPrefix())));
+            }
+        }
+        return out;
+    }
+
     /** Throws one {@link ConfigException} listing every problem of the site prefixes, if there is any. */
     static void check(Path file, GatewayConfig.VirtualNetworkGateway gateway, List<LocalNetworkGateway> sites) {
         List<ConfigException> problems = new ArrayList<>();

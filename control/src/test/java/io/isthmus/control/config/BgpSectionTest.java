@@ -173,7 +173,9 @@ public class BgpSectionTest {
         GatewayConfig running = ConfigReaderTest.parse(BGP);
         ConfigDiff asn = ConfigDiff.between(running, ConfigReaderTest.parse(BGP.replace("asn: 65515", "asn: 65001")));
         assertTrue(asn.refused());
-        assertTrue(asn.restartNeeded().getFirst().startsWith("virtualNetworkGateway.bgpSettings"), asn.restartNeeded().toString());
+        assertEquals("virtualNetworkGateway.bgpSettings (asn, bgpPeeringAddresses, routeTable): asn 65515, addresses [gw1 [10.1.255.30, "
+                + "169.254.21.1]], table 201 -> asn 65001, addresses [gw1 [10.1.255.30, 169.254.21.1]], table 201 cannot change while the gateway "
+                + "runs; restart it to apply", asn.restartNeeded().getFirst());
         ConfigDiff peer = ConfigDiff.between(running, ConfigReaderTest.parse(BGP.replace("{asn: 65010,", "{asn: 65011,")));
         assertFalse(peer.refused());
         assertEquals(java.util.Set.of(ConfigDiff.Change.BGP), peer.changed().get("to-branch"));
