@@ -107,6 +107,15 @@ class BgpGatewayTest {
                 assertEquals(2, bgp.path("routesReceived").asLong(), json);
                 assertEquals(65002, bgp.path("asn").asLong(), json);
 
+                // A reload: A advertises one prefix more; BIRD takes it without dropping the session, and B learns it.
+                Files.writeString(a, Files.readString(a).replace("[10.61.0.0/16]", "[10.61.0.0/16, 10.63.0.0/16]"));
+                var reload = LogLevelRequestTest.isthmus("reload", "--control-socket", sockA);
+                assertEquals(0, reload.code(), reload.out() + reload.err());
+                assertTrue(reload.out().contains("BGP: BIRD Reconfigured"), reload.out());
+                await(() -> TestNamespaces.exec(nsB, "ip", "-4", "route", "show", "table", "201"),
+                        t -> t.contains("10.63.0.0/16 via 169.254.21.1 dev isthmus0 proto bird"), gwA, gwB);
+                assertTrue(LogLevelRequestTest.isthmus("status", "--control-socket", sockA).out().contains("3 advertised"));
+
                 gwA.signal("TERM");
                 assertEquals(0, gwA.awaitExit(java.time.Duration.ofSeconds(10)), () -> ReloadSignalTest.output(gwA));
                 assertEquals("", TestNamespaces.exec(nsA, "ip", "-4", "route", "show", "table", "201").strip(), "BIRD stopped with the gateway");
