@@ -80,7 +80,8 @@ public final class BirdConfig {
                 .append(comment(self.name())).append(",\n# written from ").append(comment(String.valueOf(config.source())))
                 .append(" at every start and reload: edit that file, not this one.\n\n");
         b.append("router id ").append(routerId(bgp, self).getHostAddress()).append(";\n");
-        b.append("log stderr all;\n");
+        // Not debug and trace: a protocol's debug switch would flood the gateway's log with every route.
+        b.append("log stderr { info, remote, warning, error, auth, fatal, bug };\n");
         // Whole dates: the status reads how long a session has been up from them.
         b.append("timeformat protocol iso long;\n\n");
         b.append("ipv4 table isthmus_igp4;\n\n");

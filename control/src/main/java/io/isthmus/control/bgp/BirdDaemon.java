@@ -42,6 +42,9 @@ public final class BirdDaemon implements AutoCloseable {
     /** A BIRD that ran this long before it died is restarted after {@link #FIRST_PAUSE} again. */
     static final Duration STABLE = Duration.ofSeconds(60);
     private static final int MAX_LOG_LINE = 1000;
+    private static final java.util.regex.Pattern BIRD_TIME = java.util.regex.Pattern.compile("^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d+)? ");
+    /** How long a stop waits for BIRD after SIGTERM (it sends its Ceases and takes its routes out in milliseconds). */
+    static final Duration STOP_WAIT = Duration.ofSeconds(1);
 
     private final Path config;
     private final Path socket;
@@ -275,7 +278,8 @@ public final class BirdDaemon implements AutoCloseable {
             int b;
             while ((b = in.read()) >= 0) {
                 if (b == '\n') {
-                    LOG.log(System.Logger.Level.INFO, "bird: {0}", line);
+                    // BIRD's own time stamp goes: the gateway's log has one.
+                    LOG.log(System.Logger.Level.INFO, "bird: {0}", BIRD_TIME.matcher(line).replaceFirst(""));
                     line.setLength(0);
                 } else if (line.length() < MAX_LOG_LINE) {
                     line.append(b >= 0x20 && b < 0x7F || b == '\t' ? (char) b : '?');
@@ -297,23 +301,25 @@ public final class BirdDaemon implements AutoCloseable {
             return;
         }
         p.destroy();
-        if (!p.waitFor(3, TimeUnit.SECONDS)) {
-            LOG.log(System.Logger.Level.WARNING, "BIRD (pid {0}) did not stop within 3 s of SIGTERM; killing it", p.pid());
+        // Within the gateway's stop bound (5 s): a BIRD killed leaves its routes, which go with the TUN device when the gateway stops.
+        if (!p.waitFor(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+            LOG.log(System.Logger.Level.WARNING, "BIRD (pid {0}) did not stop within {1} ms of SIGTERM; killing it", p.pid(), STOP_WAIT.toMillis());
             p.destroyForcibly();
             p.waitFor(2, TimeUnit.SECONDS);
         }
     }
 
-    /** Stops BIRD: SIGTERM (its sessions closed with a Cease, its kernel routes taken out), SIGKILL after 3 s. */
+    /** Stops BIRD: SIGTERM (its sessions closed with a Cease, its kernel routes taken out), SIGKILL after {@link #STOP_WAIT}. */
     @Override
     public void close() {
         closed = true;
         supervisor.interrupt();
+        long began = System.nanoTime();
         try {
             stopProcess(process);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.log(System.Logger.Level.INFO, "BIRD stopped");
+        LOG.log(System.Logger.Level.INFO, "BIRD stopped in {0} ms", (System.nanoTime() - began) / 1_000_000);
     }
 }
