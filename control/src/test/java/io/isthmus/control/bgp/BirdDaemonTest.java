@@ -151,6 +151,20 @@ class BirdDaemonTest {
     }
 
     @Test
+    void aSiteSendingMoreThanMaxPrefixesHasItsSessionRestartedAndItsRoutesGone() throws Exception {
+        startSiteBird();
+        // The site sends 3 routes (2 of them refused, which count too): over a limit of 2.
+        GatewayConfig c = config(CONFIG.replace("    advertisedPrefixes: [10.50.0.0/16]\n", "    advertisedPrefixes: [10.50.0.0/16]\n    maxPrefixes: 2\n"));
+        assertEquals(2, c.gateway().bgpSettings().maxPrefixes());
+        try (BirdDaemon bird = BirdDaemon.start(c, c.instance("gw1"), dir.resolve("run"), List.of("ip", "netns", "exec", GW_NS))) {
+            Map<String, BgpPeerStatus> peers = await(() -> bird.peers(), p -> p.get("to-branch").lastError() != null
+                    && p.get("to-branch").lastError().toLowerCase(java.util.Locale.ROOT).contains("limit"));
+            assertNotEquals(BgpPeerStatus.CONNECTED, peers.get("to-branch").state(), peers.toString());
+            assertEquals("", table201(), "nothing of the site's in the kernel");
+        }
+    }
+
+    @Test
     void withoutBirdStatusSaysUnknownAndWhy() throws Exception {
         GatewayConfig c = config(CONFIG);
         BirdDaemon bird = BirdDaemon.start(c, c.instance("gw1"), dir.resolve("run"), List.of("ip", "netns", "exec", GW_NS));
@@ -192,6 +206,18 @@ class BirdDaemonTest {
             Thread.sleep(100);
         }
         throw new AssertionError("not within 30 s; last: " + last);
+    }
+
+    /** Kernel table 201 in the gateway's namespace; empty also when it was never made (no route ever went in). */
+    private static String table201() throws Exception {
+        try {
+            return run("ip", "-n", GW_NS, "-4", "route", "show", "table", "201").strip();
+        } catch (IOException e) {
+            if (e.getMessage().contains("FIB table does not exist")) {
+                return "";
+            }
+            throw e;
+        }
     }
 
     static String run(String... command) throws IOException, InterruptedException {
