@@ -224,7 +224,10 @@ public final class Gateway implements AutoCloseable {
         // What the gateway runs with now, applied or partly: BIRD follows it (sessions whose settings are the same stay up).
         List<String> lines = new ArrayList<>(o.lines());
         try {
-            lines.add("BGP: BIRD " + b.reconfigure(config(), instance));
+            // One at a time, each with the configuration running when it writes: two reloads racing here leave BIRD with the last.
+            synchronized (b) {
+                lines.add("BGP: BIRD " + b.reconfigure(config(), instance));
+            }
         } catch (Exception e) {
             LOG.log(System.Logger.Level.ERROR, "reload: BIRD was not reconfigured: {0}", e.getMessage());
             lines.add("BGP: BIRD was not reconfigured and runs with the sessions it had: " + e.getMessage());
