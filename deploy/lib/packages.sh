@@ -16,6 +16,12 @@
 # (Wireshark 4.0) reads the gateway's own captures with their exported keys (the capture test);
 # setpriv (util-linux, always there) is how the API test speaks as another user.
 ISTHMUS_LAB_PACKAGES=(iproute2 procps nftables iputils-ping iperf3 keepalived tcpdump curl tcpreplay tshark)
+# BGP: BIRD 2 (bird2, 2.0.12 in Debian 12), which the gateway runs as its child for connections with
+# enableBgp (control's BirdDaemonTest runs it with a second BIRD as the site's speaker, and checks the
+# configuration Isthmus writes with bird -p; the lab's BGP test peers strongSwan sites' BIRD with it).
+# Its own bird.service starts with Debian's example configuration (no peers, nothing exported to
+# the kernel): harmless, and not needed by the gateway.
+ISTHMUS_BGP_PACKAGES=(bird2)
 # Metrics: promtool (Debian's prometheus package; its server is not started, see isthmus_apt_install)
 # checks the text /metrics serves as Prometheus parses and lints it (control's GatewayMetricsTest).
 ISTHMUS_METRICS_PACKAGES=(prometheus)

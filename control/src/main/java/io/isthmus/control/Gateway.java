@@ -1,5 +1,7 @@
 package io.isthmus.control;
 
+import io.isthmus.control.bgp.BgpPeerStatus;
+import io.isthmus.control.bgp.BirdDaemon;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig;
@@ -75,6 +77,8 @@ public final class Gateway implements AutoCloseable {
     /** The routes learned over BGP, once {@link #followLearnedRoutes} was called; null before. */
     private volatile LearnedRoutes.Following learned;
     private java.util.function.Function<GatewayConfig, java.util.Map<InetAddress, String>> bgpPeersOf;
+    /** BIRD, when the gateway has bgpSettings; null otherwise. */
+    private volatile BirdDaemon bird;
 
     private Gateway(GatewayConfig config, Instance instance) {
         this.config = config;
@@ -142,11 +146,21 @@ public final class Gateway implements AutoCloseable {
             pair.attach(engine, dataplane);
         }
         HostRouting.configure(config);
+        if (config.gateway().bgpSettings() != null) {
+            // Its addresses first: BIRD binds its sessions to them. Started even with no enableBgp yet, so a reload can add sessions.
+            HostRouting.addBgpAddresses(config, instance);
+            bird = BirdDaemon.start(config, instance, bgpDirectory(), List.of());
+        }
         List<Connection> connections = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
             connections.add(IkeConnections.of(config, instance, c));
         }
-        dataplane.tunnels(RunningConnections.tunnels(config));
+        dataplane.tunnels(RunningConnections.tunnels(config, instance));
+        if (bird != null) {
+            GatewayConfig.BgpSettings bgp = config.gateway().bgpSettings();
+            followLearnedRoutes(new LearnedRoutes.Settings(bgp.routeTable(), bgp.maxPrefixes(), LearnedRoutes.Settings.defaults().coalesce()),
+                    Gateway::bgpPeerAddresses);
+        }
         captures = new Captures(captureDirectory, config.gateway().name() + "-" + instance.name(), dataplane, this::keysForExport, connectionsByPeer(config),
                 t.natTraversalPort());
         ikeSockets.attach((d, offset, length, local, remote) -> {
@@ -222,7 +236,37 @@ public final class Gateway implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "learned routes keep the peers and guards of before the reload: {0}", e.toString());
             }
         }
-        return o;
+        BirdDaemon b = bird;
+        if (b == null || o.result() == Reload.Result.REFUSED || o.result() == Reload.Result.BUSY) {
+            return o;
+        }
+        // What the gateway runs with now, applied or partly: BIRD follows it (sessions whose settings are the same stay up).
+        List<String> lines = new ArrayList<>(o.lines());
+        try {
+            // One at a time, each with the configuration running when it writes: two reloads racing here leave BIRD with the last.
+            synchronized (b) {
+                lines.add("BGP: BIRD " + b.reconfigure(config(), instance));
+            }
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.ERROR, "reload: BIRD was not reconfigured: {0}", e.getMessage());
+            lines.add("BGP: BIRD was not reconfigured and runs with the sessions it had: " + e.getMessage());
+        }
+        return new Reload.Outcome(o.applied(), lines, o.result());
+    }
+
+    /**
+     * Where BIRD's configuration, socket and pid file go: the service's runtime directory
+     * ({@code RuntimeDirectory=isthmus} sets {@code $RUNTIME_DIRECTORY}), else /run/isthmus.
+     */
+    static Path bgpDirectory() {
+        String dir = System.getenv("RUNTIME_DIRECTORY");
+        return Path.of(dir == null || dir.isBlank() ? "/run/isthmus" : dir.split(":")[0]);
+    }
+
+    /** BIRD's view of each BGP connection's session; Unknown with why when BIRD does not answer. Off the IKE thread: it may wait. */
+    java.util.Map<String, BgpPeerStatus> bgpPeers() {
+        BirdDaemon b = bird;
+        return b == null ? java.util.Map.of() : b.peers();
     }
 
     /**
@@ -242,6 +286,18 @@ public final class Gateway implements AutoCloseable {
         this.bgpPeersOf = bgpPeersOf;
         learned = LearnedRoutes.start(settings, now, HostNetwork.read(now), dataplane, bgpPeersOf.apply(now));
         return learned.routes();
+    }
+
+    /** Each BGP connection's peer address (a learned route's gateway in BIRD's table) and the connection's name. */
+    static java.util.Map<InetAddress, String> bgpPeerAddresses(GatewayConfig config) {
+        java.util.Map<InetAddress, String> out = new java.util.LinkedHashMap<>();
+        for (GatewayConfig.Connection c : config.bgpConnections()) {
+            GatewayConfig.LocalBgpSettings b = config.localNetworkGateway(c.localNetworkGateway()).bgpSettings();
+            if (b != null) {
+                out.put(b.bgpPeeringAddress(), c.name());
+            }
+        }
+        return out;
     }
 
     /** The routes learned over BGP (null when BGP is not followed): BIRD's side tells it when BIRD or a session goes down. */
@@ -363,11 +419,13 @@ public final class Gateway implements AutoCloseable {
 
     /** A snapshot of everything, for status. */
     public GatewayStatus status() throws Exception {
+        // Asked before the IKE thread is: BIRD may take up to its timeout to answer.
+        java.util.Map<String, BgpPeerStatus> bgp = bgpPeers();
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
         packetTimes.observe(tunnels, Instant.now());
         return onLoop(() -> GatewayStatus.of(this, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
-                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters()));
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp));
     }
 
     /** What a metrics scrape reads: the status snapshot, and the IKE engine's counters (readable from any thread). */
@@ -387,6 +445,10 @@ public final class Gateway implements AutoCloseable {
         }
         if (keepUp != null) {
             keepUp.stop();
+        }
+        if (bird != null) {
+            // While the tunnels are still up: BIRD's Cease reaches the peers, and its routes leave the kernel table.
+            bird.close();
         }
         if (pair != null) {
             try {

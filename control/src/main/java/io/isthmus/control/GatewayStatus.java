@@ -63,11 +63,12 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     /**
      * One connection: Azure's status word ({@link #CONNECTED}, {@link #CONNECTING},
      * {@link #NOT_CONNECTED}) and, while it is not connected, why (the last failure IKE saw for
-     * it, if any, and how long ago).
+     * it, if any, and how long ago); with enableBgp, its BGP session as BIRD has it (Azure's BGP peer status).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ConnectionStatus(String name, String mode, String peer, boolean policyBased, String status, String lastFailure,
-                                   Long lastFailureSecondsAgo, List<IkeSaStatus> ikeSas, Map<String, Long> metrics, Map<String, Long> drops) {
+                                   Long lastFailureSecondsAgo, List<IkeSaStatus> ikeSas, Map<String, Long> metrics, Map<String, Long> drops,
+                                   io.isthmus.control.bgp.BgpPeerStatus bgp) {
     }
 
     public static final String CONNECTED = "Connected";
@@ -89,7 +90,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     }
 
     static GatewayStatus of(Gateway g, PacketTimes packetTimes, Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels, Counters global, Instant startedAt,
-                            Defense defense, io.isthmus.control.ha.GatewayPair.Status pair, IkeCounters.ByConnection ikeCounters) {
+                            Defense defense, io.isthmus.control.ha.GatewayPair.Status pair, IkeCounters.ByConnection ikeCounters,
+                            Map<String, io.isthmus.control.bgp.BgpPeerStatus> bgp) {
         HexFormat hex = HexFormat.of();
         Instant now = Instant.now();
         List<ConnectionStatus> connections = new ArrayList<>();
@@ -150,7 +152,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
             IkeCounters counted = ikeCounters == null ? null : ikeCounters.get(c.name());
             IkeCounters.Failure failure = counted == null || word.equals(CONNECTED) ? null : counted.lastFailure();
             connections.add(new ConnectionStatus(c.name(), c.connectionMode().name(), peer, c.usePolicyBasedTrafficSelectors(), word,
-                    failure == null ? null : failure.why(), failure == null ? null : since(failure.at(), now), sas, metrics, drops));
+                    failure == null ? null : failure.why(), failure == null ? null : since(failure.at(), now), sas, metrics, drops,
+                    c.enableBgp() ? bgp.get(c.name()) : null));
         }
         Map<String, Long> unattributed = new LinkedHashMap<>();
         for (Drop d : Drop.values()) {

@@ -88,6 +88,7 @@ final class HostNetwork {
      */
     void refuseRoutesThatCutTheHostOff(GatewayConfig config, String tunnelDevice) {
         List<ConfigException> problems = new ArrayList<>();
+        // The routes translated by IngressSnat rules and the BGP peers' host routes too: a peer address that is this host's next hop would cut it off as surely.
         for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config)) {
             String why = null;
             for (NextHop hop : nextHops) {

@@ -1,7 +1,6 @@
 package io.isthmus.control;
 
 import io.isthmus.control.config.GatewayConfig;
-import io.isthmus.control.config.TunnelRoutes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +30,9 @@ final class HostRouting {
         run("ip", "link", "set", "dev", t.device(), "mtu", Integer.toString(t.mtu()), "txqueuelen", "4096", "up");
         boolean ipv4 = false;
         boolean ipv6 = false;
-        // The site prefixes as the gateway's network sees them: translated where IngressSnat rules say so.
-        for (TunnelRoutes.SiteRoute route : TunnelRoutes.of(config)) {
-            String prefix = route.prefix().toString();
+        // The site prefixes as the gateway's network sees them (translated where IngressSnat rules say so), and the BGP peers'
+        // host routes: their sessions go through the tunnel (BIRD's multihop next hops resolve through them).
+        for (String prefix : config.routedPrefixes()) {
             run("ip", prefix.contains(":") ? "-6" : "-4", "route", "replace", prefix, "dev", t.device());
             ipv6 |= prefix.contains(":");
             ipv4 |= !prefix.contains(":");
@@ -55,6 +54,17 @@ final class HostRouting {
             } catch (IOException ignored) {
                 // not Linux-like enough to tell
             }
+        }
+    }
+
+    /**
+     * Instance {@code self}'s BGP addresses on the TUN device (as /32: nothing else is on-link
+     * there), where BIRD's sessions come from; they go with the device when the gateway stops.
+     */
+    static void addBgpAddresses(GatewayConfig config, GatewayConfig.Instance self) throws IOException, InterruptedException {
+        GatewayConfig.BgpPeeringAddress mine = config.gateway().bgpSettings().of(self.name());
+        for (java.net.InetAddress a : mine.all()) {
+            run("ip", "-4", "addr", "replace", a.getHostAddress() + "/32", "dev", config.gateway().tunnel().device());
         }
     }
 

@@ -5,9 +5,9 @@ import io.isthmus.control.config.ConfigDiff;
 import io.isthmus.control.config.ConfigDiff.Change;
 import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
-import io.isthmus.control.config.TranslatedPrefixes;
 import io.isthmus.control.config.TunnelRoutes;
 import io.isthmus.dataplane.Dataplane;
+import io.isthmus.dataplane.nat.NatRule;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
@@ -71,15 +71,28 @@ final class RunningConnections {
 
     /**
      * The data plane's tunnels for {@code config}: one per connection, its site's prefixes leading
-     * into it (translated by its IngressSnat rules: what the gateway's network addresses the site as).
+     * into it (translated by its IngressSnat rules: what the gateway's network addresses the site
+     * as) and its BGP peer's host route.
      */
-    static List<Dataplane.TunnelSpec> tunnels(GatewayConfig config) {
+    static List<Dataplane.TunnelSpec> tunnels(GatewayConfig config, GatewayConfig.Instance instance) {
         List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
-        TranslatedPrefixes translated = TranslatedPrefixes.of(config);
         for (GatewayConfig.Connection c : config.connections()) {
-            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), translated.tunnelRoutes(c)));
+            List<NatRule> nat = config.natRules(c, instance).stream().map(RunningConnections::natRule).toList();
+            tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), config.tunnelPrefixes(c), nat));
         }
         return tunnels;
+    }
+
+    /** A rule of the configuration as the data plane applies it (checked when read: it cannot be refused here). */
+    private static NatRule natRule(GatewayConfig.NatRule r) {
+        return new NatRule(r.name(), r.mode() == GatewayConfig.NatRuleMode.INGRESS_SNAT ? NatRule.Mode.INGRESS_SNAT : NatRule.Mode.EGRESS_SNAT,
+                r.type() == GatewayConfig.NatRuleType.STATIC ? NatRule.Type.STATIC : NatRule.Type.DYNAMIC,
+                mapping(r.internalMapping()), mapping(r.externalMapping()));
+    }
+
+    private static NatRule.Mapping mapping(GatewayConfig.NatMapping m) {
+        GatewayConfig.PortRange p = m.portRange();
+        return new NatRule.Mapping(m.addressSpace().toString(), p == null ? null : new NatRule.PortRange(p.first(), p.last()));
     }
 
     /** Whether the running connection {@code name} authenticates as {@code built} does (the same key, the same certificates and key files' contents). */
@@ -137,7 +150,7 @@ final class RunningConnections {
             engine.removeConnection(name);
         }
         // After the removals (their IKE Delete is on its way) and before the additions (whose SAs need their tunnel).
-        dataplane.tunnels(tunnels(next));
+        dataplane.tunnels(tunnels(next, instance));
         for (String name : diff.kept()) {
             engine.replaceConnection(built.get(name));
         }
@@ -382,6 +395,10 @@ final class RunningConnections {
         }
         if (how.contains(Change.OTHER)) {
             parts.add("mode, DPD or encapsulation: applies from its next use");
+        }
+        if (how.contains(Change.BGP)) {
+            parts.add("BGP: BIRD reconfigured" + (connection(next, name).enableBgp() ? " (its session restarts if the peer's ASN or address changed)"
+                    : ", its session ended") + "; its SAs kept");
         }
         if (how.contains(Change.KEY)) {
             // Only IKE_AUTH uses the key: the next IKE rekey reauthenticates (a new IKE SA, make-before-break) instead of CREATE_CHILD_SA.

@@ -65,12 +65,21 @@ final class StartupChecks {
         }
         tunDevice(config, host, problems);
         forwarding(config, host, problems);
+        bird(config, problems);
         try {
             host.network().refuseRoutesThatCutTheHostOff(config, config.gateway().tunnel().device());
         } catch (ConfigException e) {
             problems.addAll(e.problems());
         }
         ConfigException.throwIfAny(problems);
+    }
+
+    /** A gateway with bgpSettings runs BIRD 2; a host without it is told how to get it. */
+    static void bird(GatewayConfig config, List<ConfigException> problems) {
+        if (config.gateway().bgpSettings() != null && !Files.isExecutable(io.isthmus.control.bgp.BirdDaemon.BIRD)) {
+            problems.add(new ConfigException(config.source(), "virtualNetworkGateway.bgpSettings", "BGP needs BIRD 2, which the gateway runs"
+                    + " itself, and " + io.isthmus.control.bgp.BirdDaemon.BIRD + " is not there: apt install bird2"));
+        }
     }
 
     /**

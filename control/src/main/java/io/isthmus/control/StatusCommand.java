@@ -89,6 +89,7 @@ final class StatusCommand implements Callable<Integer> {
             if (c.has("lastFailure")) {
                 out.append(String.format("  last failure %s ago: %s%n", duration(c.path("lastFailureSecondsAgo").asLong()), c.path("lastFailure").asText()));
             }
+            bgp(c.path("bgp"), out);
             if (c.path("ikeSas").isEmpty()) {
                 out.append("  no IKE SA\n");
             }
@@ -137,6 +138,35 @@ final class StatusCommand implements Callable<Integer> {
                 p.path("threads").asLong()));
         pair(st.path("pair"), out);
         return out.toString();
+    }
+
+    /**
+     * "  BGP Connected with 169.254.21.2 AS 65010 from 169.254.21.1 for 5m 3s (BIRD c_to_branch: Established), 12 routes received
+     * (1 filtered), 2 advertised", and BIRD's last error while it is not connected.
+     */
+    private static void bgp(JsonNode b, StringBuilder out) {
+        if (b.isMissingNode() || b.isNull()) {
+            return;
+        }
+        out.append("  BGP ").append(b.path("state").asText());
+        if (b.has("neighbor")) {
+            out.append(" with ").append(b.path("neighbor").asText()).append(" AS ").append(b.path("asn").asLong());
+        }
+        if (b.has("localAddress")) {
+            out.append(" from ").append(b.path("localAddress").asText());
+        }
+        if (b.has("connectedSeconds")) {
+            out.append(" for ").append(duration(b.path("connectedSeconds").asLong()));
+        }
+        out.append(" (BIRD ").append(b.path("protocol").asText()).append(b.has("birdState") ? ": " + b.path("birdState").asText() : "").append(')');
+        if (b.has("routesReceived")) {
+            out.append(String.format(", %d routes received (%d filtered), %d advertised", b.path("routesReceived").asLong(),
+                    b.path("routesFiltered").asLong(), b.path("routesAdvertised").asLong()));
+        }
+        out.append('\n');
+        if (b.has("lastError") && !b.path("state").asText().equals("Connected")) {
+            out.append("    last error: ").append(b.path("lastError").asText()).append('\n');
+        }
     }
 
     /** The pair's lines: who carries which floating address, the sync link, the last takeover. */

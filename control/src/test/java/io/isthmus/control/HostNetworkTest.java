@@ -118,6 +118,37 @@ class HostNetworkTest {
     }
 
     @Test
+    void aBgpPeersHostRouteOnTheHostsNextHopIsRefusedByItsField() throws Exception {
+        String text = """
+                virtualNetworkGateway:
+                  name: gw
+                  vpnType: RouteBased
+                  sku: VpnGw1
+                  instances:
+                    - publicIpAddress: 203.0.113.10
+                  bgpSettings:
+                    bgpPeeringAddresses: [{defaultBgpIpAddress: 10.1.255.30}]
+                localNetworkGateways:
+                  - name: branch
+                    gatewayIpAddress: 198.51.100.7
+                    addressPrefixes: [192.168.20.0/24]
+                    bgpSettings: {asn: 65010, bgpPeeringAddress: %s}
+                connections:
+                  - name: to-branch
+                    localNetworkGateway: branch
+                    sharedKey: k
+                    enableBgp: true
+                """;
+        ConfigException e = assertThrows(ConfigException.class, () -> host().refuseRoutesThatCutTheHostOff(
+                ConfigReader.parse(Path.of("gw.yaml"), text.formatted("192.0.2.1"), k -> null), "isthmus0"));
+        assertEquals("gw.yaml: localNetworkGateways[0].bgpSettings.bgpPeeringAddress: 192.0.2.1/32 holds 192.0.2.1, the next hop of this host's"
+                + " default route (dev eth0); a route for it into isthmus0 would cut the host off, so the gateway does not start"
+                + " (nothing was changed)", e.getMessage());
+        assertDoesNotThrow(() -> host().refuseRoutesThatCutTheHostOff(ConfigReader.parse(Path.of("gw.yaml"), text.formatted("192.168.20.254"),
+                k -> null), "isthmus0"));
+    }
+
+    @Test
     void aPrefixHoldingTheNextHopTowardsAPeerIsRefused() throws Exception {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> host().refuseRoutesThatCutTheHostOff(config("10.99.0.0/28"), "isthmus0"));

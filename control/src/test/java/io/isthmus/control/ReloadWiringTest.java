@@ -158,7 +158,7 @@ class ReloadWiringTest {
             dataplane = Dataplane.overMemory(new Dataplane.Settings("test0", List.of(this.address), 4500, true, 1500, 1350, 1 << 20), bridge, tun,
                     esp);
             bridge.connect(engine, dataplane);
-            dataplane.tunnels(RunningConnections.tunnels(config));
+            dataplane.tunnels(RunningConnections.tunnels(config, instance));
             List<Connection> ike = new ArrayList<>();
             for (GatewayConfig.Connection c : config.connections()) {
                 ike.add(IkeConnections.of(config, instance, c));

@@ -41,7 +41,7 @@ class StatusRenderTest {
     void aConnectionThatNeverCameUpSaysWhy() throws Exception {
         String why = "peer 10.77.0.2[500] did not answer IKE_SA_INIT request 0 in 45 s (7 transmissions): giving up";
         String out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTING, why, 125L,
-                List.of(connecting()), Map.of(), Map.of()));
+                List.of(connecting()), Map.of(), Map.of(), null));
         assertTrue(out.contains("to-b: Connecting, peer 10.77.0.2, DEFAULT, route-based\n"), out);
         assertTrue(out.contains("  last failure 2m 5s ago: " + why + "\n"), out);
         assertTrue(out.contains(", CONNECTING\n"), "no proposal yet, and no 'null' for it: " + out);
@@ -51,9 +51,28 @@ class StatusRenderTest {
     }
 
     @Test
+    void aBgpSessionAsAzureNamesItWithBirdsWordAndItsRoutes() throws Exception {
+        var up = new io.isthmus.control.bgp.BgpPeerStatus("c_to_b", "Connected", "Established", "169.254.21.2", 65010L, "169.254.21.1", 303L,
+                12L, 1L, 2L, "Received: Bad peer AS");
+        String out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
+                List.of(established(true)), Map.of(), Map.of(), up));
+        assertTrue(out.contains("  BGP Connected with 169.254.21.2 AS 65010 from 169.254.21.1 for 5m 3s (BIRD c_to_b: Established), "
+                + "12 routes received (1 filtered), 2 advertised\n"), out);
+        assertFalse(out.contains("last error"), "an old error is not shown while the session is up: " + out);
+        var trying = new io.isthmus.control.bgp.BgpPeerStatus("c_to_b", "Connecting", "Active", "169.254.21.2", 65010L, null, null, null, null,
+                null, "Socket: No route to host");
+        out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTING, null, null,
+                List.of(connecting()), Map.of(), Map.of(), trying));
+        assertTrue(out.contains("  BGP Connecting with 169.254.21.2 AS 65010 (BIRD c_to_b: Active)\n    last error: Socket: No route to host\n"), out);
+        out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTING, null, null,
+                List.of(connecting()), Map.of(), Map.of(), io.isthmus.control.bgp.BgpPeerStatus.unknown("c_to_b", "BIRD: no answer")));
+        assertTrue(out.contains("  BGP Unknown (BIRD c_to_b)\n    last error: BIRD: no answer\n"), out);
+    }
+
+    @Test
     void anEstablishedSaShowsItsAgeRekeyAndExpiry() throws Exception {
         String out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
-                List.of(established(true)), Map.of(), Map.of()));
+                List.of(established(true)), Map.of(), Map.of(), null));
         assertTrue(out.contains("to-b: Connected, peer 10.77.0.2"), out);
         assertFalse(out.contains("last failure"), out);
         assertTrue(out.contains("established 5m 3s ago, rekey in 2h 50m, expires in 2h 54m\n"), out);
@@ -75,9 +94,9 @@ class StatusRenderTest {
     void oneConnectionAlone() throws Exception {
         GatewayStatus st = new GatewayStatus("gw", "gw1", "ROUTE_BASED", "VpnGw2", 30, 100, List.of(
                 new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
-                        List.of(established(true)), Map.of(), Map.of()),
+                        List.of(established(true)), Map.of(), Map.of(), null),
                 new GatewayStatus.ConnectionStatus("to-c", "DEFAULT", "10.76.0.3", false, GatewayStatus.NOT_CONNECTED, null, null,
-                        List.of(), Map.of(), Map.of())), Map.of(), new GatewayStatus.Defense(0, 0, 0, 0, 0),
+                        List.of(), Map.of(), Map.of(), null)), Map.of(), new GatewayStatus.Defense(0, 0, 0, 0, 0),
                 new GatewayStatus.ProcessStatus(1, 1, 1, 1), null);
         var tree = ControlSocket.JSON.readTree(ControlSocket.JSON.writeValueAsString(st));
         assertEquals("no connection 'to-d'; this gateway has to-b, to-c", StatusCommand.only(tree, "to-d"));

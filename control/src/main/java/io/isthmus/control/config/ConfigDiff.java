@@ -65,7 +65,9 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
          */
         PEER("peer"),
         /** Its connection mode, DPD timeout or UDP encapsulation: each applies the next time it is used. */
-        OTHER("mode, DPD or encapsulation");
+        OTHER("mode, DPD or encapsulation"),
+        /** Its BGP session (enableBgp, the site's ASN, BGP address or weight): BIRD is reconfigured; the IPsec SAs stay. */
+        BGP("BGP");
 
         private final String text;
 
@@ -97,6 +99,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(restart, "metrics.listen", running.metrics().text(), next.metrics().text());
         // The socket's group and mode are set when it is bound.
         differs(restart, "control.group", Objects.toString(running.control().group(), "none"), Objects.toString(next.control().group(), "none"));
+        // BIRD's identity (router id, ASN, source addresses on the TUN device, its kernel table) is set when it starts.
+        differs(restart, "virtualNetworkGateway.bgpSettings (asn, bgpPeeringAddresses, routeTable)", bgpIdentity(running), bgpIdentity(next));
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();
@@ -169,12 +173,15 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         }
         boolean localSideChanged = n.usePolicyBasedTrafficSelectors()
                 && !networks(running.gateway().addressSpace()).equals(networks(next.gateway().addressSpace()));
-        boolean routesChanged = !networks(TranslatedPrefixes.of(running).tunnelRoutes(o)).equals(networks(TranslatedPrefixes.of(next).tunnelRoutes(n)));
-        if (!networks(os.addressPrefixes()).equals(networks(ns.addressPrefixes())) || routesChanged || localSideChanged) {
+        if (!networks(os.addressPrefixes()).equals(networks(ns.addressPrefixes()))
+                || !networks(running.tunnelPrefixes(o)).equals(networks(next.tunnelPrefixes(n))) || localSideChanged) {
             how.add(Change.PREFIXES);
         }
         if (!natRules(running, o).equals(natRules(next, n))) {
             how.add(Change.NAT);
+        }
+        if (o.enableBgp() != n.enableBgp() || (n.enableBgp() && !Objects.equals(os.bgpSettings(), ns.bgpSettings()))) {
+            how.add(Change.BGP);
         }
         if (!o.ipsecPolicies().equals(n.ipsecPolicies())) {
             how.add(Change.POLICY);
@@ -198,6 +205,17 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
     private static Set<List<Object>> natRules(GatewayConfig config, Connection c) {
         return config.natRules(c).stream().map(r -> List.<Object>of(r.type(), r.mode(), r.internalMapping(), r.externalMapping(),
                 Objects.toString(r.ipConfigurationId(), ""))).collect(Collectors.toSet());
+    }
+
+    /** What BIRD is started with, as one comparable value and as the operator reads it; "none" without BGP. */
+    private static String bgpIdentity(GatewayConfig c) {
+        GatewayConfig.BgpSettings b = c.gateway().bgpSettings();
+        if (b == null) {
+            return "none";
+        }
+        List<String> addresses = b.bgpPeeringAddresses().stream().map(a -> a.instance() + " " + a.all().stream()
+                .map(java.net.InetAddress::getHostAddress).toList()).toList();
+        return "asn " + b.asn() + ", addresses " + addresses + ", table " + Integer.toUnsignedString(b.routeTable());
     }
 
     static Set<AddressPrefix> networks(List<String> prefixes) {

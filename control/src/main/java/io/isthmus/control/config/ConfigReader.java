@@ -141,6 +141,7 @@ public final class ConfigReader extends ConfigFields {
             }
             gateway = nat.check(gateway, sites, connections);
             TunnelRoutes.check(file, gateway, sites, connections);
+            BgpSection.check(file, gateway, sites, connections);
             pair = PairSection.read(this, root.get("pair"), gateway, bool(root.get("virtualNetworkGateway"), "virtualNetworkGateway", "activeActive", false));
             for (int i = 0; i < connections.size(); i++) {
                 if (pair == null && connections.get(i).pairInstance() != null) {
@@ -165,7 +166,7 @@ public final class ConfigReader extends ConfigFields {
 
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
-        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules");
+        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules", "bgpSettings");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -205,11 +206,12 @@ public final class ConfigReader extends ConfigFields {
                     integer(t, tp, "packetThreads", 2, 1, 2));
         }
         // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
-        return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of());
+        return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
+                BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances));
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {
-        onlyFields(n, p, "name", "gatewayIpAddress", "ikeIdentity", "addressPrefixes");
+        onlyFields(n, p, "name", "gatewayIpAddress", "ikeIdentity", "addressPrefixes", "bgpSettings");
         String identity = n.hasNonNull("ikeIdentity") ? string(n, p, "ikeIdentity", null) : null;
         if (identity != null) {
             try {
@@ -219,13 +221,13 @@ public final class ConfigReader extends ConfigFields {
             }
         }
         return new LocalNetworkGateway(string(n, p, "name", null), address(n, p, "gatewayIpAddress", true), identity,
-                prefixes(n, p, "addressPrefixes", true));
+                prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")), BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"));
     }
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
                 "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
-                "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules");
+                "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules", "enableBgp");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -313,7 +315,8 @@ public final class ConfigReader extends ConfigFields {
             throw error(p + ".pairInstance", "'" + pairInstance + "' is not one of virtualNetworkGateway.instances");
         }
         return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance,
-                NatSection.references(this, n, p, "ingressNatRules"), NatSection.references(this, n, p, "egressNatRules"));
+                NatSection.references(this, n, p, "ingressNatRules"), NatSection.references(this, n, p, "egressNatRules"),
+                bool(n, p, "enableBgp", false));
     }
 
     /**

@@ -117,17 +117,18 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     }
 
     /**
-     * @param natRules Azure's {@code natRules} of the gateway, which connections pick by name
-     *                 (see {@link NatSection}); empty without NAT
+     * @param natRules    Azure's {@code natRules} of the gateway, which connections pick by name
+     *                    (see {@link NatSection}); empty without NAT
+     * @param bgpSettings the gateway's BGP speaker (see {@link BgpSection}); null: no BGP
      */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
-                                        Tunnel tunnel, List<NatRule> natRules) {
+                                        Tunnel tunnel, List<NatRule> natRules, BgpSettings bgpSettings) {
         public VirtualNetworkGateway {
             natRules = List.copyOf(natRules);
         }
 
         VirtualNetworkGateway withNatRules(List<NatRule> rules) {
-            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules);
+            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings);
         }
 
         /** The rule named {@code name}, or null. */
@@ -217,8 +218,64 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         }
     }
 
-    /** An on-premises site: its VPN device's address and identity, and the prefixes behind it. */
-    public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes) {
+    /**
+     * An on-premises site: its VPN device's address and identity, and the prefixes behind it.
+     *
+     * @param bgpSettings its BGP speaker, for connections with enableBgp; null: none
+     */
+    public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes,
+                                      LocalBgpSettings bgpSettings) {
+    }
+
+    /**
+     * The gateway's BGP speaker (Azure's virtualNetworkGateway.bgpSettings), run by BIRD.
+     *
+     * @param asn                 this side's autonomous system (Azure's default 65515)
+     * @param bgpPeeringAddresses each instance's own BGP addresses (Azure: one entry per IP configuration)
+     * @param advertisedPrefixes  what is advertised besides the addressSpace (an Isthmus addition)
+     * @param routeTable          the kernel routing table BIRD writes the learned routes into (an Isthmus addition)
+     * @param maxPrefixes         routes a peer may send before its session is restarted (Azure: 4000)
+     */
+    public record BgpSettings(long asn, List<BgpPeeringAddress> bgpPeeringAddresses, List<String> advertisedPrefixes, int routeTable,
+                              int maxPrefixes) {
+        public BgpSettings {
+            bgpPeeringAddresses = List.copyOf(bgpPeeringAddresses);
+            advertisedPrefixes = List.copyOf(advertisedPrefixes);
+        }
+
+        /** Instance {@code name}'s addresses, or null if the file gives it none. */
+        public BgpPeeringAddress of(String instance) {
+            return bgpPeeringAddresses.stream().filter(a -> a.instance().equals(instance)).findFirst().orElse(null);
+        }
+    }
+
+    /**
+     * One instance's BGP addresses: the default one (Azure assigns it from the GatewaySubnet; here
+     * the operator gives it) and the custom APIPA ones (169.254.21.0 to 169.254.22.255) for peers
+     * whose own BGP address is an APIPA address.
+     */
+    public record BgpPeeringAddress(String instance, InetAddress defaultBgpIpAddress, List<InetAddress> customBgpIpAddresses) {
+        public BgpPeeringAddress {
+            customBgpIpAddresses = List.copyOf(customBgpIpAddresses);
+        }
+
+        /** Every address of this instance's, for the TUN device. */
+        public List<InetAddress> all() {
+            List<InetAddress> out = new java.util.ArrayList<>();
+            if (defaultBgpIpAddress != null) {
+                out.add(defaultBgpIpAddress);
+            }
+            out.addAll(customBgpIpAddresses);
+            return out;
+        }
+    }
+
+    /** A site's BGP speaker (Azure's localNetworkGateway.bgpSettings); peerWeight prefers one site's routes over another's. */
+    public record LocalBgpSettings(long asn, InetAddress bgpPeeringAddress, int peerWeight) {
+        /** The peer's BGP address as the host prefix routed into its tunnel, as Azure adds it. */
+        public String hostPrefix() {
+            return bgpPeeringAddress.getHostAddress() + "/32";
+        }
     }
 
     /** Azure's custom IPsec/IKE policy, already turned into strongSwan-style proposals. */
@@ -237,11 +294,12 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * @param pairInstance in a pair, the instance whose floating address the tunnel uses (null: the first)
      * @param ingressNatRules the names of its IngressSnat rules (of {@code virtualNetworkGateway.natRules}), in the file's order
      * @param egressNatRules the names of its EgressSnat rules
+     * @param enableBgp    BIRD peers with the site's BGP speaker through this tunnel
      */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
                              List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance,
-                             List<String> ingressNatRules, List<String> egressNatRules) {
+                             List<String> ingressNatRules, List<String> egressNatRules, boolean enableBgp) {
         public Connection {
             ingressNatRules = List.copyOf(ingressNatRules);
             egressNatRules = List.copyOf(egressNatRules);
@@ -343,6 +401,74 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     public InetAddress identityAddress(Instance self, Connection c) {
         Instance carrier = carrier(c);
         return carrier != null ? carrier.floatingIpAddress() : self.publicIpAddress();
+    }
+
+    /**
+     * The prefixes that lead into connection {@code c}'s tunnel: its site's address prefixes
+     * (translated by its IngressSnat rules: what the gateway's network addresses the site as) and,
+     * with BGP, the site's BGP address as a host route (Azure adds that one itself), so that the
+     * BGP session to it goes through this tunnel. Routes BIRD learns come on top (not here).
+     */
+    public List<String> tunnelPrefixes(Connection c) {
+        LocalNetworkGateway site = localNetworkGateway(c.localNetworkGateway());
+        List<String> translated = TranslatedPrefixes.of(this).tunnelRoutes(c);
+        if (!c.enableBgp() || site.bgpSettings() == null) {
+            return translated;
+        }
+        List<String> out = new java.util.ArrayList<>(translated);
+        String host = site.bgpSettings().hostPrefix();
+        if (!out.contains(host)) {
+            out.add(host);
+        }
+        return out;
+    }
+
+    /**
+     * Every prefix routed into the TUN device, each once: the sites' prefixes (translated by the
+     * IngressSnat rules of the connections to them) and the BGP peers' host routes.
+     */
+    public List<String> routedPrefixes() {
+        List<String> out = new java.util.ArrayList<>();
+        for (TunnelRoutes.SiteRoute r : TunnelRoutes.of(this)) {
+            String p = r.prefix().toString();
+            if (!out.contains(p)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** The connections BIRD peers through, in the file's order. */
+    public List<Connection> bgpConnections() {
+        return gateway.bgpSettings() == null ? List.of() : connections.stream().filter(Connection::enableBgp).toList();
+    }
+
+    /**
+     * The address instance {@code self}'s BGP session of connection {@code c} comes from: a custom
+     * APIPA address when the site's BGP address is an APIPA one (169.254.0.0/16), as Azure pairs
+     * them, else the instance's default BGP address. Null when the file gives none (refused when read).
+     */
+    public InetAddress bgpSourceAddress(Instance self, Connection c) {
+        BgpPeeringAddress mine = gateway.bgpSettings() == null ? null : gateway.bgpSettings().of(self.name());
+        LocalBgpSettings peer = localNetworkGateway(c.localNetworkGateway()).bgpSettings();
+        if (mine == null || peer == null) {
+            return null;
+        }
+        if (BgpSection.isLinkLocal(peer.bgpPeeringAddress())) {
+            return mine.customBgpIpAddresses().isEmpty() ? null : mine.customBgpIpAddresses().getFirst();
+        }
+        return mine.defaultBgpIpAddress();
+    }
+
+    /** The BGP connection whose site's BGP address is {@code peer} (a learned route's gateway), or null. */
+    public Connection bgpConnectionOf(InetAddress peer) {
+        for (Connection c : bgpConnections()) {
+            LocalBgpSettings b = localNetworkGateway(c.localNetworkGateway()).bgpSettings();
+            if (b != null && b.bgpPeeringAddress().equals(peer)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     public Instance instance(String name) {

@@ -37,10 +37,20 @@ public final class TunnelRoutes {
 
     /**
      * Every route into the tunnel of the configuration, each once, in the file's order: the site
-     * prefixes, translated where a connection's IngressSnat rules say so (see {@link TranslatedPrefixes}).
+     * prefixes, translated where a connection's IngressSnat rules say so (see {@link TranslatedPrefixes}),
+     * and the host route of each BGP connection's peer, configured at its site's
+     * {@code bgpSettings.bgpPeeringAddress} (never translated: BIRD speaks to the peer's own address).
      */
     public static List<SiteRoute> of(GatewayConfig config) {
-        return TranslatedPrefixes.of(config).routes();
+        List<SiteRoute> out = new ArrayList<>(TranslatedPrefixes.of(config).routes());
+        for (GatewayConfig.Connection c : config.bgpConnections()) {
+            LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
+            if (site.bgpSettings() != null) {
+                out.add(new SiteRoute(site.name(), siteField(config.localNetworkGateways().indexOf(site)) + ".bgpSettings.bgpPeeringAddress",
+                        AddressPrefix.parse(site.bgpSettings().hostPrefix())));
+            }
+        }
+        return out;
     }
 
     /** Throws one {@link ConfigException} listing every problem of the site prefixes, if there is any. */

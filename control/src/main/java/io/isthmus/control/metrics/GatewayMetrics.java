@@ -71,6 +71,9 @@ public final class GatewayMetrics implements MultiCollector {
     private static void connection(Families f, ConnectionStatus c, IkeCounters ike) {
         String name = c.name();
         Map<String, Long> m = c.metrics();
+        if (c.bgp() != null) {
+            bgp(f, name, c.bgp());
+        }
         f.counter("isthmus_tunnel_ingress_bytes", "Bytes received through the tunnel, after decryption (Azure: TunnelIngressBytes).",
                 Unit.BYTES).add(m.getOrDefault("TunnelIngressBytes", 0L), "connection", name);
         f.counter("isthmus_tunnel_egress_bytes", "Bytes sent into the tunnel, before encryption (Azure: TunnelEgressBytes).", Unit.BYTES)
@@ -171,5 +174,18 @@ public final class GatewayMetrics implements MultiCollector {
 
     static String lower(String s) {
         return s.toLowerCase(Locale.ROOT);
+    }
+
+    /** A BGP connection's session as BIRD reports it; no route counts while BIRD cannot say (its session down, or BIRD not answering). */
+    private static void bgp(Families f, String connection, io.isthmus.control.bgp.BgpPeerStatus b) {
+        f.gauge("isthmus_bgp_peer_up", "Whether the connection's BGP session is established, 1, or not, 0 (Azure: BGP Peer Status, Connected).",
+                null).add(b.state().equals(io.isthmus.control.bgp.BgpPeerStatus.CONNECTED) ? 1 : 0, "connection", connection);
+        if (b.routesReceived() != null) {
+            var routes = f.gauge("isthmus_bgp_routes", "Routes of the connection's BGP session: received (taken by the import filter), filtered "
+                    + "(refused by it), advertised (Azure: BGP Routes Learned, BGP Routes Advertised).", null);
+            routes.add(b.routesReceived(), "connection", connection, "direction", "received");
+            routes.add(b.routesFiltered() == null ? 0 : b.routesFiltered(), "connection", connection, "direction", "filtered");
+            routes.add(b.routesAdvertised() == null ? 0 : b.routesAdvertised(), "connection", connection, "direction", "advertised");
+        }
     }
 }

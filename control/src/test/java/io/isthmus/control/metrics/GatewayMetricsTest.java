@@ -1,6 +1,7 @@
 package io.isthmus.control.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.control.GatewayStatus;
@@ -36,9 +37,12 @@ class GatewayMetricsTest {
                 "10.77.0.1[500]", "10.77.0.2[500]", "10.77.0.1", "10.77.0.2", false, 61, 60L, 10_000L, 10_800L, List.of(child, old));
         var up = new GatewayStatus.ConnectionStatus("to-site \"b\"", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
                 List.of(ike), metrics,
-                Map.of("ESP_REPLAY", 3L, "TS_MISMATCH", 2L, "TS_MISMATCH_EGRESS", 4L, "NO_SA", 1L));
+                Map.of("ESP_REPLAY", 3L, "TS_MISMATCH", 2L, "TS_MISMATCH_EGRESS", 4L, "NO_SA", 1L),
+                new io.isthmus.control.bgp.BgpPeerStatus("c_to_site__b_", "Connected", "Established", "169.254.21.2", 65010L, "169.254.21.1", 300L,
+                        12L, 1L, 2L, null));
         var down = new GatewayStatus.ConnectionStatus("to-c", "DEFAULT", "10.76.0.3", true, GatewayStatus.NOT_CONNECTED,
-                "peer 10.76.0.3[500] did not answer IKE_SA_INIT request 0 in 45 s (7 transmissions): giving up", 12L, List.of(), Map.of(), Map.of());
+                "peer 10.76.0.3[500] did not answer IKE_SA_INIT request 0 in 45 s (7 transmissions): giving up", 12L, List.of(), Map.of(), Map.of(),
+                io.isthmus.control.bgp.BgpPeerStatus.unknown("c_to_c", "BIRD: BIRD did not answer within 2000 ms"));
         return new GatewayStatus("gw", "gw1", "ROUTE_BASED", "VpnGw2", 30, 100, List.of(up, down), Map.of("UNKNOWN_SPI", 9L, "NO_ROUTE", 2L),
                 new GatewayStatus.Defense(4, 2, 11, 1, 33), null, pair);
     }
@@ -74,6 +78,18 @@ class GatewayMetricsTest {
         assertTrue(t.contains("isthmus_build_info{java=\"" + Runtime.version() + "\",version=\"1.2.3\"} 1.0"), t);
         assertTrue(t.contains("isthmus_gateway_info{gateway=\"gw\",gateway_instance=\"gw1\",sku=\"VpnGw2\",vpn_type=\"ROUTE_BASED\"} 1.0"), t);
         assertTrue(t.contains("# HELP isthmus_tunnel_ingress_bytes_total Bytes received through the tunnel, after decryption (Azure: TunnelIngressBytes)."), t);
+    }
+
+    @Test
+    void aBgpSessionIsUpOrNotAndCountsItsRoutes() throws Exception {
+        String t = text(new IkeCounters.ByConnection(), status(null));
+        assertTrue(t.contains("isthmus_bgp_peer_up{connection=\"to-site \\\"b\\\"\"} 1.0"), t);
+        assertTrue(t.contains("isthmus_bgp_routes{connection=\"to-site \\\"b\\\"\",direction=\"received\"} 12.0"), t);
+        assertTrue(t.contains("isthmus_bgp_routes{connection=\"to-site \\\"b\\\"\",direction=\"filtered\"} 1.0"), t);
+        assertTrue(t.contains("isthmus_bgp_routes{connection=\"to-site \\\"b\\\"\",direction=\"advertised\"} 2.0"), t);
+        // BIRD did not answer for to-c: down, and no route counts rather than made-up zeros.
+        assertTrue(t.contains("isthmus_bgp_peer_up{connection=\"to-c\"} 0.0"), t);
+        assertFalse(t.contains("isthmus_bgp_routes{connection=\"to-c\""), t);
     }
 
     @Test

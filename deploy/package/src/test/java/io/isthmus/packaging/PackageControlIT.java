@@ -55,6 +55,8 @@ class PackageControlIT {
         assertTrue(depends.matches(".*\\blibc6 \\(>= 2\\.\\d+\\).*"), depends);
         // A pair's floating addresses are keepalived's to move; a gateway alone does without.
         assertEquals("keepalived", field("Suggests"));
+        // BGP (enableBgp) is BIRD's, which the gateway runs; a gateway without BGP does without, hence not a Depends.
+        assertEquals("bird2", field("Recommends"));
         assertTrue(field("Maintainer").matches(".+ <[^@ ]+@[^@ ]+>"), field("Maintainer"));
         assertEquals("net", field("Section"));
         assertEquals("optional", field("Priority"));
