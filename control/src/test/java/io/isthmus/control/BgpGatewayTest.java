@@ -98,7 +98,9 @@ class BgpGatewayTest {
                 assertTrue(table.contains("10.62.0.0/16 via 169.254.21.2 dev isthmus0 proto bird"), table);
                 String main = TestNamespaces.exec(nsA, "ip", "-4", "route", "show");
                 assertTrue(main.contains("169.254.21.2 dev isthmus0"), "the peer's host route into the tunnel: " + main);
-                assertFalse(main.contains("10.62.0.0"), "learned routes are not in the main table (the gateway installs them itself): " + main);
+                // BIRD writes table 201 only; the gateway follows it and routes what only BGP gives into the tunnel itself (protocol 73).
+                assertTrue(main.contains("10.62.0.0/16 dev isthmus0 proto 73"), "the learned route, installed by the gateway: " + main);
+                assertFalse(main.contains("proto bird"), "BIRD itself writes nothing into the main table: " + main);
                 assertTrue(TestNamespaces.exec(nsA, "ip", "-4", "addr", "show", "dev", "isthmus0").contains("169.254.21.1/32"));
 
                 String json = LogLevelRequestTest.isthmus("status", "--control-socket", sockA, "--json").out();
@@ -119,6 +121,7 @@ class BgpGatewayTest {
                 gwA.signal("TERM");
                 assertEquals(0, gwA.awaitExit(java.time.Duration.ofSeconds(10)), () -> ReloadSignalTest.output(gwA));
                 assertEquals("", TestNamespaces.exec(nsA, "ip", "-4", "route", "show", "table", "201").strip(), "BIRD stopped with the gateway");
+                assertFalse(TestNamespaces.exec(nsA, "ip", "-4", "route", "show").contains("10.62.0.0"), "the learned route leaves with the gateway");
                 assertFalse(TestNamespaces.run("ps", "-eo", "args").contains(birdSocket.toString()), "no BIRD left running");
             } finally {
                 stop(gwA);
