@@ -267,6 +267,12 @@ final class BgpSection {
                 problems.add(new ConfigException(file, cp, "BGP needs a route-based connection (as Azure): "
                         + "usePolicyBasedTrafficSelectors must be false"));
             }
+            if (c.hasNat()) {
+                // Azure translates the routes BGP learns and advertises on such a connection (enableBgpRouteTranslationForNat); BIRD
+                // here would advertise and learn untranslated prefixes, and the BGP session's own packets could be translated.
+                problems.add(new ConfigException(file, cp, "BGP on a connection with NAT rules is not supported yet (Azure translates the routes"
+                        + " BGP learns and advertises there; Isthmus does not yet): leave out enableBgp or the connection's NAT rules"));
+            }
             String before = bgpSites.putIfAbsent(site.name(), c.name());
             if (before != null) {
                 problems.add(new ConfigException(file, cp, "connection " + before + " peers with " + site.name() + "'s BGP address already;"

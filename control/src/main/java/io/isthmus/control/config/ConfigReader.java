@@ -143,6 +143,13 @@ public final class ConfigReader extends ConfigFields {
             TunnelRoutes.check(file, gateway, sites, connections);
             BgpSection.check(file, gateway, sites, connections);
             pair = PairSection.read(this, root.get("pair"), gateway, bool(root.get("virtualNetworkGateway"), "virtualNetworkGateway", "activeActive", false));
+            for (int i = 0; pair != null && i < gateway.natRules().size(); i++) {
+                if (gateway.natRules().get(i).ipConfigurationId() != null) {
+                    // The survivor of a takeover carries the partner's SAs: a rule pinned to the partner would not travel with them.
+                    throw error("virtualNetworkGateway.natRules[" + i + "].ipConfigurationId", "a pair's instances carry each other's"
+                            + " tunnels after a takeover, so a NAT rule applies on both; leave out ipConfigurationId");
+                }
+            }
             for (int i = 0; i < connections.size(); i++) {
                 if (pair == null && connections.get(i).pairInstance() != null) {
                     throw error("connections[" + i + "].pairInstance", "only a gateway with a pair section has floating addresses to choose from");

@@ -215,6 +215,12 @@ final class NatSection {
             unreadable.add(name);
             return null;
         }
+        if (instance != null && mode == NatRuleMode.INGRESS_SNAT) {
+            // The routes into the tunnel follow a connection's IngressSnat rules and are the same on every instance: a rule on
+            // one instance only would route the external mapping there while the other sends it on untranslated.
+            problems.add(f.error(p + ".ipConfigurationId", "an IngressSnat rule applies on every instance (the routes into the tunnel follow"
+                    + " it on all of them); ipConfigurationId is for EgressSnat rules"));
+        }
         if (type == NatRuleType.STATIC) {
             AddressPrefix in = internal.addressSpace();
             AddressPrefix ex = external.addressSpace();

@@ -141,6 +141,21 @@ public class BgpSectionTest {
     }
 
     @Test
+    void bgpAndNatOnOneConnectionAreNotYetSupported() {
+        String text = BGP.replace("    advertisedPrefixes: [10.50.0.0/16]\n", """
+                    advertisedPrefixes: [10.50.0.0/16]
+                  natRules:
+                    - name: branch-in
+                      mode: IngressSnat
+                      internalMappings: [192.168.20.0/24]
+                      externalMappings: [100.64.20.0/24]
+                """).replace("    enableBgp: true\n  - name: to-depot", "    enableBgp: true\n    ingressNatRules: [branch-in]\n  - name: to-depot");
+        assertTrue(problem(text).contains("connections[0].enableBgp: BGP on a connection with NAT rules is not supported yet"), problem(text));
+        // The same rule on the connection without BGP is fine.
+        ConfigReaderTest.parse(text.replace("    enableBgp: true\n    ingressNatRules", "    ingressNatRules"));
+    }
+
+    @Test
     void anApipaPeerNeedsAnApipaAddressHere() {
         String text = BGP.replaceAll(" *customBgpIpAddresses: \\[169.254.21.1\\]\n", "");
         assertTrue(problem(text).contains("connections[0].enableBgp: branch's BGP address 169.254.21.2 is an APIPA one: instance gw1 needs "

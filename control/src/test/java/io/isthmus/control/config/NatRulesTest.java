@@ -355,6 +355,13 @@ public class NatRulesTest {
                 problem(lab(LAB_RULES + "      ipConfigurationId: gw9\n", TO_BRANCH1, TO_BRANCH2)));
     }
 
+    @Test
+    void anIngressRuleAppliesOnEveryInstance() {
+        assertEquals("gw.yaml: virtualNetworkGateway.natRules[0].ipConfigurationId: an IngressSnat rule applies on every instance (the routes"
+                        + " into the tunnel follow it on all of them); ipConfigurationId is for EgressSnat rules",
+                problem(lab(BRANCH1_IN + "      ipConfigurationId: gw1\n" + BRANCH2_IN + VNET_HIDE, TO_BRANCH1, TO_BRANCH2)));
+    }
+
     // --- between rules -------------------------------------------------------------------------
 
     @Test

@@ -51,6 +51,23 @@ public class PairSectionTest {
     }
 
     @Test
+    void aNatRuleOfAPairAppliesOnBothInstances() {
+        String text = PAIR.replace("  activeActive: true\n", """
+                  activeActive: true
+                  natRules:
+                    - name: hide
+                      type: Dynamic
+                      mode: EgressSnat
+                      internalMappings: [10.1.0.0/24]
+                      externalMappings: [100.70.0.1/32]
+                      ipConfigurationId: gw2
+                """).replace("    pairInstance: gw2\n", "    pairInstance: gw2\n    egressNatRules: [hide]\n");
+        assertEquals("/etc/isthmus/gw.yaml: virtualNetworkGateway.natRules[0].ipConfigurationId: a pair's instances carry each other's tunnels after a"
+                + " takeover, so a NAT rule applies on both; leave out ipConfigurationId", problem(text));
+        ConfigReaderTest.parse(text.replace("      ipConfigurationId: gw2\n", ""));
+    }
+
+    @Test
     void aPairWithItsDefaults() {
         GatewayConfig c = ConfigReaderTest.parse(PAIR);
         GatewayConfig.Pair p = c.pair();
