@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Azure's NAT rules end to end (issue 14): two on-premises sites that both use 10.0.0.0/24, each
- * behind a strongSwan 5.9.8 peer (kernel-libipsec), joined to one Isthmus gateway, gw-a, that
+ * Azure's NAT rules end to end (issue 14): two on-premises sites that both use 10.0.0.0/24, site
+ * B behind a strongSwan 5.9.8 peer (kernel-libipsec), site C behind an Isthmus peer that knows
+ * nothing of NAT, joined to one Isthmus gateway, gw-a, that
  * tells them apart by IngressSnat rules (site B is 100.64.1.0/24 here, site C 100.64.2.0/24);
  * each site has a host at 10.0.0.10.
  *
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.Test;
  *  .10.10         |  10.77.0.1     10.77.0.2
  *  .10.20         | 10.76.0.1
  *                 | 10.76.0.3
- *               gw-c (strongSwan) ---- host-c 10.0.0.10 (= 100.64.2.10 at host-a)
+ *               gw-c (Isthmus) ------- host-c 10.0.0.10 (= 100.64.2.10 at host-a)
  * </pre>
  *
  * Also a Dynamic EgressSnat rule on the connection to site B hides host-a's 192.168.10.16/28
@@ -67,7 +68,7 @@ class NatLabTest extends LabTestBase {
         LabGateways.startIsthmus(lab, Lab.GW_A, "gw-a", gatewayA(MAX_FLOWS), "gw-a.log");
         Thread.sleep(1500); // Isthmus listening before the charons' first IKE_SA_INIT
         LabGateways.startStrongSwan(lab, Lab.GW_B, lab.work().resolve("sw-b"), strongSwan("10.77.0.2"));
-        LabGateways.startStrongSwan(lab, GW_C, lab.work().resolve("sw-c"), strongSwan(Lab.GW_C_WAN));
+        LabGateways.startIsthmus(lab, GW_C, "gw-c", gatewayC(), "gw-c.log");
         assertTrue(awaitPing(Lab.HOST_A, B_AS_SEEN) && awaitPing(Lab.HOST_A, C_AS_SEEN), "no path to both sites; logs in " + lab.work());
 
         // Ping both ways: host-a reaches each 10.0.0.10 by its translated address, each reaches host-a.
@@ -256,6 +257,27 @@ class NatLabTest extends LabTestBase {
                   - {name: to-site-c, localNetworkGateway: site-c, sharedKey: "%3$s", connectionMode: ResponderOnly,
                      ingressNatRules: [c-in]}
                 """.formatted(maxFlows, Lab.GW_C_WAN, LabGateways.PSK);
+    }
+
+    /** gw-c: Isthmus as the site's peer, initiating, its site 10.0.0.0/24 and site A's real prefix: it knows nothing of NAT. */
+    static String gatewayC() {
+        return """
+                virtualNetworkGateway:
+                  name: lab-gw-c
+                  vpnType: RouteBased
+                  sku: VpnGw1
+                  addressSpace: [10.0.0.0/24]
+                  instances:
+                    - name: lab-gw-c-0
+                      publicIpAddress: %s
+                  tunnel:
+                    device: isthmus0
+                    mtu: 1400
+                localNetworkGateways:
+                  - {name: site-a, gatewayIpAddress: 10.77.0.1, addressPrefixes: [192.168.10.0/24]}
+                connections:
+                  - {name: to-site-a, localNetworkGateway: site-a, sharedKey: "%s", connectionMode: InitiatorOnly}
+                """.formatted(Lab.GW_C_WAN, LabGateways.PSK);
     }
 
     /**
