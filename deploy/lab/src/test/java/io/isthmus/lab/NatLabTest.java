@@ -66,7 +66,7 @@ class NatLabTest extends LabTestBase {
         config = lab.work().resolve("gw-a.yaml");
         socket = lab.work().resolve("gw-a.sock");
         LabGateways.startIsthmus(lab, Lab.GW_A, "gw-a", gatewayA(MAX_FLOWS), "gw-a.log");
-        Thread.sleep(1500); // Isthmus listening before the charons' first IKE_SA_INIT
+        Thread.sleep(1500); // gw-a listening before the peers' first IKE_SA_INIT
         LabGateways.startStrongSwan(lab, Lab.GW_B, lab.work().resolve("sw-b"), strongSwan("10.77.0.2"));
         LabGateways.startIsthmus(lab, GW_C, "gw-c", gatewayC(), "gw-c.log");
         assertTrue(awaitPing(Lab.HOST_A, B_AS_SEEN) && awaitPing(Lab.HOST_A, C_AS_SEEN), "no path to both sites; logs in " + lab.work());
