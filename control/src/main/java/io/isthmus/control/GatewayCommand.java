@@ -189,7 +189,8 @@ final class GatewayCommand {
                     var ts = translated.selectors(conn);
                     System.out.printf("    NAT %s: routes into the tunnel %s; inside the tunnel the site is %s and sees this side as %s%n",
                             c.natRules(conn).stream().map(r -> r.name() + " (" + r.type() + " " + r.mode() + " " + r.internalMapping() + " -> "
-                                    + r.externalMapping() + ")").toList(), translated.tunnelRoutes(conn), ts.remote(), ts.local());
+                                    + r.externalMapping() + (r.type() == io.isthmus.control.config.GatewayConfig.NatRuleType.DYNAMIC
+                                    ? ", maxFlows " + r.maxFlows() : "") + ")").toList(), translated.tunnelRoutes(conn), ts.remote(), ts.local());
                 }
             }
             c.warnings().forEach(w -> System.err.println("isthmus: warning: " + w));

@@ -68,7 +68,27 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ConnectionStatus(String name, String mode, String peer, boolean policyBased, String status, String lastFailure,
                                    Long lastFailureSecondsAgo, List<IkeSaStatus> ikeSas, Map<String, Long> metrics, Map<String, Long> drops,
-                                   io.isthmus.control.bgp.BgpPeerStatus bgp) {
+                                   io.isthmus.control.bgp.BgpPeerStatus bgp, List<NatRuleStatus> natRules) {
+        public ConnectionStatus(String name, String mode, String peer, boolean policyBased, String status, String lastFailure,
+                                Long lastFailureSecondsAgo, List<IkeSaStatus> ikeSas, Map<String, Long> metrics, Map<String, Long> drops,
+                                io.isthmus.control.bgp.BgpPeerStatus bgp) {
+            this(name, mode, peer, policyBased, status, lastFailure, lastFailureSecondsAgo, ikeSas, metrics, drops, bgp, null);
+        }
+    }
+
+    /**
+     * A NAT rule as this connection's tunnel applies it; a Dynamic one with the flows it holds and
+     * the most it may (its maxFlows, less where its pool has fewer ports): a table near full drops
+     * new flows (drops NAT_FLOW_TABLE_FULL_EGRESS or NAT_FLOW_TABLE_FULL).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record NatRuleStatus(String name, String type, String mode, String internal, String external, Integer flowsInUse, Integer maxFlows) {
+        static NatRuleStatus of(io.isthmus.dataplane.nat.TunnelNat.RuleStatus r) {
+            boolean dynamic = r.type() == io.isthmus.dataplane.nat.NatRule.Type.DYNAMIC;
+            return new NatRuleStatus(r.name(), dynamic ? "Dynamic" : "Static",
+                    r.mode() == io.isthmus.dataplane.nat.NatRule.Mode.INGRESS_SNAT ? "IngressSnat" : "EgressSnat", r.internal(), r.external(),
+                    dynamic ? r.flowsInUse() : null, dynamic ? r.flowCapacity() : null);
+        }
     }
 
     public static final String CONNECTED = "Connected";
@@ -153,7 +173,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
             IkeCounters.Failure failure = counted == null || word.equals(CONNECTED) ? null : counted.lastFailure();
             connections.add(new ConnectionStatus(c.name(), c.connectionMode().name(), peer, c.usePolicyBasedTrafficSelectors(), word,
                     failure == null ? null : failure.why(), failure == null ? null : since(failure.at(), now), sas, metrics, drops,
-                    c.enableBgp() ? bgp.get(c.name()) : null));
+                    c.enableBgp() ? bgp.get(c.name()) : null,
+                    tunnel == null || tunnel.nat().isEmpty() ? null : tunnel.nat().stream().map(NatRuleStatus::of).toList()));
         }
         Map<String, Long> unattributed = new LinkedHashMap<>();
         for (Drop d : Drop.values()) {

@@ -87,7 +87,7 @@ final class RunningConnections {
     private static NatRule natRule(GatewayConfig.NatRule r) {
         return new NatRule(r.name(), r.mode() == GatewayConfig.NatRuleMode.INGRESS_SNAT ? NatRule.Mode.INGRESS_SNAT : NatRule.Mode.EGRESS_SNAT,
                 r.type() == GatewayConfig.NatRuleType.STATIC ? NatRule.Type.STATIC : NatRule.Type.DYNAMIC,
-                mapping(r.internalMapping()), mapping(r.externalMapping()));
+                mapping(r.internalMapping()), mapping(r.externalMapping()), r.maxFlows());
     }
 
     private static NatRule.Mapping mapping(GatewayConfig.NatMapping m) {

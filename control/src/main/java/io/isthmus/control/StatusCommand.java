@@ -90,6 +90,11 @@ final class StatusCommand implements Callable<Integer> {
                 out.append(String.format("  last failure %s ago: %s%n", duration(c.path("lastFailureSecondsAgo").asLong()), c.path("lastFailure").asText()));
             }
             bgp(c.path("bgp"), out);
+            for (JsonNode r : c.path("natRules")) {
+                out.append(String.format("  nat %s %s %s: %s -> %s%s%n", r.path("name").asText(), r.path("type").asText(), r.path("mode").asText(),
+                        r.path("internal").asText(), r.path("external").asText(),
+                        r.has("flowsInUse") ? ", " + r.path("flowsInUse").asInt() + " of " + r.path("maxFlows").asInt() + " flows" : ""));
+            }
             if (c.path("ikeSas").isEmpty()) {
                 out.append("  no IKE SA\n");
             }

@@ -72,7 +72,7 @@ class GatewayCommandTest {
         Result r = run("check", "--config", file.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("    NAT [branch1-in (Static IngressSnat 10.0.0.0/24 -> 100.64.1.0/24), vnet-hide (Dynamic EgressSnat"
-                + " 192.168.10.0/24 -> 100.70.0.1/32)]: routes into the tunnel [100.64.1.0/24]; inside the tunnel the site is [10.0.0.0/24] and"
+                + " 192.168.10.0/24 -> 100.70.0.1/32, maxFlows 65536)]: routes into the tunnel [100.64.1.0/24]; inside the tunnel the site is [10.0.0.0/24] and"
                 + " sees this side as [100.70.0.1/32, fd10::/64]\n"), r.out());
         assertTrue(r.out().contains("    NAT [branch2-in (Static IngressSnat 10.0.0.0/24 -> 100.64.2.0/24)]: routes into the tunnel [100.64.2.0/24];"
                 + " inside the tunnel the site is [10.0.0.0/24] and sees this side as [192.168.10.0/24, fd10::/64]\n"), r.out());

@@ -51,6 +51,21 @@ class StatusRenderTest {
     }
 
     @Test
+    void natRulesWithADynamicRulesFlowsInUse() throws Exception {
+        var tunnelNat = List.of(new io.isthmus.dataplane.nat.TunnelNat.RuleStatus("b-in", io.isthmus.dataplane.nat.NatRule.Mode.INGRESS_SNAT,
+                        io.isthmus.dataplane.nat.NatRule.Type.STATIC, "10.0.0.0/24", "100.64.1.0/24", 0, 0),
+                new io.isthmus.dataplane.nat.TunnelNat.RuleStatus("hide", io.isthmus.dataplane.nat.NatRule.Mode.EGRESS_SNAT,
+                        io.isthmus.dataplane.nat.NatRule.Type.DYNAMIC, "192.168.10.0/24", "100.70.0.1/32", 201, 256));
+        String out = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
+                List.of(established(true)), Map.of(), Map.of(), null, tunnelNat.stream().map(GatewayStatus.NatRuleStatus::of).toList()));
+        assertTrue(out.contains("  nat b-in Static IngressSnat: 10.0.0.0/24 -> 100.64.1.0/24\n"), "a Static rule has no flows to show: " + out);
+        assertTrue(out.contains("  nat hide Dynamic EgressSnat: 192.168.10.0/24 -> 100.70.0.1/32, 201 of 256 flows\n"), out);
+        String none = render(new GatewayStatus.ConnectionStatus("to-b", "DEFAULT", "10.77.0.2", false, GatewayStatus.CONNECTED, null, null,
+                List.of(established(true)), Map.of(), Map.of(), null));
+        assertFalse(none.contains("nat "), none);
+    }
+
+    @Test
     void aBgpSessionAsAzureNamesItWithBirdsWordAndItsRoutes() throws Exception {
         var up = new io.isthmus.control.bgp.BgpPeerStatus("c_to_b", "Connected", "Established", "169.254.21.2", 65010L, "169.254.21.1", 303L,
                 12L, 1L, 2L, "Received: Bad peer AS");

@@ -211,7 +211,16 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      *                          instance of an active-active gateway); null: every instance
      */
     public record NatRule(String name, NatRuleType type, NatRuleMode mode, NatMapping internalMapping, NatMapping externalMapping,
-                          String ipConfigurationId) {
+                          String ipConfigurationId, int maxFlows) {
+        /** A Dynamic rule's flow table by default (Isthmus's, not Azure's: Azure does not say how many flows it keeps). */
+        public static final int DEFAULT_MAX_FLOWS = 65_536;
+
+        /** With the default flow table: {@link #DEFAULT_MAX_FLOWS} for a Dynamic rule, none (0) for a Static one. */
+        public NatRule(String name, NatRuleType type, NatRuleMode mode, NatMapping internalMapping, NatMapping externalMapping,
+                       String ipConfigurationId) {
+            this(name, type, mode, internalMapping, externalMapping, ipConfigurationId, type == NatRuleType.DYNAMIC ? DEFAULT_MAX_FLOWS : 0);
+        }
+
         /** Whether it applies on {@code instance}. */
         public boolean appliesOn(Instance instance) {
             return ipConfigurationId == null || ipConfigurationId.equals(instance.name());

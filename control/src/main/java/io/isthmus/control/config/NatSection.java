@@ -70,6 +70,11 @@ final class NatSection {
     static final int MAX_RULES = 100;
     /** Azure's largest Dynamic pool: a /26. */
     static final int LONGEST_DYNAMIC_POOL = 26;
+    /**
+     * The largest flow table a Dynamic rule may ask for with {@code maxFlows} (Isthmus's own
+     * field): the data plane preallocates it, some 80 bytes a flow, so about 80 MB here.
+     */
+    static final int MAX_FLOWS = io.isthmus.dataplane.nat.NatRule.MAX_FLOW_CAPACITY;
     private static final String FIELD = "virtualNetworkGateway.natRules";
     private static final Set<Sku> NAT_SKUS = EnumSet.of(Sku.VPN_GW2, Sku.VPN_GW3, Sku.VPN_GW4, Sku.VPN_GW5, Sku.VPN_GW2_AZ, Sku.VPN_GW3_AZ,
             Sku.VPN_GW4_AZ, Sku.VPN_GW5_AZ);
@@ -184,7 +189,8 @@ final class NatSection {
             return null;
         }
         int before = problems.size();
-        check(() -> f.onlyFields(n, p, "name", "type", "mode", "internalMappings", "externalMappings", "ipConfigurationId"));
+        check(() -> f.onlyFields(n, p, "name", "type", "mode", "internalMappings", "externalMappings", "ipConfigurationId",
+                "maxFlows"));
         String name = attempt(() -> {
             String s = f.string(n, p, "name", null);
             if (!NAME.matcher(s).matches()) {
@@ -211,6 +217,18 @@ final class NatSection {
             }
             return last;
         });
+        int maxFlows = 0;
+        if (n.hasNonNull("maxFlows")) {
+            if (type == NatRuleType.STATIC) {
+                problems.add(f.error(p + ".maxFlows", "only a Dynamic rule keeps flows; a Static rule maps addresses 1:1 without any, so it"
+                        + " takes no maxFlows"));
+            } else {
+                Integer m = attempt(() -> f.integer(n, p, "maxFlows", NatRule.DEFAULT_MAX_FLOWS, 1, MAX_FLOWS));
+                maxFlows = m == null ? 0 : m;
+            }
+        } else if (type == NatRuleType.DYNAMIC) {
+            maxFlows = NatRule.DEFAULT_MAX_FLOWS;
+        }
         if (problems.size() > before) {
             unreadable.add(name);
             return null;
@@ -256,7 +274,7 @@ final class NatSection {
             unreadable.add(name);
             return null;
         }
-        return new NatRule(name, type, mode, internal, external, instance);
+        return new NatRule(name, type, mode, internal, external, instance, maxFlows);
     }
 
     /** One side of a rule: {@code [10.0.0.0/24]} or {@code [{addressSpace: 10.0.0.0/24, portRange: 1000-1099}]}. */

@@ -295,6 +295,32 @@ public class NatRulesTest {
     }
 
     @Test
+    void aDynamicRuleKeeps65536FlowsUnlessMaxFlowsSaysOtherwise() {
+        List<NatRule> rules = read(lab(LAB_RULES, TO_BRANCH1, TO_BRANCH2)).gateway().natRules();
+        assertEquals(65_536, rules.get(2).maxFlows());
+        assertEquals(0, rules.get(0).maxFlows(), "a Static rule keeps no flows");
+        String small = LAB_RULES.replace("externalMappings: [100.70.0.1/32]", "externalMappings: [100.70.0.1/32]\n      maxFlows: 8");
+        assertEquals(8, read(lab(small, TO_BRANCH1, TO_BRANCH2)).gateway().natRules().get(2).maxFlows());
+        String most = LAB_RULES.replace("externalMappings: [100.70.0.1/32]", "externalMappings: [100.70.0.1/32]\n      maxFlows: 1048576");
+        assertEquals(1 << 20, read(lab(most, TO_BRANCH1, TO_BRANCH2)).gateway().natRules().get(2).maxFlows());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "-1", "1048577", "many"})
+    void maxFlowsIsAWholeNumberUpToAMillionFlows(String value) {
+        String rules = LAB_RULES.replace("externalMappings: [100.70.0.1/32]", "externalMappings: [100.70.0.1/32]\n      maxFlows: " + value);
+        assertEquals("gw.yaml: virtualNetworkGateway.natRules[2].maxFlows: '" + value + "' is not allowed; a whole number from 1 to 1048576",
+                problem(lab(rules, TO_BRANCH1, TO_BRANCH2)));
+    }
+
+    @Test
+    void aStaticRuleTakesNoMaxFlows() {
+        String rules = LAB_RULES.replace("externalMappings: [100.64.1.0/24]", "externalMappings: [100.64.1.0/24]\n      maxFlows: 100");
+        assertEquals("gw.yaml: virtualNetworkGateway.natRules[0].maxFlows: only a Dynamic rule keeps flows; a Static rule maps addresses 1:1"
+                + " without any, so it takes no maxFlows", problem(lab(rules, TO_BRANCH1, TO_BRANCH2)));
+    }
+
+    @Test
     void ipv6MappingsAreRefused() {
         assertEquals("gw.yaml: virtualNetworkGateway.natRules[1].internalMappings[0].addressSpace: fd00::/64 is IPv6; NAT rules are IPv4 only,"
                 + " as Azure's (no IPv6 NAT, no NAT64)", problem(lab(LAB_RULES.replace("{addressSpace: 10.0.0.0/24}", "{addressSpace: fd00::/64}"),
@@ -345,7 +371,7 @@ public class NatRulesTest {
     @Test
     void aMisspeltFieldIsRefused() {
         assertEquals("gw.yaml: virtualNetworkGateway.natRules[0].externalMapping: unknown field; allowed here: name, type, mode, internalMappings,"
-                + " externalMappings, ipConfigurationId", refused(lab(LAB_RULES.replace("externalMappings: [100.64.1.0/24]",
+                + " externalMappings, ipConfigurationId, maxFlows", refused(lab(LAB_RULES.replace("externalMappings: [100.64.1.0/24]",
                 "externalMapping: [100.64.1.0/24]"), TO_BRANCH1, TO_BRANCH2)).problems().getFirst().getMessage());
     }
 

@@ -19,7 +19,8 @@ final class BenchCommand implements Callable<Integer> {
     int pings;
 
     @Option(names = "--paths", split = ",", description = "Which paths, comma-separated (default: all but the diagnostic ones): "
-            + "plain-veth, isthmus-aes128gcm, isthmus-aes256gcm, isthmus-chacha20poly1305, isthmus-strongswan, strongswan-strongswan, "
+            + "plain-veth, isthmus-aes128gcm, isthmus-nat-static, isthmus-nat-dynamic, isthmus-aes256gcm, isthmus-chacha20poly1305, "
+            + "isthmus-strongswan, strongswan-strongswan, "
             + "wireguard-go; diagnostic: isthmus-raw-esp, isthmus-no-offloads.")
     List<String> paths;
 

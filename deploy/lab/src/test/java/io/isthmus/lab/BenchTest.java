@@ -49,6 +49,9 @@ class BenchTest {
         assertEquals(Bench.DEFAULT.size(), doc.path("rows").size());
         assertTrue(doc.path("rows").get(1).path("tcp1Gbps").asDouble() > 0);
         assertTrue(output.contains("times wireguard-go"), output);
+        // The NAT paths, in the same run as isthmus-aes128gcm without NAT (issue 14: the cost of a static and a dynamic rule).
+        List<String> ids = rows.stream().map(Bench.Row::id).toList();
+        assertTrue(ids.containsAll(List.of("isthmus-aes128gcm", "isthmus-nat-static", "isthmus-nat-dynamic")), ids.toString());
         Files.delete(json);
     }
 }

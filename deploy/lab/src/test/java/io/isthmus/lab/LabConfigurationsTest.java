@@ -34,6 +34,20 @@ class LabConfigurationsTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theBenchmarksNatConfigurationsPass(boolean staticRule) throws Exception {
+        String[] configs = io.isthmus.lab.bench.Bench.natConfigs(labNotBuilt(false), staticRule);
+        for (String text : configs) {
+            var read = assertDoesNotThrow(() -> ConfigReader.parse(Path.of("lab.yaml"), text, k -> null), text);
+            org.junit.jupiter.api.Assertions.assertEquals(List.of(), read.warnings(), text);
+        }
+        // The rule is on the gateway the path says, and on its connection.
+        String withRule = configs[staticRule ? 1 : 0];
+        org.junit.jupiter.api.Assertions.assertEquals(1, ConfigReader.parse(Path.of("lab.yaml"), withRule, k -> null).natRules(
+                ConfigReader.parse(Path.of("lab.yaml"), withRule, k -> null).connections().get(0)).size(), withRule);
+    }
+
     /** Only the lab's addresses are needed, not its namespaces. */
     static Lab labNotBuilt(boolean nat) {
         return Lab.withoutNamespaces(nat);

@@ -49,6 +49,10 @@ public final class Bench {
     public enum Path {
         PLAIN_VETH("plain veth", "no tunnel: gw-a and gw-b route"),
         ISTHMUS_AES128GCM("isthmus aes128gcm16", "Isthmus to Isthmus, AES-GCM-128, ESP in UDP, one packet thread each"),
+        ISTHMUS_NAT_STATIC("isthmus aes128gcm16 static NAT", "as isthmus-aes128gcm, with a Static IngressSnat rule on gw-b's connection "
+                + "(site A's 192.168.10.0/24 seen at B as 100.64.10.0/24): every packet translated at gw-b, both ways"),
+        ISTHMUS_NAT_DYNAMIC("isthmus aes128gcm16 dynamic NAT", "as isthmus-aes128gcm, with a Dynamic EgressSnat rule on gw-a's connection "
+                + "(host-a's network hidden behind 100.70.0.1): every packet translated at gw-a by its flow, both ways"),
         ISTHMUS_AES256GCM("isthmus aes256gcm16", "Isthmus to Isthmus, AES-GCM-256, ESP in UDP, one packet thread each"),
         ISTHMUS_CHACHA20POLY1305("isthmus chacha20poly1305", "Isthmus to Isthmus, ChaCha20-Poly1305, ESP in UDP, one packet thread each"),
         ISTHMUS_RAW_ESP("isthmus aes128gcm16 raw ESP", "as isthmus-aes128gcm, but ESP as IP protocol 50 (no UDP GSO/GRO)"),
@@ -78,7 +82,8 @@ public final class Bench {
     }
 
     /** The paths run by default, in this order (the diagnostic ones only on request). */
-    public static final List<Path> DEFAULT = List.of(Path.PLAIN_VETH, Path.ISTHMUS_AES128GCM, Path.ISTHMUS_AES256GCM,
+    public static final List<Path> DEFAULT = List.of(Path.PLAIN_VETH, Path.ISTHMUS_AES128GCM, Path.ISTHMUS_NAT_STATIC, Path.ISTHMUS_NAT_DYNAMIC,
+            Path.ISTHMUS_AES256GCM,
             Path.ISTHMUS_CHACHA20POLY1305, Path.ISTHMUS_STRONGSWAN, Path.STRONGSWAN_STRONGSWAN, Path.WIREGUARD_GO);
 
     /** One path's figures; NaN where a measurement produced nothing. */
@@ -128,6 +133,7 @@ public final class Bench {
             if (!lab.awaitPath(Duration.ofSeconds(40), false)) {
                 return failed(path, "no traffic from host-a to host-b after 40 s; logs in " + lab.work());
             }
+            natApplied(lab, path);
             Thread.sleep(500);
             CaptureKeeper keeper = path == Path.ISTHMUS_CAPTURING ? new CaptureKeeper(LabGateways.socket(lab, Lab.Side.A)) : null;
             lab.spawn(Lab.HOST_B, lab.work().resolve("iperf3-server.log"), List.of("iperf3", "-s"));
@@ -234,6 +240,12 @@ public final class Bench {
                 lab.in(Lab.GW_B, "ip", "route", "add", "192.168.10.0/24", "via", lab.gatewayAWan());
             }
             case ISTHMUS_AES128GCM -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, Bench::isthmus);
+            case ISTHMUS_NAT_STATIC, ISTHMUS_NAT_DYNAMIC -> {
+                String[] configs = natConfigs(lab, path == Path.ISTHMUS_NAT_STATIC);
+                LabGateways.startIsthmus(lab, Lab.Side.B, configs[1]);
+                Thread.sleep(1500); // listening before the first IKE_SA_INIT comes
+                LabGateways.startIsthmus(lab, Lab.Side.A, configs[0]);
+            }
             case ISTHMUS_AES256GCM -> Pairing.ISTHMUS_ISTHMUS.start(lab, policy("GCMAES256"), Bench::isthmus);
             case ISTHMUS_CHACHA20POLY1305 -> Pairing.ISTHMUS_ISTHMUS.start(lab, policy("CHACHA20POLY1305"), Bench::isthmus);
             case ISTHMUS_RAW_ESP -> Pairing.ISTHMUS_ISTHMUS.start(lab, Pairing.POLICY, o -> o.withPacketThreads(1));
@@ -243,6 +255,58 @@ public final class Bench {
             case ISTHMUS_STRONGSWAN -> Pairing.ISTHMUS_STRONGSWAN.start(lab, Pairing.POLICY, o -> o.withPacketThreads(1));
             case STRONGSWAN_STRONGSWAN -> Pairing.STRONGSWAN_STRONGSWAN.start(lab);
             case WIREGUARD_GO -> WireGuard.start(lab);
+        }
+    }
+
+    /** The address a Dynamic rule hides host-a's network behind, in the dynamic NAT path. */
+    static final String HIDDEN_AS = "100.70.0.1";
+
+    /**
+     * gw-a's and gw-b's configurations of a NAT path: those of isthmus-aes128gcm, on VpnGw2 (NAT's
+     * least SKU) with one rule on the measured connection. Static: at gw-b, an IngressSnat rule
+     * shows site A as 100.64.10.0/24 (host-b answers 100.64.10.10, routed back into the tunnel);
+     * dynamic: at gw-a, an EgressSnat rule hides 192.168.10.0/24 behind 100.70.0.1, which gw-b
+     * takes as one of site A's prefixes. host-a still sends to host-b's real address, so every
+     * measurement is the same as without NAT.
+     */
+    public static String[] natConfigs(Lab lab, boolean staticRule) {
+        String a = LabGateways.isthmusConfig(lab, Lab.Side.A, isthmus(new IsthmusOptions("InitiatorOnly", Pairing.POLICY)));
+        String b = LabGateways.isthmusConfig(lab, Lab.Side.B, isthmus(new IsthmusOptions("ResponderOnly", Pairing.POLICY)));
+        if (staticRule) {
+            b = withNatRule(b, "{name: site-a-in, type: Static, mode: IngressSnat, internalMappings: [192.168.10.0/24], "
+                    + "externalMappings: [100.64.10.0/24]}", "ingressNatRules: [site-a-in]");
+        } else {
+            a = withNatRule(a, "{name: hide-a, type: Dynamic, mode: EgressSnat, internalMappings: [192.168.10.0/24], "
+                    + "externalMappings: [" + HIDDEN_AS + "/32]}", "egressNatRules: [hide-a]");
+            String prefixes = "addressPrefixes: [192.168.10.0/24, fd10::/64]";
+            if (!b.contains(prefixes)) {
+                throw new IllegalStateException("gw-b's configuration no longer names site A's prefixes as " + prefixes);
+            }
+            b = b.replace(prefixes, "addressPrefixes: [192.168.10.0/24, fd10::/64, " + HIDDEN_AS + "/32]");
+        }
+        return new String[] {a, b};
+    }
+
+    private static String withNatRule(String config, String rule, String use) {
+        if (!config.contains("sku: VpnGw1") || !config.contains("\nlocalNetworkGateways:") || !config.endsWith("\n")) {
+            throw new IllegalStateException("the lab's configuration is not as the NAT paths expect it:\n" + config);
+        }
+        return config.replace("sku: VpnGw1", "sku: VpnGw2").replace("\nlocalNetworkGateways:", "\n  natRules:\n    - " + rule
+                + "\nlocalNetworkGateways:") + "    " + use + "\n";
+    }
+
+    /**
+     * A NAT path measures NAT only if the gateway applies its rule: its status lists it, and a
+     * Dynamic one holds the flow of the ping that found the path. Else the row fails.
+     */
+    private static void natApplied(Lab lab, Path path) throws IOException {
+        if (path != Path.ISTHMUS_NAT_STATIC && path != Path.ISTHMUS_NAT_DYNAMIC) {
+            return;
+        }
+        JsonNode st = io.isthmus.control.GatewayClient.status(LabGateways.socket(lab, path == Path.ISTHMUS_NAT_STATIC ? Lab.Side.B : Lab.Side.A));
+        JsonNode rules = st.path("connections").get(0).path("natRules");
+        if (rules.size() != 1 || path == Path.ISTHMUS_NAT_DYNAMIC && rules.get(0).path("flowsInUse").asInt() < 1) {
+            throw new IOException("the NAT rule is not applied: " + st.path("connections").get(0));
         }
     }
 
