@@ -519,6 +519,90 @@ class NatForwardingTest {
         assertChecksums(home);
     }
 
+    /**
+     * Site 1's 10.0.0.0/24 statically 100.64.1.0/24 to G, and G's own network, which is
+     * 10.0.0.0/24 too, dynamically behind 100.70.0.4 to the site: a static rule translates one
+     * address of every packet and a dynamic rule the other.
+     */
+    void staticSiteDynamicNetwork() {
+        NatRule vnet = new NatRule("vnet-dyn", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.64.1.0/24"), List.of(SITE1, vnet))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("100.70.0.4/32"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("100.70.0.4/32")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+    }
+
+    /** The mirror: site 1's 10.0.0.0/24 dynamically behind 100.70.0.4, G's 10.0.0.0/24 statically 100.64.1.0/24 to the site. */
+    void dynamicSiteStaticNetwork() {
+        NatRule site = new NatRule("site-dyn", NatRule.Mode.INGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        NatRule vnet = new NatRule("vnet-static", NatRule.Mode.EGRESS_SNAT, NatRule.Type.STATIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.64.1.0/24"));
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.70.0.4/32"), List.of(site, vnet))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("100.64.1.0/24"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("100.64.1.0/24")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+    }
+
+    /** The echo identifier of an ICMP echo at IPv4 offset 0 without options. */
+    static int echoId(byte[] p) {
+        return IpPacket.u16(p, 24);
+    }
+
+    @Test
+    void anEchoFromBehindADynamicRuleToAStaticallyTranslatedHostGetsItsReplyWithItsOwnIdentifier() {
+        staticSiteDynamicNetwork();
+        byte[] ping = echo("10.0.0.5", "100.64.1.7", 1234, 8);
+        byte[] atSite = s1.receive(g.send(ping)).getFirst();
+        assertEquals("100.70.0.4", source(atSite));
+        assertEquals("10.0.0.7", destination(atSite));
+        assertTrue(echoId(atSite) >= FlowTable.FIRST_PORT, "the dynamic rule's identifier: " + echoId(atSite));
+        assertChecksums(atSite);
+        byte[] home = g.receive(s1.send(answer(atSite))).getFirst();
+        assertEquals("100.64.1.7", source(home));
+        assertEquals("10.0.0.5", destination(home));
+        assertEquals(1234, echoId(home), "the dynamic rule's reverse mapping gives the identifier back, whatever the static rule did");
+        assertChecksums(home);
+        // An error from the site about the request: the quoted echo exactly as G's host sent it.
+        byte[] exceeded = g.receive(s1.send(icmpError(11, 0, "10.0.0.1", "100.70.0.4", atSite))).getFirst();
+        assertEquals("100.64.1.1", source(exceeded));
+        assertEquals("10.0.0.5", destination(exceeded));
+        assertArrayEquals(ping, Arrays.copyOfRange(exceeded, 28, exceeded.length));
+        assertChecksums(exceeded);
+        // An error from G's network about the reply: the quoted reply exactly as the site's host sent it, identifier and all.
+        byte[] unreachable = s1.receive(g.send(icmpError(3, 1, "10.0.0.1", "100.64.1.7", home))).getFirst();
+        assertEquals("100.70.0.4", source(unreachable));
+        assertEquals("10.0.0.7", destination(unreachable));
+        assertArrayEquals(answer(atSite), Arrays.copyOfRange(unreachable, 28, unreachable.length));
+        assertChecksums(unreachable);
+        assertEquals(0, g.counters("site1").drops());
+    }
+
+    @Test
+    void anEchoFromBehindADynamicSiteRuleToAStaticallyTranslatedHostGetsItsReplyWithItsOwnIdentifier() {
+        dynamicSiteStaticNetwork();
+        byte[] ping = echo("10.0.0.5", "100.64.1.7", 1234, 8);
+        byte[] atG = g.receive(s1.send(ping)).getFirst();
+        assertEquals("100.70.0.4", source(atG));
+        assertEquals("10.0.0.7", destination(atG));
+        assertChecksums(atG);
+        byte[] home = s1.receive(g.send(answer(atG))).getFirst();
+        assertEquals("100.64.1.7", source(home));
+        assertEquals("10.0.0.5", destination(home));
+        assertEquals(1234, echoId(home));
+        assertChecksums(home);
+        byte[] exceeded = s1.receive(g.send(icmpError(11, 0, "10.0.0.1", "100.70.0.4", atG))).getFirst();
+        assertEquals("100.64.1.1", source(exceeded));
+        assertEquals("10.0.0.5", destination(exceeded));
+        assertArrayEquals(ping, Arrays.copyOfRange(exceeded, 28, exceeded.length));
+        assertChecksums(exceeded);
+        byte[] unreachable = g.receive(s1.send(icmpError(3, 1, "10.0.0.1", "100.64.1.7", home))).getFirst();
+        assertEquals("100.70.0.4", source(unreachable));
+        assertEquals("10.0.0.7", destination(unreachable));
+        assertArrayEquals(answer(atG), Arrays.copyOfRange(unreachable, 28, unreachable.length));
+        assertChecksums(unreachable);
+        assertEquals(0, g.counters("site1").drops());
+    }
+
     /** Hands an ESP batch straight to another gateway's inbound path, as {@link ForwardingAllocationTest} does. */
     static final class Wire implements EspPort.Sender {
         final PacketBuffer buffer = new PacketBuffer(64 * 1024);

@@ -119,8 +119,11 @@ final class IcmpError {
         if (si == -1 && di == -1 && nsrc == src && ndst == dst) {
             return TunnelNat.PASS;
         }
+        // A quoted echo's one identifier: as a dynamic rule maps it (the quoted source's rule first,
+        // as the packet's own direction chose its source's), a static rule's leaves it as it is.
+        int nid = di >= 0 && destinations[di].dynamic ? nesport : si >= 0 && sources[si].dynamic ? nedport : nesport;
         rewrite(p, ip, l4, e, el4, end, eproto, src, nsrc, dst, ndst, esrc, nesrc, edst, nedst, esport, nesport, edport, nedport,
-                icmp && di < 0 ? nedport : nesport);
+                icmp ? nid : nesport);
         return TunnelNat.PASS;
     }
 

@@ -294,7 +294,10 @@ public final class TunnelNat {
                 ndport = dport < 0 ? dport : r.portToInternal(dport);
             }
         }
-        rewrite(p, ip, l4, proto, first, src, nsrc, dst, ndst, sport, icmp && si < 0 ? ndport : nsport, dport, ndport);
+        // An echo has one identifier for both ends: a dynamic rule's mapping is the one that must
+        // hold (its flow is keyed by it), a static rule leaves it as it is.
+        int nid = si >= 0 && sources[si].dynamic ? nsport : di >= 0 && destinations[di].dynamic ? ndport : nsport;
+        rewrite(p, ip, l4, proto, first, src, nsrc, dst, ndst, sport, icmp ? nid : nsport, dport, ndport);
         return PASS;
     }
 
