@@ -603,6 +603,33 @@ class NatForwardingTest {
         assertEquals(0, g.counters("site1").drops());
     }
 
+    TunnelNat.RuleStatus rule(String tunnel, String name) {
+        return g.nat(tunnel).status().stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /**
+     * Both sides dynamic: the source's rule would make a flow, the destination's finds none. What
+     * the packet made goes with it, so unsolicited packets cannot fill the table.
+     */
+    @Test
+    void aPacketDroppedForWantOfAFlowLeavesNoFlowBehind() {
+        NatRule site = new NatRule("site-dyn", NatRule.Mode.INGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.70.0.4/32"), List.of(site, hide(100)))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("203.0.113.9/32"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("203.0.113.9/32")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+        for (int i = 0; i < 150; i++) {
+            assertTrue(g.send(Packets.udp4("192.168.20.3", "100.70.0.4", 4000 + i, 53, 20)).isEmpty());
+            assertTrue(g.receive(s1.send(Packets.udp4("10.0.0.5", "203.0.113.9", 5000 + i, 80, 20))).isEmpty());
+        }
+        assertEquals(150, g.counters("site1").drops(Drop.NAT_NO_FLOW_EGRESS));
+        assertEquals(150, g.counters("site1").drops(Drop.NAT_NO_FLOW));
+        assertEquals(0, g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL_EGRESS) + g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL),
+                "more packets than the tables hold, and still room");
+        assertEquals(0, rule("site1", "vnet-out").flowsInUse());
+        assertEquals(0, rule("site1", "site-dyn").flowsInUse());
+    }
+
     /** Hands an ESP batch straight to another gateway's inbound path, as {@link ForwardingAllocationTest} does. */
     static final class Wire implements EspPort.Sender {
         final PacketBuffer buffer = new PacketBuffer(64 * 1024);

@@ -260,6 +260,8 @@ public final class TunnelNat {
         long now = 0;
         int nsrc = src;
         int nsport = sport;
+        // A flow the source's dynamic rule made for this packet: freed again if the destination's finds none.
+        int made = -1;
         if (si >= 0) {
             Rule r = sources[si];
             if (r.dynamic) {
@@ -268,6 +270,7 @@ public final class TunnelNat {
                 if (slot < 0) {
                     return NatDrop.FLOW_TABLE_FULL.code();
                 }
+                made = r.flows.made() ? slot : -1;
                 nsrc = r.flows.externalAddress(slot);
                 nsport = r.flows.externalPort(slot);
             } else {
@@ -285,6 +288,12 @@ public final class TunnelNat {
                 }
                 int slot = r.flows.reverse(dst, dport, proto, nsrc, icmp ? 0 : nsport, tcpFlags, now, true);
                 if (slot < 0) {
+                    // Both sides dynamic: the reverse lookup needs the source's translation, so it
+                    // comes second; an unsolicited packet must not leave a flow behind (a flood
+                    // of them would fill the table).
+                    if (made >= 0) {
+                        sources[si].flows.release(made);
+                    }
                     return NatDrop.NO_FLOW.code();
                 }
                 ndst = r.flows.foundAddress();

@@ -48,6 +48,29 @@ class FlowTableTest {
         assertEquals(0, t.inUse());
     }
 
+    @Test
+    void aFlowJustMadeCanBeReleasedButOneFoundCannot() {
+        FlowTable t = new FlowTable(4, POOL, 1, 1024, 64512);
+        int remote = NatPackets.address("10.0.0.5");
+        int slot = t.forward(1, 4000, IpPacket.PROTO_UDP, remote, 53, 0, 0);
+        assertTrue(t.made());
+        t.release(slot);
+        assertEquals(0, t.inUse(), "released: its slot is free");
+        assertEquals(FlowTable.NONE, t.reverse(t.externalAddress(slot), t.externalPort(slot), IpPacket.PROTO_UDP, remote, 53, 0, 1, true));
+        int kept = t.forward(1, 4000, IpPacket.PROTO_UDP, remote, 53, 0, 0);
+        assertTrue(t.made());
+        assertEquals(kept, t.forward(1, 4000, IpPacket.PROTO_UDP, remote, 53, 0, 1));
+        assertTrue(!t.made(), "found, not made");
+        t.release(kept);
+        assertEquals(1, t.inUse(), "a flow that was there before the packet stays");
+        assertTrue(t.reverse(t.externalAddress(kept), t.externalPort(kept), IpPacket.PROTO_UDP, remote, 53, 0, 2, true) >= 0);
+        // Once made and released, a second release of the same slot frees nothing else.
+        int other = t.forward(2, 4001, IpPacket.PROTO_UDP, remote, 53, 0, 3);
+        t.release(other);
+        t.release(other);
+        assertEquals(1, t.inUse());
+    }
+
     /**
      * One thread makes, refreshes and lets expire flows as fast as it can; the other looks them up
      * by external port. Every flow's internal port is a function of its remote port, so a lookup
