@@ -440,6 +440,11 @@ class NatForwardingTest {
         g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24", "10.9.0.0/16"), List.of(hide(100)))));
         assertEquals(1, g.receive(s1.send(answer(seen))).size(), "same rule: same flows");
         assertEquals(1, g.nat("site1").status().getFirst().flowsInUse());
+        NatRule renamed = new NatRule("renamed", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("192.168.20.0/24"),
+                new NatRule.Mapping("203.0.113.9/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24"), List.of(renamed))));
+        assertEquals(1, g.receive(s1.send(answer(seen))).size(), "a new name alone translates nothing differently: same flows");
+        assertEquals("renamed", g.nat("site1").status().getFirst().name());
         g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24"), List.of(hide(200)))));
         assertTrue(g.receive(s1.send(answer(seen))).isEmpty(), "a changed rule starts afresh");
         assertEquals(0, g.nat("site1").status().getFirst().flowsInUse());

@@ -198,6 +198,19 @@ public record NatRule(String name, Mode mode, Type type, Mapping internal, Mappi
         return out;
     }
 
+    /**
+     * Whether {@code o} translates exactly as this rule does: the same but for the name (and the
+     * spelling of its prefixes, or a flow capacity left to the default rather than given as it).
+     */
+    public boolean translatesAs(NatRule o) {
+        return mode == o.mode && type == o.type && sameMapping(internal, o.internal) && sameMapping(external, o.external)
+                && capacity() == o.capacity();
+    }
+
+    private static boolean sameMapping(Mapping a, Mapping b) {
+        return a.network() == b.network() && a.bits() == b.bits() && Objects.equals(a.ports(), b.ports());
+    }
+
     static int mask(int bits) {
         return bits == 0 ? 0 : -1 << (32 - bits);
     }

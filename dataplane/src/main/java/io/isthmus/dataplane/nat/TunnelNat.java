@@ -113,9 +113,9 @@ public final class TunnelNat {
     }
 
     /**
-     * Compiles a tunnel's rules. A dynamic rule equal to one of {@code previous} (a reload that
-     * left it as it was) keeps that one's flow table, and with it its flows; any other gets a
-     * new, empty one.
+     * Compiles a tunnel's rules. A dynamic rule that translates as one of {@code previous} did (a
+     * reload that left it as it was, or only renamed it) keeps that one's flow table, and with it
+     * its flows; any other gets a new, empty one. No table goes to two rules.
      *
      * @param clock nanoseconds, as {@link System#nanoTime()}: what flows are timed by
      */
@@ -123,16 +123,27 @@ public final class TunnelNat {
         if (natRules.isEmpty()) {
             return NONE;
         }
-        List<Rule> compiled = new ArrayList<>();
-        for (NatRule r : natRules) {
-            FlowTable flows = null;
-            if (r.type() == NatRule.Type.DYNAMIC) {
-                flows = previous == null ? null : previous.flowTable(r);
-                if (flows == null) {
-                    int ports = r.external().ports() == null ? 65536 - FlowTable.FIRST_PORT : r.external().ports().size();
-                    int first = r.external().ports() == null ? FlowTable.FIRST_PORT : r.external().ports().first();
-                    flows = new FlowTable(r.capacity(), r.external().network(), 1 << (32 - r.external().bits()), first, ports);
+        // Tables carried over: to the same rule by name first, then to one only renamed.
+        FlowTable[] kept = new FlowTable[natRules.size()];
+        if (previous != null) {
+            Map<FlowTable, Boolean> taken = new IdentityHashMap<>();
+            for (boolean byName : new boolean[] {true, false}) {
+                for (int i = 0; i < kept.length; i++) {
+                    NatRule r = natRules.get(i);
+                    if (kept[i] == null && r.type() == NatRule.Type.DYNAMIC) {
+                        kept[i] = previous.flowTable(r, byName, taken);
+                    }
                 }
+            }
+        }
+        List<Rule> compiled = new ArrayList<>();
+        for (int i = 0; i < kept.length; i++) {
+            NatRule r = natRules.get(i);
+            FlowTable flows = kept[i];
+            if (flows == null && r.type() == NatRule.Type.DYNAMIC) {
+                int ports = r.external().ports() == null ? 65536 - FlowTable.FIRST_PORT : r.external().ports().size();
+                int first = r.external().ports() == null ? FlowTable.FIRST_PORT : r.external().ports().first();
+                flows = new FlowTable(r.capacity(), r.external().network(), 1 << (32 - r.external().bits()), first, ports);
             }
             compiled.add(new Rule(r, flows));
         }
@@ -145,9 +156,15 @@ public final class TunnelNat {
                 egress.stream().sorted(byExternal).toArray(Rule[]::new), clock);
     }
 
-    private FlowTable flowTable(NatRule r) {
+    /**
+     * The flow table, not yet {@code taken} (and then taken), of this rule ({@code byName}) or of
+     * one that translates as it does under another name (the name changes no translation, and
+     * the configuration's diff ignores it too); null if none.
+     */
+    private FlowTable flowTable(NatRule r, boolean byName, Map<FlowTable, Boolean> taken) {
         for (Rule c : rules) {
-            if (c.flows != null && c.rule.equals(r)) {
+            if (c.flows != null && !taken.containsKey(c.flows) && (byName ? c.rule.equals(r) : c.rule.translatesAs(r))) {
+                taken.put(c.flows, Boolean.TRUE);
                 return c.flows;
             }
         }
