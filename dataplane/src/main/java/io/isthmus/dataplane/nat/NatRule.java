@@ -23,7 +23,9 @@ import java.util.Objects;
  * <li>{@link Type#DYNAMIC}: many internal addresses to the external address (or a small pool),
  *     source ports and ICMP echo identifiers translated, the flows kept in a bounded
  *     {@link FlowTable} of {@code flowCapacity} entries. With an external port range, ports are
- *     allocated from it; with an internal one, only TCP/UDP from ports in it are translated.</li>
+ *     allocated from it; with an internal one, only TCP/UDP from ports in it are translated.
+ *     The other side reaches its internal addresses only through its flows: a packet to one by
+ *     its real address (what the rule would translate) is dropped.</li>
  * </ul>
  * IPv4 only, as Azure's NAT.
  *

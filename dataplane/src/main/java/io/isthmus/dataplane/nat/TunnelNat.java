@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * (IngressSnat outbound, EgressSnat inbound); of several rules that hold an address the one with
  * the longest prefix on that side wins. The source is translated first, and a dynamic rule's
  * reverse lookup of the destination takes the translated source as the remote end: so each
- * dynamic flow names its remote end as seen on the side its rule's internal addresses live.
+ * dynamic flow names its remote end as seen on the side its rule's internal addresses live. A
+ * dynamic rule's internal addresses are reached from the other side only through its flows: a
+ * packet to one of them by its real address is dropped ({@link NatDrop#UNTRANSLATED}).
  *
  * <p>IPv4 only; IPv6 passes as it is. The IPv4 header checksum and the TCP, UDP (0 stays 0: no
  * checksum) and ICMP checksums are updated incrementally ({@link Checksum}). ICMP errors
@@ -192,12 +194,12 @@ public final class TunnelNat {
 
     /** A packet into the tunnel, in place: {@link #PASS} or a {@link NatDrop#code()}. */
     public int outbound(byte[] p, int off, int len) {
-        return translate(p, off, len, outSource, outDestination);
+        return translate(p, off, len, outSource, outDestination, inSource);
     }
 
     /** A packet out of the tunnel, in place: {@link #PASS} or a {@link NatDrop#code()}. */
     public int inbound(byte[] p, int off, int len) {
-        return translate(p, off, len, inSource, inDestination);
+        return translate(p, off, len, inSource, inDestination, outSource);
     }
 
     /**
@@ -232,7 +234,8 @@ public final class TunnelNat {
     // One packet
     // ------------------------------------------------------------------------------------------
 
-    private int translate(byte[] p, int ip, int len, Rule[] sources, Rule[] destinations) {
+    /** @param hiding the destination side's rules by internal prefix: whose addresses no packet from this side reaches untranslated */
+    private int translate(byte[] p, int ip, int len, Rule[] sources, Rule[] destinations, Rule[] hiding) {
         if (sources.length + destinations.length == 0 || len < 20 || off(p, ip, len) < 0) {
             return PASS;
         }
@@ -244,7 +247,7 @@ public final class TunnelNat {
         int dst = Checksum.u32(p, ip + 16);
         int l4 = ip + ihl;
         if (proto == IpPacket.PROTO_ICMP && first && l4 + 8 <= end && isError(p[l4] & 0xFF)) {
-            return IcmpError.translate(this, p, ip, end, l4, src, dst, sources, destinations);
+            return IcmpError.translate(this, p, ip, end, l4, src, dst, sources, destinations, hiding);
         }
         // Ports, or the ICMP echo identifier as both; -1 when the packet has none.
         int sport = -1;
@@ -265,6 +268,9 @@ public final class TunnelNat {
         int di = matchExternal(destinations, dst, proto, dport, first);
         if (di < NO_RULE) {
             return di;
+        }
+        if (di == NO_RULE && hidden(hiding, dst, proto, dport, first)) {
+            return NatDrop.UNTRANSLATED.code();
         }
         if (si == NO_RULE && di == NO_RULE) {
             return PASS;
@@ -405,6 +411,22 @@ public final class TunnelNat {
             }
         }
         return NO_RULE;
+    }
+
+    /**
+     * Whether {@code address}, a destination no rule translates, is hidden by a dynamic rule: the
+     * rule with the longest internal prefix that would translate a packet from it (with this
+     * protocol and port) is dynamic. Such an address is reached through its rule's flows only;
+     * route-based child SAs take any address, so without this a peer could reach it directly.
+     * Traffic a dynamic rule leaves untranslated (outside its internal port range) is not hidden.
+     */
+    static boolean hidden(Rule[] byInternal, int address, int proto, int port, boolean first) {
+        for (Rule r : byInternal) {
+            if (r.internalHas(address) && applies(r, r.internalFirst, r.internalLast, proto, port, first) != NO_RULE) {
+                return r.dynamic;
+            }
+        }
+        return false;
     }
 
     /** As {@link #matchInternal}, for a destination on the rules' external side. */
