@@ -73,9 +73,27 @@ public enum Drop {
     NAT_NO_FLOW_EGRESS,
     NAT_FRAGMENT_EGRESS,
     NAT_MALFORMED_EGRESS,
-    NAT_UNSUPPORTED_PROTOCOL_EGRESS;
+    NAT_UNSUPPORTED_PROTOCOL_EGRESS,
+    /**
+     * NAT: to a dynamic rule's internal address by its real address, untranslated (inbound: a
+     * virtual network address hidden by a dynamic EgressSnat rule; outbound, _EGRESS: a site
+     * address hidden by a dynamic IngressSnat rule). Appended, as any new drop: the NAT_ ones are
+     * found by name, not by position.
+     */
+    NAT_UNTRANSLATED,
+    NAT_UNTRANSLATED_EGRESS;
 
     private static final Drop[] VALUES = values();
+    /** The drop of each {@link NatDrop}, by its ordinal: inbound, then outbound. */
+    private static final Drop[] NAT_IN = new Drop[NatDrop.values().length];
+    private static final Drop[] NAT_OUT = new Drop[NatDrop.values().length];
+
+    static {
+        for (NatDrop n : NatDrop.values()) {
+            NAT_IN[n.ordinal()] = valueOf("NAT_" + n.name());
+            NAT_OUT[n.ordinal()] = valueOf("NAT_" + n.name() + "_EGRESS");
+        }
+    }
 
     static Drop of(DropReason reason) {
         return VALUES[ESP_TOO_SHORT.ordinal() + reason.ordinal()];
@@ -88,7 +106,7 @@ public enum Drop {
 
     /** The drop for a NAT translation's result code ({@link io.isthmus.dataplane.nat.TunnelNat}), on the way in or out. */
     static Drop ofNat(int code, boolean egress) {
-        return VALUES[(egress ? NAT_FLOW_TABLE_FULL_EGRESS : NAT_FLOW_TABLE_FULL).ordinal() + NatDrop.fromCode(code).ordinal()];
+        return (egress ? NAT_OUT : NAT_IN)[NatDrop.fromCode(code).ordinal()];
     }
 
     /** Whether this drop happened on the way out (Azure's TunnelEgressPacketDrop... metrics). */

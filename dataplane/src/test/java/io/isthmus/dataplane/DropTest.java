@@ -28,6 +28,15 @@ class DropTest {
         }
     }
 
+    /** Appended, not inserted: the ones before keep their positions (ESP_ and SEAL_ are found by position). */
+    @Test
+    void theUntranslatedNatDropsComeLast() {
+        Drop[] all = Drop.values();
+        assertEquals(Drop.NAT_UNTRANSLATED_EGRESS, all[all.length - 1]);
+        assertEquals(Drop.NAT_UNTRANSLATED, all[all.length - 2]);
+        assertEquals(Drop.NAT_UNSUPPORTED_PROTOCOL_EGRESS, all[all.length - 3]);
+    }
+
     @Test
     void everyEspDropReasonHasItsOwnDrop() {
         for (DropReason r : DropReason.values()) {

@@ -440,6 +440,11 @@ class NatForwardingTest {
         g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24", "10.9.0.0/16"), List.of(hide(100)))));
         assertEquals(1, g.receive(s1.send(answer(seen))).size(), "same rule: same flows");
         assertEquals(1, g.nat("site1").status().getFirst().flowsInUse());
+        NatRule renamed = new NatRule("renamed", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("192.168.20.0/24"),
+                new NatRule.Mapping("203.0.113.9/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24"), List.of(renamed))));
+        assertEquals(1, g.receive(s1.send(answer(seen))).size(), "a new name alone translates nothing differently: same flows");
+        assertEquals("renamed", g.nat("site1").status().getFirst().name());
         g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24"), List.of(hide(200)))));
         assertTrue(g.receive(s1.send(answer(seen))).isEmpty(), "a changed rule starts afresh");
         assertEquals(0, g.nat("site1").status().getFirst().flowsInUse());
@@ -517,6 +522,182 @@ class NatForwardingTest {
         assertEquals("192.168.20.7", destination(home));
         assertEquals(8005, IpPacket.u16(home, 22));
         assertChecksums(home);
+    }
+
+    /**
+     * Site 1's 10.0.0.0/24 statically 100.64.1.0/24 to G, and G's own network, which is
+     * 10.0.0.0/24 too, dynamically behind 100.70.0.4 to the site: a static rule translates one
+     * address of every packet and a dynamic rule the other.
+     */
+    void staticSiteDynamicNetwork() {
+        NatRule vnet = new NatRule("vnet-dyn", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.64.1.0/24"), List.of(SITE1, vnet))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("100.70.0.4/32"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("100.70.0.4/32")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+    }
+
+    /** The mirror: site 1's 10.0.0.0/24 dynamically behind 100.70.0.4, G's 10.0.0.0/24 statically 100.64.1.0/24 to the site. */
+    void dynamicSiteStaticNetwork() {
+        NatRule site = new NatRule("site-dyn", NatRule.Mode.INGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        NatRule vnet = new NatRule("vnet-static", NatRule.Mode.EGRESS_SNAT, NatRule.Type.STATIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.64.1.0/24"));
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.70.0.4/32"), List.of(site, vnet))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("100.64.1.0/24"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("100.64.1.0/24")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+    }
+
+    /** The echo identifier of an ICMP echo at IPv4 offset 0 without options. */
+    static int echoId(byte[] p) {
+        return IpPacket.u16(p, 24);
+    }
+
+    @Test
+    void anEchoFromBehindADynamicRuleToAStaticallyTranslatedHostGetsItsReplyWithItsOwnIdentifier() {
+        staticSiteDynamicNetwork();
+        byte[] ping = echo("10.0.0.5", "100.64.1.7", 1234, 8);
+        byte[] atSite = s1.receive(g.send(ping)).getFirst();
+        assertEquals("100.70.0.4", source(atSite));
+        assertEquals("10.0.0.7", destination(atSite));
+        assertTrue(echoId(atSite) >= FlowTable.FIRST_PORT, "the dynamic rule's identifier: " + echoId(atSite));
+        assertChecksums(atSite);
+        byte[] home = g.receive(s1.send(answer(atSite))).getFirst();
+        assertEquals("100.64.1.7", source(home));
+        assertEquals("10.0.0.5", destination(home));
+        assertEquals(1234, echoId(home), "the dynamic rule's reverse mapping gives the identifier back, whatever the static rule did");
+        assertChecksums(home);
+        // An error from the site about the request: the quoted echo exactly as G's host sent it.
+        byte[] exceeded = g.receive(s1.send(icmpError(11, 0, "10.0.0.1", "100.70.0.4", atSite))).getFirst();
+        assertEquals("100.64.1.1", source(exceeded));
+        assertEquals("10.0.0.5", destination(exceeded));
+        assertArrayEquals(ping, Arrays.copyOfRange(exceeded, 28, exceeded.length));
+        assertChecksums(exceeded);
+        // An error from G's network about the reply: the quoted reply exactly as the site's host sent it, identifier and all.
+        byte[] unreachable = s1.receive(g.send(icmpError(3, 1, "10.0.0.1", "100.64.1.7", home))).getFirst();
+        assertEquals("100.70.0.4", source(unreachable));
+        assertEquals("10.0.0.7", destination(unreachable));
+        assertArrayEquals(answer(atSite), Arrays.copyOfRange(unreachable, 28, unreachable.length));
+        assertChecksums(unreachable);
+        assertEquals(0, g.counters("site1").drops());
+    }
+
+    @Test
+    void anEchoFromBehindADynamicSiteRuleToAStaticallyTranslatedHostGetsItsReplyWithItsOwnIdentifier() {
+        dynamicSiteStaticNetwork();
+        byte[] ping = echo("10.0.0.5", "100.64.1.7", 1234, 8);
+        byte[] atG = g.receive(s1.send(ping)).getFirst();
+        assertEquals("100.70.0.4", source(atG));
+        assertEquals("10.0.0.7", destination(atG));
+        assertChecksums(atG);
+        byte[] home = s1.receive(g.send(answer(atG))).getFirst();
+        assertEquals("100.64.1.7", source(home));
+        assertEquals("10.0.0.5", destination(home));
+        assertEquals(1234, echoId(home));
+        assertChecksums(home);
+        byte[] exceeded = s1.receive(g.send(icmpError(11, 0, "10.0.0.1", "100.70.0.4", atG))).getFirst();
+        assertEquals("100.64.1.1", source(exceeded));
+        assertEquals("10.0.0.5", destination(exceeded));
+        assertArrayEquals(ping, Arrays.copyOfRange(exceeded, 28, exceeded.length));
+        assertChecksums(exceeded);
+        byte[] unreachable = g.receive(s1.send(icmpError(3, 1, "10.0.0.1", "100.64.1.7", home))).getFirst();
+        assertEquals("100.70.0.4", source(unreachable));
+        assertEquals("10.0.0.7", destination(unreachable));
+        assertArrayEquals(answer(atG), Arrays.copyOfRange(unreachable, 28, unreachable.length));
+        assertChecksums(unreachable);
+        assertEquals(0, g.counters("site1").drops());
+    }
+
+    TunnelNat.RuleStatus rule(String tunnel, String name) {
+        return g.nat(tunnel).status().stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /**
+     * Both sides dynamic: the source's rule would make a flow, the destination's finds none. What
+     * the packet made goes with it, so unsolicited packets cannot fill the table.
+     */
+    @Test
+    void aPacketDroppedForWantOfAFlowLeavesNoFlowBehind() {
+        NatRule site = new NatRule("site-dyn", NatRule.Mode.INGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.70.0.4/32"), List.of(site, hide(100)))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("203.0.113.9/32"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("203.0.113.9/32")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+        for (int i = 0; i < 150; i++) {
+            assertTrue(g.send(Packets.udp4("192.168.20.3", "100.70.0.4", 4000 + i, 53, 20)).isEmpty());
+            assertTrue(g.receive(s1.send(Packets.udp4("10.0.0.5", "203.0.113.9", 5000 + i, 80, 20))).isEmpty());
+        }
+        assertEquals(150, g.counters("site1").drops(Drop.NAT_NO_FLOW_EGRESS));
+        assertEquals(150, g.counters("site1").drops(Drop.NAT_NO_FLOW));
+        assertEquals(0, g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL_EGRESS) + g.counters("site1").drops(Drop.NAT_FLOW_TABLE_FULL),
+                "more packets than the tables hold, and still room");
+        assertEquals(0, rule("site1", "vnet-out").flowsInUse());
+        assertEquals(0, rule("site1", "site-dyn").flowsInUse());
+    }
+
+    /**
+     * A dynamic rule hides its internal addresses: route-based child SAs take any address, so a
+     * peer could send to them by their real addresses and start what only the hidden side may.
+     */
+    @Test
+    void aPeerCannotReachAddressesADynamicRuleHidesByTheirRealAddresses() {
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24"), List.of(hide(100)))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("203.0.113.9/32", "192.168.20.0/24", "172.16.0.0/16"))));
+        childSa(s1, "site1", ForwardingTest.ANY, ForwardingTest.ANY);
+        byte[] seen = s1.receive(g.send(Packets.udp4("192.168.20.3", "10.0.0.5", 4000, 53, 20))).getFirst();
+        assertTrue(g.receive(s1.send(Packets.udp4("10.0.0.5", "192.168.20.3", 53, 4000, 20))).isEmpty(), "UDP to the real address");
+        assertTrue(g.receive(s1.send(Packets.tcp("10.0.0.5", "192.168.20.9", 1, 0, Packets.TCP_SYN))).isEmpty(), "a SYN to any hidden host");
+        assertTrue(g.receive(s1.send(echo("10.0.0.5", "192.168.20.3", 9, 8))).isEmpty(), "a ping");
+        byte[] gre = Packets.udp4("10.0.0.5", "192.168.20.3", 1, 2, 20);
+        gre[9] = 47;
+        IpPacket.put16(gre, 10, 0);
+        IpPacket.put16(gre, 10, ~IpPacket.sum(gre, 0, 20, 0) & 0xFFFF);
+        assertTrue(g.receive(s1.send(gre)).isEmpty(), "another protocol");
+        // An ICMP error about a packet the hidden host could not have sent untranslated, and one sent to its real address.
+        assertTrue(g.receive(s1.send(icmpError(3, 3, "10.0.0.5", "192.168.20.3", Packets.udp4("192.168.20.3", "10.0.0.5", 4000, 53, 20))))
+                .isEmpty());
+        assertTrue(g.receive(s1.send(icmpError(11, 0, "10.0.0.1", "192.168.20.3", Arrays.copyOf(seen, 28)))).isEmpty());
+        assertEquals(6, g.counters("site1").drops(Drop.NAT_UNTRANSLATED));
+        assertTrue(!Drop.NAT_UNTRANSLATED.isEgress() && Drop.NAT_UNTRANSLATED_EGRESS.isEgress());
+        assertEquals(1, g.receive(s1.send(answer(seen))).size(), "the flow's answer, to the external address, goes through");
+        byte[] outside = Packets.udp4("10.0.0.5", "172.16.0.1", 1, 2, 3);
+        assertArrayEquals(outside, g.receive(s1.send(outside)).getFirst(), "to an address no rule hides: as it was");
+        assertEquals(6, g.counters("site1").drops());
+    }
+
+    /** A dynamic rule with an internal port range hides only what it translates: answers to what it leaves alone come back. */
+    @Test
+    void aDynamicRuleWithAnInternalPortRangeHidesOnlyThosePorts() {
+        NatRule some = new NatRule("vnet-some", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC,
+                new NatRule.Mapping("192.168.20.0/24", new NatRule.PortRange(4000, 4999)), new NatRule.Mapping("203.0.113.9/32"), 100);
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("10.0.0.0/24"), List.of(some))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("203.0.113.9/32", "192.168.20.0/24"))));
+        childSa(s1, "site1", ForwardingTest.ANY, ForwardingTest.ANY);
+        byte[] plain = Packets.udp4("192.168.20.3", "10.0.0.5", 8080, 53, 20);
+        assertArrayEquals(plain, s1.receive(g.send(plain)).getFirst(), "outside the range: untranslated");
+        assertEquals(1, g.receive(s1.send(answer(plain))).size(), "and its answer comes back to the real address");
+        assertTrue(g.receive(s1.send(Packets.udp4("10.0.0.5", "192.168.20.3", 53, 4500, 20))).isEmpty(), "a port the rule hides");
+        assertEquals(1, g.counters("site1").drops(Drop.NAT_UNTRANSLATED));
+    }
+
+    /** The mirror: a dynamic IngressSnat rule hides the site, which the gateway's network reaches only by answering. */
+    @Test
+    void theGatewaysNetworkCannotReachASiteADynamicRuleHidesByItsRealAddresses() {
+        NatRule site = new NatRule("site-dyn", NatRule.Mode.INGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("10.0.0.0/24"),
+                new NatRule.Mapping("100.70.0.4/32"), 100);
+        // The real range routed into the tunnel too (a learned route, say): NAT must still not let it through.
+        g.d.tunnels(List.of(new Dataplane.TunnelSpec("site1", false, List.of("100.70.0.4/32", "10.0.0.0/24"), List.of(site))));
+        s1.d.tunnels(List.of(new Dataplane.TunnelSpec("to-g", false, List.of("192.168.20.0/24"))));
+        childSa(s1, "site1", List.of(ForwardingTest.prefix("192.168.20.0/24")), List.of(ForwardingTest.prefix("10.0.0.0/24")));
+        byte[] atG = g.receive(s1.send(Packets.udp4("10.0.0.5", "192.168.20.3", 4000, 53, 20))).getFirst();
+        assertEquals("100.70.0.4", source(atG));
+        assertEquals("10.0.0.5", destination(s1.receive(g.send(answer(atG))).getFirst()), "answers go home");
+        assertTrue(g.send(Packets.udp4("192.168.20.3", "10.0.0.5", 53, 4000, 20)).isEmpty(), "to the site's real address");
+        assertTrue(g.send(echo("192.168.20.3", "10.0.0.7", 5, 8)).isEmpty());
+        assertTrue(g.send(icmpError(3, 3, "192.168.20.3", "10.0.0.5", Packets.udp4("10.0.0.5", "192.168.20.3", 4000, 53, 20))).isEmpty());
+        assertEquals(3, g.counters("site1").drops(Drop.NAT_UNTRANSLATED_EGRESS));
+        assertTrue(g.send(Packets.udp4("192.168.20.3", "100.70.0.4", 53, 9, 20)).isEmpty(), "to the external address without a flow");
+        assertEquals(1, g.counters("site1").drops(Drop.NAT_NO_FLOW_EGRESS));
     }
 
     /** Hands an ESP batch straight to another gateway's inbound path, as {@link ForwardingAllocationTest} does. */

@@ -101,6 +101,9 @@ public final class FlowTable {
     private int hand;
     private volatile int inUse;
 
+    /** Whether the last {@link #forward} made its flow: written and read by the owner only. */
+    private boolean made;
+
     /** What {@link #reverse} found: written and read by the reverse thread only. */
     private int foundAddress;
     private int foundPort;
@@ -178,6 +181,7 @@ public final class FlowTable {
      * the port is the identifier and {@code remotePort} 0.
      */
     int forward(int address, int port, int proto, int remote, int remotePort, int tcpFlags, long now) {
+        made = false;
         int slot = find(address, port, proto, remote, remotePort);
         if (slot >= 0) {
             if (!expired(slot, now, version[slot], protocol[slot])) {
@@ -215,7 +219,24 @@ public final class FlowTable {
         next[slot] = heads[b];
         heads[b] = slot;
         inUse = capacity - freeCount;
+        made = true;
         return slot;
+    }
+
+    /** Owner: whether the last {@link #forward} made the flow it returned (rather than finding it). */
+    boolean made() {
+        return made;
+    }
+
+    /**
+     * Owner: frees the flow the last {@link #forward} just made, when the packet it was made for
+     * is dropped after all: a flow nothing went through would hold its slot until it timed out.
+     */
+    void release(int slot) {
+        if (made && slot >= 0 && protocol[slot] != 0) {
+            made = false;
+            free(slot);
+        }
     }
 
     /** Owner: the live flow of this internal key, or {@link #NONE}; nothing is made or marked (for ICMP errors). */

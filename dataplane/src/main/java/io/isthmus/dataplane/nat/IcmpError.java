@@ -23,11 +23,16 @@ final class IcmpError {
     private IcmpError() {
     }
 
+    /** @param hiding the destination side's rules by internal prefix, as {@link TunnelNat#hidden} takes them */
     static int translate(TunnelNat nat, byte[] p, int ip, int end, int l4, int src, int dst, TunnelNat.Rule[] sources,
-                         TunnelNat.Rule[] destinations) {
+                         TunnelNat.Rule[] destinations, TunnelNat.Rule[] hiding) {
         int e = l4 + 8;
         int eihl = e < end ? (p[e] & 0x0F) << 2 : 0;
         if (e + 20 > end || IpPacket.version(p, e) != 4 || eihl < 20 || e + eihl > end) {
+            if (TunnelNat.matchExternal(destinations, dst, IpPacket.PROTO_ICMP, -1, true) == -1
+                    && TunnelNat.hidden(hiding, dst, IpPacket.PROTO_ICMP, -1, true)) {
+                return NatDrop.UNTRANSLATED.code();
+            }
             boolean ours = TunnelNat.matchInternal(sources, src, IpPacket.PROTO_ICMP, -1, true) != -1
                     || TunnelNat.matchExternal(destinations, dst, IpPacket.PROTO_ICMP, -1, true) != -1;
             return ours ? NatDrop.MALFORMED.code() : TunnelNat.PASS;
@@ -108,19 +113,31 @@ final class IcmpError {
                 nesport = esport < 0 ? esport : r.portToInternal(esport);
                 ndst = r.externalHas(dst) ? r.toInternal(dst) : dst;
             }
+            if (!r.externalHas(dst) && TunnelNat.hidden(hiding, dst, IpPacket.PROTO_ICMP, -1, true)) {
+                return NatDrop.UNTRANSLATED.code(); // to a hidden address by its real one
+            }
         } else {
+            // About a packet from a hidden address that left untranslated (it cannot have), or to one: forged.
+            if (TunnelNat.hidden(hiding, esrc, eproto, esport, efirst)) {
+                return NatDrop.UNTRANSLATED.code();
+            }
             int oi = TunnelNat.matchExternal(destinations, dst, IpPacket.PROTO_ICMP, -1, true);
             if (oi >= 0 && !destinations[oi].dynamic) {
                 ndst = destinations[oi].toInternal(dst);
             } else if (oi != -1) {
                 return NatDrop.NO_FLOW.code();
+            } else if (TunnelNat.hidden(hiding, dst, IpPacket.PROTO_ICMP, -1, true)) {
+                return NatDrop.UNTRANSLATED.code();
             }
         }
         if (si == -1 && di == -1 && nsrc == src && ndst == dst) {
             return TunnelNat.PASS;
         }
+        // A quoted echo's one identifier: as a dynamic rule maps it (the quoted source's rule first,
+        // as the packet's own direction chose its source's), a static rule's leaves it as it is.
+        int nid = di >= 0 && destinations[di].dynamic ? nesport : si >= 0 && sources[si].dynamic ? nedport : nesport;
         rewrite(p, ip, l4, e, el4, end, eproto, src, nsrc, dst, ndst, esrc, nesrc, edst, nedst, esport, nesport, edport, nedport,
-                icmp && di < 0 ? nedport : nesport);
+                icmp ? nid : nesport);
         return TunnelNat.PASS;
     }
 

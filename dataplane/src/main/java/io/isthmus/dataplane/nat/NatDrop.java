@@ -14,7 +14,12 @@ public enum NatDrop {
     /** A rule applies, but the transport header (or an ICMP error's embedded header) it must rewrite is cut short. */
     MALFORMED,
     /** A dynamic rule can translate TCP, UDP and ICMP echo only: anything else from or to its addresses. */
-    UNSUPPORTED_PROTOCOL;
+    UNSUPPORTED_PROTOCOL,
+    /**
+     * To one of a dynamic rule's internal addresses by its real address, which the rule hides:
+     * the other side may answer its flows, never start one (appended: the codes before keep theirs).
+     */
+    UNTRANSLATED;
 
     private static final NatDrop[] VALUES = values();
 

@@ -23,7 +23,9 @@ import java.util.Objects;
  * <li>{@link Type#DYNAMIC}: many internal addresses to the external address (or a small pool),
  *     source ports and ICMP echo identifiers translated, the flows kept in a bounded
  *     {@link FlowTable} of {@code flowCapacity} entries. With an external port range, ports are
- *     allocated from it; with an internal one, only TCP/UDP from ports in it are translated.</li>
+ *     allocated from it; with an internal one, only TCP/UDP from ports in it are translated.
+ *     The other side reaches its internal addresses only through its flows: a packet to one by
+ *     its real address (what the rule would translate) is dropped.</li>
  * </ul>
  * IPv4 only, as Azure's NAT.
  *
@@ -196,6 +198,19 @@ public record NatRule(String name, Mode mode, Type type, Mapping internal, Mappi
             }
         }
         return out;
+    }
+
+    /**
+     * Whether {@code o} translates exactly as this rule does: the same but for the name (and the
+     * spelling of its prefixes, or a flow capacity left to the default rather than given as it).
+     */
+    public boolean translatesAs(NatRule o) {
+        return mode == o.mode && type == o.type && sameMapping(internal, o.internal) && sameMapping(external, o.external)
+                && capacity() == o.capacity();
+    }
+
+    private static boolean sameMapping(Mapping a, Mapping b) {
+        return a.network() == b.network() && a.bits() == b.bits() && Objects.equals(a.ports(), b.ports());
     }
 
     static int mask(int bits) {

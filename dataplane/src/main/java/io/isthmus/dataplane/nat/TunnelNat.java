@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * (IngressSnat outbound, EgressSnat inbound); of several rules that hold an address the one with
  * the longest prefix on that side wins. The source is translated first, and a dynamic rule's
  * reverse lookup of the destination takes the translated source as the remote end: so each
- * dynamic flow names its remote end as seen on the side its rule's internal addresses live.
+ * dynamic flow names its remote end as seen on the side its rule's internal addresses live. A
+ * dynamic rule's internal addresses are reached from the other side only through its flows: a
+ * packet to one of them by its real address is dropped ({@link NatDrop#UNTRANSLATED}).
  *
  * <p>IPv4 only; IPv6 passes as it is. The IPv4 header checksum and the TCP, UDP (0 stays 0: no
  * checksum) and ICMP checksums are updated incrementally ({@link Checksum}). ICMP errors
@@ -113,9 +115,9 @@ public final class TunnelNat {
     }
 
     /**
-     * Compiles a tunnel's rules. A dynamic rule equal to one of {@code previous} (a reload that
-     * left it as it was) keeps that one's flow table, and with it its flows; any other gets a
-     * new, empty one.
+     * Compiles a tunnel's rules. A dynamic rule that translates as one of {@code previous} did (a
+     * reload that left it as it was, or only renamed it) keeps that one's flow table, and with it
+     * its flows; any other gets a new, empty one. No table goes to two rules.
      *
      * @param clock nanoseconds, as {@link System#nanoTime()}: what flows are timed by
      */
@@ -123,16 +125,27 @@ public final class TunnelNat {
         if (natRules.isEmpty()) {
             return NONE;
         }
-        List<Rule> compiled = new ArrayList<>();
-        for (NatRule r : natRules) {
-            FlowTable flows = null;
-            if (r.type() == NatRule.Type.DYNAMIC) {
-                flows = previous == null ? null : previous.flowTable(r);
-                if (flows == null) {
-                    int ports = r.external().ports() == null ? 65536 - FlowTable.FIRST_PORT : r.external().ports().size();
-                    int first = r.external().ports() == null ? FlowTable.FIRST_PORT : r.external().ports().first();
-                    flows = new FlowTable(r.capacity(), r.external().network(), 1 << (32 - r.external().bits()), first, ports);
+        // Tables carried over: to the same rule by name first, then to one only renamed.
+        FlowTable[] kept = new FlowTable[natRules.size()];
+        if (previous != null) {
+            Map<FlowTable, Boolean> taken = new IdentityHashMap<>();
+            for (boolean byName : new boolean[] {true, false}) {
+                for (int i = 0; i < kept.length; i++) {
+                    NatRule r = natRules.get(i);
+                    if (kept[i] == null && r.type() == NatRule.Type.DYNAMIC) {
+                        kept[i] = previous.flowTable(r, byName, taken);
+                    }
                 }
+            }
+        }
+        List<Rule> compiled = new ArrayList<>();
+        for (int i = 0; i < kept.length; i++) {
+            NatRule r = natRules.get(i);
+            FlowTable flows = kept[i];
+            if (flows == null && r.type() == NatRule.Type.DYNAMIC) {
+                int ports = r.external().ports() == null ? 65536 - FlowTable.FIRST_PORT : r.external().ports().size();
+                int first = r.external().ports() == null ? FlowTable.FIRST_PORT : r.external().ports().first();
+                flows = new FlowTable(r.capacity(), r.external().network(), 1 << (32 - r.external().bits()), first, ports);
             }
             compiled.add(new Rule(r, flows));
         }
@@ -145,9 +158,15 @@ public final class TunnelNat {
                 egress.stream().sorted(byExternal).toArray(Rule[]::new), clock);
     }
 
-    private FlowTable flowTable(NatRule r) {
+    /**
+     * The flow table, not yet {@code taken} (and then taken), of this rule ({@code byName}) or of
+     * one that translates as it does under another name (the name changes no translation, and
+     * the configuration's diff ignores it too); null if none.
+     */
+    private FlowTable flowTable(NatRule r, boolean byName, Map<FlowTable, Boolean> taken) {
         for (Rule c : rules) {
-            if (c.flows != null && c.rule.equals(r)) {
+            if (c.flows != null && !taken.containsKey(c.flows) && (byName ? c.rule.equals(r) : c.rule.translatesAs(r))) {
+                taken.put(c.flows, Boolean.TRUE);
                 return c.flows;
             }
         }
@@ -175,12 +194,12 @@ public final class TunnelNat {
 
     /** A packet into the tunnel, in place: {@link #PASS} or a {@link NatDrop#code()}. */
     public int outbound(byte[] p, int off, int len) {
-        return translate(p, off, len, outSource, outDestination);
+        return translate(p, off, len, outSource, outDestination, inSource);
     }
 
     /** A packet out of the tunnel, in place: {@link #PASS} or a {@link NatDrop#code()}. */
     public int inbound(byte[] p, int off, int len) {
-        return translate(p, off, len, inSource, inDestination);
+        return translate(p, off, len, inSource, inDestination, outSource);
     }
 
     /**
@@ -215,7 +234,8 @@ public final class TunnelNat {
     // One packet
     // ------------------------------------------------------------------------------------------
 
-    private int translate(byte[] p, int ip, int len, Rule[] sources, Rule[] destinations) {
+    /** @param hiding the destination side's rules by internal prefix: whose addresses no packet from this side reaches untranslated */
+    private int translate(byte[] p, int ip, int len, Rule[] sources, Rule[] destinations, Rule[] hiding) {
         if (sources.length + destinations.length == 0 || len < 20 || off(p, ip, len) < 0) {
             return PASS;
         }
@@ -227,7 +247,7 @@ public final class TunnelNat {
         int dst = Checksum.u32(p, ip + 16);
         int l4 = ip + ihl;
         if (proto == IpPacket.PROTO_ICMP && first && l4 + 8 <= end && isError(p[l4] & 0xFF)) {
-            return IcmpError.translate(this, p, ip, end, l4, src, dst, sources, destinations);
+            return IcmpError.translate(this, p, ip, end, l4, src, dst, sources, destinations, hiding);
         }
         // Ports, or the ICMP echo identifier as both; -1 when the packet has none.
         int sport = -1;
@@ -249,6 +269,9 @@ public final class TunnelNat {
         if (di < NO_RULE) {
             return di;
         }
+        if (di == NO_RULE && hidden(hiding, dst, proto, dport, first)) {
+            return NatDrop.UNTRANSLATED.code();
+        }
         if (si == NO_RULE && di == NO_RULE) {
             return PASS;
         }
@@ -260,6 +283,8 @@ public final class TunnelNat {
         long now = 0;
         int nsrc = src;
         int nsport = sport;
+        // A flow the source's dynamic rule made for this packet: freed again if the destination's finds none.
+        int made = -1;
         if (si >= 0) {
             Rule r = sources[si];
             if (r.dynamic) {
@@ -268,6 +293,7 @@ public final class TunnelNat {
                 if (slot < 0) {
                     return NatDrop.FLOW_TABLE_FULL.code();
                 }
+                made = r.flows.made() ? slot : -1;
                 nsrc = r.flows.externalAddress(slot);
                 nsport = r.flows.externalPort(slot);
             } else {
@@ -285,6 +311,12 @@ public final class TunnelNat {
                 }
                 int slot = r.flows.reverse(dst, dport, proto, nsrc, icmp ? 0 : nsport, tcpFlags, now, true);
                 if (slot < 0) {
+                    // Both sides dynamic: the reverse lookup needs the source's translation, so it
+                    // comes second; an unsolicited packet must not leave a flow behind (a flood
+                    // of them would fill the table).
+                    if (made >= 0) {
+                        sources[si].flows.release(made);
+                    }
                     return NatDrop.NO_FLOW.code();
                 }
                 ndst = r.flows.foundAddress();
@@ -294,7 +326,10 @@ public final class TunnelNat {
                 ndport = dport < 0 ? dport : r.portToInternal(dport);
             }
         }
-        rewrite(p, ip, l4, proto, first, src, nsrc, dst, ndst, sport, icmp && si < 0 ? ndport : nsport, dport, ndport);
+        // An echo has one identifier for both ends: a dynamic rule's mapping is the one that must
+        // hold (its flow is keyed by it), a static rule leaves it as it is.
+        int nid = si >= 0 && sources[si].dynamic ? nsport : di >= 0 && destinations[di].dynamic ? ndport : nsport;
+        rewrite(p, ip, l4, proto, first, src, nsrc, dst, ndst, sport, icmp ? nid : nsport, dport, ndport);
         return PASS;
     }
 
@@ -376,6 +411,22 @@ public final class TunnelNat {
             }
         }
         return NO_RULE;
+    }
+
+    /**
+     * Whether {@code address}, a destination no rule translates, is hidden by a dynamic rule: the
+     * rule with the longest internal prefix that would translate a packet from it (with this
+     * protocol and port) is dynamic. Such an address is reached through its rule's flows only;
+     * route-based child SAs take any address, so without this a peer could reach it directly.
+     * Traffic a dynamic rule leaves untranslated (outside its internal port range) is not hidden.
+     */
+    static boolean hidden(Rule[] byInternal, int address, int proto, int port, boolean first) {
+        for (Rule r : byInternal) {
+            if (r.internalHas(address) && applies(r, r.internalFirst, r.internalLast, proto, port, first) != NO_RULE) {
+                return r.dynamic;
+            }
+        }
+        return false;
     }
 
     /** As {@link #matchInternal}, for a destination on the rules' external side. */

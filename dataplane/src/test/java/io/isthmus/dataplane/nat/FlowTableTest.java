@@ -48,6 +48,53 @@ class FlowTableTest {
         assertEquals(0, t.inUse());
     }
 
+    @Test
+    void aFlowJustMadeCanBeReleasedButOneFoundCannot() {
+        FlowTable t = new FlowTable(4, POOL, 1, 1024, 64512);
+        int remote = NatPackets.address("10.0.0.5");
+        int slot = t.forward(1, 4000, IpPacket.PROTO_UDP, remote, 53, 0, 0);
+        assertTrue(t.made());
+        t.release(slot);
+        assertEquals(0, t.inUse(), "released: its slot is free");
+        assertEquals(FlowTable.NONE, t.reverse(t.externalAddress(slot), t.externalPort(slot), IpPacket.PROTO_UDP, remote, 53, 0, 1, true));
+        int kept = t.forward(1, 4000, IpPacket.PROTO_UDP, remote, 53, 0, 0);
+        assertTrue(t.made());
+        assertEquals(kept, t.forward(1, 4000, IpPacket.PROTO_UDP, remote, 53, 0, 1));
+        assertTrue(!t.made(), "found, not made");
+        t.release(kept);
+        assertEquals(1, t.inUse(), "a flow that was there before the packet stays");
+        assertTrue(t.reverse(t.externalAddress(kept), t.externalPort(kept), IpPacket.PROTO_UDP, remote, 53, 0, 2, true) >= 0);
+        // Once made and released, a second release of the same slot frees nothing else.
+        int other = t.forward(2, 4001, IpPacket.PROTO_UDP, remote, 53, 0, 3);
+        t.release(other);
+        t.release(other);
+        assertEquals(1, t.inUse());
+    }
+
+    /** A reload: a renamed rule keeps its flows, but two copies of one rule never share a table. */
+    @Test
+    void aReloadHandsEachFlowTableToOneRuleAtMost() {
+        NatRule a = new NatRule("a", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("192.168.20.0/24"),
+                new NatRule.Mapping("203.0.113.9/32"), 0);
+        NatRule renamed = new NatRule("b", NatRule.Mode.EGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping(" 192.168.20.0/24"),
+                new NatRule.Mapping("203.0.113.9"), NatRule.DEFAULT_FLOW_CAPACITY);
+        NatRule other = new NatRule("a", NatRule.Mode.INGRESS_SNAT, NatRule.Type.DYNAMIC, new NatRule.Mapping("192.168.20.0/24"),
+                new NatRule.Mapping("203.0.113.9/32"), 0);
+        assertTrue(a.translatesAs(renamed) && !a.equals(renamed));
+        assertTrue(!a.translatesAs(other), "another mode");
+        TunnelNat before = TunnelNat.of(java.util.List.of(a), null, () -> 0);
+        FlowTable table = before.flowTables().get(a);
+        TunnelNat after = TunnelNat.of(java.util.List.of(renamed, a), before, () -> 0);
+        assertTrue(after.flowTables().get(a) == table, "the same rule by name first");
+        assertTrue(after.flowTables().get(renamed) != table, "the copy gets a table of its own");
+        TunnelNat onlyRenamed = TunnelNat.of(java.util.List.of(renamed), after, () -> 0);
+        assertTrue(onlyRenamed.flowTables().get(renamed) == after.flowTables().get(renamed), "its own by name, not the renamed one's");
+        TunnelNat renamedOnly = TunnelNat.of(java.util.List.of(renamed), before, () -> 0);
+        assertTrue(renamedOnly.flowTables().get(renamed) == table, "only renamed: the flows stay");
+        TunnelNat changed = TunnelNat.of(java.util.List.of(other), before, () -> 0);
+        assertTrue(changed.flowTables().get(other) != table);
+    }
+
     /**
      * One thread makes, refreshes and lets expire flows as fast as it can; the other looks them up
      * by external port. Every flow's internal port is a function of its remote port, so a lookup
