@@ -135,7 +135,8 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
 
     /**
      * @param peers              each BGP-enabled connection's peer BGP address, and the connection's name
-     * @param configuredPrefixes the local network gateways' prefixes: their host routes exist already, so none is made or removed here
+     * @param configuredPrefixes the routes the gateway installs itself ({@link #configuredPrefixes(io.isthmus.control.config.GatewayConfig)}):
+     *                           their host routes exist already, so none is made or removed here
      * @param tunnelTable        where the learned prefixes by connection go ({@code dataplane::learnedRoutes})
      */
     LearnedRoutes(Settings settings, Map<InetAddress, String> peers, Set<AddressPrefix> configuredPrefixes, ProtectedDestinations protectedDestinations,
@@ -183,10 +184,15 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
         }
     }
 
-    /** Every local network gateway's prefixes: their host routes are the configuration's. */
+    /**
+     * The routes the gateway itself installs into the device ({@link HostRouting#configure}): the
+     * site prefixes as IngressSnat rules translate them and the BGP peers' host routes. Not the
+     * sites' untranslated prefixes: a learned route equal to one of those installed must not be
+     * replaced by a protocol-73 route, whose withdrawal would then delete the configured route.
+     */
     static Set<AddressPrefix> configuredPrefixes(io.isthmus.control.config.GatewayConfig config) {
         Set<AddressPrefix> out = new HashSet<>();
-        config.localNetworkGateways().forEach(site -> site.addressPrefixes().forEach(p -> out.add(AddressPrefix.parse(p))));
+        config.routedPrefixes().forEach(p -> out.add(AddressPrefix.parse(p)));
         return out;
     }
 

@@ -126,6 +126,59 @@ class LearnedRoutesTest {
         assertEquals(Set.of("10.1.7.0/24"), host.routes);
     }
 
+    /**
+     * The routes the gateway installs are its translated site prefixes and its peers' /32s: a
+     * learned copy of one must neither replace it (proto 73) nor, withdrawn, delete it; and a
+     * route into a NAT rule's external (translated) space is refused.
+     */
+    @Test
+    void theConfiguredRoutesAreTheTranslatedOnesAndThePeersAndTranslatedSpaceIsRefused() throws Exception {
+        GatewayConfig config = ConfigReader.parse(Path.of("gw.yaml"), """
+                virtualNetworkGateway:
+                  name: gw
+                  vpnType: RouteBased
+                  sku: VpnGw2
+                  addressSpace: [10.200.0.0/16]
+                  instances:
+                    - name: gw1
+                      publicIpAddress: 203.0.113.10
+                  bgpSettings:
+                    asn: 65515
+                    bgpPeeringAddresses:
+                      - instance: gw1
+                        customBgpIpAddresses: [169.254.21.1]
+                  natRules:
+                    - {name: in, type: Static, mode: IngressSnat, internalMappings: [10.1.0.0/24], externalMappings: [100.64.1.0/24]}
+                localNetworkGateways:
+                  - name: branch
+                    gatewayIpAddress: 198.51.100.7
+                    addressPrefixes: [10.1.0.0/24]
+                    bgpSettings: {asn: 65010, bgpPeeringAddress: 169.254.21.2}
+                connections:
+                  - name: to-a
+                    localNetworkGateway: branch
+                    sharedKey: k
+                    enableBgp: true
+                    ingressNatRules: [in]
+                """, k -> null);
+        Set<AddressPrefix> configured = LearnedRoutes.configuredPrefixes(config);
+        assertEquals(Set.of(AddressPrefix.parse("100.64.1.0/24"), AddressPrefix.parse("169.254.21.2/32")), configured,
+                "what HostRouting.configure routes, not the untranslated 10.1.0.0/24");
+        LearnedRoutes r = routes(LearnedRoutes.Settings.defaults(), ProtectedDestinations.of(config, HostNetworkTest.host(), "isthmus0"), configured);
+        r.added(route("169.254.21.2/32", 32, PEER_A), System.nanoTime());
+        r.added(route("10.1.0.0/24", 32, PEER_A), System.nanoTime());
+        r.added(route("100.64.1.0/24", 32, PEER_B), System.nanoTime());
+        r.added(route("100.64.1.128/25", 32, PEER_B), System.nanoTime());
+        r.added(route("100.64.0.0/10", 32, PEER_B), System.nanoTime());
+        r.flush();
+        assertEquals(Set.of("10.1.0.0/24", "100.64.0.0/10"), host.routes,
+                "no proto-73 route over the peer's /32 nor into translated space; a supernet is harmless (the configured /24 is longer)");
+        assertEquals(2, r.counts().refused(), "100.64.1.0/24 and 100.64.1.128/25 lie in NAT rule in's externalMapping");
+        r.removed(route("169.254.21.2/32", 32, PEER_A), System.nanoTime());
+        r.flush();
+        assertEquals(Set.of("10.1.0.0/24", "100.64.0.0/10"), host.routes, "the withdrawal removes no configured route");
+    }
+
     @Test
     void aGatewayThatIsNoPeerIsIgnoredAndCounted() {
         LearnedRoutes r = routes();
