@@ -231,7 +231,8 @@ public final class Gateway implements AutoCloseable {
                 GatewayConfig now = config();
                 String device = now.gateway().tunnel().device();
                 l.routes().reconfigure(bgpPeersOf.apply(now), LearnedRoutes.configuredPrefixes(now),
-                        ProtectedDestinations.of(now, HostNetwork.read(now), device));
+                        ProtectedDestinations.of(now, HostNetwork.read(now), device), 
+                        now.gateway().bgpSettings() == null ? LearnedRoutes.Settings.AZURE_MAX_PREFIXES : now.gateway().bgpSettings().maxPrefixes());
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "learned routes keep the peers and guards of before the reload: {0}", e.toString());
             }
