@@ -261,7 +261,7 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
     // ------------------------------------------------------------------------------------------
 
     /**
-     * BIRD is gone (or its kernel table can no longer be trusted): every learned prefix leaves
+     * BIRD is gone (it died: {@code BirdDaemon.Lifecycle#exited}, wired by the gateway): every learned prefix leaves
      * the tunnel table and the host now, whatever the kernel table still holds (BIRD killed
      * outright leaves its routes behind). The table is still followed, so {@link #resume} finds
      * what BIRD has put back by then.
@@ -274,31 +274,12 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
         pending(System.nanoTime());
     }
 
-    /** BIRD is back: the learned routes in its table count again. */
+    /**
+     * BIRD is back and answers ({@code BirdDaemon.Lifecycle#answering}): the learned routes in its table count again.
+     * (A session going down needs no call of its own: BIRD deletes that peer's routes from the table, which the monitor hears.)
+     */
     public synchronized void resume() {
         suspended = false;
-        pending(System.nanoTime());
-    }
-
-    /**
-     * The BGP session with {@code peer} is down: its routes go now, without waiting for BIRD
-     * to delete them from the table (it does, and should it not, they stay out until the
-     * table says them again).
-     */
-    public synchronized void peerDown(InetAddress peer) {
-        List<String> keys = new ArrayList<>(routes.keySet());
-        for (String k : keys) {
-            Learned l = routes.get(k);
-            if (l.gateways().contains(peer)) {
-                List<InetAddress> rest = new ArrayList<>(l.gateways());
-                rest.remove(peer);
-                if (rest.isEmpty()) {
-                    routes.remove(k);
-                } else {
-                    routes.put(k, new Learned(l.prefix(), l.metric(), rest));
-                }
-            }
-        }
         pending(System.nanoTime());
     }
 

@@ -390,9 +390,6 @@ class LearnedRoutesTest {
         r.resume();
         r.flush();
         assertEquals(2, learnedInTable().size());
-        r.peerDown(PEER_B);
-        r.flush();
-        assertEquals(List.of("10.70.0.0/16 -> to-a"), learnedInTable());
     }
 
     @Test
