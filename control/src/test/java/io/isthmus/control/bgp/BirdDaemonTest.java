@@ -190,6 +190,19 @@ class BirdDaemonTest {
         assertEquals(List.of("exited", "answering"), events, "a stop is no death to report");
     }
 
+    /** A reload BIRD does not take (here: it is not there to answer) leaves the file it runs with as it was. */
+    @Test
+    void aReconfigurationNotTakenLeavesTheFileAsItWas() throws Exception {
+        GatewayConfig c = config(CONFIG);
+        BirdDaemon bird = BirdDaemon.start(c, c.instance("gw1"), dir.resolve("run"), List.of("ip", "netns", "exec", GW_NS));
+        bird.close();
+        String before = Files.readString(bird.configFile());
+        GatewayConfig next = config(CONFIG.replace("advertisedPrefixes: [10.50.0.0/16]", "advertisedPrefixes: [10.50.0.0/16, 10.60.0.0/16]"));
+        assertThrows(IOException.class, () -> bird.reconfigure(next, next.instance("gw1")));
+        assertEquals(before, Files.readString(bird.configFile()));
+        assertTrue(!Files.exists(bird.configFile().resolveSibling(bird.configFile().getFileName() + ".tmp")), "the candidate removed");
+    }
+
     /** A start interrupted while it waits for BIRD's socket stops the BIRD it launched. */
     @Test
     void anInterruptedStartLeavesNoBirdRunning() throws Exception {
