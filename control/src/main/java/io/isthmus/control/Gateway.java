@@ -231,7 +231,8 @@ public final class Gateway implements AutoCloseable {
                 GatewayConfig now = config();
                 String device = now.gateway().tunnel().device();
                 l.routes().reconfigure(bgpPeersOf.apply(now), LearnedRoutes.configuredPrefixes(now),
-                        ProtectedDestinations.of(now, HostNetwork.read(now), device));
+                        ProtectedDestinations.of(now, HostNetwork.read(now), device), 
+                        now.gateway().bgpSettings() == null ? LearnedRoutes.Settings.AZURE_MAX_PREFIXES : now.gateway().bgpSettings().maxPrefixes());
             } catch (Exception e) {
                 LOG.log(System.Logger.Level.WARNING, "learned routes keep the peers and guards of before the reload: {0}", e.toString());
             }
@@ -285,7 +286,24 @@ public final class Gateway implements AutoCloseable {
         GatewayConfig now = config();
         this.bgpPeersOf = bgpPeersOf;
         learned = LearnedRoutes.start(settings, now, HostNetwork.read(now), dataplane, bgpPeersOf.apply(now));
-        return learned.routes();
+        LearnedRoutes routes = learned.routes();
+        BirdDaemon b = bird;
+        if (b != null) {
+            // A BIRD that died (killed, crashed) left its routes in the table with nobody keeping them right: not steered by
+            // until the BIRD started again answers and has pruned the table (BirdDaemon.Lifecycle says why not graceful restart).
+            b.onLifecycle(new BirdDaemon.Lifecycle() {
+                @Override
+                public void exited(String why) {
+                    routes.withdrawAll(why);
+                }
+
+                @Override
+                public void answering() {
+                    routes.resume();
+                }
+            });
+        }
+        return routes;
     }
 
     /** Each BGP connection's peer address (a learned route's gateway in BIRD's table) and the connection's name. */

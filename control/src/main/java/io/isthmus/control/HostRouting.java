@@ -112,8 +112,25 @@ final class HostRouting {
 
             @Override
             public void removeAll() throws IOException, InterruptedException {
-                run(command(ip, "-4", "route", "flush", "proto", proto));
-                run(command(ip, "-6", "route", "flush", "proto", proto));
+                // Only this device's: a second gateway on the host (isthmus@ units) has its own device and keeps its routes.
+                run(command(ip, "-4", "route", "flush", "dev", device, "proto", proto));
+                run(command(ip, "-6", "route", "flush", "dev", device, "proto", proto));
+            }
+
+            @Override
+            public List<String> installed() throws IOException, InterruptedException {
+                List<String> out = new ArrayList<>();
+                for (String family : List.of("-4", "-6")) {
+                    for (String line : output(command(ip, family, "route", "show", "dev", device, "proto", proto)).split("\n")) {
+                        String[] words = line.strip().split("\\s+");
+                        if (words.length == 0 || words[0].isEmpty()) {
+                            continue;
+                        }
+                        String p = words[0];
+                        out.add(p.contains("/") ? p : p + (family.equals("-6") ? "/128" : "/32"));
+                    }
+                }
+                return out;
             }
         };
     }
@@ -141,6 +158,16 @@ final class HostRouting {
         if (p.waitFor() != 0) {
             throw new IOException("ip -force -batch: " + (out.length() > 2000 ? out.substring(0, 2000) + "..." : out));
         }
+    }
+
+    private static String output(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readNBytes(64 << 20));
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        if (p.waitFor() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + out.strip());
+        }
+        return out;
     }
 
     private static void run(String... command) throws IOException, InterruptedException {

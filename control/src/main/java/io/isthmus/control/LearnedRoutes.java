@@ -56,7 +56,13 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
     /** rtm_protocol of the host routes made here (not one iproute2 names): how the ones a crashed run left are found. */
     static final int HOST_ROUTE_PROTOCOL = 73;
 
-    /** The table BIRD exports into and the limits; {@code coalesce}: how long the first change waits for others. */
+    /**
+     * The table BIRD exports into and the limits; {@code coalesce}: how long the first change waits for others.
+     * Two gateways on one host (isthmus@ units) need each its own bgpSettings.routeTable: on a shared
+     * table each would follow the other's BIRD routes too (those via a peer of its own are few, but the
+     * unknown-peer count and log would be the other's). Not checked at start: whether another BIRD
+     * exports into a table cannot be told from the table alone; the host routes are kept apart by device.
+     */
     public record Settings(int table, int maxPrefixesPerPeer, Duration coalesce) {
         public static final int AZURE_MAX_PREFIXES = 4000;
 
@@ -78,6 +84,9 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
 
         /** Takes out every route made here, this run's and those a crashed one left. */
         void removeAll() throws IOException, InterruptedException;
+
+        /** The routes made here that the kernel holds now: what a failed {@link #apply} left. */
+        List<String> installed() throws IOException, InterruptedException;
     }
 
     /**
@@ -104,7 +113,8 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
     private record Learned(AddressPrefix prefix, int metric, List<InetAddress> gateways) {
     }
 
-    private final Settings settings;
+    /** Guarded by this: a reload may change the limit (BIRD's receive limit changes with it). */
+    private Settings settings;
     private final Consumer<Map<String, List<String>>> tunnelTable;
     private final HostRoutes hostRoutes;
     private final ScheduledExecutorService applier;
@@ -132,10 +142,15 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
     private volatile Counts counts = new Counts(0, 0, 0, 0, 0, 0);
     private volatile Applied lastApplied;
     private long applies;
+    /** After a failed host-route batch: the next retry's pause, 0 while the host routes are as planned. */
+    private Duration retryPause = Duration.ZERO;
+    private long lastHostFailureLog;
+    private long hostFailures;
 
     /**
      * @param peers              each BGP-enabled connection's peer BGP address, and the connection's name
-     * @param configuredPrefixes the local network gateways' prefixes: their host routes exist already, so none is made or removed here
+     * @param configuredPrefixes the routes the gateway installs itself ({@link #configuredPrefixes(io.isthmus.control.config.GatewayConfig)}):
+     *                           their host routes exist already, so none is made or removed here
      * @param tunnelTable        where the learned prefixes by connection go ({@code dataplane::learnedRoutes})
      */
     LearnedRoutes(Settings settings, Map<InetAddress, String> peers, Set<AddressPrefix> configuredPrefixes, ProtectedDestinations protectedDestinations,
@@ -183,10 +198,15 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
         }
     }
 
-    /** Every local network gateway's prefixes: their host routes are the configuration's. */
+    /**
+     * The routes the gateway itself installs into the device ({@link HostRouting#configure}): the
+     * site prefixes as IngressSnat rules translate them and the BGP peers' host routes. Not the
+     * sites' untranslated prefixes: a learned route equal to one of those installed must not be
+     * replaced by a protocol-73 route, whose withdrawal would then delete the configured route.
+     */
     static Set<AddressPrefix> configuredPrefixes(io.isthmus.control.config.GatewayConfig config) {
         Set<AddressPrefix> out = new HashSet<>();
-        config.localNetworkGateways().forEach(site -> site.addressPrefixes().forEach(p -> out.add(AddressPrefix.parse(p))));
+        config.routedPrefixes().forEach(p -> out.add(AddressPrefix.parse(p)));
         return out;
     }
 
@@ -241,7 +261,7 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
     // ------------------------------------------------------------------------------------------
 
     /**
-     * BIRD is gone (or its kernel table can no longer be trusted): every learned prefix leaves
+     * BIRD is gone (it died: {@code BirdDaemon.Lifecycle#exited}, wired by the gateway): every learned prefix leaves
      * the tunnel table and the host now, whatever the kernel table still holds (BIRD killed
      * outright leaves its routes behind). The table is still followed, so {@link #resume} finds
      * what BIRD has put back by then.
@@ -254,36 +274,22 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
         pending(System.nanoTime());
     }
 
-    /** BIRD is back: the learned routes in its table count again. */
+    /**
+     * BIRD is back and answers ({@code BirdDaemon.Lifecycle#answering}): the learned routes in its table count again.
+     * (A session going down needs no call of its own: BIRD deletes that peer's routes from the table, which the monitor hears.)
+     */
     public synchronized void resume() {
         suspended = false;
         pending(System.nanoTime());
     }
 
     /**
-     * The BGP session with {@code peer} is down: its routes go now, without waiting for BIRD
-     * to delete them from the table (it does, and should it not, they stay out until the
-     * table says them again).
+     * After a reload: the connections' BGP peers, the configured prefixes, what is protected and
+     * the per-peer limit (bgpSettings.maxPrefixes, which BIRD's receive limit follows too), as they are now.
      */
-    public synchronized void peerDown(InetAddress peer) {
-        List<String> keys = new ArrayList<>(routes.keySet());
-        for (String k : keys) {
-            Learned l = routes.get(k);
-            if (l.gateways().contains(peer)) {
-                List<InetAddress> rest = new ArrayList<>(l.gateways());
-                rest.remove(peer);
-                if (rest.isEmpty()) {
-                    routes.remove(k);
-                } else {
-                    routes.put(k, new Learned(l.prefix(), l.metric(), rest));
-                }
-            }
-        }
-        pending(System.nanoTime());
-    }
-
-    /** After a reload: the connections' BGP peers, the configured prefixes and what is protected, as they are now. */
-    synchronized void reconfigure(Map<InetAddress, String> peers, Set<AddressPrefix> configuredPrefixes, ProtectedDestinations protectedDestinations) {
+    synchronized void reconfigure(Map<InetAddress, String> peers, Set<AddressPrefix> configuredPrefixes, ProtectedDestinations protectedDestinations,
+                                  int maxPrefixesPerPeer) {
+        this.settings = new Settings(settings.table(), maxPrefixesPerPeer, settings.coalesce());
         this.peers = Map.copyOf(peers);
         this.configuredPrefixes = Set.copyOf(configuredPrefixes);
         this.protectedDestinations = protectedDestinations;
@@ -442,11 +448,15 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
         if (!add.isEmpty() || !remove.isEmpty()) {
             try {
                 hostRoutes.apply(add, remove);
+                appliedHostRoutes = new HashSet<>(plan.hostRoutes());
+                if (retryPause.isPositive()) {
+                    LOG.log(System.Logger.Level.INFO, "learned routes: host routes as planned again after {0} failed batch(es)", hostFailures);
+                }
+                retryPause = Duration.ZERO;
+                hostFailures = 0;
             } catch (IOException | InterruptedException | RuntimeException e) {
-                // Not tried again each apply: a prefix the kernel refuses would fail every time. The next change retries the difference.
-                LOG.log(System.Logger.Level.WARNING, "learned routes: host routes: {0}", e.getMessage());
+                hostRoutesFailed(plan, e);
             }
-            appliedHostRoutes = new HashSet<>(plan.hostRoutes());
         }
         long hostDone = System.nanoTime();
         logRefusals(plan.refused());
@@ -466,6 +476,55 @@ public final class LearnedRoutes implements RouteMonitor.Listener, AutoCloseable
                     prefixes, before, plan.table().size(), add.size(), remove.size(), String.format("%.2f", a.publishedMillis()),
                     String.format("%.2f", a.hostRoutesMillis()));
         }
+    }
+
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    static final Duration LONGEST_RETRY = Duration.ofSeconds(60);
+
+    /**
+     * A batch failed (ip -force ran the other lines, so part of it may be in): what is in place
+     * is read back from the kernel, so the next apply's difference is what is really missing or
+     * left, and an apply is scheduled after a pause doubling from {@link #FIRST_RETRY} to
+     * {@link #LONGEST_RETRY} (a prefix the kernel always refuses is tried that often, not in a
+     * loop). Logged once per {@link #LOG_INTERVAL}.
+     */
+    private void hostRoutesFailed(Plan plan, Exception e) {
+        hostFailures++;
+        Set<String> now;
+        try {
+            Map<AddressPrefix, String> known = new HashMap<>();
+            appliedHostRoutes.forEach(p -> known.put(AddressPrefix.parse(p), p));
+            plan.hostRoutes().forEach(p -> known.put(AddressPrefix.parse(p), p));
+            now = new HashSet<>();
+            for (String p : hostRoutes.installed()) {
+                now.add(known.getOrDefault(AddressPrefix.parse(p), p));
+            }
+        } catch (IOException | InterruptedException | RuntimeException readFailed) {
+            // Unknown: assume everything planned is missing and everything before still there; removes of absent routes fail again, and are retried.
+            now = new HashSet<>(appliedHostRoutes);
+        }
+        appliedHostRoutes = now;
+        retryPause = retryPause.isZero() ? FIRST_RETRY : retryPause.multipliedBy(2).compareTo(LONGEST_RETRY) > 0 ? LONGEST_RETRY : retryPause.multipliedBy(2);
+        long t = System.nanoTime();
+        if (lastHostFailureLog == 0 || t - lastHostFailureLog > LOG_INTERVAL.toNanos()) {
+            lastHostFailureLog = t;
+            LOG.log(System.Logger.Level.WARNING, "learned routes: host routes failed ({0} time(s) in a row), tried again in {1} s: {2}", hostFailures,
+                    retryPause.toSeconds(), e.getMessage());
+        }
+        try {
+            applier.schedule(() -> {
+                synchronized (this) {
+                    pending(System.nanoTime());
+                }
+            }, retryPause.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the gateway stops: close() removes them all
+        }
+    }
+
+    /** How many host-route batches failed in a row (0: the host routes are as planned). */
+    long hostRouteFailures() {
+        return hostFailures;
     }
 
     /** New refusals, {@link #LOG_BURST} lines at most per {@link #LOG_INTERVAL}, the rest counted into the next line. */

@@ -10,8 +10,9 @@ import java.util.List;
  * What a route learned over BGP may not take into the tunnel, because the host would be cut off
  * (DESIGN.md: no route that captures the way to a peer or the host's default route): the IKE
  * peers' addresses, the next hops of the host's default routes and of its way to each peer, the
- * instances' own addresses and the host's, the gateway's own address space and the networks the
- * host is on, and the default route itself unless forced tunnelling is configured.
+ * instances' own addresses and the host's, the gateway's own address space, the NAT rules'
+ * external mappings (translated space is the translating connection's), the networks the host is
+ * on, and the default route itself unless forced tunnelling is configured.
  *
  * <p>Addresses are protected against any prefix that holds them. Networks only against a prefix
  * inside them (the same or longer): Azure lets a peer advertise a supernet of the virtual
@@ -61,6 +62,12 @@ final class ProtectedDestinations {
         List<Network> networks = new ArrayList<>();
         for (String space : config.gateway().addressSpace()) {
             networks.add(new Network(AddressPrefix.parse(space), "the gateway's addressSpace " + space));
+        }
+        // Translated space belongs to the connections whose rules map onto it: a peer's route there (the same or longer)
+        // would capture another site's traffic, or take over the route the gateway installs for it.
+        for (GatewayConfig.NatRule rule : config.gateway().natRules()) {
+            AddressPrefix external = rule.externalMapping().addressSpace();
+            networks.add(new Network(external, "the externalMapping of NAT rule " + rule.name()));
         }
         for (HostNetwork.Address a : host.addresses()) {
             if (!a.device().equals(tunnelDevice)) {

@@ -163,6 +163,19 @@ class LearnedRoutesNamespaceTest {
         assertEquals(List.of(), hostRoutes());
     }
 
+    /** Two gateways on one host (isthmus@ units): each takes out its own device's protocol-73 routes only, and reads back its own. */
+    @Test
+    void theHostRoutesOfAnotherDeviceAreNotTouched() throws Exception {
+        LearnedRoutes.HostRoutes mine = HostRouting.learnedInto(DEVICE, List.of("ip", "-n", ns));
+        ip("route", "add", "10.66.0.0/16", "dev", DEVICE, "proto", "73");
+        ip("route", "add", "10.67.0.0/16", "dev", "bgprt1", "proto", "73");
+        mine.apply(List.of("10.68.1.0/24", "10.68.2.3/32"), List.of());
+        assertEquals(List.of("10.66.0.0/16", "10.68.1.0/24", "10.68.2.3/32"), mine.installed().stream().sorted().toList());
+        mine.removeAll();
+        assertEquals(List.of("10.67.0.0/16 dev bgprt1 scope link"), hostRoutes(), "the other gateway's learned route stays");
+        assertEquals(List.of(), mine.installed());
+    }
+
     @Test
     void aFullTableOf4000RoutesArrivesInAFewTableRebuildsAndLeavesAgain() throws Exception {
         follow();

@@ -68,9 +68,19 @@ public final class BirdControl {
             throw new IllegalArgumentException("one line only");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket)); Selector selector = Selector.open()) {
+        try (SocketChannel ch = SocketChannel.open(java.net.StandardProtocolFamily.UNIX); Selector selector = Selector.open()) {
+            // Connected without blocking too: a blocking connect to a socket whose backlog is full (a BIRD that stopped
+            // accepting) waits for ever, and every status call and scrape after it would hang there.
             ch.configureBlocking(false);
             Reader reader = new Reader(ch, selector, deadline);
+            if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
+                SelectionKey connecting = ch.register(selector, SelectionKey.OP_CONNECT);
+                while (!ch.finishConnect()) {
+                    reader.await(connecting, SelectionKey.OP_CONNECT);
+                }
+                connecting.cancel();
+                selector.selectNow();
+            }
             Reply greeting = reader.reply();
             if (greeting.code() != 1) {
                 throw new IOException("BIRD's socket " + socket + " did not greet as BIRD does: " + greeting.lines().getFirst());

@@ -56,6 +56,36 @@ public final class BirdDaemon implements AutoCloseable {
     private volatile boolean closed;
     private volatile long restarts;
     private volatile Map<String, String> protocolNames;
+    private volatile Lifecycle lifecycle = Lifecycle.NONE;
+    /** Held around a launch and around close's taking of the process: a BIRD launched after close() would never be stopped. */
+    private final Object launching = new Object();
+
+    /**
+     * Hears BIRD die and answer again, on the supervisor's thread. A BIRD that dies without
+     * stopping (SIGKILL, a crash) leaves its routes in the kernel table, and nothing then keeps
+     * them right: sessions are down, peers' withdrawals go unheard. So the gateway stops steering
+     * by them when BIRD dies ({@code LearnedRoutes.withdrawAll}) and starts again once the new
+     * BIRD answers ({@code resume}): by then its kernel protocol has scanned the table and taken
+     * out the routes it did not learn. Not graceful restart: BIRD is not configured for it
+     * (neither is Azure), so the peers drop our routes too; keeping theirs would be one-sided.
+     */
+    public interface Lifecycle {
+        Lifecycle NONE = new Lifecycle() {
+            @Override
+            public void exited(String why) {
+            }
+
+            @Override
+            public void answering() {
+            }
+        };
+
+        /** BIRD died; it is started again after a pause. */
+        void exited(String why);
+
+        /** The BIRD started again answers on its socket. */
+        void answering();
+    }
 
     private BirdDaemon(Path directory, String baseName, List<String> launcher, Map<String, String> protocolNames) {
         this.config = directory.resolve(baseName + ".bird.conf");
@@ -82,7 +112,14 @@ public final class BirdDaemon implements AutoCloseable {
         d.stopLeftOver();
         d.write(BirdConfig.text(gateway, self), d.config);
         d.launch();
-        d.awaitReady();
+        try {
+            d.awaitReady();
+        } catch (InterruptedException e) {
+            // The start given up on: the BIRD launched must not keep running with nobody to stop it.
+            stopProcess(d.process);
+            Thread.currentThread().interrupt();
+            throw e;
+        }
         d.supervisor.start();
         LOG.log(System.Logger.Level.INFO, "BIRD runs with {0}, its socket {1}: BGP sessions {2}", d.config, d.socket, d.protocolNames);
         return d;
@@ -98,6 +135,11 @@ public final class BirdDaemon implements AutoCloseable {
 
     public BirdControl control() {
         return control;
+    }
+
+    /** Who hears BIRD die and come back (see {@link Lifecycle}); one at a time. */
+    public void onLifecycle(Lifecycle l) {
+        lifecycle = l == null ? Lifecycle.NONE : l;
     }
 
     /** How often BIRD died and was started again. */
@@ -117,12 +159,22 @@ public final class BirdDaemon implements AutoCloseable {
      * when BIRD refused it (the file it runs with then stays as it was).
      */
     public String reconfigure(GatewayConfig next, Instance self) throws IOException, InterruptedException {
-        write(BirdConfig.text(next, self), config);
-        protocolNames = BirdConfig.protocolNames(next);
-        BirdControl.Reply r = control.command("configure \"" + config + "\"");
-        if (r.failed()) {
-            throw new IOException("BIRD refused its new configuration " + config + ": " + BirdControl.printable(r.outcome()));
+        // BIRD takes the checked file from beside the one it runs with; only once it accepted it does it replace that one
+        // (a BIRD restarted later reads the file it last accepted).
+        Path candidate = checked(BirdConfig.text(next, self), config);
+        BirdControl.Reply r;
+        try {
+            r = control.command("configure \"" + candidate + "\"");
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(candidate);
+            throw e;
         }
+        if (r.failed()) {
+            Files.deleteIfExists(candidate);
+            throw new IOException("BIRD refused its new configuration (" + config + " stays as it was): " + BirdControl.printable(r.outcome()));
+        }
+        Files.move(candidate, config, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        protocolNames = BirdConfig.protocolNames(next);
         LOG.log(System.Logger.Level.INFO, "BIRD reconfigured: {0}", r.outcome());
         return r.outcome();
     }
@@ -153,10 +205,23 @@ public final class BirdDaemon implements AutoCloseable {
     /** BIRD checks a configuration file without running it: {@code bird -p -c FILE}. */
     public static void check(Path file) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(BIRD.toString(), "-p", "-c", file.toString()).redirectErrorStream(true).start();
-        String out = readBounded(p.getInputStream());
+        // Read beside the wait, not before it: reading to the end first would wait as long as bird -p does, and the bound never apply.
+        java.util.concurrent.CompletableFuture<String> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return readBounded(p.getInputStream());
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }, Thread::startVirtualThread);
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IOException("bird -p -c " + file + " did not finish in 10 s");
+        }
+        String out;
+        try {
+            out = output.get(2, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            out = "(its output could not be read: " + e + ")";
         }
         if (p.exitValue() != 0) {
             throw new IOException("BIRD refuses " + file + ": " + out.strip());
@@ -164,6 +229,11 @@ public final class BirdDaemon implements AutoCloseable {
     }
 
     private void write(String text, Path file) throws IOException, InterruptedException {
+        Files.move(checked(text, file), file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** {@code text} written beside {@code file} and checked by BIRD: the path it is at. */
+    private static Path checked(String text, Path file) throws IOException, InterruptedException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -174,7 +244,7 @@ public final class BirdDaemon implements AutoCloseable {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return tmp;
     }
 
     private void launch() throws IOException {
@@ -229,6 +299,7 @@ public final class BirdDaemon implements AutoCloseable {
             pause = ran.compareTo(STABLE) >= 0 ? FIRST_PAUSE : pause;
             LOG.log(System.Logger.Level.WARNING, "BIRD (pid {0}) exited with {1} after {2} s; the BGP sessions are down; starting it again in {3} s",
                     p.pid(), code, ran.toSeconds(), pause.toSeconds());
+            tell(l -> l.exited("BIRD (pid " + p.pid() + ") exited with " + code));
             try {
                 Thread.sleep(pause);
             } catch (InterruptedException e) {
@@ -241,13 +312,51 @@ public final class BirdDaemon implements AutoCloseable {
             }
             pause = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
             started = Instant.now();
+            Process launched;
             try {
-                launch();
-                restarts++;
+                synchronized (launching) {
+                    // Checked again under the lock: close() takes the process under it, so a BIRD launched here is one it stops.
+                    if (closed) {
+                        return;
+                    }
+                    launch();
+                    launched = process;
+                    restarts++;
+                }
             } catch (IOException e) {
                 // process stays the dead one: the next round pauses longer and tries again.
                 LOG.log(System.Logger.Level.ERROR, "BIRD could not be started again: {0}", e.getMessage());
+                continue;
             }
+            if (answers(launched)) {
+                tell(Lifecycle::answering);
+            }
+        }
+    }
+
+    /** Whether {@code p} answers on the socket within {@link #READY_WAIT} (false: it died first, or the gateway stops). */
+    private boolean answers(Process p) {
+        long end = System.nanoTime() + READY_WAIT.toNanos();
+        while (System.nanoTime() < end && p.isAlive() && !closed) {
+            try {
+                control.command("show status");
+                return true;
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException stop) {
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void tell(java.util.function.Consumer<Lifecycle> event) {
+        try {
+            event.accept(lifecycle);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "BIRD''s lifecycle listener: {0}", e.toString());
         }
     }
 
@@ -312,11 +421,15 @@ public final class BirdDaemon implements AutoCloseable {
     /** Stops BIRD: SIGTERM (its sessions closed with a Cease, its kernel routes taken out), SIGKILL after {@link #STOP_WAIT}. */
     @Override
     public void close() {
-        closed = true;
+        Process p;
+        synchronized (launching) {
+            closed = true;
+            p = process;
+        }
         supervisor.interrupt();
         long began = System.nanoTime();
         try {
-            stopProcess(process);
+            stopProcess(p);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -117,6 +117,48 @@ class BirdControlTest {
         assertTrue(e.getMessage().contains("over 1048576 bytes"), e.getMessage());
     }
 
+    /** A listener that never accepts, its backlog full: the connect itself must end at the timeout, not block for ever. */
+    @Test
+    void aFullBacklogTimesOutInsteadOfBlocking() throws Exception {
+        Path socket = dir.resolve("fixbgp-" + ProcessHandle.current().pid() + "-full.ctl");
+        java.util.List<SocketChannel> queued = new java.util.ArrayList<>();
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket), 1);
+            for (int i = 0; i < 64; i++) {
+                SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+                c.configureBlocking(false);
+                queued.add(c);
+                try {
+                    if (!c.connect(UnixDomainSocketAddress.of(socket))) {
+                        break; // the backlog is full
+                    }
+                } catch (IOException full) {
+                    break;
+                }
+            }
+            BirdControl control = new BirdControl(socket, TIMEOUT);
+            java.util.concurrent.CompletableFuture<Throwable> outcome = new java.util.concurrent.CompletableFuture<>();
+            Thread t = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    control.command("show status");
+                    outcome.complete(null);
+                } catch (Throwable e) {
+                    outcome.complete(e);
+                }
+            });
+            long began = System.nanoTime();
+            Throwable e = outcome.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            long tookMillis = (System.nanoTime() - began) / 1_000_000;
+            assertTrue(e instanceof IOException, "an IOException, not " + e);
+            assertTrue(tookMillis < 2000, tookMillis + " ms");
+            t.join(1000);
+        } finally {
+            for (SocketChannel c : queued) {
+                c.close();
+            }
+        }
+    }
+
     @Test
     void silenceTimesOut() throws Exception {
         IOException e = ask(ch -> stall(), "show status");

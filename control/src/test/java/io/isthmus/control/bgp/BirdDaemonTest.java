@@ -164,6 +164,74 @@ class BirdDaemonTest {
         }
     }
 
+    /** BIRD killed outright: the gateway hears it die (to stop steering by its stale routes) and hears the new one answer. */
+    @Test
+    void aKilledBirdIsReportedDeadThenAnsweringAgain() throws Exception {
+        GatewayConfig c = config(CONFIG);
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (BirdDaemon bird = BirdDaemon.start(c, c.instance("gw1"), dir.resolve("run"), List.of("ip", "netns", "exec", GW_NS))) {
+            bird.onLifecycle(new BirdDaemon.Lifecycle() {
+                @Override
+                public void exited(String why) {
+                    events.add("exited");
+                }
+
+                @Override
+                public void answering() {
+                    events.add("answering");
+                }
+            });
+            long first = bird.pid();
+            run("kill", "-KILL", Long.toString(first));
+            await(() -> List.copyOf(events), e -> e.equals(List.of("exited", "answering")));
+            assertEquals(1, bird.restarts());
+            assertTrue(bird.pid() > 0 && bird.pid() != first);
+        }
+        assertEquals(List.of("exited", "answering"), events, "a stop is no death to report");
+    }
+
+    /** A reload BIRD does not take (here: it is not there to answer) leaves the file it runs with as it was. */
+    @Test
+    void aReconfigurationNotTakenLeavesTheFileAsItWas() throws Exception {
+        GatewayConfig c = config(CONFIG);
+        BirdDaemon bird = BirdDaemon.start(c, c.instance("gw1"), dir.resolve("run"), List.of("ip", "netns", "exec", GW_NS));
+        bird.close();
+        String before = Files.readString(bird.configFile());
+        GatewayConfig next = config(CONFIG.replace("advertisedPrefixes: [10.50.0.0/16]", "advertisedPrefixes: [10.50.0.0/16, 10.60.0.0/16]"));
+        assertThrows(IOException.class, () -> bird.reconfigure(next, next.instance("gw1")));
+        assertEquals(before, Files.readString(bird.configFile()));
+        assertTrue(!Files.exists(bird.configFile().resolveSibling(bird.configFile().getFileName() + ".tmp")), "the candidate removed");
+    }
+
+    /** A start interrupted while it waits for BIRD's socket stops the BIRD it launched. */
+    @Test
+    void anInterruptedStartLeavesNoBirdRunning() throws Exception {
+        GatewayConfig c = config(CONFIG);
+        Path run = dir.resolve("run");
+        // BIRD's socket answers only after 3 s: the interrupt comes while start() waits for it.
+        List<String> slow = List.of("sh", "-c", "sleep 3; exec \"$@\"", "fixbgp-slow", "ip", "netns", "exec", GW_NS);
+        java.util.concurrent.CompletableFuture<Throwable> outcome = new java.util.concurrent.CompletableFuture<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                BirdDaemon.start(c, c.instance("gw1"), run, slow).close();
+                outcome.complete(null);
+            } catch (Throwable e) {
+                outcome.complete(e);
+            }
+        });
+        Thread.sleep(1000);
+        assertEquals(1, birdsOf(run), "the launched BIRD (still in its sleep)");
+        t.interrupt();
+        Throwable e = outcome.get(10, TimeUnit.SECONDS);
+        assertTrue(e instanceof InterruptedException, String.valueOf(e));
+        Thread.sleep(4000);
+        assertEquals(0, birdsOf(run), "no BIRD left running with nobody to stop it");
+    }
+
+    private static long birdsOf(Path run) {
+        return ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("").contains(run.toString())).count();
+    }
+
     @Test
     void withoutBirdStatusSaysUnknownAndWhy() throws Exception {
         GatewayConfig c = config(CONFIG);

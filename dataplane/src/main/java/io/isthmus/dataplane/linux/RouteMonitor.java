@@ -72,6 +72,7 @@ public final class RouteMonitor implements AutoCloseable {
     private final Poller poller;
     private final Thread thread;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean socketClosed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean resyncRequested;
 
     /** The followed routes as last told to the listener, by {@link KernelRoute#key()}. */
@@ -165,6 +166,17 @@ public final class RouteMonitor implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            follow();
+        } finally {
+            // The thread's last use of the socket is behind it: close() may have left the closing to it.
+            if (closed) {
+                closeSocket();
+            }
+        }
+    }
+
+    private void follow() {
         requestDump();
         while (!closed) {
             try {
@@ -386,7 +398,11 @@ public final class RouteMonitor implements AutoCloseable {
         }
     }
 
-    /** Stops the thread and closes the socket; the listener hears nothing more. */
+    /**
+     * Stops the thread and closes the socket; the listener hears nothing more. A thread still
+     * running after the wait (a listener that does not return) closes the socket itself when it
+     * ends: closed here, its number could be reused by another file the thread would then read.
+     */
     @Override
     public void close() {
         closed = true;
@@ -395,6 +411,21 @@ public final class RouteMonitor implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Libc.close(new Libc.CallState(), fd);
+        if (!thread.isAlive()) {
+            closeSocket();
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "route monitor: its thread did not end within 2 s (a listener still busy); it closes the socket when it does");
+        }
+    }
+
+    /** Whether the socket is still open (for tests). */
+    boolean socketOpen() {
+        return !socketClosed.get();
+    }
+
+    private void closeSocket() {
+        if (socketClosed.compareAndSet(false, true)) {
+            Libc.close(new Libc.CallState(), fd);
+        }
     }
 }

@@ -167,6 +167,19 @@ class RouteMonitorTest {
     }
 
     /* With strict checking (Linux 4.20 on) the dump holds the followed table only: the host's other tables never cross the socket. */
+    /** A listener that does not return within close's wait: the socket stays open until the thread ends, then is closed by it. */
+    @Test
+    void aBusyListenerKeepsTheSocketUntilItsThreadEnds() throws Exception {
+        Heard heard = new Heard();
+        heard.slowFirstMillis = 3500;
+        RouteMonitor m = start(heard);
+        ns.ip("route", "add", "10.98.0.0/24", "via", "169.254.21.2", "dev", "d0", "onlink", "table", "201", "proto", "bird");
+        assertTrue(heard.firstHeard.await(5, TimeUnit.SECONDS));
+        m.close();
+        assertTrue(m.socketOpen(), "the thread is still in the listener: its socket must not be closed under it");
+        await(() -> !m.socketOpen(), "the socket closed by the thread as it ends");
+    }
+
     @Test
     void theDumpAsksForTheFollowedTableOnly() throws Exception {
         List<String> elsewhere = new ArrayList<>();
