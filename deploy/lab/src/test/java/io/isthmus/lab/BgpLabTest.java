@@ -328,7 +328,7 @@ class BgpLabTest extends LabTestBase {
                 "-P", work.resolve("bird-b.pid").toString()));
         Path birdA = birdSocket("gw-a");
         Path birdC = birdSocket("gw-c");
-        String versions = Lab.sh("bird", "--version").strip() + ", " + Lab.sh("swanctl", "--version").strip();
+        String versions = Lab.sh("bird", "--version").strip() + ", " + LabGateways.swanctl(work.resolve("sw-b"), "--version").strip().replace("\n", " ");
 
         try {
             row("strongSwan 5.9 (kernel-libipsec) + BIRD 2 as the site (gw-b)", () -> strongSwanSite(a, birdA, birdB));
