@@ -162,6 +162,17 @@ class BgpLabTest extends LabTestBase {
 
     /** gw-b's BIRD, as the README's BGP section has it, with the announced network in protocol "site" (disabled until the test enables it). */
     static String birdB(Path log) {
+        return birdB(log, 65010);
+    }
+
+    /**
+     * As {@link #birdB(Path)}, gw-b's BGP speaking as {@code asn}; with protocol "hostile" (disabled
+     * until the test enables it) announcing what gw-a must refuse: a default route, gw-a's own
+     * addressSpace and a part of it, gw-c's VPN device (its IKE would follow), the wide-area
+     * network gw-a's own address is on, an APIPA range with the BGP addresses. (Loopback and multicast
+     * prefixes BIRD does not send at all: "Ignoring bogus route".)
+     */
+    static String birdB(Path log, int asn) {
         return """
                 router id 10.77.0.2;
                 log "%1$s" all;
@@ -170,12 +181,16 @@ class BgpLabTest extends LabTestBase {
                 ipv4 table igp4;
                 protocol static { ipv4 { table igp4; }; route %2$s/32 via "ipsec0"; }
                 protocol static site { disabled; ipv4; route %3$s via "lan40"; }
+                protocol static hostile { disabled; ipv4;
+                  route 0.0.0.0/0 via "lan40"; route 192.168.10.0/24 via "lan40"; route 192.168.10.128/25 via "lan40";
+                  route %6$s/32 via "lan40"; route 10.77.0.0/24 via "lan40"; route 169.254.21.0/24 via "lan40";
+                  }
                 protocol bgp azure {
-                  local %4$s as 65010; neighbor %2$s as 65001; multihop;
+                  local %4$s as %5$d; neighbor %2$s as 65001; multihop;
                   connect retry time 2; error wait time 1, 10;
-                  ipv4 { igp table igp4; import all; export where proto = "site"; next hop self; };
+                  ipv4 { igp table igp4; import all; export where proto = "site" || proto = "hostile"; next hop self; };
                 }
-                """.formatted(log, GW_A_BGP, ANNOUNCED, SITE_B_BGP);
+                """.formatted(log, GW_A_BGP, ANNOUNCED, SITE_B_BGP, asn, Lab.GW_C_WAN);
     }
 
     /** An Isthmus gateway with its own runtime directory (BIRD's files): a BGP test elsewhere on the machine has its own. */
@@ -286,6 +301,8 @@ class BgpLabTest extends LabTestBase {
         return false;
     }
 
+    Path birdBConf;
+
     /** The interop rows: each kind of site and whether everything asked of it held. */
     final Map<String, String> rows = new LinkedHashMap<>();
 
@@ -320,7 +337,7 @@ class BgpLabTest extends LabTestBase {
         Path a = startIsthmus(Lab.GW_A, "gw-a", gatewayA());
         assertTrue(lab.awaitPath(Duration.ofSeconds(60), false), "host-a to host-b (to-site-b's configured prefix) did not come up; logs in " + work);
 
-        Path birdBConf = work.resolve("bird-b.conf");
+        birdBConf = work.resolve("bird-b.conf");
         Files.writeString(birdBConf, birdB(work.resolve("bird-b.log")));
         Path birdB = work.resolve("bird-b.ctl");
         Lab.sh("bird", "-p", "-c", birdBConf.toString());
@@ -399,15 +416,50 @@ class BgpLabTest extends LabTestBase {
             lab.in(Lab.GW_A, "ip", "route", "del", COVERING, "dev", "isthmus0");
         }
 
-        // The session itself down (gw-b's BGP protocol disabled): both views agree on that too, and back up.
+        // What a site must not steer: all refused by gw-a's import filter, counted as filtered, none in its tables.
+        birdc(birdB, "enable", "hostile");
+        JsonNode refused = await("gw-b's hostile routes filtered at gw-a", 30, () -> connection(a, "to-site-b").path("bgp"),
+                b -> b.path("routesFiltered").asLong() == 6);
+        assertEquals(0, refused.path("routesReceived").asLong(), refused.toString());
+        Thread.sleep(500);
+        String tables = lab.in(Lab.GW_A, "ip", "-4", "route", "show", "table", "201") + lab.in(Lab.GW_A, "ip", "-4", "route", "show", "proto", "73");
+        assertFalse(tables.contains("via " + SITE_B_BGP) || tables.contains("default") || tables.contains("192.168.10.")
+                || tables.contains("10.77.0.") || tables.contains(Lab.GW_C_WAN), "nothing of gw-b's hostile routes steers: " + tables);
+        assertTrue(lab.awaitPath(Duration.ofSeconds(5), false), "host-a still reaches host-b");
+        System.out.println("to-site-b, hostile routes announced: " + refused.path("routesFiltered").asLong() + " filtered, "
+                + refused.path("routesReceived").asLong() + " received");
+        birdc(birdB, "disable", "hostile");
+        await("the hostile routes withdrawn", 30, () -> connection(a, "to-site-b").path("bgp").path("routesFiltered").asLong(), n -> n == 0);
+
+        // The session lost with its network announced (gw-b's BGP protocol disabled): the route leaves, traffic stops, both views agree.
+        birdc(birdB, "enable", "site");
+        assertTrue(reaches(ANNOUNCED_HOST, 30), "announced again");
         birdc(birdB, "disable", "azure");
         await("to-site-b's session down at gw-a", 30, () -> connection(a, "to-site-b").path("bgp").path("state").asText(),
                 s -> !s.equals("Connected"));
+        await(ANNOUNCED + " out of gw-a's tables with the session", 10,
+                () -> lab.in(Lab.GW_A, "ip", "-4", "route", "show", "table", "201") + lab.in(Lab.GW_A, "ip", "-4", "route", "show", "proto", "73"),
+                t -> !t.contains(ANNOUNCED));
         System.out.println("to-site-b, gw-b's protocol disabled: " + agreement(a, birdA, "to-site-b"));
         birdc(birdB, "enable", "azure");
         await("to-site-b's session up again", 60, () -> connection(a, "to-site-b").path("bgp").path("state").asText(),
                 s -> s.equals("Connected"));
         System.out.println("to-site-b, again: " + agreement(a, birdA, "to-site-b"));
+        assertTrue(reaches(ANNOUNCED_HOST, 30), "the network back with the session");
+
+        // A wrong ASN at the site: the session refused, and isthmus status says why.
+        Files.writeString(birdBConf, birdB(lab.work().resolve("bird-b.log"), 65011));
+        birdc(birdB, "configure");
+        JsonNode wrong = await("to-site-b refused with a wrong ASN", 30, () -> connection(a, "to-site-b").path("bgp"),
+                b -> !b.path("state").asText().equals("Connected")
+                        && b.path("lastError").asText().toLowerCase(java.util.Locale.ROOT).contains("peer as"));
+        System.out.println("to-site-b, site speaking AS 65011 (65010 configured): " + wrong.path("state").asText() + ", last error: "
+                + wrong.path("lastError").asText() + "; " + agreement(a, birdA, "to-site-b"));
+        assertTrue(wrong.path("lastError").asText().toLowerCase(java.util.Locale.ROOT).contains("peer as"), wrong.toString());
+        Files.writeString(birdBConf, birdB(lab.work().resolve("bird-b.log")));
+        birdc(birdB, "configure");
+        await("to-site-b's session up with the right ASN", 60, () -> connection(a, "to-site-b").path("bgp").path("state").asText(),
+                s -> s.equals("Connected"));
     }
 
     /** gw-c's session: its prefixes into to-site-c alone, gw-a's into gw-c, and no transit between the two sites. */
