@@ -7,21 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.isthmus.control.config.AddressPrefix;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.dataplane.linux.KernelRoute;
-import io.isthmus.dataplane.linux.Libc;
+import io.isthmus.dataplane.linux.NetNamespace;
 import io.isthmus.dataplane.linux.RouteMonitor;
-import java.io.IOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -37,17 +29,13 @@ import org.junit.jupiter.api.Test;
  * {@code -n} in the namespace: the test's host is never touched. Needs root, as CI has.
  */
 class LearnedRoutesNamespaceTest {
-    private static final int CLONE_NEWNET = 0x40000000;
-    private static final MethodHandle SETNS = Linker.nativeLinker().downcallHandle(
-            Linker.nativeLinker().defaultLookup().find("setns").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     static final String DEVICE = "bgprt0";
     static final InetAddress PEER_A = InetAddress.ofLiteral("169.254.21.2");
     static final InetAddress PEER_B = InetAddress.ofLiteral("169.254.22.2");
     /** to-b's IPv6 BGP session: IPv6 prefixes come with an IPv6 next hop (this kernel has no IPv6 route through an IPv4 one). */
     static final InetAddress PEER_B6 = InetAddress.ofLiteral("fd99::2");
 
-    private final String ns = "bgprt-" + ProcessHandle.current().pid() + "-gw";
+    private NetNamespace ns;
     private Dataplane dataplane;
     private LearnedRoutes.Following following;
 
@@ -59,12 +47,11 @@ class LearnedRoutesNamespaceTest {
 
     @BeforeEach
     void namespace() throws Exception {
-        run("ip", "netns", "add", ns);
-        ip("link", "set", "lo", "up");
+        ns = new NetNamespace("gw");
         // Stands in for the TUN device (a veth pair: this kernel may lack the dummy driver).
-        ip("link", "add", DEVICE, "type", "veth", "peer", "name", "bgprt1");
-        ip("link", "set", DEVICE, "up");
-        ip("link", "set", "bgprt1", "up");
+        ns.ip("link", "add", DEVICE, "type", "veth", "peer", "name", "bgprt1");
+        ns.ip("link", "set", DEVICE, "up");
+        ns.ip("link", "set", "bgprt1", "up");
         dataplane = Dataplane.withoutIo(new Dataplane.Settings(DEVICE, List.of(InetAddress.ofLiteral("10.0.0.1")), 4500, false, 1500, 1350,
                 1 << 20), null);
         dataplane.tunnels(List.of(new Dataplane.TunnelSpec("to-a", false, List.of("169.254.21.2/32", "10.1.0.0/16")),
@@ -76,15 +63,15 @@ class LearnedRoutesNamespaceTest {
         if (following != null) {
             following.close();
         }
-        run("ip", "netns", "del", ns);
+        ns.close();
     }
 
     LearnedRoutes.Following follow() throws Exception {
         LearnedRoutes routes = new LearnedRoutes(LearnedRoutes.Settings.defaults(), Map.of(PEER_A, "to-a", PEER_B, "to-b", PEER_B6, "to-b"),
                 Set.of(AddressPrefix.parse("10.1.0.0/16")), ProtectedDestinations.none(), dataplane::learnedRoutes,
-                HostRouting.learnedInto(DEVICE, List.of("ip", "-n", ns)));
+                HostRouting.learnedInto(DEVICE, List.of("ip", "-n", ns.name)));
         routes.removeStaleHostRoutes();
-        RouteMonitor monitor = inside(() -> RouteMonitor.start(201, KernelRoute.RTPROT_BIRD, routes));
+        RouteMonitor monitor = ns.inside(() -> RouteMonitor.start(201, KernelRoute.RTPROT_BIRD, routes));
         following = new LearnedRoutes.Following(routes, monitor);
         return following;
     }
@@ -97,7 +84,7 @@ class LearnedRoutesNamespaceTest {
     List<String> hostRoutes() throws Exception {
         List<String> out = new ArrayList<>();
         for (String family : List.of("-4", "-6")) {
-            for (String line : ip(family, "route", "show", "proto", Integer.toString(LearnedRoutes.HOST_ROUTE_PROTOCOL)).strip().split("\n")) {
+            for (String line : ns.ip(family, "route", "show", "proto", Integer.toString(LearnedRoutes.HOST_ROUTE_PROTOCOL)).strip().split("\n")) {
                 if (!line.isBlank()) {
                     out.add(line.strip());
                 }
@@ -109,15 +96,15 @@ class LearnedRoutesNamespaceTest {
     @Test
     void birdRoutesSteerPrefixesIntoTheirConnectionsAndOutAgain() throws Exception {
         // There before the gateway starts: the first dump finds it. Also a stale host route of a crashed run.
-        ip("route", "add", "10.98.0.0/24", "via", "169.254.21.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
-        ip("route", "add", "10.66.0.0/16", "dev", DEVICE, "proto", "73");
+        ns.ip("route", "add", "10.98.0.0/24", "via", "169.254.21.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        ns.ip("route", "add", "10.66.0.0/16", "dev", DEVICE, "proto", "73");
         follow();
         await(() -> learnedInTable().equals(List.of("10.98.0.0/24 -> to-a")), "the route there before");
         awaitHost(List.of("10.98.0.0/24 dev bgprt0 scope link"));
 
         // A BGP update: the delay from the route command to the new table, measured.
         long before = System.nanoTime();
-        ip("route", "add", "10.99.0.0/24", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        ns.ip("route", "add", "10.99.0.0/24", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
         await(() -> learnedInTable().contains("10.99.0.0/24 -> to-b"), "the new route");
         long seen = System.nanoTime();
         LearnedRoutes.Applied applied = following.routes().lastApplied();
@@ -127,32 +114,32 @@ class LearnedRoutesNamespaceTest {
         awaitHost(List.of("10.98.0.0/24 dev bgprt0 scope link", "10.99.0.0/24 dev bgprt0 scope link"));
 
         // Not followed: another table, another protocol; a gateway that is no peer.
-        ip("route", "add", "10.97.0.0/24", "via", "169.254.21.2", "dev", DEVICE, "onlink", "table", "202", "proto", "bird");
-        ip("route", "add", "10.96.0.0/24", "via", "169.254.21.2", "dev", DEVICE, "onlink", "table", "201", "proto", "static");
-        ip("route", "add", "10.95.0.0/24", "via", "169.254.99.9", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        ns.ip("route", "add", "10.97.0.0/24", "via", "169.254.21.2", "dev", DEVICE, "onlink", "table", "202", "proto", "bird");
+        ns.ip("route", "add", "10.96.0.0/24", "via", "169.254.21.2", "dev", DEVICE, "onlink", "table", "201", "proto", "static");
+        ns.ip("route", "add", "10.95.0.0/24", "via", "169.254.99.9", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
         await(() -> following.routes().counts().unknownPeer() == 1, "the unknown peer counted");
         following.routes().flush();
         assertEquals(List.of("10.98.0.0/24 -> to-a", "10.99.0.0/24 -> to-b"), learnedInTable());
 
         // The same prefix as a configured one: the configured one wins, and its host route is not the adapter's.
-        ip("route", "add", "10.1.0.0/16", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        ns.ip("route", "add", "10.1.0.0/16", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
         following.routes().flush();
         Thread.sleep(50);
         following.routes().flush();
         assertEquals(List.of("10.98.0.0/24 -> to-a", "10.99.0.0/24 -> to-b"), learnedInTable());
 
         // IPv6.
-        ip("-6", "route", "add", "2001:db8:5::/48", "via", "fd99::2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        ns.ip("-6", "route", "add", "2001:db8:5::/48", "via", "fd99::2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
         await(() -> learnedInTable().contains("2001:db8:5:0:0:0:0:0/48 -> to-b"), "the IPv6 route");
         awaitHost(List.of("10.98.0.0/24 dev bgprt0 scope link", "10.99.0.0/24 dev bgprt0 scope link",
                 "2001:db8:5::/48 dev bgprt0 metric 1024 pref medium"));
-        ip("-6", "route", "del", "2001:db8:5::/48", "table", "201");
+        ns.ip("-6", "route", "del", "2001:db8:5::/48", "table", "201");
         await(() -> !learnedInTable().contains("2001:db8:5:0:0:0:0:0/48 -> to-b"), "the IPv6 withdrawal");
 
         // BIRD moves a prefix to the other peer (a replace), then withdraws one.
-        ip("route", "replace", "10.98.0.0/24", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
+        ns.ip("route", "replace", "10.98.0.0/24", "via", "169.254.22.2", "dev", DEVICE, "onlink", "table", "201", "proto", "bird");
         await(() -> learnedInTable().contains("10.98.0.0/24 -> to-b"), "the replace");
-        ip("route", "del", "10.99.0.0/24", "table", "201");
+        ns.ip("route", "del", "10.99.0.0/24", "table", "201");
         await(() -> learnedInTable().equals(List.of("10.98.0.0/24 -> to-b")), "the withdrawal");
         awaitHost(List.of("10.98.0.0/24 dev bgprt0 scope link"));
 
@@ -166,9 +153,9 @@ class LearnedRoutesNamespaceTest {
     /** Two gateways on one host (isthmus@ units): each takes out its own device's protocol-73 routes only, and reads back its own. */
     @Test
     void theHostRoutesOfAnotherDeviceAreNotTouched() throws Exception {
-        LearnedRoutes.HostRoutes mine = HostRouting.learnedInto(DEVICE, List.of("ip", "-n", ns));
-        ip("route", "add", "10.66.0.0/16", "dev", DEVICE, "proto", "73");
-        ip("route", "add", "10.67.0.0/16", "dev", "bgprt1", "proto", "73");
+        LearnedRoutes.HostRoutes mine = HostRouting.learnedInto(DEVICE, List.of("ip", "-n", ns.name));
+        ns.ip("route", "add", "10.66.0.0/16", "dev", DEVICE, "proto", "73");
+        ns.ip("route", "add", "10.67.0.0/16", "dev", "bgprt1", "proto", "73");
         mine.apply(List.of("10.68.1.0/24", "10.68.2.3/32"), List.of());
         assertEquals(List.of("10.66.0.0/16", "10.68.1.0/24", "10.68.2.3/32"), mine.installed().stream().sorted().toList());
         mine.removeAll();
@@ -190,7 +177,7 @@ class LearnedRoutesNamespaceTest {
             del.add("route del " + prefix + " table 201");
         }
         long began = System.nanoTime();
-        batch(add);
+        ns.batch(add);
         await(() -> learnedInTable().size() == 4000, "4000 learned prefixes");
         long tableMillis = (System.nanoTime() - began) / 1_000_000;
         long rebuiltFor4000 = dataplane.tunnelTableRebuilds() - rebuilds;
@@ -202,7 +189,7 @@ class LearnedRoutesNamespaceTest {
                 rebuiltFor4000 + " rebuilds in " + tableMillis + " ms");
 
         rebuilds = dataplane.tunnelTableRebuilds();
-        batch(del);
+        ns.batch(del);
         await(() -> learnedInTable().isEmpty(), "all withdrawn");
         await(() -> hostRoutes().isEmpty(), "no host route left");
         assertTrue(dataplane.tunnelTableRebuilds() - rebuilds <= 2 + tableMillis / LearnedRoutes.MAX_HOLD.toMillis());
@@ -232,53 +219,4 @@ class LearnedRoutesNamespaceTest {
         }
     }
 
-    String ip(String... args) throws IOException, InterruptedException {
-        List<String> c = new ArrayList<>(List.of("ip", "-n", ns));
-        c.addAll(List.of(args));
-        return run(c.toArray(String[]::new));
-    }
-
-    void batch(List<String> lines) throws Exception {
-        Path f = Files.createTempFile("bgprt-" + ProcessHandle.current().pid() + "-", ".batch");
-        try {
-            Files.write(f, lines);
-            ip("-batch", f.toString());
-        } finally {
-            Files.deleteIfExists(f);
-        }
-    }
-
-    /** Runs {@code task} on this thread inside the namespace; sockets it opens stay there. */
-    <T> T inside(Callable<T> task) throws Exception {
-        Libc.CallState s = new Libc.CallState();
-        int home = Libc.open(s, "/proc/thread-self/ns/net", Libc.O_CLOEXEC);
-        int there = Libc.open(s, "/run/netns/" + ns, Libc.O_CLOEXEC);
-        assertTrue(home >= 0 && there >= 0, "namespace files");
-        try {
-            assertEquals(0, (int) SETNS.invokeExact(there, CLONE_NEWNET));
-            try {
-                return task.call();
-            } finally {
-                if ((int) SETNS.invokeExact(home, CLONE_NEWNET) != 0) {
-                    throw new IllegalStateException("setns back failed: this thread is lost");
-                }
-            }
-        } catch (Exception | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        } finally {
-            Libc.close(s, home);
-            Libc.close(s, there);
-        }
-    }
-
-    static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + out.strip());
-        }
-        return out;
-    }
 }

@@ -171,17 +171,24 @@ class LearnedRoutesTest {
                 localNetworkGateways:
                   - name: branch
                     gatewayIpAddress: 198.51.100.7
-                    addressPrefixes: [10.1.0.0/24]
+                    addressPrefixes: [10.2.0.0/24]
                     bgpSettings: {asn: 65010, bgpPeeringAddress: 169.254.21.2}
+                  - name: depot
+                    gatewayIpAddress: 198.51.100.8
+                    addressPrefixes: [10.1.0.0/24]
                 connections:
                   - name: to-a
                     localNetworkGateway: branch
                     sharedKey: k
                     enableBgp: true
+                  - name: to-depot
+                    localNetworkGateway: depot
+                    sharedKey: k
                     ingressNatRules: [in]
                 """, k -> null);
         Set<AddressPrefix> configured = LearnedRoutes.configuredPrefixes(config);
-        assertEquals(Set.of(AddressPrefix.parse("100.64.1.0/24"), AddressPrefix.parse("169.254.21.2/32")), configured,
+        assertEquals(Set.of(AddressPrefix.parse("10.2.0.0/24"), AddressPrefix.parse("100.64.1.0/24"), AddressPrefix.parse("169.254.21.2/32")),
+                configured,
                 "what HostRouting.configure routes, not the untranslated 10.1.0.0/24");
         LearnedRoutes r = routes(LearnedRoutes.Settings.defaults(), ProtectedDestinations.of(config, HostNetworkTest.host(), "isthmus0"), configured);
         r.added(route("169.254.21.2/32", 32, PEER_A), System.nanoTime());

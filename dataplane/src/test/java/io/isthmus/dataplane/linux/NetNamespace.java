@@ -15,29 +15,30 @@ import java.util.concurrent.Callable;
  * socket stays in the namespace it was made in: so a monitor opened inside reads that
  * namespace's routes for its whole life, while the test's JVM and ip(8) stay outside.
  */
-final class NetNamespace implements AutoCloseable {
+public final class NetNamespace implements AutoCloseable {
     private static final int CLONE_NEWNET = 0x40000000;
     private static final MethodHandle SETNS = Linker.nativeLinker().downcallHandle(
             Linker.nativeLinker().defaultLookup().find("setns").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
-    final String name;
+    public final String name;
 
-    NetNamespace(String name) throws IOException, InterruptedException {
+    /** A new namespace, its name {@code name} after the test run's prefix, with lo up. */
+    public NetNamespace(String name) throws IOException, InterruptedException {
         this.name = "bgprt-" + ProcessHandle.current().pid() + "-" + name;
         run("ip", "netns", "add", this.name);
         run("ip", "-n", this.name, "link", "set", "lo", "up");
     }
 
     /** ip(8) in the namespace: {@code ip -n NAME args...}. */
-    String ip(String... args) throws IOException, InterruptedException {
+    public String ip(String... args) throws IOException, InterruptedException {
         List<String> c = new ArrayList<>(List.of("ip", "-n", name));
         c.addAll(List.of(args));
         return run(c.toArray(String[]::new));
     }
 
     /** {@code ip -n NAME -batch FILE} with these lines: thousands of routes in one process. */
-    void batch(List<String> lines) throws IOException, InterruptedException {
+    public void batch(List<String> lines) throws IOException, InterruptedException {
         java.nio.file.Path f = java.nio.file.Files.createTempFile("bgprt-" + ProcessHandle.current().pid() + "-", ".batch");
         try {
             java.nio.file.Files.write(f, lines);
@@ -48,7 +49,7 @@ final class NetNamespace implements AutoCloseable {
     }
 
     /** Runs {@code task} on this thread inside the namespace, then moves the thread back. */
-    <T> T inside(Callable<T> task) throws Exception {
+    public <T> T inside(Callable<T> task) throws Exception {
         Libc.CallState s = new Libc.CallState();
         int home = Libc.open(s, "/proc/thread-self/ns/net", Libc.O_CLOEXEC);
         int there = Libc.open(s, "/run/netns/" + name, Libc.O_CLOEXEC);
@@ -78,7 +79,7 @@ final class NetNamespace implements AutoCloseable {
         }
     }
 
-    static String run(String... command) throws IOException, InterruptedException {
+    public static String run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) {
