@@ -185,14 +185,14 @@ class LearnedRoutesNamespaceTest {
         long hostMillis = (System.nanoTime() - began) / 1_000_000;
         System.out.printf("4000 routes: %d tunnel table rebuilds, all in the table %d ms and in the host's routes %d ms after ip -batch began; "
                 + "last apply %s%n", rebuiltFor4000, tableMillis, hostMillis, following.routes().lastApplied());
-        assertTrue(rebuiltFor4000 >= 1 && rebuiltFor4000 <= 2 + tableMillis / LearnedRoutes.MAX_HOLD.toMillis(),
+        assertTrue(rebuiltFor4000 >= 1 && rebuiltFor4000 <= 10 + tableMillis / LearnedRoutes.MAX_HOLD.toMillis(),
                 rebuiltFor4000 + " rebuilds in " + tableMillis + " ms");
 
         rebuilds = dataplane.tunnelTableRebuilds();
         ns.batch(del);
         await(() -> learnedInTable().isEmpty(), "all withdrawn");
         await(() -> hostRoutes().isEmpty(), "no host route left");
-        assertTrue(dataplane.tunnelTableRebuilds() - rebuilds <= 2 + tableMillis / LearnedRoutes.MAX_HOLD.toMillis());
+        assertTrue(dataplane.tunnelTableRebuilds() - rebuilds <= 10 + tableMillis / LearnedRoutes.MAX_HOLD.toMillis());
     }
 
     // ------------------------------------------------------------------------------------------

@@ -335,8 +335,9 @@ class LearnedRoutesTest {
         long batches = host.batches;
         // The kernel takes it now: the retry (with no new route message) puts it in.
         host.refusing.clear();
-        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (System.nanoTime() < end && !host.installed().contains("10.98.0.0/24")) {
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        // Until the adapter has seen its batch through (it counts the failures off after the batch returns).
+        while (System.nanoTime() < end && (!host.installed().contains("10.98.0.0/24") || r.hostRouteFailures() != 0)) {
             Thread.sleep(20);
         }
         assertEquals(Set.of("10.97.0.0/24", "10.98.0.0/24"), host.routes);
@@ -350,7 +351,7 @@ class LearnedRoutesTest {
         assertEquals(Set.of("10.98.0.0/24"), host.routes);
         Thread.sleep(300);
         host.refusing.clear();
-        end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (System.nanoTime() < end && r.hostRouteFailures() != 0) {
             Thread.sleep(20);
         }
@@ -369,16 +370,18 @@ class LearnedRoutesTest {
         long began = System.nanoTime();
         full.forEach(k -> r.added(k, System.nanoTime()));
         long streamMillis = (System.nanoTime() - began) / 1_000_000;
-        long end = System.nanoTime() + 5_000_000_000L;
-        while (learnedInTable().size() < 4000 && System.nanoTime() < end) {
+        // The host routes follow each table on the adapter's thread: wait for both, as long as a loaded machine needs.
+        long end = System.nanoTime() + 30_000_000_000L;
+        while ((learnedInTable().size() < 4000 || host.installed().size() < 4000) && System.nanoTime() < end) {
             Thread.sleep(5);
         }
         assertEquals(4000, learnedInTable().size());
+        assertEquals(4000, host.installed().size());
         int publishes = tablePublishes.get() - before;
-        // While routes stream in, one table every MAX_HOLD at most (the first ones are not held back for long).
-        long bound = 2 + streamMillis / LearnedRoutes.MAX_HOLD.toMillis();
+        // While routes stream in, about one table every MAX_HOLD (the first ones are not held back for long); the slack
+        // is for a loaded machine, where the applier runs late: what matters is a few tables, not one per route.
+        long bound = 10 + streamMillis / LearnedRoutes.MAX_HOLD.toMillis();
         assertTrue(publishes >= 1 && publishes <= bound, publishes + " tunnel tables for 4,000 routes streamed in " + streamMillis + " ms");
-        assertEquals(4000, host.routes.size());
         assertTrue(host.batches <= bound, host.batches + " host route batches");
         assertEquals(4000, r.lastApplied().prefixes());
     }

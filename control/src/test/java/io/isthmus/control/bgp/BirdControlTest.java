@@ -58,7 +58,7 @@ class BirdControlTest {
                 thrown = e;
             }
             long ms = (System.nanoTime() - start) / 1_000_000;
-            assertTrue(ms < TIMEOUT.toMillis() + 1000, "the client took " + ms + " ms");
+            assertTrue(ms < TIMEOUT.toMillis() + 5000, "the client took " + ms + " ms (its deadline, with room for a loaded machine)");
             t.interrupt();
             return thrown;
         } finally {
@@ -150,7 +150,7 @@ class BirdControlTest {
             Throwable e = outcome.get(5, java.util.concurrent.TimeUnit.SECONDS);
             long tookMillis = (System.nanoTime() - began) / 1_000_000;
             assertTrue(e instanceof IOException, "an IOException, not " + e);
-            assertTrue(tookMillis < 2000, tookMillis + " ms");
+            assertTrue(tookMillis < 4000, tookMillis + " ms (the deadline, with room for a loaded machine)");
             t.join(1000);
         } finally {
             for (SocketChannel c : queued) {
