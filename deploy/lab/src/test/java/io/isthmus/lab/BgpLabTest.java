@@ -288,19 +288,6 @@ class BgpLabTest extends LabTestBase {
         throw new AssertionError(what + " not within " + seconds + " s; last: " + last + "; logs in " + lab.work());
     }
 
-    boolean reaches(String address, int seconds) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        while (System.nanoTime() < end) {
-            try {
-                lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "1", address);
-                return true;
-            } catch (IOException e) {
-                Thread.sleep(200);
-            }
-        }
-        return false;
-    }
-
     Path birdBConf;
 
     /** The interop rows: each kind of site and whether everything asked of it held. */

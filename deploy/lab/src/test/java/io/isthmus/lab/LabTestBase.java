@@ -7,6 +7,7 @@ import io.isthmus.control.GatewayClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -27,6 +28,20 @@ abstract class LabTestBase {
             """;
 
     Lab lab;
+
+    /** Waits until host-a's ping reaches {@code address}; false after {@code seconds}. */
+    boolean reaches(String address, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        while (System.nanoTime() < end) {
+            try {
+                lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "1", address);
+                return true;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        return false;
+    }
 
     @BeforeAll
     static void rootAndTools() {

@@ -144,20 +144,6 @@ class ReloadTest extends LabTestBase {
         return out;
     }
 
-    /** Waits until host-a's ping reaches {@code address}; false after {@code seconds}. */
-    boolean reaches(String address, int seconds) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        while (System.nanoTime() < end) {
-            try {
-                lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "1", address);
-                return true;
-            } catch (IOException e) {
-                Thread.sleep(200);
-            }
-        }
-        return false;
-    }
-
     /** Waits until {@code file} has a line containing {@code text}. */
     static boolean logged(Path file, String text, int seconds) throws IOException, InterruptedException {
         long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
