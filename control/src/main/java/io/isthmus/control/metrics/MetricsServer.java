@@ -137,6 +137,11 @@ public final class MetricsServer implements AutoCloseable {
         return clients.size();
     }
 
+    /** Scrapes admitted and not yet answered. */
+    int scrapesUnderWay() {
+        return limits.scrapes() - scrapes.availablePermits();
+    }
+
     /** Binds, waiting for the outcome: never on the event loop, which the bind itself needs. */
     private void bind() {
         if (closed) {
