@@ -159,7 +159,7 @@ public final class Gateway implements AutoCloseable {
         if (bird != null) {
             GatewayConfig.BgpSettings bgp = config.gateway().bgpSettings();
             followLearnedRoutes(new LearnedRoutes.Settings(bgp.routeTable(), bgp.maxPrefixes(), LearnedRoutes.Settings.defaults().coalesce()),
-                    Gateway::bgpPeerAddresses);
+                    c -> bgpPeerAddresses(c, instance));
         }
         captures = new Captures(captureDirectory, config.gateway().name() + "-" + instance.name(), dataplane, this::keysForExport, connectionsByPeer(config),
                 t.natTraversalPort());
@@ -306,10 +306,14 @@ public final class Gateway implements AutoCloseable {
         return routes;
     }
 
-    /** Each BGP connection's peer address (a learned route's gateway in BIRD's table) and the connection's name. */
-    static java.util.Map<InetAddress, String> bgpPeerAddresses(GatewayConfig config) {
+    /**
+     * Each peer address (a learned route's gateway in BIRD's table) of the BGP sessions instance
+     * {@code self} runs, and the connection's name: in a pair two connections may lead to one
+     * site's BGP address, one per instance, and this instance's routes go into its own tunnel.
+     */
+    static java.util.Map<InetAddress, String> bgpPeerAddresses(GatewayConfig config, GatewayConfig.Instance self) {
         java.util.Map<InetAddress, String> out = new java.util.LinkedHashMap<>();
-        for (GatewayConfig.Connection c : config.bgpConnections()) {
+        for (GatewayConfig.Connection c : config.bgpConnections(self)) {
             GatewayConfig.LocalBgpSettings b = config.localNetworkGateway(c.localNetworkGateway()).bgpSettings();
             if (b != null) {
                 out.put(b.bgpPeeringAddress(), c.name());

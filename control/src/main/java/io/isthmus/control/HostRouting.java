@@ -59,12 +59,22 @@ final class HostRouting {
 
     /**
      * Instance {@code self}'s BGP addresses on the TUN device (as /32: nothing else is on-link
-     * there), where BIRD's sessions come from; they go with the device when the gateway stops.
+     * there), where BIRD's sessions come from, and its pair partner's as routes into the device;
+     * both go with the device when the gateway stops.
      */
     static void addBgpAddresses(GatewayConfig config, GatewayConfig.Instance self) throws IOException, InterruptedException {
         GatewayConfig.BgpPeeringAddress mine = config.gateway().bgpSettings().of(self.name());
         for (java.net.InetAddress a : mine.all()) {
             run("ip", "-4", "addr", "replace", a.getHostAddress() + "/32", "dev", config.gateway().tunnel().device());
+        }
+        // A pair partner's: its sessions' packets reach this instance while it carries the partner's tunnels. Routed back into
+        // the TUN device, where no tunnel leads to them (dropped, counted NO_ROUTE), never onto a network by the default route.
+        for (GatewayConfig.BgpPeeringAddress other : config.gateway().bgpSettings().bgpPeeringAddresses()) {
+            if (!other.instance().equals(self.name())) {
+                for (java.net.InetAddress a : other.all()) {
+                    run("ip", "-4", "route", "replace", a.getHostAddress() + "/32", "dev", config.gateway().tunnel().device());
+                }
+            }
         }
     }
 

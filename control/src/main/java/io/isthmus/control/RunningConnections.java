@@ -72,11 +72,16 @@ final class RunningConnections {
     /**
      * The data plane's tunnels for {@code config}: one per connection, its site's prefixes leading
      * into it (translated by its IngressSnat rules: what the gateway's network addresses the site
-     * as) and its BGP peer's host route.
+     * as) and its BGP peer's host route. In a pair two connections may lead to one site, one on
+     * each instance: where their prefixes are the same, the tunnel this instance carries itself
+     * wins (the table's later route does), also while it carries its partner's as well after a
+     * takeover, so traffic keeps to the instance's own tunnel and its own BGP session's routes.
      */
     static List<Dataplane.TunnelSpec> tunnels(GatewayConfig config, GatewayConfig.Instance instance) {
         List<Dataplane.TunnelSpec> tunnels = new ArrayList<>();
-        for (GatewayConfig.Connection c : config.connections()) {
+        List<GatewayConfig.Connection> ordered = new ArrayList<>(config.connections());
+        ordered.sort(java.util.Comparator.comparing(c -> config.carrier(c) != null && config.carrier(c).name().equals(instance.name())));
+        for (GatewayConfig.Connection c : ordered) {
             List<NatRule> nat = config.natRules(c, instance).stream().map(RunningConnections::natRule).toList();
             tunnels.add(new Dataplane.TunnelSpec(c.name(), c.usePolicyBasedTrafficSelectors(), config.tunnelPrefixes(c), nat));
         }

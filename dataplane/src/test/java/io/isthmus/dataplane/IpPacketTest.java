@@ -106,6 +106,17 @@ class IpPacketTest {
         assertEquals(null, t.lookup(Packets.udp6("fd10::1", "fd30::1", 1, 2, 0), 0));
     }
 
+    /** Two tunnels to one site (a pair's, one per instance): of the same prefix, the later route wins; the control plane orders them. */
+    @Test
+    void ofTheSamePrefixTheLaterRouteWins() {
+        Tunnel partners = new Tunnel("gw1-to-branch", false, new Counters(), 0);
+        Tunnel own = new Tunnel("gw2-to-branch", false, new Counters(), 1);
+        TunnelTable t = new TunnelTable(java.util.List.of(TunnelTable.route("192.168.10.0/24", partners), TunnelTable.route("192.168.10.0/24", own)));
+        assertEquals(own, t.lookup(Packets.udp4("10.1.0.1", "192.168.10.7", 1, 2, 0), 0));
+        TunnelTable swapped = new TunnelTable(java.util.List.of(TunnelTable.route("192.168.10.0/24", own), TunnelTable.route("192.168.10.0/24", partners)));
+        assertEquals(partners, swapped.lookup(Packets.udp4("10.1.0.1", "192.168.10.7", 1, 2, 0), 0));
+    }
+
     @Test
     void prefixesWithHostBitsAreRefused() {
         Tunnel a = new Tunnel("a", false, new Counters(), 0);

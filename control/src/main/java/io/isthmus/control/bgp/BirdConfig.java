@@ -20,7 +20,8 @@ import java.util.Set;
  * BIRD 2's configuration for one gateway instance, written from the gateway's own, so the
  * operator writes one file. What it sets up:
  * <ul>
- * <li>one BGP protocol per connection with enableBgp, named after it ({@link #protocolNames}):
+ * <li>one BGP protocol per connection with enableBgp that this instance carries (in a pair, each
+ *     instance peers through its own tunnels only), named after it ({@link #protocolNames}):
  *     eBGP multihop from this instance's BGP address to the site's, whose host route leads into
  *     the connection's tunnel (the gateway routes it into the TUN device and the tunnel table);</li>
  * <li>the peers' next hops resolved through a table of their own ({@code isthmus_igp4}: a static
@@ -49,10 +50,10 @@ public final class BirdConfig {
      * the name with whatever BIRD's symbols cannot hold as '_' (so "to-site b" is c_to_site_b), made
      * unique with a number if two come out the same.
      */
-    public static Map<String, String> protocolNames(GatewayConfig config) {
+    public static Map<String, String> protocolNames(GatewayConfig config, Instance self) {
         Map<String, String> out = new LinkedHashMap<>();
         Set<String> taken = new HashSet<>();
-        for (Connection c : config.bgpConnections()) {
+        for (Connection c : config.bgpConnections(self)) {
             String base = "c_" + c.name().replaceAll("[^A-Za-z0-9_]", "_");
             if (base.length() > MAX_SYMBOL - 4) {
                 base = base.substring(0, MAX_SYMBOL - 4);
@@ -86,10 +87,10 @@ public final class BirdConfig {
         b.append("timeformat protocol iso long;\n\n");
         b.append("ipv4 table isthmus_igp4;\n\n");
         b.append("protocol device {\n  scan time 10;\n}\n\n");
-        Map<String, String> names = protocolNames(config);
+        Map<String, String> names = protocolNames(config, self);
         b.append("# The peers' BGP addresses, through the tunnel: what their multihop next hops resolve by.\n");
         b.append("protocol static isthmus_peers4 {\n  ipv4 { table isthmus_igp4; };\n");
-        for (Connection c : config.bgpConnections()) {
+        for (Connection c : config.bgpConnections(self)) {
             // Via the peer itself, onlink: the learned routes then carry the peer as their gateway even on the point-to-point TUN
             // device (where a route into the device alone would lose it), and the gateway can tell which session a route is from.
             String peerAddress = peer(config, c).bgpPeeringAddress().getHostAddress();
@@ -109,7 +110,7 @@ public final class BirdConfig {
         b.append("protocol kernel isthmus_kernel4 {\n  kernel table ").append(Integer.toUnsignedString(bgp.routeTable())).append(";\n")
                 .append("  ipv4 {\n    import none;\n    export filter {\n      if source = RTS_BGP then accept;\n      reject;\n    };\n  };\n}\n\n");
         String own = ownSet(config);
-        for (Connection c : config.bgpConnections()) {
+        for (Connection c : config.bgpConnections(self)) {
             String name = names.get(c.name());
             LocalBgpSettings peer = peer(config, c);
             InetAddress local = config.bgpSourceAddress(self, c);

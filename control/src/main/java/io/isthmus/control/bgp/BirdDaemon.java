@@ -108,7 +108,7 @@ public final class BirdDaemon implements AutoCloseable {
                     + " (systemctl disable --now bird), the gateway runs BIRD itself");
         }
         Files.createDirectories(directory);
-        BirdDaemon d = new BirdDaemon(directory, gateway.gateway().name() + "-" + self.name(), launcher, BirdConfig.protocolNames(gateway));
+        BirdDaemon d = new BirdDaemon(directory, gateway.gateway().name() + "-" + self.name(), launcher, BirdConfig.protocolNames(gateway, self));
         d.stopLeftOver();
         d.write(BirdConfig.text(gateway, self), d.config);
         d.launch();
@@ -174,7 +174,7 @@ public final class BirdDaemon implements AutoCloseable {
             throw new IOException("BIRD refused its new configuration (" + config + " stays as it was): " + BirdControl.printable(r.outcome()));
         }
         Files.move(candidate, config, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        protocolNames = BirdConfig.protocolNames(next);
+        protocolNames = BirdConfig.protocolNames(next, self);
         LOG.log(System.Logger.Level.INFO, "BIRD reconfigured: {0}", r.outcome());
         return r.outcome();
     }

@@ -273,10 +273,13 @@ final class BgpSection {
                 problems.add(new ConfigException(file, cp, "BGP on a connection with NAT rules is not supported yet (Azure translates the routes"
                         + " BGP learns and advertises there; Isthmus does not yet): leave out enableBgp or the connection's NAT rules"));
             }
-            String before = bgpSites.putIfAbsent(site.name(), c.name());
+            // In a pair each instance has its own session with the site, through the tunnel it carries: one per site and instance.
+            String instance = c.pairInstance() != null ? c.pairInstance() : gateway.instances().getFirst().name();
+            String before = bgpSites.putIfAbsent(site.name() + "\u0000" + instance, c.name());
             if (before != null) {
-                problems.add(new ConfigException(file, cp, "connection " + before + " peers with " + site.name() + "'s BGP address already;"
-                        + " one BGP connection per site (its host route leads into one tunnel)"));
+                problems.add(new ConfigException(file, cp, "connection " + before + " peers with " + site.name() + "'s BGP address already"
+                        + (c.pairInstance() != null ? " from instance " + instance : "") + "; one BGP connection per site"
+                        + " (in a pair, per instance: pairInstance) as its host route leads into one tunnel"));
             }
             if (bgp != null && site.bgpSettings() != null) {
                 boolean apipa = isLinkLocal(site.bgpSettings().bgpPeeringAddress());

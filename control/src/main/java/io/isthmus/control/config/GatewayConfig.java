@@ -469,9 +469,20 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         return mine.defaultBgpIpAddress();
     }
 
-    /** The BGP connection whose site's BGP address is {@code peer} (a learned route's gateway), or null. */
-    public Connection bgpConnectionOf(InetAddress peer) {
-        for (Connection c : bgpConnections()) {
+    /**
+     * The BGP connections whose sessions instance {@code self}'s BIRD runs: all of them, except in
+     * a pair, where each instance peers only through the tunnels it carries ({@link #carrier}),
+     * as each Azure active-active instance has sessions of its own. A tunnel the partner carries
+     * and this instance took over keeps no session here: the partner's routes went with it, and
+     * this instance's own sessions carry the traffic (issue 14).
+     */
+    public List<Connection> bgpConnections(Instance self) {
+        return bgpConnections().stream().filter(c -> carrier(c) == null || carrier(c).name().equals(self.name())).toList();
+    }
+
+    /** Instance {@code self}'s BGP connection whose site's BGP address is {@code peer} (a learned route's gateway), or null. */
+    public Connection bgpConnectionOf(Instance self, InetAddress peer) {
+        for (Connection c : bgpConnections(self)) {
             LocalBgpSettings b = localNetworkGateway(c.localNetworkGateway()).bgpSettings();
             if (b != null && b.bgpPeeringAddress().equals(peer)) {
                 return c;

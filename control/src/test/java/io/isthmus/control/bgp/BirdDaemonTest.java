@@ -83,7 +83,7 @@ class BirdDaemonTest {
     void birdAcceptsWhatIsthmusWrites() throws Exception {
         // Names BIRD's symbols cannot hold, a quote in the description: all still BIRD's syntax.
         GatewayConfig c = config(CONFIG.replace("name: to-branch", "name: 'to \"branch\" {1}'").replace("name: to-depot", "name: 2-depot"));
-        assertEquals(Map.of("to \"branch\" {1}", "c_to__branch___1_", "2-depot", "c_2_depot"), BirdConfig.protocolNames(c));
+        assertEquals(Map.of("to \"branch\" {1}", "c_to__branch___1_", "2-depot", "c_2_depot"), BirdConfig.protocolNames(c, c.instance(null)));
         Path file = dir.resolve("bird.conf");
         Files.writeString(file, BirdConfig.text(c, c.instance("gw1")));
         BirdDaemon.check(file);

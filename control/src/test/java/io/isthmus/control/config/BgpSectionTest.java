@@ -51,6 +51,58 @@ public class BgpSectionTest {
                 enableBgp: true
             """;
 
+    /**
+     * An active-active pair peering with one site from each instance, as Azure's active-active
+     * gateway does: a connection per instance (pairInstance), each with its own session from the
+     * instance's own APIPA address.
+     */
+    public static final String PAIR_BGP = """
+            virtualNetworkGateway:
+              name: gw-west
+              vpnType: RouteBased
+              sku: VpnGw2
+              activeActive: true
+              addressSpace: [10.1.0.0/16]
+              instances:
+                - name: gw1
+                  publicIpAddress: 10.77.0.11
+                  floatingIpAddress: 10.77.0.101
+                - name: gw2
+                  publicIpAddress: 10.77.0.12
+                  floatingIpAddress: 10.77.0.102
+              bgpSettings:
+                asn: 65515
+                bgpPeeringAddresses:
+                  - {instance: gw1, customBgpIpAddresses: [169.254.21.1]}
+                  - {instance: gw2, customBgpIpAddresses: [169.254.22.1]}
+            localNetworkGateways:
+              - name: branch
+                gatewayIpAddress: 10.77.0.2
+                addressPrefixes: [192.168.10.0/24]
+                bgpSettings: {asn: 65010, bgpPeeringAddress: 169.254.21.2}
+            connections:
+              - name: gw1-to-branch
+                localNetworkGateway: branch
+                sharedKey: "a long and secret shared key"
+                pairInstance: gw1
+                enableBgp: true
+              - name: gw2-to-branch
+                localNetworkGateway: branch
+                sharedKey: "a long and secret shared key"
+                pairInstance: gw2
+                enableBgp: true
+            pair:
+              instances:
+                - name: gw1
+                  syncAddress: 10.99.0.1
+                  certificate: /etc/isthmus/pair/gw1.crt
+                  privateKey: /etc/isthmus/pair/gw1.key
+                - name: gw2
+                  syncAddress: 10.99.0.2
+                  certificate: /etc/isthmus/pair/gw2.crt
+                  privateKey: /etc/isthmus/pair/gw2.key
+            """;
+
     static String problem(String text) {
         return assertThrows(ConfigException.class, () -> ConfigReaderTest.parse(text)).getMessage();
     }
@@ -75,8 +127,8 @@ public class BgpSectionTest {
         assertEquals(List.of("192.168.20.0/24", "169.254.21.2/32"), c.tunnelPrefixes(branch));
         assertEquals(List.of("192.168.30.0/24", "192.168.30.254/32"), c.tunnelPrefixes(depot));
         assertEquals(List.of("192.168.20.0/24", "192.168.30.0/24", "169.254.21.2/32", "192.168.30.254/32"), c.routedPrefixes());
-        assertEquals("to-depot", c.bgpConnectionOf(InetAddress.ofLiteral("192.168.30.254")).name());
-        assertNull(c.bgpConnectionOf(InetAddress.ofLiteral("192.168.30.253")));
+        assertEquals("to-depot", c.bgpConnectionOf(c.instance(null), InetAddress.ofLiteral("192.168.30.254")).name());
+        assertNull(c.bgpConnectionOf(c.instance(null), InetAddress.ofLiteral("192.168.30.253")));
     }
 
     @Test
@@ -181,6 +233,30 @@ public class BgpSectionTest {
     void oneBgpConnectionPerSite() {
         String text = BGP.replace("localNetworkGateway: depot", "localNetworkGateway: branch");
         assertTrue(problem(text).contains("connections[1].enableBgp: connection to-branch peers with branch's BGP address already"), problem(text));
+    }
+
+    /** In a pair each instance runs the sessions of the tunnels it carries, and a learned route's peer names its own connection. */
+    @Test
+    void aPairPeersWithOneSiteFromEachInstance() {
+        GatewayConfig c = ConfigReaderTest.parse(PAIR_BGP);
+        assertEquals(2, c.bgpConnections().size());
+        var gw1 = c.instance("gw1");
+        var gw2 = c.instance("gw2");
+        assertEquals(List.of("gw1-to-branch"), c.bgpConnections(gw1).stream().map(GatewayConfig.Connection::name).toList());
+        assertEquals(List.of("gw2-to-branch"), c.bgpConnections(gw2).stream().map(GatewayConfig.Connection::name).toList());
+        InetAddress site = InetAddress.ofLiteral("169.254.21.2");
+        assertEquals("gw1-to-branch", c.bgpConnectionOf(gw1, site).name());
+        assertEquals("gw2-to-branch", c.bgpConnectionOf(gw2, site).name());
+        assertEquals(InetAddress.ofLiteral("169.254.22.1"), c.bgpSourceAddress(gw2, c.connections().get(1)));
+        // Both tunnels lead to the site's BGP address: which one an instance uses is RunningConnections' (its own).
+        assertEquals(c.tunnelPrefixes(c.connections().get(0)), c.tunnelPrefixes(c.connections().get(1)));
+    }
+
+    @Test
+    void aPairHasOneBgpConnectionPerSiteAndInstance() {
+        String text = PAIR_BGP.replace("pairInstance: gw2\n", "pairInstance: gw1\n");
+        assertTrue(problem(text).contains("connections[1].enableBgp: connection gw1-to-branch peers with branch's BGP address already from"
+                + " instance gw1"), problem(text));
     }
 
     @Test
