@@ -184,6 +184,9 @@ public final class Gateway implements AutoCloseable {
         for (Connection c : connections) {
             LOG.log(System.Logger.Level.INFO, "{0}, mode {1}, IKE {2}, ESP {3}", c, c.mode(), c.ikeProposals(), c.childProposals());
         }
+        if (pair != null) {
+            pair.started();
+        }
     }
 
     <T> T onLoop(Callable<T> task) throws Exception {

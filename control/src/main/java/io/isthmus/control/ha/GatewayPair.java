@@ -157,6 +157,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         PairInstance partner = p.partnerOf(self.name());
         Path epochs = epochFile(config, self);
         Files.createDirectories(p.stateDirectory());
+        // One a run before left fresh (a restart within a second) must not pass keepalived's check before this run is whole.
+        Files.deleteIfExists(aliveFile);
         standing = new Standing(handoverFile(config, self), p.stateSync(), () -> ownership.values().stream().noneMatch(o -> o.owned));
         sync = !p.stateSync() ? null : SyncLink.start(new SyncSettings(self.name(), new InetSocketAddress(me.syncAddress(), p.syncPort()), partner.name(),
                 new InetSocketAddress(partner.syncAddress(), p.syncPort()), me.certificate(), me.privateKey(), partner.certificate(),
@@ -166,10 +168,20 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         standing.update();
         keepalived = KeepalivedEvents.open(fifo, this, ikeThread);
         scheduler.schedule(SequenceLeases.TICK, this::tick);
-        scheduler.schedule(ALIVE_PERIOD, this::touchAlive);
         LOG.log(System.Logger.Level.INFO, "pair: instance {0} with {1}; groups {2}; keepalived''s events from {3}; alive file {4}{5}",
                 self.name(), partner.name(), groups.floating(), fifo, aliveFile,
                 p.stateSync() ? "" : "; state sync OFF: a takeover moves the addresses only, the peers renegotiate");
+    }
+
+    /**
+     * The gateway is whole (its connections in the engine, its tunnels in the data plane, BIRD
+     * started): from now on the alive file is touched, so keepalived's check passes and it may
+     * give this instance its groups. Not before: a group taken while the engine had no connections
+     * yet could not carry its IKE SAs on (seen: a failback that came while BIRD was starting lost
+     * the tunnel's IKE SA).
+     */
+    public void started() {
+        ikeThread.execute(this::touchAlive);
     }
 
     /** Where the epochs of this instance's groups are kept across restarts. */
