@@ -146,6 +146,8 @@ public final class LabGateways {
         command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", file.toString(), "--control-socket", socket.toString(),
                 "--capture-directory", lab.work().resolve(name + "-captures").toString()));
         command.addAll(more);
+        // Its runtime files (BIRD's configuration and socket) in the lab's directory: another run's gateway of the same name has its own.
+        command.addAll(0, List.of("env", "RUNTIME_DIRECTORY=" + Files.createDirectories(lab.work().resolve(name + "-run"))));
         return lab.spawn(ns, lab.work().resolve(logName), command);
     }
 

@@ -42,6 +42,15 @@ public final class PairGateways {
 
     private final boolean stateSync;
     private final IkeCipher ike;
+    private final boolean bgp;
+
+    /** With BGP: each instance's own address, from which its BIRD peers with the site through the tunnel it carries. */
+    public static final String GW1_BGP = "169.254.21.1";
+    public static final String GW2_BGP = "169.254.22.1";
+    /** The site's BGP speaker (the peer's BIRD), on the peer's loopback. */
+    public static final String PEER_BGP = "169.254.21.2";
+    /** With BGP, gw2's own tunnel to the same site: one connection per instance, as Azure's active-active gateway has. */
+    public static final String CONNECTION_2 = "to-peer-2";
 
     /** The IKE SA's cipher, for both the pair and the peer (ESP stays AES-GCM-128). */
     public enum IkeCipher {
@@ -59,10 +68,11 @@ public final class PairGateways {
         }
     }
 
-    private PairGateways(PairLab lab, boolean stateSync, IkeCipher ike) {
+    private PairGateways(PairLab lab, boolean stateSync, IkeCipher ike, boolean bgp) {
         this.lab = lab;
         this.stateSync = stateSync;
         this.ike = ike;
+        this.bgp = bgp;
     }
 
     public Path stateDirectory() {
@@ -85,19 +95,20 @@ public final class PairGateways {
                     - name: gw2
                       publicIpAddress: %4$s
                       floatingIpAddress: %5$s
-                localNetworkGateways:
+                %15$slocalNetworkGateways:
                   - name: peer
                     gatewayIpAddress: %6$s
-                    addressPrefixes: [192.168.10.0/24]
+                    %16$s
                 connections:
                   - name: %7$s
                     localNetworkGateway: peer
                     sharedKey: "%8$s"
                     connectionMode: ResponderOnly
                     pairInstance: gw1
+                    enableBgp: %17$s
                     ipsecPolicies:
                       - %9$s
-                pair:
+                %18$spair:
                   stateDirectory: %10$s
                   stateSync: %14$s
                   instances:
@@ -110,8 +121,33 @@ public final class PairGateways {
                       certificate: %12$s/gw2.crt
                       privateKey: %12$s/gw2.key
                 """.formatted(GATEWAY, Instance.GW1.wan, PairLab.VIP1, Instance.GW2.wan, PairLab.VIP2, PairLab.PEER_WAN, CONNECTION,
-                LabGateways.PSK, Pairing.POLICY.replace("ikeEncryption: GCMAES128", ike.policyLine).strip().replace("\n", "\n        "), stateDirectory(), Instance.GW1.sync, certs,
-                Instance.GW2.sync, stateSync);
+                LabGateways.PSK, policy().replace("\n", "\n        "), stateDirectory(), Instance.GW1.sync, certs,
+                Instance.GW2.sync, stateSync, bgp ? BGP_SETTINGS : "", bgp ? "bgpSettings: {asn: 65010, bgpPeeringAddress: " + PEER_BGP + "}"
+                        : "addressPrefixes: [192.168.10.0/24]", bgp, bgp ? secondConnection() : "");
+    }
+
+    /** The gateway's BGP speaker: AS 65515 as Azure's, each instance with an APIPA address of its own; the network side advertised. */
+    private static final String BGP_SETTINGS = "  addressSpace: [192.168.20.0/24]\n"
+            + "  bgpSettings:\n"
+            + "    asn: 65515\n"
+            + "    bgpPeeringAddresses:\n"
+            + "      - {instance: gw1, customBgpIpAddresses: [" + GW1_BGP + "]}\n"
+            + "      - {instance: gw2, customBgpIpAddresses: [" + GW2_BGP + "]}\n";
+
+    /** gw2's tunnel to the same site, its BGP session its own. */
+    private String secondConnection() {
+        return "  - name: " + CONNECTION_2 + "\n"
+                + "    localNetworkGateway: peer\n"
+                + "    sharedKey: \"" + LabGateways.PSK + "\"\n"
+                + "    connectionMode: ResponderOnly\n"
+                + "    pairInstance: gw2\n"
+                + "    enableBgp: true\n"
+                + "    ipsecPolicies:\n"
+                + "      - " + policy().replace("\n", "\n        ") + "\n";
+    }
+
+    private String policy() {
+        return Pairing.POLICY.replace("ikeEncryption: GCMAES128", ike.policyLine).strip();
     }
 
     /**
@@ -130,7 +166,20 @@ public final class PairGateways {
     /** As {@link #start(PairLab, PairLab.Options, boolean)}, with this IKE cipher (the peer's must be the same: {@link #startImpatientPeer}). */
     public static PairGateways start(PairLab lab, PairLab.Options options, boolean stateSync, IkeCipher ike)
             throws IOException, InterruptedException {
-        PairGateways p = new PairGateways(lab, stateSync, ike);
+        return start(new PairGateways(lab, stateSync, ike, false), options);
+    }
+
+    /**
+     * The pair with BGP (issue 14): the site's prefixes only from BGP, a tunnel to the site per
+     * instance (to-peer on gw1, to-peer-2 on gw2) and a session through each; the peer is
+     * {@link #startBgpPeer}.
+     */
+    public static PairGateways startWithBgp(PairLab lab, PairLab.Options options) throws IOException, InterruptedException {
+        return start(new PairGateways(lab, true, IkeCipher.AES_GCM, true), options);
+    }
+
+    private static PairGateways start(PairGateways p, PairLab.Options options) throws IOException, InterruptedException {
+        PairLab lab = p.lab;
         Path certs = lab.work().resolve("pair-certs");
         Files.createDirectories(certs);
         Files.createDirectories(p.stateDirectory());
@@ -241,6 +290,74 @@ public final class PairGateways {
                       mode = tunnel } } } }
                 secrets { ike-pair { secret = "%5$s" } }
                 """.formatted(PairLab.PEER_WAN, PairLab.VIP1, ikeProposal, Pairing.SW_ESP, LabGateways.PSK, dpd.toSeconds(), keyingTries);
+    }
+
+    /**
+     * The site of the BGP pair: strongSwan with a tunnel to each instance's floating address (each
+     * child SA covering the site's network and its BGP address towards the network side and that
+     * instance's BGP address), and BIRD beside it with a session to each instance through its
+     * tunnel, announcing the site's network. Quick timers (hold 6 s, retry 2 s) so that a session
+     * whose instance died ends within the test. Returns BIRD's control socket.
+     */
+    public Path startBgpPeer() throws IOException, InterruptedException {
+        lab.in(PairLab.PEER, "ip", "addr", "add", PEER_BGP + "/32", "dev", "lo");
+        String tunnels = bgpTunnel("gw1", PairLab.VIP1, GW1_BGP) + bgpTunnel("gw2", PairLab.VIP2, GW2_BGP);
+        LabGateways.startStrongSwan(lab, PairLab.PEER, peerDirectory(), "connections {\n" + tunnels + "}\nsecrets { ike-pair { secret = \""
+                + LabGateways.PSK + "\" } }\n");
+        Path conf = lab.work().resolve("bird-peer.conf");
+        Files.writeString(conf, """
+                router id %1$s;
+                log "%2$s" all;
+                timeformat protocol iso long;
+                protocol device { scan time 1; }
+                ipv4 table igp4;
+                protocol static { ipv4 { table igp4; }; route %3$s/32 via "ipsec0"; route %4$s/32 via "ipsec0"; }
+                protocol static site { ipv4; route 192.168.10.0/24 blackhole; }
+                template bgp azure {
+                  local %5$s as 65010; multihop; hold time 6; keepalive time 2; connect retry time 2; error wait time 1, 10;
+                  ipv4 { igp table igp4; import all; export where proto = "site"; next hop self; };
+                }
+                protocol bgp gw1 from azure { neighbor %3$s as 65515; }
+                protocol bgp gw2 from azure { neighbor %4$s as 65515; }
+                """.formatted(PairLab.PEER_WAN, lab.work().resolve("bird-peer.log"), GW1_BGP, GW2_BGP, PEER_BGP));
+        Lab.sh("bird", "-p", "-c", conf.toString());
+        Path socket = lab.work().resolve("bird-peer.ctl");
+        lab.spawn(PairLab.PEER, lab.work().resolve("bird-peer.out"), List.of("bird", "-f", "-c", conf.toString(), "-s", socket.toString(),
+                "-P", lab.work().resolve("bird-peer.pid").toString()));
+        return socket;
+    }
+
+    private static String bgpTunnel(String name, String vip, String gatewayBgp) {
+        return """
+                %1$s {
+                  local_addrs = %2$s
+                  remote_addrs = %3$s
+                  version = 2
+                  proposals = %4$s
+                  dpd_delay = 10s
+                  keyingtries = 0
+                  local { auth = psk
+                    id = %2$s }
+                  remote { auth = psk
+                    id = %3$s }
+                  children { %1$s-net {
+                      local_ts = 192.168.10.0/24,%5$s/32
+                      remote_ts = 192.168.20.0/24,%6$s/32
+                      esp_proposals = %7$s
+                      start_action = start
+                      dpd_action = restart
+                      mode = tunnel } } }
+                """.formatted(name, PairLab.PEER_WAN, vip, Pairing.SW_IKE, PEER_BGP, gatewayBgp, Pairing.SW_ESP);
+    }
+
+    /** The BIRD socket of instance {@code gw}'s gateway (its runtime directory in the lab's). */
+    public Path birdSocket(Instance gw) {
+        return lab.work().resolve(gw.label + "-run").resolve(GATEWAY + "-" + gw.label + ".bird.ctl");
+    }
+
+    /** Instance {@code gw}'s control socket. */
+    public Path socket(Instance gw) {
+        return lab.work().resolve(gw.label + ".sock");
     }
 
     public Path peerDirectory() {
