@@ -272,20 +272,7 @@ class BgpLabTest extends LabTestBase {
     }
 
     <T> T await(String what, int seconds, Callable<T> read, Predicate<T> done) throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        T last = null;
-        while (System.nanoTime() < end) {
-            try {
-                last = read.call();
-                if (done.test(last)) {
-                    return last;
-                }
-            } catch (IOException e) {
-                last = null;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(what + " not within " + seconds + " s; last: " + last + "; logs in " + lab.work());
+        return Awaiting.until(what, seconds, read, done, lab.work());
     }
 
     Path birdBConf;

@@ -201,26 +201,6 @@ class PairBgpLabTest extends PairLabTestBase {
     }
 
     <T> T await(String what, int seconds, Callable<T> read, Predicate<T> done) throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        T last = null;
-        while (System.nanoTime() < end) {
-            try {
-                last = read.call();
-                if (done.test(last)) {
-                    return last;
-                }
-            } catch (IOException e) {
-                last = null;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError(what + " not within " + seconds + " s; last: " + (last instanceof Map<?, ?> map ? describe(map) : last)
-                + "; logs in " + lab.work());
-    }
-
-    private static String describe(Map<?, ?> m) {
-        StringBuilder b = new StringBuilder();
-        m.forEach((k, v) -> b.append(k).append('=').append(v instanceof String[] a ? String.join(" ", a) : v).append(' '));
-        return b.toString();
+        return Awaiting.until(what, seconds, read, done, lab.work());
     }
 }
