@@ -44,7 +44,7 @@ class ApiLabTest extends LabTestBase {
         String configA = LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withMode("InitiatorOnly")) + "control:\n  group: nogroup\n";
         Path socket = LabGateways.startIsthmus(lab, Side.A, configA);
         LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT.withMode("ResponderOnly")));
-        assertTrue(lab.awaitPath(Duration.ofSeconds(30), false), "no path from host-a to host-b; logs in " + lab.work());
+        assertTrue(lab.awaitPath(Duration.ofSeconds(90), false), "no path from host-a to host-b; logs in " + lab.work());
 
         BlockingQueue<String> curlEvents = follow(List.of("curl", "-sS", "-N", "--unix-socket", socket.toString(), "http://isthmus/v1/events"));
         List<String> monitor = new ArrayList<>(LabGateways.javaCommand());

@@ -41,7 +41,7 @@ class CaptureLabTest extends LabTestBase {
         Path pcap = Path.of(running.path("file").asText());
         assertTrue(pcap.startsWith(lab.work()), "into the --capture-directory the lab gave: " + pcap);
         LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT.withMode("InitiatorOnly")));
-        assertTrue(lab.awaitPath(Duration.ofSeconds(30), false), "no path from host-a to host-b; logs in " + lab.work());
+        assertTrue(lab.awaitPath(Duration.ofSeconds(90), false), "no path from host-a to host-b; logs in " + lab.work());
         lab.in(Lab.HOST_A, "ping", "-c", "3", "-i", "0.2", Lab.HOST_B_IP);
         JsonNode rekey = GatewayClient.post(socket, "connections/to-site-b/rekey?sa=child");
         assertEquals(200, rekey.path("httpStatus").asInt(), rekey.toPrettyString());

@@ -29,7 +29,7 @@ class LabTest extends LabTestBase {
     }
 
     void awaitTunnel() throws Exception {
-        boolean ok = lab.awaitPath(Duration.ofSeconds(30), false);
+        boolean ok = lab.awaitPath(Duration.ofSeconds(90), false);
         assertTrue(ok, "no path from host-a to host-b after 30 s; gateway logs in " + lab.work());
     }
 

@@ -47,7 +47,7 @@ class MetricsLabTest extends LabTestBase {
         socket = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A,
                 IsthmusOptions.DEFAULT.withVpnType("PolicyBased").withMode("InitiatorOnly")));
         LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT.withMode("ResponderOnly")));
-        assertTrue(lab.awaitPath(Duration.ofSeconds(30), false), "no path from host-a to host-b; logs in " + lab.work());
+        assertTrue(lab.awaitPath(Duration.ofSeconds(90), false), "no path from host-a to host-b; logs in " + lab.work());
         String connection = status(socket).path("connections").get(0).path("name").asText();
 
         Map<String, Double> before = scrape();

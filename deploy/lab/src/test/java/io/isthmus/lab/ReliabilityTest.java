@@ -34,7 +34,7 @@ class ReliabilityTest extends LabTestBase {
         lab = Lab.up(Path.of("/tmp/isthmus-reliability"), false);
         Path sa = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, a));
         Path sb = LabGateways.startIsthmus(lab, Side.B, LabGateways.isthmusConfig(lab, Side.B, b));
-        assertTrue(lab.awaitPath(Duration.ofSeconds(30), false), "no tunnel; logs in " + lab.work());
+        assertTrue(lab.awaitPath(Duration.ofSeconds(90), false), "no tunnel; logs in " + lab.work());
         awaitOneIkeSa(sa, Duration.ofSeconds(30));
         awaitOneIkeSa(sb, Duration.ofSeconds(30));
         return new Path[] {sa, sb};
@@ -223,7 +223,7 @@ class ReliabilityTest extends LabTestBase {
         Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT));
         String configB = LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT);
         Process b = LabGateways.startIsthmus(lab, Side.B, configB, "gw-b.log");
-        assertTrue(lab.awaitPath(Duration.ofSeconds(30), false), "no tunnel; logs in " + lab.work());
+        assertTrue(lab.awaitPath(Duration.ofSeconds(90), false), "no tunnel; logs in " + lab.work());
         awaitOneIkeSa(a, Duration.ofSeconds(30));
         CompletableFuture<Transfer> stream = stream(rate, seconds, 40_000);
         Thread.sleep(5000);
