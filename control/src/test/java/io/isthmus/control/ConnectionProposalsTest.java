@@ -139,6 +139,20 @@ class ConnectionProposalsTest {
                 Stream.of(espLine.substring("    esp_proposals = ".length()).split(",")).map(s -> s.replace("-esn-noesn", "-noesn")).toList());
     }
 
+    /** The packaged example's comment names the proposals check prints for it. */
+    @Test
+    void thePackagedExamplesCommentSaysWhatCheckPrints(@TempDir Path dir) throws Exception {
+        Path example = Path.of(System.getProperty("basedir", ".")).resolve("../deploy/package/root/etc/isthmus/example.yaml");
+        String text = Files.readString(example);
+        Path file = Files.writeString(dir.resolve("example.yaml"), text);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        GatewayCommandTest.Result r = GatewayCommandTest.run("check", "--config", file.toString());
+        assertEquals(0, r.code(), r.err());
+        String proposals = r.out().lines().filter(l -> l.startsWith("    proposals = ")).findFirst().orElseThrow().substring(16);
+        String esp = r.out().lines().filter(l -> l.startsWith("    esp_proposals = ")).findFirst().orElseThrow().substring(20);
+        assertTrue(text.contains("# strongSwan: proposals = " + proposals + ", esp_proposals = " + esp), r.out());
+    }
+
     @Test
     void theTestHookTakesANumberAndIsRefusedInAPair() {
         assertEquals(0, EsnTestHook.apply(null, null, false));
