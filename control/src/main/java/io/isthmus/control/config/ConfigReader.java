@@ -240,8 +240,8 @@ public final class ConfigReader extends ConfigFields {
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
-                "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "dpdDelaySeconds", "ikeSaLifeTimeSeconds", "ipsecPolicies",
-                "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules", "enableBgp");
+                "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "dpdDelaySeconds",
+                "ikeSaLifeTimeSeconds", "ipsecPolicies", "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules", "enableBgp");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -326,22 +326,7 @@ public final class ConfigReader extends ConfigFields {
             String pp = p + ".ipsecPolicies[" + i + "]";
             IpsecPolicy policy = ipsecPolicy(policies.get(i), pp);
             if (i > 0) {
-                // The engine keeps one child lifetime per connection: the first entry's, whichever policy a child SA negotiates.
-                IpsecPolicy first = ipsec.getFirst();
-                JsonNode node = policies.get(i);
-                policy = new IpsecPolicy(policy.ikeProposal(), policy.espProposal(), policy.esn(),
-                        node.hasNonNull("saLifeTimeSeconds") ? policy.saLifeTime() : first.saLifeTime(),
-                        node.hasNonNull("saDataSizeKilobytes") ? policy.saDataSizeKilobytes() : first.saDataSizeKilobytes());
-                if (!policy.saLifeTime().equals(first.saLifeTime())) {
-                    throw error(pp + ".saLifeTimeSeconds", policy.saLifeTime().toSeconds() + " differs from ipsecPolicies[0]'s "
-                            + first.saLifeTime().toSeconds() + ": a connection's child SAs have one lifetime, whichever policy they"
-                            + " negotiate; give it in the first entry only");
-                }
-                if (policy.saDataSizeKilobytes() != first.saDataSizeKilobytes()) {
-                    throw error(pp + ".saDataSizeKilobytes", policy.saDataSizeKilobytes() + " differs from ipsecPolicies[0]'s "
-                            + first.saDataSizeKilobytes() + ": a connection's child SAs have one lifetime, whichever policy they"
-                            + " negotiate; give it in the first entry only");
-                }
+                policy = withFirstLifetimes(ipsec.getFirst(), policy, policies.get(i), pp);
             }
             ipsec.add(policy);
         }
@@ -354,6 +339,24 @@ public final class ConfigReader extends ConfigFields {
         return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, dpdDelay, ikeLife, ipsec, forceUdp, pairInstance,
                 NatSection.references(this, n, p, "ingressNatRules"), NatSection.references(this, n, p, "egressNatRules"),
                 bool(n, p, "enableBgp", false));
+    }
+
+    /**
+     * A later ipsecPolicies entry with the first entry's lifetimes: the engine keeps one child
+     * lifetime per connection, whichever policy a child SA negotiates. An entry may leave them
+     * out; one that gives others is refused rather than silently overruled.
+     */
+    private IpsecPolicy withFirstLifetimes(IpsecPolicy first, IpsecPolicy policy, JsonNode node, String p) {
+        String why = ": a connection's child SAs have one lifetime, whichever policy they negotiate; give it in the first entry only";
+        if (node.hasNonNull("saLifeTimeSeconds") && !policy.saLifeTime().equals(first.saLifeTime())) {
+            throw error(p + ".saLifeTimeSeconds", policy.saLifeTime().toSeconds() + " differs from ipsecPolicies[0]'s "
+                    + first.saLifeTime().toSeconds() + why);
+        }
+        if (node.hasNonNull("saDataSizeKilobytes") && policy.saDataSizeKilobytes() != first.saDataSizeKilobytes()) {
+            throw error(p + ".saDataSizeKilobytes", policy.saDataSizeKilobytes() + " differs from ipsecPolicies[0]'s "
+                    + first.saDataSizeKilobytes() + why);
+        }
+        return new IpsecPolicy(policy.ikeProposal(), policy.espProposal(), policy.esn(), first.saLifeTime(), first.saDataSizeKilobytes());
     }
 
     /**
