@@ -82,6 +82,20 @@ class ProposalsLabTest extends LabTestBase {
         return status(socket).path("connections").get(0).path("ikeSas").get(0);
     }
 
+    /**
+     * Ping, then 1 MB of TCP each way, checked by hash. TCP and not a paced UDP stream against
+     * strongSwan: on this loaded 2-core machine kernel-libipsec drops some datagrams at 500 a second
+     * (the Isthmus end's counters show them all sent), which says nothing about the proposals.
+     */
+    void tcpBothWays() throws Exception {
+        lab.in(Lab.HOST_A, "ping", "-c", "3", "-i", "0.2", "-W", "2", Lab.HOST_B_IP);
+        Transfer ab = LabTraffic.tcp(lab, Lab.HOST_A, Lab.HOST_B, Lab.HOST_B_IP, 1 << 20);
+        assertTrue(ab.intact(), "TCP a -> b: " + ab + "; gw-a: " + statusText(Side.A));
+        Transfer ba = LabTraffic.tcp(lab, Lab.HOST_B, Lab.HOST_A, Lab.HOST_A_IP, 1 << 20);
+        assertTrue(ba.intact(), "TCP b -> a: " + ba + "; gw-a: " + statusText(Side.A));
+    }
+
+    /** Ping, then 1,000 UDP datagrams each way, every one of them delivered once: Isthmus to Isthmus, where a loss is ours. */
     void trafficBothWays() throws Exception {
         lab.in(Lab.HOST_A, "ping", "-c", "3", "-i", "0.2", "-W", "2", Lab.HOST_B_IP);
         Transfer ab = LabTraffic.udp(lab, Lab.HOST_A, Lab.HOST_B, Lab.HOST_B_IP, 1000, 1000, 500);
@@ -112,7 +126,7 @@ class ProposalsLabTest extends LabTestBase {
                 "aes256gcm16"));
         Path a = LabGateways.startIsthmus(lab, Side.A, isthmus(Side.A, "InitiatorOnly", policies(GCM256_PRFSHA512_X25519)));
         awaitTunnel();
-        trafficBothWays();
+        tcpBothWays();
         JsonNode sa = ikeSa(a);
         assertEquals("aes256gcm16-prfsha512-x25519", sa.path("proposal").asText(), sa.toPrettyString());
         assertFalse(sa.path("childSas").get(0).path("esn").asBoolean(), "strongSwan offered no ESN: " + sa);
@@ -129,7 +143,7 @@ class ProposalsLabTest extends LabTestBase {
         LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, true, "aes256gcm16-prfsha512-curve25519",
                 "aes256gcm16"));
         awaitTunnel();
-        trafficBothWays();
+        tcpBothWays();
         JsonNode sa = ikeSa(a);
         assertFalse(sa.path("weInitiated").asBoolean());
         assertEquals("aes256gcm16-prfsha512-x25519", sa.path("proposal").asText(), sa.toPrettyString());
@@ -149,7 +163,7 @@ class ProposalsLabTest extends LabTestBase {
         Path a = LabGateways.startIsthmus(lab, Side.A, isthmus(Side.A, "InitiatorOnly",
                 policies(GCM256_PRFSHA512_X25519, GCM128_ECP256, AES256_SHA384_ECP384)));
         awaitTunnel();
-        trafficBothWays();
+        tcpBothWays();
         JsonNode sa = ikeSa(a);
         assertEquals("aes256-sha384-prfsha384-ecp384", sa.path("proposal").asText(), sa.toPrettyString());
         assertEquals("aes256-sha384", sa.path("childSas").get(0).path("suite").asText(), sa.toPrettyString());
@@ -170,7 +184,7 @@ class ProposalsLabTest extends LabTestBase {
         LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, true,
                 "aes256gcm16-prfsha512-curve25519,aes256-sha384-ecp384,aes128gcm16-prfsha256-ecp256", "aes256gcm16,aes256-sha384,aes128gcm16"));
         awaitTunnel();
-        trafficBothWays();
+        tcpBothWays();
         JsonNode sa = ikeSa(a);
         assertEquals("aes128gcm16-prfsha256-ecp256", sa.path("proposal").asText(), sa.toPrettyString());
         assertEquals("aes128gcm16", sa.path("childSas").get(0).path("suite").asText(), sa.toPrettyString());
@@ -247,7 +261,7 @@ class ProposalsLabTest extends LabTestBase {
             while (System.nanoTime() < end && ikeSa(a).path("initiatorSpi").asText().equals(before)) {
                 Thread.sleep(500);
             }
-            trafficBothWays();
+            tcpBothWays();
         } finally {
             Thread.sleep(500);
             capture.destroy();
