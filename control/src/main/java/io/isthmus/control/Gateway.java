@@ -142,6 +142,7 @@ public final class Gateway implements AutoCloseable {
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), floating), bridge);
         bridge.connect(engine, dataplane);
+        EsnTestHook.apply(System.getenv(EsnTestHook.VARIABLE), dataplane, config.pair() != null);
         if (pair != null) {
             pair.attach(engine, dataplane);
         }

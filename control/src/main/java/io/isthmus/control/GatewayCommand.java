@@ -179,10 +179,13 @@ final class GatewayCommand {
                     g.sku().maxTunnels(), g.instances().stream().map(i -> i.name() + " " + i.publicIpAddress().getHostAddress()).toList());
             for (var conn : c.connections()) {
                 var site = c.localNetworkGateway(conn.localNetworkGateway());
-                var policy = conn.ipsecPolicies().isEmpty() ? null : conn.ipsecPolicies().getFirst();
-                System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE %s, ESP %s%n", conn.name(), site.name(), site.gatewayIpAddress().getHostAddress(),
-                        site.addressPrefixes(), conn.connectionMode(), conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based",
-                        policy == null ? ConfigReader.DEFAULT_IKE : policy.ikeProposal(), policy == null ? ConfigReader.DEFAULT_ESP : policy.espProposal());
+                System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE SA %d s, DPD %d s (timeout %d s)%n", conn.name(), site.name(),
+                        site.gatewayIpAddress().getHostAddress(), site.addressPrefixes(), conn.connectionMode(),
+                        conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based", conn.ikeSaLifeTime().toSeconds(),
+                        conn.dpdDelay().toSeconds(), conn.dpdTimeout().toSeconds());
+                // strongSwan's syntax, for the peer's swanctl.conf: what the Azure names mean, spelt out transform by transform.
+                System.out.printf("    proposals = %s%n", io.isthmus.control.config.SwanctlProposals.ike(IkeConnections.ikeProposals(conn)));
+                System.out.printf("    esp_proposals = %s%n", io.isthmus.control.config.SwanctlProposals.esp(IkeConnections.espProposals(conn)));
                 if (conn.hasNat()) {
                     // What the operator sets up on the peer: its prefixes are routed here as translated, and it sees this side as translated.
                     var translated = io.isthmus.control.config.TranslatedPrefixes.of(c);

@@ -6,8 +6,10 @@ import io.isthmus.control.config.GatewayConfig.IpsecPolicy;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
 import io.isthmus.control.config.TranslatedPrefixes;
 import io.isthmus.ike.Authentication;
+import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Identity;
+import io.isthmus.ike.IkeProposal;
 import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -59,15 +61,15 @@ final class IkeConnections {
             // Any to any, NAT or not: Azure's route-based way, and what its NAT requires of the peer (TranslatedPrefixes).
             b.localTs("0.0.0.0/0").localTs("::/0").remoteTs("0.0.0.0/0").remoteTs("::/0");
         }
+        b.ike(ikeProposals(c));
+        b.esp(espProposals(c));
         IpsecPolicy policy = c.ipsecPolicies().isEmpty() ? null : c.ipsecPolicies().getFirst();
-        b.ike(policy == null ? ConfigReader.DEFAULT_IKE : List.of(policy.ikeProposal()));
-        b.esp(policy == null ? ConfigReader.DEFAULT_ESP : List.of(policy.espProposal()));
         Duration childLife = policy == null ? ConfigReader.DEFAULT_SA_LIFETIME : policy.saLifeTime();
         long kilobytes = policy == null ? ConfigReader.DEFAULT_SA_KILOBYTES : policy.saDataSizeKilobytes();
         Connection.Timers az = Connection.Timers.AZURE;
-        Duration ikeLife = az.ikeLifetime();
+        Duration ikeLife = c.ikeSaLifeTime();
         Duration margin = Duration.ofMillis(Math.min(540_000, Math.min(childLife.toMillis(), ikeLife.toMillis()) / 5));
-        b.timers(new Connection.Timers(ikeLife, childLife, kilobytes, margin, az.rekeyJitter(), az.dpdDelay(), c.dpdTimeout(),
+        b.timers(new Connection.Timers(ikeLife, childLife, kilobytes, margin, az.rekeyJitter(), c.dpdDelay(), c.dpdTimeout(),
                 az.retransmitBase(), az.retransmitTries(), az.natKeepalive()));
         b.forceUdpEncapsulation(c.forceUdpEncapsulation());
         b.mode(switch (c.connectionMode()) {
@@ -76,5 +78,25 @@ final class IkeConnections {
             case RESPONDER_ONLY -> Connection.Mode.RESPONDER_ONLY;
         });
         return b.build();
+    }
+
+    /**
+     * The IKE proposals of every ipsecPolicies entry, in the file's order (each entry one
+     * proposal: its DH group the key share sent first when it leads), without repeats; Azure's
+     * defaults without a policy.
+     */
+    static List<IkeProposal> ikeProposals(GatewayConfig.Connection c) {
+        if (c.ipsecPolicies().isEmpty()) {
+            return ConfigReader.DEFAULT_IKE;
+        }
+        return c.ipsecPolicies().stream().map(IpsecPolicy::ikeProposal).distinct().toList();
+    }
+
+    /** The ESP proposals of every entry, in order, each as its {@code esn} says (ESN first with both), without repeats. */
+    static List<ChildProposal> espProposals(GatewayConfig.Connection c) {
+        if (c.ipsecPolicies().isEmpty()) {
+            return ConfigReader.DEFAULT_ESP;
+        }
+        return c.ipsecPolicies().stream().flatMap(p -> p.espProposals().stream()).distinct().toList();
     }
 }

@@ -390,6 +390,19 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
+     * A test hook: every ESN SA installed from now on without a {@link Resume} sends its first
+     * packet with sequence number {@code lastSent + 1} instead of 1 (0: from the start, the
+     * default). Nothing else brings a running SA near 2^32 in a test's time: 4 billion packets
+     * take hours at the fastest rates, and the boundary is where ESN's inferred high half, the
+     * replay window's subspaces and the ICV over the high half (RFC 4303 §2.2.1, RFC 4106 §5)
+     * meet. Not for a pair's nodes, whose numbers come from their leases. SAs without ESN are left
+     * alone: near 2^32 their sequence space is all but spent.
+     */
+    public synchronized void startEsnSequencesAfter(long lastSent) {
+        tables.startEsnSequencesAfter(lastSent);
+    }
+
+    /**
      * Whether every SA installed from now on (without a {@link Resume}) starts with an empty
      * sequence lease: on, for a node of a gateway pair, nothing is sealed on a new SA until the
      * pair has granted it numbers with {@link #lease}; off (the default), SAs are limited by

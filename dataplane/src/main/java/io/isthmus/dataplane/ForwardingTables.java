@@ -45,6 +45,8 @@ final class ForwardingTables {
     private long rebuilds;
     /** Whether SAs installed from now on start with an empty sequence lease (a gateway pair's). */
     private boolean requireLeases;
+    /** The test hook's start of ESN SAs' outbound counters (0: none); see {@link Dataplane#startEsnSequencesAfter}. */
+    private long esnFirstAfter;
     /** What dynamic NAT flows are timed by. */
     private LongSupplier natClock = System::nanoTime;
 
@@ -188,6 +190,11 @@ final class ForwardingTables {
         requireLeases = required;
     }
 
+    /** See {@link Dataplane#startEsnSequencesAfter}. */
+    void startEsnSequencesAfter(long lastSent) {
+        esnFirstAfter = lastSent;
+    }
+
     /**
      * Installs a child SA; with {@code outboundNow} its outbound half becomes the tunnel's newest,
      * otherwise it queues behind the SAs there (see {@link Dataplane#install(SaPair, boolean)});
@@ -215,8 +222,13 @@ final class ForwardingTables {
             out.lease(resume.leaseEnd(), resume.leaseDeadlineNanos());
             in.carryOver(resume.carried().inPackets(), resume.carried().inBytes());
             out.carryOver(resume.carried().outPackets(), resume.carried().outBytes());
-        } else if (requireLeases) {
-            out.lease(0, System.nanoTime()); // nothing until the pair grants numbers
+        } else {
+            if (esnFirstAfter != 0 && out.esn()) {
+                out.resumeAfter(esnFirstAfter);
+            }
+            if (requireLeases) {
+                out.lease(0, System.nanoTime()); // nothing until the pair grants numbers
+            }
         }
         EspPort.Endpoint to = esp.endpoint(pair.local(), pair.remote(), pair.udpEncapsulation());
         if (to == null) {

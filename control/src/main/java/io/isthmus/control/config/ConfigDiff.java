@@ -48,7 +48,13 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
          * start over; a Static rule keeps no state, so its flows carry on where it still applies.
          */
         NAT("NAT rules"),
-        /** Its IPsec/IKE policy (proposals, lifetimes): the next rekey uses it. */
+        /**
+         * Its IPsec/IKE policies (proposals, their order, ESN, lifetimes) or its IKE SA lifetime:
+         * the SAs up now keep what they negotiated; each rekey after the reload offers and
+         * accepts the new proposals (a child SA's at its next rekey, the IKE SA's at its), and an
+         * IKE SA established after it gets the new lifetime. {@code isthmus connection reset}
+         * applies them at once.
+         */
         POLICY("policy"),
         /**
          * Its shared key or certificate settings: only IKE_AUTH uses them, so the next IKE rekey
@@ -64,7 +70,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
          * negotiated was with another peer or for another kind of tunnel, so it is re-established.
          */
         PEER("peer"),
-        /** Its connection mode, DPD timeout or UDP encapsulation: each applies the next time it is used. */
+        /** Its connection mode, DPD delay or timeout, or UDP encapsulation: each applies the next time it is used. */
         OTHER("mode, DPD or encapsulation"),
         /** Its BGP session (enableBgp, the site's ASN, BGP address or weight): BIRD is reconfigured; the IPsec SAs stay. */
         BGP("BGP");
@@ -183,13 +189,13 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         if (o.enableBgp() != n.enableBgp() || (n.enableBgp() && !Objects.equals(os.bgpSettings(), ns.bgpSettings()))) {
             how.add(Change.BGP);
         }
-        if (!o.ipsecPolicies().equals(n.ipsecPolicies())) {
+        if (!o.ipsecPolicies().equals(n.ipsecPolicies()) || !o.ikeSaLifeTime().equals(n.ikeSaLifeTime())) {
             how.add(Change.POLICY);
         }
         if (!sameKey(o.sharedKey(), n.sharedKey()) || !Objects.equals(o.certificate(), n.certificate())) {
             how.add(Change.KEY);
         }
-        if (o.connectionMode() != n.connectionMode() || !o.dpdTimeout().equals(n.dpdTimeout())
+        if (o.connectionMode() != n.connectionMode() || !o.dpdTimeout().equals(n.dpdTimeout()) || !o.dpdDelay().equals(n.dpdDelay())
                 || o.forceUdpEncapsulation() != n.forceUdpEncapsulation() || !Objects.equals(o.pairInstance(), n.pairInstance())) {
             how.add(Change.OTHER);
         }

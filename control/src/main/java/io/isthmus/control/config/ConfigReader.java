@@ -18,6 +18,7 @@ import io.isthmus.esp.IntegrityAlgorithm;
 import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.IkeProposal;
 import io.isthmus.ike.crypto.KeyExchangeMethod;
+import io.isthmus.ike.crypto.PseudorandomFunction;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,12 @@ public final class ConfigReader extends ConfigFields {
     public static final List<ChildProposal> DEFAULT_ESP = AzureAlgorithms.DEFAULT_ESP;
     public static final Duration DEFAULT_SA_LIFETIME = Duration.ofSeconds(27_000);
     public static final long DEFAULT_SA_KILOBYTES = 102_400_000L;
+    /** Azure's fixed IKE SA lifetime, the default of {@code ikeSaLifeTimeSeconds}. */
+    public static final int DEFAULT_IKE_SA_LIFETIME_SECONDS = 28_800;
+    /** Azure's fixed DPD delay, the default of {@code dpdDelaySeconds}. */
+    public static final int DEFAULT_DPD_DELAY_SECONDS = 15;
+    /** ipsecPolicies entries per connection (Azure takes one): enough for any peer's list, few enough to keep IKE_SA_INIT unfragmented. */
+    static final int MAX_IPSEC_POLICIES = 8;
 
     private final Function<String, String> environment;
     /** The configuration file's permissions, when it was read from one that has them. */
@@ -233,8 +240,8 @@ public final class ConfigReader extends ConfigFields {
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
         onlyFields(n, p, "name", "localNetworkGateway", "connectionType", "connectionProtocol", "sharedKey", "sharedKeyFile", "sharedKeyEnv",
-                "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "ipsecPolicies",
-                "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules", "enableBgp");
+                "sharedKeyCredential", "certificateAuthentication", "connectionMode", "usePolicyBasedTrafficSelectors", "dpdTimeoutSeconds", "dpdDelaySeconds",
+                "ikeSaLifeTimeSeconds", "ipsecPolicies", "forceUdpEncapsulation", "pairInstance", "ingressNatRules", "egressNatRules", "enableBgp");
         String name = string(n, p, "name", null);
         String site = string(n, p, "localNetworkGateway", null);
         if (!sites.contains(site)) {
@@ -310,10 +317,18 @@ public final class ConfigReader extends ConfigFields {
             throw error(p + ".usePolicyBasedTrafficSelectors", "a PolicyBased gateway only has policy-based connections");
         }
         Duration dpd = Duration.ofSeconds(integer(n, p, "dpdTimeoutSeconds", 45, 9, 3600));
-        List<JsonNode> policies = list(n, p, "ipsecPolicies", 0, 1);
+        // Isthmus additions; Azure fixes both (15 s, 28,800 s). Under 300 s the IKE lifetime is for labs and tests of IKE rekeys.
+        Duration dpdDelay = Duration.ofSeconds(integer(n, p, "dpdDelaySeconds", DEFAULT_DPD_DELAY_SECONDS, 2, 3600));
+        Duration ikeLife = Duration.ofSeconds(integer(n, p, "ikeSaLifeTimeSeconds", DEFAULT_IKE_SA_LIFETIME_SECONDS, 10, 86_400));
+        List<JsonNode> policies = list(n, p, "ipsecPolicies", 0, MAX_IPSEC_POLICIES);
         List<IpsecPolicy> ipsec = new ArrayList<>();
         for (int i = 0; i < policies.size(); i++) {
-            ipsec.add(ipsecPolicy(policies.get(i), p + ".ipsecPolicies[" + i + "]"));
+            String pp = p + ".ipsecPolicies[" + i + "]";
+            IpsecPolicy policy = ipsecPolicy(policies.get(i), pp);
+            if (i > 0) {
+                policy = withFirstLifetimes(ipsec.getFirst(), policy, policies.get(i), pp);
+            }
+            ipsec.add(policy);
         }
         // An Isthmus addition: ESP in UDP 4500 even without a NAT, for paths that drop IP protocol 50.
         boolean forceUdp = bool(n, p, "forceUdpEncapsulation", false);
@@ -321,9 +336,27 @@ public final class ConfigReader extends ConfigFields {
         if (pairInstance != null && gateway.instances().stream().noneMatch(i -> i.name().equals(pairInstance))) {
             throw error(p + ".pairInstance", "'" + pairInstance + "' is not one of virtualNetworkGateway.instances");
         }
-        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, ipsec, forceUdp, pairInstance,
+        return new Connection(name, site, sharedKey, certificate, mode, policyBased, dpd, dpdDelay, ikeLife, ipsec, forceUdp, pairInstance,
                 NatSection.references(this, n, p, "ingressNatRules"), NatSection.references(this, n, p, "egressNatRules"),
                 bool(n, p, "enableBgp", false));
+    }
+
+    /**
+     * A later ipsecPolicies entry with the first entry's lifetimes: the engine keeps one child
+     * lifetime per connection, whichever policy a child SA negotiates. An entry may leave them
+     * out; one that gives others is refused rather than silently overruled.
+     */
+    private IpsecPolicy withFirstLifetimes(IpsecPolicy first, IpsecPolicy policy, JsonNode node, String p) {
+        String why = ": a connection's child SAs have one lifetime, whichever policy they negotiate; give it in the first entry only";
+        if (node.hasNonNull("saLifeTimeSeconds") && !policy.saLifeTime().equals(first.saLifeTime())) {
+            throw error(p + ".saLifeTimeSeconds", policy.saLifeTime().toSeconds() + " differs from ipsecPolicies[0]'s "
+                    + first.saLifeTime().toSeconds() + why);
+        }
+        if (node.hasNonNull("saDataSizeKilobytes") && policy.saDataSizeKilobytes() != first.saDataSizeKilobytes()) {
+            throw error(p + ".saDataSizeKilobytes", policy.saDataSizeKilobytes() + " differs from ipsecPolicies[0]'s "
+                    + first.saDataSizeKilobytes() + why);
+        }
+        return new IpsecPolicy(policy.ikeProposal(), policy.espProposal(), policy.esn(), first.saLifeTime(), first.saDataSizeKilobytes());
     }
 
     /**
@@ -420,13 +453,20 @@ public final class ConfigReader extends ConfigFields {
      */
     private IpsecPolicy ipsecPolicy(JsonNode n, String p) {
         onlyFields(n, p, "saLifeTimeSeconds", "saDataSizeKilobytes", "ipsecEncryption", "ipsecIntegrity", "ikeEncryption", "ikeIntegrity",
-                "dhGroup", "pfsGroup");
+                "ikePrf", "dhGroup", "pfsGroup", "esn");
         AzureAlgorithms.Cipher ikeEnc = choice(n, p, "ikeEncryption", null, AzureAlgorithms.IKE_ENCRYPTION);
         AzureAlgorithms.IkeIntegrity ikeInt = choice(n, p, "ikeIntegrity", null, AzureAlgorithms.IKE_INTEGRITY);
         KeyExchangeMethod dh = choice(n, p, "dhGroup", null, AzureAlgorithms.DH_GROUP);
         if (ikeInt.aeadOnly() && !ikeEnc.isAead()) {
             throw error(p + ".ikeIntegrity", "GCMAES integrity goes with GCMAES encryption; with " + n.get("ikeEncryption").asText()
-                    + " use SHA256 or SHA384");
+                    + " use SHA256, SHA384 or SHA512");
+        }
+        PseudorandomFunction prf = n.hasNonNull("ikePrf") ? choice(n, p, "ikePrf", null, AzureAlgorithms.IKE_PRF) : null;
+        if (prf != null && !ikeInt.aeadOnly() && prf != ikeInt.prf()) {
+            // A SHA name is both the HMAC and the PRF: two fields that disagree would leave the reader guessing which one wins.
+            throw error(p + ".ikePrf", "'" + n.get("ikePrf").asText() + "' disagrees with ikeIntegrity " + n.get("ikeIntegrity").asText()
+                    + ", which names " + ikeInt.prf().keyword() + "; ikePrf chooses the PRF of GCMAES integrity (GCMAES256 means"
+                    + " prfsha384, GCMAES128 prfsha256 without it)");
         }
         AzureAlgorithms.Cipher espEnc = choice(n, p, "ipsecEncryption", null, AzureAlgorithms.ESP_ENCRYPTION);
         IntegrityAlgorithm espInt = choice(n, p, "ipsecIntegrity", null, AzureAlgorithms.ESP_INTEGRITY);
@@ -437,9 +477,10 @@ public final class ConfigReader extends ConfigFields {
                     + ": GCMAES (and CHACHA20POLY1305) encryption takes the same name for integrity; AES-CBC takes SHA256, SHA384 or SHA512");
         }
         KeyExchangeMethod pfs = choice(n, p, "pfsGroup", "None", AzureAlgorithms.PFS_GROUP);
+        GatewayConfig.Esn esn = choice(n, p, "esn", "both", AzureAlgorithms.ESN);
         // Azure allows 300 s and up; shorter ones are for labs and tests of rekeying.
         Duration life = Duration.ofSeconds(longValue(n, p, "saLifeTimeSeconds", DEFAULT_SA_LIFETIME.toSeconds(), 10, 172_799));
         long kilobytes = longValue(n, p, "saDataSizeKilobytes", DEFAULT_SA_KILOBYTES, 1024, 2_147_483_647L);
-        return new IpsecPolicy(AzureAlgorithms.ike(ikeEnc, ikeInt, dh), AzureAlgorithms.esp(espEnc, espInt, pfs), life, kilobytes);
+        return new IpsecPolicy(AzureAlgorithms.ike(ikeEnc, ikeInt, prf, dh), AzureAlgorithms.esp(espEnc, espInt, pfs), esn, life, kilobytes);
     }
 }

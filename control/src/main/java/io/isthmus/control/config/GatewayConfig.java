@@ -287,8 +287,38 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         }
     }
 
-    /** Azure's custom IPsec/IKE policy, already turned into strongSwan-style proposals. */
-    public record IpsecPolicy(IkeProposal ikeProposal, ChildProposal espProposal, Duration saLifeTime, long saDataSizeKilobytes) {
+    /**
+     * Azure's custom IPsec/IKE policy, already turned into strongSwan-style proposals.
+     *
+     * @param espProposal the ESP cipher and PFS group, without ESN ({@link #espProposals()} adds what {@code esn} says)
+     * @param esn         whether child SAs use extended sequence numbers
+     */
+    public record IpsecPolicy(IkeProposal ikeProposal, ChildProposal espProposal, Esn esn, Duration saLifeTime, long saDataSizeKilobytes) {
+        /** The ESP proposals this policy offers and accepts, in order: one per ESN choice. */
+        public List<ChildProposal> espProposals() {
+            return esn.offered().stream().map(e -> new ChildProposal(espProposal.cipher(), e, espProposal.pfs())).toList();
+        }
+    }
+
+    /**
+     * An Isthmus addition to a policy, {@code esn}: whether child SAs use 64-bit extended sequence
+     * numbers (RFC 4303 §2.2.1). BOTH (the default) offers ESN first and no ESN next, one ESP
+     * proposal each, so a peer that takes ESN gets it (a 32-bit counter runs out within hours at
+     * this gateway's packet rates, forcing rekeys) and one that does not still connects.
+     */
+    public enum Esn {
+        ENABLED(List.of(true)), DISABLED(List.of(false)), BOTH(List.of(true, false));
+
+        private final List<Boolean> offered;
+
+        Esn(List<Boolean> offered) {
+            this.offered = offered;
+        }
+
+        /** The ESN choices, in the order offered. */
+        public List<Boolean> offered() {
+            return offered;
+        }
     }
 
     /** Certificate authentication: our certificate and key, the CAs the peer's must chain to, its subject. */
@@ -304,10 +334,12 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * @param ingressNatRules the names of its IngressSnat rules (of {@code virtualNetworkGateway.natRules}), in the file's order
      * @param egressNatRules the names of its EgressSnat rules
      * @param enableBgp    BIRD peers with the site's BGP speaker through this tunnel
+     * @param dpdDelay     idle time before a liveness check ({@code dpdDelaySeconds}, an Isthmus addition; Azure's is 15 s)
+     * @param ikeSaLifeTime the IKE SA's lifetime ({@code ikeSaLifeTimeSeconds}, an Isthmus addition; Azure's is 28,800 s)
      */
     public record Connection(String name, String localNetworkGateway, byte[] sharedKey, CertificateAuthentication certificate,
                              ConnectionMode connectionMode, boolean usePolicyBasedTrafficSelectors, Duration dpdTimeout,
-                             List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance,
+                             Duration dpdDelay, Duration ikeSaLifeTime, List<IpsecPolicy> ipsecPolicies, boolean forceUdpEncapsulation, String pairInstance,
                              List<String> ingressNatRules, List<String> egressNatRules, boolean enableBgp) {
         public Connection {
             ingressNatRules = List.copyOf(ingressNatRules);

@@ -26,7 +26,8 @@ class AzureAlgorithmsTest {
     @Test
     void theDefaultsAreTheProposalsOfBefore() {
         assertEquals(ike("aes256gcm16-prfsha384-ecp384,aes256-sha256-modp2048,aes128gcm16-prfsha256-x25519"), ConfigReader.DEFAULT_IKE);
-        assertEquals(esp("aes256gcm16,aes128gcm16,aes256-sha256"), ConfigReader.DEFAULT_ESP);
+        assertEquals(esp("aes256gcm16-esn,aes256gcm16,aes128gcm16-esn,aes128gcm16,aes256-sha256-esn,aes256-sha256"), ConfigReader.DEFAULT_ESP,
+                "ESN offered first, then without, as a policy's esn: both");
     }
 
     static GatewayConfig.IpsecPolicy policy(String ikeEnc, String ikeInt, String dh, String espEnc, String espInt, String pfs) {

@@ -230,7 +230,8 @@ class ConfigDiffTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"connectionMode: ResponderOnly", "dpdTimeoutSeconds: 30", "forceUdpEncapsulation: true"})
+    @CsvSource(delimiter = '|', value = {"connectionMode: ResponderOnly", "dpdTimeoutSeconds: 30", "forceUdpEncapsulation: true",
+            "dpdDelaySeconds: 5"})
     void modeDpdAndEncapsulation(String line) {
         ConfigDiff d = diff(edit("""
                     localNetworkGateway: depot
@@ -239,6 +240,43 @@ class ConfigDiffTest {
                     %s
                 """.formatted(line)));
         assertEquals(Map.of("to-depot", Set.of(Change.OTHER)), d.changed());
+    }
+
+    /** The new fields of a policy, their order and the IKE SA lifetime: the next rekey uses them (or a reset at once). */
+    @Test
+    void proposalsTheirOrderEsnAndTheIkeLifetimeAreAPolicyChange() {
+        String second = """
+                  - ipsecEncryption: GCMAES128
+                    ipsecIntegrity: GCMAES128
+                    ikeEncryption: GCMAES256
+                    ikeIntegrity: GCMAES256
+                    ikePrf: SHA512
+                    dhGroup: X25519
+            """;
+        String two = edit("""
+                    sharedKey: "the depot's long shared key"
+                """, """
+                    sharedKey: "the depot's long shared key"
+                """ + POLICY + second);
+        String swapped = edit("""
+                    sharedKey: "the depot's long shared key"
+                """, """
+                    sharedKey: "the depot's long shared key"
+                    ipsecPolicies:
+                """ + second + POLICY.substring(POLICY.indexOf('\n') + 1));
+        assertTrue(ConfigDiff.between(parse(two), parse(two)).empty());
+        assertEquals(Map.of("to-depot", Set.of(Change.POLICY)), ConfigDiff.between(parse(two), parse(swapped)).changed(),
+                "the order is the preference: a change");
+        assertEquals(Map.of("to-depot", Set.of(Change.POLICY)), ConfigDiff.between(parse(two), parse(two.replace("ikePrf: SHA512",
+                "ikePrf: SHA384"))).changed());
+        assertEquals(Map.of("to-depot", Set.of(Change.POLICY)), ConfigDiff.between(parse(two), parse(two.replace("dhGroup: X25519",
+                "dhGroup: X25519\n        esn: disabled"))).changed());
+        assertEquals(Map.of("to-branch", Set.of(Change.POLICY)), diff(edit("""
+                    localNetworkGateway: branch
+                """, """
+                    localNetworkGateway: branch
+                    ikeSaLifeTimeSeconds: 3600
+                """)).changed());
     }
 
     @Test

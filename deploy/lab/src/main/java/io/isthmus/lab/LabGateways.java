@@ -136,6 +136,11 @@ public final class LabGateways {
      */
     public static Process startIsthmus(Namespaces lab, String ns, String name, String config, String logName, List<String> firstJvmOptions,
                                        List<String> more) throws IOException {
+        return startIsthmus(lab, ns, name, config, logName, firstJvmOptions, more, List.of());
+    }
+
+    private static Process startIsthmus(Namespaces lab, String ns, String name, String config, String logName, List<String> firstJvmOptions,
+                                        List<String> more, List<String> environment) throws IOException {
         Path file = lab.work().resolve(name + ".yaml");
         Files.writeString(file, config);
         // It holds the shared key: for its owner alone, as the gateway asks of such a file.
@@ -148,7 +153,15 @@ public final class LabGateways {
         command.addAll(more);
         // Its runtime files (BIRD's configuration and socket) in the lab's directory: another run's gateway of the same name has its own.
         command.addAll(0, List.of("env", "RUNTIME_DIRECTORY=" + Files.createDirectories(lab.work().resolve(name + "-run"))));
+        command.addAll(2, environment);
         return lab.spawn(ns, lab.work().resolve(logName), command);
+    }
+
+    /** As {@link #startIsthmus(Lab, Side, String)}, with environment variables ({@code NAME=value}) for the gateway's process, such as a test hook's. */
+    public static Path startIsthmus(Lab lab, Side side, String config, List<String> environment) throws IOException {
+        startIsthmus(lab, side == Side.A ? Lab.GW_A : Lab.GW_B, side == Side.A ? "gw-a" : "gw-b", config,
+                side == Side.A ? "gw-a.log" : "gw-b.log", List.of(), List.of(), environment);
+        return socket(lab, side);
     }
 
     public static Path socket(Lab lab, Side side) {
