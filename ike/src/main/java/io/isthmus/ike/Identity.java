@@ -2,8 +2,9 @@ package io.isthmus.ike;
 
 import io.isthmus.ike.message.IdPayload;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import io.isthmus.ike.message.DistinguishedName;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * An IKE identity (RFC 7296 §3.5): an IPv4 or IPv6 address, an FQDN, an RFC 822 address, a
@@ -63,14 +64,67 @@ public record Identity(int type, byte[] data) {
         return data.clone();
     }
 
+    /**
+     * The same identity, compared as what it names: distinguished names as names
+     * ({@link DistinguishedName}: string types, case and insignificant spaces do not count), FQDNs
+     * and RFC 822 addresses without regard to ASCII case (as strongSwan compares them), addresses and
+     * key ids byte for byte. A DN that is not DER equals only the same bytes.
+     */
     @Override
     public boolean equals(Object o) {
-        return o instanceof Identity i && i.type == type && Arrays.equals(i.data, data);
+        return o instanceof Identity i && i.type == type && canonical().equals(i.canonical());
     }
 
     @Override
     public int hashCode() {
-        return type * 31 + Arrays.hashCode(data);
+        return type * 31 + canonical().hashCode();
+    }
+
+    /**
+     * Whether {@code peer}, the identity a peer claims, is this one as configured: {@link #equals},
+     * or for a distinguished name with {@code *} values (strongSwan's {@code CN=*}), one that
+     * matches it ({@link DistinguishedName#matches}). Never the other way round: a peer's
+     * identity is not a pattern.
+     */
+    public boolean matches(Identity peer) {
+        if (equals(peer)) {
+            return true;
+        }
+        if (type != IdPayload.ID_DER_ASN1_DN || peer.type != IdPayload.ID_DER_ASN1_DN) {
+            return false;
+        }
+        Optional<DistinguishedName> pattern = DistinguishedName.parse(data);
+        Optional<DistinguishedName> claimed = DistinguishedName.parse(peer.data);
+        return pattern.isPresent() && claimed.isPresent() && pattern.get().matches(claimed.get());
+    }
+
+    /** A pattern ({@code CN=*}) rather than one identity: not sent as IDr, where the peer would take it literally. */
+    public boolean hasWildcards() {
+        return type == IdPayload.ID_DER_ASN1_DN && DistinguishedName.parse(data).map(DistinguishedName::hasWildcards).orElse(false);
+    }
+
+    /** The name in a DN identity; empty for other types and for bytes that are not a Name. */
+    public Optional<DistinguishedName> distinguishedName() {
+        return type == IdPayload.ID_DER_ASN1_DN ? DistinguishedName.parse(data) : Optional.empty();
+    }
+
+    /** Only A to Z: other bytes are not letters in a DNS name, and folding them (as Latin-1) would make distinct names equal. */
+    private static String asciiLowerCase(byte[] b) {
+        char[] c = new char[b.length];
+        for (int i = 0; i < b.length; i++) {
+            int x = b[i] & 0xFF;
+            c[i] = (char) (x >= 'A' && x <= 'Z' ? x + 32 : x);
+        }
+        return new String(c);
+    }
+
+    /** What {@link #equals} compares: computed each time (identities are compared per IKE_AUTH, not per packet). */
+    private Object canonical() {
+        return switch (type) {
+            case IdPayload.ID_DER_ASN1_DN -> DistinguishedName.parse(data).<Object>map(d -> d).orElseGet(() -> HexFormat.of().formatHex(data));
+            case IdPayload.ID_FQDN, IdPayload.ID_RFC822_ADDR -> asciiLowerCase(data);
+            default -> HexFormat.of().formatHex(data);
+        };
     }
 
     @Override
