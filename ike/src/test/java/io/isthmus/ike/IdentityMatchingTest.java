@@ -116,6 +116,18 @@ class IdentityMatchingTest extends EnginePair {
         assertEquals(subjectOf(GW_B), onlyIkeSa(engineA).peerIdentity());
     }
 
+    /** Two connections from one address: the one naming the peer wins over the CN=* one, whichever was configured first. */
+    @Test
+    void anExactNameWinsOverAWildcard() {
+        engineA.addConnection(connectionA(IKE, "aes256gcm16").local(A, subjectOf(GW_A)).remote(B, null).authentication(credentials(GW_A)).build());
+        engineB.addConnection(Connection.builder("wild").local(B, subjectOf(GW_B)).remote(A, Identity.parse("C=CH, O=Isthmus Test, CN=*"))
+                .authentication(credentials(GW_B)).ike(IKE).esp("aes256gcm16").localTs("192.168.20.0/24").remoteTs("192.168.10.0/24").build());
+        engineB.addConnection(connectionB(IKE, "aes256gcm16").local(B, subjectOf(GW_B)).remote(A, Identity.parse("c=CH, o=isthmus test, cn=gw-a"))
+                .authentication(credentials(GW_B)).build());
+        assertEquals(IkeSaState.ESTABLISHED, initiate().state());
+        assertEquals("site", onlyIkeSa(engineB).connection().name(), "the exact match, not the wildcard configured before it");
+    }
+
     @Test
     void aWildcardForAnotherOrganisationIsRefused() {
         IkeSa sa = establish(subjectOf(GW_A), Identity.parse("C=CH, O=Elsewhere, CN=*"), null);
