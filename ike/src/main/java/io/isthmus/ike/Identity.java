@@ -1,8 +1,8 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.message.DistinguishedName;
 import io.isthmus.ike.message.IdPayload;
 import java.nio.charset.StandardCharsets;
-import io.isthmus.ike.message.DistinguishedName;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -10,10 +10,23 @@ import java.util.Optional;
  * An IKE identity (RFC 7296 §3.5): an IPv4 or IPv6 address, an FQDN, an RFC 822 address, a
  * distinguished name or a key id. {@link #parse} reads them the way strongSwan's {@code id =} does.
  */
-public record Identity(int type, byte[] data) {
+public final class Identity {
+    private final int type;
+    private final byte[] data;
+    /**
+     * What {@link #equals} compares, made once: a responder compares the claimed identity with
+     * every candidate connection's, and a DN from a peer may be long. Immutable, so a race
+     * between two first uses only makes it twice.
+     */
+    private Object canonical;
 
-    public Identity {
-        data = data.clone();
+    public Identity(int type, byte[] data) {
+        this.type = type;
+        this.data = data.clone();
+    }
+
+    public int type() {
+        return type;
     }
 
     /**
@@ -59,7 +72,6 @@ public record Identity(int type, byte[] data) {
         return new IdPayload(initiator, type, data);
     }
 
-    @Override
     public byte[] data() {
         return data.clone();
     }
@@ -93,19 +105,19 @@ public record Identity(int type, byte[] data) {
         if (type != IdPayload.ID_DER_ASN1_DN || peer.type != IdPayload.ID_DER_ASN1_DN) {
             return false;
         }
-        Optional<DistinguishedName> pattern = DistinguishedName.parse(data);
-        Optional<DistinguishedName> claimed = DistinguishedName.parse(peer.data);
+        Optional<DistinguishedName> pattern = distinguishedName();
+        Optional<DistinguishedName> claimed = peer.distinguishedName();
         return pattern.isPresent() && claimed.isPresent() && pattern.get().matches(claimed.get());
     }
 
     /** A pattern ({@code CN=*}) rather than one identity: not sent as IDr, where the peer would take it literally. */
     public boolean hasWildcards() {
-        return type == IdPayload.ID_DER_ASN1_DN && DistinguishedName.parse(data).map(DistinguishedName::hasWildcards).orElse(false);
+        return distinguishedName().map(DistinguishedName::hasWildcards).orElse(false);
     }
 
     /** The name in a DN identity; empty for other types and for bytes that are not a Name. */
     public Optional<DistinguishedName> distinguishedName() {
-        return type == IdPayload.ID_DER_ASN1_DN ? DistinguishedName.parse(data) : Optional.empty();
+        return canonical() instanceof DistinguishedName d ? Optional.of(d) : Optional.empty();
     }
 
     /** Only A to Z: other bytes are not letters in a DNS name, and folding them (as Latin-1) would make distinct names equal. */
@@ -118,8 +130,17 @@ public record Identity(int type, byte[] data) {
         return new String(c);
     }
 
-    /** What {@link #equals} compares: computed each time (identities are compared per IKE_AUTH, not per packet). */
+    /** What {@link #equals} compares. */
     private Object canonical() {
+        Object c = canonical;
+        if (c == null) {
+            c = canonicalForm();
+            canonical = c;
+        }
+        return c;
+    }
+
+    private Object canonicalForm() {
         return switch (type) {
             case IdPayload.ID_DER_ASN1_DN -> DistinguishedName.parse(data).<Object>map(d -> d).orElseGet(() -> HexFormat.of().formatHex(data));
             case IdPayload.ID_FQDN, IdPayload.ID_RFC822_ADDR -> asciiLowerCase(data);
