@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * certificate its {@code pki} tool made and no {@code id}, so its IDi is its subject as pki encodes
  * it (PrintableString); Isthmus (gw-a, responder) names that peer in {@code ikeIdentity} as an
  * operator would write it: the same text, other spacing and case, the certificate's dNSName, or
- * {@code CN=*}. Each row must come up and carry traffic; the first two also rekey the child SA under
+ * {@code CN=*}; and the other way round, Isthmus initiating with the respelt name, which it sends as
+ * IDr. Each row must come up and carry traffic; the first two also rekey the child SA under
  * traffic (Isthmus, then strongSwan initiating) and check what the log says each old SA carried, and every row checks that status shows
  * no drops outside any tunnel before traffic (the kernel's MLD reports on the new TUN device).
  */
@@ -34,23 +35,33 @@ class IdentityLabTest extends LabTestBase {
 
     @ParameterizedTest(name = "ikeIdentity \"{0}\"")
     @CsvSource(delimiter = '|', value = {
-            "C=CH, O=HX Interop, CN=swan.hx | isthmus",
-            "c=ch,o=hx   interop ,  cn=SWAN.HX | strongswan",
-            "swan.hx | none",
-            "C=CH, O=HX Interop, CN=* | none"})
-    void strongSwanWithAPkiCertificateAndNoIdReachesIsthmus(String ikeIdentity, String rekeyedBy) throws Exception {
+            "C=CH, O=HX Interop, CN=swan.hx | isthmus | strongswan",
+            "c=ch,o=hx   interop ,  cn=SWAN.HX | strongswan | strongswan",
+            "swan.hx | none | strongswan",
+            "C=CH, O=HX Interop, CN=* | none | strongswan",
+            "c=ch,o=hx   interop ,  cn=SWAN.HX | none | isthmus"})
+    void strongSwanWithAPkiCertificateAndNoIdReachesIsthmus(String ikeIdentity, String rekeyedBy, String initiator) throws Exception {
         boolean rekey = !rekeyedBy.equals("none");
+        boolean swanInitiates = initiator.equals("strongswan");
         lab = Lab.up(Path.of("/tmp/isthmus-lab-ident"), false);
         Path pki = Files.createDirectories(lab.work().resolve("pki"));
         certificates(pki);
-        Path a = LabGateways.startIsthmus(lab, Side.A, isthmusConfig(pki, ikeIdentity, rekeyedBy.equals("isthmus")));
-        Thread.sleep(1500); // Isthmus listening before charon's first IKE_SA_INIT
         // Where swanctl looks beside its swanctl.conf, as in /etc/swanctl: x509, x509ca, ecdsa.
         Path swanctl = lab.work().resolve("sw-b");
         for (String[] f : new String[][] {{"swan.crt", "x509"}, {"ca.crt", "x509ca"}, {"swan.key", "ecdsa"}}) {
             Files.copy(pki.resolve(f[0]), Files.createDirectories(swanctl.resolve(f[1])).resolve(f[0]), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
-        LabGateways.startStrongSwan(lab, Side.B, strongSwanConfig(rekeyedBy.equals("strongswan")));
+        String isthmus = isthmusConfig(pki, ikeIdentity, rekeyedBy.equals("isthmus"), swanInitiates ? "ResponderOnly" : "InitiatorOnly");
+        String strongSwan = strongSwanConfig(rekeyedBy.equals("strongswan"), swanInitiates);
+        Path a;
+        if (swanInitiates) {
+            a = LabGateways.startIsthmus(lab, Side.A, isthmus);
+            Thread.sleep(1500); // Isthmus listening before charon's first IKE_SA_INIT
+            LabGateways.startStrongSwan(lab, Side.B, strongSwan);
+        } else {
+            LabGateways.startStrongSwan(lab, Side.B, strongSwan);
+            a = LabGateways.startIsthmus(lab, Side.A, isthmus);
+        }
 
         JsonNode sa = established(a);
         assertEquals("C=CH,O=HX Interop,CN=swan.hx", sa.path("remoteId").asText(), "the identity strongSwan proved: " + sa);
@@ -97,7 +108,7 @@ class IdentityLabTest extends LabTestBase {
         assertTrue(Files.size(dir.resolve(out)) > 0, command);
     }
 
-    static String isthmusConfig(Path pki, String ikeIdentity, boolean rekey) {
+    static String isthmusConfig(Path pki, String ikeIdentity, boolean rekey, String connectionMode) {
         // The proposal strongSwan offers (aes128gcm16-prfsha256-ecp256); for the rekey row a 12 s child lifetime.
         String policy = """
                     ipsecPolicies:
@@ -129,16 +140,16 @@ class IdentityLabTest extends LabTestBase {
                 connections:
                   - name: to-site-b
                     localNetworkGateway: site-b
-                    connectionMode: ResponderOnly
+                    connectionMode: %5$s
                     certificateAuthentication:
                       outboundAuthCertificate: %3$s/isthmus.crt
                       privateKey: %3$s/isthmus.key
                       inboundAuthCertificateChain: [%3$s/ca.crt]
-                %4$s""".formatted(Lab.GW_B_WAN, ikeIdentity, pki, policy);
+                %4$s""".formatted(Lab.GW_B_WAN, ikeIdentity, pki, policy, connectionMode);
     }
 
-    /** strongSwan initiating with its pki certificate and no local id (its subject DN, as pki encoded it). */
-    static String strongSwanConfig(boolean rekeys) {
+    /** strongSwan with its pki certificate and no local id (its subject DN, as pki encoded it), initiating or responding. */
+    static String strongSwanConfig(boolean rekeys, boolean initiates) {
         return """
                 connections { lab {
                   local_addrs = %1$s
@@ -154,10 +165,10 @@ class IdentityLabTest extends LabTestBase {
                       local_ts = 192.168.20.0/24,fd20::/64
                       remote_ts = 192.168.10.0/24,fd10::/64
                       esp_proposals = aes128gcm16-ecp256
-                      start_action = start
+                      start_action = %4$s
                       %3$s
                       mode = tunnel } } } }
-                """.formatted(Lab.GW_B_WAN, ISTHMUS_DN, rekeys ? "rekey_time = 10s\n  rand_time = 0s\n  life_time = 30s" : "");
+                """.formatted(Lab.GW_B_WAN, ISTHMUS_DN, rekeys ? "rekey_time = 10s\n  rand_time = 0s\n  life_time = 30s" : "", initiates ? "start" : "none");
     }
 
     /** The IKE SA once established, as gw-a's status shows it. */

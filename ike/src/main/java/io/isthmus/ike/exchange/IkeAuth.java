@@ -104,8 +104,11 @@ final class IkeAuth implements Exchange {
         if (connection.authentication() instanceof Authentication.Certificates c) {
             m.add(Authenticator.certificateRequest(c));
         }
-        // A pattern (CN=*) is ours to match against, not a name the peer could answer to.
-        if (connection.remoteId() != null && !connection.remoteId().hasWildcards()) {
+        // IDr is optional (RFC 7296 §3.5), and a distinguished name is sent as we parsed it from the configuration: a peer
+        // that selects its configuration by comparing IDr with its own subject byte for byte (strongSwan 5.9 as responder,
+        // measured in IdentityLabTest) refuses a name an operator wrote with other spacing or case, or one its CA encoded as
+        // PrintableString. So no IDr for a DN (nor for a CN=* pattern); the peer's IDr is still checked against it.
+        if (connection.remoteId() != null && connection.remoteId().type() != IdPayload.ID_DER_ASN1_DN) {
             m.add(connection.remoteId().toPayload(false));
         }
         m.add(authenticator(connection).sign(idi));
