@@ -26,9 +26,10 @@ ISTHMUS_BGP_PACKAGES=(bird2)
 # checks the text /metrics serves as Prometheus parses and lints it (control's GatewayMetricsTest).
 ISTHMUS_METRICS_PACKAGES=(prometheus)
 # strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
-# extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP).
+# extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP); pki (strongswan-pki)
+# makes the certificates of the lab's identity test as a strongSwan user would (PrintableString DNs).
 ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
-    libcharon-extra-plugins libstrongswan-extra-plugins)
+    libcharon-extra-plugins libstrongswan-extra-plugins strongswan-pki)
 # The benchmark's comparison: wireguard-go and wg.
 ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
 # The Debian package (deploy/package): dpkg-shlibdeps and dpkg-parsechangelog (dpkg-dev), strip

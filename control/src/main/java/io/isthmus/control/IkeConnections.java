@@ -48,8 +48,9 @@ final class IkeConnections {
                 anchors.addAll(Pem.certificates(file));
             }
             b.authentication(new Authentication.Certificates(Pem.privateKey(cert.privateKey()), chain, anchors, false));
-            localId = Identity.parse(org.bouncycastle.asn1.x500.X500Name.getInstance(chain.getFirst().getSubjectX500Principal().getEncoded())
-                    .toString());
+            // The subject as the certificate encodes it (PrintableString where pki or the CA chose it): a peer that compares
+            // identities byte for byte, as strongSwan does where it can, then finds its certificate names exactly this.
+            localId = new Identity(io.isthmus.ike.message.IdPayload.ID_DER_ASN1_DN, chain.getFirst().getSubjectX500Principal().getEncoded());
         }
         b.local(config.localAddress(instance, c), localId).remote(site.gatewayIpAddress(), remoteId);
         if (c.usePolicyBasedTrafficSelectors()) {

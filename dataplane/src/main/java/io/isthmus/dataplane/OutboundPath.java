@@ -91,7 +91,13 @@ final class OutboundPath {
         int ip = read.ipOffset();
         Tunnel tunnel = snapshot.tunnel(p, ip);
         if (tunnel == null) {
-            global.drop(Drop.NO_ROUTE);
+            // The kernel's own link chatter on the device is not a packet the gateway failed to route: uncounted, so
+            // NO_ROUTE means traffic for a prefix no tunnel has. Measured: with IPv6 forwarding on, bringing the device up
+            // sends two MLDv2 reports (:: to ff02::16), even with addr_gen_mode 1 and multicast off; only disable_ipv6
+            // stops them, and that would refuse the IPv6 routes a reload or BGP may add later.
+            if (!IpPacket.linkScoped(p, ip)) {
+                global.drop(Drop.NO_ROUTE);
+            }
             return;
         }
         int largest = read.largest();

@@ -295,6 +295,39 @@ class ForwardingTest {
         assertEquals(1, a.globalCounters().drops(Drop.MALFORMED_INNER));
     }
 
+    /**
+     * What the kernel sends on the TUN device as it comes up with IPv6 forwarding on (seen with a
+     * reader on a fresh device): MLDv2 reports from :: to ff02::16 behind a hop-by-hop header.
+     * They are not traffic the gateway failed to route, so status starts at zero drops (issue 17);
+     * a packet for a global address no tunnel has still counts.
+     */
+    @Test
+    void theKernelsOwnLinkChatterIsNotANoRouteDrop() {
+        tunnels(false);
+        byte[] mld = new byte[40 + 8 + 28];
+        mld[0] = 0x60;
+        IpPacket.put16(mld, 4, 8 + 28);
+        mld[6] = 0; // hop-by-hop options: router alert, then ICMPv6
+        mld[7] = 1;
+        System.arraycopy(Packets.address("ff02::16"), 0, mld, 24, 16);
+        mld[40] = 58;
+        mld[42] = 5;
+        mld[43] = 2;
+        mld[46] = 1;
+        mld[48] = (byte) 143;
+        mld[55] = 1;
+        mld[56] = 4;
+        System.arraycopy(Packets.address("ff02::2"), 0, mld, 60, 16);
+        assertTrue(sendFromA(mld).isEmpty());
+        assertTrue(sendFromA(Packets.udp6("fe80::1", "fe80::2", 546, 547, 10)).isEmpty());
+        assertTrue(sendFromA(Packets.udp4("192.168.10.5", "224.0.0.22", 1, 2, 10)).isEmpty());
+        assertEquals(0, a.globalCounters().drops(Drop.NO_ROUTE));
+        assertTrue(sendFromA(Packets.udp6("fd00:10::5", "2001:db8::1", 1, 53, 10)).isEmpty());
+        assertTrue(sendFromA(Packets.udp4("192.168.10.5", "224.0.1.1", 1, 2, 10)).isEmpty());
+        assertTrue(sendFromA(Packets.udp6("fd00:10::5", "ff05::2", 1, 53, 10)).isEmpty());
+        assertEquals(3, a.globalCounters().drops(Drop.NO_ROUTE), "a global unicast, and multicast beyond the link");
+    }
+
     @Test
     void aPacketTooBigForTheTunnelGetsAnIcmpErrorBack() {
         Dataplane small = Dataplane.withoutIo(settings(1400), events);
@@ -368,6 +401,54 @@ class ForwardingTest {
         a.remove(0x8008);
         sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 1, 2, 10));
         assertEquals(0x5005, outA.espSpis.getLast());
+    }
+
+    /**
+     * The line an operator reads when a rekeyed SA goes names what it carried both ways (issue 17:
+     * it said 0 bytes out for every rekeyed SA).
+     */
+    @Test
+    void aRemovedSaLogsWhatItCarriedBothWays() {
+        tunnels(false);
+        childSa(0x1001, 0x2002, ANY, ANY, Lifetime.UNLIMITED);
+        for (int i = 0; i < 3; i++) {
+            deliverToB(sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 1, 2, 100)));
+        }
+        List<java.util.logging.LogRecord> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("io.isthmus.dataplane");
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage().contains("SA removed")) {
+                    lines.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(h);
+        try {
+            // Rekeyed by A: the replacement sends at once, the old SA is retired when its delete is done, removed after the grace.
+            childSa(0x5005, 0x6006, ANY, ANY, Lifetime.UNLIMITED);
+            sendFromA(Packets.udp4("192.168.10.5", "192.168.20.7", 1, 2, 100));
+            a.retire(0x2002);
+            b.retire(0x1001);
+            a.remove(0x2002);
+            b.remove(0x1001);
+        } finally {
+            jul.removeHandler(h);
+        }
+        assertEquals(2, lines.size());
+        Object[] atA = lines.get(0).getParameters();
+        Object[] atB = lines.get(1).getParameters();
+        assertEquals("0 / 384", atA[3] + " / " + atA[4], "A's old SA: bytes in / bytes out (3 packets of 128)");
+        assertEquals("384 / 0", atB[3] + " / " + atB[4], "B's old SA");
     }
 
     /*

@@ -1,18 +1,32 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.message.DistinguishedName;
 import io.isthmus.ike.message.IdPayload;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * An IKE identity (RFC 7296 §3.5): an IPv4 or IPv6 address, an FQDN, an RFC 822 address, a
  * distinguished name or a key id. {@link #parse} reads them the way strongSwan's {@code id =} does.
  */
-public record Identity(int type, byte[] data) {
+public final class Identity {
+    private final int type;
+    private final byte[] data;
+    /**
+     * What {@link #equals} compares, made once: a responder compares the claimed identity with
+     * every candidate connection's, and a DN from a peer may be long. Immutable, so a race
+     * between two first uses only makes it twice.
+     */
+    private Object canonical;
 
-    public Identity {
-        data = data.clone();
+    public Identity(int type, byte[] data) {
+        this.type = type;
+        this.data = data.clone();
+    }
+
+    public int type() {
+        return type;
     }
 
     /**
@@ -58,19 +72,80 @@ public record Identity(int type, byte[] data) {
         return new IdPayload(initiator, type, data);
     }
 
-    @Override
     public byte[] data() {
         return data.clone();
     }
 
+    /**
+     * The same identity, compared as what it names: distinguished names as names
+     * ({@link DistinguishedName}: string types, case and insignificant spaces do not count), FQDNs
+     * and RFC 822 addresses without regard to ASCII case (as strongSwan compares them), addresses and
+     * key ids byte for byte. A DN that is not DER equals only the same bytes.
+     */
     @Override
     public boolean equals(Object o) {
-        return o instanceof Identity i && i.type == type && Arrays.equals(i.data, data);
+        return o instanceof Identity i && i.type == type && canonical().equals(i.canonical());
     }
 
     @Override
     public int hashCode() {
-        return type * 31 + Arrays.hashCode(data);
+        return type * 31 + canonical().hashCode();
+    }
+
+    /**
+     * Whether {@code peer}, the identity a peer claims, is this one as configured: {@link #equals},
+     * or for a distinguished name with {@code *} values (strongSwan's {@code CN=*}), one that
+     * matches it ({@link DistinguishedName#matches}). Never the other way round: a peer's
+     * identity is not a pattern.
+     */
+    public boolean matches(Identity peer) {
+        if (equals(peer)) {
+            return true;
+        }
+        if (type != IdPayload.ID_DER_ASN1_DN || peer.type != IdPayload.ID_DER_ASN1_DN) {
+            return false;
+        }
+        Optional<DistinguishedName> pattern = distinguishedName();
+        Optional<DistinguishedName> claimed = peer.distinguishedName();
+        return pattern.isPresent() && claimed.isPresent() && pattern.get().matches(claimed.get());
+    }
+
+    /** A pattern ({@code CN=*}) rather than one identity: not sent as IDr, where the peer would take it literally. */
+    public boolean hasWildcards() {
+        return distinguishedName().map(DistinguishedName::hasWildcards).orElse(false);
+    }
+
+    /** The name in a DN identity; empty for other types and for bytes that are not a Name. */
+    public Optional<DistinguishedName> distinguishedName() {
+        return canonical() instanceof DistinguishedName d ? Optional.of(d) : Optional.empty();
+    }
+
+    /** Only A to Z: other bytes are not letters in a DNS name, and folding them (as Latin-1) would make distinct names equal. */
+    private static String asciiLowerCase(byte[] b) {
+        char[] c = new char[b.length];
+        for (int i = 0; i < b.length; i++) {
+            int x = b[i] & 0xFF;
+            c[i] = (char) (x >= 'A' && x <= 'Z' ? x + 32 : x);
+        }
+        return new String(c);
+    }
+
+    /** What {@link #equals} compares. */
+    private Object canonical() {
+        Object c = canonical;
+        if (c == null) {
+            c = canonicalForm();
+            canonical = c;
+        }
+        return c;
+    }
+
+    private Object canonicalForm() {
+        return switch (type) {
+            case IdPayload.ID_DER_ASN1_DN -> DistinguishedName.parse(data).<Object>map(d -> d).orElseGet(() -> HexFormat.of().formatHex(data));
+            case IdPayload.ID_FQDN, IdPayload.ID_RFC822_ADDR -> asciiLowerCase(data);
+            default -> HexFormat.of().formatHex(data);
+        };
     }
 
     @Override

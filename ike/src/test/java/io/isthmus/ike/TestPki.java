@@ -78,8 +78,26 @@ final class TestPki {
         return new Issued(keys, build(subject, keys.getPublic(), issuer.subject(), issuer.privateKey(), issuer.certificate(), true, List.of()));
     }
 
+    /**
+     * {@code C=CH, O=Example, CN=gw} with every value a PrintableString, as strongSwan's {@code pki}
+     * and most CAs encode a subject (Bouncy Castle's own parse makes all but C a UTF8String).
+     */
+    static X500Name printable(String subject) {
+        org.bouncycastle.asn1.x500.X500NameBuilder b = new org.bouncycastle.asn1.x500.X500NameBuilder();
+        for (org.bouncycastle.asn1.x500.RDN rdn : new X500Name(subject).getRDNs()) {
+            var atv = rdn.getFirst();
+            b.addRDN(atv.getType(), new org.bouncycastle.asn1.DERPrintableString(atv.getValue().toString()));
+        }
+        return b.build();
+    }
+
     /** A gateway certificate; each name is a DNS name, an address or an e-mail address as its form says. */
     static Issued gateway(Issued issuer, String subject, String keyKind, String... names) {
+        return gateway(issuer, new X500Name(subject), keyKind, names);
+    }
+
+    /** As {@link #gateway(Issued, String, String, String...)}, with the subject encoded as given. */
+    static Issued gateway(Issued issuer, X500Name subject, String keyKind, String... names) {
         KeyPair keys = keyPair(keyKind);
         List<GeneralName> san = new ArrayList<>();
         for (String n : names) {
@@ -96,9 +114,14 @@ final class TestPki {
 
     private static X509Certificate build(String subject, PublicKey key, String issuer, PrivateKey issuerKey, X509Certificate issuerCert,
                                          boolean ca, List<GeneralName> san) {
+        return build(new X500Name(subject), key, issuer, issuerKey, issuerCert, ca, san);
+    }
+
+    private static X509Certificate build(X500Name subject, PublicKey key, String issuer, PrivateKey issuerKey, X509Certificate issuerCert,
+                                         boolean ca, List<GeneralName> san) {
         try {
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(new X500Name(issuer), BigInteger.valueOf(SERIAL.getAndIncrement()),
-                    NOT_BEFORE, NOT_AFTER, new X500Name(subject), key);
+                    NOT_BEFORE, NOT_AFTER, subject, key);
             JcaX509ExtensionUtils utils = new JcaX509ExtensionUtils();
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(ca ? KeyUsage.keyCertSign | KeyUsage.cRLSign : KeyUsage.digitalSignature));

@@ -169,11 +169,16 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         return m;
     }
 
+    /** As IKE compares them: a DN rewritten with other spacing or case is the same peer, and its tunnel stays. */
+    private static boolean sameIdentity(String a, String b) {
+        return a == null || b == null ? Objects.equals(a, b) : io.isthmus.ike.Identity.parse(a).equals(io.isthmus.ike.Identity.parse(b));
+    }
+
     private static Set<Change> changes(GatewayConfig running, Connection o, GatewayConfig next, Connection n) {
         LocalNetworkGateway os = running.localNetworkGateway(o.localNetworkGateway());
         LocalNetworkGateway ns = next.localNetworkGateway(n.localNetworkGateway());
         Set<Change> how = EnumSet.noneOf(Change.class);
-        if (!os.gatewayIpAddress().equals(ns.gatewayIpAddress()) || !Objects.equals(os.ikeIdentity(), ns.ikeIdentity())
+        if (!os.gatewayIpAddress().equals(ns.gatewayIpAddress()) || !sameIdentity(os.ikeIdentity(), ns.ikeIdentity())
                 || o.usePolicyBasedTrafficSelectors() != n.usePolicyBasedTrafficSelectors()) {
             how.add(Change.PEER);
         }

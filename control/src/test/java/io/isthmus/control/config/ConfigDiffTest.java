@@ -218,6 +218,16 @@ class ConfigDiffTest {
         assertEquals(Map.of("to-depot", Set.of(Change.PEER)), diff(edit(from, to.replace("\\n", "\n"))).changed());
     }
 
+    /** Compared as IKE compares them: a DN written with other spacing and case is the same peer; another name is another. */
+    @Test
+    void aDistinguishedNameRespeltIsTheSamePeer() {
+        String withDn = edit("addressPrefixes: [192.168.30.0/24]", "addressPrefixes: [192.168.30.0/24]\n    ikeIdentity: \"C=CH, O=Depot AG, CN=depot\"");
+        assertTrue(ConfigDiff.between(parse(withDn), parse(withDn.replace("C=CH, O=Depot AG, CN=depot", "c=ch,o=depot  ag,  CN=DEPOT"))).empty());
+        assertEquals(Map.of("to-depot", Set.of(Change.PEER)),
+                ConfigDiff.between(parse(withDn), parse(withDn.replace("CN=depot", "CN=depot2"))).changed());
+        assertEquals(Map.of("to-depot", Set.of(Change.PEER)), ConfigDiff.between(parse(withDn), parse(RUNNING)).changed());
+    }
+
     @Test
     void policyBasedInsteadOfRouteBasedIsAnotherKindOfTunnel() {
         ConfigDiff d = diff(edit("""

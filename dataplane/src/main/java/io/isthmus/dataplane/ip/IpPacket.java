@@ -48,6 +48,22 @@ public final class IpPacket {
         return v == 6 && len >= 40 && 40 + u16(p, off + 4) <= len;
     }
 
+    /**
+     * Whether the destination never leaves the link: IPv6 interface- or link-local multicast
+     * (ff01::/16, ff02::/16) or link-local unicast (fe80::/10), IPv4 224.0.0.0/24 (RFC 5771).
+     * What the kernel itself sends on the TUN device (MLD reports when it comes up), never
+     * traffic a tunnel could carry. A valid header ({@link #isValid}).
+     */
+    public static boolean linkScoped(byte[] p, int off) {
+        int d = destinationOffset(p, off);
+        if (version(p, off) == 4) {
+            return (p[d] & 0xFF) == 224 && p[d + 1] == 0 && p[d + 2] == 0;
+        }
+        int first = p[d] & 0xFF;
+        int second = p[d + 1] & 0xFF;
+        return first == 0xFF ? (second & 0x0F) == 1 || (second & 0x0F) == 2 : first == 0xFE && (second & 0xC0) == 0x80;
+    }
+
     public static int totalLength(byte[] p, int off) {
         return version(p, off) == 4 ? u16(p, off + 2) : 40 + u16(p, off + 4);
     }

@@ -30,11 +30,9 @@ import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
@@ -43,7 +41,6 @@ import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.RSASSAPSSparams;
-import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -171,8 +168,19 @@ public final class Authenticator {
      */
     public String verify(IdPayload peerId, AuthPayload auth, List<CertPayload> certs) {
         boolean ofInitiator = !initiator;
+        String malformed = PeerIdentity.malformed(peerId);
+        if (malformed != null) {
+            return malformed;
+        }
+        Identity claimed = Identity.of(peerId);
+        Identity wanted = connection.remoteId();
+        // Otherwise only a certificate that names the wanted identity will do (PeerIdentity).
+        boolean claimedIsWanted = wanted == null || wanted.matches(claimed);
         switch (connection.authentication()) {
             case Authentication.PreSharedKey p -> {
+                if (!claimedIsWanted) {
+                    return "the peer identifies as " + claimed + ", expected " + wanted;
+                }
                 if (auth.method() != AuthPayload.SHARED_KEY_MIC) {
                     return "the peer signs with AUTH method " + auth.method() + " but this connection uses a pre-shared key";
                 }
@@ -192,9 +200,13 @@ public final class Authenticator {
                 } catch (GeneralSecurityException | IllegalArgumentException e) {
                     return "the peer's certificate is not trusted: " + e.getMessage();
                 }
-                String binding = bindsIdentity(peerCert, Identity.of(peerId));
+                String binding = PeerIdentity.unnamedBy(peerCert, claimed, false);
                 if (binding != null) {
                     return binding;
+                }
+                if (!claimedIsWanted && PeerIdentity.unnamedBy(peerCert, wanted, true) != null) {
+                    return "the peer identifies as " + claimed + ", expected " + wanted + ", which its certificate \""
+                            + Authentication.subject(peerCert) + "\" does not name either";
                 }
                 try {
                     return verifySignature(peerCert.getPublicKey(), auth, signedOctets(ofInitiator, peerId)) ? null
@@ -296,54 +308,6 @@ public final class Authenticator {
         params.setDate(Date.from(java.time.Instant.now()));
         CertPathValidator.getInstance("PKIX", BC).validate(certPath, params);
         return end;
-    }
-
-    /** RFC 4945 §3.5: the identity the peer claims must be its certificate's subject or one of its alternative names. */
-    private static String bindsIdentity(X509Certificate cert, Identity id) {
-        try {
-            switch (id.type()) {
-                case IdPayload.ID_DER_ASN1_DN -> {
-                    if (X500Name.getInstance(id.data()).equals(X500Name.getInstance(cert.getSubjectX500Principal().getEncoded()))) {
-                        return null;
-                    }
-                }
-                case IdPayload.ID_FQDN, IdPayload.ID_RFC822_ADDR, IdPayload.ID_IPV4_ADDR, IdPayload.ID_IPV6_ADDR -> {
-                    int sanType = switch (id.type()) {
-                        case IdPayload.ID_FQDN -> 2;
-                        case IdPayload.ID_RFC822_ADDR -> 1;
-                        default -> 7;
-                    };
-                    // The identity's own bytes, not its printable (log) form.
-                    String wanted = (sanType == 7 ? id.toString() : new String(id.data(), java.nio.charset.StandardCharsets.ISO_8859_1))
-                            .toLowerCase(Locale.ROOT);
-                    Collection<List<?>> names = cert.getSubjectAlternativeNames();
-                    if (names != null) {
-                        for (List<?> name : names) {
-                            if ((Integer) name.get(0) == sanType && sameName(sanType, name.get(1).toString(), wanted, id.data())) {
-                                return null;
-                            }
-                        }
-                    }
-                }
-                default -> {
-                    return "identity " + id + " cannot be bound to a certificate";
-                }
-            }
-        } catch (java.security.cert.CertificateParsingException | IllegalArgumentException e) {
-            return "cannot read the names in the peer's certificate: " + e.getMessage();
-        }
-        return "the peer's certificate \"" + Authentication.subject(cert) + "\" does not name identity " + id;
-    }
-
-    private static boolean sameName(int sanType, String inCertificate, String wanted, byte[] wantedAddress) {
-        if (sanType == 7) {
-            try {
-                return Arrays.equals(java.net.InetAddress.getByName(inCertificate).getAddress(), wantedAddress);
-            } catch (java.net.UnknownHostException e) {
-                return false;
-            }
-        }
-        return inCertificate.toLowerCase(Locale.ROOT).equals(wanted);
     }
 
     /** Our CERT payloads: end entity first, then intermediates; none with a pre-shared key. */

@@ -104,7 +104,11 @@ final class IkeAuth implements Exchange {
         if (connection.authentication() instanceof Authentication.Certificates c) {
             m.add(Authenticator.certificateRequest(c));
         }
-        if (connection.remoteId() != null) {
+        // IDr is optional (RFC 7296 §3.5), and a distinguished name is sent as we parsed it from the configuration: a peer
+        // that selects its configuration by comparing IDr with its own subject byte for byte (strongSwan 5.9 as responder,
+        // measured in IdentityLabTest) refuses a name an operator wrote with other spacing or case, or one its CA encoded as
+        // PrintableString. So no IDr for a DN (nor for a CN=* pattern); the peer's IDr is still checked against it.
+        if (connection.remoteId() != null && connection.remoteId().type() != IdPayload.ID_DER_ASN1_DN) {
             m.add(connection.remoteId().toPayload(false));
         }
         m.add(authenticator(connection).sign(idi));
@@ -137,9 +141,7 @@ final class IkeAuth implements Exchange {
             return Status.SUCCESS;
         }
         Identity claimed = Identity.of(idr.get());
-        String refusal = connection.remoteId() != null && !connection.remoteId().equals(claimed)
-                ? "peer identifies as " + claimed + ", expected " + connection.remoteId()
-                : authenticator(connection).verify(idr.get(), auth.get(), m.all(CertPayload.class));
+        String refusal = authenticator(connection).verify(idr.get(), auth.get(), m.all(CertPayload.class));
         if (refusal != null) {
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
@@ -192,9 +194,13 @@ final class IkeAuth implements Exchange {
         Identity claimed = Identity.of(idi.get());
         List<CertPayload> certs = m.all(CertPayload.class);
         Connection matched = null;
-        String refusal = "no connection accepts identity " + claimed;
-        for (Connection c : sa.candidates()) {
-            if (c.remoteId() == null || c.remoteId().equals(claimed)) {
+        String refusal = PeerIdentity.malformed(idi.get());
+        if (refusal == null) {
+            refusal = "no connection accepts identity " + claimed;
+            // The closest fit first: a connection naming this peer wins over a CN=* one and one open to any identity.
+            List<Connection> fitting = sa.candidates().stream().filter(c -> PeerIdentity.fit(c, claimed) != PeerIdentity.NO)
+                    .sorted(java.util.Comparator.comparingInt(c -> PeerIdentity.fit(c, claimed))).toList();
+            for (Connection c : fitting) {
                 refusal = authenticator(c).verify(idi.get(), auth, certs);
                 if (refusal == null) {
                     matched = c;

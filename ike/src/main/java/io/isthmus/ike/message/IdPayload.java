@@ -61,13 +61,8 @@ public record IdPayload(boolean initiator, int idType, byte[] data) implements P
             }
             case ID_FQDN, ID_RFC822_ADDR -> PeerText.printable(data);
             case ID_KEY_ID -> "keyid:" + HexFormat.of().formatHex(data);
-            case ID_DER_ASN1_DN -> {
-                try {
-                    yield PeerText.printable(org.bouncycastle.asn1.x500.X500Name.getInstance(data).toString());
-                } catch (IllegalArgumentException e) {
-                    yield "bad DN " + HexFormat.of().formatHex(data);
-                }
-            }
+            case ID_DER_ASN1_DN -> DistinguishedName.parse(data).map(d -> PeerText.printable(d.toString()))
+                    .orElseGet(() -> "bad DN " + HexFormat.of().formatHex(data, 0, Math.min(data.length, 64)) + (data.length > 64 ? "..." : ""));
             default -> "id type " + idType + ":" + HexFormat.of().formatHex(data);
         };
     }
