@@ -149,6 +149,7 @@ public final class ConfigReader extends ConfigFields {
             gateway = nat.check(gateway, sites, connections);
             TunnelRoutes.check(file, gateway, sites, connections);
             BgpSection.check(file, gateway, sites, connections);
+            VpnClientSection.check(file, gateway, sites, connections);
             pair = PairSection.read(this, root.get("pair"), gateway, bool(root.get("virtualNetworkGateway"), "virtualNetworkGateway", "activeActive", false));
             for (int i = 0; pair != null && i < gateway.natRules().size(); i++) {
                 if (gateway.natRules().get(i).ipConfigurationId() != null) {
@@ -165,6 +166,9 @@ public final class ConfigReader extends ConfigFields {
         } catch (RuntimeException e) {
             // A file refused after some keys were read (at start, or by a reload while the gateway runs): wiped now, not some day by the GC.
             connections.forEach(Connection::destroySharedKey);
+            if (gateway.vpnClientConfiguration() != null) {
+                gateway.vpnClientConfiguration().radiusServers().forEach(VpnClientConfiguration.RadiusServer::destroySecret);
+            }
             throw e;
         }
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
@@ -180,7 +184,8 @@ public final class ConfigReader extends ConfigFields {
 
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
-        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules", "bgpSettings");
+        onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules", "bgpSettings",
+                "vpnClientConfiguration");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -221,7 +226,8 @@ public final class ConfigReader extends ConfigFields {
         }
         // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
-                BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances));
+                BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances),
+                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType));
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {
@@ -389,6 +395,56 @@ public final class ConfigReader extends ConfigFields {
             throw error(field, "a shared key is 1 to 128 printable ASCII characters");
         }
         return Arrays.copyOfRange(text, from, to);
+    }
+
+    /**
+     * A secret given as {@code base}, {@code baseFile}, {@code baseEnv} or {@code baseCredential}
+     * (exactly one), as a connection's shared key is: 1 to 128 printable ASCII characters.
+     */
+    byte[] secret(JsonNode n, String p, String base) {
+        List<String> given = java.util.stream.Stream.of("", "File", "Env", "Credential").map(s -> base + s).filter(n::hasNonNull).toList();
+        if (given.size() != 1) {
+            throw error(p, given.isEmpty() ? "the secret is missing: one of " + base + ", " + base + "File, " + base + "Env, " + base + "Credential"
+                    : "only one of " + given + " may be given");
+        }
+        String name = given.getFirst();
+        String field = p + "." + name;
+        if (name.equals(base)) {
+            inlineKeys.add(field);
+            return sharedKey(string(n, p, name, null), field);
+        }
+        if (name.endsWith("Env")) {
+            String value = environment.apply(string(n, p, name, null));
+            if (value == null) {
+                throw error(field, "environment variable " + string(n, p, name, null) + " is not set");
+            }
+            return sharedKey(value.strip(), field);
+        }
+        Path keyFile = name.endsWith("File") ? resolve(string(n, p, name, null)) : credential(string(n, p, name, null), field);
+        ownerOnly(keyFile, field);
+        byte[] text;
+        try {
+            text = Files.readAllBytes(keyFile);
+        } catch (IOException e) {
+            throw error(field, "cannot read " + keyFile + ": " + e.getMessage());
+        }
+        try {
+            return sharedKey(text, field);
+        } finally {
+            Arrays.fill(text, (byte) 0);
+        }
+    }
+
+    /** A readable file named by a field, relative to the configuration's folder. */
+    Path readableFile(JsonNode n, String p, String field) {
+        return existing(resolve(string(n, p, field, null)), p + "." + field);
+    }
+
+    /** A private key's file: readable, and by its owner alone. */
+    Path keyFile(JsonNode n, String p, String field) {
+        Path key = readableFile(n, p, field);
+        ownerOnly(key, p + "." + field);
+        return key;
     }
 
     /** The file of a systemd credential ({@link Credential}). */

@@ -122,13 +122,14 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * @param bgpSettings the gateway's BGP speaker (see {@link BgpSection}); null: no BGP
      */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
-                                        Tunnel tunnel, List<NatRule> natRules, BgpSettings bgpSettings) {
+                                        Tunnel tunnel, List<NatRule> natRules, BgpSettings bgpSettings,
+                                        VpnClientConfiguration vpnClientConfiguration) {
         public VirtualNetworkGateway {
             natRules = List.copyOf(natRules);
         }
 
         VirtualNetworkGateway withNatRules(List<NatRule> rules) {
-            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings);
+            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration);
         }
 
         /** The rule named {@code name}, or null. */
@@ -398,6 +399,9 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     /** Wipes every connection's shared key: when the gateway that runs this configuration closes. */
     public void destroySecrets() {
         connections.forEach(Connection::destroySharedKey);
+        if (gateway.vpnClientConfiguration() != null) {
+            gateway.vpnClientConfiguration().radiusServers().forEach(VpnClientConfiguration.RadiusServer::destroySecret);
+        }
     }
 
     /**
