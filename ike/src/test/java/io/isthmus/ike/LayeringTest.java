@@ -24,9 +24,11 @@ class LayeringTest {
     static final Map<String, Set<String>> ALLOWED = Map.of(
             "message", Set.of(),
             "crypto", Set.of("message"),
+            // Remote access (CP attributes, the client address pool): beside crypto, for the exchanges to use.
+            "remoteaccess", Set.of("message"),
             "", Set.of("message", "crypto"),
-            "exchange", Set.of("", "message", "crypto"),
-            "engine", Set.of("", "message", "crypto", "exchange"));
+            "exchange", Set.of("", "message", "crypto", "remoteaccess"),
+            "engine", Set.of("", "message", "crypto", "exchange", "remoteaccess"));
 
     @Test
     void eachPackageDependsOnlyOnTheOnesBelowIt() {
