@@ -172,6 +172,11 @@ public final class ConfigReader extends ConfigFields {
             throw e;
         }
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
+        if (gateway.vpnClientConfiguration() != null) {
+            // Issue 16 lands in parts: the section is read and checked first; saying so beats a silent gateway that takes no clients.
+            warnings.add(file + ": virtualNetworkGateway.vpnClientConfiguration: read and checked, but this build does not serve"
+                    + " point-to-site clients yet: no client is given an address, and only connections of the file are accepted");
+        }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
             warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()

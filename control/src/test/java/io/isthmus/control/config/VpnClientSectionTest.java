@@ -93,7 +93,9 @@ public class VpnClientSectionTest {
 
     @Test
     void aGoodSectionIsReadAsMeant() throws Exception {
-        VpnClientConfiguration v = read("VpnGw2", GOOD).gateway().vpnClientConfiguration();
+        GatewayConfig config = read("VpnGw2", GOOD);
+        VpnClientConfiguration v = config.gateway().vpnClientConfiguration();
+        assertTrue(config.warnings().stream().anyMatch(w -> w.contains("does not serve point-to-site clients yet")), config.warnings().toString());
         assertEquals(List.of("172.16.201.0/24", "fd00:201::/112"), v.addressPrefixes());
         assertEquals(Set.of(Protocol.IKEV2), v.protocols());
         assertTrue(v.allows(AuthenticationType.CERTIFICATE) && v.allows(AuthenticationType.RADIUS));
