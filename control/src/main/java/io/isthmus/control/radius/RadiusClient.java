@@ -65,10 +65,16 @@ public final class RadiusClient implements AutoCloseable {
         final RadiusServer server;
         final Pending[] inFlight = new Pending[256];
         int nextId;
-        long downUntilNanos = Long.MIN_VALUE;
+        /** Set when the server used up its tries; it is then asked last until downUntilNanos. */
+        boolean down;
+        long downUntilNanos;
 
         ServerState(RadiusServer server) {
             this.server = server;
+        }
+
+        boolean down(long now) {
+            return down && now - downUntilNanos < 0;
         }
     }
 
@@ -117,6 +123,8 @@ public final class RadiusClient implements AutoCloseable {
         Bootstrap b = new Bootstrap().group(group)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
                 // One byte more than the largest RADIUS packet: a datagram that fills it was longer and is dropped.
+                // Room for a burst of answers (and of forgeries among them) while the loop is busy.
+                .option(ChannelOption.SO_RCVBUF, 1 << 20)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(RadiusPacket.MAX_LENGTH + 1))
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
                     @Override
@@ -168,8 +176,8 @@ public final class RadiusClient implements AutoCloseable {
                     candidates.add(s);
                 }
             } else {
-                servers.stream().map(s -> byAddress.get(s.address())).filter(s -> now - s.downUntilNanos >= 0).forEach(candidates::add);
-                servers.stream().map(s -> byAddress.get(s.address())).filter(s -> now - s.downUntilNanos < 0).forEach(candidates::add);
+                servers.stream().map(s -> byAddress.get(s.address())).filter(s -> !s.down(now)).forEach(candidates::add);
+                servers.stream().map(s -> byAddress.get(s.address())).filter(s -> s.down(now)).forEach(candidates::add);
             }
             Pending p = new Pending(copy, candidates);
             p.answer.whenComplete((a, e) -> {
@@ -236,6 +244,7 @@ public final class RadiusClient implements AutoCloseable {
         }
         counters.serverTimeouts.incrementAndGet();
         p.at.inFlight[p.id] = null;
+        p.at.down = true;
         p.at.downUntilNanos = System.nanoTime() + DOWN_FOR.toNanos();
         LOG.log(System.Logger.Level.WARNING, "RADIUS server {0} did not answer {1} tries", p.at.server.address(), tries);
         next(p);
@@ -277,7 +286,7 @@ public final class RadiusClient implements AutoCloseable {
         }
         s.inFlight[p.id] = null;
         p.timer.cancel(false);
-        s.downUntilNanos = Long.MIN_VALUE;
+        s.down = false;
         (switch (outcome) {
             case ACCEPT -> counters.accepts;
             case REJECT -> counters.rejects;
