@@ -2,9 +2,11 @@ package io.isthmus.control.radius;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.isthmus.ike.EapAuthenticator;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -171,6 +173,47 @@ class FreeRadiusEapTest {
         try (RadiusClient client = RadiusClient.open(List.of(dead), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 Duration.ofMillis(500), 2, counters)) {
             assertEquals(RadiusAnswer.Outcome.UNREACHABLE, converse(client, new EapMschapV2Peer("alice", "wonderland"), "alice").outcome());
+        }
+    }
+
+    /** The engine's side of the seam: EapAuthenticator steps until success or failure, as IKE_AUTH rounds would carry them. */
+    static EapAuthenticator.Step conversation(EapAuthenticator authenticator, EapMschapV2Peer peer, String user) throws Exception {
+        try (EapAuthenticator.Conversation c = authenticator.begin(user.getBytes(StandardCharsets.UTF_8))) {
+            EapAuthenticator.Step step = c.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            for (int round = 0; round < 10 && step instanceof EapAuthenticator.Request r; round++) {
+                step = c.respond(peer.answer(r.eapMessage())).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            }
+            return step;
+        }
+    }
+
+    @Test
+    void radiusEapAuthenticatorGivesTheEngineItsSteps() throws Exception {
+        RadiusCounters counters = new RadiusCounters();
+        try (RadiusClient client = RadiusClient.open(List.of(freeRadius(10)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Duration.ofSeconds(2), 3, counters)) {
+            RadiusEapAuthenticator authenticator = new RadiusEapAuthenticator(client, "isthmus-test");
+            EapMschapV2Peer alice = new EapMschapV2Peer("alice", "wonderland");
+            EapAuthenticator.Success ok = assertInstanceOf(EapAuthenticator.Success.class, conversation(authenticator, alice, "alice"));
+            assertEquals(EapMschapV2Peer.EAP_SUCCESS, ok.eapMessage()[0]);
+            byte[] expected = new byte[32];
+            System.arraycopy(alice.serverRecvKey(), 0, expected, 0, 16);
+            System.arraycopy(alice.serverSendKey(), 0, expected, 16, 16);
+            assertArrayEquals(expected, ok.msk());
+            assertEquals("10.77.0.9", ok.address().orElseThrow().getHostAddress());
+
+            EapAuthenticator.Failure refused = assertInstanceOf(EapAuthenticator.Failure.class,
+                    conversation(authenticator, new EapMschapV2Peer("bob", "wrong"), "bob"));
+            assertEquals(false, refused.unreachable());
+            assertEquals(EapMschapV2Peer.EAP_FAILURE, refused.eapMessage().orElseThrow()[0]);
+        }
+        RadiusServer nobody = new RadiusServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9), new RadiusSecret(new byte[] {1}), 1);
+        try (RadiusClient client = RadiusClient.open(List.of(nobody), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Duration.ofMillis(300), 2, counters)) {
+            EapAuthenticator.Failure unreachable = assertInstanceOf(EapAuthenticator.Failure.class,
+                    conversation(new RadiusEapAuthenticator(client, "isthmus-test"), new EapMschapV2Peer("alice", "wonderland"), "alice"));
+            assertTrue(unreachable.unreachable());
+            assertTrue(unreachable.eapMessage().isEmpty());
         }
     }
 
