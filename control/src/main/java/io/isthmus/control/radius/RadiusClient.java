@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * carries a State stays with the server that issued it: no other server could continue it.
  */
 public final class RadiusClient implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(RadiusClient.class.getName());
+    private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     static final Duration DOWN_FOR = Duration.ofSeconds(30);
 
     private final List<RadiusServer> servers;
