@@ -1,0 +1,372 @@
+package io.isthmus.lab.bench.remote;
+
+import io.isthmus.lab.Lab;
+import io.isthmus.lab.LabGateways;
+import io.isthmus.lab.Namespaces;
+import io.isthmus.lab.WireGuard;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One machine's part of a two-machine bench run: the site behind its gateway, and the gateway of
+ * each path in turn. The site is a network namespace on the machine itself ("the gateway's far
+ * side"), joined to it by a veth pair, where iperf3 and ping run: traffic from it is forwarded
+ * by the machine exactly as a LAN host's would be, and the run needs nothing but the two
+ * machines. The gateways run in the machine's own namespace, on its real interface.
+ *
+ * <pre>
+ *   site namespace  eth0 198.18.1.10 ---- bench-site 198.18.1.1  machine A  NIC ==== NIC  machine B ...
+ * </pre>
+ *
+ * Everything it starts or changes is listed and undone by {@link #close()}: the gateways'
+ * processes, the site namespace (and the iperf3 in it), routes it added, IPv4 forwarding as it
+ * was, its work directory (which holds the run's key). A shutdown hook calls it on Ctrl-C or
+ * SIGTERM; a run killed outright leaves its namespace, which the next run removes.
+ */
+public final class BenchMachine implements Namespaces, AutoCloseable {
+    /** What every bench namespace's name starts with; then the run's process id. */
+    static final String FAMILY = "isthmus-bench-";
+    /** The namespace "here": commands run in the machine's own namespace, not through ip netns exec. */
+    static final String HERE = "";
+    /** The link from the machine to its site namespace, machine's end. */
+    static final String SITE_LINK = "bench-site";
+
+    private final boolean a;
+    private final String site;
+    private final String peerSite;
+    private final String ns;
+    private final Path work;
+    private final boolean keepLogs;
+    private final List<Process> siteProcesses = new ArrayList<>();
+    private final List<Process> pathProcesses = new ArrayList<>();
+    private final List<String[]> undoPath = new ArrayList<>();
+    private final Thread hook = new Thread(this::close, "isthmus-bench-machine-cleanup");
+    private String forwardingBefore;
+    private boolean closed;
+
+    /**
+     * @param a        whether this is gateway-a
+     * @param site     this machine's site prefix, a /24 (its gateway .1, its host .10)
+     * @param peerSite the other machine's site prefix
+     */
+    BenchMachine(boolean a, String site, String peerSite, Path workBase, boolean keepLogs) {
+        this.a = a;
+        this.site = site;
+        this.peerSite = peerSite;
+        long pid = ProcessHandle.current().pid();
+        this.ns = FAMILY + pid + "-site";
+        this.work = Path.of(workBase + "-" + (a ? "a" : "b") + "-" + pid);
+        this.keepLogs = keepLogs;
+    }
+
+    /** The address of this site's host, where iperf3 runs. */
+    static String host(String site) {
+        return site.substring(0, site.lastIndexOf('.')) + ".10";
+    }
+
+    static String gateway(String site) {
+        return site.substring(0, site.lastIndexOf('.')) + ".1";
+    }
+
+    String siteNamespace() {
+        return ns;
+    }
+
+    String side() {
+        return a ? "gateway-a" : "gateway-b";
+    }
+
+    /** Builds the site namespace, turns IPv4 forwarding on, starts the site's iperf3 server. */
+    void up() throws IOException, InterruptedException {
+        removeLeftovers();
+        Files.createDirectories(work, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Runtime.getRuntime().addShutdownHook(hook);
+        forwardingBefore = Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
+        Lab.sh("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        Lab.sh("ip", "netns", "add", ns);
+        Lab.sh("ip", "-n", ns, "link", "set", "lo", "up");
+        Lab.sh("ip", "link", "add", SITE_LINK, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        Lab.sh("ip", "addr", "add", gateway(site) + "/24", "dev", SITE_LINK);
+        Lab.sh("ip", "link", "set", SITE_LINK, "up");
+        Lab.sh("ip", "-n", ns, "addr", "add", host(site) + "/24", "dev", "eth0");
+        Lab.sh("ip", "-n", ns, "link", "set", "eth0", "up");
+        Lab.sh("ip", "-n", ns, "route", "add", "default", "via", gateway(site));
+        siteProcesses.add(spawn(ns, work.resolve("iperf3-server.log"), List.of("iperf3", "-s")));
+    }
+
+    /**
+     * Removes what runs killed outright left: namespaces of the family whose process is gone (the
+     * link to the site goes with its namespace, veth pairs die together). Namespaces of runs that
+     * still go are left alone: with two network namespaces standing in for two machines (the
+     * tests), the other machine's is among them. A second run on one machine fails at the site
+     * link, which the first holds.
+     */
+    private void removeLeftovers() throws IOException, InterruptedException {
+        for (String line : Lab.sh("ip", "netns", "list").split("\n")) {
+            String name = line.split(" ")[0];
+            if (name.startsWith(FAMILY) && !name.equals(ns)) {
+                String pid = name.substring(FAMILY.length()).split("-")[0];
+                boolean alive = pid.chars().allMatch(Character::isDigit) && !pid.isEmpty()
+                        && ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+                if (!alive) {
+                    killIn(name);
+                    new ProcessBuilder("ip", "netns", "del", name).start().waitFor();
+                }
+            }
+        }
+        if (new ProcessBuilder("ip", "link", "show", SITE_LINK).redirectErrorStream(true).start().waitFor() == 0) {
+            throw new IOException("this machine has a link " + SITE_LINK + " already: another bench run is going on here");
+        }
+    }
+
+    private static void killIn(String namespace) throws IOException, InterruptedException {
+        for (String pid : Lab.sh("ip", "netns", "pids", namespace).split("\\s+")) {
+            if (!pid.isBlank()) {
+                new ProcessBuilder("kill", "-KILL", pid.strip()).start().waitFor();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // One path's gateway
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * Starts this machine's gateway of {@code path}; for WireGuard, with {@code wireguardKey} (a
+     * private key of this machine's) and the peer's public key. Returns a log line's worth of what
+     * it did.
+     */
+    void startGateway(RemotePath path, GatewayConfigs configs, MachineFacts facts, String wireguardKey, String peerWireguardKey)
+            throws IOException, InterruptedException {
+        switch (path.kind(a)) {
+            case PLAIN -> {
+                Lab.sh("ip", "route", "add", configs.peerSite(), "via", configs.peer());
+                undoPath.add(new String[] {"ip", "route", "del", configs.peerSite(), "via", configs.peer()});
+            }
+            case ISTHMUS -> {
+                Process p = LabGateways.startIsthmus(this, HERE, "isthmus-" + path.id(), configs.isthmus(path), "isthmus-" + path.id() + ".log");
+                awaitControlSocket(p, work.resolve("isthmus-" + path.id() + ".sock"), work.resolve("isthmus-" + path.id() + ".log"));
+            }
+            case STRONGSWAN -> {
+                // Where the kernel does ESP, strongSwan's own ESP (kernel-libipsec) would be an unfair comparison: it is what
+                // strongSwan users do not run. Where it does not (this project's machine), libipsec is the only way.
+                List<String> plugins = facts.kernelEsp()
+                        ? LabGateways.STRONGSWAN_PLUGINS.stream().filter(pl -> !pl.equals("kernel-libipsec")).toList()
+                        : LabGateways.STRONGSWAN_PLUGINS;
+                LabGateways.startStrongSwan(this, HERE, work.resolve("strongswan-" + path.id()), configs.swanctl(), "", plugins);
+            }
+            case WIREGUARD -> WireGuard.up(this, HERE, wireguardKey, a ? "bench-a" : "bench-b", peerWireguardKey, configs.peer(),
+                    configs.peerSite(), RemotePath.WIREGUARD_PORT);
+        }
+    }
+
+    /** A fresh WireGuard private key and its public key, for this machine's end. */
+    String[] wireguardKeys() throws IOException, InterruptedException {
+        String key = Lab.sh("wg", "genkey").strip();
+        return new String[] {key, WireGuard.publicKey(this, key, a ? "bench-a" : "bench-b")};
+    }
+
+    /** Waits for an Isthmus gateway's control socket to answer; fails with its log's end if it exits or never does. */
+    private static void awaitControlSocket(Process p, Path socket, Path log) throws IOException, InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < end) {
+            if (!p.isAlive()) {
+                throw new IOException("Isthmus exited (" + p.exitValue() + "): " + tail(log));
+            }
+            try {
+                io.isthmus.control.GatewayClient.status(socket);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        throw new IOException("Isthmus did not answer on its control socket in 60 s: " + tail(log));
+    }
+
+    /** The last lines of a log, for an error message. */
+    static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join(" / ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        } catch (IOException e) {
+            return "(no log at " + log + ")";
+        }
+    }
+
+    /** The ends of this path's logs, for a failed row. */
+    String logTails() {
+        try (Stream<Path> files = Files.list(work)) {
+            return files.filter(f -> f.toString().endsWith(".log") || f.toString().endsWith(".out")).sorted()
+                    .map(f -> f.getFileName() + ": " + tail(f)).reduce((x, y) -> x + "; " + y).orElse("");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Stops this path's gateway and undoes what it changed. */
+    void stopGateway() {
+        Lab.stopAll(pathProcesses, 5);
+        for (String[] undo : undoPath) {
+            try {
+                new ProcessBuilder(undo).redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+            } catch (IOException | InterruptedException ignored) {
+                // best effort: the next step of the clean-up still runs
+            }
+        }
+        undoPath.clear();
+    }
+
+    /** User and system time of this path's gateway processes and their children, in clock ticks (USER_HZ). */
+    long cpuTicks() {
+        long ticks = 0;
+        for (ProcessHandle h : gatewayProcesses()) {
+            try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            } catch (IOException | RuntimeException e) {
+                // gone in between
+            }
+        }
+        return ticks;
+    }
+
+    /** The largest peak resident set (VmHWM) among this path's gateway processes, in KB. */
+    long peakRssKb() {
+        long peak = 0;
+        for (ProcessHandle h : gatewayProcesses()) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(h.pid()), "status"))) {
+                    if (line.startsWith("VmHWM:")) {
+                        peak = Math.max(peak, Long.parseLong(line.replaceAll("[^0-9]", "")));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone in between
+            }
+        }
+        return peak;
+    }
+
+    private List<ProcessHandle> gatewayProcesses() {
+        List<ProcessHandle> all = new ArrayList<>();
+        for (Process p : List.copyOf(pathProcesses)) {
+            all.add(p.toHandle());
+            p.toHandle().descendants().forEach(all::add);
+        }
+        return all;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Namespaces: HERE is the machine's own namespace
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public Path work() {
+        return work;
+    }
+
+    @Override
+    public String in(String namespace, String... command) throws IOException, InterruptedException {
+        return Lab.sh(command(namespace, List.of(command)).toArray(String[]::new));
+    }
+
+    @Override
+    public Process start(String namespace, List<String> command) throws IOException {
+        Process p = new ProcessBuilder(orphanless(command(namespace, command))).redirectErrorStream(true).start();
+        owner(namespace).add(p);
+        return p;
+    }
+
+    @Override
+    public Process spawn(String namespace, Path log, List<String> command) throws IOException {
+        Process p = new ProcessBuilder(orphanless(command(namespace, command))).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        owner(namespace).add(p);
+        return p;
+    }
+
+    /** The site's processes live as long as the run; the gateways' as long as their path. */
+    private synchronized List<Process> owner(String namespace) {
+        return namespace.equals(HERE) ? pathProcesses : siteProcesses;
+    }
+
+    /**
+     * A long-running command that gets SIGTERM when this process dies, even by SIGKILL, when no
+     * clean-up of ours can run (prctl PR_SET_PDEATHSIG through setpriv, kept across exec). It
+     * fires when the thread that started the command ends: every start here is on the run's main
+     * thread, which lives as long as the run.
+     */
+    static List<String> orphanless(List<String> command) {
+        List<String> c = new ArrayList<>(List.of("setpriv", "--pdeathsig", "TERM"));
+        c.addAll(command);
+        return c;
+    }
+
+    private static List<String> command(String namespace, List<String> command) {
+        if (namespace.equals(HERE)) {
+            return command;
+        }
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        c.addAll(command);
+        return c;
+    }
+
+    /** Undoes everything, whatever state the run is in; safe to call more than once, and from the shutdown hook. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopGateway();
+        Lab.stopAll(siteProcesses, 5);
+        // The site link goes with the namespace (veth pairs die together); one that another run holds is never touched.
+        try {
+            new ProcessBuilder("ip", "netns", "del", ns).redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+        } catch (IOException | InterruptedException ignored) {
+            // best effort
+        }
+        if (forwardingBefore != null && !forwardingBefore.equals("1")) {
+            try {
+                Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), forwardingBefore);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+        if (!keepLogs) {
+            deleteTree(work);
+        } else {
+            // The logs stay for reading; the configurations, which hold the run's key, do not.
+            try (Stream<Path> files = Files.walk(work)) {
+                files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".conf") || f.toString().endsWith(".key"))
+                        .forEach(f -> f.toFile().delete());
+            } catch (IOException ignored) {
+                // nothing to keep
+            }
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // shutting down: this is the hook
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
