@@ -118,27 +118,44 @@ final class RemoteBenchCommand implements Callable<Integer> {
             problems.forEach(p -> System.err.println("isthmus bench remote: " + p));
             return 2;
         }
-        RemoteLink link = ssh != null
-                ? RemoteLink.overSsh(List.of(sshCommand.strip().split("\\s+")), ssh, remoteIsthmus != null ? remoteIsthmus : thisIsthmus(),
-                        System.out)
-                : RemoteLink.overTcp(address(connect), token);
-        RemoteBench.Result r = new RemoteBench(peer, seconds, pings, keepLogs, System.out).runAndReport(link, chosen, json, System.out);
-        return r.complete() ? 0 : 1;
+        try {
+            RemoteLink link = ssh != null
+                    ? RemoteLink.overSsh(List.of(sshCommand.strip().split("\\s+")), ssh, remoteIsthmus != null ? remoteIsthmus : thisIsthmus(),
+                            System.out)
+                    : RemoteLink.overTcp(address(connect), token);
+            RemoteBench.Result r = new RemoteBench(peer, seconds, pings, keepLogs, System.out).runAndReport(link, chosen, json, System.out);
+            return r.complete() ? 0 : 1;
+        } catch (java.io.IOException e) {
+            // Both machines are cleaned up by now; what went wrong is one line, not a stack trace.
+            System.err.println("isthmus bench remote: " + e.getMessage());
+            return 1;
+        }
     }
 
     private int gatewayB() throws Exception {
         BenchAgent agent = new BenchAgent(System.err);
         if (stdio) {
-            agent.serveStdio(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
-            return 0;
+            try {
+                agent.serveStdio(new FileInputStream(FileDescriptor.in), new FileOutputStream(FileDescriptor.out));
+                return 0;
+            } catch (java.io.IOException e) {
+                // gateway-a gone without a bye (Ctrl-C, killed): the machine is clean again, and this is why.
+                System.err.println("isthmus bench remote: " + e.getMessage());
+                return 1;
+            }
         }
         String t = token == null || token.isBlank() ? AgentChannel.newToken() : token;
         if (t.length() < 16) {
             System.err.println("isthmus bench remote: --token: at least 16 characters");
             return 2;
         }
-        agent.serveTcp(address(listen), t, waitSeconds);
-        return 0;
+        try {
+            agent.serveTcp(address(listen), t, waitSeconds);
+            return 0;
+        } catch (java.io.IOException e) {
+            System.err.println("isthmus bench remote: " + e.getMessage());
+            return 1;
+        }
     }
 
     private static InetSocketAddress address(String hostPort) {

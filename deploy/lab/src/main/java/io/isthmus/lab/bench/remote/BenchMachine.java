@@ -38,17 +38,22 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
     static final String HERE = "";
     /** The link from the machine to its site namespace, machine's end. */
     static final String SITE_LINK = "bench-site";
+    /** The file in the work directory with IPv4 forwarding's value from before the run. */
+    private static final String FORWARDING_BEFORE = "ip_forward-before";
 
     private final boolean a;
     private final String site;
     private final String peerSite;
     private final String ns;
+    private final Path workBase;
     private final Path work;
     private final boolean keepLogs;
     private final List<Process> siteProcesses = new ArrayList<>();
     private final List<Process> pathProcesses = new ArrayList<>();
     private final List<String[]> undoPath = new ArrayList<>();
     private final Thread hook = new Thread(this::close, "isthmus-bench-machine-cleanup");
+    private final List<Process> running = new ArrayList<>();
+    private volatile String aborted;
     private String forwardingBefore;
     private boolean closed;
 
@@ -63,6 +68,7 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         this.peerSite = peerSite;
         long pid = ProcessHandle.current().pid();
         this.ns = FAMILY + pid + "-site";
+        this.workBase = workBase;
         this.work = Path.of(workBase + "-" + (a ? "a" : "b") + "-" + pid);
         this.keepLogs = keepLogs;
     }
@@ -90,6 +96,8 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         Files.createDirectories(work, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Runtime.getRuntime().addShutdownHook(hook);
         forwardingBefore = Files.readString(Path.of("/proc/sys/net/ipv4/ip_forward")).strip();
+        // For the next run, should this one be killed before it can put it back.
+        Files.writeString(work.resolve(FORWARDING_BEFORE), forwardingBefore);
         Lab.sh("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         Lab.sh("ip", "netns", "add", ns);
         Lab.sh("ip", "-n", ns, "link", "set", "lo", "up");
@@ -122,9 +130,46 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
                 }
             }
         }
-        if (new ProcessBuilder("ip", "link", "show", SITE_LINK).redirectErrorStream(true).start().waitFor() == 0) {
-            throw new IOException("this machine has a link " + SITE_LINK + " already: another bench run is going on here");
+        // A killed run of this side: IPv4 forwarding back as it was before it (it left the value in its directory), and its
+        // directory gone, since it holds its configurations and so its key. One whose run ended left only logs (--keep-logs),
+        // which stay for the user. Only this side's: with namespaces standing in for machines, the other side's are in /tmp too.
+        try (Stream<Path> dirs = Files.list(workBase.getParent())) {
+            for (Path d : dirs.filter(d -> d.getFileName().toString().matches(java.util.regex.Pattern.quote(workBase.getFileName().toString())
+                    + "-" + (a ? "a" : "b") + "-\\d+")).toList()) {
+                String name = d.getFileName().toString();
+                long pid = Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
+                if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    Path before = d.resolve(FORWARDING_BEFORE);
+                    if (Files.exists(before)) {
+                        Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), Files.readString(before).strip());
+                        Files.delete(before);
+                    }
+                    if (holdsSecrets(d)) {
+                        deleteTree(d);
+                    }
+                }
+            }
         }
+        // A namespace's links go after "ip netns del" returns, when the kernel gets to it: a dead run's link may linger a moment.
+        long end = System.nanoTime() + 15_000_000_000L;
+        while (new ProcessBuilder("ip", "link", "show", SITE_LINK).redirectErrorStream(true).start().waitFor() == 0) {
+            if (System.nanoTime() > end) {
+                throw new IOException("this machine has a link " + SITE_LINK + " already: another bench run is going on here");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static boolean holdsSecrets(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.anyMatch(BenchMachine::secret);
+        }
+    }
+
+    /** The files of a run that hold its key: the gateways' configurations and WireGuard's private keys. */
+    private static boolean secret(Path f) {
+        String n = f.getFileName().toString();
+        return n.endsWith(".yaml") || n.endsWith(".conf") || n.endsWith(".key");
     }
 
     private static void killIn(String namespace) throws IOException, InterruptedException {
@@ -274,9 +319,55 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         return work;
     }
 
+    /**
+     * Runs a command to completion (iperf3, ping, ip); fails with its output if it fails. While
+     * it runs, {@link #abort} can end it: a measurement against a machine that is gone ends then,
+     * not when iperf3 gives up.
+     */
     @Override
     public String in(String namespace, String... command) throws IOException, InterruptedException {
-        return Lab.sh(command(namespace, List.of(command)).toArray(String[]::new));
+        List<String> c = command(namespace, List.of(command));
+        Process p;
+        synchronized (this) {
+            if (aborted != null) {
+                throw new IOException(aborted);
+            }
+            p = new ProcessBuilder(orphanless(c)).redirectErrorStream(true).start();
+            running.add(p);
+        }
+        try {
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException(String.join(" ", c) + " did not finish");
+            }
+            if (aborted != null) {
+                throw new IOException(aborted);
+            }
+            if (p.exitValue() != 0) {
+                throw new IOException(String.join(" ", c) + " failed (" + p.exitValue() + "): " + out.strip());
+            }
+            return out;
+        } finally {
+            synchronized (this) {
+                running.remove(p);
+            }
+        }
+    }
+
+    /** Why the run was aborted, or null. */
+    String aborted() {
+        return aborted;
+    }
+
+    /** Ends the commands {@link #in} runs, now and from now on, each failing with {@code why}. */
+    void abort(String why) {
+        List<Process> now;
+        synchronized (this) {
+            aborted = why;
+            now = List.copyOf(running);
+        }
+        now.forEach(Process::destroyForcibly);
     }
 
     @Override
@@ -326,6 +417,7 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
             return;
         }
         closed = true;
+        abort("the run is over");
         stopGateway();
         Lab.stopAll(siteProcesses, 5);
         // The site link goes with the namespace (veth pairs die together); one that another run holds is never touched.
@@ -341,13 +433,17 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
                 // best effort
             }
         }
+        try {
+            Files.deleteIfExists(work.resolve(FORWARDING_BEFORE));
+        } catch (IOException ignored) {
+            // the directory goes next, or stays with logs only
+        }
         if (!keepLogs) {
             deleteTree(work);
         } else {
             // The logs stay for reading; the configurations, which hold the run's key, do not.
             try (Stream<Path> files = Files.walk(work)) {
-                files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".conf") || f.toString().endsWith(".key"))
-                        .forEach(f -> f.toFile().delete());
+                files.filter(BenchMachine::secret).forEach(f -> f.toFile().delete());
             } catch (IOException ignored) {
                 // nothing to keep
             }

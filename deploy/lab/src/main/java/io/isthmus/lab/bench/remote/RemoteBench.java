@@ -67,6 +67,10 @@ public final class RemoteBench {
     public Result run(RemoteLink link, List<RemotePath> paths) throws IOException, InterruptedException {
         BenchMachine machine = new BenchMachine(true, SITE_A, SITE_B, Path.of("/tmp/isthmus-bench-remote"), keepLogs);
         try (link; machine) {
+            link.onLoss(() -> {
+                log.println("gateway-b is gone: the run stops");
+                machine.abort("gateway-b is gone");
+            });
             MachineFacts a = MachineFacts.probe(MachineFacts.ipv4("--peer", peer));
             ObjectNode hello = AgentChannel.message("hello").put("a", a.address()).put("b", peer).put("seconds", seconds).put("keepLogs", keepLogs);
             MachineFacts b = AgentChannel.JSON.treeToValue(link.request(hello).path("facts"), MachineFacts.class);
@@ -87,15 +91,27 @@ public final class RemoteBench {
                     skipped.add(new Skipped(p.label(), p.id(), why));
                     continue;
                 }
+                if (!link.alive()) {
+                    skipped.add(new Skipped(p.label(), p.id(), "not run: gateway-b is gone"));
+                    continue;
+                }
                 log.printf("%s: %s ...%n", p.label(), p.description);
-                Row r = measure(p, machine, link, a);
+                Row r;
+                try {
+                    r = measure(p, machine, link, a);
+                } catch (IOException e) {
+                    // The link is gone (measure lets only that through): this row failed, the rest cannot run.
+                    r = failed(p, e.getMessage());
+                }
                 log.printf("%s: %s%n", p.label(), r.error() != null ? "FAILED: " + r.error() : String.format(
                         "TCP %.2f / %.2f Gbit/s, UDP %.0f / %.0f packets/s, ping %.3f / %.3f ms, CPU %.1f s in %.0f s, RSS %d MB", r.tcp1Gbps(),
                         r.tcp4Gbps(), r.udp64Pps(), r.udp1400Pps(), r.pingMedianMs(), r.pingP99Ms(), r.gatewayCpuSeconds(),
                         r.measuredSeconds(), r.peakRssKb() / 1024));
                 rows.add(r);
             }
-            link.request(AgentChannel.message("bye"));
+            if (link.alive()) {
+                link.request(AgentChannel.message("bye"));
+            }
             return new Result(rows, skipped, a, b);
         }
     }
@@ -174,18 +190,25 @@ public final class RemoteBench {
         } finally {
             machine.stopGateway();
             if (link.alive()) {
-                link.request(AgentChannel.message("down"));
+                try {
+                    link.request(AgentChannel.message("down"));
+                } catch (IOException e) {
+                    log.printf("gateway-b did not stop its gateway: %s%n", e.getMessage());
+                }
             }
         }
     }
 
-    private static boolean awaitPath(BenchMachine machine, String far) throws InterruptedException {
+    private static boolean awaitPath(BenchMachine machine, String far) throws InterruptedException, IOException {
         long end = System.nanoTime() + 40_000_000_000L;
         while (System.nanoTime() < end) {
             try {
                 machine.in(machine.siteNamespace(), "ping", "-c", "1", "-W", "1", far);
                 return true;
             } catch (IOException e) {
+                if (machine.aborted() != null) {
+                    throw e;
+                }
                 Thread.sleep(200);
             }
         }

@@ -15,6 +15,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,12 +36,20 @@ public final class RemoteLink implements Closeable {
         }
     }
 
+    /** The longest a request may take: a gateway's start (its own 60 s wait included) with room for a loaded machine. */
+    private static final long REQUEST_SECONDS = 300;
+
     private final AgentChannel channel;
     private final Process ssh;
     private final Socket socket;
     private final Deque<String> sshErrors;
     private final Thread hook = new Thread(this::close, "isthmus-bench-link-close");
+    /** Answers, or the IOException that ended the link, as the reader takes them off the link. */
+    private final BlockingQueue<Object> answers = new LinkedBlockingQueue<>();
     private volatile boolean alive = true;
+    /** A bye was sent: the link's end that follows is the expected one. */
+    private volatile boolean leaving;
+    private volatile Runnable onLoss = () -> { };
 
     private RemoteLink(AgentChannel channel, Process ssh, Socket socket, Deque<String> sshErrors) {
         this.channel = channel;
@@ -47,6 +57,34 @@ public final class RemoteLink implements Closeable {
         this.socket = socket;
         this.sshErrors = sshErrors;
         Runtime.getRuntime().addShutdownHook(hook);
+        // The link is read all the time, not only while a request waits: gateway-b's end is seen when it comes, in the middle
+        // of a measurement too, and the measurement stopped (onLoss) instead of running on against a gateway that is gone.
+        Thread.ofPlatform().daemon().name("isthmus-bench-link-reader").start(() -> {
+            while (true) {
+                try {
+                    answers.add(channel.receive());
+                } catch (IOException e) {
+                    boolean wasAlive = alive;
+                    alive = false;
+                    answers.add(e);
+                    if (wasAlive && !leaving) {
+                        onLoss.run();
+                    }
+                    return;
+                }
+            }
+        });
+    }
+
+    /** What to do when gateway-b's end of the link goes without a bye (it died, or its machine or the network did). */
+    public void onLoss(Runnable action) {
+        onLoss = action;
+    }
+
+    /** Why the link ended, with what ssh last said. */
+    private String lossReason(IOException e) {
+        List<String> errors = snapshot(sshErrors);
+        return "gateway-b is gone (" + e.getMessage() + ")" + (errors.isEmpty() ? "" : ": " + String.join(" / ", errors));
     }
 
     /**
@@ -100,8 +138,8 @@ public final class RemoteLink implements Closeable {
             s.setKeepAlive(true);
             s.setSoTimeout(30_000);
             AgentChannel channel = AgentChannel.driver(s.getInputStream(), s.getOutputStream(), token);
-            // The longest a request takes: a gateway's start, its 60 s wait included, with room.
-            s.setSoTimeout(300_000);
+            // From here the reader waits as long as measurements last; requests have their own limit.
+            s.setSoTimeout(0);
             return new RemoteLink(channel, null, s, new ArrayDeque<>());
         } catch (IOException e) {
             s.close();
@@ -114,19 +152,30 @@ public final class RemoteLink implements Closeable {
         if (!alive) {
             throw new IOException("the link to gateway-b is closed");
         }
-        JsonNode answer;
+        Object answer;
+        leaving |= request.path("op").asText().equals("bye");
         try {
             channel.send(request);
-            answer = channel.receive();
+            answer = answers.poll(REQUEST_SECONDS, TimeUnit.SECONDS);
         } catch (IOException e) {
             alive = false;
-            List<String> errors = snapshot(sshErrors);
-            throw new IOException("gateway-b is gone (" + e.getMessage() + ")" + (errors.isEmpty() ? "" : ": " + String.join(" / ", errors)), e);
+            throw new IOException(lossReason(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while gateway-b answered " + request.path("op").asText());
         }
-        if (!answer.path("ok").asBoolean(false)) {
-            throw new Refused("gateway-b: " + answer.path("error").asText("failed"));
+        if (answer == null) {
+            alive = false;
+            throw new IOException("gateway-b did not answer '" + request.path("op").asText() + "' in " + REQUEST_SECONDS + " s");
         }
-        return answer;
+        if (answer instanceof IOException e) {
+            throw new IOException(lossReason(e), e);
+        }
+        JsonNode a = (JsonNode) answer;
+        if (!a.path("ok").asBoolean(false)) {
+            throw new Refused("gateway-b: " + a.path("error").asText("failed"));
+        }
+        return a;
     }
 
     public boolean alive() {
