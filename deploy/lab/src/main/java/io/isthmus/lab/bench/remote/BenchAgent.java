@@ -167,7 +167,7 @@ public final class BenchAgent {
                     if (!peerWg.matches("[A-Za-z0-9+/]{43}=")) {
                         throw new IOException("wireguardPublicKey: not a WireGuard public key");
                     }
-                    wg = machine.wireguardKeys();
+                    wg = machine.wireguardKeys(path);
                     answer.put("wireguardPublicKey", wg[1]);
                 }
                 machine.startGateway(path, configs(), facts, wg == null ? null : wg[0], peerWg);

@@ -49,7 +49,12 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
     private final Path work;
     private final boolean keepLogs;
     private final List<Process> siteProcesses = new ArrayList<>();
+    /** The path's gateway processes: whose CPU time and memory the row counts. */
     private final List<Process> pathProcesses = new ArrayList<>();
+    /** The path's processes in the site namespace (iperf3's server), not counted. */
+    private final List<Process> pathSiteProcesses = new ArrayList<>();
+    /** The current path's directory, null between paths. */
+    private Path current;
     private final List<String[]> undoPath = new ArrayList<>();
     private final Thread hook = new Thread(this::close, "isthmus-bench-machine-cleanup");
     private final List<Process> running = new ArrayList<>();
@@ -90,7 +95,7 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         return a ? "gateway-a" : "gateway-b";
     }
 
-    /** Builds the site namespace, turns IPv4 forwarding on, starts the site's iperf3 server. */
+    /** Builds the site namespace and turns IPv4 forwarding on. */
     void up() throws IOException, InterruptedException {
         removeLeftovers();
         Files.createDirectories(work, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -107,7 +112,6 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         Lab.sh("ip", "-n", ns, "addr", "add", host(site) + "/24", "dev", "eth0");
         Lab.sh("ip", "-n", ns, "link", "set", "eth0", "up");
         Lab.sh("ip", "-n", ns, "route", "add", "default", "via", gateway(site));
-        siteProcesses.add(spawn(ns, work.resolve("iperf3-server.log"), List.of("iperf3", "-s")));
     }
 
     /**
@@ -185,12 +189,17 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
     // ------------------------------------------------------------------------------------------
 
     /**
-     * Starts this machine's gateway of {@code path}; for WireGuard, with {@code wireguardKey} (a
-     * private key of this machine's) and the peer's public key. Returns a log line's worth of what
-     * it did.
+     * Starts this machine's gateway of {@code path} (and on gateway-b the site's iperf3 server);
+     * for WireGuard, with {@code wireguardKey} (a private key of this machine's) and the peer's
+     * public key. Isthmus is waited for until it answers on its control socket.
      */
     void startGateway(RemotePath path, GatewayConfigs configs, MachineFacts facts, String wireguardKey, String peerWireguardKey)
             throws IOException, InterruptedException {
+        Path dir = begin(path);
+        if (!a) {
+            // A server of the path's own: one that a flood through the last path left wedged does not fail this one.
+            spawn(ns, dir.resolve("iperf3-server.log"), List.of("iperf3", "-s"));
+        }
         switch (path.kind(a)) {
             case PLAIN -> {
                 Lab.sh("ip", "route", "add", configs.peerSite(), "via", configs.peer());
@@ -198,7 +207,7 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
             }
             case ISTHMUS -> {
                 Process p = LabGateways.startIsthmus(this, HERE, "isthmus-" + path.id(), configs.isthmus(path), "isthmus-" + path.id() + ".log");
-                awaitControlSocket(p, work.resolve("isthmus-" + path.id() + ".sock"), work.resolve("isthmus-" + path.id() + ".log"));
+                awaitControlSocket(p, dir.resolve("isthmus-" + path.id() + ".sock"), dir.resolve("isthmus-" + path.id() + ".log"));
             }
             case STRONGSWAN -> {
                 // Where the kernel does ESP, strongSwan's own ESP (kernel-libipsec) would be an unfair comparison: it is what
@@ -206,15 +215,27 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
                 List<String> plugins = facts.kernelEsp()
                         ? LabGateways.STRONGSWAN_PLUGINS.stream().filter(pl -> !pl.equals("kernel-libipsec")).toList()
                         : LabGateways.STRONGSWAN_PLUGINS;
-                LabGateways.startStrongSwan(this, HERE, work.resolve("strongswan-" + path.id()), configs.swanctl(), "", plugins);
+                LabGateways.startStrongSwan(this, HERE, dir.resolve("strongswan"), configs.swanctl(), "", plugins);
             }
             case WIREGUARD -> WireGuard.up(this, HERE, wireguardKey, a ? "bench-a" : "bench-b", peerWireguardKey, configs.peer(),
                     configs.peerSite(), RemotePath.WIREGUARD_PORT);
         }
     }
 
-    /** A fresh WireGuard private key and its public key, for this machine's end. */
-    String[] wireguardKeys() throws IOException, InterruptedException {
+    /**
+     * The directory of {@code path}'s files (configurations, logs), made and made current: what
+     * {@link #work()} answers until the path's gateway stops, so each path's logs are its own.
+     */
+    private synchronized Path begin(RemotePath path) throws IOException {
+        if (current == null) {
+            current = Files.createDirectories(work.resolve(path.id()));
+        }
+        return current;
+    }
+
+    /** A fresh WireGuard private key and its public key, for this machine's end of {@code path}. */
+    String[] wireguardKeys(RemotePath path) throws IOException, InterruptedException {
+        begin(path);
         String key = Lab.sh("wg", "genkey").strip();
         return new String[] {key, WireGuard.publicKey(this, key, a ? "bench-a" : "bench-b")};
     }
@@ -239,26 +260,34 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
     /** The last lines of a log, for an error message. */
     static String tail(Path log) {
         try {
-            List<String> lines = Files.readAllLines(log);
-            return String.join(" / ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+            List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+            return String.join(" / ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
         } catch (IOException e) {
             return "(no log at " + log + ")";
         }
     }
 
-    /** The ends of this path's logs, for a failed row. */
-    String logTails() {
-        try (Stream<Path> files = Files.list(work)) {
-            return files.filter(f -> f.toString().endsWith(".log") || f.toString().endsWith(".out")).sorted()
-                    .map(f -> f.getFileName() + ": " + tail(f)).reduce((x, y) -> x + "; " + y).orElse("");
+    /** The ends of the current path's logs, for a failed row: a line or three each, 1,500 characters at most. */
+    synchronized String logTails() {
+        if (current == null) {
+            return "";
+        }
+        try (Stream<Path> files = Files.walk(current)) {
+            String all = files.filter(f -> f.toString().endsWith(".log") || f.toString().endsWith(".out")).sorted()
+                    .map(f -> current.relativize(f) + ": " + tail(f)).reduce((x, y) -> x + "; " + y).orElse("");
+            return all.length() > 1500 ? all.substring(0, 1500) + "..." : all;
         } catch (IOException e) {
             return "";
         }
     }
 
-    /** Stops this path's gateway and undoes what it changed. */
+    /** Stops this path's gateway (and its iperf3 server) and undoes what it changed. */
     void stopGateway() {
         Lab.stopAll(pathProcesses, 5);
+        Lab.stopAll(pathSiteProcesses, 5);
+        synchronized (this) {
+            current = null;
+        }
         for (String[] undo : undoPath) {
             try {
                 new ProcessBuilder(undo).redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
@@ -315,8 +344,8 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
     // ------------------------------------------------------------------------------------------
 
     @Override
-    public Path work() {
-        return work;
+    public synchronized Path work() {
+        return current != null ? current : work;
     }
 
     /**
@@ -384,9 +413,9 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         return p;
     }
 
-    /** The site's processes live as long as the run; the gateways' as long as their path. */
+    /** The gateways' processes live as long as their path, and so does a site process started for one; others as long as the run. */
     private synchronized List<Process> owner(String namespace) {
-        return namespace.equals(HERE) ? pathProcesses : siteProcesses;
+        return namespace.equals(HERE) ? pathProcesses : current != null ? pathSiteProcesses : siteProcesses;
     }
 
     /**

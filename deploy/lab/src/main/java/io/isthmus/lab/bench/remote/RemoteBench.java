@@ -150,7 +150,7 @@ public final class RemoteBench {
 
     private Row measure(RemotePath path, BenchMachine machine, RemoteLink link, MachineFacts a) throws InterruptedException, IOException {
         try {
-            String[] wg = path.kind(true) == RemotePath.Kind.WIREGUARD ? machine.wireguardKeys() : null;
+            String[] wg = path.kind(true) == RemotePath.Kind.WIREGUARD ? machine.wireguardKeys(path) : null;
             ObjectNode up = AgentChannel.message("up").put("path", path.id());
             if (wg != null) {
                 up.put("wireguardPublicKey", wg[1]);
