@@ -60,6 +60,8 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
     private final List<Process> running = new ArrayList<>();
     private volatile String aborted;
     private String forwardingBefore;
+    /** Whether this run made the site link (and so may delete it). */
+    private boolean siteLink;
     private boolean closed;
 
     /**
@@ -107,6 +109,7 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         Lab.sh("ip", "netns", "add", ns);
         Lab.sh("ip", "-n", ns, "link", "set", "lo", "up");
         Lab.sh("ip", "link", "add", SITE_LINK, "type", "veth", "peer", "name", "eth0", "netns", ns);
+        siteLink = true;
         Lab.sh("ip", "addr", "add", gateway(site) + "/24", "dev", SITE_LINK);
         Lab.sh("ip", "link", "set", SITE_LINK, "up");
         Lab.sh("ip", "-n", ns, "addr", "add", host(site) + "/24", "dev", "eth0");
@@ -449,11 +452,21 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
         abort("the run is over");
         stopGateway();
         Lab.stopAll(siteProcesses, 5);
-        // The site link goes with the namespace (veth pairs die together); one that another run holds is never touched.
+        // Whatever still runs in the site goes, then the site. Its link would go with the namespace (veth pairs die together),
+        // but only once the kernel gets to it, seconds later on a busy machine: this run's own link is deleted now. One that
+        // another run holds (this run failed to make its own) is never touched.
         try {
-            new ProcessBuilder("ip", "netns", "del", ns).redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+            killIn(ns);
         } catch (IOException | InterruptedException ignored) {
-            // best effort
+            // no such namespace: never made
+        }
+        for (String[] step : siteLink ? new String[][] {{"ip", "netns", "del", ns}, {"ip", "link", "del", SITE_LINK}}
+                : new String[][] {{"ip", "netns", "del", ns}}) {
+            try {
+                new ProcessBuilder(step).redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+            } catch (IOException | InterruptedException ignored) {
+                // best effort
+            }
         }
         if (forwardingBefore != null && !forwardingBefore.equals("1")) {
             try {

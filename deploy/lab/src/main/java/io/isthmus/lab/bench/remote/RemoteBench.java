@@ -180,12 +180,9 @@ public final class RemoteBench {
             return new Row(path.label(), path.id(), path.description, Iperf.gbps(tcp1), Iperf.retransmits(tcp1), Iperf.gbps(tcp4), udp64,
                     udp1400, Bench.percentile(rtt, 0.5), Bench.percentile(rtt, 0.99), rtt.length, cpu, wall,
                     Math.max(machine.peakRssKb(), usage.path("peakRssKb").asLong()), null);
-        } catch (RemoteLink.Refused e) {
-            return failed(path, e.getMessage() + logs(machine, link));
         } catch (IOException e) {
-            if (!link.alive()) {
-                throw e;
-            }
+            // A measurement that failed because gateway-b died (its iperf3 server with it) must say so, and end the run,
+            // even before the link's reader has seen the end: asking gateway-b for its logs finds out (and throws if so).
             return failed(path, e.getMessage() + logs(machine, link));
         } finally {
             machine.stopGateway();
@@ -215,13 +212,13 @@ public final class RemoteBench {
         return false;
     }
 
-    /** Both machines' log ends for a failed row (the logs themselves go with the run unless kept). */
-    private static String logs(BenchMachine machine, RemoteLink link) {
+    /** Both machines' log ends for a failed row; throws if gateway-b is gone (its logs with it). */
+    private static String logs(BenchMachine machine, RemoteLink link) throws IOException {
         String b;
         try {
-            b = link.alive() ? link.request(AgentChannel.message("logs")).path("logs").asText() : "";
-        } catch (IOException e) {
-            b = "";
+            b = link.request(AgentChannel.message("logs")).path("logs").asText();
+        } catch (RemoteLink.Refused e) {
+            b = e.getMessage();
         }
         return "; gateway-a logs: " + machine.logTails() + "; gateway-b logs: " + b;
     }

@@ -50,6 +50,8 @@ public final class RemoteLink implements Closeable {
     /** A bye was sent: the link's end that follows is the expected one. */
     private volatile boolean leaving;
     private volatile Runnable onLoss = () -> { };
+    /** Why the link ended without a bye, once it has. */
+    private volatile String lost;
 
     private RemoteLink(AgentChannel channel, Process ssh, Socket socket, Deque<String> sshErrors) {
         this.channel = channel;
@@ -65,6 +67,9 @@ public final class RemoteLink implements Closeable {
                     answers.add(channel.receive());
                 } catch (IOException e) {
                     boolean wasAlive = alive;
+                    if (wasAlive && !leaving) {
+                        lost = lossReason(e);
+                    }
                     alive = false;
                     answers.add(e);
                     if (wasAlive && !leaving) {
@@ -150,7 +155,7 @@ public final class RemoteLink implements Closeable {
     /** Sends a request and returns the answer; {@link Refused} if gateway-b says it failed. */
     public synchronized JsonNode request(ObjectNode request) throws IOException {
         if (!alive) {
-            throw new IOException("the link to gateway-b is closed");
+            throw new IOException(lost != null ? lost : "the link to gateway-b is closed");
         }
         Object answer;
         leaving |= request.path("op").asText().equals("bye");
