@@ -95,7 +95,8 @@ public final class BenchAgent {
         }
     }
 
-    private void serve(AgentChannel channel) throws IOException, InterruptedException {
+    /** The request loop on a link already made (package-private for the tests). */
+    void serve(AgentChannel channel) throws IOException, InterruptedException {
         serve(channel, null);
     }
 

@@ -10,7 +10,6 @@ import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -63,7 +62,7 @@ public record MachineFacts(String address, String device, boolean onLink, String
         if (address == null || device == null) {
             throw new IOException("no route from this machine to " + peer + ": " + route.strip());
         }
-        Map<String, Boolean> programs = new LinkedHashMap<>();
+        Map<String, Boolean> programs = new java.util.TreeMap<>();
         PROGRAMS.forEach((name, path) -> programs.put(name, Files.isExecutable(Path.of(path))));
         List<Integer> busy = new ArrayList<>();
         for (int port : PORTS) {
