@@ -103,6 +103,9 @@ final class RemoteBenchCommand implements Callable<Integer> {
         if (connect != null && (token == null || token.isBlank())) {
             problems.add("--token: with --connect, the token gateway-b printed is needed");
         }
+        if (connect != null && address(connect) == null) {
+            problems.add("--connect: '" + connect + "' is not HOST or HOST:PORT (port 1 to 65535)");
+        }
         if (seconds < 1 || pings < 1) {
             problems.add("--seconds and --pings: 1 or more");
         }
@@ -144,13 +147,23 @@ final class RemoteBenchCommand implements Callable<Integer> {
                 return 1;
             }
         }
-        String t = token == null || token.isBlank() ? AgentChannel.newToken() : token;
+        boolean made = token == null || token.isBlank();
+        String t = made ? AgentChannel.newToken() : token;
         if (t.length() < 16) {
             System.err.println("isthmus bench remote: --token: at least 16 characters");
             return 2;
         }
+        InetSocketAddress at = address(listen);
+        if (at == null) {
+            System.err.println("isthmus bench remote: --listen: '" + listen + "' is not ADDRESS or ADDRESS:PORT (port 1 to 65535)");
+            return 2;
+        }
+        if (made) {
+            // For the user to give gateway-a; one given by the user is theirs already and is not printed.
+            System.err.println("gateway-b: token " + t);
+        }
         try {
-            agent.serveTcp(address(listen), t, waitSeconds);
+            agent.serveTcp(at, t, waitSeconds);
             return 0;
         } catch (java.io.IOException e) {
             System.err.println("isthmus bench remote: " + e.getMessage());
@@ -158,12 +171,15 @@ final class RemoteBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static InetSocketAddress address(String hostPort) {
+    /** HOST or HOST:PORT (the default port if none), or null if it is neither. */
+    static InetSocketAddress address(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
-        if (colon < 0) {
-            return new InetSocketAddress(hostPort, DEFAULT_PORT);
+        String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
+        String port = colon < 0 ? Integer.toString(DEFAULT_PORT) : hostPort.substring(colon + 1);
+        if (host.isBlank() || !port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            return null;
         }
-        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        return new InetSocketAddress(host, Integer.parseInt(port));
     }
 
     /** This JVM's command, main class included, quoted for a POSIX shell: right where gateway-b has the same tree at the same path. */

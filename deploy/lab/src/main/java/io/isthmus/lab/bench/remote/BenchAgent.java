@@ -61,7 +61,7 @@ public final class BenchAgent {
         try (ServerSocket server = new ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(listen);
-            log.printf("gateway-b: waiting for gateway-a on %s (token %s), %d s at most%n", listen, token, waitSeconds);
+            log.printf("gateway-b: waiting for gateway-a on %s, %d s at most%n", listen, waitSeconds);
             while (true) {
                 long left = (end - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {

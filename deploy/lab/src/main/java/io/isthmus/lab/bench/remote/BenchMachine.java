@@ -209,8 +209,8 @@ public final class BenchMachine implements Namespaces, AutoCloseable {
                 undoPath.add(new String[] {"ip", "route", "del", configs.peerSite(), "via", configs.peer()});
             }
             case ISTHMUS -> {
-                Process p = LabGateways.startIsthmus(this, HERE, "isthmus-" + path.id(), configs.isthmus(path), "isthmus-" + path.id() + ".log");
-                awaitControlSocket(p, dir.resolve("isthmus-" + path.id() + ".sock"), dir.resolve("isthmus-" + path.id() + ".log"));
+                Process p = LabGateways.startIsthmus(this, HERE, "isthmus", configs.isthmus(path), "isthmus.log");
+                awaitControlSocket(p, dir.resolve("isthmus.sock"), dir.resolve("isthmus.log"));
             }
             case STRONGSWAN -> {
                 // Where the kernel does ESP, strongSwan's own ESP (kernel-libipsec) would be an unfair comparison: it is what
