@@ -397,7 +397,7 @@ public final class Bench {
 
     /**
      * The row the others are compared with: plain veth here, plain routing between two machines
-     * ({@link io.isthmus.lab.bench.remote.RemoteBench}); null if the run has none.
+     * ({@code isthmus bench remote}); null if the run has none.
      */
     static Row baseline(List<Row> rows) {
         return rows.stream().filter(r -> r.id.startsWith("plain-") && r.error == null).findFirst().orElse(null);
