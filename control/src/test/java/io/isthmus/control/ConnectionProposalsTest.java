@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.ProposalsConfigTest;
 import io.isthmus.control.config.SwanctlProposals;
 import io.isthmus.ike.ChildProposal;
 import io.isthmus.ike.Connection;
@@ -25,21 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * check} prints them in strongSwan's syntax for the peer's swanctl.conf.
  */
 class ConnectionProposalsTest {
-    static final String FILE = """
-            virtualNetworkGateway:
-              name: gw
-              vpnType: RouteBased
-              sku: VpnGw1
-              instances:
-                - publicIpAddress: 203.0.113.10
-            localNetworkGateways:
-              - name: branch
-                gatewayIpAddress: 198.51.100.7
-                addressPrefixes: [10.20.0.0/16]
-            connections:
-              - name: to-branch
-                localNetworkGateway: branch
-                sharedKey: "a shared key long enough"
+    static final String FILE = ProposalsConfigTest.FILE.formatted("""
                 ikeSaLifeTimeSeconds: 600
                 dpdDelaySeconds: 5
                 ipsecPolicies:
@@ -66,7 +53,7 @@ class ConnectionProposalsTest {
               - name: to-branch-defaults
                 localNetworkGateway: branch
                 sharedKey: "a shared key long enough"
-            """;
+            """);
 
     static GatewayConfig config() {
         return ConfigReader.parse(Path.of("gw.yaml"), FILE, k -> null);

@@ -31,30 +31,15 @@ class AzureAlgorithmsTest {
     }
 
     static GatewayConfig.IpsecPolicy policy(String ikeEnc, String ikeInt, String dh, String espEnc, String espInt, String pfs) {
-        GatewayConfig c = ConfigReader.parse(Path.of("gw.yaml"), """
-                virtualNetworkGateway:
-                  name: gw
-                  vpnType: RouteBased
-                  sku: VpnGw1
-                  instances:
-                    - publicIpAddress: 203.0.113.10
-                localNetworkGateways:
-                  - name: branch
-                    gatewayIpAddress: 198.51.100.7
-                    addressPrefixes: [10.20.0.0/16]
-                connections:
-                  - name: to-branch
-                    localNetworkGateway: branch
-                    sharedKey: k
-                    ipsecPolicies:
-                      - ikeEncryption: %s
-                        ikeIntegrity: %s
-                        dhGroup: %s
-                        ipsecEncryption: %s
-                        ipsecIntegrity: %s
-                        pfsGroup: %s
-                """.formatted(ikeEnc, ikeInt, dh, espEnc, espInt, pfs), k -> null);
-        return c.connections().getFirst().ipsecPolicies().getFirst();
+        return ProposalsConfigTest.connection("""
+                ipsecPolicies:
+                  - ikeEncryption: %s
+                    ikeIntegrity: %s
+                    dhGroup: %s
+                    ipsecEncryption: %s
+                    ipsecIntegrity: %s
+                    pfsGroup: %s
+                """.formatted(ikeEnc, ikeInt, dh, espEnc, espInt, pfs)).ipsecPolicies().getFirst();
     }
 
     @Test

@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * IKE PRF, ESN, several policies in order, the IKE SA lifetime and the DPD delay. Each new field
  * read, and each mistake in it named by field and what is allowed.
  */
-class ProposalsConfigTest {
-    static final String FILE = """
+public class ProposalsConfigTest {
+    /** One instance, the site branch and its connection to-branch, whose further fields (4 spaces in) take the place of %s. */
+    public static final String FILE = """
             virtualNetworkGateway:
               name: gw
               vpnType: RouteBased
