@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -235,14 +236,20 @@ class ReliabilityTest extends LabTestBase {
         for (int[] r : t.lostRanges()) {
             ranges.append(String.format("%.2f-%.2f s ", r[0] / (double) rate, (r[1] + 1) / (double) rate));
         }
-        assertTrue(!t.lostRanges().isEmpty(), "the kill interrupted nothing? " + t);
-        int[] outage = t.lostRanges().getFirst();
+        // The kill comes 5 s into the stream (give or take the stream's start): a datagram or two lost before it, on
+        // a machine loaded by other tests, is not this test's subject; it is reported, and held to a few.
+        int killedAt = 4 * rate;
+        List<int[]> before = t.lostRanges().stream().filter(r -> r[1] < killedAt).toList();
+        List<int[]> after = t.lostRanges().stream().filter(r -> r[1] >= killedAt).toList();
+        assertTrue(!after.isEmpty(), "the kill interrupted nothing? " + t);
+        int[] outage = after.getFirst();
         double outageSeconds = (outage[1] - outage[0] + 1) / (double) rate;
-        double stayedBack = seconds - (t.lostRanges().getLast()[1] + 1) / (double) rate;
+        double stayedBack = seconds - (after.getLast()[1] + 1) / (double) rate;
         System.out.printf("kill -9 of gw-b, restarted 1 s later, %d datagrams/s: %d of %d lost, in %d run(s) (stream time): %s;"
                 + " traffic back %.2f s after it stopped, then no loss for the remaining %.1f s%n", rate, t.lost(), rate * seconds,
                 t.lostRanges().size(), ranges, outageSeconds, stayedBack);
-        assertEquals(1, t.lostRanges().size(), "one outage, no flapping afterwards: " + ranges);
+        assertTrue(before.stream().mapToInt(r -> r[1] - r[0] + 1).sum() <= rate / 20, "lost before the kill: " + ranges);
+        assertEquals(1, after.size(), "one outage, no flapping afterwards: " + ranges);
         assertTrue(outageSeconds < 12, "traffic back only " + outageSeconds + " s after it stopped");
         awaitOneIkeSa(a, Duration.ofSeconds(5));
     }
