@@ -34,10 +34,13 @@ class BenchTest {
     void everyPathProducesEveryFigure() throws Exception {
         Path json = Files.createTempFile("isthmus-bench", ".json");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        List<Bench.Row> rows = Bench.runAndReport(Bench.DEFAULT, 1, 20, json, new PrintStream(printed, true));
+        // Every path but AES-GCM-256, which runs isthmus-aes128gcm's code with a longer key (BgpLabTest carries traffic
+        // on it against strongSwan): the full bench has it. ChaCha20-Poly1305 stays, no other lab test carries it.
+        List<Bench.Path> paths = Bench.DEFAULT.stream().filter(p -> p != Bench.Path.ISTHMUS_AES256GCM).toList();
+        List<Bench.Row> rows = Bench.runAndReport(paths, 1, 20, json, new PrintStream(printed, true));
         String output = printed.toString();
         System.out.println(output);
-        assertEquals(Bench.DEFAULT.size(), rows.size());
+        assertEquals(paths.size(), rows.size());
         for (Bench.Row r : rows) {
             assertTrue(r.complete(), r.path() + " is missing figures: " + r);
             if (!r.id().equals("plain-veth")) {
@@ -46,7 +49,7 @@ class BenchTest {
             assertTrue(output.contains("| " + r.path() + " | "), "the table has " + r.path());
         }
         JsonNode doc = Bench.JSON.readTree(Files.readString(json));
-        assertEquals(Bench.DEFAULT.size(), doc.path("rows").size());
+        assertEquals(paths.size(), doc.path("rows").size());
         assertTrue(doc.path("rows").get(1).path("tcp1Gbps").asDouble() > 0);
         assertTrue(output.contains("times wireguard-go"), output);
         // The NAT paths, in the same run as isthmus-aes128gcm without NAT (issue 14: the cost of a static and a dynamic rule).
