@@ -243,7 +243,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(lines, t + "natTraversalPort", a.natTraversalPort(), b.natTraversalPort());
         differs(lines, t + "ikePort", a.ikePort(), b.ikePort());
         differs(lines, t + "offloads", a.offloads(), b.offloads());
-        differs(lines, t + "packetThreads", a.packetThreads(), b.packetThreads());
+        differs(lines, t + "packetThreads", o.packetThreads(), n.packetThreads());
+        differs(lines, t + "busyPoll", a.busyPollMicros(), b.busyPollMicros());
         return lines;
     }
 
