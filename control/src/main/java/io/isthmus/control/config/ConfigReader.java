@@ -230,7 +230,7 @@ public final class ConfigReader extends ConfigFields {
         if (n != null && n.isTextual() && n.asText().equals("auto")) {
             return Tunnel.AUTO;
         }
-        if (n != null && !n.isNull() && !n.canConvertToLong()) {
+        if (n != null && !n.isNull() && !n.isIntegralNumber()) {
             throw error(tp + ".packetThreads", "'" + n.asText() + "' is not allowed; auto, or a whole number from 1 to "
                     + io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
         }
@@ -243,7 +243,7 @@ public final class ConfigReader extends ConfigFields {
         if (n != null && n.isBoolean()) {
             return n.asBoolean() ? Tunnel.BUSY_POLL_MICROS : 0;
         }
-        if (n != null && !n.isNull() && !n.canConvertToLong()) {
+        if (n != null && !n.isNull() && !n.isIntegralNumber()) {
             throw error(tp + ".busyPoll", "'" + n.asText() + "' is not allowed; true, false, or microseconds from 0 to "
                     + io.isthmus.dataplane.Dataplane.Settings.MAX_BUSY_POLL_MICROS);
         }
