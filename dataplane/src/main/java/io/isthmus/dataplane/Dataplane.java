@@ -35,26 +35,13 @@ import org.agrona.concurrent.IdleStrategy;
  * one change at a time under this object's lock; the packet threads read them without locks and
  * allocate nothing per packet.
  *
- * <p>How the lanes share the work, and where that keeps order: the kernel spreads it, so no
- * packet moves between threads. A multi-queue TUN device (IFF_MULTI_QUEUE, a descriptor per
- * lane) hands each flow from the local network to one queue by its hash; an SO_REUSEPORT group
- * of UDP sockets on port 4500 (one per lane) hands each peer's datagrams to one socket by the
- * hash of its addresses and ports. So one inner flow is sealed by one lane, in order, and one
- * peer's ESP in UDP is opened by one lane, in order (raw ESP: lane 0, which reads the raw
- * sockets). What lanes share per SA is what ESP makes shared: the outbound sequence number (one
- * atomic add per packet, {@link io.isthmus.esp.OutboundSa}: unique whatever the threads) and the
- * inbound replay window (CAS per packet, {@link io.isthmus.esp.ReplayWindow}: each number
- * accepted once whatever the threads). Flows of one tunnel sealed by two lanes get interleaved
- * sequence numbers, each lane sending its batch in order: the peer sees them out of order by up
- * to a batch (64) per other lane sealing for that SA, which its replay window absorbs (ours is
- * 1024 by default). Dynamic NAT keeps its flow tables with one owner thread, so it needs one
- * lane ({@link #tunnels} refuses it with more).
+ * <p>How the lanes share the work and where that keeps order: {@link PacketLane}.
  *
- * <p>Why not more threads by default on small machines: on the machines this is measured on,
- * two gateways, iperf3 and the kernel share two cores, and what costs is system calls and the
+ * <p>Lanes are for cores the gateway has to itself: on the machines this is measured on, two
+ * gateways, iperf3 and the kernel share two cores, and what costs is system calls and the
  * kernel's per-packet work, then crypto (a JFR profile puts it at a quarter to a third of a
  * packet thread). So the offloads come first (TUN TSO/USO, UDP GSO and GRO: one system call per
- * 64 KB), and lanes are for machines with cores to give them.
+ * 64 KB), and the lab's gateways run one lane each.
  */
 public final class Dataplane implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");

@@ -69,7 +69,9 @@ final class PacketThreadIdle {
                 return;
             }
             if (System.nanoTime() - lastWork < spinNanos) {
-                Thread.onSpinWait();
+                // Yield rather than spin in place: where another thread is ready to run on this
+                // core (the one that brings the next packet, on a shared machine) it runs first.
+                Thread.yield();
                 return;
             }
             sleep.idle(0);
