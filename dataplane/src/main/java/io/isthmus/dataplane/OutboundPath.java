@@ -31,9 +31,10 @@ import io.isthmus.esp.EspPacket;
  * has left ({@link io.isthmus.esp.OutboundSa#released}), then releases its own: the SA's packets
  * go on the wire in sequence order whichever lanes sealed them, as wireguard-go keeps a peer's
  * packets in order behind its parallel encryption. Without it, lanes sealing one SA at once
- * sent numbers up to 3,700 behind the highest already sent (4 lanes on this 2-core machine,
- * {@code PacketLanesTest}): beyond a 1024-packet replay window, and a peer with strongSwan's
- * default of 32 drops packets even at two lanes with no preemption at all, 64 per batch. No
+ * sent numbers up to 1,700 (2 lanes) and 3,700 (4 lanes) behind the highest already sent
+ * ({@code PacketLanesTest} on this loaded 2-core machine): beyond a 1024-packet replay window;
+ * and with no thread descheduled at all, interleaved batches of 64 put numbers up to 64 behind,
+ * which a peer with strongSwan's default window of 32 drops. No
  * deadlock: a lane waits only for lower numbers of the same SA, holding none of another SA (it
  * sends before reserving for another), so the lowest block's lane never waits. And if that lane
  * is descheduled, the others wait at most {@link #TURN_PATIENCE_NANOS}, then send anyway and
