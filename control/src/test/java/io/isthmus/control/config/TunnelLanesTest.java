@@ -64,4 +64,23 @@ class TunnelLanesTest {
                 NatRulesTest.TO_BRANCH2).replace("  instances:", "  tunnel: {packetThreads: 2}\n  instances:");
         assertEquals(2, NatRulesTest.read(staticOnly).gateway().packetThreads(), "Static rules keep no flows: any number of lanes");
     }
+
+    /** A reload may take a Dynamic rule away from a gateway of one lane, but not give one to a gateway running several. */
+    @Test
+    void aDynamicRuleAddedByAReloadToAGatewayOfSeveralLanesNeedsARestart() {
+        String without = NatRulesTest.lab(NatRulesTest.BRANCH1_IN + NatRulesTest.BRANCH2_IN, "ingressNatRules: [branch1-in]",
+                NatRulesTest.TO_BRANCH2);
+        String with = NatRulesTest.lab(NatRulesTest.LAB_RULES, NatRulesTest.TO_BRANCH1, NatRulesTest.TO_BRANCH2);
+        int cores = Runtime.getRuntime().availableProcessors();
+        ConfigDiff added = ConfigDiff.between(NatRulesTest.read(without), NatRulesTest.read(with));
+        if (cores > 1) {
+            assertTrue(added.refused(), added.toString());
+            assertTrue(added.toString().contains("virtualNetworkGateway.tunnel.packetThreads: auto means 1 with a Dynamic NAT rule, and the "
+                    + "gateway runs " + cores + " packet threads; restart it to apply"), added.toString());
+        } else {
+            assertTrue(!added.refused(), "one core: auto was one lane already: " + added);
+        }
+        ConfigDiff removed = ConfigDiff.between(NatRulesTest.read(with), NatRulesTest.read(without));
+        assertTrue(!removed.refused(), "one lane carries any configuration: " + removed);
+    }
 }
