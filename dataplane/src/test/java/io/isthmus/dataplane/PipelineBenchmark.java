@@ -38,7 +38,10 @@ import org.openjdk.jmh.infra.ThreadParams;
  *
  * <p>{@link #sharing}: {@code one-sa}, every lane's flows through one tunnel and one SA (one
  * site-to-site tunnel carrying everything); {@code sa-per-lane}, lane {@code i}'s flows through
- * tunnel {@code i} with its own SA (many tunnels, or RFC 9611's per-CPU SAs): the ceiling.
+ * tunnel {@code i} with its own SA (many tunnels, or RFC 9611's per-CPU SAs): the ceiling. With
+ * one SA, B's lanes open its packets at once (each lane reads its own ring), which one real peer
+ * would not give them (its packets reach one lane): the figure is the outbound side's, and the
+ * replay window's cost under concurrent opens.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)

@@ -20,7 +20,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  *   mvn -pl dataplane -am -Pbench-pipeline -DskipTests verify
- *   mvn -pl dataplane -am -Pbench-pipeline -DskipTests verify -Djmh.args="--quick --threads 1,2,4,8 --sizes 64,1400"
+ *   mvn -pl dataplane -am -Pbench-pipeline -DskipTests verify -Djmh.args="--quick --threads 1,2,4,8 --sizes 1400"
  * </pre>
  */
 public final class PipelineBenchmarkReport {
@@ -30,7 +30,7 @@ public final class PipelineBenchmarkReport {
     public static void main(String[] args) throws RunnerException {
         boolean quick = false;
         List<Integer> threads = List.of(1, 2, 4);
-        String[] sizes = {"1400"};
+        String[] sizes = {"64", "1400"};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
