@@ -140,7 +140,7 @@ public final class Gateway implements AutoCloseable {
         engine = new IkeEngine(transport, ikeSockets, bridge);
         engine.natTraversalPort(t.natTraversalPort());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
-                t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), floating), bridge);
+                t.tcpMssClamp(), 4 << 20, t.offloads(), config.gateway().packetThreads(), floating, t.busyPollMicros()), bridge);
         bridge.connect(engine, dataplane);
         EsnTestHook.apply(System.getenv(EsnTestHook.VARIABLE), dataplane, config.pair() != null);
         if (pair != null) {

@@ -36,6 +36,20 @@ public final class Counters {
         values.getAndAdd(STRIDE * EGRESS_BYTES, bytes);
     }
 
+    /**
+     * Batches sent out of turn: a lane waited {@link OutboundPath#TURN_PATIENCE_NANOS} for the
+     * lanes holding lower sequence numbers of the SA and sent anyway (one descheduled meanwhile).
+     */
+    private final java.util.concurrent.atomic.AtomicLong outOfTurnSends = new java.util.concurrent.atomic.AtomicLong();
+
+    void outOfTurn() {
+        outOfTurnSends.incrementAndGet();
+    }
+
+    public long outOfTurnSends() {
+        return outOfTurnSends.get();
+    }
+
     void drop(Drop reason) {
         values.getAndIncrement(STRIDE * (DROPS + reason.ordinal()));
     }

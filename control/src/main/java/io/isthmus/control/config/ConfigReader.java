@@ -10,6 +10,7 @@ import io.isthmus.control.config.GatewayConfig.ConnectionMode;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig.IpsecPolicy;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.GatewayConfig.NatRuleType;
 import io.isthmus.control.config.GatewayConfig.Sku;
 import io.isthmus.control.config.GatewayConfig.Tunnel;
 import io.isthmus.control.config.GatewayConfig.VirtualNetworkGateway;
@@ -147,6 +148,11 @@ public final class ConfigReader extends ConfigFields {
                 }
             }
             gateway = nat.check(gateway, sites, connections);
+            if (gateway.tunnel().packetThreads() > 1 && gateway.natRules().stream().anyMatch(r -> r.type() == NatRuleType.DYNAMIC)) {
+                // A Dynamic rule's flow table has one writer: the one packet thread that translates.
+                throw error("virtualNetworkGateway.tunnel.packetThreads", gateway.tunnel().packetThreads() + " is not allowed with a Dynamic NAT"
+                        + " rule, whose flows one packet thread keeps; 1, or auto (which then means 1)");
+            }
             TunnelRoutes.check(file, gateway, sites, connections);
             BgpSection.check(file, gateway, sites, connections);
             VpnClientSection.check(file, gateway, sites, connections);
@@ -216,10 +222,11 @@ public final class ConfigReader extends ConfigFields {
         JsonNode t = n.get("tunnel");
         Tunnel tunnel;
         if (t == null || t.isNull()) {
-            tunnel = new Tunnel("isthmus0", 1400, 1500, 1350, true, 4500, 500, true, 2);
+            tunnel = new Tunnel("isthmus0", 1400, 1500, 1350, true, 4500, 500, true, Tunnel.AUTO, 0);
         } else {
             String tp = p + ".tunnel";
-            onlyFields(t, tp, "device", "mtu", "pathMtu", "tcpMssClamp", "rawEsp", "natTraversalPort", "ikePort", "offloads", "packetThreads");
+            onlyFields(t, tp, "device", "mtu", "pathMtu", "tcpMssClamp", "rawEsp", "natTraversalPort", "ikePort", "offloads", "packetThreads",
+                    "busyPoll");
             String device = string(t, tp, "device", "isthmus0");
             if (device.length() > 15 || !device.matches("[A-Za-z0-9_.-]+")) {
                 throw error(tp + ".device", "'" + device + "' is not allowed; 1 to 15 letters, digits, '-', '_' or '.'");
@@ -227,12 +234,38 @@ public final class ConfigReader extends ConfigFields {
             tunnel = new Tunnel(device, integer(t, tp, "mtu", 1400, 576, 9000), integer(t, tp, "pathMtu", 1500, 576, 9216),
                     integer(t, tp, "tcpMssClamp", 1350, 536, 8960), bool(t, tp, "rawEsp", true),
                     integer(t, tp, "natTraversalPort", 4500, 1, 65535), integer(t, tp, "ikePort", 500, 1, 65535), bool(t, tp, "offloads", true),
-                    integer(t, tp, "packetThreads", 2, 1, 2));
+                    packetThreads(t, tp), busyPoll(t, tp));
         }
         // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
                 BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances),
                 VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType));
+    }
+
+    /** {@code packetThreads}: a number of lanes, or {@code auto} (the default): as many as the cores the gateway may use. */
+    private int packetThreads(JsonNode t, String tp) {
+        JsonNode n = t.get("packetThreads");
+        if (n != null && n.isTextual() && n.asText().equals("auto")) {
+            return Tunnel.AUTO;
+        }
+        if (n != null && !n.isNull() && !n.isIntegralNumber()) {
+            throw error(tp + ".packetThreads", "'" + n.asText() + "' is not allowed; auto, or a whole number from 1 to "
+                    + io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
+        }
+        return integer(t, tp, "packetThreads", Tunnel.AUTO, 1, io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
+    }
+
+    /** {@code busyPoll}: false (the default), true ({@link Tunnel#BUSY_POLL_MICROS} µs), or how many µs packet threads poll before they sleep. */
+    private int busyPoll(JsonNode t, String tp) {
+        JsonNode n = t.get("busyPoll");
+        if (n != null && n.isBoolean()) {
+            return n.asBoolean() ? Tunnel.BUSY_POLL_MICROS : 0;
+        }
+        if (n != null && !n.isNull() && !n.isIntegralNumber()) {
+            throw error(tp + ".busyPoll", "'" + n.asText() + "' is not allowed; true, false, or microseconds from 0 to "
+                    + io.isthmus.dataplane.Dataplane.Settings.MAX_BUSY_POLL_MICROS);
+        }
+        return integer(t, tp, "busyPoll", 0, 0, io.isthmus.dataplane.Dataplane.Settings.MAX_BUSY_POLL_MICROS);
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {

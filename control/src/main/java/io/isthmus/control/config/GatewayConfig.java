@@ -110,10 +110,32 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     /** The data plane's settings: an Isthmus addition to Azure's model. */
     /**
      * The TUN device and the data plane's settings; {@code offloads} off is for measuring what
-     * they bring; {@code packetThreads} 1 for a gateway sharing its cores, 2 (one per direction) otherwise.
+     * they bring; {@code packetThreads} the data plane's lanes (1 for a gateway sharing its cores),
+     * or {@link #AUTO}; {@code busyPollMicros} how long packet threads poll before they sleep (0: off).
      */
     public record Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort,
-                         boolean offloads, int packetThreads) {
+                         boolean offloads, int packetThreads, int busyPollMicros) {
+        /** {@code packetThreads: auto}: a lane per core the gateway may use (one with a Dynamic NAT rule). */
+        public static final int AUTO = 0;
+        /** {@code busyPoll: true}: long enough for the answer to a packet just forwarded (a ping's reply through a site is ~100 µs). */
+        public static final int BUSY_POLL_MICROS = 200;
+
+        public Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort,
+                      boolean offloads, int packetThreads) {
+            this(device, mtu, pathMtu, tcpMssClamp, rawEsp, natTraversalPort, ikePort, offloads, packetThreads, 0);
+        }
+
+        /**
+         * The lanes the data plane runs: {@link #packetThreads} as configured, or for auto the
+         * cores this process may use (Runtime.availableProcessors: sched_getaffinity and the
+         * cgroup's CPU quota), but one when a Dynamic NAT rule needs a single owner thread.
+         */
+        public int lanes(boolean dynamicNat) {
+            if (packetThreads != AUTO) {
+                return packetThreads;
+            }
+            return dynamicNat ? 1 : Math.min(Runtime.getRuntime().availableProcessors(), io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
+        }
     }
 
     /**
@@ -130,6 +152,11 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
 
         VirtualNetworkGateway withNatRules(List<NatRule> rules) {
             return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration);
+        }
+
+        /** The data plane's lanes for this gateway ({@link Tunnel#lanes}). */
+        public int packetThreads() {
+            return tunnel.lanes(natRules.stream().anyMatch(r -> r.type() == NatRuleType.DYNAMIC));
         }
 
         /** The rule named {@code name}, or null. */

@@ -56,7 +56,7 @@ public final class DatagramSocket implements AutoCloseable {
 
     /** UDP without GSO and GRO, as on a kernel that lacks them. */
     public static DatagramSocket udpWithoutOffloads(InetSocketAddress local, int bufferBytes) throws IOException {
-        return open(local, false, bufferBytes, false, false);
+        return open(local, false, bufferBytes, false, false, false);
     }
 
     /**
@@ -64,19 +64,30 @@ public final class DatagramSocket implements AutoCloseable {
      * have (yet), as a pair's floating address (IP_FREEBIND).
      */
     public static DatagramSocket udp(InetSocketAddress local, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
-        return open(local, false, bufferBytes, offloads, freeBind);
+        return open(local, false, bufferBytes, offloads, freeBind, false);
+    }
+
+    /**
+     * As {@link #udp(InetSocketAddress, int, boolean, boolean)}, one of a group with
+     * SO_REUSEPORT: every socket of the group binds the same address and port, and the kernel
+     * gives each arriving datagram to one of them by a hash of its addresses and ports, so the
+     * datagrams of one peer (one 4-tuple) always reach the same socket, in order.
+     */
+    public static DatagramSocket udpGroupMember(InetSocketAddress local, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
+        return open(local, false, bufferBytes, offloads, freeBind, true);
     }
 
     /** Raw ESP, with IP_FREEBIND if {@code freeBind}. */
     public static DatagramSocket rawEsp(InetSocketAddress local, int bufferBytes, boolean freeBind) throws IOException {
-        return open(new InetSocketAddress(local.getAddress(), 0), true, bufferBytes, true, freeBind);
+        return open(new InetSocketAddress(local.getAddress(), 0), true, bufferBytes, true, freeBind, false);
     }
 
     private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads) throws IOException {
-        return open(local, raw, bufferBytes, offloads, false);
+        return open(local, raw, bufferBytes, offloads, false, false);
     }
 
-    private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
+    private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads, boolean freeBind,
+                                       boolean reusePort) throws IOException {
         Libc.CallState s = new Libc.CallState();
         boolean v6 = local.getAddress() instanceof Inet6Address;
         int fd = Libc.socket(s, v6 ? Libc.AF_INET6 : Libc.AF_INET, (raw ? Libc.SOCK_RAW : Libc.SOCK_DGRAM) | Libc.SOCK_NONBLOCK
@@ -89,6 +100,10 @@ public final class DatagramSocket implements AutoCloseable {
             Libc.setsockopt(s, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1);
         }
         Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
+        if (reusePort && Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1) < 0) {
+            Libc.close(s, fd);
+            throw new IOException(what + ": SO_REUSEPORT refused");
+        }
         if (freeBind) {
             Libc.setsockopt(s, fd, v6 ? Libc.IPPROTO_IPV6 : Libc.IPPROTO_IP, v6 ? Libc.IPV6_FREEBIND : Libc.IP_FREEBIND, 1);
         }

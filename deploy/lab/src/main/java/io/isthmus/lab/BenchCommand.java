@@ -21,7 +21,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--paths", split = ",", description = "Which paths, comma-separated (default: all but the diagnostic ones): "
             + "plain-veth, isthmus-aes128gcm, isthmus-nat-static, isthmus-nat-dynamic, isthmus-aes256gcm, isthmus-chacha20poly1305, "
             + "isthmus-strongswan, strongswan-strongswan, "
-            + "wireguard-go; diagnostic: isthmus-raw-esp, isthmus-no-offloads.")
+            + "wireguard-go; diagnostic: isthmus-raw-esp, isthmus-no-offloads, isthmus-two-threads, isthmus-busy-poll, isthmus-capturing.")
     List<String> paths;
 
     @Option(names = "--json", defaultValue = "isthmus-bench.json", description = "Where to write the results as JSON (default ${DEFAULT-VALUE}).")
