@@ -25,6 +25,10 @@ ISTHMUS_BGP_PACKAGES=(bird2)
 # Metrics: promtool (Debian's prometheus package; its server is not started, see isthmus_apt_install)
 # checks the text /metrics serves as Prometheus parses and lints it (control's GatewayMetricsTest).
 ISTHMUS_METRICS_PACKAGES=(prometheus)
+# RADIUS for point-to-site EAP: FreeRADIUS (freeradius, with freeradius-utils' radclient), started by
+# control's FreeRadiusEapTest with a configuration directory and port of its own; Debian's own
+# freeradius.service on 1812 is not used.
+ISTHMUS_RADIUS_PACKAGES=(freeradius)
 # strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
 # extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP); pki (strongswan-pki)
 # makes the certificates of the lab's identity test as a strongSwan user would (PrintableString DNs).
