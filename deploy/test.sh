@@ -9,11 +9,12 @@ cd "$(dirname "$0")/.."
 isthmus_find_jdk
 
 # Linux packages the tests need (deploy/lib/packages.sh says which and why): the lab, strongSwan
-# for the interop tests, wireguard-go for the benchmark's comparison (its short run is a test), what
-# builds and checks the Debian package, Docker and debootstrap for the two-machine test, promtool, and FreeRADIUS.
+# for the interop tests, wireguard-go for the benchmark's comparison (its short run is a test), OpenSSH
+# for the two-machine bench's test, what builds and checks the Debian package, Docker and debootstrap
+# for the two-machine test, promtool, BIRD and FreeRADIUS.
 isthmus_apt_install "${ISTHMUS_LAB_PACKAGES[@]}" "${ISTHMUS_STRONGSWAN_PACKAGES[@]}" "${ISTHMUS_WIREGUARD_PACKAGES[@]}" \
     "${ISTHMUS_PACKAGE_BUILD_PACKAGES[@]}" "${ISTHMUS_SYSTEM_TEST_PACKAGES[@]}" "${ISTHMUS_METRICS_PACKAGES[@]}" \
-    "${ISTHMUS_BGP_PACKAGES[@]}" "${ISTHMUS_RADIUS_PACKAGES[@]}"
+    "${ISTHMUS_BGP_PACKAGES[@]}" "${ISTHMUS_RADIUS_PACKAGES[@]}" "${ISTHMUS_SSH_PACKAGES[@]}"
 
 # The two-machine test's Docker engine: the one that runs, or one started here for this run and stopped
 # when the suite ends, whatever the outcome. Its base image is cached in /var/cache/isthmus-test.

@@ -36,6 +36,11 @@ ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-
     libcharon-extra-plugins libstrongswan-extra-plugins strongswan-pki)
 # The benchmark's comparison: wireguard-go and wg.
 ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
+# The benchmark across two machines (isthmus bench remote): gateway-a reaches gateway-b with the OpenSSH
+# client; its test (deploy/lab RemoteBenchTest) runs an sshd of its own (its own configuration, host key
+# and port) in a namespace standing in for gateway-b. The package's own ssh service is not started at
+# installation (policy-rc.d) and is disabled after it (isthmus_apt_install), so no sshd is left listening.
+ISTHMUS_SSH_PACKAGES=(openssh-client openssh-server)
 # The Debian package (deploy/package): dpkg-shlibdeps and dpkg-parsechangelog (dpkg-dev), strip
 # (binutils) and asciidoctor (the man pages) to build it; systemd-analyze (systemd), groff
 # (groff-base) and readelf (binutils) to test it.

@@ -322,7 +322,7 @@ public final class Lab implements Namespaces, AutoCloseable {
     }
 
     /** SIGTERM to each, then SIGKILL to those still running after {@code graceSeconds}; the list is emptied. */
-    static void stopAll(List<Process> processes, int graceSeconds) {
+    public static void stopAll(List<Process> processes, int graceSeconds) {
         for (Process p : processes) {
             p.destroy();
         }

@@ -227,6 +227,15 @@ public final class LabGateways {
 
     /** As {@link #startStrongSwan(Namespaces, String, Path, String)}, with more {@code charon} settings ("retransmit_tries = 3"). */
     public static void startStrongSwan(Namespaces lab, String ns, Path dir, String swanctlConf, String charonSettings) throws IOException, InterruptedException {
+        startStrongSwan(lab, ns, dir, swanctlConf, charonSettings, STRONGSWAN_PLUGINS);
+    }
+
+    /**
+     * As {@link #startStrongSwan(Namespaces, String, Path, String, String)}, loading these plugins
+     * (the two-machine bench leaves kernel-libipsec out where the kernel does ESP itself).
+     */
+    public static void startStrongSwan(Namespaces lab, String ns, Path dir, String swanctlConf, String charonSettings, List<String> plugins)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("swanctl.conf"), swanctlConf);
         Files.writeString(dir.resolve("strongswan.conf"), """
@@ -241,7 +250,7 @@ public final class LabGateways {
                       time_format = %%T
                       flush_line = yes } }
                 }
-                """.formatted(dir, String.join(" ", STRONGSWAN_PLUGINS), charonSettings));
+                """.formatted(dir, String.join(" ", plugins), charonSettings));
         Files.deleteIfExists(dir.resolve("charon.vici"));
         lab.spawn(ns, dir.resolve("charon.out"), List.of("unshare", "-m", "sh", "-c",
                 "mount -t tmpfs none /run; STRONGSWAN_CONF=" + dir.resolve("strongswan.conf") + " exec /usr/lib/ipsec/charon"));
@@ -258,12 +267,12 @@ public final class LabGateways {
                 Thread.sleep(100);
             }
         }
-        requirePlugins(Lab.sh("swanctl", "--stats", "--uri", uri));
+        requirePlugins(Lab.sh("swanctl", "--stats", "--uri", uri), plugins);
         Lab.sh("swanctl", "--load-all", "--file", dir.resolve("swanctl.conf").toString(), "--uri", uri);
     }
 
     /** What the lab's charons load: kernel-libipsec because this kernel has no xfrm ESP. */
-    static final List<String> STRONGSWAN_PLUGINS = List.of("random", "nonce", "aes", "sha1", "sha2", "hmac", "gcm", "chapoly", "curve25519",
+    public static final List<String> STRONGSWAN_PLUGINS = List.of("random", "nonce", "aes", "sha1", "sha2", "hmac", "gcm", "chapoly", "curve25519",
             "gmp", "x509", "pubkey", "pem", "pkcs1", "pkcs8", "openssl", "kdf", "kernel-libipsec", "kernel-netlink", "socket-default", "vici");
 
     /**
@@ -272,9 +281,13 @@ public final class LabGateways {
      * now, naming the package that brings it.
      */
     static void requirePlugins(String stats) throws IOException {
+        requirePlugins(stats, STRONGSWAN_PLUGINS);
+    }
+
+    static void requirePlugins(String stats, List<String> plugins) throws IOException {
         List<String> loaded = stats.lines().filter(l -> l.startsWith("loaded plugins: ")).findFirst()
                 .map(l -> List.of(l.substring("loaded plugins: ".length()).strip().split("\\s+"))).orElse(List.of());
-        List<String> missing = STRONGSWAN_PLUGINS.stream().filter(p -> !loaded.contains(p)).toList();
+        List<String> missing = plugins.stream().filter(p -> !loaded.contains(p)).toList();
         if (!missing.isEmpty()) {
             throw new IOException("charon did not load the plugins " + missing + ": gcm, openssl and aesni come with "
                     + "libstrongswan-standard-plugins, kernel-libipsec, chapoly and curve25519 with libstrongswan-extra-plugins "

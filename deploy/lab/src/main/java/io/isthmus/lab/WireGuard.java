@@ -27,7 +27,7 @@ public final class WireGuard {
         up(lab, Lab.GW_B, keyB, "b", pubA, lab.gatewayAWan(), "192.168.10.0/24");
     }
 
-    private static Path keyFile(Lab lab, String side, String key) throws IOException {
+    private static Path keyFile(Namespaces lab, String side, String key) throws IOException {
         Path f = lab.work().resolve("wg-" + side + ".key");
         Files.deleteIfExists(f);
         Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -35,12 +35,21 @@ public final class WireGuard {
         return f;
     }
 
-    private static String publicKey(Lab lab, String key, String side) throws IOException, InterruptedException {
+    public static String publicKey(Namespaces lab, String key, String side) throws IOException, InterruptedException {
         Path f = keyFile(lab, side, key);
         return Lab.sh("sh", "-c", "wg pubkey < " + f).strip();
     }
 
     private static void up(Lab lab, String ns, String key, String side, String peerKey, String peerAddress, String remoteNet)
+            throws IOException, InterruptedException {
+        up(lab, ns, key, side, peerKey, peerAddress, remoteNet, PORT);
+    }
+
+    /**
+     * wireguard-go as device {@code wg-SIDE} in {@code ns}, listening on {@code port} and sending
+     * to the peer there, {@code remoteNet} routed into it; it goes when its process is stopped.
+     */
+    public static void up(Namespaces lab, String ns, String key, String side, String peerKey, String peerAddress, String remoteNet, int port)
             throws IOException, InterruptedException {
         String dev = "wg-" + side;
         lab.spawn(ns, lab.work().resolve("wireguard-go-" + side + ".log"), List.of("env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", "-f", dev));
@@ -55,8 +64,8 @@ public final class WireGuard {
                 Thread.sleep(50);
             }
         }
-        lab.in(ns, "wg", "set", dev, "private-key", keyFile(lab, side, key).toString(), "listen-port", Integer.toString(PORT), "peer", peerKey,
-                "allowed-ips", remoteNet, "endpoint", peerAddress + ":" + PORT);
+        lab.in(ns, "wg", "set", dev, "private-key", keyFile(lab, side, key).toString(), "listen-port", Integer.toString(port), "peer", peerKey,
+                "allowed-ips", remoteNet, "endpoint", peerAddress + ":" + port);
         lab.in(ns, "ip", "link", "set", dev, "mtu", "1420", "up");
         lab.in(ns, "ip", "route", "add", remoteNet, "dev", dev);
     }

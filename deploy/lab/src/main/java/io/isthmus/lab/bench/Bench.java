@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,22 +141,23 @@ public final class Bench {
             CaptureKeeper keeper = path == Path.ISTHMUS_CAPTURING ? new CaptureKeeper(LabGateways.socket(lab, Lab.Side.A)) : null;
             lab.spawn(Lab.HOST_B, lab.work().resolve("iperf3-server.log"), List.of("iperf3", "-s"));
             Thread.sleep(500);
+            Iperf iperf = new Iperf(lab, Lab.HOST_A, Lab.HOST_B_IP, seconds);
             // Unmeasured: the JIT compiles Isthmus's packet paths, every path gets the same.
-            iperf(lab, Math.min(2, seconds));
+            iperf.run(Math.min(2, seconds));
             long cpuBefore = cpuTicks(lab);
             long wallBefore = System.nanoTime();
-            JsonNode tcp1 = iperf(lab, seconds);
-            JsonNode tcp4 = iperf(lab, seconds, "-P", "4");
-            double udp64 = udpPacketsPerSecond(lab, SMALL);
-            double udp1400 = udpPacketsPerSecond(lab, LARGE);
-            double[] rtt = ping(lab);
+            JsonNode tcp1 = iperf.tcp(1);
+            JsonNode tcp4 = iperf.tcp(4);
+            double udp64 = iperf.udpPacketsPerSecond(SMALL);
+            double udp1400 = iperf.udpPacketsPerSecond(LARGE);
+            double[] rtt = iperf.ping(pings);
             double cpu = (cpuTicks(lab) - cpuBefore) / 100.0; // USER_HZ
             double wall = (System.nanoTime() - wallBefore) / 1e9;
             if (keeper != null) {
                 log.println(keeper.stop());
             }
-            return new Row(path.label, path.id(), path.description, gbps(tcp1), tcp1.path("end").path("sum_sent").path("retransmits").asLong(),
-                    gbps(tcp4), udp64, udp1400, percentile(rtt, 0.5), percentile(rtt, 0.99), rtt.length, cpu, wall, peakRssKb(lab), null);
+            return new Row(path.label, path.id(), path.description, Iperf.gbps(tcp1), Iperf.retransmits(tcp1),
+                    Iperf.gbps(tcp4), udp64, udp1400, percentile(rtt, 0.5), percentile(rtt, 0.99), rtt.length, cpu, wall, peakRssKb(lab), null);
         } catch (IOException | RuntimeException e) {
             return failed(path, e.getMessage());
         }
@@ -345,63 +345,7 @@ public final class Bench {
                 .replace("ipsecIntegrity: GCMAES128", "ipsecIntegrity: " + espCipher);
     }
 
-    private static JsonNode iperf(Lab lab, int seconds, String... extra) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("iperf3", "-c", Lab.HOST_B_IP, "-t", Integer.toString(seconds), "-J"));
-        command.addAll(Arrays.asList(extra));
-        String out;
-        try {
-            out = lab.in(Lab.HOST_A, command.toArray(String[]::new));
-        } catch (IOException e) {
-            // iperf3 -J reports its error inside the JSON, and exits 1.
-            throw new IOException(String.join(" ", command) + ": " + e.getMessage());
-        }
-        // iperf3 may warn on the terminal before its JSON.
-        JsonNode json = JSON.readTree(out.substring(Math.max(0, out.indexOf('{'))));
-        if (json.has("error")) {
-            throw new IOException(String.join(" ", command) + ": " + json.get("error").asText());
-        }
-        return json;
-    }
-
-    private static double gbps(JsonNode iperf) {
-        return iperf.path("end").path("sum_received").path("bits_per_second").asDouble() / 1e9;
-    }
-
-    /**
-     * Datagrams of {@code packetBytes} (IP) that arrived per second: received bytes over payload
-     * size, as iperf3's server counted them. Measured in one-second runs: iperf3's control
-     * connection goes through the tunnel too, and a flood of several seconds through a slow
-     * tunnel (strongSwan's) starves it until iperf3 gives up. A run that fails that way is
-     * tried once more.
-     */
-    private double udpPacketsPerSecond(Lab lab, int packetBytes) throws IOException, InterruptedException {
-        int payload = packetBytes - 28;
-        double bytes = 0;
-        double time = 0;
-        for (int i = 0; i < seconds; i++) {
-            JsonNode r;
-            try {
-                r = iperf(lab, 1, "-u", "-b", "0", "-l", Integer.toString(payload));
-            } catch (IOException e) {
-                Thread.sleep(1000);
-                r = iperf(lab, 1, "-u", "-b", "0", "-l", Integer.toString(payload));
-            }
-            JsonNode received = r.path("end").path("sum_received");
-            bytes += received.path("bytes").asDouble();
-            time += received.path("seconds").asDouble();
-        }
-        return time <= 0 ? Double.NaN : bytes / payload / time;
-    }
-
-    private double[] ping(Lab lab) throws IOException, InterruptedException {
-        String out = lab.in(Lab.HOST_A, "ping", "-c", Integer.toString(pings), "-i", "0.01", "-W", "1", Lab.HOST_B_IP);
-        return out.lines().filter(l -> l.contains("time=")).mapToDouble(l -> {
-            String t = l.substring(l.indexOf("time=") + 5);
-            return Double.parseDouble(t.substring(0, t.indexOf(' ')));
-        }).sorted().toArray();
-    }
-
-    static double percentile(double[] sorted, double q) {
+    public static double percentile(double[] sorted, double q) {
         if (sorted.length == 0) {
             return Double.NaN;
         }
@@ -471,9 +415,17 @@ public final class Bench {
         return JSON.writeValueAsString(doc);
     }
 
-    /** A Markdown table: each figure with its ratio to plain veth (ping: the time added to it). */
+    /**
+     * The row the others are compared with: plain veth here, plain routing between two machines
+     * ({@code isthmus bench remote}); null if the run has none.
+     */
+    static Row baseline(List<Row> rows) {
+        return rows.stream().filter(r -> r.id.startsWith("plain-") && r.error == null).findFirst().orElse(null);
+    }
+
+    /** A Markdown table: each figure with its ratio to the baseline, plain veth (ping: the time added to it). */
     public static String table(List<Row> rows) {
-        Row base = rows.stream().filter(r -> r.id.equals(Path.PLAIN_VETH.id())).findFirst().orElse(null);
+        Row base = baseline(rows);
         StringBuilder t = new StringBuilder();
         t.append("| path | TCP 1 stream Gbit/s | TCP 4 streams Gbit/s | UDP 64 B packets/s | UDP 1400 B packets/s | ping median ms "
                 + "| ping p99 ms | gateways CPU s (cores) | peak RSS MB |\n");
@@ -511,19 +463,20 @@ public final class Bench {
     public static String summary(List<Row> rows) {
         Map<String, Row> by = new LinkedHashMap<>();
         rows.forEach(r -> by.put(r.id, r));
-        Row veth = by.get(Path.PLAIN_VETH.id());
+        Row veth = baseline(rows);
         Row isthmus = by.get(Path.ISTHMUS_AES128GCM.id());
         Row wg = by.get(Path.WIREGUARD_GO.id());
         if (veth == null || isthmus == null || isthmus.error != null) {
             return "";
         }
         StringBuilder s = new StringBuilder();
-        s.append(String.format("Isthmus AES-GCM-128, one TCP stream: %.2f Gbit/s = %.1f%% of plain veth", isthmus.tcp1Gbps,
-                100 * isthmus.tcp1Gbps / veth.tcp1Gbps));
+        s.append(String.format("Isthmus AES-GCM-128, one TCP stream: %.2f Gbit/s = %.1f%% of %s", isthmus.tcp1Gbps,
+                100 * isthmus.tcp1Gbps / veth.tcp1Gbps, veth.path));
         if (wg != null && wg.error == null) {
             s.append(String.format(", %.1f times wireguard-go", isthmus.tcp1Gbps / wg.tcp1Gbps));
         }
-        s.append(String.format("%nping through the tunnel adds %.0f µs at the median over plain veth", (isthmus.pingMedianMs - veth.pingMedianMs) * 1000));
+        s.append(String.format("%nping through the tunnel adds %.0f µs at the median over %s", (isthmus.pingMedianMs - veth.pingMedianMs) * 1000,
+                veth.path));
         if (wg != null && wg.error == null) {
             s.append(String.format("%n64-byte UDP: %,.0f packets/s, %.2f times wireguard-go's %,.0f", isthmus.udp64Pps, isthmus.udp64Pps / wg.udp64Pps,
                     wg.udp64Pps));
