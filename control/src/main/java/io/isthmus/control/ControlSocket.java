@@ -301,6 +301,11 @@ final class ControlSocket implements AutoCloseable {
         return out;
     }
 
+    /** Clients being served now. */
+    int clientsServed() {
+        return clients.size();
+    }
+
     /** Clients answered 503 because {@link Limits#clients} were being served. */
     long refusedClients() {
         return refused.get();

@@ -166,7 +166,11 @@ class ControlSocketTest {
             for (int i = 0; i < SHORT.clients() + ControlSocket.RESERVED_FOR_ROOT; i++) {
                 idle.add(connect(socket));
             }
-            Thread.sleep(100);
+            // Accepted, not merely connected: on a loaded machine the server may not have taken them all yet.
+            long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (control.clientsServed() < idle.size() && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
             ApiClient.Response r = ApiClient.get(socket, "/v1/status");
             assertEquals(503, r.status(), r.body());
             assertEquals("4 clients are being served already; try again", r.error());
