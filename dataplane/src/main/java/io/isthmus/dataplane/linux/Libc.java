@@ -21,6 +21,8 @@ public final class Libc {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int EMSGSIZE = 90;
+    /** The kernel (or a sandbox's filter) has no such system call. */
+    public static final int ENOSYS = 38;
     /** A netlink socket's receive queue overflowed: messages were lost (netlink(7)). */
     public static final int ENOBUFS = 105;
     /** Routing messages from the kernel (rtnetlink(7)). */
@@ -59,6 +61,9 @@ public final class Libc {
     public static final int UDP_SEGMENT = 103;
     /** Receive: hand over back-to-back datagrams of one flow as one buffer (GRO, Linux 5.0). */
     public static final int UDP_GRO = 104;
+    /** recvmmsg: the message was longer than its buffer, and cut (msg_flags). */
+    public static final int MSG_TRUNC = 0x20;
+    public static final int MSG_DONTWAIT = 0x40;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -92,6 +97,11 @@ public final class Libc {
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
     private static final MethodHandle RECVMSG = handle("recvmsg", false, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+    // The vector is passed as a plain address, so a call for the messages from the k-th on needs no slice (no allocation).
+    private static final MethodHandle SENDMMSG = handle("sendmmsg", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final MethodHandle RECVMMSG = handle("recvmmsg", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG);
 
     private Libc() {
     }
@@ -259,6 +269,32 @@ public final class Libc {
         }
     }
 
+    /**
+     * sendmmsg(2) of {@code count} struct mmsghdr at native address {@code vector}: the messages
+     * sent (the first ones, in order), or minus errno if the first failed.
+     */
+    public static int sendmmsg(CallState s, int fd, long vector, int count) {
+        try {
+            int r = (int) SENDMMSG.invokeExact(s.segment, fd, vector, count, 0);
+            return r < 0 ? -s.errno() : r;
+        } catch (Throwable t) {
+            throw fault("sendmmsg", t);
+        }
+    }
+
+    /**
+     * recvmmsg(2) of up to {@code count} messages into the struct mmsghdr at native address
+     * {@code vector}, without waiting: how many arrived, or minus errno (EAGAIN: none waits).
+     */
+    public static int recvmmsg(CallState s, int fd, long vector, int count) {
+        try {
+            int r = (int) RECVMMSG.invokeExact(s.segment, fd, vector, count, MSG_DONTWAIT, 0L);
+            return r < 0 ? -s.errno() : r;
+        } catch (Throwable t) {
+            throw fault("recvmmsg", t);
+        }
+    }
+
     /** strerror, for messages at start-up: only the numbers the data plane meets. */
     public static String describe(int errno) {
         return switch (errno) {
@@ -269,6 +305,7 @@ public final class Libc {
             case 19 -> "ENODEV (no such device)";
             case 22 -> "EINVAL (invalid argument)";
             case 5 -> "EIO (input/output error)";
+            case ENOSYS -> "ENOSYS (no such system call here)";
             case 92 -> "ENOPROTOOPT (the kernel lacks this option)";
             case 93 -> "EPROTONOSUPPORT";
             case 98 -> "EADDRINUSE (address already in use)";
