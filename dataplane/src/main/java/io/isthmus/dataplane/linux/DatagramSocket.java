@@ -241,9 +241,9 @@ public final class DatagramSocket implements AutoCloseable {
         if (handedOut == received) {
             handedOut = 0;
             received = 0;
-            int r = receiveVector.receive(s, fd);
-            if (r <= 0) {
-                return r;
+            int r = receiveVector.receive(fd);
+            if (r == 0) {
+                return 0;
             }
             received = r;
         }
@@ -341,8 +341,9 @@ public final class DatagramSocket implements AutoCloseable {
 
     /**
      * Datagrams back to back in {@code buffer}, each {@code segmentSize} bytes but the last,
-     * which may be shorter: with GSO one call; without, one call each. Returns the number of
-     * datagrams sent, or minus errno if the first failed.
+     * which may be shorter: with GSO (or, raw, sendmmsg) one call; without, one call each.
+     * Returns the number of datagrams sent, or, if the first failed, minus errno (-1 from
+     * sendmmsg, which does not keep the reason: see {@link Libc#sendmmsg}).
      *
      * <p>The segment size is set on the socket (UDP_SEGMENT as a socket option) rather than per
      * call in a control message, because sendmsg cannot take the packet from the Java heap and
@@ -354,7 +355,7 @@ public final class DatagramSocket implements AutoCloseable {
             return r < 0 ? r : 1;
         }
         if (sendVector != null && length <= SEND_VECTOR_BYTES && (length + segmentSize - 1) / segmentSize <= SEND_VECTOR) {
-            return sendVector.send(s, fd, buffer, offset, length, segmentSize, to, toLength);
+            return sendVector.send(fd, buffer, offset, length, segmentSize, to, toLength);
         }
         if (gso) {
             if (gsoSize != segmentSize) {

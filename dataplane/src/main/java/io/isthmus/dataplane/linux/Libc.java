@@ -97,10 +97,18 @@ public final class Libc {
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
     private static final MethodHandle RECVMSG = handle("recvmsg", false, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-    // The vector is passed as a plain address, so a call for the messages from the k-th on needs no slice (no allocation).
-    private static final MethodHandle SENDMMSG = handle("sendmmsg", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+    // The vector is passed as a plain address, so a call for the messages from the k-th on needs no slice. Critical, as the
+    // packet path's other calls (non-blocking sockets only), and without errno: capturing it slices the state segment on
+    // every call, which C2 removes only when it inlines the whole call, and measured, it did not once other paths through
+    // the socket had run first (40 bytes a call). The packet path needs no reason: a failed send is counted, a failed
+    // receive is polled again. The probe at start, which logs the reason, captures it.
+    private static final MethodHandle SENDMMSG = plain("sendmmsg", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+    private static final MethodHandle RECVMMSG = plain("recvmmsg", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG);
+    private static final MethodHandle SENDMMSG_ERRNO = handle("sendmmsg", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
-    private static final MethodHandle RECVMMSG = handle("recvmmsg", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+    private static final MethodHandle RECVMMSG_ERRNO = handle("recvmmsg", false, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG);
 
     private Libc() {
@@ -112,6 +120,12 @@ public final class Libc {
         return critical
                 ? LINKER.downcallHandle(symbol, FunctionDescriptor.of(result, args), state, Linker.Option.critical(true))
                 : LINKER.downcallHandle(symbol, FunctionDescriptor.of(result, args), state);
+    }
+
+    /** A critical downcall that leaves errno where it is: for calls whose failure needs no reason. */
+    private static MethodHandle plain(String name, ValueLayout result, ValueLayout... args) {
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+        return LINKER.downcallHandle(symbol, FunctionDescriptor.of(result, args), Linker.Option.critical(false));
     }
 
     /** Where one thread's calls leave errno: each thread that calls in owns one. */
@@ -271,12 +285,11 @@ public final class Libc {
 
     /**
      * sendmmsg(2) of {@code count} struct mmsghdr at native address {@code vector}: the messages
-     * sent (the first ones, in order), or minus errno if the first failed.
+     * sent (the first ones, in order), or -1 if the first failed (why is not kept: see above).
      */
-    public static int sendmmsg(CallState s, int fd, long vector, int count) {
+    public static int sendmmsg(int fd, long vector, int count) {
         try {
-            int r = (int) SENDMMSG.invokeExact(s.segment, fd, vector, count, 0);
-            return r < 0 ? -s.errno() : r;
+            return (int) SENDMMSG.invokeExact(fd, vector, count, 0);
         } catch (Throwable t) {
             throw fault("sendmmsg", t);
         }
@@ -284,14 +297,33 @@ public final class Libc {
 
     /**
      * recvmmsg(2) of up to {@code count} messages into the struct mmsghdr at native address
-     * {@code vector}, without waiting: how many arrived, or minus errno (EAGAIN: none waits).
+     * {@code vector}, without waiting: how many arrived, or -1 if none (none waits, or the call
+     * failed: the caller polls again either way).
      */
-    public static int recvmmsg(CallState s, int fd, long vector, int count) {
+    public static int recvmmsg(int fd, long vector, int count) {
         try {
-            int r = (int) RECVMMSG.invokeExact(s.segment, fd, vector, count, MSG_DONTWAIT, 0L);
-            return r < 0 ? -s.errno() : r;
+            return (int) RECVMMSG.invokeExact(fd, vector, count, MSG_DONTWAIT, 0L);
         } catch (Throwable t) {
             throw fault("recvmmsg", t);
+        }
+    }
+
+    /**
+     * Whether sendmmsg and recvmmsg are there for {@code fd}: an empty call of each (no message
+     * moves), 0, or minus the errno of the first that failed (ENOSYS, or EPERM from a seccomp
+     * filter, say).
+     */
+    public static int probeMultipleMessages(CallState s, int fd, long vector) {
+        try {
+            if ((int) SENDMMSG_ERRNO.invokeExact(s.segment, fd, vector, 0, 0) < 0) {
+                return -s.errno();
+            }
+            if ((int) RECVMMSG_ERRNO.invokeExact(s.segment, fd, vector, 0, MSG_DONTWAIT, 0L) < 0) {
+                return -s.errno();
+            }
+            return 0;
+        } catch (Throwable t) {
+            throw fault("sendmmsg/recvmmsg", t);
         }
     }
 

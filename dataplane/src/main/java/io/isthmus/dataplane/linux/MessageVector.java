@@ -88,10 +88,10 @@ public final class MessageVector {
      * Datagrams back to back at {@code buffer[offset .. offset + length)}, each
      * {@code segmentSize} bytes but the last, to {@code to}: one sendmmsg call, another for the
      * rest if the kernel stopped short but had taken some (it reports an error only when none
-     * was sent). How many were sent, or minus errno if none was. The caller keeps within
+     * was sent). How many were sent, or -1 if none was. The caller keeps within
      * {@link #capacity()} datagrams and {@link #bytes()}.
      */
-    public int send(Libc.CallState s, int fd, PacketBuffer buffer, int offset, int length, int segmentSize, MemorySegment to, int toLength) {
+    public int send(int fd, PacketBuffer buffer, int offset, int length, int segmentSize, MemorySegment to, int toLength) {
         MemorySegment.copy(buffer.bytes(), offset, data, ValueLayout.JAVA_BYTE, 0, length);
         int count = 0;
         long name = to.address();
@@ -104,7 +104,7 @@ public final class MessageVector {
         }
         int sent = 0;
         while (sent < count) {
-            int r = Libc.sendmmsg(s, fd, headersAddress + (long) MMSGHDR * sent, count - sent);
+            int r = Libc.sendmmsg(fd, headersAddress + (long) MMSGHDR * sent, count - sent);
             if (r <= 0) {
                 return sent == 0 ? r : sent;
             }
@@ -113,27 +113,21 @@ public final class MessageVector {
         return sent;
     }
 
-    /** Whether sendmmsg and recvmmsg are there on {@code fd}: an empty call of each, 0 or minus the errno that said no. */
+    /** Whether sendmmsg and recvmmsg are there for {@code fd}: 0, or minus the errno that said no. */
     public int probe(Libc.CallState s, int fd) {
-        int r = Libc.sendmmsg(s, fd, headersAddress, 0);
-        if (r < 0) {
-            return r;
-        }
-        r = Libc.recvmmsg(s, fd, headersAddress, 0);
-        return Math.min(r, 0);
+        return Libc.probeMultipleMessages(s, fd, headersAddress);
     }
 
     /**
-     * Receives what waits, up to {@link #capacity()} datagrams, without blocking: how many, 0 if
-     * none waits, or minus errno. Each is then read with {@link #length}, {@link #truncated},
-     * {@link #copy} and {@link #copySource}.
+     * Receives what waits, up to {@link #capacity()} datagrams, without blocking: how many, or 0
+     * if none waits (or the call failed). Each is then read with {@link #length},
+     * {@link #truncated}, {@link #copy} and {@link #copySource}.
      */
-    public int receive(Libc.CallState s, int fd) {
+    public int receive(int fd) {
         for (int i = 0; i < capacity; i++) {
             headers.set(ValueLayout.JAVA_INT, (long) MMSGHDR * i + 8, NAME);
         }
-        int r = Libc.recvmmsg(s, fd, headersAddress, capacity);
-        return r == -Libc.EAGAIN ? 0 : r;
+        return Math.max(0, Libc.recvmmsg(fd, headersAddress, capacity));
     }
 
     /** The bytes of the {@code i}-th datagram received (at most {@link #bytes()}). */
