@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Which way of moving raw ESP costs the kernel least per packet: a diagnostic, not a test (run
  * by hand, as root; it prints, asserts nothing). Two namespaces ({@code rawesp-<pid>-a/b})
  * joined by veth; one thread sends 1,400-byte ESP packets from a to b as fast as the receiver
- * keeps up (at most a window ahead), another receives them in b. For each way of sending
- * (sendto per packet, sendmmsg of 44, an AF_PACKET TX ring with PACKET_QDISC_BYPASS) against
+ * can, another receives them in b. For each way of sending (sendto per packet, sendmmsg of 44,
+ * an AF_PACKET TX ring with and without PACKET_QDISC_BYPASS) against
  * each way of receiving (recvfrom per packet, recvmmsg of 64, an AF_PACKET TPACKET_V3 RX ring),
  * it prints packets per second and CPU microseconds per packet of each thread. Over veth the
  * receiving side's IP stack runs in the sender's system call (softirq on transmit), so the
@@ -65,7 +65,7 @@ public final class RawEspPathBench {
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        String senders = args.length > 1 ? args[1] : "sendto,sendmmsg,txring";
+        String senders = args.length > 1 ? args[1] : "sendto,sendmmsg,txring,txqdisc";
         String receivers = args.length > 2 ? args[2] : "recvfrom,recvmmsg,rxring";
         try (NetNamespace a = new NetNamespace("rawesp", "a"); NetNamespace b = new NetNamespace("rawesp", "b")) {
             NetNamespace.run("ip", "link", "add", "rawesp-va", "netns", a.name, "type", "veth", "peer", "name", "rawesp-vb", "netns", b.name);
@@ -204,18 +204,25 @@ public final class RawEspPathBench {
                 }
                 yield n -> Math.max(0, socket.sendSegments(s, batch, 0, n * ESP, ESP, address, addressLength));
             }
-            case "txring" -> txRing(from, to);
+            case "txring" -> txRing(from, to, true);
+            case "txqdisc" -> txRing(from, to, false);
             default -> throw new IllegalArgumentException(mode);
         };
     }
 
+    /** ip -o link's line for the device (ip may say more on the lines before it, as "Error: Peer netns reference is invalid."). */
+    private static String link(String ns, String device) throws Exception {
+        return NetNamespace.run("ip", "-n", ns, "-o", "link", "show", "dev", device).lines().filter(l -> l.matches("^\\d+: .*"))
+                .findFirst().orElseThrow();
+    }
+
     private static int ifindex(String ns, String device) throws Exception {
-        String out = NetNamespace.run("ip", "-n", ns, "-o", "link", "show", "dev", device);
+        String out = link(ns, device);
         return Integer.parseInt(out.substring(0, out.indexOf(':')).strip());
     }
 
     private static byte[] mac(String ns, String device) throws Exception {
-        String out = NetNamespace.run("ip", "-n", ns, "-o", "link", "show", "dev", device);
+        String out = link(ns, device);
         String m = out.substring(out.indexOf("link/ether ") + 11).split(" ")[0];
         byte[] b = new byte[6];
         for (int i = 0; i < 6; i++) {
@@ -267,14 +274,17 @@ public final class RawEspPathBench {
     }
 
     /**
-     * TPACKET_V2 TX ring on a's veth, bypassing the qdisc: Ethernet and IPv4 headers written by
-     * us (ID 0 with DF, RFC 6864), the frames handed to the kernel, one sendto per batch.
+     * TPACKET_V2 TX ring on a's veth, bypassing the qdisc (and with it packet taps such as
+     * tcpdump) or not: Ethernet and IPv4 headers written by us (ID 0 with DF, RFC 6864), the
+     * frames handed to the kernel, one sendto per batch.
      */
-    private Sender txRing(InetAddress from, InetAddress to) throws Exception {
+    private Sender txRing(InetAddress from, InetAddress to, boolean bypassQdisc) throws Exception {
         Libc.CallState s = new Libc.CallState();
         int fd = Libc.socket(s, AF_PACKET, Libc.SOCK_RAW, 0);
         setsockopt(fd, SOL_PACKET, PACKET_VERSION, ints(TPACKET_V2));
-        setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, ints(1));
+        if (bypassQdisc) {
+            setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, ints(1));
+        }
         int frameSize = 2048;
         int blockSize = 1 << 16;
         int blocks = 16;
