@@ -51,7 +51,11 @@ public final class LinuxEspPort implements EspPort {
                 InetSocketAddress at = new InetSocketAddress(a, port);
                 p.udpSockets.put(a, DatagramSocket.udp(at, bufferBytes, offloads, free));
                 if (rawEsp) {
-                    p.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, offloads, free));
+                    DatagramSocket raw = DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, offloads, free);
+                    p.rawSockets.put(a, raw);
+                    if (offloads && !raw.vectored()) {
+                        LOG.log(System.Logger.Level.WARNING, "{0}: one system call per packet: {1}", raw, raw.offloads());
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
