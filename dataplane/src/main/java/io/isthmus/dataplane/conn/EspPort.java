@@ -22,7 +22,7 @@ public interface EspPort extends AutoCloseable {
         /**
          * ESP packets back to back at {@code buffer[offset .. offset + length)}, each
          * {@code segmentSize} bytes but the last, which may be shorter, all to {@code to}: with
-         * UDP GSO one system call. How many were sent, or minus errno if none was.
+         * UDP GSO (or, raw, sendmmsg) one system call. How many were sent, or minus errno if none was.
          */
         int send(Endpoint to, PacketBuffer buffer, int offset, int length, int segmentSize);
     }
@@ -35,8 +35,23 @@ public interface EspPort extends AutoCloseable {
          */
         int receive(PacketBuffer buffer);
 
-        /** Where the datagrams start in what {@link #receive} returned (after the IPv4 header a raw IPv4 socket hands over). */
+        /**
+         * Where the datagrams start in what {@link #receive} returned (after the IPv4 header a raw
+         * IPv4 socket hands over); or, for a datagram that is to be dropped and counted unopened,
+         * {@link #MALFORMED_OUTER} or {@link #TRUNCATED}.
+         */
         int offset();
+
+        /**
+         * {@link #offset()} of a raw datagram whose outer IPv4 header is not one ESP is taken from:
+         * cut short, lengths that do not add up, a fragment, another protocol or another
+         * destination than the socket's address. (The kernel checks and reassembles before a raw
+         * socket sees a packet; this is the check that does not rely on it.)
+         */
+        int MALFORMED_OUTER = -1;
+
+        /** {@link #offset()} of a datagram longer than the receive could take, so cut: not what the peer sent. */
+        int TRUNCATED = -2;
 
         /** The size of each datagram in what {@link #receive} returned: with UDP GRO a run of them, the last possibly shorter. */
         int segmentSize();

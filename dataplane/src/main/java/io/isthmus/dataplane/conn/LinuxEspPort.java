@@ -1,5 +1,6 @@
 package io.isthmus.dataplane.conn;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.DatagramSocket;
 import io.isthmus.dataplane.linux.Libc;
 import io.isthmus.dataplane.linux.PacketBuffer;
@@ -77,7 +78,11 @@ public final class LinuxEspPort implements EspPort {
                 }
                 p.udpSockets.put(a, group[0]);
                 if (rawEsp) {
-                    p.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, free));
+                    DatagramSocket raw = DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, offloads, free);
+                    p.rawSockets.put(a, raw);
+                    if (offloads && !raw.vectored()) {
+                        LOG.log(System.Logger.Level.WARNING, "{0}: one system call per packet: {1}", raw, raw.offloads());
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -167,17 +172,29 @@ public final class LinuxEspPort implements EspPort {
     private static final class SocketReceiver implements Receiver {
         private final DatagramSocket socket;
         private final Libc.CallState state = new Libc.CallState();
+        /** A raw IPv4 socket's address, as the outer header's destination must read. */
+        private final int destination;
+        private final boolean outerIpv4;
         private int received;
         private int offset;
 
         SocketReceiver(DatagramSocket socket) {
             this.socket = socket;
+            byte[] a = socket.localAddress().getAddress().getAddress();
+            this.outerIpv4 = socket.isRaw() && a.length == 4;
+            this.destination = a.length == 4 ? (int) IpPacket.u32(a, 0) : 0;
         }
 
         @Override
         public int receive(PacketBuffer buffer) {
             received = Math.max(0, socket.receive(state, buffer, 0, buffer.capacity()));
-            offset = received > 0 ? socket.payloadOffset(buffer.bytes(), 0) : 0;
+            if (received == 0) {
+                offset = 0;
+            } else if (socket.lastTruncated()) {
+                offset = TRUNCATED;
+            } else {
+                offset = outerIpv4 ? OuterIpv4Header.espOffset(buffer.bytes(), received, destination) : 0;
+            }
             return received;
         }
 
@@ -228,8 +245,8 @@ public final class LinuxEspPort implements EspPort {
 
     /** The sockets and their offloads, for the log. */
     public String offloads() {
-        return udpSockets.values().stream().map(s -> s + ": " + s.offloads()).collect(Collectors.joining("; "))
-                + (lanes > 1 ? "; " + lanes + " UDP sockets per address (SO_REUSEPORT)" : "");
+        return java.util.stream.Stream.concat(udpSockets.values().stream(), rawSockets.values().stream()).map(s -> s + ": " + s.offloads())
+                .collect(Collectors.joining("; ")) + (lanes > 1 ? "; " + lanes + " UDP sockets per address (SO_REUSEPORT)" : "");
     }
 
     @Override

@@ -54,7 +54,8 @@ public final class Bench {
                 + "(host-a's network hidden behind 100.70.0.1): every packet translated at gw-a by its flow, both ways"),
         ISTHMUS_AES256GCM("isthmus aes256gcm16", "Isthmus to Isthmus, AES-GCM-256, ESP in UDP, one packet thread each"),
         ISTHMUS_CHACHA20POLY1305("isthmus chacha20poly1305", "Isthmus to Isthmus, ChaCha20-Poly1305, ESP in UDP, one packet thread each"),
-        ISTHMUS_RAW_ESP("isthmus aes128gcm16 raw ESP", "as isthmus-aes128gcm, but ESP as IP protocol 50 (no UDP GSO/GRO)"),
+        ISTHMUS_RAW_ESP("isthmus aes128gcm16 raw ESP",
+                "as isthmus-aes128gcm, but ESP as IP protocol 50 (sendmmsg and recvmmsg batches: raw sockets have no GSO/GRO)"),
         ISTHMUS_NO_OFFLOADS("isthmus aes128gcm16 no offloads", "as isthmus-aes128gcm, but offloads off (a system call per packet)"),
         ISTHMUS_TWO_THREADS("isthmus aes128gcm16 two threads", "as isthmus-aes128gcm, but two packet threads (lanes) per gateway"),
         ISTHMUS_BUSY_POLL("isthmus aes128gcm16 busy poll", "as isthmus-aes128gcm, with tunnel.busyPoll: true (packet threads poll "
