@@ -126,6 +126,9 @@ public final class BirdConfig {
                     .append("  local ").append(local.getHostAddress()).append(" as ").append(bgp.asn()).append(";\n")
                     .append("  neighbor ").append(peer.bgpPeeringAddress().getHostAddress()).append(" as ").append(peer.asn()).append(";\n")
                     .append("  multihop;\n")
+                    // BIRD's default waits 60 s after an error (a wrong ASN, a refused OPEN) before it listens again:
+                    // the engineer who has just fixed the site would stare at a dead session for a minute. Flaps still back off.
+                    .append("  error wait time 5, 120;\n")
                     .append("  ipv4 {\n")
                     .append("    igp table isthmus_igp4;\n")
                     .append("    import keep filtered on;\n")

@@ -432,7 +432,7 @@ class BgpLabTest extends LabTestBase {
         assertTrue(wrong.path("lastError").asText().toLowerCase(java.util.Locale.ROOT).contains("peer as"), wrong.toString());
         Files.writeString(birdBConf, birdB(lab.work().resolve("bird-b.log")));
         birdc(birdB, "configure");
-        await("to-site-b's session up with the right ASN", 60, () -> connection(a, "to-site-b").path("bgp").path("state").asText(),
+        await("to-site-b's session up with the right ASN", 30, () -> connection(a, "to-site-b").path("bgp").path("state").asText(),
                 s -> s.equals("Connected"));
     }
 
