@@ -1,12 +1,10 @@
 package io.isthmus.dataplane;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import io.isthmus.dataplane.nat.TunnelNat;
-import org.agrona.collections.Int2ObjectHashMap;
 
 /**
  * What the packet threads forward by, immutable: the tunnel table (longest-prefix match over the
@@ -23,24 +21,30 @@ import org.agrona.collections.Int2ObjectHashMap;
  */
 final class ForwardingSnapshot {
     private static final InstalledSa.Outbound[] NONE = new InstalledSa.Outbound[0];
-    static final ForwardingSnapshot EMPTY = new ForwardingSnapshot(TunnelTable.EMPTY, new InstalledSa.Outbound[0][],
-            new Int2ObjectHashMap<>(), new TunnelNat[0]);
+    static final ForwardingSnapshot EMPTY = new ForwardingSnapshot(TunnelTable.EMPTY, new InstalledSa.Outbound[0][], SaTable.EMPTY,
+            new TunnelNat[0]);
 
     private final TunnelTable table;
     private final InstalledSa.Outbound[][] outbound;
-    private final Int2ObjectHashMap<InstalledSa.Inbound> inbound;
+    private final SaTable inbound;
     /** Each tunnel's NAT rules, by {@link Tunnel#slot()} as the outbound SAs (null: none). */
     private final TunnelNat[] nat;
     /** Those of {@link #nat} with dynamic rules, for the packet threads' sweeps. */
     private final TunnelNat[] natWithFlows;
 
-    private ForwardingSnapshot(TunnelTable table, InstalledSa.Outbound[][] outbound, Int2ObjectHashMap<InstalledSa.Inbound> inbound,
-                               TunnelNat[] nat) {
+    private ForwardingSnapshot(TunnelTable table, InstalledSa.Outbound[][] outbound, SaTable inbound, TunnelNat[] nat) {
+        this(table, outbound, inbound, nat, java.util.Arrays.stream(nat).filter(n -> n != null && !n.flowTables().isEmpty())
+                .toArray(TunnelNat[]::new));
+    }
+
+    /** With the NAT rules of a snapshot before: a change of SAs does not look through 10,000 tunnels' rules again. */
+    private ForwardingSnapshot(TunnelTable table, InstalledSa.Outbound[][] outbound, SaTable inbound, TunnelNat[] nat,
+                               TunnelNat[] natWithFlows) {
         this.table = table;
         this.outbound = outbound;
         this.inbound = inbound;
         this.nat = nat;
-        this.natWithFlows = java.util.Arrays.stream(nat).filter(n -> n != null && !n.flowTables().isEmpty()).toArray(TunnelNat[]::new);
+        this.natWithFlows = natWithFlows;
     }
 
     /** The tunnel's NAT rules ({@link TunnelNat#NONE} for none). */
@@ -90,18 +94,9 @@ final class ForwardingSnapshot {
         return inbound.get(spi);
     }
 
-    Iterable<InstalledSa.Inbound> inbound() {
-        return inbound.values();
-    }
-
-    /**
-     * The installed SAs, copied out without the map's iterator, which the map reuses: so any
-     * thread may call this, several at once, where {@link #inbound()} is for the control thread.
-     */
+    /** The installed SAs, copied out: any thread may call this, several at once. */
     List<InstalledSa.Inbound> inboundList() {
-        List<InstalledSa.Inbound> out = new ArrayList<>(inbound.size());
-        inbound.forEachInt((spi, sa) -> out.add(sa));
-        return out;
+        return inbound.list();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -125,24 +120,18 @@ final class ForwardingSnapshot {
 
     /** With another tunnel table over the same tunnels: their SAs and NAT rules stay as they are. */
     ForwardingSnapshot withRoutes(TunnelTable next) {
-        return new ForwardingSnapshot(next, outbound, inbound, nat);
+        return new ForwardingSnapshot(next, outbound, inbound, nat, natWithFlows);
     }
 
     /** With {@code tunnel}'s outbound SAs replaced by these, newest first. */
     ForwardingSnapshot withOutbound(Tunnel tunnel, List<InstalledSa.Outbound> newestFirst) {
         InstalledSa.Outbound[][] sas = java.util.Arrays.copyOf(outbound, Math.max(outbound.length, tunnel.slot() + 1));
         sas[tunnel.slot()] = newestFirst.toArray(InstalledSa.Outbound[]::new);
-        return new ForwardingSnapshot(table, sas, inbound, nat);
+        return new ForwardingSnapshot(table, sas, inbound, nat, natWithFlows);
     }
 
     /** With the SA of this inbound SPI added, or removed if {@code sa} is null. */
     ForwardingSnapshot withInbound(int spi, InstalledSa.Inbound sa) {
-        Int2ObjectHashMap<InstalledSa.Inbound> next = new Int2ObjectHashMap<>(inbound);
-        if (sa == null) {
-            next.remove(spi);
-        } else {
-            next.put(spi, sa);
-        }
-        return new ForwardingSnapshot(table, outbound, next, nat);
+        return new ForwardingSnapshot(table, outbound, inbound.with(spi, sa), nat, natWithFlows);
     }
 }

@@ -356,7 +356,7 @@ final class ForwardingTables {
     /** Once the packet threads have stopped: every SA's keys. */
     void destroyAll() {
         ForwardingSnapshot now = forwarding.current();
-        for (InstalledSa.Inbound r : now.inbound()) {
+        for (InstalledSa.Inbound r : now.inboundList()) {
             r.sa.destroy();
         }
         for (Tunnel t : tunnels.values()) {
