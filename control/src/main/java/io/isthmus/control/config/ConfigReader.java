@@ -113,7 +113,7 @@ public final class ConfigReader extends ConfigFields {
         NatSection nat = NatSection.read(this, root.get("virtualNetworkGateway").get("natRules"), gateway.instances());
         GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
-        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
+        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, Sku.mostTunnels());
         Set<String> names = new HashSet<>();
         for (int i = 0; i < siteNodes.size(); i++) {
             LocalNetworkGateway l = localNetworkGateway(siteNodes.get(i), "localNetworkGateways[" + i + "]");
@@ -123,7 +123,7 @@ public final class ConfigReader extends ConfigFields {
             sites.add(l);
         }
         List<Connection> connections = new ArrayList<>();
-        List<JsonNode> connectionNodes = list(root, "", "connections", 1, 1000);
+        List<JsonNode> connectionNodes = list(root, "", "connections", 1, Sku.mostTunnels());
         if (connectionNodes.size() > gateway.sku().maxTunnels()) {
             throw error("connections", connectionNodes.size() + " connections, but SKU " + gateway.sku().azureName() + " takes at most "
                     + gateway.sku().maxTunnels() + " site-to-site tunnels");
@@ -139,6 +139,9 @@ public final class ConfigReader extends ConfigFields {
                     throw error(path + ".name", "'" + c.name() + "' is used twice");
                 }
             }
+            // Indexed by name for the checks, each of which looks every connection's site up.
+            sites = NamedList.of(sites, LocalNetworkGateway::name);
+            connections = NamedList.of(connections, Connection::name);
             gateway = nat.check(gateway, sites, connections);
             TunnelRoutes.check(file, gateway, sites, connections);
             BgpSection.check(file, gateway, sites, connections);
