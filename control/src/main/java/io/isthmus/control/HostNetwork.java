@@ -77,7 +77,7 @@ final class HostNetwork {
         List<NextHop> hops = new ArrayList<>();
         hops.addAll(nextHops(ip("-4", "-j", "route", "show", "default"), "default route"));
         hops.addAll(nextHops(ip("-6", "-j", "route", "show", "default"), "default route"));
-        // Every peer's route in one ip(8): one process per peer took 30 s for 10,000 sites. A peer with no route at all prints
+        // Every peer's route in one ip(8): a process per peer is 10 ms here, 100 s for 10,000 sites. A peer with no route at all prints
         // nothing here (ip -force goes on): IKE will say so, and there is nothing to protect.
         Set<String> peers = new java.util.LinkedHashSet<>();
         for (GatewayConfig.LocalNetworkGateway site : config.localNetworkGateways()) {

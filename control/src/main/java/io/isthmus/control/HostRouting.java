@@ -37,8 +37,8 @@ final class HostRouting {
             ipv6 |= prefix.contains(":");
             ipv4 |= !prefix.contains(":");
         }
-        // One ip(8) for all of them: one process per prefix took 30 s for 10,000 sites. It stops at the first that fails,
-        // which stops the start (the routes go with the device).
+        // One ip(8) for all of them: a process per prefix is 10 ms here, 100 s for 10,000 sites (1,000 in one batch: 80 ms).
+        // It stops at the first that fails, which stops the start (the routes go with the device).
         Batch done = batch(List.of("ip"), prefixes.stream().map(p -> "route replace " + p + " dev " + t.device()).toList(), false);
         if (!done.failed().isEmpty()) {
             throw new IOException(done.failed().getFirst());
