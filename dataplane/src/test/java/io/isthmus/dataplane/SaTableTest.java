@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
  * as it was (a packet thread may still be reading that one).
  */
 class SaTableTest {
-    private static InstalledSa.Inbound sa() {
-        return new InstalledSa.Inbound(null, null, new SaPair("t", null, null, java.util.List.of(), java.util.List.of(), null, null, false), null);
+    private static InstalledSa.Inbound sa(int spi) {
+        return new InstalledSa.Inbound(spi, null, null, new SaPair("t", null, null, java.util.List.of(), java.util.List.of(), null, null, false),
+                null);
     }
 
     @Test
@@ -31,7 +32,7 @@ class SaTableTest {
         }
         for (int step = 0; step < 20_000; step++) {
             int spi = spis[r.nextInt(spis.length)];
-            InstalledSa.Inbound sa = r.nextInt(3) == 0 ? null : sa();
+            InstalledSa.Inbound sa = r.nextInt(3) == 0 ? null : sa(spi);
             SaTable before = table;
             Map<Integer, InstalledSa.Inbound> beforeModel = new HashMap<>(model);
             table = table.with(spi, sa);
