@@ -166,7 +166,10 @@ public final class ConfigReader extends ConfigFields {
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
-            warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
+            // The first few fields: a file of 10,000 connections would make this one warning 250 KB.
+            String fields = inlineKeys.size() <= 5 ? String.join(", ", inlineKeys)
+                    : String.join(", ", inlineKeys.subList(0, 5)) + " and " + (inlineKeys.size() - 5) + " more";
+            warnings.add(file + ": " + fields + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
