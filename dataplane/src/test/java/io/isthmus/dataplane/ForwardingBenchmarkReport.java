@@ -11,9 +11,9 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs {@link ForwardingBenchmark} (its lookups and its whole outbound path, with 1 of 1 tunnels
- * and with 1,000 of 10,000) and prints ns per packet and the ratio of many tunnels to one, from
- * the same run. {@code isthmus bench tunnels} runs it too.
+ * Runs {@link ForwardingBenchmark} (the tunnel table, the SA table, both as the packet threads
+ * read them, and the whole outbound path, with 1 of 1 tunnels and with 1,000 of 10,000) and
+ * prints ns per packet and the ratio of many tunnels to one, from the same run. {@code isthmus bench tunnels} runs it too.
  *
  * <pre>
  *   mvn -pl dataplane -am -Pforwarding-bench -DskipTests verify [-Djmh.args=--quick]
@@ -28,11 +28,15 @@ public final class ForwardingBenchmarkReport {
     }
 
     /**
-     * Runs both benchmarks at both shapes in a JVM of their own (one fork) with {@code jvmArgs};
-     * {@code quick}: 1 warm-up and 3 measured iterations of 1 s, else 3 and 5.
+     * Runs the benchmarks at both shapes in a JVM of their own (one fork) with {@code jvmArgs};
+     * {@code quick}: 1 warm-up and 3 measured iterations of 1 s, else 3 and 5; {@code log}: where
+     * JMH's own output (and the forked JVM's) goes, null for this process's standard output.
      */
-    public static List<Row> run(boolean quick, List<String> jvmArgs) throws RunnerException {
+    public static List<Row> run(boolean quick, List<String> jvmArgs, java.nio.file.Path log) throws RunnerException {
         OptionsBuilder options = new OptionsBuilder();
+        if (log != null) {
+            options.output(log.toString());
+        }
         options.include(ForwardingBenchmark.class.getName() + "\\.")
                 .forks(1)
                 .warmupIterations(quick ? 1 : 3)
@@ -72,6 +76,6 @@ public final class ForwardingBenchmarkReport {
     public static void main(String[] args) throws RunnerException {
         boolean quick = List.of(args).contains("--quick");
         print(run(quick, List.of("--enable-native-access=ALL-UNNAMED", "--add-opens=java.base/com.sun.crypto.provider=ALL-UNNAMED",
-                "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")), System.out);
+                "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED"), null), System.out);
     }
 }

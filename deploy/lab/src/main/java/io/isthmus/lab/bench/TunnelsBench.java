@@ -86,9 +86,7 @@ public final class TunnelsBench {
             try {
                 // Another benchmark on the machine (JMH's lock) only adds to the noise both shapes see alike: the ratio is what counts.
                 System.setProperty("jmh.ignoreLock", "true");
-                List<String> jvm = new ArrayList<>(Isthmus.jvmOptions());
-                jvm.add("-Djava.util.logging.config.file=" + quietLogging());
-                forwarding = ForwardingBenchmarkReport.run(quickLookups, jvm);
+                forwarding = ForwardingBenchmarkReport.run(quickLookups, Isthmus.jvmOptions(), work.resolve("forwarding-jmh.log"));
             } catch (Exception e) {
                 forwardingError = e.toString();
             }
@@ -150,12 +148,6 @@ public final class TunnelsBench {
         }
         return Bench.JSON.readerFor(TunnelsInProcess.Figures.class).without(com.fasterxml.jackson.databind.DeserializationFeature
                 .FAIL_ON_UNKNOWN_PROPERTIES).readValue(json.toFile());
-    }
-
-    private Path quietLogging() throws IOException {
-        Path p = work.resolve("quiet-logging.properties");
-        Files.writeString(p, ".level=WARNING\n");
-        return p;
     }
 
     private static Map<String, String> machine() {
