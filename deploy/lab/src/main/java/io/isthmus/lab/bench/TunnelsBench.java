@@ -86,7 +86,19 @@ public final class TunnelsBench {
             try {
                 // Another benchmark on the machine (JMH's lock) only adds to the noise both shapes see alike: the ratio is what counts.
                 System.setProperty("jmh.ignoreLock", "true");
-                forwarding = ForwardingBenchmarkReport.run(quickLookups, Isthmus.jvmOptions(), work.resolve("forwarding-jmh.log"));
+                // JMH's output to its log, and what the forked JVM prints too (the data plane logs each SA it installs: 10,000
+                // lines), which JMH hands to this process's own streams.
+                Path jmhLog = work.resolve("forwarding-jmh.log");
+                PrintStream out = System.out;
+                PrintStream err = System.err;
+                try (PrintStream forked = new PrintStream(Files.newOutputStream(work.resolve("forwarding-jvm.log")), true)) {
+                    System.setOut(forked);
+                    System.setErr(forked);
+                    forwarding = ForwardingBenchmarkReport.run(quickLookups, Isthmus.jvmOptions(), jmhLog);
+                } finally {
+                    System.setOut(out);
+                    System.setErr(err);
+                }
             } catch (Exception e) {
                 forwardingError = e.toString();
             }
