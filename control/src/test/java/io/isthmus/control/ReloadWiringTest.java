@@ -168,16 +168,17 @@ class ReloadWiringTest {
             keepUp = new KeepUp(config, instance, engine, clock, dataplane::reclaim);
             SiteRoutes hostRoutes = new SiteRoutes() {
                 @Override
-                public void add(String prefix) throws IOException {
-                    if (prefix.equals(failingRoute)) {
-                        throw new IOException("ip -4 route replace " + prefix + " dev test0 failed: RTNETLINK answers: File exists");
+                public void add(List<String> prefixes) throws IOException {
+                    if (prefixes.contains(failingRoute)) {
+                        throw new IOException("ip route replace " + failingRoute + " dev test0 failed: RTNETLINK answers: File exists");
                     }
-                    routes.add(prefix);
+                    routes.addAll(prefixes);
                 }
 
                 @Override
-                public void remove(String prefix) {
-                    routes.remove(prefix);
+                public List<String> remove(List<String> prefixes) {
+                    routes.removeAll(prefixes);
+                    return List.of();
                 }
             };
             RunningConnections.IkeThread ikeThread = new RunningConnections.IkeThread() {
@@ -513,7 +514,7 @@ class ReloadWiringTest {
                 "a change that needs a restart", a.file + ": virtualNetworkGateway.tunnel.device: isthmus0 -> isthmus1 cannot change while the gateway"
                         + " runs; restart it to apply",
                 "the host's check", a.file + ": localNetworkGateways[0].addressPrefixes[1]: 192.168.99.0/24 overlaps",
-                "a route the host refuses", a.file + ": ip -4 route replace 192.168.97.0/24 dev test0 failed");
+                "a route the host refuses", a.file + ": ip route replace 192.168.97.0/24 dev test0 failed");
         a.failingRoute = "192.168.97.0/24";
         for (var refusal : refusals.entrySet()) {
             a.lastRead.set(null);

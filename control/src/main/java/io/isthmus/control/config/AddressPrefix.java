@@ -43,6 +43,11 @@ public final class AddressPrefix {
         return length;
     }
 
+    /** The network's bytes (4 or 16), host bits clear: the caller's to read, not to change. */
+    byte[] network() {
+        return network;
+    }
+
     public boolean isIpv4() {
         return network.length == 4;
     }

@@ -120,7 +120,7 @@ public final class ConfigReader extends ConfigFields {
         NatSection nat = NatSection.read(this, root.get("virtualNetworkGateway").get("natRules"), gateway.instances());
         GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
-        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
+        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, Sku.mostTunnels());
         Set<String> names = new HashSet<>();
         for (int i = 0; i < siteNodes.size(); i++) {
             LocalNetworkGateway l = localNetworkGateway(siteNodes.get(i), "localNetworkGateways[" + i + "]");
@@ -130,7 +130,7 @@ public final class ConfigReader extends ConfigFields {
             sites.add(l);
         }
         List<Connection> connections = new ArrayList<>();
-        List<JsonNode> connectionNodes = list(root, "", "connections", 1, 1000);
+        List<JsonNode> connectionNodes = list(root, "", "connections", 1, Sku.mostTunnels());
         if (connectionNodes.size() > gateway.sku().maxTunnels()) {
             throw error("connections", connectionNodes.size() + " connections, but SKU " + gateway.sku().azureName() + " takes at most "
                     + gateway.sku().maxTunnels() + " site-to-site tunnels");
@@ -146,6 +146,9 @@ public final class ConfigReader extends ConfigFields {
                     throw error(path + ".name", "'" + c.name() + "' is used twice");
                 }
             }
+            // Indexed by name for the checks, each of which looks every connection's site up.
+            sites = NamedList.of(sites, LocalNetworkGateway::name);
+            connections = NamedList.of(connections, Connection::name);
             gateway = nat.check(gateway, sites, connections);
             TunnelRoutes.check(file, gateway, sites, connections);
             BgpSection.check(file, gateway, sites, connections);
@@ -179,7 +182,10 @@ public final class ConfigReader extends ConfigFields {
         }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
-            warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
+            // The first few fields: a file of 10,000 connections would make this one warning 250 KB.
+            String fields = inlineKeys.size() <= 5 ? String.join(", ", inlineKeys)
+                    : String.join(", ", inlineKeys.subList(0, 5)) + " and " + (inlineKeys.size() - 5) + " more";
+            warnings.add(file + ": " + fields + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }

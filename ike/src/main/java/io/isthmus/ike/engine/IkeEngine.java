@@ -58,8 +58,17 @@ public final class IkeEngine implements Transport.Receiver {
     private final Transport transport;
     private final Scheduler scheduler;
     private final IkeContext context;
-    private final List<Connection> connections = new ArrayList<>();
+    private final ConfiguredConnections connections = new ConfiguredConnections();
     private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
+    /**
+     * The IKE SAs in {@link #byOurSpi} by the name of their connection (a responder's first
+     * candidate until IKE_AUTH settles which it is), and the name each is filed under: what is asked
+     * per connection or per new IKE SA (another SA of its connection? older ones to drop after
+     * INITIAL_CONTACT? those a reload changes) is answered from here, not by a pass over every IKE
+     * SA, which made bringing up or reloading 10,000 connections quadratic.
+     */
+    private final Map<String, Set<IkeSa>> byConnection = new HashMap<>();
+    private final Map<IkeSa, String> filedUnder = new java.util.IdentityHashMap<>();
     /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
     private final Map<String, IkeSa> halfOpen = new java.util.LinkedHashMap<>(); // oldest first
     /** Per address that answered cookies lately, the times of its last answers (the oldest addresses forgotten first). */
@@ -204,7 +213,7 @@ public final class IkeEngine implements Transport.Receiver {
 
     /** The connection of this name, if there is one. */
     public Optional<Connection> connection(String name) {
-        return connections.stream().filter(c -> c.name().equals(name)).findFirst();
+        return Optional.ofNullable(connections.get(name));
     }
 
     /**
@@ -219,20 +228,54 @@ public final class IkeEngine implements Transport.Receiver {
      * configuration it came from owns it (and may still share it with {@code next}).
      */
     public void replaceConnection(Connection next) {
-        int i = connections.indexOf(connection(next.name()).orElseThrow(() -> new IllegalArgumentException("no connection " + next.name())));
-        Connection old = connections.set(i, next);
-        boolean newSelectors = !Set.copyOf(old.localSelectors()).equals(Set.copyOf(next.localSelectors()))
-                || !Set.copyOf(old.remoteSelectors()).equals(Set.copyOf(next.remoteSelectors()));
-        for (IkeSa sa : ikeSas()) {
-            boolean ofIt = sa.connection().name().equals(next.name()) || sa.candidates().stream().anyMatch(c -> c.name().equals(next.name()));
-            if (!ofIt || sa.state() == IkeSaState.DESTROYED) {
-                continue;
+        replaceConnections(List.of(next));
+    }
+
+    /**
+     * {@link #replaceConnection} for each of {@code next} (a reload that keeps them all), in one
+     * pass over each one's IKE SAs: a reload of 10,000 connections is then linear, where one call
+     * each scanned every IKE SA 10,000 times.
+     *
+     * @throws IllegalArgumentException for a name no connection has (those before it are replaced)
+     */
+    public void replaceConnections(Collection<Connection> next) {
+        for (Connection n : next) {
+            Connection old = connections.replace(n);
+            if (old == null) {
+                throw new IllegalArgumentException("no connection " + n.name());
             }
-            sa.reconfigure(next);
-            if (newSelectors && sa.connection() == next) {
-                sa.renewSelectors();
+            boolean newSelectors = !Set.copyOf(old.localSelectors()).equals(Set.copyOf(n.localSelectors()))
+                    || !Set.copyOf(old.remoteSelectors()).equals(Set.copyOf(n.remoteSelectors()));
+            for (IkeSa sa : sasOf(n.name())) {
+                if (sa.state() == IkeSaState.DESTROYED) {
+                    continue;
+                }
+                sa.reconfigure(n);
+                if (newSelectors && sa.connection() == n) {
+                    sa.renewSelectors();
+                }
             }
         }
+    }
+
+    /**
+     * The IKE SAs that may be of connection {@code name}: filed under it, and responders still
+     * weighing it among their candidates (filed under their first candidate until IKE_AUTH), which
+     * are few: at most {@link #HALF_OPEN_LIMIT}.
+     */
+    private List<IkeSa> sasOf(String name) {
+        Set<IkeSa> out = new java.util.LinkedHashSet<>(byConnection.getOrDefault(name, Set.of()));
+        for (IkeSa sa : halfOpen.values()) {
+            if (sa.candidates().stream().anyMatch(c -> c.name().equals(name))) {
+                out.add(sa);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The IKE SAs filed under connection {@code name} (not destroyed yet); any thread may not: the engine's only. */
+    public List<IkeSa> ikeSas(String connectionName) {
+        return List.copyOf(byConnection.getOrDefault(connectionName, Set.of()));
     }
 
     /**
@@ -240,12 +283,11 @@ public final class IkeEngine implements Transport.Receiver {
      * its pre-shared key is wiped. A half-open SA that would still pick it fails authentication.
      */
     public void removeConnection(String name) {
-        Connection c = connections.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+        Connection c = connections.remove(name);
         if (c == null) {
             return;
         }
-        connections.remove(c);
-        ikeSas().stream().filter(sa -> sa.connection() == c).forEach(IkeSa::delete);
+        ikeSas(name).stream().filter(sa -> sa.connection() == c).forEach(IkeSa::delete);
         if (c.authentication() instanceof Authentication.PreSharedKey psk) {
             psk.destroy();
         }
@@ -283,16 +325,42 @@ public final class IkeEngine implements Transport.Receiver {
 
     /** Starts an IKE SA for {@code connectionName} from {@code local} to {@code remote}. */
     public IkeSa initiate(String connectionName, InetSocketAddress local, InetSocketAddress remote) {
-        Connection c = connections.stream().filter(x -> x.name().equals(connectionName)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no connection " + connectionName));
+        Connection c = connection(connectionName).orElseThrow(() -> new IllegalArgumentException("no connection " + connectionName));
         if (c.mode() == Connection.Mode.RESPONDER_ONLY) {
             throw new IllegalStateException("connection " + connectionName + " only responds");
         }
         IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0, local, remote);
-        byOurSpi.put(sa.initiatorSpi(), sa);
+        file(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
         IkeSaInit.initiate(sa);
         return sa;
+    }
+
+    /** {@code sa} is found by our SPI from now on, and among its connection's. */
+    private void file(long ourSpi, IkeSa sa) {
+        IkeSa replaced = byOurSpi.put(ourSpi, sa);
+        if (replaced != null && replaced != sa && !byOurSpi.containsValue(replaced)) {
+            unfile(replaced);
+        }
+        if (!filedUnder.containsKey(sa)) {
+            fileByConnection(sa);
+        }
+    }
+
+    private void fileByConnection(IkeSa sa) {
+        String name = sa.connection().name();
+        filedUnder.put(sa, name);
+        byConnection.computeIfAbsent(name, k -> new java.util.LinkedHashSet<>()).add(sa);
+    }
+
+    private void unfile(IkeSa sa) {
+        String name = filedUnder.remove(sa);
+        if (name != null) {
+            byConnection.computeIfPresent(name, (k, set) -> {
+                set.remove(sa);
+                return set.isEmpty() ? null : set;
+            });
+        }
     }
 
     /** The IKE SA that owns the child SA with this inbound SPI, if any. */
@@ -368,11 +436,7 @@ public final class IkeEngine implements Transport.Receiver {
             existing.receive(message, remote, local);
             return;
         }
-        List<Connection> candidates = connections.stream()
-                .filter(c -> c.mode() != Connection.Mode.INITIATOR_ONLY)
-                .filter(c -> c.localAddress().equals(local.getAddress()) || c.localAddress().isAnyLocalAddress())
-                .filter(c -> c.remoteAddress() == null || c.remoteAddress().equals(remote.getAddress()))
-                .toList();
+        List<Connection> candidates = connections.candidates(local.getAddress(), remote.getAddress());
         if (candidates.isEmpty()) {
             floodLog.log("no-connection", System.Logger.Level.INFO, "no connection for IKE_SA_INIT from {0} to {1}", remote, local);
             return;
@@ -413,7 +477,7 @@ public final class IkeEngine implements Transport.Receiver {
         IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
         IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
-            byOurSpi.put(sa.responderSpi(), sa);
+            file(sa.responderSpi(), sa);
             halfOpen.put(key, sa);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
             scheduler.schedule(HALF_OPEN_TIMEOUT, () -> {
@@ -551,18 +615,25 @@ public final class IkeEngine implements Transport.Receiver {
     private final class Table implements IkeSaTable {
         @Override
         public void add(IkeSa sa) {
-            byOurSpi.put(sa.ourSpi(), sa);
+            file(sa.ourSpi(), sa);
         }
 
         @Override
         public void remove(IkeSa sa) {
-            byOurSpi.remove(sa.ourSpi(), sa);
+            if (byOurSpi.remove(sa.ourSpi(), sa)) {
+                unfile(sa);
+            }
             halfOpen.values().removeIf(s -> s == sa);
         }
 
         @Override
         public void established(IkeSa sa) {
             halfOpen.values().removeIf(s -> s == sa);
+            // IKE_AUTH settled which of its candidates a responder's SA is of.
+            if (filedUnder.containsKey(sa)) {
+                unfile(sa);
+                fileByConnection(sa);
+            }
         }
 
         /**
@@ -572,8 +643,7 @@ public final class IkeEngine implements Transport.Receiver {
          */
         @Override
         public boolean hasOther(IkeSa sa) {
-            return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
-                    && o.connection().name().equals(sa.connection().name()));
+            return byConnection.getOrDefault(sa.connection().name(), Set.of()).stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED);
         }
 
         /**
@@ -584,7 +654,7 @@ public final class IkeEngine implements Transport.Receiver {
          */
         @Override
         public void initialContact(IkeSa fresh) {
-            List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
+            List<IkeSa> older = ikeSas(fresh.connection().name()).stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
                     && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
                     && fresh.peerIdentity().equals(o.peerIdentity())).toList();
             if (!older.isEmpty()) {
@@ -612,7 +682,7 @@ public final class IkeEngine implements Transport.Receiver {
             Connection c = old.connection();
             IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0,
                     new InetSocketAddress(old.localAddress().getAddress(), IKE_PORT), new InetSocketAddress(old.remoteAddress().getAddress(), IKE_PORT));
-            byOurSpi.put(sa.initiatorSpi(), sa);
+            file(sa.initiatorSpi(), sa);
             LOG.log(System.Logger.Level.INFO, "{0}: the connection''s key or identities changed since it was authenticated: reauthenticating "
                     + "with a new IKE SA (make-before-break) instead of rekeying", old);
             IkeSaInit.initiate(sa);
@@ -621,7 +691,7 @@ public final class IkeEngine implements Transport.Receiver {
 
         @Override
         public boolean hasReauthenticated(IkeSa old) {
-            return byOurSpi.values().stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
+            return byConnection.getOrDefault(old.connection().name(), Set.of()).stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
                     && o.connection().name().equals(old.connection().name()) && o.authenticatedAs(old.connection()));
         }
     }
