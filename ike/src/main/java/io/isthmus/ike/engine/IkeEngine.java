@@ -78,7 +78,10 @@ public final class IkeEngine implements Transport.Receiver {
     private long cookiesSent;
     private int halfOpenPerPeer = 5;
     /** Half-open IKE SAs in all, whoever they come from: the memory and key pairs a flood can take. */
-    static final int HALF_OPEN_LIMIT = 1000;
+    public static final int HALF_OPEN_LIMIT = 1000;
+    private int halfOpenLimit = HALF_OPEN_LIMIT;
+    /** Whether cookies are asked for at all (strongSwan asks for none with {@code dos_protection = no}). */
+    private boolean cookies = true;
     private final RateLimitedLog floodLog;
 
     /**
@@ -267,6 +270,33 @@ public final class IkeEngine implements Transport.Receiver {
         this.halfOpenPerPeer = limit;
     }
 
+    /**
+     * Whether IKE_SA_INIT requests are ever asked for a cookie (on by default). Off, the
+     * thresholds ask for none and an address over its share of half-open SAs simply has its
+     * oldest replaced: for measuring what cookies cost, or a gateway behind a front that
+     * checks return routability itself.
+     */
+    public void cookies(boolean on) {
+        this.cookies = on;
+    }
+
+    /**
+     * Half-open IKE SAs in all, whoever they come from ({@link #HALF_OPEN_LIMIT} by default):
+     * past it, each new one replaces the oldest, which was waiting for an IKE_AUTH that may
+     * never come.
+     */
+    public void halfOpenLimit(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("the half-open limit must be at least 1, not " + limit);
+        }
+        this.halfOpenLimit = limit;
+    }
+
+    /** See {@link IkeContext#reuseInitiatorKeyShares}: for the load generator, never the gateway. */
+    public void reuseInitiatorKeyShares(int uses) {
+        context.reuseInitiatorKeyShares(uses);
+    }
+
     /** IKE_SA_INIT requests that cost work per second above which cookies are asked for too. */
     public void cookieRate(int perSecond) {
         this.costlyInits = new CostlyInitRequests(perSecond);
@@ -371,7 +401,7 @@ public final class IkeEngine implements Transport.Receiver {
         List<Connection> candidates = connections.stream()
                 .filter(c -> c.mode() != Connection.Mode.INITIATOR_ONLY)
                 .filter(c -> c.localAddress().equals(local.getAddress()) || c.localAddress().isAnyLocalAddress())
-                .filter(c -> c.remoteAddress() == null || c.remoteAddress().equals(remote.getAddress()))
+                .filter(c -> c.acceptsPeer(remote.getAddress()))
                 .toList();
         if (candidates.isEmpty()) {
             floodLog.log("no-connection", System.Logger.Level.INFO, "no connection for IKE_SA_INIT from {0} to {1}", remote, local);
@@ -382,7 +412,7 @@ public final class IkeEngine implements Transport.Receiver {
                 .map(Map.Entry::getKey).toList();
         // An address that holds its share of half-open SAs must prove it is where it says (a spoofer of
         // the peer's address cannot), so that whoever holds the slots cannot lock the real peer out.
-        boolean cookieRequired = halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere.size() >= halfOpenPerPeer;
+        boolean cookieRequired = cookies && (halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere.size() >= halfOpenPerPeer);
         boolean cookied = cookieRequired && validCookie(message, remote);
         if (cookieRequired && !cookied) {
             byte[] cookie = cookie(message, remote);
@@ -405,8 +435,8 @@ public final class IkeEngine implements Transport.Receiver {
         }
         if (fromThere.size() >= halfOpenPerPeer) {
             giveWay(fromThere.getFirst(), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
-        } else if (halfOpen.size() >= HALF_OPEN_LIMIT) {
-            giveWay(halfOpen.keySet().iterator().next(), HALF_OPEN_LIMIT + " half-open IKE SAs in all");
+        } else if (halfOpen.size() >= halfOpenLimit) {
+            giveWay(halfOpen.keySet().iterator().next(), halfOpenLimit + " half-open IKE SAs in all");
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
