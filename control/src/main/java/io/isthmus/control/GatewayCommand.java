@@ -180,7 +180,7 @@ final class GatewayCommand {
             for (var conn : c.connections()) {
                 var site = c.localNetworkGateway(conn.localNetworkGateway());
                 var policy = conn.ipsecPolicies().isEmpty() ? null : conn.ipsecPolicies().getFirst();
-                System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE %s, ESP %s%n", conn.name(), site.name(), site.gatewayIpAddress().getHostAddress(),
+                System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE %s, ESP %s%n", conn.name(), site.name(), site.peerText(),
                         site.addressPrefixes(), conn.connectionMode(), conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based",
                         policy == null ? ConfigReader.DEFAULT_IKE : policy.ikeProposal(), policy == null ? ConfigReader.DEFAULT_ESP : policy.espProposal());
                 if (conn.hasNat()) {

@@ -167,7 +167,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 metrics.put("TunnelIngressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH, 0L));
                 metrics.put("TunnelEgressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH_EGRESS, 0L));
             }
-            String peer = g.config().localNetworkGateway(c.localNetworkGateway()).gatewayIpAddress().getHostAddress();
+            String peer = g.config().localNetworkGateway(c.localNetworkGateway()).peerText();
             String word = statusWord(sas);
             IkeCounters counted = ikeCounters == null ? null : ikeCounters.get(c.name());
             IkeCounters.Failure failure = counted == null || word.equals(CONNECTED) ? null : counted.lastFailure();

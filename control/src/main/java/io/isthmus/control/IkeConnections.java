@@ -32,6 +32,8 @@ final class IkeConnections {
             remoteId = Identity.parse(site.ikeIdentity());
         } else if (c.certificate() != null && c.certificate().inboundAuthCertificateSubjectName() != null) {
             remoteId = Identity.parse(c.certificate().inboundAuthCertificateSubjectName());
+        } else if (site.gatewayRange() != null) {
+            remoteId = null; // devices from a range: each its own identity, proved by the key or certificate
         } else {
             remoteId = Identity.of(site.gatewayIpAddress());
         }
@@ -49,7 +51,12 @@ final class IkeConnections {
             localId = Identity.parse(org.bouncycastle.asn1.x500.X500Name.getInstance(chain.getFirst().getSubjectX500Principal().getEncoded())
                     .toString());
         }
-        b.local(config.localAddress(instance, c), localId).remote(site.gatewayIpAddress(), remoteId);
+        b.local(config.localAddress(instance, c), localId);
+        if (site.gatewayRange() != null) {
+            b.remoteRange(site.gatewayIpAddress(), site.gatewayRange().length(), remoteId);
+        } else {
+            b.remote(site.gatewayIpAddress(), remoteId);
+        }
         if (c.usePolicyBasedTrafficSelectors()) {
             // No NAT here (refused with policy-based selectors, as Azure does): the addressSpace and the site's prefixes as written.
             TranslatedPrefixes.TrafficSelectors ts = TranslatedPrefixes.of(config).selectors(c);

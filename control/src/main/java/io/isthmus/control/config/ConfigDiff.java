@@ -167,7 +167,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         LocalNetworkGateway os = running.localNetworkGateway(o.localNetworkGateway());
         LocalNetworkGateway ns = next.localNetworkGateway(n.localNetworkGateway());
         Set<Change> how = EnumSet.noneOf(Change.class);
-        if (!os.gatewayIpAddress().equals(ns.gatewayIpAddress()) || !Objects.equals(os.ikeIdentity(), ns.ikeIdentity())
+        if (!os.peerText().equals(ns.peerText()) || !Objects.equals(os.ikeIdentity(), ns.ikeIdentity())
                 || o.usePolicyBasedTrafficSelectors() != n.usePolicyBasedTrafficSelectors()) {
             how.add(Change.PEER);
         }
@@ -244,6 +244,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(lines, t + "ikePort", a.ikePort(), b.ikePort());
         differs(lines, t + "offloads", a.offloads(), b.offloads());
         differs(lines, t + "packetThreads", a.packetThreads(), b.packetThreads());
+        differs(lines, "virtualNetworkGateway.ikeDefense", o.ikeDefense(), n.ikeDefense());
         return lines;
     }
 

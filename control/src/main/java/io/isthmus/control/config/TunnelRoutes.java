@@ -123,8 +123,12 @@ public final class TunnelRoutes {
     /** To whom the gateway's own traffic would go into the tunnel through {@code p} and where that address is configured, or null. */
     private static OwnTraffic capturedOwnTraffic(AddressPrefix p, GatewayConfig.VirtualNetworkGateway gateway, List<LocalNetworkGateway> sites) {
         for (int k = 0; k < sites.size(); k++) {
+            AddressPrefix range = sites.get(k).gatewayRange();
+            if (range != null && p.overlaps(range)) {
+                return new OwnTraffic("to the peers from " + range, sites.get(k).name() + "'s " + siteField(k) + ".gatewayIpAddress");
+            }
             InetAddress peer = sites.get(k).gatewayIpAddress();
-            if (p.contains(peer)) {
+            if (range == null && p.contains(peer)) {
                 return new OwnTraffic("to the peer " + peer.getHostAddress(), sites.get(k).name() + "'s " + siteField(k) + ".gatewayIpAddress");
             }
         }
