@@ -248,7 +248,7 @@ public final class LabGateways {
     }
 
     /** What the lab's charons load: kernel-libipsec because this kernel has no xfrm ESP. */
-    static final List<String> STRONGSWAN_PLUGINS = List.of("random", "nonce", "aes", "sha1", "sha2", "hmac", "gcm", "chapoly", "curve25519",
+    public static final List<String> STRONGSWAN_PLUGINS = List.of("random", "nonce", "aes", "sha1", "sha2", "hmac", "gcm", "chapoly", "curve25519",
             "gmp", "x509", "pubkey", "pem", "pkcs1", "pkcs8", "openssl", "kdf", "kernel-libipsec", "kernel-netlink", "socket-default", "vici");
 
     /**
@@ -256,7 +256,7 @@ public final class LabGateways {
      * (without gcm, charon answers an AES-GCM IKE_SA_INIT and silently drops the IKE_AUTH): fail
      * now, naming the package that brings it.
      */
-    static void requirePlugins(String stats) throws IOException {
+    public static void requirePlugins(String stats) throws IOException {
         List<String> loaded = stats.lines().filter(l -> l.startsWith("loaded plugins: ")).findFirst()
                 .map(l -> List.of(l.substring("loaded plugins: ".length()).strip().split("\\s+"))).orElse(List.of());
         List<String> missing = STRONGSWAN_PLUGINS.stream().filter(p -> !loaded.contains(p)).toList();
