@@ -257,7 +257,9 @@ public final class ConfigReader extends ConfigFields {
                 throw error(p + ".gatewayIpAddress", "'" + text + "' is neither an IPv4 or IPv6 address nor a range of them such as 10.80.0.0/16 ("
                         + e.getMessage() + ")");
             }
-            if (n.hasNonNull("bgpSettings")) {
+            if (range.length() == device.getAddress().length * 8) {
+                range = null; // 198.51.100.7/32 is one device
+            } else if (n.hasNonNull("bgpSettings")) {
                 throw error(p + ".bgpSettings", "not with peers from a range (gatewayIpAddress " + text + "): BGP peers with one device");
             }
         } else {
