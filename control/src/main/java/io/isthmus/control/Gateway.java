@@ -139,12 +139,7 @@ public final class Gateway implements AutoCloseable {
         }
         engine = new IkeEngine(transport, ikeSockets, bridge);
         engine.natTraversalPort(t.natTraversalPort());
-        GatewayConfig.IkeDefense defense = config.gateway().ikeDefense();
-        engine.cookies(defense.cookies());
-        engine.cookieThreshold(defense.cookieThreshold());
-        engine.cookieRate(defense.cookieRate());
-        engine.halfOpenPerPeer(defense.halfOpenPerPeer());
-        engine.halfOpenLimit(defense.halfOpenLimit());
+        RunningConnections.defend(engine, config.gateway().ikeDefense());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), floating), bridge);
         bridge.connect(engine, dataplane);

@@ -244,7 +244,6 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(lines, t + "ikePort", a.ikePort(), b.ikePort());
         differs(lines, t + "offloads", a.offloads(), b.offloads());
         differs(lines, t + "packetThreads", a.packetThreads(), b.packetThreads());
-        differs(lines, "virtualNetworkGateway.ikeDefense", o.ikeDefense(), n.ikeDefense());
         return lines;
     }
 

@@ -114,10 +114,17 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * ({@code cookie_threshold}) or once more than {@code cookieRate} requests a second cost a
      * key pair, never with {@code cookies} off ({@code dos_protection = no}); at most
      * {@code halfOpenPerPeer} half-open IKE SAs per address ({@code block_threshold}) and
-     * {@code halfOpenLimit} in all, the oldest giving way.
+     * {@code halfOpenLimit} in all, the oldest giving way. A reload applies them to the requests
+     * that come after it.
      */
     public record IkeDefense(boolean cookies, int cookieThreshold, int cookieRate, int halfOpenPerPeer, int halfOpenLimit) {
         public static final IkeDefense DEFAULT = new IkeDefense(true, 10, 50, 5, 1000);
+
+        @Override
+        public String toString() {
+            return "cookies " + (cookies ? "on (" + cookieThreshold + " half-open, " + cookieRate + " a second)" : "off") + ", "
+                    + halfOpenPerPeer + " half-open per address, " + halfOpenLimit + " in all";
+        }
     }
 
     /** The data plane's settings: an Isthmus addition to Azure's model. */
