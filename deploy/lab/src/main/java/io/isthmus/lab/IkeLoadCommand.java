@@ -33,6 +33,10 @@ final class IkeLoadCommand implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "0", description = "Attempts a second offered; 0: as fast as the responder answers (default).")
     double rate;
 
+    @Option(names = "--jit-warmup", defaultValue = "15",
+            description = "Seconds of load on each responder just started, before its rows (a JVM compiles its hot code meanwhile) (default ${DEFAULT-VALUE}).")
+    double jitWarmup;
+
     @Option(names = "--warmup", defaultValue = "3", description = "Seconds of load before each measured window (default ${DEFAULT-VALUE}).")
     double warmup;
 
@@ -62,7 +66,7 @@ final class IkeLoadCommand implements Callable<Integer> {
                     case "on" -> true;
                     case "off" -> false;
                     default -> throw new IllegalArgumentException("--cookies takes off and on, not " + c);
-                }).toList(), threads, window, rate, warmup, seconds, sources, burst, floodSeconds);
+                }).toList(), threads, window, rate, jitWarmup, warmup, seconds, sources, burst, floodSeconds);
         List<IkeLoad.Row> rows = IkeLoad.runAndReport(o, json, System.out);
         return rows.stream().allMatch(r -> r.report().established() > 0 || !r.kind().equals("steady")) ? 0 : 1;
     }

@@ -39,10 +39,10 @@ import java.util.concurrent.TimeUnit;
 public final class IkeLoad {
     /** What a run measures, and how hard it pushes. */
     public record Options(List<Responder> responders, List<String> auths, List<Boolean> cookies, int threads, int window, double rate,
-                          double warmup, double seconds, int sources, int burst, double floodSeconds) {
+                          double jitWarmup, double warmup, double seconds, int sources, int burst, double floodSeconds) {
         public static Options defaults() {
-            return new Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true), 2, 64, 0, 3, 10,
-                    4096, 3000, 15);
+            return new Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true), 2, 64, 0, 15, 3,
+                    10, 4096, 3000, 15);
         }
     }
 
@@ -67,10 +67,8 @@ public final class IkeLoad {
         try (IkeLoadLab lab = IkeLoadLab.up(Path.of("/tmp/isthmus-ikeload"))) {
             IkeLoad run = new IkeLoad(lab, options, out);
             for (String auth : options.auths()) {
-                for (boolean cookies : options.cookies()) {
-                    for (Responder r : options.responders()) {
-                        rows.add(run.steady(r, new Setup(auth, cookies)));
-                    }
+                for (Responder r : options.responders()) {
+                    rows.addAll(run.steady(r, auth));
                 }
             }
             if (options.burst() > 0) {
@@ -98,16 +96,41 @@ public final class IkeLoad {
         return rows;
     }
 
-    private Row steady(Responder r, Setup setup) throws Exception {
-        String name = r.label + "-" + setup.auth() + (setup.cookies() ? "-cookies" : "");
-        long pid = lab.startResponder(r, setup, name);
-        LoadReport report = generate(name, r, pid, setup.auth(), List.of("--threads", "" + options.threads(), "--window", "" + options.window(),
-                "--rate", "" + options.rate(), "--warmup", "" + options.warmup(), "--seconds", "" + options.seconds(), "--sources",
-                "" + options.sources(), "--first-source", IkeLoadLab.FIRST_SOURCE));
-        Row row = new Row("steady", r.label, setup.auth(), setup.cookies() ? "on" : "off", report, null, lab.responderCount(r, name));
-        out.printf("%-10s %-5s cookies %-3s %s%n", r.label, setup.auth(), row.cookies(), report.summary());
+    /**
+     * One responder with one authentication: started once and warmed up (a JVM compiles its hot
+     * code over its first thousands of IKE SAs; a gateway that has run for a while has), then a
+     * row for each cookie setting, the responder reconfigured in between (Isthmus reloads,
+     * charon restarts), the IKE SAs of each row deleted after it.
+     */
+    private List<Row> steady(Responder r, String auth) throws Exception {
+        List<Row> rows = new ArrayList<>();
+        String name = r.label + "-" + auth;
+        long pid = -1;
+        for (boolean cookies : options.cookies()) {
+            Setup setup = new Setup(auth, cookies);
+            if (pid < 0) {
+                pid = lab.startResponder(r, setup, name);
+                if (options.jitWarmup() > 0) {
+                    LoadReport warm = generate(name + "-warmup", r, pid, auth, load(0, options.jitWarmup()));
+                    rows.add(new Row("warm-up", r.label, auth, cookies ? "on" : "off", warm, null, lab.responderCount(r, name)));
+                    out.printf("%-10s %-5s warm-up     %s%n", r.label, auth, warm.summary());
+                }
+            } else {
+                pid = lab.reconfigureResponder(r, setup, name);
+            }
+            String row = name + (cookies ? "-cookies" : "");
+            LoadReport report = generate(row, r, pid, auth, load(options.warmup(), options.seconds()));
+            rows.add(new Row("steady", r.label, auth, cookies ? "on" : "off", report, null, lab.responderCount(r, name)));
+            out.printf("%-10s %-5s cookies %-3s %s%n", r.label, auth, cookies ? "on" : "off", report.summary());
+        }
         lab.stopResponder();
-        return row;
+        return rows;
+    }
+
+    /** The generator's arguments for the steady load of {@code options}. */
+    private List<String> load(double warmup, double seconds) {
+        return List.of("--threads", "" + options.threads(), "--window", "" + options.window(), "--rate", "" + options.rate(), "--warmup",
+                "" + warmup, "--seconds", "" + seconds, "--sources", "" + options.sources(), "--first-source", IkeLoadLab.FIRST_SOURCE);
     }
 
     /** {@code burst} IKE_SA_INIT at once, one per address, against the responder's defaults. */
@@ -145,7 +168,7 @@ public final class IkeLoad {
     }
 
     private LoadReport generate(String name, Responder r, long responderPid, String auth, List<String> more) throws Exception {
-        return finish(startGenerator(name, r, responderPid, auth, more), name, options.warmup() + options.seconds() + 120);
+        return finish(startGenerator(name, r, responderPid, auth, more), name, options.jitWarmup() + options.warmup() + options.seconds() + 180);
     }
 
     private Process startGenerator(String name, Responder r, long responderPid, String auth, List<String> more) throws IOException {

@@ -113,6 +113,10 @@ public final class IkeLoadGenerator implements Callable<Integer> {
     @Option(names = "--abandon", description = "A half-open flood: IKE_SA_INIT (cookies answered), never IKE_AUTH.")
     boolean abandon;
 
+    @Option(names = "--delete-at-end", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "When done, delete the IKE SAs made, the responder told, so that it starts the next run without them (default).")
+    boolean deleteAtEnd;
+
     @Option(names = "--json", description = "Where to write the report (default: stdout).")
     Path json;
 
@@ -178,7 +182,20 @@ public final class IkeLoadGenerator implements Callable<Integer> {
             for (Initiators i : all) {
                 tallies.add(i.tally());
             }
-            return LoadReport.of(this, tallies, before, after);
+            long deleted = 0;
+            long undeleted = 0;
+            if (deleteAtEnd) {
+                all.forEach(Initiators::deleteAll);
+                long deleteEnd = System.nanoTime() + drain().toNanos() + 10_000_000_000L;
+                while (System.nanoTime() < deleteEnd && undeleted(all) > 0) {
+                    Thread.sleep(50);
+                }
+                for (Initiators i : all) {
+                    deleted += i.deleted();
+                    undeleted += i.undeleted();
+                }
+            }
+            return LoadReport.of(this, tallies, before, after, deleted, undeleted);
         } finally {
             all.forEach(Initiators::close);
         }
@@ -191,6 +208,14 @@ public final class IkeLoadGenerator implements Callable<Integer> {
             total += retransmit * Math.pow(1.8, n);
         }
         return Duration.ofMillis((long) (Math.min(total, retransmit * 10 + 5) * 1000) + 2000);
+    }
+
+    private static long undeleted(List<Initiators> all) throws Exception {
+        long n = 0;
+        for (Initiators i : all) {
+            n += i.undeleted();
+        }
+        return n;
     }
 
     private static long started(List<Initiators> all) {

@@ -196,7 +196,9 @@ public final class IkeLoadLab implements Namespaces, AutoCloseable {
         Files.writeString(config, ResponderConfigs.isthmus(setup, certificates));
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
         Path socket = work.resolve(name + ".sock");
-        List<String> command = new ArrayList<>(java(null, List.of()));
+        // For the responder's profile alone: -Disthmus.ikeload.responderJvmOptions=-XX:StartFlightRecording=filename=/tmp/r.jfr
+        String profile = System.getProperty("isthmus.ikeload.responderJvmOptions", "").strip();
+        List<String> command = new ArrayList<>(java(null, profile.isEmpty() ? List.of() : List.of(profile.split("\\s+"))));
         command.addAll(List.of("io.isthmus.control.Isthmus", "gateway", "run", "--config", config.toString(), "--control-socket", socket.toString(),
                 "--capture-directory", work.resolve("captures").toString()));
         running = spawn(ISTHMUS, work.resolve(name + ".log"), command);
@@ -242,6 +244,23 @@ public final class IkeLoadLab implements Namespaces, AutoCloseable {
         }
         LabGateways.requirePlugins(Lab.sh("swanctl", "--stats", "--uri", uri));
         Lab.sh("swanctl", "--load-all", "--file", dir.resolve("swanctl.conf").toString(), "--uri", uri);
+        return running.pid();
+    }
+
+    /**
+     * The running responder with {@code setup} from now on: Isthmus reloads its file (its JVM
+     * stays warm, and a reload applies ikeDefense), charon restarts (it reads its cookie
+     * settings at start; it has no compiler to warm). Returns the responder's process id.
+     */
+    public long reconfigureResponder(Responder r, Setup setup, String name) throws IOException, InterruptedException {
+        if (r == Responder.STRONGSWAN || running == null) {
+            return startResponder(r, setup, name);
+        }
+        Files.writeString(work.resolve(name + ".yaml"), ResponderConfigs.isthmus(setup, certificates));
+        var answer = GatewayClient.post(work.resolve(name + ".sock"), "reload");
+        if (answer.path("httpStatus").asInt() != 200) {
+            throw new IOException("the Isthmus responder refused the reload: " + answer);
+        }
         return running.pid();
     }
 

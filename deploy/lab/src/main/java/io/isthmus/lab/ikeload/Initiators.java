@@ -101,6 +101,12 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
     private long threadId;
     private int outstanding;
     private volatile long startedCount;
+    /** The IKE SAs established, in order, until the end's deletes take them. */
+    private final ArrayDeque<IkeSa> up = new ArrayDeque<>();
+    /** Deletes on their way (at most {@code window}), once the end's deleting began. */
+    private final java.util.Set<IkeSa> deleting = new java.util.HashSet<>();
+    private boolean deletingAll;
+    private long deleted;
 
     /**
      * @param rate attempts a second this thread starts at most (0: as fast as answers come)
@@ -141,6 +147,46 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
     /** No more new attempts; those under way go on. */
     void stop() {
         transport.execute(() -> starting = false);
+    }
+
+    /**
+     * After the run: deletes every IKE SA this thread made (the responder told, as a peer
+     * leaving does), {@code window} at a time, so that the responder starts the next row
+     * without them; {@link #undeleted} says when it is done.
+     */
+    void deleteAll() {
+        transport.execute(() -> {
+            starting = false;
+            deletingAll = true;
+            tick();
+        });
+    }
+
+    private void deleteMore() {
+        deleting.removeIf(sa -> {
+            if (sa.state() == IkeSaState.DESTROYED) {
+                deleted++;
+                return true;
+            }
+            return false;
+        });
+        while (deleting.size() < window && !up.isEmpty()) {
+            IkeSa sa = up.poll();
+            if (sa.state() == IkeSaState.ESTABLISHED) {
+                sa.delete();
+                deleting.add(sa);
+            }
+        }
+    }
+
+    /** IKE SAs not deleted yet (the responder not answered yet, or not asked yet). */
+    int undeleted() throws Exception {
+        return onLoop(() -> up.size() + deleting.size());
+    }
+
+    /** IKE SAs deleted, the responder having answered (or given up on). */
+    long deleted() throws Exception {
+        return onLoop(() -> deleted);
     }
 
     /** Attempts still going. */
@@ -192,6 +238,13 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
 
     /** A paced run looks again every millisecond; an unpaced one starts the next attempt as each ends. */
     private void tick() {
+        if (deletingAll) {
+            deleteMore();
+            if (!up.isEmpty() || !deleting.isEmpty()) {
+                transport.schedule(Duration.ofMillis(20), this::tick);
+            }
+            return;
+        }
         if (!starting) {
             return;
         }
@@ -287,6 +340,9 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
         keys.outbound().destroy();
         Attempt a = byAddress.get(sa.localAddress().getAddress());
         if (a != null) {
+            if (a.sa != null) {
+                up.add(a.sa);
+            }
             end(a, Outcome.ESTABLISHED, null);
         }
     }

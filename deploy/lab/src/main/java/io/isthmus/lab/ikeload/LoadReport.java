@@ -24,13 +24,17 @@ import java.util.TreeMap;
  * @param generatorBusiestThread the busiest engine thread's share of one core over the window (1.0: saturated)
  * @param responderCores        CPU the responder's process took over the window, in cores (-1: not measured)
  * @param responderMsPerIkeSa   the responder's CPU milliseconds per IKE SA established in the window (-1: not measured)
+ * @param deleted               IKE SAs deleted at the end (the responder told), when asked to
+ * @param undeleted             those whose delete the responder had not answered when the generator stopped waiting
  */
 public record LoadReport(String auth, String ike, int threads, int window, double offeredRate, int sources, boolean abandon, double windowSeconds,
                          double ikeSasPerSecond, double startedPerSecond, Map<String, Long> outcomes, Map<String, Long> outcomesInWindow,
                          Map<String, Long> refusals, long attempts, long cookied, long cookiedInWindow, long retransmissions, List<Double> latencyMs,
-                         double generatorCores, double generatorBusiestThread, double responderCores, double responderMsPerIkeSa) {
+                         double generatorCores, double generatorBusiestThread, double responderCores, double responderMsPerIkeSa,
+                         long deleted, long undeleted) {
 
-    static LoadReport of(IkeLoadGenerator g, List<Initiators.Tally> tallies, IkeLoadGenerator.CpuSample before, IkeLoadGenerator.CpuSample after) {
+    static LoadReport of(IkeLoadGenerator g, List<Initiators.Tally> tallies, IkeLoadGenerator.CpuSample before, IkeLoadGenerator.CpuSample after,
+                         long deleted, long undeleted) {
         Map<String, Long> outcomes = new LinkedHashMap<>();
         Map<String, Long> inWindow = new LinkedHashMap<>();
         Map<String, Long> refusals = new TreeMap<>();
@@ -71,7 +75,7 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
                 List.of(percentile(latencies, 0.50), percentile(latencies, 0.95), percentile(latencies, 0.99),
                         latencies.isEmpty() ? 0 : round(latencies.getLast() / 1e6)),
                 round((after.processCpuNanos() - before.processCpuNanos()) / 1e9 / windowSeconds), round(busiest),
-                responderCpu < 0 ? -1 : round(responderCpu / windowSeconds), responderCpu < 0 || established == 0 ? -1 : round(responderCpu * 1000 / established));
+                responderCpu < 0 ? -1 : round(responderCpu / windowSeconds), responderCpu < 0 || established == 0 ? -1 : round(responderCpu * 1000 / established), deleted, undeleted);
     }
 
     private static double percentile(List<Long> sorted, double p) {
