@@ -44,6 +44,8 @@ public final class IkeLoadGenerator implements Callable<Integer> {
      * whatever install_routes says, and 0.0.0.0/0 there would capture its answers to every other peer.
      */
     public static final String SITE_TS = "172.16.0.0/16";
+    /** IKE SAs made in this JVM before the run, to warm its code up (see {@link Priming}). */
+    static final int PRIMING = 300;
     public static final String RESPONDER_TS = "172.17.0.0/16";
 
     @Option(names = "--responder", required = true, description = "The responder's address (port 500).")
@@ -153,6 +155,7 @@ public final class IkeLoadGenerator implements Callable<Integer> {
         for (int i = 0; i < sources; i++) {
             shares.get(i % threads).add(plus(first, i));
         }
+        Priming.run(connection(0, shares.getFirst().getFirst()), PRIMING);
         List<Initiators> all = new ArrayList<>();
         try {
             for (int t = 0; t < threads; t++) {
@@ -280,7 +283,7 @@ public final class IkeLoadGenerator implements Callable<Integer> {
     }
 
     /** CPU time so far: this process, each engine thread, the responder's process. */
-    record CpuSample(long nanos, long processCpuNanos, long[] threadCpuNanos, long responderCpuNanos) {
+    record CpuSample(long nanos, long processCpuNanos, long[] threadCpuNanos, long responderCpuNanos, double loadAverage) {
         static CpuSample take(List<Initiators> all, long responderPid) {
             long[] threads = new long[all.size()];
             for (int i = 0; i < threads.length; i++) {
@@ -288,7 +291,16 @@ public final class IkeLoadGenerator implements Callable<Integer> {
             }
             long process = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                     .getProcessCpuTime();
-            return new CpuSample(System.nanoTime(), process, threads, responderPid > 0 ? processCpuNanos(responderPid) : -1);
+            return new CpuSample(System.nanoTime(), process, threads, responderPid > 0 ? processCpuNanos(responderPid) : -1, readLoadAverage());
+        }
+
+        /** The machine's one-minute load average, or -1. */
+        static double readLoadAverage() {
+            try {
+                return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
         }
 
         /** utime + stime of a process from /proc (clock ticks of 10 ms, the kernel's USER_HZ). */

@@ -26,12 +26,14 @@ import java.util.TreeMap;
  * @param responderMsPerIkeSa   the responder's CPU milliseconds per IKE SA established in the window (-1: not measured)
  * @param deleted               IKE SAs deleted at the end (the responder told), when asked to
  * @param undeleted             those whose delete the responder had not answered when the generator stopped waiting
+ * @param loadAverage           the machine's one-minute load average at the window's end (/proc/loadavg): above
+ *                              its CPU count, other work was waiting for the CPUs too, and every figure here with it
  */
 public record LoadReport(String auth, String ike, int threads, int window, double offeredRate, int sources, boolean abandon, double windowSeconds,
                          double ikeSasPerSecond, double startedPerSecond, Map<String, Long> outcomes, Map<String, Long> outcomesInWindow,
                          Map<String, Long> refusals, long attempts, long cookied, long cookiedInWindow, long retransmissions, List<Double> latencyMs,
                          double generatorCores, double generatorBusiestThread, double responderCores, double responderMsPerIkeSa,
-                         long deleted, long undeleted) {
+                         long deleted, long undeleted, double loadAverage) {
 
     static LoadReport of(IkeLoadGenerator g, List<Initiators.Tally> tallies, IkeLoadGenerator.CpuSample before, IkeLoadGenerator.CpuSample after,
                          long deleted, long undeleted) {
@@ -75,7 +77,8 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
                 List.of(percentile(latencies, 0.50), percentile(latencies, 0.95), percentile(latencies, 0.99),
                         latencies.isEmpty() ? 0 : round(latencies.getLast() / 1e6)),
                 round((after.processCpuNanos() - before.processCpuNanos()) / 1e9 / windowSeconds), round(busiest),
-                responderCpu < 0 ? -1 : round(responderCpu / windowSeconds), responderCpu < 0 || established == 0 ? -1 : round(responderCpu * 1000 / established), deleted, undeleted);
+                responderCpu < 0 ? -1 : round(responderCpu / windowSeconds), responderCpu < 0 || established == 0 ? -1 : round(responderCpu * 1000 / established), deleted, undeleted,
+                after.loadAverage());
     }
 
     private static double percentile(List<Long> sorted, double p) {
@@ -107,8 +110,9 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
     /** One line, for the generator's log. */
     public String summary() {
         return String.format("%.0f IKE SAs/s (%d in %.1f s), offered %.0f/s, %d attempts: %s; cookied %d, retransmissions %d; "
-                        + "latency ms p50 %s p95 %s; generator %.2f cores (busiest thread %.0f%%), responder %.2f cores, %.2f ms/IKE SA",
+                        + "latency ms p50 %s p95 %s; generator %.2f cores (busiest thread %.0f%%), responder %.2f cores, %.2f ms/IKE SA; "
+                        + "load average %.1f",
                 ikeSasPerSecond, established(), windowSeconds, startedPerSecond, attempts, outcomes, cookied, retransmissions, latencyMs.get(0),
-                latencyMs.get(1), generatorCores, generatorBusiestThread * 100, responderCores, responderMsPerIkeSa);
+                latencyMs.get(1), generatorCores, generatorBusiestThread * 100, responderCores, responderMsPerIkeSa, loadAverage);
     }
 }
