@@ -124,7 +124,8 @@ class PeerRangeConfigTest {
     @Test
     void ikeDefenseDefaultsAndSettings() {
         assertEquals(GatewayConfig.IkeDefense.DEFAULT, parse(RANGE).gateway().ikeDefense());
-        assertEquals(new GatewayConfig.IkeDefense(true, 10, 50, 5, 1000), GatewayConfig.IkeDefense.DEFAULT, "strongSwan-like: 10 half-open, 5 per address");
+        assertEquals(new GatewayConfig.IkeDefense(true, 10, 50, 5, io.isthmus.ike.engine.IkeEngine.HALF_OPEN_LIMIT), GatewayConfig.IkeDefense.DEFAULT,
+                "strongSwan-like: 10 half-open, 5 per address; the engine's table");
         String withDefense = RANGE.replace("  instances:", "  ikeDefense: {cookies: false, cookieThreshold: 0, cookieRate: 2000, halfOpenPerPeer: 2, "
                 + "halfOpenLimit: 20000}\n  instances:");
         assertEquals(new GatewayConfig.IkeDefense(false, 0, 2000, 2, 20000), parse(withDefense).gateway().ikeDefense());

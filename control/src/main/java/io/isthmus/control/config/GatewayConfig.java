@@ -118,7 +118,7 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * that come after it.
      */
     public record IkeDefense(boolean cookies, int cookieThreshold, int cookieRate, int halfOpenPerPeer, int halfOpenLimit) {
-        public static final IkeDefense DEFAULT = new IkeDefense(true, 10, 50, 5, 1000);
+        public static final IkeDefense DEFAULT = new IkeDefense(true, 10, 50, 5, 10_000);
 
         @Override
         public String toString() {
