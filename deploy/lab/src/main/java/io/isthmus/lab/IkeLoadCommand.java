@@ -33,7 +33,7 @@ final class IkeLoadCommand implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "0", description = "Attempts a second offered; 0: as fast as the responder answers (default).")
     double rate;
 
-    @Option(names = "--jit-warmup", defaultValue = "30",
+    @Option(names = "--jit-warmup", defaultValue = "60",
             description = "Seconds of load on each responder just started, before its rows (a JVM compiles its hot code meanwhile) (default ${DEFAULT-VALUE}).")
     double jitWarmup;
 

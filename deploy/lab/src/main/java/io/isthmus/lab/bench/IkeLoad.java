@@ -41,7 +41,7 @@ public final class IkeLoad {
     public record Options(List<Responder> responders, List<String> auths, List<Boolean> cookies, int threads, int window, double rate,
                           double jitWarmup, double warmup, double seconds, int sources, int burst, double floodSeconds) {
         public static Options defaults() {
-            return new Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true), 2, 64, 0, 30, 3,
+            return new Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true), 2, 64, 0, 60, 3,
                     10, 4096, 3000, 15);
         }
     }
@@ -206,20 +206,24 @@ public final class IkeLoad {
     static String table(List<Row> rows, Options o) {
         StringBuilder t = new StringBuilder();
         t.append(String.format("IKE SA setup rate: IKE SAs with a child SA each, %s %s, %d source addresses, generator %d threads x %d outstanding, "
-                + "%s, warm-up %.0f s, window %.0f s; %d CPUs shared by generator and responder%n%n", "IKE aes128gcm16-prfsha256-x25519",
+                + "%s, warm-up %.0f s, window %.0f s; %d CPUs shared by generator and responder (and whatever else runs: see the load average);%n"
+                + "SAs/core-s: IKE SAs a second the responder makes per core of CPU it gets (1000 / its ms of CPU per IKE SA)%n%n",
+                "IKE aes128gcm16-prfsha256-x25519",
                 "ESP aes128gcm16", o.sources(), o.threads(), o.window(), o.rate() > 0 ? "offered " + o.rate() + "/s" : "as fast as answered",
                 o.warmup(), o.seconds(), Runtime.getRuntime().availableProcessors()));
-        t.append(String.format("%-10s %-5s %-7s %9s %9s %8s %9s %8s %11s %10s %10s %14s %8s%n", "responder", "auth", "cookies", "IKE SAs/s",
-                "offered/s", "cookied", "no answer", "refused", "p50/p95 ms", "resp cores", "resp ms/SA", "gen cores(max)", "load avg"));
+        t.append(String.format("%-10s %-5s %-7s %9s %9s %8s %9s %8s %11s %10s %10s %11s %14s %8s%n", "responder", "auth", "cookies", "IKE SAs/s",
+                "offered/s", "cookied", "no answer", "refused", "p50/p95 ms", "resp cores", "resp ms/SA", "SAs/core-s", "gen cores(max)",
+                "load avg"));
         for (Row r : rows) {
             if (!r.kind().equals("steady")) {
                 continue;
             }
             LoadReport x = r.report();
-            t.append(String.format("%-10s %-5s %-7s %9.0f %9.0f %7.0f%% %9d %8d %11s %10.2f %10.2f %8.2f(%3.0f%%) %8.1f%n", r.responder(), r.auth(),
-                    r.cookies(), x.ikeSasPerSecond(), x.startedPerSecond(), percent(x.cookiedInWindow(), x.outcomesInWindow()), x.unanswered(),
+            t.append(String.format("%-10s %-5s %-7s %9.0f %9.0f %7.0f%% %9d %8d %11s %10.2f %10.2f %11.0f %8.2f(%3.0f%%) %8.1f%n", r.responder(),
+                    r.auth(), r.cookies(), x.ikeSasPerSecond(), x.startedPerSecond(), percent(x.cookiedInWindow(), x.outcomesInWindow()), x.unanswered(),
                     refused(x), String.format("%.0f/%.0f", x.latencyMs().get(0), x.latencyMs().get(1)), x.responderCores(), x.responderMsPerIkeSa(),
-                    x.generatorCores(), x.generatorBusiestThread() * 100, x.loadAverage()));
+                    x.responderMsPerIkeSa() > 0 ? 1000 / x.responderMsPerIkeSa() : 0, x.generatorCores(), x.generatorBusiestThread() * 100,
+                    x.loadAverage()));
         }
         for (Row isthmus : rows) {
             if (!isthmus.kind().equals("steady") || !isthmus.responder().equals(Responder.ISTHMUS.label)) {
