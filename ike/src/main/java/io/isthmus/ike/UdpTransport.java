@@ -61,6 +61,9 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
     private final Map<InetSocketAddress, Channel> channels = new HashMap<>();
     private final int natTraversalPort;
     private volatile Transport.Receiver engine;
+    /** On the event loop only. */
+    private final NewSaRequests newSaRequests = new NewSaRequests();
+    private boolean drainScheduled;
     private volatile EspSink espSink = (d, l, r) -> { };
 
     private UdpTransport(int natTraversalPort) {
@@ -180,6 +183,29 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
         return c == null ? -1 : c.config().getOption(ChannelOption.SO_RCVBUF);
     }
 
+    /**
+     * A batch of the new IKE SAs' requests, once the sockets have been read again: scheduled
+     * (not executed), so the event loop reads between two batches and an IKE_AUTH read meanwhile
+     * goes first ({@link NewSaRequests}).
+     */
+    private void drainSoon() {
+        if (!drainScheduled) {
+            drainScheduled = true;
+            loop.schedule(() -> {
+                drainScheduled = false;
+                Transport.Receiver e = engine;
+                if (e != null && newSaRequests.drain(e)) {
+                    drainSoon();
+                }
+            }, 0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** IKE_SA_INIT requests for new IKE SAs dropped because {@link NewSaRequests#CAPACITY} waited already. */
+    public long newSaRequestsDropped() {
+        return newSaRequests.dropped();
+    }
+
     /** The engine, which gets every IKE datagram from now on. */
     public void attach(Transport.Receiver engine) {
         this.engine = engine;
@@ -256,6 +282,12 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
                         }
                     }
                     case ESP -> espSink.esp(bytes, local, remote);
+                }
+                return;
+            }
+            if (e != null && NewSaRequests.isNewSaRequest(bytes, 0, bytes.length)) {
+                if (newSaRequests.offer(new NewSaRequests.Request(bytes, local, remote))) {
+                    drainSoon();
                 }
                 return;
             }
