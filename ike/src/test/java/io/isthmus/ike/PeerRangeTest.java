@@ -135,6 +135,32 @@ class PeerRangeTest extends EnginePair {
         assertThrows(IllegalArgumentException.class, () -> engineB.halfOpenLimit(0));
     }
 
+    /*
+     *   A                                      B
+     *   IKE_SA_INIT (sent again, the copy late) -->  answered
+     *   IKE_AUTH                               -->  up
+     *   the late copy of IKE_SA_INIT           -->  (its SA went on to IKE_AUTH: dropped, no new SA, no key pair)
+     */
+    @Test
+    void aLateCopyOfAnIkeSaInitThatWentOnToIkeAuthMakesNoNewSa() {
+        configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());
+        initiate();
+        assertOneIkeSaPair();
+        byte[] init = network.sent.stream().filter(d -> d.to().getAddress().equals(B) && HostileInputTest.is(d, ExchangeType.IKE_SA_INIT, false))
+                .findFirst().orElseThrow().bytes();
+        long keyPairs = KeyExchangeMethod.keyPairsGenerated();
+        int sent = network.sent.size();
+        engineB.receive(init, 0, init.length, HostileInputTest.B500, HostileInputTest.A500);
+        assertEquals(sent, network.sent.size(), "not answered");
+        assertEquals(keyPairs, KeyExchangeMethod.keyPairsGenerated(), "no key pair made for it");
+        assertEquals(0, engineB.halfOpenSas());
+        assertEquals(1, engineB.ikeSas().size());
+        onlyIkeSa(engineA).delete();
+        deliver();
+        engineB.receive(init, 0, init.length, HostileInputTest.B500, HostileInputTest.A500);
+        assertEquals(1, engineB.halfOpenSas(), "once that SA is gone, the same request is a new one");
+    }
+
     /** Each IKE_SA_INIT of ours has its own key pair, unless reuse is asked for: then one serves that many, and all still work. */
     @Test
     void keySharesAreFreshUnlessReuseIsAskedFor() {

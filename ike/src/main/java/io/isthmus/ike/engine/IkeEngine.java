@@ -412,6 +412,10 @@ public final class IkeEngine implements Transport.Receiver {
             existing.receive(message, remote, local);
             return;
         }
+        if (halfOpen.answered(key) != null) {
+            floodLog.log("init-copy", System.Logger.Level.DEBUG, "a copy of the IKE_SA_INIT of {0}, which went on to IKE_AUTH: dropped", remote);
+            return;
+        }
         List<Connection> candidates = connections.stream()
                 .filter(c -> c.mode() != Connection.Mode.INITIATOR_ONLY)
                 .filter(c -> c.localAddress().equals(local.getAddress()) || c.localAddress().isAnyLocalAddress())
@@ -565,7 +569,7 @@ public final class IkeEngine implements Transport.Receiver {
 
         @Override
         public void established(IkeSa sa) {
-            halfOpen.remove(sa);
+            halfOpen.established(sa);
         }
 
         /**
