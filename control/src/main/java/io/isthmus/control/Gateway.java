@@ -142,6 +142,7 @@ public final class Gateway implements AutoCloseable {
         }
         engine = new IkeEngine(transport, ikeSockets, bridge);
         engine.natTraversalPort(t.natTraversalPort());
+        RunningConnections.defend(engine, config.gateway().ikeDefense());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
                 t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), floating), bridge);
         bridge.connect(engine, dataplane);
@@ -417,13 +418,9 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** Which connection's peer an address is, as {@code config} has them (the first, if several share one). */
+    /** Which connection's peer an address is, as {@code config} has them (see {@link ConnectionsByPeer}). */
     private static java.util.function.Function<InetAddress, String> connectionsByPeer(GatewayConfig config) {
-        java.util.Map<InetAddress, String> byPeer = new java.util.HashMap<>();
-        for (GatewayConfig.Connection c : config.connections()) {
-            byPeer.putIfAbsent(config.localNetworkGateway(c.localNetworkGateway()).gatewayIpAddress(), c.name());
-        }
-        return byPeer::get;
+        return new ConnectionsByPeer(config);
     }
 
     /**

@@ -193,7 +193,7 @@ final class GatewayCommand {
             for (var conn : c.connections()) {
                 var site = c.localNetworkGateway(conn.localNetworkGateway());
                 System.out.printf("  %s -> %s (%s) %s, %s, %s, IKE SA %d s, DPD %d s (timeout %d s)%n", conn.name(), site.name(),
-                        site.gatewayIpAddress().getHostAddress(), site.addressPrefixes(), conn.connectionMode(),
+                        site.peerText(), site.addressPrefixes(), conn.connectionMode(),
                         conn.usePolicyBasedTrafficSelectors() ? "policy-based" : "route-based", conn.ikeSaLifeTime().toSeconds(),
                         conn.dpdDelay().toSeconds(), conn.dpdTimeout().toSeconds());
                 // strongSwan's syntax, for the peer's swanctl.conf: what the Azure names mean, spelt out transform by transform.

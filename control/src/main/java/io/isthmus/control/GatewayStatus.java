@@ -190,7 +190,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 metrics.put("TunnelIngressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH, 0L));
                 metrics.put("TunnelEgressPacketDropTSMismatch", tunnel.drops().getOrDefault(Drop.TS_MISMATCH_EGRESS, 0L));
             }
-            String peer = sites.get(c.localNetworkGateway()).gatewayIpAddress().getHostAddress();
+            String peer = sites.get(c.localNetworkGateway()).peerText();
             String word = statusWord(sas);
             IkeCounters counted = ikeCounters == null ? null : ikeCounters.get(c.name());
             IkeCounters.Failure failure = counted == null || word.equals(CONNECTED) ? null : counted.lastFailure();

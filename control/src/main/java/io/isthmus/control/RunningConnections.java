@@ -140,6 +140,9 @@ final class RunningConnections {
         ikeConnections.clear();
         ikeConnections.putAll(built);
         List<String> lines = new ArrayList<>(describe(next, diff));
+        if (!old.gateway().ikeDefense().equals(next.gateway().ikeDefense())) {
+            lines.add("ikeDefense: " + next.gateway().ikeDefense() + " applied to the IKE_SA_INIT requests from now on");
+        }
         lines.addAll(removeRoutes(before, after));
         // Removed connections' keys went with them (IkeEngine.removeConnection); the others' old copies go now.
         old.destroySecrets();
@@ -175,9 +178,19 @@ final class RunningConnections {
             engine.addConnection(built.get(name));
         }
         keepUp.configure(next);
+        defend(engine, next.gateway().ikeDefense());
         // A removed connection's IKE counters go with it (its metrics series end); the others' go on counting.
         engine.counters().retainOnly(next.connections().stream().map(GatewayConfig.Connection::name).toList());
         return null;
+    }
+
+    /** The engine's answers to IKE_SA_INIT requests as {@code d} has them (at start, and at each reload); on the IKE thread. */
+    static void defend(IkeEngine engine, GatewayConfig.IkeDefense d) {
+        engine.cookies(d.cookies());
+        engine.cookieThreshold(d.cookieThreshold());
+        engine.cookieRate(d.cookieRate());
+        engine.halfOpenPerPeer(d.halfOpenPerPeer());
+        engine.halfOpenLimit(d.halfOpenLimit());
     }
 
     /** The routes of prefixes {@code before} has and {@code after} has not, removed; a line for each that could not be. */

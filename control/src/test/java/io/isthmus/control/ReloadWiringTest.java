@@ -459,6 +459,30 @@ class ReloadWiringTest {
         assertEquals(old.replacement().current(), a.ikeSa("to-b"));
     }
 
+    /*
+     * B's IKE_SA_INIT to A, after a reload of A that asks every request for a cookie: answered with
+     * one, B answers it and gets its SAs; after a reload that switches cookies off, B's next is not.
+     */
+    @Test
+    void aReloadAppliesTheIkeDefenseToTheRequestsAfterIt() throws Exception {
+        String plain = gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "connectionMode: ResponderOnly"));
+        Gw a = new Gw("a", "10.0.0.1", plain);
+        Gw b = new Gw("b", "10.0.0.2", peerOfADefault(KEY_B));
+        Reload.Outcome always = a.reload(plain.replace("  instances:", "  ikeDefense: {cookieThreshold: 0}\n  instances:"));
+        assertTrue(always.applied(), always.lines().toString());
+        assertTrue(always.lines().stream().anyMatch(l -> l.startsWith("ikeDefense: cookies on (0 half-open")), always.lines().toString());
+        b.keepUp.start(Duration.ZERO);
+        run(1);
+        assertEquals(1, a.engine.cookiesSent(), "B's request was asked for a cookie");
+        assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state());
+        assertTrue(a.reload(plain.replace("  instances:", "  ikeDefense: {cookies: false, cookieThreshold: 0}\n  instances:")).applied());
+        b.ikeSa("to-a").delete();
+        run(11);
+        assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "B made a new one");
+        assertEquals(1, a.engine.cookiesSent(), "and was asked for no cookie");
+    }
+
     /** Both gateways keep each other up (KeepUp's duplicate settling included) through the reauthentication at the IKE rekey. */
     @Test
     void aNewKeyOnBothEndsIsUsedAtTheNextIkeRekeyWithoutATunnelGap() throws Exception {

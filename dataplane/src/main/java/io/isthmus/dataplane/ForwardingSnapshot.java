@@ -141,10 +141,15 @@ final class ForwardingSnapshot {
 
     /** With {@code tunnel}'s outbound SAs replaced by these, newest first. */
     ForwardingSnapshot withOutbound(Tunnel tunnel, List<InstalledSa.Outbound> newestFirst) {
+        return withOutbound(tunnel, newestFirst.toArray(InstalledSa.Outbound[]::new));
+    }
+
+    /** As {@link #withOutbound(Tunnel, List)}, the array taken over (the caller made it for this). */
+    ForwardingSnapshot withOutbound(Tunnel tunnel, InstalledSa.Outbound[] newestFirst) {
         InstalledSa.Outbound[][] sas = java.util.Arrays.copyOf(outbound, Math.max(outbound.length, tunnel.slot() + 1));
-        sas[tunnel.slot()] = newestFirst.toArray(InstalledSa.Outbound[]::new);
+        sas[tunnel.slot()] = newestFirst;
         InstalledSa.Outbound[] first = java.util.Arrays.copyOf(newest, sas.length);
-        first[tunnel.slot()] = newestFirst.isEmpty() ? null : newestFirst.getFirst();
+        first[tunnel.slot()] = newestFirst.length == 0 ? null : newestFirst[0];
         return new ForwardingSnapshot(table, sas, first, inbound, nat, natWithFlows);
     }
 

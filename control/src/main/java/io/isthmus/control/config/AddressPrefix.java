@@ -39,6 +39,11 @@ public final class AddressPrefix {
         }
     }
 
+    /** The network's bytes: its first address (host bits are refused by {@link #parse}). */
+    public byte[] firstAddress() {
+        return network.clone();
+    }
+
     public int length() {
         return length;
     }

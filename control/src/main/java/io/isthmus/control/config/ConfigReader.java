@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.isthmus.control.config.GatewayConfig.CertificateAuthentication;
 import io.isthmus.control.config.GatewayConfig.Connection;
+import io.isthmus.control.config.GatewayConfig.IkeDefense;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig.IpsecPolicy;
@@ -162,6 +163,12 @@ public final class ConfigReader extends ConfigFields {
                 }
             }
             for (int i = 0; i < connections.size(); i++) {
+                Connection c = connections.get(i);
+                LocalNetworkGateway site = sites.get(NamedList.indexOf(sites, c.localNetworkGateway(), LocalNetworkGateway::name));
+                if (site.gatewayRange() != null && c.connectionMode() != ConnectionMode.RESPONDER_ONLY) {
+                    throw error("connections[" + i + "].connectionMode", "'" + c.connectionMode() + "' is not allowed: the devices of "
+                            + site.name() + " come from a range (" + site.peerText() + "), which the gateway cannot initiate to; ResponderOnly");
+                }
                 if (pair == null && connections.get(i).pairInstance() != null) {
                     throw error("connections[" + i + "].pairInstance", "only a gateway with a pair section has floating addresses to choose from");
                 }
@@ -196,7 +203,7 @@ public final class ConfigReader extends ConfigFields {
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
         onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules", "bgpSettings",
-                "vpnClientConfiguration");
+                "vpnClientConfiguration", "ikeDefense");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -238,7 +245,19 @@ public final class ConfigReader extends ConfigFields {
         // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
                 BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances),
-                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType));
+                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType),
+                ikeDefense(n.get("ikeDefense"), p + ".ikeDefense"));
+    }
+
+    private IkeDefense ikeDefense(JsonNode n, String p) {
+        if (n == null || n.isNull()) {
+            return IkeDefense.DEFAULT;
+        }
+        onlyFields(n, p, "cookies", "cookieThreshold", "cookieRate", "halfOpenPerPeer", "halfOpenLimit");
+        IkeDefense d = IkeDefense.DEFAULT;
+        return new IkeDefense(bool(n, p, "cookies", d.cookies()), integer(n, p, "cookieThreshold", d.cookieThreshold(), 0, 1_000_000),
+                integer(n, p, "cookieRate", d.cookieRate(), 1, 100_000), integer(n, p, "halfOpenPerPeer", d.halfOpenPerPeer(), 1, 1_000_000),
+                integer(n, p, "halfOpenLimit", d.halfOpenLimit(), 1, 1_000_000));
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {
@@ -251,8 +270,27 @@ public final class ConfigReader extends ConfigFields {
                 throw error(p + ".ikeIdentity", e.getMessage());
             }
         }
-        return new LocalNetworkGateway(string(n, p, "name", null), address(n, p, "gatewayIpAddress", true), identity,
-                prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")), BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"));
+        AddressPrefix range = null;
+        InetAddress device;
+        if (n.hasNonNull("gatewayIpAddress") && n.get("gatewayIpAddress").asText().contains("/")) {
+            String text = n.get("gatewayIpAddress").asText().strip();
+            try {
+                range = AddressPrefix.parse(text);
+                device = InetAddress.getByAddress(range.firstAddress());
+            } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+                throw error(p + ".gatewayIpAddress", "'" + text + "' is neither an IPv4 or IPv6 address nor a range of them such as 10.80.0.0/16 ("
+                        + e.getMessage() + ")");
+            }
+            if (range.length() == device.getAddress().length * 8) {
+                range = null; // 198.51.100.7/32 is one device
+            } else if (n.hasNonNull("bgpSettings")) {
+                throw error(p + ".bgpSettings", "not with peers from a range (gatewayIpAddress " + text + "): BGP peers with one device");
+            }
+        } else {
+            device = address(n, p, "gatewayIpAddress", true);
+        }
+        return new LocalNetworkGateway(string(n, p, "name", null), device, identity, prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")),
+                BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"), range);
     }
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {

@@ -120,6 +120,26 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         }
     }
 
+    /**
+     * How the gateway answers IKE_SA_INIT requests it cannot yet tell from a flood (an Isthmus
+     * addition, {@code virtualNetworkGateway.ikeDefense}; strongSwan's names in brackets):
+     * cookies (RFC 7296 §2.6) once {@code cookieThreshold} IKE SAs are half-open
+     * ({@code cookie_threshold}) or once more than {@code cookieRate} requests a second cost a
+     * key pair, never with {@code cookies} off ({@code dos_protection = no}); at most
+     * {@code halfOpenPerPeer} half-open IKE SAs per address ({@code block_threshold}) and
+     * {@code halfOpenLimit} in all, the oldest giving way. A reload applies them to the requests
+     * that come after it.
+     */
+    public record IkeDefense(boolean cookies, int cookieThreshold, int cookieRate, int halfOpenPerPeer, int halfOpenLimit) {
+        public static final IkeDefense DEFAULT = new IkeDefense(true, 10, 50, 5, 10_000);
+
+        @Override
+        public String toString() {
+            return "cookies " + (cookies ? "on (" + cookieThreshold + " half-open, " + cookieRate + " a second)" : "off") + ", "
+                    + halfOpenPerPeer + " half-open per address, " + halfOpenLimit + " in all";
+        }
+    }
+
     /** The data plane's settings: an Isthmus addition to Azure's model. */
     /**
      * The TUN device and the data plane's settings; {@code offloads} off is for measuring what
@@ -136,13 +156,14 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
                                         Tunnel tunnel, List<NatRule> natRules, BgpSettings bgpSettings,
-                                        VpnClientConfiguration vpnClientConfiguration) {
+                                        VpnClientConfiguration vpnClientConfiguration, IkeDefense ikeDefense) {
         public VirtualNetworkGateway {
             natRules = List.copyOf(natRules);
         }
 
         VirtualNetworkGateway withNatRules(List<NatRule> rules) {
-            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration);
+            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration,
+                    ikeDefense);
         }
 
         /** The rule named {@code name}, or null. */
@@ -244,10 +265,20 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     /**
      * An on-premises site: its VPN device's address and identity, and the prefixes behind it.
      *
+     * @param gatewayIpAddress its device's address; for a range, the range's first address
+     * @param gatewayRange     null for one device; else the range its devices' addresses come from
+     *                         ({@code gatewayIpAddress: 10.80.0.0/16}, an Isthmus addition, as
+     *                         strongSwan's {@code remote_addrs = 10.80.0.0/16}): its connections
+     *                         only respond, each device proving the site's ikeIdentity (or any
+     *                         identity the key or certificate proves, without one)
      * @param bgpSettings its BGP speaker, for connections with enableBgp; null: none
      */
     public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes,
-                                      LocalBgpSettings bgpSettings) {
+                                      LocalBgpSettings bgpSettings, AddressPrefix gatewayRange) {
+        /** The device's address, or the range, as the file writes it. */
+        public String peerText() {
+            return gatewayRange != null ? gatewayRange.toString() : gatewayIpAddress.getHostAddress();
+        }
     }
 
     /**

@@ -67,7 +67,12 @@ public final class TunnelRoutes {
         PrefixIndex<Integer> earlier = new PrefixIndex<>();
         PrefixIndex<Integer> peers = new PrefixIndex<>();
         for (int k = 0; k < sites.size(); k++) {
-            peers.add(sites.get(k).gatewayIpAddress(), k);
+            // A range of peers as the prefix it is: a site prefix overlapping any of it would capture some peer's IKE and ESP.
+            if (sites.get(k).gatewayRange() != null) {
+                peers.add(sites.get(k).gatewayRange(), k);
+            } else {
+                peers.add(sites.get(k).gatewayIpAddress(), k);
+            }
         }
         for (int r = 0; r < routes.size(); r++) {
             SiteRoute route = routes.get(r);
@@ -137,11 +142,12 @@ public final class TunnelRoutes {
     /** To whom the gateway's own traffic would go into the tunnel through {@code p} and where that address is configured, or null. */
     private static OwnTraffic capturedOwnTraffic(AddressPrefix p, GatewayConfig.VirtualNetworkGateway gateway, List<LocalNetworkGateway> sites,
                                                  PrefixIndex<Integer> peers) {
-        // Of the peers inside it, the first in the file.
-        int site = peers.within(p).stream().mapToInt(Integer::intValue).min().orElse(-1);
+        // Of the peers inside it (or, for a range of peers, overlapping it), the first in the file.
+        int site = peers.overlapping(p).stream().mapToInt(Integer::intValue).min().orElse(-1);
         if (site >= 0) {
-            InetAddress peer = sites.get(site).gatewayIpAddress();
-            return new OwnTraffic("to the peer " + peer.getHostAddress(), sites.get(site).name() + "'s " + siteField(site) + ".gatewayIpAddress");
+            AddressPrefix range = sites.get(site).gatewayRange();
+            String whom = range != null ? "to the peers from " + range : "to the peer " + sites.get(site).gatewayIpAddress().getHostAddress();
+            return new OwnTraffic(whom, sites.get(site).name() + "'s " + siteField(site) + ".gatewayIpAddress");
         }
         List<Instance> instances = gateway.instances();
         for (int k = 0; k < instances.size(); k++) {

@@ -69,8 +69,8 @@ public final class IkeEngine implements Transport.Receiver {
      */
     private final Map<String, Set<IkeSa>> byConnection = new HashMap<>();
     private final Map<IkeSa, String> filedUnder = new java.util.IdentityHashMap<>();
-    /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
-    private final Map<String, IkeSa> halfOpen = new java.util.LinkedHashMap<>(); // oldest first
+    /** Responder SAs between IKE_SA_INIT and IKE_AUTH. */
+    private final HalfOpenSas halfOpen = new HalfOpenSas();
     /** Per address that answered cookies lately, the times of its last answers (the oldest addresses forgotten first). */
     private final Map<InetAddress, CostlyInitRequests> cookieAnswers = new java.util.LinkedHashMap<>(64, 0.75f, true) {
         @Override
@@ -86,8 +86,25 @@ public final class IkeEngine implements Transport.Receiver {
     private int natTraversalPort = NAT_T_PORT;
     private long cookiesSent;
     private int halfOpenPerPeer = 5;
-    /** Half-open IKE SAs in all, whoever they come from: the memory and key pairs a flood can take. */
-    static final int HALF_OPEN_LIMIT = 1000;
+    /**
+     * Half-open IKE SAs in all, whoever they come from: the memory a flood can take (some 5 KB
+     * each). Ten thousand: a gateway makes only one to two thousand a second (each costs a key
+     * pair), so with {@link #HALF_OPEN_MIN_AGE} the oldest are old enough to give way before the
+     * table is full; a thousand was filled by a burst of peers reconnecting at once (IKE load bench).
+     */
+    public static final int HALF_OPEN_LIMIT = 10_000;
+    /**
+     * How old the oldest half-open SA must be to give way to a new one when the table is full; a
+     * younger one is still waiting for an IKE_AUTH that is on its way, and the new request is
+     * dropped instead (its initiator sends it again). Evicting the youngest-but-oldest instead
+     * made a burst of 3,000 peers against a table of 1,000 evict each SA before its IKE_AUTH
+     * was read: 10 of 3,000 got through (IKE load bench).
+     */
+    static final Duration HALF_OPEN_MIN_AGE = Duration.ofSeconds(5);
+    private long initsDroppedFull;
+    private int halfOpenLimit = HALF_OPEN_LIMIT;
+    /** Whether cookies are asked for at all (strongSwan asks for none with {@code dos_protection = no}). */
+    private boolean cookies = true;
     private final RateLimitedLog floodLog;
 
     /**
@@ -265,7 +282,7 @@ public final class IkeEngine implements Transport.Receiver {
      */
     private List<IkeSa> sasOf(String name) {
         Set<IkeSa> out = new java.util.LinkedHashSet<>(byConnection.getOrDefault(name, Set.of()));
-        for (IkeSa sa : halfOpen.values()) {
+        for (IkeSa sa : halfOpen.all()) {
             if (sa.candidates().stream().anyMatch(c -> c.name().equals(name))) {
                 out.add(sa);
             }
@@ -307,6 +324,33 @@ public final class IkeEngine implements Transport.Receiver {
      */
     public void halfOpenPerPeer(int limit) {
         this.halfOpenPerPeer = limit;
+    }
+
+    /**
+     * Whether IKE_SA_INIT requests are ever asked for a cookie (on by default). Off, the
+     * thresholds ask for none and an address over its share of half-open SAs simply has its
+     * oldest replaced: for measuring what cookies cost, or a gateway behind a front that
+     * checks return routability itself.
+     */
+    public void cookies(boolean on) {
+        this.cookies = on;
+    }
+
+    /**
+     * Half-open IKE SAs in all, whoever they come from ({@link #HALF_OPEN_LIMIT} by default):
+     * past it, each new one replaces the oldest, which was waiting for an IKE_AUTH that may
+     * never come.
+     */
+    public void halfOpenLimit(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("the half-open limit must be at least 1, not " + limit);
+        }
+        this.halfOpenLimit = limit;
+    }
+
+    /** See {@link IkeContext#reuseInitiatorKeyShares}: for the load generator, never the gateway. */
+    public void reuseInitiatorKeyShares(int uses) {
+        context.reuseInitiatorKeyShares(uses);
     }
 
     /** IKE_SA_INIT requests that cost work per second above which cookies are asked for too. */
@@ -430,10 +474,14 @@ public final class IkeEngine implements Transport.Receiver {
 
     private void receiveInitRequest(IkeMessage message, InetSocketAddress local, InetSocketAddress remote) {
         IkeHeader h = message.header();
-        String key = Long.toHexString(h.initiatorSpi()) + "@" + remote;
+        String key = HalfOpenSas.key(h.initiatorSpi(), remote);
         IkeSa existing = halfOpen.get(key);
         if (existing != null) {
             existing.receive(message, remote, local);
+            return;
+        }
+        if (halfOpen.answered(key) != null) {
+            floodLog.log("init-copy", System.Logger.Level.DEBUG, "a copy of the IKE_SA_INIT of {0}, which went on to IKE_AUTH: dropped", remote);
             return;
         }
         List<Connection> candidates = connections.candidates(local.getAddress(), remote.getAddress());
@@ -442,11 +490,10 @@ public final class IkeEngine implements Transport.Receiver {
             return;
         }
         Instant now = scheduler.now();
-        List<String> fromThere = halfOpen.entrySet().stream().filter(e -> e.getValue().remoteAddress().getAddress().equals(remote.getAddress()))
-                .map(Map.Entry::getKey).toList();
+        int fromThere = halfOpen.from(remote.getAddress());
         // An address that holds its share of half-open SAs must prove it is where it says (a spoofer of
         // the peer's address cannot), so that whoever holds the slots cannot lock the real peer out.
-        boolean cookieRequired = halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere.size() >= halfOpenPerPeer;
+        boolean cookieRequired = cookies && (halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere >= halfOpenPerPeer);
         boolean cookied = cookieRequired && validCookie(message, remote);
         if (cookieRequired && !cookied) {
             byte[] cookie = cookie(message, remote);
@@ -467,10 +514,17 @@ public final class IkeEngine implements Transport.Receiver {
                     remote.getAddress().getHostAddress(), COOKIE_ANSWERS_PER_PEER);
             return;
         }
-        if (fromThere.size() >= halfOpenPerPeer) {
-            giveWay(fromThere.getFirst(), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
-        } else if (halfOpen.size() >= HALF_OPEN_LIMIT) {
-            giveWay(halfOpen.keySet().iterator().next(), HALF_OPEN_LIMIT + " half-open IKE SAs in all");
+        if (fromThere >= halfOpenPerPeer) {
+            giveWay(halfOpen.oldestFrom(remote.getAddress()), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
+        } else if (halfOpen.size() >= halfOpenLimit) {
+            IkeSa oldest = halfOpen.oldest();
+            if (Duration.between(oldest.createdAt(), now).compareTo(HALF_OPEN_MIN_AGE) < 0) {
+                initsDroppedFull++;
+                floodLog.log("half-open-full", System.Logger.Level.WARNING, "{0} half-open IKE SAs, the oldest not {1} s old: dropping the "
+                        + "IKE_SA_INIT of {2} (it will be sent again)", halfOpen.size(), HALF_OPEN_MIN_AGE.toSeconds(), remote);
+                return;
+            }
+            giveWay(halfOpen.oldestKey(), halfOpenLimit + " half-open IKE SAs in all");
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
@@ -478,7 +532,7 @@ public final class IkeEngine implements Transport.Receiver {
         IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
             file(sa.responderSpi(), sa);
-            halfOpen.put(key, sa);
+            halfOpen.add(key, sa);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
             scheduler.schedule(HALF_OPEN_TIMEOUT, () -> {
                 // By key and SA: a later SA may have the same initiator SPI and address (a replay).
@@ -522,61 +576,14 @@ public final class IkeEngine implements Transport.Receiver {
         return context.reservedInboundSpis();
     }
 
+    /** IKE_SA_INIT requests dropped because the half-open table was full of SAs too young to give way. */
+    public long initRequestsDroppedFull() {
+        return initsDroppedFull;
+    }
+
     /** IKE SAs waiting for IKE_AUTH, as responder. */
     public int halfOpenSas() {
         return halfOpen.size();
-    }
-
-    /**
-     * The times of the last {@code limit} IKE_SA_INIT requests that cost work, in a ring: the
-     * rate is over the limit when the oldest of them is less than a second old. Constant memory
-     * and time, whatever the flood.
-     */
-    private static final class CostlyInitRequests {
-        private final long[] nanos;
-        private int next;
-        private int count;
-
-        CostlyInitRequests(int limit) {
-            if (limit < 1) {
-                throw new IllegalArgumentException("cookie rate must be at least 1 per second, not " + limit);
-            }
-            nanos = new long[limit];
-        }
-
-        /** Records the request if it is within the limit; otherwise leaves it out and says no. */
-        boolean allow(Instant now) {
-            if (overLimit(now)) {
-                return false;
-            }
-            record(now);
-            return true;
-        }
-
-        void record(Instant now) {
-            nanos[next] = toNanos(now);
-            next = (next + 1) % nanos.length;
-            count = Math.min(count + 1, nanos.length);
-        }
-
-        boolean overLimit(Instant now) {
-            return count == nanos.length && toNanos(now) - nanos[next] < 1_000_000_000L;
-        }
-
-        int lastSecond(Instant now) {
-            long since = toNanos(now) - 1_000_000_000L;
-            int n = 0;
-            for (int i = 0; i < count; i++) {
-                if (nanos[i] > since) {
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        private static long toNanos(Instant t) {
-            return t.getEpochSecond() * 1_000_000_000L + t.getNano();
-        }
     }
 
     /** RFC 7296 §2.6: Cookie = VersionIDofSecret | Hash(Ni | IPi | SPIi | <secret>). */
@@ -623,12 +630,12 @@ public final class IkeEngine implements Transport.Receiver {
             if (byOurSpi.remove(sa.ourSpi(), sa)) {
                 unfile(sa);
             }
-            halfOpen.values().removeIf(s -> s == sa);
+            halfOpen.remove(sa);
         }
 
         @Override
         public void established(IkeSa sa) {
-            halfOpen.values().removeIf(s -> s == sa);
+            halfOpen.established(sa);
             // IKE_AUTH settled which of its candidates a responder's SA is of.
             if (filedUnder.containsKey(sa)) {
                 unfile(sa);
