@@ -178,7 +178,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         LocalNetworkGateway os = running.localNetworkGateway(o.localNetworkGateway());
         LocalNetworkGateway ns = next.localNetworkGateway(n.localNetworkGateway());
         Set<Change> how = EnumSet.noneOf(Change.class);
-        if (!os.gatewayIpAddress().equals(ns.gatewayIpAddress()) || !sameIdentity(os.ikeIdentity(), ns.ikeIdentity())
+        if (!os.peerText().equals(ns.peerText()) || !sameIdentity(os.ikeIdentity(), ns.ikeIdentity())
                 || o.usePolicyBasedTrafficSelectors() != n.usePolicyBasedTrafficSelectors()) {
             how.add(Change.PEER);
         }

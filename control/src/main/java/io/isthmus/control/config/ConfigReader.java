@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.isthmus.control.config.GatewayConfig.CertificateAuthentication;
 import io.isthmus.control.config.GatewayConfig.Connection;
+import io.isthmus.control.config.GatewayConfig.IkeDefense;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig.IpsecPolicy;
@@ -121,7 +122,7 @@ public final class ConfigReader extends ConfigFields {
         NatSection nat = NatSection.read(this, root.get("virtualNetworkGateway").get("natRules"), gateway.instances());
         GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
-        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
+        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, Sku.mostTunnels());
         Set<String> names = new HashSet<>();
         for (int i = 0; i < siteNodes.size(); i++) {
             LocalNetworkGateway l = localNetworkGateway(siteNodes.get(i), "localNetworkGateways[" + i + "]");
@@ -131,7 +132,7 @@ public final class ConfigReader extends ConfigFields {
             sites.add(l);
         }
         List<Connection> connections = new ArrayList<>();
-        List<JsonNode> connectionNodes = list(root, "", "connections", 1, 1000);
+        List<JsonNode> connectionNodes = list(root, "", "connections", 1, Sku.mostTunnels());
         if (connectionNodes.size() > gateway.sku().maxTunnels()) {
             throw error("connections", connectionNodes.size() + " connections, but SKU " + gateway.sku().azureName() + " takes at most "
                     + gateway.sku().maxTunnels() + " site-to-site tunnels");
@@ -147,6 +148,9 @@ public final class ConfigReader extends ConfigFields {
                     throw error(path + ".name", "'" + c.name() + "' is used twice");
                 }
             }
+            // Indexed by name for the checks, each of which looks every connection's site up.
+            sites = NamedList.of(sites, LocalNetworkGateway::name);
+            connections = NamedList.of(connections, Connection::name);
             gateway = nat.check(gateway, sites, connections);
             if (gateway.tunnel().packetThreads() > 1 && gateway.natRules().stream().anyMatch(r -> r.type() == NatRuleType.DYNAMIC)) {
                 // A Dynamic rule's flow table has one writer: the one packet thread that translates.
@@ -165,6 +169,12 @@ public final class ConfigReader extends ConfigFields {
                 }
             }
             for (int i = 0; i < connections.size(); i++) {
+                Connection c = connections.get(i);
+                LocalNetworkGateway site = sites.get(NamedList.indexOf(sites, c.localNetworkGateway(), LocalNetworkGateway::name));
+                if (site.gatewayRange() != null && c.connectionMode() != ConnectionMode.RESPONDER_ONLY) {
+                    throw error("connections[" + i + "].connectionMode", "'" + c.connectionMode() + "' is not allowed: the devices of "
+                            + site.name() + " come from a range (" + site.peerText() + "), which the gateway cannot initiate to; ResponderOnly");
+                }
                 if (pair == null && connections.get(i).pairInstance() != null) {
                     throw error("connections[" + i + "].pairInstance", "only a gateway with a pair section has floating addresses to choose from");
                 }
@@ -185,7 +195,10 @@ public final class ConfigReader extends ConfigFields {
         }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
-            warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
+            // The first few fields: a file of 10,000 connections would make this one warning 250 KB.
+            String fields = inlineKeys.size() <= 5 ? String.join(", ", inlineKeys)
+                    : String.join(", ", inlineKeys.subList(0, 5)) + " and " + (inlineKeys.size() - 5) + " more";
+            warnings.add(file + ": " + fields + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
@@ -196,7 +209,7 @@ public final class ConfigReader extends ConfigFields {
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
         onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules", "bgpSettings",
-                "vpnClientConfiguration");
+                "vpnClientConfiguration", "ikeDefense");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -239,7 +252,19 @@ public final class ConfigReader extends ConfigFields {
         // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
                 BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances),
-                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType));
+                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType),
+                ikeDefense(n.get("ikeDefense"), p + ".ikeDefense"));
+    }
+
+    private IkeDefense ikeDefense(JsonNode n, String p) {
+        if (n == null || n.isNull()) {
+            return IkeDefense.DEFAULT;
+        }
+        onlyFields(n, p, "cookies", "cookieThreshold", "cookieRate", "halfOpenPerPeer", "halfOpenLimit");
+        IkeDefense d = IkeDefense.DEFAULT;
+        return new IkeDefense(bool(n, p, "cookies", d.cookies()), integer(n, p, "cookieThreshold", d.cookieThreshold(), 0, 1_000_000),
+                integer(n, p, "cookieRate", d.cookieRate(), 1, 100_000), integer(n, p, "halfOpenPerPeer", d.halfOpenPerPeer(), 1, 1_000_000),
+                integer(n, p, "halfOpenLimit", d.halfOpenLimit(), 1, 1_000_000));
     }
 
     /** {@code packetThreads}: a number of lanes, or {@code auto} (the default): as many as the cores the gateway may use. */
@@ -278,8 +303,27 @@ public final class ConfigReader extends ConfigFields {
                 throw error(p + ".ikeIdentity", e.getMessage());
             }
         }
-        return new LocalNetworkGateway(string(n, p, "name", null), address(n, p, "gatewayIpAddress", true), identity,
-                prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")), BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"));
+        AddressPrefix range = null;
+        InetAddress device;
+        if (n.hasNonNull("gatewayIpAddress") && n.get("gatewayIpAddress").asText().contains("/")) {
+            String text = n.get("gatewayIpAddress").asText().strip();
+            try {
+                range = AddressPrefix.parse(text);
+                device = InetAddress.getByAddress(range.firstAddress());
+            } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+                throw error(p + ".gatewayIpAddress", "'" + text + "' is neither an IPv4 or IPv6 address nor a range of them such as 10.80.0.0/16 ("
+                        + e.getMessage() + ")");
+            }
+            if (range.length() == device.getAddress().length * 8) {
+                range = null; // 198.51.100.7/32 is one device
+            } else if (n.hasNonNull("bgpSettings")) {
+                throw error(p + ".bgpSettings", "not with peers from a range (gatewayIpAddress " + text + "): BGP peers with one device");
+            }
+        } else {
+            device = address(n, p, "gatewayIpAddress", true);
+        }
+        return new LocalNetworkGateway(string(n, p, "name", null), device, identity, prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")),
+                BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"), range);
     }
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {
