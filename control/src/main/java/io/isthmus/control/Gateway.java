@@ -69,6 +69,8 @@ public final class Gateway implements AutoCloseable {
     static final Duration CHANGE_WAIT = Duration.ofSeconds(1);
     /** How long a stop waits for the partner to acknowledge a handover: a round trip on the pair's own link takes a millisecond. */
     static final Duration HANDOVER_WAIT = Duration.ofMillis(500);
+    /** Connections the start logs one by one at INFO. */
+    static final int LOGGED_CONNECTIONS = 50;
     /** The connections as reloads and resets change them, once the gateway runs. */
     private volatile RunningConnections running;
     private Reload reload;
@@ -116,9 +118,10 @@ public final class Gateway implements AutoCloseable {
     private void startAll() throws Exception {
         GatewayConfig.Tunnel t = config.gateway().tunnel();
         InetAddress bind = instance.bindAddress();
-        LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} starting on {2} ({3}, SKU {4}: up to {5} tunnels, {6} Mbit/s as Azure rates it)",
-                config.gateway().name(), instance.name(), bind.getHostAddress(), config.gateway().vpnType(), config.gateway().sku().azureName(),
-                config.gateway().sku().maxTunnels(), config.gateway().sku().megabitsPerSecond());
+        GatewayConfig.Sku sku = config.gateway().sku();
+        LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} starting on {2} ({3}, SKU {4}: up to {5} tunnels, {6})",
+                config.gateway().name(), instance.name(), bind.getHostAddress(), config.gateway().vpnType(), sku.azureName(), sku.maxTunnels(),
+                sku.megabitsPerSecond() == 0 ? "no throughput rating" : sku.megabitsPerSecond() + " Mbit/s as Azure rates it");
         config.warnings().forEach(w -> CONFIG_LOG.log(System.Logger.Level.WARNING, w));
         // Before anything is bound or made: a route that would cut this host off stops the start here.
         HostNetwork.read(config).refuseRoutesThatCutTheHostOff(config, t.device());
@@ -139,8 +142,9 @@ public final class Gateway implements AutoCloseable {
         }
         engine = new IkeEngine(transport, ikeSockets, bridge);
         engine.natTraversalPort(t.natTraversalPort());
+        RunningConnections.defend(engine, config.gateway().ikeDefense());
         dataplane = Dataplane.start(new Dataplane.Settings(t.device(), List.of(bind), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
-                t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), floating), bridge);
+                t.tcpMssClamp(), 4 << 20, t.offloads(), config.gateway().packetThreads(), floating, t.busyPollMicros()), bridge);
         bridge.connect(engine, dataplane);
         EsnTestHook.apply(System.getenv(EsnTestHook.VARIABLE), dataplane, config.pair() != null);
         if (pair != null) {
@@ -182,8 +186,15 @@ public final class Gateway implements AutoCloseable {
         keepUp.start(Duration.ofMillis(ThreadLocalRandom.current().nextLong(2000)));
         running = new RunningConnections(config, instance, connections, engine, this::onLoop, dataplane, keepUp, HostRouting.into(t.device()));
         reload = new Reload(running, ConfigReader::read, StartupChecks::forReload, LogOutput.process()::apply);
-        for (Connection c : connections) {
-            LOG.log(System.Logger.Level.INFO, "{0}, mode {1}, IKE {2}, ESP {3}", c, c.mode(), c.ikeProposals(), c.childProposals());
+        // Each connection at INFO while few; past that at DEBUG, with a count: 10,000 lines would bury the start's own.
+        for (int i = 0; i < connections.size(); i++) {
+            Connection c = connections.get(i);
+            LOG.log(i < LOGGED_CONNECTIONS ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, "{0}, mode {1}, IKE {2}, ESP {3}", c, c.mode(),
+                    c.ikeProposals(), c.childProposals());
+        }
+        if (connections.size() > LOGGED_CONNECTIONS) {
+            LOG.log(System.Logger.Level.INFO, "and {0} connections more (each at debug level; isthmus gateway check lists them)",
+                    Integer.toString(connections.size() - LOGGED_CONNECTIONS));
         }
         if (pair != null) {
             pair.started();
@@ -407,13 +418,9 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** Which connection's peer an address is, as {@code config} has them (the first, if several share one). */
+    /** Which connection's peer an address is, as {@code config} has them (see {@link ConnectionsByPeer}). */
     private static java.util.function.Function<InetAddress, String> connectionsByPeer(GatewayConfig config) {
-        java.util.Map<InetAddress, String> byPeer = new java.util.HashMap<>();
-        for (GatewayConfig.Connection c : config.connections()) {
-            byPeer.putIfAbsent(config.localNetworkGateway(c.localNetworkGateway()).gatewayIpAddress(), c.name());
-        }
-        return byPeer::get;
+        return new ConnectionsByPeer(config);
     }
 
     /**
@@ -449,7 +456,7 @@ public final class Gateway implements AutoCloseable {
         java.util.Map<String, BgpPeerStatus> bgp = bgpPeers();
         List<Dataplane.TunnelStatus> tunnels = dataplane.status();
         packetTimes.observe(tunnels, Instant.now());
-        return onLoop(() -> GatewayStatus.of(this, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
+        return onLoop(() -> GatewayStatus.of(config(), instance, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
                         io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp));
     }

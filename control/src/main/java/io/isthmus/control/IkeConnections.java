@@ -34,6 +34,8 @@ final class IkeConnections {
             remoteId = Identity.parse(site.ikeIdentity());
         } else if (c.certificate() != null && c.certificate().inboundAuthCertificateSubjectName() != null) {
             remoteId = Identity.parse(c.certificate().inboundAuthCertificateSubjectName());
+        } else if (site.gatewayRange() != null) {
+            remoteId = null; // devices from a range: each its own identity, proved by the key or certificate
         } else {
             remoteId = Identity.of(site.gatewayIpAddress());
         }
@@ -52,7 +54,12 @@ final class IkeConnections {
             // identities byte for byte, as strongSwan does where it can, then finds its certificate names exactly this.
             localId = new Identity(io.isthmus.ike.message.IdPayload.ID_DER_ASN1_DN, chain.getFirst().getSubjectX500Principal().getEncoded());
         }
-        b.local(config.localAddress(instance, c), localId).remote(site.gatewayIpAddress(), remoteId);
+        b.local(config.localAddress(instance, c), localId);
+        if (site.gatewayRange() != null) {
+            b.remoteRange(site.gatewayIpAddress(), site.gatewayRange().length(), remoteId);
+        } else {
+            b.remote(site.gatewayIpAddress(), remoteId);
+        }
         if (c.usePolicyBasedTrafficSelectors()) {
             // No NAT here (refused with policy-based selectors, as Azure does): the addressSpace and the site's prefixes as written.
             TranslatedPrefixes.TrafficSelectors ts = TranslatedPrefixes.of(config).selectors(c);

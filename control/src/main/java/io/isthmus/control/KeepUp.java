@@ -93,8 +93,10 @@ final class KeepUp {
         if (stopped) {
             return false;
         }
-        GatewayConfig.Connection c = config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no connection " + name));
+        GatewayConfig.Connection c = config.connection(name);
+        if (c == null) {
+            throw new IllegalArgumentException("no connection " + name);
+        }
         GatewayConfig.Tunnel t = config.gateway().tunnel();
         LocalNetworkGateway site = config.localNetworkGateway(c.localNetworkGateway());
         engine.initiate(c.name(), new InetSocketAddress(config.localAddress(instance, c), t.ikePort()),
@@ -121,8 +123,8 @@ final class KeepUp {
             if (c.connectionMode() == ConnectionMode.RESPONDER_ONLY || !carriedHere.test(c) || held.contains(c.name())) {
                 continue;
             }
-            List<IkeSa> sas = engine.ikeSas().stream().filter(s -> s.connection().name().equals(c.name())
-                    && s.state() != IkeSaState.DESTROYED).toList();
+            // Its own SAs only, from the engine's index: a pass over every IKE SA per connection made a round quadratic.
+            List<IkeSa> sas = engine.ikeSas(c.name()).stream().filter(s -> s.state() != IkeSaState.DESTROYED).toList();
             if (sas.isEmpty()) {
                 try {
                     initiate(c.name());

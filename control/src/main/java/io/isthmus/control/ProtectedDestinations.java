@@ -46,8 +46,15 @@ final class ProtectedDestinations {
     /** From the configuration and the host as {@link HostNetwork} read it; what is on {@code tunnelDevice} is the tunnel's own. */
     static ProtectedDestinations of(GatewayConfig config, HostNetwork host, String tunnelDevice) {
         List<Address> addresses = new ArrayList<>();
+        List<Network> peerRanges = new ArrayList<>();
         for (GatewayConfig.LocalNetworkGateway site : config.localNetworkGateways()) {
-            addresses.add(new Address(site.gatewayIpAddress(), "the IKE peer of " + site.name()));
+            if (site.gatewayRange() != null) {
+                // Inside it (a route to some of the peers), or around it (its first address stands for the rest).
+                peerRanges.add(new Network(site.gatewayRange(), "the range the IKE peers of " + site.name() + " come from"));
+                addresses.add(new Address(site.gatewayIpAddress(), "in the range the IKE peers of " + site.name() + " come from"));
+            } else {
+                addresses.add(new Address(site.gatewayIpAddress(), "the IKE peer of " + site.name()));
+            }
         }
         for (GatewayConfig.Instance i : config.gateway().instances()) {
             for (InetAddress a : new InetAddress[] {i.publicIpAddress(), i.privateIpAddress(), i.floatingIpAddress()}) {
@@ -59,7 +66,7 @@ final class ProtectedDestinations {
         for (HostNetwork.NextHop hop : host.nextHops()) {
             addresses.add(new Address(hop.address(), "the next hop of this host's " + hop.leadsTo()));
         }
-        List<Network> networks = new ArrayList<>();
+        List<Network> networks = new ArrayList<>(peerRanges);
         for (String space : config.gateway().addressSpace()) {
             networks.add(new Network(AddressPrefix.parse(space), "the gateway's addressSpace " + space));
         }

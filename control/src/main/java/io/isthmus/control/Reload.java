@@ -141,6 +141,7 @@ final class Reload {
     }
 
     private Outcome reload() {
+        long began = System.nanoTime();
         GatewayConfig current = running.config();
         GatewayConfig next;
         try {
@@ -177,6 +178,8 @@ final class Reload {
             // From here on next is running: nothing may refuse it or wipe its keys (the engine uses them).
             afterApply(current, next, lines);
             lines.forEach(line -> LOG.log(next.warnings().contains(line) ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "reload: {0}", line));
+            LOG.log(System.Logger.Level.INFO, "reload: applied in {0} ms, {1} connections", Long.toString((System.nanoTime() - began) / 1_000_000),
+                    Integer.toString(next.connections().size()));
             return new Outcome(true, lines);
         } catch (ConfigException e) {
             return refused(next, e.getMessage().lines().toList());

@@ -140,6 +140,9 @@ final class RunningConnections {
         ikeConnections.clear();
         ikeConnections.putAll(built);
         List<String> lines = new ArrayList<>(describe(next, diff));
+        if (!old.gateway().ikeDefense().equals(next.gateway().ikeDefense())) {
+            lines.add("ikeDefense: " + next.gateway().ikeDefense() + " applied to the IKE_SA_INIT requests from now on");
+        }
         lines.addAll(removeRoutes(before, after));
         // Removed connections' keys went with them (IkeEngine.removeConnection); the others' old copies go now.
         old.destroySecrets();
@@ -156,14 +159,18 @@ final class RunningConnections {
         }
         // After the removals (their IKE Delete is on its way) and before the additions (whose SAs need their tunnel).
         dataplane.tunnels(tunnels(next, instance));
+        // In one call: the engine goes through each connection's own IKE SAs once (one call each was quadratic at 10,000).
+        List<Connection> replaced = new ArrayList<>();
         for (String name : diff.kept()) {
-            engine.replaceConnection(built.get(name));
+            replaced.add(built.get(name));
         }
+        Set<String> renegotiated = Set.copyOf(reestablished);
         for (String name : diff.changed().keySet()) {
-            if (!reestablished.contains(name)) {
-                engine.replaceConnection(built.get(name));
+            if (!renegotiated.contains(name)) {
+                replaced.add(built.get(name));
             }
         }
+        engine.replaceConnections(replaced);
         for (String name : diff.added()) {
             engine.addConnection(built.get(name));
         }
@@ -171,25 +178,35 @@ final class RunningConnections {
             engine.addConnection(built.get(name));
         }
         keepUp.configure(next);
+        defend(engine, next.gateway().ikeDefense());
         // A removed connection's IKE counters go with it (its metrics series end); the others' go on counting.
         engine.counters().retainOnly(next.connections().stream().map(GatewayConfig.Connection::name).toList());
         return null;
     }
 
+    /** The engine's answers to IKE_SA_INIT requests as {@code d} has them (at start, and at each reload); on the IKE thread. */
+    static void defend(IkeEngine engine, GatewayConfig.IkeDefense d) {
+        engine.cookies(d.cookies());
+        engine.cookieThreshold(d.cookieThreshold());
+        engine.cookieRate(d.cookieRate());
+        engine.halfOpenPerPeer(d.halfOpenPerPeer());
+        engine.halfOpenLimit(d.halfOpenLimit());
+    }
+
     /** The routes of prefixes {@code before} has and {@code after} has not, removed; a line for each that could not be. */
     private List<String> removeRoutes(Map<AddressPrefix, String> before, Map<AddressPrefix, String> after) {
-        List<String> lines = new ArrayList<>();
+        List<String> gone = new ArrayList<>();
         before.forEach((p, text) -> {
             if (!after.containsKey(p)) {
-                try {
-                    routes.remove(text);
-                } catch (IOException | InterruptedException | RuntimeException e) {
-                    // Applied all the same: a stale route into the tunnel device leads to no tunnel, and is dropped there.
-                    lines.add("the route for " + text + " could not be removed: " + e.getMessage());
-                }
+                gone.add(text);
             }
         });
-        return lines;
+        // Applied all the same: a stale route into the tunnel device leads to no tunnel, and is dropped there.
+        try {
+            return routes.remove(gone).stream().map(why -> "a route could not be removed: " + why).toList();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            return List.of("the routes for " + (gone.size() <= 16 ? gone : gone.size() + " prefixes") + " could not be removed: " + e.getMessage());
+        }
     }
 
     /** A reload that failed on the IKE thread, after its routes were added: some of it may be in place. */
@@ -328,9 +345,15 @@ final class RunningConnections {
     }
 
     private GatewayConfig.Connection configured(String name) {
-        return config.connections().stream().filter(x -> x.name().equals(name)).findFirst()
-                .orElseThrow(() -> new ControlRequests.NoSuchConnection("no connection '" + name + "'; this gateway has: "
-                        + String.join(", ", config.connections().stream().map(GatewayConfig.Connection::name).toList())));
+        GatewayConfig.Connection c = config.connection(name);
+        if (c == null) {
+            // The first few names: a gateway of 10,000 connections would answer a typo with 150 KB of them.
+            List<String> names = config.connections().stream().map(GatewayConfig.Connection::name).limit(20).toList();
+            int more = config.connections().size() - names.size();
+            throw new ControlRequests.NoSuchConnection("no connection '" + name + "'; this gateway has: " + String.join(", ", names)
+                    + (more > 0 ? " and " + more + " more (isthmus status lists them)" : ""));
+        }
+        return c;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -346,30 +369,23 @@ final class RunningConnections {
 
     /** Adds them all or none: on a failure, the ones added are taken out again and the failure thrown. */
     private void addRoutes(List<String> prefixes) throws IOException, InterruptedException {
-        List<String> done = new ArrayList<>();
-        try {
-            for (String p : prefixes) {
-                routes.add(p);
-                done.add(p);
-            }
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            for (String p : done) {
-                try {
-                    routes.remove(p);
-                } catch (IOException | InterruptedException again) {
-                    LOG.log(System.Logger.Level.WARNING, "the route for {0} added by a failed reload could not be removed: {1}", p, again.getMessage());
-                }
-            }
-            throw e;
-        }
+        routes.add(prefixes);
     }
+
+    /** Unchanged connections a reload's answer names one by one; past this, it counts them. */
+    static final int LISTED_UNCHANGED = 50;
 
     private static List<String> describe(GatewayConfig next, ConfigDiff diff) {
         List<String> lines = new ArrayList<>();
         lines.add("reloaded " + next.source() + ": " + diff.kept().size() + " unchanged, " + diff.changed().size() + " changed, "
                 + diff.added().size() + " added, " + diff.removed().size() + " removed");
-        for (String name : diff.kept()) {
-            lines.add(name + ": unchanged, its SAs kept");
+        if (diff.kept().size() <= LISTED_UNCHANGED) {
+            for (String name : diff.kept()) {
+                lines.add(name + ": unchanged, its SAs kept");
+            }
+        } else {
+            // A line each would bury what changed under thousands of lines, in the answer and the log.
+            lines.add(diff.kept().size() + " connections unchanged, their SAs kept (not listed one by one past " + LISTED_UNCHANGED + ")");
         }
         diff.changed().forEach((name, how) -> lines.add(name + ": " + changed(next, name, how)));
         for (String name : diff.added()) {
@@ -413,6 +429,6 @@ final class RunningConnections {
     }
 
     private static GatewayConfig.Connection connection(GatewayConfig config, String name) {
-        return config.connections().stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
+        return java.util.Objects.requireNonNull(config.connection(name), name);
     }
 }

@@ -168,16 +168,17 @@ class ReloadWiringTest {
             keepUp = new KeepUp(config, instance, engine, clock, dataplane::reclaim);
             SiteRoutes hostRoutes = new SiteRoutes() {
                 @Override
-                public void add(String prefix) throws IOException {
-                    if (prefix.equals(failingRoute)) {
-                        throw new IOException("ip -4 route replace " + prefix + " dev test0 failed: RTNETLINK answers: File exists");
+                public void add(List<String> prefixes) throws IOException {
+                    if (prefixes.contains(failingRoute)) {
+                        throw new IOException("ip route replace " + failingRoute + " dev test0 failed: RTNETLINK answers: File exists");
                     }
-                    routes.add(prefix);
+                    routes.addAll(prefixes);
                 }
 
                 @Override
-                public void remove(String prefix) {
-                    routes.remove(prefix);
+                public List<String> remove(List<String> prefixes) {
+                    routes.removeAll(prefixes);
+                    return List.of();
                 }
             };
             RunningConnections.IkeThread ikeThread = new RunningConnections.IkeThread() {
@@ -458,6 +459,30 @@ class ReloadWiringTest {
         assertEquals(old.replacement().current(), a.ikeSa("to-b"));
     }
 
+    /*
+     * B's IKE_SA_INIT to A, after a reload of A that asks every request for a cookie: answered with
+     * one, B answers it and gets its SAs; after a reload that switches cookies off, B's next is not.
+     */
+    @Test
+    void aReloadAppliesTheIkeDefenseToTheRequestsAfterIt() throws Exception {
+        String plain = gateway("gw-a", "10.0.0.1", "192.168.10.0/24", site("site-b", "10.0.0.2", "192.168.20.0/24"),
+                connection("to-b", "site-b", KEY_B, "connectionMode: ResponderOnly"));
+        Gw a = new Gw("a", "10.0.0.1", plain);
+        Gw b = new Gw("b", "10.0.0.2", peerOfADefault(KEY_B));
+        Reload.Outcome always = a.reload(plain.replace("  instances:", "  ikeDefense: {cookieThreshold: 0}\n  instances:"));
+        assertTrue(always.applied(), always.lines().toString());
+        assertTrue(always.lines().stream().anyMatch(l -> l.startsWith("ikeDefense: cookies on (0 half-open")), always.lines().toString());
+        b.keepUp.start(Duration.ZERO);
+        run(1);
+        assertEquals(1, a.engine.cookiesSent(), "B's request was asked for a cookie");
+        assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state());
+        assertTrue(a.reload(plain.replace("  instances:", "  ikeDefense: {cookies: false, cookieThreshold: 0}\n  instances:")).applied());
+        b.ikeSa("to-a").delete();
+        run(11);
+        assertEquals(IkeSaState.ESTABLISHED, a.ikeSa("to-b").state(), "B made a new one");
+        assertEquals(1, a.engine.cookiesSent(), "and was asked for no cookie");
+    }
+
     /** Both gateways keep each other up (KeepUp's duplicate settling included) through the reauthentication at the IKE rekey. */
     @Test
     void aNewKeyOnBothEndsIsUsedAtTheNextIkeRekeyWithoutATunnelGap() throws Exception {
@@ -513,7 +538,7 @@ class ReloadWiringTest {
                 "a change that needs a restart", a.file + ": virtualNetworkGateway.tunnel.device: isthmus0 -> isthmus1 cannot change while the gateway"
                         + " runs; restart it to apply",
                 "the host's check", a.file + ": localNetworkGateways[0].addressPrefixes[1]: 192.168.99.0/24 overlaps",
-                "a route the host refuses", a.file + ": ip -4 route replace 192.168.97.0/24 dev test0 failed");
+                "a route the host refuses", a.file + ": ip route replace 192.168.97.0/24 dev test0 failed");
         a.failingRoute = "192.168.97.0/24";
         for (var refusal : refusals.entrySet()) {
             a.lastRead.set(null);

@@ -22,24 +22,26 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
  * The data plane of one gateway: a TUN device towards the local network ({@code tun/}), UDP 4500
  * and raw ESP sockets towards the peers ({@code conn/}), the tunnels and SAs
  * ({@link ForwardingTables}, published to the packet threads as one immutable
- * {@link ForwardingSnapshot}), and the packet threads, Agrona agents: outbound (TUN to ESP,
- * {@link OutboundAgent}) and inbound (ESP to TUN, {@link InboundAgent}), each on its own thread or
- * both on one ({@link Settings#packetThreads}). The control plane changes the tables from its own
- * threads, one change at a time under this object's lock; the packet threads read them without
- * locks and allocate nothing per packet.
+ * {@link ForwardingSnapshot}), and the packet threads, Agrona agents. Each packet thread is a
+ * {@link PacketLane}: outbound (its TUN queue to ESP, {@link OutboundAgent}) and inbound (its
+ * sockets to its TUN queue, {@link InboundAgent}) run to completion on one thread, as many lanes
+ * as {@link Settings#packetThreads}. The control plane changes the tables from its own threads,
+ * one change at a time under this object's lock; the packet threads read them without locks and
+ * allocate nothing per packet.
  *
- * <p>Why no more threads than that: on the machines this is measured on, two gateways, iperf3
- * and the kernel share two cores, and what costs is system calls and the kernel's per-packet
- * work, then crypto (a JFR profile puts it at a quarter to a third of a packet thread). So the
- * offloads come first (TUN TSO/USO, UDP GSO and GRO: one system call per 64 KB), and each
- * direction stays on one thread, which keeps every SA's packets in order without reordering.
+ * <p>How the lanes share the work and where that keeps order: {@link PacketLane}.
+ *
+ * <p>Lanes are for cores the gateway has to itself: on the machines this is measured on, two
+ * gateways, iperf3 and the kernel share two cores, and what costs is system calls and the
+ * kernel's per-packet work, then crypto (a JFR profile puts it at a quarter to a third of a
+ * packet thread). So the offloads come first (TUN TSO/USO, UDP GSO and GRO: one system call per
+ * 64 KB), and the lab's gateways run one lane each.
  */
 public final class Dataplane implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");
@@ -50,21 +52,39 @@ public final class Dataplane implements AutoCloseable {
      * @param mss TCP MSS that SYNs through the tunnel are clamped to (Azure recommends 1350)
      * @param offloads whether to use the kernel's offloads where it has them (TUN TSO, UDP GSO
      *                 and GRO); off, every packet takes its own system call, as before them
-     * @param packetThreads 2: one thread per direction, for a gateway with cores to itself; 1:
-     *                      both directions on one thread, for a gateway that shares its cores
-     *                      (fewer thread wake-ups per packet, so less latency and CPU)
+     * @param packetThreads how many lanes ({@link PacketLane}), each a thread with a TUN queue
+     *                      and a UDP socket per address of its own, both directions: 1 for a
+     *                      gateway that shares its cores, up to the cores it may use otherwise
+     *                      ({@link #MAX_PACKET_THREADS} at most)
      * @param floatingAddresses addresses this host may not have yet (a pair's, which keepalived
      *                          moves here when the other instance fails), bound from the start
      *                          with IP_FREEBIND, so ESP to them is received the moment they arrive
+     * @param busyPollMicros how long a packet thread keeps polling without sleeping after a duty
+     *                       cycle that did work (0: it sleeps at once), see {@link PacketThreadIdle.BusyPoll}
      */
     public record Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu,
-                           int mss, int socketBufferBytes, boolean offloads, int packetThreads, List<InetAddress> floatingAddresses) {
+                           int mss, int socketBufferBytes, boolean offloads, int packetThreads, List<InetAddress> floatingAddresses,
+                           int busyPollMicros) {
+        /** The most lanes: a TUN device has at most 256 queues (MAX_TAP_QUEUES). */
+        public static final int MAX_PACKET_THREADS = 256;
+        /** The longest busy poll: a tenth of a second, past which spinning buys nothing a wake-up costs. */
+        public static final int MAX_BUSY_POLL_MICROS = 100_000;
+
         public Settings {
             localAddresses = List.copyOf(localAddresses);
             floatingAddresses = List.copyOf(floatingAddresses);
-            if (packetThreads != 1 && packetThreads != 2) {
-                throw new IllegalArgumentException("packet threads: 1 or 2, not " + packetThreads);
+            if (packetThreads < 1 || packetThreads > MAX_PACKET_THREADS) {
+                throw new IllegalArgumentException("packet threads: 1 to " + MAX_PACKET_THREADS + ", not " + packetThreads);
             }
+            if (busyPollMicros < 0 || busyPollMicros > MAX_BUSY_POLL_MICROS) {
+                throw new IllegalArgumentException("busy poll: 0 to " + MAX_BUSY_POLL_MICROS + " µs, not " + busyPollMicros);
+            }
+        }
+
+        public Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu, int mss,
+                        int socketBufferBytes, boolean offloads, int packetThreads, List<InetAddress> floatingAddresses) {
+            this(tunDevice, localAddresses, natTraversalPort, rawEsp, pathMtu, mss, socketBufferBytes, offloads, packetThreads,
+                    floatingAddresses, 0);
         }
 
         public Settings(String tunDevice, List<InetAddress> localAddresses, int natTraversalPort, boolean rawEsp, int pathMtu, int mss,
@@ -123,10 +143,13 @@ public final class Dataplane implements AutoCloseable {
     private final List<String> packetThreads = new ArrayList<>();
     private final ForwardingTables tables;
     private final List<AgentRunner> runners = new ArrayList<>();
-    /** The agents of a data plane over memory, run by {@link #runDutyCycle} rather than by threads of their own. */
+    /** The lanes of a data plane over memory, run by {@link #runDutyCycle} rather than by threads of their own. */
     private final List<Agent> stepped = new ArrayList<>();
-    private final AtomicLong steppedCycles = new AtomicLong();
-    private TunDevice tun;
+    /** Their duty cycles, lane by lane. */
+    private final List<AtomicLong> steppedCycles = new ArrayList<>();
+    private final List<TunDevice> tunQueues = new ArrayList<>();
+    /** How many lanes run the packet paths. */
+    private int lanes = 1;
 
     private Dataplane(Settings settings, Events events, EspPort esp) {
         this.settings = settings;
@@ -134,35 +157,33 @@ public final class Dataplane implements AutoCloseable {
         this.tables = new ForwardingTables(settings, events, esp, dutyCycles);
     }
 
-    /** Opens the TUN device and the sockets and starts the packet threads. */
+    /** Opens the TUN device (a queue per lane) and the sockets and starts the packet threads, one per lane. */
     public static Dataplane start(Settings settings, Events events) throws IOException {
-        TunDevice tun = null;
+        int lanes = settings.packetThreads();
+        List<TunDevice> queues = TunDevice.openQueues(settings.tunDevice(), settings.offloads(), lanes);
         LinuxEspPort esp;
         try {
-            tun = TunDevice.open(settings.tunDevice(), settings.offloads());
             esp = LinuxEspPort.open(settings.localAddresses(), settings.floatingAddresses(), settings.natTraversalPort(), settings.rawEsp(),
-                    settings.socketBufferBytes(), settings.offloads());
+                    settings.socketBufferBytes(), settings.offloads(), lanes);
         } catch (IOException | RuntimeException e) {
-            if (tun != null) {
-                tun.close();
-            }
+            queues.forEach(TunDevice::close);
             throw e;
         }
         Dataplane d = new Dataplane(settings, events, esp);
-        d.tun = tun;
+        d.tunQueues.addAll(queues);
+        d.lanes = lanes;
         Forwarding forwarding = d.tables.forwarding();
-        Agent out = new OutboundAgent(forwarding, new LinuxTun(tun), esp.sender(), d.counters, settings.mss(), d.capture);
-        Agent in = new InboundAgent(forwarding, esp.receivers(), new LinuxTun(tun), events, d.counters, settings.mss(), d.capture);
-        int[] socketFds = esp.fds();
-        if (settings.packetThreads() == 1) {
-            int[] all = IntStream.concat(IntStream.of(tun.fd()), Arrays.stream(socketFds)).toArray();
-            d.run(new CompositeAgent(out, in), new Poller(all));
-        } else {
-            d.run(out, new Poller(tun.fd()));
-            d.run(in, new Poller(socketFds));
+        for (int i = 0; i < lanes; i++) {
+            TunDevice queue = queues.get(i);
+            Agent out = new OutboundAgent(forwarding, new LinuxTun(queue), esp.sender(i), d.counters, settings.mss(), d.capture);
+            Agent in = new InboundAgent(forwarding, esp.receivers(i), new LinuxTun(queue), events, d.counters, settings.mss(), d.capture);
+            int[] fds = IntStream.concat(IntStream.of(queue.fd()), Arrays.stream(esp.fds(i))).toArray();
+            d.run(new PacketLane(i, out, in), new Poller(fds));
         }
+        TunDevice tun = queues.getFirst();
         LOG.log(System.Logger.Level.INFO, "data plane up: {0}, {1}, path MTU {2}, MSS clamp {3}", tun, esp, settings.pathMtu(), settings.mss());
-        LOG.log(System.Logger.Level.INFO, "{0} packet thread(s); offloads: {1}: {2}; {3}", settings.packetThreads(), tun, tun.offloads(),
+        LOG.log(System.Logger.Level.INFO, "{0} packet thread(s) ({1} TUN queue(s)), busy poll {2}; offloads: {3}: {4}; {5}", lanes,
+                queues.size(), settings.busyPollMicros() == 0 ? "off" : settings.busyPollMicros() + " µs", tun, tun.offloads(),
                 esp.offloads());
         return d;
     }
@@ -180,33 +201,67 @@ public final class Dataplane implements AutoCloseable {
      * {@link Graveyard} counts those cycles as it counts real ones).
      */
     public static Dataplane overMemory(Settings settings, Events events, TunPort tun, InMemoryEspPort esp) {
+        return overMemory(settings, events, List.of(tun), esp);
+    }
+
+    /**
+     * As {@link #overMemory(Settings, Events, TunPort, InMemoryEspPort)} with a lane per TUN
+     * queue in {@code queues} (whatever {@link Settings#packetThreads} says): lane {@code i}
+     * reads and writes {@code queues.get(i)} and {@code esp}'s lane {@code i}. Each lane is
+     * stepped by {@link #runDutyCycle(int)}, from any thread, one thread per lane at a time: so
+     * tests and benchmarks run the lanes on threads of their own.
+     */
+    public static Dataplane overMemory(Settings settings, Events events, List<? extends TunPort> queues, EspPort esp) {
         Dataplane d = new Dataplane(settings, events, esp);
+        d.lanes = queues.size();
         Forwarding forwarding = d.tables.forwarding();
-        d.stepped.add(new OutboundAgent(forwarding, tun, esp.sender(), d.counters, settings.mss(), d.capture));
-        d.stepped.add(new InboundAgent(forwarding, esp.receivers(), tun, events, d.counters, settings.mss(), d.capture));
-        d.dutyCycles.add(d.steppedCycles);
-        d.packetThreads.add("stepped by hand");
+        for (int i = 0; i < queues.size(); i++) {
+            TunPort tun = queues.get(i);
+            d.stepped.add(new PacketLane(i, new OutboundAgent(forwarding, tun, esp.sender(i), d.counters, settings.mss(), d.capture),
+                    new InboundAgent(forwarding, esp.receivers(i), tun, events, d.counters, settings.mss(), d.capture)));
+            AtomicLong cycles = new AtomicLong();
+            d.steppedCycles.add(cycles);
+            d.dutyCycles.add(cycles);
+            d.packetThreads.add(queues.size() == 1 ? "stepped by hand" : "lane " + i + " stepped by hand");
+        }
         return d;
     }
 
     /**
-     * One duty cycle of each packet agent of a data plane made {@link #overMemory}, on this
-     * thread: the packets and datagrams handled (0 once both ports are drained).
+     * One duty cycle of each lane of a data plane made {@link #overMemory}, on this thread: the
+     * packets and datagrams handled (0 once every port is drained).
      */
     public int runDutyCycle() {
         if (stepped.isEmpty()) {
             throw new IllegalStateException("only a data plane over memory is stepped by hand");
         }
         int work = 0;
-        for (Agent a : stepped) {
-            try {
-                work += a.doWork();
-            } catch (Exception e) {
-                throw new IllegalStateException(a.roleName() + " failed", e);
-            }
+        for (int i = 0; i < stepped.size(); i++) {
+            work += runDutyCycle(i);
         }
-        steppedCycles.incrementAndGet();
         return work;
+    }
+
+    /** One duty cycle of lane {@code lane} of a data plane made {@link #overMemory}, on this thread: the packets and datagrams handled. */
+    public int runDutyCycle(int lane) {
+        if (stepped.isEmpty()) {
+            throw new IllegalStateException("only a data plane over memory is stepped by hand");
+        }
+        Agent a = stepped.get(lane);
+        int work;
+        try {
+            work = a.doWork();
+        } catch (Exception e) {
+            throw new IllegalStateException(a.roleName() + " failed", e);
+        }
+        AtomicLong cycles = steppedCycles.get(lane);
+        cycles.set(cycles.get() + 1); // volatile: ordered after the cycle's reads of the tables (one thread per lane)
+        return work;
+    }
+
+    /** How many lanes (packet threads) run the packet paths. */
+    public int lanes() {
+        return lanes;
     }
 
     /** Runs {@code agent} on a thread of its own, sleeping in poll(2) when idle, its duty cycles counted for the {@link Graveyard}. */
@@ -215,6 +270,10 @@ public final class Dataplane implements AutoCloseable {
         dutyCycles.add(cycles);
         packetThreads.add(agent.roleName());
         IdleStrategy idle = new PacketThreadIdle.Counting(new PacketThreadIdle.Poll(poller), cycles);
+        if (settings.busyPollMicros() > 0) {
+            idle = new PacketThreadIdle.Counting(new PacketThreadIdle.BusyPoll(new PacketThreadIdle.Poll(poller),
+                    settings.busyPollMicros() * 1000L), cycles);
+        }
         AgentRunner r = new AgentRunner(idle, t -> LOG.log(System.Logger.Level.ERROR, agent.roleName() + ": " + t, t), null, agent);
         AgentRunner.startOnThread(r, runnable -> {
             Thread t = new Thread(runnable, agent.roleName());
@@ -295,6 +354,17 @@ public final class Dataplane implements AutoCloseable {
 
     /** Sets the tunnels and their prefixes; tunnels that stay keep their SAs and counters. */
     public synchronized void tunnels(List<TunnelSpec> specs) {
+        if (lanes > 1) {
+            for (TunnelSpec t : specs) {
+                for (NatRule r : t.natRules()) {
+                    if (r.type() == NatRule.Type.DYNAMIC) {
+                        // Its flow table has one writer, the lane that would translate: with several, two would write it.
+                        throw new IllegalArgumentException("tunnel " + t.name() + ": the Dynamic NAT rule " + r.name() + " needs one packet "
+                                + "thread, not " + lanes);
+                    }
+                }
+            }
+        }
         tables.tunnels(specs);
     }
 
@@ -558,8 +628,6 @@ public final class Dataplane implements AutoCloseable {
         runners.clear();
         tables.destroyAll();
         esp.close();
-        if (tun != null) {
-            tun.close();
-        }
+        tunQueues.forEach(TunDevice::close);
     }
 }

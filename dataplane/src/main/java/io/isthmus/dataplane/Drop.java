@@ -81,7 +81,15 @@ public enum Drop {
      * found by name, not by position.
      */
     NAT_UNTRANSLATED,
-    NAT_UNTRANSLATED_EGRESS;
+    NAT_UNTRANSLATED_EGRESS,
+    /**
+     * Inbound, raw ESP: the outer IPv4 header is not one ESP is taken from (cut short, lengths
+     * that do not add up, a fragment, another protocol or another address); the kernel filters
+     * these before a raw socket, so a count here means a kernel or sandbox that did not.
+     */
+    MALFORMED_OUTER,
+    /** Inbound: longer than a receive takes (raw ESP: 9,216 bytes, the largest path MTU), so cut. */
+    RECEIVE_TRUNCATED;
 
     private static final Drop[] VALUES = values();
     /** The drop of each {@link NatDrop}, by its ordinal: inbound, then outbound. */

@@ -238,9 +238,12 @@ final class ForwardingTables {
                     + " for SA " + Dataplane.spiText(inSpi) + (pair.udpEncapsulation() || settings.rawEsp() ? "" : " (raw ESP is off)"));
         }
         ForwardingSnapshot now = forwarding.current();
-        List<InstalledSa.Outbound> sas = new ArrayList<>(List.of(now.outbound(t)));
-        sas.add(outboundNow ? 0 : sas.size(), new InstalledSa.Outbound(out, pair, t, to, settings.pathMtu()));
-        forwarding.publish(now.withOutbound(t, sas).withInbound(inSpi, new InstalledSa.Inbound(in, out, pair, t)));
+        // One copy of the tunnel's SAs, not four: a tunnel whose peers come from a range holds one per peer, thousands (IKE load bench).
+        InstalledSa.Outbound[] before = now.outbound(t);
+        InstalledSa.Outbound[] sas = new InstalledSa.Outbound[before.length + 1];
+        System.arraycopy(before, 0, sas, outboundNow ? 1 : 0, before.length);
+        sas[outboundNow ? 0 : before.length] = new InstalledSa.Outbound(out, pair, t, to, settings.pathMtu());
+        forwarding.publish(now.withOutbound(t, sas).withInbound(inSpi, new InstalledSa.Inbound(inSpi, in, out, pair, t)));
         LOG.log(System.Logger.Level.INFO, "{0}: SA installed, in {1} out {2} {3} {4} -> {5}{6}{7}", t.name(), Dataplane.spiText(inSpi),
                 Dataplane.spiText(pair.outbound().spi()), pair.inbound().suite(), pair.local(), pair.remote(),
                 pair.udpEncapsulation() ? " in UDP" : " as raw ESP",
@@ -368,7 +371,7 @@ final class ForwardingTables {
     /** Once the packet threads have stopped: every SA's keys. */
     void destroyAll() {
         ForwardingSnapshot now = forwarding.current();
-        for (InstalledSa.Inbound r : now.inbound()) {
+        for (InstalledSa.Inbound r : now.inboundList()) {
             r.sa.destroy();
         }
         for (Tunnel t : tunnels.values()) {

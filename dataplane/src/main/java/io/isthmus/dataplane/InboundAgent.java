@@ -21,12 +21,15 @@ final class InboundAgent implements Agent {
     private final TunPort tun;
     private final PacketBuffer buffer = new PacketBuffer(BUFFER);
     private final InboundPath path;
+    /** Drops no tunnel can be named for: datagrams refused before their SPI is read. */
+    private final Counters global;
 
     InboundAgent(Forwarding forwarding, List<EspPort.Receiver> receivers, TunPort tun, Dataplane.Events events, Counters global, int mss,
                  CaptureSwitch capture) {
         this.receivers = receivers.toArray(EspPort.Receiver[]::new);
         this.tun = tun;
         this.path = new InboundPath(forwarding, global, mss, tun, events, capture);
+        this.global = global;
     }
 
     @Override
@@ -39,7 +42,10 @@ final class InboundAgent implements Agent {
                     break;
                 }
                 int off = r.offset();
-                if (off >= n) {
+                if (off < 0 || off >= n) {
+                    global.drop(off == EspPort.Receiver.TRUNCATED ? Drop.RECEIVE_TRUNCATED
+                            : off == EspPort.Receiver.MALFORMED_OUTER ? Drop.MALFORMED_OUTER : Drop.ESP_TOO_SHORT);
+                    work++;
                     continue;
                 }
                 path.datagrams(buffer, off, n - off, r.segmentSize(), r);

@@ -51,6 +51,8 @@ final class InstalledSa {
      * state) finds both halves in the snapshot, without the control plane's lock.
      */
     static final class Inbound {
+        /** Its inbound SPI, here where the SA table's lookup compares it: the object it finds is the one it reads. */
+        final int spi;
         final InboundSa sa;
         final OutboundSa outbound;
         final SaPair pair;
@@ -58,7 +60,8 @@ final class InstalledSa {
         final Selector[] local;
         final Selector[] remote;
 
-        Inbound(InboundSa sa, OutboundSa outbound, SaPair pair, Tunnel tunnel) {
+        Inbound(int spi, InboundSa sa, OutboundSa outbound, SaPair pair, Tunnel tunnel) {
+            this.spi = spi;
             this.sa = sa;
             this.outbound = outbound;
             this.pair = pair;

@@ -24,6 +24,22 @@ import io.isthmus.esp.EspPacket;
  * shorter one, 64 segments or 64 KB) and when the TUN device has nothing more to read
  * ({@link #flush}), so a lone packet never waits.
  *
+ * <p><b>Sequence order with several lanes.</b> Each TUN read reserves its packets' sequence
+ * numbers as one block ({@link io.isthmus.esp.OutboundSa#reserve}: one contended atomic per read,
+ * not per packet), and a batch holds consecutive numbers only: a block that does not follow the
+ * batch's last number sends the batch first. A batch leaves when every lower number of its SA
+ * has left ({@link io.isthmus.esp.OutboundSa#released}), then releases its own: the SA's packets
+ * go on the wire in sequence order whichever lanes sealed them, as wireguard-go keeps a peer's
+ * packets in order behind its parallel encryption. Without it, lanes sealing one SA at once
+ * sent numbers up to 1,700 (2 lanes) and 3,700 (4 lanes) behind the highest already sent
+ * ({@code PacketLanesTest} on this loaded 2-core machine): beyond a 1024-packet replay window;
+ * and with no thread descheduled at all, interleaved batches of 64 put numbers up to 64 behind,
+ * which a peer with strongSwan's default window of 32 drops. No
+ * deadlock: a lane waits only for lower numbers of the same SA, holding none of another SA (it
+ * sends before reserving for another), so the lowest block's lane never waits. And if that lane
+ * is descheduled, the others wait at most {@link #TURN_PATIENCE_NANOS}, then send anyway and
+ * count it ({@link Counters#outOfTurnSends}): a stall bounded, never a hang.
+ *
  * <p>NAT comes after the tunnel lookup (with IngressSnat, by the external destination) and the
  * too-big check (whose ICMP error goes back to the local sender, so it quotes the packet as the
  * sender sent it), and per packet, each segment of a super-packet being whole by then. The inner
@@ -42,6 +58,15 @@ final class OutboundPath {
      * millisecond, so a table of 65,536 is gone round in about two seconds.
      */
     static final int NAT_SWEEP = 32;
+    /**
+     * How long a lane waits for the lanes holding lower sequence numbers of an SA before it
+     * sends its batch out of turn: a few scheduler ticks, longer than a lane that is merely
+     * running takes for a batch (tens of µs), short enough that a descheduled lane holds up
+     * the SA's traffic for no longer than the kernel would have kept it off its core.
+     */
+    static final long TURN_PATIENCE_NANOS = 2_000_000L;
+    /** Spins before a waiting lane yields its core (to the lane it waits for, if they share one). */
+    private static final int TURN_SPINS = 200;
 
     private final Forwarding forwarding;
     private final Counters global;
@@ -52,7 +77,18 @@ final class OutboundPath {
     private final PacketBuffer batch = new PacketBuffer(2 * 65_536 + 2 * ESP_SLACK);
     private final PacketBuffer scratch = new PacketBuffer(2048);
 
+    private final io.isthmus.esp.OutboundSa.SequenceBlock block = new io.isthmus.esp.OutboundSa.SequenceBlock();
+
+    /** The SA whose sequence numbers this lane holds (and whose packets are batched), while {@link #holding}. */
     private InstalledSa.Outbound batchSa;
+    /** Whether this lane holds reserved numbers of {@link #batchSa} not yet released. */
+    private boolean holding;
+    /** The first number held: the batch leaves once the SA has released everything below it. */
+    private long heldFrom;
+    /** The last number this lane is through with (sealed into the batch, or its packet dropped). */
+    private long done;
+    /** The last number reserved. */
+    private long heldTo;
     private int start;
     private int end;
     private int count;
@@ -115,9 +151,36 @@ final class OutboundPath {
         // A gateway pair's SA is sealed under a lease with a deadline: the clock is read once per
         // TUN read (up to 64 segments), not per packet, and not at all for an SA without a lease.
         long now = sa.sa.isLeased() ? System.nanoTime() : 0;
+        // Numbers of another SA are sent and released before this one's are reserved: a lane that
+        // waits for one SA's turn never holds up another's.
+        if (holding && sa != batchSa) {
+            send();
+        }
+        int granted = sa.sa.reserve(block, count, now);
+        if (granted < 0) {
+            for (int i = 0; i < count; i++) {
+                tunnel.counters().drop(Drop.ofSeal(granted));
+            }
+            return;
+        }
+        if (holding && block.first() != heldTo + 1) {
+            send(); // another lane reserved in between: the batch goes before this block, its turn coming first
+        }
+        if (!holding) {
+            holding = true;
+            batchSa = sa;
+            heldFrom = block.first();
+            done = heldFrom - 1;
+        }
+        heldTo = block.last();
         PacketCapture cap = capture.current;
         TunnelNat nat = snapshot.nat(tunnel);
-        for (int i = 0; i < count; i++) {
+        long seq = block.first();
+        for (int i = 0; i < count; i++, seq++) {
+            if (i >= granted) {
+                tunnel.counters().drop(Drop.ofSeal(sa.sa.shortfall()));
+                continue;
+            }
             int len = read.length(i);
             int at = place(sa, len);
             byte[] b = batch.bytes();
@@ -128,14 +191,17 @@ final class OutboundPath {
             if (nat != TunnelNat.NONE) {
                 int verdict = nat.outbound(b, at, len);
                 if (verdict != TunnelNat.PASS) {
-                    tunnel.counters().drop(Drop.ofNat(verdict, true)); // nothing was added to the batch: the next packet takes its place
+                    // Nothing was added to the batch: the next packet takes its place; its number is a gap.
+                    tunnel.counters().drop(Drop.ofNat(verdict, true));
+                    done = seq;
                     continue;
                 }
             }
             if (cap != null) {
                 cap.inner(false, tunnel.name(), b, at, len);
             }
-            seal(sa, tunnel, at, len, now, cap);
+            seal(sa, tunnel, at, len, seq, cap);
+            done = seq;
         }
     }
 
@@ -167,11 +233,11 @@ final class OutboundPath {
         return end + sa.sa.headerLength();
     }
 
-    /** Seals the inner packet placed at {@code at} into an ESP packet at the batch's end, and adds it to the batch. */
-    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length, long now, PacketCapture cap) {
+    /** Seals the inner packet placed at {@code at} with sequence number {@code seq} into an ESP packet at the batch's end, and adds it to the batch. */
+    private void seal(InstalledSa.Outbound sa, Tunnel tunnel, int at, int length, long seq, PacketCapture cap) {
         int esp = at - sa.sa.headerLength();
-        int n = sa.sa.seal(batch.bytes(), esp, length,
-                IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6, now);
+        int n = sa.sa.sealReserved(batch.bytes(), esp, length,
+                IpPacket.version(batch.bytes(), at) == 4 ? EspPacket.NEXT_HEADER_IPV4 : EspPacket.NEXT_HEADER_IPV6, seq);
         if (n < 0) {
             tunnel.counters().drop(Drop.ofSeal(n));
             return;
@@ -179,11 +245,10 @@ final class OutboundPath {
         if (cap != null) {
             cap.esp(false, tunnel.name(), batch.bytes(), esp, n, sa.pair.local(), sa.pair.remote(), sa.pair.udpEncapsulation());
         }
-        if (count > 0 && (sa != batchSa || n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
-            send();
+        if (count > 0 && (n > segmentSize || closed || count == MAX_SEGMENTS || end + n - start > MAX_BATCH_BYTES)) {
+            send(); // releases the numbers up to the last one batched: this one and those after it stay held
         }
         if (count == 0) {
-            batchSa = sa;
             segmentSize = n;
             closed = false;
         } else if (n < segmentSize) {
@@ -194,8 +259,14 @@ final class OutboundPath {
         end += n;
     }
 
-    /** Sends the batch [start, end) and starts the next one at its end. */
+    /**
+     * Sends the batch [start, end) once it is its SA's turn, releases the numbers this lane is
+     * through with, and starts the next batch at its end.
+     */
     private void send() {
+        if (holding) {
+            awaitTurn(batchSa);
+        }
         if (count > 0) {
             Counters counters = batchSa.tunnel.counters();
             int sent = esp.send(batchSa.endpoint, batch, start, end - start, segmentSize);
@@ -213,5 +284,37 @@ final class OutboundPath {
         start = end;
         count = 0;
         innerBytes = 0;
+        if (holding) {
+            batchSa.sa.release(done);
+            heldFrom = done + 1;
+            holding = done != heldTo;
+        }
+    }
+
+    /**
+     * Returns once every number of {@code sa} below {@link #heldFrom} has left, or after
+     * {@link #TURN_PATIENCE_NANOS} (counted): at once when this lane is the only one sealing
+     * for the SA, which is every batch with one lane.
+     */
+    private void awaitTurn(InstalledSa.Outbound sa) {
+        long before = heldFrom - 1;
+        if (Long.compareUnsigned(sa.sa.released(), before) >= 0) {
+            return;
+        }
+        long deadline = 0;
+        for (int spins = 0; Long.compareUnsigned(sa.sa.released(), before) < 0; spins++) {
+            if (spins < TURN_SPINS) {
+                Thread.onSpinWait();
+                continue;
+            }
+            long now = System.nanoTime();
+            if (deadline == 0) {
+                deadline = now + TURN_PATIENCE_NANOS;
+            } else if (now - deadline > 0) {
+                sa.tunnel.counters().outOfTurn();
+                return;
+            }
+            Thread.yield();
+        }
     }
 }

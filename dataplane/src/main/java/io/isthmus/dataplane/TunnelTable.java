@@ -29,7 +29,7 @@ public final class TunnelTable {
 
     static final TunnelTable EMPTY = new TunnelTable(List.of());
 
-    private final PrefixTrie<Tunnel> v4 = new PrefixTrie<>(4);
+    private final Ipv4PrefixTable<Tunnel> v4 = new Ipv4PrefixTable<>();
     private final PrefixTrie<Tunnel> v6 = new PrefixTrie<>(16);
     private final List<Route> routes;
 
@@ -37,8 +37,14 @@ public final class TunnelTable {
     TunnelTable(List<Route> routes) {
         this.routes = List.copyOf(routes);
         for (Route r : routes) {
-            (r.prefix().length == 4 ? v4 : v6).put(r.prefix(), r.length(), r.tunnel());
+            if (r.prefix().length == 4) {
+                v4.put(r.prefix(), r.length(), r.tunnel());
+            } else {
+                v6.put(r.prefix(), r.length(), r.tunnel());
+            }
         }
+        v4.seal();
+        v6.seal();
     }
 
     /** How many of the routes are learned ones. */

@@ -30,11 +30,14 @@ class DropTest {
 
     /** Appended, not inserted: the ones before keep their positions (ESP_ and SEAL_ are found by position). */
     @Test
-    void theUntranslatedNatDropsComeLast() {
+    void newDropsAreAppended() {
         Drop[] all = Drop.values();
-        assertEquals(Drop.NAT_UNTRANSLATED_EGRESS, all[all.length - 1]);
-        assertEquals(Drop.NAT_UNTRANSLATED, all[all.length - 2]);
-        assertEquals(Drop.NAT_UNSUPPORTED_PROTOCOL_EGRESS, all[all.length - 3]);
+        assertEquals(Drop.RECEIVE_TRUNCATED, all[all.length - 1]);
+        assertEquals(Drop.MALFORMED_OUTER, all[all.length - 2]);
+        assertEquals(Drop.NAT_UNTRANSLATED_EGRESS, all[all.length - 3]);
+        assertEquals(Drop.NAT_UNTRANSLATED, all[all.length - 4]);
+        assertEquals(Drop.NAT_UNSUPPORTED_PROTOCOL_EGRESS, all[all.length - 5]);
+        assertTrue(!Drop.MALFORMED_OUTER.isEgress() && !Drop.RECEIVE_TRUNCATED.isEgress());
     }
 
     @Test

@@ -28,7 +28,7 @@ class PacketThreadProgressTest {
     };
 
     @ParameterizedTest(name = "{0} packet thread(s)")
-    @ValueSource(ints = {1, 2})
+    @ValueSource(ints = {1, 2, 4})
     void eachPacketThreadsCountGrowsWhileItRunsAndStopsWithIt(int threads) throws Exception {
         int port;
         try (DatagramChannel probe = DatagramChannel.open()) {
@@ -43,9 +43,9 @@ class PacketThreadProgressTest {
         try {
             first = d.progress();
             assertEquals(threads, first.size());
-            if (threads == 2) {
-                assertEquals(List.of("isthmus-outbound", "isthmus-inbound"), first.stream().map(PacketThreadProgress::thread).toList());
-            }
+            assertEquals(java.util.stream.IntStream.range(0, threads).mapToObj(i -> "isthmus-lane-" + i).toList(),
+                    first.stream().map(PacketThreadProgress::thread).toList(), "a thread per lane, each with its TUN queue and socket");
+            assertEquals(threads, d.lanes());
             long end = System.nanoTime() + 30_000_000_000L;
             boolean allMoved = false;
             while (!allMoved && System.nanoTime() < end) {

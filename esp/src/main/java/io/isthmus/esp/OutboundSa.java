@@ -60,6 +60,12 @@ public final class OutboundSa extends SecurityAssociation {
     private volatile Lease grant;
     /** Numbers jumped over by {@link #resumeAfter}: not packets sealed here. Written under the lock. */
     private volatile long skipped;
+    /**
+     * At {@link #RELEASED}, a cache line of its own: every sequence number up to this one
+     * (unsigned) has been sent, or given up, by whoever {@link #reserve}d it ({@link #release}).
+     */
+    private final long[] order = new long[3 * 16];
+    private static final int RELEASED = 16;
 
     public OutboundSa(SaParameters parameters, SaListener listener) {
         super(parameters, listener);
@@ -133,6 +139,7 @@ public final class OutboundSa extends SecurityAssociation {
             }
         } while (!SHARED.compareAndSet(shared, SEQUENCE, before, lastUsed));
         skipped += lastUsed - before;
+        release(lastUsed);
         if (softPackets != 0 && Long.compareUnsigned(lastUsed, softPackets) >= 0) {
             fire(SaEvent.SOFT_LIFETIME_PACKETS);
         }
@@ -190,6 +197,156 @@ public final class OutboundSa extends SecurityAssociation {
     /** Continues as if {@code lastSent} packets had gone out: for tests of the sequence number's edges. */
     void skipTo(long lastSent) {
         SHARED.setVolatile(shared, SEQUENCE, lastSent);
+        SHARED.setVolatile(order, RELEASED, lastSent);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Several packet threads, one SA, the packets on the wire in sequence order
+    // ------------------------------------------------------------------------------------------
+
+    /** Consecutive sequence numbers {@link #reserve}d by one thread: {@code first} to {@code first + count - 1}. Reused, one per thread. */
+    public static final class SequenceBlock {
+        private long first;
+        private int count;
+
+        public long first() {
+            return first;
+        }
+
+        public int count() {
+            return count;
+        }
+
+        /** The last number of the block (unsigned). */
+        public long last() {
+            return first + count - 1;
+        }
+    }
+
+    /**
+     * Reserves up to {@code n} consecutive sequence numbers for the calling thread, for packets
+     * it then seals with {@link #sealReserved}: fewer if the lease (checked against
+     * {@code nowNanos}, as {@link #seal(byte[], int, int, int, long)} does), the packet lifetime
+     * or the sequence space ends first. Returns how many, the block in {@code into}, or a
+     * negative {@link SealFailure#code()} if there is none to give (nothing reserved then). One
+     * compare-and-set for the block, so that threads sealing for one SA take one contended
+     * atomic per batch instead of one per packet, and each holds a run of numbers it can send
+     * as one, in order ({@link #release}). Every number reserved counts as a packet sent
+     * ({@link #packets}), whether or not the caller seals one with it (a packet dropped by NAT
+     * leaves a gap, which receivers take as a loss).
+     */
+    public int reserve(SequenceBlock into, int n, long nowNanos) {
+        if (n < 1) {
+            throw new IllegalArgumentException("reserve at least one number, not " + n);
+        }
+        if (isDestroyed()) {
+            return SealFailure.SA_DELETED.code();
+        }
+        int refused = refusal;
+        if (refused != 0) {
+            return refused;
+        }
+        Lease l = grant;
+        if (l != null && nowNanos - l.deadline >= 0) {
+            return SealFailure.SEQUENCE_LEASE.code();
+        }
+        long current;
+        long end;
+        do {
+            current = sequence();
+            if (Long.compareUnsigned(current, lastSequence) >= 0) {
+                expire(SaEvent.SEQUENCE_NUMBERS_EXHAUSTED, SealFailure.SEQUENCE_NUMBERS_EXHAUSTED.code());
+                return SealFailure.SEQUENCE_NUMBERS_EXHAUSTED.code();
+            }
+            if (Long.compareUnsigned(current, hardPackets) >= 0) {
+                expire(SaEvent.HARD_LIFETIME_PACKETS, SealFailure.LIFETIME_EXPIRED.code());
+                return SealFailure.LIFETIME_EXPIRED.code();
+            }
+            long limit = Long.compareUnsigned(hardPackets, lastSequence) < 0 ? hardPackets : lastSequence;
+            if (l != null) {
+                if (Long.compareUnsigned(current, l.end) >= 0) {
+                    return SealFailure.SEQUENCE_LEASE.code();
+                }
+                if (Long.compareUnsigned(l.end, limit) < 0) {
+                    limit = l.end;
+                }
+            }
+            end = Long.compareUnsigned(limit - current, n) < 0 ? limit : current + n;
+        } while (!SHARED.compareAndSet(shared, SEQUENCE, current, end));
+        into.first = current + 1;
+        into.count = (int) (end - current);
+        if (softPackets != 0 && Long.compareUnsigned(into.first, softPackets) <= 0 && Long.compareUnsigned(softPackets, end) <= 0) {
+            fire(SaEvent.SOFT_LIFETIME_PACKETS);
+        }
+        if (Long.compareUnsigned(into.first, lowWarning) <= 0 && Long.compareUnsigned(lowWarning, end) <= 0) {
+            fire(SaEvent.SEQUENCE_NUMBERS_LOW);
+        }
+        return into.count;
+    }
+
+    /**
+     * Why a thread that {@link #reserve}d fewer numbers than it asked for gets no more now: the
+     * lease, the packet lifetime or the sequence space, as a {@link SealFailure#code()}.
+     */
+    public int shortfall() {
+        long current = sequence();
+        if (Long.compareUnsigned(current, lastSequence) >= 0) {
+            return SealFailure.SEQUENCE_NUMBERS_EXHAUSTED.code();
+        }
+        if (Long.compareUnsigned(current, hardPackets) >= 0) {
+            return SealFailure.LIFETIME_EXPIRED.code();
+        }
+        return SealFailure.SEQUENCE_LEASE.code();
+    }
+
+    /**
+     * As {@link #seal(byte[], int, int, int)} with sequence number {@code sequence}, one of a
+     * block this thread {@link #reserve}d (and no other: a number sealed twice is a nonce used
+     * twice). The lease and packet lifetime were checked when the block was reserved.
+     */
+    public int sealReserved(byte[] packet, int espOffset, int innerLength, int nextHeader, long sequence) {
+        if (isDestroyed()) {
+            return SealFailure.SA_DELETED.code();
+        }
+        int refused = refusal;
+        if (refused != 0) {
+            return refused;
+        }
+        if (nextHeader != EspPacket.NEXT_HEADER_IPV4 && nextHeader != EspPacket.NEXT_HEADER_IPV6
+                && nextHeader != EspPacket.NEXT_HEADER_NONE) {
+            return SealFailure.INVALID_NEXT_HEADER.code();
+        }
+        if (innerLength < 0 || innerLength > 0xFFFF) {
+            return SealFailure.INVALID_LENGTH.code();
+        }
+        int header = suite.headerLength();
+        int payloadLength = suite.paddedPayloadLength(innerLength);
+        int total = header + payloadLength + suite.icvLength();
+        if (espOffset < 0 || espOffset > packet.length - total) {
+            return SealFailure.BUFFER_TOO_SMALL.code();
+        }
+        return sealNumbered(packet, espOffset, innerLength, nextHeader, header, payloadLength, total, sequence, sequence);
+    }
+
+    /**
+     * The send order of a {@link #reserve}ing SA: every sequence number up to this one (unsigned)
+     * has been sent or given up. A thread whose block starts at {@code first} sends it when
+     * this reaches {@code first - 1}, so the SA's packets leave in sequence order however many
+     * threads seal them (the data plane waits for that, boundedly).
+     */
+    public long released() {
+        return (long) SHARED.getVolatile(order, RELEASED);
+    }
+
+    /** Records that every number up to {@code last} (unsigned) has been sent or given up: never moves back. */
+    public void release(long last) {
+        long current;
+        do {
+            current = released();
+            if (Long.compareUnsigned(last, current) <= 0) {
+                return;
+            }
+        } while (!SHARED.compareAndSet(order, RELEASED, current, last));
     }
 
     /** As {@link #seal(byte[], int, int, int)} but with the IV given: for published test vectors only. */
@@ -255,6 +412,12 @@ public final class OutboundSa extends SecurityAssociation {
         if (seq == lowWarning) {
             fire(SaEvent.SEQUENCE_NUMBERS_LOW);
         }
+        return sealNumbered(packet, espOffset, innerLength, nextHeader, header, payloadLength, total, seq, explicitIv ? iv : seq);
+    }
+
+    /** Seals with a sequence number that is this thread's to use: the volume counted, header, padding, trailer, cryptography. */
+    private int sealNumbered(byte[] packet, int espOffset, int innerLength, int nextHeader, int header, int payloadLength, int total, long seq,
+                             long iv) {
         PerThread thread = thread();
         if (!countBytes(thread, innerLength)) {
             return SealFailure.LIFETIME_EXPIRED.code();
@@ -269,7 +432,7 @@ public final class OutboundSa extends SecurityAssociation {
         packet[pad + padLength] = (byte) padLength;
         packet[pad + padLength + 1] = (byte) nextHeader;
 
-        thread.transform.seal(packet, espOffset, payloadLength, seq, explicitIv ? iv : seq, esn);
+        thread.transform.seal(packet, espOffset, payloadLength, seq, iv, esn);
         if (destroyedMeanwhile()) {
             return SealFailure.SA_DELETED.code();
         }

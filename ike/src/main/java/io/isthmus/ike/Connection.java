@@ -13,6 +13,10 @@ import java.util.List;
  * 102,400,000 KB, DPD timeout 45 s).
  *
  * @param remoteAddress null to accept the peer from any address (responder only)
+ * @param remotePrefixLength how many leading bits of {@code remoteAddress} a peer's address must
+ *                           share: the full length (32, 128) for one peer; shorter for peers
+ *                           that come from a range (responder only, as strongSwan's
+ *                           {@code remote_addrs = 10.80.0.0/16})
  * @param remoteId null to accept any identity the authentication proves
  * @param fragmentSize the largest IP datagram an IKE message may fill before it is sent in
  *                     RFC 7383 fragments (when the peer supports them)
@@ -23,6 +27,7 @@ public record Connection(
         String name,
         InetAddress localAddress,
         InetAddress remoteAddress,
+        int remotePrefixLength,
         Identity localId,
         Identity remoteId,
         Authentication authentication,
@@ -91,6 +96,13 @@ public record Connection(
         if (fragmentSize < 576) {
             throw new IllegalArgumentException("connection " + name + ": fragment size " + fragmentSize + " is below 576");
         }
+        if (remoteAddress != null && (remotePrefixLength < 0 || remotePrefixLength > remoteAddress.getAddress().length * 8)) {
+            throw new IllegalArgumentException("connection " + name + ": a prefix of " + remotePrefixLength + " bits for "
+                    + remoteAddress.getHostAddress());
+        }
+        if (remoteAddress != null && remotePrefixLength < remoteAddress.getAddress().length * 8 && mode != Mode.RESPONDER_ONLY) {
+            throw new IllegalArgumentException("connection " + name + ": peers from a range cannot be initiated to: responder only");
+        }
         ikeProposals = List.copyOf(ikeProposals);
         childProposals = List.copyOf(childProposals);
         localSelectors = List.copyOf(localSelectors);
@@ -101,11 +113,38 @@ public record Connection(
         return new Builder(name);
     }
 
+    /** Whether a peer at {@code address} may be this connection's: its address, one of its range, or any. */
+    public boolean acceptsPeer(InetAddress address) {
+        if (remoteAddress == null) {
+            return true;
+        }
+        byte[] want = remoteAddress.getAddress();
+        byte[] have = address.getAddress();
+        if (want.length != have.length) {
+            return false;
+        }
+        int full = remotePrefixLength / 8;
+        for (int i = 0; i < full; i++) {
+            if (want[i] != have[i]) {
+                return false;
+            }
+        }
+        int rest = remotePrefixLength % 8;
+        int mask = (0xFF << (8 - rest)) & 0xFF;
+        return rest == 0 || ((want[full] ^ have[full]) & mask) == 0;
+    }
+
+    /** Whether the peer is one address (not a range, not any): one the gateway can initiate to. */
+    public boolean hasOnePeer() {
+        return remoteAddress != null && remotePrefixLength == remoteAddress.getAddress().length * 8;
+    }
+
     /** Never prints a secret. */
     @Override
     public String toString() {
+        String peer = remoteAddress == null ? "%any" : remoteAddress.getHostAddress() + (hasOnePeer() ? "" : "/" + remotePrefixLength);
         return "connection " + name + " " + localAddress.getHostAddress() + "[" + localId + "] <-> "
-                + (remoteAddress == null ? "%any" : remoteAddress.getHostAddress()) + "[" + (remoteId == null ? "%any" : remoteId) + "] "
+                + peer + "[" + (remoteId == null ? "%any" : remoteId) + "] "
                 + authentication + ", " + localSelectors + " === " + remoteSelectors;
     }
 
@@ -114,6 +153,7 @@ public record Connection(
         private final String name;
         private InetAddress localAddress;
         private InetAddress remoteAddress;
+        private int remotePrefixLength;
         private Identity localId;
         private Identity remoteId;
         private Authentication authentication;
@@ -140,6 +180,19 @@ public record Connection(
         /** The peer's address (null: any) and the identity it must prove (null: any). */
         public Builder remote(InetAddress address, Identity id) {
             this.remoteAddress = address;
+            this.remotePrefixLength = address == null ? 0 : address.getAddress().length * 8;
+            this.remoteId = id;
+            return this;
+        }
+
+        /**
+         * Peers from the range {@code network}/{@code prefixLength} (the network's host bits are
+         * ignored), each proving the identity {@code id} (null: any the authentication proves).
+         * Only a responder takes peers from a range.
+         */
+        public Builder remoteRange(InetAddress network, int prefixLength, Identity id) {
+            this.remoteAddress = java.util.Objects.requireNonNull(network);
+            this.remotePrefixLength = prefixLength;
             this.remoteId = id;
             return this;
         }
@@ -220,7 +273,7 @@ public record Connection(
             if (localAddress == null || authentication == null) {
                 throw new IllegalArgumentException("connection " + name + ": a local address and an authentication are required");
             }
-            return new Connection(name, localAddress, remoteAddress, localId, remoteId, authentication, ike, esp, localTs, remoteTs,
+            return new Connection(name, localAddress, remoteAddress, remotePrefixLength, localId, remoteId, authentication, ike, esp, localTs, remoteTs,
                     timers, mode, fragmentSize, forceUdpEncapsulation);
         }
     }

@@ -1,5 +1,7 @@
 package io.isthmus.ike;
 
+import io.isthmus.ike.crypto.KeyExchange;
+import io.isthmus.ike.crypto.KeyExchangeMethod;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -38,6 +40,9 @@ public final class IkeContext {
     /** The values of every {@link InboundSpi} not yet released. */
     private final Set<Integer> inboundSpis = new HashSet<>();
     private IkeSaObserver observer;
+    private int keyShareUses = 1;
+    private KeyExchange reusedKeyShare;
+    private int reusedKeyShareUsed;
     /** SAs whose record changed (true) or that went (false) since the observer was last told, in order. */
     private final Map<IkeSa, Boolean> unobserved = new LinkedHashMap<>();
 
@@ -131,6 +136,37 @@ public final class IkeContext {
     /** A fresh nonce for an exchange of ours. */
     public byte[] nonce() {
         return randomBytes(NONCE_LENGTH);
+    }
+
+    /**
+     * The key pair for an IKE_SA_INIT request of ours: a fresh one each time, unless
+     * {@link #reuseInitiatorKeyShares} said otherwise.
+     */
+    public KeyExchange initiatorKeyShare(KeyExchangeMethod method) {
+        if (keyShareUses <= 1) {
+            return method.generate();
+        }
+        if (reusedKeyShare == null || reusedKeyShare.method() != method || reusedKeyShareUsed >= keyShareUses) {
+            reusedKeyShare = method.generate();
+            reusedKeyShareUsed = 0;
+        }
+        reusedKeyShareUsed++;
+        return reusedKeyShare;
+    }
+
+    /**
+     * One key pair serves {@code uses} IKE_SA_INIT requests of ours before a new one is made
+     * (1, the default: each has its own). RFC 7296 §2.12 allows reusing a Diffie-Hellman
+     * exponential; what it costs is forward secrecy between the SAs that share it, so the
+     * gateway never does. The project's load generator does, to spend less per IKE SA than
+     * the responders it measures (half the key exchange's work).
+     */
+    public void reuseInitiatorKeyShares(int uses) {
+        if (uses < 1) {
+            throw new IllegalArgumentException("a key pair serves at least one exchange, not " + uses);
+        }
+        this.keyShareUses = uses;
+        this.reusedKeyShare = null;
     }
 
     public byte[] randomBytes(int n) {

@@ -135,7 +135,8 @@ public final class IkeCounters {
 
         /** Forgets connections no longer configured, so that a reload's removals do not accumulate. */
         public void retainOnly(List<String> connections) {
-            byName.keySet().retainAll(new ArrayList<>(connections));
+            // A set, not the list: keep-up calls this every round, and a list's contains made it 10^8 comparisons at 10,000 connections.
+            byName.keySet().retainAll(new java.util.HashSet<>(connections));
         }
     }
 }

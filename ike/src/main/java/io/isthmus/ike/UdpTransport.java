@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -44,11 +45,25 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
         void esp(byte[] datagram, InetSocketAddress local, InetSocketAddress remote);
     }
 
+    /**
+     * The IKE sockets' receive buffer. The engine works on the thread that reads them, so a burst
+     * of IKE_SA_INIT waits in the kernel while it computes: with Linux's default (208 KiB, about
+     * 170 such datagrams) a burst of 300 from 300 peers lost requests in the kernel, each costing
+     * its peer a retransmission (IKE load bench: 298 retransmissions, against strongSwan's 0,
+     * whose receiver thread queues them). 4 MiB holds several thousand.
+     */
+    static final int RECEIVE_BUFFER = 4 << 20;
+    private static final io.netty.channel.unix.IntegerUnixChannelOption RECEIVE_BUFFER_FORCE =
+            new io.netty.channel.unix.IntegerUnixChannelOption("SO_RCVBUFFORCE", 1, 33);
+
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final Map<InetSocketAddress, Channel> channels = new HashMap<>();
     private final int natTraversalPort;
     private volatile Transport.Receiver engine;
+    /** On the event loop only. */
+    private final NewSaRequests newSaRequests = new NewSaRequests();
+    private boolean drainScheduled;
     private volatile EspSink espSink = (d, l, r) -> { };
 
     private UdpTransport(int natTraversalPort) {
@@ -118,7 +133,12 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
                 InetSocketAddress local = new InetSocketAddress(a, port);
                 Bootstrap b = new Bootstrap().group(group)
                         .channel(Epoll.isAvailable() ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                        .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
                         .handler(new Inbound(local));
+                if (Epoll.isAvailable()) {
+                    // Past net.core.rmem_max where we may (root, CAP_NET_ADMIN); where we may not, Netty says so and SO_RCVBUF stays.
+                    b.option(RECEIVE_BUFFER_FORCE, RECEIVE_BUFFER);
+                }
                 if (freeBind) {
                     b.option(EpollChannelOption.IP_FREEBIND, true);
                 }
@@ -155,6 +175,35 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
         BindException e = new BindException("cannot bind IKE to " + host + ":" + local.getPort() + ": " + reason + " (" + hint + ")");
         e.initCause(cause);
         return e;
+    }
+
+    /** The receive buffer the kernel gave the socket on {@code local} (it reports twice what it was asked for), or -1. */
+    int receiveBuffer(InetSocketAddress local) {
+        Channel c = channels.get(local);
+        return c == null ? -1 : c.config().getOption(ChannelOption.SO_RCVBUF);
+    }
+
+    /**
+     * A batch of the new IKE SAs' requests, once the sockets have been read again: scheduled
+     * (not executed), so the event loop reads between two batches and an IKE_AUTH read meanwhile
+     * goes first ({@link NewSaRequests}).
+     */
+    private void drainSoon() {
+        if (!drainScheduled) {
+            drainScheduled = true;
+            loop.schedule(() -> {
+                drainScheduled = false;
+                Transport.Receiver e = engine;
+                if (e != null && newSaRequests.drain(e)) {
+                    drainSoon();
+                }
+            }, 0, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** IKE_SA_INIT requests for new IKE SAs dropped because {@link NewSaRequests#CAPACITY} waited already. */
+    public long newSaRequestsDropped() {
+        return newSaRequests.dropped();
     }
 
     /** The engine, which gets every IKE datagram from now on. */
@@ -233,6 +282,12 @@ public final class UdpTransport implements Transport, Scheduler, AutoCloseable {
                         }
                     }
                     case ESP -> espSink.esp(bytes, local, remote);
+                }
+                return;
+            }
+            if (e != null && NewSaRequests.isNewSaRequest(bytes, 0, bytes.length)) {
+                if (newSaRequests.offer(new NewSaRequests.Request(bytes, local, remote))) {
+                    drainSoon();
                 }
                 return;
             }

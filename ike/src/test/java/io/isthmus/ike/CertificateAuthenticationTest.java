@@ -74,6 +74,34 @@ class CertificateAuthenticationTest extends EnginePair {
         assertChildSasPair();
     }
 
+    /*
+     * A validated chain is remembered (ValidatedChains), the signature never is: the same
+     * certificate presented again with AUTH signed by another key (a copied certificate, no
+     * key) is refused, and the one with the key still gets in.
+     *
+     *   A (cert of gw-a, its key)             -->  B: chain validated, signature verified: up
+     *   A (the same cert, another P-256 key)  -->  B: chain known, signature refused: AUTHENTICATION_FAILED
+     */
+    @Test
+    void aChainValidatedBeforeStillNeedsTheSignatureOfItsKey() {
+        TestPki.Issued a = TestPki.gateway(ROOT, "C=CH, O=Isthmus Test, CN=gw-a", "ecp256", "gw-a.example.net");
+        TestPki.Issued b = TestPki.gateway(ROOT, "C=CH, O=Isthmus Test, CN=gw-b", "ecp256", "gw-b.example.net");
+        IkeSa first = establish(credentials(a, List.of(), false, ROOT), Identity.parse("gw-a.example.net"),
+                credentials(b, List.of(), false, ROOT), Identity.parse("gw-b.example.net"));
+        assertEquals(IkeSaState.ESTABLISHED, first.state());
+        first.delete();
+        deliver();
+        TestPki.Issued impostor = new TestPki.Issued(TestPki.keyPair("ecp256"), a.certificate());
+        engineA.replaceConnection(connectionA(IKE, "aes256gcm16").local(A, Identity.parse("gw-a.example.net")).remote(B, Identity.parse("gw-b.example.net"))
+                .authentication(credentials(impostor, List.of(), false, ROOT)).build());
+        IkeSa copied = initiate();
+        assertEquals(IkeSaState.DESTROYED, copied.state(), "refused with a certificate whose key it does not have");
+        assertEquals(1, engineB.counters().get("site").authenticationFailures(IkeCounters.Refuser.LOCAL));
+        engineA.replaceConnection(connectionA(IKE, "aes256gcm16").local(A, Identity.parse("gw-a.example.net")).remote(B, Identity.parse("gw-b.example.net"))
+                .authentication(credentials(a, List.of(), false, ROOT)).build());
+        assertEquals(IkeSaState.ESTABLISHED, initiate().state(), "the key's owner still gets in");
+    }
+
     @Test
     void aCertificateFromAnUntrustedCaIsRefused() {
         TestPki.Issued other = TestPki.ca("C=XX, O=Somebody Else, CN=Other CA", "ecp256");

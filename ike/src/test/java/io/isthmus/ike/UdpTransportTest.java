@@ -33,6 +33,18 @@ class UdpTransportTest {
         return f.get(10, TimeUnit.SECONDS);
     }
 
+    /** A burst of IKE_SA_INIT waits in the kernel while the engine computes: room for thousands (root may pass net.core.rmem_max). */
+    @Test
+    void theSocketsHoldABurst() throws Exception {
+        InetAddress a = InetAddress.getByName("127.0.0.1");
+        try (UdpTransport t = UdpTransport.bind(List.of(a), 15_510, 14_510)) {
+            int got = t.receiveBuffer(new InetSocketAddress(a, 15_510));
+            int max = Integer.parseInt(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/core/rmem_max")).strip());
+            boolean root = "root".equals(System.getProperty("user.name"));
+            assertTrue(got >= (root ? UdpTransport.RECEIVE_BUFFER : Math.min(UdpTransport.RECEIVE_BUFFER, max)), got + " bytes (rmem_max " + max + ")");
+        }
+    }
+
     @Test
     void twoGatewaysOverLoopbackOnTheirOwnPorts() throws Exception {
         InetAddress a = InetAddress.getByName("127.0.0.1");

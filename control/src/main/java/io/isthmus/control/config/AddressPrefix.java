@@ -39,8 +39,18 @@ public final class AddressPrefix {
         }
     }
 
+    /** The network's bytes: its first address (host bits are refused by {@link #parse}). */
+    public byte[] firstAddress() {
+        return network.clone();
+    }
+
     public int length() {
         return length;
+    }
+
+    /** The network's bytes (4 or 16), host bits clear: the caller's to read, not to change. */
+    byte[] network() {
+        return network;
     }
 
     public boolean isIpv4() {

@@ -195,6 +195,15 @@ final class BgpSection {
             }
         }
         Map<InetAddress, String> peers = new HashMap<>();
+        // Looked up per BGP site, not scanned: a gateway may have thousands of sites.
+        Map<InetAddress, List<Integer>> vpnDevices = new HashMap<>();
+        for (int k = 0; k < sites.size(); k++) {
+            vpnDevices.computeIfAbsent(sites.get(k).gatewayIpAddress(), x -> new java.util.ArrayList<>()).add(k);
+        }
+        PrefixIndex<Integer> routeIndex = new PrefixIndex<>();
+        for (int r = 0; r < siteRoutes.size(); r++) {
+            routeIndex.add(siteRoutes.get(r).prefix(), r);
+        }
         for (int i = 0; i < sites.size(); i++) {
             LocalBgpSettings s = sites.get(i).bgpSettings();
             if (s == null) {
@@ -218,8 +227,8 @@ final class BgpSection {
                 problems.add(new ConfigException(file, ap, a.getHostAddress() + " is the site's gatewayIpAddress: its host route into the"
                         + " tunnel would carry IKE and ESP themselves; use the device's inside or APIPA address"));
             }
-            for (int k = 0; k < sites.size(); k++) {
-                if (k != i && a.equals(sites.get(k).gatewayIpAddress())) {
+            for (int k : vpnDevices.getOrDefault(a, List.of())) {
+                if (k != i) {
                     problems.add(new ConfigException(file, ap, a.getHostAddress() + " is " + sites.get(k).name() + "'s gatewayIpAddress"));
                 }
             }
@@ -241,8 +250,11 @@ final class BgpSection {
                             + " (virtualNetworkGateway.addressSpace[" + k + "]): it is on this side, not behind the site"));
                 }
             }
-            for (TunnelRoutes.SiteRoute r : siteRoutes) {
-                if (!r.site().equals(sites.get(i).name()) && r.prefix().contains(a)) {
+            List<Integer> holding = routeIndex.containing(a);
+            holding.sort(null);
+            for (int h : holding) {
+                TunnelRoutes.SiteRoute r = siteRoutes.get(h);
+                if (!r.site().equals(sites.get(i).name())) {
                     problems.add(new ConfigException(file, ap, a.getHostAddress() + " is inside " + r.site() + "'s " + r.prefix() + " ("
                             + r.field() + "): its BGP session would go into the other site's tunnel"));
                 }
@@ -255,7 +267,7 @@ final class BgpSection {
                 continue;
             }
             String cp = "connections[" + i + "].enableBgp";
-            LocalNetworkGateway site = sites.stream().filter(l -> l.name().equals(c.localNetworkGateway())).findFirst().orElseThrow();
+            LocalNetworkGateway site = sites.get(NamedList.indexOf(sites, c.localNetworkGateway(), LocalNetworkGateway::name));
             if (bgp == null) {
                 problems.add(new ConfigException(file, cp, "BGP needs the gateway's virtualNetworkGateway.bgpSettings (its ASN and addresses)"));
             }

@@ -178,7 +178,7 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         LocalNetworkGateway os = running.localNetworkGateway(o.localNetworkGateway());
         LocalNetworkGateway ns = next.localNetworkGateway(n.localNetworkGateway());
         Set<Change> how = EnumSet.noneOf(Change.class);
-        if (!os.gatewayIpAddress().equals(ns.gatewayIpAddress()) || !sameIdentity(os.ikeIdentity(), ns.ikeIdentity())
+        if (!os.peerText().equals(ns.peerText()) || !sameIdentity(os.ikeIdentity(), ns.ikeIdentity())
                 || o.usePolicyBasedTrafficSelectors() != n.usePolicyBasedTrafficSelectors()) {
             how.add(Change.PEER);
         }
@@ -254,7 +254,15 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(lines, t + "natTraversalPort", a.natTraversalPort(), b.natTraversalPort());
         differs(lines, t + "ikePort", a.ikePort(), b.ikePort());
         differs(lines, t + "offloads", a.offloads(), b.offloads());
-        differs(lines, t + "packetThreads", a.packetThreads(), b.packetThreads());
+        differs(lines, t + "packetThreads", a.packetThreads() == Tunnel.AUTO ? "auto" : a.packetThreads(),
+                b.packetThreads() == Tunnel.AUTO ? "auto" : b.packetThreads());
+        if (a.packetThreads() == b.packetThreads() && n.packetThreads() < o.packetThreads()) {
+            // auto, and a Dynamic NAT rule added: its flow table takes one lane, the gateway runs several. (One
+            // lane running where auto would now give more is fine: one lane carries any configuration.)
+            lines.add(t + "packetThreads: auto means 1 with a Dynamic NAT rule, and the gateway runs " + o.packetThreads()
+                    + " packet threads; restart it to apply");
+        }
+        differs(lines, t + "busyPoll", a.busyPollMicros(), b.busyPollMicros());
         return lines;
     }
 

@@ -31,8 +31,12 @@ import java.nio.file.Path;
  * one side effect left; no device is read, and O_NOCTTY keeps a terminal from becoming ours.
  */
 final class ConfigFile {
-    /** A gateway's configuration is a few kilobytes; this leaves room for thousands of connections. */
-    static final int MAX_BYTES = 1 << 20;
+    /**
+     * A gateway's configuration is a few kilobytes; this leaves room for the most connections a
+     * gateway takes (10,000, SKU Isthmus) at well over a kilobyte each: 10,000 with a pre-shared
+     * key and one prefix each are 2.3 MB.
+     */
+    static final int MAX_BYTES = 16 << 20;
 
     private static final int O_RDONLY = 0;
     private static final int O_NOCTTY = 0x100;
@@ -124,7 +128,7 @@ final class ConfigFile {
     }
 
     private static ConfigException tooLarge(Path file) {
-        return new ConfigException(file, "", "larger than 1 MiB (" + MAX_BYTES + " bytes), the most a configuration may hold");
+        return new ConfigException(file, "", "larger than " + (MAX_BYTES >> 20) + " MiB (" + MAX_BYTES + " bytes), the most a configuration may hold");
     }
 
     /** Strict UTF-8: a malformed byte is named by its position (counted from 1), not replaced. */

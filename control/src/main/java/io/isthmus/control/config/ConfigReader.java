@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.isthmus.control.config.GatewayConfig.CertificateAuthentication;
 import io.isthmus.control.config.GatewayConfig.Connection;
+import io.isthmus.control.config.GatewayConfig.IkeDefense;
 import io.isthmus.control.config.GatewayConfig.ConnectionMode;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig.IpsecPolicy;
 import io.isthmus.control.config.GatewayConfig.LocalNetworkGateway;
+import io.isthmus.control.config.GatewayConfig.NatRuleType;
 import io.isthmus.control.config.GatewayConfig.Sku;
 import io.isthmus.control.config.GatewayConfig.Tunnel;
 import io.isthmus.control.config.GatewayConfig.VirtualNetworkGateway;
@@ -120,7 +122,7 @@ public final class ConfigReader extends ConfigFields {
         NatSection nat = NatSection.read(this, root.get("virtualNetworkGateway").get("natRules"), gateway.instances());
         GatewayConfig.Metrics metrics = MetricsSection.read(file, root.get("metrics"));
         List<LocalNetworkGateway> sites = new ArrayList<>();
-        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, 1000);
+        List<JsonNode> siteNodes = list(root, "", "localNetworkGateways", 1, Sku.mostTunnels());
         Set<String> names = new HashSet<>();
         for (int i = 0; i < siteNodes.size(); i++) {
             LocalNetworkGateway l = localNetworkGateway(siteNodes.get(i), "localNetworkGateways[" + i + "]");
@@ -130,7 +132,7 @@ public final class ConfigReader extends ConfigFields {
             sites.add(l);
         }
         List<Connection> connections = new ArrayList<>();
-        List<JsonNode> connectionNodes = list(root, "", "connections", 1, 1000);
+        List<JsonNode> connectionNodes = list(root, "", "connections", 1, Sku.mostTunnels());
         if (connectionNodes.size() > gateway.sku().maxTunnels()) {
             throw error("connections", connectionNodes.size() + " connections, but SKU " + gateway.sku().azureName() + " takes at most "
                     + gateway.sku().maxTunnels() + " site-to-site tunnels");
@@ -146,7 +148,15 @@ public final class ConfigReader extends ConfigFields {
                     throw error(path + ".name", "'" + c.name() + "' is used twice");
                 }
             }
+            // Indexed by name for the checks, each of which looks every connection's site up.
+            sites = NamedList.of(sites, LocalNetworkGateway::name);
+            connections = NamedList.of(connections, Connection::name);
             gateway = nat.check(gateway, sites, connections);
+            if (gateway.tunnel().packetThreads() > 1 && gateway.natRules().stream().anyMatch(r -> r.type() == NatRuleType.DYNAMIC)) {
+                // A Dynamic rule's flow table has one writer: the one packet thread that translates.
+                throw error("virtualNetworkGateway.tunnel.packetThreads", gateway.tunnel().packetThreads() + " is not allowed with a Dynamic NAT"
+                        + " rule, whose flows one packet thread keeps; 1, or auto (which then means 1)");
+            }
             TunnelRoutes.check(file, gateway, sites, connections);
             BgpSection.check(file, gateway, sites, connections);
             VpnClientSection.check(file, gateway, sites, connections);
@@ -159,6 +169,12 @@ public final class ConfigReader extends ConfigFields {
                 }
             }
             for (int i = 0; i < connections.size(); i++) {
+                Connection c = connections.get(i);
+                LocalNetworkGateway site = sites.get(NamedList.indexOf(sites, c.localNetworkGateway(), LocalNetworkGateway::name));
+                if (site.gatewayRange() != null && c.connectionMode() != ConnectionMode.RESPONDER_ONLY) {
+                    throw error("connections[" + i + "].connectionMode", "'" + c.connectionMode() + "' is not allowed: the devices of "
+                            + site.name() + " come from a range (" + site.peerText() + "), which the gateway cannot initiate to; ResponderOnly");
+                }
                 if (pair == null && connections.get(i).pairInstance() != null) {
                     throw error("connections[" + i + "].pairInstance", "only a gateway with a pair section has floating addresses to choose from");
                 }
@@ -179,7 +195,10 @@ public final class ConfigReader extends ConfigFields {
         }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
-            warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
+            // The first few fields: a file of 10,000 connections would make this one warning 250 KB.
+            String fields = inlineKeys.size() <= 5 ? String.join(", ", inlineKeys)
+                    : String.join(", ", inlineKeys.subList(0, 5)) + " and " + (inlineKeys.size() - 5) + " more";
+            warnings.add(file + ": " + fields + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()
                     + " shared keys") + " and its mode " + access.mode() + " " + access.othersMay() + "; chmod 600 " + file
                     + ", or move the key" + (inlineKeys.size() == 1 ? "" : "s") + " to sharedKeyFile or sharedKeyEnv");
         }
@@ -190,7 +209,7 @@ public final class ConfigReader extends ConfigFields {
     private VirtualNetworkGateway gateway(JsonNode n) {
         String p = "virtualNetworkGateway";
         onlyFields(n, p, "name", "gatewayType", "vpnType", "sku", "activeActive", "addressSpace", "instances", "tunnel", "natRules", "bgpSettings",
-                "vpnClientConfiguration");
+                "vpnClientConfiguration", "ikeDefense");
         String name = string(n, p, "name", null);
         choice(n, p, "gatewayType", "Vpn", Map.of("Vpn", "Vpn"));
         VpnType vpnType = choice(n, p, "vpnType", null, AzureAlgorithms.ordered("RouteBased", VpnType.ROUTE_BASED, "PolicyBased", VpnType.POLICY_BASED));
@@ -216,10 +235,11 @@ public final class ConfigReader extends ConfigFields {
         JsonNode t = n.get("tunnel");
         Tunnel tunnel;
         if (t == null || t.isNull()) {
-            tunnel = new Tunnel("isthmus0", 1400, 1500, 1350, true, 4500, 500, true, 2);
+            tunnel = new Tunnel("isthmus0", 1400, 1500, 1350, true, 4500, 500, true, Tunnel.AUTO, 0);
         } else {
             String tp = p + ".tunnel";
-            onlyFields(t, tp, "device", "mtu", "pathMtu", "tcpMssClamp", "rawEsp", "natTraversalPort", "ikePort", "offloads", "packetThreads");
+            onlyFields(t, tp, "device", "mtu", "pathMtu", "tcpMssClamp", "rawEsp", "natTraversalPort", "ikePort", "offloads", "packetThreads",
+                    "busyPoll");
             String device = string(t, tp, "device", "isthmus0");
             if (device.length() > 15 || !device.matches("[A-Za-z0-9_.-]+")) {
                 throw error(tp + ".device", "'" + device + "' is not allowed; 1 to 15 letters, digits, '-', '_' or '.'");
@@ -227,12 +247,50 @@ public final class ConfigReader extends ConfigFields {
             tunnel = new Tunnel(device, integer(t, tp, "mtu", 1400, 576, 9000), integer(t, tp, "pathMtu", 1500, 576, 9216),
                     integer(t, tp, "tcpMssClamp", 1350, 536, 8960), bool(t, tp, "rawEsp", true),
                     integer(t, tp, "natTraversalPort", 4500, 1, 65535), integer(t, tp, "ikePort", 500, 1, 65535), bool(t, tp, "offloads", true),
-                    integer(t, tp, "packetThreads", 2, 1, 2));
+                    packetThreads(t, tp), busyPoll(t, tp));
         }
         // Its natRules are read apart (NatSection), their problems told with the connections' use of them.
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
                 BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances),
-                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType));
+                VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType),
+                ikeDefense(n.get("ikeDefense"), p + ".ikeDefense"));
+    }
+
+    private IkeDefense ikeDefense(JsonNode n, String p) {
+        if (n == null || n.isNull()) {
+            return IkeDefense.DEFAULT;
+        }
+        onlyFields(n, p, "cookies", "cookieThreshold", "cookieRate", "halfOpenPerPeer", "halfOpenLimit");
+        IkeDefense d = IkeDefense.DEFAULT;
+        return new IkeDefense(bool(n, p, "cookies", d.cookies()), integer(n, p, "cookieThreshold", d.cookieThreshold(), 0, 1_000_000),
+                integer(n, p, "cookieRate", d.cookieRate(), 1, 100_000), integer(n, p, "halfOpenPerPeer", d.halfOpenPerPeer(), 1, 1_000_000),
+                integer(n, p, "halfOpenLimit", d.halfOpenLimit(), 1, 1_000_000));
+    }
+
+    /** {@code packetThreads}: a number of lanes, or {@code auto} (the default): as many as the cores the gateway may use. */
+    private int packetThreads(JsonNode t, String tp) {
+        JsonNode n = t.get("packetThreads");
+        if (n != null && n.isTextual() && n.asText().equals("auto")) {
+            return Tunnel.AUTO;
+        }
+        if (n != null && !n.isNull() && !n.isIntegralNumber()) {
+            throw error(tp + ".packetThreads", "'" + n.asText() + "' is not allowed; auto, or a whole number from 1 to "
+                    + io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
+        }
+        return integer(t, tp, "packetThreads", Tunnel.AUTO, 1, io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
+    }
+
+    /** {@code busyPoll}: false (the default), true ({@link Tunnel#BUSY_POLL_MICROS} µs), or how many µs packet threads poll before they sleep. */
+    private int busyPoll(JsonNode t, String tp) {
+        JsonNode n = t.get("busyPoll");
+        if (n != null && n.isBoolean()) {
+            return n.asBoolean() ? Tunnel.BUSY_POLL_MICROS : 0;
+        }
+        if (n != null && !n.isNull() && !n.isIntegralNumber()) {
+            throw error(tp + ".busyPoll", "'" + n.asText() + "' is not allowed; true, false, or microseconds from 0 to "
+                    + io.isthmus.dataplane.Dataplane.Settings.MAX_BUSY_POLL_MICROS);
+        }
+        return integer(t, tp, "busyPoll", 0, 0, io.isthmus.dataplane.Dataplane.Settings.MAX_BUSY_POLL_MICROS);
     }
 
     private LocalNetworkGateway localNetworkGateway(JsonNode n, String p) {
@@ -245,8 +303,27 @@ public final class ConfigReader extends ConfigFields {
                 throw error(p + ".ikeIdentity", e.getMessage());
             }
         }
-        return new LocalNetworkGateway(string(n, p, "name", null), address(n, p, "gatewayIpAddress", true), identity,
-                prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")), BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"));
+        AddressPrefix range = null;
+        InetAddress device;
+        if (n.hasNonNull("gatewayIpAddress") && n.get("gatewayIpAddress").asText().contains("/")) {
+            String text = n.get("gatewayIpAddress").asText().strip();
+            try {
+                range = AddressPrefix.parse(text);
+                device = InetAddress.getByAddress(range.firstAddress());
+            } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+                throw error(p + ".gatewayIpAddress", "'" + text + "' is neither an IPv4 or IPv6 address nor a range of them such as 10.80.0.0/16 ("
+                        + e.getMessage() + ")");
+            }
+            if (range.length() == device.getAddress().length * 8) {
+                range = null; // 198.51.100.7/32 is one device
+            } else if (n.hasNonNull("bgpSettings")) {
+                throw error(p + ".bgpSettings", "not with peers from a range (gatewayIpAddress " + text + "): BGP peers with one device");
+            }
+        } else {
+            device = address(n, p, "gatewayIpAddress", true);
+        }
+        return new LocalNetworkGateway(string(n, p, "name", null), device, identity, prefixes(n, p, "addressPrefixes", !n.hasNonNull("bgpSettings")),
+                BgpSection.site(this, n.get("bgpSettings"), p + ".bgpSettings"), range);
     }
 
     private Connection connection(JsonNode n, String p, Set<String> sites, VirtualNetworkGateway gateway) {

@@ -32,6 +32,9 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
 
     public GatewayConfig {
         warnings = List.copyOf(warnings);
+        // Found by name in constant time: with 10,000 connections, per-connection lookups by a scan were quadratic.
+        localNetworkGateways = NamedList.of(localNetworkGateways, LocalNetworkGateway::name);
+        connections = NamedList.of(connections, Connection::name);
     }
 
     /** The management API's group: its members may use the control socket too (null: root and the gateway's user only). */
@@ -58,7 +61,10 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
 
     /**
      * Azure's gateway SKUs: how many site-to-site tunnels each takes, and the aggregate
-     * throughput Azure quotes for it (Isthmus reports it; it does not throttle).
+     * throughput Azure quotes for it (Isthmus reports it; it does not throttle). {@link #ISTHMUS}
+     * is not Azure's: a gateway on machines of one's own, with as many site-to-site tunnels as one
+     * instance was measured to carry ({@code isthmus bench tunnels}: memory, start-up, reload,
+     * status and lookups at 10,000), and no throughput rating (0).
      */
     public enum Sku {
         BASIC("Basic", 10, 100),
@@ -71,7 +77,8 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         VPN_GW2_AZ("VpnGw2AZ", 30, 1000),
         VPN_GW3_AZ("VpnGw3AZ", 30, 1250),
         VPN_GW4_AZ("VpnGw4AZ", 100, 5000),
-        VPN_GW5_AZ("VpnGw5AZ", 100, 10000);
+        VPN_GW5_AZ("VpnGw5AZ", 100, 10000),
+        ISTHMUS("Isthmus", 10_000, 0);
 
         private final String azureName;
         private final int maxTunnels;
@@ -91,8 +98,14 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
             return maxTunnels;
         }
 
+        /** Azure's throughput rating, 0 for none ({@link #ISTHMUS}). */
         public int megabitsPerSecond() {
             return megabitsPerSecond;
+        }
+
+        /** The most site-to-site tunnels any SKU takes: how many connections and sites a file may have. */
+        public static int mostTunnels() {
+            return java.util.Arrays.stream(values()).mapToInt(Sku::maxTunnels).max().orElseThrow();
         }
     }
 
@@ -107,13 +120,55 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
         }
     }
 
+    /**
+     * How the gateway answers IKE_SA_INIT requests it cannot yet tell from a flood (an Isthmus
+     * addition, {@code virtualNetworkGateway.ikeDefense}; strongSwan's names in brackets):
+     * cookies (RFC 7296 §2.6) once {@code cookieThreshold} IKE SAs are half-open
+     * ({@code cookie_threshold}) or once more than {@code cookieRate} requests a second cost a
+     * key pair, never with {@code cookies} off ({@code dos_protection = no}); at most
+     * {@code halfOpenPerPeer} half-open IKE SAs per address ({@code block_threshold}) and
+     * {@code halfOpenLimit} in all, the oldest giving way. A reload applies them to the requests
+     * that come after it.
+     */
+    public record IkeDefense(boolean cookies, int cookieThreshold, int cookieRate, int halfOpenPerPeer, int halfOpenLimit) {
+        public static final IkeDefense DEFAULT = new IkeDefense(true, 10, 50, 5, 10_000);
+
+        @Override
+        public String toString() {
+            return "cookies " + (cookies ? "on (" + cookieThreshold + " half-open, " + cookieRate + " a second)" : "off") + ", "
+                    + halfOpenPerPeer + " half-open per address, " + halfOpenLimit + " in all";
+        }
+    }
+
     /** The data plane's settings: an Isthmus addition to Azure's model. */
     /**
      * The TUN device and the data plane's settings; {@code offloads} off is for measuring what
-     * they bring; {@code packetThreads} 1 for a gateway sharing its cores, 2 (one per direction) otherwise.
+     * they bring; {@code packetThreads} the data plane's lanes (1 for a gateway sharing its cores),
+     * or {@link #AUTO}; {@code busyPollMicros} how long packet threads poll before they sleep (0: off).
      */
     public record Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort,
-                         boolean offloads, int packetThreads) {
+                         boolean offloads, int packetThreads, int busyPollMicros) {
+        /** {@code packetThreads: auto}: a lane per core the gateway may use (one with a Dynamic NAT rule). */
+        public static final int AUTO = 0;
+        /** {@code busyPoll: true}: long enough for the answer to a packet just forwarded (a ping's reply through a site is ~100 µs). */
+        public static final int BUSY_POLL_MICROS = 200;
+
+        public Tunnel(String device, int mtu, int pathMtu, int tcpMssClamp, boolean rawEsp, int natTraversalPort, int ikePort,
+                      boolean offloads, int packetThreads) {
+            this(device, mtu, pathMtu, tcpMssClamp, rawEsp, natTraversalPort, ikePort, offloads, packetThreads, 0);
+        }
+
+        /**
+         * The lanes the data plane runs: {@link #packetThreads} as configured, or for auto the
+         * cores this process may use (Runtime.availableProcessors: sched_getaffinity and the
+         * cgroup's CPU quota), but one when a Dynamic NAT rule needs a single owner thread.
+         */
+        public int lanes(boolean dynamicNat) {
+            if (packetThreads != AUTO) {
+                return packetThreads;
+            }
+            return dynamicNat ? 1 : Math.min(Runtime.getRuntime().availableProcessors(), io.isthmus.dataplane.Dataplane.Settings.MAX_PACKET_THREADS);
+        }
     }
 
     /**
@@ -123,13 +178,19 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
                                         Tunnel tunnel, List<NatRule> natRules, BgpSettings bgpSettings,
-                                        VpnClientConfiguration vpnClientConfiguration) {
+                                        VpnClientConfiguration vpnClientConfiguration, IkeDefense ikeDefense) {
         public VirtualNetworkGateway {
             natRules = List.copyOf(natRules);
         }
 
         VirtualNetworkGateway withNatRules(List<NatRule> rules) {
-            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration);
+            return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration,
+                    ikeDefense);
+        }
+
+        /** The data plane's lanes for this gateway ({@link Tunnel#lanes}). */
+        public int packetThreads() {
+            return tunnel.lanes(natRules.stream().anyMatch(r -> r.type() == NatRuleType.DYNAMIC));
         }
 
         /** The rule named {@code name}, or null. */
@@ -231,10 +292,20 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     /**
      * An on-premises site: its VPN device's address and identity, and the prefixes behind it.
      *
+     * @param gatewayIpAddress its device's address; for a range, the range's first address
+     * @param gatewayRange     null for one device; else the range its devices' addresses come from
+     *                         ({@code gatewayIpAddress: 10.80.0.0/16}, an Isthmus addition, as
+     *                         strongSwan's {@code remote_addrs = 10.80.0.0/16}): its connections
+     *                         only respond, each device proving the site's ikeIdentity (or any
+     *                         identity the key or certificate proves, without one)
      * @param bgpSettings its BGP speaker, for connections with enableBgp; null: none
      */
     public record LocalNetworkGateway(String name, InetAddress gatewayIpAddress, String ikeIdentity, List<String> addressPrefixes,
-                                      LocalBgpSettings bgpSettings) {
+                                      LocalBgpSettings bgpSettings, AddressPrefix gatewayRange) {
+        /** The device's address, or the range, as the file writes it. */
+        public String peerText() {
+            return gatewayRange != null ? gatewayRange.toString() : gatewayIpAddress.getHostAddress();
+        }
     }
 
     /**
@@ -418,7 +489,17 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
     }
 
     public LocalNetworkGateway localNetworkGateway(String name) {
-        return localNetworkGateways.stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+        int i = NamedList.indexOf(localNetworkGateways, name, LocalNetworkGateway::name);
+        if (i < 0) {
+            throw new java.util.NoSuchElementException("no localNetworkGateway " + name);
+        }
+        return localNetworkGateways.get(i);
+    }
+
+    /** The connection named {@code name}, or null. */
+    public Connection connection(String name) {
+        int i = NamedList.indexOf(connections, name, Connection::name);
+        return i < 0 ? null : connections.get(i);
     }
 
     /**
@@ -473,14 +554,11 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * IngressSnat rules of the connections to them) and the BGP peers' host routes.
      */
     public List<String> routedPrefixes() {
-        List<String> out = new java.util.ArrayList<>();
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
         for (TunnelRoutes.SiteRoute r : TunnelRoutes.of(this)) {
-            String p = r.prefix().toString();
-            if (!out.contains(p)) {
-                out.add(p);
-            }
+            out.add(r.prefix().toString());
         }
-        return out;
+        return List.copyOf(out);
     }
 
     /** The connections BIRD peers through, in the file's order. */

@@ -77,7 +77,7 @@ final class NatSection {
     static final int MAX_FLOWS = io.isthmus.dataplane.nat.NatRule.MAX_FLOW_CAPACITY;
     private static final String FIELD = "virtualNetworkGateway.natRules";
     private static final Set<Sku> NAT_SKUS = EnumSet.of(Sku.VPN_GW2, Sku.VPN_GW3, Sku.VPN_GW4, Sku.VPN_GW5, Sku.VPN_GW2_AZ, Sku.VPN_GW3_AZ,
-            Sku.VPN_GW4_AZ, Sku.VPN_GW5_AZ);
+            Sku.VPN_GW4_AZ, Sku.VPN_GW5_AZ, Sku.ISTHMUS);
     /** Azure's resource names, less its 80-character bound's corner cases: and never a '/' (Azure's NAT FAQ). */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,79}");
     private static final Pattern PORTS = Pattern.compile("(\\d{1,5})(?:\\s*-\\s*(\\d{1,5}))?");
@@ -334,7 +334,7 @@ final class NatSection {
             problems.add(f.error(FIELD, count + " rules; a gateway has at most " + MAX_RULES + " NAT rules (as Azure's)"));
         }
         if (!NAT_SKUS.contains(gateway.sku())) {
-            problems.add(f.error(FIELD, "NAT needs SKU VpnGw2 or larger (VpnGw2 to VpnGw5, VpnGw2AZ to VpnGw5AZ), as Azure's; this gateway is "
+            problems.add(f.error(FIELD, "NAT needs SKU VpnGw2 or larger (VpnGw2 to VpnGw5, VpnGw2AZ to VpnGw5AZ), as Azure's, or Isthmus; this gateway is "
                     + gateway.sku().azureName()));
         }
         if (gateway.vpnType() == VpnType.POLICY_BASED) {
@@ -402,12 +402,7 @@ final class NatSection {
                 problems.add(f.error(cp + (c.ingressNatRules().isEmpty() ? ".egressNatRules" : ".ingressNatRules"), "NAT rules are not supported"
                         + " on a connection with usePolicyBasedTrafficSelectors (as Azure's: NAT needs any-to-any traffic selectors)"));
             }
-            int siteIndex = -1;
-            for (int s = 0; s < sites.size(); s++) {
-                if (sites.get(s).name().equals(c.localNetworkGateway())) {
-                    siteIndex = s;
-                }
-            }
+            int siteIndex = NamedList.indexOf(sites, c.localNetworkGateway(), LocalNetworkGateway::name);
             for (NatRuleMode mode : NatRuleMode.values()) {
                 boolean ingress = mode == NatRuleMode.INGRESS_SNAT;
                 String list = ingress ? "ingressNatRules" : "egressNatRules";

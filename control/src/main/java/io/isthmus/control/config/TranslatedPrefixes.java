@@ -7,8 +7,10 @@ import io.isthmus.control.config.GatewayConfig.NatRuleType;
 import io.isthmus.control.config.GatewayConfig.VirtualNetworkGateway;
 import io.isthmus.control.config.TunnelRoutes.SiteRoute;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -77,10 +79,13 @@ public final class TranslatedPrefixes {
      * ({@code virtualNetworkGateway.natRules[0].externalMappings[0].addressSpace}).
      */
     public List<SiteRoute> routes() {
+        Map<String, List<Connection>> bySite = new HashMap<>();
+        for (Connection c : connections) {
+            bySite.computeIfAbsent(c.localNetworkGateway(), k -> new ArrayList<>()).add(c);
+        }
         Set<SiteRoute> out = new LinkedHashSet<>();
         for (int i = 0; i < sites.size(); i++) {
-            String name = sites.get(i).name();
-            List<Connection> to = connections.stream().filter(c -> c.localNetworkGateway().equals(name)).toList();
+            List<Connection> to = bySite.getOrDefault(sites.get(i).name(), List.of());
             if (to.isEmpty()) {
                 out.addAll(untranslated(i));
             }
@@ -190,12 +195,7 @@ public final class TranslatedPrefixes {
     }
 
     private int siteIndex(String name) {
-        for (int i = 0; i < sites.size(); i++) {
-            if (sites.get(i).name().equals(name)) {
-                return i;
-            }
-        }
-        return -1;
+        return NamedList.indexOf(sites, name, LocalNetworkGateway::name);
     }
 
     private static String siteField(int site, int prefix) {

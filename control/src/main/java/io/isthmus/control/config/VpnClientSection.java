@@ -76,6 +76,8 @@ final class VpnClientSection {
             case VPN_GW3, VPN_GW3_AZ -> 1000;
             case VPN_GW4, VPN_GW4_AZ -> 5000;
             case VPN_GW5, VPN_GW5_AZ -> 10_000;
+            // Not Azure's: as many as its largest SKU, and maxClients lowers it.
+            case ISTHMUS -> 10_000;
         };
     }
 

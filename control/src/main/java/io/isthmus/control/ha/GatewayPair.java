@@ -60,6 +60,7 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     private KeepalivedEvents keepalived;
     private IkeEngine engine;
     private SequenceLeases leases;
+    private ProcessPauses pauses;
     private PairReplication replication;
     private Takeover takeover;
     private HeldTransport held;
@@ -149,7 +150,8 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         GatewayConfig.Pair p = config.pair();
         this.engine = engine;
         dataplane.requireLeases(true);
-        leases = new SequenceLeases(dataplane, link, this::owns, p.leaseBlock(), p.replaySyncPackets(), p.replaySyncInterval());
+        pauses = ProcessPauses.start();
+        leases = new SequenceLeases(dataplane, link, this::owns, p.leaseBlock(), p.replaySyncPackets(), p.replaySyncInterval(), pauses);
         replication = new PairReplication(groups, this::owns, link, leases);
         takeover = new Takeover(engine, dataplane, groups, leases);
         drain = new HandoverDrain(scheduler, takeover::removeChildren);
@@ -521,6 +523,9 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
     @Override
     public void close() {
         closed = true;
+        if (pauses != null) {
+            pauses.close();
+        }
         if (keepalived != null) {
             keepalived.close();
         }

@@ -33,6 +33,7 @@ import java.util.function.Predicate;
  */
 final class SequenceLeases {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
+    private static final RateLimitedLog LATE = new RateLimitedLog(LOG, Duration.ofSeconds(10).toNanos());
     /**
      * Numbers a survivor skips past the last acknowledged lease end: what an owner cut off from
      * its partner may use alone. 2^24 is 17 s at a million packets a second, and 256 takeovers of
@@ -55,6 +56,7 @@ final class SequenceLeases {
     private final LeasedSas dataplane;
     private final PairLink link;
     private final java.util.function.LongSupplier clock;
+    private final Standstills standstills;
     private final Predicate<String> owns;
     private final long block;
     private final int replayPackets;
@@ -64,6 +66,7 @@ final class SequenceLeases {
     private long lastTick;
     private long pausedUntil;
     private long pauses;
+    private long lateTicks;
     private long leasesGranted;
     private long soloLimitReached;
 
@@ -89,6 +92,14 @@ final class SequenceLeases {
         }
     }
 
+    /** Whether the whole process stood still between two instants ({@link ProcessPauses}), rather than the IKE thread running late. */
+    interface Standstills {
+        boolean since(long sinceNanos, long nowNanos);
+
+        /** Every late tick taken for a pause of the process: the safe side, for tests that do not tell the two apart. */
+        Standstills ALWAYS = (since, now) -> true;
+    }
+
     /** The data plane as the leases see it: each SA's numbers, and the lease of each. */
     interface LeasedSas {
         List<Dataplane.SaCounters> sequenceState();
@@ -111,14 +122,22 @@ final class SequenceLeases {
     }
 
     /** {@code owns}: whether this instance owns a group now (keepalived says so and the partner did not fence it). */
-    SequenceLeases(Dataplane dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval) {
-        this(LeasedSas.of(dataplane), link, owns, block, replayPackets, replayInterval, System::nanoTime);
+    SequenceLeases(Dataplane dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval,
+                   Standstills standstills) {
+        this(LeasedSas.of(dataplane), link, owns, block, replayPackets, replayInterval, System::nanoTime, standstills);
     }
 
-    /** With the data plane and the monotonic clock given: for tests. */
+    /** With the data plane and the monotonic clock given, every late tick a pause of the process: for tests. */
     SequenceLeases(LeasedSas dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval,
                    java.util.function.LongSupplier clock) {
+        this(dataplane, link, owns, block, replayPackets, replayInterval, clock, Standstills.ALWAYS);
+    }
+
+    /** With the data plane, the monotonic clock and the process's standstills given: for tests. */
+    SequenceLeases(LeasedSas dataplane, PairLink link, Predicate<String> owns, long block, int replayPackets, Duration replayInterval,
+                   java.util.function.LongSupplier clock, Standstills standstills) {
         this.clock = clock;
+        this.standstills = standstills;
         this.dataplane = dataplane;
         this.link = link;
         this.owns = owns;
@@ -158,12 +177,20 @@ final class SequenceLeases {
     void tick() {
         long now = clock.getAsLong();
         if (lastTick != 0 && now - lastTick > LEASE_TIME.toNanos()) {
-            // This thread did not run for longer than a lease lasts: paused. Until the link and
-            // keepalived's events have caught up (a fence, a BACKUP), renew nothing.
-            pausedUntil = now + LEASE_TIME.toNanos();
-            pauses++;
-            LOG.log(System.Logger.Level.WARNING, "the gateway did not run for {0} ms; its leases ran out and are renewed only once the pair"
-                    + " confirms it still owns its groups", (now - lastTick) / 1_000_000);
+            if (standstills.since(lastTick, now)) {
+                // The process did not run for longer than a lease lasts: paused. Until the link and
+                // keepalived's events have caught up (a fence, a BACKUP), renew nothing.
+                pausedUntil = now + LEASE_TIME.toNanos();
+                pauses++;
+                LOG.log(System.Logger.Level.WARNING, "the gateway did not run for {0} ms; its leases ran out and are renewed only once the"
+                        + " pair confirms it still owns its groups", (now - lastTick) / 1_000_000);
+            } else {
+                // Only this thread was late (its own work, a takeover): the events that would say the group moved were queued
+                // ahead of this tick and have been handled, so the leases are renewed now (ProcessPauses says why).
+                lateTicks++;
+                LATE.log(System.Logger.Level.INFO, "late tick", "the IKE thread was " + (now - lastTick) / 1_000_000
+                        + " ms late to renew the sequence leases (the process ran meanwhile); renewed now");
+            }
         }
         lastTick = now;
         boolean renew = now >= pausedUntil;
@@ -265,14 +292,14 @@ final class SequenceLeases {
      */
     boolean confident() {
         long now = clock.getAsLong();
-        return lastTick != 0 && now - lastTick <= LEASE_TIME.toNanos() && now >= pausedUntil;
+        return lastTick != 0 && (now - lastTick <= LEASE_TIME.toNanos() || !standstills.since(lastTick, now)) && now >= pausedUntil;
     }
 
-    /** For status: pauses seen, leases granted, and times an SA reached its solo limit. */
-    public record Counts(long pauses, long leasesGranted, long soloLimitReached, int tracked) {
+    /** For status: pauses of the process seen, ticks merely late, leases granted, and times an SA reached its solo limit. */
+    public record Counts(long pauses, long lateTicks, long leasesGranted, long soloLimitReached, int tracked) {
     }
 
     Counts counts() {
-        return new Counts(pauses, leasesGranted, soloLimitReached, tracked.size());
+        return new Counts(pauses, lateTicks, leasesGranted, soloLimitReached, tracked.size());
     }
 }

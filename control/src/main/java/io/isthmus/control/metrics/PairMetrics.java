@@ -65,6 +65,8 @@ final class PairMetrics {
                     .add(p.leases().leasesGranted());
             f.counter("isthmus_pair_sequence_lease_pauses", "Times this instance found it had not run for longer than "
                     + "a lease lasts (a long GC pause, SIGSTOP): it renewed no lease until the pair confirmed it still owned its groups.", null).add(p.leases().pauses());
+            f.counter("isthmus_pair_sequence_lease_late_ticks", "Times the IKE thread renewed the leases later than a lease lasts "
+                    + "while the rest of the process ran (its own work): renewed at once, not counted as pauses.", null).add(p.leases().lateTicks());
             f.counter("isthmus_pair_sequence_lease_solo_limit_reached", "Times an SA used up what it may send with the partner "
                     + "silent.", null).add(p.leases().soloLimitReached());
         }

@@ -309,7 +309,8 @@ class ConfigDiffTest {
             "  instances:|  tunnel: {device: isthmus1}\\n  instances:|virtualNetworkGateway.tunnel.device: isthmus0 -> isthmus1",
             "  instances:|  tunnel: {ikePort: 1500}\\n  instances:|virtualNetworkGateway.tunnel.ikePort: 500 -> 1500",
             "  instances:|  tunnel: {mtu: 1300}\\n  instances:|virtualNetworkGateway.tunnel.mtu",
-            "  instances:|  tunnel: {packetThreads: 1}\\n  instances:|virtualNetworkGateway.tunnel.packetThreads",
+            "  instances:|  tunnel: {packetThreads: 200}\\n  instances:|virtualNetworkGateway.tunnel.packetThreads",
+            "  instances:|  tunnel: {busyPoll: true}\\n  instances:|virtualNetworkGateway.tunnel.busyPoll: 0 -> 200",
     })
     void whatTheRunningGatewayIsBuiltAroundNeedsARestart(String from, String to, String field) {
         String next = edit(from.replace("\\n", "\n"), to.replace("\\n", "\n"));

@@ -223,14 +223,14 @@ class ConfigReaderTest {
     }
 
     @Test
-    void aFileOverOneMebibyteIsRefusedAndOneOfExactlyThatIsRead(@TempDir Path dir) throws Exception {
+    void aFileOverSixteenMebibytesIsRefusedAndOneOfExactlyThatIsRead(@TempDir Path dir) throws Exception {
         Path big = dir.resolve("gw.yaml");
-        byte[] padded = (GOOD + "#".repeat((1 << 20) - GOOD.length())).getBytes(StandardCharsets.UTF_8);
+        byte[] padded = (GOOD + "#".repeat((16 << 20) - GOOD.length())).getBytes(StandardCharsets.UTF_8);
         Files.write(big, padded);
-        assertEquals(1 << 20, Files.size(big));
+        assertEquals(16 << 20, Files.size(big));
         assertEquals("gw-west", ConfigReader.read(big).gateway().name());
         Files.write(big, new byte[] {'#'}, java.nio.file.StandardOpenOption.APPEND);
-        assertEquals(big + ": larger than 1 MiB (1048576 bytes), the most a configuration may hold", readProblem(big));
+        assertEquals(big + ": larger than 16 MiB (16777216 bytes), the most a configuration may hold", readProblem(big));
     }
 
     @Test

@@ -228,11 +228,11 @@ public class NatRulesTest {
     @ValueSource(strings = {"Basic", "VpnGw1", "VpnGw1AZ"})
     void natNeedsVpnGw2OrLarger(String sku) {
         assertEquals("gw.yaml: virtualNetworkGateway.natRules: NAT needs SKU VpnGw2 or larger (VpnGw2 to VpnGw5, VpnGw2AZ to VpnGw5AZ), as"
-                + " Azure's; this gateway is " + sku, problem(lab(sku, LAB_RULES, TO_BRANCH1, TO_BRANCH2)));
+                + " Azure's, or Isthmus; this gateway is " + sku, problem(lab(sku, LAB_RULES, TO_BRANCH1, TO_BRANCH2)));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw2AZ", "VpnGw5AZ"})
+    @ValueSource(strings = {"VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw2AZ", "VpnGw5AZ", "Isthmus"})
     void natRunsOnVpnGw2AndUp(String sku) {
         assertEquals(3, read(lab(sku, LAB_RULES, TO_BRANCH1, TO_BRANCH2)).gateway().natRules().size());
     }

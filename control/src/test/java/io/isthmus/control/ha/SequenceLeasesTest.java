@@ -145,6 +145,41 @@ class SequenceLeasesTest {
     }
 
     @Test
+    void aTickLateBecauseTheIkeThreadWasBusyRenewsAtOnceAndAPauseOfTheProcessDoesNot() {
+        boolean[] stoodStill = {false};
+        SequenceLeases late = new SequenceLeases(sas, link, g -> owned, BLOCK, 1024, Duration.ofMillis(50), () -> clock[0],
+                (since, now) -> stoodStill[0]);
+        late.started("gw1", SPI);
+        clock[0] += SequenceLeases.TICK.toNanos();
+        late.tick();
+        clock[0] += Duration.ofMillis(191).toNanos(); // a takeover on the IKE thread; the rest of the process ran
+        assertEquals(0, sas.use(10), "the lease ran out while the IKE thread was busy");
+        assertTrue(late.confident(), "nothing stood still: an IKE timer may send");
+        late.tick();
+        assertEquals(10, sas.use(10), "renewed by the late tick itself, not a lease's time later");
+        assertEquals(0, late.counts().pauses());
+        assertEquals(1, late.counts().lateTicks());
+
+        stoodStill[0] = true; // now the whole process stops
+        clock[0] += Duration.ofMillis(191).toNanos();
+        assertFalse(late.confident());
+        late.tick();
+        assertEquals(0, sas.use(10), "a pause of the process: nothing renewed until the fences had time to arrive");
+        assertEquals(1, late.counts().pauses());
+        stoodStill[0] = false;
+        for (long waited = 0; waited <= SequenceLeases.LEASE_TIME.toNanos(); waited += SequenceLeases.TICK.toNanos()) {
+            clock[0] += SequenceLeases.TICK.toNanos();
+            late.tick();
+        }
+        assertEquals(10, sas.use(10));
+
+        owned = false; // a late tick after the group moved (the event handled ahead of it) renews nothing
+        clock[0] += Duration.ofMillis(300).toNanos();
+        late.tick();
+        assertEquals(0, sas.use(10));
+    }
+
+    @Test
     void aHandoverPublishesTheLeaseEndAndSealsNoFurtherThanItUntilTheDrainEnds() {
         leases.started("gw1", SPI);
         sas.use(BLOCK / 2 + 1);

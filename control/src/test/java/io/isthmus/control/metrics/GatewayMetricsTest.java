@@ -114,8 +114,13 @@ class GatewayMetricsTest {
         assertTrue(t.contains("isthmus_ike_authentication_failures_total{connection=\"to-c\",refused_by=\"peer\"} 1.0"), t);
         assertTrue(t.contains("isthmus_ike_rekeys_total{connection=\"to-c\",sa=\"child\"} 2.0"), t);
         assertTrue(t.contains("isthmus_ike_rekeys_total{connection=\"to-c\",sa=\"ike\"} 1.0"), t);
-        // Nothing counted for the other connection: its series are there, at 0.
+        // Nothing counted for the other connection: its series are there, at 0, but for the messages: a combination appears
+        // once it happened (30 at 0 per connection were 300,000 series at 10,000 connections).
         assertTrue(t.contains("isthmus_ike_rekeys_total{connection=\"to-site \\\"b\\\"\",sa=\"child\"} 0.0"), t);
+        assertTrue(t.contains("isthmus_ike_request_timeouts_total{connection=\"to-site \\\"b\\\"\",exchange=\"INFORMATIONAL\"} 0.0"), t);
+        assertFalse(t.contains("isthmus_ike_messages_total{connection=\"to-site \\\"b\\\"\""), t);
+        assertFalse(t.contains("isthmus_ike_messages_total{connection=\"to-c\",direction=\"in\",exchange=\"IKE_SA_INIT\""), t);
+        assertEquals(4, t.lines().filter(l -> l.startsWith("isthmus_ike_messages_total{")).count(), t);
     }
 
     /** A reload's removed connection is forgotten; one that comes back counts from zero, a counter reset. */

@@ -42,7 +42,10 @@ class GrafanaDashboardTest {
         var last = new GatewayPair.LastTakeover("g1", "2026-12-02T10:05:00Z", 42, 1, 1, 0, false, 0);
         var groups = List.of(new GatewayPair.GroupStatus("g1", "10.77.0.10", "gw1", 4, "MASTER", "2026-12-02T10:00:00Z"));
         var pair = new GatewayPair.Status("gw1", "gw2", link, groups, last, 1, 0, null, 0, 0);
-        String served = GatewayMetricsTest.text(new IkeCounters.ByConnection(), GatewayMetricsTest.status(pair));
+        // A connection that exchanged an IKE message: a message counter appears only once it counted one.
+        IkeCounters.ByConnection ike = new IkeCounters.ByConnection();
+        ike.of("to-c").message(io.isthmus.ike.message.ExchangeType.IKE_SA_INIT, IkeCounters.Direction.OUT, IkeCounters.Kind.REQUEST);
+        String served = GatewayMetricsTest.text(ike, GatewayMetricsTest.status(pair));
         List<String> queries = queries();
         assertTrue(queries.size() >= 15, queries.toString());
         Matcher m = Pattern.compile("isthmus_[a-z0-9_]+").matcher(String.join("\n", queries));

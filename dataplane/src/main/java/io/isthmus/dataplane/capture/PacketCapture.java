@@ -47,9 +47,11 @@ public final class PacketCapture {
     private final List<String> tunnelNames = new CopyOnWriteArrayList<>();
     private final AtomicLong kept = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
-    /** One for each thread that makes outer headers: the inbound packet thread, the outbound one, IKE (under this object's lock). */
-    private final byte[] ingressScratch = new byte[64];
-    private final byte[] egressScratch = new byte[64];
+    /**
+     * Where outer headers are made: one per packet thread (lanes seal and open at once; made at a
+     * thread's first packet, looked up without allocating after), and IKE's under this object's lock.
+     */
+    private final ThreadLocal<byte[]> packetScratch = ThreadLocal.withInitial(() -> new byte[64]);
     private final byte[] ikeScratch = new byte[64];
 
     public PacketCapture(CaptureFilter filter, int natTraversalPort) {
@@ -96,7 +98,7 @@ public final class PacketCapture {
         if (!compiled.wants(true, ingress, tunnel)) {
             return;
         }
-        outer(ingress ? ingressScratch : egressScratch, ingress, tunnel, p, off, length, local, remote, udp, false);
+        outer(packetScratch.get(), ingress, tunnel, p, off, length, local, remote, udp, false);
     }
 
     /** An IKE message as sent or received over UDP; on the NAT-traversal port the wire has the non-ESP marker before it, and so does the capture. */

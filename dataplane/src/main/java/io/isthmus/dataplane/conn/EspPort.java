@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * The sockets towards the peers, ESP in UDP on the NAT-traversal port (RFC 3948, shared with
  * IKE) and raw ESP, as the data plane uses them; after wireguard-go's {@code conn.Bind}. An
- * {@link Endpoint} is made once per SA, on the control thread; the outbound thread sends through
- * its own {@link Sender}, the inbound thread reads each socket through a {@link Receiver}; IKE
+ * {@link Endpoint} is made once per SA, on the control thread; each packet thread (lane) sends
+ * through its own {@link Sender} and reads its own sockets through {@link Receiver}s; IKE
  * messages and NAT keepalives leave by {@link #sendControl} from any thread. Nothing on the
  * packet threads' side allocates per packet.
  */
@@ -22,7 +22,7 @@ public interface EspPort extends AutoCloseable {
         /**
          * ESP packets back to back at {@code buffer[offset .. offset + length)}, each
          * {@code segmentSize} bytes but the last, which may be shorter, all to {@code to}: with
-         * UDP GSO one system call. How many were sent, or minus errno if none was.
+         * UDP GSO (or, raw, sendmmsg) one system call. How many were sent, or minus errno if none was.
          */
         int send(Endpoint to, PacketBuffer buffer, int offset, int length, int segmentSize);
     }
@@ -35,8 +35,23 @@ public interface EspPort extends AutoCloseable {
          */
         int receive(PacketBuffer buffer);
 
-        /** Where the datagrams start in what {@link #receive} returned (after the IPv4 header a raw IPv4 socket hands over). */
+        /**
+         * Where the datagrams start in what {@link #receive} returned (after the IPv4 header a raw
+         * IPv4 socket hands over); or, for a datagram that is to be dropped and counted unopened,
+         * {@link #MALFORMED_OUTER} or {@link #TRUNCATED}.
+         */
         int offset();
+
+        /**
+         * {@link #offset()} of a raw datagram whose outer IPv4 header is not one ESP is taken from:
+         * cut short, lengths that do not add up, a fragment, another protocol or another
+         * destination than the socket's address. (The kernel checks and reassembles before a raw
+         * socket sees a packet; this is the check that does not rely on it.)
+         */
+        int MALFORMED_OUTER = -1;
+
+        /** {@link #offset()} of a datagram longer than the receive could take, so cut: not what the peer sent. */
+        int TRUNCATED = -2;
 
         /** The size of each datagram in what {@link #receive} returned: with UDP GRO a run of them, the last possibly shorter. */
         int segmentSize();
@@ -61,6 +76,31 @@ public interface EspPort extends AutoCloseable {
 
     /** One receiver per socket, for the one thread that reads them. */
     List<Receiver> receivers();
+
+    /**
+     * The sender of packet thread {@code lane} (0 to {@code lanes - 1} of a port opened for
+     * several): it sends through that lane's own sockets, whose per-socket state (the UDP GSO
+     * segment size) only that thread changes. One lane: {@link #sender()}.
+     */
+    default Sender sender(int lane) {
+        if (lane != 0) {
+            throw new IllegalArgumentException("this port has one lane, not " + (lane + 1));
+        }
+        return sender();
+    }
+
+    /**
+     * What packet thread {@code lane} reads: its own sockets of each SO_REUSEPORT group (the
+     * kernel gives each peer's datagrams to one of them), and, on lane 0 only, the raw ESP
+     * sockets (a raw socket gets a copy of every packet, so one reader per address). One lane:
+     * {@link #receivers()}.
+     */
+    default List<Receiver> receivers(int lane) {
+        if (lane != 0) {
+            throw new IllegalArgumentException("this port has one lane, not " + (lane + 1));
+        }
+        return receivers();
+    }
 
     /**
      * A datagram of the control plane's (an IKE message already framed, a keepalive) from

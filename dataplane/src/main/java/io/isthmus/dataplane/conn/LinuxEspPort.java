@@ -1,5 +1,6 @@
 package io.isthmus.dataplane.conn;
 
+import io.isthmus.dataplane.ip.IpPacket;
 import io.isthmus.dataplane.linux.DatagramSocket;
 import io.isthmus.dataplane.linux.Libc;
 import io.isthmus.dataplane.linux.PacketBuffer;
@@ -15,19 +16,31 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The {@link EspPort} over the kernel's sockets ({@link DatagramSocket}, FFM): one UDP socket on
- * the NAT-traversal port per local address, and one raw ESP socket per address if asked for.
- * Sends and receives take the Java heap buffers directly; UDP GSO and GRO where the kernel has
- * them.
+ * The {@link EspPort} over the kernel's sockets ({@link DatagramSocket}, FFM): UDP sockets on
+ * the NAT-traversal port per local address, one per packet thread (lane) in an SO_REUSEPORT
+ * group when there are several, and one raw ESP socket per address if asked for. Sends and
+ * receives take the Java heap buffers directly; UDP GSO and GRO where the kernel has them.
+ *
+ * <p>Lane {@code i} sends and receives UDP through the {@code i}-th socket of each group: the
+ * socket's GSO segment size is changed by its lane only, and the kernel's reuseport hash keeps
+ * each peer's datagrams on one socket, so one lane opens a given peer's packets, in order. Raw
+ * ESP has no such spreading (every raw socket gets a copy of every packet): lane 0 reads it, any
+ * lane may send through it (sendto on a raw socket keeps no state between calls).
  */
 public final class LinuxEspPort implements EspPort {
     private static final System.Logger LOG = System.getLogger("io.isthmus.dataplane");
 
+    /** Lane 0's UDP socket per address: IKE's messages leave by it. */
     private final Map<InetAddress, DatagramSocket> udpSockets = new LinkedHashMap<>();
+    /** Every lane's UDP socket per address, lane by lane. */
+    private final Map<InetAddress, DatagramSocket[]> udpGroups = new LinkedHashMap<>();
     private final Map<InetAddress, DatagramSocket> rawSockets = new LinkedHashMap<>();
     private final Libc.CallState controlState = new Libc.CallState();
 
-    private LinuxEspPort() {
+    private final int lanes;
+
+    private LinuxEspPort(int lanes) {
+        this.lanes = lanes;
     }
 
     /**
@@ -41,16 +54,35 @@ public final class LinuxEspPort implements EspPort {
     /** As {@link #open(List, int, boolean, int, boolean)}, and on {@code floating} addresses the host may not have yet (IP_FREEBIND). */
     public static LinuxEspPort open(List<InetAddress> locals, List<InetAddress> floating, int port, boolean rawEsp, int bufferBytes,
                                     boolean offloads) throws IOException {
-        LinuxEspPort p = new LinuxEspPort();
+        return open(locals, floating, port, rawEsp, bufferBytes, offloads, 1);
+    }
+
+    /** As {@link #open(List, List, int, boolean, int, boolean)}, with a UDP socket per address for each of {@code lanes} packet threads. */
+    public static LinuxEspPort open(List<InetAddress> locals, List<InetAddress> floating, int port, boolean rawEsp, int bufferBytes,
+                                    boolean offloads, int lanes) throws IOException {
+        if (lanes < 1) {
+            throw new IllegalArgumentException("at least one lane, not " + lanes);
+        }
+        LinuxEspPort p = new LinuxEspPort(lanes);
         try {
             List<InetAddress> all = new ArrayList<>(locals);
             all.addAll(floating);
             for (InetAddress a : all) {
                 boolean free = floating.contains(a);
                 InetSocketAddress at = new InetSocketAddress(a, port);
-                p.udpSockets.put(a, DatagramSocket.udp(at, bufferBytes, offloads, free));
+                DatagramSocket[] group = new DatagramSocket[lanes];
+                p.udpGroups.put(a, group);
+                for (int i = 0; i < lanes; i++) {
+                    group[i] = lanes == 1 ? DatagramSocket.udp(at, bufferBytes, offloads, free)
+                            : DatagramSocket.udpGroupMember(at, bufferBytes, offloads, free);
+                }
+                p.udpSockets.put(a, group[0]);
                 if (rawEsp) {
-                    p.rawSockets.put(a, DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, free));
+                    DatagramSocket raw = DatagramSocket.rawEsp(new InetSocketAddress(a, 0), bufferBytes, offloads, free);
+                    p.rawSockets.put(a, raw);
+                    if (offloads && !raw.vectored()) {
+                        LOG.log(System.Logger.Level.WARNING, "{0}: one system call per packet: {1}", raw, raw.offloads());
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -60,61 +92,109 @@ public final class LinuxEspPort implements EspPort {
         return p;
     }
 
-    private List<DatagramSocket> sockets() {
-        List<DatagramSocket> all = new ArrayList<>(udpSockets.values());
-        all.addAll(rawSockets.values());
+    /** What lane {@code lane} reads: its UDP socket of each group, and on lane 0 the raw ones. */
+    private List<DatagramSocket> sockets(int lane) {
+        List<DatagramSocket> all = new ArrayList<>();
+        for (DatagramSocket[] group : udpGroups.values()) {
+            all.add(group[lane]);
+        }
+        if (lane == 0) {
+            all.addAll(rawSockets.values());
+        }
         return all;
     }
 
     /** The descriptors of {@link #receivers()}, in that order: for the inbound thread's poll(2). */
     public int[] fds() {
-        return sockets().stream().mapToInt(DatagramSocket::fd).toArray();
+        return fds(0);
     }
 
-    /** Where the endpoint's packets go, as the kernel takes it: a native sockaddr made once. */
-    private record LinuxEndpoint(DatagramSocket socket, MemorySegment address, int length) implements Endpoint {
+    /** The descriptors of {@link #receivers(int)}, in that order: for that lane's poll(2). */
+    public int[] fds(int lane) {
+        return sockets(lane).stream().mapToInt(DatagramSocket::fd).toArray();
+    }
+
+    public int lanes() {
+        return lanes;
+    }
+
+    /**
+     * Where the endpoint's packets go, as the kernel takes it: a native sockaddr made once, and
+     * the socket each lane sends by (for raw ESP the same one for all).
+     */
+    private record LinuxEndpoint(DatagramSocket[] sockets, MemorySegment address, int length) implements Endpoint {
     }
 
     @Override
     public Endpoint endpoint(InetSocketAddress local, InetSocketAddress remote, boolean udp) {
-        DatagramSocket socket = (udp ? udpSockets : rawSockets).get(local.getAddress());
-        if (socket == null) {
+        DatagramSocket[] sockets;
+        if (udp) {
+            sockets = udpGroups.get(local.getAddress());
+        } else {
+            DatagramSocket raw = rawSockets.get(local.getAddress());
+            sockets = raw == null ? null : java.util.Collections.nCopies(lanes, raw).toArray(DatagramSocket[]::new);
+        }
+        if (sockets == null) {
             return null;
         }
         // A raw socket's sockaddr carries no port.
-        return new LinuxEndpoint(socket, SocketAddresses.of(udp ? remote : new InetSocketAddress(remote.getAddress(), 0)),
+        return new LinuxEndpoint(sockets, SocketAddresses.of(udp ? remote : new InetSocketAddress(remote.getAddress(), 0)),
                 SocketAddresses.length(remote));
     }
 
     @Override
     public Sender sender() {
+        return sender(0);
+    }
+
+    @Override
+    public Sender sender(int lane) {
+        java.util.Objects.checkIndex(lane, lanes);
         Libc.CallState state = new Libc.CallState();
         return (to, buffer, offset, length, segmentSize) -> {
             LinuxEndpoint e = (LinuxEndpoint) to;
-            return e.socket.sendSegments(state, buffer, offset, length, segmentSize, e.address, e.length);
+            return e.sockets[lane].sendSegments(state, buffer, offset, length, segmentSize, e.address, e.length);
         };
     }
 
     @Override
     public List<Receiver> receivers() {
-        return sockets().stream().<Receiver>map(SocketReceiver::new).toList();
+        return receivers(0);
+    }
+
+    @Override
+    public List<Receiver> receivers(int lane) {
+        java.util.Objects.checkIndex(lane, lanes);
+        return sockets(lane).stream().<Receiver>map(SocketReceiver::new).toList();
     }
 
     /** One socket read by one thread. */
     private static final class SocketReceiver implements Receiver {
         private final DatagramSocket socket;
         private final Libc.CallState state = new Libc.CallState();
+        /** A raw IPv4 socket's address, as the outer header's destination must read. */
+        private final int destination;
+        private final boolean outerIpv4;
         private int received;
         private int offset;
 
         SocketReceiver(DatagramSocket socket) {
             this.socket = socket;
+            byte[] a = socket.localAddress().getAddress().getAddress();
+            this.outerIpv4 = socket.isRaw() && a.length == 4;
+            this.destination = a.length == 4 ? (int) IpPacket.u32(a, 0) : 0;
         }
 
         @Override
         public int receive(PacketBuffer buffer) {
             received = Math.max(0, socket.receive(state, buffer, 0, buffer.capacity()));
-            offset = received > 0 ? socket.payloadOffset(buffer.bytes(), 0) : 0;
+            if (received == 0) {
+                offset = 0;
+            } else if (socket.lastTruncated()) {
+                offset = TRUNCATED;
+            } else {
+                offset = outerIpv4 ? OuterIpv4Header.espOffset(buffer.bytes(), received, destination) : 0;
+            }
             return received;
         }
 
@@ -159,13 +239,14 @@ public final class LinuxEspPort implements EspPort {
 
     @Override
     public void close() {
-        udpSockets.values().forEach(DatagramSocket::close);
+        udpGroups.values().forEach(g -> java.util.Arrays.stream(g).filter(java.util.Objects::nonNull).forEach(DatagramSocket::close));
         rawSockets.values().forEach(DatagramSocket::close);
     }
 
     /** The sockets and their offloads, for the log. */
     public String offloads() {
-        return udpSockets.values().stream().map(s -> s + ": " + s.offloads()).collect(Collectors.joining("; "));
+        return java.util.stream.Stream.concat(udpSockets.values().stream(), rawSockets.values().stream()).map(s -> s + ": " + s.offloads())
+                .collect(Collectors.joining("; ")) + (lanes > 1 ? "; " + lanes + " UDP sockets per address (SO_REUSEPORT)" : "");
     }
 
     @Override

@@ -17,8 +17,27 @@ import java.net.InetSocketAddress;
  * sends a run of equal-sized ESP packets as one buffer in one call, GRO ({@code UDP_GRO}) hands
  * over a run of them as one buffer, with the segment size in a control message. Over veth the
  * run stays one socket buffer end to end, so the per-packet cost of the kernel all but goes.
+ *
+ * <p>A raw socket has no such offload. It moves batches with sendmmsg and recvmmsg instead
+ * ({@link MessageVector}): a run of ESP packets leaves in one call, and what waits arrives in
+ * one call and is handed out a datagram at a time. Probed when the socket opens; where the
+ * kernel or a sandbox refuses them, one call per datagram as before, and {@link #offloads()}
+ * says why.
  */
 public final class DatagramSocket implements AutoCloseable {
+    /** ESP packets one sendmmsg takes: as many as one UDP GSO send carries. */
+    public static final int SEND_VECTOR = 64;
+    /** Bytes of those: a GSO-sized batch, with room for a lone packet as long as an IPv4 datagram may be. */
+    public static final int SEND_VECTOR_BYTES = 65_536;
+    /** Datagrams one recvmmsg takes: a packet thread's burst per socket. */
+    public static final int RECEIVE_VECTOR = 64;
+    /**
+     * The longest raw ESP datagram a batched receive takes whole, IP header included: the
+     * largest path MTU the configuration allows (jumbo frames), 590 KB of native memory for a
+     * vector. A longer one arrives cut and {@link #lastTruncated()}, to be dropped and counted.
+     */
+    public static final int RECEIVE_SLOT = 9216;
+
     private final int fd;
     private final boolean raw;
     private final boolean ipv6;
@@ -30,6 +49,14 @@ public final class DatagramSocket implements AutoCloseable {
     private int gsoSize;
     private Receiver receiver;
     private int lastSegmentSize;
+    /** Raw: what one sendmmsg takes, and what one recvmmsg brought (null: one call per datagram). */
+    private MessageVector sendVector;
+    private MessageVector receiveVector;
+    /** Raw: why there are no vectors, for the log (null if there are, or none were asked for). */
+    private String vectorRefusal;
+    private int received;
+    private int handedOut;
+    private boolean lastTruncated;
 
     private DatagramSocket(int fd, boolean raw, boolean ipv6, InetSocketAddress local, boolean gso, boolean gro) {
         this.fd = fd;
@@ -56,7 +83,7 @@ public final class DatagramSocket implements AutoCloseable {
 
     /** UDP without GSO and GRO, as on a kernel that lacks them. */
     public static DatagramSocket udpWithoutOffloads(InetSocketAddress local, int bufferBytes) throws IOException {
-        return open(local, false, bufferBytes, false, false);
+        return open(local, false, bufferBytes, false, false, false);
     }
 
     /**
@@ -64,19 +91,35 @@ public final class DatagramSocket implements AutoCloseable {
      * have (yet), as a pair's floating address (IP_FREEBIND).
      */
     public static DatagramSocket udp(InetSocketAddress local, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
-        return open(local, false, bufferBytes, offloads, freeBind);
+        return open(local, false, bufferBytes, offloads, freeBind, false);
+    }
+
+    /**
+     * As {@link #udp(InetSocketAddress, int, boolean, boolean)}, one of a group with
+     * SO_REUSEPORT: every socket of the group binds the same address and port, and the kernel
+     * gives each arriving datagram to one of them by a hash of its addresses and ports, so the
+     * datagrams of one peer (one 4-tuple) always reach the same socket, in order.
+     */
+    public static DatagramSocket udpGroupMember(InetSocketAddress local, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
+        return open(local, false, bufferBytes, offloads, freeBind, true);
     }
 
     /** Raw ESP, with IP_FREEBIND if {@code freeBind}. */
     public static DatagramSocket rawEsp(InetSocketAddress local, int bufferBytes, boolean freeBind) throws IOException {
-        return open(new InetSocketAddress(local.getAddress(), 0), true, bufferBytes, true, freeBind);
+        return rawEsp(local, bufferBytes, true, freeBind);
+    }
+
+    /** Raw ESP; {@code vectors}: batches with sendmmsg and recvmmsg where the kernel takes them, else a call per datagram. */
+    public static DatagramSocket rawEsp(InetSocketAddress local, int bufferBytes, boolean vectors, boolean freeBind) throws IOException {
+        return open(new InetSocketAddress(local.getAddress(), 0), true, bufferBytes, vectors, freeBind, false);
     }
 
     private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads) throws IOException {
-        return open(local, raw, bufferBytes, offloads, false);
+        return open(local, raw, bufferBytes, offloads, false, false);
     }
 
-    private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads, boolean freeBind) throws IOException {
+    private static DatagramSocket open(InetSocketAddress local, boolean raw, int bufferBytes, boolean offloads, boolean freeBind,
+                                       boolean reusePort) throws IOException {
         Libc.CallState s = new Libc.CallState();
         boolean v6 = local.getAddress() instanceof Inet6Address;
         int fd = Libc.socket(s, v6 ? Libc.AF_INET6 : Libc.AF_INET, (raw ? Libc.SOCK_RAW : Libc.SOCK_DGRAM) | Libc.SOCK_NONBLOCK
@@ -89,6 +132,10 @@ public final class DatagramSocket implements AutoCloseable {
             Libc.setsockopt(s, fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 1);
         }
         Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_REUSEADDR, 1);
+        if (reusePort && Libc.setsockopt(s, fd, Libc.SOL_SOCKET, Libc.SO_REUSEPORT, 1) < 0) {
+            Libc.close(s, fd);
+            throw new IOException(what + ": SO_REUSEPORT refused");
+        }
         if (freeBind) {
             Libc.setsockopt(s, fd, v6 ? Libc.IPPROTO_IPV6 : Libc.IPPROTO_IP, v6 ? Libc.IPV6_FREEBIND : Libc.IP_FREEBIND, 1);
         }
@@ -108,7 +155,28 @@ public final class DatagramSocket implements AutoCloseable {
         // Probed, not assumed: an older kernel says ENOPROTOOPT and the socket works without.
         boolean gso = offloads && !raw && Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0) == 0;
         boolean gro = offloads && !raw && Libc.setsockopt(s, fd, Libc.SOL_UDP, Libc.UDP_GRO, 1) == 0;
-        return new DatagramSocket(fd, raw, v6, local, gso, gro);
+        DatagramSocket socket = new DatagramSocket(fd, raw, v6, local, gso, gro);
+        if (raw && offloads) {
+            socket.vectors(s);
+        }
+        return socket;
+    }
+
+    /** Raw: sendmmsg and recvmmsg if an empty call of each goes through (a seccomp filter or an old sandbox may say ENOSYS or EPERM). */
+    private void vectors(Libc.CallState s) {
+        MessageVector send = MessageVector.forSending(SEND_VECTOR, SEND_VECTOR_BYTES);
+        int r = send.probe(s, fd);
+        if (r < 0) {
+            vectorRefusal = "sendmmsg/recvmmsg refused: " + Libc.describe(-r);
+            return;
+        }
+        sendVector = send;
+        receiveVector = MessageVector.forReceiving(RECEIVE_VECTOR, RECEIVE_SLOT);
+    }
+
+    /** Whether this raw socket moves batches (sendmmsg, recvmmsg). */
+    public boolean vectored() {
+        return sendVector != null;
     }
 
     /**
@@ -138,7 +206,11 @@ public final class DatagramSocket implements AutoCloseable {
 
     /** What this socket offloads, for the log. */
     public String offloads() {
-        return raw ? "none (raw)" : gso || gro ? (gso ? "UDP GSO" : "") + (gso && gro ? ", " : "") + (gro ? "UDP GRO" : "") : "none";
+        if (raw) {
+            return sendVector != null ? "sendmmsg, recvmmsg (" + SEND_VECTOR + " datagrams a call)"
+                    : vectorRefusal != null ? "none (raw; " + vectorRefusal + ")" : "none (raw)";
+        }
+        return gso || gro ? (gso ? "UDP GSO" : "") + (gso && gro ? ", " : "") + (gro ? "UDP GRO" : "") : "none";
     }
 
     public int fd() {
@@ -160,6 +232,9 @@ public final class DatagramSocket implements AutoCloseable {
      */
     public int receive(Libc.CallState s, PacketBuffer buffer, int offset, int maxLength) {
         int r;
+        if (receiveVector != null) {
+            return receiveVectored(s, buffer, offset, maxLength);
+        }
         if (gro) {
             if (receiver == null) {
                 receiver = new Receiver();
@@ -170,6 +245,39 @@ public final class DatagramSocket implements AutoCloseable {
             lastSegmentSize = r;
         }
         return r == -Libc.EAGAIN ? 0 : r;
+    }
+
+    /**
+     * The next datagram of the last recvmmsg, or, when all are handed out, a new recvmmsg: a
+     * system call per batch, a copy per datagram. Not more than one call per receive, so a
+     * caller that stops at 0 sees the socket drained.
+     */
+    private int receiveVectored(Libc.CallState s, PacketBuffer buffer, int offset, int maxLength) {
+        if (handedOut == received) {
+            handedOut = 0;
+            received = 0;
+            int r = receiveVector.receive(fd);
+            if (r == 0) {
+                return 0;
+            }
+            received = r;
+        }
+        int i = handedOut++;
+        int n = Math.min(receiveVector.length(i), maxLength);
+        lastTruncated = receiveVector.truncated(i) || n < receiveVector.length(i);
+        receiveVector.copy(i, buffer, offset, n);
+        receiveVector.copySource(i, s.from);
+        lastSegmentSize = n;
+        return n;
+    }
+
+    /**
+     * Whether what {@link #receive} last returned was cut because it was longer than the
+     * receive could take ({@link #RECEIVE_SLOT}, or the caller's {@code maxLength}): then it is
+     * not the datagram that was sent.
+     */
+    public boolean lastTruncated() {
+        return lastTruncated;
     }
 
     /** The size of each datagram in what {@link #receive} last returned. */
@@ -248,8 +356,9 @@ public final class DatagramSocket implements AutoCloseable {
 
     /**
      * Datagrams back to back in {@code buffer}, each {@code segmentSize} bytes but the last,
-     * which may be shorter: with GSO one call; without, one call each. Returns the number of
-     * datagrams sent, or minus errno if the first failed.
+     * which may be shorter: with GSO (or, raw, sendmmsg) one call; without, one call each.
+     * Returns the number of datagrams sent, or, if the first failed, minus errno (-1 from
+     * sendmmsg, which does not keep the reason: see {@link Libc#sendmmsg}).
      *
      * <p>The segment size is set on the socket (UDP_SEGMENT as a socket option) rather than per
      * call in a control message, because sendmsg cannot take the packet from the Java heap and
@@ -259,6 +368,9 @@ public final class DatagramSocket implements AutoCloseable {
         if (length <= segmentSize) {
             int r = send(s, buffer, offset, length, to, toLength);
             return r < 0 ? r : 1;
+        }
+        if (sendVector != null && length <= SEND_VECTOR_BYTES && (length + segmentSize - 1) / segmentSize <= SEND_VECTOR) {
+            return sendVector.send(fd, buffer, offset, length, segmentSize, to, toLength);
         }
         if (gso) {
             if (gsoSize != segmentSize) {

@@ -20,6 +20,7 @@ public final class TunDevice implements AutoCloseable {
     private static final long TUNSETIFF = 0x400454caL;
     private static final short IFF_TUN = 0x0001;
     private static final short IFF_NO_PI = 0x1000;
+    private static final short IFF_MULTI_QUEUE = 0x0100;
     private static final short IFF_VNET_HDR = 0x4000;
     private static final long TUNSETOFFLOAD = 0x400454d0L;
     private static final int TUN_F_CSUM = 0x01;
@@ -65,6 +66,48 @@ public final class TunDevice implements AutoCloseable {
             }
         }
         return open(name, (short) (IFF_TUN | IFF_NO_PI));
+    }
+
+    /**
+     * The TUN device {@code name} with {@code queues} queues (IFF_MULTI_QUEUE when more than
+     * one): a descriptor each, all of one device, for one packet thread each. The kernel hands a
+     * packet the local network sends into the device to one queue, chosen by a hash of its flow
+     * (and, once a packet thread has written a flow's packets into a queue, to that queue: the
+     * kernel's "automq"), so one flow's packets are read by one thread, in order. With one queue
+     * this is {@link #open(String, boolean)}. All or none: queues already open are closed if a
+     * later one fails.
+     */
+    public static java.util.List<TunDevice> openQueues(String name, boolean offloads, int queues) throws IOException {
+        if (queues < 1) {
+            throw new IllegalArgumentException("a TUN device has at least one queue, not " + queues);
+        }
+        if (queues == 1) {
+            return java.util.List.of(open(name, offloads));
+        }
+        java.util.List<TunDevice> open = new java.util.ArrayList<>();
+        try {
+            short flags = (short) (IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE);
+            TunDevice first;
+            if (offloads) {
+                try {
+                    first = open(name, (short) (flags | IFF_VNET_HDR));
+                } catch (IOException e) {
+                    first = open(name, flags);
+                }
+            } else {
+                first = open(name, flags);
+            }
+            open.add(first);
+            // Every queue with the first one's flags: the kernel refuses a queue that differs.
+            short same = (short) (flags | (first.vnetHeader ? IFF_VNET_HDR : 0));
+            while (open.size() < queues) {
+                open.add(open(name, same));
+            }
+            return java.util.List.copyOf(open);
+        } catch (IOException | RuntimeException e) {
+            open.forEach(TunDevice::close);
+            throw e;
+        }
     }
 
     private static TunDevice open(String name, short flags) throws IOException {

@@ -8,7 +8,7 @@ import java.util.ArrayDeque;
  * here are what its reads hand over, and what it writes goes to a {@link Frames} the test
  * supplies, byte for byte what the kernel's device would get. The offloads are the real ones
  * ({@link TunBatch}, {@link GroMerger}), so a test over this port checks the cutting and merging
- * the gateway does. One thread at a time.
+ * the gateway does. Frames may be offered from any thread; one thread at a time reads and writes.
  */
 public final class InMemoryTun implements TunPort {
     /** What the device got from one write. */
@@ -24,6 +24,7 @@ public final class InMemoryTun implements TunPort {
     private final boolean vnetHeader;
     private final Frames frames;
     private final GroMerger merger;
+    /** Guarded by itself: a test's thread offers while a lane reads (an ArrayDeque, not a linked queue: nothing allocated per frame). */
     private final ArrayDeque<byte[]> toRead = new ArrayDeque<>();
 
     /**
@@ -38,12 +39,17 @@ public final class InMemoryTun implements TunPort {
 
     /** A frame for a later read to hand over, as the kernel would: after a virtio header if the device takes one. */
     public void offer(byte[] frame) {
-        toRead.add(frame);
+        synchronized (toRead) {
+            toRead.add(frame);
+        }
     }
 
     @Override
     public boolean read(TunBatch batch) {
-        byte[] f = toRead.poll();
+        byte[] f;
+        synchronized (toRead) {
+            f = toRead.poll();
+        }
         if (f == null) {
             return false;
         }

@@ -25,7 +25,12 @@ public final class NetNamespace implements AutoCloseable {
 
     /** A new namespace, its name {@code name} after the test run's prefix, with lo up. */
     public NetNamespace(String name) throws IOException, InterruptedException {
-        this.name = "bgprt-" + ProcessHandle.current().pid() + "-" + name;
+        this("bgprt", name);
+    }
+
+    /** A new namespace named {@code family-<pid>-name}, with lo up. */
+    public NetNamespace(String family, String name) throws IOException, InterruptedException {
+        this.name = family + "-" + ProcessHandle.current().pid() + "-" + name;
         run("ip", "netns", "add", this.name);
         run("ip", "-n", this.name, "link", "set", "lo", "up");
     }

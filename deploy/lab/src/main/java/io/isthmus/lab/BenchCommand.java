@@ -8,9 +8,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code isthmus bench}: the throughput benchmark (see {@link Bench}). */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {BenchCommand.FailoverCommand.class, RemoteBenchCommand.class},
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        subcommands = {BenchCommand.FailoverCommand.class, RemoteBenchCommand.class, TunnelsCommand.class, IkeLoadCommand.class},
         description = "Throughput, packet rate, latency and cost of Isthmus against plain veth, strongSwan and wireguard-go, "
-                + "in the namespace lab (needs root). 'bench failover': the active-active pair's failovers. 'bench remote': across two machines.")
+                + "in the namespace lab (needs root). 'bench failover': the active-active pair's failovers. 'bench remote': across two machines. "
+                + "'bench tunnels': one instance with thousands of tunnels. 'bench ike-load': IKE SAs set up a second, Isthmus and strongSwan "
+                + "as responders.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "Length of each iperf3 measurement (default ${DEFAULT-VALUE}).")
     int seconds;
@@ -21,7 +24,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--paths", split = ",", description = "Which paths, comma-separated (default: all but the diagnostic ones): "
             + "plain-veth, isthmus-aes128gcm, isthmus-nat-static, isthmus-nat-dynamic, isthmus-aes256gcm, isthmus-chacha20poly1305, "
             + "isthmus-strongswan, strongswan-strongswan, "
-            + "wireguard-go; diagnostic: isthmus-raw-esp, isthmus-no-offloads.")
+            + "wireguard-go; diagnostic: isthmus-raw-esp, isthmus-no-offloads, isthmus-two-threads, isthmus-busy-poll, isthmus-capturing.")
     List<String> paths;
 
     @Option(names = "--json", defaultValue = "isthmus-bench.json", description = "Where to write the results as JSON (default ${DEFAULT-VALUE}).")

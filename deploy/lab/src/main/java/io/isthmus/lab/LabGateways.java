@@ -280,7 +280,7 @@ public final class LabGateways {
      * (without gcm, charon answers an AES-GCM IKE_SA_INIT and silently drops the IKE_AUTH): fail
      * now, naming the package that brings it.
      */
-    static void requirePlugins(String stats) throws IOException {
+    public static void requirePlugins(String stats) throws IOException {
         requirePlugins(stats, STRONGSWAN_PLUGINS);
     }
 

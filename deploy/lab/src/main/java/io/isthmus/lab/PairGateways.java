@@ -79,7 +79,11 @@ public final class PairGateways {
         return lab.work().resolve("pair-state");
     }
 
-    /** The gateway's configuration, the same file for both instances (each started with --instance). */
+    /**
+     * The gateway's configuration, the same file for both instances (each started with --instance).
+     * One packet lane each: four gateways share this machine's two cores in the pair lab, and lanes
+     * waiting their turn on one SA took CPU the IKE threads needed (pauses that ran leases out).
+     */
     public String config() {
         Path certs = lab.work().resolve("pair-certs");
         return """
@@ -95,6 +99,8 @@ public final class PairGateways {
                     - name: gw2
                       publicIpAddress: %4$s
                       floatingIpAddress: %5$s
+                  tunnel:
+                    packetThreads: 1
                 %15$slocalNetworkGateways:
                   - name: peer
                     gatewayIpAddress: %6$s

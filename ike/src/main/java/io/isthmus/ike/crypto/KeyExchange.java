@@ -4,16 +4,30 @@ import io.isthmus.ike.message.IkeProtocolException;
 import java.security.KeyPair;
 import java.security.PublicKey;
 
-/** One side of one key exchange: our public value, and the shared secret once the peer's arrives. */
+/**
+ * One side of one key exchange: our public value, and the shared secret once the peer's arrives.
+ * MODP and ECP keys are the JDK's; a Curve25519 key is its 32 bytes, for Bouncy Castle's
+ * RFC 7748 code ({@link KeyExchangeMethod#CURVE25519} says why).
+ */
 public final class KeyExchange {
     private final KeyExchangeMethod method;
     private final KeyPair pair;
+    /** Curve25519: the scalar (clamped when used); null for the JDK's keys. */
+    private final byte[] rawPrivate;
     private final byte[] publicValue;
 
     KeyExchange(KeyExchangeMethod method, KeyPair pair) {
         this.method = method;
         this.pair = pair;
+        this.rawPrivate = null;
         this.publicValue = method.encodePublic(pair.getPublic());
+    }
+
+    KeyExchange(KeyExchangeMethod method, byte[] rawPrivate, byte[] publicValue) {
+        this.method = method;
+        this.pair = null;
+        this.rawPrivate = rawPrivate;
+        this.publicValue = publicValue;
     }
 
     public KeyExchangeMethod method() {
@@ -32,6 +46,6 @@ public final class KeyExchange {
 
     /** g^ir, from the peer's value as {@link KeyExchangeMethod#peerPublicValue} checked it. */
     public byte[] sharedSecret(PublicKey peer) throws IkeProtocolException {
-        return method.agree(pair.getPrivate(), peer);
+        return rawPrivate != null ? method.agree(rawPrivate, peer) : method.agree(pair.getPrivate(), peer);
     }
 }

@@ -58,10 +58,19 @@ public final class IkeEngine implements Transport.Receiver {
     private final Transport transport;
     private final Scheduler scheduler;
     private final IkeContext context;
-    private final List<Connection> connections = new ArrayList<>();
+    private final ConfiguredConnections connections = new ConfiguredConnections();
     private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
-    /** Responder SAs between IKE_SA_INIT and IKE_AUTH, by the initiator's SPI and address, to spot retransmissions. */
-    private final Map<String, IkeSa> halfOpen = new java.util.LinkedHashMap<>(); // oldest first
+    /**
+     * The IKE SAs in {@link #byOurSpi} by the name of their connection (a responder's first
+     * candidate until IKE_AUTH settles which it is), and the name each is filed under: what is asked
+     * per connection or per new IKE SA (another SA of its connection? older ones to drop after
+     * INITIAL_CONTACT? those a reload changes) is answered from here, not by a pass over every IKE
+     * SA, which made bringing up or reloading 10,000 connections quadratic.
+     */
+    private final Map<String, Set<IkeSa>> byConnection = new HashMap<>();
+    private final Map<IkeSa, String> filedUnder = new java.util.IdentityHashMap<>();
+    /** Responder SAs between IKE_SA_INIT and IKE_AUTH. */
+    private final HalfOpenSas halfOpen = new HalfOpenSas();
     /** Per address that answered cookies lately, the times of its last answers (the oldest addresses forgotten first). */
     private final Map<InetAddress, CostlyInitRequests> cookieAnswers = new java.util.LinkedHashMap<>(64, 0.75f, true) {
         @Override
@@ -77,8 +86,25 @@ public final class IkeEngine implements Transport.Receiver {
     private int natTraversalPort = NAT_T_PORT;
     private long cookiesSent;
     private int halfOpenPerPeer = 5;
-    /** Half-open IKE SAs in all, whoever they come from: the memory and key pairs a flood can take. */
-    static final int HALF_OPEN_LIMIT = 1000;
+    /**
+     * Half-open IKE SAs in all, whoever they come from: the memory a flood can take (some 5 KB
+     * each). Ten thousand: a gateway makes only one to two thousand a second (each costs a key
+     * pair), so with {@link #HALF_OPEN_MIN_AGE} the oldest are old enough to give way before the
+     * table is full; a thousand was filled by a burst of peers reconnecting at once (IKE load bench).
+     */
+    public static final int HALF_OPEN_LIMIT = 10_000;
+    /**
+     * How old the oldest half-open SA must be to give way to a new one when the table is full; a
+     * younger one is still waiting for an IKE_AUTH that is on its way, and the new request is
+     * dropped instead (its initiator sends it again). Evicting the youngest-but-oldest instead
+     * made a burst of 3,000 peers against a table of 1,000 evict each SA before its IKE_AUTH
+     * was read: 10 of 3,000 got through (IKE load bench).
+     */
+    static final Duration HALF_OPEN_MIN_AGE = Duration.ofSeconds(5);
+    private long initsDroppedFull;
+    private int halfOpenLimit = HALF_OPEN_LIMIT;
+    /** Whether cookies are asked for at all (strongSwan asks for none with {@code dos_protection = no}). */
+    private boolean cookies = true;
     private final RateLimitedLog floodLog;
 
     /**
@@ -204,7 +230,7 @@ public final class IkeEngine implements Transport.Receiver {
 
     /** The connection of this name, if there is one. */
     public Optional<Connection> connection(String name) {
-        return connections.stream().filter(c -> c.name().equals(name)).findFirst();
+        return Optional.ofNullable(connections.get(name));
     }
 
     /**
@@ -219,20 +245,54 @@ public final class IkeEngine implements Transport.Receiver {
      * configuration it came from owns it (and may still share it with {@code next}).
      */
     public void replaceConnection(Connection next) {
-        int i = connections.indexOf(connection(next.name()).orElseThrow(() -> new IllegalArgumentException("no connection " + next.name())));
-        Connection old = connections.set(i, next);
-        boolean newSelectors = !Set.copyOf(old.localSelectors()).equals(Set.copyOf(next.localSelectors()))
-                || !Set.copyOf(old.remoteSelectors()).equals(Set.copyOf(next.remoteSelectors()));
-        for (IkeSa sa : ikeSas()) {
-            boolean ofIt = sa.connection().name().equals(next.name()) || sa.candidates().stream().anyMatch(c -> c.name().equals(next.name()));
-            if (!ofIt || sa.state() == IkeSaState.DESTROYED) {
-                continue;
+        replaceConnections(List.of(next));
+    }
+
+    /**
+     * {@link #replaceConnection} for each of {@code next} (a reload that keeps them all), in one
+     * pass over each one's IKE SAs: a reload of 10,000 connections is then linear, where one call
+     * each scanned every IKE SA 10,000 times.
+     *
+     * @throws IllegalArgumentException for a name no connection has (those before it are replaced)
+     */
+    public void replaceConnections(Collection<Connection> next) {
+        for (Connection n : next) {
+            Connection old = connections.replace(n);
+            if (old == null) {
+                throw new IllegalArgumentException("no connection " + n.name());
             }
-            sa.reconfigure(next);
-            if (newSelectors && sa.connection() == next) {
-                sa.renewSelectors();
+            boolean newSelectors = !Set.copyOf(old.localSelectors()).equals(Set.copyOf(n.localSelectors()))
+                    || !Set.copyOf(old.remoteSelectors()).equals(Set.copyOf(n.remoteSelectors()));
+            for (IkeSa sa : sasOf(n.name())) {
+                if (sa.state() == IkeSaState.DESTROYED) {
+                    continue;
+                }
+                sa.reconfigure(n);
+                if (newSelectors && sa.connection() == n) {
+                    sa.renewSelectors();
+                }
             }
         }
+    }
+
+    /**
+     * The IKE SAs that may be of connection {@code name}: filed under it, and responders still
+     * weighing it among their candidates (filed under their first candidate until IKE_AUTH), which
+     * are few: at most {@link #HALF_OPEN_LIMIT}.
+     */
+    private List<IkeSa> sasOf(String name) {
+        Set<IkeSa> out = new java.util.LinkedHashSet<>(byConnection.getOrDefault(name, Set.of()));
+        for (IkeSa sa : halfOpen.all()) {
+            if (sa.candidates().stream().anyMatch(c -> c.name().equals(name))) {
+                out.add(sa);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The IKE SAs filed under connection {@code name} (not destroyed yet); any thread may not: the engine's only. */
+    public List<IkeSa> ikeSas(String connectionName) {
+        return List.copyOf(byConnection.getOrDefault(connectionName, Set.of()));
     }
 
     /**
@@ -240,12 +300,11 @@ public final class IkeEngine implements Transport.Receiver {
      * its pre-shared key is wiped. A half-open SA that would still pick it fails authentication.
      */
     public void removeConnection(String name) {
-        Connection c = connections.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+        Connection c = connections.remove(name);
         if (c == null) {
             return;
         }
-        connections.remove(c);
-        ikeSas().stream().filter(sa -> sa.connection() == c).forEach(IkeSa::delete);
+        ikeSas(name).stream().filter(sa -> sa.connection() == c).forEach(IkeSa::delete);
         if (c.authentication() instanceof Authentication.PreSharedKey psk) {
             psk.destroy();
         }
@@ -267,6 +326,33 @@ public final class IkeEngine implements Transport.Receiver {
         this.halfOpenPerPeer = limit;
     }
 
+    /**
+     * Whether IKE_SA_INIT requests are ever asked for a cookie (on by default). Off, the
+     * thresholds ask for none and an address over its share of half-open SAs simply has its
+     * oldest replaced: for measuring what cookies cost, or a gateway behind a front that
+     * checks return routability itself.
+     */
+    public void cookies(boolean on) {
+        this.cookies = on;
+    }
+
+    /**
+     * Half-open IKE SAs in all, whoever they come from ({@link #HALF_OPEN_LIMIT} by default):
+     * past it, each new one replaces the oldest, which was waiting for an IKE_AUTH that may
+     * never come.
+     */
+    public void halfOpenLimit(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("the half-open limit must be at least 1, not " + limit);
+        }
+        this.halfOpenLimit = limit;
+    }
+
+    /** See {@link IkeContext#reuseInitiatorKeyShares}: for the load generator, never the gateway. */
+    public void reuseInitiatorKeyShares(int uses) {
+        context.reuseInitiatorKeyShares(uses);
+    }
+
     /** IKE_SA_INIT requests that cost work per second above which cookies are asked for too. */
     public void cookieRate(int perSecond) {
         this.costlyInits = new CostlyInitRequests(perSecond);
@@ -283,16 +369,42 @@ public final class IkeEngine implements Transport.Receiver {
 
     /** Starts an IKE SA for {@code connectionName} from {@code local} to {@code remote}. */
     public IkeSa initiate(String connectionName, InetSocketAddress local, InetSocketAddress remote) {
-        Connection c = connections.stream().filter(x -> x.name().equals(connectionName)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no connection " + connectionName));
+        Connection c = connection(connectionName).orElseThrow(() -> new IllegalArgumentException("no connection " + connectionName));
         if (c.mode() == Connection.Mode.RESPONDER_ONLY) {
             throw new IllegalStateException("connection " + connectionName + " only responds");
         }
         IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0, local, remote);
-        byOurSpi.put(sa.initiatorSpi(), sa);
+        file(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
         IkeSaInit.initiate(sa);
         return sa;
+    }
+
+    /** {@code sa} is found by our SPI from now on, and among its connection's. */
+    private void file(long ourSpi, IkeSa sa) {
+        IkeSa replaced = byOurSpi.put(ourSpi, sa);
+        if (replaced != null && replaced != sa && !byOurSpi.containsValue(replaced)) {
+            unfile(replaced);
+        }
+        if (!filedUnder.containsKey(sa)) {
+            fileByConnection(sa);
+        }
+    }
+
+    private void fileByConnection(IkeSa sa) {
+        String name = sa.connection().name();
+        filedUnder.put(sa, name);
+        byConnection.computeIfAbsent(name, k -> new java.util.LinkedHashSet<>()).add(sa);
+    }
+
+    private void unfile(IkeSa sa) {
+        String name = filedUnder.remove(sa);
+        if (name != null) {
+            byConnection.computeIfPresent(name, (k, set) -> {
+                set.remove(sa);
+                return set.isEmpty() ? null : set;
+            });
+        }
     }
 
     /** The IKE SA that owns the child SA with this inbound SPI, if any. */
@@ -362,27 +474,26 @@ public final class IkeEngine implements Transport.Receiver {
 
     private void receiveInitRequest(IkeMessage message, InetSocketAddress local, InetSocketAddress remote) {
         IkeHeader h = message.header();
-        String key = Long.toHexString(h.initiatorSpi()) + "@" + remote;
+        String key = HalfOpenSas.key(h.initiatorSpi(), remote);
         IkeSa existing = halfOpen.get(key);
         if (existing != null) {
             existing.receive(message, remote, local);
             return;
         }
-        List<Connection> candidates = connections.stream()
-                .filter(c -> c.mode() != Connection.Mode.INITIATOR_ONLY)
-                .filter(c -> c.localAddress().equals(local.getAddress()) || c.localAddress().isAnyLocalAddress())
-                .filter(c -> c.remoteAddress() == null || c.remoteAddress().equals(remote.getAddress()))
-                .toList();
+        if (halfOpen.answered(key) != null) {
+            floodLog.log("init-copy", System.Logger.Level.DEBUG, "a copy of the IKE_SA_INIT of {0}, which went on to IKE_AUTH: dropped", remote);
+            return;
+        }
+        List<Connection> candidates = connections.candidates(local.getAddress(), remote.getAddress());
         if (candidates.isEmpty()) {
             floodLog.log("no-connection", System.Logger.Level.INFO, "no connection for IKE_SA_INIT from {0} to {1}", remote, local);
             return;
         }
         Instant now = scheduler.now();
-        List<String> fromThere = halfOpen.entrySet().stream().filter(e -> e.getValue().remoteAddress().getAddress().equals(remote.getAddress()))
-                .map(Map.Entry::getKey).toList();
+        int fromThere = halfOpen.from(remote.getAddress());
         // An address that holds its share of half-open SAs must prove it is where it says (a spoofer of
         // the peer's address cannot), so that whoever holds the slots cannot lock the real peer out.
-        boolean cookieRequired = halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere.size() >= halfOpenPerPeer;
+        boolean cookieRequired = cookies && (halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere >= halfOpenPerPeer);
         boolean cookied = cookieRequired && validCookie(message, remote);
         if (cookieRequired && !cookied) {
             byte[] cookie = cookie(message, remote);
@@ -403,18 +514,25 @@ public final class IkeEngine implements Transport.Receiver {
                     remote.getAddress().getHostAddress(), COOKIE_ANSWERS_PER_PEER);
             return;
         }
-        if (fromThere.size() >= halfOpenPerPeer) {
-            giveWay(fromThere.getFirst(), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
-        } else if (halfOpen.size() >= HALF_OPEN_LIMIT) {
-            giveWay(halfOpen.keySet().iterator().next(), HALF_OPEN_LIMIT + " half-open IKE SAs in all");
+        if (fromThere >= halfOpenPerPeer) {
+            giveWay(halfOpen.oldestFrom(remote.getAddress()), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
+        } else if (halfOpen.size() >= halfOpenLimit) {
+            IkeSa oldest = halfOpen.oldest();
+            if (Duration.between(oldest.createdAt(), now).compareTo(HALF_OPEN_MIN_AGE) < 0) {
+                initsDroppedFull++;
+                floodLog.log("half-open-full", System.Logger.Level.WARNING, "{0} half-open IKE SAs, the oldest not {1} s old: dropping the "
+                        + "IKE_SA_INIT of {2} (it will be sent again)", halfOpen.size(), HALF_OPEN_MIN_AGE.toSeconds(), remote);
+                return;
+            }
+            giveWay(halfOpen.oldestKey(), halfOpenLimit + " half-open IKE SAs in all");
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         costlyInits.record(now);
         IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
         IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
-            byOurSpi.put(sa.responderSpi(), sa);
-            halfOpen.put(key, sa);
+            file(sa.responderSpi(), sa);
+            halfOpen.add(key, sa);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
             scheduler.schedule(HALF_OPEN_TIMEOUT, () -> {
                 // By key and SA: a later SA may have the same initiator SPI and address (a replay).
@@ -458,61 +576,14 @@ public final class IkeEngine implements Transport.Receiver {
         return context.reservedInboundSpis();
     }
 
+    /** IKE_SA_INIT requests dropped because the half-open table was full of SAs too young to give way. */
+    public long initRequestsDroppedFull() {
+        return initsDroppedFull;
+    }
+
     /** IKE SAs waiting for IKE_AUTH, as responder. */
     public int halfOpenSas() {
         return halfOpen.size();
-    }
-
-    /**
-     * The times of the last {@code limit} IKE_SA_INIT requests that cost work, in a ring: the
-     * rate is over the limit when the oldest of them is less than a second old. Constant memory
-     * and time, whatever the flood.
-     */
-    private static final class CostlyInitRequests {
-        private final long[] nanos;
-        private int next;
-        private int count;
-
-        CostlyInitRequests(int limit) {
-            if (limit < 1) {
-                throw new IllegalArgumentException("cookie rate must be at least 1 per second, not " + limit);
-            }
-            nanos = new long[limit];
-        }
-
-        /** Records the request if it is within the limit; otherwise leaves it out and says no. */
-        boolean allow(Instant now) {
-            if (overLimit(now)) {
-                return false;
-            }
-            record(now);
-            return true;
-        }
-
-        void record(Instant now) {
-            nanos[next] = toNanos(now);
-            next = (next + 1) % nanos.length;
-            count = Math.min(count + 1, nanos.length);
-        }
-
-        boolean overLimit(Instant now) {
-            return count == nanos.length && toNanos(now) - nanos[next] < 1_000_000_000L;
-        }
-
-        int lastSecond(Instant now) {
-            long since = toNanos(now) - 1_000_000_000L;
-            int n = 0;
-            for (int i = 0; i < count; i++) {
-                if (nanos[i] > since) {
-                    n++;
-                }
-            }
-            return n;
-        }
-
-        private static long toNanos(Instant t) {
-            return t.getEpochSecond() * 1_000_000_000L + t.getNano();
-        }
     }
 
     /** RFC 7296 §2.6: Cookie = VersionIDofSecret | Hash(Ni | IPi | SPIi | <secret>). */
@@ -551,18 +622,25 @@ public final class IkeEngine implements Transport.Receiver {
     private final class Table implements IkeSaTable {
         @Override
         public void add(IkeSa sa) {
-            byOurSpi.put(sa.ourSpi(), sa);
+            file(sa.ourSpi(), sa);
         }
 
         @Override
         public void remove(IkeSa sa) {
-            byOurSpi.remove(sa.ourSpi(), sa);
-            halfOpen.values().removeIf(s -> s == sa);
+            if (byOurSpi.remove(sa.ourSpi(), sa)) {
+                unfile(sa);
+            }
+            halfOpen.remove(sa);
         }
 
         @Override
         public void established(IkeSa sa) {
-            halfOpen.values().removeIf(s -> s == sa);
+            halfOpen.established(sa);
+            // IKE_AUTH settled which of its candidates a responder's SA is of.
+            if (filedUnder.containsKey(sa)) {
+                unfile(sa);
+                fileByConnection(sa);
+            }
         }
 
         /**
@@ -572,8 +650,7 @@ public final class IkeEngine implements Transport.Receiver {
          */
         @Override
         public boolean hasOther(IkeSa sa) {
-            return byOurSpi.values().stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED
-                    && o.connection().name().equals(sa.connection().name()));
+            return byConnection.getOrDefault(sa.connection().name(), Set.of()).stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED);
         }
 
         /**
@@ -584,7 +661,7 @@ public final class IkeEngine implements Transport.Receiver {
          */
         @Override
         public void initialContact(IkeSa fresh) {
-            List<IkeSa> older = ikeSas().stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
+            List<IkeSa> older = ikeSas(fresh.connection().name()).stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
                     && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
                     && fresh.peerIdentity().equals(o.peerIdentity())).toList();
             if (!older.isEmpty()) {
@@ -612,7 +689,7 @@ public final class IkeEngine implements Transport.Receiver {
             Connection c = old.connection();
             IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0,
                     new InetSocketAddress(old.localAddress().getAddress(), IKE_PORT), new InetSocketAddress(old.remoteAddress().getAddress(), IKE_PORT));
-            byOurSpi.put(sa.initiatorSpi(), sa);
+            file(sa.initiatorSpi(), sa);
             LOG.log(System.Logger.Level.INFO, "{0}: the connection''s key or identities changed since it was authenticated: reauthenticating "
                     + "with a new IKE SA (make-before-break) instead of rekeying", old);
             IkeSaInit.initiate(sa);
@@ -621,7 +698,7 @@ public final class IkeEngine implements Transport.Receiver {
 
         @Override
         public boolean hasReauthenticated(IkeSa old) {
-            return byOurSpi.values().stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
+            return byConnection.getOrDefault(old.connection().name(), Set.of()).stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
                     && o.connection().name().equals(old.connection().name()) && o.authenticatedAs(old.connection()));
         }
     }

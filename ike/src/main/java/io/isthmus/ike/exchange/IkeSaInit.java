@@ -69,7 +69,7 @@ public final class IkeSaInit implements Exchange {
     public static void initiate(IkeSa sa) {
         IkeSaInit init = new IkeSaInit(sa, true);
         init.ni = sa.context().nonce();
-        init.keyExchange = sa.connection().ikeProposals().getFirst().keyExchange().generate();
+        init.keyExchange = sa.context().initiatorKeyShare(sa.connection().ikeProposals().getFirst().keyExchange());
         sa.window().queue(init);
     }
 

@@ -1,0 +1,93 @@
+package io.isthmus.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.isthmus.lab.bench.Bench;
+import io.isthmus.lab.bench.IkeLoad;
+import io.isthmus.lab.ikeload.IkeLoadLab.Responder;
+import io.isthmus.lab.ikeload.LoadReport;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The IKE load benchmark's short run ({@code isthmus bench ike-load}): Isthmus and strongSwan as
+ * responders, PSK and ECDSA, cookies off and on, a burst and a half-open flood, two seconds a
+ * row; every row must carry every figure, in the table and the JSON. Speed is not judged here
+ * (it belongs in the benchmark's output); what is: the generator counted every attempt's end
+ * (no attempt unaccounted for), IKE SAs were made with each responder and each authentication,
+ * cookies were asked for in the rows with cookies and in none without, the flood made half-open
+ * SAs and the legitimate peer beside it still got its IKE SAs.
+ */
+class IkeLoadBenchTest {
+    @BeforeAll
+    static void rootAndTools() {
+        String why = !"root".equals(System.getProperty("user.name")) ? "the benchmark needs root (network namespaces); CI runs as root"
+                : !Files.isExecutable(Path.of("/usr/lib/ipsec/charon")) ? "strongSwan is missing; deploy/test.sh installs it" : null;
+        assertNull(why, why);
+    }
+
+    @Test
+    void everyRowProducesEveryFigure() throws Exception {
+        Path json = Files.createTempFile("isthmus-ike-load", ".json");
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        IkeLoad.Options options = new IkeLoad.Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true),
+                2, 16, 0, 3, 2, 3, 512, 300, 5);
+        List<IkeLoad.Row> rows = IkeLoad.runAndReport(options, json, new PrintStream(printed, true));
+        String output = printed.toString();
+        System.out.println(output);
+        // Per responder and authentication: the warm-up, cookies off, cookies on; then a burst and a flood per responder.
+        assertEquals(2 * 2 * 3 + 2 + 2, rows.size(), rows.toString());
+        for (IkeLoad.Row r : rows) {
+            LoadReport x = r.report();
+            assertTrue(x.accountedFor(), "every attempt's end is counted: " + r);
+            assertTrue(x.loadAverage() >= 0, r.toString());
+            switch (r.kind()) {
+                case "steady" -> {
+                    assertTrue(x.established() > 0 && x.ikeSasPerSecond() > 0, "IKE SAs made: " + r);
+                    assertTrue(x.startedPerSecond() > 0 && x.latencyMs().getFirst() > 0 && x.latencyMs().get(1) >= x.latencyMs().getFirst(), r.toString());
+                    assertTrue(x.responderCores() > 0 && x.responderMsPerIkeSa() > 0, "the responder's CPU: " + r);
+                    assertTrue(x.generatorCores() > 0 && x.generatorBusiestThread() > 0, "the generator's CPU: " + r);
+                    assertTrue(x.deleted() > 0, "the row's IKE SAs deleted after it: " + r);
+                    if (r.cookies().equals("on")) {
+                        assertTrue(x.cookied() > 0, "cookies asked for: " + r);
+                    } else {
+                        assertEquals(0, x.cookied(), "no cookie with cookies off: " + r);
+                    }
+                    assertTrue(output.contains(String.format("%-10s %-5s %-7s", r.responder(), r.auth(), r.cookies())), "the table has " + r);
+                }
+                case "warm-up" -> assertTrue(x.outcomes().get("ESTABLISHED") > 0, r.toString());
+                case "burst" -> {
+                    assertEquals(300, x.attempts(), r.toString());
+                    assertTrue(x.outcomes().get("ESTABLISHED") > 0, r.toString());
+                    assertTrue(output.contains(String.format("%-10s burst of 300", r.responder())), output);
+                }
+                case "flood" -> {
+                    assertTrue(x.outcomes().get("ABANDONED") > 0, "the flood left half-open SAs: " + r);
+                    assertTrue(x.cookied() > 0, "and was asked for cookies: " + r);
+                    assertTrue(r.legitimate().outcomes().get("ESTABLISHED") > 0, "the legitimate peer still got through: " + r);
+                    assertTrue(output.contains(String.format("%-10s half-open flood", r.responder())), output);
+                }
+                default -> throw new AssertionError("a row of no known kind: " + r);
+            }
+        }
+        for (String auth : List.of("psk", "ecdsa")) {
+            assertTrue(output.contains(auth + ", cookies off: Isthmus ") && output.contains(auth + ", cookies on: Isthmus "), output);
+        }
+        JsonNode doc = Bench.JSON.readTree(Files.readString(json));
+        assertEquals(rows.size(), doc.path("rows").size());
+        for (JsonNode r : doc.path("rows")) {
+            for (String field : List.of("ikeSasPerSecond", "startedPerSecond", "responderMsPerIkeSa", "generatorCores", "loadAverage")) {
+                assertTrue(r.path("report").path(field).isNumber(), field + " in " + r);
+            }
+        }
+        Files.delete(json);
+    }
+}
