@@ -10,6 +10,7 @@ import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
 import io.isthmus.ike.message.CertReqPayload;
 import io.isthmus.ike.message.IdPayload;
+import io.isthmus.ike.remoteaccess.RevokedCertificates;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -199,6 +200,10 @@ public final class Authenticator {
                     peerCert = validateChain(certs, c.trustAnchors());
                 } catch (GeneralSecurityException | IllegalArgumentException e) {
                     return "the peer's certificate is not trusted: " + e.getMessage();
+                }
+                if (connection.remoteAccess() != null && connection.remoteAccess().revoked().refuses(peerCert)) {
+                    return "the client's certificate \"" + Authentication.subject(peerCert) + "\" is revoked (thumbprint "
+                            + RevokedCertificates.thumbprint(peerCert) + ")";
                 }
                 String binding = PeerIdentity.unnamedBy(peerCert, claimed, false);
                 if (binding != null) {

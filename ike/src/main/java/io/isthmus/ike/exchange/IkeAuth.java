@@ -14,6 +14,7 @@ import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
+import io.isthmus.ike.message.CpPayload;
 import io.isthmus.ike.message.EapPayload;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IdPayload;
@@ -22,6 +23,9 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.TsPayload;
+import io.isthmus.ike.remoteaccess.ConfigurationReply;
+import io.isthmus.ike.remoteaccess.ConfigurationRequest;
+import io.isthmus.ike.remoteaccess.RemoteAccess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -116,6 +120,9 @@ final class IkeAuth implements Exchange {
             m.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
         }
         m.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
+        if (!connection.virtualIps().isEmpty()) {
+            m.add(ConfigurationRequest.payload(connection.virtualIps()));
+        }
         m.add(ChildCreate.offer(sa, childSpi.value(), false));
         m.add(new TsPayload(true, connection.localSelectors())).add(new TsPayload(false, connection.remoteSelectors()));
         return Status.NEED_MORE;
@@ -153,6 +160,10 @@ final class IkeAuth implements Exchange {
         }
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(connection, claimed);
+        m.first(CpPayload.class).map(ConfigurationReply::read).ifPresent(sa.virtualAddresses()::received);
+        if (!connection.virtualIps().isEmpty() && sa.virtualAddresses().addresses().isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: asked for a virtual address, the responder gave none", sa);
+        }
         if (error.isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", sa,
                     NotifyType.name(error.get().notifyType()));
@@ -224,6 +235,20 @@ final class IkeAuth implements Exchange {
         response.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(matched, claimed);
+        if (matched.remoteAccess() != null) {
+            RemoteAccess.Lease lease = matched.remoteAccess().lease(m.first(CpPayload.class).map(ConfigurationRequest::of).orElse(null),
+                    claimed.toString(), sa.ourSpi(), null);
+            if (!lease.granted()) {
+                // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA stays up.
+                LOG.log(System.Logger.Level.WARNING, "{0}: established, no address for {1}: {2}", sa, claimed, lease.why());
+                failed("no virtual address for " + claimed + ": " + NotifyType.name(lease.refusal()) + ": " + lease.why());
+                response.add(NotifyPayload.of(lease.refusal()));
+                return response;
+            }
+            sa.virtualAddresses().leased(matched.remoteAccess(), claimed.toString(), lease.addresses());
+            LOG.log(System.Logger.Level.INFO, "{0}: client {1} gets {2}", sa, claimed, sa.virtualAddresses());
+            response.add(lease.reply());
+        }
         try {
             response.addAll(ChildCreate.answer(this, m, init.ni(), init.nr(), null, false).payloads());
         } catch (IkeProtocolException e) {
