@@ -8,6 +8,7 @@ import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.ha.GatewayPair;
 import io.isthmus.control.log.LogOutput;
 import io.isthmus.control.metrics.GatewayMetrics;
+import io.isthmus.control.p2s.VpnClientPools;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.IkeSa;
@@ -155,6 +156,11 @@ public final class Gateway implements AutoCloseable {
         List<Connection> connections = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
             connections.add(IkeConnections.of(config, instance, c));
+        }
+        if (config.gateway().vpnClientConfiguration() != null) {
+            Connection clients = ClientConnection.of(config, instance, VpnClientPools.of(config.gateway().vpnClientConfiguration(), System::nanoTime));
+            connections.add(clients);
+            bridge.remoteAccess(java.util.Set.of(clients.name()));
         }
         dataplane.tunnels(RunningConnections.tunnels(config, instance));
         if (bird != null) {
