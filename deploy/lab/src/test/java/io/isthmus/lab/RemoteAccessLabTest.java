@@ -1,0 +1,205 @@
+package io.isthmus.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.lab.Lab.Side;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Point-to-site with certificates (issue 16): Isthmus on gw-a serves road-warrior clients from its
+ * vpnClientConfiguration (pool 172.16.201.0/24, address space 192.168.10.0/24 with host-a); strongSwan
+ * 5.9.8 clients ({@code vips = 0.0.0.0}, certificates from {@code pki}) connect from gw-b (alice,
+ * and mallory, whose certificate is revoked by thumbprint) and gw-c (carol). One lab for all rows:
+ * alice gets an address, pings host-a and is pinged back; carol gets another; alice reconnects and
+ * gets hers again; mallory is refused and takes no address.
+ */
+class RemoteAccessLabTest extends LabTestBase {
+    static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
+    static final String GW_DN = "C=CH, O=HX Interop, CN=gw.hx";
+    private static final Pattern VIP = Pattern.compile("\\[(172\\.16\\.201\\.\\d+)]");
+
+    @Test
+    void roadWarriorsGetAddressesReachTheSiteAndARevokedCertificateIsRefused() throws Exception {
+        lab = Lab.up(Path.of("/tmp/isthmus-lab-p2s"), false);
+        lab.addSiteC();
+        Path pki = Files.createDirectories(lab.work().resolve("pki"));
+        certificates(pki);
+        Path a = LabGateways.startIsthmus(lab, Side.A, isthmusConfig(pki, thumbprint(pki.resolve("mallory.crt"))));
+        Path swanB = lab.work().resolve("sw-b");
+        Path swanC = lab.work().resolve("sw-c");
+        client(pki, swanB, "alice", "mallory");
+        client(pki, swanC, "carol");
+        LabGateways.startStrongSwan(lab, Lab.GW_B, swanB, strongSwanConfig("alice", "mallory"));
+        LabGateways.startStrongSwan(lab, Lab.GW_C, swanC, strongSwanConfig("carol"));
+        awaitListening(a);
+
+        String alice = connect(swanB, "alice");
+        assertTrue(alice.startsWith("172.16.201."), alice);
+        // Charon's route to the site leaves from the virtual address; host-a answers it through the client's host route.
+        lab.in(Lab.GW_B, "ping", "-c", "3", "-W", "2", Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "3", "-W", "2", alice);
+
+        String carol = connect(swanC, "carol");
+        assertNotEquals(alice, carol, "two clients, two addresses");
+        lab.in(Lab.GW_C, "ping", "-c", "2", "-W", "2", Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", carol);
+
+        LabGateways.swanctl(swanB, "--terminate", "--ike", "alice", "--timeout", "20");
+        assertEquals(alice, connect(swanB, "alice"), "a reconnect keeps the address");
+        lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", alice);
+
+        IOException refused = assertThrows(IOException.class, () -> connect(swanB, "mallory"));
+        String log = Files.readString(lab.work().resolve("gw-a.log"));
+        assertTrue(log.contains("CN=mallory\" is revoked"), "the gateway's reason; logs in " + lab.work() + "; " + refused.getMessage());
+        assertFalse(log.contains("client C=CH,O=HX Interop,CN=mallory gets"), "mallory took an address");
+        assertTrue(Files.readString(swanB.resolve("charon.log")).contains("AUTHENTICATION_FAILED"), "charon heard AUTHENTICATION_FAILED");
+        // The pool as it was: the others keep theirs and are still reached.
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", carol);
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", alice);
+    }
+
+    /** Until the gateway answers status: its IKE socket is bound by then. */
+    static void awaitListening(Path socket) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < end) {
+            try {
+                status(socket);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("the gateway did not start in 90 s");
+    }
+
+    /** Initiates {@code name}'s connection and returns the virtual address it was given. */
+    static String connect(Path swan, String name) throws IOException, InterruptedException {
+        LabGateways.swanctl(swan, "--initiate", "--child", name, "--timeout", "60");
+        String sas = LabGateways.swanctl(swan, "--list-sas", "--ike", name);
+        Matcher m = VIP.matcher(sas);
+        assertTrue(m.find(), "no virtual address in " + sas);
+        return m.group(1);
+    }
+
+    /** The CA, the gateway's certificate and the clients', by pki, ECDSA P-256, PEM. */
+    static void certificates(Path dir) throws IOException, InterruptedException {
+        pki(dir, "ca.key", "pki --gen --type ecdsa --size 256 --outform pem");
+        pki(dir, "ca.crt", "pki --self --ca --lifetime 30 --in ca.key --dn '" + CA_DN + "' --outform pem");
+        for (String[] c : new String[][] {{"gw", GW_DN, "gw.hx"}, {"alice", dn("alice"), "alice@hx"}, {"carol", dn("carol"), "carol@hx"},
+                {"mallory", dn("mallory"), "mallory@hx"}}) {
+            pki(dir, c[0] + ".key", "pki --gen --type ecdsa --size 256 --outform pem");
+            pki(dir, c[0] + ".crt", "pki --pub --in " + c[0] + ".key | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key --dn '"
+                    + c[1] + "' --san " + c[2] + " --outform pem");
+        }
+        Files.setPosixFilePermissions(dir.resolve("gw.key"), PosixFilePermissions.fromString("rw-------"));
+    }
+
+    static String dn(String name) {
+        return "C=CH, O=HX Interop, CN=" + name;
+    }
+
+    private static void pki(Path dir, String out, String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectOutput(dir.resolve(out).toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertEquals(0, p.waitFor(), command);
+        assertTrue(Files.size(dir.resolve(out)) > 0, command);
+    }
+
+    /** Azure's thumbprint: SHA-1 of the certificate's DER. */
+    static String thumbprint(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            X509Certificate c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-1").digest(c.getEncoded()));
+        }
+    }
+
+    /** Where swanctl looks beside its swanctl.conf: x509, x509ca, ecdsa. */
+    static void client(Path pki, Path dir, String... names) throws IOException {
+        Files.copy(pki.resolve("ca.crt"), Files.createDirectories(dir.resolve("x509ca")).resolve("ca.crt"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (String n : names) {
+            Files.copy(pki.resolve(n + ".crt"), Files.createDirectories(dir.resolve("x509")).resolve(n + ".crt"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(pki.resolve(n + ".key"), Files.createDirectories(dir.resolve("ecdsa")).resolve(n + ".key"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** A site connection is required by the file; this one's peer never comes (responder only, an address nobody has). */
+    static String isthmusConfig(Path pki, String revoked) {
+        return """
+                virtualNetworkGateway:
+                  name: lab-p2s
+                  vpnType: RouteBased
+                  sku: VpnGw1
+                  addressSpace: [192.168.10.0/24]
+                  instances:
+                    - name: lab-p2s-0
+                      publicIpAddress: 10.77.0.1
+                  tunnel:
+                    device: isthmus0
+                    mtu: 1400
+                  vpnClientConfiguration:
+                    vpnClientAddressPool: {addressPrefixes: [172.16.201.0/24]}
+                    vpnClientProtocols: [IkeV2]
+                    vpnAuthenticationTypes: [Certificate]
+                    vpnClientRootCertificates:
+                      - {name: HxRoot, publicCertFile: %1$s/ca.crt}
+                    vpnClientRevokedCertificates:
+                      - {name: mallory, thumbprint: %2$s}
+                    dnsServers: [192.168.10.53]
+                    serverCertificate: %1$s/gw.crt
+                    serverPrivateKey: %1$s/gw.key
+                localNetworkGateways:
+                  - name: nobody
+                    gatewayIpAddress: 10.99.0.2
+                    addressPrefixes: [192.168.99.0/24]
+                connections:
+                  - name: to-nobody
+                    localNetworkGateway: nobody
+                    connectionMode: ResponderOnly
+                    sharedKey: "%3$s"
+                """.formatted(pki, revoked, LabGateways.PSK);
+    }
+
+    /** strongSwan road warriors: a virtual address asked for (vips = 0.0.0.0), the site's prefix through the tunnel. */
+    static String strongSwanConfig(String... names) {
+        StringBuilder sb = new StringBuilder("connections {\n");
+        for (String n : names) {
+            sb.append("""
+                      %1$s {
+                        remote_addrs = 10.77.0.1
+                        vips = 0.0.0.0
+                        version = 2
+                        proposals = aes256gcm16-prfsha384-ecp384
+                        local { auth = pubkey
+                          certs = %1$s.crt }
+                        remote { auth = pubkey
+                          id = "%2$s"
+                          cacerts = ca.crt }
+                        children { %1$s {
+                            remote_ts = 192.168.10.0/24
+                            esp_proposals = aes256gcm16
+                            start_action = none
+                            mode = tunnel } } }
+                    """.formatted(n, GW_DN));
+        }
+        return sb.append("}\n").toString();
+    }
+}
