@@ -24,6 +24,9 @@ import java.util.List;
  *                     then the pool's prefixes, and each client's child SAs are narrowed to its own address.
  * @param virtualIps as initiator, the virtual addresses to ask the responder for in a CFG_REQUEST
  *                   (strongSwan's {@code vips}; 0.0.0.0 or :: for any); empty for none
+ * @param eap as responder, who decides a client that asks for EAP (IKE_AUTH without AUTH,
+ *            RFC 7296 §2.16), or null to refuse EAP
+ * @param eapPeer as initiator, authenticate with EAP through this instead of AUTH; null for none
  */
 public record Connection(
         String name,
@@ -41,7 +44,9 @@ public record Connection(
         int fragmentSize,
         boolean forceUdpEncapsulation,
         RemoteAccess remoteAccess,
-        List<InetAddress> virtualIps) {
+        List<InetAddress> virtualIps,
+        EapAuthenticator eap,
+        EapPeer eapPeer) {
 
     public static final int DEFAULT_FRAGMENT_SIZE = 1280;
 
@@ -140,6 +145,8 @@ public record Connection(
         private boolean forceUdpEncapsulation;
         private RemoteAccess remoteAccess;
         private final List<InetAddress> virtualIps = new ArrayList<>();
+        private EapAuthenticator eap;
+        private EapPeer eapPeer;
 
         private Builder(String name) {
             this.name = name;
@@ -244,12 +251,24 @@ public record Connection(
             return this;
         }
 
+        /** As responder, clients may authenticate with EAP, which {@code a} decides (a RADIUS server behind it). */
+        public Builder eap(EapAuthenticator a) {
+            this.eap = a;
+            return this;
+        }
+
+        /** As initiator, authenticate with EAP through {@code p} (our certificate is then only sent if asked for: never). */
+        public Builder eapPeer(EapPeer p) {
+            this.eapPeer = p;
+            return this;
+        }
+
         public Connection build() {
             if (localAddress == null || authentication == null) {
                 throw new IllegalArgumentException("connection " + name + ": a local address and an authentication are required");
             }
             return new Connection(name, localAddress, remoteAddress, localId, remoteId, authentication, ike, esp, localTs, remoteTs,
-                    timers, mode, fragmentSize, forceUdpEncapsulation, remoteAccess, virtualIps);
+                    timers, mode, fragmentSize, forceUdpEncapsulation, remoteAccess, virtualIps, eap, eapPeer);
         }
     }
 }

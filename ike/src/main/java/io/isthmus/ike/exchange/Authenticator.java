@@ -107,6 +107,19 @@ public final class Authenticator {
         }
     }
 
+    /**
+     * The AUTH of either end after EAP (RFC 7296 §2.16): as with a shared key, the MSK in its
+     * place: prf(prf(MSK, "Key Pad for IKEv2"), SignedOctets).
+     */
+    public AuthPayload eapAuth(byte[] msk, boolean ofInitiator, IdPayload id) {
+        byte[] keyPad = proposal.prf().compute(msk, KEY_PAD);
+        try {
+            return new AuthPayload(AuthPayload.SHARED_KEY_MIC, proposal.prf().compute(keyPad, signedOctets(ofInitiator, id)));
+        } finally {
+            Arrays.fill(keyPad, (byte) 0);
+        }
+    }
+
     /** Our AUTH payload over {@code ourId}. */
     public AuthPayload sign(IdPayload ourId) {
         byte[] octets = signedOctets(initiator, ourId);

@@ -69,6 +69,14 @@ final class IkeAuth implements Exchange {
     /** Responder: the answer, and whether the IKE SA ends once it is out. */
     private List<Payload> answer;
     private boolean refused;
+    /** Responder: the EAP conversation with a client that authenticates with EAP, across this exchange's rounds. */
+    private EapRelay eap;
+    /** Initiator with EAP: 0 before the first response, 1 while EAP runs, 2 once it succeeded (our AUTH with the MSK is next). */
+    private int eapPhase;
+    private byte[] eapReply;
+    private byte[] msk;
+    private IdPayload ourIdi;
+    private IdPayload peerIdr;
 
     IkeAuth(IkeSa sa, boolean initiator, Signed init) {
         this.sa = sa;
@@ -82,7 +90,7 @@ final class IkeAuth implements Exchange {
         sa.window().queue(auth);
     }
 
-    private Authenticator authenticator(Connection c) {
+    Authenticator authenticator(Connection c) {
         return new Authenticator(c, sa.proposal(), init.keys(), initiator, init.request(), init.response(), init.ni(), init.nr(),
                 init.peerSignatureHashes());
     }
@@ -98,11 +106,23 @@ final class IkeAuth implements Exchange {
             m.addAll(answer);
             if (refused) {
                 m.endsSa("IKE_AUTH refused");
+            } else if (eap != null && !eap.finished()) {
+                // The client's next IKE_AUTH request is this exchange's next round.
+                sa.window().await(this);
             }
             return Status.SUCCESS;
         }
         Connection connection = sa.connection();
+        if (eapPhase == 1) {
+            m.add(new EapPayload(eapReply));
+            return Status.NEED_MORE;
+        }
+        if (eapPhase == 2) {
+            m.add(authenticator(connection).eapAuth(msk, true, ourIdi));
+            return Status.NEED_MORE;
+        }
         IdPayload idi = connection.localId().toPayload(true);
+        ourIdi = idi;
         m.add(idi);
         m.addAll(Authenticator.certificates(connection.authentication()));
         if (connection.authentication() instanceof Authentication.Certificates c) {
@@ -115,7 +135,10 @@ final class IkeAuth implements Exchange {
         if (connection.remoteId() != null && connection.remoteId().type() != IdPayload.ID_DER_ASN1_DN) {
             m.add(connection.remoteId().toPayload(false));
         }
-        m.add(authenticator(connection).sign(idi));
+        if (connection.eapPeer() == null) {
+            // With EAP, no AUTH: the responder starts EAP (RFC 7296 §2.16).
+            m.add(authenticator(connection).sign(idi));
+        }
         if (!sa.hasOtherIkeSa()) {
             m.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
         }
@@ -131,11 +154,26 @@ final class IkeAuth implements Exchange {
     @Override
     public Status process(IncomingMessage m) {
         if (!initiator) {
+            if (eap != null) {
+                return eap.next(m);
+            }
+            if (m.first(AuthPayload.class).isEmpty()) {
+                eap = EapRelay.begin(this, sa, m, this::authenticator);
+                if (eap != null) {
+                    return eap.start();
+                }
+            }
             answer = respond(m);
             return Status.NEED_MORE;
         }
         Connection connection = sa.connection();
         Optional<NotifyPayload> error = m.error();
+        if (connection.eapPeer() != null && eapPhase == 2) {
+            return eapEstablished(connection, m, error);
+        }
+        if (connection.eapPeer() != null && eapPhase == 1) {
+            return eapRound(connection, m);
+        }
         Optional<IdPayload> idr = m.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = m.first(AuthPayload.class);
         if (idr.isEmpty() || auth.isEmpty()) {
@@ -149,6 +187,10 @@ final class IkeAuth implements Exchange {
         }
         Identity claimed = Identity.of(idr.get());
         String refusal = authenticator(connection).verify(idr.get(), auth.get(), m.all(CertPayload.class));
+        if (refusal == null && connection.eapPeer() != null) {
+            peerIdr = idr.get();
+            return eapRound(connection, m);
+        }
         if (refusal != null) {
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
@@ -158,6 +200,52 @@ final class IkeAuth implements Exchange {
             IkeDelete.authenticationFailed(sa, refusal);
             return Status.SUCCESS;
         }
+        return established(connection, claimed, m, error);
+    }
+
+    /** Initiator with EAP: the responder's next EAP message answered, or after EAP-Success our AUTH with the MSK next. */
+    private Status eapRound(Connection connection, IncomingMessage m) {
+        eapPhase = 1;
+        Optional<EapPayload> e = m.first(EapPayload.class);
+        byte[] message = e.map(EapPayload::message).orElse(new byte[0]);
+        int code = message.length >= 4 ? message[0] & 0xFF : 0;
+        if (code == 1) {
+            eapReply = connection.eapPeer().respond(message);
+            if (eapReply != null) {
+                return Status.NEED_MORE;
+            }
+        } else if (code == 3) {
+            msk = connection.eapPeer().msk();
+            if (msk != null) {
+                eapPhase = 2;
+                return Status.NEED_MORE;
+            }
+        }
+        Optional<NotifyPayload> error = m.error();
+        if (error.filter(n -> n.notifyType() == NotifyType.AUTHENTICATION_FAILED).isPresent() || code == 4) {
+            sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.PEER);
+        }
+        sa.fail("IKE_AUTH refused: EAP " + (code == 4 ? "failure" : code == 3 ? "succeeded without an MSK" : code == 1 ? "request we cannot answer"
+                : "ended: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no EAP message")), IkeEvent.Kind.AUTHENTICATION_FAILED);
+        return Status.SUCCESS;
+    }
+
+    /** Initiator with EAP: the responder's AUTH, keyed with the MSK, over its IDr of the first response. */
+    private Status eapEstablished(Connection connection, IncomingMessage m, Optional<NotifyPayload> error) {
+        Optional<AuthPayload> auth = m.first(AuthPayload.class);
+        boolean verifies = auth.isPresent() && java.security.MessageDigest.isEqual(auth.get().data(),
+                authenticator(connection).eapAuth(msk, false, peerIdr).data());
+        java.util.Arrays.fill(msk, (byte) 0);
+        if (!verifies) {
+            sa.fail("IKE_AUTH refused: " + (auth.isEmpty() ? error.map(n -> NotifyType.name(n.notifyType())).orElse("no AUTH")
+                    : "the responder's AUTH does not verify with the MSK"), IkeEvent.Kind.AUTHENTICATION_FAILED);
+            return Status.SUCCESS;
+        }
+        return established(connection, Identity.of(peerIdr), m, error);
+    }
+
+    /** Initiator: the responder is authenticated; the IKE SA is up, with the child SA of its answer unless it refused that. */
+    private Status established(Connection connection, Identity claimed, IncomingMessage m, Optional<NotifyPayload> error) {
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(connection, claimed);
         m.first(CpPayload.class).map(ConfigurationReply::read).ifPresent(sa.virtualAddresses()::received);
@@ -187,6 +275,24 @@ final class IkeAuth implements Exchange {
         if (childSpi != null) {
             childSpi.release(this);
         }
+        if (eap != null && (eap.finished() || sa.state() == IkeSaState.DESTROYED)) {
+            eap.close();
+        }
+        if (msk != null) {
+            java.util.Arrays.fill(msk, (byte) 0);
+        }
+    }
+
+    /** Responder: the answer to send for this round (built by {@link #build}), and whether the IKE SA ends with it. */
+    void answer(List<Payload> payloads, boolean refuse) {
+        this.answer = payloads;
+        this.refused = refuse;
+    }
+
+    /** Responder: this round's answer came off the IKE thread's wait ({@link Status#PENDING}): sent now. */
+    void answered(List<Payload> payloads, boolean refuse) {
+        answer(payloads, refuse);
+        sa.window().resume(this);
     }
 
     /** Responder: the initiator's identity and AUTH checked against each connection that may be its, then ours and the child SA. */
@@ -231,13 +337,23 @@ final class IkeAuth implements Exchange {
         response.add(idr);
         response.addAll(Authenticator.certificates(matched.authentication()));
         response.add(authenticator(matched).sign(idr));
+        return admit(matched, claimed, m, response, null);
+    }
+
+    /**
+     * Responder: the peer proved to be {@code claimed} for {@code matched}: the IKE SA is up, and
+     * {@code response} gets the client's address (a remote-access connection's; {@code fixed} one
+     * the RADIUS server chose, else from the pool) and the child SA of {@code m}, the request that
+     * carried SA, TS and CP (IKE_AUTH's first, with EAP).
+     */
+    List<Payload> admit(Connection matched, Identity claimed, IncomingMessage m, List<Payload> response, java.net.InetAddress fixed) {
         // Both ends say so (RFC 6311 §3): either may be a pair that asks to synchronise message IDs after a takeover.
         response.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(matched, claimed);
         if (matched.remoteAccess() != null) {
             RemoteAccess.Lease lease = matched.remoteAccess().lease(m.first(CpPayload.class).map(ConfigurationRequest::of).orElse(null),
-                    claimed.toString(), sa.ourSpi(), null);
+                    claimed.toString(), sa.ourSpi(), fixed);
             if (!lease.granted()) {
                 // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA stays up.
                 LOG.log(System.Logger.Level.WARNING, "{0}: established, no address for {1}: {2}", sa, claimed, lease.why());
