@@ -7,6 +7,7 @@ import io.isthmus.control.config.VpnClientConfiguration;
 import io.isthmus.control.p2s.VpnClientPools;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
+import io.isthmus.ike.EapAuthenticator;
 import io.isthmus.ike.Identity;
 import io.isthmus.ike.message.IdPayload;
 import io.isthmus.ike.remoteaccess.ConfigurationReply;
@@ -48,14 +49,22 @@ final class ClientConnection {
         return out;
     }
 
-    /** Null when the gateway has no vpnClientConfiguration. */
-    static Connection of(GatewayConfig config, GatewayConfig.Instance instance, VpnClientPools pools) throws IOException {
+    /**
+     * Null when the gateway has no vpnClientConfiguration. {@code eap}: who decides EAP clients
+     * (the RADIUS servers), null when vpnAuthenticationTypes has no Radius.
+     */
+    static Connection of(GatewayConfig config, GatewayConfig.Instance instance, VpnClientPools pools, EapAuthenticator eap) throws IOException {
         VpnClientConfiguration v = config.gateway().vpnClientConfiguration();
         if (v == null) {
             return null;
         }
         List<X509Certificate> chain = Pem.certificates(v.serverCertificate());
+        boolean certificates = v.allows(VpnClientConfiguration.AuthenticationType.CERTIFICATE);
         List<X509Certificate> roots = v.rootCertificates().stream().map(VpnClientConfiguration.RootCertificate::certificate).toList();
+        if (!certificates || roots.isEmpty()) {
+            // No client certificate is accepted then (RemoteAccess.certificateClients); the engine wants an anchor all the same.
+            roots = List.of(chain.getLast());
+        }
         List<String> reachable = reachable(config);
         List<ConfigurationReply.Subnet> routes = new ArrayList<>();
         for (String p : reachable) {
@@ -63,12 +72,13 @@ final class ClientConnection {
             routes.add(new ConfigurationReply.Subnet(InetAddress.ofLiteral(parts[0].strip()), AddressPrefix.parse(p).length()));
         }
         RemoteAccess ra = new RemoteAccess(pools.ipv4(), pools.ipv6(), v.dnsServers(), routes,
-                new RevokedCertificates(v.revokedThumbprints().stream().map(VpnClientConfiguration.RevokedCertificate::thumbprint).toList()));
+                new RevokedCertificates(v.revokedThumbprints().stream().map(VpnClientConfiguration.RevokedCertificate::thumbprint).toList()),
+                certificates);
         // The subject as the certificate encodes it: a client that compares identities byte for byte (strongSwan) finds it so.
         Identity localId = new Identity(IdPayload.ID_DER_ASN1_DN, chain.getFirst().getSubjectX500Principal().getEncoded());
         Connection.Builder b = Connection.builder(NAME).local(instance.bindAddress(), localId).remote(null, null)
                 .authentication(new Authentication.Certificates(Pem.privateKey(v.serverPrivateKey()), chain, roots, false))
-                .ike(ConfigReader.DEFAULT_IKE).esp(ConfigReader.DEFAULT_ESP).remoteAccess(ra);
+                .ike(ConfigReader.DEFAULT_IKE).esp(ConfigReader.DEFAULT_ESP).remoteAccess(ra).eap(eap);
         reachable.forEach(b::localTs);
         v.addressPrefixes().forEach(b::remoteTs);
         return b.build();

@@ -5,12 +5,19 @@ import io.isthmus.control.bgp.BirdDaemon;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig;
+import io.isthmus.control.config.VpnClientConfiguration;
 import io.isthmus.control.ha.GatewayPair;
 import io.isthmus.control.log.LogOutput;
 import io.isthmus.control.metrics.GatewayMetrics;
 import io.isthmus.control.p2s.VpnClientPools;
+import io.isthmus.control.radius.RadiusClient;
+import io.isthmus.control.radius.RadiusCounters;
+import io.isthmus.control.radius.RadiusEapAuthenticator;
+import io.isthmus.control.radius.RadiusSecret;
+import io.isthmus.control.radius.RadiusServer;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
+import io.isthmus.ike.EapAuthenticator;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundDatagrams;
@@ -52,6 +59,10 @@ public final class Gateway implements AutoCloseable {
     private volatile Captures captures;
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
+    /** The vpnClientConfiguration's RADIUS servers' client, when clients may authenticate through them. */
+    private RadiusClient radius;
+    /** How long one try waits for a RADIUS answer (3 tries per server). */
+    static final Duration RADIUS_TIMEOUT = Duration.ofSeconds(2);
     private IkeEngine engine;
     /** IKE from port 4500, on its way from the inbound packet thread to the IKE thread. */
     private InboundDatagrams ikeFromDataplane;
@@ -158,7 +169,15 @@ public final class Gateway implements AutoCloseable {
             connections.add(IkeConnections.of(config, instance, c));
         }
         if (config.gateway().vpnClientConfiguration() != null) {
-            Connection clients = ClientConnection.of(config, instance, VpnClientPools.of(config.gateway().vpnClientConfiguration(), System::nanoTime));
+            VpnClientConfiguration v = config.gateway().vpnClientConfiguration();
+            EapAuthenticator eap = null;
+            if (v.allows(VpnClientConfiguration.AuthenticationType.RADIUS)) {
+                // From the gateway's own address, which the RADIUS servers know it by; strongSwan's eap-radius timing (3 tries).
+                radius = RadiusClient.open(v.radiusServers().stream().map(r -> new RadiusServer(new InetSocketAddress(r.address(), r.port()),
+                        new RadiusSecret(r.secret()), r.score())).toList(), new InetSocketAddress(bind, 0), RADIUS_TIMEOUT, 3, new RadiusCounters());
+                eap = new RadiusEapAuthenticator(radius, config.gateway().name());
+            }
+            Connection clients = ClientConnection.of(config, instance, VpnClientPools.of(v, System::nanoTime), eap);
             connections.add(clients);
             bridge.remoteAccess(java.util.Set.of(clients.name()));
         }
@@ -528,6 +547,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (ikeSockets != null) {
             ikeSockets.close();
+        }
+        if (radius != null) {
+            radius.close();
         }
         config().destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());

@@ -172,12 +172,6 @@ public final class ConfigReader extends ConfigFields {
             throw e;
         }
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
-        if (gateway.vpnClientConfiguration() != null
-                && gateway.vpnClientConfiguration().allows(VpnClientConfiguration.AuthenticationType.RADIUS)) {
-            // Issue 16 lands in parts: certificate clients are served; saying so beats a RADIUS user refused without a word.
-            warnings.add(file + ": virtualNetworkGateway.vpnClientConfiguration.vpnAuthenticationTypes: Radius is read and checked, but this"
-                    + " build serves certificate clients only: a client that asks for EAP is refused (AUTHENTICATION_FAILED)");
-        }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
             warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()

@@ -208,6 +208,9 @@ public final class Authenticator {
                 if (auth.method() == AuthPayload.SHARED_KEY_MIC) {
                     return "the peer uses a pre-shared key but this connection uses certificates";
                 }
+                if (connection.remoteAccess() != null && !connection.remoteAccess().certificateClients()) {
+                    return "clients authenticate with EAP here (vpnAuthenticationTypes has no Certificate), not with a certificate";
+                }
                 X509Certificate peerCert;
                 try {
                     peerCert = validateChain(certs, c.trustAnchors());

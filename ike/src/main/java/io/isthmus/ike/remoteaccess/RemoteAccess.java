@@ -21,9 +21,17 @@ import java.util.List;
  * @param ipv4   null when the pool has no IPv4 prefix
  * @param ipv6   null when it has no IPv6 prefix
  * @param routes what the clients may reach through the gateway (its address space and custom routes)
+ * @param certificateClients whether clients may authenticate with certificates (Azure's
+ *                           vpnAuthenticationTypes has Certificate); false: EAP only
  */
 public record RemoteAccess(VirtualAddressPool ipv4, VirtualAddressPool ipv6, List<InetAddress> dnsServers,
-                           List<ConfigurationReply.Subnet> routes, RevokedCertificates revoked) {
+                           List<ConfigurationReply.Subnet> routes, RevokedCertificates revoked, boolean certificateClients) {
+
+    /** Clients with certificates (and EAP where the connection takes it). */
+    public RemoteAccess(VirtualAddressPool ipv4, VirtualAddressPool ipv6, List<InetAddress> dnsServers, List<ConfigurationReply.Subnet> routes,
+                        RevokedCertificates revoked) {
+        this(ipv4, ipv6, dnsServers, routes, revoked, true);
+    }
 
     public RemoteAccess {
         if (ipv4 == null && ipv6 == null) {
