@@ -17,6 +17,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -25,9 +26,11 @@ import org.junit.jupiter.api.Test;
  * Point-to-site with certificates (issue 16): Isthmus on gw-a serves road-warrior clients from its
  * vpnClientConfiguration (pool 172.16.201.0/24, address space 192.168.10.0/24 with host-a); strongSwan
  * 5.9.8 clients ({@code vips = 0.0.0.0}, certificates from {@code pki}) connect from gw-b (alice,
- * and mallory, whose certificate is revoked by thumbprint) and gw-c (carol). One lab for all rows:
- * alice gets an address, pings host-a and is pinged back; carol gets another; alice reconnects and
- * gets hers again; mallory is refused and takes no address.
+ * and mallory, whose certificate is revoked by thumbprint) and gw-c (carol; then dave and erin with
+ * EAP-MSCHAPv2, which the gateway relays to FreeRADIUS on host-a). One lab for all rows: alice gets
+ * an address, pings host-a and is pinged back; carol gets another; alice reconnects and gets hers
+ * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
+ * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject).
  */
 class RemoteAccessLabTest extends LabTestBase {
     static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
@@ -35,18 +38,22 @@ class RemoteAccessLabTest extends LabTestBase {
     private static final Pattern VIP = Pattern.compile("\\[(172\\.16\\.201\\.\\d+)]");
 
     @Test
-    void roadWarriorsGetAddressesReachTheSiteAndARevokedCertificateIsRefused() throws Exception {
+    void roadWarriorsWithCertificatesOrEapGetAddressesAndReachTheSite() throws Exception {
         lab = Lab.up(Path.of("/tmp/isthmus-lab-p2s"), false);
         lab.addSiteC();
         Path pki = Files.createDirectories(lab.work().resolve("pki"));
         certificates(pki);
+        startFreeRadius();
         Path a = LabGateways.startIsthmus(lab, Side.A, isthmusConfig(pki, thumbprint(pki.resolve("mallory.crt"))));
         Path swanB = lab.work().resolve("sw-b");
         Path swanC = lab.work().resolve("sw-c");
         client(pki, swanB, "alice", "mallory");
         client(pki, swanC, "carol");
         LabGateways.startStrongSwan(lab, Lab.GW_B, swanB, strongSwanConfig("alice", "mallory"));
-        LabGateways.startStrongSwan(lab, Lab.GW_C, swanC, strongSwanConfig("carol"));
+        // eap-mschapv2 comes with libcharon-extauth-plugins (deploy/lib/packages.sh).
+        List<String> plugins = new java.util.ArrayList<>(LabGateways.STRONGSWAN_PLUGINS);
+        plugins.add("eap-mschapv2");
+        LabGateways.startStrongSwan(lab, Lab.GW_C, swanC, strongSwanConfig("carol") + eapClients(), "", plugins);
         awaitListening(a);
 
         String alice = connect(swanB, "alice");
@@ -72,6 +79,121 @@ class RemoteAccessLabTest extends LabTestBase {
         // The pool as it was: the others keep theirs and are still reached.
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", carol);
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", alice);
+
+        // EAP-MSCHAPv2 through FreeRADIUS on host-a (behind the gateway): dave's server gives him 172.16.201.200 (Framed-IP-Address,
+        // honoured over the pool); erin's client has a wrong password. From gw-c, once carol has gone (one client a namespace).
+        LabGateways.swanctl(swanC, "--terminate", "--ike", "carol", "--timeout", "20");
+        String dave = connect(swanC, "dave");
+        assertEquals(DAVE_FRAMED, dave, "the RADIUS server's address for dave");
+        lab.in(Lab.GW_C, "ping", "-c", "2", "-W", "2", "-I", dave, Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", dave);
+        IOException wrong = assertThrows(IOException.class, () -> connect(swanC, "erin"));
+        log = Files.readString(lab.work().resolve("gw-a.log"));
+        assertTrue(log.contains("AUTHENTICATION_FAILED for erin: EAP failed"), "the gateway's reason; logs in " + lab.work() + "; " + wrong.getMessage());
+        assertFalse(log.contains("client erin gets"), "erin took an address");
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", dave);
+    }
+
+    static final String DAVE_FRAMED = "172.16.201.200";
+    static final String RADIUS_SECRET = "lab-radius-secret";
+
+    /** FreeRADIUS in host-a with EAP-MSCHAPv2 for dave and erin, its own directory and the standard port (its namespace's own). */
+    void startFreeRadius() throws Exception {
+        Path dir = Files.createDirectories(lab.work().resolve("radius"));
+        Files.writeString(dir.resolve("users"), """
+                dave Cleartext-Password := "dave's password"
+                \tFramed-IP-Address = %s
+                erin Cleartext-Password := "erin's password"
+                """.formatted(DAVE_FRAMED));
+        Files.writeString(dir.resolve("radiusd.conf"), freeRadiusConfig(dir));
+        lab.spawn(Lab.HOST_A, dir.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", dir.toString()));
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.readString(dir.resolve("log")).contains("Ready to process requests")) {
+            assertTrue(System.nanoTime() < end, "FreeRADIUS did not start: " + Files.readString(dir.resolve("log")));
+            Thread.sleep(100);
+        }
+    }
+
+    static String freeRadiusConfig(Path d) {
+        return """
+                prefix = /usr
+                exec_prefix = /usr
+                sysconfdir = /etc
+                localstatedir = /var
+                sbindir = /usr/sbin
+                raddbdir = %1$s
+                confdir = %1$s
+                modconfdir = %1$s
+                logdir = %1$s
+                run_dir = %1$s
+                db_dir = %1$s
+                radacctdir = %1$s
+                libdir = /usr/lib/freeradius
+                pidfile = %1$s/radiusd.pid
+                name = freeradius
+                max_request_time = 30
+                cleanup_delay = 5
+                max_requests = 1024
+                hostname_lookups = no
+                log {
+                  destination = stdout
+                }
+                security {
+                  allow_core_dumps = no
+                  max_attributes = 200
+                  reject_delay = 0
+                  status_server = no
+                }
+                thread pool {
+                  start_servers = 1
+                  max_servers = 2
+                  min_spare_servers = 1
+                  max_spare_servers = 2
+                }
+                client gateway {
+                  ipaddr = 10.77.0.1
+                  secret = %2$s
+                  require_message_authenticator = yes
+                }
+                modules {
+                  eap {
+                    default_eap_type = mschapv2
+                    timer_expire = 60
+                    max_sessions = 100
+                    mschapv2 {
+                    }
+                  }
+                  mschap {
+                  }
+                  files {
+                    filename = %1$s/users
+                  }
+                }
+                server default {
+                  listen {
+                    type = auth
+                    ipaddr = %3$s
+                    port = 1812
+                  }
+                  authorize {
+                    files
+                    eap {
+                      ok = return
+                    }
+                  }
+                  authenticate {
+                    eap
+                    Auth-Type MS-CHAP {
+                      mschap
+                    }
+                  }
+                  post-auth {
+                    Post-Auth-Type REJECT {
+                      eap
+                    }
+                  }
+                }
+                """.formatted(d, RADIUS_SECRET, Lab.HOST_A_IP);
     }
 
     /** Until the gateway answers status: its IKE socket is bound by then. */
@@ -158,7 +280,9 @@ class RemoteAccessLabTest extends LabTestBase {
                   vpnClientConfiguration:
                     vpnClientAddressPool: {addressPrefixes: [172.16.201.0/24]}
                     vpnClientProtocols: [IkeV2]
-                    vpnAuthenticationTypes: [Certificate]
+                    vpnAuthenticationTypes: [Certificate, Radius]
+                    radiusServers:
+                      - {radiusServerAddress: %4$s, radiusServerScore: 30, radiusServerSecret: "%5$s"}
                     vpnClientRootCertificates:
                       - {name: HxRoot, publicCertFile: %1$s/ca.crt}
                     vpnClientRevokedCertificates:
@@ -175,7 +299,40 @@ class RemoteAccessLabTest extends LabTestBase {
                     localNetworkGateway: nobody
                     connectionMode: ResponderOnly
                     sharedKey: "%3$s"
-                """.formatted(pki, revoked, LabGateways.PSK);
+                """.formatted(pki, revoked, LabGateways.PSK, Lab.HOST_A_IP, RADIUS_SECRET);
+    }
+
+    /** EAP-MSCHAPv2 road warriors (the gateway still proves itself with its certificate): dave, and erin with a password her server does not know. */
+    static String eapClients() {
+        StringBuilder sb = new StringBuilder("connections {\n");
+        for (String n : List.of("dave", "erin")) {
+            sb.append("""
+                      %1$s {
+                        remote_addrs = 10.77.0.1
+                        vips = 0.0.0.0
+                        version = 2
+                        proposals = aes256gcm16-prfsha384-ecp384
+                        local { auth = eap-mschapv2
+                          id = %1$s }
+                        remote { auth = pubkey
+                          id = "%2$s"
+                          cacerts = ca.crt }
+                        children { %1$s {
+                            remote_ts = 192.168.10.0/24
+                            esp_proposals = aes256gcm16
+                            start_action = none
+                            mode = tunnel } } }
+                    """.formatted(n, GW_DN));
+        }
+        return sb.append("""
+                }
+                secrets {
+                  eap-dave { id = dave
+                    secret = "dave's password" }
+                  eap-erin { id = erin
+                    secret = "not erin's password" }
+                }
+                """).toString();
     }
 
     /** strongSwan road warriors: a virtual address asked for (vips = 0.0.0.0), the site's prefix through the tunnel. */
