@@ -91,6 +91,15 @@ public class VpnClientSectionTest {
         return assertThrows(ConfigException.class, () -> read(sku, vpnClient)).getMessage();
     }
 
+    /** The clients' connection, pools and RADIUS client are made at start: a reload that changes the section is refused, one that does not is not. */
+    @Test
+    void aReloadThatChangesTheSectionNeedsARestart() {
+        GatewayConfig running = read("VpnGw2", GOOD);
+        assertFalse(ConfigDiff.between(running, read("VpnGw2", GOOD)).refused());
+        ConfigDiff d = ConfigDiff.between(running, read("VpnGw2", GOOD.replace("dnsServers: [10.1.0.4, ", "dnsServers: [10.1.0.5, ")));
+        assertTrue(d.restartNeeded().stream().anyMatch(l -> l.startsWith("virtualNetworkGateway.vpnClientConfiguration")), d.toString());
+    }
+
     @Test
     void aGoodSectionIsReadAsMeant() throws Exception {
         GatewayConfig config = read("VpnGw2", GOOD);
