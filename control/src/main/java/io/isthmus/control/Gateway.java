@@ -59,6 +59,8 @@ public final class Gateway implements AutoCloseable {
     private volatile Captures captures;
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
+    /** The vpnClientConfiguration's address pools, for status; null without one. */
+    private volatile VpnClientPools clientPools;
     /** The vpnClientConfiguration's RADIUS servers' client, when clients may authenticate through them. */
     private RadiusClient radius;
     /** How long one try waits for a RADIUS answer (3 tries per server). */
@@ -177,7 +179,8 @@ public final class Gateway implements AutoCloseable {
                         new RadiusSecret(r.secret()), r.score())).toList(), new InetSocketAddress(bind, 0), RADIUS_TIMEOUT, 3, new RadiusCounters());
                 eap = new RadiusEapAuthenticator(radius, config.gateway().name());
             }
-            Connection clients = ClientConnection.of(config, instance, VpnClientPools.of(v, System::nanoTime), eap);
+            clientPools = VpnClientPools.of(v, System::nanoTime);
+            Connection clients = ClientConnection.of(config, instance, clientPools, eap);
             connections.add(clients);
             bridge.remoteAccess(java.util.Set.of(clients.name()));
         }
@@ -476,7 +479,9 @@ public final class Gateway implements AutoCloseable {
         packetTimes.observe(tunnels, Instant.now());
         return onLoop(() -> GatewayStatus.of(this, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
-                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp));
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp)
+                .withPointToSite(clientPools == null ? null
+                        : GatewayStatus.pointToSite(ClientConnection.NAME, clientPools, engine.ikeSas(), tunnels, Instant.now())));
     }
 
     /** What a metrics scrape reads: the status snapshot, and the IKE engine's counters (readable from any thread). */

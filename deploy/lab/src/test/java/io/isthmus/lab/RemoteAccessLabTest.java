@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.isthmus.lab.Lab.Side;
 import java.io.IOException;
 import java.io.InputStream;
@@ -71,11 +72,16 @@ class RemoteAccessLabTest extends LabTestBase {
         assertEquals(alice, connect(swanB, "alice"), "a reconnect keeps the address");
         lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", alice);
 
+        JsonNode p2s = status(a).path("pointToSite");
+        assertEquals(2, p2s.path("connectedClients").asInt(), p2s.toPrettyString());
+        assertEquals(2, p2s.path("ipv4Pool").path("heldAddresses").asInt(), p2s.toPrettyString());
+        assertTrue(p2s.path("clients").toString().contains(alice) && p2s.path("clients").toString().contains(carol), p2s.toPrettyString());
         IOException refused = assertThrows(IOException.class, () -> connect(swanB, "mallory"));
         String log = Files.readString(lab.work().resolve("gw-a.log"));
         assertTrue(log.contains("CN=mallory\" is revoked"), "the gateway's reason; logs in " + lab.work() + "; " + refused.getMessage());
         assertFalse(log.contains("client C=CH,O=HX Interop,CN=mallory gets"), "mallory took an address");
         assertTrue(Files.readString(swanB.resolve("charon.log")).contains("AUTHENTICATION_FAILED"), "charon heard AUTHENTICATION_FAILED");
+        assertEquals(p2s.path("ipv4Pool"), status(a).path("pointToSite").path("ipv4Pool"), "the pool as it was");
         // The pool as it was: the others keep theirs and are still reached.
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", carol);
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", alice);
