@@ -218,6 +218,21 @@ class RemoteAccessTest extends EnginePair {
         assertTrue(childrenB.current().isEmpty());
     }
 
+    /** A site on the same gateway whose key is wrong hears of its key, not that it is no road warrior (the closest fit's reason). */
+    @Test
+    void aSiteBesideTheClientsIsToldWhyItsOwnAuthenticationFailed() {
+        gateway("172.16.201.0/24", 10);
+        List<IkeEvent> atGateway = new ArrayList<>();
+        engineB.addEventListener(atGateway::add);
+        engineB.addConnection(connectionB(IKE, ESP).build());
+        engineA.addConnection(Connection.builder("site").local(A, null).remote(B, Identity.of(B)).preSharedKey("another key, also long enough".getBytes(
+                java.nio.charset.StandardCharsets.US_ASCII)).ike(IKE).esp(ESP).localTs("192.168.10.0/24").remoteTs("192.168.20.0/24").build());
+        assertEquals(IkeSaState.DESTROYED, initiate().state());
+        assertTrue(atGateway.stream().anyMatch(e -> e.kind() == IkeEvent.Kind.AUTHENTICATION_FAILED && e.detail().contains("pre-shared key")
+                && !e.detail().contains("certificates")), atGateway.toString());
+        assertEquals(0, pool.held());
+    }
+
     @Test
     void aFurtherChildSaOfAClientIsBoundToItsAddressToo() {
         gateway("172.16.201.0/24", 10);

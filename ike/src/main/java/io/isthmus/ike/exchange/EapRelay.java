@@ -123,7 +123,8 @@ final class EapRelay {
             }
             List<Payload> response = new ArrayList<>();
             response.add(authenticator.eapAuth(msk, false, idr));
-            exchange.answer(exchange.admit(connection, claimed, first, response, framed), false);
+            // Keyed apart from certificate identities: an EAP user who claims a certificate's subject as IDi never gets its kept address.
+            exchange.answer(exchange.admit(connection, claimed, first, response, framed, "eap:" + claimed), false);
             return Exchange.Status.NEED_MORE;
         } finally {
             Arrays.fill(msk, (byte) 0);

@@ -317,13 +317,17 @@ final class IkeAuth implements Exchange {
             // The closest fit first: a connection naming this peer wins over a CN=* one and one open to any identity.
             List<Connection> fitting = sa.candidates().stream().filter(c -> PeerIdentity.fit(c, claimed) != PeerIdentity.NO)
                     .sorted(java.util.Comparator.comparingInt(c -> PeerIdentity.fit(c, claimed))).toList();
+            String closest = null;
             for (Connection c : fitting) {
-                refusal = authenticator(c).verify(idi.get(), auth, certs);
-                if (refusal == null) {
+                String why = authenticator(c).verify(idi.get(), auth, certs);
+                if (why == null) {
                     matched = c;
                     break;
                 }
+                // The closest fit's reason: a site whose key is wrong is not to be told it is no road warrior.
+                closest = closest == null ? why : closest;
             }
+            refusal = closest != null ? closest : refusal;
         }
         if (matched == null) {
             sa.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}",
@@ -337,7 +341,7 @@ final class IkeAuth implements Exchange {
         response.add(idr);
         response.addAll(Authenticator.certificates(matched.authentication()));
         response.add(authenticator(matched).sign(idr));
-        return admit(matched, claimed, m, response, null);
+        return admit(matched, claimed, m, response, null, claimed.toString());
     }
 
     /**
@@ -346,14 +350,15 @@ final class IkeAuth implements Exchange {
      * the RADIUS server chose, else from the pool) and the child SA of {@code m}, the request that
      * carried SA, TS and CP (IKE_AUTH's first, with EAP).
      */
-    List<Payload> admit(Connection matched, Identity claimed, IncomingMessage m, List<Payload> response, java.net.InetAddress fixed) {
+    List<Payload> admit(Connection matched, Identity claimed, IncomingMessage m, List<Payload> response, java.net.InetAddress fixed,
+                        String leaseKey) {
         // Both ends say so (RFC 6311 §3): either may be a pair that asks to synchronise message IDs after a takeover.
         response.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(matched, claimed);
         if (matched.remoteAccess() != null) {
             RemoteAccess.Lease lease = matched.remoteAccess().lease(m.first(CpPayload.class).map(ConfigurationRequest::of).orElse(null),
-                    claimed.toString(), sa.ourSpi(), fixed);
+                    leaseKey, sa.ourSpi(), fixed);
             if (!lease.granted()) {
                 // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA stays up.
                 LOG.log(System.Logger.Level.WARNING, "{0}: established, no address for {1}: {2}", sa, claimed, lease.why());
@@ -361,7 +366,7 @@ final class IkeAuth implements Exchange {
                 response.add(NotifyPayload.of(lease.refusal()));
                 return response;
             }
-            sa.virtualAddresses().leased(matched.remoteAccess(), claimed.toString(), lease.addresses());
+            sa.virtualAddresses().leased(matched.remoteAccess(), leaseKey, lease.addresses());
             LOG.log(System.Logger.Level.INFO, "{0}: client {1} gets {2}", sa, claimed, sa.virtualAddresses());
             response.add(lease.reply());
         }
