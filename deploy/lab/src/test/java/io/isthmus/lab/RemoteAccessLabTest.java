@@ -29,14 +29,14 @@ import org.junit.jupiter.api.Test;
  * 5.9.8 clients ({@code vips = 0.0.0.0}, certificates from {@code pki}) connect from gw-b (alice,
  * and mallory, whose certificate is revoked by thumbprint) and gw-c (carol; then dave and erin with
  * EAP-MSCHAPv2, which the gateway relays to FreeRADIUS on host-a). One lab for all rows: alice gets
- * an address, pings host-a and is pinged back; carol gets another; alice reconnects and gets hers
+ * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back; carol gets another; alice reconnects and gets hers
  * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
  * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject).
  */
 class RemoteAccessLabTest extends LabTestBase {
     static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
     static final String GW_DN = "C=CH, O=HX Interop, CN=gw.hx";
-    private static final Pattern VIP = Pattern.compile("\\[(172\\.16\\.201\\.\\d+)]");
+    private static final Pattern VIP = Pattern.compile("\\[(172\\.16\\.201\\.\\d+)[ \\]]");
 
     @Test
     void roadWarriorsWithCertificatesOrEapGetAddressesAndReachTheSite() throws Exception {
@@ -62,6 +62,11 @@ class RemoteAccessLabTest extends LabTestBase {
         // Charon's route to the site leaves from the virtual address; host-a answers it through the client's host route.
         lab.in(Lab.GW_B, "ping", "-c", "3", "-W", "2", Lab.HOST_A_IP);
         lab.in(Lab.HOST_A, "ping", "-c", "3", "-W", "2", alice);
+        // Her IPv6 address too (vips = 0.0.0.0,::): a /128 of the pool's IPv6 prefix, both ways.
+        String alice6 = address6(swanB, "alice");
+        assertTrue(alice6.startsWith("fd00:201::"), alice6);
+        lab.in(Lab.GW_B, "ping", "-6", "-c", "2", "-W", "2", Lab.HOST_A_IP6);
+        lab.in(Lab.HOST_A, "ping", "-6", "-c", "2", "-W", "2", alice6);
 
         String carol = connect(swanC, "carol");
         assertNotEquals(alice, carol, "two clients, two addresses");
@@ -225,6 +230,16 @@ class RemoteAccessLabTest extends LabTestBase {
         return m.group(1);
     }
 
+    private static final Pattern VIP6 = Pattern.compile("[ \\[](fd00:201::[0-9a-f]+)]");
+
+    /** The IPv6 virtual address {@code name}'s IKE SA was given. */
+    static String address6(Path swan, String name) throws IOException, InterruptedException {
+        String sas = LabGateways.swanctl(swan, "--list-sas", "--ike", name);
+        Matcher m = VIP6.matcher(sas);
+        assertTrue(m.find(), "no IPv6 virtual address in " + sas);
+        return m.group(1);
+    }
+
     /** The CA, the gateway's certificate and the clients', by pki, ECDSA P-256, PEM. */
     static void certificates(Path dir) throws IOException, InterruptedException {
         pki(dir, "ca.key", "pki --gen --type ecdsa --size 256 --outform pem");
@@ -276,7 +291,7 @@ class RemoteAccessLabTest extends LabTestBase {
                   name: lab-p2s
                   vpnType: RouteBased
                   sku: VpnGw1
-                  addressSpace: [192.168.10.0/24]
+                  addressSpace: [192.168.10.0/24, "fd10::/64"]
                   instances:
                     - name: lab-p2s-0
                       publicIpAddress: 10.77.0.1
@@ -284,7 +299,7 @@ class RemoteAccessLabTest extends LabTestBase {
                     device: isthmus0
                     mtu: 1400
                   vpnClientConfiguration:
-                    vpnClientAddressPool: {addressPrefixes: [172.16.201.0/24]}
+                    vpnClientAddressPool: {addressPrefixes: [172.16.201.0/24, "fd00:201::/112"]}
                     vpnClientProtocols: [IkeV2]
                     vpnAuthenticationTypes: [Certificate, Radius]
                     radiusServers:
@@ -348,7 +363,7 @@ class RemoteAccessLabTest extends LabTestBase {
             sb.append("""
                       %1$s {
                         remote_addrs = 10.77.0.1
-                        vips = 0.0.0.0
+                        vips = %3$s
                         version = 2
                         proposals = aes256gcm16-prfsha384-ecp384
                         local { auth = pubkey
@@ -357,11 +372,12 @@ class RemoteAccessLabTest extends LabTestBase {
                           id = "%2$s"
                           cacerts = ca.crt }
                         children { %1$s {
-                            remote_ts = 192.168.10.0/24
+                            remote_ts = %4$s
                             esp_proposals = aes256gcm16
                             start_action = none
                             mode = tunnel } } }
-                    """.formatted(n, GW_DN));
+                    """.formatted(n, GW_DN, n.equals("alice") ? "0.0.0.0,::" : "0.0.0.0",
+                    n.equals("alice") ? "192.168.10.0/24,fd10::/64" : "192.168.10.0/24"));
         }
         return sb.append("}\n").toString();
     }
