@@ -32,7 +32,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     }
 
     /** The same, with the point-to-site clients (null: the gateway has no vpnClientConfiguration). */
-    GatewayStatus withPointToSite(PointToSite p) {
+    public GatewayStatus withPointToSite(PointToSite p) {
         return new GatewayStatus(gateway, instance, vpnType, sku, skuMaxTunnels, uptimeSeconds, connections, unattributedDrops, defense, process,
                 pair, p);
     }
