@@ -379,6 +379,41 @@ public final class Gateway implements AutoCloseable {
         return reload.exclusively(() -> running.terminate(name));
     }
 
+    /**
+     * {@code isthmus p2s disconnect CLIENT}: the IKE SAs of the point-to-site client whose identity
+     * (as status shows it) or virtual address is {@code client} are deleted, the client told; its
+     * address waits in the pool for its reconnect as after any disconnection.
+     */
+    public Reload.Outcome disconnectClient(String client) throws Exception {
+        if (clientPools == null) {
+            return new Reload.Outcome(false, List.of("this gateway has no vpnClientConfiguration: no point-to-site clients"));
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.ofLiteral(client);
+        } catch (IllegalArgumentException e) {
+            address = null; // an identity
+        }
+        InetAddress asAddress = address;
+        return onLoop(() -> {
+            List<String> lines = new ArrayList<>();
+            for (IkeSa sa : engine.ikeSas()) {
+                boolean his = sa.connection().name().equals(ClientConnection.NAME) && sa.state() != IkeSaState.DESTROYED
+                        && (client.equals(String.valueOf(sa.peerIdentity())) || asAddress != null && sa.virtualAddresses().addresses().contains(asAddress));
+                if (his) {
+                    lines.add("client " + sa.peerIdentity() + " " + sa.virtualAddresses() + " from " + sa.remoteAddress().getAddress().getHostAddress()
+                            + ": IKE SA deleted");
+                    sa.delete();
+                }
+            }
+            if (lines.isEmpty()) {
+                return new Reload.Outcome(false, List.of("no point-to-site client " + client + " is connected (isthmus status --json lists them)"));
+            }
+            LOG.log(System.Logger.Level.INFO, "p2s disconnect {0}: {1}", client, lines);
+            return new Reload.Outcome(true, lines);
+        });
+    }
+
     /** Rekeys connection {@code name}'s IKE SA or child SAs now and waits for it (see {@link RunningConnections#rekey}). */
     public Reload.Outcome rekey(String name, boolean child) throws Exception {
         return running.rekey(name, child);

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * EAP-MSCHAPv2, which the gateway relays to FreeRADIUS on host-a). One lab for all rows: alice gets
  * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back; carol gets another; alice reconnects and gets hers
  * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
- * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject).
+ * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject); the
+ * operator disconnects dave with {@code isthmus p2s disconnect}.
  */
 class RemoteAccessLabTest extends LabTestBase {
     static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
@@ -103,6 +104,18 @@ class RemoteAccessLabTest extends LabTestBase {
         assertTrue(log.contains("AUTHENTICATION_FAILED for erin: EAP failed"), "the gateway's reason; logs in " + lab.work() + "; " + wrong.getMessage());
         assertFalse(log.contains("client erin gets"), "erin took an address");
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", dave);
+
+        // The operator disconnects dave by his address; a client nobody has is refused (exit 2).
+        Cli disconnected = isthmus("p2s", "disconnect", dave, "--control-socket", a.toString());
+        assertEquals(0, disconnected.exit(), disconnected.err());
+        assertTrue(disconnected.out().contains("client dave"), disconnected.out());
+        assertEquals(2, isthmus("p2s", "disconnect", "nobody", "--control-socket", a.toString()).exit());
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (LabGateways.swanctl(swanC, "--list-sas", "--ike", "dave").contains("ESTABLISHED")) {
+            assertTrue(System.nanoTime() < end, "dave's charon still has its IKE SA");
+            Thread.sleep(200);
+        }
+        assertFalse(status(a).path("pointToSite").path("clients").toString().contains(dave), status(a).path("pointToSite").toPrettyString());
     }
 
     static final String DAVE_FRAMED = "172.16.201.200";
