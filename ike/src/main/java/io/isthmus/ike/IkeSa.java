@@ -143,6 +143,8 @@ public final class IkeSa {
         }
         released = true;
         transitionTo(IkeSaState.DESTROYED);
+        // The partner does not take remote-access clients over (their SAs are not synced): the address waits for the reconnect.
+        virtual.release(ourSpi());
         children.forget();
         window.stop();
         timers.cancel();

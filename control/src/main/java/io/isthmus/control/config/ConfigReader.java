@@ -172,6 +172,11 @@ public final class ConfigReader extends ConfigFields {
             throw e;
         }
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
+        if (gateway.vpnClientConfiguration() != null && pair != null) {
+            // Said rather than refused: each instance serves the clients that reach it, which is useful; only a takeover is not seamless.
+            warnings.add(file + ": virtualNetworkGateway.vpnClientConfiguration: each instance of the pair serves its own point-to-site"
+                    + " clients with its own pool; their SAs are not synced, so a takeover drops them and they reconnect");
+        }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
             warnings.add(file + ": " + String.join(", ", inlineKeys) + ": the file holds " + (inlineKeys.size() == 1 ? "a shared key" : inlineKeys.size()

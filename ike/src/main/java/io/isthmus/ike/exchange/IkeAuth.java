@@ -357,8 +357,12 @@ final class IkeAuth implements Exchange {
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(matched, claimed);
         if (matched.remoteAccess() != null) {
-            RemoteAccess.Lease lease = matched.remoteAccess().lease(m.first(CpPayload.class).map(ConfigurationRequest::of).orElse(null),
-                    leaseKey, sa.ourSpi(), fixed);
+            ConfigurationRequest asked = m.first(CpPayload.class).map(ConfigurationRequest::of).orElse(null);
+            if (asked != null && asked.malformed() > 0) {
+                sa.context().floodLog().log("cp-malformed", System.Logger.Level.INFO, "{0}: {1} CFG_REQUEST attribute(s) of a wrong length skipped",
+                        sa, asked.malformed());
+            }
+            RemoteAccess.Lease lease = matched.remoteAccess().lease(asked, leaseKey, sa.ourSpi(), fixed);
             if (!lease.granted()) {
                 // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA stays up.
                 LOG.log(System.Logger.Level.WARNING, "{0}: established, no address for {1}: {2}", sa, claimed, lease.why());
