@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back; carol gets another; alice reconnects and gets hers
  * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
  * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject); the
- * operator disconnects dave with {@code isthmus p2s disconnect}.
+ * operator disconnects dave with {@code isthmus p2s disconnect}; with FreeRADIUS stopped, dave is
+ * refused once the RADIUS tries are over, and the pool is as it was.
  */
 class RemoteAccessLabTest extends LabTestBase {
     static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
@@ -116,7 +117,19 @@ class RemoteAccessLabTest extends LabTestBase {
             Thread.sleep(200);
         }
         assertFalse(status(a).path("pointToSite").path("clients").toString().contains(dave), status(a).path("pointToSite").toPrettyString());
+
+        // No RADIUS server answers (FreeRADIUS stopped): after the client's tries, AUTHENTICATION_FAILED; the pool as it was.
+        radius.destroy();
+        assertTrue(radius.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "FreeRADIUS did not stop");
+        JsonNode pool = status(a).path("pointToSite").path("ipv4Pool");
+        IOException unanswered = assertThrows(IOException.class, () -> connect(swanC, "dave"));
+        assertTrue(Files.readString(lab.work().resolve("gw-a.log")).contains("AUTHENTICATION_FAILED for dave: no RADIUS server answered"),
+                "the gateway's reason; logs in " + lab.work() + "; " + unanswered.getMessage());
+        assertEquals(pool, status(a).path("pointToSite").path("ipv4Pool"));
     }
+
+    /** The FreeRADIUS process, stopped by the test for the unreachable row. */
+    Process radius;
 
     static final String DAVE_FRAMED = "172.16.201.200";
     static final String RADIUS_SECRET = "lab-radius-secret";
@@ -130,7 +143,7 @@ class RemoteAccessLabTest extends LabTestBase {
                 erin Cleartext-Password := "erin's password"
                 """.formatted(DAVE_FRAMED));
         Files.writeString(dir.resolve("radiusd.conf"), freeRadiusConfig(dir));
-        lab.spawn(Lab.HOST_A, dir.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", dir.toString()));
+        radius = lab.spawn(Lab.HOST_A, dir.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", dir.toString()));
         long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.readString(dir.resolve("log")).contains("Ready to process requests")) {
             assertTrue(System.nanoTime() < end, "FreeRADIUS did not start: " + Files.readString(dir.resolve("log")));
