@@ -5,19 +5,11 @@ import io.isthmus.control.bgp.BirdDaemon;
 import io.isthmus.control.config.ConfigReader;
 import io.isthmus.control.config.GatewayConfig.Instance;
 import io.isthmus.control.config.GatewayConfig;
-import io.isthmus.control.config.VpnClientConfiguration;
 import io.isthmus.control.ha.GatewayPair;
 import io.isthmus.control.log.LogOutput;
 import io.isthmus.control.metrics.GatewayMetrics;
-import io.isthmus.control.p2s.VpnClientPools;
-import io.isthmus.control.radius.RadiusClient;
-import io.isthmus.control.radius.RadiusCounters;
-import io.isthmus.control.radius.RadiusEapAuthenticator;
-import io.isthmus.control.radius.RadiusSecret;
-import io.isthmus.control.radius.RadiusServer;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.Connection;
-import io.isthmus.ike.EapAuthenticator;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.InboundDatagrams;
@@ -59,12 +51,8 @@ public final class Gateway implements AutoCloseable {
     private volatile Captures captures;
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
-    /** The vpnClientConfiguration's address pools, for status; null without one. */
-    private volatile VpnClientPools clientPools;
-    /** The vpnClientConfiguration's RADIUS servers' client, when clients may authenticate through them. */
-    private RadiusClient radius;
-    /** How long one try waits for a RADIUS answer (3 tries per server). */
-    static final Duration RADIUS_TIMEOUT = Duration.ofSeconds(2);
+    /** The vpnClientConfiguration's clients, pools and RADIUS client; null without one. */
+    private volatile PointToSite pointToSite;
     private IkeEngine engine;
     /** IKE from port 4500, on its way from the inbound packet thread to the IKE thread. */
     private InboundDatagrams ikeFromDataplane;
@@ -170,19 +158,10 @@ public final class Gateway implements AutoCloseable {
         for (GatewayConfig.Connection c : config.connections()) {
             connections.add(IkeConnections.of(config, instance, c));
         }
-        if (config.gateway().vpnClientConfiguration() != null) {
-            VpnClientConfiguration v = config.gateway().vpnClientConfiguration();
-            EapAuthenticator eap = null;
-            if (v.allows(VpnClientConfiguration.AuthenticationType.RADIUS)) {
-                // From the gateway's own address, which the RADIUS servers know it by; strongSwan's eap-radius timing (3 tries).
-                radius = RadiusClient.open(v.radiusServers().stream().map(r -> new RadiusServer(new InetSocketAddress(r.address(), r.port()),
-                        new RadiusSecret(r.secret()), r.score())).toList(), new InetSocketAddress(bind, 0), RADIUS_TIMEOUT, 3, new RadiusCounters());
-                eap = new RadiusEapAuthenticator(radius, config.gateway().name());
-            }
-            clientPools = VpnClientPools.of(v, System::nanoTime);
-            Connection clients = ClientConnection.of(config, instance, clientPools, eap);
-            connections.add(clients);
-            bridge.remoteAccess(java.util.Set.of(clients.name()));
+        pointToSite = PointToSite.start(config, instance, bind);
+        if (pointToSite != null) {
+            connections.add(pointToSite.connection());
+            bridge.remoteAccess(java.util.Set.of(pointToSite.connection().name()));
         }
         dataplane.tunnels(RunningConnections.tunnels(config, instance));
         if (bird != null) {
@@ -379,39 +358,13 @@ public final class Gateway implements AutoCloseable {
         return reload.exclusively(() -> running.terminate(name));
     }
 
-    /**
-     * {@code isthmus p2s disconnect CLIENT}: the IKE SAs of the point-to-site client whose identity
-     * (as status shows it) or virtual address is {@code client} are deleted, the client told; its
-     * address waits in the pool for its reconnect as after any disconnection.
-     */
+    /** {@code isthmus p2s disconnect CLIENT} (see {@link PointToSite#disconnect}). */
     public Reload.Outcome disconnectClient(String client) throws Exception {
-        if (clientPools == null) {
+        PointToSite p = pointToSite;
+        if (p == null) {
             return new Reload.Outcome(false, List.of("this gateway has no vpnClientConfiguration: no point-to-site clients"));
         }
-        InetAddress address;
-        try {
-            address = InetAddress.ofLiteral(client);
-        } catch (IllegalArgumentException e) {
-            address = null; // an identity
-        }
-        InetAddress asAddress = address;
-        return onLoop(() -> {
-            List<String> lines = new ArrayList<>();
-            for (IkeSa sa : engine.ikeSas()) {
-                boolean his = sa.connection().name().equals(ClientConnection.NAME) && sa.state() != IkeSaState.DESTROYED
-                        && (client.equals(String.valueOf(sa.peerIdentity())) || asAddress != null && sa.virtualAddresses().addresses().contains(asAddress));
-                if (his) {
-                    lines.add("client " + sa.peerIdentity() + " " + sa.virtualAddresses() + " from " + sa.remoteAddress().getAddress().getHostAddress()
-                            + ": IKE SA deleted");
-                    sa.delete();
-                }
-            }
-            if (lines.isEmpty()) {
-                return new Reload.Outcome(false, List.of("no point-to-site client " + client + " is connected (isthmus status --json lists them)"));
-            }
-            LOG.log(System.Logger.Level.INFO, "p2s disconnect {0}: {1}", client, lines);
-            return new Reload.Outcome(true, lines);
-        });
+        return onLoop(() -> p.disconnect(engine.ikeSas(), client));
     }
 
     /** Rekeys connection {@code name}'s IKE SA or child SAs now and waits for it (see {@link RunningConnections#rekey}). */
@@ -515,8 +468,7 @@ public final class Gateway implements AutoCloseable {
         return onLoop(() -> GatewayStatus.of(this, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
                         io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp)
-                .withPointToSite(clientPools == null ? null
-                        : GatewayStatus.pointToSite(ClientConnection.NAME, clientPools, engine.ikeSas(), tunnels, Instant.now())));
+                .withPointToSite(pointToSite == null ? null : pointToSite.status(engine.ikeSas(), tunnels)));
     }
 
     /** What a metrics scrape reads: the status snapshot, and the IKE engine's counters (readable from any thread). */
@@ -588,8 +540,8 @@ public final class Gateway implements AutoCloseable {
         if (ikeSockets != null) {
             ikeSockets.close();
         }
-        if (radius != null) {
-            radius.close();
+        if (pointToSite != null) {
+            pointToSite.close();
         }
         config().destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());
