@@ -31,9 +31,10 @@ ISTHMUS_METRICS_PACKAGES=(prometheus)
 ISTHMUS_RADIUS_PACKAGES=(freeradius)
 # strongSwan 5.9 as a peer: charon, swanctl, the standard plugins (gcm, openssl, aesni), and the
 # extra ones (kernel-libipsec, chapoly, curve25519: this kernel has no xfrm ESP); pki (strongswan-pki)
-# makes the certificates of the lab's identity test as a strongSwan user would (PrintableString DNs).
+# makes the certificates of the lab's identity test as a strongSwan user would (PrintableString DNs);
+# libcharon-extauth-plugins brings eap-mschapv2, the road-warrior client's method in RemoteAccessLabTest.
 ISTHMUS_STRONGSWAN_PACKAGES=(strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
-    libcharon-extra-plugins libstrongswan-extra-plugins strongswan-pki)
+    libcharon-extra-plugins libcharon-extauth-plugins libstrongswan-extra-plugins strongswan-pki)
 # The benchmark's comparison: wireguard-go and wg.
 ISTHMUS_WIREGUARD_PACKAGES=(wireguard-go wireguard-tools)
 # The benchmark across two machines (isthmus bench remote): gateway-a reaches gateway-b with the OpenSSH

@@ -117,6 +117,12 @@ final class ApiRoutes {
             case "connections" -> {
                 return connections(method, s, query, caller);
             }
+            case "p2s" -> {
+                if (s.size() == 4 && s.get(1).equals("clients") && s.get(3).equals("disconnect") && !s.get(2).isBlank()) {
+                    return only(method, "POST", s, 4, () -> change("p2s disconnect " + s.get(2), caller, () -> requests.disconnectClient(s.get(2))));
+                }
+                return notFound(s);
+            }
             case "captures" -> {
                 return captures(method, s, body, caller);
             }
@@ -290,7 +296,7 @@ final class ApiRoutes {
         return List.of("GET /v1/status", "GET /v1/connections", "GET /v1/connections/NAME", "POST /v1/connections/NAME/initiate",
                 "POST /v1/connections/NAME/terminate", "POST /v1/connections/NAME/rekey?sa=ike|child", "POST /v1/connections/NAME/reset",
                 "GET /v1/counters", "POST /v1/reload", "GET /v1/log-level", "PUT /v1/log-level/SUBSYSTEM {\"level\": LEVEL}",
-                "POST /v1/pair/handover", "POST /v1/pair/resume", "GET /v1/events[?connection=NAME]", "GET /v1/captures", "POST /v1/captures {filter}",
+                "POST /v1/pair/handover", "POST /v1/pair/resume", "POST /v1/p2s/clients/CLIENT/disconnect", "GET /v1/events[?connection=NAME]", "GET /v1/captures", "POST /v1/captures {filter}",
                 "POST /v1/captures/stop");
     }
 }

@@ -31,6 +31,7 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
     private volatile IkeEngine engine;
     private volatile Dataplane dataplane;
     private ChildSaReplication replication = ChildSaReplication.NONE;
+    private volatile java.util.Set<String> remoteAccess = java.util.Set.of();
 
     /** {@code ikeFromPort4500}: where IKE from the data plane's socket waits for the IKE thread. */
     ChildSaBridge(Executor ikeThread, Scheduler scheduler, InboundDatagrams ikeFromPort4500) {
@@ -67,6 +68,13 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
     }
 
     private void install(ChildSaDescription sa, ChildSaKeys keys, boolean outboundNow) {
+        String client = clientTunnel(sa);
+        if (client != null) {
+            // Its host route first: the SA's tunnel must exist when it is installed. The same client's next SA finds it there.
+            dataplane.clientTunnel(client, sa.remoteSelectors().stream().map(ChildSaBridge::prefix).toList());
+            dataplane.install(SaPairs.of(sa, keys, client), outboundNow);
+            return;
+        }
         replication.installing(sa, keys);
         dataplane.install(SaPairs.of(sa, keys), outboundNow);
         replication.installed(sa);
@@ -74,10 +82,49 @@ final class ChildSaBridge implements ChildSaListener, Dataplane.Events {
 
     @Override
     public void deleted(ChildSaDescription sa) {
-        replication.deleted(sa);
+        String client = clientTunnel(sa);
+        if (client == null) {
+            replication.deleted(sa);
+        }
         int spi = sa.inbound().spi();
         dataplane.retire(spi);
-        scheduler.schedule(INBOUND_GRACE, () -> dataplane.remove(spi));
+        scheduler.schedule(INBOUND_GRACE, () -> {
+            dataplane.remove(spi);
+            if (client != null) {
+                // Unless the client's next SA (a rekey, a reconnect) is in it by now.
+                dataplane.clientTunnelIdle(client);
+            }
+        });
+    }
+
+    /**
+     * A remote-access client's child SA goes into a tunnel of its own, named for its connection
+     * and address, whose host route (the client's virtual address, the SA's remote selector) the
+     * tunnel table sends its traffic by; null for a site's.
+     */
+    private String clientTunnel(ChildSaDescription sa) {
+        if (!remoteAccess.contains(sa.connection()) || sa.remoteSelectors().isEmpty()) {
+            return null;
+        }
+        return sa.connection() + "/" + address(sa.remoteSelectors().getFirst()).getHostAddress();
+    }
+
+    /** A client's selectors are its addresses, one host each (IKE narrowed them so). */
+    private static String prefix(io.isthmus.ike.message.TrafficSelector ts) {
+        return address(ts).getHostAddress() + (ts.startAddress().length == 4 ? "/32" : "/128");
+    }
+
+    private static java.net.InetAddress address(io.isthmus.ike.message.TrafficSelector ts) {
+        try {
+            return java.net.InetAddress.getByAddress(ts.startAddress());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("a selector's address has 4 or 16 bytes", e);
+        }
+    }
+
+    /** The connections whose child SAs are remote-access clients' (each with a host route). */
+    void remoteAccess(java.util.Set<String> connections) {
+        this.remoteAccess = java.util.Set.copyOf(connections);
     }
 
     @Override

@@ -39,6 +39,11 @@ interface ControlRequests {
         throw new UnsupportedOperationException("this gateway does not rekey on request");
     }
 
+    /** The point-to-site client {@code client} (its identity or virtual address) disconnected: its IKE SAs deleted; what happened. */
+    default Object disconnectClient(String client) throws Exception {
+        throw new UnsupportedOperationException("this gateway does not serve point-to-site clients");
+    }
+
     /** This pair instance's groups handed to the partner with their exact numbers; what happened. */
     default Object handover() throws Exception {
         throw new UnsupportedOperationException("this gateway does not hand over");

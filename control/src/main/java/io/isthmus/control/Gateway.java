@@ -51,6 +51,8 @@ public final class Gateway implements AutoCloseable {
     private volatile Captures captures;
     private UdpTransport ikeSockets;
     private Dataplane dataplane;
+    /** The vpnClientConfiguration's clients, pools and RADIUS client; null without one. */
+    private volatile PointToSite pointToSite;
     private IkeEngine engine;
     /** IKE from port 4500, on its way from the inbound packet thread to the IKE thread. */
     private InboundDatagrams ikeFromDataplane;
@@ -159,6 +161,11 @@ public final class Gateway implements AutoCloseable {
         List<Connection> connections = new ArrayList<>();
         for (GatewayConfig.Connection c : config.connections()) {
             connections.add(IkeConnections.of(config, instance, c));
+        }
+        pointToSite = PointToSite.start(config, instance, bind);
+        if (pointToSite != null) {
+            connections.add(pointToSite.connection());
+            bridge.remoteAccess(java.util.Set.of(pointToSite.connection().name()));
         }
         dataplane.tunnels(RunningConnections.tunnels(config, instance));
         if (bird != null) {
@@ -362,6 +369,15 @@ public final class Gateway implements AutoCloseable {
         return reload.exclusively(() -> running.terminate(name));
     }
 
+    /** {@code isthmus p2s disconnect CLIENT} (see {@link PointToSite#disconnect}). */
+    public Reload.Outcome disconnectClient(String client) throws Exception {
+        PointToSite p = pointToSite;
+        if (p == null) {
+            return new Reload.Outcome(false, List.of("this gateway has no vpnClientConfiguration: no point-to-site clients"));
+        }
+        return onLoop(() -> p.disconnect(engine.ikeSas(), client));
+    }
+
     /** Rekeys connection {@code name}'s IKE SA or child SAs now and waits for it (see {@link RunningConnections#rekey}). */
     public Reload.Outcome rekey(String name, boolean child) throws Exception {
         return running.rekey(name, child);
@@ -458,7 +474,8 @@ public final class Gateway implements AutoCloseable {
         packetTimes.observe(tunnels, Instant.now());
         return onLoop(() -> GatewayStatus.of(config(), instance, packetTimes, engine.ikeSas(), tunnels, dataplane.globalCounters(), startedAt,
                 new GatewayStatus.Defense(engine.cookiesSent(), engine.halfOpenSas(), ikeFromDataplane.accepted(), ikeFromDataplane.dropped(),
-                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp));
+                        io.isthmus.ike.crypto.KeyExchangeMethod.keyPairsGenerated()), pair == null ? null : pair.status(), engine.counters(), bgp)
+                .withPointToSite(pointToSite == null ? null : pointToSite.status(engine.ikeSas(), tunnels)));
     }
 
     /** What a metrics scrape reads: the status snapshot, and the IKE engine's counters (readable from any thread). */
@@ -529,6 +546,9 @@ public final class Gateway implements AutoCloseable {
         }
         if (ikeSockets != null) {
             ikeSockets.close();
+        }
+        if (pointToSite != null) {
+            pointToSite.close();
         }
         config().destroySecrets();
         LOG.log(System.Logger.Level.INFO, "gateway {0} instance {1} stopped", config.gateway().name(), instance.name());

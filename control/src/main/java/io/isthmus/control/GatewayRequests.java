@@ -37,6 +37,12 @@ final class GatewayRequests implements ControlRequests {
     }
 
     @Override
+    public Object disconnectClient(String client) throws Exception {
+        Gateway g = running.get();
+        return g != null ? g.disconnectClient(client) : Map.of("error", STARTING);
+    }
+
+    @Override
     public Object terminate(String connection) throws Exception {
         Gateway g = running.get();
         return g != null ? g.terminate(connection) : Map.of("error", STARTING);

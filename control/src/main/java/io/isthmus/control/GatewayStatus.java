@@ -25,7 +25,62 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
                             List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, ProcessStatus process,
-                            io.isthmus.control.ha.GatewayPair.Status pair) {
+                            io.isthmus.control.ha.GatewayPair.Status pair, PointToSite pointToSite) {
+
+    public GatewayStatus(String gateway, String instance, String vpnType, String sku, int skuMaxTunnels, long uptimeSeconds,
+                         List<ConnectionStatus> connections, Map<String, Long> unattributedDrops, Defense defense, ProcessStatus process,
+                         io.isthmus.control.ha.GatewayPair.Status pair) {
+        this(gateway, instance, vpnType, sku, skuMaxTunnels, uptimeSeconds, connections, unattributedDrops, defense, process, pair, null);
+    }
+
+    /** The same, with the point-to-site clients (null: the gateway has no vpnClientConfiguration). */
+    public GatewayStatus withPointToSite(PointToSite p) {
+        return new GatewayStatus(gateway, instance, vpnType, sku, skuMaxTunnels, uptimeSeconds, connections, unattributedDrops, defense, process,
+                pair, p);
+    }
+
+    /**
+     * Point-to-site: the clients connected (an IKE SA up with its address), how full each pool is
+     * (identities holding an address through an IKE SA, addresses held with those kept for a
+     * reconnect, and how many may be), and per client its identity, address and traffic.
+     */
+    public record PointToSite(int connectedClients, Pool ipv4Pool, Pool ipv6Pool, List<Client> clients) {
+    }
+
+    public record Pool(int liveClients, int heldAddresses, long capacity) {
+        static Pool of(io.isthmus.ike.remoteaccess.VirtualAddressPool p) {
+            return p == null ? null : new Pool(p.liveClients(), p.held(), p.capacity());
+        }
+    }
+
+    public record Client(String identity, List<String> addresses, String remote, String state, Long establishedSecondsAgo, long inBytes,
+                         long outBytes) {
+    }
+
+    /** The clients of the remote-access connection {@code name} among {@code ikeSas}, with their tunnels' bytes; IKE thread only. */
+    static PointToSite pointToSite(String name, io.isthmus.control.p2s.VpnClientPools pools, Collection<IkeSa> ikeSas,
+                                   List<Dataplane.TunnelStatus> tunnels, Instant now) {
+        List<Client> clients = new ArrayList<>();
+        int connected = 0;
+        for (IkeSa sa : ikeSas) {
+            if (!sa.connection().name().equals(name) || sa.virtualAddresses().addresses().isEmpty()) {
+                continue;
+            }
+            List<String> addresses = sa.virtualAddresses().addresses().stream().map(java.net.InetAddress::getHostAddress).toList();
+            long in = 0;
+            long out = 0;
+            for (Dataplane.TunnelStatus t : tunnels) {
+                if (t.name().equals(name + "/" + addresses.getFirst())) {
+                    in = t.ingressBytes();
+                    out = t.egressBytes();
+                }
+            }
+            connected += sa.isUp() ? 1 : 0;
+            clients.add(new Client(String.valueOf(sa.peerIdentity()), addresses, text(sa.remoteAddress()), sa.state().name(),
+                    since(sa.establishedAt(), now), in, out));
+        }
+        return new PointToSite(connected, Pool.of(pools.ipv4()), Pool.of(pools.ipv6()), clients);
+    }
 
     /**
      * How the gateway holds up against what anyone can send it: cookies asked for, responder IKE

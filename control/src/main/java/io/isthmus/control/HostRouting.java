@@ -32,7 +32,11 @@ final class HostRouting {
         boolean ipv6 = false;
         // The site prefixes as the gateway's network sees them (translated where IngressSnat rules say so), and the BGP peers'
         // host routes: their sessions go through the tunnel (BIRD's multihop next hops resolve through them).
-        List<String> prefixes = config.routedPrefixes();
+        List<String> prefixes = new ArrayList<>(config.routedPrefixes());
+        if (config.gateway().vpnClientConfiguration() != null) {
+            // The clients' pool: replies to them go into the device, where each client's host route leads to its tunnel.
+            prefixes.addAll(config.gateway().vpnClientConfiguration().addressPrefixes());
+        }
         for (String prefix : prefixes) {
             ipv6 |= prefix.contains(":");
             ipv4 |= !prefix.contains(":");

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "isthmus", mixinStandardHelpOptions = true, versionProvider = Isthmus.Version.class, scope = ScopeType.INHERIT,
         description = "Isthmus: a userspace IPsec/IKEv2 site-to-site VPN gateway for Linux.",
-        subcommands = {GatewayCommand.class, StatusCommand.class, MonitorCommand.class, CaptureCommand.class, ReloadCommand.class, ConnectionCommand.class,
+        subcommands = {GatewayCommand.class, StatusCommand.class, MonitorCommand.class, CaptureCommand.class, ReloadCommand.class, ConnectionCommand.class, P2sCommand.class,
                 LogLevelCommand.class,
                 PairCommand.class,
                 Isthmus.Help.class})

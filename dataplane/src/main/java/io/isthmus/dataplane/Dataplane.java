@@ -380,6 +380,26 @@ public final class Dataplane implements AutoCloseable {
         tables.learned(byTunnel);
     }
 
+    /**
+     * A remote-access client's tunnel: {@code hostPrefixes} (its virtual addresses, /32 or /128)
+     * routed to it, where its child SAs are then installed ({@link SaPair#tunnel()} = {@code name}).
+     * Kept across {@link #tunnels} (reloads); the same prefixes again change nothing. The selectors
+     * of its SAs, the client's address, are what inbound packets must come from ({@link Drop#TS_MISMATCH}).
+     *
+     * @throws IllegalArgumentException for a name a configured tunnel has, or a prefix that is not one (nothing is changed)
+     */
+    public synchronized void clientTunnel(String name, List<String> hostPrefixes) {
+        tables.clientTunnel(name, hostPrefixes);
+    }
+
+    /**
+     * Removes the client tunnel {@code name} and its routes if no SA is left in it (its last
+     * child SA removed, none installed meanwhile by a reconnect); true when it went.
+     */
+    public synchronized boolean clientTunnelIdle(String name) {
+        return tables.clientTunnelIdle(name);
+    }
+
     /** How many tunnel tables have been published so far (configuration and learned routes). */
     public synchronized long tunnelTableRebuilds() {
         return tables.rebuilds();

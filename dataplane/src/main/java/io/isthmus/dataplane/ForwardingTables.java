@@ -40,6 +40,11 @@ final class ForwardingTables {
     private final Graveyard graveyard;
     /** The configured tunnels and prefixes as last set. */
     private List<Dataplane.TunnelSpec> specs = List.of();
+    /**
+     * Remote-access clients' tunnels, by name: each a host route (the client's virtual
+     * addresses) to the tunnel its child SAs are installed in; kept across {@link #tunnels}.
+     */
+    private final Map<String, List<String>> clients = new LinkedHashMap<>();
     /** Prefixes learned over BGP, by tunnel name, as last set. */
     private Map<String, List<String>> learned = Map.of();
     private long rebuilds;
@@ -73,6 +78,8 @@ final class ForwardingTables {
         Map<String, TunnelNat> nat = new HashMap<>();
         Set<Tunnel> kept = new HashSet<>();
         BitSet slots = new BitSet();
+        List<Dataplane.TunnelSpec> configured = specs;
+        specs = withClients(specs);
         for (Dataplane.TunnelSpec s : specs) {
             Tunnel existing = tunnels.get(s.name());
             if (existing != null && existing.policyBased() == s.policyBased()) {
@@ -106,7 +113,7 @@ final class ForwardingTables {
         }
         tunnels.clear();
         tunnels.putAll(next);
-        this.specs = List.copyOf(specs);
+        this.specs = List.copyOf(configured);
         forwarding.publish(forwarding.current().withTable(table, next.values(), kept, nat));
         rebuilds++;
         LOG.log(System.Logger.Level.INFO, "tunnel table: {0}", describe(table));
@@ -129,12 +136,70 @@ final class ForwardingTables {
     void learned(Map<String, List<String>> byTunnel) {
         Map<String, List<String>> copy = new LinkedHashMap<>();
         byTunnel.forEach((name, prefixes) -> copy.put(name, List.copyOf(prefixes)));
-        TunnelTable table = table(tunnels, specs, copy);
+        TunnelTable table = table(tunnels, withClients(specs), copy);
         learned = copy;
         // Only the routes change: every tunnel keeps its SAs and its NAT rules (and their flows).
         forwarding.publish(forwarding.current().withRoutes(table));
         rebuilds++;
         LOG.log(System.Logger.Level.DEBUG, "tunnel table: {0}", describe(table));
+    }
+
+    /** The configured tunnels and the clients' (a configured name wins: a client never takes a site's tunnel). */
+    private List<Dataplane.TunnelSpec> withClients(List<Dataplane.TunnelSpec> configured) {
+        if (clients.isEmpty()) {
+            return configured;
+        }
+        List<Dataplane.TunnelSpec> all = new ArrayList<>(configured);
+        Set<String> names = new HashSet<>();
+        configured.forEach(c -> names.add(c.name()));
+        clients.forEach((name, prefixes) -> {
+            if (!names.contains(name)) {
+                all.add(new Dataplane.TunnelSpec(name, false, prefixes));
+            }
+        });
+        return all;
+    }
+
+    /** See {@link Dataplane#clientTunnel}. */
+    void clientTunnel(String name, List<String> hostPrefixes) {
+        if (specs.stream().anyMatch(s -> s.name().equals(name))) {
+            throw new IllegalArgumentException("a configured tunnel is named " + name + ": not a client's");
+        }
+        List<String> copy = List.copyOf(hostPrefixes);
+        if (copy.equals(clients.get(name))) {
+            return;
+        }
+        List<String> before = clients.put(name, copy);
+        try {
+            tunnels(specs);
+        } catch (RuntimeException e) {
+            // A prefix that is none: the table stays as it was, and so does this.
+            if (before == null) {
+                clients.remove(name);
+            } else {
+                clients.put(name, before);
+            }
+            throw e;
+        }
+    }
+
+    /** See {@link Dataplane#clientTunnelIdle}. */
+    boolean clientTunnelIdle(String name) {
+        Tunnel t = tunnels.get(name);
+        if (t == null || !clients.containsKey(name)) {
+            return false;
+        }
+        ForwardingSnapshot now = forwarding.current();
+        boolean busy = now.outbound(t).length > 0 || retired.values().stream().anyMatch(o -> o.tunnel == t);
+        for (InstalledSa.Inbound r : now.inboundList()) {
+            busy |= r.tunnel == t;
+        }
+        if (busy) {
+            return false;
+        }
+        clients.remove(name);
+        tunnels(specs);
+        return true;
     }
 
     /** How many times a new tunnel table was published. */

@@ -264,6 +264,56 @@ class ForwardingTest {
     }
 
     /**
+     * B as a point-to-site gateway: client 172.16.201.1 (here A's side) has a tunnel of its own with
+     * a host route, its SA bound to its address. What it sends from its address arrives; from
+     * another client's address it is dropped and counted on its tunnel; B's replies find it by the
+     * host route; a reload keeps it; it goes once its last SA is removed.
+     */
+    @Test
+    void aRemoteAccessClientHasAHostRouteToItsTunnelAndMaySendOnlyFromItsAddress() {
+        a.tunnels(List.of(new Dataplane.TunnelSpec("to-b", false, List.of("192.168.20.0/24"))));
+        List<Dataplane.TunnelSpec> site = List.of(new Dataplane.TunnelSpec("to-a", false, List.of("192.168.10.0/24")));
+        b.tunnels(site);
+        String client = "p2s/172.16.201.1";
+        b.clientTunnel(client, List.of("172.16.201.1/32"));
+        byte[] kab = new byte[20];
+        byte[] kba = new byte[20];
+        RANDOM.nextBytes(kab);
+        RANDOM.nextBytes(kba);
+        a.install(new SaPair("to-b", sa(0x2002, kba, Lifetime.UNLIMITED), sa(0x1001, kab, Lifetime.UNLIMITED), ANY, ANY,
+                at("10.0.0.1", 4500), at("10.0.0.2", 4500), true));
+        b.install(new SaPair(client, sa(0x1001, kab, Lifetime.UNLIMITED), sa(0x2002, kba, Lifetime.UNLIMITED),
+                List.of(prefix("192.168.20.0/24")), List.of(prefix("172.16.201.1/32")), at("10.0.0.2", 4500), at("10.0.0.1", 4500), true));
+
+        deliverToB(sendFromA(Packets.udp4("172.16.201.1", "192.168.20.7", 5000, 53, 100)).getFirst());
+        assertEquals(1, outB.tun.size());
+        deliverToB(sendFromA(Packets.udp4("172.16.201.2", "192.168.20.7", 5000, 53, 100)).getFirst());
+        assertEquals(1, outB.tun.size(), "another client's address");
+        assertEquals(1, tunnelCounters(b, client).drops(Drop.TS_MISMATCH));
+
+        Capture fromB = new Capture();
+        InMemoryTun tun = new InMemoryTun(true, true, fromB.tunFrames(true));
+        OutboundPath pathOfB = outboundPath(b, tun, fromB);
+        assertEquals(1, sendThrough(pathOfB, tun, fromB, new byte[VirtioHeader.LENGTH], Packets.udp4("192.168.20.7", "172.16.201.1", 53, 5000, 100)).size());
+        assertEquals(List.of(0x2002), fromB.espSpis);
+        assertTrue(sendThrough(pathOfB, tun, fromB, new byte[VirtioHeader.LENGTH], Packets.udp4("192.168.20.7", "172.16.201.9", 53, 5000, 100)).isEmpty());
+
+        b.tunnels(site);
+        assertTrue(b.tunnelRoutes().stream().anyMatch(r -> r.prefixText().equals("172.16.201.1/32") && r.tunnel().name().equals(client)),
+                "a reload keeps the clients' routes: " + b.tunnelRoutes());
+        assertEquals(1, outbound(b, client).length);
+        assertThrows(IllegalArgumentException.class, () -> b.clientTunnel("to-a", List.of("172.16.201.2/32")), "a site's name");
+
+        assertEquals(false, b.clientTunnelIdle(client), "its SA is installed");
+        b.retire(0x1001);
+        assertEquals(false, b.clientTunnelIdle(client), "its inbound half still takes what is on its way");
+        b.remove(0x1001);
+        assertTrue(b.clientTunnelIdle(client));
+        assertTrue(b.tunnelRoutes().stream().noneMatch(r -> r.prefixText().equals("172.16.201.1/32")), b.tunnelRoutes().toString());
+        assertTrue(b.tunnelsForTests().containsKey("to-a"));
+    }
+
+    /**
      * Policy-based A has an SA for 192.168.10.0/24 to 192.168.20.0/24: a packet routed into the
      * tunnel from elsewhere has no SA that may carry it (TunnelEgressPacketDropTSMismatch), which
      * is not the same as having no SA at all.

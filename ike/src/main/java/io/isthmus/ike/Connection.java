@@ -1,6 +1,7 @@
 package io.isthmus.ike;
 
 import io.isthmus.ike.message.TrafficSelector;
+import io.isthmus.ike.remoteaccess.RemoteAccess;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,14 @@ import java.util.List;
  *                     RFC 7383 fragments (when the peer supports them)
  * @param forceUdpEncapsulation ESP in UDP even without a NAT (strongSwan's {@code encap = yes}):
  *                              for paths whose firewalls pass UDP but not IP protocol 50
+ * @param remoteAccess null for a site; for road-warrior clients (responder only, any address):
+ *                     their pool, DNS, routes and revoked certificates. The remote selectors are
+ *                     then the pool's prefixes, and each client's child SAs are narrowed to its own address.
+ * @param virtualIps as initiator, the virtual addresses to ask the responder for in a CFG_REQUEST
+ *                   (strongSwan's {@code vips}; 0.0.0.0 or :: for any); empty for none
+ * @param eap as responder, who decides a client that asks for EAP (IKE_AUTH without AUTH,
+ *            RFC 7296 §2.16), or null to refuse EAP
+ * @param eapPeer as initiator, authenticate with EAP through this instead of AUTH; null for none
  */
 public record Connection(
         String name,
@@ -38,7 +47,11 @@ public record Connection(
         Timers timers,
         Mode mode,
         int fragmentSize,
-        boolean forceUdpEncapsulation) {
+        boolean forceUdpEncapsulation,
+        RemoteAccess remoteAccess,
+        List<InetAddress> virtualIps,
+        EapAuthenticator eap,
+        EapPeer eapPeer) {
 
     public static final int DEFAULT_FRAGMENT_SIZE = 1280;
 
@@ -107,6 +120,11 @@ public record Connection(
         childProposals = List.copyOf(childProposals);
         localSelectors = List.copyOf(localSelectors);
         remoteSelectors = List.copyOf(remoteSelectors);
+        virtualIps = virtualIps == null ? List.of() : List.copyOf(virtualIps);
+        if (remoteAccess != null && (remoteAddress != null || mode == Mode.INITIATOR_ONLY)) {
+            throw new IllegalArgumentException("connection " + name + ": remote access answers clients from any address; it has no "
+                    + "remote address and does not initiate");
+        }
     }
 
     public static Builder builder(String name) {
@@ -165,6 +183,10 @@ public record Connection(
         private Mode mode = Mode.DEFAULT;
         private int fragmentSize = DEFAULT_FRAGMENT_SIZE;
         private boolean forceUdpEncapsulation;
+        private RemoteAccess remoteAccess;
+        private final List<InetAddress> virtualIps = new ArrayList<>();
+        private EapAuthenticator eap;
+        private EapPeer eapPeer;
 
         private Builder(String name) {
             this.name = name;
@@ -269,12 +291,37 @@ public record Connection(
             return this;
         }
 
+        /** Serves road-warrior clients: responder only, from any address. */
+        public Builder remoteAccess(RemoteAccess r) {
+            this.remoteAccess = r;
+            this.mode = Mode.RESPONDER_ONLY;
+            return this;
+        }
+
+        /** As initiator, asks for a virtual address of this family (0.0.0.0 or :: for any, or the one wished for). */
+        public Builder virtualIp(InetAddress wished) {
+            virtualIps.add(wished);
+            return this;
+        }
+
+        /** As responder, clients may authenticate with EAP, which {@code a} decides (a RADIUS server behind it). */
+        public Builder eap(EapAuthenticator a) {
+            this.eap = a;
+            return this;
+        }
+
+        /** As initiator, authenticate with EAP through {@code p} (our certificate is then only sent if asked for: never). */
+        public Builder eapPeer(EapPeer p) {
+            this.eapPeer = p;
+            return this;
+        }
+
         public Connection build() {
             if (localAddress == null || authentication == null) {
                 throw new IllegalArgumentException("connection " + name + ": a local address and an authentication are required");
             }
-            return new Connection(name, localAddress, remoteAddress, remotePrefixLength, localId, remoteId, authentication, ike, esp, localTs, remoteTs,
-                    timers, mode, fragmentSize, forceUdpEncapsulation);
+            return new Connection(name, localAddress, remoteAddress, remotePrefixLength, localId, remoteId, authentication, ike, esp, localTs,
+                    remoteTs, timers, mode, fragmentSize, forceUdpEncapsulation, remoteAccess, virtualIps, eap, eapPeer);
         }
     }
 }

@@ -28,7 +28,13 @@ public interface Exchange {
         /** Done; for a responder's {@code build}: send the answer. */
         SUCCESS,
         /** Initiator, after {@code build}: the request is no longer needed; nothing is sent. */
-        CANCELLED
+        CANCELLED,
+        /**
+         * Responder, after {@code process}: the answer waits for something outside the engine (a
+         * RADIUS round trip for EAP); the exchange calls {@link MessageWindow#resume} on the IKE
+         * thread when it has it. Meanwhile copies of the request are dropped, not processed again.
+         */
+        PENDING
     }
 
     /** The exchange type (RFC 7296 §3.1) its messages carry. */

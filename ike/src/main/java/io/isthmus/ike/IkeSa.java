@@ -68,6 +68,7 @@ public final class IkeSa {
      */
     private Credentials authenticatedCredentials;
     private final Reauthentication reauthentication = new Reauthentication(this);
+    private VirtualAddresses virtual = new VirtualAddresses();
 
     /** Made by the engine: for a connection we initiate, or for an IKE_SA_INIT request that may be for any of {@code candidates}. */
     public IkeSa(IkeContext context, boolean initiator, List<Connection> candidates, long spiI, long spiR,
@@ -99,6 +100,7 @@ public final class IkeSa {
         sa.peerId = peerId;
         sa.authenticatedWith = authenticatedWith;
         sa.authenticatedCredentials = authenticatedCredentials;
+        sa.virtual = virtual.carriedTo(asInitiator ? newSpiI : newSpiR);
         sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
                 chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
         Arrays.fill(sharedSecret, (byte) 0);
@@ -141,6 +143,8 @@ public final class IkeSa {
         }
         released = true;
         transitionTo(IkeSaState.DESTROYED);
+        // The partner does not take remote-access clients over (their SAs are not synced): the address waits for the reconnect.
+        virtual.release(ourSpi());
         children.forget();
         window.stop();
         timers.cancel();
@@ -527,6 +531,7 @@ public final class IkeSa {
             LOG.log(System.Logger.Level.INFO, "{0}: IKE SA destroyed: {1}", this, why);
         }
         context.sas().remove(this);
+        virtual.release(ourSpi());
         if (establishedAt != null && replacement == null) {
             // Up once, and not replaced by a rekey (whose IKE_REKEYED said it): it is down.
             context.emit(IkeEvent.Kind.IKE_DOWN, this, null, why);
@@ -720,6 +725,11 @@ public final class IkeSa {
     /** Any message for this SA, from the engine (which hands new IKE_SA_INIT requests to the exchanges itself). */
     public void receive(IkeMessage message, InetSocketAddress from, InetSocketAddress to) {
         window.receive(message, from, to);
+    }
+
+    /** A remote-access client's virtual addresses (responder), or those the gateway gave us (initiator). */
+    public VirtualAddresses virtualAddresses() {
+        return virtual;
     }
 
     /** The SPI we chose, by which the engine finds this SA. */

@@ -52,6 +52,9 @@ public final class MessageWindow {
     private final Deque<Exchange> queued = new ArrayDeque<>();
     /** A responder's exchange left by an earlier one for the peer's next request of its type (IKE_AUTH after IKE_SA_INIT). */
     private Exchange awaited;
+    /** Responder: the exchange whose answer waits for something outside the engine ({@link Exchange.Status#PENDING}), and its request. */
+    private Exchange pending;
+    private IkeHeader pendingRequest;
     /** RFC 6311: our IKEV2_MESSAGE_ID_SYNC request, on the wire under message ID 0 beside the window, until answered. */
     private Exchange syncing;
     private Retransmitter syncRetransmitter;
@@ -165,6 +168,11 @@ public final class MessageWindow {
             end(awaited);
             awaited = null;
         }
+        if (pending != null) {
+            Exchange p = pending;
+            pending = null;
+            end(p);
+        }
         if (syncing != null) {
             syncRetransmitter.stop();
             end(syncing);
@@ -273,6 +281,10 @@ public final class MessageWindow {
             return;
         } else if (h.messageId() != expectedRequestId) {
             return;
+        } else if (pending != null && pendingRequest.messageId() == h.messageId()) {
+            // A copy of the request whose answer is on its way: answered once it is, from lastResponse.
+            count(h.exchangeType(), Direction.IN, Kind.RETRANSMISSION);
+            return;
         }
         byte[] inner;
         try {
@@ -377,13 +389,23 @@ public final class MessageWindow {
             return;
         }
         OutgoingMessage response = new OutgoingMessage(sa);
+        boolean later = false;
         try {
-            if (responder.process(request) != Exchange.Status.NEED_MORE) {
+            Exchange.Status status = responder.process(request);
+            if (status == Exchange.Status.PENDING && sa.state() != IkeSaState.DESTROYED) {
+                later = true;
+                pending = responder;
+                pendingRequest = request.header();
+                return;
+            }
+            if (status != Exchange.Status.NEED_MORE) {
                 return;
             }
             responder.build(response);
         } finally {
-            end(responder);
+            if (!later) {
+                end(responder);
+            }
         }
         IkeHeader h = request.header();
         if (response.plain() != null) {
@@ -395,6 +417,28 @@ public final class MessageWindow {
         } else {
             answer(h, response.payloads());
         }
+        if (response.endsSa() != null) {
+            sa.destroy(response.endsSa());
+        }
+    }
+
+    /**
+     * The answer of {@code e}, whose {@code process} said {@link Exchange.Status#PENDING}, is
+     * ready: built and sent now. Nothing when the exchange is no longer the pending one (its IKE
+     * SA went meanwhile). IKE thread only.
+     */
+    public void resume(Exchange e) {
+        if (pending != e || sa.state() == IkeSaState.DESTROYED) {
+            return;
+        }
+        pending = null;
+        OutgoingMessage response = new OutgoingMessage(sa);
+        try {
+            e.build(response);
+        } finally {
+            end(e);
+        }
+        answer(pendingRequest, response.payloads());
         if (response.endsSa() != null) {
             sa.destroy(response.endsSa());
         }

@@ -26,7 +26,8 @@ class LayeringTest {
             "crypto", Set.of("message"),
             // Remote access (CP attributes, the client address pool): beside crypto, for the exchanges to use.
             "remoteaccess", Set.of("message"),
-            "", Set.of("message", "crypto"),
+            // Connections carry their remote-access pool, IKE SAs their clients' leases.
+            "", Set.of("message", "crypto", "remoteaccess"),
             "exchange", Set.of("", "message", "crypto", "remoteaccess"),
             "engine", Set.of("", "message", "crypto", "exchange", "remoteaccess"));
 

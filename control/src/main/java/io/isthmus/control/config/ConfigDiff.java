@@ -107,6 +107,10 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
         differs(restart, "control.group", Objects.toString(running.control().group(), "none"), Objects.toString(next.control().group(), "none"));
         // BIRD's identity (router id, ASN, source addresses on the TUN device, its kernel table) is set when it starts.
         differs(restart, "virtualNetworkGateway.bgpSettings (asn, bgpPeeringAddresses, routeTable)", bgpIdentity(running), bgpIdentity(next));
+        // The clients' connection, pools and RADIUS client are made at start, and clients hold leases of the pool.
+        if (!Objects.equals(running.gateway().vpnClientConfiguration(), next.gateway().vpnClientConfiguration())) {
+            restart.add("virtualNetworkGateway.vpnClientConfiguration: changed, which cannot happen while the gateway runs; restart it to apply");
+        }
         Map<String, Connection> before = byName(running.connections());
         Map<String, Connection> after = byName(next.connections());
         List<String> kept = new ArrayList<>();

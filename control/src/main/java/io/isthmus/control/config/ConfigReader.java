@@ -188,10 +188,10 @@ public final class ConfigReader extends ConfigFields {
             throw e;
         }
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
-        if (gateway.vpnClientConfiguration() != null) {
-            // Issue 16 lands in parts: the section is read and checked first; saying so beats a silent gateway that takes no clients.
-            warnings.add(file + ": virtualNetworkGateway.vpnClientConfiguration: read and checked, but this build does not serve"
-                    + " point-to-site clients yet: no client is given an address, and only connections of the file are accepted");
+        if (gateway.vpnClientConfiguration() != null && pair != null) {
+            // Said rather than refused: each instance serves the clients that reach it, which is useful; only a takeover is not seamless.
+            warnings.add(file + ": virtualNetworkGateway.vpnClientConfiguration: each instance of the pair serves its own point-to-site"
+                    + " clients with its own pool; their SAs are not synced, so a takeover drops them and they reconnect");
         }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.

@@ -17,6 +17,12 @@ public final class SaPairs {
                 d.localAddress(), d.remoteAddress(), d.udpEncapsulation());
     }
 
+    /** As {@link #of(ChildSaDescription, ChildSaKeys)}, in tunnel {@code tunnel} (a remote-access client's own). */
+    public static SaPair of(ChildSaDescription d, ChildSaKeys keys, String tunnel) {
+        return new SaPair(tunnel, keys.inbound(), keys.outbound(), selectors(d.localSelectors()), selectors(d.remoteSelectors()),
+                d.localAddress(), d.remoteAddress(), d.udpEncapsulation());
+    }
+
     public static List<Selector> selectors(List<TrafficSelector> ts) {
         return ts.stream().map(t -> new Selector(t.startAddress(), t.endAddress(), t.ipProtocol(), t.startPort(), t.endPort())).toList();
     }

@@ -67,6 +67,9 @@ public final class GatewayMetrics implements MultiCollector {
                     + "by direction and reason.", null);
             s.unattributedDrops().forEach((reason, n) -> drops.add(n, "direction", unattributedDirection(reason), "reason", reason(reason)));
             defense(f, s.defense());
+            if (s.pointToSite() != null) {
+                pointToSite(f, s.pointToSite());
+            }
             if (s.pair() != null) {
                 PairMetrics.add(f, s.pair());
             }
@@ -155,6 +158,24 @@ public final class GatewayMetrics implements MultiCollector {
                 + "by exchange: each one ended the IKE SA (exchange INFORMATIONAL: dead peer detection's liveness checks, DPD timeouts).", null);
         for (IkeCounters.Exchange e : IkeCounters.Exchange.values()) {
             timeouts.put(ike.timeouts(e), "connection", name, "exchange", e.name());
+        }
+    }
+
+    /**
+     * Point-to-site: clients connected (Azure: P2SConnectionCount) and each pool's use; per-client
+     * bytes stay in status, as a series per client identity would grow with every laptop.
+     */
+    private static void pointToSite(Families f, GatewayStatus.PointToSite p) {
+        f.gauge("isthmus_p2s_connections", "Point-to-site clients with an IKE SA up and their address (Azure: P2SConnectionCount).", null)
+                .add(p.connectedClients());
+        var used = f.gauge("isthmus_p2s_pool_addresses", "Client pool addresses held, by family: by a connected client (state=live), or also "
+                + "kept for a client's reconnect (state=held).", null);
+        var capacity = f.gauge("isthmus_p2s_pool_capacity", "Client pool addresses that may be held at once, by family.", null);
+        for (var e : new Object[][] {{"ipv4", p.ipv4Pool()}, {"ipv6", p.ipv6Pool()}}) {
+            if (e[1] instanceof GatewayStatus.Pool pool) {
+                used.add(pool.liveClients(), "family", (String) e[0], "state", "live").add(pool.heldAddresses(), "family", (String) e[0], "state", "held");
+                capacity.add(pool.capacity(), "family", (String) e[0]);
+            }
         }
     }
 

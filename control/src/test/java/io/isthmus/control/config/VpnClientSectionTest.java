@@ -91,11 +91,20 @@ public class VpnClientSectionTest {
         return assertThrows(ConfigException.class, () -> read(sku, vpnClient)).getMessage();
     }
 
+    /** The clients' connection, pools and RADIUS client are made at start: a reload that changes the section is refused, one that does not is not. */
+    @Test
+    void aReloadThatChangesTheSectionNeedsARestart() {
+        GatewayConfig running = read("VpnGw2", GOOD);
+        assertFalse(ConfigDiff.between(running, read("VpnGw2", GOOD)).refused());
+        ConfigDiff d = ConfigDiff.between(running, read("VpnGw2", GOOD.replace("dnsServers: [10.1.0.4, ", "dnsServers: [10.1.0.5, ")));
+        assertTrue(d.restartNeeded().stream().anyMatch(l -> l.startsWith("virtualNetworkGateway.vpnClientConfiguration")), d.toString());
+    }
+
     @Test
     void aGoodSectionIsReadAsMeant() throws Exception {
         GatewayConfig config = read("VpnGw2", GOOD);
         VpnClientConfiguration v = config.gateway().vpnClientConfiguration();
-        assertTrue(config.warnings().stream().anyMatch(w -> w.contains("does not serve point-to-site clients yet")), config.warnings().toString());
+        assertTrue(config.warnings().stream().noneMatch(w -> w.contains("vpnClientConfiguration")), "served: no warning; " + config.warnings());
         assertEquals(List.of("172.16.201.0/24", "fd00:201::/112"), v.addressPrefixes());
         assertEquals(Set.of(Protocol.IKEV2), v.protocols());
         assertTrue(v.allows(AuthenticationType.CERTIFICATE) && v.allows(AuthenticationType.RADIUS));

@@ -55,6 +55,19 @@ class GatewayMetricsTest {
     }
 
     @Test
+    void pointToSiteClientsAndPoolUseAreSeries() throws Exception {
+        var p2s = new GatewayStatus.PointToSite(2, new GatewayStatus.Pool(2, 3, 1000), null,
+                List.of(new GatewayStatus.Client("alice", List.of("172.16.201.1"), "10.77.0.2[4500]", "ESTABLISHED", 5L, 100, 200)));
+        String t = text(new IkeCounters.ByConnection(), status(null).withPointToSite(p2s));
+        assertTrue(t.contains("isthmus_p2s_connections 2.0"), t);
+        assertTrue(t.contains("isthmus_p2s_pool_addresses{family=\"ipv4\",state=\"live\"} 2.0"), t);
+        assertTrue(t.contains("isthmus_p2s_pool_addresses{family=\"ipv4\",state=\"held\"} 3.0"), t);
+        assertTrue(t.contains("isthmus_p2s_pool_capacity{family=\"ipv4\"} 1000.0"), t);
+        assertTrue(!t.contains("family=\"ipv6\"") && !t.contains("alice"), "no IPv6 pool, no series per client: " + t);
+        assertTrue(!text(new IkeCounters.ByConnection(), status(null)).contains("isthmus_p2s"), "none without point-to-site");
+    }
+
+    @Test
     void aConnectionsCountersAreItsSeries() throws Exception {
         String t = text(new IkeCounters.ByConnection(), status(null));
         assertTrue(t.contains("isthmus_tunnel_ingress_bytes_total{connection=\"to-site \\\"b\\\"\"} 12000.0"), t);

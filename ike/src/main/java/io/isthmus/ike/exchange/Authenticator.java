@@ -10,6 +10,7 @@ import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
 import io.isthmus.ike.message.CertReqPayload;
 import io.isthmus.ike.message.IdPayload;
+import io.isthmus.ike.remoteaccess.RevokedCertificates;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -106,6 +107,19 @@ public final class Authenticator {
         }
     }
 
+    /**
+     * The AUTH of either end after EAP (RFC 7296 §2.16): as with a shared key, the MSK in its
+     * place: prf(prf(MSK, "Key Pad for IKEv2"), SignedOctets).
+     */
+    public AuthPayload eapAuth(byte[] msk, boolean ofInitiator, IdPayload id) {
+        byte[] keyPad = proposal.prf().compute(msk, KEY_PAD);
+        try {
+            return new AuthPayload(AuthPayload.SHARED_KEY_MIC, proposal.prf().compute(keyPad, signedOctets(ofInitiator, id)));
+        } finally {
+            Arrays.fill(keyPad, (byte) 0);
+        }
+    }
+
     /** Our AUTH payload over {@code ourId}. */
     public AuthPayload sign(IdPayload ourId) {
         byte[] octets = signedOctets(initiator, ourId);
@@ -194,11 +208,18 @@ public final class Authenticator {
                 if (auth.method() == AuthPayload.SHARED_KEY_MIC) {
                     return "the peer uses a pre-shared key but this connection uses certificates";
                 }
+                if (connection.remoteAccess() != null && !connection.remoteAccess().certificateClients()) {
+                    return "clients authenticate with EAP here (vpnAuthenticationTypes has no Certificate), not with a certificate";
+                }
                 X509Certificate peerCert;
                 try {
                     peerCert = validateChain(certs, c.trustAnchors());
                 } catch (GeneralSecurityException | IllegalArgumentException e) {
                     return "the peer's certificate is not trusted: " + e.getMessage();
+                }
+                if (connection.remoteAccess() != null && connection.remoteAccess().revoked().refuses(peerCert)) {
+                    return "the client's certificate \"" + Authentication.subject(peerCert) + "\" is revoked (thumbprint "
+                            + RevokedCertificates.thumbprint(peerCert) + ")";
                 }
                 String binding = PeerIdentity.unnamedBy(peerCert, claimed, false);
                 if (binding != null) {

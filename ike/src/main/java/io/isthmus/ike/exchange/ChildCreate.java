@@ -353,12 +353,18 @@ final class ChildCreate implements Exchange {
                     + ProposalSelection.describe(saPayload));
         }
         ChildProposal chosen = choice.ours();
-        // Their TSi is our remote side, their TSr our local side.
-        List<TrafficSelector> narrowedI = narrow(tsi, connection.remoteSelectors());
+        // Their TSi is our remote side, their TSr our local side. A remote-access client's side is its
+        // own virtual addresses, nothing else of the pool, and nothing at all when it was given none.
+        List<TrafficSelector> remoteAllowed = connection.remoteAccess() == null ? connection.remoteSelectors()
+                : sa.virtualAddresses().selectors();
+        if (remoteAllowed.isEmpty()) {
+            throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "the client holds no virtual address to bind a child SA to");
+        }
+        List<TrafficSelector> narrowedI = narrow(tsi, remoteAllowed);
         List<TrafficSelector> narrowedR = narrow(tsr, connection.localSelectors());
         if (narrowedI.isEmpty() || narrowedR.isEmpty()) {
             throw new IkeProtocolException(NotifyType.TS_UNACCEPTABLE, "selectors " + tsi + " === " + tsr + " outside "
-                    + connection.remoteSelectors() + " === " + connection.localSelectors());
+                    + remoteAllowed + " === " + connection.localSelectors());
         }
         KeyExchangeMethod pfs = createChildSa ? chosen.pfs() : null;
         KeyExchange ke = null;

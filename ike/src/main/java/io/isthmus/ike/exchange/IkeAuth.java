@@ -14,6 +14,7 @@ import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.IkeSaKeys;
 import io.isthmus.ike.message.AuthPayload;
 import io.isthmus.ike.message.CertPayload;
+import io.isthmus.ike.message.CpPayload;
 import io.isthmus.ike.message.EapPayload;
 import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IdPayload;
@@ -22,6 +23,9 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import io.isthmus.ike.message.TsPayload;
+import io.isthmus.ike.remoteaccess.ConfigurationReply;
+import io.isthmus.ike.remoteaccess.ConfigurationRequest;
+import io.isthmus.ike.remoteaccess.RemoteAccess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -65,6 +69,14 @@ final class IkeAuth implements Exchange {
     /** Responder: the answer, and whether the IKE SA ends once it is out. */
     private List<Payload> answer;
     private boolean refused;
+    /** Responder: the EAP conversation with a client that authenticates with EAP, across this exchange's rounds. */
+    private EapRelay eap;
+    /** Initiator with EAP: 0 before the first response, 1 while EAP runs, 2 once it succeeded (our AUTH with the MSK is next). */
+    private int eapPhase;
+    private byte[] eapReply;
+    private byte[] msk;
+    private IdPayload ourIdi;
+    private IdPayload peerIdr;
 
     IkeAuth(IkeSa sa, boolean initiator, Signed init) {
         this.sa = sa;
@@ -78,7 +90,7 @@ final class IkeAuth implements Exchange {
         sa.window().queue(auth);
     }
 
-    private Authenticator authenticator(Connection c) {
+    Authenticator authenticator(Connection c) {
         return new Authenticator(c, sa.proposal(), init.keys(), initiator, init.request(), init.response(), init.ni(), init.nr(),
                 init.peerSignatureHashes());
     }
@@ -94,11 +106,23 @@ final class IkeAuth implements Exchange {
             m.addAll(answer);
             if (refused) {
                 m.endsSa("IKE_AUTH refused");
+            } else if (eap != null && !eap.finished()) {
+                // The client's next IKE_AUTH request is this exchange's next round.
+                sa.window().await(this);
             }
             return Status.SUCCESS;
         }
         Connection connection = sa.connection();
+        if (eapPhase == 1) {
+            m.add(new EapPayload(eapReply));
+            return Status.NEED_MORE;
+        }
+        if (eapPhase == 2) {
+            m.add(authenticator(connection).eapAuth(msk, true, ourIdi));
+            return Status.NEED_MORE;
+        }
         IdPayload idi = connection.localId().toPayload(true);
+        ourIdi = idi;
         m.add(idi);
         m.addAll(Authenticator.certificates(connection.authentication()));
         if (connection.authentication() instanceof Authentication.Certificates c) {
@@ -111,11 +135,17 @@ final class IkeAuth implements Exchange {
         if (connection.remoteId() != null && connection.remoteId().type() != IdPayload.ID_DER_ASN1_DN) {
             m.add(connection.remoteId().toPayload(false));
         }
-        m.add(authenticator(connection).sign(idi));
+        if (connection.eapPeer() == null) {
+            // With EAP, no AUTH: the responder starts EAP (RFC 7296 §2.16).
+            m.add(authenticator(connection).sign(idi));
+        }
         if (!sa.hasOtherIkeSa()) {
             m.add(NotifyPayload.of(NotifyType.INITIAL_CONTACT));
         }
         m.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
+        if (!connection.virtualIps().isEmpty()) {
+            m.add(ConfigurationRequest.payload(connection.virtualIps()));
+        }
         m.add(ChildCreate.offer(sa, childSpi.value(), false));
         m.add(new TsPayload(true, connection.localSelectors())).add(new TsPayload(false, connection.remoteSelectors()));
         return Status.NEED_MORE;
@@ -124,11 +154,26 @@ final class IkeAuth implements Exchange {
     @Override
     public Status process(IncomingMessage m) {
         if (!initiator) {
+            if (eap != null) {
+                return eap.next(m);
+            }
+            if (m.first(AuthPayload.class).isEmpty()) {
+                eap = EapRelay.begin(this, sa, m, this::authenticator);
+                if (eap != null) {
+                    return eap.start();
+                }
+            }
             answer = respond(m);
             return Status.NEED_MORE;
         }
         Connection connection = sa.connection();
         Optional<NotifyPayload> error = m.error();
+        if (connection.eapPeer() != null && eapPhase == 2) {
+            return eapEstablished(connection, m, error);
+        }
+        if (connection.eapPeer() != null && eapPhase == 1) {
+            return eapRound(connection, m);
+        }
         Optional<IdPayload> idr = m.first(IdPayload.class).filter(id -> !id.initiator());
         Optional<AuthPayload> auth = m.first(AuthPayload.class);
         if (idr.isEmpty() || auth.isEmpty()) {
@@ -142,6 +187,10 @@ final class IkeAuth implements Exchange {
         }
         Identity claimed = Identity.of(idr.get());
         String refusal = authenticator(connection).verify(idr.get(), auth.get(), m.all(CertPayload.class));
+        if (refusal == null && connection.eapPeer() != null) {
+            peerIdr = idr.get();
+            return eapRound(connection, m);
+        }
         if (refusal != null) {
             // The responder thinks the SA is up: tell it, then go (RFC 7296 §2.21.2).
             LOG.log(System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED: {1}", sa, refusal);
@@ -151,8 +200,58 @@ final class IkeAuth implements Exchange {
             IkeDelete.authenticationFailed(sa, refusal);
             return Status.SUCCESS;
         }
+        return established(connection, claimed, m, error);
+    }
+
+    /** Initiator with EAP: the responder's next EAP message answered, or after EAP-Success our AUTH with the MSK next. */
+    private Status eapRound(Connection connection, IncomingMessage m) {
+        eapPhase = 1;
+        Optional<EapPayload> e = m.first(EapPayload.class);
+        byte[] message = e.map(EapPayload::message).orElse(new byte[0]);
+        int code = message.length >= 4 ? message[0] & 0xFF : 0;
+        if (code == 1) {
+            eapReply = connection.eapPeer().respond(message);
+            if (eapReply != null) {
+                return Status.NEED_MORE;
+            }
+        } else if (code == 3) {
+            msk = connection.eapPeer().msk();
+            if (msk != null) {
+                eapPhase = 2;
+                return Status.NEED_MORE;
+            }
+        }
+        Optional<NotifyPayload> error = m.error();
+        if (error.filter(n -> n.notifyType() == NotifyType.AUTHENTICATION_FAILED).isPresent() || code == 4) {
+            sa.context().counters(sa).authenticationFailed(IkeCounters.Refuser.PEER);
+        }
+        sa.fail("IKE_AUTH refused: EAP " + (code == 4 ? "failure" : code == 3 ? "succeeded without an MSK" : code == 1 ? "request we cannot answer"
+                : "ended: " + error.map(n -> NotifyType.name(n.notifyType())).orElse("no EAP message")), IkeEvent.Kind.AUTHENTICATION_FAILED);
+        return Status.SUCCESS;
+    }
+
+    /** Initiator with EAP: the responder's AUTH, keyed with the MSK, over its IDr of the first response. */
+    private Status eapEstablished(Connection connection, IncomingMessage m, Optional<NotifyPayload> error) {
+        Optional<AuthPayload> auth = m.first(AuthPayload.class);
+        boolean verifies = auth.isPresent() && java.security.MessageDigest.isEqual(auth.get().data(),
+                authenticator(connection).eapAuth(msk, false, peerIdr).data());
+        java.util.Arrays.fill(msk, (byte) 0);
+        if (!verifies) {
+            sa.fail("IKE_AUTH refused: " + (auth.isEmpty() ? error.map(n -> NotifyType.name(n.notifyType())).orElse("no AUTH")
+                    : "the responder's AUTH does not verify with the MSK"), IkeEvent.Kind.AUTHENTICATION_FAILED);
+            return Status.SUCCESS;
+        }
+        return established(connection, Identity.of(peerIdr), m, error);
+    }
+
+    /** Initiator: the responder is authenticated; the IKE SA is up, with the child SA of its answer unless it refused that. */
+    private Status established(Connection connection, Identity claimed, IncomingMessage m, Optional<NotifyPayload> error) {
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(connection, claimed);
+        m.first(CpPayload.class).map(ConfigurationReply::read).ifPresent(sa.virtualAddresses()::received);
+        if (!connection.virtualIps().isEmpty() && sa.virtualAddresses().addresses().isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: asked for a virtual address, the responder gave none", sa);
+        }
         if (error.isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "{0}: established, but the child SA was refused: {1}", sa,
                     NotifyType.name(error.get().notifyType()));
@@ -176,6 +275,24 @@ final class IkeAuth implements Exchange {
         if (childSpi != null) {
             childSpi.release(this);
         }
+        if (eap != null && (eap.finished() || sa.state() == IkeSaState.DESTROYED)) {
+            eap.close();
+        }
+        if (msk != null) {
+            java.util.Arrays.fill(msk, (byte) 0);
+        }
+    }
+
+    /** Responder: the answer to send for this round (built by {@link #build}), and whether the IKE SA ends with it. */
+    void answer(List<Payload> payloads, boolean refuse) {
+        this.answer = payloads;
+        this.refused = refuse;
+    }
+
+    /** Responder: this round's answer came off the IKE thread's wait ({@link Status#PENDING}): sent now. */
+    void answered(List<Payload> payloads, boolean refuse) {
+        answer(payloads, refuse);
+        sa.window().resume(this);
     }
 
     /** Responder: the initiator's identity and AUTH checked against each connection that may be its, then ours and the child SA. */
@@ -200,13 +317,17 @@ final class IkeAuth implements Exchange {
             // The closest fit first: a connection naming this peer wins over a CN=* one and one open to any identity.
             List<Connection> fitting = sa.candidates().stream().filter(c -> PeerIdentity.fit(c, claimed) != PeerIdentity.NO)
                     .sorted(java.util.Comparator.comparingInt(c -> PeerIdentity.fit(c, claimed))).toList();
+            String closest = null;
             for (Connection c : fitting) {
-                refusal = authenticator(c).verify(idi.get(), auth, certs);
-                if (refusal == null) {
+                String why = authenticator(c).verify(idi.get(), auth, certs);
+                if (why == null) {
                     matched = c;
                     break;
                 }
+                // The closest fit's reason: a site whose key is wrong is not to be told it is no road warrior.
+                closest = closest == null ? why : closest;
             }
+            refusal = closest != null ? closest : refusal;
         }
         if (matched == null) {
             sa.context().floodLog().log("auth-failed", System.Logger.Level.WARNING, "{0}: AUTHENTICATION_FAILED for peer claiming {1}: {2}",
@@ -220,10 +341,39 @@ final class IkeAuth implements Exchange {
         response.add(idr);
         response.addAll(Authenticator.certificates(matched.authentication()));
         response.add(authenticator(matched).sign(idr));
+        return admit(matched, claimed, m, response, null, claimed.toString());
+    }
+
+    /**
+     * Responder: the peer proved to be {@code claimed} for {@code matched}: the IKE SA is up, and
+     * {@code response} gets the client's address (a remote-access connection's; {@code fixed} one
+     * the RADIUS server chose, else from the pool) and the child SA of {@code m}, the request that
+     * carried SA, TS and CP (IKE_AUTH's first, with EAP).
+     */
+    List<Payload> admit(Connection matched, Identity claimed, IncomingMessage m, List<Payload> response, java.net.InetAddress fixed,
+                        String leaseKey) {
         // Both ends say so (RFC 6311 §3): either may be a pair that asks to synchronise message IDs after a takeover.
         response.add(NotifyPayload.of(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED));
         sa.peerSupportsMessageIdSync(m.notify(NotifyType.IKEV2_MESSAGE_ID_SYNC_SUPPORTED).isPresent());
         sa.authenticated(matched, claimed);
+        if (matched.remoteAccess() != null) {
+            ConfigurationRequest asked = m.first(CpPayload.class).map(ConfigurationRequest::of).orElse(null);
+            if (asked != null && asked.malformed() > 0) {
+                sa.context().floodLog().log("cp-malformed", System.Logger.Level.INFO, "{0}: {1} CFG_REQUEST attribute(s) of a wrong length skipped",
+                        sa, asked.malformed());
+            }
+            RemoteAccess.Lease lease = matched.remoteAccess().lease(asked, leaseKey, sa.ourSpi(), fixed);
+            if (!lease.granted()) {
+                // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA stays up.
+                LOG.log(System.Logger.Level.WARNING, "{0}: established, no address for {1}: {2}", sa, claimed, lease.why());
+                failed("no virtual address for " + claimed + ": " + NotifyType.name(lease.refusal()) + ": " + lease.why());
+                response.add(NotifyPayload.of(lease.refusal()));
+                return response;
+            }
+            sa.virtualAddresses().leased(matched.remoteAccess(), leaseKey, lease.addresses());
+            LOG.log(System.Logger.Level.INFO, "{0}: client {1} gets {2}", sa, claimed, sa.virtualAddresses());
+            response.add(lease.reply());
+        }
         try {
             response.addAll(ChildCreate.answer(this, m, init.ni(), init.nr(), null, false).payloads());
         } catch (IkeProtocolException e) {

@@ -72,6 +72,74 @@ public final class ConfigurationReply {
         return new CpPayload(CpPayload.CFG_REPLY, out);
     }
 
+    /**
+     * What a CFG_REPLY gave us as the client (an initiator that asked for a virtual address):
+     * addresses, DNS servers, the prefixes to send into the tunnel. Attributes of a wrong length
+     * are skipped, as {@link ConfigurationRequest} skips them.
+     */
+    public record Received(List<InetAddress> addresses, List<InetAddress> dns, List<Subnet> subnets) {
+        public Received {
+            addresses = List.copyOf(addresses);
+            dns = List.copyOf(dns);
+            subnets = List.copyOf(subnets);
+        }
+    }
+
+    /** The reply in {@code cp}, or null when it is not a CFG_REPLY. */
+    public static Received read(CpPayload cp) {
+        if (cp.cfgType() != CpPayload.CFG_REPLY) {
+            return null;
+        }
+        List<InetAddress> addresses = new ArrayList<>();
+        List<InetAddress> dns = new ArrayList<>();
+        List<Subnet> subnets = new ArrayList<>();
+        for (CpPayload.Attribute a : cp.attributes()) {
+            byte[] v = a.value();
+            switch (a.type()) {
+                case ConfigurationRequest.INTERNAL_IP4_ADDRESS -> {
+                    if (v.length == 4) {
+                        addresses.add(address(v, 4));
+                    }
+                }
+                case ConfigurationRequest.INTERNAL_IP6_ADDRESS -> {
+                    if (v.length == 17) {
+                        addresses.add(address(v, 16));
+                    }
+                }
+                case ConfigurationRequest.INTERNAL_IP4_DNS, ConfigurationRequest.INTERNAL_IP6_DNS -> {
+                    if (v.length == 4 || v.length == 16) {
+                        dns.add(address(v, v.length));
+                    }
+                }
+                case ConfigurationRequest.INTERNAL_IP4_SUBNET -> {
+                    if (v.length == 8) {
+                        int mask = ((v[4] & 0xFF) << 24) | ((v[5] & 0xFF) << 16) | ((v[6] & 0xFF) << 8) | (v[7] & 0xFF);
+                        int length = Integer.bitCount(mask);
+                        if (mask == (length == 0 ? 0 : -1 << (32 - length))) {
+                            subnets.add(new Subnet(address(v, 4), length));
+                        }
+                    }
+                }
+                case ConfigurationRequest.INTERNAL_IP6_SUBNET -> {
+                    if (v.length == 17 && (v[16] & 0xFF) <= 128) {
+                        subnets.add(new Subnet(address(v, 16), v[16] & 0xFF));
+                    }
+                }
+                default -> {
+                }
+            }
+        }
+        return new Received(addresses, dns, subnets);
+    }
+
+    private static InetAddress address(byte[] v, int length) {
+        try {
+            return InetAddress.getByAddress(java.util.Arrays.copyOf(v, length));
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("length checked by the caller", e);
+        }
+    }
+
     private static byte[] family(InetAddress a, int length) {
         byte[] b = a.getAddress();
         if (b.length != length) {

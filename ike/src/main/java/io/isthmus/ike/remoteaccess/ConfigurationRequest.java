@@ -35,6 +35,24 @@ public record ConfigurationRequest(boolean ipv4, InetAddress requestedIpv4, bool
         return ipv4 || ipv6;
     }
 
+    /**
+     * The CFG_REQUEST an initiator sends for {@code wished} (one address per family; 0.0.0.0 or ::
+     * asks for any, as strongSwan's {@code vips}), with the DNS servers of those families.
+     */
+    public static CpPayload payload(java.util.List<InetAddress> wished) {
+        java.util.List<CpPayload.Attribute> out = new java.util.ArrayList<>();
+        for (InetAddress w : wished) {
+            boolean four = w.getAddress().length == 4;
+            byte[] v = w.isAnyLocalAddress() ? new byte[0] : four ? w.getAddress() : java.util.Arrays.copyOf(w.getAddress(), 17);
+            if (!four && v.length == 17) {
+                v[16] = (byte) 128;
+            }
+            out.add(new CpPayload.Attribute(four ? INTERNAL_IP4_ADDRESS : INTERNAL_IP6_ADDRESS, v));
+            out.add(new CpPayload.Attribute(four ? INTERNAL_IP4_DNS : INTERNAL_IP6_DNS, new byte[0]));
+        }
+        return new CpPayload(CpPayload.CFG_REQUEST, out);
+    }
+
     /** The request in {@code cp}; null when it is not a CFG_REQUEST (a CFG_SET or reply has no place in IKE_AUTH's request). */
     public static ConfigurationRequest of(CpPayload cp) {
         if (cp.cfgType() != CpPayload.CFG_REQUEST) {

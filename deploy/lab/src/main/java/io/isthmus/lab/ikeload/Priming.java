@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * The generator's own warm-up, before it binds a socket or starts a clock: IKE SAs between two
@@ -63,10 +64,10 @@ final class Priming {
         theirs.cookies(false);
         ours.addConnection(new Connection(initiator.name(), a, b, 32, initiator.localId(), null, initiator.authentication(), initiator.ikeProposals(),
                 initiator.childProposals(), initiator.localSelectors(), initiator.remoteSelectors(), initiator.timers(), Connection.Mode.INITIATOR_ONLY,
-                initiator.fragmentSize(), false));
+                initiator.fragmentSize(), false, null, List.of(), null, null));
         theirs.addConnection(new Connection("responder", b, null, 0, initiator.localId(), null, initiator.authentication(), initiator.ikeProposals(),
                 initiator.childProposals(), initiator.remoteSelectors(), initiator.localSelectors(), initiator.timers(), Connection.Mode.RESPONDER_ONLY,
-                initiator.fragmentSize(), false));
+                initiator.fragmentSize(), false, null, List.of(), null, null));
         for (int i = 0; i < count; i++) {
             ours.initiate(initiator.name(), new InetSocketAddress(a, 500), new InetSocketAddress(b, 500));
             Object[] m;

@@ -1,0 +1,410 @@
+package io.isthmus.lab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.isthmus.lab.Lab.Side;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Point-to-site with certificates (issue 16): Isthmus on gw-a serves road-warrior clients from its
+ * vpnClientConfiguration (pool 172.16.201.0/24, address space 192.168.10.0/24 with host-a); strongSwan
+ * 5.9.8 clients ({@code vips = 0.0.0.0}, certificates from {@code pki}) connect from gw-b (alice,
+ * and mallory, whose certificate is revoked by thumbprint) and gw-c (carol; then dave and erin with
+ * EAP-MSCHAPv2, which the gateway relays to FreeRADIUS on host-a). One lab for all rows: alice gets
+ * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back; carol gets another; alice reconnects and gets hers
+ * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
+ * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject); the
+ * operator disconnects dave with {@code isthmus p2s disconnect}; with FreeRADIUS stopped, dave is
+ * refused once the RADIUS tries are over, and the pool is as it was.
+ */
+class RemoteAccessLabTest extends LabTestBase {
+    static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
+    static final String GW_DN = "C=CH, O=HX Interop, CN=gw.hx";
+    private static final Pattern VIP = Pattern.compile("\\[(172\\.16\\.201\\.\\d+)[ \\]]");
+
+    @Test
+    void roadWarriorsWithCertificatesOrEapGetAddressesAndReachTheSite() throws Exception {
+        lab = Lab.up(Path.of("/tmp/isthmus-lab-p2s"), false);
+        lab.addSiteC();
+        Path pki = Files.createDirectories(lab.work().resolve("pki"));
+        certificates(pki);
+        startFreeRadius();
+        Path a = LabGateways.startIsthmus(lab, Side.A, isthmusConfig(pki, thumbprint(pki.resolve("mallory.crt"))));
+        Path swanB = lab.work().resolve("sw-b");
+        Path swanC = lab.work().resolve("sw-c");
+        client(pki, swanB, "alice", "mallory");
+        client(pki, swanC, "carol");
+        LabGateways.startStrongSwan(lab, Lab.GW_B, swanB, strongSwanConfig("alice", "mallory"));
+        // eap-mschapv2 comes with libcharon-extauth-plugins (deploy/lib/packages.sh).
+        List<String> plugins = new java.util.ArrayList<>(LabGateways.STRONGSWAN_PLUGINS);
+        plugins.add("eap-mschapv2");
+        LabGateways.startStrongSwan(lab, Lab.GW_C, swanC, strongSwanConfig("carol") + eapClients(), "", plugins);
+        awaitListening(a);
+
+        String alice = connect(swanB, "alice");
+        assertTrue(alice.startsWith("172.16.201."), alice);
+        // Charon's route to the site leaves from the virtual address; host-a answers it through the client's host route.
+        lab.in(Lab.GW_B, "ping", "-c", "3", "-W", "2", Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "3", "-W", "2", alice);
+        // Her IPv6 address too (vips = 0.0.0.0,::): a /128 of the pool's IPv6 prefix, both ways.
+        String alice6 = address6(swanB, "alice");
+        assertTrue(alice6.startsWith("fd00:201::"), alice6);
+        lab.in(Lab.GW_B, "ping", "-6", "-c", "2", "-W", "2", Lab.HOST_A_IP6);
+        lab.in(Lab.HOST_A, "ping", "-6", "-c", "2", "-W", "2", alice6);
+
+        String carol = connect(swanC, "carol");
+        assertNotEquals(alice, carol, "two clients, two addresses");
+        lab.in(Lab.GW_C, "ping", "-c", "2", "-W", "2", Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", carol);
+
+        LabGateways.swanctl(swanB, "--terminate", "--ike", "alice", "--timeout", "20");
+        assertEquals(alice, connect(swanB, "alice"), "a reconnect keeps the address");
+        lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", alice);
+
+        JsonNode p2s = status(a).path("pointToSite");
+        assertEquals(2, p2s.path("connectedClients").asInt(), p2s.toPrettyString());
+        assertEquals(2, p2s.path("ipv4Pool").path("heldAddresses").asInt(), p2s.toPrettyString());
+        assertTrue(p2s.path("clients").toString().contains(alice) && p2s.path("clients").toString().contains(carol), p2s.toPrettyString());
+        IOException refused = assertThrows(IOException.class, () -> connect(swanB, "mallory"));
+        String log = Files.readString(lab.work().resolve("gw-a.log"));
+        assertTrue(log.contains("CN=mallory\" is revoked"), "the gateway's reason; logs in " + lab.work() + "; " + refused.getMessage());
+        assertFalse(log.contains("client C=CH,O=HX Interop,CN=mallory gets"), "mallory took an address");
+        assertTrue(Files.readString(swanB.resolve("charon.log")).contains("AUTHENTICATION_FAILED"), "charon heard AUTHENTICATION_FAILED");
+        assertEquals(p2s.path("ipv4Pool"), status(a).path("pointToSite").path("ipv4Pool"), "the pool as it was");
+        // The pool as it was: the others keep theirs and are still reached.
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", carol);
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", alice);
+
+        // EAP-MSCHAPv2 through FreeRADIUS on host-a (behind the gateway): dave's server gives him 172.16.201.200 (Framed-IP-Address,
+        // honoured over the pool); erin's client has a wrong password. From gw-c, once carol has gone (one client a namespace).
+        LabGateways.swanctl(swanC, "--terminate", "--ike", "carol", "--timeout", "20");
+        String dave = connect(swanC, "dave");
+        assertEquals(DAVE_FRAMED, dave, "the RADIUS server's address for dave");
+        lab.in(Lab.GW_C, "ping", "-c", "2", "-W", "2", "-I", dave, Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", dave);
+        IOException wrong = assertThrows(IOException.class, () -> connect(swanC, "erin"));
+        log = Files.readString(lab.work().resolve("gw-a.log"));
+        assertTrue(log.contains("AUTHENTICATION_FAILED for erin: EAP failed"), "the gateway's reason; logs in " + lab.work() + "; " + wrong.getMessage());
+        assertFalse(log.contains("client erin gets"), "erin took an address");
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", dave);
+
+        // The operator disconnects dave by his address; a client nobody has is refused (exit 2).
+        Cli disconnected = isthmus("p2s", "disconnect", dave, "--control-socket", a.toString());
+        assertEquals(0, disconnected.exit(), disconnected.err());
+        assertTrue(disconnected.out().contains("client dave"), disconnected.out());
+        assertEquals(2, isthmus("p2s", "disconnect", "nobody", "--control-socket", a.toString()).exit());
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (LabGateways.swanctl(swanC, "--list-sas", "--ike", "dave").contains("ESTABLISHED")) {
+            assertTrue(System.nanoTime() < end, "dave's charon still has its IKE SA");
+            Thread.sleep(200);
+        }
+        assertFalse(status(a).path("pointToSite").path("clients").toString().contains(dave), status(a).path("pointToSite").toPrettyString());
+
+        // No RADIUS server answers (FreeRADIUS stopped): after the client's tries, AUTHENTICATION_FAILED; the pool as it was.
+        radius.destroy();
+        assertTrue(radius.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "FreeRADIUS did not stop");
+        JsonNode pool = status(a).path("pointToSite").path("ipv4Pool");
+        IOException unanswered = assertThrows(IOException.class, () -> connect(swanC, "dave"));
+        assertTrue(Files.readString(lab.work().resolve("gw-a.log")).contains("AUTHENTICATION_FAILED for dave: no RADIUS server answered"),
+                "the gateway's reason; logs in " + lab.work() + "; " + unanswered.getMessage());
+        assertEquals(pool, status(a).path("pointToSite").path("ipv4Pool"));
+    }
+
+    /** The FreeRADIUS process, stopped by the test for the unreachable row. */
+    Process radius;
+
+    static final String DAVE_FRAMED = "172.16.201.200";
+    static final String RADIUS_SECRET = "lab-radius-secret";
+
+    /** FreeRADIUS in host-a with EAP-MSCHAPv2 for dave and erin, its own directory and the standard port (its namespace's own). */
+    void startFreeRadius() throws Exception {
+        Path dir = Files.createDirectories(lab.work().resolve("radius"));
+        Files.writeString(dir.resolve("users"), """
+                dave Cleartext-Password := "dave's password"
+                \tFramed-IP-Address = %s
+                erin Cleartext-Password := "erin's password"
+                """.formatted(DAVE_FRAMED));
+        Files.writeString(dir.resolve("radiusd.conf"), freeRadiusConfig(dir));
+        radius = lab.spawn(Lab.HOST_A, dir.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", dir.toString()));
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.readString(dir.resolve("log")).contains("Ready to process requests")) {
+            assertTrue(System.nanoTime() < end, "FreeRADIUS did not start: " + Files.readString(dir.resolve("log")));
+            Thread.sleep(100);
+        }
+    }
+
+    static String freeRadiusConfig(Path d) {
+        return """
+                prefix = /usr
+                exec_prefix = /usr
+                sysconfdir = /etc
+                localstatedir = /var
+                sbindir = /usr/sbin
+                raddbdir = %1$s
+                confdir = %1$s
+                modconfdir = %1$s
+                logdir = %1$s
+                run_dir = %1$s
+                db_dir = %1$s
+                radacctdir = %1$s
+                libdir = /usr/lib/freeradius
+                pidfile = %1$s/radiusd.pid
+                name = freeradius
+                max_request_time = 30
+                cleanup_delay = 5
+                max_requests = 1024
+                hostname_lookups = no
+                log {
+                  destination = stdout
+                }
+                security {
+                  allow_core_dumps = no
+                  max_attributes = 200
+                  reject_delay = 0
+                  status_server = no
+                }
+                thread pool {
+                  start_servers = 1
+                  max_servers = 2
+                  min_spare_servers = 1
+                  max_spare_servers = 2
+                }
+                client gateway {
+                  ipaddr = 10.77.0.1
+                  secret = %2$s
+                  require_message_authenticator = yes
+                }
+                modules {
+                  eap {
+                    default_eap_type = mschapv2
+                    timer_expire = 60
+                    max_sessions = 100
+                    mschapv2 {
+                    }
+                  }
+                  mschap {
+                  }
+                  files {
+                    filename = %1$s/users
+                  }
+                }
+                server default {
+                  listen {
+                    type = auth
+                    ipaddr = %3$s
+                    port = 1812
+                  }
+                  authorize {
+                    files
+                    eap {
+                      ok = return
+                    }
+                  }
+                  authenticate {
+                    eap
+                    Auth-Type MS-CHAP {
+                      mschap
+                    }
+                  }
+                  post-auth {
+                    Post-Auth-Type REJECT {
+                      eap
+                    }
+                  }
+                }
+                """.formatted(d, RADIUS_SECRET, Lab.HOST_A_IP);
+    }
+
+    /** Until the gateway answers status: its IKE socket is bound by then. */
+    static void awaitListening(Path socket) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < end) {
+            try {
+                status(socket);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError("the gateway did not start in 90 s");
+    }
+
+    /** Initiates {@code name}'s connection and returns the virtual address it was given. */
+    static String connect(Path swan, String name) throws IOException, InterruptedException {
+        LabGateways.swanctl(swan, "--initiate", "--child", name, "--timeout", "60");
+        String sas = LabGateways.swanctl(swan, "--list-sas", "--ike", name);
+        Matcher m = VIP.matcher(sas);
+        assertTrue(m.find(), "no virtual address in " + sas);
+        return m.group(1);
+    }
+
+    private static final Pattern VIP6 = Pattern.compile("[ \\[](fd00:201::[0-9a-f]+)]");
+
+    /** The IPv6 virtual address {@code name}'s IKE SA was given. */
+    static String address6(Path swan, String name) throws IOException, InterruptedException {
+        String sas = LabGateways.swanctl(swan, "--list-sas", "--ike", name);
+        Matcher m = VIP6.matcher(sas);
+        assertTrue(m.find(), "no IPv6 virtual address in " + sas);
+        return m.group(1);
+    }
+
+    /** The CA, the gateway's certificate and the clients', by pki, ECDSA P-256, PEM. */
+    static void certificates(Path dir) throws IOException, InterruptedException {
+        pki(dir, "ca.key", "pki --gen --type ecdsa --size 256 --outform pem");
+        pki(dir, "ca.crt", "pki --self --ca --lifetime 30 --in ca.key --dn '" + CA_DN + "' --outform pem");
+        for (String[] c : new String[][] {{"gw", GW_DN, "gw.hx"}, {"alice", dn("alice"), "alice@hx"}, {"carol", dn("carol"), "carol@hx"},
+                {"mallory", dn("mallory"), "mallory@hx"}}) {
+            pki(dir, c[0] + ".key", "pki --gen --type ecdsa --size 256 --outform pem");
+            pki(dir, c[0] + ".crt", "pki --pub --in " + c[0] + ".key | pki --issue --lifetime 30 --cacert ca.crt --cakey ca.key --dn '"
+                    + c[1] + "' --san " + c[2] + " --outform pem");
+        }
+        Files.setPosixFilePermissions(dir.resolve("gw.key"), PosixFilePermissions.fromString("rw-------"));
+    }
+
+    static String dn(String name) {
+        return "C=CH, O=HX Interop, CN=" + name;
+    }
+
+    private static void pki(Path dir, String out, String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectOutput(dir.resolve(out).toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertEquals(0, p.waitFor(), command);
+        assertTrue(Files.size(dir.resolve(out)) > 0, command);
+    }
+
+    /** Azure's thumbprint: SHA-1 of the certificate's DER. */
+    static String thumbprint(Path pem) throws Exception {
+        try (InputStream in = Files.newInputStream(pem)) {
+            X509Certificate c = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-1").digest(c.getEncoded()));
+        }
+    }
+
+    /** Where swanctl looks beside its swanctl.conf: x509, x509ca, ecdsa. */
+    static void client(Path pki, Path dir, String... names) throws IOException {
+        Files.copy(pki.resolve("ca.crt"), Files.createDirectories(dir.resolve("x509ca")).resolve("ca.crt"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (String n : names) {
+            Files.copy(pki.resolve(n + ".crt"), Files.createDirectories(dir.resolve("x509")).resolve(n + ".crt"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(pki.resolve(n + ".key"), Files.createDirectories(dir.resolve("ecdsa")).resolve(n + ".key"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** A site connection is required by the file; this one's peer never comes (responder only, an address nobody has). */
+    static String isthmusConfig(Path pki, String revoked) {
+        return """
+                virtualNetworkGateway:
+                  name: lab-p2s
+                  vpnType: RouteBased
+                  sku: VpnGw1
+                  addressSpace: [192.168.10.0/24, "fd10::/64"]
+                  instances:
+                    - name: lab-p2s-0
+                      publicIpAddress: 10.77.0.1
+                  tunnel:
+                    device: isthmus0
+                    mtu: 1400
+                  vpnClientConfiguration:
+                    vpnClientAddressPool: {addressPrefixes: [172.16.201.0/24, "fd00:201::/112"]}
+                    vpnClientProtocols: [IkeV2]
+                    vpnAuthenticationTypes: [Certificate, Radius]
+                    radiusServers:
+                      - {radiusServerAddress: %4$s, radiusServerScore: 30, radiusServerSecret: "%5$s"}
+                    vpnClientRootCertificates:
+                      - {name: HxRoot, publicCertFile: %1$s/ca.crt}
+                    vpnClientRevokedCertificates:
+                      - {name: mallory, thumbprint: %2$s}
+                    dnsServers: [192.168.10.53]
+                    serverCertificate: %1$s/gw.crt
+                    serverPrivateKey: %1$s/gw.key
+                localNetworkGateways:
+                  - name: nobody
+                    gatewayIpAddress: 10.99.0.2
+                    addressPrefixes: [192.168.99.0/24]
+                connections:
+                  - name: to-nobody
+                    localNetworkGateway: nobody
+                    connectionMode: ResponderOnly
+                    sharedKey: "%3$s"
+                """.formatted(pki, revoked, LabGateways.PSK, Lab.HOST_A_IP, RADIUS_SECRET);
+    }
+
+    /** EAP-MSCHAPv2 road warriors (the gateway still proves itself with its certificate): dave, and erin with a password her server does not know. */
+    static String eapClients() {
+        StringBuilder sb = new StringBuilder("connections {\n");
+        for (String n : List.of("dave", "erin")) {
+            sb.append("""
+                      %1$s {
+                        remote_addrs = 10.77.0.1
+                        vips = 0.0.0.0
+                        version = 2
+                        proposals = aes256gcm16-prfsha384-ecp384
+                        local { auth = eap-mschapv2
+                          id = %1$s }
+                        remote { auth = pubkey
+                          id = "%2$s"
+                          cacerts = ca.crt }
+                        children { %1$s {
+                            remote_ts = 192.168.10.0/24
+                            esp_proposals = aes256gcm16
+                            start_action = none
+                            mode = tunnel } } }
+                    """.formatted(n, GW_DN));
+        }
+        return sb.append("""
+                }
+                secrets {
+                  eap-dave { id = dave
+                    secret = "dave's password" }
+                  eap-erin { id = erin
+                    secret = "not erin's password" }
+                }
+                """).toString();
+    }
+
+    /** strongSwan road warriors: a virtual address asked for (vips = 0.0.0.0), the site's prefix through the tunnel. */
+    static String strongSwanConfig(String... names) {
+        StringBuilder sb = new StringBuilder("connections {\n");
+        for (String n : names) {
+            sb.append("""
+                      %1$s {
+                        remote_addrs = 10.77.0.1
+                        vips = %3$s
+                        version = 2
+                        proposals = aes256gcm16-prfsha384-ecp384
+                        local { auth = pubkey
+                          certs = %1$s.crt }
+                        remote { auth = pubkey
+                          id = "%2$s"
+                          cacerts = ca.crt }
+                        children { %1$s {
+                            remote_ts = %4$s
+                            esp_proposals = aes256gcm16
+                            start_action = none
+                            mode = tunnel } } }
+                    """.formatted(n, GW_DN, n.equals("alice") ? "0.0.0.0,::" : "0.0.0.0",
+                    n.equals("alice") ? "192.168.10.0/24,fd10::/64" : "192.168.10.0/24"));
+        }
+        return sb.append("}\n").toString();
+    }
+}
