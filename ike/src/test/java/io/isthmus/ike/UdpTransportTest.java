@@ -33,10 +33,19 @@ class UdpTransportTest {
         return f.get(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * Loopback addresses of this run's own (all of 127/8 is loopback on Linux): the gateways need the same
+     * ports on two addresses, and another build on this machine (a second checkout's tests) binds them too.
+     */
+    static InetAddress loopback(int host) throws java.net.UnknownHostException {
+        long pid = ProcessHandle.current().pid();
+        return InetAddress.getByAddress(new byte[] {127, (byte) (1 + pid % 250), (byte) (pid / 250 % 250), (byte) host});
+    }
+
     /** A burst of IKE_SA_INIT waits in the kernel while the engine computes: room for thousands (root may pass net.core.rmem_max). */
     @Test
     void theSocketsHoldABurst() throws Exception {
-        InetAddress a = InetAddress.getByName("127.0.0.1");
+        InetAddress a = loopback(1);
         try (UdpTransport t = UdpTransport.bind(List.of(a), 15_510, 14_510)) {
             int got = t.receiveBuffer(new InetSocketAddress(a, 15_510));
             int max = Integer.parseInt(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/net/core/rmem_max")).strip());
@@ -47,8 +56,8 @@ class UdpTransportTest {
 
     @Test
     void twoGatewaysOverLoopbackOnTheirOwnPorts() throws Exception {
-        InetAddress a = InetAddress.getByName("127.0.0.1");
-        InetAddress b = InetAddress.getByName("127.0.0.2");
+        InetAddress a = loopback(1);
+        InetAddress b = loopback(2);
         InMemoryChildSaListener childrenA = new InMemoryChildSaListener();
         InMemoryChildSaListener childrenB = new InMemoryChildSaListener();
         try (UdpTransport ta = UdpTransport.bind(List.of(a), 15_500, 14_500);
