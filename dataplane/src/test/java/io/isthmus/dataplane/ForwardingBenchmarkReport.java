@@ -33,16 +33,29 @@ public final class ForwardingBenchmarkReport {
      * JMH's own output (and the forked JVM's) goes, null for this process's standard output.
      */
     public static List<Row> run(boolean quick, List<String> jvmArgs, java.nio.file.Path log) throws RunnerException {
+        return run(quick ? 1 : 3, TimeValue.seconds(1), quick ? 3 : 5, TimeValue.seconds(1), jvmArgs, log);
+    }
+
+    /**
+     * Every row once, its figures of no worth (one warm-up of 200 ms, one measured iteration of
+     * 500 ms): for a test that checks each row is produced, in a fraction of the quick form's time.
+     */
+    public static List<Row> smoke(List<String> jvmArgs, java.nio.file.Path log) throws RunnerException {
+        return run(1, TimeValue.milliseconds(200), 1, TimeValue.milliseconds(500), jvmArgs, log);
+    }
+
+    private static List<Row> run(int warmups, TimeValue warmupTime, int iterations, TimeValue iterationTime, List<String> jvmArgs,
+                                 java.nio.file.Path log) throws RunnerException {
         OptionsBuilder options = new OptionsBuilder();
         if (log != null) {
             options.output(log.toString());
         }
         options.include(ForwardingBenchmark.class.getName() + "\\.")
                 .forks(1)
-                .warmupIterations(quick ? 1 : 3)
-                .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(quick ? 3 : 5)
-                .measurementTime(TimeValue.seconds(1))
+                .warmupIterations(warmups)
+                .warmupTime(warmupTime)
+                .measurementIterations(iterations)
+                .measurementTime(iterationTime)
                 .jvmArgsAppend(jvmArgs.toArray(String[]::new));
         List<Row> raw = new ArrayList<>();
         for (RunResult r : new Runner(options.build()).run()) {

@@ -85,6 +85,48 @@ class PeerRangeTest extends EnginePair {
         assertEquals(1, engineB.ikeSas().size(), "B made nothing for C");
     }
 
+    /*
+     *   A 10.0.0.1 (in the range)     B (one connection: the range)     C 10.0.0.3 (in the range)
+     *   IKE_AUTH, INITIAL_CONTACT -->  A's IKE SA                  <--   IKE_AUTH, INITIAL_CONTACT
+     *                                  C's IKE SA
+     *                                  (C restarts, its SA forgotten there)
+     *                                  C's new IKE SA; C's old one   <--  IKE_AUTH, INITIAL_CONTACT
+     *                                  dropped, A's kept
+     * INITIAL_CONTACT drops the older IKE SAs of the same peer identity, not the connection's:
+     * a range's connection holds every device's.
+     */
+    @Test
+    void initialContactFromOneDeviceOfTheRangeDropsItsOwnOldSaAlone() {
+        InetAddress cAddress = address("10.0.0.3");
+        engineA.addConnection(connectionA(IKE, "aes128gcm16").remote(B, null).build());
+        engineB.addConnection(rangeAtB("10.0.0.0", 24));
+        initiate();
+        IkeSa fromA = onlyIkeSa(engineB);
+        IkeEngine engineC = deviceAt(cAddress);
+        engineC.initiate("site", new InetSocketAddress(cAddress, 500), new InetSocketAddress(B, 500));
+        deliver();
+        assertEquals(2, engineB.ikeSas().stream().filter(sa -> sa.state() == IkeSaState.ESTABLISHED).count());
+        IkeSa oldFromC = engineB.ikeSas().stream().filter(sa -> sa != fromA).findFirst().orElseThrow();
+        assertEquals(Identity.of(cAddress), oldFromC.peerIdentity());
+
+        IkeEngine restarted = deviceAt(cAddress); // nothing of its old IKE SA: it says INITIAL_CONTACT
+        restarted.initiate("site", new InetSocketAddress(cAddress, 500), new InetSocketAddress(B, 500));
+        deliver();
+        List<IkeSa> up = engineB.ikeSas().stream().filter(sa -> sa.state() == IkeSaState.ESTABLISHED).toList();
+        assertEquals(2, up.size(), "A's and C's new one: " + up);
+        assertTrue(up.contains(fromA), "A's IKE SA kept: another device of the range");
+        assertFalse(up.contains(oldFromC), "C's old IKE SA dropped");
+        assertEquals(IkeSaState.ESTABLISHED, fromA.state());
+    }
+
+    /** An initiator at {@code address} with a connection to B of the range's selectors. */
+    private IkeEngine deviceAt(InetAddress address) {
+        IkeEngine e = new IkeEngine(network.transport(), clock, new InMemoryChildSaListener());
+        network.attach(address, e);
+        e.addConnection(connection(address, B, "192.168.10.0/24", "192.168.20.0/24", IKE, "aes128gcm16").remote(B, null).build());
+        return e;
+    }
+
     @Test
     void withCookiesOffNoRequestIsAskedForOne() {
         configure(connectionA(IKE, "aes128gcm16").build(), connectionB(IKE, "aes128gcm16").build());

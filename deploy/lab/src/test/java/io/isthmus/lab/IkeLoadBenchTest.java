@@ -19,8 +19,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The IKE load benchmark's short run ({@code isthmus bench ike-load}): Isthmus and strongSwan as
- * responders, PSK and ECDSA, cookies off and on, a burst and a half-open flood, two seconds a
- * row; every row must carry every figure, in the table and the JSON. Speed is not judged here
+ * responders, PSK, cookies off and on, a burst and a half-open flood, a second and a half a row,
+ * no warm-up rows, 20 IKE SAs of the generator's own warm-up instead of 300; every row must
+ * carry every figure, in the table and the JSON. Short for CI:
+ * each row is a generator JVM of its own and the burst and flood a responder each, so the form
+ * with ECDSA and warm-ups too took 374 s on a loaded machine; ECDSA's rows are the full
+ * benchmark's, its authentication tested against strongSwan in ike's interop tests. Speed is not judged here
  * (it belongs in the benchmark's output); what is: the generator counted every attempt's end
  * (no attempt unaccounted for), IKE SAs were made with each responder and each authentication,
  * cookies were asked for in the rows with cookies and in none without, the flood made half-open
@@ -38,13 +42,14 @@ class IkeLoadBenchTest {
     void everyRowProducesEveryFigure() throws Exception {
         Path json = Files.createTempFile("isthmus-ike-load", ".json");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        IkeLoad.Options options = new IkeLoad.Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true),
-                2, 16, 0, 3, 2, 3, 512, 300, 5);
+        IkeLoad.Options options = new IkeLoad.Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk"), List.of(false, true),
+                2, 16, 0, 0, 0.5, 1.5, 256, 100, 3, 20);
         List<IkeLoad.Row> rows = IkeLoad.runAndReport(options, json, new PrintStream(printed, true));
         String output = printed.toString();
         System.out.println(output);
-        // Per responder and authentication: the warm-up, cookies off, cookies on; then a burst and a flood per responder.
-        assertEquals(2 * 2 * 3 + 2 + 2, rows.size(), rows.toString());
+        // Per responder: cookies off, cookies on (no warm-up row: no JIT warm-up asked for); then a burst and a flood per responder.
+        assertEquals(2 * 2 + 2 + 2, rows.size(), rows.toString());
+        assertTrue(rows.stream().noneMatch(r -> r.kind().equals("warm-up")), rows.toString());
         for (IkeLoad.Row r : rows) {
             LoadReport x = r.report();
             assertTrue(x.accountedFor(), "every attempt's end is counted: " + r);
@@ -65,9 +70,9 @@ class IkeLoadBenchTest {
                 }
                 case "warm-up" -> assertTrue(x.outcomes().get("ESTABLISHED") > 0, r.toString());
                 case "burst" -> {
-                    assertEquals(300, x.attempts(), r.toString());
+                    assertEquals(100, x.attempts(), r.toString());
                     assertTrue(x.outcomes().get("ESTABLISHED") > 0, r.toString());
-                    assertTrue(output.contains(String.format("%-10s burst of 300", r.responder())), output);
+                    assertTrue(output.contains(String.format("%-10s burst of 100", r.responder())), output);
                 }
                 case "flood" -> {
                     assertTrue(x.outcomes().get("ABANDONED") > 0, "the flood left half-open SAs: " + r);
@@ -78,7 +83,7 @@ class IkeLoadBenchTest {
                 default -> throw new AssertionError("a row of no known kind: " + r);
             }
         }
-        for (String auth : List.of("psk", "ecdsa")) {
+        for (String auth : List.of("psk")) {
             assertTrue(output.contains(auth + ", cookies off: Isthmus ") && output.contains(auth + ", cookies on: Isthmus "), output);
         }
         JsonNode doc = Bench.JSON.readTree(Files.readString(json));

@@ -17,6 +17,22 @@ import java.util.Map;
  * was long. Engine thread only.
  */
 final class HalfOpenSas {
+    /**
+     * Half-open IKE SAs in all, whoever they come from: the memory a flood can take (some 5 KB
+     * each). Ten thousand: a gateway makes only one to two thousand a second (each costs a key
+     * pair), so with {@link #MIN_AGE} the oldest are old enough to give way before the
+     * table is full; a thousand was filled by a burst of peers reconnecting at once (IKE load bench).
+     */
+    static final int LIMIT = 10_000;
+    /**
+     * How old the oldest half-open SA must be to give way to a new one when the table is full; a
+     * younger one is still waiting for an IKE_AUTH that is on its way, and the new request is
+     * dropped instead (its initiator sends it again). Evicting the youngest-but-oldest instead
+     * made a burst of 3,000 peers against a table of 1,000 evict each SA before its IKE_AUTH
+     * was read: 10 of 3,000 got through (IKE load bench).
+     */
+    static final java.time.Duration MIN_AGE = java.time.Duration.ofSeconds(5);
+
     private final LinkedHashMap<String, IkeSa> byKey = new LinkedHashMap<>(); // oldest first
     /**
      * Those that went on to IKE_AUTH, by the same key, for as long as they exist: a copy of their

@@ -21,23 +21,15 @@ import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.IkeProtocolException;
-import io.isthmus.ike.message.NoncePayload;
 import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
-import io.isthmus.ike.message.Payload;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.random.RandomGenerator;
@@ -59,48 +51,19 @@ public final class IkeEngine implements Transport.Receiver {
     private final Scheduler scheduler;
     private final IkeContext context;
     private final ConfiguredConnections connections = new ConfiguredConnections();
-    private final Map<Long, IkeSa> byOurSpi = new HashMap<>();
-    /**
-     * The IKE SAs in {@link #byOurSpi} by the name of their connection (a responder's first
-     * candidate until IKE_AUTH settles which it is), and the name each is filed under: what is asked
-     * per connection or per new IKE SA (another SA of its connection? older ones to drop after
-     * INITIAL_CONTACT? those a reload changes) is answered from here, not by a pass over every IKE
-     * SA, which made bringing up or reloading 10,000 connections quadratic.
-     */
-    private final Map<String, Set<IkeSa>> byConnection = new HashMap<>();
-    private final Map<IkeSa, String> filedUnder = new java.util.IdentityHashMap<>();
+    /** The IKE SAs by our SPI, by connection, by connection and peer identity. */
+    private final IkeSaIndex sas = new IkeSaIndex();
     /** Responder SAs between IKE_SA_INIT and IKE_AUTH. */
     private final HalfOpenSas halfOpen = new HalfOpenSas();
-    /** Per address that answered cookies lately, the times of its last answers (the oldest addresses forgotten first). */
-    private final Map<InetAddress, CostlyInitRequests> cookieAnswers = new java.util.LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<InetAddress, CostlyInitRequests> eldest) {
-            return size() > 4096;
-        }
-    };
     /** IKE_SA_INIT requests with a valid cookie one address may make a second. */
     public static final int COOKIE_ANSWERS_PER_PEER = 10;
-    private final byte[] cookieSecret = new byte[32];
+    private final Cookies cookieJar;
     private int cookieThreshold = 10;
     private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
     private int natTraversalPort = NAT_T_PORT;
-    private long cookiesSent;
     private int halfOpenPerPeer = 5;
-    /**
-     * Half-open IKE SAs in all, whoever they come from: the memory a flood can take (some 5 KB
-     * each). Ten thousand: a gateway makes only one to two thousand a second (each costs a key
-     * pair), so with {@link #HALF_OPEN_MIN_AGE} the oldest are old enough to give way before the
-     * table is full; a thousand was filled by a burst of peers reconnecting at once (IKE load bench).
-     */
-    public static final int HALF_OPEN_LIMIT = 10_000;
-    /**
-     * How old the oldest half-open SA must be to give way to a new one when the table is full; a
-     * younger one is still waiting for an IKE_AUTH that is on its way, and the new request is
-     * dropped instead (its initiator sends it again). Evicting the youngest-but-oldest instead
-     * made a burst of 3,000 peers against a table of 1,000 evict each SA before its IKE_AUTH
-     * was read: 10 of 3,000 got through (IKE load bench).
-     */
-    static final Duration HALF_OPEN_MIN_AGE = Duration.ofSeconds(5);
+    /** Half-open IKE SAs in all by default ({@link HalfOpenSas#LIMIT}: why so many). */
+    public static final int HALF_OPEN_LIMIT = HalfOpenSas.LIMIT;
     private long initsDroppedFull;
     private int halfOpenLimit = HALF_OPEN_LIMIT;
     /** Whether cookies are asked for at all (strongSwan asks for none with {@code dos_protection = no}). */
@@ -129,11 +92,9 @@ public final class IkeEngine implements Transport.Receiver {
         this.transport = observed(transport);
         this.scheduler = observed(scheduler);
         this.floodLog = new RateLimitedLog(LOG, scheduler, 5, Duration.ofSeconds(10));
-        this.context = new IkeContext(this.transport, this.scheduler, listener, floodLog, random, byOurSpi::containsKey,
+        this.context = new IkeContext(this.transport, this.scheduler, listener, floodLog, random, sas::contains,
                 () -> natTraversalPort, new Ikev2Exchanges(), new Table());
-        byte[] secret = context.randomBytes(cookieSecret.length);
-        System.arraycopy(secret, 0, cookieSecret, 0, secret.length);
-        java.util.Arrays.fill(secret, (byte) 0);
+        this.cookieJar = new Cookies(context.randomBytes(32), COOKIE_ANSWERS_PER_PEER);
     }
 
     /**
@@ -198,7 +159,7 @@ public final class IkeEngine implements Transport.Receiver {
     public IkeSa adopt(IkeSaRecord record) {
         Connection c = connection(record.connection())
                 .orElseThrow(() -> new IllegalArgumentException("no connection " + record.connection() + " to adopt " + record + " with"));
-        if (byOurSpi.containsKey(record.ourSpi())) {
+        if (sas.contains(record.ourSpi())) {
             throw new IllegalStateException("an IKE SA with SPI " + Long.toHexString(record.ourSpi()) + " is already here: not adopting " + record);
         }
         IkeSa sa = IkeSa.adopt(context, c, record);
@@ -216,7 +177,7 @@ public final class IkeEngine implements Transport.Receiver {
 
     /** {@link #release(IkeSa)} by the SPI we chose; false when there is no such IKE SA. */
     public boolean release(long ourSpi) {
-        IkeSa sa = byOurSpi.get(ourSpi);
+        IkeSa sa = sas.get(ourSpi);
         if (sa == null) {
             return false;
         }
@@ -263,7 +224,7 @@ public final class IkeEngine implements Transport.Receiver {
             }
             boolean newSelectors = !Set.copyOf(old.localSelectors()).equals(Set.copyOf(n.localSelectors()))
                     || !Set.copyOf(old.remoteSelectors()).equals(Set.copyOf(n.remoteSelectors()));
-            for (IkeSa sa : sasOf(n.name())) {
+            for (IkeSa sa : sas.mayBeOf(n.name())) {
                 if (sa.state() == IkeSaState.DESTROYED) {
                     continue;
                 }
@@ -275,24 +236,9 @@ public final class IkeEngine implements Transport.Receiver {
         }
     }
 
-    /**
-     * The IKE SAs that may be of connection {@code name}: filed under it, and responders still
-     * weighing it among their candidates (filed under their first candidate until IKE_AUTH), which
-     * are few: at most {@link #HALF_OPEN_LIMIT}.
-     */
-    private List<IkeSa> sasOf(String name) {
-        Set<IkeSa> out = new java.util.LinkedHashSet<>(byConnection.getOrDefault(name, Set.of()));
-        for (IkeSa sa : halfOpen.all()) {
-            if (sa.candidates().stream().anyMatch(c -> c.name().equals(name))) {
-                out.add(sa);
-            }
-        }
-        return List.copyOf(out);
-    }
-
     /** The IKE SAs filed under connection {@code name} (not destroyed yet); any thread may not: the engine's only. */
     public List<IkeSa> ikeSas(String connectionName) {
-        return List.copyOf(byConnection.getOrDefault(connectionName, Set.of()));
+        return List.copyOf(sas.of(connectionName));
     }
 
     /**
@@ -364,7 +310,7 @@ public final class IkeEngine implements Transport.Receiver {
     }
 
     public Collection<IkeSa> ikeSas() {
-        return List.copyOf(new HashSet<>(byOurSpi.values()));
+        return sas.all();
     }
 
     /** Starts an IKE SA for {@code connectionName} from {@code local} to {@code remote}. */
@@ -374,42 +320,15 @@ public final class IkeEngine implements Transport.Receiver {
             throw new IllegalStateException("connection " + connectionName + " only responds");
         }
         IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0, local, remote);
-        file(sa.initiatorSpi(), sa);
+        sas.file(sa.initiatorSpi(), sa);
         LOG.log(System.Logger.Level.INFO, "{0}: initiating IKE SA to {1}", c.name(), remote);
         IkeSaInit.initiate(sa);
         return sa;
     }
 
-    /** {@code sa} is found by our SPI from now on, and among its connection's. */
-    private void file(long ourSpi, IkeSa sa) {
-        IkeSa replaced = byOurSpi.put(ourSpi, sa);
-        if (replaced != null && replaced != sa && !byOurSpi.containsValue(replaced)) {
-            unfile(replaced);
-        }
-        if (!filedUnder.containsKey(sa)) {
-            fileByConnection(sa);
-        }
-    }
-
-    private void fileByConnection(IkeSa sa) {
-        String name = sa.connection().name();
-        filedUnder.put(sa, name);
-        byConnection.computeIfAbsent(name, k -> new java.util.LinkedHashSet<>()).add(sa);
-    }
-
-    private void unfile(IkeSa sa) {
-        String name = filedUnder.remove(sa);
-        if (name != null) {
-            byConnection.computeIfPresent(name, (k, set) -> {
-                set.remove(sa);
-                return set.isEmpty() ? null : set;
-            });
-        }
-    }
-
     /** The IKE SA that owns the child SA with this inbound SPI, if any. */
     private IkeSa ownerOfChild(int inboundSpi) {
-        for (IkeSa sa : byOurSpi.values()) {
+        for (IkeSa sa : sas.values()) {
             if (sa.child(inboundSpi) != null) {
                 return sa;
             }
@@ -459,7 +378,7 @@ public final class IkeEngine implements Transport.Receiver {
                 return;
             }
             long ourSpi = h.fromInitiator() ? h.responderSpi() : h.initiatorSpi();
-            IkeSa sa = byOurSpi.get(ourSpi);
+            IkeSa sa = sas.get(ourSpi);
             if (sa == null) {
                 floodLog.log("no-sa", System.Logger.Level.DEBUG, "no IKE SA for {0} from {1}", h, remote);
                 return;
@@ -494,22 +413,22 @@ public final class IkeEngine implements Transport.Receiver {
         // An address that holds its share of half-open SAs must prove it is where it says (a spoofer of
         // the peer's address cannot), so that whoever holds the slots cannot lock the real peer out.
         boolean cookieRequired = cookies && (halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere >= halfOpenPerPeer);
-        boolean cookied = cookieRequired && validCookie(message, remote);
+        boolean cookied = cookieRequired && cookieJar.valid(message, remote);
         if (cookieRequired && !cookied) {
-            byte[] cookie = cookie(message, remote);
+            byte[] cookie = cookieJar.of(message, remote);
             if (cookie == null) {
                 return;
             }
             IkeHeader answer = new IkeHeader(h.initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
             transport.send(IkeMessage.encode(answer, List.of(NotifyPayload.of(NotifyType.COOKIE, cookie))), local, remote);
-            cookiesSent++;
+            cookieJar.sent();
             floodLog.log("cookie", System.Logger.Level.INFO, "{0} half-open IKE SAs, {1} costly IKE_SA_INIT in the last second: asking {2} for a cookie",
                     halfOpen.size(), costlyInits.lastSecond(now), remote);
             return;
         }
         // Cookies prove an address, not good intent: one that answers them still gets only so much work
         // a second, and only its share of half-open SAs, its oldest giving way to its newest.
-        if (cookied && !cookieAnswers.computeIfAbsent(remote.getAddress(), a -> new CostlyInitRequests(COOKIE_ANSWERS_PER_PEER)).allow(now)) {
+        if (cookied && !cookieJar.answerAllowed(remote.getAddress(), now)) {
             floodLog.log("cookie-answers", System.Logger.Level.WARNING, "{0} answers cookies faster than {1} a second: dropping its IKE_SA_INIT",
                     remote.getAddress().getHostAddress(), COOKIE_ANSWERS_PER_PEER);
             return;
@@ -518,10 +437,10 @@ public final class IkeEngine implements Transport.Receiver {
             giveWay(halfOpen.oldestFrom(remote.getAddress()), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
         } else if (halfOpen.size() >= halfOpenLimit) {
             IkeSa oldest = halfOpen.oldest();
-            if (Duration.between(oldest.createdAt(), now).compareTo(HALF_OPEN_MIN_AGE) < 0) {
+            if (Duration.between(oldest.createdAt(), now).compareTo(HalfOpenSas.MIN_AGE) < 0) {
                 initsDroppedFull++;
                 floodLog.log("half-open-full", System.Logger.Level.WARNING, "{0} half-open IKE SAs, the oldest not {1} s old: dropping the "
-                        + "IKE_SA_INIT of {2} (it will be sent again)", halfOpen.size(), HALF_OPEN_MIN_AGE.toSeconds(), remote);
+                        + "IKE_SA_INIT of {2} (it will be sent again)", halfOpen.size(), HalfOpenSas.MIN_AGE.toSeconds(), remote);
                 return;
             }
             giveWay(halfOpen.oldestKey(), halfOpenLimit + " half-open IKE SAs in all");
@@ -531,7 +450,7 @@ public final class IkeEngine implements Transport.Receiver {
         IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
         IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
-            file(sa.responderSpi(), sa);
+            sas.file(sa.responderSpi(), sa);
             halfOpen.add(key, sa);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
             scheduler.schedule(HALF_OPEN_TIMEOUT, () -> {
@@ -568,7 +487,7 @@ public final class IkeEngine implements Transport.Receiver {
 
     /** Cookies this engine asked for, since it started. */
     public long cookiesSent() {
-        return cookiesSent;
+        return cookieJar.sentSoFar();
     }
 
     /** Inbound ESP SPIs reserved by this engine's IKE SAs and their exchanges ({@link IkeContext#reservedInboundSpis()}). */
@@ -586,61 +505,24 @@ public final class IkeEngine implements Transport.Receiver {
         return halfOpen.size();
     }
 
-    /** RFC 7296 §2.6: Cookie = VersionIDofSecret | Hash(Ni | IPi | SPIi | <secret>). */
-    private byte[] cookie(IkeMessage message, InetSocketAddress remote) {
-        NoncePayload nonce = message.first(NoncePayload.class).orElse(null);
-        if (nonce == null) {
-            return null;
-        }
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(nonce.nonce());
-            sha.update(remote.getAddress().getAddress());
-            for (int i = 0; i < 8; i++) {
-                sha.update((byte) (message.header().initiatorSpi() >>> (56 - 8 * i)));
-            }
-            sha.update(cookieSecret);
-            byte[] hash = sha.digest();
-            byte[] cookie = new byte[1 + hash.length];
-            System.arraycopy(hash, 0, cookie, 1, hash.length);
-            return cookie;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private boolean validCookie(IkeMessage message, InetSocketAddress remote) {
-        List<Payload> payloads = message.payloads();
-        if (payloads.isEmpty() || !(payloads.getFirst() instanceof NotifyPayload n) || n.notifyType() != NotifyType.COOKIE) {
-            return false;
-        }
-        byte[] expected = cookie(message, remote);
-        return expected != null && MessageDigest.isEqual(expected, n.data());
-    }
-
     /** The SA table as the SAs and their exchanges see it: private, so the daemon never reaches it. */
     private final class Table implements IkeSaTable {
         @Override
         public void add(IkeSa sa) {
-            file(sa.ourSpi(), sa);
+            sas.file(sa.ourSpi(), sa);
         }
 
         @Override
         public void remove(IkeSa sa) {
-            if (byOurSpi.remove(sa.ourSpi(), sa)) {
-                unfile(sa);
-            }
+            sas.remove(sa);
             halfOpen.remove(sa);
         }
 
         @Override
         public void established(IkeSa sa) {
             halfOpen.established(sa);
-            // IKE_AUTH settled which of its candidates a responder's SA is of.
-            if (filedUnder.containsKey(sa)) {
-                unfile(sa);
-                fileByConnection(sa);
-            }
+            // IKE_AUTH settled which of its candidates a responder's SA is of, and proved the peer's identity.
+            sas.refile(sa);
         }
 
         /**
@@ -650,7 +532,7 @@ public final class IkeEngine implements Transport.Receiver {
          */
         @Override
         public boolean hasOther(IkeSa sa) {
-            return byConnection.getOrDefault(sa.connection().name(), Set.of()).stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED);
+            return sas.of(sa.connection().name()).stream().anyMatch(o -> o != sa && o.state() != IkeSaState.DESTROYED);
         }
 
         /**
@@ -661,9 +543,9 @@ public final class IkeEngine implements Transport.Receiver {
          */
         @Override
         public void initialContact(IkeSa fresh) {
-            List<IkeSa> older = ikeSas(fresh.connection().name()).stream().filter(o -> o != fresh && o.state() != IkeSaState.DESTROYED
-                    && o.state() != IkeSaState.CONNECTING && o.connection().name().equals(fresh.connection().name())
-                    && fresh.peerIdentity().equals(o.peerIdentity())).toList();
+            // Among the peer's own: a connection with peers from a range holds thousands of other devices' IKE SAs.
+            List<IkeSa> older = sas.of(fresh.connection().name(), fresh.peerIdentity()).stream().filter(o -> o != fresh
+                    && o.state() != IkeSaState.DESTROYED && o.state() != IkeSaState.CONNECTING).toList();
             if (!older.isEmpty()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: INITIAL_CONTACT: the peer holds no other IKE SA with us; dropping {1} older one(s)",
                         fresh, older.size());
@@ -689,7 +571,7 @@ public final class IkeEngine implements Transport.Receiver {
             Connection c = old.connection();
             IkeSa sa = new IkeSa(context, true, List.of(c), context.newIkeSpi(), 0,
                     new InetSocketAddress(old.localAddress().getAddress(), IKE_PORT), new InetSocketAddress(old.remoteAddress().getAddress(), IKE_PORT));
-            file(sa.initiatorSpi(), sa);
+            sas.file(sa.initiatorSpi(), sa);
             LOG.log(System.Logger.Level.INFO, "{0}: the connection''s key or identities changed since it was authenticated: reauthenticating "
                     + "with a new IKE SA (make-before-break) instead of rekeying", old);
             IkeSaInit.initiate(sa);
@@ -698,7 +580,7 @@ public final class IkeEngine implements Transport.Receiver {
 
         @Override
         public boolean hasReauthenticated(IkeSa old) {
-            return byConnection.getOrDefault(old.connection().name(), Set.of()).stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
+            return sas.of(old.connection().name()).stream().anyMatch(o -> o != old && o.state() == IkeSaState.ESTABLISHED
                     && o.connection().name().equals(old.connection().name()) && o.authenticatedAs(old.connection()));
         }
     }

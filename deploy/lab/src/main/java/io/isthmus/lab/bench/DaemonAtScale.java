@@ -47,12 +47,15 @@ public final class DaemonAtScale {
     private final Path work;
     private final String ns;
     private final int n;
+    /** Status and scrape requests measured, each after as many that warm the JIT up; 1: one, none before (CI's short form). */
+    private final int runs;
 
     /** In {@code ns}, a {@link #namespace} made for it. */
-    DaemonAtScale(Path work, int n, String ns) {
+    DaemonAtScale(Path work, int n, String ns, int runs) {
         this.work = work;
         this.n = n;
         this.ns = ns;
+        this.runs = runs;
     }
 
     Figures run() throws IOException, InterruptedException {
@@ -75,19 +78,21 @@ public final class DaemonAtScale {
                 long pid = javaPid(daemon);
                 double startCpu = cpuSeconds(pid);
                 int routes = in("ip", "-4", "route", "show", "dev", "tunbench0").strip().split("\n").length;
-                Thread.sleep(1000);
+                Thread.sleep(runs > 1 ? 1000 : 0);
                 // After 3 requests each that warm the JIT up (a gateway scraped every 15 s is warm), 3 measured.
                 List<String> statusRequest = List.of("curl", "-s", "--unix-socket", socket.toString(), "-o", "/dev/null", "-w",
                         "%{time_total} %{size_download} %{http_code}", "http://gateway/v1/status");
                 List<String> scrapeRequest = List.of("ip", "netns", "exec", ns, "curl", "-s", "-o", "/dev/null", "-w",
                         "%{time_total} %{size_download} %{http_code}", "http://127.0.0.1:9850/metrics");
-                curl(statusRequest, 3, 0);
-                curl(scrapeRequest, 3, 0);
-                Thread.sleep(1100);
+                if (runs > 1) {
+                    curl(statusRequest, runs, 0);
+                    curl(scrapeRequest, runs, 0);
+                    Thread.sleep(1100);
+                }
                 double c0 = cpuSeconds(pid);
-                double[] status = curl(statusRequest, 3);
+                double[] status = curl(statusRequest, runs);
                 double c1 = cpuSeconds(pid);
-                double[] scrape = curl(scrapeRequest, 3);
+                double[] scrape = curl(scrapeRequest, runs);
                 double c2 = cpuSeconds(pid);
                 List<String> reload = List.of("curl", "-s", "--unix-socket", socket.toString(), "-X", "POST", "-o", "/dev/null", "-w",
                         "%{time_total} %{size_download} %{http_code}", "http://gateway/v1/reload");

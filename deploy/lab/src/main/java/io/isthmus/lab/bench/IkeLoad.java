@@ -39,7 +39,14 @@ import java.util.concurrent.TimeUnit;
 public final class IkeLoad {
     /** What a run measures, and how hard it pushes. */
     public record Options(List<Responder> responders, List<String> auths, List<Boolean> cookies, int threads, int window, double rate,
-                          double jitWarmup, double warmup, double seconds, int sources, int burst, double floodSeconds) {
+                          double jitWarmup, double warmup, double seconds, int sources, int burst, double floodSeconds, int priming) {
+        /** With the generator's own warm-up at its default. */
+        public Options(List<Responder> responders, List<String> auths, List<Boolean> cookies, int threads, int window, double rate,
+                       double jitWarmup, double warmup, double seconds, int sources, int burst, double floodSeconds) {
+            this(responders, auths, cookies, threads, window, rate, jitWarmup, warmup, seconds, sources, burst, floodSeconds,
+                    IkeLoadGenerator.PRIMING);
+        }
+
         public static Options defaults() {
             return new Options(List.of(Responder.ISTHMUS, Responder.STRONGSWAN), List.of("psk", "ecdsa"), List.of(false, true), 2, 64, 0, 60, 3,
                     10, 4096, 3000, 15);
@@ -186,6 +193,7 @@ public final class IkeLoad {
             command.addAll(List.of("--certificate", pki.generatorCertificate().toString(), "--key", pki.generatorKey().toString(), "--ca",
                     pki.ca().toString(), "--responder-id", LoadPki.RESPONDER_DN));
         }
+        command.addAll(List.of("--priming", "" + options.priming()));
         command.addAll(more);
         Files.deleteIfExists(lab.work().resolve(name + "-report.json"));
         return lab.spawn(IkeLoadLab.GENERATOR, lab.work().resolve(name + "-generator.log"), command);

@@ -46,10 +46,17 @@ public final class TunnelsBench {
 
     private final Path work;
     private final PrintStream log;
+    /** CI's form: every figure once (status and scrape once, no warm-up; the forwarding benchmark's smoke form), none worth quoting. */
+    private final boolean smoke;
 
     public TunnelsBench(Path work, PrintStream log) {
+        this(work, log, false);
+    }
+
+    private TunnelsBench(Path work, PrintStream log, boolean smoke) {
         this.work = work;
         this.log = log;
+        this.smoke = smoke;
     }
 
     /**
@@ -94,7 +101,8 @@ public final class TunnelsBench {
                 try (PrintStream forked = new PrintStream(Files.newOutputStream(work.resolve("forwarding-jvm.log")), true)) {
                     System.setOut(forked);
                     System.setErr(forked);
-                    forwarding = ForwardingBenchmarkReport.run(quickLookups, Isthmus.jvmOptions(), jmhLog);
+                    forwarding = smoke ? ForwardingBenchmarkReport.smoke(Isthmus.jvmOptions(), jmhLog)
+                            : ForwardingBenchmarkReport.run(quickLookups, Isthmus.jvmOptions(), jmhLog);
                 } finally {
                     System.setOut(out);
                     System.setErr(err);
@@ -119,7 +127,7 @@ public final class TunnelsBench {
             Files.createDirectories(work);
             DaemonAtScale.namespace(ns);
             try {
-                daemon = new DaemonAtScale(work, n, ns).run();
+                daemon = new DaemonAtScale(work, n, ns, smoke ? 1 : 3).run();
             } catch (Exception e) {
                 errors.add("daemon: " + e.getMessage());
             }
@@ -245,8 +253,18 @@ public final class TunnelsBench {
     /** Runs, prints and writes the JSON; returns the result. */
     public static Result runAndReport(List<Integer> counts, boolean lookups, boolean quickLookups, Path json, PrintStream out)
             throws IOException, InterruptedException {
+        return runAndReport(counts, lookups, quickLookups, false, json, out);
+    }
+
+    /** As {@link #runAndReport(List, boolean, boolean, Path, PrintStream)} in CI's form (see {@link #smoke}): about half the time. */
+    public static Result runSmokeAndReport(List<Integer> counts, Path json, PrintStream out) throws IOException, InterruptedException {
+        return runAndReport(counts, true, true, true, json, out);
+    }
+
+    private static Result runAndReport(List<Integer> counts, boolean lookups, boolean quickLookups, boolean smoke, Path json, PrintStream out)
+            throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("isthmus-tunnels-");
-        Result r = new TunnelsBench(work, out).run(counts, lookups, quickLookups);
+        Result r = new TunnelsBench(work, out, smoke).run(counts, lookups, quickLookups);
         print(r, out);
         Bench.JSON.writeValue(json.toFile(), r);
         out.println("JSON written to " + json.toAbsolutePath() + "; logs in " + work);

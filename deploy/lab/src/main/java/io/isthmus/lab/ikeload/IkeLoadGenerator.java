@@ -45,7 +45,7 @@ public final class IkeLoadGenerator implements Callable<Integer> {
      */
     public static final String SITE_TS = "172.16.0.0/16";
     /** IKE SAs made in this JVM before the run, to warm its code up (see {@link Priming}). */
-    static final int PRIMING = 300;
+    public static final int PRIMING = 300;
     public static final String RESPONDER_TS = "172.17.0.0/16";
 
     @Option(names = "--responder", required = true, description = "The responder's address (port 500).")
@@ -112,6 +112,10 @@ public final class IkeLoadGenerator implements Callable<Integer> {
     @Option(names = "--tries", defaultValue = "3", description = "Transmissions of a request before it counts as unanswered (default ${DEFAULT-VALUE}).")
     int tries;
 
+    @Option(names = "--priming", defaultValue = "" + PRIMING,
+            description = "IKE SAs made in this JVM before the run, to warm its code up (default ${DEFAULT-VALUE}; 0 for none).")
+    int priming;
+
     @Option(names = "--abandon", description = "A half-open flood: IKE_SA_INIT (cookies answered), never IKE_AUTH.")
     boolean abandon;
 
@@ -158,7 +162,7 @@ public final class IkeLoadGenerator implements Callable<Integer> {
         for (int i = 0; i < sources; i++) {
             shares.get(i % threads).add(plus(first, i));
         }
-        Priming.run(connection(0, shares.getFirst().getFirst()), PRIMING);
+        Priming.run(connection(0, shares.getFirst().getFirst()), priming);
         List<Initiators> all = new ArrayList<>();
         try {
             for (int t = 0; t < threads; t++) {
