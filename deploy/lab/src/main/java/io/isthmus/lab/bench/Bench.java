@@ -148,6 +148,11 @@ public final class Bench {
             long cpuBefore = cpuTicks(lab);
             long wallBefore = System.nanoTime();
             JsonNode tcp1 = iperf.tcp(1);
+            // One stream's cost to two Isthmus gateways per GB carried: load from elsewhere on the machine moves it far less than the rate.
+            double tcp1Gb = tcp1.path("end").path("sum_received").path("bytes").asDouble() / 1e9;
+            if (path.name().startsWith("ISTHMUS_") && path != Path.ISTHMUS_STRONGSWAN && tcp1Gb > 0) {
+                log.printf("%s: one TCP stream took the gateways %.2f CPU s per GB%n", path.label, (cpuTicks(lab) - cpuBefore) / 100.0 / tcp1Gb);
+            }
             JsonNode tcp4 = iperf.tcp(4);
             double udp64 = iperf.udpPacketsPerSecond(SMALL);
             double udp1400 = iperf.udpPacketsPerSecond(LARGE);
