@@ -98,9 +98,11 @@ public final class TunnelsInProcess {
         InetAddress gateway = InetAddress.ofLiteral(ManySites.GATEWAY);
         try (InMemoryPeers net = new InMemoryPeers()) {
             // The data plane first, its buffers and threads part of what every gateway holds, not of what its tunnels do.
-            GatewayConfig.Tunnel t = ConfigReader.read(file).gateway().tunnel();
+            GatewayConfig.VirtualNetworkGateway g = ConfigReader.read(file).gateway();
+            GatewayConfig.Tunnel t = g.tunnel();
+            // The lanes as the gateway resolves them (packetThreads: auto is the cores this process may use).
             Dataplane.Settings s = new Dataplane.Settings(t.device(), List.of(gateway), t.natTraversalPort(), t.rawEsp(), t.pathMtu(),
-                    t.tcpMssClamp(), 4 << 20, t.offloads(), t.packetThreads(), List.of());
+                    t.tcpMssClamp(), 4 << 20, t.offloads(), g.packetThreads(), List.of());
             TunnelRig.LateEvents events = new TunnelRig.LateEvents();
             Dataplane dataplane = linuxDataplane ? Dataplane.start(s, events) : Dataplane.withoutIo(s, events);
             try {
