@@ -3,6 +3,8 @@ package io.isthmus.ike;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.message.SkfPayload;
 import io.isthmus.ike.message.TrafficSelector;
 import io.isthmus.ike.remoteaccess.ConfigurationReply;
 import io.isthmus.ike.remoteaccess.RemoteAccess;
@@ -52,6 +54,10 @@ class EapRemoteAccessTest extends EnginePair {
     }
 
     void gateway() {
+        gateway(server);
+    }
+
+    void gateway(EapAuthenticator eap) {
         pool = new VirtualAddressPool(List.of(address("172.16.201.0")), List.of(24), 10, Duration.ofMinutes(10), this::nanos);
         RemoteAccess ra = new RemoteAccess(pool, null, List.of(address("10.1.0.53")),
                 List.of(new ConfigurationReply.Subnet(address("10.1.0.0"), 16)), new RevokedCertificates(List.of()));
@@ -59,7 +65,7 @@ class EapRemoteAccessTest extends EnginePair {
         engineB.addConnection(Connection.builder("p2s").local(B, Identity.parse("gw.example.net")).remote(null, null)
                 .authentication(new Authentication.Certificates(gw.privateKey(), List.of(gw.certificate()),
                         List.of(RemoteAccessTest.CLIENT_ROOT.certificate()), false))
-                .ike(IKE).esp("aes256gcm16").localTs("10.1.0.0/16").remoteTs("172.16.201.0/24").remoteAccess(ra).eap(server).build());
+                .ike(IKE).esp("aes256gcm16").localTs("10.1.0.0/16").remoteTs("172.16.201.0/24").remoteAccess(ra).eap(eap).build());
     }
 
     /** A's road warrior: identity {@code id}, answering EAP with {@code peer}; its certificate is never sent (EAP instead of AUTH). */
@@ -160,6 +166,81 @@ class EapRemoteAccessTest extends EnginePair {
         deliver();
         assertEquals(IkeSaState.ESTABLISHED, sa.state(), events.toString());
         assertEquals(List.of("start", "respond"), server.calls);
+    }
+
+    /**
+     * EAP-TLS messages are a few KB when a peer sends its certificate chain in one (FreeRADIUS and
+     * strongSwan cut them at about 1 KB by default, but need not): 3,000-byte EAP messages both
+     * ways travel in IKE fragments (RFC 7383) and reach the other side whole.
+     */
+    @Test
+    void eapMessagesOfAFewKilobytesTravelInIkeFragmentsBothWays() {
+        byte[] msk = pattern(64, 5);
+        byte[] request = eap(1, 9, 3000, 13);
+        byte[] response = eap(2, 9, 3000, 13);
+        for (int i = 5; i < response.length; i++) {
+            response[i] ^= 0x5A; // not the request's bytes echoed
+        }
+        List<byte[]> heard = new ArrayList<>();
+        gateway(identity -> new EapAuthenticator.Conversation() {
+            @Override
+            public CompletionStage<EapAuthenticator.Step> start() {
+                return CompletableFuture.completedFuture(new EapAuthenticator.Request(request));
+            }
+
+            @Override
+            public CompletionStage<EapAuthenticator.Step> respond(byte[] eap) {
+                heard.add(eap);
+                return CompletableFuture.completedFuture(Arrays.equals(eap, response)
+                        ? new EapAuthenticator.Success(new byte[] {3, 9, 0, 4}, msk, Optional.empty())
+                        : new EapAuthenticator.Failure(Optional.empty(), "not the response sent", false));
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+        List<byte[]> clientHeard = new ArrayList<>();
+        IkeSa sa = connect("alice@example.net", new EapPeer() {
+            @Override
+            public byte[] respond(byte[] req) {
+                clientHeard.add(req);
+                return Arrays.equals(req, request) ? response : null;
+            }
+
+            @Override
+            public byte[] msk() {
+                return msk;
+            }
+        });
+        assertEquals(IkeSaState.ESTABLISHED, sa.state(), events.toString());
+        assertTrue(Arrays.equals(request, clientHeard.getFirst()), "the client got the 3,000-byte request whole");
+        assertEquals(1, heard.size());
+        assertTrue(Arrays.equals(response, heard.getFirst()), "the server got the 3,000-byte response whole");
+        var auth = network.sent.stream().map(d -> decode(d.bytes())).filter(m -> m.header().exchangeType() == ExchangeType.IKE_AUTH).toList();
+        long fragments = auth.stream().filter(m -> m.payloads().getLast() instanceof SkfPayload).count();
+        assertTrue(fragments >= 6, fragments + " of " + auth.size() + " IKE_AUTH datagrams were fragments: 3 KB each way needs at least 3 a message");
+        assertTrue(network.sent.stream().allMatch(d -> d.bytes().length <= Connection.DEFAULT_FRAGMENT_SIZE - 28),
+                "no datagram above the fragment size");
+    }
+
+    /** An EAP packet of {@code length} bytes: code, identifier, length, type, then a pattern that shows order. */
+    static byte[] eap(int code, int id, int length, int type) {
+        byte[] b = pattern(length, type);
+        b[0] = (byte) code;
+        b[1] = (byte) id;
+        b[2] = (byte) (length >> 8);
+        b[3] = (byte) length;
+        b[4] = (byte) type;
+        return b;
+    }
+
+    static byte[] pattern(int n, int seed) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 31 + i / 251 + seed);
+        }
+        return b;
     }
 
     /** EAP-MD5-Challenge (RFC 3748 §5.4) as a RADIUS server would run it; the MSK is SHA-512(password | challenge), for the test. */

@@ -50,6 +50,8 @@ import java.util.concurrent.TimeUnit;
 public final class RadiusClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.isthmus.control");
     static final Duration DOWN_FOR = Duration.ofSeconds(30);
+    /** The Message-Authenticator every request gets (RadiusSecret.sign): type, length and 16 bytes. */
+    public static final int MESSAGE_AUTHENTICATOR_LENGTH = 18;
 
     private final List<RadiusServer> servers;
     private final Map<InetSocketAddress, ServerState> byAddress = new HashMap<>();
@@ -167,6 +169,12 @@ public final class RadiusClient implements AutoCloseable {
     public CompletableFuture<RadiusAnswer> accessRequest(List<RadiusPacket.Attribute> attributes, Optional<RadiusServer> server) {
         List<RadiusPacket.Attribute> copy = List.copyOf(attributes);
         CompletableFuture<RadiusAnswer> result = new CompletableFuture<>();
+        if (RadiusPacket.encodedLength(copy) + MESSAGE_AUTHENTICATOR_LENGTH > RadiusPacket.MAX_LENGTH) {
+            // Signing would throw on the loop and leave the future pending for ever: the caller's mistake, told at once.
+            result.completeExceptionally(new IllegalArgumentException("an Access-Request of "
+                    + (RadiusPacket.encodedLength(copy) + MESSAGE_AUTHENTICATOR_LENGTH) + " bytes, at most " + RadiusPacket.MAX_LENGTH));
+            return result;
+        }
         loop.execute(() -> {
             long now = System.nanoTime();
             List<ServerState> candidates = new ArrayList<>();

@@ -62,6 +62,14 @@ public final class RadiusEapAuthenticator implements EapAuthenticator {
             attrs.add(new RadiusPacket.Attribute(RadiusPacket.NAS_IDENTIFIER, nasIdentifier));
             attrs.addAll(RadiusPacket.split(RadiusPacket.EAP_MESSAGE, eapMessage));
             state.ifPresent(s -> attrs.add(new RadiusPacket.Attribute(RadiusPacket.STATE, s)));
+            int length = RadiusPacket.encodedLength(attrs) + RadiusClient.MESSAGE_AUTHENTICATOR_LENGTH;
+            if (length > RadiusPacket.MAX_LENGTH) {
+                // RFC 3579 §3.1 carries one EAP packet in one Access-Request: a client's EAP message
+                // (up to 64 KB by its length field) that does not fit is refused, not cut. EAP-TLS
+                // peers fragment at about 1 KB (strongSwan's and FreeRADIUS' fragment_size), far below.
+                return CompletableFuture.completedFuture(new Failure(Optional.empty(), "an EAP message of " + eapMessage.length
+                        + " bytes makes an Access-Request of " + length + " bytes, more than RADIUS allows (" + RadiusPacket.MAX_LENGTH + ")", false));
+            }
             return client.accessRequest(attrs, server).thenApply(this::step);
         }
 

@@ -82,6 +82,15 @@ public record RadiusPacket(int code, int identifier, byte[] authenticator, List<
         return out;
     }
 
+    /** The length {@code attributes} give a packet: the header and each attribute with its two header bytes. */
+    public static int encodedLength(List<Attribute> attributes) {
+        int n = HEADER_LENGTH;
+        for (Attribute a : attributes) {
+            n += 2 + a.value().length;
+        }
+        return n;
+    }
+
     public byte[] encode() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         out.write(code);

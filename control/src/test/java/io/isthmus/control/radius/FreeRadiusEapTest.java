@@ -2,6 +2,7 @@ package io.isthmus.control.radius;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -21,6 +22,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,8 @@ class FreeRadiusEapTest {
     static Path dir;
     static Process server;
     static int port;
+    static EapTlsPeer.Issued ca;
+    static EapTlsPeer.Issued rogue;
 
     @BeforeAll
     static void startFreeRadius() throws Exception {
@@ -47,6 +51,11 @@ class FreeRadiusEapTest {
             port = s.getLocalPort();
         }
         dir = Files.createTempDirectory("radius-" + ProcessHandle.current().pid() + "-");
+        // EAP-TLS: FreeRADIUS's certificate and the clients' from one CA; a rogue CA FreeRADIUS does not know.
+        ca = EapTlsPeer.ca("C=CH, O=Isthmus Test, CN=EAP Root");
+        rogue = EapTlsPeer.ca("C=CH, O=Rogue, CN=Rogue Root");
+        EapTlsPeer.issue("C=CH, O=Isthmus Test, CN=radius.test", ca, KeyPurposeId.id_kp_serverAuth).write(dir.resolve("server.pem"), dir.resolve("server.key"));
+        ca.write(dir.resolve("ca.pem"), dir.resolve("ca.key"));
         Files.writeString(dir.resolve("radiusd.conf"), config(dir, port));
         Files.writeString(dir.resolve("users"), """
                 alice Cleartext-Password := "wonderland"
@@ -217,6 +226,55 @@ class FreeRadiusEapTest {
         }
     }
 
+    /** As {@link #conversation(EapAuthenticator, EapMschapV2Peer, String)} with an EAP-TLS peer. */
+    static EapAuthenticator.Step conversation(EapAuthenticator authenticator, EapTlsPeer peer, String user) throws Exception {
+        try (EapAuthenticator.Conversation c = authenticator.begin(user.getBytes(StandardCharsets.UTF_8))) {
+            EapAuthenticator.Step step = c.start().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            for (int round = 0; round < 40 && step instanceof EapAuthenticator.Request r; round++) {
+                step = c.respond(peer.answer(r.eapMessage())).toCompletableFuture().get(60, TimeUnit.SECONDS);
+            }
+            return step;
+        }
+    }
+
+    /**
+     * EAP-TLS end to end through the relay: FreeRADIUS proposes MSCHAPv2 (its default), the peer
+     * asks for TLS, the server's flight comes in one EAP message of more than a KB (fragment_size
+     * 3000 here) spread over several EAP-Message attributes, the peer's flight goes in 300-byte
+     * EAP-TLS fragments each acknowledged; the accept's MS-MPPE keys are the MSK the peer derives.
+     */
+    @Test
+    void eapTlsWithATrustedCertificateIsAcceptedWithTheTlsMsk() throws Exception {
+        RadiusCounters counters = new RadiusCounters();
+        try (RadiusClient client = RadiusClient.open(List.of(freeRadius(10)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Duration.ofSeconds(2), 3, counters)) {
+            EapTlsPeer frank = new EapTlsPeer(EapTlsPeer.context(EapTlsPeer.issue("C=CH, O=Isthmus Test, CN=frank", ca, KeyPurposeId.id_kp_clientAuth), ca), 300);
+            EapAuthenticator.Step step = conversation(new RadiusEapAuthenticator(client, "isthmus-test"), frank, "frank");
+            EapAuthenticator.Success ok = assertInstanceOf(EapAuthenticator.Success.class, step, () -> step + " " + frank.tlsFailure + "\n" + log());
+            assertTrue(frank.handshakeFinished);
+            assertEquals(3, ok.eapMessage()[0], "EAP-Success");
+            assertArrayEquals(frank.msk(), ok.msk(), "MS-MPPE-Recv-Key | MS-MPPE-Send-Key = the TLS MSK");
+            assertTrue(frank.largestRequest > 3 * RadiusPacket.MAX_VALUE, "the server's flight spanned several attributes: " + frank.largestRequest);
+            assertTrue(frank.requests > 5, "fragments acknowledged: " + frank.requests + " requests");
+            assertEquals(0, counters.badAuthenticator.get() + counters.malformed.get() + counters.unexpected.get());
+        }
+    }
+
+    /** A client certificate from a CA FreeRADIUS does not trust: Access-Reject with an EAP-Failure, not unreachable. */
+    @Test
+    void eapTlsWithAnUntrustedCertificateIsRejected() throws Exception {
+        RadiusCounters counters = new RadiusCounters();
+        try (RadiusClient client = RadiusClient.open(List.of(freeRadius(10)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                Duration.ofSeconds(2), 3, counters)) {
+            EapTlsPeer grace = new EapTlsPeer(EapTlsPeer.context(EapTlsPeer.issue("C=CH, O=Rogue, CN=grace", rogue, KeyPurposeId.id_kp_clientAuth), ca), 1000);
+            EapAuthenticator.Step step = conversation(new RadiusEapAuthenticator(client, "isthmus-test"), grace, "grace");
+            EapAuthenticator.Failure refused = assertInstanceOf(EapAuthenticator.Failure.class, step, () -> step + "\n" + log());
+            assertFalse(refused.unreachable());
+            assertEquals(4, refused.eapMessage().orElseThrow()[0], "EAP-Failure");
+            assertEquals(1, counters.rejects.get());
+        }
+    }
+
     static String log() {
         try {
             String s = Files.readString(dir.resolve("log"));
@@ -273,6 +331,19 @@ class FreeRadiusEapTest {
                     timer_expire = 60
                     max_sessions = 100
                     mschapv2 {
+                    }
+                    tls-config tls-common {
+                      private_key_file = %1$s/server.key
+                      certificate_file = %1$s/server.pem
+                      ca_file = %1$s/ca.pem
+                      cipher_list = "DEFAULT"
+                      tls_min_version = "1.2"
+                      tls_max_version = "1.2"
+                      ecdh_curve = "prime256v1"
+                      fragment_size = 3000
+                    }
+                    tls {
+                      tls = tls-common
                     }
                   }
                   mschap {

@@ -32,8 +32,11 @@ import org.junit.jupiter.api.Test;
  * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back; carol gets another; alice reconnects and gets hers
  * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
  * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject); the
- * operator disconnects dave with {@code isthmus p2s disconnect}; with FreeRADIUS stopped, dave is
- * refused once the RADIUS tries are over, and the pool is as it was.
+ * operator disconnects dave with {@code isthmus p2s disconnect}; frank connects with EAP-TLS (his
+ * certificate inside EAP, FreeRADIUS terminating TLS, the gateway relaying) and pings both ways;
+ * grace's certificate from a CA FreeRADIUS does not know is refused; with the first RADIUS server
+ * stopped, dave connects through the second (failover); with both stopped, dave is refused once
+ * the RADIUS tries are over, and the pool is as it was.
  */
 class RemoteAccessLabTest extends LabTestBase {
     static final String CA_DN = "C=CH, O=HX Interop, CN=HX P2S Root";
@@ -46,16 +49,18 @@ class RemoteAccessLabTest extends LabTestBase {
         lab.addSiteC();
         Path pki = Files.createDirectories(lab.work().resolve("pki"));
         certificates(pki);
-        startFreeRadius();
+        eapTlsCertificates(pki);
+        startFreeRadius(pki);
         Path a = LabGateways.startIsthmus(lab, Side.A, isthmusConfig(pki, thumbprint(pki.resolve("mallory.crt"))));
         Path swanB = lab.work().resolve("sw-b");
         Path swanC = lab.work().resolve("sw-c");
         client(pki, swanB, "alice", "mallory");
-        client(pki, swanC, "carol");
+        client(pki, swanC, "carol", "frank", "grace");
         LabGateways.startStrongSwan(lab, Lab.GW_B, swanB, strongSwanConfig("alice", "mallory"));
         // eap-mschapv2 comes with libcharon-extauth-plugins (deploy/lib/packages.sh).
         List<String> plugins = new java.util.ArrayList<>(LabGateways.STRONGSWAN_PLUGINS);
         plugins.add("eap-mschapv2");
+        plugins.add("eap-tls"); // libcharon-extra-plugins
         LabGateways.startStrongSwan(lab, Lab.GW_C, swanC, strongSwanConfig("carol") + eapClients(), "", plugins);
         awaitListening(a);
 
@@ -118,9 +123,37 @@ class RemoteAccessLabTest extends LabTestBase {
         }
         assertFalse(status(a).path("pointToSite").path("clients").toString().contains(dave), status(a).path("pointToSite").toPrettyString());
 
-        // No RADIUS server answers (FreeRADIUS stopped): after the client's tries, AUTHENTICATION_FAILED; the pool as it was.
+        // EAP-TLS: frank proves himself with his certificate inside EAP; FreeRADIUS terminates TLS (its server certificate,
+        // checked by charon against aaa_id), the gateway relays some 1 KB EAP messages in several EAP-Message attributes.
+        String frank = connect(swanC, "frank");
+        assertTrue(frank.startsWith("172.16.201."), frank);
+        lab.in(Lab.GW_C, "ping", "-c", "1", "-W", "2", "-I", frank, Lab.HOST_A_IP);
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", frank);
+        assertTrue(Files.readString(lab.work().resolve("radius/log")).contains("eap_tls"), "FreeRADIUS ran EAP-TLS");
+        LabGateways.swanctl(swanC, "--terminate", "--ike", "frank", "--timeout", "20");
+        // grace's certificate comes from a CA FreeRADIUS does not trust: refused, no address.
+        JsonNode before = status(a).path("pointToSite").path("ipv4Pool");
+        IOException untrusted = assertThrows(IOException.class, () -> connect(swanC, "grace"));
+        log = Files.readString(lab.work().resolve("gw-a.log"));
+        assertTrue(log.contains("AUTHENTICATION_FAILED for grace@hx: EAP failed"), "the gateway's reason; logs in " + lab.work() + "; " + untrusted.getMessage());
+        assertFalse(log.contains("client grace@hx gets"), "grace took an address");
+        assertEquals(before, status(a).path("pointToSite").path("ipv4Pool"));
+
+        // RADIUS failover: the first server (score 30) is gone, no server on its port; dave still connects through the
+        // second (score 20) once the first's tries are over (3 x 2 s, within charon's retransmissions).
         radius.destroy();
         assertTrue(radius.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "FreeRADIUS did not stop");
+        String again = connect(swanC, "dave");
+        assertEquals(DAVE_FRAMED, again, "the second server's answer for dave");
+        assertTrue(Files.readString(lab.work().resolve("gw-a.log")).contains("RADIUS server /" + Lab.HOST_A_IP + ":1812 did not answer 3 tries"),
+                "the first server was tried; logs in " + lab.work());
+        assertTrue(Files.readString(lab.work().resolve("radius2/log")).contains("dave"), "the second server answered dave");
+        lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", again);
+        LabGateways.swanctl(swanC, "--terminate", "--ike", "dave", "--timeout", "20");
+
+        // No RADIUS server answers (both stopped): after the client's tries, AUTHENTICATION_FAILED; the pool as it was.
+        radius2.destroy();
+        assertTrue(radius2.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "the second FreeRADIUS did not stop");
         JsonNode pool = status(a).path("pointToSite").path("ipv4Pool");
         IOException unanswered = assertThrows(IOException.class, () -> connect(swanC, "dave"));
         assertTrue(Files.readString(lab.work().resolve("gw-a.log")).contains("AUTHENTICATION_FAILED for dave: no RADIUS server answered"),
@@ -128,30 +161,43 @@ class RemoteAccessLabTest extends LabTestBase {
         assertEquals(pool, status(a).path("pointToSite").path("ipv4Pool"));
     }
 
-    /** The FreeRADIUS process, stopped by the test for the unreachable row. */
+    /** The FreeRADIUS processes (the first on 1812 with score 30, the second on 1813 with 20), stopped by the test for failover and the unreachable row. */
     Process radius;
+    Process radius2;
 
     static final String DAVE_FRAMED = "172.16.201.200";
     static final String RADIUS_SECRET = "lab-radius-secret";
 
-    /** FreeRADIUS in host-a with EAP-MSCHAPv2 for dave and erin, its own directory and the standard port (its namespace's own). */
-    void startFreeRadius() throws Exception {
-        Path dir = Files.createDirectories(lab.work().resolve("radius"));
+    /**
+     * Two FreeRADIUS in host-a, each with its own directory: EAP-MSCHAPv2 for dave and erin, EAP-TLS for clients with
+     * a certificate of the lab's CA; the first on the standard port, the second on 1813 for the failover row.
+     */
+    void startFreeRadius(Path pki) throws Exception {
+        Path one = freeRadiusFiles(pki, "radius", 1812);
+        Path two = freeRadiusFiles(pki, "radius2", 1813);
+        radius = lab.spawn(Lab.HOST_A, one.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", one.toString()));
+        radius2 = lab.spawn(Lab.HOST_A, two.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", two.toString()));
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (Path dir : List.of(one, two)) {
+            while (!Files.readString(dir.resolve("log")).contains("Ready to process requests")) {
+                assertTrue(System.nanoTime() < end, "FreeRADIUS did not start: " + Files.readString(dir.resolve("log")));
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    private Path freeRadiusFiles(Path pki, String name, int port) throws IOException {
+        Path dir = Files.createDirectories(lab.work().resolve(name));
         Files.writeString(dir.resolve("users"), """
                 dave Cleartext-Password := "dave's password"
                 \tFramed-IP-Address = %s
                 erin Cleartext-Password := "erin's password"
                 """.formatted(DAVE_FRAMED));
-        Files.writeString(dir.resolve("radiusd.conf"), freeRadiusConfig(dir));
-        radius = lab.spawn(Lab.HOST_A, dir.resolve("log"), List.of("/usr/sbin/freeradius", "-X", "-d", dir.toString()));
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!Files.readString(dir.resolve("log")).contains("Ready to process requests")) {
-            assertTrue(System.nanoTime() < end, "FreeRADIUS did not start: " + Files.readString(dir.resolve("log")));
-            Thread.sleep(100);
-        }
+        Files.writeString(dir.resolve("radiusd.conf"), freeRadiusConfig(dir, pki, port));
+        return dir;
     }
 
-    static String freeRadiusConfig(Path d) {
+    static String freeRadiusConfig(Path d, Path pki, int port) {
         return """
                 prefix = /usr
                 exec_prefix = /usr
@@ -199,6 +245,19 @@ class RemoteAccessLabTest extends LabTestBase {
                     max_sessions = 100
                     mschapv2 {
                     }
+                    # EAP-TLS: the client's certificate must chain to the lab's CA; TLS 1.2, as strongSwan 5.9's libtls.
+                    tls-config tls-common {
+                      private_key_file = %4$s/radius.key
+                      certificate_file = %4$s/radius.crt
+                      ca_file = %4$s/ca.crt
+                      cipher_list = "DEFAULT"
+                      tls_min_version = "1.2"
+                      tls_max_version = "1.2"
+                      ecdh_curve = "prime256v1"
+                    }
+                    tls {
+                      tls = tls-common
+                    }
                   }
                   mschap {
                   }
@@ -210,7 +269,7 @@ class RemoteAccessLabTest extends LabTestBase {
                   listen {
                     type = auth
                     ipaddr = %3$s
-                    port = 1812
+                    port = %5$s
                   }
                   authorize {
                     files
@@ -230,7 +289,7 @@ class RemoteAccessLabTest extends LabTestBase {
                     }
                   }
                 }
-                """.formatted(d, RADIUS_SECRET, Lab.HOST_A_IP);
+                """.formatted(d, RADIUS_SECRET, Lab.HOST_A_IP, pki, port);
     }
 
     /** Until the gateway answers status: its IKE socket is bound by then. */
@@ -277,6 +336,23 @@ class RemoteAccessLabTest extends LabTestBase {
                     + c[1] + "' --san " + c[2] + " --outform pem");
         }
         Files.setPosixFilePermissions(dir.resolve("gw.key"), PosixFilePermissions.fromString("rw-------"));
+    }
+
+    static final String RADIUS_DN = "C=CH, O=HX Interop, CN=radius.hx";
+
+    /**
+     * EAP-TLS: FreeRADIUS's server certificate and frank's client certificate from the lab's CA; grace's from a CA of
+     * her own that FreeRADIUS does not know. ECDSA P-256 as the others.
+     */
+    static void eapTlsCertificates(Path dir) throws IOException, InterruptedException {
+        pki(dir, "rogue.key", "pki --gen --type ecdsa --size 256 --outform pem");
+        pki(dir, "rogue.crt", "pki --self --ca --lifetime 30 --in rogue.key --dn 'C=CH, O=Rogue, CN=Rogue Root' --outform pem");
+        for (String[] c : new String[][] {{"radius", RADIUS_DN, "radius.hx", "serverAuth", "ca"}, {"frank", dn("frank"), "frank@hx", "clientAuth", "ca"},
+                {"grace", dn("grace"), "grace@hx", "clientAuth", "rogue"}}) {
+            pki(dir, c[0] + ".key", "pki --gen --type ecdsa --size 256 --outform pem");
+            pki(dir, c[0] + ".crt", "pki --pub --in " + c[0] + ".key | pki --issue --lifetime 30 --cacert " + c[4] + ".crt --cakey " + c[4]
+                    + ".key --dn '" + c[1] + "' --san " + c[2] + " --flag " + c[3] + " --outform pem");
+        }
     }
 
     static String dn(String name) {
@@ -330,6 +406,7 @@ class RemoteAccessLabTest extends LabTestBase {
                     vpnAuthenticationTypes: [Certificate, Radius]
                     radiusServers:
                       - {radiusServerAddress: %4$s, radiusServerScore: 30, radiusServerSecret: "%5$s"}
+                      - {radiusServerAddress: %4$s, radiusServerPort: 1813, radiusServerScore: 20, radiusServerSecret: "%5$s"}
                     vpnClientRootCertificates:
                       - {name: HxRoot, publicCertFile: %1$s/ca.crt}
                     vpnClientRevokedCertificates:
@@ -352,6 +429,27 @@ class RemoteAccessLabTest extends LabTestBase {
     /** EAP-MSCHAPv2 road warriors (the gateway still proves itself with its certificate): dave, and erin with a password her server does not know. */
     static String eapClients() {
         StringBuilder sb = new StringBuilder("connections {\n");
+        for (String n : List.of("frank", "grace")) {
+            sb.append("""
+                      %1$s {
+                        remote_addrs = 10.77.0.1
+                        vips = 0.0.0.0
+                        version = 2
+                        proposals = aes256gcm16-prfsha384-ecp384
+                        local { auth = eap-tls
+                          id = %1$s@hx
+                          certs = %1$s.crt
+                          aaa_id = "%3$s" }
+                        remote { auth = pubkey
+                          id = "%2$s"
+                          cacerts = ca.crt }
+                        children { %1$s {
+                            remote_ts = 192.168.10.0/24
+                            esp_proposals = aes256gcm16
+                            start_action = none
+                            mode = tunnel } } }
+                    """.formatted(n, GW_DN, RADIUS_DN));
+        }
         for (String n : List.of("dave", "erin")) {
             sb.append("""
                       %1$s {
