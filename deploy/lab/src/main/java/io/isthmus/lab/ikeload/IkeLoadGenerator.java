@@ -51,6 +51,9 @@ public final class IkeLoadGenerator implements Callable<Integer> {
     @Option(names = "--responder", required = true, description = "The responder's address (port 500).")
     InetAddress responder;
 
+    @Option(names = "--responder-port", defaultValue = "500", description = "The responder's IKE port (default ${DEFAULT-VALUE}); ours is the same.")
+    int responderPort;
+
     @Option(names = "--responder-id", description = "The identity the responder must prove (default: any its key or certificate proves).")
     String responderId;
 
@@ -182,14 +185,16 @@ public final class IkeLoadGenerator implements Callable<Integer> {
                 } else {
                     connections.add(connection(t, shares.get(t).getFirst()));
                 }
-                all.add(new Initiators(shares.get(t), new InetSocketAddress(responder, 500), connections, p2s ? IkeLoadGenerator::clientConnection
+                all.add(new Initiators(shares.get(t), new InetSocketAddress(responder, responderPort), connections, p2s ? IkeLoadGenerator::clientConnection
                         : a -> CONNECTION, window, rate / threads, keyShareUses, abandon, churn));
             }
             long start = System.nanoTime();
             long windowStart = start + (long) (warmup * 1e9);
             long windowEnd = windowStart + (long) (seconds * 1e9);
             for (int t = 0; t < threads; t++) {
-                all.get(t).start(attempts <= 0 ? 0 : (attempts + t) / threads, windowStart, windowEnd);
+                // The larger shares of attempts to the lower threads, as of the addresses (i % threads): with as many attempts as
+                // addresses, each address is used once (a point-to-site client connects once, not twice under its identity).
+                all.get(t).start(attempts <= 0 ? 0 : (attempts + threads - 1 - t) / threads, windowStart, windowEnd);
             }
             sleepUntil(windowStart);
             CpuSample before = CpuSample.take(all, responderPid);
