@@ -99,9 +99,10 @@ public final class P2sLoad {
         try (IkeLoadLab lab = IkeLoadLab.up(Path.of("/tmp/isthmus-p2sload"))) {
             P2sLoad run = new P2sLoad(lab, options, out);
             run.start();
-            rows.add(run.row("clients", options.clients(), IkeLoadLab.FIRST_SOURCE));
+            rows.add(run.row("clients", options.clients(), IkeLoadLab.FIRST_SOURCE, run.gauge()));
             if (options.overLimit() > 0) {
-                rows.add(run.row("past maxClients", options.overLimit(), OVER_LIMIT_SOURCE));
+                // What the gateway was after the first row is what it is before this one.
+                rows.add(run.row("past maxClients", options.overLimit(), OVER_LIMIT_SOURCE, rows.getFirst().after()));
             }
             lab.stopResponder();
         }
@@ -126,7 +127,9 @@ public final class P2sLoad {
         lab.in(IkeLoadLab.ISTHMUS, "ip", "route", "add", "10.79.2.0/24", "via", "10.79.1.2");
         lab.in(IkeLoadLab.STRONGSWAN, "ip", "addr", "add", BRANCH_HOST + "/32", "dev", "lo");
         lab.in(IkeLoadLab.ISTHMUS, "ip", "addr", "add", GATEWAY_SITE_HOST + "/32", "dev", "lo");
+        long t0 = System.nanoTime();
         pid = lab.startIsthmus("p2s", isthmusConfig(options.clients(), lab.certificates()));
+        long t1 = System.nanoTime();
         socket = lab.work().resolve("p2s.sock");
         Path branch = lab.work().resolve("branch");
         LabGateways.startStrongSwan(lab, IkeLoadLab.STRONGSWAN, branch, branchConfig());
@@ -144,16 +147,18 @@ public final class P2sLoad {
                 }
             }
         }
+        out.printf("gateway up in %.1f s, the branch's tunnel carrying pings %.1f s later%n", (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
     }
 
     /** {@code clients} clients at once from {@code firstSource} on, with the site's pings around them. */
-    private Row row(String kind, int clients, String firstSource) throws Exception {
-        Gauge before = gauge();
+    private Row row(String kind, int clients, String firstSource, Gauge before) throws Exception {
         Path pingLog = lab.work().resolve("ping-" + kind.replace(' ', '-') + ".log");
         Process ping = lab.spawn(IkeLoadLab.STRONGSWAN, pingLog, List.of("ping", "-n", "-q", "-i", "0.01", "-I", BRANCH_HOST, GATEWAY_SITE_HOST));
-        Thread.sleep(500);
+        Thread.sleep(200);
+        long t0 = System.nanoTime();
         LoadReport report = generate(kind.replace(' ', '-'), clients, firstSource);
-        Thread.sleep(500);
+        long generated = System.nanoTime() - t0;
+        Thread.sleep(200);
         // SIGINT: ping prints what it counted and ends.
         Lab.sh("kill", "-INT", "" + ping.pid());
         if (!ping.waitFor(10, TimeUnit.SECONDS)) {
@@ -163,10 +168,12 @@ public final class P2sLoad {
         Gauge after = gauge();
         long served = report.clientsWithAddress();
         double cpuMs = report.responderCores() < 0 ? -1 : report.responderCores() * report.windowSeconds() * 1000;
-        double per = Math.max(1, served);
-        Row row = new Row(kind, clients, report, before, after, site, round(cpuMs / (served > 0 ? served : Math.max(1, report.attempts()))),
+        // Per client served; where none was (past maxClients), per client refused.
+        double per = served > 0 ? served : Math.max(1, report.attempts());
+        Row row = new Row(kind, clients, report, before, after, site, round(cpuMs / per),
                 round((after.heapBytes() - before.heapBytes()) / per), round((after.residentBytes() - before.residentBytes()) / per));
-        out.printf("%-16s %s; site pings %d sent, %d lost; gateway after: %s%n", kind, report.summary(), site.sent(), site.lost(), after);
+        out.printf("%-16s %s; site pings %d sent, %d lost; gateway after: %s; the generator's JVM took %.1f s in all%n", kind, report.summary(),
+                site.sent(), site.lost(), after, generated / 1e9);
         return row;
     }
 
@@ -306,7 +313,7 @@ public final class P2sLoad {
         }
         t.append(String.format("%n* refused with INTERNAL_ADDRESS_FAILURE (IKE SA authenticated, no address, no child SA). ms CPU/cl: the gateway's CPU "
                 + "over the row per client served (per attempt where none was). heap: live heap after a full collection, after minus before, per client "
-                + "served.%n"));
+                + "served (per attempt where none was); RSS likewise.%n"));
         for (Row r : rows) {
             LoadReport x = r.report();
             t.append(String.format("%-16s %d attempts: %s; gateway before: %d connected, heap %.1f MB, RSS %.1f MB; after: %d connected, pool %d live,"
