@@ -9,11 +9,12 @@ import picocli.CommandLine.Option;
 
 /** {@code isthmus bench}: the throughput benchmark (see {@link Bench}). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        subcommands = {BenchCommand.FailoverCommand.class, RemoteBenchCommand.class, TunnelsCommand.class, IkeLoadCommand.class},
+        subcommands = {BenchCommand.FailoverCommand.class, RemoteBenchCommand.class, TunnelsCommand.class, IkeLoadCommand.class,
+                P2sLoadCommand.class},
         description = "Throughput, packet rate, latency and cost of Isthmus against plain veth, strongSwan and wireguard-go, "
                 + "in the namespace lab (needs root). 'bench failover': the active-active pair's failovers. 'bench remote': across two machines. "
                 + "'bench tunnels': one instance with thousands of tunnels. 'bench ike-load': IKE SAs set up a second, Isthmus and strongSwan "
-                + "as responders.")
+                + "as responders. 'bench p2s-load': a thousand point-to-site clients against one instance, a site tunnel beside them.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "Length of each iperf3 measurement (default ${DEFAULT-VALUE}).")
     int seconds;

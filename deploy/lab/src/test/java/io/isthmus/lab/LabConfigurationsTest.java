@@ -48,6 +48,35 @@ class LabConfigurationsTest {
                 ConfigReader.parse(Path.of("lab.yaml"), withRule, k -> null).connections().get(0)).size(), withRule);
     }
 
+    /** The point-to-site bench's gateway: its pool twice the clients, maxClients the clients, the branch beside them; no warning. */
+    @ParameterizedTest
+    @ValueSource(ints = {50, 1000, 2500})
+    void thePointToSiteBenchsConfigurationPasses(int clients, @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        var pki = io.isthmus.lab.ikeload.LoadPki.make(dir);
+        String text = io.isthmus.lab.bench.P2sLoad.isthmusConfig(clients, pki);
+        var read = assertDoesNotThrow(() -> ConfigReader.parse(Path.of("p2s.yaml"), text, k -> null), text);
+        org.junit.jupiter.api.Assertions.assertEquals(List.of(), read.warnings(), text);
+        var v = read.gateway().vpnClientConfiguration();
+        org.junit.jupiter.api.Assertions.assertEquals(clients, v.maxClients(), text);
+        int length = Integer.parseInt(io.isthmus.lab.bench.P2sLoad.pool(clients).split("/")[1]);
+        long addresses = (1L << (32 - length)) - 2;
+        org.junit.jupiter.api.Assertions.assertTrue(addresses >= 2L * clients && addresses < 4L * clients + 4, clients + " clients: /" + length);
+        org.junit.jupiter.api.Assertions.assertEquals(1, read.connections().size(), text);
+    }
+
+    @org.junit.jupiter.api.Test
+    void theSitePingsAreRead() throws Exception {
+        var loss = io.isthmus.lab.bench.P2sLoad.pings("""
+                PING 172.19.0.1 (172.19.0.1) from 172.18.0.1 : 56(84) bytes of data.
+
+                --- 172.19.0.1 ping statistics ---
+                1523 packets transmitted, 1520 received, 0.197% packet loss, time 15231ms
+                """);
+        org.junit.jupiter.api.Assertions.assertEquals(1523, loss.sent());
+        org.junit.jupiter.api.Assertions.assertEquals(3, loss.lost());
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> io.isthmus.lab.bench.P2sLoad.pings("ping: connect: Network is unreachable"));
+    }
+
     /** Only the lab's addresses are needed, not its namespaces. */
     static Lab labNotBuilt(boolean nat) {
         return Lab.withoutNamespaces(nat);

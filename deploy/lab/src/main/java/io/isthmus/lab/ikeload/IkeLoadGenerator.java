@@ -51,6 +51,9 @@ public final class IkeLoadGenerator implements Callable<Integer> {
     @Option(names = "--responder", required = true, description = "The responder's address (port 500).")
     InetAddress responder;
 
+    @Option(names = "--responder-port", defaultValue = "500", description = "The responder's IKE port (default ${DEFAULT-VALUE}); ours is the same.")
+    int responderPort;
+
     @Option(names = "--responder-id", description = "The identity the responder must prove (default: any its key or certificate proves).")
     String responderId;
 
@@ -126,6 +129,13 @@ public final class IkeLoadGenerator implements Callable<Integer> {
             description = "When done, delete the IKE SAs made, the responder told, so that it starts the next run without them (default).")
     boolean deleteAtEnd;
 
+    @Option(names = "--p2s", description = "Point-to-site clients: each source address a client of its own identity with a certificate issued "
+            + "here under --ca (its key --ca-key), asking for a virtual address (CFG_REQUEST); the addresses given are counted.")
+    boolean p2s;
+
+    @Option(names = "--ca-key", description = "The CA's private key, to issue the clients' certificates (--p2s).")
+    Path caKey;
+
     @Option(names = "--json", description = "Where to write the report (default: stdout).")
     Path json;
 
@@ -166,14 +176,25 @@ public final class IkeLoadGenerator implements Callable<Integer> {
         List<Initiators> all = new ArrayList<>();
         try {
             for (int t = 0; t < threads; t++) {
-                all.add(new Initiators(shares.get(t), new InetSocketAddress(responder, 500), connection(t, shares.get(t).getFirst()), window,
-                        rate / threads, keyShareUses, abandon, churn));
+                List<Connection> connections = new ArrayList<>();
+                if (p2s) {
+                    // A connection per client: each its own identity and certificate, as each laptop is.
+                    for (InetAddress a : shares.get(t)) {
+                        connections.add(connection(t, a));
+                    }
+                } else {
+                    connections.add(connection(t, shares.get(t).getFirst()));
+                }
+                all.add(new Initiators(shares.get(t), new InetSocketAddress(responder, responderPort), connections, p2s ? IkeLoadGenerator::clientConnection
+                        : a -> CONNECTION, window, rate / threads, keyShareUses, abandon, churn));
             }
             long start = System.nanoTime();
             long windowStart = start + (long) (warmup * 1e9);
             long windowEnd = windowStart + (long) (seconds * 1e9);
             for (int t = 0; t < threads; t++) {
-                all.get(t).start(attempts <= 0 ? 0 : (attempts + t) / threads, windowStart, windowEnd);
+                // The larger shares of attempts to the lower threads, as of the addresses (i % threads): with as many attempts as
+                // addresses, each address is used once (a point-to-site client connects once, not twice under its identity).
+                all.get(t).start(attempts <= 0 ? 0 : (attempts + threads - 1 - t) / threads, windowStart, windowEnd);
             }
             sleepUntil(windowStart);
             CpuSample before = CpuSample.take(all, responderPid);
@@ -247,9 +268,26 @@ public final class IkeLoadGenerator implements Callable<Integer> {
         }
     }
 
-    /** Thread {@code t}'s connection: identity gen-T.ikeload.test (PSK) or the certificate's; liveness checks off, retransmissions short. */
+    /** The point-to-site client of source address {@code a}: its connection's name, and its identity. */
+    static String clientConnection(InetAddress a) {
+        return "p2s-" + a.getHostAddress();
+    }
+
+    static String clientIdentity(InetAddress a) {
+        return "c" + a.getHostAddress().replace('.', '-') + ".p2s.ikeload.test";
+    }
+
+    private java.security.cert.X509Certificate caCertificate;
+    private java.security.PrivateKey caPrivateKey;
+
+    /**
+     * Thread {@code t}'s connection: identity gen-T.ikeload.test (PSK) or the certificate's;
+     * with {@code --p2s}, the client of {@code local}'s (its own certificate, a CFG_REQUEST for
+     * any IPv4 address, any to any narrowed by the gateway to that address and what it reaches);
+     * liveness checks off, retransmissions short.
+     */
     private Connection connection(int t, InetAddress local) throws IOException {
-        Connection.Builder b = Connection.builder(CONNECTION);
+        Connection.Builder b = Connection.builder(p2s ? clientConnection(local) : CONNECTION);
         Duration base = Duration.ofMillis((long) (retransmit * 1000));
         // No liveness checks of ours: the measured SAs sit idle; the give-up time is the drain's.
         b.timers(Connection.Timers.AZURE.withLiveness(Duration.ofHours(1), drain().minusSeconds(1), base, tries));
@@ -269,6 +307,21 @@ public final class IkeLoadGenerator implements Callable<Integer> {
                         Pem.certificates(certificate), Pem.certificates(ca), false));
             }
             default -> throw new CommandLine.ParameterException(new CommandLine(this), "--auth is psk or ecdsa, not " + auth);
+        }
+        if (p2s) {
+            if (!auth.equals("ecdsa") || caKey == null) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--p2s needs --auth ecdsa, --ca and --ca-key");
+            }
+            if (caPrivateKey == null) {
+                caCertificate = Pem.certificates(ca).getFirst();
+                caPrivateKey = Pem.privateKey(caKey);
+            }
+            LoadPki.Client c = LoadPki.client(caCertificate, caPrivateKey, clientIdentity(local));
+            b.local(local, Identity.parse(clientIdentity(local))).authentication(new Authentication.Certificates(c.key(),
+                    List.of(c.certificate()), List.of(caCertificate), false));
+            return b.remote(responder, responderId == null ? null : Identity.parse(responderId)).ike(ike).esp(esp)
+                    .virtualIp(InetAddress.ofLiteral("0.0.0.0")).localTs("0.0.0.0/0").remoteTs("0.0.0.0/0")
+                    .mode(Connection.Mode.INITIATOR_ONLY).build();
         }
         return b.remote(responder, responderId == null ? null : Identity.parse(responderId)).ike(ike).esp(esp)
                 .localTs(SITE_TS).remoteTs(RESPONDER_TS).mode(Connection.Mode.INITIATOR_ONLY).build();

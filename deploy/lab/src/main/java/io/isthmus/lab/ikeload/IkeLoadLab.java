@@ -192,8 +192,14 @@ public final class IkeLoadLab implements Namespaces, AutoCloseable {
     }
 
     private long startIsthmus(Setup setup, String name) throws IOException, InterruptedException {
+        return startIsthmus(name, ResponderConfigs.isthmus(setup, certificates));
+    }
+
+    /** Starts Isthmus with the configuration {@code yaml} (stopping the responder before it) and waits until it answers; returns its process id. */
+    public long startIsthmus(String name, String yaml) throws IOException, InterruptedException {
+        stopResponder();
         Path config = work.resolve(name + ".yaml");
-        Files.writeString(config, ResponderConfigs.isthmus(setup, certificates));
+        Files.writeString(config, yaml);
         Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-------"));
         Path socket = work.resolve(name + ".sock");
         // For the responder's profile alone: -Disthmus.ikeload.responderJvmOptions=-XX:StartFlightRecording=filename=/tmp/r.jfr

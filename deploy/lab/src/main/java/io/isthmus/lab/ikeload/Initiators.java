@@ -67,6 +67,8 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
         final List<Long> latencyNanos = new ArrayList<>();
         long retransmissions;
         long threadCpuNanos;
+        /** Point-to-site: the virtual address each established client was given (null: given none), in the order they came. */
+        final List<String> virtualAddresses = new ArrayList<>();
     }
 
     private static final class Attempt {
@@ -89,6 +91,9 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
     private final double ratePerNano;
     private final boolean abandon;
     private final boolean churn;
+    /** Which connection starts an IKE SA from a source address: one for all, or each client's own. */
+    private final java.util.function.Function<InetAddress, String> connectionOf;
+    private final List<String> connectionNames = new ArrayList<>();
     private final ArrayDeque<InetSocketAddress> free = new ArrayDeque<>();
     /** By source address alone: IKE_AUTH may leave from port 4500 (NAT detected, or faked as strongSwan's kernel-libipsec does). */
     private final Map<InetAddress, Attempt> byAddress = new HashMap<>();
@@ -115,9 +120,11 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
      * @param abandon never send IKE_AUTH: every IKE SA stays half-open at the responder (a flood that answers cookies)
      * @param churn delete each IKE SA as soon as it is counted, instead of keeping it until the end
      */
-    Initiators(List<InetAddress> sources, InetSocketAddress responder, Connection connection, int window, double rate, int keyShareUses,
+    Initiators(List<InetAddress> sources, InetSocketAddress responder, List<Connection> connections,
+               java.util.function.Function<InetAddress, String> connectionOf, int window, double rate, int keyShareUses,
                boolean abandon, boolean churn) throws Exception {
         this.churn = churn;
+        this.connectionOf = connectionOf;
         this.responder = responder;
         this.window = window;
         this.ratePerNano = rate / 1e9;
@@ -126,7 +133,10 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
         this.transport = UdpTransport.bind(sources, responder.getPort(), IkeEngine.NAT_T_PORT);
         Transport out = abandon ? new AbandoningTransport() : transport;
         this.engine = new IkeEngine(out, transport, this);
-        engine.addConnection(connection);
+        for (Connection c : connections) {
+            engine.addConnection(c);
+            connectionNames.add(c.name());
+        }
         engine.reuseInitiatorKeyShares(keyShareUses);
         engine.addEventListener(this);
         transport.attach(this);
@@ -213,10 +223,12 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
             for (Attempt a : List.copyOf(byAddress.values())) {
                 end(a, Outcome.UNFINISHED, null);
             }
-            IkeCounters c = engine.counters().get(IkeLoadGenerator.CONNECTION);
-            if (c != null) {
-                for (IkeCounters.Exchange e : IkeCounters.Exchange.values()) {
-                    tally.retransmissions += c.messages(e, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION);
+            for (String name : connectionNames) {
+                IkeCounters c = engine.counters().get(name);
+                if (c != null) {
+                    for (IkeCounters.Exchange e : IkeCounters.Exchange.values()) {
+                        tally.retransmissions += c.messages(e, IkeCounters.Direction.OUT, IkeCounters.Kind.RETRANSMISSION);
+                    }
                 }
             }
             return tally;
@@ -290,7 +302,7 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
             tally.startedInWindow++;
         }
         try {
-            a.sa = engine.initiate(IkeLoadGenerator.CONNECTION, local, responder);
+            a.sa = engine.initiate(connectionOf.apply(local.getAddress()), local, responder);
             bySpi.put(a.sa.initiatorSpi(), a);
         } catch (RuntimeException e) {
             end(a, Outcome.GONE, "initiate: " + e.getMessage());
@@ -343,6 +355,10 @@ final class Initiators implements ChildSaListener, IkeEvent.Listener, Transport.
         keys.outbound().destroy();
         Attempt a = byAddress.get(sa.localAddress().getAddress());
         if (a != null) {
+            if (a.sa != null && !a.sa.connection().virtualIps().isEmpty()) {
+                List<InetAddress> given = a.sa.virtualAddresses().addresses();
+                tally.virtualAddresses.add(given.isEmpty() ? null : given.getFirst().getHostAddress());
+            }
             end(a, Outcome.ESTABLISHED, null);
             if (a.sa != null && churn) {
                 // Counted, then deleted at once (strongSwan's load-tester: delete_after_established): the responder holds a window's worth.

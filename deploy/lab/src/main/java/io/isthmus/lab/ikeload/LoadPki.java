@@ -45,6 +45,14 @@ public final class LoadPki {
 
     /** Where the files are. */
     public record Certificates(Path ca, Path responderCertificate, Path responderKey, Path generatorCertificate, Path generatorKey) {
+        /** The CA's key, beside its certificate: the point-to-site generator issues each client's certificate with it. */
+        public Path caKey() {
+            return ca.resolveSibling("ca-key.pem");
+        }
+    }
+
+    /** One point-to-site client: its own key pair and a certificate under the CA naming {@code fqdn}. */
+    public record Client(PrivateKey key, X509Certificate certificate) {
     }
 
     private LoadPki() {
@@ -66,6 +74,7 @@ public final class LoadPki {
             Certificates f = new Certificates(dir.resolve("ca.pem"), dir.resolve("responder.pem"), dir.resolve("responder-key.pem"),
                     dir.resolve("generator.pem"), dir.resolve("generator-key.pem"));
             write(f.ca(), pem(caCert), false);
+            write(f.caKey(), pem(new JcaPKCS8Generator(ca.getPrivate(), null)), true);
             write(f.responderCertificate(), pem(responderCert), false);
             write(f.responderKey(), pem(new JcaPKCS8Generator(responder.getPrivate(), null)), true);
             write(f.generatorCertificate(), pem(generatorCert), false);
@@ -73,6 +82,21 @@ public final class LoadPki {
             return f;
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IOException("cannot make the bench's certificates: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A client certificate for {@code fqdn} (subject CN and SAN), under the CA {@code caCert}:
+     * each client of the point-to-site bench is an identity of its own, as the pool leases an
+     * address per identity (and gives a returning identity its address back).
+     */
+    public static Client client(X509Certificate caCert, PrivateKey caKey, String fqdn) throws IOException {
+        try {
+            KeyPair k = p256();
+            X500Name issuer = X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded());
+            return new Client(k.getPrivate(), issue(new X500Name("CN=" + fqdn + ", O=Isthmus bench"), k.getPublic(), issuer, caKey, false, fqdn));
+        } catch (GeneralSecurityException | OperatorCreationException e) {
+            throw new IOException("cannot make a client certificate: " + e.getMessage(), e);
         }
     }
 

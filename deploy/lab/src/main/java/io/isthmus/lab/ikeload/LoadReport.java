@@ -28,12 +28,18 @@ import java.util.TreeMap;
  * @param undeleted             those whose delete the responder had not answered when the generator stopped waiting
  * @param loadAverage           the machine's one-minute load average at the window's end (/proc/loadavg): above
  *                              its CPU count, other work was waiting for the CPUs too, and every figure here with it
+ * @param p2s                   point-to-site clients (each its own identity, asking for a virtual address)
+ * @param clientsWithAddress    point-to-site: clients established with a virtual address given
+ * @param clientsWithoutAddress point-to-site: clients established whose gateway gave them no address
+ * @param distinctAddresses     point-to-site: different addresses among those given
+ * @param duplicateAddresses    point-to-site: addresses given to more than one client (the pool's promise: none)
  */
 public record LoadReport(String auth, String ike, int threads, int window, double offeredRate, int sources, boolean abandon, double windowSeconds,
                          double ikeSasPerSecond, double startedPerSecond, Map<String, Long> outcomes, Map<String, Long> outcomesInWindow,
                          Map<String, Long> refusals, long attempts, long cookied, long cookiedInWindow, long retransmissions, List<Double> latencyMs,
                          double generatorCores, double generatorBusiestThread, double responderCores, double responderMsPerIkeSa,
-                         long deleted, long undeleted, double loadAverage) {
+                         long deleted, long undeleted, double loadAverage, boolean p2s, long clientsWithAddress, long clientsWithoutAddress,
+                         long distinctAddresses, long duplicateAddresses) {
 
     static LoadReport of(IkeLoadGenerator g, List<Initiators.Tally> tallies, IkeLoadGenerator.CpuSample before, IkeLoadGenerator.CpuSample after,
                          long deleted, long undeleted) {
@@ -46,6 +52,9 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
         long cookiedInWindow = 0;
         long retransmissions = 0;
         List<Long> latencies = new ArrayList<>();
+        long withAddress = 0;
+        long withoutAddress = 0;
+        Map<String, Long> given = new java.util.HashMap<>();
         for (Initiators.Outcome o : Initiators.Outcome.values()) {
             outcomes.put(o.name(), 0L);
             inWindow.put(o.name(), 0L);
@@ -62,7 +71,16 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
             cookiedInWindow += t.cookiedInWindow;
             retransmissions += t.retransmissions;
             latencies.addAll(t.latencyNanos);
+            for (String a : t.virtualAddresses) {
+                if (a == null) {
+                    withoutAddress++;
+                } else {
+                    withAddress++;
+                    given.merge(a, 1L, Long::sum);
+                }
+            }
         }
+        long duplicates = given.values().stream().filter(n -> n > 1).count();
         Collections.sort(latencies);
         double windowSeconds = (after.nanos() - before.nanos()) / 1e9;
         long established = inWindow.get(Initiators.Outcome.ESTABLISHED.name());
@@ -78,7 +96,7 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
                         latencies.isEmpty() ? 0 : round(latencies.getLast() / 1e6)),
                 round((after.processCpuNanos() - before.processCpuNanos()) / 1e9 / windowSeconds), round(busiest),
                 responderCpu < 0 ? -1 : round(responderCpu / windowSeconds), responderCpu < 0 || established == 0 ? -1 : round(responderCpu * 1000 / established), deleted, undeleted,
-                after.loadAverage());
+                after.loadAverage(), g.p2s, withAddress, withoutAddress, given.size(), duplicates);
     }
 
     private static double percentile(List<Long> sorted, double p) {
@@ -100,6 +118,11 @@ public record LoadReport(String auth, String ike, int threads, int window, doubl
     /** Attempts that ended by no answer at all: the responder dropped them without a word. */
     public long unanswered() {
         return outcomes.getOrDefault(Initiators.Outcome.UNANSWERED.name(), 0L);
+    }
+
+    /** Attempts refused with the notify {@code name} (INTERNAL_ADDRESS_FAILURE, say), by the details counted. */
+    public long refusedWith(String name) {
+        return refusals.entrySet().stream().filter(e -> e.getKey().contains(name)).mapToLong(Map.Entry::getValue).sum();
     }
 
     /** Every attempt's end was counted: the outcomes add up to the attempts started. */
