@@ -372,7 +372,9 @@ class LearnedRoutesTest {
         long streamMillis = (System.nanoTime() - began) / 1_000_000;
         // The host routes follow each table on the adapter's thread: wait for both, as long as a loaded machine needs.
         long end = System.nanoTime() + 30_000_000_000L;
-        while ((learnedInTable().size() < 4000 || host.installed().size() < 4000) && System.nanoTime() < end) {
+        // The applier records what it applied after the host routes are in: wait for that too.
+        while ((learnedInTable().size() < 4000 || host.installed().size() < 4000 || r.lastApplied() == null
+                || r.lastApplied().prefixes() < 4000) && System.nanoTime() < end) {
             Thread.sleep(5);
         }
         assertEquals(4000, learnedInTable().size());
