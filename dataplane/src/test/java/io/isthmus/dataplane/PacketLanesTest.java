@@ -265,7 +265,9 @@ class PacketLanesTest {
         Dataplane.TunnelStatus st = b.dataplane.status().getFirst();
         assertEquals(total, st.drops().getOrDefault(Drop.ESP_REPLAY, 0L), "copies dropped as replays: " + st.drops());
         assertEquals(total, st.drops().values().stream().mapToLong(Long::longValue).sum(), "no other drop: " + st.drops());
-        assertEquals(lanes, lanesUsed.size(), "every lane delivered packets of the SA: " + lanesUsed);
+        // Which lane delivers a packet, the original's or the copy's, is the scheduler's choice: a lane that runs ahead
+        // may deliver every one (CI saw that at 2 lanes), so the lanes used are reported, not required.
+        System.out.println(lanes + " lanes, packets delivered by lanes " + lanesUsed);
         assertEquals(total, b.dataplane.sequenceState().getFirst().inboundHighest());
     }
 
