@@ -305,26 +305,13 @@ public final class OutboundSa extends SecurityAssociation {
      * twice). The lease and packet lifetime were checked when the block was reserved.
      */
     public int sealReserved(byte[] packet, int espOffset, int innerLength, int nextHeader, long sequence) {
-        if (isDestroyed()) {
-            return SealFailure.SA_DELETED.code();
-        }
-        int refused = refusal;
-        if (refused != 0) {
-            return refused;
-        }
-        if (nextHeader != EspPacket.NEXT_HEADER_IPV4 && nextHeader != EspPacket.NEXT_HEADER_IPV6
-                && nextHeader != EspPacket.NEXT_HEADER_NONE) {
-            return SealFailure.INVALID_NEXT_HEADER.code();
-        }
-        if (innerLength < 0 || innerLength > 0xFFFF) {
-            return SealFailure.INVALID_LENGTH.code();
+        int unsealable = unsealable(packet, espOffset, innerLength, nextHeader);
+        if (unsealable != 0) {
+            return unsealable;
         }
         int header = suite.headerLength();
         int payloadLength = suite.paddedPayloadLength(innerLength);
         int total = header + payloadLength + suite.icvLength();
-        if (espOffset < 0 || espOffset > packet.length - total) {
-            return SealFailure.BUFFER_TOO_SMALL.code();
-        }
         return sealNumbered(packet, espOffset, innerLength, nextHeader, header, payloadLength, total, sequence, sequence);
     }
 
@@ -349,12 +336,8 @@ public final class OutboundSa extends SecurityAssociation {
         } while (!SHARED.compareAndSet(order, RELEASED, current, last));
     }
 
-    /** As {@link #seal(byte[], int, int, int)} but with the IV given: for published test vectors only. */
-    int sealWithIv(byte[] packet, int espOffset, int innerLength, int nextHeader, long iv) {
-        return seal(packet, espOffset, innerLength, nextHeader, true, iv, grant, System.nanoTime());
-    }
-
-    private int seal(byte[] packet, int espOffset, int innerLength, int nextHeader, boolean explicitIv, long iv, Lease l, long now) {
+    /** Why this packet cannot be sealed here (a {@link SealFailure} code), or 0: the checks both seal paths make first. */
+    private int unsealable(byte[] packet, int espOffset, int innerLength, int nextHeader) {
         if (isDestroyed()) {
             return SealFailure.SA_DELETED.code();
         }
@@ -369,12 +352,26 @@ public final class OutboundSa extends SecurityAssociation {
         if (innerLength < 0 || innerLength > 0xFFFF) {
             return SealFailure.INVALID_LENGTH.code();
         }
-        int header = suite.headerLength();
-        int payloadLength = suite.paddedPayloadLength(innerLength);
-        int total = header + payloadLength + suite.icvLength();
+        int total = suite.headerLength() + suite.paddedPayloadLength(innerLength) + suite.icvLength();
         if (espOffset < 0 || espOffset > packet.length - total) {
             return SealFailure.BUFFER_TOO_SMALL.code();
         }
+        return 0;
+    }
+
+    /** As {@link #seal(byte[], int, int, int)} but with the IV given: for published test vectors only. */
+    int sealWithIv(byte[] packet, int espOffset, int innerLength, int nextHeader, long iv) {
+        return seal(packet, espOffset, innerLength, nextHeader, true, iv, grant, System.nanoTime());
+    }
+
+    private int seal(byte[] packet, int espOffset, int innerLength, int nextHeader, boolean explicitIv, long iv, Lease l, long now) {
+        int unsealable = unsealable(packet, espOffset, innerLength, nextHeader);
+        if (unsealable != 0) {
+            return unsealable;
+        }
+        int header = suite.headerLength();
+        int payloadLength = suite.paddedPayloadLength(innerLength);
+        int total = header + payloadLength + suite.icvLength();
 
         long seq;
         if (l == null) {
