@@ -61,7 +61,14 @@ class UnitFileIT {
             env.put("MANPATH", installedRoot().resolve("usr/share/man") + ":");
             Command verify = Command.run(List.of("systemd-analyze", "verify", dir.resolve("isthmus@gw.service").toString()), env);
             assertEquals(0, verify.exit(), verify.toString());
-            assertEquals("", verify.err() + verify.out(), "systemd-analyze has nothing to say");
+            // verify loads every unit on the host too: what it says of another package's unit (Debian's
+            // freeradius.service uses MemoryLimit=) is not this unit's to answer for.
+            String dirName = dir.toString();
+            List<String> ours = (verify.err() + verify.out()).lines()
+                    .filter(line -> !line.isBlank())
+                    .filter(line -> !(line.startsWith("/") && !line.startsWith(dirName) && !line.contains("isthmus")))
+                    .toList();
+            assertEquals(List.of(), ours, "systemd-analyze has nothing to say of isthmus@.service: " + verify);
         } finally {
             PackageUnderTest.deleteTree(dir);
         }
