@@ -45,6 +45,15 @@ public interface Exchange {
     Status process(IncomingMessage message);
 
     /**
+     * Initiator, unprotected IKE_SA_INIT only: whether {@code response} asks for the request again
+     * with something added (a COOKIE), which the exchange takes for its next {@code build}. The
+     * window asks this only while copies of the request are still out (see {@link MessageWindow}).
+     */
+    default boolean retryAsked(io.isthmus.ike.message.IkeMessage response) {
+        return false;
+    }
+
+    /**
      * Whether a request of ours still queued when the IKE SA is rekeyed goes with the child SAs
      * to the new IKE SA (child exchanges), or stays with this one (exchanges about the IKE SA
      * itself). libcharon migrates its tasks the same way.

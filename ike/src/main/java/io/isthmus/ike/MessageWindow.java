@@ -39,6 +39,12 @@ import java.util.List;
  */
 public final class MessageWindow {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
+    /**
+     * How long answers to the copies of an IKE_SA_INIT already sent may still come after one was
+     * asked for a cookie: the responder has by then seen the later copy, so an answer to an earlier
+     * one is at most its processing time behind (milliseconds; a loaded responder, a fraction of a second).
+     */
+    static final java.time.Duration COOKIE_GRACE = java.time.Duration.ofSeconds(1);
 
     private final IkeSa sa;
     private SkProtection protection;
@@ -325,7 +331,23 @@ public final class MessageWindow {
 
     private void receiveInit(IkeMessage message) {
         IkeHeader h = message.header();
-        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
+        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0
+                && retransmitter.transmissions() > 1 && active.retryAsked(message)) {
+            // A cookie asked of one copy of our request while others are out: the responder may yet
+            // answer one of those in full (it held state for the first copy and asked a cookie of a
+            // retransmission before finding it, or answers on several threads). That answer is to the
+            // request without the cookie, which IKE_AUTH must then sign; taken after the cookie'd
+            // request had replaced it, it would be signed wrong and the peer would refuse our AUTH.
+            // So the cookie'd request goes out only once such an answer had time to come.
+            sa.heard();
+            count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
+            Exchange init = active;
+            retransmitter.replaceAtNextTransmission(() -> {
+                OutgoingMessage retry = new OutgoingMessage(sa);
+                init.build(retry);
+                return List.of(retry.plain());
+            }, COOKIE_GRACE);
+        } else if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
             Exchange init = settle();
             sa.heard();
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);

@@ -18,9 +18,11 @@ final class Retransmitter {
     final int messageId;
     final int exchangeType;
     private final IkeSa sa;
-    private final List<byte[]> datagrams;
-    private final Instant firstSent;
+    private List<byte[]> datagrams;
+    private Instant firstSent;
     private int transmissions;
+    /** The request to send in place of this one from the next transmission on (see {@link #replaceAtNextTransmission}). */
+    private java.util.function.Supplier<List<byte[]>> replacement;
     private Scheduler.Cancellable timer;
     private boolean stopped;
 
@@ -34,6 +36,24 @@ final class Retransmitter {
 
     void start() {
         transmit();
+    }
+
+    /** How often the request has gone out so far. */
+    int transmissions() {
+        return transmissions;
+    }
+
+    /**
+     * From the next transmission on, sends what {@code next} builds then (a new request under the
+     * same message ID, with its own tries and deadline) instead of this one, {@code within} from
+     * now: until then an answer to a copy already sent is still taken as the answer to this request.
+     */
+    void replaceAtNextTransmission(java.util.function.Supplier<List<byte[]>> next, Duration within) {
+        this.replacement = next;
+        if (timer != null) {
+            timer.cancel();
+        }
+        timer = sa.context().scheduler().schedule(within, this::retransmit);
     }
 
     void stop() {
@@ -70,6 +90,14 @@ final class Retransmitter {
         }
         Connection.Timers t = sa.connection().timers();
         Instant now = sa.context().scheduler().now();
+        if (replacement != null) {
+            datagrams = replacement.get();
+            replacement = null;
+            transmissions = 0;
+            firstSent = now;
+            transmit();
+            return;
+        }
         if (transmissions >= t.retransmitTries() || !now.isBefore(firstSent.plus(t.dpdTimeout()))) {
             sa.context().counters(sa).timedOut(exchangeType);
             sa.fail("peer " + sa.remoteAddress() + " did not answer " + ExchangeType.name(exchangeType) + " request " + messageId + " in "

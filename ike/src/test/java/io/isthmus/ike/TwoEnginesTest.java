@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
@@ -229,6 +230,72 @@ class TwoEnginesTest extends EnginePair {
         assertEquals(NotifyType.COOKIE, ((NotifyPayload) first.payloads().getFirst()).notifyType());
         IkeMessage retry = decode(network.sent.get(2).bytes());
         assertEquals(NotifyType.COOKIE, ((NotifyPayload) retry.payloads().getFirst()).notifyType(), "the cookie comes first");
+        assertChildSasPair();
+    }
+
+    /** A responder's answer asking for {@code cookie}, as one under load sends it (SPIr zero). */
+    static byte[] cookieAnswer(long initiatorSpi, byte[] cookie) {
+        IkeHeader h = new IkeHeader(initiatorSpi, 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
+        return IkeMessage.encode(h, List.of(NotifyPayload.of(NotifyType.COOKIE, cookie)));
+    }
+
+    @Test
+    void aLateAnswerToAnEarlierCopyIsSignedAsTheRequestItAnswered() {
+        configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
+        // The responder answers the first copy in full but slowly; a retransmission meets it asking
+        // for cookies (strongSwan decides cookies before it looks for the SA; a loaded Isthmus once
+        // did too). The full answer comes after the cookie: it answers the request without the
+        // cookie, and IKE_AUTH must sign that one, or the responder refuses our AUTH.
+        //   SA KE No       -->                 (B makes its SA, its answer is slow)
+        //   SA KE No       -->   (retransmission)
+        //                  <--  N(COOKIE)
+        //                  <--  SA KE No        (the answer to the first copy)
+        //   IKE_AUTH       -->  <-- IKE_AUTH
+        List<InMemoryNetwork.Datagram> slow = new java.util.ArrayList<>();
+        network.dropWhen(d -> {
+            IkeMessage m = decode(d.bytes());
+            if (m.header().exchangeType() == ExchangeType.IKE_SA_INIT && m.header().isResponse()) {
+                slow.add(d);
+                return true;
+            }
+            return false;
+        });
+        IkeSa sa = initiate();
+        clock.advance(Duration.ofSeconds(4));
+        deliver();
+        assertEquals(2, network.sent.stream().filter(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT
+                && !m.header().isResponse())).count(), "the request and its retransmission");
+        network.dropWhen(d -> false);
+        byte[] cookie = cookieAnswer(sa.initiatorSpi(), new byte[] {1, 2, 3, 4});
+        engineA.receive(cookie, 0, cookie.length, new InetSocketAddress(A, 500), new InetSocketAddress(B, 500));
+        InMemoryNetwork.Datagram late = slow.getFirst();
+        engineA.receive(late.bytes(), 0, late.bytes().length, late.to(), late.from());
+        deliver();
+        assertEquals(IkeSaState.ESTABLISHED, sa.state(), "the late answer taken with the request it answered");
+        assertTrue(network.sent.stream().noneMatch(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT && !m.header().isResponse()
+                && m.payloads().getFirst() instanceof NotifyPayload n && n.notifyType() == NotifyType.COOKIE)), "no cookie'd request went out");
+        assertEquals(0, engineB.counters().get("site").authenticationFailures(IkeCounters.Refuser.LOCAL));
+        assertOneIkeSaPair();
+        assertChildSasPair();
+    }
+
+    @Test
+    void aCookieAskedOfARetransmissionIsSentOnceEarlierCopiesHadTimeToBeAnswered() {
+        configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
+        engineB.cookieThreshold(0);
+        // The responder asks every copy for a cookie; the first answer is lost. The initiator waits
+        // a moment for an answer to its first copy, then sends the request with the cookie.
+        int[] cookies = {0};
+        network.dropWhen(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT && m.header().isResponse()
+                && cookies[0]++ == 0));
+        IkeSa sa = initiate();
+        clock.advance(Duration.ofSeconds(4));
+        deliver();
+        assertEquals(IkeSaState.CONNECTING, sa.state(), "waiting for what the first copy may still get");
+        clock.advance(MessageWindow.COOKIE_GRACE);
+        deliver();
+        assertEquals(IkeSaState.ESTABLISHED, sa.state());
+        assertOneIkeSaPair();
         assertChildSasPair();
     }
 

@@ -106,6 +106,18 @@ public final class IkeSaInit implements Exchange {
     }
 
     @Override
+    public boolean retryAsked(IkeMessage response) {
+        if (!initiator || response.payloads().isEmpty() || !(response.payloads().getFirst() instanceof NotifyPayload n)
+                || n.notifyType() != NotifyType.COOKIE) {
+            return false;
+        }
+        cookie = n.data();
+        LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie; retrying IKE_SA_INIT with it once answers to the copies already "
+                + "sent had time to come", sa);
+        return true;
+    }
+
+    @Override
     public Status process(IncomingMessage m) {
         if (!initiator) {
             response = answer(m);
