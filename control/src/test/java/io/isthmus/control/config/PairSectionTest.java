@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,25 @@ public class PairSectionTest {
 
     static String problem(String text) {
         return assertThrows(ConfigException.class, () -> ConfigReaderTest.parse(text)).getMessage();
+    }
+
+    @Test
+    void azuresActiveActiveShapeWithoutAPairIsTwoGatewaysWithTheirOwnTunnels() throws Exception {
+        // Azure's own active-active gateway shares nothing between its instances: the peer sees a
+        // tunnel to each instance's address and fails over by routing. Peers that must see two
+        // tunnels get that shape here too: activeActive, no floating addresses, no pair section.
+        String azure = PAIR.substring(0, PAIR.indexOf("pair:\n")).replace("      floatingIpAddress: 10.77.0.101\n", "")
+                .replace("      floatingIpAddress: 10.77.0.102\n", "").replace("    pairInstance: gw2\n", "");
+        GatewayConfig config = ConfigReaderTest.parse(azure);
+        assertNull(config.pair(), "no state sync");
+        GatewayConfig.Connection c = config.connections().getFirst();
+        assertNull(config.carrier(c));
+        // Each instance, started with --instance, runs the connection from its own address.
+        assertEquals(InetAddress.getByName("10.77.0.11"), config.localAddress(config.instance("gw1"), c));
+        assertEquals(InetAddress.getByName("10.77.0.12"), config.localAddress(config.instance("gw2"), c));
+        assertEquals(InetAddress.getByName("10.77.0.12"), config.identityAddress(config.instance("gw2"), c));
+        assertEquals("/etc/isthmus/gw.yaml: connections[0].pairInstance: only a gateway with a pair section has floating addresses to choose from",
+                problem(azure.replace("    sharedKey:", "    pairInstance: gw2\n    sharedKey:")));
     }
 
     @Test
