@@ -7,7 +7,7 @@ import java.security.SecureRandom;
 
 /**
  * The flows of one dynamic NAT rule: bounded, preallocated (parallel arrays of {@code capacity}
- * slots, nothing allocated per packet), shared by the two packet threads without locks.
+ * slots, nothing allocated per packet), used by both directions' packet paths without locks.
  *
  * <p><b>Slots and ports.</b> A slot is a flow: internal address and port (or ICMP echo
  * identifier), protocol, remote address and port. Its external address and port follow from its
@@ -18,7 +18,10 @@ import java.security.SecureRandom;
  * shuffled at the start: the next port is unpredictable to an outsider, and a port just freed is
  * the last to be handed out again (the remote end may still hold the old connection).
  *
- * <p><b>Threads.</b> The <em>owner</em> is the packet thread of the rule's translating direction
+ * <p><b>Threads.</b> A gateway with a dynamic rule runs one lane ({@link io.isthmus.dataplane.Dataplane#tunnels}),
+ * whose one thread runs both directions today; the rules below are what keep the table sound
+ * where the two directions run on threads of their own, as they did before lanes and may again.
+ * The <em>owner</em> is the packet thread of the rule's translating direction
  * (outbound for EgressSnat, inbound for IngressSnat): it alone creates, finds by internal key,
  * expires and frees flows, and it alone writes the flow fields, the forward index
  * ({@link #heads}, {@link #next}), the free ring, {@link #seenForward} and {@link #forwardFlags}.
