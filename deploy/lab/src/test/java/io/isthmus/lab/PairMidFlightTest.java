@@ -83,6 +83,11 @@ class PairMidFlightTest extends PairLabTestBase {
         Path charonLog = pair.peerDirectory().resolve("charon.log");
         Path gw1Log = lab.work().resolve(Instance.GW1.label + ".log");
 
+        // The fault runs under issue 12's two streams: the TCP connection must not be reset, and the
+        // UDP stream must flow again on the rekeyed SA.
+        PairStreams.server(lab);
+        PairStreams streams = PairStreams.start(lab, 14);
+        Thread.sleep(2000);
         lab.ikeOutCut(Instance.GW1);
         long rekeyAt = Files.size(charonLog);
         long gw1At = Files.size(gw1Log);
@@ -92,6 +97,9 @@ class PairMidFlightTest extends PairLabTestBase {
         lab.killDaemon(Instance.GW1);
         assertTrue(lab.awaitAddress(Instance.GW2, PairLab.VIP1, Duration.ofSeconds(20)) >= 0, "gw2 took vip1");
         Thread.sleep(6000);
+        PairStreams.Outcome o = streams.finish("kill -9 during the peer's rekey");
+        System.out.println("kill -9 during the peer's rekey: " + o.figure());
+        o.check();
 
         String after = pair.peerSas();
         String log = Files.readString(charonLog).substring((int) rekeyAt);
