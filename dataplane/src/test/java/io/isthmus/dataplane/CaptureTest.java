@@ -272,6 +272,45 @@ class CaptureTest {
         assertEquals(500, port(got.get(1).bytes(), 22), "IKE");
     }
 
+    /** {@code p} (an IPv4 packet) as an IPv4 fragment at {@code offset} bytes (a multiple of 8), more to come or not; DF cleared. */
+    private static byte[] fragment(byte[] p, int offset, boolean more) {
+        byte[] f = p.clone();
+        int field = (more ? 0x2000 : 0) | offset / 8;
+        f[6] = (byte) (field >> 8);
+        f[7] = (byte) field;
+        return f;
+    }
+
+    @Test
+    void aLaterFragmentHasNoPortsOrFlagsButItsAddressesAndProtocol() {
+        // A later fragment whose payload happens to read, where ports and flags would be, as port 5000 to 53 and a SYN.
+        byte[] udp = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100);
+        byte[] syn = Packets.tcp("192.168.10.5", "192.168.20.7", 1000, 200, Packets.TCP_SYN);
+        PacketCapture ports = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(), Set.of(5000), Set.of(53), Set.of(), 0,
+                Duration.ofMinutes(1)), 4500);
+        PacketCapture syns = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(), Set.of(), Set.of(), Set.of(), Packets.TCP_SYN,
+                Duration.ofMinutes(1)), 4500);
+        PacketCapture addresses = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(IpPrefix.parse("192.168.20.0/24")), Set.of(),
+                Set.of(), Set.of(17, 6), 0, Duration.ofMinutes(1)), 4500);
+        for (PacketCapture c : List.of(ports, syns, addresses)) {
+            for (byte[] p : List.of(udp, fragment(udp, 0, true), fragment(udp, 1480, true), fragment(udp, 2960, false), syn, fragment(syn, 0, true),
+                    fragment(syn, 8, false))) {
+                c.inner(false, "to-b", p, 0, p.length);
+            }
+        }
+        assertEquals(2, ports.kept(), "the whole UDP packet and its first fragment");
+        assertEquals(2, syns.kept(), "the whole SYN and its first fragment");
+        assertEquals(7, addresses.kept(), "addresses and protocol are in every fragment");
+        // A header said to be 16 bytes long, whose destination 19.136.0.53 would read as port 5000 to 53: no transport header to find.
+        byte[] shortHeader = Packets.udp4("192.168.10.5", "19.136.0.53", 5000, 53, 100);
+        shortHeader[0] = 0x44;
+        ports.inner(false, "to-b", shortHeader, 0, shortHeader.length);
+        assertEquals(2, ports.kept(), "a header shorter than 20 bytes has no ports");
+        shortHeader[0] = 0x45;
+        ports.inner(false, "to-b", shortHeader, 0, shortHeader.length);
+        assertEquals(3, ports.kept(), "the same packet with a whole header");
+    }
+
     @Test
     void aCaptureEndsAtItsDurationWithItsFileWhole() throws Exception {
         agents.t.tunnels(false);
