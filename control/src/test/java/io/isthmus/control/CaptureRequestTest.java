@@ -42,6 +42,8 @@ class CaptureRequestTest {
         assertEquals(CaptureFilter.Layers.INNER, f.layers());
         assertEquals(CaptureFilter.Direction.EGRESS, f.direction());
         assertEquals("[192.168.10.0/24]", f.sources().toString());
+        assertEquals(List.of(io.isthmus.dataplane.capture.IpPrefix.parse("fd20::/64")), f.destinations());
+        assertEquals(Set.of(5000), f.sourcePorts());
         assertEquals(Set.of(443, 53), f.destinationPorts());
         assertEquals(Set.of(6, 1, 50), f.protocols());
         assertEquals(3, f.tcpFlags());
@@ -64,6 +66,7 @@ class CaptureRequestTest {
         assertEquals("protocols: numbers or esp, gre, icmp, icmpv6, sctp, tcp, udp, not \"ospf\"", problem("{\"protocols\": [\"ospf\"]}"));
         assertEquals("port: 0 to 65535, not 70000", problem("{\"destinationPorts\": [70000]}"));
         assertEquals("duration: more than 0 s and at most 60 minutes, not 7200 s", problem("{\"durationSeconds\": 7200}"));
+        assertEquals("duration: more than 0 s and at most 60 minutes, not 0 s", problem("{\"durationSeconds\": 0}"));
         assertEquals("maxBytes: 4096 to 1073741824, not 10000000000", problem("{\"maxBytes\": 10000000000}"));
         assertEquals("snapLength: 64 to 65535 bytes, not 10", problem("{\"snapLength\": 10}"));
         assertEquals("keys: true or false", problem("{\"keys\": \"yes\"}"));

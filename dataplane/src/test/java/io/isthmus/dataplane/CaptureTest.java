@@ -170,6 +170,172 @@ class CaptureTest {
         assertEquals(20 + 32 + 200, got.get(0).original());
     }
 
+    static CaptureFilter filter(String connection, CaptureFilter.Layers layers, List<IpPrefix> destinations, Set<Integer> sourcePorts,
+                                Set<Integer> destinationPorts, Set<Integer> protocols, int tcpFlags, Duration duration) {
+        return new CaptureFilter(connection, layers, CaptureFilter.Direction.BOTH, List.of(), destinations, sourcePorts, destinationPorts, protocols,
+                tcpFlags, 65_535, 1 << 20, duration);
+    }
+
+    /** What A's capture with {@code filter} wrote while {@code traffic} went through A. */
+    private List<Packet> capture(String name, CaptureFilter filter, java.util.function.Consumer<PacketCapture> traffic) throws Exception {
+        PacketCapture c = new PacketCapture(filter, 4500);
+        CaptureFile f = CaptureFile.start(c, dir.resolve(name + ".pcapng"), s -> { });
+        agents.t.a.capture(c);
+        traffic.accept(c);
+        agents.t.a.capture(null);
+        CaptureFile.Summary s = f.stop(Duration.ofSeconds(30));
+        assertEquals(CaptureFile.End.STOPPED, s.end());
+        assertEquals(0, s.dropped());
+        return read(s.file());
+    }
+
+    private static int port(byte[] p, int at) {
+        return (p[at] & 0xff) << 8 | p[at + 1] & 0xff;
+    }
+
+    @Test
+    void aConnectionFilterKeepsThatConnectionOnly() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        byte[] inner = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100);
+        byte[] esp = new byte[64];
+        List<Packet> got = capture("to-b", filter("to-b", CaptureFilter.Layers.BOTH, List.of(), Set.of(), Set.of(), Set.of(), 0, Duration.ofMinutes(1)),
+                c -> {
+                    send(inner);
+                    // The same packets said to be another connection's, or of no connection known (an ESP packet of an unknown SPI).
+                    c.inner(false, "to-c", inner, 0, inner.length);
+                    c.esp(false, "to-c", esp, 0, esp.length, ForwardingTest.at("10.0.0.1", 4500), ForwardingTest.at("10.0.0.2", 4500), true);
+                    c.esp(true, null, esp, 0, esp.length, ForwardingTest.at("10.0.0.1", 4500), ForwardingTest.at("10.0.0.2", 4500), true);
+                    c.ike(false, "to-c", esp, 0, esp.length, ForwardingTest.at("10.0.0.1", 500), ForwardingTest.at("10.0.0.2", 500));
+                });
+        assertEquals(2, got.size(), "to-b's inner and outer packet, nothing of to-c or of no connection");
+        assertEquals(List.of(1, 0), got.stream().map(Packet::iface).toList());
+        assertEquals(List.of("to-b", "to-b"), got.stream().map(Packet::comment).toList());
+        assertArrayEquals(inner, got.get(0).bytes());
+
+        got = capture("to-c", filter("to-c", CaptureFilter.Layers.BOTH, List.of(), Set.of(), Set.of(), Set.of(), 0, Duration.ofMinutes(1)),
+                c -> send(inner));
+        assertEquals(0, got.size(), "to-b's traffic is not to-c's");
+    }
+
+    @Test
+    void aDestinationSubnetFilterKeepsThatSubnetOnly() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        List<Packet> got = capture("dst", filter(null, CaptureFilter.Layers.INNER, List.of(IpPrefix.parse("192.168.20.0/25"), IpPrefix.parse("fd20::/120")),
+                Set.of(), Set.of(), Set.of(), 0, Duration.ofMinutes(1)), c -> {
+            send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
+            send(Packets.udp4("192.168.10.5", "192.168.20.200", 5000, 53, 100));
+            send(Packets.udp6("fd10::5", "fd20::7", 5000, 53, 100));
+            send(Packets.udp6("fd10::5", "fd20::1:7", 5000, 53, 100));
+            // The source in the prefix, the destination not: a destination filter looks at the destination.
+            send(Packets.udp4("192.168.20.7", "192.168.20.201", 5000, 53, 100));
+        });
+        assertEquals(2, got.size(), "192.168.20.7 and fd20::7, not 192.168.20.200, fd20::1:7 or 192.168.20.201");
+        assertArrayEquals(Packets.address("192.168.20.7"), Arrays.copyOfRange(got.get(0).bytes(), 16, 20));
+        assertArrayEquals(Packets.address("fd20::7"), Arrays.copyOfRange(got.get(1).bytes(), 24, 40));
+    }
+
+    @Test
+    void aSourcePortFilterKeepsThatPortOnly() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        List<Packet> got = capture("sport", filter(null, CaptureFilter.Layers.BOTH, List.of(), Set.of(5000), Set.of(), Set.of(), 0, Duration.ofMinutes(1)),
+                c -> {
+                    send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
+                    send(Packets.udp4("192.168.10.5", "192.168.20.7", 5001, 53, 100));
+                    // Port 5000 as the destination is not the source.
+                    send(Packets.udp4("192.168.10.5", "192.168.20.7", 53, 5000, 100));
+                });
+        assertEquals(1, got.size(), "the inner packet from 5000 (its ESP packet is from 4500)");
+        assertEquals(1, got.get(0).iface());
+        assertEquals(5000, port(got.get(0).bytes(), 20));
+        assertEquals(53, port(got.get(0).bytes(), 22));
+    }
+
+    @Test
+    void anOuterOnlyFilterKeepsTheWireOnly() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        byte[] ike = {1, 2, 3, 4, 5, 6, 7, 8};
+        List<Packet> got = capture("outer", filter(null, CaptureFilter.Layers.OUTER, List.of(), Set.of(), Set.of(), Set.of(), 0, Duration.ofMinutes(1)),
+                c -> {
+                    send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
+                    c.ike(false, "to-b", ike, 0, ike.length, ForwardingTest.at("10.0.0.1", 500), ForwardingTest.at("10.0.0.2", 500));
+                });
+        assertEquals(2, got.size(), "the ESP packet and the IKE message, not the inner packet");
+        for (Packet p : got) {
+            assertEquals(0, p.iface(), "outer");
+            assertEquals(17, p.bytes()[9]);
+        }
+        assertEquals(4500, port(got.get(0).bytes(), 22), "ESP in UDP");
+        assertEquals(500, port(got.get(1).bytes(), 22), "IKE");
+    }
+
+    /** {@code p} (an IPv4 packet) as an IPv4 fragment at {@code offset} bytes (a multiple of 8), more to come or not; DF cleared. */
+    private static byte[] fragment(byte[] p, int offset, boolean more) {
+        byte[] f = p.clone();
+        int field = (more ? 0x2000 : 0) | offset / 8;
+        f[6] = (byte) (field >> 8);
+        f[7] = (byte) field;
+        return f;
+    }
+
+    @Test
+    void aLaterFragmentHasNoPortsOrFlagsButItsAddressesAndProtocol() {
+        // A later fragment whose payload happens to read, where ports and flags would be, as port 5000 to 53 and a SYN.
+        byte[] udp = Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100);
+        byte[] syn = Packets.tcp("192.168.10.5", "192.168.20.7", 1000, 200, Packets.TCP_SYN);
+        PacketCapture ports = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(), Set.of(5000), Set.of(53), Set.of(), 0,
+                Duration.ofMinutes(1)), 4500);
+        PacketCapture syns = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(), Set.of(), Set.of(), Set.of(), Packets.TCP_SYN,
+                Duration.ofMinutes(1)), 4500);
+        PacketCapture addresses = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(IpPrefix.parse("192.168.20.0/24")), Set.of(),
+                Set.of(), Set.of(17, 6), 0, Duration.ofMinutes(1)), 4500);
+        for (PacketCapture c : List.of(ports, syns, addresses)) {
+            for (byte[] p : List.of(udp, fragment(udp, 0, true), fragment(udp, 1480, true), fragment(udp, 2960, false), syn, fragment(syn, 0, true),
+                    fragment(syn, 8, false))) {
+                c.inner(false, "to-b", p, 0, p.length);
+            }
+        }
+        assertEquals(2, ports.kept(), "the whole UDP packet and its first fragment");
+        assertEquals(2, syns.kept(), "the whole SYN and its first fragment");
+        assertEquals(7, addresses.kept(), "addresses and protocol are in every fragment");
+        // A header said to be 16 bytes long, whose destination 19.136.0.53 would read as port 5000 to 53: no transport header to find.
+        byte[] shortHeader = Packets.udp4("192.168.10.5", "19.136.0.53", 5000, 53, 100);
+        shortHeader[0] = 0x44;
+        ports.inner(false, "to-b", shortHeader, 0, shortHeader.length);
+        assertEquals(2, ports.kept(), "a header shorter than 20 bytes has no ports");
+        shortHeader[0] = 0x45;
+        ports.inner(false, "to-b", shortHeader, 0, shortHeader.length);
+        assertEquals(3, ports.kept(), "the same packet with a whole header");
+    }
+
+    @Test
+    void aCaptureEndsAtItsDurationWithItsFileWhole() throws Exception {
+        agents.t.tunnels(false);
+        agents.t.childSa(0x1001, 0x2002, ForwardingTest.ANY, ForwardingTest.ANY, Lifetime.UNLIMITED);
+        // The shortest duration allowed is any more than 0; its packets are in the ring before the writer starts, so it writes them first.
+        PacketCapture brief = new PacketCapture(filter(null, CaptureFilter.Layers.BOTH, List.of(), Set.of(), Set.of(), Set.of(), 0,
+                Duration.ofMillis(200)), 4500);
+        agents.t.a.capture(brief);
+        send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 53, 100));
+        send(Packets.udp4("192.168.10.5", "192.168.20.7", 5000, 54, 100));
+        java.util.concurrent.CompletableFuture<CaptureFile.Summary> ended = new java.util.concurrent.CompletableFuture<>();
+        CaptureFile f = CaptureFile.start(brief, dir.resolve("brief.pcapng"), ended::complete);
+        CaptureFile.Summary s = ended.orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join();
+        agents.t.a.capture(null);
+        assertEquals(CaptureFile.End.DURATION, s.end());
+        assertEquals(4, s.packets(), "two inner, two outer");
+        assertEquals(0, s.dropped());
+        assertEquals(Files.size(f.file()), s.bytes(), "everything written is in the file");
+        List<Packet> got = read(f.file());
+        assertEquals(4, got.size());
+        assertEquals(53, port(got.get(0).bytes(), 22));
+        assertEquals(54, port(got.get(2).bytes(), 22));
+        assertEquals(s, f.stop(Duration.ofSeconds(30)), "a stop after the end finds it over");
+    }
+
     @Test
     void ikeOnTheNatTraversalPortHasItsMarkerAndIpv6UdpItsChecksum() throws Exception {
         PacketCapture c = new PacketCapture(CaptureFilter.everything(), 4500);

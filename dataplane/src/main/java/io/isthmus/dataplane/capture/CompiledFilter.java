@@ -59,7 +59,11 @@ final class CompiledFilter {
             addressLength = 4;
             src = off + 12;
             protocol = p[off + 9] & 0xff;
-            transport = off + (p[off] & 0x0f) * 4;
+            int headerLength = (p[off] & 0x0f) * 4;
+            boolean laterFragment = ((p[off + 6] & 0x1f) << 8 | p[off + 7] & 0xff) != 0;
+            // A later fragment carries the middle of the payload, not its ports or flags (tcpdump's
+            // "port" rule too); a header shorter than 20 bytes has no transport header to find.
+            transport = laterFragment || headerLength < 20 ? -1 : off + headerLength;
         } else if (version == 6 && length >= 40) {
             addressLength = 16;
             src = off + 8;
@@ -79,7 +83,7 @@ final class CompiledFilter {
         }
         if (sourcePorts.length > 0 || destinationPorts.length > 0) {
             boolean ports = protocol == 6 || protocol == 17 || protocol == 132;
-            if (!ports || transport + 4 > off + length) {
+            if (!ports || transport < 0 || transport + 4 > off + length) {
                 return false;
             }
             int sp = (p[transport] & 0xff) << 8 | p[transport + 1] & 0xff;
@@ -90,7 +94,7 @@ final class CompiledFilter {
             }
         }
         if (f.tcpFlags() != 0) {
-            if (protocol != 6 || transport + 14 > off + length) {
+            if (protocol != 6 || transport < 0 || transport + 14 > off + length) {
                 return false;
             }
             return (p[transport + 13] & f.tcpFlags()) != 0;
