@@ -98,6 +98,17 @@ class IdentityLabTest extends LabTestBase {
                     + gw[1] + "' --san " + gw[2] + " --san " + gw[3] + " --outform pem");
         }
         Files.setPosixFilePermissions(dir.resolve("isthmus.key"), PosixFilePermissions.fromString("rw-------"));
+        // The row's premise: pki writes O and CN as PrintableString, where the configured name reads as UTF8String.
+        try (var in = Files.newInputStream(dir.resolve("swan.crt"))) {
+            var cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            var subject = org.bouncycastle.asn1.x500.X500Name.getInstance(cert.getSubjectX500Principal().getEncoded());
+            for (var type : List.of(org.bouncycastle.asn1.x500.style.BCStyle.O, org.bouncycastle.asn1.x500.style.BCStyle.CN)) {
+                var value = subject.getRDNs(type)[0].getFirst().getValue();
+                assertTrue(value instanceof org.bouncycastle.asn1.DERPrintableString, type + " as pki encodes it: " + value.getClass().getSimpleName());
+            }
+        } catch (java.security.cert.CertificateException e) {
+            throw new IOException(e);
+        }
     }
 
     private static void pki(Path dir, String out, String command) throws IOException, InterruptedException {
