@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Writes from other threads are handed to the event loop as tasks, in the order they were made
  * (the link makes them under its lock), and flushed once per burst: a burst of 10,000 puts is
- * then a few TLS records, not 10,000.
+ * then a few TLS records, not 10,000. What waits unsent is bounded ({@link SyncLink#MAX_UNSENT_BYTES}):
+ * a partner that stays connected but stops reading is closed rather than buffered for.
  */
 final class SyncConnection extends ChannelInboundHandlerAdapter {
     private final SyncLink link;

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -166,15 +167,7 @@ class HostileInputTest {
             OutputStream out = s.getOutputStream();
             out.write(encoded(new Frame.Hello(FrameCodec.VERSION, "a", Map.of())));
             out.flush();
-            byte[] heartbeat = encoded(new Frame.Heartbeat());
-            beats.scheduleAtFixedRate(() -> {
-                try {
-                    out.write(heartbeat);
-                    out.flush();
-                } catch (IOException closed) {
-                    throw new java.io.UncheckedIOException(closed); // ends the schedule
-                }
-            }, 0, 50, TimeUnit.MILLISECONDS);
+            heartbeats(beats, out);
             b.await("connected", () -> b.events.contains("connected"));
 
             // Round after round of the same 100 keys, 1 KiB each: b's own state stays 100 entries, its last values known.
@@ -212,7 +205,7 @@ class HostileInputTest {
             assertFalse(b.link.connected());
             assertEquals(1, b.link.status().slowPartnerCloses());
             long lines = log.events().stream().map(e -> e.getFormattedMessage())
-                    .filter(m -> m.contains("fell behind") && m.contains("more than " + bound + " octets wait unsent")).count();
+                    .filter(m -> m.startsWith("sync link from a") && m.contains("fell behind") && m.contains("more than " + bound + " octets wait unsent")).count();
             assertEquals(1, lines, log.all());
             // The partner reads again: what the kernel still held, then the end (b closed beneath TLS: no close_notify).
             s.setSoTimeout((int) Node.PATIENCE.toMillis());
@@ -239,6 +232,68 @@ class HostileInputTest {
         assertTrue(b.link.acknowledged(probe));
         assertTrue(a.events.contains("put gb probe=1"), a.events.toString());
         assertEquals(1, b.link.status().slowPartnerCloses(), "a partner that keeps up is not closed");
+    }
+
+    /**
+     * The same from the dialer's side: a posing as the listener b answers TLS and HELLO, sends
+     * heartbeats and reads nothing; a closes the connection when the bound is reached, counts it,
+     * and dials again.
+     */
+    @Test
+    void aListenerThatStopsReadingIsClosedByTheDialer() throws Exception {
+        int bound = 256 * 1024;
+        SSLServerSocket server = (SSLServerSocket) context("b", "a").getServerSocketFactory().createServerSocket();
+        ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
+        try (server) {
+            server.setReceiveBufferSize(4096);
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            server.setNeedClientAuth(true);
+            server.setEnabledProtocols(new String[] {"TLSv1.3"});
+            server.setSoTimeout((int) Node.PATIENCE.toMillis());
+            Node a = nodes.start(Node.settings("a", "b", certs, dir, (InetSocketAddress) server.getLocalSocketAddress()), bound);
+            a.call(() -> a.link.takeOver("ga"));
+            try (SSLSocket s = (SSLSocket) server.accept()) {
+                s.startHandshake();
+                OutputStream out = s.getOutputStream();
+                out.write(encoded(new Frame.Hello(FrameCodec.VERSION, "b", Map.of())));
+                out.flush();
+                heartbeats(beats, out);
+                a.await("connected", () -> a.events.contains("connected"));
+                int round = 0;
+                while (a.link.status().slowPartnerCloses() == 0) {
+                    assertTrue(round++ < 500, "no close for a listener that reads nothing after " + round + " rounds");
+                    a.call(() -> {
+                        for (int i = 0; i < 100; i++) {
+                            a.link.put("ga", Node.KIND, Node.bytes("k" + i), new byte[1024]);
+                        }
+                        return null;
+                    });
+                }
+                a.await("disconnected", () -> a.events.contains("disconnected"));
+                s.setSoTimeout((int) Node.PATIENCE.toMillis());
+                assertEndsWithin(s.getInputStream());
+            }
+            // a dials again (after its back-off) and is taken this time: the closed connection did not stop the link.
+            try (SSLSocket again = (SSLSocket) server.accept()) {
+                again.startHandshake();
+                assertEquals(1, a.link.status().slowPartnerCloses());
+            }
+        } finally {
+            beats.shutdownNow();
+        }
+    }
+
+    /** Heartbeats every 50 ms on {@code out} until it fails (the far end closed): a partner that is not silent. */
+    private static void heartbeats(ScheduledExecutorService beats, OutputStream out) {
+        byte[] heartbeat = encoded(new Frame.Heartbeat());
+        beats.scheduleAtFixedRate(() -> {
+            try {
+                out.write(heartbeat);
+                out.flush();
+            } catch (IOException closed) {
+                throw new java.io.UncheckedIOException(closed); // ends the schedule
+            }
+        }, 0, 50, TimeUnit.MILLISECONDS);
     }
 
     /** The link as the pair's logic sees it (last sequence number published), on b's daemon thread. */
@@ -336,9 +391,21 @@ class HostileInputTest {
 
     /** As above, with this socket receive buffer (0: the system's), set before connecting so the window is that small. */
     private static SSLSocket tlsClient(InetSocketAddress to, String name, int receiveBuffer) throws Exception {
+        SSLSocket s = (SSLSocket) context(name, "b").getSocketFactory().createSocket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
+        s.connect(to, (int) Node.PATIENCE.toMillis());
+        s.setEnabledProtocols(new String[] {"TLSv1.3"});
+        s.setSoTimeout((int) Node.PATIENCE.toMillis());
+        return s;
+    }
+
+    /** TLS 1.3 presenting {@code name}'s certificate (none if null), trusting {@code trusted}'s. */
+    private static SSLContext context(String name, String trusted) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("b", Pem.certificate(certs.resolve("b.pem")));
+        trust.setCertificateEntry(trusted, Pem.certificate(certs.resolve(trusted + ".pem")));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
         tmf.init(trust);
         KeyManagerFactory kmf = null;
@@ -352,13 +419,6 @@ class HostileInputTest {
         }
         SSLContext ctx = SSLContext.getInstance("TLSv1.3");
         ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
-        if (receiveBuffer > 0) {
-            s.setReceiveBufferSize(receiveBuffer);
-        }
-        s.connect(to, (int) Node.PATIENCE.toMillis());
-        s.setEnabledProtocols(new String[] {"TLSv1.3"});
-        s.setSoTimeout((int) Node.PATIENCE.toMillis());
-        return s;
+        return ctx;
     }
 }
