@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Writes from other threads are handed to the event loop as tasks, in the order they were made
  * (the link makes them under its lock), and flushed once per burst: a burst of 10,000 puts is
- * then a few TLS records, not 10,000.
+ * then a few TLS records, not 10,000. What waits unsent is bounded ({@link SyncLink#MAX_UNSENT_BYTES}):
+ * a partner that stays connected but stops reading is closed rather than buffered for.
  */
 final class SyncConnection extends ChannelInboundHandlerAdapter {
     private final SyncLink link;
@@ -180,7 +181,16 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
 
     private void write(ByteBuf encoded) {
         Channel ch = channel;
+        if (!ch.isWritable()) {
+            // Closed, or closing because the partner fell behind: the next connection's full sync carries it.
+            encoded.release();
+            return;
+        }
         ch.write(encoded, ch.voidPromise());
+        if (!ch.isWritable()) {
+            fellBehind();
+            return;
+        }
         if (!flushScheduled) {
             flushScheduled = true;
             ch.eventLoop().execute(() -> {
@@ -265,11 +275,39 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
 
     /** After authentication: the partner broke the protocol or the connection failed. */
     private void fail(String why) {
+        warnClosing("fail", why);
+        close();
+    }
+
+    /**
+     * Over the bound of what may wait unsent ({@link SyncLink#MAX_UNSENT_BYTES}): the partner
+     * stays connected but reads too slowly or not at all, and waiting longer would only grow the
+     * buffer. Closed like a link that went down (whoever waits for an acknowledgement is released),
+     * so the next connection's full sync brings the partner level rather than the backlog.
+     */
+    private void fellBehind() {
+        Channel ch = channel;
+        if (!ch.isOpen()) {
+            return;
+        }
+        link.counted(SyncLink.Counter.SLOW_PARTNER_CLOSES);
+        warnClosing("slow", "the partner fell behind: more than " + link.maxUnsentBytes + " octets wait unsent (it reads too "
+                + "slowly or not at all); the backlog is dropped and the next connection brings it level with a full sync");
+        // Closed beneath TLS: a close_notify would queue behind the backlog the partner does not read,
+        // and SslHandler would hold the connection (and the released waiters) for its flush timeout.
+        ChannelHandlerContext tls = ch.pipeline().context(SslHandler.class);
+        if (tls != null) {
+            tls.close();
+        } else {
+            ch.close();
+        }
+    }
+
+    private void warnClosing(String reason, String why) {
         if (channel != null && channel.isOpen()) {
-            link.warn(remoteHost() + ":fail", "sync link " + (dialed ? "to " : "from ") + link.settings.partner() + " at "
+            link.warn(remoteHost() + ":" + reason, "sync link " + (dialed ? "to " : "from ") + link.settings.partner() + " at "
                     + channel.remoteAddress() + ": " + why + "; closing");
         }
-        close();
     }
 
     void close() {

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -64,11 +65,26 @@ public final class SyncLink implements AutoCloseable {
     /** Connections in their TLS handshake the listener holds at once; more are closed at once (a flood). */
     static final int MAX_HANDSHAKING = 16;
     static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * What may wait unsent on one connection (Netty's high water mark, which counts the TLS
+     * handler's plaintext as well as the ciphertext not yet taken by the socket) before the
+     * partner counts as fallen behind and the connection is closed. The full sync at each
+     * connection is written at once and is the most that waits legitimately: measured with the
+     * engine's records, an IKE SA is 600 to 900 octets (PSK) and up to 2,940 as a responder that
+     * keeps its IKE_AUTH answer with a certificate and an intermediate, its child SA's keys 250,
+     * and with the frames' own octets (about 45 each) and the child's LEASE, REPLAY_TOP and
+     * TRAFFIC entries one SA with one child is 1.5 to 3.5 KB: 10,000 of them 15 to 35 MB, in the
+     * buffer whole if the socket took nothing meanwhile. 64 MiB leaves room for longer
+     * certificate chains and rekeys under way, and is what a partner that stopped reading can
+     * cost this instance at most (in direct memory), instead of all of it.
+     */
+    static final int MAX_UNSENT_BYTES = 64 << 20;
 
-    enum Counter { SENT, APPLIED, FULL_SYNCS_SENT, FULL_SYNCS_RECEIVED, RECONNECTS, REFUSED, FENCED }
+    enum Counter { SENT, APPLIED, FULL_SYNCS_SENT, FULL_SYNCS_RECEIVED, RECONNECTS, REFUSED, FENCED, SLOW_PARTNER_CLOSES }
 
     final SyncSettings settings;
     final PairTls tls;
+    final int maxUnsentBytes;
     private final SyncListener listener;
     private final Executor deliver;
     private final EpochStore epochs;
@@ -93,8 +109,9 @@ public final class SyncLink implements AutoCloseable {
     private final Map<String, Long> owned = new TreeMap<>();
     private final NavigableMap<Long, List<Runnable>> waiting = new TreeMap<>();
 
-    private SyncLink(SyncSettings settings, SyncListener listener, Executor deliver) throws IOException {
+    private SyncLink(SyncSettings settings, SyncListener listener, Executor deliver, int maxUnsentBytes) throws IOException {
         this.settings = settings;
+        this.maxUnsentBytes = maxUnsentBytes;
         this.listener = listener;
         this.deliver = deliver;
         this.tls = PairTls.load(settings);
@@ -119,7 +136,15 @@ public final class SyncLink implements AutoCloseable {
      * dialer starts dialing in the background. Listener calls run on {@code deliver}.
      */
     public static SyncLink start(SyncSettings settings, SyncListener listener, Executor deliver) throws IOException {
-        SyncLink link = new SyncLink(settings, listener, deliver);
+        return start(settings, listener, deliver, MAX_UNSENT_BYTES);
+    }
+
+    /** With another bound on what may wait unsent (tests: a small one is reached quickly). */
+    static SyncLink start(SyncSettings settings, SyncListener listener, Executor deliver, int maxUnsentBytes) throws IOException {
+        if (maxUnsentBytes < 1) {
+            throw new IllegalArgumentException("maxUnsentBytes must be positive, is " + maxUnsentBytes);
+        }
+        SyncLink link = new SyncLink(settings, listener, deliver, maxUnsentBytes);
         LOG.log(Level.INFO, "sync link {0} <-> {1}: {2} {3}, Netty {4}", settings.instance(), settings.partner(),
                 settings.dials() ? "dialing" : "listening on", settings.dials() ? settings.partnerAddress() : link.localAddress(),
                 link.epoll ? "epoll" : "NIO");
@@ -203,7 +228,7 @@ public final class SyncLink implements AutoCloseable {
         Duration heard = conn == null ? null : Duration.ofNanos(System.nanoTime() - conn.lastHeardNanos());
         return new SyncStatus(conn != null, connectedSince, heard, lagUpdates(), count(Counter.SENT), count(Counter.APPLIED),
                 count(Counter.FULL_SYNCS_SENT), count(Counter.FULL_SYNCS_RECEIVED), count(Counter.RECONNECTS),
-                count(Counter.REFUSED), count(Counter.FENCED));
+                count(Counter.REFUSED), count(Counter.FENCED), count(Counter.SLOW_PARTNER_CLOSES));
     }
 
     /** The address the listener is bound to (its port when 0 was asked for); null for the dialer. */
@@ -413,6 +438,7 @@ public final class SyncLink implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(loop)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -441,6 +467,7 @@ public final class SyncLink implements AutoCloseable {
         Bootstrap b = new Bootstrap().group(loop)
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) BACKOFF_MAX_MS)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -477,6 +504,11 @@ public final class SyncLink implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             // closing
         }
+    }
+
+    /** Unwritable above the bound, and {@link SyncConnection} closes then: the low mark never matters. */
+    private WriteBufferWaterMark waterMark() {
+        return new WriteBufferWaterMark(maxUnsentBytes / 2, maxUnsentBytes);
     }
 
     private SyncConnection pipeline(SocketChannel ch, boolean dialed) {

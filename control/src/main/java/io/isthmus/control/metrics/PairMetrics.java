@@ -38,6 +38,9 @@ final class PairMetrics {
             f.counter("isthmus_pair_sync_updates_fenced", "Updates from the partner dropped because they carried an older epoch than "
                     + "this instance's for their group (a paused instance speaking after the takeover).", null)
                     .add(l.updatesFenced(), "partner", p.partner());
+            f.counter("isthmus_pair_sync_slow_partner_closes", "Sync link connections closed because the partner fell too far behind "
+                    + "reading what this instance sent (it stayed connected but did not keep up); the next connection's full sync "
+                    + "brings it level.", null).add(l.slowPartnerCloses(), "partner", p.partner());
         }
         var carried = f.gauge("isthmus_pair_group_carried", "1 for the instance that carries the floating group, as this instance "
                 + "sees it (carried_by names it).", null);

@@ -1,6 +1,7 @@
 package io.isthmus.control.ha;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,10 +16,21 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import io.isthmus.control.log.CapturedLines;
+import io.isthmus.control.log.LineFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -133,6 +145,219 @@ class HostileInputTest {
         assertStillWorking(a, p[1]);
     }
 
+    /**
+     * A partner that completes TLS and HELLO, keeps sending heartbeats (so it is not silent) and
+     * reads nothing: b puts updates until more than the bound waits unsent for it, then closes the
+     * connection, counts and logs it, and releases what waited for an acknowledgement (a held IKE
+     * datagram goes out) as when the link goes down. The real a then connects and b's full sync
+     * brings it level: the last value of every key, nothing of the dropped backlog in between.
+     */
+    @Test
+    void aPartnerThatStopsReadingIsClosedAndTheNextConnectionBringsItLevel() throws Exception {
+        int bound = 256 * 1024;
+        Node b = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()), bound);
+        b.call(() -> b.link.takeOver("gb"));
+        List<byte[]> wire = new CopyOnWriteArrayList<>();
+        Published published = new Published(b.link);
+        HeldTransport held = b.call(() -> new HeldTransport((d, local, remote) -> wire.add(d), published, x -> true));
+        ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
+        try (CapturedLines log = CapturedLines.open(LineFormat.HUMAN, false);
+             SSLSocket s = tlsClient(b.link.localAddress(), "a", 4096)) {
+            s.startHandshake();
+            OutputStream out = s.getOutputStream();
+            out.write(encoded(new Frame.Hello(FrameCodec.VERSION, "a", Map.of())));
+            out.flush();
+            heartbeats(beats, out);
+            b.await("connected", () -> b.events.contains("connected"));
+
+            // Round after round of the same 100 keys, 1 KiB each: b's own state stays 100 entries, its last values known.
+            AtomicReference<Long> firstSequence = new AtomicReference<>();
+            long deadline = System.nanoTime() + Node.PATIENCE.toNanos();
+            int round = 0;
+            while (b.link.status().slowPartnerCloses() == 0) {
+                // The kernel's socket buffers take some before anything waits in b: a few MB, far below 500 rounds (50 MB).
+                assertTrue(System.nanoTime() < deadline && round < 500, "no close for a partner that reads nothing after " + round
+                        + " rounds");
+                String value = Integer.toString(round++) + "-" + "x".repeat(1024);
+                b.call(() -> {
+                    for (int i = 0; i < 100; i++) {
+                        b.own.computeIfAbsent("gb", g -> new ConcurrentHashMap<>()).put("k" + i, value);
+                        long seq = published.put("gb", Node.KIND, Node.bytes("k" + i), Node.bytes(value));
+                        firstSequence.compareAndSet(null, seq);
+                    }
+                    return null;
+                });
+                if (round == 1) {
+                    // An IKE answer after the state it shows: held until the partner acknowledges, which it never does.
+                    b.call(() -> {
+                        held.send(new byte[] {42}, new InetSocketAddress("10.77.0.101", 500), new InetSocketAddress("10.77.0.2", 500));
+                        return null;
+                    });
+                    assertEquals(1, b.call(held::waiting));
+                    assertEquals(List.of(), wire);
+                }
+            }
+            System.out.println("slow partner: closed after " + round + " rounds of 100 puts of 1 KiB, bound " + bound + " octets");
+            b.await("disconnected", () -> b.events.contains("disconnected"));
+            b.await("the held datagram released", () -> wire.size() == 1);
+            assertEquals(0, b.call(held::waiting));
+            assertFalse(b.link.acknowledged(firstSequence.get()), "released, not acknowledged");
+            assertFalse(b.link.connected());
+            assertEquals(1, b.link.status().slowPartnerCloses());
+            long lines = log.events().stream().map(e -> e.getFormattedMessage())
+                    .filter(m -> m.startsWith("sync link from a") && m.contains("fell behind") && m.contains("more than " + bound + " octets wait unsent")).count();
+            assertEquals(1, lines, log.all());
+            // The partner reads again: what the kernel still held, then the end (b closed beneath TLS: no close_notify).
+            s.setSoTimeout((int) Node.PATIENCE.toMillis());
+            assertEndsWithin(s.getInputStream());
+        } finally {
+            beats.shutdownNow();
+        }
+
+        // The partner itself comes back: the full sync carries the last value of each key and nothing else.
+        Node a = nodes.startA(b);
+        a.await("b's full sync", () -> a.events.contains("end [gb]"));
+        Set<String> expected = new java.util.TreeSet<>();
+        b.own.get("gb").forEach((k, v) -> expected.add(k + "=" + v));
+        assertEquals(100, expected.size());
+        assertEquals(expected, a.replicaOf("gb"));
+        assertEquals(1, b.link.status().reconnects());
+        long probe = b.put("gb", "probe", "1");
+        CountDownLatch acked = new CountDownLatch(1);
+        b.call(() -> {
+            b.link.whenAcked(probe, acked::countDown);
+            return null;
+        });
+        b.await("the probe acknowledged", () -> acked.getCount() == 0);
+        assertTrue(b.link.acknowledged(probe));
+        assertTrue(a.events.contains("put gb probe=1"), a.events.toString());
+        assertEquals(1, b.link.status().slowPartnerCloses(), "a partner that keeps up is not closed");
+    }
+
+    /**
+     * The same from the dialer's side: a posing as the listener b answers TLS and HELLO, sends
+     * heartbeats and reads nothing; a closes the connection when the bound is reached, counts it,
+     * and dials again.
+     */
+    @Test
+    void aListenerThatStopsReadingIsClosedByTheDialer() throws Exception {
+        int bound = 256 * 1024;
+        SSLServerSocket server = (SSLServerSocket) context("b", "a").getServerSocketFactory().createServerSocket();
+        ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor();
+        try (server) {
+            server.setReceiveBufferSize(4096);
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            server.setNeedClientAuth(true);
+            server.setEnabledProtocols(new String[] {"TLSv1.3"});
+            server.setSoTimeout((int) Node.PATIENCE.toMillis());
+            Node a = nodes.start(Node.settings("a", "b", certs, dir, (InetSocketAddress) server.getLocalSocketAddress()), bound);
+            a.call(() -> a.link.takeOver("ga"));
+            try (SSLSocket s = (SSLSocket) server.accept()) {
+                s.startHandshake();
+                OutputStream out = s.getOutputStream();
+                out.write(encoded(new Frame.Hello(FrameCodec.VERSION, "b", Map.of())));
+                out.flush();
+                heartbeats(beats, out);
+                a.await("connected", () -> a.events.contains("connected"));
+                int round = 0;
+                while (a.link.status().slowPartnerCloses() == 0) {
+                    assertTrue(round++ < 500, "no close for a listener that reads nothing after " + round + " rounds");
+                    a.call(() -> {
+                        for (int i = 0; i < 100; i++) {
+                            a.link.put("ga", Node.KIND, Node.bytes("k" + i), new byte[1024]);
+                        }
+                        return null;
+                    });
+                }
+                a.await("disconnected", () -> a.events.contains("disconnected"));
+                s.setSoTimeout((int) Node.PATIENCE.toMillis());
+                assertEndsWithin(s.getInputStream());
+            }
+            // a dials again (after its back-off) and is taken this time: the closed connection did not stop the link.
+            try (SSLSocket again = (SSLSocket) server.accept()) {
+                again.startHandshake();
+                assertEquals(1, a.link.status().slowPartnerCloses());
+            }
+        } finally {
+            beats.shutdownNow();
+        }
+    }
+
+    /** Heartbeats every 50 ms on {@code out} until it fails (the far end closed): a partner that is not silent. */
+    private static void heartbeats(ScheduledExecutorService beats, OutputStream out) {
+        byte[] heartbeat = encoded(new Frame.Heartbeat());
+        beats.scheduleAtFixedRate(() -> {
+            try {
+                out.write(heartbeat);
+                out.flush();
+            } catch (IOException closed) {
+                throw new java.io.UncheckedIOException(closed); // ends the schedule
+            }
+        }, 0, 50, TimeUnit.MILLISECONDS);
+    }
+
+    /** The link as the pair's logic sees it (last sequence number published), on b's daemon thread. */
+    private static final class Published implements PairLink {
+        private final SyncLink link;
+        private long last;
+
+        Published(SyncLink link) {
+            this.link = link;
+        }
+
+        @Override
+        public long put(String group, byte kind, byte[] key, byte[] value) {
+            return last = link.put(group, kind, key, value);
+        }
+
+        @Override
+        public long remove(String group, byte kind, byte[] key) {
+            return last = link.remove(group, kind, key);
+        }
+
+        @Override
+        public long lastPublished() {
+            return last;
+        }
+
+        @Override
+        public void whenAcked(long sequence, Runnable then) {
+            link.whenAcked(sequence, then);
+        }
+
+        @Override
+        public boolean acknowledged(long sequence) {
+            return link.acknowledged(sequence);
+        }
+
+        @Override
+        public boolean connected() {
+            return link.connected();
+        }
+    }
+
+    private static byte[] encoded(Frame frame) {
+        ByteBuf buf = FrameCodec.encode(ByteBufAllocator.DEFAULT, frame);
+        byte[] bytes = new byte[buf.readableBytes()];
+        buf.readBytes(bytes);
+        buf.release();
+        return bytes;
+    }
+
+    /** Reads until the end of the stream or a reset; a read that times out fails (the connection was not closed). */
+    private static void assertEndsWithin(InputStream in) {
+        byte[] buf = new byte[65536];
+        try {
+            while (in.read(buf) >= 0) {
+                // the backlog the kernel held
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            throw new AssertionError("the connection is still open after " + Node.PATIENCE.toSeconds() + " s", e);
+        } catch (IOException closed) {
+            // a reset, or TLS's complaint about the missing close_notify: closed
+        }
+    }
+
     /** Reads until the far end closes; what the connection delivered before does not matter. */
     private static void assertClosed(InputStream in) {
         byte[] buf = new byte[4096];
@@ -161,9 +386,26 @@ class HostileInputTest {
 
     /** A JDK TLS 1.3 client trusting b's certificate, presenting {@code name}'s (none if null). */
     private static SSLSocket tlsClient(InetSocketAddress to, String name) throws Exception {
+        return tlsClient(to, name, 0);
+    }
+
+    /** As above, with this socket receive buffer (0: the system's), set before connecting so the window is that small. */
+    private static SSLSocket tlsClient(InetSocketAddress to, String name, int receiveBuffer) throws Exception {
+        SSLSocket s = (SSLSocket) context(name, "b").getSocketFactory().createSocket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
+        s.connect(to, (int) Node.PATIENCE.toMillis());
+        s.setEnabledProtocols(new String[] {"TLSv1.3"});
+        s.setSoTimeout((int) Node.PATIENCE.toMillis());
+        return s;
+    }
+
+    /** TLS 1.3 presenting {@code name}'s certificate (none if null), trusting {@code trusted}'s. */
+    private static SSLContext context(String name, String trusted) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("b", Pem.certificate(certs.resolve("b.pem")));
+        trust.setCertificateEntry(trusted, Pem.certificate(certs.resolve(trusted + ".pem")));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
         tmf.init(trust);
         KeyManagerFactory kmf = null;
@@ -177,9 +419,6 @@ class HostileInputTest {
         }
         SSLContext ctx = SSLContext.getInstance("TLSv1.3");
         ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(to.getAddress(), to.getPort());
-        s.setEnabledProtocols(new String[] {"TLSv1.3"});
-        s.setSoTimeout((int) Node.PATIENCE.toMillis());
-        return s;
+        return ctx;
     }
 }

@@ -46,9 +46,14 @@ final class Node implements SyncListener, AutoCloseable {
     }
 
     static Node start(SyncSettings settings) throws IOException {
+        return start(settings, SyncLink.MAX_UNSENT_BYTES);
+    }
+
+    /** With this bound on what may wait unsent for the partner. */
+    static Node start(SyncSettings settings, int maxUnsentBytes) throws IOException {
         Node n = new Node(settings.instance());
         try {
-            n.link = SyncLink.start(settings, n, n.deliver);
+            n.link = SyncLink.start(settings, n, n.deliver, maxUnsentBytes);
         } catch (IOException | RuntimeException e) {
             n.deliver.shutdownNow();
             throw e;

@@ -26,7 +26,11 @@ final class Nodes implements AutoCloseable {
     }
 
     Node start(SyncSettings s) throws Exception {
-        Node n = Node.start(s);
+        return start(s, SyncLink.MAX_UNSENT_BYTES);
+    }
+
+    Node start(SyncSettings s, int maxUnsentBytes) throws Exception {
+        Node n = Node.start(s, maxUnsentBytes);
         started.add(n);
         return n;
     }
