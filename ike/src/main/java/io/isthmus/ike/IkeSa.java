@@ -5,7 +5,6 @@ import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -172,11 +171,6 @@ public final class IkeSa {
         return timers;
     }
 
-    /** A child SA of an adopted IKE SA, {@code age} old. */
-    void adoptChild(ChildSa child, Duration age) {
-        children.adopt(child, age);
-    }
-
     Reauthentication reauthentication() {
         return reauthentication;
     }
@@ -298,30 +292,6 @@ public final class IkeSa {
         return timers.expiresAt();
     }
 
-    /** When the child SA with this inbound SPI is rekeyed, or null (none due, or no such child). */
-    public Instant childRekeyAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.rekeyAt;
-    }
-
-    /** When the child SA with this inbound SPI expires unless rekeyed first, or null. */
-    public Instant childExpiresAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.expiresAt;
-    }
-
-    /** When the child SA with this inbound SPI was made, or null. */
-    public Instant childEstablishedAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.established;
-    }
-
-    /** The state of the child SA with this inbound SPI, or null if there is none. */
-    public ChildSa.State childState(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.state();
-    }
-
     /** Whether the peer takes IKE fragments (RFC 7383). */
     boolean peerFragments() {
         return peerFragments;
@@ -347,7 +317,7 @@ public final class IkeSa {
     }
 
     public List<ChildSaDescription> childSas() {
-        return children.view().stream().map(c -> c.description).toList();
+        return children.stream().map(c -> c.description).toList();
     }
 
     /** The IKE SA that replaced this one in a rekey, if any. */
@@ -374,11 +344,11 @@ public final class IkeSa {
 
     /** Starts a CREATE_CHILD_SA that replaces the child SA with this inbound SPI. */
     public void rekeyChild(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
+        ChildSa c = children.byInboundSpi(inboundSpi);
         if (c == null) {
             throw new IllegalArgumentException("no child SA with inbound SPI " + HexFormat.of().toHexDigits(inboundSpi));
         }
-        rekeyChild(c);
+        children.rekey(c);
     }
 
     /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
@@ -390,9 +360,9 @@ public final class IkeSa {
 
     /** Deletes one child SA, telling the peer. */
     public void deleteChild(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
+        ChildSa c = children.byInboundSpi(inboundSpi);
         if (c != null) {
-            deleteChild(c, "deleted");
+            children.delete(c, "deleted");
         }
     }
 
@@ -454,7 +424,7 @@ public final class IkeSa {
         if (!isUp()) {
             return;
         }
-        List<ChildSa> outdated = children.view().stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
+        List<ChildSa> outdated = children.stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
                 .toList();
         if (!outdated.isEmpty()) {
             LOG.log(System.Logger.Level.INFO, "{0}: new selectors {1} === {2}: replacing {3} child SA(s)", this, connection.localSelectors(),
@@ -681,41 +651,9 @@ public final class IkeSa {
         return KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, length);
     }
 
-    /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
-    public void addChild(ChildSa child) {
-        children.add(child);
-        if (isUp()) {
-            // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
-            reauthentication.ended(null);
-        }
-    }
-
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
-    public List<ChildSa> children() {
-        return children.view();
-    }
-
-    public ChildSa child(int inboundSpi) {
-        return children.byInboundSpi(inboundSpi);
-    }
-
-    public ChildSa childByOutboundSpi(int outboundSpi) {
-        return children.byOutboundSpi(outboundSpi);
-    }
-
-    /** Starts the rekey of {@code c} if it is ours and installed; while our IKE SA is rekeyed, a little later. */
-    public void rekeyChild(ChildSa c) {
-        children.rekey(c);
-    }
-
-    /** Deletes {@code c}, telling the peer, or at once when this SA can no longer tell it. */
-    public void deleteChild(ChildSa c, String why) {
-        children.delete(c, why);
-    }
-
-    /** {@code c} is gone: announced deleted, its inbound SPI free again. */
-    public void removeChild(ChildSa c, String why) {
-        children.remove(c, why);
+    public ChildSas children() {
+        return children;
     }
 
     // ------------------------------------------------------------------------------------------

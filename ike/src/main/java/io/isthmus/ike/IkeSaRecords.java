@@ -57,7 +57,7 @@ final class IkeSaRecords {
         for (int i = 0; i < spis.size(); i++) {
             IkeSaRecord.Child rc = r.children().get(i);
             ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
-            sa.adoptChild(child, Duration.between(rc.establishedAt(), now));
+            sa.children().adopt(child, Duration.between(rc.establishedAt(), now));
         }
         context.sas().add(sa);
         sa.timers().start(Duration.between(sa.establishedAt(), now));

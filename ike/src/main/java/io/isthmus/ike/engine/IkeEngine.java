@@ -329,7 +329,7 @@ public final class IkeEngine implements Transport.Receiver {
     /** The IKE SA that owns the child SA with this inbound SPI, if any. */
     private IkeSa ownerOfChild(int inboundSpi) {
         for (IkeSa sa : sas.values()) {
-            if (sa.child(inboundSpi) != null) {
+            if (sa.children().byInboundSpi(inboundSpi) != null) {
                 return sa;
             }
         }
@@ -352,7 +352,7 @@ public final class IkeEngine implements Transport.Receiver {
     public void expireChild(int inboundSpi) {
         IkeSa sa = ownerOfChild(inboundSpi);
         if (sa != null) {
-            sa.deleteChild(sa.child(inboundSpi), "hard lifetime reached");
+            sa.children().delete(sa.children().byInboundSpi(inboundSpi), "hard lifetime reached");
             context.flushObservations();
         }
     }
