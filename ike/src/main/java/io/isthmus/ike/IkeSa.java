@@ -6,7 +6,6 @@ import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -18,8 +17,9 @@ import java.util.List;
  * is a class of {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
  *
  * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
- * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict, the child SAs, the hand-over to the
- * IKE SA of a rekey), and {@link #receive} for the engine. Key arrays are wiped when it dies.
+ * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict; the child SAs are changed on
+ * {@link ChildSas}, the succession of a rekey through {@link IkeSaSuccession}), and
+ * {@link #receive} for the engine. Key arrays are wiped when it dies.
  */
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
@@ -85,30 +85,16 @@ public final class IkeSa {
     }
 
     /**
-     * The IKE SA a rekey of this one creates (RFC 7296 §2.18): new SPIs, keys from our SK_d,
-     * message IDs from zero; identities, addresses and what the peer supports carry over. The
-     * initiator of the rekey is the new SA's original initiator.
+     * Made by a rekey of {@code old} ({@link IkeSaSuccession#successor}): authenticated as old
+     * was, established now, with what the peer supports and old's clients' virtual addresses.
      */
-    public IkeSa rekeyed(boolean asInitiator, long newSpiI, long newSpiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
-        IkeSa sa = new IkeSa(context, asInitiator, List.of(connection), newSpiI, newSpiR, local, remote);
-        sa.proposal = chosen;
-        sa.natDetected = natDetected;
-        sa.behindNat = behindNat;
-        sa.peerFragments = peerFragments;
-        sa.peerMessageIdSync = peerMessageIdSync;
-        sa.peerId = peerId;
-        sa.authenticatedWith = authenticatedWith;
-        sa.authenticatedCredentials = authenticatedCredentials;
-        sa.virtual = virtual.carriedTo(asInitiator ? newSpiI : newSpiR);
-        sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
-                chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
-        Arrays.fill(sharedSecret, (byte) 0);
-        sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
-        sa.transitionTo(IkeSaState.ESTABLISHED);
-        sa.establishedAt = context.scheduler().now();
-        context.sas().add(sa);
-        sa.timers.start();
-        return sa;
+    void inherit(IkeSa old) {
+        peerMessageIdSync = old.peerMessageIdSync;
+        peerId = old.peerId;
+        authenticatedWith = old.authenticatedWith;
+        authenticatedCredentials = old.authenticatedCredentials;
+        virtual = old.virtual.carriedTo(ourSpi());
+        establishedAt = context.scheduler().now();
     }
 
     /**
@@ -601,36 +587,9 @@ public final class IkeSa {
         }
     }
 
-    /**
-     * Gives our child SAs and queued child exchanges to the IKE SA that replaces us; this one
-     * then only waits for its delete.
-     */
-    public void handOver(IkeSa next) {
-        handOver(next, true);
-    }
-
-    /**
-     * As {@link #handOver}, for the redundant IKE SA of a simultaneous rekey (RFC 7296 2.8.2): it
-     * was never announced, so neither is its going, and the one rekey is counted once.
-     */
-    public void handOverRedundant(IkeSa next) {
-        handOver(next, false);
-    }
-
-    private void handOver(IkeSa next, boolean announce) {
+    /** {@code next} takes over from this SA after a rekey ({@link IkeSaSuccession#handOver}). */
+    void replacedBy(IkeSa next) {
         replacement = next;
-        transitionTo(IkeSaState.REKEYED);
-        timers.cancel();
-        children.handOverTo(next.children);
-        next.touched();
-        window.handOver(next.window);
-        if (!announce) {
-            LOG.log(System.Logger.Level.INFO, "{0}: redundant after a simultaneous rekey, its child SAs moved to {1}", this, next);
-            return;
-        }
-        context.counters(this).ikeRekeyed();
-        context.emit(IkeEvent.Kind.IKE_REKEYED, next, null, "replaces " + spis());
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
     }
 
     /** This IKE SA, or the one that replaced it (and so on). */
