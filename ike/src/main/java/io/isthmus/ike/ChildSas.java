@@ -104,6 +104,26 @@ public final class ChildSas {
         sa.context().listener().deleted(c.description);
     }
 
+    /**
+     * The connection's selectors changed (a reload): the child SAs negotiated with the old ones
+     * are replaced, make-before-break, by one child SA with the new ones, and deleted once it is
+     * installed. A rekey could not do it: it keeps the selectors of the SA it replaces (RFC 7296
+     * §2.9.2). A peer still configured with the old selectors narrows the new ones to what it
+     * has (§2.9); a peer that refuses them leaves the old child SAs running.
+     */
+    public void renewSelectors() {
+        if (!sa.isUp()) {
+            return;
+        }
+        List<ChildSa> outdated = list.stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
+                .toList();
+        if (!outdated.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "{0}: new selectors {1} === {2}: replacing {3} child SA(s)", sa, sa.connection().localSelectors(),
+                    sa.connection().remoteSelectors(), outdated.size());
+            sa.context().exchanges().replaceChildren(sa, outdated);
+        }
+    }
+
     /** Every one removed, as {@link #remove} does: the IKE SA is destroyed. */
     void removeAll(String why) {
         for (ChildSa c : List.copyOf(list)) {

@@ -386,7 +386,7 @@ public final class IkeSa {
      * retransmissions) use next's proposals, selectors and timers, and a responder that has not
      * yet matched a candidate to the peer's identity matches among the new ones. What was
      * negotiated stays as it is: SPIs, keys, the proposal, the child SAs and their selectors
-     * (see {@link #renewSelectors()}); the timers already running keep their times.
+     * (see {@link ChildSas#renewSelectors()}); the timers already running keep their times.
      */
     public void reconfigure(Connection next) {
         boolean ours = connection.name().equals(next.name());
@@ -397,26 +397,6 @@ public final class IkeSa {
             connection = next;
         }
         candidates = candidates.stream().map(c -> c.name().equals(next.name()) ? next : c).toList();
-    }
-
-    /**
-     * The connection's selectors changed (a reload): the child SAs negotiated with the old ones
-     * are replaced, make-before-break, by one child SA with the new ones, and deleted once it is
-     * installed. A rekey could not do it: it keeps the selectors of the SA it replaces (RFC 7296
-     * §2.9.2). A peer still configured with the old selectors narrows the new ones to what it
-     * has (§2.9); a peer that refuses them leaves the old child SAs running.
-     */
-    public void renewSelectors() {
-        if (!isUp()) {
-            return;
-        }
-        List<ChildSa> outdated = children.stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
-                .toList();
-        if (!outdated.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "{0}: new selectors {1} === {2}: replacing {3} child SA(s)", this, connection.localSelectors(),
-                    connection.remoteSelectors(), outdated.size());
-            context.exchanges().replaceChildren(this, outdated);
-        }
     }
 
     /**

@@ -202,7 +202,7 @@ public final class IkeEngine implements Transport.Receiver {
      * a new IKE SA with IKE_AUTH, make-before-break ({@link IkeSa#rekey}), since a CREATE_CHILD_SA
      * rekey authenticates nothing. Nothing negotiated changes, except that when {@code next} has other
      * traffic selectors, the child SAs negotiated with the old ones are replaced, make-before-break
-     * ({@link IkeSa#renewSelectors}). The old connection's key is not wiped here: the
+     * ({@link io.isthmus.ike.ChildSas#renewSelectors}). The old connection's key is not wiped here: the
      * configuration it came from owns it (and may still share it with {@code next}).
      */
     public void replaceConnection(Connection next) {
@@ -230,7 +230,7 @@ public final class IkeEngine implements Transport.Receiver {
                 }
                 sa.reconfigure(n);
                 if (newSelectors && sa.connection() == n) {
-                    sa.renewSelectors();
+                    sa.children().renewSelectors();
                 }
             }
         }
