@@ -45,7 +45,7 @@ public final class IkeSa {
     private Identity peerId;
     /** The observer was told of this SA ({@link IkeSaObserver#changed}) and not yet that it went. */
     private boolean observed;
-    /** Handed to another instance ({@link #release()}): gone from here without a word to anyone. */
+    /** Handed to another instance ({@link IkeSaRecords#release}): gone from here without a word to anyone. */
     private boolean released;
 
     private Instant lastHeard;
@@ -98,18 +98,7 @@ public final class IkeSa {
     }
 
     /**
-     * The IKE SA of {@code r}, carried on here as it was there (active-active takeover): ESTABLISHED
-     * with its SPIs, keys (copies: {@code r} stays the caller's to wipe), message window and child
-     * SAs, its timers running for what is left of its lifetimes, no exchange, and no word to the
-     * listener (the daemon installs the child SAs with the keys it synced). Registered under its
-     * SPI. Throws IllegalStateException when a child SA here already holds one of its inbound SPIs.
-     */
-    public static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
-        return IkeSaRecords.adopt(context, c, r);
-    }
-
-    /**
-     * What another instance needs to carry this SA on ({@link #adopt}); IKE thread only, and only
+     * What another instance needs to carry this SA on ({@link IkeSaRecords#adopt}); IKE thread only, and only
      * while it is up. The keys in it are copies, the caller's to wipe ({@link IkeSaRecord#destroy()}).
      */
     public IkeSaRecord record() {
@@ -117,32 +106,7 @@ public final class IkeSa {
     }
 
     /**
-     * Handed to another instance, which carries it on from its record: gone from here as if it
-     * never was. Timers and retransmissions stop, its child SAs and their inbound SPIs are
-     * forgotten, keys wiped; nothing is sent, and neither the listener nor the observer hears
-     * of it (the daemon asked, and the data plane's SAs are the daemon's to move).
-     */
-    public void release() {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        released = true;
-        transitionTo(IkeSaState.DESTROYED);
-        // The partner does not take remote-access clients over (their SAs are not synced): the address waits for the reconnect.
-        virtual.release(ourSpi());
-        children.forget();
-        window.stop();
-        timers.cancel();
-        if (keys != null) {
-            keys.destroy();
-        }
-        context.sas().remove(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", this);
-        context.emit(IkeEvent.Kind.IKE_DOWN, this, null, "released to the pair's other instance, which carries it on");
-    }
-
-    /**
-     * Carried on from another instance's record ({@link #adopt}): who the peer proved to be, and
+     * Carried on from another instance's record ({@link IkeSaRecords#adopt}): who the peer proved to be, and
      * when. Both instances run one configuration: what authenticated the SA there is what
      * {@code c} holds here.
      */
@@ -163,6 +127,11 @@ public final class IkeSa {
 
     boolean released() {
         return released;
+    }
+
+    /** Handed to another instance ({@link IkeSaRecords#release}): from now on the observer hears nothing of it. */
+    void markReleased() {
+        released = true;
     }
 
     boolean observed() {

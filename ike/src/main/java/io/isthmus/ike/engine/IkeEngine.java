@@ -9,6 +9,7 @@ import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaObserver;
 import io.isthmus.ike.IkeSaRecord;
+import io.isthmus.ike.IkeSaRecords;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.IkeSaTable;
 import io.isthmus.ike.RateLimitedLog;
@@ -162,17 +163,17 @@ public final class IkeEngine implements Transport.Receiver {
         if (sas.contains(record.ourSpi())) {
             throw new IllegalStateException("an IKE SA with SPI " + Long.toHexString(record.ourSpi()) + " is already here: not adopting " + record);
         }
-        IkeSa sa = IkeSa.adopt(context, c, record);
+        IkeSa sa = IkeSaRecords.adopt(context, c, record);
         context.flushObservations();
         return sa;
     }
 
     /**
-     * Hands {@code sa} away to another instance ({@link IkeSa#release()}): forgotten here without
+     * Hands {@code sa} away to another instance ({@link IkeSaRecords#release}): forgotten here without
      * a datagram, a word to the listener or to the observer.
      */
     public void release(IkeSa sa) {
-        sa.release();
+        IkeSaRecords.release(sa);
     }
 
     /** {@link #release(IkeSa)} by the SPI we chose; false when there is no such IKE SA. */
@@ -181,7 +182,7 @@ public final class IkeEngine implements Transport.Receiver {
         if (sa == null) {
             return false;
         }
-        sa.release();
+        IkeSaRecords.release(sa);
         return true;
     }
 
