@@ -30,15 +30,12 @@ public final class IkeSa {
     private List<Connection> candidates;
     private final long spiI;
     private long spiR;
-    private InetSocketAddress local;
-    private InetSocketAddress remote;
     private IkeSaState state = IkeSaState.CONNECTING;
 
     private IkeProposal proposal;
     private IkeSaKeys keys;
     private final MessageWindow window = new MessageWindow(this);
-    private boolean natDetected;
-    private boolean behindNat;
+    private final NatTraversal addresses;
     private boolean peerFragments;
     /** The peer said IKEV2_MESSAGE_ID_SYNC_SUPPORTED in IKE_AUTH (RFC 6311): {@link #syncMessageIds} may be used. */
     private boolean peerMessageIdSync;
@@ -78,8 +75,7 @@ public final class IkeSa {
         this.connection = candidates.getFirst();
         this.spiI = spiI;
         this.spiR = spiR;
-        this.local = local;
-        this.remote = remote;
+        this.addresses = new NatTraversal(this, local, remote);
         this.lastHeard = context.scheduler().now();
         this.createdAt = lastHeard;
     }
@@ -211,15 +207,15 @@ public final class IkeSa {
     }
 
     public InetSocketAddress localAddress() {
-        return local;
+        return addresses.local();
     }
 
     public InetSocketAddress remoteAddress() {
-        return remote;
+        return addresses.remote();
     }
 
     public boolean natDetected() {
-        return natDetected;
+        return addresses.natDetected();
     }
 
     /** When the peer last sent an authenticated message on this SA (or it was made). */
@@ -254,7 +250,7 @@ public final class IkeSa {
 
     /** Whether a NAT rewrote our address, so this end sends keepalives. */
     public boolean behindNat() {
-        return behindNat;
+        return addresses.behindNat();
     }
 
     public Identity peerIdentity() {
@@ -289,8 +285,8 @@ public final class IkeSa {
     @Override
     public String toString() {
         return connection.name() + "[" + spis() + "] "
-                + local.getAddress().getHostAddress() + "[" + connection.localId() + "]" + "..."
-                + remote.getAddress().getHostAddress() + "[" + (peerId == null ? "?" : peerId) + "]";
+                + localAddress().getAddress().getHostAddress() + "[" + connection.localId() + "]" + "..."
+                + remoteAddress().getAddress().getHostAddress() + "[" + (peerId == null ? "?" : peerId) + "]";
     }
 
     // ------------------------------------------------------------------------------------------
@@ -477,20 +473,14 @@ public final class IkeSa {
         spiR = responderSpi;
         proposal = chosen;
         keys = derived;
-        natDetected = nat;
-        behindNat = weAreBehindNat;
+        addresses.detected(nat, weAreBehindNat);
         peerFragments = peerTakesFragments;
         window.protectWith(new SkProtection(chosen.cipher(), keys, initiator, peerFragments));
     }
 
-    /** Both ends use port 4500 from IKE_AUTH on once a NAT is seen (RFC 7296 §2.23). */
-    public void moveToNatTraversalPort() {
-        int port = context.natTraversalPort();
-        if (local.getPort() != port || remote.getPort() != port) {
-            local = new InetSocketAddress(local.getAddress(), port);
-            remote = new InetSocketAddress(remote.getAddress(), port);
-            touched();
-        }
+    /** Its addresses, which NAT traversal moves (RFC 7296 §2.23). */
+    public NatTraversal natTraversal() {
+        return addresses;
     }
 
     /** The connections a responder may match the peer's identity to in IKE_AUTH (the first is used until then). */
@@ -525,15 +515,6 @@ public final class IkeSa {
     /** The peer sent an authenticated message on this SA (or the response to our IKE_SA_INIT). */
     public void heard() {
         lastHeard = context.scheduler().now();
-    }
-
-    /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
-    public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
-        if ((natDetected || from.getPort() == context.natTraversalPort()) && (!from.equals(remote) || !to.equals(local))) {
-            remote = from;
-            local = to;
-            touched();
-        }
     }
 
     /** {@code next} takes over from this SA after a rekey ({@link IkeSaSuccession#handOver}). */

@@ -308,7 +308,7 @@ public final class MessageWindow {
             return;
         }
         sa.heard();
-        sa.peerSeenAt(from, to);
+        sa.natTraversal().peerSeenAt(from, to);
         count(h.exchangeType(), Direction.IN, h.isResponse() ? Kind.RESPONSE : Kind.REQUEST);
         LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", sa, ExchangeType.name(h.exchangeType()),
                 h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
