@@ -80,10 +80,7 @@ public final class IkeSa {
         this.createdAt = lastHeard;
     }
 
-    /**
-     * Made by a rekey of {@code old} ({@link IkeSaSuccession#successor}): authenticated as old
-     * was, established now, with what the peer supports and old's clients' virtual addresses.
-     */
+    /** Made by a rekey of {@code old} ({@link IkeSaSuccession#successor}): authenticated as old was, established now. */
     void inherit(IkeSa old) {
         peerMessageIdSync = old.peerMessageIdSync;
         peerId = old.peerId;
@@ -117,7 +114,8 @@ public final class IkeSa {
         return timers;
     }
 
-    Reauthentication reauthentication() {
+    /** Its part in a reauthentication: the SA replacing it, or the one it is to replace. */
+    public Reauthentication reauthentication() {
         return reauthentication;
     }
 
@@ -190,16 +188,6 @@ public final class IkeSa {
     /** Whether this SA was authenticated with the credentials {@code c} has now. */
     public boolean authenticatedAs(Connection c) {
         return authenticatedCredentials != null && authenticatedCredentials.equals(Credentials.of(c));
-    }
-
-    /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
-    public IkeSa reauthenticatedBy() {
-        return reauthentication.replacedBy();
-    }
-
-    /** The IKE SA this new one is to replace once up (a reauthentication), until then; null otherwise. */
-    public IkeSa reauthenticating() {
-        return reauthentication.replacing();
     }
 
     public IkeProposal proposal() {
