@@ -5,6 +5,7 @@ import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.dataplane.Counters;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.dataplane.Drop;
+import io.isthmus.ike.ChildSa;
 import io.isthmus.ike.IkeCounters;
 import io.isthmus.ike.IkeSa;
 import java.time.Duration;
@@ -205,7 +206,8 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                 for (var d : sa.childSas()) {
                     Dataplane.SaStatus s = tunnelSas.get(d.inbound().spi());
                     int spi = d.inbound().spi();
-                    Instant made = sa.childEstablishedAt(spi);
+                    ChildSa child = sa.children().byInboundSpi(spi);
+                    Instant made = child == null ? null : child.establishedAt();
                     Map<String, Long> drops = new LinkedHashMap<>();
                     if (s != null) {
                         s.drops().forEach((k, v) -> drops.put(k.name(), v));
@@ -213,9 +215,9 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
                     children.add(new ChildSaStatus(hex.toHexDigits(d.inbound().spi()), hex.toHexDigits(d.outbound().spi()),
                             d.inbound().suite().toString(), d.inbound().esn(), d.udpEncapsulation() ? "UDP" : "ESP",
                             d.localSelectors().stream().map(Object::toString).toList(), d.remoteSelectors().stream().map(Object::toString).toList(),
-                            since(made, now), until(sa.childRekeyAt(spi), now), until(sa.childExpiresAt(spi), now),
+                            since(made, now), until(child == null ? null : child.rekeyAt(), now), until(child == null ? null : child.expiresAt(), now),
                             s == null ? 0 : s.inBytes(), s == null ? 0 : s.inPackets(), s == null ? 0 : s.outBytes(), s == null ? 0 : s.outPackets(),
-                            since(packetTimes.lastIn(spi), now), since(packetTimes.lastOut(spi), now), s != null && s.carriesOutbound(), drops, String.valueOf(sa.childState(spi))));
+                            since(packetTimes.lastIn(spi), now), since(packetTimes.lastOut(spi), now), s != null && s.carriesOutbound(), drops, String.valueOf(child == null ? null : child.state())));
                 }
                 sas.add(new IkeSaStatus(hex.toHexDigits(sa.initiatorSpi()), hex.toHexDigits(sa.responderSpi()), sa.isInitiator(),
                         sa.state().name(), sa.proposal() == null ? null : sa.proposal().toString(), text(sa.localAddress()), text(sa.remoteAddress()),

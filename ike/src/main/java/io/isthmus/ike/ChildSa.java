@@ -26,7 +26,7 @@ public final class ChildSa {
     final Instant established;
     /** Whether we initiated the exchange that created it: its keys are in that exchange's order. */
     final boolean createdAsInitiator;
-    /** Taken over from the exchange that reserved it; released by {@link IkeSa#removeChild}. */
+    /** Taken over from the exchange that reserved it; released by {@link ChildSas#remove}. */
     final InboundSpi spi;
     State state = State.INSTALLED;
     IkeSa owner;
@@ -72,6 +72,21 @@ public final class ChildSa {
 
     public State state() {
         return state;
+    }
+
+    /** When it was made. */
+    public Instant establishedAt() {
+        return established;
+    }
+
+    /** When it is rekeyed, or null (none due). */
+    public Instant rekeyAt() {
+        return rekeyAt;
+    }
+
+    /** When it expires unless rekeyed first, or null. */
+    public Instant expiresAt() {
+        return expiresAt;
     }
 
     public void state(State next) {

@@ -5,9 +5,7 @@ import io.isthmus.ike.crypto.KeyDerivation;
 import io.isthmus.ike.crypto.SkProtection;
 import io.isthmus.ike.message.IkeMessage;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -19,8 +17,9 @@ import java.util.List;
  * is a class of {@code io.isthmus.ike.exchange}, started through {@link Exchanges} and drawn there.
  *
  * <p>Its public methods come in three groups: what the daemon reads and asks for, what the
- * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict, the child SAs, the hand-over to the
- * IKE SA of a rekey), and {@link #receive} for the engine. Key arrays are wiped when it dies.
+ * exchanges change (IKE_SA_INIT's outcome, IKE_AUTH's verdict; the child SAs are changed on
+ * {@link ChildSas}, the succession of a rekey through {@link IkeSaSuccession}), and
+ * {@link #receive} for the engine. Key arrays are wiped when it dies.
  */
 public final class IkeSa {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
@@ -31,22 +30,19 @@ public final class IkeSa {
     private List<Connection> candidates;
     private final long spiI;
     private long spiR;
-    private InetSocketAddress local;
-    private InetSocketAddress remote;
     private IkeSaState state = IkeSaState.CONNECTING;
 
     private IkeProposal proposal;
     private IkeSaKeys keys;
     private final MessageWindow window = new MessageWindow(this);
-    private boolean natDetected;
-    private boolean behindNat;
+    private final NatTraversal addresses;
     private boolean peerFragments;
     /** The peer said IKEV2_MESSAGE_ID_SYNC_SUPPORTED in IKE_AUTH (RFC 6311): {@link #syncMessageIds} may be used. */
     private boolean peerMessageIdSync;
     private Identity peerId;
     /** The observer was told of this SA ({@link IkeSaObserver#changed}) and not yet that it went. */
     private boolean observed;
-    /** Handed to another instance ({@link #release()}): gone from here without a word to anyone. */
+    /** Handed to another instance ({@link IkeSaRecords#release}): gone from here without a word to anyone. */
     private boolean released;
 
     private Instant lastHeard;
@@ -79,52 +75,23 @@ public final class IkeSa {
         this.connection = candidates.getFirst();
         this.spiI = spiI;
         this.spiR = spiR;
-        this.local = local;
-        this.remote = remote;
+        this.addresses = new NatTraversal(this, local, remote);
         this.lastHeard = context.scheduler().now();
         this.createdAt = lastHeard;
     }
 
-    /**
-     * The IKE SA a rekey of this one creates (RFC 7296 §2.18): new SPIs, keys from our SK_d,
-     * message IDs from zero; identities, addresses and what the peer supports carry over. The
-     * initiator of the rekey is the new SA's original initiator.
-     */
-    public IkeSa rekeyed(boolean asInitiator, long newSpiI, long newSpiR, IkeProposal chosen, byte[] ni, byte[] nr, byte[] sharedSecret) {
-        IkeSa sa = new IkeSa(context, asInitiator, List.of(connection), newSpiI, newSpiR, local, remote);
-        sa.proposal = chosen;
-        sa.natDetected = natDetected;
-        sa.behindNat = behindNat;
-        sa.peerFragments = peerFragments;
-        sa.peerMessageIdSync = peerMessageIdSync;
-        sa.peerId = peerId;
-        sa.authenticatedWith = authenticatedWith;
-        sa.authenticatedCredentials = authenticatedCredentials;
-        sa.virtual = virtual.carriedTo(asInitiator ? newSpiI : newSpiR);
-        sa.keys = KeyDerivation.rekeyedIkeSaKeys(proposal.prf(), keys.skD(), chosen.prf(), sharedSecret, ni, nr, newSpiI, newSpiR,
-                chosen.cipher().integrityKeyLength(), chosen.cipher().encryptionKeyLength());
-        Arrays.fill(sharedSecret, (byte) 0);
-        sa.window.protectWith(new SkProtection(chosen.cipher(), sa.keys, asInitiator, sa.peerFragments));
-        sa.transitionTo(IkeSaState.ESTABLISHED);
-        sa.establishedAt = context.scheduler().now();
-        context.sas().add(sa);
-        sa.timers.start();
-        return sa;
+    /** Made by a rekey of {@code old} ({@link IkeSaSuccession#successor}): authenticated as old was, established now. */
+    void inherit(IkeSa old) {
+        peerMessageIdSync = old.peerMessageIdSync;
+        peerId = old.peerId;
+        authenticatedWith = old.authenticatedWith;
+        authenticatedCredentials = old.authenticatedCredentials;
+        virtual = old.virtual.carriedTo(ourSpi());
+        establishedAt = context.scheduler().now();
     }
 
     /**
-     * The IKE SA of {@code r}, carried on here as it was there (active-active takeover): ESTABLISHED
-     * with its SPIs, keys (copies: {@code r} stays the caller's to wipe), message window and child
-     * SAs, its timers running for what is left of its lifetimes, no exchange, and no word to the
-     * listener (the daemon installs the child SAs with the keys it synced). Registered under its
-     * SPI. Throws IllegalStateException when a child SA here already holds one of its inbound SPIs.
-     */
-    public static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
-        return IkeSaRecords.adopt(context, c, r);
-    }
-
-    /**
-     * What another instance needs to carry this SA on ({@link #adopt}); IKE thread only, and only
+     * What another instance needs to carry this SA on ({@link IkeSaRecords#adopt}); IKE thread only, and only
      * while it is up. The keys in it are copies, the caller's to wipe ({@link IkeSaRecord#destroy()}).
      */
     public IkeSaRecord record() {
@@ -132,32 +99,7 @@ public final class IkeSa {
     }
 
     /**
-     * Handed to another instance, which carries it on from its record: gone from here as if it
-     * never was. Timers and retransmissions stop, its child SAs and their inbound SPIs are
-     * forgotten, keys wiped; nothing is sent, and neither the listener nor the observer hears
-     * of it (the daemon asked, and the data plane's SAs are the daemon's to move).
-     */
-    public void release() {
-        if (state == IkeSaState.DESTROYED) {
-            return;
-        }
-        released = true;
-        transitionTo(IkeSaState.DESTROYED);
-        // The partner does not take remote-access clients over (their SAs are not synced): the address waits for the reconnect.
-        virtual.release(ourSpi());
-        children.forget();
-        window.stop();
-        timers.cancel();
-        if (keys != null) {
-            keys.destroy();
-        }
-        context.sas().remove(this);
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", this);
-        context.emit(IkeEvent.Kind.IKE_DOWN, this, null, "released to the pair's other instance, which carries it on");
-    }
-
-    /**
-     * Carried on from another instance's record ({@link #adopt}): who the peer proved to be, and
+     * Carried on from another instance's record ({@link IkeSaRecords#adopt}): who the peer proved to be, and
      * when. Both instances run one configuration: what authenticated the SA there is what
      * {@code c} holds here.
      */
@@ -172,17 +114,18 @@ public final class IkeSa {
         return timers;
     }
 
-    /** A child SA of an adopted IKE SA, {@code age} old. */
-    void adoptChild(ChildSa child, Duration age) {
-        children.adopt(child, age);
-    }
-
-    Reauthentication reauthentication() {
+    /** Its part in a reauthentication: the SA replacing it, or the one it is to replace. */
+    public Reauthentication reauthentication() {
         return reauthentication;
     }
 
     boolean released() {
         return released;
+    }
+
+    /** Handed to another instance ({@link IkeSaRecords#release}): from now on the observer hears nothing of it. */
+    void markReleased() {
+        released = true;
     }
 
     boolean observed() {
@@ -247,30 +190,20 @@ public final class IkeSa {
         return authenticatedCredentials != null && authenticatedCredentials.equals(Credentials.of(c));
     }
 
-    /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
-    public IkeSa reauthenticatedBy() {
-        return reauthentication.replacedBy();
-    }
-
-    /** The IKE SA this new one is to replace once up (a reauthentication), until then; null otherwise. */
-    public IkeSa reauthenticating() {
-        return reauthentication.replacing();
-    }
-
     public IkeProposal proposal() {
         return proposal;
     }
 
     public InetSocketAddress localAddress() {
-        return local;
+        return addresses.local();
     }
 
     public InetSocketAddress remoteAddress() {
-        return remote;
+        return addresses.remote();
     }
 
     public boolean natDetected() {
-        return natDetected;
+        return addresses.natDetected();
     }
 
     /** When the peer last sent an authenticated message on this SA (or it was made). */
@@ -298,30 +231,6 @@ public final class IkeSa {
         return timers.expiresAt();
     }
 
-    /** When the child SA with this inbound SPI is rekeyed, or null (none due, or no such child). */
-    public Instant childRekeyAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.rekeyAt;
-    }
-
-    /** When the child SA with this inbound SPI expires unless rekeyed first, or null. */
-    public Instant childExpiresAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.expiresAt;
-    }
-
-    /** When the child SA with this inbound SPI was made, or null. */
-    public Instant childEstablishedAt(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.established;
-    }
-
-    /** The state of the child SA with this inbound SPI, or null if there is none. */
-    public ChildSa.State childState(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
-        return c == null ? null : c.state();
-    }
-
     /** Whether the peer takes IKE fragments (RFC 7383). */
     boolean peerFragments() {
         return peerFragments;
@@ -329,7 +238,7 @@ public final class IkeSa {
 
     /** Whether a NAT rewrote our address, so this end sends keepalives. */
     public boolean behindNat() {
-        return behindNat;
+        return addresses.behindNat();
     }
 
     public Identity peerIdentity() {
@@ -347,7 +256,7 @@ public final class IkeSa {
     }
 
     public List<ChildSaDescription> childSas() {
-        return children.view().stream().map(c -> c.description).toList();
+        return children.stream().map(c -> c.description).toList();
     }
 
     /** The IKE SA that replaced this one in a rekey, if any. */
@@ -364,8 +273,8 @@ public final class IkeSa {
     @Override
     public String toString() {
         return connection.name() + "[" + spis() + "] "
-                + local.getAddress().getHostAddress() + "[" + connection.localId() + "]" + "..."
-                + remote.getAddress().getHostAddress() + "[" + (peerId == null ? "?" : peerId) + "]";
+                + localAddress().getAddress().getHostAddress() + "[" + connection.localId() + "]" + "..."
+                + remoteAddress().getAddress().getHostAddress() + "[" + (peerId == null ? "?" : peerId) + "]";
     }
 
     // ------------------------------------------------------------------------------------------
@@ -374,11 +283,11 @@ public final class IkeSa {
 
     /** Starts a CREATE_CHILD_SA that replaces the child SA with this inbound SPI. */
     public void rekeyChild(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
+        ChildSa c = children.byInboundSpi(inboundSpi);
         if (c == null) {
             throw new IllegalArgumentException("no child SA with inbound SPI " + HexFormat.of().toHexDigits(inboundSpi));
         }
-        rekeyChild(c);
+        children.rekey(c);
     }
 
     /** Starts a CREATE_CHILD_SA for a further child SA with the connection's selectors. */
@@ -390,9 +299,9 @@ public final class IkeSa {
 
     /** Deletes one child SA, telling the peer. */
     public void deleteChild(int inboundSpi) {
-        ChildSa c = child(inboundSpi);
+        ChildSa c = children.byInboundSpi(inboundSpi);
         if (c != null) {
-            deleteChild(c, "deleted");
+            children.delete(c, "deleted");
         }
     }
 
@@ -430,7 +339,7 @@ public final class IkeSa {
      * retransmissions) use next's proposals, selectors and timers, and a responder that has not
      * yet matched a candidate to the peer's identity matches among the new ones. What was
      * negotiated stays as it is: SPIs, keys, the proposal, the child SAs and their selectors
-     * (see {@link #renewSelectors()}); the timers already running keep their times.
+     * (see {@link ChildSas#renewSelectors()}); the timers already running keep their times.
      */
     public void reconfigure(Connection next) {
         boolean ours = connection.name().equals(next.name());
@@ -441,26 +350,6 @@ public final class IkeSa {
             connection = next;
         }
         candidates = candidates.stream().map(c -> c.name().equals(next.name()) ? next : c).toList();
-    }
-
-    /**
-     * The connection's selectors changed (a reload): the child SAs negotiated with the old ones
-     * are replaced, make-before-break, by one child SA with the new ones, and deleted once it is
-     * installed. A rekey could not do it: it keeps the selectors of the SA it replaces (RFC 7296
-     * §2.9.2). A peer still configured with the old selectors narrows the new ones to what it
-     * has (§2.9); a peer that refuses them leaves the old child SAs running.
-     */
-    public void renewSelectors() {
-        if (!isUp()) {
-            return;
-        }
-        List<ChildSa> outdated = children.view().stream().filter(c -> c.state == ChildSa.State.INSTALLED || c.state == ChildSa.State.REKEYING)
-                .toList();
-        if (!outdated.isEmpty()) {
-            LOG.log(System.Logger.Level.INFO, "{0}: new selectors {1} === {2}: replacing {3} child SA(s)", this, connection.localSelectors(),
-                    connection.remoteSelectors(), outdated.size());
-            context.exchanges().replaceChildren(this, outdated);
-        }
     }
 
     /**
@@ -572,20 +461,14 @@ public final class IkeSa {
         spiR = responderSpi;
         proposal = chosen;
         keys = derived;
-        natDetected = nat;
-        behindNat = weAreBehindNat;
+        addresses.detected(nat, weAreBehindNat);
         peerFragments = peerTakesFragments;
         window.protectWith(new SkProtection(chosen.cipher(), keys, initiator, peerFragments));
     }
 
-    /** Both ends use port 4500 from IKE_AUTH on once a NAT is seen (RFC 7296 §2.23). */
-    public void moveToNatTraversalPort() {
-        int port = context.natTraversalPort();
-        if (local.getPort() != port || remote.getPort() != port) {
-            local = new InetSocketAddress(local.getAddress(), port);
-            remote = new InetSocketAddress(remote.getAddress(), port);
-            touched();
-        }
+    /** Its addresses, which NAT traversal moves (RFC 7296 §2.23). */
+    public NatTraversal natTraversal() {
+        return addresses;
     }
 
     /** The connections a responder may match the peer's identity to in IKE_AUTH (the first is used until then). */
@@ -622,45 +505,9 @@ public final class IkeSa {
         lastHeard = context.scheduler().now();
     }
 
-    /** Follows the peer to port 4500 and wherever its NAT maps it next (RFC 7296 §2.23). */
-    public void peerSeenAt(InetSocketAddress from, InetSocketAddress to) {
-        if ((natDetected || from.getPort() == context.natTraversalPort()) && (!from.equals(remote) || !to.equals(local))) {
-            remote = from;
-            local = to;
-            touched();
-        }
-    }
-
-    /**
-     * Gives our child SAs and queued child exchanges to the IKE SA that replaces us; this one
-     * then only waits for its delete.
-     */
-    public void handOver(IkeSa next) {
-        handOver(next, true);
-    }
-
-    /**
-     * As {@link #handOver}, for the redundant IKE SA of a simultaneous rekey (RFC 7296 2.8.2): it
-     * was never announced, so neither is its going, and the one rekey is counted once.
-     */
-    public void handOverRedundant(IkeSa next) {
-        handOver(next, false);
-    }
-
-    private void handOver(IkeSa next, boolean announce) {
+    /** {@code next} takes over from this SA after a rekey ({@link IkeSaSuccession#handOver}). */
+    void replacedBy(IkeSa next) {
         replacement = next;
-        transitionTo(IkeSaState.REKEYED);
-        timers.cancel();
-        children.handOverTo(next.children);
-        next.touched();
-        window.handOver(next.window);
-        if (!announce) {
-            LOG.log(System.Logger.Level.INFO, "{0}: redundant after a simultaneous rekey, its child SAs moved to {1}", this, next);
-            return;
-        }
-        context.counters(this).ikeRekeyed();
-        context.emit(IkeEvent.Kind.IKE_REKEYED, next, null, "replaces " + spis());
-        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA rekeyed, replaced by {1}", this, next);
     }
 
     /** This IKE SA, or the one that replaced it (and so on). */
@@ -681,41 +528,9 @@ public final class IkeSa {
         return KeyDerivation.childKeymat(proposal.prf(), keys.skD(), pfsSecret, nonceI, nonceR, length);
     }
 
-    /** A new child SA of ours: kept, and rekeyed before its lifetime ends. */
-    public void addChild(ChildSa child) {
-        children.add(child);
-        if (isUp()) {
-            // Make-before-break: the new IKE SA and its child SA are up, the old one can go.
-            reauthentication.ended(null);
-        }
-    }
-
     /** Our child SAs, for the exchanges (the daemon gets their descriptions from {@link #childSas()}). */
-    public List<ChildSa> children() {
-        return children.view();
-    }
-
-    public ChildSa child(int inboundSpi) {
-        return children.byInboundSpi(inboundSpi);
-    }
-
-    public ChildSa childByOutboundSpi(int outboundSpi) {
-        return children.byOutboundSpi(outboundSpi);
-    }
-
-    /** Starts the rekey of {@code c} if it is ours and installed; while our IKE SA is rekeyed, a little later. */
-    public void rekeyChild(ChildSa c) {
-        children.rekey(c);
-    }
-
-    /** Deletes {@code c}, telling the peer, or at once when this SA can no longer tell it. */
-    public void deleteChild(ChildSa c, String why) {
-        children.delete(c, why);
-    }
-
-    /** {@code c} is gone: announced deleted, its inbound SPI free again. */
-    public void removeChild(ChildSa c, String why) {
-        children.remove(c, why);
+    public ChildSas children() {
+        return children;
     }
 
     // ------------------------------------------------------------------------------------------

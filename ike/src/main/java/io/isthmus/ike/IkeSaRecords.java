@@ -8,10 +8,11 @@ import java.util.List;
 
 /**
  * An IKE SA into its {@link IkeSaRecord} and a record back into an IKE SA, for active-active
- * takeover: the two halves of {@link IkeSa#record()} and {@link IkeSa#adopt}, kept side by side
- * so that what one writes the other reads.
+ * takeover: the two halves of {@link IkeSa#record()} and {@link #adopt}, kept side by side so
+ * that what one writes the other reads; and the SA let go here once the other instance carries
+ * it on ({@link #release}).
  */
-final class IkeSaRecords {
+public final class IkeSaRecords {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private IkeSaRecords() {
@@ -33,8 +34,14 @@ final class IkeSaRecords {
                 sa.peerIdentity(), sa.establishedAt(), window.nextRequestId(), window.expectedRequestId(), window.lastResponse(), cs);
     }
 
-    /** See {@link IkeSa#adopt}. */
-    static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
+    /**
+     * The IKE SA of {@code r}, carried on here as it was there (active-active takeover): ESTABLISHED
+     * with its SPIs, keys (copies: {@code r} stays the caller's to wipe), message window and child
+     * SAs, its timers running for what is left of its lifetimes, no exchange, and no word to the
+     * listener (the daemon installs the child SAs with the keys it synced). Registered under its
+     * SPI. Throws IllegalStateException when a child SA here already holds one of its inbound SPIs.
+     */
+    public static IkeSa adopt(IkeContext context, Connection c, IkeSaRecord r) {
         List<InboundSpi> spis = new ArrayList<>();
         for (IkeSaRecord.Child child : r.children()) {
             InboundSpi spi = context.claimInboundSpi(child.description().inbound().spi());
@@ -57,7 +64,7 @@ final class IkeSaRecords {
         for (int i = 0; i < spis.size(); i++) {
             IkeSaRecord.Child rc = r.children().get(i);
             ChildSa child = new ChildSa(sa, rc.description(), rc.proposal(), rc.establishedAt(), rc.createdAsInitiator(), spis.get(i));
-            sa.adoptChild(child, Duration.between(rc.establishedAt(), now));
+            sa.children().adopt(child, Duration.between(rc.establishedAt(), now));
         }
         context.sas().add(sa);
         sa.timers().start(Duration.between(sa.establishedAt(), now));
@@ -65,5 +72,31 @@ final class IkeSaRecords {
                 r.nextRequestId(), r.expectedRequestId());
         context.emit(IkeEvent.Kind.IKE_UP, sa, null, "carried on from the pair's other instance, with " + spis.size() + " child SA(s)");
         return sa;
+    }
+
+    /**
+     * Handed to another instance, which carries it on from its record: gone from here as if it
+     * never was. Timers and retransmissions stop, its child SAs and their inbound SPIs are
+     * forgotten, keys wiped; nothing is sent, and neither the listener nor the observer hears
+     * of it (the daemon asked, and the data plane's SAs are the daemon's to move).
+     */
+    public static void release(IkeSa sa) {
+        if (sa.state() == IkeSaState.DESTROYED) {
+            return;
+        }
+        sa.markReleased();
+        sa.transitionTo(IkeSaState.DESTROYED);
+        // The partner does not take remote-access clients over (their SAs are not synced): the address waits for the reconnect.
+        sa.virtualAddresses().release(sa.ourSpi());
+        sa.children().forget();
+        sa.window().stop();
+        sa.timers().cancel();
+        if (sa.keys() != null) {
+            sa.keys().destroy();
+        }
+        IkeContext context = sa.context();
+        context.sas().remove(sa);
+        LOG.log(System.Logger.Level.INFO, "{0}: IKE SA released to another instance", sa);
+        context.emit(IkeEvent.Kind.IKE_DOWN, sa, null, "released to the pair's other instance, which carries it on");
     }
 }

@@ -55,8 +55,8 @@ final class IkeSaTimers {
         Duration expiry = left(t.childLifetime(), age);
         child.rekeyAt = now.plus(rekey);
         child.expiresAt = now.plus(expiry);
-        child.rekeyTimer = sa.context().scheduler().schedule(rekey, () -> child.owner.rekeyChild(child));
-        child.expiryTimer = sa.context().scheduler().schedule(expiry, () -> child.owner.deleteChild(child, "lifetime expired"));
+        child.rekeyTimer = sa.context().scheduler().schedule(rekey, () -> child.owner.children().rekey(child));
+        child.expiryTimer = sa.context().scheduler().schedule(expiry, () -> child.owner.children().delete(child, "lifetime expired"));
     }
 
     private static Duration left(Duration delay, Duration age) {

@@ -61,15 +61,11 @@ public final class MessageWindow {
     /** Responder: the exchange whose answer waits for something outside the engine ({@link Exchange.Status#PENDING}), and its request. */
     private Exchange pending;
     private IkeHeader pendingRequest;
-    /** RFC 6311: our IKEV2_MESSAGE_ID_SYNC request, on the wire under message ID 0 beside the window, until answered. */
-    private Exchange syncing;
-    private Retransmitter syncRetransmitter;
-    /** RFC 6311: the nonce of the peer's last IKEV2_MESSAGE_ID_SYNC request we answered, and the answer, for its retransmissions. */
-    private byte[] syncNonce;
-    private List<byte[]> syncAnswer;
+    private final MessageIdSyncLane sync;
 
     MessageWindow(IkeSa sa) {
         this.sa = sa;
+        this.sync = new MessageIdSyncLane(this, sa);
     }
 
     /** From IKE_SA_INIT (or the rekey that made the SA) on, messages are protected with these keys. */
@@ -179,12 +175,7 @@ public final class MessageWindow {
             pending = null;
             end(p);
         }
-        if (syncing != null) {
-            syncRetransmitter.stop();
-            end(syncing);
-            syncing = null;
-            syncRetransmitter = null;
-        }
+        sync.stop();
         if (protection != null) {
             protection.destroy();
         }
@@ -201,9 +192,9 @@ public final class MessageWindow {
         return e;
     }
 
-    private void sendNext() {
+    void sendNext() {
         // While the message IDs are being agreed (RFC 6311), a request would go out under one the peer may drop.
-        while (retransmitter == null && syncing == null && !queued.isEmpty() && sa.state() != IkeSaState.DESTROYED) {
+        while (retransmitter == null && !sync.syncing() && !queued.isEmpty() && sa.state() != IkeSaState.DESTROYED) {
             Exchange e = queued.poll();
             if (sa.replacement() != null && e.followsIkeRekey()) {
                 sa.replacement().window().queue(e);
@@ -270,7 +261,7 @@ public final class MessageWindow {
         }
         boolean fragment = message.payloads().getLast() instanceof SkfPayload;
         if (h.messageId() == 0 && h.exchangeType() == ExchangeType.INFORMATIONAL && !fragment && sa.isUp()
-                && MessageIdSyncLane.receive(this, message, h.isResponse())) {
+                && sync.receive(message, h.isResponse())) {
             return;
         }
         if (h.isResponse()) {
@@ -317,7 +308,7 @@ public final class MessageWindow {
             return;
         }
         sa.heard();
-        sa.peerSeenAt(from, to);
+        sa.natTraversal().peerSeenAt(from, to);
         count(h.exchangeType(), Direction.IN, h.isResponse() ? Kind.RESPONSE : Kind.REQUEST);
         LOG.log(System.Logger.Level.DEBUG, "{0}: received {1} {2} {3} {4}", sa, ExchangeType.name(h.exchangeType()),
                 h.isResponse() ? "response" : "request", h.messageId(), labels(payloads, 1));
@@ -486,49 +477,7 @@ public final class MessageWindow {
      * went out under an ID the peer may never take: it is built anew once the IDs are agreed.
      */
     public void syncOutsideWindow(Exchange e) {
-        if (protection == null || syncing != null || sa.state() == IkeSaState.DESTROYED) {
-            end(e);
-            return;
-        }
-        if (retransmitter != null) {
-            queued.addFirst(settle());
-        }
-        OutgoingMessage request = new OutgoingMessage(sa);
-        if (e.build(request) == Exchange.Status.CANCELLED) {
-            end(e);
-            sendNext();
-            return;
-        }
-        LOG.log(System.Logger.Level.INFO, "{0}: synchronising message IDs (RFC 6311): ours {1}, the peer''s {2}", sa, nextRequestId,
-                expectedRequestId);
-        syncing = e;
-        syncRetransmitter = new Retransmitter(sa, 0, ExchangeType.INFORMATIONAL, protect(ExchangeType.INFORMATIONAL, false, 0, request.payloads()));
-        syncRetransmitter.start();
-    }
-
-    IkeSa owner() {
-        return sa;
-    }
-
-    boolean syncing() {
-        return syncing != null;
-    }
-
-    /**
-     * A verified answer with a sync notify: its exchange takes the values, then our requests go
-     * on. Unless it says NEED_MORE: not the answer to ours (another nonce, an old answer replayed),
-     * which is still waited for.
-     */
-    void syncAnswered(IncomingMessage response) {
-        Exchange e = syncing;
-        if (e.process(response) == Exchange.Status.NEED_MORE) {
-            return;
-        }
-        syncRetransmitter.stop();
-        syncing = null;
-        syncRetransmitter = null;
-        end(e);
-        sendNext();
+        sync.start(e);
     }
 
     /**
@@ -557,58 +506,22 @@ public final class MessageWindow {
         }
     }
 
-    /** A verified RFC 6311 sync message taken in, request or response: counted as the window counts what it takes. */
-    void countedSync(boolean response) {
-        count(ExchangeType.INFORMATIONAL, Direction.IN, response ? Kind.RESPONSE : Kind.REQUEST);
+    /** The keys messages are protected with from IKE_SA_INIT on; null before. */
+    SkProtection protection() {
+        return protection;
     }
 
-    /** The peer's sync request {@code nonce}, answered before: the same answer again; true if it was. */
-    boolean answeredSyncBefore(byte[] nonce) {
-        if (syncNonce != null && Arrays.equals(syncNonce, nonce)) {
-            count(ExchangeType.INFORMATIONAL, Direction.OUT, Kind.RETRANSMISSION);
-            send(syncAnswer);
-            return true;
-        }
-        return false;
-    }
-
-    /** Answers the peer's sync request under message ID 0, kept for its retransmissions, never as the window's last answer. */
-    void answerSync(byte[] nonce, List<Payload> payloads) {
-        syncNonce = nonce.clone();
-        syncAnswer = protect(ExchangeType.INFORMATIONAL, true, 0, payloads);
-        count(ExchangeType.INFORMATIONAL, Direction.OUT, Kind.RESPONSE);
-        send(syncAnswer);
-        sendNext();
-    }
-
-    /** Opens a verified message's payloads, or null when it does not verify (anyone's forgery) or is malformed. */
-    List<Payload> openWhole(IkeMessage message) {
-        byte[] inner;
-        try {
-            inner = protection.open(message);
-        } catch (IkeProtocolException e) {
-            sa.context().floodLog().log("does-not-verify", System.Logger.Level.DEBUG, "{0}: dropping {1}: {2}", sa, message, e.getMessage());
-            return null;
-        }
-        try {
-            return protection.decode(message, inner);
-        } catch (IkeProtocolException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: malformed {1}: {2}", sa, message, e.getMessage());
-            return null;
-        }
-    }
-
-    private void count(int exchangeType, Direction d, Kind k) {
+    void count(int exchangeType, Direction d, Kind k) {
         sa.context().counters(sa).message(exchangeType, d, k);
     }
 
-    private void send(List<byte[]> datagrams) {
+    void send(List<byte[]> datagrams) {
         for (byte[] d : datagrams) {
             sa.context().transport().send(d, sa.localAddress(), sa.remoteAddress());
         }
     }
 
-    private List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
+    List<byte[]> protect(int exchangeType, boolean response, int messageId, List<Payload> payloads) {
         int flags = (sa.isInitiator() ? IkeHeader.FLAG_INITIATOR : 0) | (response ? IkeHeader.FLAG_RESPONSE : 0);
         IkeHeader header = new IkeHeader(sa.initiatorSpi(), sa.responderSpi(), 0, 2, 0, exchangeType, flags, messageId, 0);
         return protection.protect(header, payloads, messageLimit());

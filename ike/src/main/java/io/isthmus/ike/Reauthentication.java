@@ -6,7 +6,7 @@ package io.isthmus.ike;
  * replace. The old SA goes once the new one and its first child SA are up; should the new one
  * fail, the old is rekeyed as usual and its next rekey tries again.
  */
-final class Reauthentication {
+public final class Reauthentication {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
 
     private final IkeSa sa;
@@ -19,13 +19,13 @@ final class Reauthentication {
         this.sa = sa;
     }
 
-    /** See {@link IkeSa#reauthenticating()}. */
-    IkeSa replacing() {
+    /** The IKE SA this new one is to replace once up (a reauthentication), until then; null otherwise. */
+    public IkeSa replacing() {
         return replacing;
     }
 
-    /** See {@link IkeSa#reauthenticatedBy()}. */
-    IkeSa replacedBy() {
+    /** The new IKE SA reauthenticating this one, while it is being made; null otherwise. */
+    public IkeSa replacedBy() {
         return replacedBy;
     }
 

@@ -91,8 +91,8 @@ class CreateChildSaTest extends EnginePair {
         deliver();
         assertChildSasPair();
         assertEquals(2, createChildRequests());
-        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineA).children().getFirst().proposal.pfs());
-        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineB).children().getFirst().proposal.pfs());
+        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineA).children().list().getFirst().proposal.pfs());
+        assertEquals(KeyExchangeMethod.ECP_256, onlyIkeSa(engineB).children().list().getFirst().proposal.pfs());
     }
 
     @ParameterizedTest
@@ -255,8 +255,8 @@ class CreateChildSaTest extends EnginePair {
     @Test
     void aRekeyOfAChildSaThePeerLostMakesANewOne() {
         IkeSa a = establish("aes128gcm16", "aes128gcm16");
-        ChildSa lost = a.children().getFirst();
-        a.removeChild(lost, "lost for the test");
+        ChildSa lost = a.children().list().getFirst();
+        a.children().remove(lost, "lost for the test");
         onlyIkeSa(engineB).rekeyChild(childrenB.current().getFirst().inbound().spi());
         deliver();
         assertChildSasPair();
@@ -320,7 +320,7 @@ class CreateChildSaTest extends EnginePair {
         ChildSaDescription survivor = pair.childrenA.events(Kind.REKEYED).stream()
                 .filter(e -> e.outboundNow() == survivorBy.equals("A")).findFirst().orElseThrow().sa();
         assertEquals(List.of(survivor), pair.childrenA.current());
-        assertEquals(survivorBy.equals("A"), pair.onlyIkeSa(pair.engineA).children().getFirst().createdAsInitiator);
+        assertEquals(survivorBy.equals("A"), pair.onlyIkeSa(pair.engineA).children().list().getFirst().createdAsInitiator);
         assertEquals(1, pair.engineA.counters().get(old.connection()).childRekeys(), "one rekey, though it made two replacements");
         assertEquals(1, pair.engineB.counters().get(old.connection()).childRekeys());
     }

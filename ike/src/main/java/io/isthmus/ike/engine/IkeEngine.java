@@ -9,6 +9,7 @@ import io.isthmus.ike.IkeEvent;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaObserver;
 import io.isthmus.ike.IkeSaRecord;
+import io.isthmus.ike.IkeSaRecords;
 import io.isthmus.ike.IkeSaState;
 import io.isthmus.ike.IkeSaTable;
 import io.isthmus.ike.RateLimitedLog;
@@ -162,17 +163,17 @@ public final class IkeEngine implements Transport.Receiver {
         if (sas.contains(record.ourSpi())) {
             throw new IllegalStateException("an IKE SA with SPI " + Long.toHexString(record.ourSpi()) + " is already here: not adopting " + record);
         }
-        IkeSa sa = IkeSa.adopt(context, c, record);
+        IkeSa sa = IkeSaRecords.adopt(context, c, record);
         context.flushObservations();
         return sa;
     }
 
     /**
-     * Hands {@code sa} away to another instance ({@link IkeSa#release()}): forgotten here without
+     * Hands {@code sa} away to another instance ({@link IkeSaRecords#release}): forgotten here without
      * a datagram, a word to the listener or to the observer.
      */
     public void release(IkeSa sa) {
-        sa.release();
+        IkeSaRecords.release(sa);
     }
 
     /** {@link #release(IkeSa)} by the SPI we chose; false when there is no such IKE SA. */
@@ -181,7 +182,7 @@ public final class IkeEngine implements Transport.Receiver {
         if (sa == null) {
             return false;
         }
-        sa.release();
+        IkeSaRecords.release(sa);
         return true;
     }
 
@@ -202,7 +203,7 @@ public final class IkeEngine implements Transport.Receiver {
      * a new IKE SA with IKE_AUTH, make-before-break ({@link IkeSa#rekey}), since a CREATE_CHILD_SA
      * rekey authenticates nothing. Nothing negotiated changes, except that when {@code next} has other
      * traffic selectors, the child SAs negotiated with the old ones are replaced, make-before-break
-     * ({@link IkeSa#renewSelectors}). The old connection's key is not wiped here: the
+     * ({@link io.isthmus.ike.ChildSas#renewSelectors}). The old connection's key is not wiped here: the
      * configuration it came from owns it (and may still share it with {@code next}).
      */
     public void replaceConnection(Connection next) {
@@ -230,7 +231,7 @@ public final class IkeEngine implements Transport.Receiver {
                 }
                 sa.reconfigure(n);
                 if (newSelectors && sa.connection() == n) {
-                    sa.renewSelectors();
+                    sa.children().renewSelectors();
                 }
             }
         }
@@ -329,7 +330,7 @@ public final class IkeEngine implements Transport.Receiver {
     /** The IKE SA that owns the child SA with this inbound SPI, if any. */
     private IkeSa ownerOfChild(int inboundSpi) {
         for (IkeSa sa : sas.values()) {
-            if (sa.child(inboundSpi) != null) {
+            if (sa.children().byInboundSpi(inboundSpi) != null) {
                 return sa;
             }
         }
@@ -352,7 +353,7 @@ public final class IkeEngine implements Transport.Receiver {
     public void expireChild(int inboundSpi) {
         IkeSa sa = ownerOfChild(inboundSpi);
         if (sa != null) {
-            sa.deleteChild(sa.child(inboundSpi), "hard lifetime reached");
+            sa.children().delete(sa.children().byInboundSpi(inboundSpi), "hard lifetime reached");
             context.flushObservations();
         }
     }

@@ -150,7 +150,7 @@ final class ChildCreate implements Exchange {
         }
         for (ChildSa old : superseded) {
             // On the IKE SA that holds it now (an IKE rekey moves child SAs); one already going is left alone.
-            old.owner().deleteChild(old, "replaced by a child SA with the connection's new selectors");
+            old.owner().children().delete(old, "replaced by a child SA with the connection's new selectors");
         }
         return Status.SUCCESS;
     }
@@ -442,7 +442,7 @@ final class ChildCreate implements Exchange {
         ChildSaDescription description = ChildSaDescription.of(sa.connection().name(), keys, localTs, remoteTs, sa.localAddress(),
                 sa.remoteAddress(), sa.natDetected());
         ChildSa child = new ChildSa(sa, description, chosen, sa.context().scheduler().now(), exchangeInitiator, inboundSpi);
-        sa.addChild(child);
+        sa.children().add(child);
         if (replacing != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: CHILD_SA rekeyed: {1} replaces {2}", sa, description,
                     HexFormat.of().toHexDigits(replacing.inboundSpi()) + "_i");

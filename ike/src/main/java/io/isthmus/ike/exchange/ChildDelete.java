@@ -88,7 +88,7 @@ final class ChildDelete implements Exchange {
         IkeSa sa = m.sa();
         if (initiator) {
             if (child != null) {
-                child.owner().removeChild(child, why);
+                child.owner().children().remove(child, why);
             }
             return Status.SUCCESS;
         }
@@ -98,7 +98,7 @@ final class ChildDelete implements Exchange {
             }
             List<byte[]> ours = new ArrayList<>();
             for (byte[] peers : d.spis()) {
-                ChildSa c = sa.childByOutboundSpi(Proposal.spiInt(peers));
+                ChildSa c = sa.children().byOutboundSpi(Proposal.spiInt(peers));
                 if (c == null) {
                     continue;
                 }
@@ -106,7 +106,7 @@ final class ChildDelete implements Exchange {
                 if (c.state() != ChildSa.State.DELETING) {
                     ours.add(Proposal.spiBytes(c.inboundSpi()));
                 }
-                sa.removeChild(c, "deleted by the peer");
+                sa.children().remove(c, "deleted by the peer");
             }
             if (!ours.isEmpty()) {
                 answer.add(new DeletePayload(Proposal.PROTOCOL_ESP, 4, ours));

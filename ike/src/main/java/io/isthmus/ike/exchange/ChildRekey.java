@@ -155,14 +155,14 @@ final class ChildRekey implements Exchange {
         rekeyed.cancelTimers();
         if (collision != null && sa.children().contains(collision.peersReplacement()) && collision.oursHasLowest(ni, nr)) {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous rekey of {1}: ours has the lowest nonce, deleting it", sa, rekeyed);
-            sa.deleteChild(created, "redundant after a simultaneous rekey");
+            sa.children().delete(created, "redundant after a simultaneous rekey");
             expectPeerToDelete(sa, rekeyed);
             return;
         }
         if (collision != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous rekey of {1}: the peer deletes its redundant replacement", sa, rekeyed);
         }
-        sa.deleteChild(rekeyed, "rekeyed");
+        sa.children().delete(rekeyed, "rekeyed");
     }
 
     private Status refused(IkeSa sa, NotifyPayload error) {
@@ -188,12 +188,12 @@ final class ChildRekey implements Exchange {
         if (type == NotifyType.TEMPORARY_FAILURE) {
             LOG.log(System.Logger.Level.INFO, "{0}: peer answered TEMPORARY_FAILURE, trying again shortly", sa);
             backToInstalled();
-            sa.context().scheduler().schedule(ChildCreate.retryDelay(sa), () -> rekeyed.owner().rekeyChild(rekeyed));
+            sa.context().scheduler().schedule(ChildCreate.retryDelay(sa), () -> rekeyed.owner().children().rekey(rekeyed));
             return Status.SUCCESS;
         }
         if (type == NotifyType.CHILD_SA_NOT_FOUND) {
             LOG.log(System.Logger.Level.WARNING, "{0}: peer does not know CHILD_SA {1}; replacing it with a new one", sa, rekeyed);
-            rekeyed.owner().removeChild(rekeyed, "unknown to the peer");
+            rekeyed.owner().children().remove(rekeyed, "unknown to the peer");
             sa.current().createChild();
             return Status.SUCCESS;
         }
@@ -212,7 +212,7 @@ final class ChildRekey implements Exchange {
     private static void expectPeerToDelete(IkeSa sa, ChildSa old) {
         sa.context().scheduler().schedule(sa.connection().timers().dpdTimeout(), () -> {
             if (old.state() == ChildSa.State.REKEYED && old.owner().children().contains(old)) {
-                old.owner().deleteChild(old, "the peer did not delete it after the rekey");
+                old.owner().children().delete(old, "the peer did not delete it after the rekey");
             }
         });
     }
@@ -224,7 +224,7 @@ final class ChildRekey implements Exchange {
             return List.of(NotifyPayload.of(NotifyType.TEMPORARY_FAILURE));
         }
         byte[] spi = m.notify(NotifyType.REKEY_SA).orElseThrow().spi();
-        ChildSa old = spi.length == 4 ? sa.childByOutboundSpi(Proposal.spiInt(spi)) : null;
+        ChildSa old = spi.length == 4 ? sa.children().byOutboundSpi(Proposal.spiInt(spi)) : null;
         if (old == null) {
             LOG.log(System.Logger.Level.INFO, "{0}: peer rekeys a CHILD_SA we do not have", sa);
             return List.of(new NotifyPayload(Proposal.PROTOCOL_ESP, spi, NotifyType.CHILD_SA_NOT_FOUND, new byte[0]));

@@ -4,6 +4,7 @@ import io.isthmus.ike.Exchange;
 import io.isthmus.ike.IkeProposal;
 import io.isthmus.ike.IkeSa;
 import io.isthmus.ike.IkeSaState;
+import io.isthmus.ike.IkeSaSuccession;
 import io.isthmus.ike.IncomingMessage;
 import io.isthmus.ike.OutgoingMessage;
 import io.isthmus.ike.crypto.KeyExchange;
@@ -113,7 +114,7 @@ final class IkeRekey implements Exchange {
             nr = m.first(NoncePayload.class).orElseThrow(() -> IkeProtocolException.invalidSyntax("no Nonce payload")).nonce();
             IkeProposal chosen = IkeSaInit.chosenBy(chosenSa, kr, sa.connection().ikeProposals(), ke, true);
             long spiR = Proposal.spiLong(chosenSa.proposals().getFirst().spi());
-            next = sa.rekeyed(true, spi, spiR, chosen, ni, nr, ke.sharedSecret(kr.data()));
+            next = IkeSaSuccession.successor(sa, true, spi, spiR, chosen, ni, nr, ke.sharedSecret(kr.data()));
         } catch (IkeProtocolException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: IKE rekey response unusable: {1}", sa, e.getMessage());
             giveUp(sa);
@@ -126,18 +127,18 @@ final class IkeRekey implements Exchange {
         }
         if (theirs != null && collision.oursHasLowest(ni, nr)) {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous IKE rekey: ours has the lowest nonce, deleting {1}", sa, next);
-            sa.handOver(theirs);
+            IkeSaSuccession.handOver(sa, theirs);
             expectDeleteOfReplaced(sa);
-            next.handOverRedundant(theirs);
+            IkeSaSuccession.handOverRedundant(next, theirs);
             IkeDelete.replaced(next, "redundant after a simultaneous IKE rekey");
             return Status.SUCCESS;
         }
         if (theirs != null) {
             LOG.log(System.Logger.Level.INFO, "{0}: simultaneous IKE rekey: the peer deletes its redundant {1}", sa, theirs);
-            theirs.handOverRedundant(next);
+            IkeSaSuccession.handOverRedundant(theirs, next);
             expectDeleteOfReplaced(theirs);
         }
-        sa.handOver(next);
+        IkeSaSuccession.handOver(sa, next);
         IkeDelete.replaced(sa, "rekeyed");
         return Status.SUCCESS;
     }
@@ -186,7 +187,7 @@ final class IkeRekey implements Exchange {
         if (theirs != null && sa.state() == IkeSaState.DELETING) {
             theirs.delete();
         } else if (theirs != null) {
-            sa.handOver(theirs); // the peer's rekey stands alone
+            IkeSaSuccession.handOver(sa, theirs); // the peer's rekey stands alone
             expectDeleteOfReplaced(sa);
         } else {
             backToEstablished(sa);
@@ -264,7 +265,7 @@ final class IkeRekey implements Exchange {
             nr = sa.context().nonce();
             ours = chosen.keyExchange().generate();
             spiR = sa.context().newIkeSpi();
-            next = sa.rekeyed(false, Proposal.spiLong(choice.offered().spi()), spiR, chosen, nonce.get().nonce(), nr,
+            next = IkeSaSuccession.successor(sa, false, Proposal.spiLong(choice.offered().spi()), spiR, chosen, nonce.get().nonce(), nr,
                     ours.sharedSecret(peerValue));
         } catch (IkeProtocolException e) {
             return List.of(new NotifyPayload(0, new byte[0], e.notifyType(), e.notifyData()));
@@ -275,7 +276,7 @@ final class IkeRekey implements Exchange {
             // We are rekeying it too: which new IKE SA survives is decided when our response comes.
             mine.collided(next, RekeyCollision.lower(nonce.get().nonce(), nr));
         } else {
-            sa.handOver(next);
+            IkeSaSuccession.handOver(sa, next);
             expectDeleteOfReplaced(sa);
         }
         return List.of(new SaPayload(List.of(chosen.toProposal(choice.offered().number(), Proposal.spiBytes(spiR)))), new NoncePayload(nr),

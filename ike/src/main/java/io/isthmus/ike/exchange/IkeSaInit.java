@@ -165,7 +165,7 @@ public final class IkeSaInit implements Exchange {
         }
         LOG.log(System.Logger.Level.INFO, "{0}: IKE_SA_INIT done, {1}{2}", sa, sa.proposal(), nat.note());
         if (nat.natDetected()) {
-            sa.moveToNatTraversalPort();
+            sa.natTraversal().moveToNatTraversalPort();
         }
         IkeAuth.start(sa, new IkeAuth.Signed(request, response, ni, nr, keys, peerHashes));
         return Status.SUCCESS;
