@@ -51,7 +51,7 @@ record SyncBounds(int maxUnsentBytes, Duration ackDeadline, int maxUnappliedByte
      * it; the partner's acknowledgement deadline is not reached meanwhile, since each applied
      * burst is acknowledged. Stopping reads is not exact: the read under way is decoded whole,
      * so the figure may pass the limit by one read of the socket (64 KiB at most with Netty's
-     * allocator), a TLS record and one frame (66 KiB over a 64 KiB bound measured in the test).
+     * allocator), a TLS record and one frame (58 to 68 KiB over a 64 KiB bound in three runs of the test).
      */
     static final int MAX_UNAPPLIED_BYTES = 4 << 20;
     /** Reading resumes below this: a quarter, so the loop does not switch reading for every frame applied. */
