@@ -498,11 +498,13 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
 
     /** The sync link in status: connected, since when, how long since the partner was heard, how many updates wait for its acknowledgement. */
     public record Link(boolean connected, String connectedSince, Long lastHeardMillis, long lagUpdates, long updatesSent, long updatesApplied,
-                       long fullSyncsReceived, long reconnects, long refusedHandshakes, long updatesFenced, long slowPartnerCloses) {
+                       long fullSyncsReceived, long reconnects, long refusedHandshakes, long updatesFenced, long slowPartnerCloses,
+                       long unacknowledgedCloses, long readPauses, long unappliedBytes) {
         static Link of(SyncStatus s) {
             return new Link(s.connected(), s.connectedSince() == null ? null : s.connectedSince().toString(),
                     s.lastHeard() == null ? null : s.lastHeard().toMillis(), s.lagUpdates(), s.updatesSent(), s.updatesApplied(),
-                    s.fullSyncsReceived(), s.reconnects(), s.refusedHandshakes(), s.updatesFenced(), s.slowPartnerCloses());
+                    s.fullSyncsReceived(), s.reconnects(), s.refusedHandshakes(), s.updatesFenced(), s.slowPartnerCloses(),
+                    s.unacknowledgedCloses(), s.readPauses(), s.unappliedBytes());
         }
     }
 

@@ -27,6 +27,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * (the link makes them under its lock), and flushed once per burst: a burst of 10,000 puts is
  * then a few TLS records, not 10,000. What waits unsent is bounded ({@link SyncLink#MAX_UNSENT_BYTES}):
  * a partner that stays connected but stops reading is closed rather than buffered for.
+ *
+ * <p>Both ways the partner's daemon may fall behind are bounded too: updates sent here and not
+ * acknowledged for longer than {@link SyncBounds#ACK_DEADLINE} close the connection (the partner
+ * reads but does not apply), and updates handed to this instance's daemon and not applied yet
+ * stop the reading above {@link SyncBounds#MAX_UNAPPLIED_BYTES} (the partner writes faster than
+ * this daemon applies).
  */
 final class SyncConnection extends ChannelInboundHandlerAdapter {
     private final SyncLink link;
@@ -44,6 +50,14 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
     private boolean flushScheduled;
     private final AtomicLong applied = new AtomicLong();
     private final AtomicBoolean ackScheduled = new AtomicBoolean();
+    /** Frame octets of the partner's updates handed to the daemon and not applied yet (loop adds, daemon takes away). */
+    private final AtomicLong unapplied = new AtomicLong();
+    /** Reading stopped for the daemon to catch up: set on the loop, read by the daemon (volatile, see {@link #drained}). */
+    private volatile boolean readPaused;
+    /** Event loop only: the acknowledgement deadline's state, see {@link #checkAcknowledged}. */
+    private long lastTickNanos;
+    private long ackSeen = -1;
+    private long unacknowledgedNanos;
 
     /** Deliver thread only: FENCED answers already given on this connection, and the groups of a full sync under way. */
     final Set<String> fencedSent = new HashSet<>();
@@ -95,7 +109,8 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
         ByteBuf frame = (ByteBuf) msg;
         try {
             lastHeardNanos = System.nanoTime();
-            handle(FrameCodec.decode(frame));
+            int octets = frame.readableBytes();
+            handle(FrameCodec.decode(frame), octets);
         } catch (MalformedFrameException e) {
             fail("malformed frame: " + e.getMessage());
         } finally {
@@ -103,7 +118,7 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void handle(Frame frame) {
+    private void handle(Frame frame, int octets) {
         if (!helloSeen && !(frame instanceof Frame.Hello)) {
             fail("a " + frame.getClass().getSimpleName() + " frame before HELLO");
             return;
@@ -121,10 +136,10 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
                     link.deliver(() -> link.becameReady(this, h));
                 }
             }
-            case Frame.Put p -> sequenced(p.sequence(), p);
-            case Frame.Remove r -> sequenced(r.sequence(), r);
-            case Frame.FullSyncBegin b -> sequenced(b.sequence(), b);
-            case Frame.FullSyncEnd e -> sequenced(e.sequence(), e);
+            case Frame.Put p -> sequenced(p.sequence(), p, octets);
+            case Frame.Remove r -> sequenced(r.sequence(), r, octets);
+            case Frame.FullSyncBegin b -> sequenced(b.sequence(), b, octets);
+            case Frame.FullSyncEnd e -> sequenced(e.sequence(), e, octets);
             case Frame.Ack a -> {
                 String wrong = link.acked(this, a.sequence());
                 if (wrong != null) {
@@ -144,13 +159,63 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void sequenced(long sequence, Frame frame) {
+    private void sequenced(long sequence, Frame frame, int octets) {
         if (sequence <= lastSequenceIn) {
             fail("update " + sequence + " after " + lastSequenceIn + ": sequence numbers must rise");
             return;
         }
         lastSequenceIn = sequence;
-        link.deliver(() -> intake.update(this, frame));
+        long waiting = unapplied.addAndGet(octets);
+        link.handedOver(waiting);
+        link.deliver(() -> {
+            try {
+                intake.update(this, frame);
+            } finally {
+                drained(octets);
+            }
+        });
+        if (waiting > link.bounds.maxUnappliedBytes() && !readPaused) {
+            pauseReading(waiting);
+        }
+    }
+
+    /**
+     * Event loop: the daemon has more of the partner's updates than the bound to apply. Reading
+     * stops (the frames of the read under way still come); TCP's window closes on the partner,
+     * which then holds what it writes, up to its unsent bound.
+     */
+    private void pauseReading(long waiting) {
+        readPaused = true;
+        channel.config().setAutoRead(false);
+        link.counted(SyncLink.Counter.READ_PAUSES);
+        link.note(remoteHost() + ":paused", "sync link " + (dialed ? "to " : "from ") + link.settings.partner() + ": "
+                + waiting + " octets of the partner's updates wait to be applied (over " + link.bounds.maxUnappliedBytes()
+                + "); reading paused until under " + link.bounds.resumeBelowBytes() + " (a large full sync, or a partner "
+                + "writing faster than this daemon applies)");
+        // The daemon may have drained below the mark between the count above and readPaused: it saw
+        // readPaused false and scheduled nothing, so look again (each side writes, then reads the other's).
+        if (unapplied.get() <= link.bounds.resumeBelowBytes()) {
+            resumeReading();
+        }
+    }
+
+    /** Deliver thread: an update is applied (or dropped); below the low mark, reading starts again. */
+    private void drained(int octets) {
+        long left = unapplied.addAndGet(-octets);
+        if (readPaused && left <= link.bounds.resumeBelowBytes()) {
+            onLoop(this::resumeReading);
+        }
+    }
+
+    private void resumeReading() {
+        if (readPaused && unapplied.get() <= link.bounds.resumeBelowBytes()) {
+            readPaused = false;
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    long unappliedBytes() {
+        return unapplied.get();
     }
 
     /** Deliver thread: the update is applied (or refused as fenced); acknowledge it, one ACK per burst. */
@@ -221,13 +286,49 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        long limit = link.settings.heartbeatInterval().toNanos() * link.settings.missedHeartbeats();
+        long interval = link.settings.heartbeatInterval().toNanos();
+        long sinceTick = lastTickNanos == 0 ? interval : now - lastTickNanos;
+        lastTickNanos = now;
+        if (readPaused) {
+            // This side stopped reading: the partner's heartbeats and acknowledgements wait unread in
+            // the socket, which says nothing about the partner. Its silence counts from the resumption.
+            lastHeardNanos = now;
+            ackSeen = -1;
+            unacknowledgedNanos = 0;
+        }
+        long limit = interval * link.settings.missedHeartbeats();
         if (now - lastHeardNanos > limit) {
             fail("partner silent for " + (now - lastHeardNanos) / 1_000_000 + " ms (" + link.settings.missedHeartbeats()
                     + " heartbeats missed)");
             return;
         }
+        if (checkAcknowledged(Math.min(sinceTick, 2 * interval))) {
+            return;
+        }
         sendNow(new Frame.Heartbeat());
+    }
+
+    /**
+     * Event loop, each tick: the acknowledgement deadline ({@link SyncBounds#ACK_DEADLINE}, why that
+     * long is said there). Time adds up while updates wait and the partner's acknowledgement does
+     * not rise; any rise, or nothing waiting, starts it again. A tick adds at most two heartbeat
+     * intervals however late it runs, so a pause of this process (its event loop did not run, the
+     * partner's ACKs may wait unread in the socket) is not counted against the partner.
+     * Whether the connection was closed.
+     */
+    private boolean checkAcknowledged(long elapsed) {
+        long acked = link.ackAwaited(this);
+        if (acked < 0 || acked != ackSeen) {
+            ackSeen = acked;
+            unacknowledgedNanos = 0;
+            return false;
+        }
+        unacknowledgedNanos += elapsed;
+        if (unacknowledgedNanos <= link.bounds.ackDeadline().toNanos()) {
+            return false;
+        }
+        unacknowledged();
+        return true;
     }
 
     long lastHeardNanos() {
@@ -293,8 +394,33 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
         link.counted(SyncLink.Counter.SLOW_PARTNER_CLOSES);
         warnClosing("slow", "the partner fell behind: more than " + link.maxUnsentBytes + " octets wait unsent (it reads too "
                 + "slowly or not at all); the backlog is dropped and the next connection brings it level with a full sync");
-        // Closed beneath TLS: a close_notify would queue behind the backlog the partner does not read,
-        // and SslHandler would hold the connection (and the released waiters) for its flush timeout.
+        closeBeneathTls(ch);
+    }
+
+    /**
+     * Past the acknowledgement deadline: the partner's connection lives (it was heard) but it
+     * applies nothing, and this instance's IKE datagrams wait for its acknowledgement
+     * ({@link HeldTransport}). Closed like a link that went down: the waiters are released, the
+     * datagrams leave unacknowledged, and the next connection's full sync brings the partner level.
+     */
+    private void unacknowledged() {
+        Channel ch = channel;
+        if (!ch.isOpen()) {
+            return;
+        }
+        link.counted(SyncLink.Counter.UNACKNOWLEDGED_CLOSES);
+        warnClosing("unacknowledged", "the partner acknowledged nothing for " + unacknowledgedNanos / 1_000_000 + " ms (deadline "
+                + link.bounds.ackDeadline().toMillis() + " ms) while " + link.lagUpdates() + " updates wait: it reads but does not "
+                + "apply (its daemon stuck); what waited for it is released and the next connection brings it level with a full sync");
+        closeBeneathTls(ch);
+    }
+
+    /**
+     * Closed beneath TLS: a close_notify would queue behind what the partner does not read or
+     * answer, and SslHandler would hold the connection (and the released waiters) for its flush
+     * timeout.
+     */
+    private static void closeBeneathTls(Channel ch) {
         ChannelHandlerContext tls = ch.pipeline().context(SslHandler.class);
         if (tls != null) {
             tls.close();

@@ -79,12 +79,17 @@ public final class SyncLink implements AutoCloseable {
      * cost this instance at most (in direct memory), instead of all of it.
      */
     static final int MAX_UNSENT_BYTES = 64 << 20;
-
-    enum Counter { SENT, APPLIED, FULL_SYNCS_SENT, FULL_SYNCS_RECEIVED, RECONNECTS, REFUSED, FENCED, SLOW_PARTNER_CLOSES }
+    enum Counter {
+        SENT, APPLIED, FULL_SYNCS_SENT, FULL_SYNCS_RECEIVED, RECONNECTS, REFUSED, FENCED, SLOW_PARTNER_CLOSES,
+        UNACKNOWLEDGED_CLOSES, READ_PAUSES
+    }
 
     final SyncSettings settings;
     final PairTls tls;
+    final SyncBounds bounds;
     final int maxUnsentBytes;
+    /** The most any connection had handed to the daemon unapplied (tests read it). */
+    private final AtomicLong peakUnapplied = new AtomicLong();
     private final SyncListener listener;
     private final Executor deliver;
     private final EpochStore epochs;
@@ -109,9 +114,10 @@ public final class SyncLink implements AutoCloseable {
     private final Map<String, Long> owned = new TreeMap<>();
     private final NavigableMap<Long, List<Runnable>> waiting = new TreeMap<>();
 
-    private SyncLink(SyncSettings settings, SyncListener listener, Executor deliver, int maxUnsentBytes) throws IOException {
+    private SyncLink(SyncSettings settings, SyncListener listener, Executor deliver, SyncBounds bounds) throws IOException {
         this.settings = settings;
-        this.maxUnsentBytes = maxUnsentBytes;
+        this.bounds = bounds;
+        this.maxUnsentBytes = bounds.maxUnsentBytes();
         this.listener = listener;
         this.deliver = deliver;
         this.tls = PairTls.load(settings);
@@ -136,15 +142,12 @@ public final class SyncLink implements AutoCloseable {
      * dialer starts dialing in the background. Listener calls run on {@code deliver}.
      */
     public static SyncLink start(SyncSettings settings, SyncListener listener, Executor deliver) throws IOException {
-        return start(settings, listener, deliver, MAX_UNSENT_BYTES);
+        return start(settings, listener, deliver, SyncBounds.DEFAULT);
     }
 
-    /** With another bound on what may wait unsent (tests: a small one is reached quickly). */
-    static SyncLink start(SyncSettings settings, SyncListener listener, Executor deliver, int maxUnsentBytes) throws IOException {
-        if (maxUnsentBytes < 1) {
-            throw new IllegalArgumentException("maxUnsentBytes must be positive, is " + maxUnsentBytes);
-        }
-        SyncLink link = new SyncLink(settings, listener, deliver, maxUnsentBytes);
+    /** With other bounds (tests: small ones are reached quickly). */
+    static SyncLink start(SyncSettings settings, SyncListener listener, Executor deliver, SyncBounds bounds) throws IOException {
+        SyncLink link = new SyncLink(settings, listener, deliver, bounds);
         LOG.log(Level.INFO, "sync link {0} <-> {1}: {2} {3}, Netty {4}", settings.instance(), settings.partner(),
                 settings.dials() ? "dialing" : "listening on", settings.dials() ? settings.partnerAddress() : link.localAddress(),
                 link.epoll ? "epoll" : "NIO");
@@ -228,7 +231,13 @@ public final class SyncLink implements AutoCloseable {
         Duration heard = conn == null ? null : Duration.ofNanos(System.nanoTime() - conn.lastHeardNanos());
         return new SyncStatus(conn != null, connectedSince, heard, lagUpdates(), count(Counter.SENT), count(Counter.APPLIED),
                 count(Counter.FULL_SYNCS_SENT), count(Counter.FULL_SYNCS_RECEIVED), count(Counter.RECONNECTS),
-                count(Counter.REFUSED), count(Counter.FENCED), count(Counter.SLOW_PARTNER_CLOSES));
+                count(Counter.REFUSED), count(Counter.FENCED), count(Counter.SLOW_PARTNER_CLOSES),
+                count(Counter.UNACKNOWLEDGED_CLOSES), count(Counter.READ_PAUSES), conn == null ? 0 : conn.unappliedBytes());
+    }
+
+    /** The most one connection had handed to the daemon and not yet applied, in frame octets, since the start. */
+    long peakUnappliedBytes() {
+        return peakUnapplied.get();
     }
 
     /** The address the listener is bound to (its port when 0 was asked for); null for the dialer. */
@@ -378,6 +387,18 @@ public final class SyncLink implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Event loop: the highest sequence number the partner acknowledged, while this connection is
+     * the link and updates sent on it wait for an acknowledgement; -1 when nothing waits.
+     */
+    synchronized long ackAwaited(SyncConnection conn) {
+        return ready == conn && lagUpdates() > 0 ? acked : -1;
+    }
+
+    void handedOver(long unapplied) {
+        peakUnapplied.accumulateAndGet(unapplied, Math::max);
+    }
+
     boolean isReady(SyncConnection conn) {
         return ready == conn;
     }
@@ -408,6 +429,11 @@ public final class SyncLink implements AutoCloseable {
 
     void warn(String source, String message) {
         warnings.log(Level.WARNING, source, message);
+    }
+
+    /** Rate-limited like the warnings, at INFO: for what a legitimate partner may cause (a large full sync). */
+    void note(String source, String message) {
+        warnings.log(Level.INFO, source, message);
     }
 
     void handshakeSettled() {

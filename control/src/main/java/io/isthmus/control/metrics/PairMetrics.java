@@ -41,6 +41,15 @@ final class PairMetrics {
             f.counter("isthmus_pair_sync_slow_partner_closes", "Sync link connections closed because the partner fell too far behind "
                     + "reading what this instance sent (it stayed connected but did not keep up); the next connection's full sync "
                     + "brings it level.", null).add(l.slowPartnerCloses(), "partner", p.partner());
+            f.counter("isthmus_pair_sync_unacknowledged_closes", "Sync link connections closed because the partner acknowledged "
+                    + "nothing for the deadline (2 s) while updates waited: it read but did not apply, and IKE datagrams held for its "
+                    + "acknowledgement were released; the next connection's full sync brings it level.", null)
+                    .add(l.unacknowledgedCloses(), "partner", p.partner());
+            f.counter("isthmus_pair_sync_read_pauses", "Times the sync link stopped reading because the partner's updates waiting to be "
+                    + "applied here passed the bound (a large full sync, or a partner writing faster than this daemon applies).", null)
+                    .add(l.readPauses(), "partner", p.partner());
+            f.gauge("isthmus_pair_sync_unapplied_bytes", "Octets of the partner's updates read and not yet applied here.", null)
+                    .add(l.unappliedBytes(), "partner", p.partner());
         }
         var carried = f.gauge("isthmus_pair_group_carried", "1 for the instance that carries the floating group, as this instance "
                 + "sees it (carried_by names it).", null);

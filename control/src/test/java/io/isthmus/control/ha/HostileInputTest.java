@@ -155,7 +155,9 @@ class HostileInputTest {
     @Test
     void aPartnerThatStopsReadingIsClosedAndTheNextConnectionBringsItLevel() throws Exception {
         int bound = 256 * 1024;
-        Node b = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()), bound);
+        // The raw partner never acknowledges: its deadline is put out of reach, this is about the unsent bound.
+        Node b = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()),
+                SyncBounds.DEFAULT.withMaxUnsentBytes(bound).withAckDeadline(Node.PATIENCE.multipliedBy(10)));
         b.call(() -> b.link.takeOver("gb"));
         List<byte[]> wire = new CopyOnWriteArrayList<>();
         Published published = new Published(b.link);
@@ -250,7 +252,8 @@ class HostileInputTest {
             server.setNeedClientAuth(true);
             server.setEnabledProtocols(new String[] {"TLSv1.3"});
             server.setSoTimeout((int) Node.PATIENCE.toMillis());
-            Node a = nodes.start(Node.settings("a", "b", certs, dir, (InetSocketAddress) server.getLocalSocketAddress()), bound);
+            Node a = nodes.start(Node.settings("a", "b", certs, dir, (InetSocketAddress) server.getLocalSocketAddress()),
+                    SyncBounds.DEFAULT.withMaxUnsentBytes(bound).withAckDeadline(Node.PATIENCE.multipliedBy(10)));
             a.call(() -> a.link.takeOver("ga"));
             try (SSLSocket s = (SSLSocket) server.accept()) {
                 s.startHandshake();
@@ -280,6 +283,128 @@ class HostileInputTest {
             }
         } finally {
             beats.shutdownNow();
+        }
+    }
+
+    /**
+     * The real partner b reads (its event loop is alive and sends heartbeats) but its daemon
+     * hangs in the first put it applies, so it acknowledges nothing. a's IKE answer, held until
+     * b acknowledges the state it shows, would wait for ever; past the acknowledgement deadline a
+     * closes the connection, counts and logs it, the held datagram goes out unacknowledged, and
+     * once b's daemon runs again the next connection's full sync brings b level.
+     */
+    @Test
+    void aPartnerThatReadsButNeverAcknowledgesIsClosedAndTheHeldDatagramGoes() throws Exception {
+        // A short deadline, so the test does not wait 2 s; nothing is asserted about how long it took.
+        Node b = nodes.startB();
+        Node a = nodes.start(Node.settings("a", "b", certs, dir, b.link.localAddress()),
+                SyncBounds.DEFAULT.withAckDeadline(java.time.Duration.ofMillis(300)));
+        a.await("connected", a.link::connected);
+        b.await("connected", b.link::connected);
+        a.call(() -> a.link.takeOver("ga"));
+        List<byte[]> wire = new CopyOnWriteArrayList<>();
+        Published published = new Published(a.link);
+        HeldTransport held = a.call(() -> new HeldTransport((d, local, remote) -> wire.add(d), published, x -> true));
+        b.putGate = new CountDownLatch(1);
+        try (CapturedLines log = CapturedLines.open(LineFormat.HUMAN, false)) {
+            long seq = a.call(() -> {
+                a.own.computeIfAbsent("ga", g -> new ConcurrentHashMap<>()).put("k", "v1");
+                long s = published.put("ga", Node.KIND, Node.bytes("k"), Node.bytes("v1"));
+                held.send(new byte[] {42}, new InetSocketAddress("10.77.0.101", 500), new InetSocketAddress("10.77.0.2", 500));
+                return s;
+            });
+            b.putEntered.await();
+            // b's daemon is inside put: nothing can have acknowledged the update, the datagram waits.
+            assertEquals(1, a.call(held::waiting));
+            a.await("the unacknowledged close", () -> a.link.status().unacknowledgedCloses() == 1);
+            a.await("disconnected", () -> a.events.contains("disconnected"));
+            a.await("the held datagram released", () -> wire.size() == 1);
+            assertEquals(0, a.call(held::waiting));
+            assertFalse(a.link.acknowledged(seq), "released, not acknowledged");
+            assertEquals(0, a.link.status().slowPartnerCloses());
+            long lines = log.events().stream().map(e -> e.getFormattedMessage())
+                    .filter(m -> m.startsWith("sync link to b") && m.contains("acknowledged nothing for")).count();
+            assertEquals(1, lines, log.all());
+        }
+        // a's state moved on meanwhile; b's daemon runs again and the next connection's full sync carries the last value.
+        a.put("ga", "k", "v2");
+        b.putGate.countDown();
+        a.await("reconnected", () -> a.link.status().reconnects() == 1 && a.link.connected());
+        b.await("a's full sync", () -> b.events.lastIndexOf("end [ga]") > b.events.lastIndexOf("connected")
+                && b.events.lastIndexOf("connected") > b.events.indexOf("connected"));
+        assertEquals(Set.of("k=v2"), b.replicaOf("ga"));
+        long probe = a.put("ga", "probe", "1");
+        CountDownLatch acked = new CountDownLatch(1);
+        a.call(() -> {
+            a.link.whenAcked(probe, acked::countDown);
+            return null;
+        });
+        a.await("the probe acknowledged", () -> acked.getCount() == 0);
+        assertEquals(1, a.link.status().unacknowledgedCloses(), "a partner that acknowledges is not closed");
+    }
+
+    /**
+     * An authenticated partner writes PUTs far faster than b's daemon applies them (b's daemon
+     * first blocked, then slow): b stops reading above its bound of what waits unapplied and
+     * resumes below the low mark, so what it handed over stays under the bound (plus the read
+     * under way), while every update is applied in the end, in order, on the one connection.
+     */
+    @Test
+    void aPartnerFloodingPutsIsPacedToTheApplier() throws Exception {
+        int max = 64 * 1024;
+        int resume = 16 * 1024;
+        Node b = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()),
+                SyncBounds.DEFAULT.withUnapplied(max, resume));
+        // a's deadline out of reach: b's daemon is blocked on purpose here; this is about b's reading.
+        Node a = nodes.start(Node.settings("a", "b", certs, dir, b.link.localAddress()),
+                SyncBounds.DEFAULT.withAckDeadline(Node.PATIENCE.multipliedBy(10)));
+        a.await("connected", a.link::connected);
+        b.await("connected", b.link::connected);
+        a.call(() -> a.link.takeOver("ga"));
+        b.putGate = new CountDownLatch(1);
+        int n = 20_000;
+        String pad = "x".repeat(100);
+        try (CapturedLines log = CapturedLines.open(LineFormat.HUMAN, false)) {
+            long last = a.call(() -> {
+                long s = 0;
+                for (int i = 0; i < n; i++) {
+                    s = a.link.put("ga", Node.KIND, Node.bytes("k" + i), Node.bytes(pad + i));
+                }
+                return s;
+            });
+            b.await("reading paused", () -> b.link.status().readPauses() >= 1);
+            // Some time for a runaway reader to show itself (a's 20,000 puts are about 3 MB, all written at once).
+            Thread.sleep(500);
+            long waiting = b.link.status().unappliedBytes();
+            // One read of the socket (64 KiB at most by Netty's allocator) and a TLS record may come after the stop.
+            long slack = 128 * 1024;
+            assertTrue(waiting > max && waiting <= max + slack, "unapplied now " + waiting);
+            assertTrue(b.link.peakUnappliedBytes() <= max + slack, "peak unapplied " + b.link.peakUnappliedBytes());
+            assertEquals(1, b.link.status().readPauses(), "paused once while the daemon applies nothing");
+
+            b.putPauseNanos = 20_000;
+            b.putGate.countDown();
+            CountDownLatch acked = new CountDownLatch(1);
+            a.call(() -> {
+                a.link.whenAcked(last, acked::countDown);
+                return null;
+            });
+            a.await("the flood acknowledged", () -> acked.getCount() == 0);
+            assertTrue(a.link.acknowledged(last));
+            assertTrue(b.link.peakUnappliedBytes() <= max + slack, "peak unapplied " + b.link.peakUnappliedBytes());
+            b.await("nothing unapplied", () -> b.link.status().unappliedBytes() == 0);
+            List<String> puts = b.puts();
+            assertEquals(n, puts.size());
+            for (int i = 0; i < n; i++) {
+                assertEquals("put ga k" + i + "=" + pad + i, puts.get(i));
+            }
+            System.out.println("flood: " + n + " puts, reading paused " + b.link.status().readPauses() + " times, peak unapplied "
+                    + b.link.peakUnappliedBytes() + " octets (bound " + max + ")");
+            assertEquals(0, a.count("disconnected") + b.count("disconnected"));
+            assertEquals(0, a.link.status().slowPartnerCloses() + a.link.status().unacknowledgedCloses());
+            long lines = log.events().stream().map(e -> e.getFormattedMessage())
+                    .filter(m -> m.startsWith("sync link from a") && m.contains("reading paused")).count();
+            assertEquals(1, lines, "rate-limited to one line: " + log.all());
         }
     }
 

@@ -38,6 +38,8 @@ final class Node implements SyncListener, AutoCloseable {
     /** If set, the listener's put waits on it (a slow or paused daemon) after counting down {@link #putEntered}. */
     volatile CountDownLatch putGate;
     final CountDownLatch putEntered = new CountDownLatch(1);
+    /** If positive, each put takes at least this long (a slow daemon that still makes progress). */
+    volatile long putPauseNanos;
     SyncLink link;
 
     private Node(String name) {
@@ -46,14 +48,14 @@ final class Node implements SyncListener, AutoCloseable {
     }
 
     static Node start(SyncSettings settings) throws IOException {
-        return start(settings, SyncLink.MAX_UNSENT_BYTES);
+        return start(settings, SyncBounds.DEFAULT);
     }
 
-    /** With this bound on what may wait unsent for the partner. */
-    static Node start(SyncSettings settings, int maxUnsentBytes) throws IOException {
+    /** With these bounds (what may wait unsent, the acknowledgement deadline, what may wait unapplied). */
+    static Node start(SyncSettings settings, SyncBounds bounds) throws IOException {
         Node n = new Node(settings.instance());
         try {
-            n.link = SyncLink.start(settings, n, n.deliver, maxUnsentBytes);
+            n.link = SyncLink.start(settings, n, n.deliver, bounds);
         } catch (IOException | RuntimeException e) {
             n.deliver.shutdownNow();
             throw e;
@@ -130,6 +132,9 @@ final class Node implements SyncListener, AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (putPauseNanos > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(putPauseNanos);
         }
         replica.put(group, kind, key, value);
         events.add("put " + group + " " + text(key) + "=" + text(value));

@@ -26,11 +26,15 @@ final class Nodes implements AutoCloseable {
     }
 
     Node start(SyncSettings s) throws Exception {
-        return start(s, SyncLink.MAX_UNSENT_BYTES);
+        return start(s, SyncBounds.DEFAULT);
     }
 
     Node start(SyncSettings s, int maxUnsentBytes) throws Exception {
-        Node n = Node.start(s, maxUnsentBytes);
+        return start(s, SyncBounds.DEFAULT.withMaxUnsentBytes(maxUnsentBytes));
+    }
+
+    Node start(SyncSettings s, SyncBounds bounds) throws Exception {
+        Node n = Node.start(s, bounds);
         started.add(n);
         return n;
     }

@@ -268,6 +268,36 @@ class SyncLinkTest {
         }
     }
 
+    /**
+     * A legitimate full sync far larger than what the receiver lets wait unapplied: a pauses its
+     * reading again and again, and b's full sync still arrives whole, on the one connection, with
+     * nobody closed for it (b's acknowledgement deadline at its default: each applied burst is
+     * acknowledged).
+     */
+    @Test
+    void aFullSyncLargerThanTheUnappliedBoundPasses() throws Exception {
+        Node b = nodes.startB();
+        // b owns its group and state before a connects: all of it goes in the full sync at the connection.
+        b.call(() -> b.link.takeOver("gb"));
+        Map<String, String> state = new ConcurrentHashMap<>();
+        Set<String> expected = new java.util.TreeSet<>();
+        for (int i = 0; i < 5_000; i++) {
+            String value = "v" + i + "-" + "s".repeat(200);
+            state.put("k" + i, value);
+            expected.add("k" + i + "=" + value);
+        }
+        b.own.put("gb", state);
+        // About 1.2 MB of full sync against 32 KiB that may wait unapplied in a.
+        Node a = nodes.start(Node.settings("a", "b", certs, dir, b.link.localAddress()),
+                SyncBounds.DEFAULT.withUnapplied(32 * 1024, 8 * 1024));
+        a.await("the full sync", () -> a.events.contains("end [gb]"));
+        assertEquals(expected, a.replicaOf("gb"));
+        assertTrue(a.link.status().readPauses() >= 1, "the full sync never filled a's bound: " + a.link.status());
+        assertEquals(0, b.count("disconnected") + a.count("disconnected"));
+        assertEquals(0, b.link.status().unacknowledgedCloses() + b.link.status().slowPartnerCloses());
+        b.await("no lag", () -> b.link.lagUpdates() == 0);
+    }
+
     @Test
     void closeLeavesNoThreadBehind() throws Exception {
         Node[] pair = nodes.connectedPair();

@@ -149,7 +149,7 @@ class GatewayMetricsTest {
 
     @Test
     void thePairShowsItsLinkGroupsAndTakeovers() throws Exception {
-        var link = new GatewayPair.Link(true, "2026-12-02T10:00:00Z", 120L, 3, 100, 90, 1, 2, 0, 5, 6);
+        var link = new GatewayPair.Link(true, "2026-12-02T10:00:00Z", 120L, 3, 100, 90, 1, 2, 0, 5, 6, 7, 8, 9000);
         var groups = List.of(new GatewayPair.GroupStatus("g1", "10.77.0.10", "gw1", 4, "MASTER", "2026-12-02T10:00:00Z"),
                 new GatewayPair.GroupStatus("g2", "10.77.0.11", "gw2", 2, "BACKUP", "2026-12-02T10:00:00Z"));
         var last = new GatewayPair.LastTakeover("g1", "2026-12-02T10:05:00Z", 42, 1, 1, 0, false, 0);
@@ -160,6 +160,9 @@ class GatewayMetricsTest {
         assertTrue(t.contains("isthmus_pair_sync_lag_updates{partner=\"gw2\"} 3.0"), t);
         assertTrue(t.contains("isthmus_pair_sync_updates_fenced_total{partner=\"gw2\"} 5.0"), t);
         assertTrue(t.contains("isthmus_pair_sync_slow_partner_closes_total{partner=\"gw2\"} 6.0"), t);
+        assertTrue(t.contains("isthmus_pair_sync_unacknowledged_closes_total{partner=\"gw2\"} 7.0"), t);
+        assertTrue(t.contains("isthmus_pair_sync_read_pauses_total{partner=\"gw2\"} 8.0"), t);
+        assertTrue(t.contains("isthmus_pair_sync_unapplied_bytes{partner=\"gw2\"} 9000.0"), t);
         assertTrue(t.contains("isthmus_pair_group_carried{carried_by=\"gw2\",floating_address=\"10.77.0.11\",group=\"g2\"} 1.0"), t);
         assertTrue(t.contains("isthmus_pair_group_epoch{group=\"g1\"} 4.0"), t);
         assertTrue(t.contains("isthmus_pair_takeovers_total{how=\"failover\"} 2.0"), t);
@@ -178,7 +181,7 @@ class GatewayMetricsTest {
     /** Prometheus's own checker reads the text as Prometheus would, and lints the names, units and help. */
     @Test
     void promtoolPassesTheText() throws Exception {
-        var link = new GatewayPair.Link(false, null, null, 0, 0, 0, 0, 0, 0, 0, 0);
+        var link = new GatewayPair.Link(false, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         var pair = new GatewayPair.Status("gw1", "gw2", link, List.of(), null, 0, 0, null, 0, 0);
         String t = text(new IkeCounters.ByConnection(), status(pair));
         Process p = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();

@@ -38,7 +38,7 @@ class GrafanaDashboardTest {
 
     @Test
     void everyMetricItAsksForIsServed() throws Exception {
-        var link = new GatewayPair.Link(true, "2026-12-02T10:00:00Z", 10L, 0, 1, 1, 0, 0, 0, 0, 0);
+        var link = new GatewayPair.Link(true, "2026-12-02T10:00:00Z", 10L, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
         var last = new GatewayPair.LastTakeover("g1", "2026-12-02T10:05:00Z", 42, 1, 1, 0, false, 0);
         var groups = List.of(new GatewayPair.GroupStatus("g1", "10.77.0.10", "gw1", 4, "MASTER", "2026-12-02T10:00:00Z"));
         var pair = new GatewayPair.Status("gw1", "gw2", link, groups, last, 1, 0, null, 0, 0);
