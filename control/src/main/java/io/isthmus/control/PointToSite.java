@@ -58,7 +58,11 @@ final class PointToSite implements AutoCloseable {
             eap = new RadiusEapAuthenticator(radius, config.gateway().name());
         }
         try {
-            VpnClientPools pools = VpnClientPools.of(v, System::nanoTime);
+            // Active-active: both instances serve clients at once, each from its half of the pool (instance 0 the lower).
+            int half = config.gateway().activeActive() ? config.gateway().instances().indexOf(instance) : VpnClientPools.WHOLE;
+            VpnClientPools pools = VpnClientPools.of(v, half, System::nanoTime);
+            LOG.log(System.Logger.Level.INFO, "point-to-site: up to {0} clients, addresses from {1}{2}", v.maxClients(),
+                    String.join(", ", pools.prefixes()), half == VpnClientPools.WHOLE ? "" : " (this instance's half of the pool)");
             return new PointToSite(pools, v.maxClients(), radius, ClientConnection.of(config, instance, pools, eap));
         } catch (Exception | Error e) {
             if (radius != null) {
