@@ -59,10 +59,9 @@ final class PointToSite implements AutoCloseable {
         }
         try {
             // Active-active: both instances serve clients at once, each from its half of the pool (instance 0 the lower).
-            int half = config.gateway().activeActive() ? config.gateway().instances().indexOf(instance) : VpnClientPools.WHOLE;
-            VpnClientPools pools = VpnClientPools.of(v, half, System::nanoTime);
+            VpnClientPools pools = VpnClientPools.forInstance(config, instance, System::nanoTime);
             LOG.log(System.Logger.Level.INFO, "point-to-site: up to {0} clients, addresses from {1}{2}", v.maxClients(),
-                    String.join(", ", pools.prefixes()), half == VpnClientPools.WHOLE ? "" : " (this instance's half of the pool)");
+                    String.join(", ", pools.prefixes()), config.gateway().activeActive() ? " (this instance's half of the pool)" : "");
             return new PointToSite(pools, v.maxClients(), radius, ClientConnection.of(config, instance, pools, eap));
         } catch (Exception | Error e) {
             if (radius != null) {

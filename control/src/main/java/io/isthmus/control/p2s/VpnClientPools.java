@@ -1,6 +1,7 @@
 package io.isthmus.control.p2s;
 
 import io.isthmus.control.config.AddressPrefix;
+import io.isthmus.control.config.GatewayConfig;
 import io.isthmus.control.config.VpnClientConfiguration;
 import io.isthmus.ike.remoteaccess.VirtualAddressPool;
 import java.net.InetAddress;
@@ -32,6 +33,18 @@ public record VpnClientPools(VirtualAddressPool ipv4, VirtualAddressPool ipv6, L
 
     public VpnClientPools {
         prefixes = List.copyOf(prefixes);
+    }
+
+    /**
+     * What {@code instance} of the gateway leases from: on an active-active gateway its half (the
+     * first instance the lower), else the whole pool. The gateway must have a vpnClientConfiguration.
+     */
+    public static VpnClientPools forInstance(GatewayConfig config, GatewayConfig.Instance instance, LongSupplier nanoTime) {
+        int index = config.gateway().instances().indexOf(instance);
+        if (index < 0) {
+            throw new IllegalArgumentException("instance " + instance.name() + " is not one of the gateway's");
+        }
+        return of(config.gateway().vpnClientConfiguration(), config.gateway().activeActive() ? index : WHOLE, nanoTime);
     }
 
     /** The whole of each prefix. */

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.isthmus.control.config.VpnClientConfiguration.AuthenticationType;
 import io.isthmus.control.config.VpnClientConfiguration.Protocol;
 import io.isthmus.control.ha.PairCertificates;
+import io.isthmus.control.p2s.VpnClientPools;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -228,7 +229,12 @@ public class VpnClientSectionTest {
             assertTrue(notes.getFirst().contains("from its half of the pool (as Azure splits it), so no address is given twice: gw1 172.16.201.0/25,"
                     + " fd00:201::/113; gw2 172.16.201.128/25, fd00:201::8000/113"), notes.getFirst());
             assertEquals(pair, notes.getFirst().contains("a takeover drops them"), notes.getFirst());
+            // What each instance's pools are made of when it starts.
+            assertEquals(List.of("172.16.201.0/25", "fd00:201::/113"), VpnClientPools.forInstance(c, c.instance("gw1"), () -> 0).prefixes());
+            assertEquals(List.of("172.16.201.128/25", "fd00:201::8000/113"), VpnClientPools.forInstance(c, c.instance("gw2"), () -> 0).prefixes());
         }
+        GatewayConfig single = read("VpnGw2", GOOD);
+        assertEquals(List.of("172.16.201.0/24", "fd00:201::/112"), VpnClientPools.forInstance(single, single.instance(null), () -> 0).prefixes());
         assertFalse(read("VpnGw2", GOOD).gateway().activeActive());
         // Switching it is a restart: the halves (and much else) are made at start.
         ConfigDiff d = ConfigDiff.between(read("VpnGw2", GOOD), ConfigReader.parse(config, activeActive(GOOD, false),
