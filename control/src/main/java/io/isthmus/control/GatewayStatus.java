@@ -41,11 +41,12 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     }
 
     /**
-     * Point-to-site: the clients connected (an IKE SA up with its address), how full each pool is
-     * (identities holding an address through an IKE SA, addresses held with those kept for a
-     * reconnect, and how many may be), and per client its identity, address and traffic.
+     * Point-to-site: the clients connected (an IKE SA up with its address) and how many may be
+     * (maxClients), how full each pool is (identities holding an address through an IKE SA,
+     * addresses held with those kept for a reconnect, and how many may be), and per client its
+     * identity, address and traffic.
      */
-    public record PointToSite(int connectedClients, Pool ipv4Pool, Pool ipv6Pool, List<Client> clients) {
+    public record PointToSite(int connectedClients, int maxClients, Pool ipv4Pool, Pool ipv6Pool, List<Client> clients) {
     }
 
     public record Pool(int liveClients, int heldAddresses, long capacity) {
@@ -59,7 +60,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
     }
 
     /** The clients of the remote-access connection {@code name} among {@code ikeSas}, with their tunnels' bytes; IKE thread only. */
-    static PointToSite pointToSite(String name, io.isthmus.control.p2s.VpnClientPools pools, Collection<IkeSa> ikeSas,
+    static PointToSite pointToSite(String name, io.isthmus.control.p2s.VpnClientPools pools, int maxClients, Collection<IkeSa> ikeSas,
                                    List<Dataplane.TunnelStatus> tunnels, Instant now) {
         List<Client> clients = new ArrayList<>();
         int connected = 0;
@@ -80,7 +81,7 @@ public record GatewayStatus(String gateway, String instance, String vpnType, Str
             clients.add(new Client(String.valueOf(sa.peerIdentity()), addresses, text(sa.remoteAddress()), sa.state().name(),
                     since(sa.establishedAt(), now), in, out));
         }
-        return new PointToSite(connected, Pool.of(pools.ipv4()), Pool.of(pools.ipv6()), clients);
+        return new PointToSite(connected, maxClients, Pool.of(pools.ipv4()), Pool.of(pools.ipv6()), clients);
     }
 
     /**

@@ -33,11 +33,13 @@ final class PointToSite implements AutoCloseable {
     static final Duration RADIUS_TIMEOUT = Duration.ofSeconds(2);
 
     private final VpnClientPools pools;
+    private final int maxClients;
     private final RadiusClient radius;
     private final Connection connection;
 
-    private PointToSite(VpnClientPools pools, RadiusClient radius, Connection connection) {
+    private PointToSite(VpnClientPools pools, int maxClients, RadiusClient radius, Connection connection) {
         this.pools = pools;
+        this.maxClients = maxClients;
         this.radius = radius;
         this.connection = connection;
     }
@@ -56,8 +58,11 @@ final class PointToSite implements AutoCloseable {
             eap = new RadiusEapAuthenticator(radius, config.gateway().name());
         }
         try {
-            VpnClientPools pools = VpnClientPools.of(v, System::nanoTime);
-            return new PointToSite(pools, radius, ClientConnection.of(config, instance, pools, eap));
+            // Active-active: both instances serve clients at once, each from its half of the pool (instance 0 the lower).
+            VpnClientPools pools = VpnClientPools.forInstance(config, instance, System::nanoTime);
+            LOG.log(System.Logger.Level.INFO, "point-to-site: up to {0} clients, addresses from {1}{2}", v.maxClients(),
+                    String.join(", ", pools.prefixes()), config.gateway().activeActive() ? " (this instance's half of the pool)" : "");
+            return new PointToSite(pools, v.maxClients(), radius, ClientConnection.of(config, instance, pools, eap));
         } catch (Exception | Error e) {
             if (radius != null) {
                 radius.close();
@@ -72,7 +77,7 @@ final class PointToSite implements AutoCloseable {
 
     /** The clients as status shows them; IKE thread only. */
     GatewayStatus.PointToSite status(Collection<IkeSa> ikeSas, List<Dataplane.TunnelStatus> tunnels) {
-        return GatewayStatus.pointToSite(connection.name(), pools, ikeSas, tunnels, Instant.now());
+        return GatewayStatus.pointToSite(connection.name(), pools, maxClients, ikeSas, tunnels, Instant.now());
     }
 
     /**

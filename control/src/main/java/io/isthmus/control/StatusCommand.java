@@ -130,6 +130,7 @@ final class StatusCommand implements Callable<Integer> {
                 out.append("  drops ").append(c.path("drops")).append('\n');
             }
         }
+        pointToSite(st.path("pointToSite"), out);
         if (!st.path("unattributedDrops").isEmpty()) {
             out.append("drops outside any tunnel ").append(st.path("unattributedDrops")).append('\n');
         }
@@ -171,6 +172,37 @@ final class StatusCommand implements Callable<Integer> {
         out.append('\n');
         if (b.has("lastError") && !b.path("state").asText().equals("Connected")) {
             out.append("    last error: ").append(b.path("lastError").asText()).append('\n');
+        }
+    }
+
+    /** Clients listed one a line at most; a gateway may have 10,000 (--json lists them all). */
+    static final int CLIENT_LINES = 20;
+
+    /**
+     * "point-to-site: 2 of 250 clients connected", each pool's use, and a line per client (the
+     * first {@link #CLIENT_LINES}): identity, virtual addresses, from where, for how long, bytes.
+     */
+    private static void pointToSite(JsonNode p, StringBuilder out) {
+        if (p.isMissingNode() || p.isNull()) {
+            return;
+        }
+        out.append(String.format("point-to-site: %d of %d clients connected%n", p.path("connectedClients").asInt(), p.path("maxClients").asInt()));
+        for (String family : List.of("IPv4", "IPv6")) {
+            JsonNode pool = p.path(family.toLowerCase(java.util.Locale.ROOT) + "Pool");
+            if (!pool.isMissingNode() && !pool.isNull()) {
+                out.append(String.format("  %s pool: %d clients, %d addresses held (with those kept for a reconnect) of %d%n", family,
+                        pool.path("liveClients").asInt(), pool.path("heldAddresses").asInt(), pool.path("capacity").asLong()));
+            }
+        }
+        JsonNode clients = p.path("clients");
+        for (int i = 0; i < Math.min(clients.size(), CLIENT_LINES); i++) {
+            JsonNode c = clients.get(i);
+            out.append(String.format("  %s %s from %s, %s, %d bytes in, %d bytes out%n", c.path("identity").asText(), join(c.path("addresses")),
+                    c.path("remote").asText(), c.hasNonNull("establishedSecondsAgo") ? "connected for " + duration(c.path("establishedSecondsAgo").asLong())
+                            : c.path("state").asText(), c.path("inBytes").asLong(), c.path("outBytes").asLong()));
+        }
+        if (clients.size() > CLIENT_LINES) {
+            out.append(String.format("  ... %d more (isthmus status --json lists them all)%n", clients.size() - CLIENT_LINES));
         }
     }
 

@@ -98,6 +98,34 @@ class StatusRenderTest {
     }
 
     @Test
+    void pointToSiteClientsPoolsAndTheFirstClientsOneALine() throws Exception {
+        List<GatewayStatus.Client> clients = new java.util.ArrayList<>();
+        clients.add(new GatewayStatus.Client("C=CH, O=HX, CN=alice", List.of("172.16.201.1", "fd00:201::1"), "10.77.0.2[4500]", "ESTABLISHED",
+                303L, 12_345, 67_890));
+        clients.add(new GatewayStatus.Client("dave", List.of("172.16.201.200"), "10.76.0.3[500]", "CONNECTING", null, 0, 0));
+        for (int i = 3; i <= 25; i++) {
+            clients.add(new GatewayStatus.Client("user" + i, List.of("172.16.201." + i), "10.77.1." + i + "[4500]", "ESTABLISHED", 60L, i, i));
+        }
+        var p2s = new GatewayStatus.PointToSite(24, 250, new GatewayStatus.Pool(25, 27, 500), new GatewayStatus.Pool(1, 1, 500), clients);
+        GatewayStatus st = new GatewayStatus("gw", "gw1", "ROUTE_BASED", "VpnGw1", 30, 100, List.of(), Map.of(),
+                new GatewayStatus.Defense(0, 0, 0, 0, 0), new GatewayStatus.ProcessStatus(1 << 20, 1 << 20, 1 << 20, 20), null).withPointToSite(p2s);
+        String out = StatusCommand.render(ControlSocket.JSON.readTree(ControlSocket.JSON.writeValueAsString(st)));
+        assertTrue(out.contains("point-to-site: 24 of 250 clients connected\n"), out);
+        assertTrue(out.contains("  IPv4 pool: 25 clients, 27 addresses held (with those kept for a reconnect) of 500\n"), out);
+        assertTrue(out.contains("  IPv6 pool: 1 clients, 1 addresses held (with those kept for a reconnect) of 500\n"), out);
+        assertTrue(out.contains("  C=CH, O=HX, CN=alice 172.16.201.1 fd00:201::1 from 10.77.0.2[4500], connected for 5m 3s, 12345 bytes in,"
+                + " 67890 bytes out\n"), out);
+        assertTrue(out.contains("  dave 172.16.201.200 from 10.76.0.3[500], CONNECTING, 0 bytes in, 0 bytes out\n"), "not connected yet: no age; " + out);
+        assertTrue(out.contains("  user20 172.16.201.20 ") && !out.contains("user21"), "the first 20 clients, one a line: " + out);
+        assertTrue(out.contains("  ... 5 more (isthmus status --json lists them all)\n"), out);
+        assertFalse(out.contains("null"), out);
+        var small = new GatewayStatus.PointToSite(1, 250, new GatewayStatus.Pool(1, 1, 500), null, clients.subList(0, 1));
+        String one = StatusCommand.render(ControlSocket.JSON.readTree(ControlSocket.JSON.writeValueAsString(st.withPointToSite(small))));
+        assertFalse(one.contains("IPv6 pool") || one.contains("more"), "no IPv6 pool, nothing left out: " + one);
+        assertFalse(render().contains("point-to-site"), "a gateway without vpnClientConfiguration says nothing of it");
+    }
+
+    @Test
     void theStatusWordFollowsTheSas() {
         assertEquals(GatewayStatus.NOT_CONNECTED, GatewayStatus.statusWord(List.of()));
         assertEquals(GatewayStatus.CONNECTING, GatewayStatus.statusWord(List.of(connecting())));

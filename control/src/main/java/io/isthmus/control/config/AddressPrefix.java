@@ -99,6 +99,22 @@ public final class AddressPrefix {
         return rest;
     }
 
+    /**
+     * The lower ({@code which} 0) or upper (1) half of this prefix, one bit longer: what each
+     * instance of an active-active gateway leases point-to-site addresses from.
+     */
+    public AddressPrefix half(int which) {
+        if (which != 0 && which != 1 || length >= network.length * 8) {
+            throw new IllegalArgumentException("no half " + which + " of " + this);
+        }
+        byte[] n = network.clone();
+        if (which == 1) {
+            n[length >>> 3] |= (byte) (0x80 >>> (length & 7));
+        }
+        // Written as an operator writes it (fd00:201::8000/113), for the warning and the log that name the halves.
+        return new AddressPrefix(io.isthmus.ike.message.AddressText.of(n) + "/" + (length + 1), n, length + 1);
+    }
+
     /** 0.0.0.0/0 or ::/0: every destination of its family. */
     public boolean isDefault() {
         return length == 0;

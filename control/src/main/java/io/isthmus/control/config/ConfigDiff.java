@@ -247,6 +247,8 @@ public record ConfigDiff(List<String> restartNeeded, List<String> kept, Map<Stri
                 + (i.floatingIpAddress() == null ? "" : " floating " + i.floatingIpAddress().getHostAddress()))
                 .toList();
         differs(lines, "virtualNetworkGateway.instances", instances.apply(o), instances.apply(n));
+        // Each instance's half of the point-to-site pool (and much else) follows it.
+        differs(lines, "virtualNetworkGateway.activeActive", o.activeActive(), n.activeActive());
         Tunnel a = o.tunnel();
         Tunnel b = n.tunnel();
         String t = "virtualNetworkGateway.tunnel.";

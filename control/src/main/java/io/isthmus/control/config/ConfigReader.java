@@ -188,10 +188,9 @@ public final class ConfigReader extends ConfigFields {
             throw e;
         }
         List<String> warnings = new ArrayList<>(NatSection.unused(file, gateway, connections));
-        if (gateway.vpnClientConfiguration() != null && pair != null) {
+        if (gateway.vpnClientConfiguration() != null && gateway.activeActive()) {
             // Said rather than refused: each instance serves the clients that reach it, which is useful; only a takeover is not seamless.
-            warnings.add(file + ": virtualNetworkGateway.vpnClientConfiguration: each instance of the pair serves its own point-to-site"
-                    + " clients with its own pool; their SAs are not synced, so a takeover drops them and they reconnect");
+            warnings.add(VpnClientSection.activeActiveNote(file, gateway, pair != null));
         }
         if (access != null && access.readableByOthers() && !inlineKeys.isEmpty()) {
             // A warning, not a refusal: the file is the operator's to place, and sharedKeyFile is the cure.
@@ -253,7 +252,7 @@ public final class ConfigReader extends ConfigFields {
         return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, List.of(),
                 BgpSection.gateway(this, n.get("bgpSettings"), p + ".bgpSettings", instances),
                 VpnClientSection.read(this, n.get("vpnClientConfiguration"), p + ".vpnClientConfiguration", sku, vpnType),
-                ikeDefense(n.get("ikeDefense"), p + ".ikeDefense"));
+                ikeDefense(n.get("ikeDefense"), p + ".ikeDefense"), activeActive);
     }
 
     private IkeDefense ikeDefense(JsonNode n, String p) {

@@ -175,17 +175,19 @@ public record GatewayConfig(Path source, VirtualNetworkGateway gateway, List<Loc
      * @param natRules    Azure's {@code natRules} of the gateway, which connections pick by name
      *                    (see {@link NatSection}); empty without NAT
      * @param bgpSettings the gateway's BGP speaker (see {@link BgpSection}); null: no BGP
+     * @param activeActive Azure's {@code activeActive}: both instances serve at once (each then leases point-to-site
+     *                    addresses from its half of the pool)
      */
     public record VirtualNetworkGateway(String name, VpnType vpnType, Sku sku, List<String> addressSpace, List<Instance> instances,
                                         Tunnel tunnel, List<NatRule> natRules, BgpSettings bgpSettings,
-                                        VpnClientConfiguration vpnClientConfiguration, IkeDefense ikeDefense) {
+                                        VpnClientConfiguration vpnClientConfiguration, IkeDefense ikeDefense, boolean activeActive) {
         public VirtualNetworkGateway {
             natRules = List.copyOf(natRules);
         }
 
         VirtualNetworkGateway withNatRules(List<NatRule> rules) {
             return new VirtualNetworkGateway(name, vpnType, sku, addressSpace, instances, tunnel, rules, bgpSettings, vpnClientConfiguration,
-                    ikeDefense);
+                    ikeDefense, activeActive);
         }
 
         /** The data plane's lanes for this gateway ({@link Tunnel#lanes}). */

@@ -269,6 +269,23 @@ final class VpnClientSection {
     }
 
     /**
+     * What an active-active gateway's instances do with the pool: each leases from its half of
+     * every prefix (instance 0 the lower, 1 the upper), as Azure splits it, so the two never give
+     * one address twice and the network behind can route each half to its instance.
+     */
+    static String activeActiveNote(Path file, VirtualNetworkGateway gateway, boolean pair) {
+        List<String> halves = new ArrayList<>();
+        for (int i = 0; i < gateway.instances().size(); i++) {
+            int half = i;
+            halves.add(gateway.instances().get(i).name() + " " + String.join(", ", gateway.vpnClientConfiguration().addressPrefixes().stream()
+                    .map(a -> AddressPrefix.parse(a).half(half).toString()).toList()));
+        }
+        return file + ": virtualNetworkGateway.vpnClientConfiguration: each instance of the active-active gateway serves its own point-to-site"
+                + " clients from its half of the pool (as Azure splits it), so no address is given twice: " + String.join("; ", halves)
+                + (pair ? "; their SAs are not synced, so a takeover drops them and they reconnect" : "");
+    }
+
+    /**
      * Every problem of the pool against the rest of the file, listed at once: a client's address
      * that is also on this side or behind a site would be routed two ways.
      */
@@ -287,6 +304,10 @@ final class VpnClientSection {
             int hostBits = (a.isIpv4() ? 32 : 128) - a.length();
             if (hostBits < 2) {
                 problems.add(new ConfigException(file, field, a + " is too small: a pool needs room for clients (IPv4 /30 or shorter, IPv6 /126)"));
+            } else if (hostBits < 3 && gateway.activeActive()) {
+                // Each instance leases from its half, itself a prefix with room for clients.
+                problems.add(new ConfigException(file, field, a + " is too small to split between the active-active gateway's two instances,"
+                        + " each of which leases from its half: IPv4 /29 or shorter, IPv6 /125 or shorter"));
             }
             if (a.isDefault()) {
                 problems.add(new ConfigException(file, field, a + " is every address: the pool must be a range of its own"));

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.isthmus.control.config.VpnClientConfiguration.AuthenticationType;
 import io.isthmus.control.config.VpnClientConfiguration.Protocol;
 import io.isthmus.control.ha.PairCertificates;
+import io.isthmus.control.p2s.VpnClientPools;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -197,6 +198,65 @@ public class VpnClientSectionTest {
         String policy = file("VpnGw1", GOOD).replace("RouteBased", "PolicyBased");
         String message = assertThrows(ConfigException.class, () -> ConfigReader.parse(config, policy, k -> "x")).getMessage();
         assertTrue(message.contains("point-to-site needs a RouteBased gateway"), message);
+    }
+
+    /** {@link #file} as an active-active gateway (Azure's shape, no pair section), or with {@code pair} its floating addresses and sync link. */
+    static String activeActive(String vpnClient, boolean pair) {
+        String text = file("VpnGw2", vpnClient).replace("  sku: VpnGw2\n", "  sku: VpnGw2\n  activeActive: true\n")
+                .replace("      publicIpAddress: 203.0.113.10\n", "      publicIpAddress: 203.0.113.10\n    - name: gw2\n      publicIpAddress: 203.0.113.11\n");
+        if (pair) {
+            text = text.replace("      publicIpAddress: 203.0.113.10\n", "      publicIpAddress: 203.0.113.10\n      floatingIpAddress: 203.0.113.20\n")
+                    .replace("      publicIpAddress: 203.0.113.11\n", "      publicIpAddress: 203.0.113.11\n      floatingIpAddress: 203.0.113.21\n")
+                    + """
+                    pair:
+                      instances:
+                        - {name: gw1, syncAddress: 10.99.0.1, certificate: /etc/isthmus/pair/gw1.crt, privateKey: /etc/isthmus/pair/gw1.key}
+                        - {name: gw2, syncAddress: 10.99.0.2, certificate: /etc/isthmus/pair/gw2.crt, privateKey: /etc/isthmus/pair/gw2.key}
+                    """;
+        }
+        return text;
+    }
+
+    /** Both instances of an active-active gateway serve clients at once: each from its half of the pool, which the warning names. */
+    @Test
+    void activeActiveInstancesEachTakeAHalfOfThePool() {
+        for (boolean pair : new boolean[] {false, true}) {
+            GatewayConfig c = ConfigReader.parse(config, activeActive(GOOD, pair), Map.of("P2S_RADIUS", "the other secret")::get);
+            assertTrue(c.gateway().activeActive());
+            assertEquals(pair, c.pair() != null);
+            List<String> notes = c.warnings().stream().filter(w -> w.contains("vpnClientConfiguration")).toList();
+            assertEquals(1, notes.size(), c.warnings().toString());
+            assertTrue(notes.getFirst().contains("from its half of the pool (as Azure splits it), so no address is given twice: gw1 172.16.201.0/25,"
+                    + " fd00:201::/113; gw2 172.16.201.128/25, fd00:201::8000/113"), notes.getFirst());
+            assertEquals(pair, notes.getFirst().contains("a takeover drops them"), notes.getFirst());
+            // What each instance's pools are made of when it starts.
+            assertEquals(List.of("172.16.201.0/25", "fd00:201::/113"), VpnClientPools.forInstance(c, c.instance("gw1"), () -> 0).prefixes());
+            assertEquals(List.of("172.16.201.128/25", "fd00:201::8000/113"), VpnClientPools.forInstance(c, c.instance("gw2"), () -> 0).prefixes());
+        }
+        GatewayConfig single = read("VpnGw2", GOOD);
+        assertEquals(List.of("172.16.201.0/24", "fd00:201::/112"), VpnClientPools.forInstance(single, single.instance(null), () -> 0).prefixes());
+        assertFalse(read("VpnGw2", GOOD).gateway().activeActive());
+        // Switching it is a restart: the halves (and much else) are made at start.
+        ConfigDiff d = ConfigDiff.between(read("VpnGw2", GOOD), ConfigReader.parse(config, activeActive(GOOD, false),
+                Map.of("P2S_RADIUS", "the other secret")::get));
+        assertTrue(d.restartNeeded().stream().anyMatch(l -> l.startsWith("virtualNetworkGateway.activeActive: false -> true")), d.toString());
+    }
+
+    /** A prefix whose halves leave no room for clients is refused on an active-active gateway only, every such prefix named. */
+    @Test
+    void aPoolTooSmallToSplitIsRefusedWithTheMinimum() {
+        String small = GOOD.replace("[172.16.201.0/24, \"fd00:201::/112\"]", "[172.16.201.0/30, \"fd00:201::/126\", 172.16.202.0/29, \"fd00:202::/125\"]");
+        assertTrue(read("VpnGw2", small).warnings().stream().noneMatch(w -> w.contains("vpnClientConfiguration")), "one instance: the whole pool");
+        String message = assertThrows(ConfigException.class, () -> ConfigReader.parse(config, activeActive(small, false),
+                Map.of("P2S_RADIUS", "the other secret")::get)).getMessage();
+        String why = " is too small to split between the active-active gateway's two instances, each of which leases from its half:"
+                + " IPv4 /29 or shorter, IPv6 /125 or shorter";
+        assertTrue(message.contains("vpnClientConfiguration.vpnClientAddressPool.addressPrefixes[0]: 172.16.201.0/30" + why), message);
+        assertTrue(message.contains("vpnClientConfiguration.vpnClientAddressPool.addressPrefixes[1]: fd00:201::/126" + why), message);
+        assertFalse(message.contains("172.16.202.0/29") || message.contains("fd00:202::/125"), "the smallest that split: " + message);
+        GatewayConfig ok = ConfigReader.parse(config, activeActive(GOOD.replace("[172.16.201.0/24, \"fd00:201::/112\"]",
+                "[172.16.202.0/29, \"fd00:202::/125\"]"), false), Map.of("P2S_RADIUS", "the other secret")::get);
+        assertTrue(ok.warnings().toString().contains("gw1 172.16.202.0/30, fd00:202::/126; gw2 172.16.202.4/30, fd00:202::4/126"), ok.warnings().toString());
     }
 
     @Test

@@ -56,7 +56,7 @@ class GatewayMetricsTest {
 
     @Test
     void pointToSiteClientsAndPoolUseAreSeries() throws Exception {
-        var p2s = new GatewayStatus.PointToSite(2, new GatewayStatus.Pool(2, 3, 1000), null,
+        var p2s = new GatewayStatus.PointToSite(2, 500, new GatewayStatus.Pool(2, 3, 1000), null,
                 List.of(new GatewayStatus.Client("alice", List.of("172.16.201.1"), "10.77.0.2[4500]", "ESTABLISHED", 5L, 100, 200)));
         String t = text(new IkeCounters.ByConnection(), status(null).withPointToSite(p2s));
         assertTrue(t.contains("isthmus_p2s_connections 2.0"), t);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.isthmus.lab.Lab.Side;
+import io.isthmus.lab.LabTraffic.Transfer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -29,9 +30,11 @@ import org.junit.jupiter.api.Test;
  * 5.9.8 clients ({@code vips = 0.0.0.0}, certificates from {@code pki}) connect from gw-b (alice,
  * and mallory, whose certificate is revoked by thumbprint) and gw-c (carol; then dave and erin with
  * EAP-MSCHAPv2, which the gateway relays to FreeRADIUS on host-a). One lab for all rows: alice gets
- * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back; carol gets another; alice reconnects and gets hers
+ * an IPv4 and an IPv6 address (vips = 0.0.0.0,::), pings host-a over both and is pinged back, and 1 MiB of TCP crosses each way
+ * checked by hash, which her status entry counts; carol gets another; alice reconnects and gets hers
  * again; mallory is refused and takes no address; dave gets the address his RADIUS entry names
- * (Framed-IP-Address) and pings both ways; erin's wrong password is refused (Access-Reject); the
+ * (Framed-IP-Address), pings and carries TCP both ways as alice; erin's wrong password is refused (Access-Reject, charon told
+ * AUTHENTICATION_FAILED, the pools as they were); the
  * operator disconnects dave with {@code isthmus p2s disconnect}; frank connects with EAP-TLS (his
  * certificate inside EAP, FreeRADIUS terminating TLS, the gateway relaying) and pings both ways;
  * grace's certificate from a CA FreeRADIUS does not know is refused; with the first RADIUS server
@@ -74,6 +77,8 @@ class RemoteAccessLabTest extends LabTestBase {
         assertTrue(alice6.startsWith("fd00:201::"), alice6);
         lab.in(Lab.GW_B, "ping", "-6", "-c", "2", "-W", "2", Lab.HOST_A_IP6);
         lab.in(Lab.HOST_A, "ping", "-6", "-c", "2", "-W", "2", alice6);
+        // TCP checked by hash both ways, and status counts her bytes.
+        tcpBothWays(a, Lab.GW_B, alice);
 
         String carol = connect(swanC, "carol");
         assertNotEquals(alice, carol, "two clients, two addresses");
@@ -105,10 +110,15 @@ class RemoteAccessLabTest extends LabTestBase {
         assertEquals(DAVE_FRAMED, dave, "the RADIUS server's address for dave");
         lab.in(Lab.GW_C, "ping", "-c", "2", "-W", "2", "-I", dave, Lab.HOST_A_IP);
         lab.in(Lab.HOST_A, "ping", "-c", "2", "-W", "2", dave);
+        tcpBothWays(a, Lab.GW_C, dave);
+        JsonNode pools = pools(a);
+        int notified = authenticationFailed(swanC);
         IOException wrong = assertThrows(IOException.class, () -> connect(swanC, "erin"));
         log = Files.readString(lab.work().resolve("gw-a.log"));
         assertTrue(log.contains("AUTHENTICATION_FAILED for erin: EAP failed"), "the gateway's reason; logs in " + lab.work() + "; " + wrong.getMessage());
         assertFalse(log.contains("client erin gets"), "erin took an address");
+        assertTrue(authenticationFailed(swanC) > notified, "charon heard AUTHENTICATION_FAILED for erin; logs in " + lab.work());
+        assertEquals(pools, pools(a), "the pools as they were");
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", dave);
 
         // The operator disconnects dave by his address; a client nobody has is refused (exit 2).
@@ -154,11 +164,49 @@ class RemoteAccessLabTest extends LabTestBase {
         // No RADIUS server answers (both stopped): after the client's tries, AUTHENTICATION_FAILED; the pool as it was.
         radius2.destroy();
         assertTrue(radius2.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "the second FreeRADIUS did not stop");
-        JsonNode pool = status(a).path("pointToSite").path("ipv4Pool");
+        JsonNode pool = pools(a);
+        notified = authenticationFailed(swanC);
         IOException unanswered = assertThrows(IOException.class, () -> connect(swanC, "dave"));
         assertTrue(Files.readString(lab.work().resolve("gw-a.log")).contains("AUTHENTICATION_FAILED for dave: no RADIUS server answered"),
                 "the gateway's reason; logs in " + lab.work() + "; " + unanswered.getMessage());
-        assertEquals(pool, status(a).path("pointToSite").path("ipv4Pool"));
+        assertTrue(authenticationFailed(swanC) > notified, "charon heard AUTHENTICATION_FAILED for dave; logs in " + lab.work());
+        assertEquals(pool, pools(a), "the pools as they were");
+    }
+
+    /**
+     * 1 MiB over TCP from the client's virtual address to host-a and 1 MiB back, each checked by
+     * SHA-256; then the client's entry in status has counted at least that much each way.
+     */
+    void tcpBothWays(Path socket, String clientNs, String address) throws Exception {
+        Transfer up = LabTraffic.tcp(lab, clientNs, Lab.HOST_A, Lab.HOST_A_IP, 1 << 20);
+        assertTrue(up.intact(), "TCP " + address + " -> host-a: " + up + "; logs in " + lab.work());
+        Transfer down = LabTraffic.tcp(lab, Lab.HOST_A, clientNs, address, 1 << 20);
+        assertTrue(down.intact(), "TCP host-a -> " + address + ": " + down + "; logs in " + lab.work());
+        JsonNode p2s = status(socket).path("pointToSite");
+        JsonNode client = null;
+        for (JsonNode c : p2s.path("clients")) {
+            if (c.path("addresses").toString().contains("\"" + address + "\"")) {
+                client = c;
+            }
+        }
+        assertTrue(client != null, address + " not among the clients: " + p2s.toPrettyString());
+        // inBytes: from the client into the gateway; outBytes: to it. A mebibyte of payload each way at least.
+        assertTrue(client.path("inBytes").asLong() >= 1 << 20 && client.path("outBytes").asLong() >= 1 << 20, client.toPrettyString());
+    }
+
+    /** Each pool's use as status tells it (live clients, addresses held, capacity), IPv4 and IPv6. */
+    static JsonNode pools(Path socket) throws Exception {
+        JsonNode p2s = status(socket).path("pointToSite");
+        com.fasterxml.jackson.databind.node.ObjectNode both = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        both.set("ipv4Pool", p2s.path("ipv4Pool"));
+        both.set("ipv6Pool", p2s.path("ipv6Pool"));
+        assertTrue(both.path("ipv4Pool").has("heldAddresses") && both.path("ipv6Pool").has("heldAddresses"), p2s.toPrettyString());
+        return both;
+    }
+
+    /** How often the client's charon has heard AUTHENTICATION_FAILED so far (its log grows across the test). */
+    static int authenticationFailed(Path swan) throws IOException {
+        return (int) Files.readAllLines(swan.resolve("charon.log")).stream().filter(l -> l.contains("AUTHENTICATION_FAILED")).count();
     }
 
     /** The FreeRADIUS processes (the first on 1812 with score 30, the second on 1813 with 20), stopped by the test for failover and the unreachable row. */
