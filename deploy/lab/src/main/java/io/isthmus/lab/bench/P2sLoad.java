@@ -113,7 +113,7 @@ public final class P2sLoad {
         this.out = out;
     }
 
-    /** Runs both rows, prints the table on {@code out}, writes JSON to {@code json}. */
+    /** Runs the rows, prints the table on {@code out}, writes JSON to {@code json}. */
     public static List<Row> runAndReport(Options options, Path json, PrintStream out) throws Exception {
         Instant started = Instant.now();
         List<Row> rows = new ArrayList<>();
