@@ -100,19 +100,27 @@ class IkeLoadBenchTest {
     /**
      * The point-to-site rows ({@code isthmus bench p2s-load}) in short: 50 clients, each its own
      * certificate and CFG_REQUEST, against one Isthmus with maxClients 50, a site tunnel's pings
-     * beside them, then 10 clients past maxClients. Every client served with an address of its
-     * own; the 10 refused with INTERNAL_ADDRESS_FAILURE, the 50 still connected after them; every
-     * figure of the table there. The site's loss is printed, not judged (a ping in flight when
-     * counted is a loss on a loaded machine); that the tunnel carried pings at all is.
+     * beside them, then 10 clients past maxClients, then a half-open flood of 3 s from 256
+     * addresses (cookies answered, no IKE_AUTH). Every client served with an address of its
+     * own; the 10 refused with INTERNAL_ADDRESS_FAILURE, the 50 still connected after them and
+     * after the flood; the flood held half-open SAs and was asked for cookies; every figure of the
+     * table there. The site, in every row: the same IKE SA (SPIs) before and after, and at most one
+     * ping lost of those sent until a second before the count (the last second's answers may be on
+     * their way, and are left out).
      */
     @Test
     void pointToSiteRowsProduceEveryFigure() throws Exception {
         Path json = Files.createTempFile("isthmus-p2s-load", ".json");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        List<P2sLoad.Row> rows = P2sLoad.runAndReport(new P2sLoad.Options(50, 10, 2, 16, 0), json, new PrintStream(printed, true));
+        List<P2sLoad.Row> rows = P2sLoad.runAndReport(new P2sLoad.Options(50, 10, 2, 16, 0, 3, 256), json, new PrintStream(printed, true));
         String output = printed.toString();
         System.out.println(output);
-        assertEquals(2, rows.size(), rows.toString());
+        assertEquals(3, rows.size(), rows.toString());
+        for (P2sLoad.Row r : rows) {
+            assertTrue(r.site().sent() > 0, "the site tunnel carried pings: " + r);
+            assertTrue(r.site().lost() <= 1, "the site lost at most a ping: " + r.site() + " in " + r);
+            assertTrue(P2sLoad.siteKept(r), "the site kept its IKE SA: " + r.before().siteIkeSa() + " then " + r.after().siteIkeSa());
+        }
         P2sLoad.Row served = rows.get(0);
         LoadReport x = served.report();
         assertTrue(x.p2s() && x.accountedFor(), served.toString());
@@ -137,11 +145,23 @@ class IkeLoadBenchTest {
         assertEquals(50, over.after().connectedClients(), "the clients in stay: " + over);
         assertEquals(50, over.after().poolLiveClients(), over.toString());
         assertTrue(over.site().answered() > 0, over.toString());
-        for (String row : List.of("clients", "past maxClients")) {
-            assertTrue(output.contains(String.format("%-16s %7d", row, row.equals("clients") ? 50 : 10)), output);
+        P2sLoad.Row flood = rows.get(2);
+        LoadReport z = flood.report();
+        assertTrue(z.abandon() && z.accountedFor() && z.attempts() > 0, flood.toString());
+        assertTrue(z.outcomes().get("ABANDONED") > 0, "the flood left half-open SAs: " + z.outcomes());
+        assertTrue(z.cookied() > 0 && flood.after().cookiesSent() > flood.before().cookiesSent(), "and was asked for cookies: " + flood);
+        assertTrue(flood.after().halfOpenIkeSas() > 0, "the gateway held them: " + flood);
+        assertEquals(50, flood.after().connectedClients(), "the clients in stay: " + flood);
+        assertTrue(output.contains("half-open flood from 256 addresses"), output);
+        for (String row : List.of("clients", "past maxClients", "half-open flood")) {
+            assertTrue(output.contains(String.format("%-16s %7d", row, switch (row) {
+                case "clients" -> 50;
+                case "past maxClients" -> 10;
+                default -> 256;
+            })), output);
         }
         JsonNode doc = Bench.JSON.readTree(Files.readString(json));
-        assertEquals(2, doc.path("rows").size());
+        assertEquals(3, doc.path("rows").size());
         for (JsonNode r : doc.path("rows")) {
             for (String field : List.of("responderMsPerClient", "heapBytesPerClient", "residentBytesPerClient")) {
                 assertTrue(r.path(field).isNumber(), field + " in " + r);
@@ -149,7 +169,8 @@ class IkeLoadBenchTest {
             for (String field : List.of("clientsWithAddress", "distinctAddresses", "duplicateAddresses", "ikeSasPerSecond")) {
                 assertTrue(r.path("report").path(field).isNumber(), field + " in " + r);
             }
-            assertTrue(r.path("site").path("sent").isNumber() && r.path("after").path("poolLiveClients").isNumber(), r.toString());
+            assertTrue(r.path("site").path("sent").isNumber() && r.path("site").path("leftOut").isNumber()
+                    && r.path("after").path("poolLiveClients").isNumber() && r.path("after").path("siteIkeSa").isTextual(), r.toString());
         }
         Files.delete(json);
         // The lab's files (configurations, logs, certificates): this run's.

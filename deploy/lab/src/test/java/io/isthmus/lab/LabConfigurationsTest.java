@@ -64,16 +64,33 @@ class LabConfigurationsTest {
         org.junit.jupiter.api.Assertions.assertEquals(1, read.connections().size(), text);
     }
 
+    /*
+     * 150 pings: the last 100 (a second at 10 ms) left out; of the first 50, 7 is never answered, 9
+     * only with an error (not an answer), 3 twice (DUP!); 120 and 150 unanswered but left out.
+     */
     @org.junit.jupiter.api.Test
     void theSitePingsAreRead() throws Exception {
-        var loss = io.isthmus.lab.bench.P2sLoad.pings("""
-                PING 172.19.0.1 (172.19.0.1) from 172.18.0.1 : 56(84) bytes of data.
+        StringBuilder out = new StringBuilder("PING 172.19.0.1 (172.19.0.1) from 172.18.0.1 : 56(84) bytes of data.\n");
+        for (int seq = 1; seq <= 150; seq++) {
+            if (seq == 9) {
+                out.append("From 10.79.1.1 icmp_seq=9 Destination Host Unreachable\n");
+            } else if (seq != 7 && seq != 120 && seq != 150) {
+                out.append("64 bytes from 172.19.0.1: icmp_seq=").append(seq).append(" ttl=64 time=0.").append(seq).append(" ms\n");
+            }
+            if (seq == 3) {
+                out.append("64 bytes from 172.19.0.1: icmp_seq=3 ttl=64 time=0.31 ms (DUP!)\n");
+            }
+        }
+        out.append("""
 
                 --- 172.19.0.1 ping statistics ---
-                1523 packets transmitted, 1520 received, 0.197% packet loss, time 15231ms
+                150 packets transmitted, 147 received, +1 duplicates, +1 errors, 2.0% packet loss, time 1523ms
                 """);
-        org.junit.jupiter.api.Assertions.assertEquals(1523, loss.sent());
-        org.junit.jupiter.api.Assertions.assertEquals(3, loss.lost());
+        var loss = io.isthmus.lab.bench.P2sLoad.pings(out.toString());
+        org.junit.jupiter.api.Assertions.assertEquals(50, loss.sent());
+        org.junit.jupiter.api.Assertions.assertEquals(100, loss.leftOut());
+        org.junit.jupiter.api.Assertions.assertEquals(48, loss.answered());
+        org.junit.jupiter.api.Assertions.assertEquals(2, loss.lost());
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> io.isthmus.lab.bench.P2sLoad.pings("ping: connect: Network is unreachable"));
     }
 

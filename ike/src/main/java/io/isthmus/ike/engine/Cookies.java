@@ -1,5 +1,7 @@
 package io.isthmus.ike.engine;
 
+import io.isthmus.ike.message.ExchangeType;
+import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.NoncePayload;
 import io.isthmus.ike.message.NotifyPayload;
@@ -77,9 +79,15 @@ final class Cookies {
         return answers.computeIfAbsent(address, a -> new CostlyInitRequests(answersPerAddress)).allow(now);
     }
 
-    /** One more asked for. */
-    void sent() {
+    /** The answer that asks {@code request}'s sender for its cookie, counted as sent; null for a request without a nonce. */
+    byte[] ask(IkeMessage request, InetSocketAddress remote) {
+        byte[] cookie = of(request, remote);
+        if (cookie == null) {
+            return null;
+        }
         sent++;
+        IkeHeader answer = new IkeHeader(request.header().initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
+        return IkeMessage.encode(answer, List.of(NotifyPayload.of(NotifyType.COOKIE, cookie)));
     }
 
     /** Cookies asked for since the engine started. */

@@ -34,6 +34,8 @@ final class HalfOpenSas {
     static final java.time.Duration MIN_AGE = java.time.Duration.ofSeconds(5);
 
     private final LinkedHashMap<String, IkeSa> byKey = new LinkedHashMap<>(); // oldest first
+    /** The keys of those that are not a configured site's (see {@link #toGiveWay}), oldest first. */
+    private final java.util.LinkedHashSet<String> clients = new java.util.LinkedHashSet<>();
     /**
      * Those that went on to IKE_AUTH, by the same key, for as long as they exist: a copy of their
      * IKE_SA_INIT still on its way (sent again before our answer arrived, and read after the
@@ -79,20 +81,44 @@ final class HalfOpenSas {
         return keys == null ? null : keys.peekFirst();
     }
 
-    /** The oldest of all, or null. */
-    IkeSa oldest() {
-        Iterator<IkeSa> i = byKey.values().iterator();
-        return i.hasNext() ? i.next() : null;
-    }
-
     String oldestKey() {
         Iterator<String> i = byKey.keySet().iterator();
         return i.hasNext() ? i.next() : null;
     }
 
-    void add(String key, IkeSa sa) {
+    /**
+     * The key of the half-open SA that gives way to a new IKE_SA_INIT when the table is full, or
+     * null when the request is dropped instead. Clients (anyone not a configured site: any
+     * address may be one) give way only to each other, and only once {@link #MIN_AGE} old. A
+     * site's request takes the place of the oldest client's, whatever its age: a flood of clients
+     * keeps the table full and young for as long as it lasts, and the site's tunnel would stay down
+     * as long. Sites' own SAs (at most halfOpenPerPeer an address) give way only to sites, by age.
+     */
+    String toGiveWay(boolean site, java.time.Instant now) {
+        Iterator<String> i = clients.iterator();
+        String client = i.hasNext() ? i.next() : null;
+        if (site && client != null) {
+            return client;
+        }
+        String oldest = site ? oldestKey() : client;
+        if (oldest == null || java.time.Duration.between(byKey.get(oldest).createdAt(), now).compareTo(MIN_AGE) < 0) {
+            return null;
+        }
+        return oldest;
+    }
+
+    /** How many of them are clients', not a configured site's. */
+    int clients() {
+        return clients.size();
+    }
+
+    /** {@code site}: whether {@code sa} is a configured site's, which only sites displace ({@link #toGiveWay}). */
+    void add(String key, IkeSa sa, boolean site) {
         InetAddress address = sa.remoteAddress().getAddress();
         byKey.put(key, sa);
+        if (!site) {
+            clients.add(key);
+        }
         placeOf.put(sa, new Place(key, address));
         byAddress.computeIfAbsent(address, a -> new ArrayDeque<>()).addLast(key);
     }
@@ -142,6 +168,9 @@ final class HalfOpenSas {
 
     private void forget(IkeSa sa) {
         Place p = placeOf.remove(sa);
+        if (p != null) {
+            clients.remove(p.key());
+        }
         ArrayDeque<String> keys = p == null ? null : byAddress.get(p.address());
         if (keys != null) {
             keys.remove(p.key()); // an address holds a handful (halfOpenPerPeer)

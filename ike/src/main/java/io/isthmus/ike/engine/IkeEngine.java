@@ -22,8 +22,6 @@ import io.isthmus.ike.message.ExchangeType;
 import io.isthmus.ike.message.IkeHeader;
 import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.IkeProtocolException;
-import io.isthmus.ike.message.NotifyPayload;
-import io.isthmus.ike.message.NotifyType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -61,6 +59,8 @@ public final class IkeEngine implements Transport.Receiver {
     private final Cookies cookieJar;
     private int cookieThreshold = 10;
     private CostlyInitRequests costlyInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
+    /** The configured sites' costly IKE_SA_INIT requests, apart from the clients' ({@link #receiveInitRequest}: why). */
+    private CostlyInitRequests siteInits = new CostlyInitRequests(DEFAULT_COOKIE_RATE);
     private int natTraversalPort = NAT_T_PORT;
     private int halfOpenPerPeer = 5;
     /** Half-open IKE SAs in all by default ({@link HalfOpenSas#LIMIT}: why so many). */
@@ -285,8 +285,8 @@ public final class IkeEngine implements Transport.Receiver {
 
     /**
      * Half-open IKE SAs in all, whoever they come from ({@link #HALF_OPEN_LIMIT} by default):
-     * past it, each new one replaces the oldest, which was waiting for an IKE_AUTH that may
-     * never come.
+     * past it, each new one replaces the oldest once that is old enough, as it was waiting for an
+     * IKE_AUTH that may never come; a configured site's replaces the oldest client's at once.
      */
     public void halfOpenLimit(int limit) {
         if (limit < 1) {
@@ -303,6 +303,7 @@ public final class IkeEngine implements Transport.Receiver {
     /** IKE_SA_INIT requests that cost work per second above which cookies are asked for too. */
     public void cookieRate(int perSecond) {
         this.costlyInits = new CostlyInitRequests(perSecond);
+        this.siteInits = new CostlyInitRequests(perSecond);
     }
 
     /** The port IKE moves to when a NAT is detected, if not 4500 (the transport must listen there too). */
@@ -411,18 +412,23 @@ public final class IkeEngine implements Transport.Receiver {
         }
         Instant now = scheduler.now();
         int fromThere = halfOpen.from(remote.getAddress());
+        // A configured site (a connection to this one address; a client may be any address, or a range's) coming back
+        // after a reboot or a DPD must not wait out a flood of clients, or its tunnel stays down as long: it takes a
+        // client's half-open slot (HalfOpenSas.toGiveWay), its costly requests counted apart (a flood spoofing its address
+        // still meets cookies by rate). Cookies when due (a spoofer cannot answer) and its address's share still apply.
+        boolean site = candidates.stream().anyMatch(Connection::hasOnePeer);
+        CostlyInitRequests rate = site ? siteInits : costlyInits;
         // An address that holds its share of half-open SAs must prove it is where it says (a spoofer of
         // the peer's address cannot), so that whoever holds the slots cannot lock the real peer out.
-        boolean cookieRequired = cookies && (halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || fromThere >= halfOpenPerPeer);
+        boolean cookieRequired = cookies && (halfOpen.size() >= cookieThreshold || costlyInits.overLimit(now) || rate.overLimit(now)
+                || fromThere >= halfOpenPerPeer);
         boolean cookied = cookieRequired && cookieJar.valid(message, remote);
         if (cookieRequired && !cookied) {
-            byte[] cookie = cookieJar.of(message, remote);
-            if (cookie == null) {
+            byte[] answer = cookieJar.ask(message, remote);
+            if (answer == null) {
                 return;
             }
-            IkeHeader answer = new IkeHeader(h.initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
-            transport.send(IkeMessage.encode(answer, List.of(NotifyPayload.of(NotifyType.COOKIE, cookie))), local, remote);
-            cookieJar.sent();
+            transport.send(answer, local, remote);
             floodLog.log("cookie", System.Logger.Level.INFO, "{0} half-open IKE SAs, {1} costly IKE_SA_INIT in the last second: asking {2} for a cookie",
                     halfOpen.size(), costlyInits.lastSecond(now), remote);
             return;
@@ -434,25 +440,32 @@ public final class IkeEngine implements Transport.Receiver {
                     remote.getAddress().getHostAddress(), COOKIE_ANSWERS_PER_PEER);
             return;
         }
+        // Who gives way does so once the new SA is made: a request that makes none (a bad KE value) displaces no one.
+        String way = null;
+        String why = null;
         if (fromThere >= halfOpenPerPeer) {
-            giveWay(halfOpen.oldestFrom(remote.getAddress()), "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)");
+            way = halfOpen.oldestFrom(remote.getAddress());
+            why = "a newer IKE_SA_INIT from the same address came (at most " + halfOpenPerPeer + " each)";
         } else if (halfOpen.size() >= halfOpenLimit) {
-            IkeSa oldest = halfOpen.oldest();
-            if (Duration.between(oldest.createdAt(), now).compareTo(HalfOpenSas.MIN_AGE) < 0) {
+            way = halfOpen.toGiveWay(site, now);
+            if (way == null) {
                 initsDroppedFull++;
-                floodLog.log("half-open-full", System.Logger.Level.WARNING, "{0} half-open IKE SAs, the oldest not {1} s old: dropping the "
-                        + "IKE_SA_INIT of {2} (it will be sent again)", halfOpen.size(), HalfOpenSas.MIN_AGE.toSeconds(), remote);
+                floodLog.log("half-open-full", System.Logger.Level.WARNING, "{0} half-open IKE SAs, none that may give way {1} s old: dropping "
+                        + "the IKE_SA_INIT of {2} (it will be sent again)", halfOpen.size(), HalfOpenSas.MIN_AGE.toSeconds(), remote);
                 return;
             }
-            giveWay(halfOpen.oldestKey(), halfOpenLimit + " half-open IKE SAs in all");
+            why = halfOpenLimit + " half-open IKE SAs in all" + (site ? ", and a configured site's IKE_SA_INIT came" : "");
         }
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
-        costlyInits.record(now);
+        rate.record(now);
         IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
         IkeSaInit.respond(sa, message);
         if (sa.state() == IkeSaState.CONNECTING) {
+            if (way != null) {
+                giveWay(way, why);
+            }
             sas.file(sa.responderSpi(), sa);
-            halfOpen.add(key, sa);
+            halfOpen.add(key, sa, site);
             // An SA that never completes IKE_AUTH must not hold its slot for ever.
             scheduler.schedule(HALF_OPEN_TIMEOUT, () -> {
                 // By key and SA: a later SA may have the same initiator SPI and address (a replay).
