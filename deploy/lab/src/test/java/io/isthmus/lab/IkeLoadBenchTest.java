@@ -98,21 +98,24 @@ class IkeLoadBenchTest {
     }
 
     /**
-     * The point-to-site rows ({@code isthmus bench p2s-load}) in short: 50 clients, each its own
-     * certificate and CFG_REQUEST, against one Isthmus with maxClients 50, a site tunnel's pings
-     * beside them, then 10 clients past maxClients, then a half-open flood of 3 s from 256
+     * The point-to-site rows ({@code isthmus bench p2s-load}) at the issue's scale: 1,000 clients,
+     * each its own certificate and CFG_REQUEST, against one Isthmus with maxClients 1,000, a site
+     * tunnel's pings beside them, then 20 clients past maxClients, then a half-open flood of 3 s from 256
      * addresses (cookies answered, no IKE_AUTH). Every client served with an address of its
-     * own; the 10 refused with INTERNAL_ADDRESS_FAILURE, the 50 still connected after them and
+     * own; the 20 refused with INTERNAL_ADDRESS_FAILURE, the 1,000 still connected after them and
      * after the flood; the flood held half-open SAs and was asked for cookies; every figure of the
      * table there. The site, in every row: the same IKE SA (SPIs) before and after, and at most one
      * ping lost of those sent until a second before the count (the last second's answers may be on
      * their way, and are left out).
      */
+    static final int CLIENTS = 1000;
+    static final int PAST_LIMIT = 20;
+
     @Test
     void pointToSiteRowsProduceEveryFigure() throws Exception {
         Path json = Files.createTempFile("isthmus-p2s-load", ".json");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        List<P2sLoad.Row> rows = P2sLoad.runAndReport(new P2sLoad.Options(50, 10, 2, 16, 0, 3, 256), json, new PrintStream(printed, true));
+        List<P2sLoad.Row> rows = P2sLoad.runAndReport(new P2sLoad.Options(CLIENTS, PAST_LIMIT, 2, 64, 0, 3, 256), json, new PrintStream(printed, true));
         String output = printed.toString();
         System.out.println(output);
         assertEquals(3, rows.size(), rows.toString());
@@ -124,26 +127,26 @@ class IkeLoadBenchTest {
         P2sLoad.Row served = rows.get(0);
         LoadReport x = served.report();
         assertTrue(x.p2s() && x.accountedFor(), served.toString());
-        assertEquals(50, x.attempts(), served.toString());
-        assertEquals(50, x.clientsWithAddress(), "every client got an address: " + x.refusals());
-        assertEquals(50, x.distinctAddresses(), served.toString());
+        assertEquals(CLIENTS, x.attempts(), served.toString());
+        assertEquals(CLIENTS, x.clientsWithAddress(), "every client got an address: " + x.refusals());
+        assertEquals(CLIENTS, x.distinctAddresses(), served.toString());
         assertEquals(0, x.duplicateAddresses(), served.toString());
         assertEquals(0, x.clientsWithoutAddress(), served.toString());
         assertTrue(x.ikeSasPerSecond() > 0 && served.responderMsPerClient() > 0, "clients a second and the gateway's CPU per client: " + served);
         assertTrue(served.before().heapBytes() > 0 && served.after().heapBytes() > 0 && served.before().residentBytes() > 0
                 && served.after().residentBytes() > 0, "heap and RSS before and after: " + served);
         assertEquals(0, served.before().connectedClients(), served.toString());
-        assertEquals(50, served.after().connectedClients(), "the gateway's own count: " + served);
-        assertEquals(50, served.after().poolLiveClients(), served.toString());
-        assertEquals(100, served.after().poolCapacity(), "twice maxClients: " + served);
+        assertEquals(CLIENTS, served.after().connectedClients(), "the gateway's own count: " + served);
+        assertEquals(CLIENTS, served.after().poolLiveClients(), served.toString());
+        assertEquals(2 * CLIENTS, served.after().poolCapacity(), "twice maxClients: " + served);
         assertTrue(served.site().sent() > 0 && served.site().answered() > 0, "the site tunnel carried pings: " + served);
         P2sLoad.Row over = rows.get(1);
         LoadReport y = over.report();
-        assertEquals(10, y.attempts(), over.toString());
+        assertEquals(PAST_LIMIT, y.attempts(), over.toString());
         assertEquals(0, y.clientsWithAddress(), over.toString());
-        assertEquals(10, y.refusedWith("INTERNAL_ADDRESS_FAILURE"), "the rest refused with INTERNAL_ADDRESS_FAILURE: " + y.refusals());
-        assertEquals(50, over.after().connectedClients(), "the clients in stay: " + over);
-        assertEquals(50, over.after().poolLiveClients(), over.toString());
+        assertEquals(PAST_LIMIT, y.refusedWith("INTERNAL_ADDRESS_FAILURE"), "the rest refused with INTERNAL_ADDRESS_FAILURE: " + y.refusals());
+        assertEquals(CLIENTS, over.after().connectedClients(), "the clients in stay: " + over);
+        assertEquals(CLIENTS, over.after().poolLiveClients(), over.toString());
         assertTrue(over.site().answered() > 0, over.toString());
         P2sLoad.Row flood = rows.get(2);
         LoadReport z = flood.report();
@@ -151,12 +154,12 @@ class IkeLoadBenchTest {
         assertTrue(z.outcomes().get("ABANDONED") > 0, "the flood left half-open SAs: " + z.outcomes());
         assertTrue(z.cookied() > 0 && flood.after().cookiesSent() > flood.before().cookiesSent(), "and was asked for cookies: " + flood);
         assertTrue(flood.after().halfOpenIkeSas() > 0, "the gateway held them: " + flood);
-        assertEquals(50, flood.after().connectedClients(), "the clients in stay: " + flood);
+        assertEquals(CLIENTS, flood.after().connectedClients(), "the clients in stay: " + flood);
         assertTrue(output.contains("half-open flood from 256 addresses"), output);
         for (String row : List.of("clients", "past maxClients", "half-open flood")) {
             assertTrue(output.contains(String.format("%-16s %7d", row, switch (row) {
-                case "clients" -> 50;
-                case "past maxClients" -> 10;
+                case "clients" -> CLIENTS;
+                case "past maxClients" -> PAST_LIMIT;
                 default -> 256;
             })), output);
         }
