@@ -49,7 +49,12 @@ final class Retransmitter {
      * now: until then an answer to a copy already sent is still taken as the answer to this request.
      */
     void replaceAtNextTransmission(java.util.function.Supplier<List<byte[]>> next, Duration within) {
+        boolean pending = replacement != null;
         this.replacement = next;
+        if (pending) {
+            // Once: a stream of answers (forged ones too) must not keep putting the request off past its deadline.
+            return;
+        }
         if (timer != null) {
             timer.cancel();
         }

@@ -289,6 +289,26 @@ class TwoEnginesTest extends EnginePair {
     }
 
     @Test
+    void moreCookieAnswersDoNotPutTheCookiedRequestOff() {
+        configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
+        // Answers to every copy (or forged ones, by anyone who saw the SPI) must not keep the request
+        // waiting: the grace runs from the first.
+        network.dropWhen(d -> true);
+        IkeSa sa = initiate();
+        clock.advance(Duration.ofSeconds(4));
+        deliver();
+        byte[] cookie = cookieAnswer(sa.initiatorSpi(), new byte[] {1, 2, 3, 4});
+        java.util.function.LongSupplier cookied = () -> network.sent.stream().filter(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT
+                && !m.header().isResponse() && m.payloads().getFirst() instanceof NotifyPayload n && n.notifyType() == NotifyType.COOKIE)).count();
+        for (int i = 0; i < 3; i++) {
+            engineA.receive(cookie, 0, cookie.length, new InetSocketAddress(A, 500), new InetSocketAddress(B, 500));
+            clock.advance(MessageWindow.COOKIE_GRACE.multipliedBy(2).dividedBy(5));
+            deliver();
+        }
+        assertEquals(1, cookied.getAsLong(), "the cookie'd request went out a grace after the first cookie");
+    }
+
+    @Test
     void aCookieAskedOfARetransmissionIsSentOnceEarlierCopiesHadTimeToBeAnswered() {
         configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
         engineB.cookieThreshold(0);
