@@ -48,6 +48,12 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
     private boolean pendingCounted;
     private long lastSequenceIn;
     private boolean flushScheduled;
+    /** Event loop only: a full sync is being written (see {@link #fullSync}). */
+    private boolean fullSync;
+    /** Event loop only: what may wait unsent before the partner counts as fallen behind. */
+    private long unsentAllowance;
+    /** Event loop only: closing because the partner fell behind; what is still sent is dropped. */
+    private boolean behind;
     private final AtomicLong applied = new AtomicLong();
     private final AtomicBoolean ackScheduled = new AtomicBoolean();
     /** Frame octets of the partner's updates handed to the daemon and not applied yet (loop adds, daemon takes away). */
@@ -77,6 +83,7 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        unsentAllowance = link.maxUnsentBytes;
         openedNanos = System.nanoTime();
         lastHeardNanos = openedNanos;
         long every = link.settings.heartbeatInterval().toNanos();
@@ -244,15 +251,36 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
         write(link.encode(frame));
     }
 
+    /**
+     * Any thread, in order with the sends around it: a full sync starts or ends. It is written at
+     * once, so it may exceed the unsent bound on its own (many child SAs a site); held to the bound
+     * it would close every connection it is sent on, for ever. So the bound does not apply while it
+     * is written, and afterwards it counts above what the full sync left unsent.
+     */
+    void fullSync(boolean writing) {
+        onLoop(() -> {
+            fullSync = writing;
+            if (!writing) {
+                unsentAllowance = Math.max(link.maxUnsentBytes, unsent(channel) + link.maxUnsentBytes);
+            }
+        });
+    }
+
+    /** What waits to be written to the partner: the TLS handler's plaintext and the socket's queue. */
+    private static long unsent(Channel ch) {
+        var out = ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
     private void write(ByteBuf encoded) {
         Channel ch = channel;
-        if (!ch.isWritable()) {
+        if (!ch.isOpen() || behind) {
             // Closed, or closing because the partner fell behind: the next connection's full sync carries it.
             encoded.release();
             return;
         }
         ch.write(encoded, ch.voidPromise());
-        if (!ch.isWritable()) {
+        if (!fullSync && unsent(ch) > unsentAllowance) {
             fellBehind();
             return;
         }
@@ -388,9 +416,10 @@ final class SyncConnection extends ChannelInboundHandlerAdapter {
      */
     private void fellBehind() {
         Channel ch = channel;
-        if (!ch.isOpen()) {
+        if (!ch.isOpen() || behind) {
             return;
         }
+        behind = true;
         link.counted(SyncLink.Counter.SLOW_PARTNER_CLOSES);
         warnClosing("slow", "the partner fell behind: more than " + link.maxUnsentBytes + " octets wait unsent (it reads too "
                 + "slowly or not at all); the backlog is dropped and the next connection brings it level with a full sync");

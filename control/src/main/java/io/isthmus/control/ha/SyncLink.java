@@ -66,17 +66,17 @@ public final class SyncLink implements AutoCloseable {
     static final int MAX_HANDSHAKING = 16;
     static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(60);
     /**
-     * What may wait unsent on one connection (Netty's high water mark, which counts the TLS
-     * handler's plaintext as well as the ciphertext not yet taken by the socket) before the
-     * partner counts as fallen behind and the connection is closed. The full sync at each
-     * connection is written at once and is the most that waits legitimately: measured with the
-     * engine's records, an IKE SA is 600 to 900 octets (PSK) and up to 2,940 as a responder that
-     * keeps its IKE_AUTH answer with a certificate and an intermediate, its child SA's keys 250,
-     * and with the frames' own octets (about 45 each) and the child's LEASE, REPLAY_TOP and
-     * TRAFFIC entries one SA with one child is 1.5 to 3.5 KB: 10,000 of them 15 to 35 MB, in the
-     * buffer whole if the socket took nothing meanwhile. 64 MiB leaves room for longer
-     * certificate chains and rekeys under way, and is what a partner that stopped reading can
-     * cost this instance at most (in direct memory), instead of all of it.
+     * What may wait unsent on one connection (the channel's outbound buffer, which counts the TLS
+     * handler's plaintext as well as the ciphertext not yet taken by the socket), beyond what the
+     * last full sync left there, before the partner counts as fallen behind and the connection is
+     * closed. The full sync itself is exempt while it is written ({@link SyncConnection#fullSync}):
+     * it is written at once and is the most that waits legitimately, and a sync larger than any
+     * fixed bound would close every connection it is sent on. Measured with the engine's records,
+     * an IKE SA is 600 to 900 octets (PSK) and up to 2,940 as a responder that keeps its IKE_AUTH
+     * answer with a certificate and an intermediate, its child SA's keys 250, and with the frames'
+     * own octets (about 45 each) and the child's LEASE, REPLAY_TOP and TRAFFIC entries one SA with
+     * one child is 1.5 to 3.5 KB: 10,000 of them 15 to 35 MB. 64 MiB more is room for rekeys under
+     * way, and is what a partner that stopped reading can cost this instance beyond that.
      */
     static final int MAX_UNSENT_BYTES = 64 << 20;
     enum Counter {
@@ -334,10 +334,12 @@ public final class SyncLink implements AutoCloseable {
         synchronized (this) {
             groups = new LinkedHashMap<>(owned);
         }
+        conn.fullSync(true);
         sequenced(conn, seq -> new Frame.FullSyncBegin(seq, groups));
         groups.forEach((g, epoch) -> listener.ownState(g,
                 (kind, key, value) -> sequenced(conn, seq -> new Frame.Put(seq, g, epoch, kind, key, value))));
         sequenced(conn, seq -> new Frame.FullSyncEnd(seq, groups));
+        conn.fullSync(false);
         counted(Counter.FULL_SYNCS_SENT);
     }
 
@@ -532,7 +534,7 @@ public final class SyncLink implements AutoCloseable {
         }
     }
 
-    /** Unwritable above the bound, and {@link SyncConnection} closes then: the low mark never matters. */
+    /** Netty's writability follows the bound too (nothing here reads it: {@link SyncConnection} measures the buffer itself). */
     private WriteBufferWaterMark waterMark() {
         return new WriteBufferWaterMark(maxUnsentBytes / 2, maxUnsentBytes);
     }

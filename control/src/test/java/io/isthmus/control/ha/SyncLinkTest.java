@@ -299,6 +299,30 @@ class SyncLinkTest {
     }
 
     @Test
+    void aFullSyncLargerThanTheUnsentBoundIsSentAndTheBoundCountsAboveIt() throws Exception {
+        // b's full sync (about 1.2 MB) is larger than what may wait unsent to its partner (64 KiB):
+        // held to the bound it would close every connection it is sent on, for ever.
+        Node b = nodes.start(Node.settings("b", "a", certs, dir, Node.unusedPort()), 64 * 1024);
+        b.call(() -> b.link.takeOver("gb"));
+        Map<String, String> state = new ConcurrentHashMap<>();
+        for (int i = 0; i < 5_000; i++) {
+            state.put("k" + i, "v" + i + "-" + "s".repeat(200));
+        }
+        b.own.put("gb", state);
+        Node a = nodes.startA(b);
+        a.await("the full sync", () -> a.events.contains("end [gb]"));
+        assertEquals(5_000, a.replicaOf("gb").size());
+        // Updates after it are held to the bound again, above what the sync left: they arrive too.
+        for (int i = 0; i < 100; i++) {
+            b.put("gb", "after" + i, "x".repeat(100));
+        }
+        a.await("the updates after it", () -> a.events.stream().filter(e -> e.startsWith("put ") && e.contains("after")).count() == 100);
+        assertEquals(5_100, a.replicaOf("gb").size());
+        assertEquals(0, b.link.status().slowPartnerCloses(), b.link.status().toString());
+        assertEquals(0, b.count("disconnected") + a.count("disconnected"));
+    }
+
+    @Test
     void closeLeavesNoThreadBehind() throws Exception {
         Node[] pair = nodes.connectedPair();
         for (Node n : pair) {
