@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -466,7 +465,6 @@ public final class SyncLink implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(loop)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -495,7 +493,6 @@ public final class SyncLink implements AutoCloseable {
         Bootstrap b = new Bootstrap().group(loop)
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) BACKOFF_MAX_MS)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -532,11 +529,6 @@ public final class SyncLink implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             // closing
         }
-    }
-
-    /** Netty's writability follows the bound too (nothing here reads it: {@link SyncConnection} measures the buffer itself). */
-    private WriteBufferWaterMark waterMark() {
-        return new WriteBufferWaterMark(maxUnsentBytes / 2, maxUnsentBytes);
     }
 
     private SyncConnection pipeline(SocketChannel ch, boolean dialed) {
