@@ -40,16 +40,19 @@ class LabTest extends LabTestBase {
 
     /** Ping both ways, then TCP and UDP each way: every byte arrives, checked by hash. */
     void trafficBothWays(boolean ipv6) throws Exception {
-        trafficBothWays(ipv6, false);
+        trafficBothWays(ipv6, null);
     }
 
     /**
-     * As {@link #trafficBothWays(boolean)}; against strongSwan ({@code libipsecPeer}) a paced UDP
-     * stream may lose a datagram or two in kernel-libipsec's userspace queue when the machine is
-     * loaded (CI: 2 of 2,000 at load 10), which is not Isthmus's to answer for: there the UDP
-     * stream is held to 0.5% lost, nothing else missing, and TCP still to every byte.
+     * As {@link #trafficBothWays(boolean)}, against strongSwan's kernel-libipsec, whose userspace
+     * queue drops datagrams of a paced UDP stream when the machine is loaded (CI: 2 of 2,000 at
+     * load 10, 98 of 2,000 once). Isthmus ({@code isthmus}, its control socket) answers only for
+     * what its own counters say it carried: every datagram of the stream it was given is sealed
+     * and sent (host-a to host-b), and every one that reached it is delivered (host-b to host-a),
+     * with no drop of its own; what is lost beyond it is reported, up to a tenth of the stream.
+     * TCP is still held to every byte.
      */
-    void trafficBothWays(boolean ipv6, boolean libipsecPeer) throws Exception {
+    void trafficBothWays(boolean ipv6, Path isthmus) throws Exception {
         String a = ipv6 ? Lab.HOST_A_IP6 : Lab.HOST_A_IP;
         String b = ipv6 ? Lab.HOST_B_IP6 : Lab.HOST_B_IP;
         lab.in(Lab.HOST_A, "ping", "-c", "3", "-i", "0.2", "-W", "2", b);
@@ -57,15 +60,46 @@ class LabTest extends LabTestBase {
         for (String[] dir : new String[][] {{Lab.HOST_A, Lab.HOST_B, b}, {Lab.HOST_B, Lab.HOST_A, a}}) {
             Transfer tcp = LabTraffic.tcp(lab, dir[0], dir[1], dir[2], TCP_BYTES);
             assertTrue(tcp.intact(), "TCP " + dir[0] + " -> " + dir[2] + ": " + tcp);
-            Transfer udp = LabTraffic.udp(lab, dir[0], dir[1], dir[2], 2000, 1200, 2000);
-            if (libipsecPeer && !udp.intact()) {
-                System.out.println("UDP through strongSwan's libipsec " + dir[0] + " -> " + dir[2] + ": " + udp);
-                assertTrue(udp.lost() <= 10 && udp.bytesReceived() == udp.bytesSent() - 1200L * udp.lost(),
-                        "UDP " + dir[0] + " -> " + dir[2] + ": " + udp);
-            } else {
+            JsonNode before = isthmus == null ? null : metrics(isthmus);
+            Transfer udp = LabTraffic.udp(lab, dir[0], dir[1], dir[2], UDP_DATAGRAMS, 1200, 2000);
+            if (isthmus == null || udp.intact()) {
                 assertTrue(udp.intact(), "UDP " + dir[0] + " -> " + dir[2] + ": " + udp);
+                continue;
+            }
+            JsonNode after = metrics(isthmus);
+            boolean outbound = dir[0].equals(Lab.HOST_A);
+            String what = "UDP through strongSwan's libipsec " + dir[0] + " -> " + dir[2] + ": " + udp + "; Isthmus "
+                    + carried(before, after);
+            System.out.println(what);
+            assertTrue(udp.bytesReceived() == udp.bytesSent() - 1200L * udp.lost() && udp.lost() <= UDP_DATAGRAMS / 10, what);
+            assertEquals(0, delta(before, after, "TunnelEgressPacketDropCount") + delta(before, after, "TunnelIngressPacketDropCount"),
+                    "Isthmus dropped: " + what);
+            if (outbound) {
+                assertTrue(delta(before, after, "TunnelEgressPackets") >= UDP_DATAGRAMS, "Isthmus did not send every datagram: " + what);
+            } else {
+                assertTrue(delta(before, after, "TunnelIngressPackets") <= UDP_DATAGRAMS - udp.lost() + 20,
+                        "Isthmus received more than it delivered: " + what);
             }
         }
+    }
+
+    static final int UDP_DATAGRAMS = 2000;
+
+    static JsonNode metrics(Path socket) throws IOException {
+        return status(socket).path("connections").get(0).path("metrics");
+    }
+
+    static long delta(JsonNode before, JsonNode after, String name) {
+        return after.path(name).asLong() - before.path(name).asLong();
+    }
+
+    static String carried(JsonNode before, JsonNode after) {
+        StringBuilder s = new StringBuilder();
+        for (String name : new String[] {"TunnelEgressPackets", "TunnelIngressPackets", "TunnelEgressPacketDropCount",
+                "TunnelIngressPacketDropCount"}) {
+            s.append(s.isEmpty() ? "" : ", ").append(name).append(" +").append(delta(before, after, name));
+        }
+        return s.toString();
     }
 
     @Test
@@ -135,7 +169,7 @@ class LabTest extends LabTestBase {
                 "aes256gcm16"));
         Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withMode("InitiatorOnly")));
         awaitTunnel();
-        trafficBothWays(false, true);
+        trafficBothWays(false, a);
         JsonNode child = status(a).path("connections").get(0).path("ikeSas").get(0).path("childSas").get(0);
         assertEquals("UDP", child.path("encapsulation").asText());
         assertTrue(LabGateways.swanctl(lab, Side.B, "--list-sas").contains("INSTALLED"));
@@ -153,9 +187,9 @@ class LabTest extends LabTestBase {
         Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A,
                 IsthmusOptions.DEFAULT.withMode("InitiatorOnly").withVpnType("PolicyBased")));
         awaitTunnel();
-        trafficBothWays(false, true);
+        trafficBothWays(false, a);
         assertTrue(lab.awaitPath(Duration.ofSeconds(5), true));
-        trafficBothWays(true, true);
+        trafficBothWays(true, a);
         JsonNode connection = status(a).path("connections").get(0);
         assertTrue(connection.path("policyBased").asBoolean());
         JsonNode child = connection.path("ikeSas").get(0).path("childSas").get(0);
@@ -172,7 +206,7 @@ class LabTest extends LabTestBase {
         LabGateways.startStrongSwan(lab, Side.B, LabGateways.strongSwanConfig(lab, Side.B, true, "aes128gcm16-prfsha256-x25519",
                 "aes128gcm16-x25519"));
         awaitTunnel();
-        trafficBothWays(false, true);
+        trafficBothWays(false, a);
         JsonNode sa = status(a).path("connections").get(0).path("ikeSas").get(0);
         assertTrue(!sa.path("weInitiated").asBoolean(), "strongSwan initiated");
     }
