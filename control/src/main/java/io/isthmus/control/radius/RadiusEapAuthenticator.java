@@ -1,6 +1,7 @@
 package io.isthmus.control.radius;
 
 import io.isthmus.ike.EapAuthenticator;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 
 /**
  * EAP relayed to RADIUS (RFC 3579) as strongSwan's eap-radius does it: the client's IKE identity
@@ -28,6 +30,11 @@ public final class RadiusEapAuthenticator implements EapAuthenticator {
     @Override
     public Conversation begin(byte[] identity) {
         return new RadiusConversation(Arrays.copyOf(identity, Math.min(identity.length, RadiusPacket.MAX_VALUE)));
+    }
+
+    private static String hostPort(RadiusServer s) {
+        InetSocketAddress a = s.address();
+        return (a.isUnresolved() ? a.getHostString() : a.getAddress().getHostAddress()) + ":" + a.getPort();
     }
 
     private final class RadiusConversation implements Conversation {
@@ -86,8 +93,14 @@ public final class RadiusEapAuthenticator implements EapAuthenticator {
                         .orElseGet(() -> new Failure(Optional.empty(), "Access-Accept from " + a.server().address() + " without MS-MPPE keys", false));
                 case REJECT -> new Failure(a.eapMessage().length >= 4 ? Optional.of(a.eapMessage()) : Optional.empty(),
                         "Access-Reject from " + a.server().address(), false);
-                case UNREACHABLE -> new Failure(Optional.empty(), "no RADIUS server answered", true);
+                case UNREACHABLE -> new Failure(Optional.empty(), "asked " + asked(), true);
             };
+        }
+
+        /** Whom the unanswered request went to: the conversation's server, or every configured one. */
+        private String asked() {
+            return server.map(s -> "the conversation's server " + hostPort(s))
+                    .orElseGet(() -> client.servers().stream().map(RadiusEapAuthenticator::hostPort).collect(Collectors.joining(", ")));
         }
 
         @Override

@@ -223,6 +223,7 @@ class FreeRadiusEapTest {
                     conversation(new RadiusEapAuthenticator(client, "isthmus-test"), new EapMschapV2Peer("alice", "wonderland"), "alice"));
             assertTrue(unreachable.unreachable());
             assertTrue(unreachable.eapMessage().isEmpty());
+            assertEquals("asked 127.0.0.1:9", unreachable.why(), "the log says whom it asked");
         }
     }
 
