@@ -430,47 +430,15 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
-     * Where a child SA taken over from the other node of a gateway pair goes on from; all numbers
-     * unsigned (ESN ones may pass 2^63).
-     *
-     * @param outboundAfter the last sequence number the other node may have used: at least the
-     *                      end of every lease it was granted. The first packet sent gets the
-     *                      next one.
-     * @param inboundTop    every inbound sequence number up to this one counts as received (the
-     *                      other node may have delivered them): anything at or below it is
-     *                      dropped as a replay (or as too old), the next one is accepted
-     * @param leaseEnd      the lease this node starts with: it may send up to this number (at or
-     *                      below {@code outboundAfter}: nothing until {@link #lease} grants more)
-     * @param leaseDeadlineNanos until when ({@link System#nanoTime()} here)
-     * @param carried       what the SA carried on the other node, as last synced: counted here
-     *                      too, so that its byte and packet lifetimes and its totals go on
-     */
-    public record Resume(long outboundAfter, long inboundTop, long leaseEnd, long leaseDeadlineNanos, Traffic carried) {
-        public Resume {
-            java.util.Objects.requireNonNull(carried, "carried");
-        }
-
-        /** Nothing carried before. */
-        public Resume(long outboundAfter, long inboundTop, long leaseEnd, long leaseDeadlineNanos) {
-            this(outboundAfter, inboundTop, leaseEnd, leaseDeadlineNanos, Traffic.NONE);
-        }
-    }
-
-    /** A child SA's traffic, each direction's inner packets and bytes. */
-    public record Traffic(long inPackets, long inBytes, long outPackets, long outBytes) {
-        public static final Traffic NONE = new Traffic(0, 0, 0, 0);
-    }
-
-    /**
      * As {@link #install(SaPair, boolean)}; with a {@code resume} point the SA is one taken over
      * from the other node of a gateway pair: its outbound half continues after
-     * {@link Resume#outboundAfter}, its replay window starts at {@link Resume#inboundTop}, and it
+     * {@link ResumePoint#outboundAfter}, its replay window starts at {@link ResumePoint#inboundTop}, and it
      * is under a sequence lease from the start, whether or not {@link #requireLeases} is on.
      * All of it is set before the packet threads can see the SA. Without one (null), the SA
      * starts at the beginning, with an empty lease if leases are required, unlimited if not
      * (which is the behaviour without a pair).
      */
-    public synchronized void install(SaPair pair, boolean outboundNow, Resume resume) {
+    public synchronized void install(SaPair pair, boolean outboundNow, ResumePoint resume) {
         try {
             tables.install(pair, outboundNow, resume);
         } finally {
@@ -480,7 +448,7 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
-     * A test hook: every ESN SA installed from now on without a {@link Resume} sends its first
+     * A test hook: every ESN SA installed from now on without a {@link ResumePoint} sends its first
      * packet with sequence number {@code lastSent + 1} instead of 1 (0: from the start, the
      * default). Nothing else brings a running SA near 2^32 in a test's time: 4 billion packets
      * take hours at the fastest rates, and the boundary is where ESN's inferred high half, the
@@ -493,7 +461,7 @@ public final class Dataplane implements AutoCloseable {
     }
 
     /**
-     * Whether every SA installed from now on (without a {@link Resume}) starts with an empty
+     * Whether every SA installed from now on (without a {@link ResumePoint}) starts with an empty
      * sequence lease: on, for a node of a gateway pair, nothing is sealed on a new SA until the
      * pair has granted it numbers with {@link #lease}; off (the default), SAs are limited by
      * their sequence space only. SAs already installed keep what they have.

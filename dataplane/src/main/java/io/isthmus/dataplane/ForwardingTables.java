@@ -263,9 +263,9 @@ final class ForwardingTables {
     /**
      * Installs a child SA; with {@code outboundNow} its outbound half becomes the tunnel's newest,
      * otherwise it queues behind the SAs there (see {@link Dataplane#install(SaPair, boolean)});
-     * with {@code resume}, where a taken-over SA goes on from (see {@link Dataplane.Resume}).
+     * with {@code resume}, where a taken-over SA goes on from (see {@link ResumePoint}).
      */
-    void install(SaPair pair, boolean outboundNow, Dataplane.Resume resume) {
+    void install(SaPair pair, boolean outboundNow, ResumePoint resume) {
         Tunnel t = tunnels.get(pair.tunnel());
         if (t == null) {
             throw new IllegalArgumentException("no tunnel " + pair.tunnel() + " for SA " + Dataplane.spiText(pair.inbound().spi()));

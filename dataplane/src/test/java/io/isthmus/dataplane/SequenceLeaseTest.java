@@ -85,12 +85,12 @@ class SequenceLeaseTest {
         ForwardingTest.RANDOM.nextBytes(kba);
     }
 
-    void installA(Dataplane.Resume resume) {
+    void installA(ResumePoint resume) {
         a.dataplane.install(new SaPair("to-b", ForwardingTest.sa(BA, kba.clone(), Lifetime.UNLIMITED), ForwardingTest.sa(AB, kab.clone(), Lifetime.UNLIMITED),
                 ForwardingTest.ANY, ForwardingTest.ANY, ForwardingTest.at("10.0.0.1", 4500), ForwardingTest.at("10.0.0.2", 4500), true), true, resume);
     }
 
-    void installB(Dataplane.Resume resume) {
+    void installB(ResumePoint resume) {
         b.dataplane.install(new SaPair("to-a", ForwardingTest.sa(AB, kab.clone(), Lifetime.UNLIMITED), ForwardingTest.sa(BA, kba.clone(), Lifetime.UNLIMITED),
                 ForwardingTest.ANY, ForwardingTest.ANY, ForwardingTest.at("10.0.0.2", 4500), ForwardingTest.at("10.0.0.1", 4500), true), true, resume);
     }
@@ -177,7 +177,7 @@ class SequenceLeaseTest {
      */
     @Test
     void aPairInstalledWithAResumePointGoesOnFromIt() {
-        installA(new Dataplane.Resume(1000, 500, 1010, later()));
+        installA(new ResumePoint(1000, 500, 1010, later()));
         installB(null);
         // B is the peer, whose outbound SA had sent up to 500 to the pair: here it jumps by hand.
         b.dataplane.forwarding().current().inbound(AB).outbound.resumeAfter(498);
@@ -213,7 +213,7 @@ class SequenceLeaseTest {
     /** The partner's totals come with the SA: its lifetime and its counters go on, not from zero. */
     @Test
     void aResumedSaCountsOnFromWhatItCarriedBefore() {
-        installA(new Dataplane.Resume(1000, 0, 1010, later(), new Dataplane.Traffic(5, 700, 9, 900)));
+        installA(new ResumePoint(1000, 0, 1010, later(), new SaTraffic(5, 700, 9, 900)));
         installB(null);
         b.receive(fromA(1));
         a.receive(fromB(1));
@@ -226,7 +226,7 @@ class SequenceLeaseTest {
 
     @Test
     void aResumedSaWithALeaseUpToItsResumePointWaitsForAGrant() {
-        installA(new Dataplane.Resume(1000, 0, 1000, later()));
+        installA(new ResumePoint(1000, 0, 1000, later()));
         assertEquals(List.of(), fromA(1));
         assertTrue(a.dataplane.lease(BA, 1001, later()));
         assertEquals(List.of(1001L), sequences(fromA(1)));

@@ -1,5 +1,6 @@
 package io.isthmus.control.ha;
 
+import io.isthmus.dataplane.SaTraffic;
 import io.isthmus.dataplane.Dataplane;
 import java.nio.ByteBuffer;
 
@@ -73,9 +74,9 @@ final class SyncKinds {
     }
 
     /** What {@link #traffic(Dataplane.SaCounters)} wrote; none for a value that is not four counts (from a partner that is wrong). */
-    static Dataplane.Traffic traffic(byte[] value) {
+    static SaTraffic traffic(byte[] value) {
         if (value == null || value.length != 32) {
-            return Dataplane.Traffic.NONE;
+            return SaTraffic.NONE;
         }
         ByteBuffer b = ByteBuffer.wrap(value);
         long inPackets = b.getLong();
@@ -83,8 +84,8 @@ final class SyncKinds {
         long outPackets = b.getLong();
         long outBytes = b.getLong();
         if ((inPackets | inBytes | outPackets | outBytes) < 0) {
-            return Dataplane.Traffic.NONE;
+            return SaTraffic.NONE;
         }
-        return new Dataplane.Traffic(inPackets, inBytes, outPackets, outBytes);
+        return new SaTraffic(inPackets, inBytes, outPackets, outBytes);
     }
 }

@@ -1,5 +1,7 @@
 package io.isthmus.control.ha;
 
+import io.isthmus.dataplane.ResumePoint;
+import io.isthmus.dataplane.SaTraffic;
 import io.isthmus.dataplane.Dataplane;
 import io.isthmus.ike.ChildSaDescription;
 import io.isthmus.ike.ChildSaKeys;
@@ -145,8 +147,8 @@ final class Takeover {
         LOG.log(System.Logger.Level.INFO, "group {0}: child SA {1}: outbound resumes after {2}, inbound accepts above {3} (synced top {4}, {5}/s)",
                 group, d, Long.toUnsignedString(after), Long.toUnsignedString(inboundTop), Long.toUnsignedString(received),
                 top == null ? 0 : SyncKinds.rate(top));
-        Dataplane.Traffic carried = SyncKinds.traffic(entries.get(new Replica.Key(SyncKinds.TRAFFIC, key)));
-        dataplane.install(SaPairs.of(d, keys), true, new Dataplane.Resume(after, inboundTop, after, 0, carried));
+        SaTraffic carried = SyncKinds.traffic(entries.get(new Replica.Key(SyncKinds.TRAFFIC, key)));
+        dataplane.install(SaPairs.of(d, keys), true, new ResumePoint(after, inboundTop, after, 0, carried));
         leases.resumed(group, spi, after, inboundTop);
         return true;
     }
