@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * certificate its {@code pki} tool made and no {@code id}, so its IDi is its subject as pki encodes
  * it (PrintableString); Isthmus (gw-a, responder) names that peer in {@code ikeIdentity} as an
  * operator would write it: the same text, other spacing and case, the certificate's dNSName, or
- * {@code CN=*}; and the other way round, Isthmus initiating with the respelt name, which it sends as
- * IDr. Each row must come up and carry traffic; the first two also rekey the child SA under
+ * {@code CN=*}; and the other way round, Isthmus initiating with the respelt name, which it checks
+ * the answer's IDr against (it sends no IDr for a name: strongSwan 5.9 compares one byte for byte). Each row must come up and carry traffic; the first two also rekey the child SA under
  * traffic (Isthmus, then strongSwan initiating) and check what the log says each old SA carried, and every row checks that status shows
  * no drops outside any tunnel before traffic (the kernel's MLD reports on the new TUN device).
  */
