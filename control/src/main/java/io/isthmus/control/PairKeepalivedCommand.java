@@ -108,8 +108,8 @@ final class PairKeepalivedCommand implements Callable<Integer> {
             groups.add(new FloatingGroup(g.name(), routerIds.get(i), g.equals(self) ? FloatingGroup.OWNER_PRIORITY : FloatingGroup.PARTNER_PRIORITY, addresses));
         }
         GatewayConfig.Pair p = c.pair();
-        // The package's launcher starts every isthmus command as this java with these first words; keepalived counts them.
-        TrackedProcess process = new TrackedProcess("/usr/lib/isthmus/runtime/bin/java", List.of("@/usr/lib/isthmus/jvm.options"),
+        List<String> words = GatewayPair.PACKAGED_GATEWAY_COMMAND_LINE;
+        TrackedProcess process = new TrackedProcess(words.getFirst(), words.subList(1, words.size()),
                 ParameterMatch.INITIAL);
         HealthCheck check = new HealthCheck(List.of("/usr/lib/isthmus/alive-check", GatewayPair.aliveFile(c, self).toString(),
                 Integer.toString(aliveLimit)), 1, 1, 1, 2);

@@ -115,6 +115,8 @@ class PairCommandTest {
         assertTrue(text.contains("  notify_fifo /var/lib/isthmus/gw-west-gw2.keepalived\n"), text);
         assertTrue(text.contains("  file /var/lib/isthmus/gw-west-gw2.handover\n"), text);
         assertTrue(text.contains("/usr/lib/isthmus/alive-check /var/lib/isthmus/gw-west-gw2.alive 1000"), text);
+        assertTrue(text.contains("  process /usr/lib/isthmus/runtime/bin/java @/usr/lib/isthmus/jvm.options -cp /usr/lib/isthmus/lib/* "
+                + "io.isthmus.control.Isthmus gateway run\n  param_match initial\n"), "the gateway, not any isthmus command: " + text);
         assertTrue(text.contains("  unicast_src_ip 10.99.0.2\n"), text);
         assertTrue(text.contains("    10.99.0.1 min_ttl 255\n"), text);
         assertTrue(text.contains("    10.77.0.101/24 dev eth0\n    192.168.20.1/24 dev eth1\n"), text);

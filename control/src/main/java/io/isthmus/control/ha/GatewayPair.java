@@ -201,6 +201,15 @@ public final class GatewayPair implements SyncListener, KeepalivedEvents.Listene
         return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".keepalived");
     }
 
+    /**
+     * The first words of the packaged gateway's command line (/usr/bin/isthmus execs the bundled
+     * java with them, then {@code --config} and the rest), by which keepalived tracks the process:
+     * as far as "gateway run", so another isthmus command left running (a monitor) does not pass
+     * for the gateway. PackagedGatewayIT holds the launcher to them.
+     */
+    public static final List<String> PACKAGED_GATEWAY_COMMAND_LINE = List.of("/usr/lib/isthmus/runtime/bin/java",
+            "@/usr/lib/isthmus/jvm.options", "-cp", "/usr/lib/isthmus/lib/*", "io.isthmus.control.Isthmus", "gateway", "run");
+
     /** The file keepalived's check (alive-check) looks at, for instance {@code self}. */
     public static Path aliveFile(GatewayConfig config, Instance self) {
         return config.pair().stateDirectory().resolve(config.gateway().name() + "-" + self.name() + ".alive");

@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.isthmus.control.ha.GatewayPair;
 import io.isthmus.lab.Lab;
 import io.isthmus.lab.LabGateways;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +54,12 @@ class PackagedGatewayIT {
                     "host-a does not reach host-b through the tunnel; gw-a's log:\n" + Files.readString(lab.work().resolve("gw-a.log")));
             // The gateway is the bundled runtime's java (the launcher execs it), not this build's JDK.
             assertEquals(root.resolve("usr/lib/isthmus/runtime/bin/java").toRealPath(), Path.of("/proc/" + gateway.pid() + "/exe").toRealPath());
+            // keepalived knows the gateway by these first words (isthmus ha keepalived-config), compared exactly: installed at /,
+            // the launcher must produce them as they are, so here with this root in front of /usr.
+            List<String> words = Arrays.asList(Files.readString(Path.of("/proc/" + gateway.pid() + "/cmdline")).split("\0"));
+            List<String> tracked = GatewayPair.PACKAGED_GATEWAY_COMMAND_LINE.stream()
+                    .map(w -> w.replace("/usr/lib/isthmus", root.toRealPath().resolve("usr/lib/isthmus").toString())).toList();
+            assertEquals(tracked, words.subList(0, Math.min(words.size(), tracked.size())), "the tracked words, then " + words);
 
             Command status = PackageUnderTest.isthmus("status", "--control-socket", socket.toString(), "--json").ok();
             JsonNode ike = new ObjectMapper().readTree(status.out()).path("connections").path(0).path("ikeSas");
