@@ -130,7 +130,19 @@ class EapRemoteAccessTest extends EnginePair {
         IkeSa sa = connect("alice@example.net", new TestEapPeer("correct horse"));
         assertEquals(List.of(address("172.16.201.77")), sa.virtualAddresses().addresses());
         assertEquals(List.of(TrafficSelector.ofPrefix("172.16.201.77/32")), childrenB.current().getFirst().remoteSelectors());
-        assertEquals(0, pool.held(), "nothing taken from the pool");
+        assertEquals(1, pool.held(), "held in the pool, which gives it to nobody else");
+        assertEquals(address("172.16.201.77"), pool.addressOf("eap:alice@example.net"));
+    }
+
+    @Test
+    void aFramedAddressOutsideThePoolIsRefused() {
+        server.framed = address("10.9.9.9");
+        gateway();
+        IkeSa sa = connect("alice@example.net", new TestEapPeer("correct horse"));
+        assertTrue(sa.virtualAddresses() == null || sa.virtualAddresses().addresses().isEmpty(), "no address: " + sa.virtualAddresses());
+        assertTrue(childrenB.current().isEmpty(), "no child SA without an address");
+        assertTrue(events.stream().anyMatch(e -> e.detail() != null && e.detail().contains("10.9.9.9 is outside the pool")), events.toString());
+        assertEquals(0, pool.held());
     }
 
     @Test

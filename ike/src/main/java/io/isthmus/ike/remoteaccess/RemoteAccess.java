@@ -57,8 +57,9 @@ public record RemoteAccess(VirtualAddressPool ipv4, VirtualAddressPool ipv6, Lis
 
     /**
      * Addresses for the client {@code identity} of IKE SA {@code sa}, as {@code request} asks:
-     * {@code fixed} (an address a RADIUS server chose, Framed-IP-Address) wins over the pool of
-     * its family. A family the client asks for and we have no pool for is left out of the reply
+     * {@code fixed} (an address a RADIUS server chose, Framed-IP-Address) wins over the pool's
+     * choice, and is held in the pool like any other (refused outside it, or while another
+     * client's IKE SA uses it). A family the client asks for and we have no pool for is left out of the reply
      * (§3.15.4: the client does without); none at all is INTERNAL_ADDRESS_FAILURE, and a client
      * that sends no request, or asks no address, is FAILED_CP_REQUIRED: every remote-access child
      * SA is bound to an address of the pool, never to what the client would claim.
@@ -72,30 +73,10 @@ public record RemoteAccess(VirtualAddressPool ipv4, VirtualAddressPool ipv6, Lis
         InetAddress six = null;
         List<String> refused = new ArrayList<>();
         if (request.ipv4()) {
-            if (fixed instanceof Inet4Address) {
-                four = fixed;
-            } else if (ipv4 != null) {
-                VirtualAddressPool.Assignment a = ipv4.acquire(identity, sa);
-                four = a.address();
-                if (!a.granted()) {
-                    refused.add("IPv4 pool: " + a.refusal());
-                }
-            } else {
-                refused.add("no IPv4 pool");
-            }
+            four = from(ipv4, "IPv4", identity, sa, fixed instanceof Inet4Address ? fixed : null, refused);
         }
         if (request.ipv6()) {
-            if (fixed != null && !(fixed instanceof Inet4Address)) {
-                six = fixed;
-            } else if (ipv6 != null) {
-                VirtualAddressPool.Assignment a = ipv6.acquire(identity, sa);
-                six = a.address();
-                if (!a.granted()) {
-                    refused.add("IPv6 pool: " + a.refusal());
-                }
-            } else {
-                refused.add("no IPv6 pool");
-            }
+            six = from(ipv6, "IPv6", identity, sa, fixed != null && !(fixed instanceof Inet4Address) ? fixed : null, refused);
         }
         if (four == null && six == null) {
             release(sa);
@@ -110,6 +91,25 @@ public record RemoteAccess(VirtualAddressPool ipv4, VirtualAddressPool ipv6, Lis
         }
         CpPayload reply = ConfigurationReply.of(four, six, request.dns4() || request.dns6() ? dnsServers : List.of(), routes);
         return new Lease(List.copyOf(given), reply, 0, null);
+    }
+
+    /** An address of {@code pool} for the client, {@code fixed} if a RADIUS server chose it; why not into {@code refused}. */
+    private static InetAddress from(VirtualAddressPool pool, String family, String identity, long sa, InetAddress fixed, List<String> refused) {
+        if (pool == null) {
+            refused.add("no " + family + " pool");
+            return null;
+        }
+        VirtualAddressPool.Assignment a = fixed == null ? pool.acquire(identity, sa) : pool.acquireFixed(identity, sa, fixed);
+        if (!a.granted()) {
+            String server = fixed == null ? "" : "the RADIUS server's Framed-IP-Address " + fixed.getHostAddress() + " ";
+            refused.add(family + " pool: " + server + switch (a.refusal()) {
+                case OUTSIDE -> "is outside the pool (traffic to it would not route back)";
+                case TAKEN -> "is held by another client's IKE SA";
+                case EXHAUSTED -> "exhausted";
+                case MAX_CLIENTS -> "maxClients reached";
+            });
+        }
+        return a.address();
     }
 
     /**

@@ -32,7 +32,7 @@ import java.util.function.LongSupplier;
  */
 public final class VirtualAddressPool {
     /** Why no address was given. */
-    public enum Refusal { EXHAUSTED, MAX_CLIENTS }
+    public enum Refusal { EXHAUSTED, MAX_CLIENTS, OUTSIDE, TAKEN }
 
     /** An address, or why there is none; {@code kept} when the identity had it already. */
     public record Assignment(InetAddress address, boolean kept, Refusal refusal) {
@@ -117,6 +117,11 @@ public final class VirtualAddressPool {
      */
     public synchronized Assignment acquire(String identity, long sa) {
         expire();
+        return acquire(identity, sa, null);
+    }
+
+    /** As {@link #acquire(String, long)}, a new lease at {@code offset} when given (free by now), else at a free one. */
+    private Assignment acquire(String identity, long sa, Long offset) {
         Lease lease = byIdentity.get(identity);
         boolean had = lease != null;
         if (lease == null || lease.owners.isEmpty()) {
@@ -125,7 +130,9 @@ public final class VirtualAddressPool {
             }
         }
         if (lease == null) {
-            Long offset = freeOffset();
+            if (offset == null) {
+                offset = freeOffset();
+            }
             if (offset == null) {
                 return new Assignment(null, false, Refusal.EXHAUSTED);
             }
@@ -141,6 +148,39 @@ public final class VirtualAddressPool {
             bySa.computeIfAbsent(sa, k -> new ArrayList<>(1)).add(lease);
         }
         return new Assignment(address(lease.offset), had, null);
+    }
+
+    /**
+     * The address a RADIUS server chose for {@code identity} (Framed-IP-Address) for its IKE SA
+     * {@code sa}, held in this pool as any lease is, so the pool never hands it to another client:
+     * refused when it is outside the pool's prefixes (nothing would route its traffic back) or when
+     * another identity's IKE SA uses it; a lease another identity only kept gives way, as does the
+     * identity's own kept lease of another address.
+     */
+    public synchronized Assignment acquireFixed(String identity, long sa, InetAddress wanted) {
+        expire();
+        Long offset = offsetOf(wanted);
+        if (offset == null) {
+            return new Assignment(null, false, Refusal.OUTSIDE);
+        }
+        Lease holder = byOffset.get(offset);
+        if (holder != null && !holder.identity.equals(identity)) {
+            if (!holder.owners.isEmpty()) {
+                return new Assignment(null, false, Refusal.TAKEN);
+            }
+            kept.remove(holder.identity);
+            forget(holder);
+        }
+        Lease own = byIdentity.get(identity);
+        if (own != null && own.offset != offset) {
+            if (!own.owners.isEmpty()) {
+                return new Assignment(null, false, Refusal.TAKEN);
+            }
+            kept.remove(identity);
+            forget(own);
+        }
+        freed.remove(offset);
+        return acquire(identity, sa, offset);
     }
 
     /** IKE SA {@code sa} is gone: its leases lose an owner, and those left without one are kept for the grace time. */
@@ -198,24 +238,48 @@ public final class VirtualAddressPool {
         if (!freed.isEmpty()) {
             return freed.poll();
         }
+        // Offsets a RADIUS server's address took ahead of the order are passed over.
+        while (next < capacity && byOffset.containsKey(next)) {
+            next++;
+        }
         if (next < capacity) {
             return next++;
         }
-        // Full: the identity kept longest gives its address up to one that is here now.
-        Iterator<Lease> it = kept.values().iterator();
-        if (!it.hasNext()) {
-            return null;
+        // Full: the identity kept longest gives its address up to one that is here now (one a RADIUS
+        // server gave past the order's end frees nothing the order can hand out: the next kept then).
+        for (Iterator<Lease> it = kept.values().iterator(); it.hasNext() && freed.isEmpty(); ) {
+            Lease oldest = it.next();
+            it.remove();
+            forget(oldest);
         }
-        Lease oldest = it.next();
-        it.remove();
-        forget(oldest);
         return freed.poll();
     }
 
     private void forget(Lease lease) {
         byIdentity.remove(lease.identity);
         byOffset.remove(lease.offset);
-        freed.add(lease.offset);
+        // One not yet reached in order (a RADIUS server's) is handed out when the order gets there.
+        if (lease.offset < next) {
+            freed.add(lease.offset);
+        }
+    }
+
+    /** Where {@code a} is in the pool's order of addresses, or null when it is not one of them. */
+    private Long offsetOf(InetAddress a) {
+        byte[] raw = a.getAddress();
+        if (raw.length != addressLength) {
+            return null;
+        }
+        BigInteger value = new BigInteger(1, raw);
+        long before = 0;
+        for (Range r : ranges) {
+            BigInteger d = value.subtract(r.first);
+            if (d.signum() >= 0 && d.compareTo(BigInteger.valueOf(r.size)) < 0) {
+                return before + d.longValueExact();
+            }
+            before += r.size;
+        }
+        return null;
     }
 
     private InetAddress address(long offset) {

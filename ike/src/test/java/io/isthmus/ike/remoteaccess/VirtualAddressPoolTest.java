@@ -38,6 +38,43 @@ class VirtualAddressPoolTest {
         return InetAddress.ofLiteral(s);
     }
 
+    /** A RADIUS server's Framed-IP-Address is held like any lease: the order passes over it, nobody else gets it. */
+    @Test
+    void aServersAddressIsHeldInThePoolAndNeverGivenTwice() {
+        VirtualAddressPool p = pool("172.16.201.0", 29, 100);
+        Assignment fixed = p.acquireFixed("radius-user", 100, ip("172.16.201.3"));
+        assertEquals(ip("172.16.201.3"), fixed.address());
+        Set<InetAddress> given = new HashSet<>(Set.of(fixed.address()));
+        for (int i = 0; i < 5; i++) {
+            assertTrue(given.add(p.acquire("client-" + i, i).address()), "each address once: " + given);
+        }
+        assertEquals(Refusal.EXHAUSTED, p.acquire("client-5", 5).refusal(), "six host addresses, six clients");
+        assertEquals(6, p.held());
+        // Its IKE SA gone and the grace time over, the address goes back to the pool.
+        p.release(100);
+        clock.addAndGet(GRACE.toNanos() + 1);
+        assertEquals(ip("172.16.201.3"), p.acquire("client-5", 5).address());
+    }
+
+    @Test
+    void aServersAddressOutsideThePoolOrInAnotherClientsUseIsRefused() {
+        VirtualAddressPool p = pool("172.16.201.0", 24, 100);
+        assertEquals(Refusal.OUTSIDE, p.acquireFixed("alice", 1, ip("10.9.9.9")).refusal(), "nothing routes it back");
+        assertEquals(Refusal.OUTSIDE, p.acquireFixed("alice", 1, ip("172.16.201.255")).refusal(), "the broadcast is nobody's");
+        assertEquals(ip("172.16.201.1"), p.acquire("bob", 2).address());
+        assertEquals(Refusal.TAKEN, p.acquireFixed("alice", 1, ip("172.16.201.1")).refusal(), "bob's IKE SA uses it");
+        assertEquals(0, p.liveClients() - 1, "bob only");
+        // Only kept for bob (his IKE SA gone): the server's choice wins, and bob gets another address on return.
+        p.release(2);
+        assertEquals(ip("172.16.201.1"), p.acquireFixed("alice", 1, ip("172.16.201.1")).address());
+        assertNotEquals(ip("172.16.201.1"), p.acquire("bob", 3).address());
+        // alice's own kept address of another kind gives way to the server's new choice.
+        p.release(1);
+        assertEquals(ip("172.16.201.50"), p.acquireFixed("alice", 4, ip("172.16.201.50")).address());
+        assertEquals(ip("172.16.201.50"), p.addressOf("alice"));
+        assertEquals(2, p.held(), "alice's .50 and bob's: .1 is free again");
+    }
+
     @Test
     void aSmallIpv4PoolGivesEveryHostAddressOnceThenRefuses() {
         VirtualAddressPool p = pool("172.16.201.0", 29, 100);
