@@ -205,6 +205,12 @@ class RemoteAccessTest extends EnginePair {
         assertTrue(carol.virtualAddresses().addresses().isEmpty());
         assertEquals(1, childrenB.current().size(), "alice's only");
         assertEquals(1, pool.held());
+        // An IKE SA that can carry nothing does not stay: the gateway deletes it, telling carol; alice's stays.
+        clock.advance(Duration.ofSeconds(3));
+        deliver();
+        assertEquals(IkeSaState.DESTROYED, carol.state());
+        assertEquals(1, engineB.ikeSas().size(), "alice's only: " + engineB.ikeSas());
+        assertEquals(1, childrenB.current().size());
     }
 
     @Test

@@ -68,7 +68,11 @@ final class IkeAuth implements Exchange {
     private InboundSpi childSpi;
     /** Responder: the answer, and whether the IKE SA ends once it is out. */
     private List<Payload> answer;
+    /** How long an address-less remote-access IKE SA lives after its IKE_AUTH answer. */
+    static final java.time.Duration ADDRESSLESS_DELETE = java.time.Duration.ofSeconds(2);
     private boolean refused;
+    /** Responder: a remote-access client was authenticated but got no address, so its IKE SA can carry nothing. */
+    private boolean addressless;
     /** Responder: the EAP conversation with a client that authenticates with EAP, across this exchange's rounds. */
     private EapRelay eap;
     /** Initiator with EAP: 0 before the first response, 1 while EAP runs, 2 once it succeeded (our AUTH with the MSK is next). */
@@ -106,6 +110,10 @@ final class IkeAuth implements Exchange {
             m.addAll(answer);
             if (refused) {
                 m.endsSa("IKE_AUTH refused");
+            } else if (addressless) {
+                // Up, yet nothing can flow and no pool address will come to it later: it would hold its place (and its
+                // memory) until the client let go. Deleted once the client had the answer and a moment to delete it itself.
+                sa.context().scheduler().schedule(ADDRESSLESS_DELETE, sa::delete);
             } else if (eap != null && !eap.finished()) {
                 // The client's next IKE_AUTH request is this exchange's next round.
                 sa.window().await(this);
@@ -364,10 +372,11 @@ final class IkeAuth implements Exchange {
             }
             RemoteAccess.Lease lease = matched.remoteAccess().lease(asked, leaseKey, sa.ourSpi(), fixed);
             if (!lease.granted()) {
-                // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA stays up.
+                // The client is who it says, but gets no address, so no child SA (RFC 7296 §3.15.4); the IKE SA is up, for a moment.
                 LOG.log(System.Logger.Level.WARNING, "{0}: established, no address for {1}: {2}", sa, claimed, lease.why());
                 failed("no virtual address for " + claimed + ": " + NotifyType.name(lease.refusal()) + ": " + lease.why());
                 response.add(NotifyPayload.of(lease.refusal()));
+                addressless = true;
                 return response;
             }
             sa.virtualAddresses().leased(matched.remoteAccess(), leaseKey, lease.addresses());
