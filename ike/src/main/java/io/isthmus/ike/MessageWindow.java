@@ -31,7 +31,8 @@ import java.util.List;
  * an answer: the message ID, then the ICV ({@link SkProtection#open}), then the payloads. A
  * retransmission of the request answered last is answered again only once its own ICV verified
  * (anyone who saw our SPIs could otherwise make us send the peer a response per forged datagram);
- * one of IKE_SA_INIT, which has no ICV, only when it is byte for byte the request answered.
+ * one of IKE_SA_INIT, which has no ICV, only when it is byte for byte the request answered, or
+ * that request with our cookie first ({@link AnsweredInitRequest}).
  *
  * <p>Every exchange leaves the window once, through one method, however it ended: answered,
  * cancelled, or dropped, queued or on the wire, when the IKE SA is deleted or destroyed. What it
@@ -52,7 +53,7 @@ public final class MessageWindow {
     private int expectedRequestId;
     private List<byte[]> lastResponse;
     /** Responder: the IKE_SA_INIT request {@link #lastResponse} answers, while it is the last one. */
-    private byte[] initRequest;
+    private AnsweredInitRequest initRequest;
     private Exchange active;
     private Retransmitter retransmitter;
     private final Deque<Exchange> queued = new ArrayDeque<>();
@@ -112,6 +113,11 @@ public final class MessageWindow {
         }
         queued.add(e);
         sendNext();
+    }
+
+    /** Responder: copies of this IKE_SA_INIT request get the answer again ({@link AnsweredInitRequest#isCopy}). */
+    public void answerCopiesOf(AnsweredInitRequest request) {
+        this.initRequest = request;
     }
 
     /** Leaves {@code e} to answer the peer's next request of its exchange type. */
@@ -344,8 +350,9 @@ public final class MessageWindow {
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
             complete(init, new IncomingMessage(sa, message, message.payloads()));
         } else if (!h.isResponse() && !sa.isInitiator() && lastResponse != null && expectedRequestId == 1
-                && Arrays.equals(message.raw(), initRequest)) {
-            // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
+                && initRequest != null && initRequest.isCopy(message)) {
+            // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes, or
+            // those with the cookie we asked of another copy first: answered alike, as our answer may already be taken.
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RETRANSMISSION);
             count(ExchangeType.IKE_SA_INIT, Direction.OUT, Kind.RETRANSMISSION);
             send(List.of(lastResponse.getFirst()));
@@ -422,7 +429,6 @@ public final class MessageWindow {
         }
         IkeHeader h = request.header();
         if (response.plain() != null) {
-            initRequest = request.message().raw();
             lastResponse = List.of(response.plain());
             expectedRequestId = h.messageId() + 1;
             count(ExchangeType.IKE_SA_INIT, Direction.OUT, Kind.RESPONSE);
@@ -458,6 +464,7 @@ public final class MessageWindow {
     }
 
     private void answer(IkeHeader request, List<Payload> payloads) {
+        initRequest = null; // no copy of it is answered any more, and an SA lives for hours
         lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
         expectedRequestId = request.messageId() + 1;
         sa.touched();

@@ -1,5 +1,6 @@
 package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.AnsweredInitRequest;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
@@ -55,6 +56,7 @@ public final class IkeSaInit implements Exchange {
     private KeyExchange keyExchange;
     private byte[] ni;
     private byte[] nr;
+    /** Initiator: the cookie the responder asked for. Responder: the one the engine asks of the request. */
     private byte[] cookie;
     private byte[] request;
     /** Responder: the answer, encoded (IKE_AUTH signs it), or the refusal. */
@@ -73,9 +75,15 @@ public final class IkeSaInit implements Exchange {
         sa.window().queue(init);
     }
 
-    /** Answers the IKE_SA_INIT request that made {@code sa} (the engine has checked its cookie). */
-    public static void respond(IkeSa sa, IkeMessage request) {
-        sa.window().respond(request, new IkeSaInit(sa, false));
+    /**
+     * Answers the IKE_SA_INIT request that made {@code sa} (the engine has checked its cookie);
+     * {@code cookie} is the one the engine asks of it when it asks one, with which the initiator may
+     * retry it ({@link AnsweredInitRequest}).
+     */
+    public static void respond(IkeSa sa, IkeMessage request, byte[] cookie) {
+        IkeSaInit init = new IkeSaInit(sa, false);
+        init.cookie = cookie;
+        sa.window().respond(request, init);
     }
 
     @Override
@@ -167,7 +175,7 @@ public final class IkeSaInit implements Exchange {
         if (nat.natDetected()) {
             sa.natTraversal().moveToNatTraversalPort();
         }
-        IkeAuth.start(sa, new IkeAuth.Signed(request, response, ni, nr, keys, peerHashes));
+        IkeAuth.start(sa, new IkeAuth.Signed(request, response, ni, nr, keys, peerHashes, null));
         return Status.SUCCESS;
     }
 
@@ -215,8 +223,11 @@ public final class IkeSaInit implements Exchange {
             byte[] answer = IkeMessage.encode(header, payloads);
             IkeSaKeys keys = keys(chosen, sa.responderSpi(), secret);
             sa.negotiated(sa.responderSpi(), chosen, keys, nat.natDetected(), nat.behindNat(), peerFragments);
+            AnsweredInitRequest answered = new AnsweredInitRequest(m.message(), cookie);
+            sa.window().answerCopiesOf(answered);
             // The initiator's IKE_AUTH goes to the exchange that knows both messages and nonces.
-            sa.window().await(new IkeAuth(sa, false, new IkeAuth.Signed(m.message().raw(), answer, ni, nr, keys, peerSignatureHashes(m))));
+            sa.window().await(new IkeAuth(sa, false, new IkeAuth.Signed(answered.request(), answer, ni, nr, keys, peerSignatureHashes(m),
+                    answered)));
             sa.context().floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", sa, chosen, nat.note());
             return answer;
         } catch (IkeProtocolException e) {
