@@ -275,6 +275,23 @@ class CookieRaceTest extends EnginePair {
         assertEstablished(race.sa());
     }
 
+    /*
+     * RFC 7296 §2.6: the retry is the request with the cookie first and "all other payloads
+     * unchanged". With UDP encapsulation forced, the NAT detection source hash is faked, and must be
+     * the same fake in both, or the responder cannot tell the retry for a copy of the request.
+     */
+    @Test
+    void theRetryChangesNothingButTheCookieWhenUdpEncapsulationIsForced() {
+        configure(connectionA(IKE, ESP).forceUdpEncapsulation(true).build(), connectionB(IKE, ESP).forceUdpEncapsulation(true).build());
+        engineB.cookieThreshold(0);
+        IkeSa sa = initiate();
+        assertEquals(IkeSaState.ESTABLISHED, sa.state());
+        byte[] request = network.sent.get(0).bytes();
+        InMemoryNetwork.Datagram cookieAnswer = network.sent.get(1);
+        assertTrue(cookieFirst(decode(cookieAnswer.bytes())));
+        assertArrayEquals(network.sent.get(2).bytes(), spliced(request, cookieOf(cookieAnswer)));
+    }
+
     /** A request that came with a cookie is a retry itself: none is made of it. */
     @Test
     void aRequestThatBroughtACookieHasNoRetry() {

@@ -58,6 +58,8 @@ public final class IkeSaInit implements Exchange {
     private byte[] nr;
     /** Initiator: the cookie the responder asked for. Responder: the one the engine asks of the request. */
     private byte[] cookie;
+    /** Initiator: the NAT detection source hash faked to force UDP encapsulation, the same in every retry (RFC 7296 §2.6). */
+    private byte[] fakeNatSource;
     private byte[] request;
     /** Responder: the answer, encoded (IKE_AUTH signs it), or the refusal. */
     private byte[] response;
@@ -72,6 +74,7 @@ public final class IkeSaInit implements Exchange {
         IkeSaInit init = new IkeSaInit(sa, true);
         init.ni = sa.context().nonce();
         init.keyExchange = sa.context().initiatorKeyShare(sa.connection().ikeProposals().getFirst().keyExchange());
+        init.fakeNatSource = init.fakeNatSource();
         sa.window().queue(init);
     }
 
@@ -104,7 +107,7 @@ public final class IkeSaInit implements Exchange {
         payloads.add(offer(sa.connection().ikeProposals(), new byte[0]));
         payloads.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
         payloads.add(new NoncePayload(ni));
-        payloads.addAll(NatDetection.notifies(sa.initiatorSpi(), 0, sa.localAddress(), sa.remoteAddress(), fakeNatSource()));
+        payloads.addAll(NatDetection.notifies(sa.initiatorSpi(), 0, sa.localAddress(), sa.remoteAddress(), fakeNatSource));
         payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
         payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
         IkeHeader header = new IkeHeader(sa.initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
