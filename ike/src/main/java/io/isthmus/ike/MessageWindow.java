@@ -40,13 +40,6 @@ import java.util.List;
  */
 public final class MessageWindow {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
-    /**
-     * How long answers to the copies of an IKE_SA_INIT already sent may still come after one was
-     * asked for a cookie: the responder has by then seen the later copy, so an answer to an earlier
-     * one is at most its processing time behind (milliseconds; a loaded responder, a fraction of a second).
-     */
-    static final java.time.Duration COOKIE_GRACE = java.time.Duration.ofSeconds(1);
-
     private final IkeSa sa;
     private SkProtection protection;
     private int nextRequestId;
@@ -328,27 +321,26 @@ public final class MessageWindow {
 
     private void receiveInit(IkeMessage message) {
         IkeHeader h = message.header();
-        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0
-                && retransmitter.transmissions() > 1 && active.retryAsked(message)) {
-            // A cookie asked of one copy of our request while others are out: the responder may yet
-            // answer one of those in full (it held state for the first copy and asked a cookie of a
-            // retransmission before finding it, or answers on several threads). That answer is to the
-            // request without the cookie, which IKE_AUTH must then sign; taken after the cookie'd
-            // request had replaced it, it would be signed wrong and the peer would refuse our AUTH.
-            // So the cookie'd request goes out only once such an answer had time to come.
+        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
             sa.heard();
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
             Exchange init = active;
-            retransmitter.replaceAtNextTransmission(() -> {
-                OutgoingMessage retry = new OutgoingMessage(sa);
-                init.build(retry);
-                return List.of(retry.plain());
-            }, COOKIE_GRACE);
-        } else if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
-            Exchange init = settle();
-            sa.heard();
-            count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
-            complete(init, new IncomingMessage(sa, message, message.payloads()));
+            // A cookie asked of one copy of our request while others may be out: the responder may yet
+            // answer one of those in full (it made its SA from a later copy once its load fell, or
+            // decides cookies before it looks for the SA, as strongSwan does). The retry replaces the
+            // request when no such answer can come any more, or at its next transmission; an answer taken
+            // after that is signed with the retry, which the responder is to accept as well (ours does).
+            switch (init.retryAsked(message)) {
+                case NONE -> complete(settle(), new IncomingMessage(sa, message, message.payloads()));
+                case ASKED -> retransmitter.retryAsked(() -> {
+                    OutgoingMessage retry = new OutgoingMessage(sa);
+                    init.build(retry);
+                    return List.of(retry.plain());
+                });
+                case HONOURED -> {
+                    // The retry on the wire has what it asks for: it answers a copy sent before, or is a replay.
+                }
+            }
         } else if (!h.isResponse() && !sa.isInitiator() && lastResponse != null && expectedRequestId == 1
                 && initRequest != null && initRequest.isCopy(message)) {
             // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes, or

@@ -276,6 +276,36 @@ class CookieRaceTest extends EnginePair {
     }
 
     /*
+     * When every copy sent was asked for a cookie, no full answer to the request can come: the
+     * retry goes at once, not at the next retransmission.
+     *
+     *   SA KE Ni (copy 1, copy 2)   -->
+     *                               <--  N(COOKIE), N(COOKIE)
+     *   N(COOKIE) SA KE Ni          -->     (on the second cookie, no time passing)
+     */
+    @Test
+    void aRetryGoesAtOnceWhenEveryCopySentWasAskedForACookie() {
+        configure("psk");
+        engineB.cookieThreshold(0);
+        holdInit();
+        IkeSa sa = initiate();
+        clock.advance(Connection.Timers.AZURE.retransmitBase());
+        deliver();
+        List<InMemoryNetwork.Datagram> copies = held(A, m -> !m.header().isResponse());
+        assertEquals(2, copies.size());
+        copies.forEach(this::pass);
+        List<InMemoryNetwork.Datagram> cookies = held(B, CookieRaceTest::cookieAnswer);
+        assertEquals(2, cookies.size());
+        pass(cookies.get(0));
+        assertTrue(retries().isEmpty(), "copy 2 may still be answered in full");
+        pass(cookies.get(1));
+        assertEquals(1, retries().size(), "every copy was asked for a cookie: the retry at once");
+        network.dropWhen(d -> false);
+        pass(retries().getFirst());
+        assertEstablished(sa);
+    }
+
+    /*
      * RFC 7296 §2.6: the retry is the request with the cookie first and "all other payloads
      * unchanged". With UDP encapsulation forced, the NAT detection source hash is faked, and must be
      * the same fake in both, or the responder cannot tell the retry for a copy of the request.

@@ -58,6 +58,8 @@ public final class IkeSaInit implements Exchange {
     private byte[] nr;
     /** Initiator: the cookie the responder asked for. Responder: the one the engine asks of the request. */
     private byte[] cookie;
+    /** Initiator: the cookie of the request on the wire (null before one was asked for). */
+    private byte[] cookieSent;
     /** Initiator: the NAT detection source hash faked to force UDP encapsulation, the same in every retry (RFC 7296 §2.6). */
     private byte[] fakeNatSource;
     private byte[] request;
@@ -101,6 +103,7 @@ public final class IkeSaInit implements Exchange {
             return Status.SUCCESS;
         }
         List<Payload> payloads = new ArrayList<>();
+        cookieSent = cookie;
         if (cookie != null) {
             payloads.add(NotifyPayload.of(NotifyType.COOKIE, cookie));
         }
@@ -117,27 +120,25 @@ public final class IkeSaInit implements Exchange {
     }
 
     @Override
-    public boolean retryAsked(IkeMessage response) {
-        if (!initiator || response.payloads().isEmpty() || !(response.payloads().getFirst() instanceof NotifyPayload n)
-                || n.notifyType() != NotifyType.COOKIE) {
-            return false;
+    public Retry retryAsked(IkeMessage response) {
+        NotifyPayload n = initiator ? response.payloads().stream().filter(p -> p instanceof NotifyPayload c && c.notifyType() == NotifyType.COOKIE)
+                .map(NotifyPayload.class::cast).findFirst().orElse(null) : null;
+        if (n == null) {
+            return Retry.NONE;
+        }
+        // A responder does not ask a request for the cookie it brings (it would have been valid): this answers a copy sent without.
+        if (Arrays.equals(n.data(), cookieSent)) {
+            return Retry.HONOURED;
         }
         cookie = n.data();
-        LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie; retrying IKE_SA_INIT with it once answers to the copies already "
-                + "sent had time to come", sa);
-        return true;
+        LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie; retrying IKE_SA_INIT with it", sa);
+        return Retry.ASKED;
     }
 
     @Override
     public Status process(IncomingMessage m) {
         if (!initiator) {
             response = answer(m);
-            return Status.NEED_MORE;
-        }
-        Optional<NotifyPayload> cookieNotify = m.notify(NotifyType.COOKIE);
-        if (cookieNotify.isPresent()) {
-            cookie = cookieNotify.get().data();
-            LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie, retrying IKE_SA_INIT", sa);
             return Status.NEED_MORE;
         }
         Optional<NotifyPayload> invalidKe = m.notify(NotifyType.INVALID_KE_PAYLOAD);
