@@ -321,7 +321,10 @@ public final class MessageWindow {
 
     private void receiveInit(IkeMessage message) {
         IkeHeader h = message.header();
-        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
+        // Of IKE_SA_INIT only: a rekeyed IKE SA's first protected request has message ID 0 too, and must not be
+        // taken as answered by an unprotected message anyone who saw the SPIs can send.
+        if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0
+                && retransmitter.exchangeType == ExchangeType.IKE_SA_INIT) {
             sa.heard();
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
             Exchange init = active;
