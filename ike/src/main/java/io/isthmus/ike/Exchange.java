@@ -21,8 +21,8 @@ public interface Exchange {
     enum Status {
         /**
          * Initiator, after {@code build}: send the request. Initiator, after {@code process}: send
-         * the request again, built anew (after INVALID_KE_PAYLOAD or a COOKIE), behind whatever
-         * else is queued. Responder, after {@code process}: build the answer.
+         * the request again, built anew (after INVALID_KE_PAYLOAD), behind whatever else is queued
+         * (a COOKIE is {@link #retryAsked}). Responder, after {@code process}: build the answer.
          */
         NEED_MORE,
         /** Done; for a responder's {@code build}: send the answer. */
@@ -44,13 +44,22 @@ public interface Exchange {
 
     Status process(IncomingMessage message);
 
+    /** What an answer to an IKE_SA_INIT request says of sending it again ({@link #retryAsked}). */
+    enum Retry {
+        /** Nothing: it is the response, to process. */
+        NONE,
+        /** Send it again with what the answer asks for (a cookie), which the exchange takes for its next {@code build}. */
+        ASKED,
+        /** What it asks for, the request on the wire carries already: it answers a copy sent before, or is a replay. */
+        HONOURED
+    }
+
     /**
      * Initiator, unprotected IKE_SA_INIT only: whether {@code response} asks for the request again
-     * with something added (a COOKIE), which the exchange takes for its next {@code build}. The
-     * window asks this only while copies of the request are still out (see {@link MessageWindow}).
+     * with something added (a COOKIE). The window decides when (see {@link MessageWindow}).
      */
-    default boolean retryAsked(io.isthmus.ike.message.IkeMessage response) {
-        return false;
+    default Retry retryAsked(io.isthmus.ike.message.IkeMessage response) {
+        return Retry.NONE;
     }
 
     /**

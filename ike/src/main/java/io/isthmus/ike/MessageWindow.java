@@ -31,7 +31,8 @@ import java.util.List;
  * an answer: the message ID, then the ICV ({@link SkProtection#open}), then the payloads. A
  * retransmission of the request answered last is answered again only once its own ICV verified
  * (anyone who saw our SPIs could otherwise make us send the peer a response per forged datagram);
- * one of IKE_SA_INIT, which has no ICV, only when it is byte for byte the request answered.
+ * one of IKE_SA_INIT, which has no ICV, only when it is byte for byte the request answered, or
+ * that request with our cookie first ({@link AnsweredInitRequest}).
  *
  * <p>Every exchange leaves the window once, through one method, however it ended: answered,
  * cancelled, or dropped, queued or on the wire, when the IKE SA is deleted or destroyed. What it
@@ -39,20 +40,13 @@ import java.util.List;
  */
 public final class MessageWindow {
     private static final System.Logger LOG = System.getLogger("io.isthmus.ike");
-    /**
-     * How long answers to the copies of an IKE_SA_INIT already sent may still come after one was
-     * asked for a cookie: the responder has by then seen the later copy, so an answer to an earlier
-     * one is at most its processing time behind (milliseconds; a loaded responder, a fraction of a second).
-     */
-    static final java.time.Duration COOKIE_GRACE = java.time.Duration.ofSeconds(1);
-
     private final IkeSa sa;
     private SkProtection protection;
     private int nextRequestId;
     private int expectedRequestId;
     private List<byte[]> lastResponse;
     /** Responder: the IKE_SA_INIT request {@link #lastResponse} answers, while it is the last one. */
-    private byte[] initRequest;
+    private AnsweredInitRequest initRequest;
     private Exchange active;
     private Retransmitter retransmitter;
     private final Deque<Exchange> queued = new ArrayDeque<>();
@@ -112,6 +106,11 @@ public final class MessageWindow {
         }
         queued.add(e);
         sendNext();
+    }
+
+    /** Responder: copies of this IKE_SA_INIT request get the answer again ({@link AnsweredInitRequest#isCopy}). */
+    public void answerCopiesOf(AnsweredInitRequest request) {
+        this.initRequest = request;
     }
 
     /** Leaves {@code e} to answer the peer's next request of its exchange type. */
@@ -322,30 +321,33 @@ public final class MessageWindow {
 
     private void receiveInit(IkeMessage message) {
         IkeHeader h = message.header();
+        // Of IKE_SA_INIT only: a rekeyed IKE SA's first protected request has message ID 0 too, and must not be
+        // taken as answered by an unprotected message anyone who saw the SPIs can send.
         if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0
-                && retransmitter.transmissions() > 1 && active.retryAsked(message)) {
-            // A cookie asked of one copy of our request while others are out: the responder may yet
-            // answer one of those in full (it held state for the first copy and asked a cookie of a
-            // retransmission before finding it, or answers on several threads). That answer is to the
-            // request without the cookie, which IKE_AUTH must then sign; taken after the cookie'd
-            // request had replaced it, it would be signed wrong and the peer would refuse our AUTH.
-            // So the cookie'd request goes out only once such an answer had time to come.
+                && retransmitter.exchangeType == ExchangeType.IKE_SA_INIT) {
             sa.heard();
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
             Exchange init = active;
-            retransmitter.replaceAtNextTransmission(() -> {
-                OutgoingMessage retry = new OutgoingMessage(sa);
-                init.build(retry);
-                return List.of(retry.plain());
-            }, COOKIE_GRACE);
-        } else if (h.isResponse() && sa.isInitiator() && retransmitter != null && retransmitter.messageId == 0) {
-            Exchange init = settle();
-            sa.heard();
-            count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RESPONSE);
-            complete(init, new IncomingMessage(sa, message, message.payloads()));
+            // A cookie asked of one copy of our request while others may be out: the responder may yet
+            // answer one of those in full (it made its SA from a later copy once its load fell, or
+            // decides cookies before it looks for the SA, as strongSwan does). The retry replaces the
+            // request when no such answer can come any more, or at its next transmission; an answer taken
+            // after that is signed with the retry, which the responder is to accept as well (ours does).
+            switch (init.retryAsked(message)) {
+                case NONE -> complete(settle(), new IncomingMessage(sa, message, message.payloads()));
+                case ASKED -> retransmitter.retryAsked(() -> {
+                    OutgoingMessage retry = new OutgoingMessage(sa);
+                    init.build(retry);
+                    return List.of(retry.plain());
+                });
+                case HONOURED -> {
+                    // The retry on the wire has what it asks for: it answers a copy sent before, or is a replay.
+                }
+            }
         } else if (!h.isResponse() && !sa.isInitiator() && lastResponse != null && expectedRequestId == 1
-                && Arrays.equals(message.raw(), initRequest)) {
-            // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes.
+                && initRequest != null && initRequest.isCopy(message)) {
+            // A retransmitted IKE_SA_INIT request: it cannot be authenticated, but it must be the very same bytes, or
+            // those with the cookie we asked of another copy first: answered alike, as our answer may already be taken.
             count(ExchangeType.IKE_SA_INIT, Direction.IN, Kind.RETRANSMISSION);
             count(ExchangeType.IKE_SA_INIT, Direction.OUT, Kind.RETRANSMISSION);
             send(List.of(lastResponse.getFirst()));
@@ -422,7 +424,6 @@ public final class MessageWindow {
         }
         IkeHeader h = request.header();
         if (response.plain() != null) {
-            initRequest = request.message().raw();
             lastResponse = List.of(response.plain());
             expectedRequestId = h.messageId() + 1;
             count(ExchangeType.IKE_SA_INIT, Direction.OUT, Kind.RESPONSE);
@@ -458,6 +459,7 @@ public final class MessageWindow {
     }
 
     private void answer(IkeHeader request, List<Payload> payloads) {
+        initRequest = null; // no copy of it is answered any more, and an SA lives for hours
         lastResponse = protect(request.exchangeType(), true, request.messageId(), payloads);
         expectedRequestId = request.messageId() + 1;
         sa.touched();

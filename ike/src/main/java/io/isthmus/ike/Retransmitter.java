@@ -21,8 +21,10 @@ final class Retransmitter {
     private List<byte[]> datagrams;
     private Instant firstSent;
     private int transmissions;
-    /** The request to send in place of this one from the next transmission on (see {@link #replaceAtNextTransmission}). */
+    /** The request to send in place of this one from the next transmission on (see {@link #retryAsked}). */
     private java.util.function.Supplier<List<byte[]>> replacement;
+    /** Answers to copies of this request that asked for it again ({@link #retryAsked}). */
+    private int retriesAsked;
     private Scheduler.Cancellable timer;
     private boolean stopped;
 
@@ -44,21 +46,20 @@ final class Retransmitter {
     }
 
     /**
-     * From the next transmission on, sends what {@code next} builds then (a new request under the
-     * same message ID, with its own tries and deadline) instead of this one, {@code within} from
-     * now: until then an answer to a copy already sent is still taken as the answer to this request.
+     * An answer to a copy of this request asked for it again with something added (a cookie):
+     * what {@code next} builds then goes in its place (a new request under the same message ID,
+     * with its own tries and deadline). At once when every copy sent has been answered so, as no
+     * other answer to this one can come; else at the next transmission, the schedule unchanged, as
+     * a copy not answered yet may still be answered in full, which is then taken as the answer.
      */
-    void replaceAtNextTransmission(java.util.function.Supplier<List<byte[]>> next, Duration within) {
-        boolean pending = replacement != null;
+    void retryAsked(java.util.function.Supplier<List<byte[]>> next) {
         this.replacement = next;
-        if (pending) {
-            // Once: a stream of answers (forged ones too) must not keep putting the request off past its deadline.
-            return;
+        if (++retriesAsked >= transmissions) {
+            if (timer != null) {
+                timer.cancel();
+            }
+            retransmit();
         }
-        if (timer != null) {
-            timer.cancel();
-        }
-        timer = sa.context().scheduler().schedule(within, this::retransmit);
     }
 
     void stop() {
@@ -98,6 +99,7 @@ final class Retransmitter {
         if (replacement != null) {
             datagrams = replacement.get();
             replacement = null;
+            retriesAsked = 0;
             transmissions = 0;
             firstSent = now;
             transmit();

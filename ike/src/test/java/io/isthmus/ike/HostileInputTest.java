@@ -356,6 +356,30 @@ class HostileInputTest extends EnginePair {
         assertEquals(before + 1, network.sent.size());
     }
 
+    /*
+     * A rekeyed IKE SA numbers its requests from 0 again: its first one (here the Delete of it) must
+     * not be taken as answered by an unprotected IKE_SA_INIT "response" with its SPIs, which anyone
+     * who saw them can send.
+     *   A  (new IKE SA) INFORMATIONAL request 0 SK{D}   -->   (lost)
+     *   forged IKE_SA_INIT response, the new SA's SPIs  -->   A: nothing, the Delete still waits
+     */
+    @Test
+    void aRekeyedIkeSasFirstRequestIsNotAnsweredByAnUnprotectedInitResponse() {
+        establish();
+        onlyIkeSa(engineA).rekey();
+        deliver();
+        IkeSa next = onlyIkeSa(engineA);
+        network.dropWhen(d -> true);
+        next.delete();
+        deliver();
+        assertEquals(0, next.window().outstandingRequestId());
+        IkeHeader h = new IkeHeader(next.initiatorSpi(), next.responderSpi(), 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_RESPONSE, 0, 0);
+        byte[] forged = IkeMessage.encode(h, List.of(NotifyPayload.of(NotifyType.NAT_DETECTION_SOURCE_IP, new byte[20])));
+        engineA.receive(forged, 0, forged.length, A500, B500);
+        assertEquals(IkeSaState.DELETING, next.state());
+        assertEquals(0, next.window().outstandingRequestId(), "the Delete still waits for B's answer");
+    }
+
     @Test
     void curve25519SmallOrderPointsAreRefusedUpFront() {
         Random random = new Random(8031);

@@ -288,42 +288,57 @@ class TwoEnginesTest extends EnginePair {
         assertChildSasPair();
     }
 
+    static java.util.function.Predicate<InMemoryNetwork.Datagram> cookiedRequest() {
+        return message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT && !m.header().isResponse()
+                && m.payloads().getFirst() instanceof NotifyPayload n && n.notifyType() == NotifyType.COOKIE);
+    }
+
     @Test
-    void moreCookieAnswersDoNotPutTheCookiedRequestOff() {
+    void cookieAnswersAskingForTheCookieSentAskForNothingMore() {
         configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
-        // Answers to every copy (or forged ones, by anyone who saw the SPI) must not keep the request
-        // waiting: the grace runs from the first.
+        // Answers to every copy, replays, or forged ones by anyone who saw the SPI: the one that leaves
+        // no copy sent unanswered sends the retry at once, and one that asks for the cookie the retry
+        // brings (no responder asks a request for the cookie it brings) sends nothing more.
         network.dropWhen(d -> true);
         IkeSa sa = initiate();
         clock.advance(Duration.ofSeconds(4));
         deliver();
         byte[] cookie = cookieAnswer(sa.initiatorSpi(), new byte[] {1, 2, 3, 4});
-        java.util.function.LongSupplier cookied = () -> network.sent.stream().filter(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT
-                && !m.header().isResponse() && m.payloads().getFirst() instanceof NotifyPayload n && n.notifyType() == NotifyType.COOKIE)).count();
+        java.util.function.LongSupplier cookied = () -> network.sent.stream().filter(cookiedRequest()).count();
+        long[] after = new long[3];
         for (int i = 0; i < 3; i++) {
             engineA.receive(cookie, 0, cookie.length, new InetSocketAddress(A, 500), new InetSocketAddress(B, 500));
-            clock.advance(MessageWindow.COOKIE_GRACE.multipliedBy(2).dividedBy(5));
+            deliver();
+            after[i] = cookied.getAsLong();
+            clock.advance(Duration.ofMillis(400));
             deliver();
         }
-        assertEquals(1, cookied.getAsLong(), "the cookie'd request went out a grace after the first cookie");
+        assertEquals("[0, 1, 1]", java.util.Arrays.toString(after), "retries sent after each of three cookie answers to two copies");
     }
 
     @Test
-    void aCookieAskedOfARetransmissionIsSentOnceEarlierCopiesHadTimeToBeAnswered() {
+    void aCookieAskedOfOneOfTwoCopiesIsSentAtTheNextRetransmission() {
         configure(IKE, IKE, "aes128gcm16", "aes128gcm16");
         engineB.cookieThreshold(0);
-        // The responder asks every copy for a cookie; the first answer is lost. The initiator waits
-        // a moment for an answer to its first copy, then sends the request with the cookie.
+        // The responder asks every copy for a cookie; the answer to the first is lost. For all the
+        // initiator knows, the first copy may still be answered in full: the retry takes the place
+        // of the next retransmission (4 s, then 7.2 s later), not sooner.
         int[] cookies = {0};
         network.dropWhen(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT && m.header().isResponse()
                 && cookies[0]++ == 0));
         IkeSa sa = initiate();
         clock.advance(Duration.ofSeconds(4));
         deliver();
+        clock.advance(Duration.ofSeconds(7));
+        deliver();
         assertEquals(IkeSaState.CONNECTING, sa.state(), "waiting for what the first copy may still get");
-        clock.advance(MessageWindow.COOKIE_GRACE);
+        assertEquals(0, network.sent.stream().filter(cookiedRequest()).count());
+        clock.advance(Duration.ofMillis(200));
         deliver();
         assertEquals(IkeSaState.ESTABLISHED, sa.state());
+        assertEquals(3, network.sent.stream().filter(message(m -> m.header().exchangeType() == ExchangeType.IKE_SA_INIT
+                && !m.header().isResponse())).count(), "two copies, then the retry in place of the third");
+        assertEquals(1, network.sent.stream().filter(cookiedRequest()).count());
         assertOneIkeSaPair();
         assertChildSasPair();
     }

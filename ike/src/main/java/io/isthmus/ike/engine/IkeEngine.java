@@ -459,7 +459,7 @@ public final class IkeEngine implements Transport.Receiver {
         // From here on every request costs work (a key check, maybe a key pair and a reply), refused or not.
         rate.record(now);
         IkeSa sa = new IkeSa(context, false, candidates, h.initiatorSpi(), context.newIkeSpi(), local, remote);
-        IkeSaInit.respond(sa, message);
+        IkeSaInit.respond(sa, message, cookieJar.of(message, remote));
         if (sa.state() == IkeSaState.CONNECTING) {
             if (way != null) {
                 giveWay(way, why);

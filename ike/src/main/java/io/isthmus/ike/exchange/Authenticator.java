@@ -1,5 +1,6 @@
 package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.AnsweredInitRequest;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Identity;
@@ -72,9 +73,17 @@ public final class Authenticator {
     private final byte[] ni;
     private final byte[] nr;
     private final List<Integer> peerHashes;
+    /** Responder: the request again with our cookie, which the initiator may have signed instead (null: none). */
+    private final AnsweredInitRequest answered;
 
     public Authenticator(Connection connection, IkeProposal proposal, IkeSaKeys keys, boolean initiator, byte[] initRequest, byte[] initResponse,
                   byte[] ni, byte[] nr, List<Integer> peerHashes) {
+        this(connection, proposal, keys, initiator, initRequest, initResponse, ni, nr, peerHashes, null);
+    }
+
+    public Authenticator(Connection connection, IkeProposal proposal, IkeSaKeys keys, boolean initiator, byte[] initRequest, byte[] initResponse,
+                  byte[] ni, byte[] nr, List<Integer> peerHashes, AnsweredInitRequest answered) {
+        this.answered = answered;
         this.connection = connection;
         this.proposal = proposal;
         this.keys = keys;
@@ -91,20 +100,48 @@ public final class Authenticator {
      * likewise with its own message, the initiator's nonce and SK_pr.
      */
     private byte[] signedOctets(boolean ofInitiator, IdPayload id) {
-        byte[] message = ofInitiator ? initRequest : initResponse;
+        return signedOctets(ofInitiator, id, ofInitiator ? initRequest : initResponse);
+    }
+
+    private byte[] signedOctets(boolean ofInitiator, IdPayload id, byte[] message) {
         byte[] nonce = ofInitiator ? nr : ni;
         byte[] macedId = proposal.prf().compute(ofInitiator ? keys.skPi() : keys.skPr(), id.body());
         return KeyDerivation.concat(message, nonce, macedId);
     }
 
     /** AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), SignedOctets); the secret stays inside {@code psk}. */
-    private byte[] pskMac(Authentication.PreSharedKey psk, boolean ofInitiator, IdPayload id) {
+    private byte[] pskMac(Authentication.PreSharedKey psk, byte[] signedOctets) {
         byte[] keyPad = psk.prf(proposal.prf(), KEY_PAD);
         try {
-            return proposal.prf().compute(keyPad, signedOctets(ofInitiator, id));
+            return proposal.prf().compute(keyPad, signedOctets);
         } finally {
             Arrays.fill(keyPad, (byte) 0);
         }
+    }
+
+    /** A check of the peer's AUTH over the octets it signed. */
+    private interface Check<E extends Exception> {
+        boolean over(byte[] signedOctets) throws E;
+    }
+
+    /**
+     * Whether the peer's AUTH checks out over what it signed: the responder's answer; or the
+     * initiator's request, and failing that the request again with our cookie, which an initiator
+     * signs when it took our answer to the request after it had retried it ({@link AnsweredInitRequest}).
+     */
+    private <E extends Exception> boolean peerSigned(IdPayload peerId, Check<E> check) throws E {
+        boolean ofInitiator = !initiator;
+        if (check.over(signedOctets(ofInitiator, peerId))) {
+            return true;
+        }
+        if (ofInitiator && answered != null) {
+            for (byte[] retry : answered.retries()) {
+                if (check.over(signedOctets(true, peerId, retry))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -112,9 +149,18 @@ public final class Authenticator {
      * place: prf(prf(MSK, "Key Pad for IKEv2"), SignedOctets).
      */
     public AuthPayload eapAuth(byte[] msk, boolean ofInitiator, IdPayload id) {
+        return new AuthPayload(AuthPayload.SHARED_KEY_MIC, eapMac(msk, signedOctets(ofInitiator, id)));
+    }
+
+    /** Whether the peer's AUTH after EAP over {@code peerId} is the one keyed with {@code msk} (compared in constant time). */
+    public boolean eapVerifies(byte[] msk, IdPayload peerId, AuthPayload auth) {
+        return peerSigned(peerId, octets -> MessageDigest.isEqual(auth.data(), eapMac(msk, octets)));
+    }
+
+    private byte[] eapMac(byte[] msk, byte[] signedOctets) {
         byte[] keyPad = proposal.prf().compute(msk, KEY_PAD);
         try {
-            return new AuthPayload(AuthPayload.SHARED_KEY_MIC, proposal.prf().compute(keyPad, signedOctets(ofInitiator, id)));
+            return proposal.prf().compute(keyPad, signedOctets);
         } finally {
             Arrays.fill(keyPad, (byte) 0);
         }
@@ -124,7 +170,7 @@ public final class Authenticator {
     public AuthPayload sign(IdPayload ourId) {
         byte[] octets = signedOctets(initiator, ourId);
         return switch (connection.authentication()) {
-            case Authentication.PreSharedKey p -> new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskMac(p, initiator, ourId));
+            case Authentication.PreSharedKey p -> new AuthPayload(AuthPayload.SHARED_KEY_MIC, pskMac(p, octets));
             case Authentication.Certificates c -> signature(c.privateKey(), c.rsaPss(), octets);
         };
     }
@@ -181,7 +227,6 @@ public final class Authenticator {
      * the certificate names that identity. Returns why it fails, or null when it verifies.
      */
     public String verify(IdPayload peerId, AuthPayload auth, List<CertPayload> certs) {
-        boolean ofInitiator = !initiator;
         String malformed = PeerIdentity.malformed(peerId);
         if (malformed != null) {
             return malformed;
@@ -201,7 +246,7 @@ public final class Authenticator {
                 if (p.isDestroyed()) {
                     return "the connection's pre-shared key is gone (the connection was removed)";
                 }
-                return MessageDigest.isEqual(auth.data(), pskMac(p, ofInitiator, peerId)) ? null
+                return peerSigned(peerId, octets -> MessageDigest.isEqual(auth.data(), pskMac(p, octets))) ? null
                         : "the peer's AUTH does not verify with our pre-shared key";
             }
             case Authentication.Certificates c -> {
@@ -230,7 +275,7 @@ public final class Authenticator {
                             + Authentication.subject(peerCert) + "\" does not name either";
                 }
                 try {
-                    return verifySignature(peerCert.getPublicKey(), auth, signedOctets(ofInitiator, peerId)) ? null
+                    return peerSigned(peerId, octets -> verifySignature(peerCert.getPublicKey(), auth, octets)) ? null
                             : "the peer's signature does not verify with the key of " + Authentication.subject(peerCert);
                 } catch (GeneralSecurityException | IllegalArgumentException e) {
                     return "the peer's signature is unusable: " + e.getMessage();

@@ -15,7 +15,6 @@ import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.Payload;
 import java.net.InetAddress;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -116,8 +115,7 @@ final class EapRelay {
         conversation.close();
         Optional<AuthPayload> auth = m.first(AuthPayload.class);
         try {
-            if (auth.isEmpty() || auth.get().method() != AuthPayload.SHARED_KEY_MIC
-                    || !MessageDigest.isEqual(auth.get().data(), authenticator.eapAuth(msk, true, idi).data())) {
+            if (auth.isEmpty() || auth.get().method() != AuthPayload.SHARED_KEY_MIC || !authenticator.eapVerifies(msk, idi, auth.get())) {
                 exchange.answer(refusal("the client's AUTH after EAP does not verify with the MSK", null), true);
                 return Exchange.Status.NEED_MORE;
             }

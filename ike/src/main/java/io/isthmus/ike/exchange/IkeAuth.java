@@ -1,5 +1,6 @@
 package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.AnsweredInitRequest;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
@@ -53,9 +54,11 @@ final class IkeAuth implements Exchange {
 
     /**
      * What IKE_SA_INIT leaves for IKE_AUTH: both its messages and nonces (each end signs its own
-     * message and the other's nonce), the keys, and the signature hashes the peer accepts.
+     * message and the other's nonce), the keys, and the signature hashes the peer accepts; for a
+     * responder, the request with its retry the initiator may have signed instead (null for an initiator).
      */
-    record Signed(byte[] request, byte[] response, byte[] ni, byte[] nr, IkeSaKeys keys, List<Integer> peerSignatureHashes) {
+    record Signed(byte[] request, byte[] response, byte[] ni, byte[] nr, IkeSaKeys keys, List<Integer> peerSignatureHashes,
+                  AnsweredInitRequest answered) {
     }
 
     private final IkeSa sa;
@@ -96,7 +99,7 @@ final class IkeAuth implements Exchange {
 
     Authenticator authenticator(Connection c) {
         return new Authenticator(c, sa.proposal(), init.keys(), initiator, init.request(), init.response(), init.ni(), init.nr(),
-                init.peerSignatureHashes());
+                init.peerSignatureHashes(), init.answered());
     }
 
     @Override
@@ -241,8 +244,7 @@ final class IkeAuth implements Exchange {
     /** Initiator with EAP: the responder's AUTH, keyed with the MSK, over its IDr of the first response. */
     private Status eapEstablished(Connection connection, IncomingMessage m, Optional<NotifyPayload> error) {
         Optional<AuthPayload> auth = m.first(AuthPayload.class);
-        boolean verifies = auth.isPresent() && java.security.MessageDigest.isEqual(auth.get().data(),
-                authenticator(connection).eapAuth(msk, false, peerIdr).data());
+        boolean verifies = auth.isPresent() && authenticator(connection).eapVerifies(msk, peerIdr, auth.get());
         java.util.Arrays.fill(msk, (byte) 0);
         if (!verifies) {
             sa.fail("IKE_AUTH refused: " + (auth.isEmpty() ? error.map(n -> NotifyType.name(n.notifyType())).orElse("no AUTH")

@@ -1,5 +1,6 @@
 package io.isthmus.ike.exchange;
 
+import io.isthmus.ike.AnsweredInitRequest;
 import io.isthmus.ike.Authentication;
 import io.isthmus.ike.Connection;
 import io.isthmus.ike.Exchange;
@@ -55,7 +56,12 @@ public final class IkeSaInit implements Exchange {
     private KeyExchange keyExchange;
     private byte[] ni;
     private byte[] nr;
+    /** Initiator: the cookie the responder asked for. Responder: the one the engine asks of the request. */
     private byte[] cookie;
+    /** Initiator: the cookie of the request on the wire (null before one was asked for). */
+    private byte[] cookieSent;
+    /** Initiator: the NAT detection source hash faked to force UDP encapsulation, the same in every retry (RFC 7296 §2.6). */
+    private byte[] fakeNatSource;
     private byte[] request;
     /** Responder: the answer, encoded (IKE_AUTH signs it), or the refusal. */
     private byte[] response;
@@ -70,12 +76,19 @@ public final class IkeSaInit implements Exchange {
         IkeSaInit init = new IkeSaInit(sa, true);
         init.ni = sa.context().nonce();
         init.keyExchange = sa.context().initiatorKeyShare(sa.connection().ikeProposals().getFirst().keyExchange());
+        init.fakeNatSource = init.fakeNatSource();
         sa.window().queue(init);
     }
 
-    /** Answers the IKE_SA_INIT request that made {@code sa} (the engine has checked its cookie). */
-    public static void respond(IkeSa sa, IkeMessage request) {
-        sa.window().respond(request, new IkeSaInit(sa, false));
+    /**
+     * Answers the IKE_SA_INIT request that made {@code sa} (the engine has checked its cookie);
+     * {@code cookie} is the one the engine asks of it when it asks one, with which the initiator may
+     * retry it ({@link AnsweredInitRequest}).
+     */
+    public static void respond(IkeSa sa, IkeMessage request, byte[] cookie) {
+        IkeSaInit init = new IkeSaInit(sa, false);
+        init.cookie = cookie;
+        sa.window().respond(request, init);
     }
 
     @Override
@@ -90,13 +103,14 @@ public final class IkeSaInit implements Exchange {
             return Status.SUCCESS;
         }
         List<Payload> payloads = new ArrayList<>();
+        cookieSent = cookie;
         if (cookie != null) {
             payloads.add(NotifyPayload.of(NotifyType.COOKIE, cookie));
         }
         payloads.add(offer(sa.connection().ikeProposals(), new byte[0]));
         payloads.add(new KePayload(keyExchange.method().ianaId(), keyExchange.publicValue()));
         payloads.add(new NoncePayload(ni));
-        payloads.addAll(NatDetection.notifies(sa.initiatorSpi(), 0, sa.localAddress(), sa.remoteAddress(), fakeNatSource()));
+        payloads.addAll(NatDetection.notifies(sa.initiatorSpi(), 0, sa.localAddress(), sa.remoteAddress(), fakeNatSource));
         payloads.add(NotifyPayload.of(NotifyType.IKEV2_FRAGMENTATION_SUPPORTED));
         payloads.add(NotifyPayload.of(NotifyType.SIGNATURE_HASH_ALGORITHMS, Authenticator.SIGNATURE_HASHES));
         IkeHeader header = new IkeHeader(sa.initiatorSpi(), 0, 0, 2, 0, ExchangeType.IKE_SA_INIT, IkeHeader.FLAG_INITIATOR, 0, 0);
@@ -106,27 +120,25 @@ public final class IkeSaInit implements Exchange {
     }
 
     @Override
-    public boolean retryAsked(IkeMessage response) {
-        if (!initiator || response.payloads().isEmpty() || !(response.payloads().getFirst() instanceof NotifyPayload n)
-                || n.notifyType() != NotifyType.COOKIE) {
-            return false;
+    public Retry retryAsked(IkeMessage response) {
+        NotifyPayload n = initiator ? response.payloads().stream().filter(p -> p instanceof NotifyPayload c && c.notifyType() == NotifyType.COOKIE)
+                .map(NotifyPayload.class::cast).findFirst().orElse(null) : null;
+        if (n == null) {
+            return Retry.NONE;
+        }
+        // A responder does not ask a request for the cookie it brings (it would have been valid): this answers a copy sent without.
+        if (Arrays.equals(n.data(), cookieSent)) {
+            return Retry.HONOURED;
         }
         cookie = n.data();
-        LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie; retrying IKE_SA_INIT with it once answers to the copies already "
-                + "sent had time to come", sa);
-        return true;
+        LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie; retrying IKE_SA_INIT with it", sa);
+        return Retry.ASKED;
     }
 
     @Override
     public Status process(IncomingMessage m) {
         if (!initiator) {
             response = answer(m);
-            return Status.NEED_MORE;
-        }
-        Optional<NotifyPayload> cookieNotify = m.notify(NotifyType.COOKIE);
-        if (cookieNotify.isPresent()) {
-            cookie = cookieNotify.get().data();
-            LOG.log(System.Logger.Level.INFO, "{0}: responder asks for a cookie, retrying IKE_SA_INIT", sa);
             return Status.NEED_MORE;
         }
         Optional<NotifyPayload> invalidKe = m.notify(NotifyType.INVALID_KE_PAYLOAD);
@@ -167,7 +179,7 @@ public final class IkeSaInit implements Exchange {
         if (nat.natDetected()) {
             sa.natTraversal().moveToNatTraversalPort();
         }
-        IkeAuth.start(sa, new IkeAuth.Signed(request, response, ni, nr, keys, peerHashes));
+        IkeAuth.start(sa, new IkeAuth.Signed(request, response, ni, nr, keys, peerHashes, null));
         return Status.SUCCESS;
     }
 
@@ -215,8 +227,11 @@ public final class IkeSaInit implements Exchange {
             byte[] answer = IkeMessage.encode(header, payloads);
             IkeSaKeys keys = keys(chosen, sa.responderSpi(), secret);
             sa.negotiated(sa.responderSpi(), chosen, keys, nat.natDetected(), nat.behindNat(), peerFragments);
+            AnsweredInitRequest answered = new AnsweredInitRequest(m.message(), cookie);
+            sa.window().answerCopiesOf(answered);
             // The initiator's IKE_AUTH goes to the exchange that knows both messages and nonces.
-            sa.window().await(new IkeAuth(sa, false, new IkeAuth.Signed(m.message().raw(), answer, ni, nr, keys, peerSignatureHashes(m))));
+            sa.window().await(new IkeAuth(sa, false, new IkeAuth.Signed(answered.request(), answer, ni, nr, keys, peerSignatureHashes(m),
+                    answered)));
             sa.context().floodLog().log("init-answered", System.Logger.Level.INFO, "{0}: IKE_SA_INIT answered, {1}{2}", sa, chosen, nat.note());
             return answer;
         } catch (IkeProtocolException e) {
