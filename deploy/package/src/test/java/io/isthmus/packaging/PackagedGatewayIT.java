@@ -57,8 +57,8 @@ class PackagedGatewayIT {
             // keepalived knows the gateway by these first words (isthmus ha keepalived-config), compared exactly: installed at /,
             // the launcher must produce them as they are, so here with this root in front of /usr.
             List<String> words = Arrays.asList(Files.readString(Path.of("/proc/" + gateway.pid() + "/cmdline")).split("\0"));
-            List<String> tracked = GatewayPair.PACKAGED_GATEWAY_COMMAND_LINE.stream()
-                    .map(w -> w.replace("/usr/lib/isthmus", root.toRealPath().resolve("usr/lib/isthmus").toString())).toList();
+            String lib = root.toRealPath().resolve("usr/lib/isthmus").toString();
+            List<String> tracked = GatewayPair.PACKAGED_GATEWAY_COMMAND_LINE.stream().map(w -> w.replace("/usr/lib/isthmus", lib)).toList();
             assertEquals(tracked, words.subList(0, Math.min(words.size(), tracked.size())), "the tracked words, then " + words);
 
             Command status = PackageUnderTest.isthmus("status", "--control-socket", socket.toString(), "--json").ok();
