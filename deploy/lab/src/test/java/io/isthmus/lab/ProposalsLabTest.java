@@ -204,8 +204,8 @@ class ProposalsLabTest extends LabTestBase {
         up();
         List<String> hook = List.of("ISTHMUS_TEST_ESN_FIRST_SEQUENCE=0xffffff00");
         Path pcap = lab.work().resolve("wan.pcap");
-        Process capture = lab.spawn(Lab.GW_B, lab.work().resolve("tcpdump.log"), List.of("tcpdump", "-i", "wan", "-U", "-s", "96", "-w",
-                pcap.toString(), "esp"));
+        Process capture = lab.spawn(Lab.GW_B, lab.work().resolve("tcpdump.log"), List.of("tcpdump", "-i", "wan", "-U", "-s", "96", "-B", "8192",
+                "-w", pcap.toString(), "esp"));
         try {
             Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT.withMode("InitiatorOnly")),
                     hook);
@@ -227,12 +227,18 @@ class ProposalsLabTest extends LabTestBase {
         }
         WanCapture wan = WanCapture.read(pcap);
         for (String from : List.of(lab.gatewayAWan(), Lab.GW_B_WAN)) {
+            // tcpdump on a loaded machine may miss some (CI: 916 of over 1,000 once): the sequence numbers carry the proof, not the count.
             List<Long> seqs = wan.esp.stream().filter(e -> e.source().equals(from)).map(WanCapture.Esp::sequence).toList();
-            assertTrue(seqs.size() > 1000, from + ": " + seqs.size() + " ESP packets");
-            assertEquals(0xFFFF_FF01L, seqs.getFirst(), from + " starts just below 2^32");
-            int wrap = seqs.indexOf(0L);
-            assertTrue(wrap > 0 && seqs.get(wrap - 1) == 0xFFFF_FFFFL, from + ": 2^32 - 1 then the low half 0 on the wire");
+            assertTrue(seqs.size() > 500, from + ": " + seqs.size() + " ESP packets");
+            assertTrue(seqs.getFirst() >= 0xFFFF_FF01L, from + " starts just below 2^32: " + seqs.getFirst());
+            int wrap = 1;
+            while (wrap < seqs.size() && seqs.get(wrap) > seqs.get(wrap - 1)) {
+                wrap++;
+            }
+            assertTrue(wrap < seqs.size() && seqs.get(wrap - 1) >= 0xFFFF_FF01L && seqs.get(wrap) < 100,
+                    from + ": just below 2^32, then the low half from 0 on the wire: " + seqs.subList(Math.max(0, wrap - 2), Math.min(seqs.size(), wrap + 2)));
             List<Long> after = new ArrayList<>(seqs.subList(wrap, seqs.size()));
+            assertTrue(after.stream().allMatch(x -> x < 0xFFFF_FF00L), from + ": rising after the wrap");
             assertTrue(after.getLast() > 700, from + " went on well past 2^32: " + after.getLast());
         }
     }
