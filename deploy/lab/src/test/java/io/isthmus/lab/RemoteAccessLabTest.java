@@ -139,11 +139,14 @@ class RemoteAccessLabTest extends LabTestBase {
         assertTrue(frank.startsWith("172.16.201."), frank);
         lab.in(Lab.GW_C, "ping", "-c", "1", "-W", "2", "-I", frank, Lab.HOST_A_IP);
         lab.in(Lab.HOST_A, "ping", "-c", "1", "-W", "2", frank);
+        tcpBothWays(a, Lab.GW_C, frank);
         assertTrue(Files.readString(lab.work().resolve("radius/log")).contains("eap_tls"), "FreeRADIUS ran EAP-TLS");
         LabGateways.swanctl(swanC, "--terminate", "--ike", "frank", "--timeout", "20");
         // grace's certificate comes from a CA FreeRADIUS does not trust: refused, no address.
         JsonNode before = status(a).path("pointToSite").path("ipv4Pool");
+        notified = authenticationFailed(swanC);
         IOException untrusted = assertThrows(IOException.class, () -> connect(swanC, "grace"));
+        assertTrue(authenticationFailed(swanC) > notified, "charon heard AUTHENTICATION_FAILED for grace; logs in " + lab.work());
         log = Files.readString(lab.work().resolve("gw-a.log"));
         assertTrue(log.contains("AUTHENTICATION_FAILED for grace@hx: EAP failed"), "the gateway's reason; logs in " + lab.work() + "; " + untrusted.getMessage());
         assertFalse(log.contains("client grace@hx gets"), "grace took an address");
