@@ -219,7 +219,7 @@ class ReliabilityTest extends LabTestBase {
     @Test
     void killNineAndRestartTrafficComesBackAndStays() throws Exception {
         int rate = 200;
-        int seconds = 40;
+        int seconds = 30;
         lab = Lab.up(Path.of("/tmp/isthmus-reliability"), false);
         Path a = LabGateways.startIsthmus(lab, Side.A, LabGateways.isthmusConfig(lab, Side.A, IsthmusOptions.DEFAULT));
         String configB = LabGateways.isthmusConfig(lab, Side.B, IsthmusOptions.DEFAULT);

@@ -63,11 +63,19 @@ public final class Failover {
     private final int rate;
     private final int seconds;
     private final PrintStream out;
+    /** Whether the failbacks of the pair without sync are measured too (each waits out a DPD and a negotiation). */
+    private boolean failbacksWithoutSync = true;
 
     public Failover(int rate, int seconds, PrintStream out) {
         this.rate = rate;
         this.seconds = seconds;
         this.out = out;
+    }
+
+    /** Without sync, measure the faults only: a failback there is gw1 returning to a pair that renegotiates anyway. */
+    public Failover withoutFailbacksWithoutSync() {
+        failbacksWithoutSync = false;
+        return this;
     }
 
     /**
@@ -113,8 +121,15 @@ public final class Failover {
             for (int i = 0; i < runs; i++) {
                 for (Fault f : faults) {
                     results.add(once(lab, pair, f, stateSync, false));
-                    if (f != Fault.SIGSTOP) { // gw1 comes back by itself within its own run
+                    if (f == Fault.SIGSTOP) {
+                        continue; // gw1 comes back by itself within its own run
+                    }
+                    if (stateSync || failbacksWithoutSync) {
                         results.add(once(lab, pair, f, stateSync, true));
+                    } else if (i < runs - 1 || f != faults.getLast()) {
+                        restore(lab, pair, f); // unmeasured, for the next fault
+                        lab.awaitAddress(Instance.GW1, PairLab.VIP1, Duration.ofSeconds(60));
+                        pair.awaitPeerTunnel(Duration.ofSeconds(60));
                     }
                 }
             }
