@@ -140,6 +140,26 @@ class RemoteAccessTest extends EnginePair {
         assertEquals(2, pool.held());
     }
 
+    /**
+     * Roaming without MOBIKE: alice's laptop moves to another network (another source address,
+     * here C's) without a word to the gateway, and connects again as herself: the same address, so
+     * her open connections can go on; one client, not two.
+     */
+    @Test
+    void aClientRoamingToAnotherAddressGetsItsAddressAgain() {
+        gateway("172.16.201.0/24", 10);
+        engineA.addConnection(client(A, ALICE, true, "0.0.0.0/0"));
+        IkeSa before = connect(engineA, A);
+        InetAddress address = before.virtualAddresses().addresses().getFirst();
+        engineC.addConnection(client(C, ALICE, true, "0.0.0.0/0"));
+        IkeSa after = connect(engineC, C);
+        assertEquals(IkeSaState.ESTABLISHED, after.state());
+        assertEquals(List.of(address), after.virtualAddresses().addresses(), "the address alice had, from her new one");
+        assertEquals(1, pool.liveClients(), "one client");
+        assertTrue(childrenB.current().stream().anyMatch(c -> c.remoteSelectors().equals(ts(address.getHostAddress() + "/32"))
+                && gatewaySaOf(after).remoteAddress().getAddress().equals(C)), "a child SA for her address, to where she is now");
+    }
+
     @Test
     void anIkeRekeyKeepsTheAddressAndTheDeathOfTheLastSaFreesIt() {
         gateway("172.16.201.0/24", 10);
