@@ -10,9 +10,6 @@ import io.isthmus.ike.message.IkeMessage;
 import io.isthmus.ike.message.NotifyPayload;
 import io.isthmus.ike.message.NotifyType;
 import io.isthmus.ike.message.SaPayload;
-import io.isthmus.ike.remoteaccess.ConfigurationReply;
-import io.isthmus.ike.remoteaccess.RemoteAccess;
-import io.isthmus.ike.remoteaccess.RevokedCertificates;
 import io.isthmus.ike.remoteaccess.VirtualAddressPool;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -93,14 +90,8 @@ class CookieRaceTest extends EnginePair {
     void eapGateway() {
         VirtualAddressPool pool = new VirtualAddressPool(List.of(address("172.16.201.0")), List.of(24), 10, Duration.ofMinutes(10),
                 () -> clock.now().getEpochSecond() * 1_000_000_000L);
-        RemoteAccess ra = new RemoteAccess(pool, null, List.of(address("10.1.0.53")),
-                List.of(new ConfigurationReply.Subnet(address("10.1.0.0"), 16)), new RevokedCertificates(List.of()));
-        TestPki.Issued gw = RemoteAccessTest.GW;
-        engineB.addConnection(Connection.builder("p2s").local(B, Identity.parse("gw.example.net")).remote(null, null)
-                .authentication(new Authentication.Certificates(gw.privateKey(), List.of(gw.certificate()),
-                        List.of(RemoteAccessTest.CLIENT_ROOT.certificate()), false))
-                .ike(IKE).esp(ESP).localTs("10.1.0.0/16").remoteTs("172.16.201.0/24").remoteAccess(ra)
-                .eap(new EapRemoteAccessTest.TestEapServer("alice@example.net", "correct horse")).build());
+        engineB.addConnection(EapRemoteAccessTest.gatewayConnection(pool,
+                new EapRemoteAccessTest.TestEapServer("alice@example.net", "correct horse"), IKE, ESP));
     }
 
     static boolean init(InMemoryNetwork.Datagram d) {

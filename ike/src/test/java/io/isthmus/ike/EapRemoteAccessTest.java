@@ -59,13 +59,18 @@ class EapRemoteAccessTest extends EnginePair {
 
     void gateway(EapAuthenticator eap) {
         pool = new VirtualAddressPool(List.of(address("172.16.201.0")), List.of(24), 10, Duration.ofMinutes(10), this::nanos);
+        engineB.addConnection(gatewayConnection(pool, eap, IKE, "aes256gcm16"));
+    }
+
+    /** B's point-to-site connection, "p2s": clients from 172.16.201.0/24 ({@code pool}) by EAP through {@code eap}. */
+    static Connection gatewayConnection(VirtualAddressPool pool, EapAuthenticator eap, String ike, String esp) {
         RemoteAccess ra = new RemoteAccess(pool, null, List.of(address("10.1.0.53")),
                 List.of(new ConfigurationReply.Subnet(address("10.1.0.0"), 16)), new RevokedCertificates(List.of()));
         TestPki.Issued gw = RemoteAccessTest.GW;
-        engineB.addConnection(Connection.builder("p2s").local(B, Identity.parse("gw.example.net")).remote(null, null)
+        return Connection.builder("p2s").local(B, Identity.parse("gw.example.net")).remote(null, null)
                 .authentication(new Authentication.Certificates(gw.privateKey(), List.of(gw.certificate()),
                         List.of(RemoteAccessTest.CLIENT_ROOT.certificate()), false))
-                .ike(IKE).esp("aes256gcm16").localTs("10.1.0.0/16").remoteTs("172.16.201.0/24").remoteAccess(ra).eap(eap).build());
+                .ike(ike).esp(esp).localTs("10.1.0.0/16").remoteTs("172.16.201.0/24").remoteAccess(ra).eap(eap).build();
     }
 
     /** A's road warrior: identity {@code id}, answering EAP with {@code peer}; its certificate is never sent (EAP instead of AUTH). */
